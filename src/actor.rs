@@ -1,0 +1,163 @@
+//! Who is acting: the OS user of the real uid, matched against
+//! `actor_resolution.agent_usernames`. No environment variable can change it,
+//! so an agent run as its own OS user cannot pass for its human.
+
+use crate::op::Role;
+
+/// The resolved actor of this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub role: Role,
+    pub name: String,
+}
+
+impl Actor {
+    /// Resolves the current process's actor against the agent patterns.
+    pub fn current(agent_patterns: &[String]) -> Actor {
+        let uid = rustix::process::getuid().as_raw();
+        let name = user_name(uid).unwrap_or_else(|| uid.to_string());
+        Actor::for_name(&name, agent_patterns)
+    }
+
+    /// The actor for a given user name.
+    pub fn for_name(name: &str, agent_patterns: &[String]) -> Actor {
+        let role = if agent_patterns.iter().any(|p| fnmatch(p, name)) { Role::Agent } else { Role::Human };
+        Actor { role, name: name.to_string() }
+    }
+
+    pub fn is_agent(&self) -> bool {
+        self.role == Role::Agent
+    }
+}
+
+/// The user name of `uid` from the system's user database.
+pub fn user_name(uid: u32) -> Option<String> {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: all pointers are valid for the duration of the call and
+        // `buf` outlives every use of the strings it backs.
+        let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 2, 0);
+            continue;
+        }
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: getpwuid_r succeeded, so pw_name points to a NUL-terminated string in `buf`.
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        return Some(name.to_string_lossy().into_owned());
+    }
+}
+
+/// Shell-style pattern matching as Python's `fnmatch.fnmatch` on POSIX:
+/// `*`, `?`, `[abc]`, `[!abc]`, `[a-z]`; case-sensitive.
+pub fn fnmatch(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    match_from(&p, &n)
+}
+
+fn match_from(p: &[char], n: &[char]) -> bool {
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() {
+            match p[pi] {
+                '*' => {
+                    star = Some((pi, ni));
+                    pi += 1;
+                    continue;
+                }
+                '?' => {
+                    pi += 1;
+                    ni += 1;
+                    continue;
+                }
+                '[' => {
+                    if let Some((matched, len)) = class(&p[pi..], n[ni]) {
+                        if matched {
+                            pi += len;
+                            ni += 1;
+                            continue;
+                        }
+                    } else if n[ni] == '[' {
+                        pi += 1;
+                        ni += 1;
+                        continue;
+                    }
+                }
+                c if c == n[ni] => {
+                    pi += 1;
+                    ni += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, sn)) => {
+                pi = sp + 1;
+                ni = sn + 1;
+                star = Some((sp, sn + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Matches a `[...]` class at the start of `p`; returns (matched, pattern length),
+/// or `None` when the bracket is not closed (then it is a literal `[`).
+fn class(p: &[char], c: char) -> Option<(bool, usize)> {
+    let mut i = 1;
+    let negate = matches!(p.get(i), Some('!'));
+    if negate {
+        i += 1;
+    }
+    let start = i;
+    let mut matched = false;
+    while i < p.len() {
+        if p[i] == ']' && i > start {
+            return Some((matched != negate, i + 1));
+        }
+        if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+            if p[i] <= c && c <= p[i + 2] {
+                matched = true;
+            }
+            i += 3;
+        } else {
+            if p[i] == c {
+                matched = true;
+            }
+            i += 1;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(fnmatch("*_agent", "jgstern_agent"));
+        assert!(!fnmatch("*_agent", "jgstern"));
+        assert!(!fnmatch("*_agent", "jgstern_agent2"));
+        assert!(fnmatch("bot?", "bot1"));
+        assert!(fnmatch("ci-[a-c]*", "ci-b-runner"));
+        assert!(!fnmatch("ci-[!a-c]*", "ci-b-runner"));
+        assert!(fnmatch("*", ""));
+        assert!(!fnmatch("*_AGENT", "x_agent"));
+    }
+
+    #[test]
+    fn roles() {
+        let pats = vec!["*_agent".to_string()];
+        assert_eq!(Actor::for_name("amy_agent", &pats).role, Role::Agent);
+        assert_eq!(Actor::for_name("amy", &pats).role, Role::Human);
+    }
+}

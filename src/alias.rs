@@ -1,0 +1,74 @@
+//! Positional aliases: `:N` is row N of the last `list` or `ready`. The rows
+//! are stashed per tracker in the user's cache directory
+//! (`$HTRAC_CACHE_DIR`, else `$XDG_CACHE_HOME/htrac/<fingerprint>/`, else
+//! `~/.cache/htrac/<fingerprint>/`) and resolved once, before a command runs.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The per-tracker cache directory.
+pub fn cache_dir(root: &Path) -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("HTRAC_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
+    };
+    let digest = Sha256::digest(root.to_string_lossy().as_bytes());
+    let fp: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Some(base.join("htrac").join(fp))
+}
+
+fn stash_path(root: &Path) -> Option<PathBuf> {
+    cache_dir(root).map(|d| d.join("last_list"))
+}
+
+/// Records the full result of a `list`/`ready` (before `--limit`). Failing to
+/// write the stash never fails the command.
+pub fn save(root: &Path, ids: &[&str]) {
+    let Some(path) = stash_path(root) else { return };
+    if let Some(dir) = path.parent() {
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+    }
+    let mut text = ids.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    // Write a temp file and rename it, so a concurrent reader never sees half a list.
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+/// The stashed rows.
+pub fn load(root: &Path) -> Vec<String> {
+    stash_path(root)
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| t.lines().filter(|l| !l.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Is `arg` a positional alias (`:N`)?
+pub fn is_alias(arg: &str) -> bool {
+    arg.starts_with(':')
+}
+
+/// Resolves `:N` against the stash.
+pub fn resolve(root: &Path, arg: &str) -> Result<String> {
+    let n: usize = arg[1..].parse().map_err(|_| {
+        Error::user(format!("Invalid positional alias: {arg}")).with_hint("aliases look like :1, :2, ... (rows of the last list or ready)")
+    })?;
+    let rows = load(root);
+    if n == 0 || n > rows.len() {
+        return Err(Error::user(format!("Positional alias {arg} out of range (last list had {} items)", rows.len()))
+            .with_hint("run 'htrac list' or 'htrac ready' first; :N counts their rows from 1"));
+    }
+    Ok(rows[n - 1].clone())
+}

@@ -1,0 +1,276 @@
+//! Folds an item's ops into its current state.
+//!
+//! Ops are sorted by (clock, at, actor rank, nonce) — and, past the
+//! reference, by their serialized text so the order is total — then folded:
+//! the earliest `create` initialises the item (later ones only move
+//! `created_at` earlier), `update` sets / adds / removes, `discuss*` edit the
+//! thread, `lock`/`unlock` edit the locked set, and message edits apply only
+//! inside a human-opened edit-mode window. An op that appears twice (same
+//! nonce, same content) counts once. The result never depends on file order.
+
+use crate::timestamp::parse_utc;
+use serde_json::{Map, Value};
+
+use crate::item::{Entry, Item};
+use crate::op::{canonical_field, Op, SET_VALUED};
+use crate::tiers::Tier;
+
+/// Why an op-log cannot be compiled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CompileError {
+    NoCreate,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompileError::NoCreate => write!(f, "op log has no create op"),
+        }
+    }
+}
+
+/// Sorts ops into fold order and drops exact duplicates.
+pub fn fold_order(ops: &[Op]) -> Vec<&Op> {
+    let mut keyed: Vec<(&Op, String)> = ops.iter().map(|o| (o, tiebreak(o))).collect();
+    keyed.sort_by(|(a, ta), (b, tb)| a.sort_key().cmp(&b.sort_key()).then_with(|| ta.cmp(tb)));
+    keyed.dedup_by(|(a, ta), (b, tb)| ta == tb && a == b);
+    keyed.into_iter().map(|(o, _)| o).collect()
+}
+
+/// The last tiebreak between ops equal on (clock, at, rank, nonce).
+fn tiebreak(op: &Op) -> String {
+    format!("{}\u{0}{}\u{0}{}", op.kind, op.actor, crate::ids::python_json(&Value::Object(op.body.clone())))
+}
+
+/// Compiles the ops of item `id` (its own file plus the tier's edit-mode log).
+pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
+    let sorted = fold_order(ops);
+    let first_create = sorted.iter().find(|o| o.kind == "create").ok_or(CompileError::NoCreate)?;
+    let empty = Map::new();
+    let data = first_create.get_map("data").unwrap_or(&empty);
+    let str_of = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let list_of = |k: &str| match data.get(k) {
+        Some(Value::Array(a)) => a.clone(),
+        _ => Vec::new(),
+    };
+    let isbefore = match data.get("isbefore") {
+        Some(Value::Array(a)) => a.clone(),
+        Some(_) => Vec::new(),
+        None => list_of("before"),
+    };
+    let mut item = Item {
+        id: id.to_string(),
+        kind: str_of("kind"),
+        title: str_of("title"),
+        status: str_of("status"),
+        priority: data.get("priority").cloned().unwrap_or(Value::from(2)),
+        parent: data.get("parent").and_then(scalar_string),
+        tags: list_of("tags"),
+        isbefore,
+        duplicate_of: list_of("duplicate_of"),
+        not_duplicate_of: list_of("not_duplicate_of"),
+        pr_ref: data.get("pr_ref").cloned().unwrap_or(Value::Null),
+        description: str_of("description"),
+        fields: data.get("fields").and_then(Value::as_object).cloned().unwrap_or_default(),
+        locked_fields: Vec::new(),
+        discussion: Vec::new(),
+        created_at: first_create.at.clone(),
+        updated_at: String::new(),
+        tier,
+        frozen: false,
+        cross_tier_conflict: false,
+        op_count: sorted.len(),
+    };
+
+    for op in &sorted {
+        item.updated_at = op.at.clone();
+        match op.kind.as_str() {
+            "create" => {
+                if !std::ptr::eq(*op, *first_create) && !op.at.is_empty() && (item.created_at.is_empty() || op.at < item.created_at) {
+                    item.created_at = op.at.clone();
+                }
+            }
+            "update" => apply_update(&mut item, op),
+            "discuss" => item.discussion.push(entry(op, false)),
+            "discuss_clear" => item.discussion.clear(),
+            "discuss_summarize" => item.discussion = vec![entry(op, true)],
+            "lock" | "unlock" => {
+                let names = op.get(op.kind.as_str()).and_then(Value::as_array).cloned().unwrap_or_default();
+                for name in names.iter().filter_map(Value::as_str) {
+                    let name = name.to_lowercase();
+                    let name = canonical_field(&name).to_string();
+                    if op.kind == "lock" {
+                        if !item.locked_fields.contains(&name) {
+                            item.locked_fields.push(name);
+                        }
+                    } else {
+                        item.locked_fields.retain(|f| f != &name);
+                    }
+                }
+            }
+            // Tier moves and reconcile are audit records; edit-mode ops are
+            // applied below; unknown kinds are kept in the file and ignored here.
+            _ => {}
+        }
+    }
+    apply_message_edits(&mut item, &sorted);
+    if item.updated_at < item.created_at {
+        item.updated_at = item.created_at.clone();
+    }
+    Ok(item)
+}
+
+fn scalar_string(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn entry(op: &Op, is_summary: bool) -> Entry {
+    Entry {
+        by: op.by.clone(),
+        actor: op.actor.clone(),
+        at: op.at.clone(),
+        message: op.get_str("message").to_string(),
+        is_summary,
+        nonce: op.nonce.clone(),
+        is_tombstoned: false,
+        edit_history: Vec::new(),
+    }
+}
+
+fn set_list_mut<'a>(item: &'a mut Item, key: &str) -> Option<&'a mut Vec<Value>> {
+    match key {
+        "tags" => Some(&mut item.tags),
+        "isbefore" => Some(&mut item.isbefore),
+        "duplicate_of" => Some(&mut item.duplicate_of),
+        "not_duplicate_of" => Some(&mut item.not_duplicate_of),
+        _ => None,
+    }
+}
+
+fn apply_update(item: &mut Item, op: &Op) {
+    if let Some(set) = op.get_map("set") {
+        for (key, value) in set {
+            let key = canonical_field(key);
+            match key {
+                "fields" if value.is_object() => {
+                    for (fk, fv) in value.as_object().into_iter().flatten() {
+                        if fv.is_null() {
+                            item.fields.shift_remove(fk);
+                        } else {
+                            item.fields.insert(fk.clone(), fv.clone());
+                        }
+                    }
+                }
+                k if SET_VALUED.contains(&k) => {
+                    let list = match value {
+                        Value::Array(a) => a.clone(),
+                        other => vec![other.clone()],
+                    };
+                    *set_list_mut(item, k).expect("set-valued") = list;
+                }
+                "kind" => item.kind = value.as_str().unwrap_or("").to_string(),
+                "title" => item.title = text_of(value),
+                "status" => item.status = text_of(value),
+                "priority" => item.priority = value.clone(),
+                "parent" => item.parent = scalar_string(value),
+                "pr_ref" => item.pr_ref = value.clone(),
+                "description" => item.description = text_of(value),
+                "fields" => item.fields = Map::new(),
+                // Keys that are not item attributes (e.g. an old `justification`) are ignored.
+                _ => {}
+            }
+        }
+    }
+    for (which, adding) in [("add", true), ("remove", false)] {
+        let Some(map) = op.get_map(which) else { continue };
+        for (key, values) in map {
+            let Some(list) = set_list_mut(item, canonical_field(key)) else { continue };
+            let values = match values {
+                Value::Array(a) => a.clone(),
+                Value::Null => Vec::new(),
+                other => vec![other.clone()],
+            };
+            for v in values {
+                if adding {
+                    if !list.contains(&v) {
+                        list.push(v);
+                    }
+                } else if let Some(pos) = list.iter().position(|x| x == &v) {
+                    list.remove(pos);
+                }
+            }
+        }
+    }
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Applies `delete-msg` / `undelete-msg` / `edit-msg-text` ops that fall inside
+/// an edit-mode window opened by a human, within the window's cap.
+fn apply_message_edits(item: &mut Item, sorted: &[&Op]) {
+    let mut windows: Vec<(i64, i64, i64)> = Vec::new(); // (start, end, cap)
+    let mut open: Option<(i64, i64, i64)> = None;
+    for op in sorted {
+        if op.by != "human" {
+            continue;
+        }
+        let Some(at) = parse_utc(&op.at) else { continue };
+        match op.kind.as_str() {
+            "edit-mode-on" => {
+                let ttl = op.get("ttl_seconds").and_then(Value::as_i64).unwrap_or(1800);
+                let cap = op.get("cap_max").and_then(Value::as_i64).unwrap_or(500);
+                if let Some((s, e, c)) = open.take() {
+                    windows.push((s, e.min(at), c));
+                }
+                open = Some((at, at + ttl, cap));
+            }
+            "edit-mode-off" => {
+                if let Some((s, e, c)) = open.take() {
+                    windows.push((s, e.min(at), c));
+                }
+            }
+            _ => {}
+        }
+    }
+    windows.extend(open);
+    if windows.is_empty() {
+        return;
+    }
+    let mut used = vec![0i64; windows.len()];
+    for op in sorted {
+        if !matches!(op.kind.as_str(), "delete-msg" | "undelete-msg" | "edit-msg-text") {
+            continue;
+        }
+        let Some(at) = parse_utc(&op.at) else { continue };
+        let Some(w) = windows.iter().position(|&(s, e, _)| s <= at && at < e) else { continue };
+        let target = op.get_str("target_nonce");
+        let Some(entry) = item.discussion.iter_mut().rev().find(|e| !e.nonce.is_empty() && e.nonce == target) else {
+            continue;
+        };
+        let cap = windows[w].2;
+        match op.kind.as_str() {
+            "delete-msg" if used[w] < cap => {
+                entry.is_tombstoned = true;
+                used[w] += 1;
+            }
+            "undelete-msg" => entry.is_tombstoned = false,
+            "edit-msg-text" if !entry.is_tombstoned && used[w] < cap => {
+                let new_text = op.get_str("new_text").to_string();
+                let old = std::mem::replace(&mut entry.message, new_text);
+                entry.edit_history.push(old);
+                used[w] += 1;
+            }
+            _ => {}
+        }
+    }
+}

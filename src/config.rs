@@ -1,0 +1,340 @@
+//! Tracker configuration: `tracker/config.yaml`, else the tracked
+//! `tracker/config.yaml.template`, else built-in defaults (a fallback chain,
+//! not a merge). Validation follows the reference; every error names the key.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// A field of a kind's `fields_schema`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldSchema {
+    pub name: String,
+    /// `text`, `integer`, `list` or `boolean`.
+    pub ty: String,
+    pub required: bool,
+    pub description: String,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+/// One item kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindConfig {
+    pub name: String,
+    pub prefix: String,
+    pub description: String,
+    pub fields_schema: Vec<FieldSchema>,
+    pub allowed_statuses: Option<Vec<String>>,
+    pub deprecated_statuses: Option<Vec<String>>,
+}
+
+impl KindConfig {
+    pub fn field(&self, name: &str) -> Option<&FieldSchema> {
+        self.fields_schema.iter().find(|f| f.name == name)
+    }
+}
+
+/// Which tiers the stop hook counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Workspace,
+}
+
+/// Where the configuration came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    File(PathBuf),
+    Defaults,
+}
+
+/// The loaded configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub kinds: Vec<KindConfig>,
+    pub statuses: Vec<String>,
+    pub blocking_statuses: Vec<String>,
+    pub resolved_statuses: Vec<String>,
+    pub human_only_statuses: Vec<String>,
+    pub well_known_tags: Vec<String>,
+    pub agent_usernames: Vec<String>,
+    pub scope: Scope,
+    pub lamport_branches: Vec<String>,
+    pub source: Source,
+    /// The whole document, for keys later features read (e.g. `sync`).
+    pub raw: Value,
+}
+
+/// A configuration that cannot be used, with the file and key at fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub file: Option<PathBuf>,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.file {
+            Some(p) => write!(f, "invalid config {}: {}: {}", p.display(), self.key, self.message),
+            None => write!(f, "invalid built-in config: {}: {}", self.key, self.message),
+        }
+    }
+}
+
+/// The built-in defaults, as YAML (also what `init` writes as a template
+/// when none exists).
+pub const DEFAULT_CONFIG_YAML: &str = include_str!("../config.yaml.template");
+
+impl Config {
+    /// Loads the configuration for the tracker whose `.agent/` directory is `root`.
+    pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let dir = root.join("tracker");
+        for name in ["config.yaml", "config.yaml.template"] {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => return Config::parse(&text, Source::File(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(ConfigError { file: Some(path), key: "(file)".into(), message: format!("cannot read: {e}") })
+                }
+            }
+        }
+        Config::parse(DEFAULT_CONFIG_YAML, Source::Defaults)
+    }
+
+    /// The built-in defaults.
+    pub fn defaults() -> Config {
+        Config::parse(DEFAULT_CONFIG_YAML, Source::Defaults).expect("built-in config is valid")
+    }
+
+    /// Parses and validates a configuration document.
+    pub fn parse(text: &str, source: Source) -> Result<Config, ConfigError> {
+        let file = match &source {
+            Source::File(p) => Some(p.clone()),
+            Source::Defaults => None,
+        };
+        let err = |key: &str, message: String| ConfigError { file: file.clone(), key: key.to_string(), message };
+        let raw: Value = if text.trim().is_empty() {
+            Value::Object(Default::default())
+        } else {
+            serde_norway::from_str(text).map_err(|e| err("(yaml)", format!("malformed YAML: {e}")))?
+        };
+        let raw = if raw.is_null() { Value::Object(Default::default()) } else { raw };
+        let top = raw.as_object().ok_or_else(|| err("(top level)", "must be a mapping".into()))?;
+
+        let mut kinds = Vec::new();
+        match top.get("kinds") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(m)) => {
+                for (name, spec) in m {
+                    let key = format!("kinds.{name}");
+                    let spec = spec.as_object().ok_or_else(|| err(&key, "must be a mapping".into()))?;
+                    let prefix = match spec.get("prefix") {
+                        Some(Value::String(p)) if !p.is_empty() && !p.contains('-') => p.clone(),
+                        Some(_) => return Err(err(&format!("{key}.prefix"), "must be a non-empty string without '-'".into())),
+                        None => name.to_uppercase().chars().take(3).collect(),
+                    };
+                    let mut fields_schema = Vec::new();
+                    match spec.get("fields_schema") {
+                        None | Some(Value::Null) => {}
+                        Some(Value::Object(fs)) => {
+                            for (fname, fspec) in fs {
+                                let fkey = format!("{key}.fields_schema.{fname}");
+                                let fspec = fspec.as_object().ok_or_else(|| err(&fkey, "must be a mapping".into()))?;
+                                let ty = fspec.get("type").and_then(Value::as_str).unwrap_or("text").to_string();
+                                if !["text", "integer", "list", "boolean"].contains(&ty.as_str()) {
+                                    return Err(err(&format!("{fkey}.type"), format!("must be one of text, integer, list, boolean (got '{ty}')")));
+                                }
+                                let int_of = |k: &str| -> Result<Option<i64>, ConfigError> {
+                                    match fspec.get(k) {
+                                        None | Some(Value::Null) => Ok(None),
+                                        Some(v) => v.as_i64().map(Some).ok_or_else(|| err(&format!("{fkey}.{k}"), "must be an integer".into())),
+                                    }
+                                };
+                                let (min, max) = (int_of("min")?, int_of("max")?);
+                                if ty != "integer" && (min.is_some() || max.is_some()) {
+                                    return Err(err(&fkey, "min/max are only valid for integer fields".into()));
+                                }
+                                let required = match fspec.get("required") {
+                                    None | Some(Value::Null) => false,
+                                    Some(Value::Bool(b)) => *b,
+                                    Some(_) => return Err(err(&format!("{fkey}.required"), "must be true or false".into())),
+                                };
+                                fields_schema.push(FieldSchema {
+                                    name: fname.clone(),
+                                    ty,
+                                    required,
+                                    description: fspec.get("description").and_then(Value::as_str).unwrap_or("").to_string(),
+                                    min,
+                                    max,
+                                });
+                            }
+                        }
+                        Some(_) => return Err(err(&format!("{key}.fields_schema"), "must be a mapping".into())),
+                    }
+                    kinds.push(KindConfig {
+                        name: name.clone(),
+                        prefix,
+                        description: spec.get("description").and_then(Value::as_str).unwrap_or("").to_string(),
+                        fields_schema,
+                        allowed_statuses: opt_list(spec.get("allowed_statuses"), &format!("{key}.allowed_statuses"), &err)?,
+                        deprecated_statuses: opt_list(spec.get("deprecated_statuses"), &format!("{key}.deprecated_statuses"), &err)?,
+                    });
+                }
+            }
+            Some(_) => return Err(err("kinds", "must be a mapping of kind name to settings".into())),
+        }
+
+        let statuses = opt_list(top.get("statuses"), "statuses", &err)?.unwrap_or_default();
+        if statuses.is_empty() {
+            return Err(err("statuses", "must be a non-empty list".into()));
+        }
+        let empty = serde_json::Map::new();
+        let stop_hook = match top.get("stop_hook") {
+            None | Some(Value::Null) => &empty,
+            Some(Value::Object(m)) => m,
+            Some(_) => return Err(err("stop_hook", "must be a mapping".into())),
+        };
+        let blocking = opt_list(stop_hook.get("blocking_statuses"), "stop_hook.blocking_statuses", &err)?.unwrap_or_default();
+        if blocking.is_empty() {
+            return Err(err("stop_hook.blocking_statuses", "must be a non-empty list".into()));
+        }
+        let resolved = opt_list(stop_hook.get("resolved_statuses"), "stop_hook.resolved_statuses", &err)?.unwrap_or_default();
+        let human_only = opt_list(stop_hook.get("human_only_statuses"), "stop_hook.human_only_statuses", &err)?.unwrap_or_default();
+        for (key, list) in [
+            ("stop_hook.blocking_statuses", &blocking),
+            ("stop_hook.resolved_statuses", &resolved),
+            ("stop_hook.human_only_statuses", &human_only),
+        ] {
+            if let Some(s) = list.iter().find(|s| !statuses.contains(s)) {
+                return Err(err(key, format!("references unknown status '{s}' (not in 'statuses')")));
+            }
+        }
+        if let Some(s) = blocking.iter().find(|s| resolved.contains(s)) {
+            return Err(err("stop_hook.resolved_statuses", format!("status '{s}' is also in blocking_statuses")));
+        }
+        if let Some(s) = blocking.iter().find(|s| human_only.contains(s)) {
+            return Err(err("stop_hook.human_only_statuses", format!("status '{s}' is also in blocking_statuses")));
+        }
+        for k in &kinds {
+            for (what, list) in [("allowed_statuses", &k.allowed_statuses), ("deprecated_statuses", &k.deprecated_statuses)] {
+                if let Some(s) = list.iter().flatten().find(|s| !statuses.contains(s)) {
+                    return Err(err(&format!("kinds.{}.{what}", k.name), format!("references unknown status '{s}'")));
+                }
+            }
+            if let (Some(a), Some(d)) = (&k.allowed_statuses, &k.deprecated_statuses) {
+                if let Some(s) = d.iter().find(|s| a.contains(s)) {
+                    return Err(err(&format!("kinds.{}.deprecated_statuses", k.name), format!("status '{s}' is also allowed")));
+                }
+            }
+        }
+        let scope = match stop_hook.get("scope") {
+            None | Some(Value::Null) => Scope::All,
+            Some(Value::String(s)) if s == "all" => Scope::All,
+            Some(Value::String(s)) if s == "workspace" => Scope::Workspace,
+            Some(other) => return Err(err("stop_hook.scope", format!("must be 'all' or 'workspace', got {other}"))),
+        };
+        let actor = top.get("actor_resolution").and_then(Value::as_object);
+        let agent_usernames = match actor.and_then(|a| a.get("agent_usernames")) {
+            None => vec!["*_agent".to_string()],
+            v => opt_list(v, "actor_resolution.agent_usernames", &err)?.unwrap_or_default(),
+        };
+        if agent_usernames.is_empty() {
+            return Err(err("actor_resolution.agent_usernames", "must be a non-empty list".into()));
+        }
+        let lamport_branches = match top.get("lamport_branches") {
+            None => vec!["dev".to_string(), "main".to_string()],
+            v => opt_list(v, "lamport_branches", &err)?.unwrap_or_default(),
+        };
+        if lamport_branches.is_empty() {
+            return Err(err("lamport_branches", "must be a non-empty list".into()));
+        }
+        let well_known_tags = opt_list(top.get("well_known_tags"), "well_known_tags", &err)?.unwrap_or_default();
+        Ok(Config {
+            kinds,
+            statuses,
+            blocking_statuses: blocking,
+            resolved_statuses: resolved,
+            human_only_statuses: human_only,
+            well_known_tags,
+            agent_usernames,
+            scope,
+            lamport_branches,
+            source,
+            raw,
+        })
+    }
+
+    pub fn kind(&self, name: &str) -> Option<&KindConfig> {
+        self.kinds.iter().find(|k| k.name == name)
+    }
+
+    /// The kind whose ID prefix is `prefix`.
+    pub fn kind_by_prefix(&self, prefix: &str) -> Option<&KindConfig> {
+        self.kinds.iter().find(|k| k.prefix == prefix)
+    }
+
+    pub fn kind_names(&self) -> Vec<&str> {
+        self.kinds.iter().map(|k| k.name.as_str()).collect()
+    }
+
+    pub fn is_blocking(&self, status: &str) -> bool {
+        self.blocking_statuses.iter().any(|s| s == status)
+    }
+
+    pub fn is_resolved(&self, status: &str) -> bool {
+        self.resolved_statuses.iter().any(|s| s == status)
+    }
+
+    pub fn is_human_only(&self, status: &str) -> bool {
+        self.human_only_statuses.iter().any(|s| s == status)
+    }
+}
+
+fn opt_list(
+    v: Option<&Value>,
+    key: &str,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Option<Vec<String>>, ConfigError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(err(key, format!("entries must be strings, found {other}"))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(other) => Err(err(key, format!("must be a list, found {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse() {
+        let c = Config::defaults();
+        assert_eq!(c.kind("work_item").unwrap().prefix, "WI");
+        assert_eq!(c.kind("invariant").unwrap().prefix, "INV");
+        assert!(c.kind("invariant").unwrap().field("statement").unwrap().required);
+        assert_eq!(c.blocking_statuses, vec!["todo_hard", "todo_soft"]);
+        assert_eq!(c.lamport_branches, vec!["dev", "main"]);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = Config::parse("statuses: [a]\nstop_hook: {blocking_statuses: [b]}\n", Source::Defaults).unwrap_err();
+        assert_eq!(e.key, "stop_hook.blocking_statuses");
+        assert!(e.message.contains("'b'"));
+        let e = Config::parse("statuses: [a]\nstop_hook: {blocking_statuses: [a], scope: all_of_it}\n", Source::Defaults).unwrap_err();
+        assert_eq!(e.key, "stop_hook.scope");
+        let e = Config::parse("kinds: {x: {prefix: X, fields_schema: {f: {type: blob}}}}\nstatuses: [a]\nstop_hook: {blocking_statuses: [a]}\n", Source::Defaults).unwrap_err();
+        assert_eq!(e.key, "kinds.x.fields_schema.f.type");
+    }
+}

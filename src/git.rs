@@ -1,0 +1,80 @@
+//! The few things htrac asks of git, by running the `git` CLI: where the
+//! repository is, and the contents of files on other branches (one
+//! `git cat-file --batch` process for any number of blobs).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The top of the git work tree containing `path`, found by walking up to
+/// the nearest `.git` (no git process needed).
+pub fn work_tree_of(path: &Path) -> Option<PathBuf> {
+    let mut cur = path.canonicalize().ok()?;
+    loop {
+        if cur.join(".git").exists() {
+            return Some(cur);
+        }
+        if !cur.pop() {
+            return None;
+        }
+    }
+}
+
+/// Reads `<rev>:<path>` blobs through one `git cat-file --batch` process.
+/// Missing objects come back as `None`. Fails only if git cannot be run.
+pub fn cat_files(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Option<Vec<u8>>>> {
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(work_tree)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut input = String::new();
+    for s in specs {
+        input.push_str(s);
+        input.push('\n');
+    }
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // Write from a thread so a large answer cannot deadlock against our input.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let mut out = Vec::new();
+    child.stdout.take().expect("piped stdout").read_to_end(&mut out)?;
+    let _ = writer.join();
+    child.wait()?;
+
+    let mut results = Vec::with_capacity(specs.len());
+    let mut pos = 0;
+    while results.len() < specs.len() && pos < out.len() {
+        let nl = match out[pos..].iter().position(|&b| b == b'\n') {
+            Some(i) => pos + i,
+            None => break,
+        };
+        let header = String::from_utf8_lossy(&out[pos..nl]).into_owned();
+        pos = nl + 1;
+        let parts: Vec<&str> = header.split_whitespace().collect();
+        if header.ends_with(" missing") || header.ends_with(" ambiguous") || parts.len() != 3 {
+            results.push(None);
+            continue;
+        }
+        let size: usize = parts[2].parse().unwrap_or(0);
+        let end = (pos + size).min(out.len());
+        results.push(Some(out[pos..end].to_vec()));
+        pos = end + 1;
+    }
+    results.resize(specs.len(), None);
+    Ok(results)
+}
+
+/// Runs git with `args` in `work_tree` and returns trimmed stdout, or `None`
+/// if git failed.
+pub fn output(work_tree: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git").arg("-C").arg(work_tree).args(args).stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

@@ -1,0 +1,142 @@
+//! One operation of an item's op-log: the common header every op carries and
+//! its kind-specific payload.
+//!
+//! Payloads are kept as ordered JSON values so that an op kind (or key) we do
+//! not know survives a read and can be reported, never silently dropped.
+//! Typed accessors give the compile step what it needs.
+
+use serde_json::{Map, Value};
+
+/// Who wrote an op, as recorded in its `by:` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Human,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Human => "human",
+            Role::Agent => "agent",
+        }
+    }
+
+    /// Sort rank used to break clock ties: a human's op folds first.
+    pub fn rank(by: &str) -> u8 {
+        if by == "human" {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+/// Op kinds the reference writes. Anything else is kept as an unknown kind.
+pub const KNOWN_KINDS: &[&str] = &[
+    "create",
+    "update",
+    "discuss",
+    "discuss_clear",
+    "discuss_summarize",
+    "lock",
+    "unlock",
+    "promote",
+    "demote",
+    "stealth",
+    "unstealth",
+    "reconcile",
+    "edit-mode-on",
+    "edit-mode-off",
+    "delete-msg",
+    "undelete-msg",
+    "edit-msg-text",
+];
+
+/// The keys of a `create` op's `data`, in the order the reference writes them.
+pub const CREATE_DATA_ORDER: &[&str] = &[
+    "kind",
+    "title",
+    "status",
+    "priority",
+    "parent",
+    "tags",
+    "isbefore",
+    "duplicate_of",
+    "not_duplicate_of",
+    "pr_ref",
+    "description",
+    "fields",
+];
+
+/// Set-valued item fields: changed with `add:`/`remove:`; `set:` replaces them.
+pub const SET_VALUED: &[&str] = &["tags", "isbefore", "duplicate_of", "not_duplicate_of"];
+
+/// One op as read from, or about to be written to, an op-log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Op {
+    /// The `op:` key: `create`, `update`, ... (unknown kinds are kept).
+    pub kind: String,
+    pub at: String,
+    pub by: String,
+    pub actor: String,
+    pub clock: i64,
+    pub nonce: String,
+    /// Every other key of the op, in file order.
+    pub body: Map<String, Value>,
+}
+
+impl Op {
+    /// A new op with an empty body.
+    pub fn new(kind: &str, at: &str, role: Role, actor: &str, clock: i64, nonce: &str) -> Op {
+        Op {
+            kind: kind.to_string(),
+            at: at.to_string(),
+            by: role.as_str().to_string(),
+            actor: actor.to_string(),
+            clock,
+            nonce: nonce.to_string(),
+            body: Map::new(),
+        }
+    }
+
+    /// Adds a payload key (builder style).
+    pub fn with(mut self, key: &str, value: Value) -> Op {
+        self.body.insert(key.to_string(), value);
+        self
+    }
+
+    pub fn is_known_kind(&self) -> bool {
+        KNOWN_KINDS.contains(&self.kind.as_str())
+    }
+
+    /// The payload value of `key`, treating an explicit null like absence.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.body.get(key).filter(|v| !v.is_null())
+    }
+
+    /// A payload string (`message`, `reason`, ...), or "" when absent.
+    pub fn get_str(&self, key: &str) -> &str {
+        self.get(key).and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// A payload mapping (`data`, `set`, `add`, `remove`); null or absent is empty.
+    pub fn get_map(&self, key: &str) -> Option<&Map<String, Value>> {
+        self.get(key).and_then(Value::as_object)
+    }
+
+    /// The fold order of ops: clock, then timestamp, then human before agent,
+    /// then nonce. Total and independent of file order.
+    pub fn sort_key(&self) -> (i64, &str, u8, &str) {
+        (self.clock, &self.at, Role::rank(&self.by), &self.nonce)
+    }
+}
+
+/// The field name an old op may use for `isbefore`.
+pub fn canonical_field(name: &str) -> &str {
+    if name == "before" {
+        "isbefore"
+    } else {
+        name
+    }
+}

@@ -1,0 +1,254 @@
+//! Reading and appending `.ops` files.
+//!
+//! A file is a YAML sequence; every op is one block starting at a line that
+//! begins with `- `. Blocks are parsed one at a time with a real YAML parser
+//! so that one bad block cannot hide the others and union-merged files read
+//! in one pass. A block cut short by a crash mid-append (its last line lacks
+//! the `# <nonce>` tail, or the final block does not parse) is *torn*: it is
+//! skipped with a warning. Any other unreadable block is an error naming the
+//! file and line.
+//!
+//! Appends are one `write` of the whole op with `O_APPEND` under an exclusive
+//! `flock`, followed by `fsync`; files are never rewritten.
+
+use std::fmt;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{flock, FlockOperation, Mode, OFlags};
+use serde_json::{Map, Value};
+
+use crate::emit::emit_op;
+use crate::op::Op;
+
+/// An op block that could not be read: where, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadBlock {
+    pub path: PathBuf,
+    /// 1-based line of the block's first line.
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for BadBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+    }
+}
+
+/// The ops read from one file.
+#[derive(Debug, Default, Clone)]
+pub struct OpLog {
+    /// Ops in file order, each with the 1-based line its block starts on.
+    pub ops: Vec<(usize, Op)>,
+    /// Torn blocks that were skipped (crash mid-append).
+    pub torn: Vec<BadBlock>,
+}
+
+/// One block of lines of a file.
+struct Block<'a> {
+    line: usize,
+    text: &'a str,
+}
+
+/// Splits file text into op blocks. Text before the first block must be
+/// blank or comments.
+fn blocks(text: &str) -> Result<Vec<Block<'_>>, (usize, String)> {
+    let mut out: Vec<Block<'_>> = Vec::new();
+    let mut start: Option<(usize, usize)> = None; // (line, byte offset)
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let is_start = line.starts_with("- ") || line.trim_end() == "-";
+        if is_start {
+            if let Some((l, o)) = start {
+                out.push(Block { line: l, text: &text[o..offset] });
+            }
+            start = Some((i + 1, offset));
+        } else if start.is_none() {
+            let t = line.trim();
+            if !t.is_empty() && !t.starts_with('#') {
+                return Err((i + 1, "expected an op starting with '- ' (a YAML sequence item)".into()));
+            }
+        }
+        offset += line.len();
+    }
+    if let Some((l, o)) = start {
+        out.push(Block { line: l, text: &text[o..] });
+    }
+    Ok(out)
+}
+
+/// The nonce in a line's trailing `# xxxx` comment, if any.
+fn trailing_nonce(line: &str) -> Option<&str> {
+    let line = line.trim_end();
+    let idx = line.rfind("  # ")?;
+    let n = &line[idx + 4..];
+    (!n.is_empty() && !n.contains(' ')).then_some(n)
+}
+
+/// Is this block cut short? Written ops carry the first line's nonce comment
+/// on every line, and end with a newline.
+fn looks_torn(block: &Block<'_>, is_last: bool) -> bool {
+    if is_last && !block.text.ends_with('\n') {
+        return true;
+    }
+    let first = block.text.lines().next().unwrap_or("");
+    let Some(nonce) = trailing_nonce(first) else { return false };
+    let last = block.text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    trailing_nonce(last) != Some(nonce)
+}
+
+/// Parses the text of one `.ops` file.
+pub fn parse(path: &Path, text: &str) -> Result<OpLog, BadBlock> {
+    let bad = |line: usize, message: String| BadBlock { path: path.to_path_buf(), line, message };
+    let blocks = blocks(text).map_err(|(l, m)| bad(l, m))?;
+    let mut log = OpLog::default();
+    let n = blocks.len();
+    for (i, block) in blocks.iter().enumerate() {
+        let is_last = i + 1 == n;
+        if looks_torn(block, is_last) {
+            log.torn.push(bad(block.line, "torn op (cut short mid-write), skipped".into()));
+            continue;
+        }
+        match parse_block(block.text) {
+            Ok(op) => log.ops.push((block.line, op)),
+            Err(message) if is_last && !block.text.ends_with('\n') => {
+                log.torn.push(bad(block.line, format!("torn op skipped: {message}")));
+            }
+            Err(message) => return Err(bad(block.line, message)),
+        }
+    }
+    Ok(log)
+}
+
+/// Parses one `- op: ...` block into an [`Op`].
+pub fn parse_block(text: &str) -> Result<Op, String> {
+    let value: Value = serde_norway::from_str(text).map_err(|e| format!("malformed YAML: {e}"))?;
+    let mut items = match value {
+        Value::Array(items) => items,
+        _ => return Err("expected a YAML sequence item".into()),
+    };
+    if items.len() != 1 {
+        return Err(format!("expected one op in the block, found {}", items.len()));
+    }
+    let Value::Object(mut map) = items.remove(0) else {
+        return Err("an op must be a mapping of keys to values".into());
+    };
+    let kind = match map.shift_remove("op") {
+        Some(Value::String(s)) => s,
+        Some(other) => return Err(format!("field 'op' must be a string, found {other}")),
+        None => return Err("missing field 'op'".into()),
+    };
+    let at = take_string(&mut map, "at")?.unwrap_or_default();
+    let by = take_string(&mut map, "by")?.unwrap_or_else(|| "agent".into());
+    let actor = take_string(&mut map, "actor")?.unwrap_or_default();
+    let clock = match map.shift_remove("clock") {
+        None | Some(Value::Null) => 0,
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| format!("field 'clock' must be an integer, found {n}"))?,
+        Some(other) => return Err(format!("field 'clock' must be an integer, found {other}")),
+    };
+    let nonce = match map.shift_remove("nonce") {
+        Some(Value::String(s)) => s,
+        // An unquoted all-digit nonce reads as a number: the comment keeps its text.
+        Some(Value::Number(n)) => {
+            trailing_nonce(text.lines().next().unwrap_or("")).map(str::to_string).unwrap_or_else(|| n.to_string())
+        }
+        None | Some(Value::Null) => String::new(),
+        Some(other) => return Err(format!("field 'nonce' must be a string, found {other}")),
+    };
+    Ok(Op { kind, at, by, actor, clock, nonce, body: map })
+}
+
+fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match map.shift_remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+        Some(other) => Err(format!("field '{key}' must be a string, found {other}")),
+    }
+}
+
+/// Reads and parses one `.ops` file.
+pub fn read(path: &Path) -> Result<OpLog, ReadError> {
+    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(path.to_path_buf(), e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+        ReadError::Bad(BadBlock { path: path.to_path_buf(), line, message: "file is not valid UTF-8".into() })
+    })?;
+    parse(path, &text).map_err(ReadError::Bad)
+}
+
+/// Why a file could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(PathBuf, std::io::Error),
+    Bad(BadBlock),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            ReadError::Bad(b) => b.fmt(f),
+        }
+    }
+}
+
+/// How [`append`] opens the file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AppendMode {
+    /// The file must already exist.
+    Existing,
+    /// The file must not exist yet (a new item).
+    New,
+}
+
+/// Appends `op` to the file at `path`: one `write` under an exclusive flock,
+/// then `fsync`. A torn tail left by a crash is closed with a newline first,
+/// so the new op never fuses with it.
+pub fn append(path: &Path, op: &Op, mode: AppendMode) -> std::io::Result<()> {
+    append_text(path, &emit_op(op), mode)
+}
+
+/// Appends already-serialized op text (see [`append`]).
+pub fn append_text(path: &Path, text: &str, mode: AppendMode) -> std::io::Result<()> {
+    let mut flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CLOEXEC;
+    match mode {
+        AppendMode::Existing => {}
+        AppendMode::New => flags |= OFlags::CREATE | OFlags::EXCL,
+    }
+    // Group-writable so an agent and its human can share the tracker.
+    let old = rustix::process::umask(Mode::from_raw_mode(0o002));
+    let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o664));
+    rustix::process::umask(old);
+    let fd = fd?;
+    flock(&fd, FlockOperation::LockExclusive)?;
+    let mut file = File::from(fd);
+    let mut buf = Vec::with_capacity(text.len() + 1);
+    let len = file.metadata()?.len();
+    if len > 0 && !last_byte_is_newline(path, len)? {
+        buf.push(b'\n');
+    }
+    buf.extend_from_slice(text.as_bytes());
+    file.write_all(&buf)?;
+    file.sync_all()?;
+    if mode == AppendMode::New {
+        if let Some(dir) = path.parent() {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+    }
+    // The lock is released when `file` is closed.
+    Ok(())
+}
+
+fn last_byte_is_newline(path: &Path, len: u64) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let f = File::open(path)?;
+    let mut b = [0u8; 1];
+    f.read_exact_at(&mut b, len - 1)?;
+    Ok(b[0] == b'\n')
+}

@@ -1,0 +1,278 @@
+//! A tracker on disk: the `.agent/` root, its configuration and actor, the
+//! item files of the three tiers, loading them into compiled items, and
+//! resolving what a user typed (full ID, prefix with or without the kind
+//! prefix) to one item file.
+//!
+//! Reading never calls git. Writing goes through [`crate::write`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::actor::Actor;
+use crate::compile::compile;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ids::split_id;
+use crate::item::Item;
+use crate::op::Op;
+use crate::oplog;
+use crate::tiers::{id_from_file_name, ops_file_name, Tier};
+
+/// One item's op-log file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemFile {
+    pub id: String,
+    pub tier: Tier,
+    pub path: PathBuf,
+}
+
+/// An item whose op-log cannot be compiled; other items are unaffected.
+#[derive(Debug, Clone)]
+pub struct Broken {
+    pub file: ItemFile,
+    pub error: String,
+}
+
+/// Everything read from the three tiers.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub items: Vec<Item>,
+    pub broken: Vec<Broken>,
+    /// Torn ops skipped and similar notices, for stderr.
+    pub warnings: Vec<String>,
+}
+
+impl Snapshot {
+    pub fn get(&self, id: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+
+    /// Items sorted by (priority, created_at) as `list` shows them.
+    pub fn sorted(mut self) -> Snapshot {
+        self.items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self
+    }
+}
+
+/// An open tracker.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    /// The `.agent/` directory.
+    pub root: PathBuf,
+    pub config: Config,
+    /// The git work tree holding the tracker, if any.
+    pub work_tree: Option<PathBuf>,
+    pub actor: Actor,
+}
+
+impl Tracker {
+    /// Finds the tracker: `explicit` (the `--tracker-root` flag) or the
+    /// nearest `.agent/` directory from `cwd` upwards.
+    pub fn discover(cwd: &Path, explicit: Option<&Path>) -> Result<Tracker> {
+        let root = match explicit {
+            Some(p) => {
+                let p = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+                if !p.is_dir() {
+                    return Err(Error::user(format!("tracker root {} does not exist", p.display()))
+                        .with_hint("pass the path of an existing .agent/ directory, or run 'htrac init'"));
+                }
+                p
+            }
+            None => find_agent_dir(cwd).ok_or_else(|| {
+                Error::user("no .agent/ directory found. Run 'init' first.")
+                    .with_hint("run 'htrac init' at the top of your repository, or pass --tracker-root PATH")
+            })?,
+        };
+        Tracker::open(&root)
+    }
+
+    /// Opens the tracker whose `.agent/` directory is `root`.
+    pub fn open(root: &Path) -> Result<Tracker> {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let config = Config::load(&root)?;
+        let actor = Actor::current(&config.agent_usernames);
+        let work_tree = crate::git::work_tree_of(&root);
+        Ok(Tracker { root, config, work_tree, actor })
+    }
+
+    pub fn tier_dir(&self, tier: Tier) -> PathBuf {
+        tier.dir(&self.root)
+    }
+
+    pub fn item_path(&self, tier: Tier, id: &str) -> PathBuf {
+        self.tier_dir(tier).join(ops_file_name(id))
+    }
+
+    pub fn frozen_path(&self, tier: Tier, id: &str) -> PathBuf {
+        self.tier_dir(tier).join(format!(".{id}.frozen"))
+    }
+
+    /// Every item file in every tier (one `readdir` per tier), sorted by tier then ID.
+    pub fn files(&self) -> Result<Vec<ItemFile>> {
+        let mut out = Vec::new();
+        for tier in Tier::ALL {
+            out.extend(self.tier_files(tier)?);
+        }
+        Ok(out)
+    }
+
+    pub fn tier_files(&self, tier: Tier) -> Result<Vec<ItemFile>> {
+        let dir = self.tier_dir(tier);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::internal(format!("cannot read {}: {e}", dir.display()))),
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(id) = name.to_str().and_then(id_from_file_name) else { continue };
+            if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+                files.push(ItemFile { id: id.to_string(), tier, path: entry.path() });
+            }
+        }
+        files.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(files)
+    }
+
+    /// The edit-mode ops that apply to items of `tier`.
+    pub fn edit_mode_ops(&self, tier: Tier) -> (Vec<Op>, Vec<String>) {
+        let path = tier.edit_mode_log(&self.root);
+        if !path.exists() {
+            return (Vec::new(), Vec::new());
+        }
+        match oplog::read(&path) {
+            Ok(log) => (log.ops.into_iter().map(|(_, o)| o).collect(), log.torn.iter().map(|t| t.to_string()).collect()),
+            Err(e) => (Vec::new(), vec![format!("edit-mode log ignored: {e}")]),
+        }
+    }
+
+    /// Reads and compiles one item file (with its tier's edit-mode ops).
+    pub fn load_file(&self, file: &ItemFile, edit_ops: &[Op], warnings: &mut Vec<String>) -> std::result::Result<Item, Broken> {
+        let log = oplog::read(&file.path).map_err(|e| Broken { file: file.clone(), error: e.to_string() })?;
+        for t in &log.torn {
+            warnings.push(format!("warning: {t}"));
+        }
+        let mut ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
+        ops.extend(edit_ops.iter().cloned());
+        let mut item = compile(&file.id, file.tier, &ops)
+            .map_err(|e| Broken { file: file.clone(), error: format!("{}: {e}", file.path.display()) })?;
+        item.frozen = self.frozen_path(file.tier, &file.id).exists();
+        Ok(item)
+    }
+
+    /// Loads one item by its resolved file.
+    pub fn load(&self, file: &ItemFile) -> Result<Item> {
+        let (edit_ops, mut warnings) = self.edit_mode_ops(file.tier);
+        let item = self.load_file(file, &edit_ops, &mut warnings);
+        print_warnings(&warnings);
+        let mut item = item.map_err(|b| {
+            Error::internal(format!("corrupt data: {}", b.error)).with_hint(format!(
+                "inspect {} (htrac log {}); other items are unaffected",
+                b.file.path.display(),
+                b.file.id
+            ))
+        })?;
+        item.cross_tier_conflict = Tier::ALL.iter().filter(|t| self.item_path(**t, &file.id).exists()).count() > 1;
+        Ok(item)
+    }
+
+    /// Loads every item of every tier. Broken items are reported, not fatal.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let mut snap = Snapshot::default();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for tier in Tier::ALL {
+            let files = self.tier_files(tier)?;
+            if files.is_empty() {
+                continue;
+            }
+            let (edit_ops, w) = self.edit_mode_ops(tier);
+            snap.warnings.extend(w);
+            for file in files {
+                *seen.entry(file.id.clone()).or_default() += 1;
+                match self.load_file(&file, &edit_ops, &mut snap.warnings) {
+                    Ok(item) => snap.items.push(item),
+                    Err(b) => snap.broken.push(b),
+                }
+            }
+        }
+        for item in &mut snap.items {
+            item.cross_tier_conflict = seen.get(&item.id).copied().unwrap_or(0) > 1;
+        }
+        Ok(snap)
+    }
+
+    /// Resolves a full ID or a unique prefix (`WI-foh`, `foh`) to one item
+    /// file. An item present in several tiers resolves to its first tier
+    /// (canonical, then workspace, then stealth).
+    pub fn resolve(&self, spec: &str) -> Result<ItemFile> {
+        if spec.is_empty() {
+            return Err(Error::user("empty item ID").with_hint("pass an item ID, a unique prefix of one, or :N"));
+        }
+        if spec.starts_with(':') {
+            return Err(Error::user(format!("positional alias {spec} was not resolved"))
+                .with_hint("aliases are resolved by the command line; pass the full ID"));
+        }
+        let files = self.files()?;
+        if let Some(f) = files.iter().find(|f| f.id == spec) {
+            return Ok(f.clone());
+        }
+        let mut matches: BTreeMap<&str, Vec<&ItemFile>> = BTreeMap::new();
+        for f in &files {
+            let (_, rest) = split_id(&f.id);
+            if f.id.starts_with(spec) || rest.starts_with(spec) {
+                matches.entry(f.id.as_str()).or_default().push(f);
+            }
+        }
+        match matches.len() {
+            0 => Err(Error::user(format!("No items match prefix: {spec}"))
+                .with_hint("run 'htrac list' to see item IDs (any unique prefix works, e.g. WI-foh or foh)")),
+            1 => Ok((*matches.values().next().expect("one").first().expect("file")).clone()),
+            _ => {
+                let mut lines = Vec::new();
+                for (id, fs) in &matches {
+                    let f = fs[0];
+                    let title = first_title(&f.path).unwrap_or_default();
+                    lines.push(format!("  {id}  [{}]  {title}", f.tier.as_str()));
+                }
+                Err(Error::user(format!("Ambiguous prefix '{spec}' matches {} items:\n{}", matches.len(), lines.join("\n")))
+                    .with_hint("type more of the ID to make it unique"))
+            }
+        }
+    }
+
+    /// Resolves a reference to another item (for --parent, --add-isbefore, ...)
+    /// to its full ID.
+    pub fn resolve_ref(&self, spec: &str, flag: &str) -> Result<ItemFile> {
+        self.resolve(spec).map_err(|e| Error { message: format!("{flag} {spec}: {}", e.message), ..e })
+    }
+}
+
+/// The title in an item file's first create op, cheaply (for error messages).
+fn first_title(path: &Path) -> Option<String> {
+    let log = oplog::read(path).ok()?;
+    log.ops.iter().find(|(_, o)| o.kind == "create").and_then(|(_, o)| {
+        o.get_map("data").and_then(|d| d.get("title")).and_then(|t| t.as_str()).map(str::to_string)
+    })
+}
+
+/// The nearest `.agent/` directory at or above `start`.
+pub fn find_agent_dir(start: &Path) -> Option<PathBuf> {
+    let mut cur = start.to_path_buf();
+    loop {
+        let candidate = cur.join(".agent");
+        if candidate.is_dir() {
+            return Some(candidate);
+        }
+        if !cur.pop() {
+            return None;
+        }
+    }
+}
+
+pub fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("{w}");
+    }
+}
