@@ -196,6 +196,21 @@ fn emit_user_entry(key: &str, value: &Value, indent: usize, out: &mut Lines) {
 /// strings nested deeper are written plain, as the reference does.
 fn emit_entry(key: &str, value: &Value, indent: usize, style: Style, out: &mut Lines) {
     let k = key_text(key);
+    if is_complex_key(key) {
+        // An explicit `? key` / `: value` pair, as the writer does for long
+        // or multi-line keys.
+        out.push(indent, format!("? {k}"));
+        let mut sub = Lines(Vec::new());
+        emit_value(value, 0, style, &mut sub);
+        for (i, line) in sub.0.into_iter().enumerate() {
+            if i == 0 {
+                out.push(indent, format!(": {line}").trim_end().to_string());
+            } else {
+                out.push(indent + 2, line);
+            }
+        }
+        return;
+    }
     match value {
         Value::Object(m) if !m.is_empty() => {
             out.push(indent, format!("{k}:"));
@@ -211,6 +226,24 @@ fn emit_entry(key: &str, value: &Value, indent: usize, style: Style, out: &mut L
         Value::Null => out.push(indent, format!("{k}:")),
         other => out.push(indent, format!("{k}: {}", inline(other, style, false))),
     }
+}
+
+/// A value on its own (after `: ` of an explicit key): a scalar, or a block.
+fn emit_value(value: &Value, indent: usize, style: Style, out: &mut Lines) {
+    match value {
+        Value::Object(m) if !m.is_empty() => {
+            for (ck, cv) in m {
+                emit_entry(ck, cv, indent, Style::Plain, out);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => emit_seq_items(items, indent, out),
+        other => out.push(indent, inline(other, style, false)),
+    }
+}
+
+/// Keys the writer cannot write as simple `key:` (too long, or multi-line).
+fn is_complex_key(key: &str) -> bool {
+    key.chars().count() > 122 || key.contains(['\n', '\u{85}', '\u{2028}', '\u{2029}'])
 }
 
 fn emit_seq_items(items: &[Value], indent: usize, out: &mut Lines) {
@@ -251,6 +284,7 @@ fn emit_seq_items(items: &[Value], indent: usize, out: &mut Lines) {
 /// A value on one line: scalars, `[]`, `{}`.
 fn inline(value: &Value, style: Style, in_flow: bool) -> String {
     match value {
+        Value::Null if in_flow => "null".into(),
         Value::Null => String::new(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => number_text(n),
@@ -280,7 +314,7 @@ fn flow_seq(items: &[Value]) -> String {
 }
 
 fn key_text(key: &str) -> String {
-    scalar(key, Style::Plain, false)
+    scalar_in(key, Style::Plain, false, true)
 }
 
 fn number_text(n: &serde_json::Number) -> String {
@@ -294,8 +328,7 @@ fn number_text(n: &serde_json::Number) -> String {
     python_float_yaml(f)
 }
 
-/// A float as the reference's YAML writer shows it (`repr`, lower-cased,
-/// with `.0` before an exponent).
+/// A float as the reference's YAML writer shows it (Python's `repr`).
 fn python_float_yaml(f: f64) -> String {
     if f.is_nan() {
         return ".nan".into();
@@ -303,81 +336,156 @@ fn python_float_yaml(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
     }
-    let r = crate::ids::python_float_repr(f);
-    if !r.contains('.') && r.contains('e') {
-        r.replacen('e', ".0e", 1)
-    } else {
-        r
-    }
+    crate::ids::python_float_repr(f)
 }
 
-/// Writes a string scalar in the requested style.
+/// Writes a string scalar in the requested style, deciding between bare,
+/// single- and double-quoted as the reference's writer (ruamel.yaml) does.
 fn scalar(s: &str, style: Style, in_flow: bool) -> String {
-    match style {
-        Style::Double => double_quoted(s),
-        Style::Plain => {
-            if plain_allowed(s, in_flow) && !resolves_to_non_string(s) {
-                s.to_string()
-            } else if single_quote_allowed(s) {
-                format!("'{}'", s.replace('\'', "''"))
-            } else {
-                double_quoted(s)
-            }
-        }
+    scalar_in(s, style, in_flow, false)
+}
+
+fn scalar_in(s: &str, style: Style, in_flow: bool, is_key: bool) -> String {
+    if style == Style::Double {
+        return double_quoted(s);
     }
+    let a = analyze(s);
+    // A trailing Unicode space (U+3000, NBSP, ...) would be eaten by the
+    // line's trailing-space trim, as it is in the reference; quote it.
+    let trailing_ws = s.chars().last().is_some_and(char::is_whitespace);
+    let plain_ok = !trailing_ws && if in_flow { a.allow_flow_plain } else { a.allow_block_plain };
+    if !resolves_to_non_string(s) && !(is_key && (s.is_empty() || a.multiline)) && plain_ok {
+        return s.to_string();
+    }
+    // The reference single-quotes NEL / LS / PS as a raw break plus
+    // indentation, which reads back as a space; we escape them instead.
+    if s.contains(['\'', '\n', '\u{85}', '\u{2028}', '\u{2029}']) {
+        return double_quoted(s);
+    }
+    if a.allow_single_quoted && !(is_key && a.multiline) {
+        return format!("'{}'", s.replace('\'', "''"));
+    }
+    double_quoted(s)
 }
 
-fn is_printable(c: char) -> bool {
-    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
-        && c != '\u{FEFF}'
+/// What the YAML emitter's scalar analysis allows for a string.
+struct Analysis {
+    multiline: bool,
+    allow_flow_plain: bool,
+    allow_block_plain: bool,
+    allow_single_quoted: bool,
 }
 
-/// The YAML emitter's scalar analysis: may `s` be written bare?
-fn plain_allowed(s: &str, in_flow: bool) -> bool {
+fn is_space_or_break(c: char) -> bool {
+    matches!(c, '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// A port of ruamel.yaml's `Emitter.analyze_scalar` (YAML 1.2, unicode allowed).
+fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return false;
+        return Analysis { multiline: false, allow_flow_plain: false, allow_block_plain: true, allow_single_quoted: true };
     }
     let chars: Vec<char> = s.chars().collect();
-    if chars[0] == ' ' || chars[chars.len() - 1] == ' ' {
-        return false;
-    }
+    let (mut block_ind, mut flow_ind, mut line_breaks, mut special) = (false, false, false, false);
     if s.starts_with("---") || s.starts_with("...") {
-        return false;
+        block_ind = true;
+        flow_ind = true;
     }
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
-        let followed_by_space = matches!(next, None | Some(' ') | Some('\t') | Some('\n') | Some('\r'));
-        let preceded_by_space = i > 0 && matches!(chars[i - 1], ' ' | '\t' | '\n' | '\r');
-        if !is_printable(c) || matches!(c, '\n' | '\r' | '\t' | '\u{85}' | '\u{2028}' | '\u{2029}') {
-            return false;
-        }
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    let mut preceded_by_ws = true;
+    let mut followed_by_ws = chars.len() == 1 || is_space_or_break(chars[1]);
+    let (mut prev_space, mut prev_break) = (false, false);
+    let last = chars.len() - 1;
+    for (i, &ch) in chars.iter().enumerate() {
         if i == 0 {
-            if "#,[]{}&*!|>'\"%@`".contains(c) {
-                return false;
+            if "#,[]{}&*!|>'\"%@`".contains(ch) {
+                flow_ind = true;
+                block_ind = true;
             }
-            if (c == '?' || c == ':' || c == '-') && followed_by_space {
-                return false;
+            if ch == '?' || ch == ':' {
+                // The reference writes `[:a, x]` and `[? a, x]` bare, which no
+                // YAML reader takes back as strings (PyYAML rejects the whole
+                // file); in flow context we quote them.
+                flow_ind = true;
+                if followed_by_ws {
+                    block_ind = true;
+                }
+            }
+            if ch == '-' && followed_by_ws {
+                flow_ind = true;
+                block_ind = true;
             }
         } else {
-            if in_flow && ",?[]{}".contains(c) {
-                return false;
+            if ",[]{}".contains(ch) {
+                flow_ind = true;
             }
-            if c == ':' && (followed_by_space || in_flow) {
-                return false;
+            if ch == ':' && followed_by_ws {
+                flow_ind = true;
+                block_ind = true;
             }
-            if c == '#' && preceded_by_space {
-                return false;
+            if ch == '#' && preceded_by_ws {
+                flow_ind = true;
+                block_ind = true;
             }
         }
+        if is_break(ch) {
+            line_breaks = true;
+        }
+        if !(ch == '\n' || ('\u{20}'..='\u{7E}').contains(&ch)) {
+            let printable = (ch == '\u{85}'
+                || ('\u{A0}'..='\u{D7FF}').contains(&ch)
+                || ('\u{E000}'..='\u{FFFD}').contains(&ch)
+                || ch >= '\u{10000}')
+                && ch != '\u{FEFF}';
+            if !printable {
+                special = true;
+            }
+        }
+        if ch == ' ' {
+            leading_space |= i == 0;
+            trailing_space |= i == last;
+            break_space |= prev_break;
+            prev_space = true;
+            prev_break = false;
+        } else if is_break(ch) {
+            leading_break |= i == 0;
+            trailing_break |= i == last;
+            space_break |= prev_space;
+            prev_space = false;
+            prev_break = true;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_by_ws = is_space_or_break(ch);
+        followed_by_ws = i + 2 > last || is_space_or_break(chars[i + 2]);
     }
-    true
-}
-
-fn single_quote_allowed(s: &str) -> bool {
-    !s.chars()
-        .any(|c| !is_printable(c) || matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}'))
-        && !s.starts_with(' ')
-        && !s.ends_with(' ')
+    let (mut flow_plain, mut block_plain, mut single) = (true, true, true);
+    if leading_space || leading_break || trailing_space || trailing_break {
+        flow_plain = false;
+        block_plain = false;
+    }
+    if break_space || special || space_break {
+        flow_plain = false;
+        block_plain = false;
+        single = false;
+    }
+    if line_breaks {
+        flow_plain = false;
+        block_plain = false;
+    }
+    if flow_ind {
+        flow_plain = false;
+    }
+    if block_ind {
+        block_plain = false;
+    }
+    Analysis { multiline: line_breaks, allow_flow_plain: flow_plain, allow_block_plain: block_plain, allow_single_quoted: single }
 }
 
 /// Would a YAML reader take the bare text `s` for something other than a
@@ -404,11 +512,10 @@ pub fn double_quoted(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\u{1B}' => out.push_str("\\e"),
             '\u{85}' => out.push_str("\\N"),
-            '\u{A0}' => out.push_str("\\_"),
             '\u{2028}' => out.push_str("\\L"),
             '\u{2029}' => out.push_str("\\P"),
             c if ('\u{20}'..='\u{7E}').contains(&c)
-                || ('\u{A1}'..='\u{D7FF}').contains(&c)
+                || ('\u{A0}'..='\u{D7FF}').contains(&c)
                 || (('\u{E000}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}')
                 || c >= '\u{10000}' =>
             {

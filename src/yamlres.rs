@@ -1,10 +1,19 @@
-//! The YAML implicit-type rules the reference's writer applies to bare
-//! scalars: a string that would read back as null, a bool, a number, a
-//! timestamp or a merge key must be quoted.
+//! The YAML 1.2 implicit-type rules the reference's writer (ruamel.yaml)
+//! applies to bare scalars: a string that would read back as null, a bool, a
+//! number, a timestamp or a merge key must be quoted. As in ruamel, a rule is
+//! only tried when the string starts with one of the rule's first characters.
 
 /// True when the bare text `s` would not read back as the string `s`.
 pub fn resolves_to_non_string(s: &str) -> bool {
-    is_null(s) || is_bool(s) || is_int(s) || is_float(s) || is_timestamp(s) || s == "<<" || s == "="
+    let first = s.chars().next();
+    let starts = |set: &str| first.is_some_and(|c| set.contains(c));
+    (starts("tTfF") && is_bool(s))
+        || (starts("-+0123456789.") && is_float(s))
+        || (starts("-+0123456789") && is_int(s))
+        || s == "<<"
+        || (first.is_none() || starts("~nN")) && is_null(s)
+        || (starts("0123456789") && is_timestamp(s))
+        || s == "="
 }
 
 fn is_null(s: &str) -> bool {
@@ -12,152 +21,151 @@ fn is_null(s: &str) -> bool {
 }
 
 fn is_bool(s: &str) -> bool {
-    matches!(
-        s,
-        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "yes" | "Yes" | "YES" | "no" | "No" | "NO" | "on"
-            | "On" | "ON" | "off" | "Off" | "OFF" | "y" | "Y" | "n" | "N"
-    )
+    matches!(s, "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
 }
 
 fn strip_sign(s: &str) -> &str {
     s.strip_prefix(['-', '+']).unwrap_or(s)
 }
 
+/// Non-empty and every char satisfies `f`.
 fn all(s: &str, f: impl Fn(char) -> bool) -> bool {
     !s.is_empty() && s.chars().all(f)
 }
 
+fn digits_(s: &str) -> bool {
+    s.chars().all(|c| c.is_ascii_digit() || c == '_')
+}
+
+/// `[-+]?0b[0-1_]+ | [-+]?0o?[0-7_]+ | [-+]?[0-9_]+ | [-+]?0x[0-9a-fA-F_]+`
 fn is_int(s: &str) -> bool {
     let t = strip_sign(s);
     if let Some(b) = t.strip_prefix("0b") {
-        return all(b, |c| c == '0' || c == '1' || c == '_');
+        if all(b, |c| c == '0' || c == '1' || c == '_') {
+            return true;
+        }
     }
     if let Some(x) = t.strip_prefix("0x") {
-        return all(x, |c| c.is_ascii_hexdigit() || c == '_');
+        if all(x, |c| c.is_ascii_hexdigit() || c == '_') {
+            return true;
+        }
     }
     if let Some(o) = t.strip_prefix("0o") {
-        return all(o, |c| ('0'..='7').contains(&c) || c == '_');
-    }
-    // Sexagesimal integers of YAML 1.1 (`1:30`).
-    if t.contains(':') {
-        let mut parts = t.split(':');
-        let head = parts.next().unwrap_or("");
-        return all(head, |c| c.is_ascii_digit() || c == '_')
-            && head.starts_with(|c: char| ('1'..='9').contains(&c))
-            && parts.all(|p| p.len() <= 2 && all(p, |c| c.is_ascii_digit()) && p.parse::<u32>().map(|n| n < 60).unwrap_or(false));
+        if all(o, |c| ('0'..='7').contains(&c) || c == '_') {
+            return true;
+        }
     }
     all(t, |c| c.is_ascii_digit() || c == '_')
 }
 
-fn is_float(s: &str) -> bool {
-    let t = strip_sign(s);
-    if matches!(t, ".inf" | ".Inf" | ".INF") {
-        return true;
-    }
-    if matches!(s, ".nan" | ".NaN" | ".NAN") {
-        return true;
-    }
-    // mantissa: digits[_digits]* [. digits_*]  or  . digits
-    let (mantissa, exponent) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], Some(&t[i + 1..])),
-        None => (t, None),
-    };
-    if let Some(e) = exponent {
-        let e = strip_sign(e);
-        if !all(e, |c| c.is_ascii_digit()) {
-            return false;
-        }
-    }
-    match mantissa.find('.') {
-        Some(i) => {
-            let (int_part, frac) = (&mantissa[..i], &mantissa[i + 1..]);
-            let int_ok = int_part.is_empty() || (int_part.starts_with(|c: char| c.is_ascii_digit()) && all(int_part, |c| c.is_ascii_digit() || c == '_'));
-            let frac_ok = frac.chars().all(|c| c.is_ascii_digit() || c == '_');
-            if int_part.is_empty() {
-                // `.5`, `.5e+3`
-                int_ok && !frac.is_empty() && frac_ok
-            } else {
-                int_ok && frac_ok
-            }
-        }
-        None => exponent.is_some() && mantissa.starts_with(|c: char| c.is_ascii_digit()) && all(mantissa, |c| c.is_ascii_digit() || c == '_'),
+/// An exponent `[eE][-+]?[0-9]+` (sign required when `need_sign`).
+fn is_exponent(e: &str, need_sign: bool) -> bool {
+    let Some(rest) = e.strip_prefix(['e', 'E']) else { return false };
+    let unsigned = rest.strip_prefix(['-', '+']);
+    match unsigned {
+        Some(d) => all(d, |c| c.is_ascii_digit()),
+        None => !need_sign && all(rest, |c| c.is_ascii_digit()),
     }
 }
 
+fn is_float(s: &str) -> bool {
+    let t = strip_sign(s);
+    if matches!(t, ".inf" | ".Inf" | ".INF") || matches!(s, ".nan" | ".NaN" | ".NAN") {
+        return true;
+    }
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i..])),
+        None => (t, None),
+    };
+    if let Some(frac) = mantissa.strip_prefix('.') {
+        // [-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        return all(frac, |c| c.is_ascii_digit() || c == '_') && exponent.is_none_or(|e| is_exponent(e, true));
+    }
+    if !mantissa.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    match mantissa.split_once('.') {
+        // [0-9][0-9_]*\.[0-9_]*(exp)?
+        Some((int, frac)) => digits_(int) && digits_(frac) && exponent.is_none_or(|e| is_exponent(e, false)),
+        // [0-9][0-9_]*(exp) — the exponent is required
+        None => digits_(mantissa) && exponent.is_some_and(|e| is_exponent(e, false)),
+    }
+}
+
+/// `YYYY-MM-DD`, or `YYYY-M[M]-D[D]` with a time `[Tt ]H[H]:MM:SS[.f][ ][Z|±H[H][:MM]]`.
 fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
-    // YYYY-M[M]-D[D]
-    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+    let is_d = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    if b.len() == 10 && (0..4).all(is_d) && b[4] == b'-' && is_d(5) && is_d(6) && b[7] == b'-' && is_d(8) && is_d(9) {
+        return true;
+    }
+    if b.len() < 5 || !(0..4).all(is_d) || b[4] != b'-' {
         return false;
     }
     let mut i = 5;
-    let digits = |i: &mut usize, max: usize| {
+    let mut digits = |i: &mut usize, min: usize, max: usize| -> bool {
         let start = *i;
         while *i < b.len() && *i - start < max && b[*i].is_ascii_digit() {
             *i += 1;
         }
-        *i - start
+        *i - start >= min
     };
-    if digits(&mut i, 2) == 0 || i >= b.len() || b[i] != b'-' {
+    if !digits(&mut i, 1, 2) || b.get(i) != Some(&b'-') {
         return false;
     }
     i += 1;
-    if digits(&mut i, 2) == 0 {
+    if !digits(&mut i, 1, 2) {
         return false;
     }
-    if i == b.len() {
-        return true;
-    }
-    // A time part: [Tt] or spaces, then H[H]:MM:SS
-    if b[i] == b'T' || b[i] == b't' {
-        i += 1;
-    } else if b[i] == b' ' || b[i] == b'\t' {
-        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
-            i += 1;
-        }
-    } else {
-        return false;
-    }
-    if digits(&mut i, 2) == 0 || i >= b.len() || b[i] != b':' {
-        return false;
-    }
-    i += 1;
-    if digits(&mut i, 2) != 2 || i >= b.len() || b[i] != b':' {
-        return false;
-    }
-    i += 1;
-    if digits(&mut i, 2) != 2 {
-        return false;
-    }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-    }
-    while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
-        i += 1;
-    }
-    if i == b.len() {
-        return true;
-    }
-    if b[i] == b'Z' {
-        return i + 1 == b.len();
-    }
-    if b[i] == b'+' || b[i] == b'-' {
-        i += 1;
-        if digits(&mut i, 2) == 0 {
-            return false;
-        }
-        if i < b.len() && b[i] == b':' {
-            i += 1;
-            if digits(&mut i, 2) != 2 {
-                return false;
+    match b.get(i) {
+        Some(b'T') | Some(b't') => i += 1,
+        Some(b' ') | Some(b'\t') => {
+            while matches!(b.get(i), Some(b' ') | Some(b'\t')) {
+                i += 1;
             }
         }
-        return i == b.len();
+        _ => return false,
     }
-    false
+    if !digits(&mut i, 1, 2) || b.get(i) != Some(&b':') {
+        return false;
+    }
+    i += 1;
+    if !digits(&mut i, 2, 2) || b.get(i) != Some(&b':') {
+        return false;
+    }
+    i += 1;
+    if !digits(&mut i, 2, 2) {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while is_d(i) {
+            i += 1;
+        }
+    }
+    if i == b.len() {
+        return true;
+    }
+    while matches!(b.get(i), Some(b' ') | Some(b'\t')) {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'+') | Some(b'-') => {
+            i += 1;
+            if !digits(&mut i, 1, 2) {
+                return false;
+            }
+            if b.get(i) == Some(&b':') {
+                i += 1;
+                if !digits(&mut i, 2, 2) {
+                    return false;
+                }
+            }
+            i == b.len()
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -166,14 +174,15 @@ mod tests {
 
     #[test]
     fn numbers_and_words() {
-        for s in ["8293", "2e71", "0b11", "1_000", "-1", "+1", "1.5", ".5", "1e10", ".inf", "-.inf", ".nan", "0x1f", "0o17"] {
+        for s in ["8293", "2e71", "0b11", "1_000", "-1", "+1", "1.5", ".5", "1e10", ".inf", "-.inf", ".nan", "0x1f", "0o17", "017"] {
             assert!(resolves_to_non_string(s), "{s}");
         }
-        for s in ["0b9d", "abcd", "1a2b", "WI-foo", "e123", "1.2.3", "-", "0x", "0b", "nan", "inf"] {
+        for s in ["0b9d", "abcd", "1a2b", "WI-foo", "e123", "1.2.3", "-", "0x", "0b", "nan", "inf", "_1", "yes", "1:20", ".5e3"] {
             assert!(!resolves_to_non_string(s), "{s}");
         }
         for s in ["null", "~", "", "true", "False", "2026-01-01", "2026-11-24T19:41:13Z", "2001-12-14 21:59:43.10 -5"] {
             assert!(resolves_to_non_string(s), "{s}");
         }
+        assert!(!resolves_to_non_string("2026-1-1"));
     }
 }
