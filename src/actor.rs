@@ -21,8 +21,15 @@ impl Actor {
 
     /// The actor for a given user name.
     pub fn for_name(name: &str, agent_patterns: &[String]) -> Actor {
-        let role = if agent_patterns.iter().any(|p| fnmatch(p, name)) { Role::Agent } else { Role::Human };
-        Actor { role, name: name.to_string() }
+        let role = if agent_patterns.iter().any(|p| fnmatch(p, name)) {
+            Role::Agent
+        } else {
+            Role::Human
+        };
+        Actor {
+            role,
+            name: name.to_string(),
+        }
     }
 
     pub fn is_agent(&self) -> bool {
@@ -38,7 +45,15 @@ pub fn user_name(uid: u32) -> Option<String> {
         let mut result: *mut libc::passwd = std::ptr::null_mut();
         // SAFETY: all pointers are valid for the duration of the call and
         // `buf` outlives every use of the strings it backs.
-        let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut result,
+            )
+        };
         if rc == libc::ERANGE && buf.len() < 1 << 20 {
             buf.resize(buf.len() * 2, 0);
             continue;

@@ -51,7 +51,12 @@ pub fn save(root: &Path, ids: &[&str]) {
 pub fn load(root: &Path) -> Vec<String> {
     stash_path(root)
         .and_then(|p| std::fs::read_to_string(p).ok())
-        .map(|t| t.lines().filter(|l| !l.is_empty()).map(str::to_string).collect())
+        .map(|t| {
+            t.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -63,12 +68,16 @@ pub fn is_alias(arg: &str) -> bool {
 /// Resolves `:N` against the stash.
 pub fn resolve(root: &Path, arg: &str) -> Result<String> {
     let n: usize = arg[1..].parse().map_err(|_| {
-        Error::user(format!("Invalid positional alias: {arg}")).with_hint("aliases look like :1, :2, ... (rows of the last list or ready)")
+        Error::user(format!("Invalid positional alias: {arg}"))
+            .with_hint("aliases look like :1, :2, ... (rows of the last list or ready)")
     })?;
     let rows = load(root);
     if n == 0 || n > rows.len() {
-        return Err(Error::user(format!("Positional alias {arg} out of range (last list had {} items)", rows.len()))
-            .with_hint("run 'htrac list' or 'htrac ready' first; :N counts their rows from 1"));
+        return Err(Error::user(format!(
+            "Positional alias {arg} out of range (last list had {} items)",
+            rows.len()
+        ))
+        .with_hint("run 'htrac list' or 'htrac ready' first; :N counts their rows from 1"));
     }
     Ok(rows[n - 1].clone())
 }

@@ -10,7 +10,11 @@ pub fn max_clock(text: &[u8]) -> i64 {
     let mut max = 0;
     for line in text.split(|&b| b == b'\n') {
         if let Some(rest) = line.strip_prefix(b"  clock: ") {
-            let digits: Vec<u8> = rest.iter().copied().take_while(u8::is_ascii_digit).collect();
+            let digits: Vec<u8> = rest
+                .iter()
+                .copied()
+                .take_while(u8::is_ascii_digit)
+                .collect();
             if let Ok(n) = std::str::from_utf8(&digits).unwrap_or("").parse::<i64>() {
                 max = max.max(n);
             }

@@ -39,16 +39,29 @@ pub fn fold_order(ops: &[Op]) -> Vec<&Op> {
 
 /// The last tiebreak between ops equal on (clock, at, rank, nonce).
 fn tiebreak(op: &Op) -> String {
-    format!("{}\u{0}{}\u{0}{}", op.kind, op.actor, crate::ids::python_json(&Value::Object(op.body.clone())))
+    format!(
+        "{}\u{0}{}\u{0}{}",
+        op.kind,
+        op.actor,
+        crate::ids::python_json(&Value::Object(op.body.clone()))
+    )
 }
 
 /// Compiles the ops of item `id` (its own file plus the tier's edit-mode log).
 pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
     let sorted = fold_order(ops);
-    let first_create = sorted.iter().find(|o| o.kind == "create").ok_or(CompileError::NoCreate)?;
+    let first_create = sorted
+        .iter()
+        .find(|o| o.kind == "create")
+        .ok_or(CompileError::NoCreate)?;
     let empty = Map::new();
     let data = first_create.get_map("data").unwrap_or(&empty);
-    let str_of = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let str_of = |k: &str| {
+        data.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let list_of = |k: &str| match data.get(k) {
         Some(Value::Array(a)) => a.clone(),
         _ => Vec::new(),
@@ -71,7 +84,11 @@ pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
         not_duplicate_of: list_of("not_duplicate_of"),
         pr_ref: data.get("pr_ref").cloned().unwrap_or(Value::Null),
         description: str_of("description"),
-        fields: data.get("fields").and_then(Value::as_object).cloned().unwrap_or_default(),
+        fields: data
+            .get("fields")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
         locked_fields: Vec::new(),
         discussion: Vec::new(),
         created_at: first_create.at.clone(),
@@ -86,7 +103,10 @@ pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
         item.updated_at = op.at.clone();
         match op.kind.as_str() {
             "create" => {
-                if !std::ptr::eq(*op, *first_create) && !op.at.is_empty() && (item.created_at.is_empty() || op.at < item.created_at) {
+                if !std::ptr::eq(*op, *first_create)
+                    && !op.at.is_empty()
+                    && (item.created_at.is_empty() || op.at < item.created_at)
+                {
                     item.created_at = op.at.clone();
                 }
             }
@@ -95,7 +115,11 @@ pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
             "discuss_clear" => item.discussion.clear(),
             "discuss_summarize" => item.discussion = vec![entry(op, true)],
             "lock" | "unlock" => {
-                let names = op.get(op.kind.as_str()).and_then(Value::as_array).cloned().unwrap_or_default();
+                let names = op
+                    .get(op.kind.as_str())
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 for name in names.iter().filter_map(Value::as_str) {
                     let name = name.to_lowercase();
                     let name = canonical_field(&name).to_string();
@@ -186,9 +210,13 @@ fn apply_update(item: &mut Item, op: &Op) {
         }
     }
     for (which, adding) in [("add", true), ("remove", false)] {
-        let Some(map) = op.get_map(which) else { continue };
+        let Some(map) = op.get_map(which) else {
+            continue;
+        };
         for (key, values) in map {
-            let Some(list) = set_list_mut(item, canonical_field(key)) else { continue };
+            let Some(list) = set_list_mut(item, canonical_field(key)) else {
+                continue;
+            };
             let values = match values {
                 Value::Array(a) => a.clone(),
                 Value::Null => Vec::new(),
@@ -224,10 +252,15 @@ fn apply_message_edits(item: &mut Item, sorted: &[&Op]) {
         if op.by != "human" {
             continue;
         }
-        let Some(at) = parse_utc(&op.at) else { continue };
+        let Some(at) = parse_utc(&op.at) else {
+            continue;
+        };
         match op.kind.as_str() {
             "edit-mode-on" => {
-                let ttl = op.get("ttl_seconds").and_then(Value::as_i64).unwrap_or(1800);
+                let ttl = op
+                    .get("ttl_seconds")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1800);
                 let cap = op.get("cap_max").and_then(Value::as_i64).unwrap_or(500);
                 if let Some((s, e, c)) = open.take() {
                     windows.push((s, e.min(at), c));
@@ -248,13 +281,25 @@ fn apply_message_edits(item: &mut Item, sorted: &[&Op]) {
     }
     let mut used = vec![0i64; windows.len()];
     for op in sorted {
-        if !matches!(op.kind.as_str(), "delete-msg" | "undelete-msg" | "edit-msg-text") {
+        if !matches!(
+            op.kind.as_str(),
+            "delete-msg" | "undelete-msg" | "edit-msg-text"
+        ) {
             continue;
         }
-        let Some(at) = parse_utc(&op.at) else { continue };
-        let Some(w) = windows.iter().position(|&(s, e, _)| s <= at && at < e) else { continue };
+        let Some(at) = parse_utc(&op.at) else {
+            continue;
+        };
+        let Some(w) = windows.iter().position(|&(s, e, _)| s <= at && at < e) else {
+            continue;
+        };
         let target = op.get_str("target_nonce");
-        let Some(entry) = item.discussion.iter_mut().rev().find(|e| !e.nonce.is_empty() && e.nonce == target) else {
+        let Some(entry) = item
+            .discussion
+            .iter_mut()
+            .rev()
+            .find(|e| !e.nonce.is_empty() && e.nonce == target)
+        else {
             continue;
         };
         let cap = windows[w].2;

@@ -78,7 +78,13 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.file {
-            Some(p) => write!(f, "invalid config {}: {}: {}", p.display(), self.key, self.message),
+            Some(p) => write!(
+                f,
+                "invalid config {}: {}: {}",
+                p.display(),
+                self.key,
+                self.message
+            ),
             None => write!(f, "invalid built-in config: {}: {}", self.key, self.message),
         }
     }
@@ -98,7 +104,11 @@ impl Config {
                 Ok(text) => return Config::parse(&text, Source::File(path)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => {
-                    return Err(ConfigError { file: Some(path), key: "(file)".into(), message: format!("cannot read: {e}") })
+                    return Err(ConfigError {
+                        file: Some(path),
+                        key: "(file)".into(),
+                        message: format!("cannot read: {e}"),
+                    })
                 }
             }
         }
@@ -116,14 +126,25 @@ impl Config {
             Source::File(p) => Some(p.clone()),
             Source::Defaults => None,
         };
-        let err = |key: &str, message: String| ConfigError { file: file.clone(), key: key.to_string(), message };
+        let err = |key: &str, message: String| ConfigError {
+            file: file.clone(),
+            key: key.to_string(),
+            message,
+        };
         let raw: Value = if text.trim().is_empty() {
             Value::Object(Default::default())
         } else {
-            serde_norway::from_str(text).map_err(|e| err("(yaml)", format!("malformed YAML: {e}")))?
+            serde_norway::from_str(text)
+                .map_err(|e| err("(yaml)", format!("malformed YAML: {e}")))?
         };
-        let raw = if raw.is_null() { Value::Object(Default::default()) } else { raw };
-        let top = raw.as_object().ok_or_else(|| err("(top level)", "must be a mapping".into()))?;
+        let raw = if raw.is_null() {
+            Value::Object(Default::default())
+        } else {
+            raw
+        };
+        let top = raw
+            .as_object()
+            .ok_or_else(|| err("(top level)", "must be a mapping".into()))?;
 
         let mut kinds = Vec::new();
         match top.get("kinds") {
@@ -131,10 +152,17 @@ impl Config {
             Some(Value::Object(m)) => {
                 for (name, spec) in m {
                     let key = format!("kinds.{name}");
-                    let spec = spec.as_object().ok_or_else(|| err(&key, "must be a mapping".into()))?;
+                    let spec = spec
+                        .as_object()
+                        .ok_or_else(|| err(&key, "must be a mapping".into()))?;
                     let prefix = match spec.get("prefix") {
                         Some(Value::String(p)) if !p.is_empty() && !p.contains('-') => p.clone(),
-                        Some(_) => return Err(err(&format!("{key}.prefix"), "must be a non-empty string without '-'".into())),
+                        Some(_) => {
+                            return Err(err(
+                                &format!("{key}.prefix"),
+                                "must be a non-empty string without '-'".into(),
+                            ))
+                        }
                         None => name.to_uppercase().chars().take(3).collect(),
                     };
                     let mut fields_schema = Vec::new();
@@ -143,49 +171,91 @@ impl Config {
                         Some(Value::Object(fs)) => {
                             for (fname, fspec) in fs {
                                 let fkey = format!("{key}.fields_schema.{fname}");
-                                let fspec = fspec.as_object().ok_or_else(|| err(&fkey, "must be a mapping".into()))?;
-                                let ty = fspec.get("type").and_then(Value::as_str).unwrap_or("text").to_string();
+                                let fspec = fspec
+                                    .as_object()
+                                    .ok_or_else(|| err(&fkey, "must be a mapping".into()))?;
+                                let ty = fspec
+                                    .get("type")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("text")
+                                    .to_string();
                                 if !["text", "integer", "list", "boolean"].contains(&ty.as_str()) {
                                     return Err(err(&format!("{fkey}.type"), format!("must be one of text, integer, list, boolean (got '{ty}')")));
                                 }
                                 let int_of = |k: &str| -> Result<Option<i64>, ConfigError> {
                                     match fspec.get(k) {
                                         None | Some(Value::Null) => Ok(None),
-                                        Some(v) => v.as_i64().map(Some).ok_or_else(|| err(&format!("{fkey}.{k}"), "must be an integer".into())),
+                                        Some(v) => v.as_i64().map(Some).ok_or_else(|| {
+                                            err(&format!("{fkey}.{k}"), "must be an integer".into())
+                                        }),
                                     }
                                 };
                                 let (min, max) = (int_of("min")?, int_of("max")?);
                                 if ty != "integer" && (min.is_some() || max.is_some()) {
-                                    return Err(err(&fkey, "min/max are only valid for integer fields".into()));
+                                    return Err(err(
+                                        &fkey,
+                                        "min/max are only valid for integer fields".into(),
+                                    ));
                                 }
                                 let required = match fspec.get("required") {
                                     None | Some(Value::Null) => false,
                                     Some(Value::Bool(b)) => *b,
-                                    Some(_) => return Err(err(&format!("{fkey}.required"), "must be true or false".into())),
+                                    Some(_) => {
+                                        return Err(err(
+                                            &format!("{fkey}.required"),
+                                            "must be true or false".into(),
+                                        ))
+                                    }
                                 };
                                 fields_schema.push(FieldSchema {
                                     name: fname.clone(),
                                     ty,
                                     required,
-                                    description: fspec.get("description").and_then(Value::as_str).unwrap_or("").to_string(),
+                                    description: fspec
+                                        .get("description")
+                                        .and_then(Value::as_str)
+                                        .unwrap_or("")
+                                        .to_string(),
                                     min,
                                     max,
                                 });
                             }
                         }
-                        Some(_) => return Err(err(&format!("{key}.fields_schema"), "must be a mapping".into())),
+                        Some(_) => {
+                            return Err(err(
+                                &format!("{key}.fields_schema"),
+                                "must be a mapping".into(),
+                            ))
+                        }
                     }
                     kinds.push(KindConfig {
                         name: name.clone(),
                         prefix,
-                        description: spec.get("description").and_then(Value::as_str).unwrap_or("").to_string(),
+                        description: spec
+                            .get("description")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
                         fields_schema,
-                        allowed_statuses: opt_list(spec.get("allowed_statuses"), &format!("{key}.allowed_statuses"), &err)?,
-                        deprecated_statuses: opt_list(spec.get("deprecated_statuses"), &format!("{key}.deprecated_statuses"), &err)?,
+                        allowed_statuses: opt_list(
+                            spec.get("allowed_statuses"),
+                            &format!("{key}.allowed_statuses"),
+                            &err,
+                        )?,
+                        deprecated_statuses: opt_list(
+                            spec.get("deprecated_statuses"),
+                            &format!("{key}.deprecated_statuses"),
+                            &err,
+                        )?,
                     });
                 }
             }
-            Some(_) => return Err(err("kinds", "must be a mapping of kind name to settings".into())),
+            Some(_) => {
+                return Err(err(
+                    "kinds",
+                    "must be a mapping of kind name to settings".into(),
+                ))
+            }
         }
 
         let statuses = opt_list(top.get("statuses"), "statuses", &err)?.unwrap_or_default();
@@ -198,36 +268,72 @@ impl Config {
             Some(Value::Object(m)) => m,
             Some(_) => return Err(err("stop_hook", "must be a mapping".into())),
         };
-        let blocking = opt_list(stop_hook.get("blocking_statuses"), "stop_hook.blocking_statuses", &err)?.unwrap_or_default();
+        let blocking = opt_list(
+            stop_hook.get("blocking_statuses"),
+            "stop_hook.blocking_statuses",
+            &err,
+        )?
+        .unwrap_or_default();
         if blocking.is_empty() {
-            return Err(err("stop_hook.blocking_statuses", "must be a non-empty list".into()));
+            return Err(err(
+                "stop_hook.blocking_statuses",
+                "must be a non-empty list".into(),
+            ));
         }
-        let resolved = opt_list(stop_hook.get("resolved_statuses"), "stop_hook.resolved_statuses", &err)?.unwrap_or_default();
-        let human_only = opt_list(stop_hook.get("human_only_statuses"), "stop_hook.human_only_statuses", &err)?.unwrap_or_default();
+        let resolved = opt_list(
+            stop_hook.get("resolved_statuses"),
+            "stop_hook.resolved_statuses",
+            &err,
+        )?
+        .unwrap_or_default();
+        let human_only = opt_list(
+            stop_hook.get("human_only_statuses"),
+            "stop_hook.human_only_statuses",
+            &err,
+        )?
+        .unwrap_or_default();
         for (key, list) in [
             ("stop_hook.blocking_statuses", &blocking),
             ("stop_hook.resolved_statuses", &resolved),
             ("stop_hook.human_only_statuses", &human_only),
         ] {
             if let Some(s) = list.iter().find(|s| !statuses.contains(s)) {
-                return Err(err(key, format!("references unknown status '{s}' (not in 'statuses')")));
+                return Err(err(
+                    key,
+                    format!("references unknown status '{s}' (not in 'statuses')"),
+                ));
             }
         }
         if let Some(s) = blocking.iter().find(|s| resolved.contains(s)) {
-            return Err(err("stop_hook.resolved_statuses", format!("status '{s}' is also in blocking_statuses")));
+            return Err(err(
+                "stop_hook.resolved_statuses",
+                format!("status '{s}' is also in blocking_statuses"),
+            ));
         }
         if let Some(s) = blocking.iter().find(|s| human_only.contains(s)) {
-            return Err(err("stop_hook.human_only_statuses", format!("status '{s}' is also in blocking_statuses")));
+            return Err(err(
+                "stop_hook.human_only_statuses",
+                format!("status '{s}' is also in blocking_statuses"),
+            ));
         }
         for k in &kinds {
-            for (what, list) in [("allowed_statuses", &k.allowed_statuses), ("deprecated_statuses", &k.deprecated_statuses)] {
+            for (what, list) in [
+                ("allowed_statuses", &k.allowed_statuses),
+                ("deprecated_statuses", &k.deprecated_statuses),
+            ] {
                 if let Some(s) = list.iter().flatten().find(|s| !statuses.contains(s)) {
-                    return Err(err(&format!("kinds.{}.{what}", k.name), format!("references unknown status '{s}'")));
+                    return Err(err(
+                        &format!("kinds.{}.{what}", k.name),
+                        format!("references unknown status '{s}'"),
+                    ));
                 }
             }
             if let (Some(a), Some(d)) = (&k.allowed_statuses, &k.deprecated_statuses) {
                 if let Some(s) = d.iter().find(|s| a.contains(s)) {
-                    return Err(err(&format!("kinds.{}.deprecated_statuses", k.name), format!("status '{s}' is also allowed")));
+                    return Err(err(
+                        &format!("kinds.{}.deprecated_statuses", k.name),
+                        format!("status '{s}' is also allowed"),
+                    ));
                 }
             }
         }
@@ -235,7 +341,12 @@ impl Config {
             None | Some(Value::Null) => Scope::All,
             Some(Value::String(s)) if s == "all" => Scope::All,
             Some(Value::String(s)) if s == "workspace" => Scope::Workspace,
-            Some(other) => return Err(err("stop_hook.scope", format!("must be 'all' or 'workspace', got {other}"))),
+            Some(other) => {
+                return Err(err(
+                    "stop_hook.scope",
+                    format!("must be 'all' or 'workspace', got {other}"),
+                ))
+            }
         };
         let actor = top.get("actor_resolution").and_then(Value::as_object);
         let agent_usernames = match actor.and_then(|a| a.get("agent_usernames")) {
@@ -243,7 +354,10 @@ impl Config {
             v => opt_list(v, "actor_resolution.agent_usernames", &err)?.unwrap_or_default(),
         };
         if agent_usernames.is_empty() {
-            return Err(err("actor_resolution.agent_usernames", "must be a non-empty list".into()));
+            return Err(err(
+                "actor_resolution.agent_usernames",
+                "must be a non-empty list".into(),
+            ));
         }
         let lamport_branches = match top.get("lamport_branches") {
             None => vec!["dev".to_string(), "main".to_string()],
@@ -252,7 +366,8 @@ impl Config {
         if lamport_branches.is_empty() {
             return Err(err("lamport_branches", "must be a non-empty list".into()));
         }
-        let well_known_tags = opt_list(top.get("well_known_tags"), "well_known_tags", &err)?.unwrap_or_default();
+        let well_known_tags =
+            opt_list(top.get("well_known_tags"), "well_known_tags", &err)?.unwrap_or_default();
         Ok(Config {
             kinds,
             statuses,
@@ -322,17 +437,31 @@ mod tests {
         let c = Config::defaults();
         assert_eq!(c.kind("work_item").unwrap().prefix, "WI");
         assert_eq!(c.kind("invariant").unwrap().prefix, "INV");
-        assert!(c.kind("invariant").unwrap().field("statement").unwrap().required);
+        assert!(
+            c.kind("invariant")
+                .unwrap()
+                .field("statement")
+                .unwrap()
+                .required
+        );
         assert_eq!(c.blocking_statuses, vec!["todo_hard", "todo_soft"]);
         assert_eq!(c.lamport_branches, vec!["dev", "main"]);
     }
 
     #[test]
     fn errors_name_the_key() {
-        let e = Config::parse("statuses: [a]\nstop_hook: {blocking_statuses: [b]}\n", Source::Defaults).unwrap_err();
+        let e = Config::parse(
+            "statuses: [a]\nstop_hook: {blocking_statuses: [b]}\n",
+            Source::Defaults,
+        )
+        .unwrap_err();
         assert_eq!(e.key, "stop_hook.blocking_statuses");
         assert!(e.message.contains("'b'"));
-        let e = Config::parse("statuses: [a]\nstop_hook: {blocking_statuses: [a], scope: all_of_it}\n", Source::Defaults).unwrap_err();
+        let e = Config::parse(
+            "statuses: [a]\nstop_hook: {blocking_statuses: [a], scope: all_of_it}\n",
+            Source::Defaults,
+        )
+        .unwrap_err();
         assert_eq!(e.key, "stop_hook.scope");
         let e = Config::parse("kinds: {x: {prefix: X, fields_schema: {f: {type: blob}}}}\nstatuses: [a]\nstop_hook: {blocking_statuses: [a]}\n", Source::Defaults).unwrap_err();
         assert_eq!(e.key, "kinds.x.fields_schema.f.type");

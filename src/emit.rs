@@ -36,12 +36,21 @@ impl Lines {
 pub fn emit_op(op: &Op) -> String {
     let mut out = Lines(Vec::new());
     // The first key sits after the sequence dash; the rest are indented by 2.
-    out.push(0, format!("- op: {}", scalar(&op.kind, Style::Plain, false)));
+    out.push(
+        0,
+        format!("- op: {}", scalar(&op.kind, Style::Plain, false)),
+    );
     out.push(2, format!("at: {}", scalar(&op.at, Style::Plain, false)));
     out.push(2, format!("by: {}", scalar(&op.by, Style::Plain, false)));
-    out.push(2, format!("actor: {}", scalar(&op.actor, Style::Plain, false)));
+    out.push(
+        2,
+        format!("actor: {}", scalar(&op.actor, Style::Plain, false)),
+    );
     out.push(2, format!("clock: {}", op.clock));
-    out.push(2, format!("nonce: {}", scalar(&op.nonce, Style::Plain, false)));
+    out.push(
+        2,
+        format!("nonce: {}", scalar(&op.nonce, Style::Plain, false)),
+    );
     emit_body(op, &mut out);
 
     let mut text = String::new();
@@ -100,7 +109,9 @@ fn emit_body(op: &Op, out: &mut Lines) {
                             out.push(2, format!("{key}:"));
                             for (k, v) in m {
                                 match v {
-                                    Value::Array(items) => out.push(4, format!("{}: {}", key_text(k), flow_seq(items))),
+                                    Value::Array(items) => {
+                                        out.push(4, format!("{}: {}", key_text(k), flow_seq(items)))
+                                    }
                                     other => emit_entry(k, other, 4, Style::Plain, out),
                                 }
                             }
@@ -188,7 +199,11 @@ fn emit_user_entry(key: &str, value: &Value, indent: usize, out: &mut Lines) {
             return;
         }
     }
-    let style = if DOUBLE_QUOTED.contains(&key) { Style::Double } else { Style::Plain };
+    let style = if DOUBLE_QUOTED.contains(&key) {
+        Style::Double
+    } else {
+        Style::Plain
+    };
     emit_entry(key, value, indent, style, out);
 }
 
@@ -334,7 +349,11 @@ fn python_float_yaml(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     crate::ids::python_float_repr(f)
 }
@@ -353,7 +372,12 @@ fn scalar_in(s: &str, style: Style, in_flow: bool, is_key: bool) -> String {
     // A trailing Unicode space (U+3000, NBSP, ...) would be eaten by the
     // line's trailing-space trim, as it is in the reference; quote it.
     let trailing_ws = s.chars().last().is_some_and(char::is_whitespace);
-    let plain_ok = !trailing_ws && if in_flow { a.allow_flow_plain } else { a.allow_block_plain };
+    let plain_ok = !trailing_ws
+        && if in_flow {
+            a.allow_flow_plain
+        } else {
+            a.allow_block_plain
+        };
     if !resolves_to_non_string(s) && !(is_key && (s.is_empty() || a.multiline)) && plain_ok {
         return s.to_string();
     }
@@ -377,7 +401,10 @@ struct Analysis {
 }
 
 fn is_space_or_break(c: char) -> bool {
-    matches!(c, '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    matches!(
+        c,
+        '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
 }
 
 fn is_break(c: char) -> bool {
@@ -387,7 +414,12 @@ fn is_break(c: char) -> bool {
 /// A port of ruamel.yaml's `Emitter.analyze_scalar` (YAML 1.2, unicode allowed).
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis { multiline: false, allow_flow_plain: false, allow_block_plain: true, allow_single_quoted: true };
+        return Analysis {
+            multiline: false,
+            allow_flow_plain: false,
+            allow_block_plain: true,
+            allow_single_quoted: true,
+        };
     }
     let chars: Vec<char> = s.chars().collect();
     let (mut block_ind, mut flow_ind, mut line_breaks, mut special) = (false, false, false, false);
@@ -395,7 +427,8 @@ fn analyze(s: &str) -> Analysis {
         block_ind = true;
         flow_ind = true;
     }
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let mut preceded_by_ws = true;
     let mut followed_by_ws = chars.len() == 1 || is_space_or_break(chars[1]);
@@ -485,7 +518,12 @@ fn analyze(s: &str) -> Analysis {
     if block_ind {
         block_plain = false;
     }
-    Analysis { multiline: line_breaks, allow_flow_plain: flow_plain, allow_block_plain: block_plain, allow_single_quoted: single }
+    Analysis {
+        multiline: line_breaks,
+        allow_flow_plain: flow_plain,
+        allow_block_plain: block_plain,
+        allow_single_quoted: single,
+    }
 }
 
 /// Would a YAML reader take the bare text `s` for something other than a

@@ -22,11 +22,19 @@ pub struct Error {
 
 impl Error {
     pub fn user(message: impl Into<String>) -> Error {
-        Error { kind: ErrorKind::User, message: message.into(), hint: None }
+        Error {
+            kind: ErrorKind::User,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn internal(message: impl Into<String>) -> Error {
-        Error { kind: ErrorKind::Internal, message: message.into(), hint: None }
+        Error {
+            kind: ErrorKind::Internal,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Error {
@@ -59,7 +67,9 @@ impl From<std::io::Error> for Error {
 
 impl From<crate::config::ConfigError> for Error {
     fn from(e: crate::config::ConfigError) -> Error {
-        Error::user(e.to_string()).with_hint("fix the key named above in the config file (see config.yaml.template for the format)")
+        Error::user(e.to_string()).with_hint(
+            "fix the key named above in the config file (see config.yaml.template for the format)",
+        )
     }
 }
 

@@ -45,7 +45,11 @@ pub fn cat_files(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Opti
         let _ = stdin.write_all(input.as_bytes());
     });
     let mut out = Vec::new();
-    child.stdout.take().expect("piped stdout").read_to_end(&mut out)?;
+    child
+        .stdout
+        .take()
+        .expect("piped stdout")
+        .read_to_end(&mut out)?;
     let _ = writer.join();
     child.wait()?;
 
@@ -75,6 +79,14 @@ pub fn cat_files(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Opti
 /// Runs git with `args` in `work_tree` and returns trimmed stdout, or `None`
 /// if git failed.
 pub fn output(work_tree: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(work_tree).args(args).stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(work_tree)
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -126,7 +126,11 @@ fn write_json_str(s: &str, out: &mut String) {
 /// exponents in [-4, 16), scientific (`1e+16`, `1.5e-05`) otherwise.
 pub fn python_float_repr(f: f64) -> String {
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let sci = format!("{f:e}"); // e.g. "-1.2345e17", "1e-5"
     let (mantissa, exp) = sci.split_once('e').expect("scientific");
@@ -141,11 +145,19 @@ pub fn python_float_repr(f: f64) -> String {
         } else if point as usize >= digits.len() {
             format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
         } else {
-            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
         };
         format!("{sign}{body}")
     } else {
-        let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
+        let m = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits
+        };
         let es = if exp < 0 { '-' } else { '+' };
         format!("{sign}{m}e{es}{:02}", exp.abs())
     }
@@ -176,7 +188,13 @@ mod tests {
     #[test]
     fn proquint_words() {
         // Known proquint vectors: 127.0.0.1 → lusab-babad, 63.84.220.193 → gutih-tugad.
-        assert_eq!(format!("{}-{}", proquint16(0x7F00), proquint16(0x0001)), "lusab-babad");
-        assert_eq!(format!("{}-{}", proquint16(0x3F54), proquint16(0xDCC1)), "gutih-tugad");
+        assert_eq!(
+            format!("{}-{}", proquint16(0x7F00), proquint16(0x0001)),
+            "lusab-babad"
+        );
+        assert_eq!(
+            format!("{}-{}", proquint16(0x3F54), proquint16(0xDCC1)),
+            "gutih-tugad"
+        );
     }
 }

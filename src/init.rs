@@ -26,7 +26,10 @@ pub fn init(root: &Path) -> Result<()> {
         fs::create_dir_all(tier.dir(root))?;
     }
     for tier in [Tier::Canonical, Tier::Workspace] {
-        write_new(&tier.dir(root).join(".gitattributes"), "*.ops merge=union\n")?;
+        write_new(
+            &tier.dir(root).join(".gitattributes"),
+            "*.ops merge=union\n",
+        )?;
     }
     write_new(&Tier::Stealth.dir(root).join(".gitignore"), "*.ops\n")?;
     let tracker = root.join("tracker");

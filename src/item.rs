@@ -94,7 +94,12 @@ impl Item {
 
     /// Trailing discussion entries by a human, after the last agent entry.
     pub fn unread_human(&self) -> &[Entry] {
-        let n = self.discussion.iter().rev().take_while(|e| e.is_human()).count();
+        let n = self
+            .discussion
+            .iter()
+            .rev()
+            .take_while(|e| e.is_human())
+            .count();
         &self.discussion[self.discussion.len() - n..]
     }
 
@@ -110,8 +115,14 @@ impl Item {
         m.insert("parent".into(), json!(self.parent));
         m.insert("tags".into(), Value::Array(self.tags.clone()));
         m.insert("isbefore".into(), Value::Array(self.isbefore.clone()));
-        m.insert("duplicate_of".into(), Value::Array(self.duplicate_of.clone()));
-        m.insert("not_duplicate_of".into(), Value::Array(self.not_duplicate_of.clone()));
+        m.insert(
+            "duplicate_of".into(),
+            Value::Array(self.duplicate_of.clone()),
+        );
+        m.insert(
+            "not_duplicate_of".into(),
+            Value::Array(self.not_duplicate_of.clone()),
+        );
         m.insert("pr_ref".into(), self.pr_ref.clone());
         m.insert("description".into(), json!(self.description));
         m.insert("fields".into(), Value::Object(self.fields.clone()));
@@ -130,7 +141,10 @@ impl Item {
         m.insert("tier".into(), json!(self.tier.as_str()));
         m.insert("created_at".into(), json!(self.created_at));
         m.insert("updated_at".into(), json!(self.updated_at));
-        m.insert("cross_tier_conflict".into(), json!(self.cross_tier_conflict));
+        m.insert(
+            "cross_tier_conflict".into(),
+            json!(self.cross_tier_conflict),
+        );
         if hidden > 0 {
             m.insert("hidden_deleted".into(), json!(hidden));
         }

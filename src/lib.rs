@@ -17,6 +17,7 @@ pub mod git;
 pub mod ids;
 pub mod init;
 pub mod item;
+pub mod jsonfmt;
 pub mod op;
 pub mod oplog;
 pub mod ready;

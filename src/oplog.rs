@@ -62,19 +62,28 @@ fn blocks(text: &str) -> Result<Vec<Block<'_>>, (usize, String)> {
         let is_start = line.starts_with("- ") || line.trim_end() == "-";
         if is_start {
             if let Some((l, o)) = start {
-                out.push(Block { line: l, text: &text[o..offset] });
+                out.push(Block {
+                    line: l,
+                    text: &text[o..offset],
+                });
             }
             start = Some((i + 1, offset));
         } else if start.is_none() {
             let t = line.trim();
             if !t.is_empty() && !t.starts_with('#') {
-                return Err((i + 1, "expected an op starting with '- ' (a YAML sequence item)".into()));
+                return Err((
+                    i + 1,
+                    "expected an op starting with '- ' (a YAML sequence item)".into(),
+                ));
             }
         }
         offset += line.len();
     }
     if let Some((l, o)) = start {
-        out.push(Block { line: l, text: &text[o..] });
+        out.push(Block {
+            line: l,
+            text: &text[o..],
+        });
     }
     Ok(out)
 }
@@ -94,27 +103,42 @@ fn looks_torn(block: &Block<'_>, is_last: bool) -> bool {
         return true;
     }
     let first = block.text.lines().next().unwrap_or("");
-    let Some(nonce) = trailing_nonce(first) else { return false };
-    let last = block.text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let Some(nonce) = trailing_nonce(first) else {
+        return false;
+    };
+    let last = block
+        .text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     trailing_nonce(last) != Some(nonce)
 }
 
 /// Parses the text of one `.ops` file.
 pub fn parse(path: &Path, text: &str) -> Result<OpLog, BadBlock> {
-    let bad = |line: usize, message: String| BadBlock { path: path.to_path_buf(), line, message };
+    let bad = |line: usize, message: String| BadBlock {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
     let blocks = blocks(text).map_err(|(l, m)| bad(l, m))?;
     let mut log = OpLog::default();
     let n = blocks.len();
     for (i, block) in blocks.iter().enumerate() {
         let is_last = i + 1 == n;
         if looks_torn(block, is_last) {
-            log.torn.push(bad(block.line, "torn op (cut short mid-write), skipped".into()));
+            log.torn.push(bad(
+                block.line,
+                "torn op (cut short mid-write), skipped".into(),
+            ));
             continue;
         }
         match parse_block(block.text) {
             Ok(op) => log.ops.push((block.line, op)),
             Err(message) if is_last && !block.text.ends_with('\n') => {
-                log.torn.push(bad(block.line, format!("torn op skipped: {message}")));
+                log.torn
+                    .push(bad(block.line, format!("torn op skipped: {message}")));
             }
             Err(message) => return Err(bad(block.line, message)),
         }
@@ -130,7 +154,10 @@ pub fn parse_block(text: &str) -> Result<Op, String> {
         _ => return Err("expected a YAML sequence item".into()),
     };
     if items.len() != 1 {
-        return Err(format!("expected one op in the block, found {}", items.len()));
+        return Err(format!(
+            "expected one op in the block, found {}",
+            items.len()
+        ));
     }
     let Value::Object(mut map) = items.remove(0) else {
         return Err("an op must be a mapping of keys to values".into());
@@ -145,19 +172,29 @@ pub fn parse_block(text: &str) -> Result<Op, String> {
     let actor = take_string(&mut map, "actor")?.unwrap_or_default();
     let clock = match map.shift_remove("clock") {
         None | Some(Value::Null) => 0,
-        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| format!("field 'clock' must be an integer, found {n}"))?,
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| format!("field 'clock' must be an integer, found {n}"))?,
         Some(other) => return Err(format!("field 'clock' must be an integer, found {other}")),
     };
     let nonce = match map.shift_remove("nonce") {
         Some(Value::String(s)) => s,
         // An unquoted all-digit nonce reads as a number: the comment keeps its text.
-        Some(Value::Number(n)) => {
-            trailing_nonce(text.lines().next().unwrap_or("")).map(str::to_string).unwrap_or_else(|| n.to_string())
-        }
+        Some(Value::Number(n)) => trailing_nonce(text.lines().next().unwrap_or(""))
+            .map(str::to_string)
+            .unwrap_or_else(|| n.to_string()),
         None | Some(Value::Null) => String::new(),
         Some(other) => return Err(format!("field 'nonce' must be a string, found {other}")),
     };
-    Ok(Op { kind, at, by, actor, clock, nonce, body: map })
+    Ok(Op {
+        kind,
+        at,
+        by,
+        actor,
+        clock,
+        nonce,
+        body: map,
+    })
 }
 
 fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
@@ -174,8 +211,15 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
 pub fn read(path: &Path) -> Result<OpLog, ReadError> {
     let bytes = std::fs::read(path).map_err(|e| ReadError::Io(path.to_path_buf(), e))?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count();
-        ReadError::Bad(BadBlock { path: path.to_path_buf(), line, message: "file is not valid UTF-8".into() })
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        ReadError::Bad(BadBlock {
+            path: path.to_path_buf(),
+            line,
+            message: "file is not valid UTF-8".into(),
+        })
     })?;
     parse(path, &text).map_err(ReadError::Bad)
 }

@@ -15,7 +15,10 @@ pub fn ready<'a>(items: &'a [Item], config: &Config) -> Vec<&'a Item> {
     let mut out: Vec<&Item> = items
         .iter()
         .filter(|i| {
-            config.is_blocking(&i.status) && i.duplicate_of.is_empty() && !i.cross_tier_conflict && !blocked.contains(i.id.as_str())
+            config.is_blocking(&i.status)
+                && i.duplicate_of.is_empty()
+                && !i.cross_tier_conflict
+                && !blocked.contains(i.id.as_str())
         })
         .collect();
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -34,7 +37,10 @@ pub fn blocked_ids(items: &[Item], config: &Config) -> HashSet<String> {
 /// Items whose discussion ends with human messages the agent has not
 /// answered, sorted by (priority, created_at).
 pub fn with_unread_human(items: &[Item]) -> Vec<&Item> {
-    let mut out: Vec<&Item> = items.iter().filter(|i| !i.unread_human().is_empty()).collect();
+    let mut out: Vec<&Item> = items
+        .iter()
+        .filter(|i| !i.unread_human().is_empty())
+        .collect();
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
 }

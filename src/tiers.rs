@@ -44,7 +44,11 @@ impl Tier {
 
     /// The global edit-mode log that authorises message edits in this tier.
     pub fn edit_mode_log(self, root: &Path) -> PathBuf {
-        self.dir(root).parent().expect("tier dir has a parent").join(".edit-mode").join("edit-mode.ops")
+        self.dir(root)
+            .parent()
+            .expect("tier dir has a parent")
+            .join(".edit-mode")
+            .join("edit-mode.ops")
     }
 }
 

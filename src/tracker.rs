@@ -71,16 +71,26 @@ impl Tracker {
     pub fn discover(cwd: &Path, explicit: Option<&Path>) -> Result<Tracker> {
         let root = match explicit {
             Some(p) => {
-                let p = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+                let p = if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    cwd.join(p)
+                };
                 if !p.is_dir() {
-                    return Err(Error::user(format!("tracker root {} does not exist", p.display()))
-                        .with_hint("pass the path of an existing .agent/ directory, or run 'htrac init'"));
+                    return Err(Error::user(format!(
+                        "tracker root {} does not exist",
+                        p.display()
+                    ))
+                    .with_hint(
+                        "pass the path of an existing .agent/ directory, or run 'htrac init'",
+                    ));
                 }
                 p
             }
             None => find_agent_dir(cwd).ok_or_else(|| {
-                Error::user("no .agent/ directory found. Run 'init' first.")
-                    .with_hint("run 'htrac init' at the top of your repository, or pass --tracker-root PATH")
+                Error::user("no .agent/ directory found. Run 'init' first.").with_hint(
+                    "run 'htrac init' at the top of your repository, or pass --tracker-root PATH",
+                )
             })?,
         };
         Tracker::open(&root)
@@ -92,7 +102,12 @@ impl Tracker {
         let config = Config::load(&root)?;
         let actor = Actor::current(&config.agent_usernames);
         let work_tree = crate::git::work_tree_of(&root);
-        Ok(Tracker { root, config, work_tree, actor })
+        Ok(Tracker {
+            root,
+            config,
+            work_tree,
+            actor,
+        })
     }
 
     pub fn tier_dir(&self, tier: Tier) -> PathBuf {
@@ -121,15 +136,26 @@ impl Tracker {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::internal(format!("cannot read {}: {e}", dir.display()))),
+            Err(e) => {
+                return Err(Error::internal(format!(
+                    "cannot read {}: {e}",
+                    dir.display()
+                )))
+            }
         };
         let mut files = Vec::new();
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name();
-            let Some(id) = name.to_str().and_then(id_from_file_name) else { continue };
+            let Some(id) = name.to_str().and_then(id_from_file_name) else {
+                continue;
+            };
             if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
-                files.push(ItemFile { id: id.to_string(), tier, path: entry.path() });
+                files.push(ItemFile {
+                    id: id.to_string(),
+                    tier,
+                    path: entry.path(),
+                });
             }
         }
         files.sort_by(|a, b| a.id.cmp(&b.id));
@@ -143,21 +169,34 @@ impl Tracker {
             return (Vec::new(), Vec::new());
         }
         match oplog::read(&path) {
-            Ok(log) => (log.ops.into_iter().map(|(_, o)| o).collect(), log.torn.iter().map(|t| t.to_string()).collect()),
+            Ok(log) => (
+                log.ops.into_iter().map(|(_, o)| o).collect(),
+                log.torn.iter().map(|t| t.to_string()).collect(),
+            ),
             Err(e) => (Vec::new(), vec![format!("edit-mode log ignored: {e}")]),
         }
     }
 
     /// Reads and compiles one item file (with its tier's edit-mode ops).
-    pub fn load_file(&self, file: &ItemFile, edit_ops: &[Op], warnings: &mut Vec<String>) -> std::result::Result<Item, Broken> {
-        let log = oplog::read(&file.path).map_err(|e| Broken { file: file.clone(), error: e.to_string() })?;
+    pub fn load_file(
+        &self,
+        file: &ItemFile,
+        edit_ops: &[Op],
+        warnings: &mut Vec<String>,
+    ) -> std::result::Result<Item, Broken> {
+        let log = oplog::read(&file.path).map_err(|e| Broken {
+            file: file.clone(),
+            error: e.to_string(),
+        })?;
         for t in &log.torn {
             warnings.push(format!("warning: {t}"));
         }
         let mut ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
         ops.extend(edit_ops.iter().cloned());
-        let mut item = compile(&file.id, file.tier, &ops)
-            .map_err(|e| Broken { file: file.clone(), error: format!("{}: {e}", file.path.display()) })?;
+        let mut item = compile(&file.id, file.tier, &ops).map_err(|e| Broken {
+            file: file.clone(),
+            error: format!("{}: {e}", file.path.display()),
+        })?;
         item.frozen = self.frozen_path(file.tier, &file.id).exists();
         Ok(item)
     }
@@ -174,7 +213,11 @@ impl Tracker {
                 b.file.id
             ))
         })?;
-        item.cross_tier_conflict = Tier::ALL.iter().filter(|t| self.item_path(**t, &file.id).exists()).count() > 1;
+        item.cross_tier_conflict = Tier::ALL
+            .iter()
+            .filter(|t| self.item_path(**t, &file.id).exists())
+            .count()
+            > 1;
         Ok(item)
     }
 
@@ -208,11 +251,14 @@ impl Tracker {
     /// (canonical, then workspace, then stealth).
     pub fn resolve(&self, spec: &str) -> Result<ItemFile> {
         if spec.is_empty() {
-            return Err(Error::user("empty item ID").with_hint("pass an item ID, a unique prefix of one, or :N"));
+            return Err(Error::user("empty item ID")
+                .with_hint("pass an item ID, a unique prefix of one, or :N"));
         }
         if spec.starts_with(':') {
-            return Err(Error::user(format!("positional alias {spec} was not resolved"))
-                .with_hint("aliases are resolved by the command line; pass the full ID"));
+            return Err(
+                Error::user(format!("positional alias {spec} was not resolved"))
+                    .with_hint("aliases are resolved by the command line; pass the full ID"),
+            );
         }
         let files = self.files()?;
         if let Some(f) = files.iter().find(|f| f.id == spec) {
@@ -245,16 +291,25 @@ impl Tracker {
     /// Resolves a reference to another item (for --parent, --add-isbefore, ...)
     /// to its full ID.
     pub fn resolve_ref(&self, spec: &str, flag: &str) -> Result<ItemFile> {
-        self.resolve(spec).map_err(|e| Error { message: format!("{flag} {spec}: {}", e.message), ..e })
+        self.resolve(spec).map_err(|e| Error {
+            message: format!("{flag} {spec}: {}", e.message),
+            ..e
+        })
     }
 }
 
 /// The title in an item file's first create op, cheaply (for error messages).
 fn first_title(path: &Path) -> Option<String> {
     let log = oplog::read(path).ok()?;
-    log.ops.iter().find(|(_, o)| o.kind == "create").and_then(|(_, o)| {
-        o.get_map("data").and_then(|d| d.get("title")).and_then(|t| t.as_str()).map(str::to_string)
-    })
+    log.ops
+        .iter()
+        .find(|(_, o)| o.kind == "create")
+        .and_then(|(_, o)| {
+            o.get_map("data")
+                .and_then(|d| d.get("title"))
+                .and_then(|t| t.as_str())
+                .map(str::to_string)
+        })
 }
 
 /// The nearest `.agent/` directory at or above `start`.

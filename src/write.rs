@@ -16,7 +16,15 @@ use crate::timestamp::now_utc;
 use crate::tracker::{ItemFile, Tracker};
 
 /// Op kinds only a human may append.
-pub const HUMAN_ONLY_OPS: &[&str] = &["lock", "unlock", "discuss_clear", "stealth", "unstealth", "edit-mode-on", "edit-mode-off"];
+pub const HUMAN_ONLY_OPS: &[&str] = &[
+    "lock",
+    "unlock",
+    "discuss_clear",
+    "stealth",
+    "unstealth",
+    "edit-mode-on",
+    "edit-mode-off",
+];
 
 /// Fields an `update` may set, add to or remove from.
 pub const UPDATABLE: &[&str] = &[
@@ -104,12 +112,31 @@ impl Changes {
     }
 }
 
+/// Tag names are `^[a-z_][a-z0-9_]*$`.
+pub fn check_tag(tag: &str) -> Result<()> {
+    let ok = tag.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::user(format!(
+            "tag name '{tag}' does not match ^[a-z_][a-z0-9_]*$"
+        ))
+        .with_hint("use lower-case letters, digits and underscores, e.g. ci_infrastructure"))
+    }
+}
+
 /// A 4-hex-digit nonce not yet used in `taken`.
 pub fn fresh_nonce(taken: &[String]) -> String {
     loop {
         let mut b = [0u8; 2];
         if rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty()).is_err() {
-            let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
             b = [(t >> 8) as u8, t as u8];
         }
         let n = format!("{:02x}{:02x}", b[0], b[1]);
@@ -122,22 +149,38 @@ pub fn fresh_nonce(taken: &[String]) -> String {
 impl Tracker {
     fn check_status(&self, kind: &str, status: &str) -> Result<()> {
         if !self.config.statuses.iter().any(|s| s == status) {
-            return Err(Error::user(format!("Unknown status '{status}'. Valid statuses: {}", self.config.statuses.join(", ")))
-                .with_hint("pick one of the statuses listed (they come from the tracker's config.yaml)"));
+            return Err(Error::user(format!(
+                "Unknown status '{status}'. Valid statuses: {}",
+                self.config.statuses.join(", ")
+            ))
+            .with_hint(
+                "pick one of the statuses listed (they come from the tracker's config.yaml)",
+            ));
         }
         if let Some(k) = self.config.kind(kind) {
             if let Some(allowed) = &k.allowed_statuses {
                 if !allowed.iter().any(|s| s == status) {
                     let deprecated = k.deprecated_statuses.iter().flatten().any(|s| s == status);
-                    let what = if deprecated { "deprecated" } else { "not allowed" };
-                    return Err(Error::user(format!("Status '{status}' is {what} for kind '{kind}'. Use one of: {}", allowed.join(", "))));
+                    let what = if deprecated {
+                        "deprecated"
+                    } else {
+                        "not allowed"
+                    };
+                    return Err(Error::user(format!(
+                        "Status '{status}' is {what} for kind '{kind}'. Use one of: {}",
+                        allowed.join(", ")
+                    )));
                 }
             }
         }
         if self.actor.is_agent() && self.config.is_human_only(status) {
-            return Err(Error::user(format!("Status '{status}' requires human authority.")).with_hint(format!(
-                "'{status}' is in stop_hook.human_only_statuses: ask your human to set it"
-            )));
+            return Err(
+                Error::user(format!("Status '{status}' requires human authority.")).with_hint(
+                    format!(
+                        "'{status}' is in stop_hook.human_only_statuses: ask your human to set it"
+                    ),
+                ),
+            );
         }
         Ok(())
     }
@@ -145,7 +188,9 @@ impl Tracker {
     fn check_priority(p: &Value) -> Result<()> {
         match p.as_i64() {
             Some(0..=4) => Ok(()),
-            _ => Err(Error::user(format!("invalid priority {p}: must be an integer from 0 (highest) to 4 (lowest)"))),
+            _ => Err(Error::user(format!(
+                "invalid priority {p}: must be an integer from 0 (highest) to 4 (lowest)"
+            ))),
         }
     }
 
@@ -165,7 +210,11 @@ impl Tracker {
     /// Creates a new item; returns its ID.
     pub fn add(&self, new: &NewItem) -> Result<String> {
         let Some(kind) = self.config.kind(&new.kind) else {
-            return Err(Error::user(format!("Unknown kind '{}'. Valid kinds: {}", new.kind, self.config.kind_names().join(", "))));
+            return Err(Error::user(format!(
+                "Unknown kind '{}'. Valid kinds: {}",
+                new.kind,
+                self.config.kind_names().join(", ")
+            )));
         };
         let status = match &new.status {
             Some(s) => s.clone(),
@@ -183,6 +232,9 @@ impl Tracker {
         };
         self.check_status(&new.kind, &status)?;
         Self::check_priority(&json!(new.priority))?;
+        for tag in &new.tags {
+            check_tag(tag)?;
+        }
         if new.title.trim().is_empty() {
             return Err(Error::user("--title must not be empty"));
         }
@@ -190,10 +242,18 @@ impl Tracker {
         for key in new.fields.keys() {
             check_field_key(key, &declared, new.force_field_key)?;
         }
-        let missing: Vec<&str> =
-            kind.fields_schema.iter().filter(|f| f.required && !new.fields.contains_key(&f.name)).map(|f| f.name.as_str()).collect();
+        let missing: Vec<&str> = kind
+            .fields_schema
+            .iter()
+            .filter(|f| f.required && !new.fields.contains_key(&f.name))
+            .map(|f| f.name.as_str())
+            .collect();
         if let Some(first) = missing.first() {
-            return Err(Error::user(format!("Kind '{}' requires field(s): {}. Use --field {first}=...", new.kind, missing.join(", "))));
+            return Err(Error::user(format!(
+                "Kind '{}' requires field(s): {}. Use --field {first}=...",
+                new.kind,
+                missing.join(", ")
+            )));
         }
         // Resolve references to full IDs.
         let resolve_all = |specs: &[String], flag: &str| -> Result<Vec<Value>> {
@@ -221,9 +281,18 @@ impl Tracker {
         data.insert("priority".into(), json!(new.priority));
         data.insert("parent".into(), parent);
         data.insert("tags".into(), json!(new.tags));
-        data.insert("isbefore".into(), Value::Array(resolve_all(&new.isbefore, "--isbefore")?));
-        data.insert("duplicate_of".into(), Value::Array(resolve_all(&new.duplicate_of, "--duplicate-of")?));
-        data.insert("not_duplicate_of".into(), Value::Array(resolve_all(&new.not_duplicate_of, "--not-duplicate-of")?));
+        data.insert(
+            "isbefore".into(),
+            Value::Array(resolve_all(&new.isbefore, "--isbefore")?),
+        );
+        data.insert(
+            "duplicate_of".into(),
+            Value::Array(resolve_all(&new.duplicate_of, "--duplicate-of")?),
+        );
+        data.insert(
+            "not_duplicate_of".into(),
+            Value::Array(resolve_all(&new.not_duplicate_of, "--not-duplicate-of")?),
+        );
         data.insert("pr_ref".into(), json!(new.pr_ref));
         data.insert("description".into(), json!(new.description));
         data.insert("fields".into(), Value::Object(new.fields.clone()));
@@ -231,14 +300,29 @@ impl Tracker {
 
         let nonce = fresh_nonce(&[]);
         let mut id = compute_id(&kind.prefix, &data, "");
-        if let Some(existing) = Tier::ALL.iter().map(|t| self.item_path(*t, &id)).find(|p| p.exists()) {
-            let log = oplog::read(&existing).map_err(|e| Error::internal(format!("corrupt data: {e}")))?;
-            let title = log.ops.iter().find(|(_, o)| o.kind == "create").map(|(_, o)| {
-                o.get_map("data").and_then(|d| d.get("title")).and_then(Value::as_str).unwrap_or("").to_string()
-            });
+        if let Some(existing) = Tier::ALL
+            .iter()
+            .map(|t| self.item_path(*t, &id))
+            .find(|p| p.exists())
+        {
+            let log = oplog::read(&existing)
+                .map_err(|e| Error::internal(format!("corrupt data: {e}")))?;
+            let title = log
+                .ops
+                .iter()
+                .find(|(_, o)| o.kind == "create")
+                .map(|(_, o)| {
+                    o.get_map("data")
+                        .and_then(|d| d.get("title"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                });
             match title {
                 Some(t) => {
-                    return Err(Error::user(format!("{id} already exists (title: '{t}'). Use 'update' to modify it.")))
+                    return Err(Error::user(format!(
+                        "{id} already exists (title: '{t}'). Use 'update' to modify it."
+                    )))
                 }
                 // A file without a create op under our hash: salt the ID.
                 None => id = compute_id(&kind.prefix, &data, &nonce),
@@ -246,8 +330,20 @@ impl Tracker {
         }
         let path = self.item_path(new.tier, &id);
         std::fs::create_dir_all(self.tier_dir(new.tier))?;
-        let clock = crate::clock::next_clock(&path, self.work_tree.as_deref(), &self.config.lamport_branches);
-        let op = Op::new("create", &now_utc(), self.actor.role, &self.actor.name, clock, &nonce).with("data", data);
+        let clock = crate::clock::next_clock(
+            &path,
+            self.work_tree.as_deref(),
+            &self.config.lamport_branches,
+        );
+        let op = Op::new(
+            "create",
+            &now_utc(),
+            self.actor.role,
+            &self.actor.name,
+            clock,
+            &nonce,
+        )
+        .with("data", data);
         oplog::append(&path, &op, AppendMode::New).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::user(format!("{id} already exists. Use 'update' to modify it."))
@@ -262,8 +358,12 @@ impl Tracker {
     pub fn locked_fields(&self, file: &ItemFile, item: &Item) -> Vec<String> {
         let mut locked = item.locked_fields.clone();
         for blob in self.branch_blobs(file) {
-            let Ok(text) = String::from_utf8(blob) else { continue };
-            let Ok(log) = oplog::parse(&file.path, &text) else { continue };
+            let Ok(text) = String::from_utf8(blob) else {
+                continue;
+            };
+            let Ok(log) = oplog::parse(&file.path, &text) else {
+                continue;
+            };
             let ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
             if let Ok(other) = compile(&file.id, file.tier, &ops) {
                 for f in other.locked_fields {
@@ -278,52 +378,93 @@ impl Tracker {
 
     /// The item's file as committed on each lamport branch and HEAD.
     fn branch_blobs(&self, file: &ItemFile) -> Vec<Vec<u8>> {
-        let Some(wt) = &self.work_tree else { return Vec::new() };
-        let Ok(rel) = file.path.strip_prefix(wt) else { return Vec::new() };
+        let Some(wt) = &self.work_tree else {
+            return Vec::new();
+        };
+        let Ok(rel) = file.path.strip_prefix(wt) else {
+            return Vec::new();
+        };
         let rel = rel.to_string_lossy();
-        let mut specs: Vec<String> = self.config.lamport_branches.iter().map(|b| format!("{b}:{rel}")).collect();
+        let mut specs: Vec<String> = self
+            .config
+            .lamport_branches
+            .iter()
+            .map(|b| format!("{b}:{rel}"))
+            .collect();
         specs.push(format!("HEAD:{rel}"));
-        crate::git::cat_files(wt, &specs).map(|v| v.into_iter().flatten().collect()).unwrap_or_default()
+        crate::git::cat_files(wt, &specs)
+            .map(|v| v.into_iter().flatten().collect())
+            .unwrap_or_default()
     }
 
     /// Appends an op of `kind` with `body` to an existing item, after the
     /// checks every write shares. Returns the op written.
     pub fn append(&self, file: &ItemFile, kind: &str, body: Map<String, Value>) -> Result<Op> {
         if self.actor.is_agent() && HUMAN_ONLY_OPS.contains(&kind) {
-            return Err(Error::user(format!("'{kind}' requires human authority; {} is an agent", self.actor.name))
-                .with_hint("ask your human to do this"));
+            return Err(Error::user(format!(
+                "'{kind}' requires human authority; {} is an agent",
+                self.actor.name
+            ))
+            .with_hint("ask your human to do this"));
         }
         if self.actor.is_agent() && self.frozen_path(file.tier, &file.id).exists() {
-            return Err(Error::user(format!("{} is frozen: agent writes are refused until a human unfreezes it", file.id)));
+            return Err(Error::user(format!(
+                "{} is frozen: agent writes are refused until a human unfreezes it",
+                file.id
+            )));
         }
         let log = oplog::read(&file.path).map_err(|e| {
-            Error::internal(format!("corrupt data: {e}")).with_hint("a human must repair the ops file before further writes")
+            Error::internal(format!("corrupt data: {e}"))
+                .with_hint("a human must repair the ops file before further writes")
         })?;
         let taken: Vec<String> = log.ops.iter().map(|(_, o)| o.nonce.clone()).collect();
         let ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
         compile(&file.id, file.tier, &ops).map_err(|e| {
-            Error::internal(format!("corrupt data: {}: {e}", file.path.display()))
-                .with_hint("the item is uncompilable; a human must inspect the ops file before further writes")
+            Error::internal(format!("corrupt data: {}: {e}", file.path.display())).with_hint(
+                "the item is uncompilable; a human must inspect the ops file before further writes",
+            )
         })?;
         let mut max = ops.iter().map(|o| o.clock).max().unwrap_or(0);
         for blob in self.branch_blobs(file) {
             max = max.max(crate::clock::max_clock(&blob));
         }
-        let mut op = Op::new(kind, &now_utc(), self.actor.role, &self.actor.name, max + 1, &fresh_nonce(&taken));
+        let mut op = Op::new(
+            kind,
+            &now_utc(),
+            self.actor.role,
+            &self.actor.name,
+            max + 1,
+            &fresh_nonce(&taken),
+        );
         op.body = body;
-        oplog::append(&file.path, &op, AppendMode::Existing)
-            .map_err(|e| Error::internal(format!("cannot append to {}: {e}", file.path.display())))?;
+        oplog::append(&file.path, &op, AppendMode::Existing).map_err(|e| {
+            Error::internal(format!("cannot append to {}: {e}", file.path.display()))
+        })?;
         Ok(op)
     }
 
     /// Appends an `update` op after checking statuses, priority, field keys
     /// and (for agents) locked fields.
     pub fn update(&self, file: &ItemFile, changes: &Changes) -> Result<Op> {
-        for (label, map) in [("set", &changes.set), ("add", &changes.add), ("remove", &changes.remove)] {
+        for (label, map) in [
+            ("set", &changes.set),
+            ("add", &changes.add),
+            ("remove", &changes.remove),
+        ] {
             for key in map.keys() {
-                if !UPDATABLE.contains(&key.as_str()) || (label != "set" && !SET_VALUED.contains(&key.as_str())) {
-                    return Err(Error::user(format!("Unknown field '{key}' in {label}. Valid fields: {}", UPDATABLE.join(", "))));
+                if !UPDATABLE.contains(&key.as_str())
+                    || (label != "set" && !SET_VALUED.contains(&key.as_str()))
+                {
+                    return Err(Error::user(format!(
+                        "Unknown field '{key}' in {label}. Valid fields: {}",
+                        UPDATABLE.join(", ")
+                    )));
                 }
+            }
+        }
+        if let Some(Value::Array(tags)) = changes.add.get("tags") {
+            for tag in tags {
+                check_tag(tag.as_str().unwrap_or(""))?;
             }
         }
         let item = self.load(file)?;
@@ -334,8 +475,11 @@ impl Tracker {
             Self::check_priority(p)?;
         }
         if let Some(Value::Object(fields)) = changes.set.get("fields") {
-            let declared: Vec<String> =
-                self.config.kind(&item.kind).map(|k| k.fields_schema.iter().map(|f| f.name.clone()).collect()).unwrap_or_default();
+            let declared: Vec<String> = self
+                .config
+                .kind(&item.kind)
+                .map(|k| k.fields_schema.iter().map(|f| f.name.clone()).collect())
+                .unwrap_or_default();
             let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
             for (k, v) in fields {
                 if !v.is_null() {
@@ -353,7 +497,10 @@ impl Tracker {
                 touched.extend(fields.keys().map(|k| format!("fields.{k}")));
             }
             if let Some(f) = touched.iter().find(|f| locked.contains(f)) {
-                return Err(Error::user(format!("Field '{f}' on {} is locked. Ask the human to unlock it.", file.id)));
+                return Err(Error::user(format!(
+                    "Field '{f}' on {} is locked. Ask the human to unlock it.",
+                    file.id
+                )));
             }
         }
         let mut body = Map::new();
@@ -371,13 +518,28 @@ impl Tracker {
     pub fn discuss(&self, file: &ItemFile, message: &str, summarize: bool) -> Result<Op> {
         if self.actor.is_agent() {
             let item = self.load(file)?;
-            if self.locked_fields(file, &item).iter().any(|f| f == "discussion") {
-                return Err(Error::user(format!("Discussion on {} is locked. Ask the human to unlock it.", file.id)));
+            if self
+                .locked_fields(file, &item)
+                .iter()
+                .any(|f| f == "discussion")
+            {
+                return Err(Error::user(format!(
+                    "Discussion on {} is locked. Ask the human to unlock it.",
+                    file.id
+                )));
             }
         }
         let mut body = Map::new();
         body.insert("message".into(), json!(message));
-        self.append(file, if summarize { "discuss_summarize" } else { "discuss" }, body)
+        self.append(
+            file,
+            if summarize {
+                "discuss_summarize"
+            } else {
+                "discuss"
+            },
+            body,
+        )
     }
 
     /// Appends a `discuss_clear` op (human only).

@@ -60,7 +60,9 @@ fn is_int(s: &str) -> bool {
 
 /// An exponent `[eE][-+]?[0-9]+` (sign required when `need_sign`).
 fn is_exponent(e: &str, need_sign: bool) -> bool {
-    let Some(rest) = e.strip_prefix(['e', 'E']) else { return false };
+    let Some(rest) = e.strip_prefix(['e', 'E']) else {
+        return false;
+    };
     let unsigned = rest.strip_prefix(['-', '+']);
     match unsigned {
         Some(d) => all(d, |c| c.is_ascii_digit()),
@@ -79,14 +81,17 @@ fn is_float(s: &str) -> bool {
     };
     if let Some(frac) = mantissa.strip_prefix('.') {
         // [-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
-        return all(frac, |c| c.is_ascii_digit() || c == '_') && exponent.is_none_or(|e| is_exponent(e, true));
+        return all(frac, |c| c.is_ascii_digit() || c == '_')
+            && exponent.is_none_or(|e| is_exponent(e, true));
     }
     if !mantissa.starts_with(|c: char| c.is_ascii_digit()) {
         return false;
     }
     match mantissa.split_once('.') {
         // [0-9][0-9_]*\.[0-9_]*(exp)?
-        Some((int, frac)) => digits_(int) && digits_(frac) && exponent.is_none_or(|e| is_exponent(e, false)),
+        Some((int, frac)) => {
+            digits_(int) && digits_(frac) && exponent.is_none_or(|e| is_exponent(e, false))
+        }
         // [0-9][0-9_]*(exp) — the exponent is required
         None => digits_(mantissa) && exponent.is_some_and(|e| is_exponent(e, false)),
     }
@@ -96,14 +101,22 @@ fn is_float(s: &str) -> bool {
 fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
     let is_d = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-    if b.len() == 10 && (0..4).all(is_d) && b[4] == b'-' && is_d(5) && is_d(6) && b[7] == b'-' && is_d(8) && is_d(9) {
+    if b.len() == 10
+        && (0..4).all(is_d)
+        && b[4] == b'-'
+        && is_d(5)
+        && is_d(6)
+        && b[7] == b'-'
+        && is_d(8)
+        && is_d(9)
+    {
         return true;
     }
     if b.len() < 5 || !(0..4).all(is_d) || b[4] != b'-' {
         return false;
     }
     let mut i = 5;
-    let mut digits = |i: &mut usize, min: usize, max: usize| -> bool {
+    let digits = |i: &mut usize, min: usize, max: usize| -> bool {
         let start = *i;
         while *i < b.len() && *i - start < max && b[*i].is_ascii_digit() {
             *i += 1;
@@ -174,13 +187,28 @@ mod tests {
 
     #[test]
     fn numbers_and_words() {
-        for s in ["8293", "2e71", "0b11", "1_000", "-1", "+1", "1.5", ".5", "1e10", ".inf", "-.inf", ".nan", "0x1f", "0o17", "017"] {
+        for s in [
+            "8293", "2e71", "0b11", "1_000", "-1", "+1", "1.5", ".5", "1e10", ".inf", "-.inf",
+            ".nan", "0x1f", "0o17", "017",
+        ] {
             assert!(resolves_to_non_string(s), "{s}");
         }
-        for s in ["0b9d", "abcd", "1a2b", "WI-foo", "e123", "1.2.3", "-", "0x", "0b", "nan", "inf", "_1", "yes", "1:20", ".5e3"] {
+        for s in [
+            "0b9d", "abcd", "1a2b", "WI-foo", "e123", "1.2.3", "-", "0x", "0b", "nan", "inf", "_1",
+            "yes", "1:20", ".5e3",
+        ] {
             assert!(!resolves_to_non_string(s), "{s}");
         }
-        for s in ["null", "~", "", "true", "False", "2026-01-01", "2026-11-24T19:41:13Z", "2001-12-14 21:59:43.10 -5"] {
+        for s in [
+            "null",
+            "~",
+            "",
+            "true",
+            "False",
+            "2026-01-01",
+            "2026-11-24T19:41:13Z",
+            "2001-12-14 21:59:43.10 -5",
+        ] {
             assert!(resolves_to_non_string(s), "{s}");
         }
         assert!(!resolves_to_non_string("2026-1-1"));

@@ -58,14 +58,33 @@ fn show_matches_reference_for_every_item() {
 fn list_and_ready_match_reference_order() {
     let t = open_corpus();
     let snap = t.snapshot().unwrap().sorted();
-    let golden: Value = serde_json::from_str(&std::fs::read_to_string(corpus().join("golden/list.json")).unwrap()).unwrap();
-    let ours: Vec<Value> = snap.items.iter().map(|i| normalise(i.to_json(false, false))).collect();
-    let theirs: Vec<Value> = golden.as_array().unwrap().iter().cloned().map(normalise).collect();
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus().join("golden/list.json")).unwrap())
+            .unwrap();
+    let ours: Vec<Value> = snap
+        .items
+        .iter()
+        .map(|i| normalise(i.to_json(false, false)))
+        .collect();
+    let theirs: Vec<Value> = golden
+        .as_array()
+        .unwrap()
+        .iter()
+        .cloned()
+        .map(normalise)
+        .collect();
     assert_eq!(ours, theirs);
 
     let ready = htrac::ready::ready(&snap.items, &t.config);
-    let golden: Value = serde_json::from_str(&std::fs::read_to_string(corpus().join("golden/ready.json")).unwrap()).unwrap();
-    let theirs: Vec<&str> = golden["ready"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus().join("golden/ready.json")).unwrap())
+            .unwrap();
+    let theirs: Vec<&str> = golden["ready"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
     let ours: Vec<&str> = ready.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ours, theirs);
 }

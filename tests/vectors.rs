@@ -7,7 +7,9 @@ use htrac::op::Op;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Vec<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -15,12 +17,28 @@ fn op_from_json(v: &Value) -> Op {
     let mut body = v.as_object().unwrap().clone();
     let mut take = |k: &str| body.shift_remove(k);
     let kind = take("op").unwrap().as_str().unwrap().to_string();
-    let at = take("at").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-    let by = take("by").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-    let actor = take("actor").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let at = take("at")
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let by = take("by")
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let actor = take("actor")
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
     let clock = take("clock").and_then(|v| v.as_i64()).unwrap_or(0);
-    let nonce = take("nonce").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-    Op { kind, at, by, actor, clock, nonce, body }
+    let nonce = take("nonce")
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    Op {
+        kind,
+        at,
+        by,
+        actor,
+        clock,
+        nonce,
+        body,
+    }
 }
 
 /// Vectors where the reference writes something that does not read back as
@@ -69,7 +87,13 @@ fn emitter_matches_reference_byte_for_byte() {
             failures.push(format!("--- {}\nours:\n{ours}theirs:\n{theirs}", v["name"]));
         }
     }
-    assert!(failures.is_empty(), "{} of {} vectors differ:\n{}", failures.len(), vectors.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors differ:\n{}",
+        failures.len(),
+        vectors.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -77,7 +101,8 @@ fn emitted_ops_parse_back_to_themselves() {
     for v in fixture("emit_vectors.json") {
         let op = op_from_json(&v["op"]);
         let text = htrac::emit::emit_op(&op);
-        let back = htrac::oplog::parse_block(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", v["name"]));
+        let back = htrac::oplog::parse_block(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{text}", v["name"]));
         assert_eq!(back, op, "{}", v["name"]);
     }
 }
@@ -87,7 +112,11 @@ fn ids_match_reference() {
     let vectors = fixture("id_vectors.json");
     assert!(vectors.len() >= 40);
     for v in vectors {
-        let id = htrac::ids::compute_id(v["prefix"].as_str().unwrap(), &v["data"], v["salt"].as_str().unwrap());
+        let id = htrac::ids::compute_id(
+            v["prefix"].as_str().unwrap(),
+            &v["data"],
+            v["salt"].as_str().unwrap(),
+        );
         assert_eq!(id, v["id"].as_str().unwrap(), "data {}", v["data"]);
     }
 }

@@ -1,1 +1,126 @@
-fn main(){}
+//! `htrac`: the agent-facing command line. A thin shell over the library:
+//! parse (see `args`), resolve `:N` aliases once, run the command, print
+//! its output, map errors to exit codes 1 (user) and 2 (internal/corrupt).
+
+mod args;
+mod commands;
+mod render;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use args::{Parsed, Request};
+use htrac::{Error, Result, Tracker};
+
+/// What a command produced on stdout (text or JSON), plus notes for stderr.
+#[derive(Default)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    /// Exit 1 even though the command ran (e.g. the unread-message gate).
+    pub refused: bool,
+}
+
+impl Output {
+    pub fn line(&mut self, s: impl AsRef<str>) {
+        self.stdout.push_str(s.as_ref());
+        self.stdout.push('\n');
+    }
+
+    pub fn warn(&mut self, s: impl AsRef<str>) {
+        self.stderr.push_str(s.as_ref());
+        self.stderr.push('\n');
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    let code = match run(args) {
+        Ok(out) => {
+            emit(&out);
+            if out.refused {
+                1
+            } else {
+                0
+            }
+        }
+        Err((out, e)) => {
+            emit(&out);
+            report(&e);
+            e.exit_code()
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn emit(out: &Output) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.stdout.as_bytes());
+    let _ = stdout.flush();
+    if !out.stderr.is_empty() {
+        let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+    }
+}
+
+fn report(e: &Error) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {}", e.message);
+    if let Some(hint) = &e.hint {
+        let _ = writeln!(err, "hint: {hint}");
+    }
+}
+
+fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, (Output, Error)> {
+    let request = args::parse(args).map_err(|e| (Output::default(), e))?;
+    let mut parsed = match request {
+        Request::Help(cmd) => {
+            return Ok(Output {
+                stdout: args::help(cmd),
+                ..Default::default()
+            });
+        }
+        Request::Version => {
+            return Ok(Output {
+                stdout: format!("htrac {}\n", env!("CARGO_PKG_VERSION")),
+                ..Default::default()
+            });
+        }
+        Request::Run(p) => p,
+    };
+    let mut out = Output::default();
+    match dispatch(&mut parsed, &mut out) {
+        Ok(()) => Ok(out),
+        Err(e) => Err((out, e)),
+    }
+}
+
+fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::internal(format!("cannot read the working directory: {e}")))?;
+    if parsed.command.name == "init" {
+        return commands::init::run(parsed, &cwd, out);
+    }
+    let tracker = Tracker::discover(
+        &cwd,
+        parsed.tracker_root.as_deref().map(std::path::Path::new),
+    )?;
+    // `:N` aliases are resolved here, once, for every item argument.
+    let root = tracker.root.clone();
+    parsed.map_items(|v| {
+        if htrac::alias::is_alias(v) {
+            htrac::alias::resolve(&root, v)
+        } else {
+            Ok(v.to_string())
+        }
+    })?;
+    match parsed.command.name {
+        "add" => commands::add::run(parsed, &tracker, out),
+        "update" => commands::update::run(parsed, &tracker, out),
+        "show" => commands::view::show(parsed, &tracker, out),
+        "list" => commands::view::list(parsed, &tracker, out),
+        "ready" => commands::view::ready(parsed, &tracker, out),
+        "log" => commands::view::log(parsed, &tracker, out),
+        "discuss" => commands::discuss::run(parsed, &tracker, out),
+        other => Err(Error::internal(format!("command '{other}' has no handler"))),
+    }
+}

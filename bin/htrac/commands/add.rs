@@ -1,0 +1,41 @@
+//! `htrac add`: create an item and print its ID.
+
+use htrac::write::NewItem;
+use htrac::{Error, Result, Tier, Tracker};
+use serde_json::json;
+
+use crate::args::Parsed;
+use crate::Output;
+
+pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let kinds = t.config.kind_names().join(", ");
+    let kind = p.one("kind").ok_or_else(|| {
+        Error::user("add needs --kind").with_hint(format!(
+            "e.g. htrac add --kind work_item --title \"...\" (kinds: {kinds})"
+        ))
+    })?;
+    let title = p.one("title").ok_or_else(|| {
+        Error::user("add needs --title")
+            .with_hint(format!("e.g. htrac add --kind {kind} --title \"...\""))
+    })?;
+    let mut new = NewItem::new(kind, title);
+    new.status = p.one("status").map(str::to_string);
+    if let Some(pr) = p.int("priority")? {
+        new.priority = pr;
+    }
+    new.parent = p.one("parent").map(str::to_string);
+    new.tags = p.all("tag").to_vec();
+    new.isbefore = p.all("isbefore").to_vec();
+    new.pr_ref = p.one("pr-ref").map(str::to_string);
+    new.description = super::description(p)?.unwrap_or_default();
+    super::key_values(p, "field", &mut new.fields)?;
+    new.force_field_key = p.has("force-field-key");
+    new.tier = super::tier(p)?.unwrap_or(Tier::Workspace);
+    let id = t.add(&new)?;
+    if p.json {
+        out.line(htrac::jsonfmt::compact(&json!({"id": id})));
+    } else {
+        out.line(id);
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! `htrac discuss`: view an item's thread, or add to it. A message written
+//! after unread human messages is refused until the writer passes
+//! `--ack-thread` (proof that the agent read them).
+
+use htrac::{Error, Result, Tracker};
+use serde_json::{json, Value};
+
+use crate::args::Parsed;
+use crate::render;
+use crate::Output;
+
+pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let typed = p.positional(0).unwrap_or("");
+    let file = t.resolve(typed)?;
+    let message = p.positional(1).unwrap_or("");
+    let ok = |out: &mut Output, json: bool| {
+        if json {
+            out.line(htrac::jsonfmt::compact(&json!({"ok": true})));
+        } else {
+            out.line("discussed");
+        }
+    };
+    if p.has("clear") {
+        if t.actor.is_agent() {
+            return Err(Error::user("discuss_clear requires human authority")
+                .with_hint("ask your human to clear the discussion"));
+        }
+        t.discuss_clear(&file)?;
+        ok(out, p.json);
+        return Ok(());
+    }
+    if let Some(summary) = p.one("summarize") {
+        t.discuss(&file, summary, true)?;
+        ok(out, p.json);
+        return Ok(());
+    }
+    let item = t.load(&file)?;
+    if message.is_empty() {
+        return view(p, &item, out);
+    }
+    if !item.unread_human().is_empty() {
+        out.stdout.push_str(&render::unread_notice(&item, typed));
+        if !p.has("ack-thread") {
+            out.refused = true;
+            return Ok(());
+        }
+    }
+    t.discuss(&file, message, false)?;
+    ok(out, p.json);
+    Ok(())
+}
+
+fn view(p: &Parsed, item: &htrac::Item, out: &mut Output) -> Result<()> {
+    if p.json {
+        let arr: Vec<Value> = item
+            .discussion
+            .iter()
+            .map(|e| {
+                let mut v = e.to_json(false);
+                v["edit_history"] = json!(e.edit_history);
+                v
+            })
+            .collect();
+        out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
+        return Ok(());
+    }
+    out.line(format!("{} — {}", item.id, item.title));
+    if item.discussion.is_empty() {
+        out.line("Discussion: (no entries)");
+        return Ok(());
+    }
+    out.line(format!("Discussion ({} entries):", item.discussion.len()));
+    for (i, e) in item.discussion.iter().enumerate() {
+        out.line("");
+        out.line(format!("  [{}] {}  {}  {}", i + 1, e.at, e.by, e.actor));
+        for l in e.message.lines() {
+            out.line(format!("      {l}"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! `htrac init`: lay out a tracker in `./.agent` (or `--tracker-root`). Human only.
+
+use std::path::Path;
+
+use htrac::actor::Actor;
+use htrac::config::Config;
+use htrac::{Error, Result};
+use serde_json::json;
+
+use crate::args::Parsed;
+use crate::Output;
+
+pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
+    let root = match &p.tracker_root {
+        Some(r) if Path::new(r).is_absolute() => Path::new(r).to_path_buf(),
+        Some(r) => cwd.join(r),
+        None => cwd.join(".agent"),
+    };
+    // An existing config decides who is an agent; before one exists, the default does.
+    let patterns = Config::load(&root)
+        .map(|c| c.agent_usernames)
+        .unwrap_or_else(|_| vec!["*_agent".into()]);
+    let actor = Actor::current(&patterns);
+    if actor.is_agent() {
+        return Err(Error::user(format!(
+            "init requires human authority (current user '{}' is agent)",
+            actor.name
+        ))
+        .with_hint("ask your human to run 'htrac init'"));
+    }
+    htrac::init::init(&root)?;
+    let root = root.canonicalize().unwrap_or(root);
+    if p.json {
+        out.line(htrac::jsonfmt::compact(
+            &json!({"root": root.to_string_lossy()}),
+        ));
+    } else {
+        out.line(format!("initialized tracker at {}", root.display()));
+    }
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! Read-only commands: `show`, `list`, `ready`, `log`. They never call git.
+
+use htrac::ready::{ready as ready_items, with_unread_human};
+use htrac::{Error, Item, Result, Tracker};
+use serde_json::{json, Map, Value};
+
+use crate::args::Parsed;
+use crate::render;
+use crate::Output;
+
+/// Statuses `--open` selects (whether or not the config defines them).
+const OPEN_STATUSES: &[&str] = &[
+    "todo_hard",
+    "todo_soft",
+    "violated",
+    "pending_validation",
+    "needs_human_review",
+];
+
+pub fn show(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+    let item = t.load(&file)?;
+    let (deleted, history) = (p.has("include-deleted"), p.has("include-history"));
+    if p.json {
+        out.line(htrac::jsonfmt::pretty(&item.to_json(deleted, history)));
+    } else {
+        out.stdout.push_str(&render::show(&item, deleted, history));
+    }
+    Ok(())
+}
+
+fn limit(p: &Parsed) -> Result<Option<usize>> {
+    match p.int("limit")? {
+        None | Some(0) => Ok(None),
+        Some(n) if n > 0 => Ok(Some(n as usize)),
+        Some(n) => Err(Error::user(format!("--limit must be positive, got {n}"))),
+    }
+}
+
+fn rows(items: &[&Item], out: &mut Output) {
+    for (i, item) in items.iter().enumerate() {
+        out.line(render::row(i + 1, item));
+    }
+}
+
+pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let mut statuses: Vec<String> = p.all("status").to_vec();
+    if p.has("open") {
+        statuses.extend(OPEN_STATUSES.iter().map(|s| s.to_string()));
+    }
+    let tier = super::tier(p)?;
+    let kind = p.one("kind");
+    if let Some(k) = kind {
+        if t.config.kind(k).is_none() {
+            return Err(Error::user(format!(
+                "Unknown kind '{k}'. Valid kinds: {}",
+                t.config.kind_names().join(", ")
+            )));
+        }
+    }
+    let tag = p.one("tag");
+    let limit = limit(p)?;
+    let snap = t.snapshot()?.sorted();
+    super::report_broken(&snap, out);
+    let items: Vec<&Item> = snap
+        .items
+        .iter()
+        .filter(|i| statuses.is_empty() || statuses.contains(&i.status))
+        .filter(|i| kind.is_none_or(|k| i.kind == k))
+        .filter(|i| tag.is_none_or(|g| i.has_tag(g)))
+        .filter(|i| tier.is_none_or(|tr| i.tier == tr))
+        .collect();
+    htrac::alias::save(
+        &t.root,
+        &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+    );
+    let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
+    if p.json {
+        let arr: Vec<Value> = shown.iter().map(|i| i.to_json(false, false)).collect();
+        out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
+    } else if shown.is_empty() {
+        out.line("(no items)");
+    } else {
+        rows(shown, out);
+    }
+    Ok(())
+}
+
+pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let limit = limit(p)?;
+    let snap = t.snapshot()?;
+    super::report_broken(&snap, out);
+    let items = ready_items(&snap.items, &t.config);
+    htrac::alias::save(
+        &t.root,
+        &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+    );
+    let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
+    let scope_tiers: Vec<htrac::Tier> = match t.config.scope {
+        htrac::config::Scope::All => htrac::Tier::ALL.to_vec(),
+        htrac::config::Scope::Workspace => vec![htrac::Tier::Workspace, htrac::Tier::Stealth],
+    };
+    let in_scope: Vec<Item> = snap
+        .items
+        .iter()
+        .filter(|i| scope_tiers.contains(&i.tier))
+        .cloned()
+        .collect();
+    let mut unread = with_unread_human(&in_scope);
+    unread.sort_by(|a, b| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
+    if p.json {
+        let mut m = Map::new();
+        m.insert(
+            "ready".into(),
+            Value::Array(shown.iter().map(|i| i.to_json(false, false)).collect()),
+        );
+        if !unread.is_empty() {
+            let list: Vec<Value> = unread
+                .iter()
+                .map(|i| {
+                    json!({"id": i.id, "title": i.title, "status": i.status, "priority": i.priority, "unread_count": i.unread_human().len()})
+                })
+                .collect();
+            m.insert("items_with_unread_messages".into(), Value::Array(list));
+        }
+        out.line(htrac::jsonfmt::pretty(&Value::Object(m)));
+        return Ok(());
+    }
+    if shown.is_empty() {
+        out.line("(no ready items)");
+    } else {
+        rows(shown, out);
+    }
+    if !unread.is_empty() {
+        out.line("");
+        out.line(format!(
+            "--- {} item(s) with unread human message(s) ---",
+            unread.len()
+        ));
+        for i in &unread {
+            out.line(format!(
+                "  {}  [{}]  {}  ({} unread)",
+                i.id,
+                i.status,
+                i.title,
+                i.unread_human().len()
+            ));
+        }
+        out.line("");
+        out.line("  View:  htrac show <ID>");
+        out.line("  Reply: htrac discuss <ID> \"your reply\"");
+    }
+    Ok(())
+}
+
+pub fn log(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+    let bytes = std::fs::read(&file.path)
+        .map_err(|e| Error::internal(format!("cannot read {}: {e}", file.path.display())))?;
+    out.stdout.push_str(&String::from_utf8_lossy(&bytes));
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! Text rendering shared by commands: item rows, the full `show` view, the
+//! unread-human notice, short IDs.
+
+use htrac::item::{value_text, Item};
+use serde_json::Value;
+
+/// The first two dash-separated parts of an ID (`WI-zusuh`).
+pub fn short_id(id: &str) -> String {
+    id.splitn(3, '-').take(2).collect::<Vec<_>>().join("-")
+}
+
+/// `SHORT (title)` for an item, or just the short ID when unknown.
+pub fn label(id: &str, title: Option<&str>) -> String {
+    match title {
+        Some(t) => format!("{} ({t})", short_id(id)),
+        None => short_id(id),
+    }
+}
+
+/// Python's `str()` of a value, as the reference prints field values.
+pub fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => py_repr(other),
+    }
+}
+
+/// Python's `repr()` of a value.
+pub fn py_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => py_repr_str(s),
+        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
+        Value::Object(m) => {
+            format!(
+                "{{{}}}",
+                m.iter()
+                    .map(|(k, v)| format!("{}: {}", py_repr_str(k), py_repr(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+}
+
+/// Python's `repr()` of a string.
+pub fn py_repr_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::new();
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+fn priority_text(item: &Item) -> String {
+    match &item.priority {
+        Value::Number(n) => n.to_string(),
+        other => py_str(other),
+    }
+}
+
+/// One row of `list` / `ready`.
+pub fn row(n: usize, item: &Item) -> String {
+    format!(
+        "{n:>2}  {}  {:<12} P{}  {:<12} {}",
+        item.id,
+        item.status,
+        priority_text(item),
+        format!("[{}]", item.tier.as_str()),
+        item.title
+    )
+}
+
+fn list_text(values: &[Value]) -> String {
+    format!(
+        "[{}]",
+        values.iter().map(value_text).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn opt_text(v: Option<&str>) -> String {
+    match v {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => "null".into(),
+    }
+}
+
+/// The full plain-text `show` view.
+pub fn show(item: &Item, include_deleted: bool, include_history: bool) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!("{}  {}", item.id, item.title));
+    line(format!(
+        "  status: {}  priority: P{}  tags: {}",
+        item.status,
+        priority_text(item),
+        list_text(&item.tags)
+    ));
+    let pr_ref = match &item.pr_ref {
+        Value::Null => None,
+        v => Some(py_str(v)),
+    };
+    line(format!(
+        "  parent: {}  isbefore: {}  pr_ref: {}",
+        opt_text(item.parent.as_deref()),
+        list_text(&item.isbefore),
+        opt_text(pr_ref.as_deref())
+    ));
+    for (k, v) in &item.fields {
+        line(format!("  fields.{k}: {}", py_str(v)));
+    }
+    if !item.description.is_empty() {
+        line(format!("  description: {}", item.description));
+    }
+    let shown: Vec<_> = item
+        .discussion
+        .iter()
+        .filter(|e| include_deleted || !e.is_tombstoned)
+        .collect();
+    let hidden = item.discussion.len() - shown.len();
+    if shown.is_empty() && hidden == 0 {
+        line("  discussion: (none)".into());
+    } else {
+        line(format!("  discussion: ({} entries)", shown.len()));
+        for e in shown {
+            let deleted = if e.is_tombstoned { "[DELETED] " } else { "" };
+            let summary = if e.is_summary { "[summary] " } else { "" };
+            line(format!(
+                "    {deleted}[{}] {} ({}): {summary}{}",
+                e.at, e.actor, e.by, e.message
+            ));
+            if include_history {
+                for h in &e.edit_history {
+                    line(format!("      edit-history: {h}"));
+                }
+            }
+        }
+        if hidden > 0 {
+            line(format!("  (not shown: {hidden} deleted messages)"));
+        }
+    }
+    if !item.locked_fields.is_empty() {
+        let mut locked = item.locked_fields.clone();
+        locked.sort();
+        line(format!("  locked: [{}]", locked.join(", ")));
+    }
+    if !item.duplicate_of.is_empty() {
+        line(format!("  duplicate_of: {}", list_text(&item.duplicate_of)));
+    }
+    if !item.not_duplicate_of.is_empty() {
+        line(format!(
+            "  not_duplicate_of: {}",
+            list_text(&item.not_duplicate_of)
+        ));
+    }
+    line(format!(
+        "  tier: {}  created: {}  updated: {}",
+        item.tier.as_str(),
+        item.created_at,
+        item.updated_at
+    ));
+    if item.frozen {
+        line("  *** FROZEN ***".into());
+    }
+    if item.cross_tier_conflict {
+        line("  *** CROSS-TIER CONFLICT ***".into());
+    }
+    out
+}
+
+/// The notice shown before writing after unread human messages.
+pub fn unread_notice(item: &Item, typed: &str) -> String {
+    let unread = item.unread_human();
+    let earlier = &item.discussion[..item.discussion.len() - unread.len()];
+    let mut out = String::from("\nYour addition to the Activity/Discussion for this item comes after an unread message from the human:\n");
+    for e in unread {
+        out.push_str(&format!("  [{}] {}: {}\n", e.at, e.actor, e.message));
+    }
+    if !earlier.is_empty() {
+        out.push_str("\nFor context, here is the full Activity/Discussion transcript preceding that latest unread message:\n");
+        for e in earlier {
+            let summary = if e.is_summary { "(summary) " } else { "" };
+            out.push_str(&format!(
+                "  [{}] {} ({}): {summary}{}\n",
+                e.at, e.actor, e.by, e.message
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\nTo proceed, re-run with --ack-thread to confirm you have read the thread:\n  htrac discuss {typed} \"<your reply>\" --ack-thread\n"
+    ));
+    out
+}

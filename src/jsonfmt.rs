@@ -1,0 +1,83 @@
+//! `--json` output exactly as the reference prints it (Python's `json.dumps`:
+//! `", "` and `": "` separators, non-ASCII escaped as `\uXXXX`, optionally
+//! indented by 2), keeping key order. Byte-stable, so scripts may diff it.
+
+use serde_json::Value;
+
+/// One line, as `json.dumps(value)`.
+pub fn compact(value: &Value) -> String {
+    let mut out = String::new();
+    write(value, None, 0, &mut out);
+    out
+}
+
+/// Indented by two spaces, as `json.dumps(value, indent=2)`.
+pub fn pretty(value: &Value) -> String {
+    let mut out = String::new();
+    write(value, Some(2), 0, &mut out);
+    out
+}
+
+fn newline(indent: Option<usize>, level: usize, out: &mut String) {
+    if let Some(n) = indent {
+        out.push('\n');
+        out.push_str(&" ".repeat(n * level));
+    }
+}
+
+fn write(value: &Value, indent: Option<usize>, level: usize, out: &mut String) {
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                    if indent.is_none() {
+                        out.push(' ');
+                    }
+                }
+                newline(indent, level + 1, out);
+                write(item, indent, level + 1, out);
+            }
+            newline(indent, level, out);
+            out.push(']');
+        }
+        Value::Object(map) if !map.is_empty() => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                    if indent.is_none() {
+                        out.push(' ');
+                    }
+                }
+                newline(indent, level + 1, out);
+                out.push_str(&crate::ids::python_json(&Value::String(k.clone())));
+                out.push_str(": ");
+                write(v, indent, level + 1, out);
+            }
+            newline(indent, level, out);
+            out.push('}');
+        }
+        other => out.push_str(&crate::ids::python_json(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn python_layout() {
+        let v = json!({"ok": true, "changes": [{"field": "status", "detail": "a → b"}], "e": [], "o": {}});
+        assert_eq!(
+            compact(&v),
+            r#"{"ok": true, "changes": [{"field": "status", "detail": "a \u2192 b"}], "e": [], "o": {}}"#
+        );
+        assert_eq!(
+            pretty(&json!({"a": [1, 2], "b": []})),
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": []\n}"
+        );
+    }
+}
