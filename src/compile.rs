@@ -102,14 +102,16 @@ pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
     for op in &sorted {
         item.updated_at = op.at.clone();
         match op.kind.as_str() {
-            "create" => {
+            // A later create (the same item created on two branches) only
+            // moves created_at earlier.
+            "create"
                 if !std::ptr::eq(*op, *first_create)
                     && !op.at.is_empty()
-                    && (item.created_at.is_empty() || op.at < item.created_at)
-                {
-                    item.created_at = op.at.clone();
-                }
+                    && (item.created_at.is_empty() || op.at < item.created_at) =>
+            {
+                item.created_at = op.at.clone();
             }
+            "create" => {}
             "update" => apply_update(&mut item, op),
             "discuss" => item.discussion.push(entry(op, false)),
             "discuss_clear" => item.discussion.clear(),
