@@ -1,0 +1,171 @@
+//! A test environment: a real git repository in a temp dir with an
+//! initialised tracker, and a way to run the real `htrac` binary in it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub cache: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn fails(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn git_init(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "dev"]);
+    git(dir, &["config", "user.email", "test@example.com"]);
+    git(dir, &["config", "user.name", "Test"]);
+    git(dir, &["config", "commit.gpgsign", "false"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", "root"]);
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_htrac")
+}
+
+fn to_run(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl Env {
+    /// A git repo with `htrac init` done.
+    pub fn new() -> Env {
+        let env = Env::bare();
+        git_init(env.path());
+        env.run(&["init"]).ok();
+        env
+    }
+
+    /// An empty temp dir (no git, no tracker).
+    pub fn bare() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+            cache: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.path().join(".agent")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.args(args)
+            .current_dir(self.path())
+            .env("HTRAC_CACHE_DIR", self.cache.path())
+            .env_remove("XDG_CACHE_HOME");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        to_run(self.command(args).output().expect("htrac runs"))
+    }
+
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        to_run(child.wait_with_output().unwrap())
+    }
+
+    /// Adds a work item and returns its ID.
+    pub fn add(&self, title: &str, extra: &[&str]) -> String {
+        let mut args = vec!["add", "--kind", "work_item", "--title", title];
+        args.extend_from_slice(extra);
+        self.run(&args).ok().stdout.trim().to_string()
+    }
+
+    pub fn ops_path(&self, tier_dir: &str, id: &str) -> PathBuf {
+        self.root().join(tier_dir).join(format!(".{id}.ops"))
+    }
+
+    pub fn workspace_ops(&self, id: &str) -> PathBuf {
+        self.ops_path("tracker-workspace/.ops", id)
+    }
+
+    /// Every file under `.agent/` with its bytes, to prove a refused command changed nothing.
+    pub fn tree(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push((p.clone(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root(), &mut out);
+        out.sort();
+        out
+    }
+}
