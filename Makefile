@@ -1,0 +1,52 @@
+# htrac — developer entry points. `make test` is what CI runs.
+
+CARGO ?= cargo
+HTRAC := target/release/htrac
+FUZZ_SECONDS ?= 60
+
+.PHONY: build test demo bench fuzz lint install clean
+
+build:
+	$(CARGO) build --release --locked
+
+test:
+	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked --doc
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+install:
+	$(CARGO) install --path . --locked
+
+# A short scripted agent session in a throwaway git repo: what an agent sees.
+demo: build
+	@set -e; \
+	demo=$$(mktemp -d); trap 'rm -rf "$$demo"' EXIT; \
+	export HTRAC_CACHE_DIR="$$demo/.cache"; \
+	H="$(CURDIR)/$(HTRAC)"; cd "$$demo"; \
+	git init -q -b dev; git -c user.email=demo@example.com -c user.name=demo commit -q --allow-empty -m root; \
+	step() { printf '\n$$ htrac'; for a in "$$@"; do case "$$a" in *[\ \;\#]*) printf ' "%s"' "$$a";; *) printf ' %s' "$$a";; esac; done; echo; "$$H" "$$@"; }; \
+	step init; \
+	echo "(demo: from here on every OS user counts as an agent: actor_resolution.agent_usernames = [\"*\"])"; \
+	chmod u+w .agent/tracker/config.yaml; sed -i 's/"\*_agent"/"*"/' .agent/tracker/config.yaml; chmod 444 .agent/tracker/config.yaml; \
+	step add --kind work_item --title "Parse the config file" --priority 1 --tag core; \
+	step add --kind work_item --title "Write the README" --priority 3; \
+	step add --kind invariant --title "Every op line ends with its nonce" --field statement="each line carries # nonce" --field root_cause="union merges must not mix lines"; \
+	step ready; \
+	step update :1 --status in_progress --note "Starting on the parser"; \
+	step discuss :1 "Parser done; tests pass"; \
+	step update :1 --status done; \
+	step --json ready --limit 1; \
+	step show :1; \
+	step list
+
+bench: build
+	python3 benches/compare.py --htrac $(HTRAC)
+
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	$(CARGO) clean
