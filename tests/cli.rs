@@ -601,3 +601,25 @@ fn description_from_stdin_and_file() {
         .fails(1);
     assert!(r.stderr.contains("only one of"), "{}", r.stderr);
 }
+
+#[test]
+fn an_invalid_config_is_an_error_naming_the_key() {
+    let env = Env::new();
+    let cfg = env.root().join("tracker/config.yaml");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("scope: all", "scope: everything");
+    std::fs::write(&cfg, text).unwrap();
+    let r = env.run(&["list"]).fails(1);
+    assert!(
+        r.stderr
+            .contains("config.yaml: stop_hook.scope: must be 'all' or 'workspace'"),
+        "{}",
+        r.stderr
+    );
+    // The template is only a fallback: with config.yaml gone, it is used.
+    std::fs::remove_file(&cfg).unwrap();
+    env.run(&["list"]).ok();
+}
