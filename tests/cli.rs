@@ -424,6 +424,13 @@ fn a_malformed_op_confines_damage_to_its_item() {
         "{}",
         r.stderr
     );
+    let plain = env.run(&["list"]).ok().stdout;
+    assert!(
+        plain
+            .lines()
+            .any(|l| l.starts_with(&format!(" !  {bad}  UNREADABLE"))),
+        "{plain}"
+    );
     let r = env.run(&["show", &bad]).fails(2);
     assert!(
         r.stderr.contains(&format!(

@@ -78,10 +78,25 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     if p.json {
         let arr: Vec<Value> = shown.iter().map(|i| i.to_json(false, false)).collect();
         out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
-    } else if shown.is_empty() {
-        out.line("(no items)");
     } else {
+        if shown.is_empty() && snap.broken.is_empty() {
+            out.line("(no items)");
+        }
         rows(shown, out);
+        // Unreadable items are listed too, marked, so nobody mistakes them for gone.
+        for b in snap
+            .broken
+            .iter()
+            .filter(|b| tier.is_none_or(|tr| b.file.tier == tr))
+        {
+            out.line(format!(
+                " !  {}  {:<12} P?  {:<12} {}",
+                b.file.id,
+                "UNREADABLE",
+                format!("[{}]", b.file.tier.as_str()),
+                b.error
+            ));
+        }
     }
     Ok(())
 }
