@@ -1,0 +1,594 @@
+#!/usr/bin/env python3
+"""Benchmark htrac against the reference hypergumbo-tracker 0.11.0 on the same files.
+
+Usage (from the repo root, as `make bench` does):
+
+    python3 benches/compare.py [--sizes 200,10000] [--runs 5] [--htrac target/release/htrac]
+
+For each size N it builds a scratch git repo holding a tracker with N items. The op files are
+written directly (not by calling either CLI N times) by a small generator that runs inside the
+reference's venv and uses the reference's own `_serialize_op` and `_compute_id`, so the bytes
+and IDs are exactly what the reference would have written. Then it times the same read and
+write commands with both tools, on the same files, in one run, and prints one Markdown table
+per size (also written to target/bench-results.md).
+
+Stdlib only. Nothing outside the scratch directory is touched: HOME, XDG_*, the caches and the
+reference's journal all point into it. The reference venv lives at target/ref-venv (shared with
+the differential tests) and is created on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REF_VERSION = "0.11.0"
+REF_VENV = REPO_ROOT / "target" / "ref-venv"
+REF_BIN = REF_VENV / "bin" / "htrac"
+REF_PY = REF_VENV / "bin" / "python"
+TEMPLATE = REPO_ROOT / "config.yaml.template"
+RESULTS = REPO_ROOT / "target" / "bench-results.md"
+
+
+# ---------------------------------------------------------------------------
+# The generator. Runs inside the reference venv's python; argv[1] is a JSON object
+# {"root": <repo dir>, "n": N, "seed": S}. Prints a JSON summary on stdout.
+# ---------------------------------------------------------------------------
+
+GENERATOR = r'''
+import datetime, json, random, sys
+from pathlib import Path
+from hypergumbo_tracker.store import _serialize_op, _compute_id
+
+p = json.loads(sys.argv[1])
+root = Path(p["root"]); n = p["n"]; rng = random.Random(p["seed"])
+
+canon = root / ".agent" / "tracker" / ".ops"
+work = root / ".agent" / "tracker-workspace" / ".ops"
+
+VERBS = ["Fix", "Add", "Remove", "Refactor", "Document", "Speed up", "Harden", "Investigate",
+         "Replace", "Split", "Cache", "Validate", "Migrate", "Simplify", "Test", "Rename"]
+ADJ = ["stale", "racy", "slow", "missing", "duplicate", "flaky", "unbounded", "legacy",
+       "broken", "implicit", "partial", "nested", "orphaned", "lossy", "quadratic", "noisy"]
+NOUNS = ["cache invalidation", "lamport clock", "ops parser", "sync reminder", "merge driver",
+         "priority sort", "tag catalog", "discussion thread", "stop hook", "journal mirror",
+         "config loader", "ID prefix matching", "frozen sentinel", "union merge", "TUI layout",
+         "web socket delta", "login endpoint", "alias table", "status filter", "field schema"]
+AREAS = ["store.rs", "the CLI", "sync", "the web server", "the TUI", "validate", "batch mode",
+         "the emitter", "setup wizard", "the reader", "compile", "ready", "count-todos"]
+WORDS = ("the a an of to in for on with when after before while because so that this item "
+         "file op ops clock branch merge cache read write parse emit agent human status "
+         "priority tag parent isbefore create update discuss lock freeze tier workspace "
+         "canonical stealth commit push pull rebase conflict line nonce YAML JSON quote "
+         "escape unicode path directory flock fsync journal test fixture golden output "
+         "regression benchmark latency allocation string list map order sort filter").split()
+TAGS = ["perf", "bug", "cli", "sync", "docs", "tui", "web", "security", "parser", "emitter",
+        "cache", "git", "ux", "refactor", "tests", "infra", "compat", "config", "ci", "api",
+        "durability", "locking", "ids", "ready", "fuzz"]
+AGENTS = [("agent", "dev_agent"), ("agent", "review_agent")]
+HUMANS = [("human", "alice"), ("human", "root")]
+
+
+def sentence():
+    w = [rng.choice(WORDS) for _ in range(rng.randint(6, 18))]
+    s = " ".join(w)
+    r = rng.random()
+    if r < 0.08:
+        s += " \u2014 see `htrac show` output"
+    elif r < 0.14:
+        s += ': "quoted text" here'
+    elif r < 0.18:
+        s += " (caf\u00e9 na\u00efve r\u00e9sum\u00e9)"
+    return s[0].upper() + s[1:] + "."
+
+
+def paragraph(lo, hi):
+    out = ""
+    while len(out) < lo:
+        out += (" " if out else "") + sentence()
+    return out[:hi]
+
+
+def who():
+    return rng.choice(AGENTS) if rng.random() < 0.7 else rng.choice(HUMANS)
+
+
+def fmt(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+base = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+titles = set()
+items = []  # dicts: id, kind, data, tier, t0, final
+for i in range(n):
+    kind = "work_item" if rng.random() < 0.75 else "invariant"
+    while True:
+        title = f"{rng.choice(VERBS)} {rng.choice(ADJ)} {rng.choice(NOUNS)} in {rng.choice(AREAS)}"
+        if rng.random() < 0.3:
+            title += f" (#{rng.randint(1, 999)})"
+        if title not in titles:
+            break
+        title += f" [{i}]"
+        if title not in titles:
+            break
+    titles.add(title)
+    initial = rng.choice(["todo_hard", "todo_soft"])
+    r = rng.random()
+    final = ("todo_hard" if r < 0.30 else "todo_soft" if r < 0.50
+             else "in_progress" if r < 0.65 else "done")
+    if final in ("todo_hard", "todo_soft"):
+        initial = final if rng.random() < 0.7 else initial
+    parent = items[rng.randrange(len(items))]["id"] if items and rng.random() < 0.2 else None
+    isbefore = ([items[rng.randrange(len(items))]["id"]]
+                if items and rng.random() < 0.1 else [])
+    fields = {}
+    if kind == "invariant":
+        fields = {"statement": paragraph(40, 200), "root_cause": paragraph(40, 300)}
+    data = {
+        "kind": kind,
+        "title": title,
+        "status": initial,
+        "priority": rng.randint(0, 4),
+        "parent": parent,
+        "tags": sorted(rng.sample(TAGS, rng.randint(1, 3))),
+        "isbefore": isbefore,
+        "duplicate_of": [],
+        "not_duplicate_of": [],
+        "pr_ref": None,
+        "description": paragraph(80, 900),
+        "fields": fields,
+    }
+    iid = _compute_id("WI" if kind == "work_item" else "INV", data)
+    t0 = base + datetime.timedelta(seconds=int(i * 86400 * 365 / max(n, 1)) + rng.randint(0, 3600))
+    items.append({"id": iid, "kind": kind, "data": data, "t0": t0, "final": final,
+                  "tier": "canonical" if rng.random() < 0.15 else "workspace"})
+
+ids = [it["id"] for it in items]
+assert len(set(ids)) == len(ids), "ID collision"
+n_ops = 0
+for it in items:
+    used = set()
+
+    def nonce():
+        while True:
+            x = "%04x" % rng.getrandbits(16)
+            if x not in used:
+                used.add(x)
+                return x
+
+    t = it["t0"]
+    clock = 1
+    by, actor = who()
+    ops = [{"op": "create", "at": fmt(t), "by": by, "actor": actor, "clock": clock,
+            "nonce": nonce(), "data": it["data"]}]
+    kinds = ["update"] * rng.randint(0, 4) + ["discuss"] * rng.randint(0, 3)
+    rng.shuffle(kinds)
+    n_upd = kinds.count("update")
+    need_status = it["final"] != it["data"]["status"]
+    if need_status and n_upd == 0:
+        kinds.append("update"); n_upd = 1
+    upd_seen = 0
+    for k in kinds:
+        t = t + datetime.timedelta(seconds=rng.randint(60, 86400 * 3))
+        clock += 1
+        by, actor = who()
+        op = {"op": k, "at": fmt(t), "by": by, "actor": actor, "clock": clock, "nonce": nonce()}
+        if k == "discuss":
+            op["message"] = paragraph(20, 300)
+        else:
+            upd_seen += 1
+            last = upd_seen == n_upd
+            if last and need_status:
+                op["set"] = {"status": it["final"]}
+                if it["final"] == "done" and rng.random() < 0.3:
+                    op["set"]["pr_ref"] = f"#{rng.randint(1, 5000)}"
+            else:
+                r = rng.random()
+                if r < 0.25:
+                    op["set"] = {"priority": rng.randint(0, 4)}
+                elif r < 0.40:
+                    op["set"] = {"description": paragraph(80, 900)}
+                elif r < 0.55 and it["kind"] == "invariant":
+                    op["set"] = {"fields": {"root_cause": paragraph(40, 300)}}
+                elif r < 0.65 and need_status:
+                    op["set"] = {"status": "in_progress"}
+                elif r < 0.80:
+                    op["set"] = {}
+                    op["add"] = {"tags": [rng.choice(TAGS)]}
+                elif r < 0.90:
+                    op["set"] = {}
+                    op["add"] = {"isbefore": [rng.choice(ids)]}
+                else:
+                    op["set"] = {}
+                    op["remove"] = {"tags": [it["data"]["tags"][0]]}
+        ops.append(op)
+    d = canon if it["tier"] == "canonical" else work
+    (d / f".{it['id']}.ops").write_text("".join(_serialize_op(o) for o in ops), encoding="utf-8")
+    n_ops += len(ops)
+
+print(json.dumps({"ids": ids, "n_ops": n_ops,
+                  "canonical": sum(1 for it in items if it["tier"] == "canonical")}))
+'''
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def die(msg: str) -> None:
+    log(f"error: {msg}")
+    sys.exit(1)
+
+
+def run_checked(cmd, cwd, env, what=None, input_text=None):
+    """Run a command; fail loudly (with its stderr) unless it exits 0. Returns (stdout, secs)."""
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       input=input_text, text=True)
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        log(f"command failed with exit {p.returncode}: {what or ' '.join(map(str, cmd))}")
+        log(f"  cwd: {cwd}")
+        log("  stderr:\n" + p.stderr.rstrip())
+        if p.stdout.strip():
+            log("  stdout (first 2000 chars):\n" + p.stdout[:2000].rstrip())
+        sys.exit(1)
+    return p.stdout, p.stderr, dt
+
+
+def ensure_reference() -> None:
+    if REF_BIN.exists():
+        return
+    log(f"creating reference venv at {REF_VENV} (hypergumbo-tracker=={REF_VERSION}) ...")
+    REF_VENV.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "venv", str(REF_VENV)], check=True)
+    subprocess.run([str(REF_VENV / "bin" / "pip"), "install", "-q",
+                    f"hypergumbo-tracker=={REF_VERSION}"], check=True)
+    if not REF_BIN.exists():
+        die(f"pip install finished but {REF_BIN} is missing")
+
+
+def isolated_env(scratch: Path) -> dict:
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith(("HTRAC_", "TRACKER_", "HYPERGUMBO_", "GIT_")):
+            del env[k]
+    home = scratch / "home"
+    for d in ("home", "cache", "data", "config", "ref-cache", "htrac-cache", "journal"):
+        (scratch / d).mkdir(parents=True, exist_ok=True)
+    env.update({
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(scratch / "cache"),
+        "XDG_DATA_HOME": str(scratch / "data"),
+        "XDG_CONFIG_HOME": str(scratch / "config"),
+        "TRACKER_CACHE_DIR": str(scratch / "ref-cache"),
+        "HTRAC_CACHE_DIR": str(scratch / "htrac-cache"),
+        "HYPERGUMBO_TRACKER_JOURNAL_ROOT": str(scratch / "journal"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LC_ALL": "C.UTF-8",
+        "LANG": "C.UTF-8",
+    })
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def build_tracker(repo: Path, n: int, env: dict, seed: int) -> dict:
+    repo.mkdir(parents=True)
+    git = lambda *a: run_checked(["git", *a], repo, env)  # noqa: E731
+    git("init", "-q", "-b", "dev")
+    git("config", "user.name", "Bench User")
+    git("config", "user.email", "bench@example.invalid")
+    git("config", "commit.gpgsign", "false")
+    git("commit", "-q", "--allow-empty", "-m", "initial")
+
+    agent = repo / ".agent"
+    tracker = agent / "tracker"
+    (tracker / ".ops").mkdir(parents=True)
+    (agent / "tracker-workspace" / ".ops").mkdir(parents=True)
+    (agent / "tracker-workspace" / "stealth").mkdir(parents=True)
+    # What `htrac init` writes.
+    (tracker / ".ops" / ".gitattributes").write_text("*.ops merge=union\n")
+    (agent / "tracker-workspace" / ".ops" / ".gitattributes").write_text("*.ops merge=union\n")
+    (agent / "tracker-workspace" / "stealth" / ".gitignore").write_text("*.ops\n")
+    (tracker / ".gitignore").write_text("config.yaml\n")
+    shutil.copy2(TEMPLATE, tracker / "config.yaml.template")
+    shutil.copy2(TEMPLATE, tracker / "config.yaml")
+    os.chmod(tracker / "config.yaml", 0o444)
+
+    out, _, dt = run_checked([str(REF_PY), "-c", GENERATOR,
+                              json.dumps({"root": str(repo), "n": n, "seed": seed})],
+                             repo, env, what=f"op generator (n={n})")
+    info = json.loads(out)
+    log(f"  generated {n} items / {info['n_ops']} ops "
+        f"({info['canonical']} canonical) in {dt:.1f}s")
+    git("add", "-A")
+    git("commit", "-q", "-m", f"tracker with {n} items")
+    return info
+
+
+def list_count(cmd_prefix, repo, env, extra=()):
+    out, _, _ = run_checked([*cmd_prefix, "--json", "list", *extra], repo, env)
+    data = json.loads(out)
+    if isinstance(data, dict):  # be liberal about the envelope
+        data = data.get("items", data)
+    return len(data)
+
+
+def ready_ids(cmd_prefix, repo, env):
+    out, _, _ = run_checked([*cmd_prefix, "--json", "ready"], repo, env)
+    data = json.loads(out)
+    if isinstance(data, dict):
+        ready = data.get("ready", [])
+        unread = data.get("items_with_unread_messages", [])
+    else:
+        ready, unread = data, []
+    return [r["id"] for r in ready], [r["id"] for r in unread]
+
+
+def normalized_json(cmd, repo, env):
+    """`--json` output with discussion nonces blanked: the reference prints "" for them when
+    it serves an item from its SQLite cache and the real nonce when it has just parsed it."""
+    out, _, _ = run_checked(cmd, repo, env)
+    data = json.loads(out)
+
+    def walk(x):
+        if isinstance(x, dict):
+            if "nonce" in x and "message" in x:
+                x["nonce"] = ""
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(data)
+    return data
+
+
+def compare_outputs(ours, ref, repo, env, show_id):
+    """Byte/structure comparisons of the two tools' outputs; returns notes on differences."""
+    notes = []
+    for args in (["list"], ["ready"], ["show", show_id]):
+        a = normalized_json([*ours, "--json", *args], repo, env)
+        b = normalized_json([*ref, "--json", *args], repo, env)
+        if a != b:
+            notes.append(f"MISMATCH: `--json {' '.join(args[:1])}` output differs between the tools "
+                         "(discussion nonces ignored).")
+    for args in (["list"], ["ready"], ["show", show_id], ["list", "--status", "todo_hard"]):
+        a, _, _ = run_checked([*ours, *args], repo, env)
+        b, _, _ = run_checked([*ref, *args], repo, env)
+        if a != b:
+            la, lb = a.splitlines(), b.splitlines()
+            diff = [(x, y) for x, y in zip(la, lb) if x != y]
+            first = diff[0] if diff else (f"<{len(la)} lines>", f"<{len(lb)} lines>")
+            notes.append(f"text stdout of `{' '.join(args[:1] if args[0] == 'show' else args)}` "
+                         f"differs: {len(diff)} differing line(s) of {len(lb)} "
+                         f"(line counts htrac {len(la)} / ref {len(lb)}); first: htrac "
+                         f"`{first[0].strip()[:70]}` vs ref `{first[1].strip()[:70]}`.")
+    return notes
+
+
+def fmt_ms(samples):
+    if not samples:
+        return "n/a"
+    med = statistics.median(samples) * 1000
+    lo, hi = min(samples) * 1000, max(samples) * 1000
+    return f"{med:.1f} ({lo:.1f}–{hi:.1f})" if med < 100 else f"{med:.0f} ({lo:.0f}–{hi:.0f})"
+
+
+def machine_note() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        ncpu = len(os.sched_getaffinity(0))
+    except AttributeError:
+        ncpu = os.cpu_count()
+    git_v = subprocess.run(["git", "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    ref_py_v = subprocess.run([str(REF_PY), "--version"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True).stdout.strip()
+    return (f"Machine: nproc={ncpu}, CPU \"{cpu}\", {platform.system()} {platform.release()}, "
+            f"{git_v}, reference hypergumbo-tracker {REF_VERSION} on {ref_py_v}.")
+
+
+# ---------------------------------------------------------------------------
+# Benchmark one size
+# ---------------------------------------------------------------------------
+
+
+def bench_size(n, runs, htrac, scratch_root, seed):
+    scratch = scratch_root / f"n{n}"
+    env = isolated_env(scratch)
+    repo = scratch / "repo"
+    log(f"\n== {n} items: building tracker in {repo}")
+    info = build_tracker(repo, n, env, seed)
+    ids = info["ids"]
+
+    ours = [str(htrac), "--no-auto-sync"]
+    ref = [str(REF_BIN), "--no-auto-sync"]
+    notes = []
+
+    # Sanity: same item count (the reference's first call also fills its cache).
+    log("  checking item counts (list --json) ...")
+    c_ref, c_ours = list_count(ref, repo, env), list_count(ours, repo, env)
+    if c_ref != c_ours:
+        die(f"item count mismatch at n={n}: htrac list --json → {c_ours}, reference → {c_ref}")
+    if c_ours != n:
+        notes.append(f"`list --json` reports {c_ours} items for {n} generated (both tools agree).")
+    t_ref = list_count(ref, repo, env, ("--status", "todo_hard"))
+    t_ours = list_count(ours, repo, env, ("--status", "todo_hard"))
+    if t_ref != t_ours:
+        notes.append(f"MISMATCH: `list --status todo_hard` count: htrac {t_ours}, reference {t_ref}.")
+    r_ref, u_ref = ready_ids(ref, repo, env)
+    r_ours, u_ours = ready_ids(ours, repo, env)
+    if r_ref != r_ours or u_ref != u_ours:
+        notes.append(f"MISMATCH: `ready --json`: htrac {len(r_ours)} ready + {len(u_ours)} unread, "
+                     f"reference {len(r_ref)} + {len(u_ref)}"
+                     + (" (same sets, different order)" if sorted(r_ref) == sorted(r_ours)
+                        and sorted(u_ref) == sorted(u_ours) else "") + ".")
+    cnt, _, _ = run_checked([*ref, "count-todos"], repo, env)
+    log(f"  {c_ours} items, {t_ours} todo_hard, ready {len(r_ours)} (+{len(u_ours)} unread), "
+        f"reference count-todos: {cnt.strip()[:80]}")
+
+    # `show` target: a workspace item with a long log (deterministic pick).
+    def nops(i):
+        p = repo / ".agent" / "tracker-workspace" / ".ops" / f".{i}.ops"
+        return p.read_text().count("\n- op:") if p.exists() else -1
+    show_id = max(ids[: min(len(ids), 500)], key=nops)
+    notes += compare_outputs(ours, ref, repo, env, show_id)
+
+    floor_cmd = ["sh", "-c", "find .agent -type f -name '*.ops' -exec cat {} + > /dev/null"]
+
+    add_counter = [0]
+    token = uuid.uuid4().hex[:8]
+
+    def add_cmd(prefix, tool):
+        def make():
+            add_counter[0] += 1
+            k = add_counter[0]
+            return [*prefix, "add", "--kind", "work_item",
+                    "--title", f"Benchmark {tool} add {token}-{k}: measure write latency {k * 7919}",
+                    "--priority", str(k % 5), "--tag", "bench",
+                    "--description", f"Added by benches/compare.py, run {k}, tool {tool}."]
+        return make
+
+    # name, htrac argv (or factory), reference argv (or factory)
+    rows = [
+        ("`ready`", ours + ["ready"], ref + ["ready"]),
+        ("`list`", ours + ["list"], ref + ["list"]),
+        ("`show <full id>`", ours + ["show", show_id], ref + ["show", show_id]),
+        ("`list --status todo_hard`", ours + ["list", "--status", "todo_hard"],
+         ref + ["list", "--status", "todo_hard"]),
+        ("`count-todos` (reference only)", None, ref + ["count-todos"]),
+        ("`add` (`--no-auto-sync`)", add_cmd(ours, "htrac"), add_cmd(ref, "ref")),
+    ]
+
+    def argv(spec):
+        return spec() if callable(spec) else spec
+
+    def timed(spec):
+        _, _, dt = run_checked(argv(spec), repo, env)
+        return dt
+
+    # Floor: warm the page cache, then time.
+    timed(floor_cmd)
+    floor = [timed(floor_cmd) for _ in range(runs)]
+
+    results = []
+    for name, o, r in rows:
+        log(f"  timing {name} ...")
+        so, sr = [], []
+        if o is not None:
+            timed(o)
+        timed(r)
+        for _ in range(runs):  # interleave the two tools
+            if o is not None:
+                so.append(timed(o))
+            sr.append(timed(r))
+        results.append((name, so, sr))
+
+    # After the adds: both tools see all items, including each other's new ones.
+    expect = c_ours + 2 * (runs + 1)
+    e_ref, e_ours = list_count(ref, repo, env), list_count(ours, repo, env)
+    if e_ref != e_ours:
+        die(f"item count mismatch after adds at n={n}: htrac {e_ours}, reference {e_ref}")
+    if e_ours != expect:
+        notes.append(f"after the adds `list --json` shows {e_ours} items, expected {expect}.")
+
+    # Table.
+    fl = statistics.median(floor) * 1000
+    lines = [
+        f"### {n} items ({info['n_ops']} ops, {info['canonical']} canonical / "
+        f"{n - info['canonical']} workspace; {runs} timed runs after 1 warm-up)",
+        "",
+        "| command | htrac median ms (min–max) | reference median ms (min–max) "
+        "| ratio (ref/htrac) | cat floor ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, so, sr in results:
+        ratio = (f"{statistics.median(sr) / statistics.median(so):.1f}×" if so else "—")
+        floor_col = f"{fl:.1f}" if name in ("`ready`", "`list`") else ""
+        lines.append(f"| {name} | {fmt_ms(so) if so else '—'} | {fmt_ms(sr)} | {ratio} "
+                     f"| {floor_col} |")
+    lines.append(f"| floor: `find .agent -type f -name '*.ops' -exec cat {{}} +` | {fmt_ms(floor)} "
+                 f"| | | |")
+    lines.append("")
+    lines.append(f"`show` target: {show_id} ({nops(show_id)} ops).")
+    for note in notes:
+        lines.append(f"- Note: {note}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="200,10000", help="comma-separated item counts")
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per command (after 1 warm-up)")
+    ap.add_argument("--htrac", default="target/release/htrac", help="htrac binary")
+    ap.add_argument("--seed", type=int, default=20251124, help="generator seed")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    args = ap.parse_args()
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    htrac = Path(args.htrac)
+    if not htrac.is_absolute():
+        htrac = (Path.cwd() / htrac) if (Path.cwd() / htrac).exists() else REPO_ROOT / htrac
+    if not htrac.exists():
+        die(f"{htrac} not found; run `cargo build --release` first")
+    if not TEMPLATE.exists():
+        die(f"{TEMPLATE} not found")
+    ensure_reference()
+
+    t_start = time.perf_counter()
+    scratch_root = Path(tempfile.mkdtemp(prefix="htrac-bench-"))
+    sections = []
+    try:
+        for n in sizes:
+            sections.append(bench_size(n, args.runs, htrac.resolve(), scratch_root, args.seed))
+    finally:
+        if args.keep:
+            log(f"scratch kept at {scratch_root}")
+        else:
+            shutil.rmtree(scratch_root, ignore_errors=True)
+
+    total = time.perf_counter() - t_start
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    report = "\n\n".join([
+        f"## htrac vs hypergumbo-tracker {REF_VERSION} ({stamp})",
+        machine_note() + " Wall time per process via `time.perf_counter` around "
+        "`subprocess.run` (stdout/stderr captured); both tools run with `--no-auto-sync` "
+        "on the same files; median (min–max). The cat floor is reading every `.ops` file once.",
+        *sections,
+        f"Total benchmark runtime: {total:.0f} s.",
+    ]) + "\n"
+    print(report)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(report)
+    log(f"written to {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
