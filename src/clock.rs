@@ -1,6 +1,6 @@
 //! Lamport clocks: a new op's clock is 1 + the highest clock for the item
-//! in the working tree and on each `lamport_branches` branch (and HEAD), all
-//! read through one `git cat-file --batch` process.
+//! in the working tree, on each `lamport_branches` branch, HEAD and every
+//! other local branch, all read through one `git cat-file --batch` process.
 
 use std::path::Path;
 
@@ -23,22 +23,58 @@ pub fn max_clock(text: &[u8]) -> i64 {
     max
 }
 
+/// The revisions whose copy of an item's file matter: each lamport branch
+/// and HEAD (`locks: true`: their locks are honoured too), then every other
+/// local branch. Reading every local branch gives the same highest clock as
+/// the reference's "lamport branches, HEAD and every branch not merged into
+/// the first lamport branch": a merged branch's ops are already in it.
+pub fn branch_specs(work_tree: &Path, rel: &str, lamport: &[String]) -> Vec<(String, bool)> {
+    let mut specs: Vec<(String, bool)> = lamport
+        .iter()
+        .map(|b| (format!("{b}:{rel}"), true))
+        .collect();
+    specs.push((format!("HEAD:{rel}"), true));
+    for branch in crate::git::local_branches(work_tree) {
+        specs.push((format!("{branch}:{rel}"), false));
+    }
+    specs
+}
+
+/// The item's file on the branches of [`branch_specs`], with whether each
+/// copy's locks count. One `git cat-file --batch` process.
+pub fn branch_copies(
+    file: &Path,
+    work_tree: Option<&Path>,
+    lamport: &[String],
+) -> Vec<(Vec<u8>, bool)> {
+    let Some(wt) = work_tree else {
+        return Vec::new();
+    };
+    let Some(rel) = relative(file, wt) else {
+        return Vec::new();
+    };
+    let specs = branch_specs(wt, &rel, lamport);
+    let names: Vec<String> = specs.iter().map(|(s, _)| s.clone()).collect();
+    match crate::git::cat_files(wt, &names) {
+        Ok(blobs) => blobs
+            .into_iter()
+            .zip(specs)
+            .filter_map(|(b, (_, locks))| b.map(|b| (b, locks)))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// The clock for the next op appended to `file` (which may not exist yet).
 /// `work_tree` is the git work tree, if the tracker is in one.
 pub fn next_clock(file: &Path, work_tree: Option<&Path>, branches: &[String]) -> i64 {
-    let mut max = std::fs::read(file).map(|t| max_clock(&t)).unwrap_or(0);
-    if let Some(wt) = work_tree {
-        if let Some(rel) = relative(file, wt) {
-            let mut specs: Vec<String> = branches.iter().map(|b| format!("{b}:{rel}")).collect();
-            specs.push(format!("HEAD:{rel}"));
-            if let Ok(blobs) = crate::git::cat_files(wt, &specs) {
-                for blob in blobs.into_iter().flatten() {
-                    max = max.max(max_clock(&blob));
-                }
-            }
-        }
-    }
-    max + 1
+    let local = std::fs::read(file).map(|t| max_clock(&t)).unwrap_or(0);
+    let remote = branch_copies(file, work_tree, branches)
+        .iter()
+        .map(|(b, _)| max_clock(b))
+        .max()
+        .unwrap_or(0);
+    local.max(remote) + 1
 }
 
 /// `file` relative to `work_tree`, with `/` separators, for a `rev:path` spec.

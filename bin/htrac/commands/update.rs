@@ -85,6 +85,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             if r.is_empty() { Value::Null } else { json!(r) },
         );
     }
+    // An empty description clears it (the reference ignores an empty one).
     if let Some(d) = super::description(p)? {
         ch.set.insert("description".into(), json!(d));
     }
@@ -141,7 +142,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     if !ch.is_empty() {
         t.update(&file, &ch)?;
     }
-    if let Some(note) = p.one("note") {
+    if let Some(note) = super::nonempty(p, "note") {
         let item = t.load(&file)?;
         if !item.unread_human().is_empty() {
             out.stdout

@@ -1,0 +1,455 @@
+//! A fast reader for op blocks in the canonical layout that htrac and the
+//! reference write (block mappings, block lists at the key's column, one-line
+//! scalars and flow lists, `  # <nonce>` on every line).
+//!
+//! It gives exactly what the YAML parser (`serde_norway` into JSON values)
+//! gives, or `None` whenever a block strays from that layout — then the
+//! caller uses the YAML parser. Plain scalars are resolved with a port of
+//! `serde_norway`'s own rules. Property tests and fuzzing compare the two.
+
+use serde_json::{Map, Number, Value};
+
+struct Line<'a> {
+    indent: usize,
+    /// The line without indentation and without the nonce comment.
+    text: &'a str,
+}
+
+/// Parses one `- op: ...` block; `None` means "use the YAML parser".
+pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
+    let mut lines = Vec::new();
+    let mut nonce: Option<&str> = None;
+    for (i, raw) in block.split('\n').enumerate() {
+        if raw.is_empty() && i > 0 {
+            continue; // the final newline
+        }
+        if raw.contains(['\r', '\t']) {
+            return None;
+        }
+        let cut = raw.rfind("  # ")?;
+        let comment = &raw[cut + 4..];
+        match nonce {
+            None => nonce = Some(comment),
+            Some(n) if n == comment => {}
+            Some(_) => return None,
+        }
+        let body = raw[..cut].trim_end_matches(' ');
+        let (indent, text) = if i == 0 {
+            (2, body.strip_prefix("- ")?)
+        } else {
+            let stripped = body.trim_start_matches(' ');
+            (body.len() - stripped.len(), stripped)
+        };
+        if text.is_empty() || indent < 2 {
+            return None;
+        }
+        lines.push(Line { indent, text });
+    }
+    let mut i = 0;
+    let map = parse_map(&lines, &mut i, 2)?;
+    (i == lines.len()).then_some(map)
+}
+
+fn parse_map(lines: &[Line<'_>], i: &mut usize, indent: usize) -> Option<Map<String, Value>> {
+    let mut map = Map::new();
+    while *i < lines.len() {
+        let line = &lines[*i];
+        if line.indent < indent || is_seq_item(line.text) {
+            break;
+        }
+        if line.indent > indent {
+            return None;
+        }
+        let colon = line.text.find(':')?;
+        let key = &line.text[..colon];
+        let rest = &line.text[colon + 1..];
+        if !plain_key(key) {
+            return None;
+        }
+        *i += 1;
+        let value = if rest.is_empty() {
+            match lines.get(*i) {
+                Some(next) if is_seq_item(next.text) && next.indent >= indent => {
+                    parse_seq(lines, i, next.indent)?
+                }
+                Some(next) if next.indent > indent => {
+                    Value::Object(parse_map(lines, i, next.indent)?)
+                }
+                _ => Value::Null,
+            }
+        } else {
+            inline_value(rest.strip_prefix(' ')?)?
+        };
+        if map.insert(key.to_string(), value).is_some() {
+            return None; // duplicate key: let the YAML parser report it
+        }
+    }
+    Some(map)
+}
+
+fn is_seq_item(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+fn parse_seq(lines: &[Line<'_>], i: &mut usize, indent: usize) -> Option<Value> {
+    let mut items = Vec::new();
+    while *i < lines.len() && lines[*i].indent == indent && is_seq_item(lines[*i].text) {
+        let item = lines[*i].text.strip_prefix("- ")?;
+        items.push(inline_value(item)?);
+        *i += 1;
+    }
+    Some(Value::Array(items))
+}
+
+/// Keys we accept without the YAML parser: identifiers that read as strings.
+fn plain_key(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && matches!(resolve_plain(key), Some(Value::String(_)))
+}
+
+/// A value on one line: quoted or plain scalar, flow list, `{}`.
+fn inline_value(s: &str) -> Option<Value> {
+    match s.as_bytes().first()? {
+        b'"' => {
+            let (v, rest) = double_quoted(s)?;
+            rest.is_empty().then_some(Value::String(v))
+        }
+        b'\'' => {
+            let (v, rest) = single_quoted(s)?;
+            rest.is_empty().then_some(Value::String(v))
+        }
+        b'[' => flow_seq(s),
+        b'{' => (s == "{}").then(|| Value::Object(Map::new())),
+        _ => {
+            if !plain_ok(s, false) {
+                return None;
+            }
+            resolve_plain(s)
+        }
+    }
+}
+
+/// Is `s` a plain scalar the YAML parser reads the simple way?
+fn plain_ok(s: &str, in_flow: bool) -> bool {
+    let first = s.chars().next().unwrap_or(' ');
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || s.starts_with("---") || s.starts_with("...") {
+        return false;
+    }
+    if s.contains(": ") || s.ends_with(':') || s.contains(" #") || s.ends_with(' ') {
+        return false;
+    }
+    if in_flow && s.contains([',', '[', ']', '{', '}', ':', '#']) {
+        return false;
+    }
+    !s.chars().any(|c| {
+        c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}'
+    })
+}
+
+fn flow_seq(s: &str) -> Option<Value> {
+    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
+    let mut items = Vec::new();
+    let mut rest = inner;
+    if rest.is_empty() {
+        return Some(Value::Array(items));
+    }
+    loop {
+        let (item, after) = match rest.as_bytes().first()? {
+            b'"' => {
+                let (v, r) = double_quoted(rest)?;
+                (Value::String(v), r)
+            }
+            b'\'' => {
+                let (v, r) = single_quoted(rest)?;
+                (Value::String(v), r)
+            }
+            b'[' | b'{' => return None,
+            _ => {
+                let end = rest.find(',').unwrap_or(rest.len());
+                let text = &rest[..end];
+                if !plain_ok(text, true) {
+                    return None;
+                }
+                (resolve_plain(text)?, &rest[end..])
+            }
+        };
+        items.push(item);
+        if after.is_empty() {
+            return Some(Value::Array(items));
+        }
+        rest = after.strip_prefix(", ")?;
+        if rest.is_empty() || rest.starts_with(' ') {
+            return None;
+        }
+    }
+}
+
+/// `'...'` at the start of `s`: the value and what follows the closing quote.
+fn single_quoted(s: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let body = &s[1..];
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            if let Some((_, '\'')) = chars.peek() {
+                chars.next();
+                out.push('\'');
+                continue;
+            }
+            return Some((out, &body[i + 1..]));
+        }
+        if c.is_control() {
+            return None;
+        }
+        out.push(c);
+    }
+    None
+}
+
+/// `"..."` at the start of `s`, with YAML's escapes.
+fn double_quoted(s: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let body = &s[1..];
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((out, &body[i + 1..])),
+            '\\' => {
+                let (_, e) = chars.next()?;
+                let hex = |chars: &mut std::str::CharIndices<'_>, n: usize| -> Option<char> {
+                    let mut v = 0u32;
+                    for _ in 0..n {
+                        v = v * 16 + chars.next()?.1.to_digit(16)?;
+                    }
+                    char::from_u32(v)
+                };
+                out.push(match e {
+                    '0' => '\0',
+                    'a' => '\u{7}',
+                    'b' => '\u{8}',
+                    't' => '\t',
+                    'n' => '\n',
+                    'v' => '\u{b}',
+                    'f' => '\u{c}',
+                    'r' => '\r',
+                    'e' => '\u{1b}',
+                    ' ' => ' ',
+                    '"' => '"',
+                    '/' => '/',
+                    '\\' => '\\',
+                    'N' => '\u{85}',
+                    '_' => '\u{a0}',
+                    'L' => '\u{2028}',
+                    'P' => '\u{2029}',
+                    'x' => hex(&mut chars, 2)?,
+                    'u' => hex(&mut chars, 4)?,
+                    'U' => hex(&mut chars, 8)?,
+                    _ => return None,
+                });
+            }
+            c if c.is_control() => return None,
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// A plain scalar's value, by `serde_norway`'s rules (YAML 1.2 core schema):
+/// null, bool, integer (decimal, `0x`, `0o`, `0b`), finite float, else string.
+/// `None` for numbers JSON values cannot hold the same way (let the YAML
+/// parser decide).
+pub fn resolve_plain(s: &str) -> Option<Value> {
+    if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
+        return Some(Value::Null);
+    }
+    match s {
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    if let Some(u) = parse_unsigned(s) {
+        return Some(Value::Number(u.into()));
+    }
+    if let Some(n) = parse_negative(s) {
+        return Some(Value::Number(n.into()));
+    }
+    if too_wide_int(s) {
+        return None; // an integer beyond i64/u64: the YAML parser's business
+    }
+    if !digits_but_not_number(s) {
+        let unpositive = match s.strip_prefix('+') {
+            Some(u) if u.starts_with(['+', '-']) => None,
+            Some(u) => Some(u),
+            None => Some(s),
+        };
+        if let Some(u) = unpositive {
+            if matches!(u, ".inf" | ".Inf" | ".INF")
+                || matches!(s, "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN")
+            {
+                return None;
+            }
+            if let Ok(f) = u.parse::<f64>() {
+                if f.is_finite() {
+                    return Number::from_f64(f).map(Value::Number);
+                }
+            }
+        }
+    }
+    Some(Value::String(s.to_string()))
+}
+
+/// Digits that form an integer (in some radix) that did not fit 64 bits.
+fn too_wide_int(s: &str) -> bool {
+    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
+    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            return !rest.is_empty() && rest.chars().all(|c| c.is_digit(radix));
+        }
+    }
+    !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn digits_but_not_number(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    s.len() > 1 && s.starts_with('0') && s[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn radix_unsigned(s: &str) -> Option<u64> {
+    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            if rest.starts_with(['+', '-']) {
+                return None;
+            }
+            if let Ok(v) = u64::from_str_radix(rest, radix) {
+                return Some(v);
+            }
+        }
+    }
+    None
+}
+
+fn parse_unsigned(s: &str) -> Option<u64> {
+    let unpositive = s.strip_prefix('+').unwrap_or(s);
+    if let Some(v) = radix_unsigned(unpositive) {
+        return Some(v);
+    }
+    if unpositive.starts_with(['+', '-']) || digits_but_not_number(s) {
+        return None;
+    }
+    unpositive.parse::<u64>().ok()
+}
+
+fn parse_negative(s: &str) -> Option<i64> {
+    for (prefix, radix) in [("-0x", 16), ("-0o", 8), ("-0b", 2)] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            if let Ok(v) = i64::from_str_radix(&format!("-{rest}"), radix) {
+                return Some(v);
+            }
+        }
+    }
+    if digits_but_not_number(s) {
+        return None;
+    }
+    s.parse::<i64>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slow(s: &str) -> Value {
+        let v: Value = serde_norway::from_str(s).unwrap();
+        v
+    }
+
+    #[test]
+    fn plain_scalars_resolve_like_the_yaml_parser() {
+        for s in [
+            "8293",
+            "0b9d",
+            "0b11",
+            "0x1f",
+            "0o17",
+            "017",
+            "-017",
+            "+5",
+            "-5",
+            "1e10",
+            "2e71",
+            "1.5",
+            ".5",
+            "5.",
+            "-.5",
+            "1_000",
+            "yes",
+            "no",
+            "on",
+            "y",
+            "true",
+            "True",
+            "tRue",
+            "null",
+            "nULL",
+            "~",
+            "nan",
+            "inf",
+            "infinity",
+            "NaN",
+            "1e",
+            "e5",
+            "0x",
+            "-0x1f",
+            "+-1",
+            "--1",
+            "1.2.3",
+            "2026-01-01",
+            "12:30:00",
+            "WI-foo",
+            "todo_hard",
+            "é",
+            "+.5",
+            "0",
+            "-0",
+            "+0",
+            "00",
+            "1E5",
+            "1e+5",
+            "1e-5",
+            "0b2",
+            "0o8",
+            "+0x10",
+        ] {
+            let fast = resolve_plain(s);
+            let expected = slow(s);
+            if let Some(f) = fast {
+                assert_eq!(f, expected, "{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_parse_like_the_yaml_parser() {
+        let block = "- op: update  # 0b9d\n  at: '2026-01-01T00:00:00Z'  # 0b9d\n  by: human  # 0b9d\n  actor: root  # 0b9d\n  clock: 3  # 0b9d\n  nonce: 0b9d  # 0b9d\n  set:  # 0b9d\n    status: \"a \\\"b\\\" \\u00e9\\n\"  # 0b9d\n    parent:  # 0b9d\n    fields:  # 0b9d\n      list:  # 0b9d\n      - x  # 0b9d\n      - '1383'  # 0b9d\n      k: 5  # 0b9d\n  add:  # 0b9d\n    tags: [a, 'b c', \"d\", null, 12]  # 0b9d\n  remove: {}  # 0b9d\n";
+        let fast = parse_block(block).expect("fast path");
+        let slow: Value = serde_norway::from_str(block).unwrap();
+        assert_eq!(Value::Object(fast), slow[0]);
+    }
+
+    #[test]
+    fn odd_blocks_are_left_to_the_yaml_parser() {
+        for b in [
+            "- op: x  # aaaa\n  y: a: b  # aaaa\n",
+            "- op: x  # aaaa\n  y: 1  # bbbb\n",
+            "- op: x\n",
+            "- op: x  # aaaa\n  y: &anchor 1  # aaaa\n",
+            "- op: x  # aaaa\n  y: [[1]]  # aaaa\n",
+            "- op: x  # aaaa\n  y: 99999999999999999999999  # aaaa\n",
+            "- op: x  # aaaa\n  op: y  # aaaa\n",
+        ] {
+            assert!(parse_block(b).is_none(), "{b}");
+        }
+    }
+}
