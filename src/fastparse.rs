@@ -135,7 +135,10 @@ fn inline_value(s: &str) -> Option<Value> {
 /// Is `s` a plain scalar the YAML parser reads the simple way?
 fn plain_ok(s: &str, in_flow: bool) -> bool {
     let first = s.chars().next().unwrap_or(' ');
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || s.starts_with("---") || s.starts_with("...") {
+    if "?:,[]{}#&*!|>'\"%@`".contains(first) || s.starts_with("---") || s.starts_with("...") {
+        return false;
+    }
+    if first == '-' && (s.len() == 1 || s[1..].starts_with(' ')) {
         return false;
     }
     if s.contains(": ") || s.ends_with(':') || s.contains(" #") || s.ends_with(' ') {

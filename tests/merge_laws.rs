@@ -269,9 +269,16 @@ proptest! {
                 prop_assert_eq!(&Value::Array(vec![Value::Object(fast)]), &slow, "{}", candidate);
             }
         }
-        // Canonical output of ordinary text always takes the fast path.
-        if !text.contains(['\u{85}', '\u{2028}', '\u{2029}', '\u{feff}']) && !text.contains("? ") && text.is_ascii() {
-            prop_assert!(htrac::fastparse::parse_block(&text).is_some() || text.contains(": \"") || true);
+        // Canonical output always takes the fast path, unless a field key
+        // itself reads as null/bool/number (then it needs YAML's rules).
+        let odd_key = match &b {
+            Body::Set(m) => m.get("fields").and_then(Value::as_object).is_some_and(|f| {
+                f.keys().any(|k| !matches!(htrac::fastparse::resolve_plain(k), Some(Value::String(_))))
+            }),
+            _ => false,
+        };
+        if !odd_key {
+            prop_assert!(htrac::fastparse::parse_block(&text).is_some(), "slow path for canonical text:\n{}", text);
         }
     }
 
@@ -347,10 +354,8 @@ fn git_merge_with_union_keeps_both_sides_ops() {
     env.run(&["update", &id, "--priority", "1"]).ok();
     let text = std::fs::read_to_string(env.workspace_ops(&id)).unwrap();
     let max = htrac::clock::max_clock(text.as_bytes());
-    assert_eq!(
-        max, 4,
-        "create 1, then 2 and 3 on each branch, then 4\n{text}"
-    );
+    // create 1; feature 2, 3; dev sees the unmerged feature branch: 4, 5; then 6.
+    assert_eq!(max, 6, "{text}");
 }
 
 #[test]
