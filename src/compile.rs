@@ -31,10 +31,15 @@ impl std::fmt::Display for CompileError {
 
 /// Sorts ops into fold order and drops exact duplicates.
 pub fn fold_order(ops: &[Op]) -> Vec<&Op> {
-    let mut keyed: Vec<(&Op, String)> = ops.iter().map(|o| (o, tiebreak(o))).collect();
-    keyed.sort_by(|(a, ta), (b, tb)| a.sort_key().cmp(&b.sort_key()).then_with(|| ta.cmp(tb)));
-    keyed.dedup_by(|(a, ta), (b, tb)| ta == tb && a == b);
-    keyed.into_iter().map(|(o, _)| o).collect()
+    let mut sorted: Vec<&Op> = ops.iter().collect();
+    // The serialized tiebreak is computed only for ops equal on the sort key.
+    sorted.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then_with(|| tiebreak(a).cmp(&tiebreak(b)))
+    });
+    sorted.dedup_by(|a, b| a == b);
+    sorted
 }
 
 /// The last tiebreak between ops equal on (clock, at, rank, nonce).

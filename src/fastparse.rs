@@ -26,7 +26,7 @@ pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
         if raw.contains(['\r', '\t']) {
             return None;
         }
-        let cut = raw.rfind("  # ")?;
+        let cut = comment_start(raw)?;
         let comment = &raw[cut + 4..];
         match nonce {
             None => nonce = Some(comment),
@@ -48,6 +48,14 @@ pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
     let mut i = 0;
     let map = parse_map(&lines, &mut i, 2)?;
     (i == lines.len()).then_some(map)
+}
+
+/// Where the last `  # ` of a line starts (byte search, no allocation).
+fn comment_start(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    (0..b.len().saturating_sub(3))
+        .rev()
+        .find(|&i| b[i] == b' ' && b[i + 1] == b' ' && b[i + 2] == b'#' && b[i + 3] == b' ')
 }
 
 fn parse_map(lines: &[Line<'_>], i: &mut usize, indent: usize) -> Option<Map<String, Value>> {

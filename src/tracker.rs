@@ -222,26 +222,72 @@ impl Tracker {
     }
 
     /// Loads every item of every tier. Broken items are reported, not fatal.
+    /// Large trackers are read on all cores; the result's order does not
+    /// depend on it (tier, then ID).
     pub fn snapshot(&self) -> Result<Snapshot> {
         let mut snap = Snapshot::default();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut files: Vec<ItemFile> = Vec::new();
+        let mut edit_ops: Vec<(Tier, Vec<Op>)> = Vec::new();
         for tier in Tier::ALL {
-            let files = self.tier_files(tier)?;
-            if files.is_empty() {
+            let tier_files = self.tier_files(tier)?;
+            if tier_files.is_empty() {
                 continue;
             }
-            let (edit_ops, w) = self.edit_mode_ops(tier);
+            let (ops, w) = self.edit_mode_ops(tier);
             snap.warnings.extend(w);
-            for file in files {
-                *seen.entry(file.id.clone()).or_default() += 1;
-                match self.load_file(&file, &edit_ops, &mut snap.warnings) {
+            edit_ops.push((tier, ops));
+            files.extend(tier_files);
+        }
+        let ops_for = |tier: Tier| -> &[Op] {
+            edit_ops
+                .iter()
+                .find(|(t, _)| *t == tier)
+                .map(|(_, o)| o.as_slice())
+                .unwrap_or(&[])
+        };
+        let load_chunk = |chunk: &[ItemFile]| {
+            let mut warnings = Vec::new();
+            let results: Vec<std::result::Result<Item, Broken>> = chunk
+                .iter()
+                .map(|f| self.load_file(f, ops_for(f.tier), &mut warnings))
+                .collect();
+            (results, warnings)
+        };
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
+        let parts: Vec<(Vec<std::result::Result<Item, Broken>>, Vec<String>)> =
+            if threads > 1 && files.len() >= 512 {
+                let size = files.len().div_ceil(threads);
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = files
+                        .chunks(size)
+                        .map(|c| s.spawn(move || load_chunk(c)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("reader thread"))
+                        .collect()
+                })
+            } else {
+                vec![load_chunk(&files)]
+            };
+        for (results, warnings) in parts {
+            snap.warnings.extend(warnings);
+            for r in results {
+                match r {
                     Ok(item) => snap.items.push(item),
                     Err(b) => snap.broken.push(b),
                 }
             }
         }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for f in &files {
+            *seen.entry(f.id.as_str()).or_default() += 1;
+        }
         for item in &mut snap.items {
-            item.cross_tier_conflict = seen.get(&item.id).copied().unwrap_or(0) > 1;
+            item.cross_tier_conflict = seen.get(item.id.as_str()).copied().unwrap_or(0) > 1;
         }
         Ok(snap)
     }
