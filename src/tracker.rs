@@ -33,6 +33,9 @@ pub struct Broken {
     pub error: String,
 }
 
+/// What one reader thread produced: each file's item (or why not), and warnings.
+type Loaded = (Vec<std::result::Result<Item, Broken>>, Vec<String>);
+
 /// Everything read from the three tiers.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -257,22 +260,21 @@ impl Tracker {
             .map(|n| n.get())
             .unwrap_or(1)
             .min(8);
-        let parts: Vec<(Vec<std::result::Result<Item, Broken>>, Vec<String>)> =
-            if threads > 1 && files.len() >= 512 {
-                let size = files.len().div_ceil(threads);
-                std::thread::scope(|s| {
-                    let handles: Vec<_> = files
-                        .chunks(size)
-                        .map(|c| s.spawn(move || load_chunk(c)))
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().expect("reader thread"))
-                        .collect()
-                })
-            } else {
-                vec![load_chunk(&files)]
-            };
+        let parts: Vec<Loaded> = if threads > 1 && files.len() >= 512 {
+            let size = files.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = files
+                    .chunks(size)
+                    .map(|c| s.spawn(move || load_chunk(c)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("reader thread"))
+                    .collect()
+            })
+        } else {
+            vec![load_chunk(&files)]
+        };
         for (results, warnings) in parts {
             snap.warnings.extend(warnings);
             for r in results {
