@@ -13,12 +13,21 @@ fn parallel_snapshot_equals_file_by_file_loading() {
     for i in 0..700 {
         let mut new = NewItem::new("work_item", &format!("item {i}"));
         new.priority = i % 5;
-        new.tier = if i % 7 == 0 { Tier::Canonical } else { Tier::Workspace };
+        new.tier = if i % 7 == 0 {
+            Tier::Canonical
+        } else {
+            Tier::Workspace
+        };
         t.add(&new).unwrap();
     }
     let snap = t.snapshot().unwrap();
     assert_eq!(snap.items.len(), 700);
     assert!(snap.broken.is_empty());
-    let one_by_one: Vec<htrac::Item> = t.files().unwrap().iter().map(|f| t.load(f).unwrap()).collect();
+    let one_by_one: Vec<htrac::Item> = t
+        .files()
+        .unwrap()
+        .iter()
+        .map(|f| t.load(f).unwrap())
+        .collect();
     assert_eq!(snap.items, one_by_one);
 }
