@@ -4,6 +4,41 @@
 //! way: files → op blocks ([`oplog`]) → items ([`compile`]) → queries
 //! ([`ready`], [`tracker`]) → rendering (the binaries). Writes flow back
 //! through one function ([`write`]) that checks policy and appends.
+//!
+//! ```
+//! use htrac::{compile::compile, emit::emit_op, oplog, Tier};
+//!
+//! // Two ops of one item, as they sit in its `.ops` file...
+//! let text = "\
+//! - op: create  # 0b9d
+//!   at: '2026-11-24T19:41:13Z'  # 0b9d
+//!   by: human  # 0b9d
+//!   actor: amy  # 0b9d
+//!   clock: 1  # 0b9d
+//!   nonce: 0b9d  # 0b9d
+//!   data:  # 0b9d
+//!     kind: work_item  # 0b9d
+//!     title: \"first item\"  # 0b9d
+//!     status: todo_hard  # 0b9d
+//!     priority: 2  # 0b9d
+//! - op: update  # 51c2
+//!   at: '2026-11-24T19:42:00Z'  # 51c2
+//!   by: agent  # 51c2
+//!   actor: amy_agent  # 51c2
+//!   clock: 2  # 51c2
+//!   nonce: 51c2  # 51c2
+//!   set:  # 51c2
+//!     status: in_progress  # 51c2
+//! ";
+//! let log = oplog::parse("item.ops".as_ref(), text).unwrap();
+//! let ops: Vec<_> = log.ops.into_iter().map(|(_line, op)| op).collect();
+//! // ...fold into the item's current state,
+//! let item = compile("WI-x", Tier::Workspace, &ops).unwrap();
+//! assert_eq!(item.status, "in_progress");
+//! assert_eq!(item.updated_at, "2026-11-24T19:42:00Z");
+//! // ...and every op is written back exactly as it was read.
+//! assert_eq!(emit_op(&ops[1]), text.split_inclusive('\n').skip(11).collect::<String>());
+//! ```
 
 pub mod actor;
 pub mod alias;
