@@ -303,23 +303,14 @@ fn ready_respects_isbefore_duplicates_and_priority() {
     env.run(&["update", &dup, "--add-duplicate-of", &first])
         .ok();
     let ready = env.run(&["ready", "--json"]).ok().json();
-    let ids: Vec<&str> = ready["ready"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, [first.as_str(), third.as_str()]);
+    assert_eq!(common::ids(&ready["ready"]), [first.clone(), third.clone()]);
     // Finishing `first` unblocks `second`, which then sorts first (P0).
     env.run(&["update", &first, "--status", "done"]).ok();
     let ready = env.run(&["ready", "--json"]).ok().json();
-    let ids: Vec<&str> = ready["ready"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, [second.as_str(), third.as_str()]);
+    assert_eq!(
+        common::ids(&ready["ready"]),
+        [second.clone(), third.clone()]
+    );
     // --add-blocked-by writes the other item's isbefore.
     env.run(&["update", &third, "--add-blocked-by", &second])
         .ok();

@@ -42,6 +42,16 @@ impl Run {
     }
 }
 
+/// The `id`s of a JSON array of items (`list --json`, `ready --json`'s `ready`).
+pub fn ids(items: &serde_json::Value) -> Vec<String> {
+    items
+        .as_array()
+        .expect("an array of items")
+        .iter()
+        .map(|v| v["id"].as_str().expect("an id").to_string())
+        .collect()
+}
+
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")

@@ -241,25 +241,11 @@ pub fn describe(t: &Tracker, old: &Item, new: &Item) -> Vec<String> {
     let mut removed: Vec<&String> = old_tags.iter().filter(|x| !new_tags.contains(x)).collect();
     added.sort();
     removed.sort();
-    if !added.is_empty() {
-        out.push(format!(
-            "tags: {}",
-            added
-                .iter()
-                .map(|t| format!("+{t}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if !removed.is_empty() {
-        out.push(format!(
-            "tags: {}",
-            removed
-                .iter()
-                .map(|t| format!("-{t}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+    for (sign, tags) in [('+', added), ('-', removed)] {
+        if !tags.is_empty() {
+            let list: Vec<String> = tags.iter().map(|t| format!("{sign}{t}")).collect();
+            out.push(format!("tags: {}", list.join(", ")));
+        }
     }
     let (ob, nb) = (ids(&old.isbefore), ids(&new.isbefore));
     for x in nb.iter().filter(|x| !ob.contains(x)) {
