@@ -272,7 +272,7 @@ fn apply_message_edits(item: &mut Item, sorted: &[&Op]) {
                 if let Some((s, e, c)) = open.take() {
                     windows.push((s, e.min(at), c));
                 }
-                open = Some((at, at + ttl, cap));
+                open = Some((at, at.saturating_add(ttl), cap));
             }
             "edit-mode-off" => {
                 if let Some((s, e, c)) = open.take() {

@@ -53,6 +53,7 @@ pub fn emit_op(op: &Op) -> String {
     );
     emit_body(op, &mut out);
 
+    let tag = comment_tag(&op.nonce);
     let mut text = String::new();
     for line in out.0 {
         let line = line.trim_end();
@@ -62,112 +63,89 @@ pub fn emit_op(op: &Op) -> String {
         }
         text.push_str(line);
         text.push_str("  # ");
-        text.push_str(&op.nonce);
+        text.push_str(&tag);
         text.push('\n');
     }
     text
 }
 
+/// The token of every line's `  # <nonce>` comment: the nonce itself, unless
+/// it could break the line (empty, spaces, control or line-break characters;
+/// only a hand-edited file has such a nonce), then a stable stand-in.
+fn comment_tag(nonce: &str) -> String {
+    if !nonce.is_empty()
+        && nonce
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && c != '\u{feff}')
+    {
+        return nonce.to_string();
+    }
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(nonce.as_bytes());
+    format!("x{:02x}{:02x}", d[0], d[1])
+}
+
+/// The payload keys of each op kind, in the order the reference writes them.
+fn known_keys(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "create" => &["data"],
+        "update" => &["set", "add", "remove"],
+        "discuss" | "discuss_summarize" => &["message"],
+        "lock" => &["lock"],
+        "unlock" => &["unlock"],
+        "reconcile" => &["from_tier", "reason"],
+        "edit-mode-on" => &["ttl_seconds", "cap_max"],
+        "delete-msg" | "undelete-msg" => &["item", "target_nonce", "reason"],
+        "edit-msg-text" => &["item", "target_nonce", "new_text", "reason"],
+        _ => &[],
+    }
+}
+
+/// The payload: known keys in canonical order, then any other key as it
+/// came (an op read from a newer writer keeps everything it had).
 fn emit_body(op: &Op, out: &mut Lines) {
-    let b = &op.body;
-    match op.kind.as_str() {
-        "create" => {
-            if let Some(data) = b.get("data") {
-                match data.as_object() {
-                    Some(data) => {
-                        let mut ordered: Vec<(&str, &Value)> = Vec::new();
-                        for key in CREATE_DATA_ORDER {
-                            if let Some(v) = data.get(*key) {
-                                ordered.push((key, v));
-                            }
-                        }
-                        for (k, v) in data {
-                            if !CREATE_DATA_ORDER.contains(&k.as_str()) {
-                                ordered.push((k, v));
-                            }
-                        }
-                        out.push(2, "data:".into());
-                        for (k, v) in ordered {
-                            emit_user_entry(k, v, 4, out);
-                        }
+    let known = known_keys(&op.kind);
+    for key in known {
+        if let Some(v) = op.body.get(*key) {
+            emit_known(key, v, out);
+        }
+    }
+    for (k, v) in &op.body {
+        if !known.contains(&k.as_str()) {
+            emit_entry(k, v, 2, Style::Plain, out);
+        }
+    }
+}
+
+fn emit_known(key: &str, value: &Value, out: &mut Lines) {
+    match (key, value) {
+        ("data", Value::Object(data)) if !data.is_empty() => {
+            out.push(2, "data:".into());
+            for k in CREATE_DATA_ORDER {
+                if let Some(v) = data.get(*k) {
+                    emit_user_entry(k, v, 4, out);
+                }
+            }
+            for (k, v) in data {
+                if !CREATE_DATA_ORDER.contains(&k.as_str()) {
+                    emit_user_entry(k, v, 4, out);
+                }
+            }
+        }
+        ("set", Value::Object(set)) => emit_user_map("set", set, 2, out),
+        ("add" | "remove", Value::Object(m)) if !m.is_empty() => {
+            out.push(2, format!("{key}:"));
+            for (k, v) in m {
+                match v {
+                    Value::Array(items) => {
+                        out.push(4, format!("{}: {}", key_text(k), flow_seq(items)))
                     }
-                    None => emit_entry("data", data, 2, Style::Plain, out),
+                    other => emit_entry(k, other, 4, Style::Plain, out),
                 }
             }
         }
-        "update" => {
-            if let Some(set) = b.get("set") {
-                match set.as_object() {
-                    Some(set) => emit_user_map("set", set, 2, out),
-                    None => emit_entry("set", set, 2, Style::Plain, out),
-                }
-            }
-            for key in ["add", "remove"] {
-                if let Some(v) = b.get(key) {
-                    match v.as_object() {
-                        Some(m) if !m.is_empty() => {
-                            out.push(2, format!("{key}:"));
-                            for (k, v) in m {
-                                match v {
-                                    Value::Array(items) => {
-                                        out.push(4, format!("{}: {}", key_text(k), flow_seq(items)))
-                                    }
-                                    other => emit_entry(k, other, 4, Style::Plain, out),
-                                }
-                            }
-                        }
-                        _ => emit_entry(key, v, 2, Style::Plain, out),
-                    }
-                }
-            }
-        }
-        "discuss" | "discuss_summarize" => {
-            if let Some(v) = b.get("message") {
-                emit_entry("message", v, 2, Style::Double, out);
-            }
-        }
-        "lock" | "unlock" => {
-            if let Some(v) = b.get(op.kind.as_str()) {
-                emit_entry(&op.kind, v, 2, Style::Plain, out);
-            }
-        }
-        "reconcile" => {
-            if let Some(v) = b.get("from_tier") {
-                emit_entry("from_tier", v, 2, Style::Plain, out);
-            }
-            if let Some(v) = b.get("reason") {
-                emit_entry("reason", v, 2, Style::Double, out);
-            }
-        }
-        "edit-mode-on" => {
-            for key in ["ttl_seconds", "cap_max"] {
-                if let Some(v) = b.get(key) {
-                    emit_entry(key, v, 2, Style::Plain, out);
-                }
-            }
-        }
-        "delete-msg" | "undelete-msg" | "edit-msg-text" => {
-            for key in ["item", "target_nonce"] {
-                if let Some(v) = b.get(key) {
-                    emit_entry(key, v, 2, Style::Plain, out);
-                }
-            }
-            if op.kind == "edit-msg-text" {
-                if let Some(v) = b.get("new_text") {
-                    emit_entry("new_text", v, 2, Style::Double, out);
-                }
-            }
-            if let Some(v) = b.get("reason") {
-                emit_entry("reason", v, 2, Style::Double, out);
-            }
-        }
-        "edit-mode-off" | "discuss_clear" | "promote" | "demote" | "stealth" | "unstealth" => {}
-        _ => {
-            // An op kind we do not know: keep every key, in order.
-            for (k, v) in b {
-                emit_entry(k, v, 2, Style::Plain, out);
-            }
-        }
+        ("message" | "reason" | "new_text", v) => emit_entry(key, v, 2, Style::Double, out),
+        (_, v) => emit_entry(key, v, 2, Style::Plain, out),
     }
 }
 
@@ -529,7 +507,10 @@ fn analyze(s: &str) -> Analysis {
 /// Would a YAML reader take the bare text `s` for something other than a
 /// string (null, bool, number, timestamp, merge key)? Then it must be quoted.
 fn resolves_to_non_string(s: &str) -> bool {
+    // The reference's writer quotes by YAML 1.2's rules; our reader has its
+    // own idea of a few numbers (`.5e3`), so quote what either would misread.
     crate::yamlres::resolves_to_non_string(s)
+        || !matches!(crate::fastparse::resolve_plain(s), Some(Value::String(_)))
 }
 
 /// A double-quoted scalar with the reference's escapes; never folded.

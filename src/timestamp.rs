@@ -12,7 +12,13 @@ pub fn parse_utc(s: &str) -> Option<i64> {
     let hh: i64 = t.next()?.parse().ok()?;
     let mm: i64 = t.next()?.parse().ok()?;
     let ss: i64 = t.next().unwrap_or("0").parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    let in_range = (0..=9999).contains(&y)
+        && (1..=12).contains(&m)
+        && (1..=31).contains(&day)
+        && (0..=24).contains(&hh)
+        && (0..=59).contains(&mm)
+        && (0..=60).contains(&ss);
+    if !in_range {
         return None;
     }
     Some(days_from_civil(y, m, day) * 86400 + hh * 3600 + mm * 60 + ss)
