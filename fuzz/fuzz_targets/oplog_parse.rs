@@ -1,0 +1,69 @@
+//! Arbitrary bytes as an `.ops` file.
+//!
+//! Laws checked:
+//! 1. `oplog::parse` never panics (errors are fine).
+//! 2. `compile` never panics on the ops `parse` returns (`NoCreate` is fine).
+//! 3. Round trip: for every parsed op, `emit_op` produces text that
+//!    `parse_block` reads back as an equal op. Emitted text that does not
+//!    parse at all is a finding too (the writer produced an unreadable op).
+//! 4. The emitted block, read as a file on its own (`oplog::parse`, which is
+//!    how `append`ed ops are read back), yields exactly that op and nothing torn.
+#![no_main]
+
+use std::path::Path;
+
+use htrac::compile::compile;
+use htrac::emit::emit_op;
+use htrac::op::Op;
+use htrac::oplog;
+use htrac::Tier;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(log) = oplog::parse(Path::new("fuzz.ops"), text) else {
+        return;
+    };
+    let ops: Vec<Op> = log.ops.iter().map(|(_, op)| op.clone()).collect();
+
+    // Must not panic; NoCreate is an ordinary error.
+    let _ = compile("WI-fuzz", Tier::Workspace, &ops);
+
+    for op in &ops {
+        let emitted = emit_op(op);
+        let back = match oplog::parse_block(&emitted) {
+            Ok(back) => back,
+            Err(e) => panic!(
+                "FINDING: emit_op produced text that parse_block rejects: {e}\n\
+                 op: {op:#?}\nemitted:\n{emitted}"
+            ),
+        };
+        assert_eq!(
+            &back, op,
+            "FINDING: round trip changed the op\nemitted:\n{emitted}"
+        );
+
+        // The same text as a whole file (how an appended op is read back).
+        match oplog::parse(Path::new("emitted.ops"), &emitted) {
+            Ok(file) => {
+                assert!(
+                    file.torn.is_empty() && file.ops.len() == 1,
+                    "FINDING: emitted op reads back as {} op(s) and {} torn block(s) \
+                     when read as a file\nop: {op:#?}\nemitted:\n{emitted}",
+                    file.ops.len(),
+                    file.torn.len()
+                );
+                assert_eq!(
+                    &file.ops[0].1, op,
+                    "FINDING: emitted op read as a file is a different op\nemitted:\n{emitted}"
+                );
+            }
+            Err(e) => panic!(
+                "FINDING: emitted op does not read back as a file: {e}\n\
+                 op: {op:#?}\nemitted:\n{emitted}"
+            ),
+        }
+    }
+});
