@@ -308,10 +308,20 @@ impl Tracker {
                     .with_hint("aliases are resolved by the command line; pass the full ID"),
             );
         }
-        let files = self.files()?;
-        if let Some(f) = files.iter().find(|f| f.id == spec) {
-            return Ok(f.clone());
+        // A full ID needs one stat per tier, not a directory listing.
+        if spec.contains('-') && !spec.contains('/') {
+            for tier in Tier::ALL {
+                let path = self.item_path(tier, spec);
+                if path.is_file() {
+                    return Ok(ItemFile {
+                        id: spec.to_string(),
+                        tier,
+                        path,
+                    });
+                }
+            }
         }
+        let files = self.files()?;
         let mut matches: BTreeMap<&str, Vec<&ItemFile>> = BTreeMap::new();
         for f in &files {
             let (_, rest) = split_id(&f.id);
