@@ -65,16 +65,21 @@ pub fn branch_copies(
     }
 }
 
-/// The clock for the next op appended to `file` (which may not exist yet).
-/// `work_tree` is the git work tree, if the tracker is in one.
-pub fn next_clock(file: &Path, work_tree: Option<&Path>, branches: &[String]) -> i64 {
-    let local = std::fs::read(file).map(|t| max_clock(&t)).unwrap_or(0);
+/// The clock for the next op of the item whose file is `file` (which may
+/// not exist yet), given the highest clock among its local ops: one more than
+/// that and than every clock in the branch copies.
+pub fn next_clock(
+    local_max: i64,
+    file: &Path,
+    work_tree: Option<&Path>,
+    branches: &[String],
+) -> i64 {
     let remote = branch_copies(file, work_tree, branches)
         .iter()
         .map(|(b, _)| max_clock(b))
         .max()
         .unwrap_or(0);
-    local.max(remote) + 1
+    local_max.max(remote) + 1
 }
 
 /// `file` relative to `work_tree`, with `/` separators, for a `rev:path` spec.

@@ -331,6 +331,7 @@ impl Tracker {
         let path = self.item_path(new.tier, &id);
         std::fs::create_dir_all(self.tier_dir(new.tier))?;
         let clock = crate::clock::next_clock(
+            0,
             &path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
@@ -414,16 +415,19 @@ impl Tracker {
                 "the item is uncompilable; a human must inspect the ops file before further writes",
             )
         })?;
-        let mut max = ops.iter().map(|o| o.clock).max().unwrap_or(0);
-        for (blob, _) in self.branch_copies(file) {
-            max = max.max(crate::clock::max_clock(&blob));
-        }
+        let local_max = ops.iter().map(|o| o.clock).max().unwrap_or(0);
+        let clock = crate::clock::next_clock(
+            local_max,
+            &file.path,
+            self.work_tree.as_deref(),
+            &self.config.lamport_branches,
+        );
         let mut op = Op::new(
             kind,
             &now_utc(),
             self.actor.role,
             &self.actor.name,
-            max + 1,
+            clock,
             &fresh_nonce(&taken),
         );
         op.body = body;
