@@ -65,20 +65,10 @@ pub fn branch_copies(
     }
 }
 
-/// The clock for the next op of the item whose file is `file` (which may
-/// not exist yet), given the highest clock among its local ops: one more than
-/// that and than every clock in the branch copies.
-pub fn next_clock(
-    local_max: i64,
-    file: &Path,
-    work_tree: Option<&Path>,
-    branches: &[String],
-) -> i64 {
-    let remote = branch_copies(file, work_tree, branches)
-        .iter()
-        .map(|(b, _)| max_clock(b))
-        .max()
-        .unwrap_or(0);
+/// The clock for the next op of an item, given the highest clock among its
+/// local ops and its [`branch_copies`]: one more than all of them.
+pub fn next_clock(local_max: i64, copies: &[(Vec<u8>, bool)]) -> i64 {
+    let remote = copies.iter().map(|(b, _)| max_clock(b)).max().unwrap_or(0);
     local_max.max(remote) + 1
 }
 

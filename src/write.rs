@@ -330,12 +330,7 @@ impl Tracker {
         }
         let path = self.item_path(new.tier, &id);
         std::fs::create_dir_all(self.tier_dir(new.tier))?;
-        let clock = crate::clock::next_clock(
-            0,
-            &path,
-            self.work_tree.as_deref(),
-            &self.config.lamport_branches,
-        );
+        let clock = crate::clock::next_clock(0, &self.branch_copies(&path));
         let op = Op::new(
             "create",
             &now_utc(),
@@ -355,17 +350,23 @@ impl Tracker {
         Ok(id)
     }
 
-    /// The fields locked on `file`'s item here, on any lamport branch or on HEAD.
-    pub fn locked_fields(&self, file: &ItemFile, item: &Item) -> Vec<String> {
+    /// The fields locked on `file`'s item here, on any lamport branch or on
+    /// HEAD (`copies` from [`crate::clock::branch_copies`]).
+    pub fn locked_fields(
+        &self,
+        file: &ItemFile,
+        item: &Item,
+        copies: &[(Vec<u8>, bool)],
+    ) -> Vec<String> {
         let mut locked = item.locked_fields.clone();
-        for (blob, counts) in self.branch_copies(file) {
+        for (blob, counts) in copies {
             if !counts {
                 continue;
             }
-            let Ok(text) = String::from_utf8(blob) else {
+            let Ok(text) = std::str::from_utf8(blob) else {
                 continue;
             };
-            let Ok(log) = oplog::parse(&file.path, &text) else {
+            let Ok(log) = oplog::parse(&file.path, text) else {
                 continue;
             };
             let ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
@@ -380,9 +381,10 @@ impl Tracker {
         locked
     }
 
-    fn branch_copies(&self, file: &ItemFile) -> Vec<(Vec<u8>, bool)> {
+    /// The item file's copies on other branches (one git process).
+    fn branch_copies(&self, path: &std::path::Path) -> Vec<(Vec<u8>, bool)> {
         crate::clock::branch_copies(
-            &file.path,
+            path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
         )
@@ -391,6 +393,17 @@ impl Tracker {
     /// Appends an op of `kind` with `body` to an existing item, after the
     /// checks every write shares. Returns the op written.
     pub fn append(&self, file: &ItemFile, kind: &str, body: Map<String, Value>) -> Result<Op> {
+        self.append_with(file, kind, body, None)
+    }
+
+    /// [`Tracker::append`], reusing branch copies a caller already read.
+    fn append_with(
+        &self,
+        file: &ItemFile,
+        kind: &str,
+        body: Map<String, Value>,
+        copies: Option<Vec<(Vec<u8>, bool)>>,
+    ) -> Result<Op> {
         if self.actor.is_agent() && HUMAN_ONLY_OPS.contains(&kind) {
             return Err(Error::user(format!(
                 "'{kind}' requires human authority; {} is an agent",
@@ -416,12 +429,8 @@ impl Tracker {
             )
         })?;
         let local_max = ops.iter().map(|o| o.clock).max().unwrap_or(0);
-        let clock = crate::clock::next_clock(
-            local_max,
-            &file.path,
-            self.work_tree.as_deref(),
-            &self.config.lamport_branches,
-        );
+        let copies = copies.unwrap_or_else(|| self.branch_copies(&file.path));
+        let clock = crate::clock::next_clock(local_max, &copies);
         let mut op = Op::new(
             kind,
             &now_utc(),
@@ -481,8 +490,10 @@ impl Tracker {
                 }
             }
         }
+        let mut copies = None;
         if self.actor.is_agent() {
-            let locked = self.locked_fields(file, &item);
+            let branch = copies.insert(self.branch_copies(&file.path));
+            let locked = self.locked_fields(file, &item, branch);
             let mut touched: Vec<String> = Vec::new();
             for map in [&changes.set, &changes.add, &changes.remove] {
                 touched.extend(map.keys().cloned());
@@ -505,15 +516,17 @@ impl Tracker {
         if !changes.remove.is_empty() {
             body.insert("remove".into(), Value::Object(changes.remove.clone()));
         }
-        self.append(file, "update", body)
+        self.append_with(file, "update", body, copies)
     }
 
     /// Appends a `discuss` (or `discuss_summarize`) op.
     pub fn discuss(&self, file: &ItemFile, message: &str, summarize: bool) -> Result<Op> {
+        let mut copies = None;
         if self.actor.is_agent() {
             let item = self.load(file)?;
+            let branch = copies.insert(self.branch_copies(&file.path));
             if self
-                .locked_fields(file, &item)
+                .locked_fields(file, &item, branch)
                 .iter()
                 .any(|f| f == "discussion")
             {
@@ -525,15 +538,12 @@ impl Tracker {
         }
         let mut body = Map::new();
         body.insert("message".into(), json!(message));
-        self.append(
-            file,
-            if summarize {
-                "discuss_summarize"
-            } else {
-                "discuss"
-            },
-            body,
-        )
+        let kind = if summarize {
+            "discuss_summarize"
+        } else {
+            "discuss"
+        };
+        self.append_with(file, kind, body, copies)
     }
 
     /// Appends a `discuss_clear` op (human only).
