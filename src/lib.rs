@@ -57,9 +57,12 @@ pub mod jsonfmt;
 pub mod op;
 pub mod oplog;
 pub mod ready;
+pub mod setup;
+pub mod textconv;
 pub mod tiers;
 pub mod timestamp;
 pub mod tracker;
+pub mod validate;
 pub mod write;
 mod yamlres;
 

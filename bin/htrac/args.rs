@@ -20,6 +20,32 @@ pub struct Flag {
 pub struct Arg {
     pub name: &'static str,
     pub required: bool,
+    /// Takes every remaining value (only the last argument may).
+    pub many: bool,
+}
+
+const fn arg(name: &'static str) -> Arg {
+    Arg {
+        name,
+        required: true,
+        many: false,
+    }
+}
+
+const fn opt_arg(name: &'static str) -> Arg {
+    Arg {
+        name,
+        required: false,
+        many: false,
+    }
+}
+
+const fn many(name: &'static str, required: bool) -> Arg {
+    Arg {
+        name,
+        required,
+        many: true,
+    }
 }
 
 /// One subcommand.
@@ -46,10 +72,7 @@ const fn val(long: &'static str, value: &'static str, help: &'static str) -> Fla
     }
 }
 
-const ITEM: Arg = Arg {
-    name: "ITEM",
-    required: true,
-};
+const ITEM: Arg = arg("ITEM");
 
 pub const GLOBAL_FLAGS: &[Flag] = &[
     sw("json", "print machine-readable JSON (stable; see README)"),
@@ -160,7 +183,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "discuss",
         summary: "Read an item's discussion, or add to it",
-        args: &[ITEM, Arg { name: "MESSAGE", required: false }],
+        args: &[ITEM, opt_arg("MESSAGE")],
         flags: &[
             sw("clear", "clear the discussion (human only)"),
             val("summarize", "TEXT", "replace the discussion with one summary entry"),
@@ -171,6 +194,129 @@ pub const COMMANDS: &[Command] = &[
         name: "log",
         summary: "Print an item's raw op log",
         args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "lock",
+        summary: "Lock fields so agents cannot change them (human only)",
+        args: &[ITEM, many("FIELD", true)],
+        flags: &[],
+    },
+    Command {
+        name: "unlock",
+        summary: "Unlock fields (human only)",
+        args: &[ITEM, many("FIELD", true)],
+        flags: &[],
+    },
+    Command {
+        name: "freeze",
+        summary: "Freeze an item: agents may not write to it (human only)",
+        args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "unfreeze",
+        summary: "Unfreeze an item (human only)",
+        args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "repair-drift",
+        summary: "Restore a frozen item's op log from its freeze sentinel (human only)",
+        args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "promote",
+        summary: "Move an item from workspace to canonical",
+        args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "demote",
+        summary: "Move an item from canonical to workspace",
+        args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "stealth",
+        summary: "Move an item from workspace to stealth (local only; human only)",
+        args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "unstealth",
+        summary: "Move an item from stealth back to workspace (human only)",
+        args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "delete",
+        summary: "Mark an item deleted and drop every isbefore link to it (human only)",
+        args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "reconcile-reset",
+        summary: "Clear a cross-tier conflict: merge every copy into canonical (human only)",
+        args: &[ITEM],
+        flags: &[],
+    },
+    Command {
+        name: "edit-mode",
+        summary: "Open (on) or close (off) the message edit window (human only), or show its status",
+        args: &[arg("on|off|status")],
+        flags: &[
+            val("ttl", "DURATION", "window length: 30m, 1h, 600s or seconds (default 30m, at most 1h)"),
+            val("cap-max", "N", "most message edits the window allows (default 500, 1-500)"),
+        ],
+    },
+    Command {
+        name: "delete-msg",
+        summary: "Tombstone one discussion message by its nonce (needs an open edit window)",
+        args: &[ITEM, arg("NONCE")],
+        flags: &[val("reason", "TEXT", "why (required, at most 100 characters)")],
+    },
+    Command {
+        name: "undelete-msg",
+        summary: "Restore a tombstoned discussion message (needs an open edit window)",
+        args: &[ITEM, arg("NONCE")],
+        flags: &[val("reason", "TEXT", "why (required, at most 100 characters)")],
+    },
+    Command {
+        name: "edit-msg-text",
+        summary: "Replace a discussion message's text, keeping its history (needs an open edit window)",
+        args: &[ITEM, arg("NONCE")],
+        flags: &[
+            val("new-text", "TEXT", "the new text (required)"),
+            val("reason", "TEXT", "why (required, at most 100 characters)"),
+        ],
+    },
+    Command {
+        name: "validate",
+        summary: "Check op logs: format, schema, references, cycles (pre-commit)",
+        args: &[many("FILE", false)],
+        flags: &[
+            sw("check-locks", "also flag agent ops that changed locked fields or used human powers (new ops only, against HEAD)"),
+            sw("strict", "treat warnings as errors"),
+        ],
+    },
+    Command {
+        name: "textconv",
+        summary: "Render an .ops file's compiled state (git diff textconv driver)",
+        args: &[arg("FILE")],
+        flags: &[],
+    },
+    Command {
+        name: "setup",
+        summary: "Check and fix the tracker's set-up (idempotent)",
+        args: &[],
+        flags: &[val("root", "DIR", "the .agent/ directory (default: discovered, or ./.agent)")],
+    },
+    Command {
+        name: "fork-setup",
+        summary: "Make the stop hook count only workspace items, for a fork (human only)",
+        args: &[],
         flags: &[],
     },
 ];
@@ -215,6 +361,11 @@ impl Parsed {
 
     pub fn positional(&self, i: usize) -> Option<&str> {
         self.positionals.get(i).map(String::as_str)
+    }
+
+    /// Every positional value from index `i` on (a variadic argument).
+    pub fn rest(&self, i: usize) -> &[String] {
+        self.positionals.get(i..).unwrap_or(&[])
     }
 
     /// Replaces the values of item-valued arguments (used to resolve `:N` once).
@@ -309,7 +460,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Request> {
                         })?);
                     }
                     Some(cmd) => {
-                        if positionals.len() >= cmd.args.len() {
+                        let takes_more = cmd.args.last().is_some_and(|a| a.many);
+                        if positionals.len() >= cmd.args.len() && !takes_more {
                             return Err(Error::user(format!(
                                 "unexpected argument '{v}' for '{}'",
                                 cmd.name
@@ -364,10 +516,11 @@ fn string(v: OsString) -> Result<String> {
 fn usage(cmd: &Command) -> String {
     let mut s = format!("htrac {}", cmd.name);
     for a in cmd.args {
+        let dots = if a.many { "..." } else { "" };
         if a.required {
-            s.push_str(&format!(" {}", a.name));
+            s.push_str(&format!(" {}{dots}", a.name));
         } else {
-            s.push_str(&format!(" [{}]", a.name));
+            s.push_str(&format!(" [{}{dots}]", a.name));
         }
     }
     if !cmd.flags.is_empty() {

@@ -97,8 +97,11 @@ fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, (Output, Er
 fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::internal(format!("cannot read the working directory: {e}")))?;
-    if parsed.command.name == "init" {
-        return commands::init::run(parsed, &cwd, out);
+    match parsed.command.name {
+        "init" => return commands::init::run(parsed, &cwd, out),
+        "setup" => return commands::setup::run(parsed, &cwd, out),
+        "textconv" => return commands::textconv::run(parsed, &cwd, out),
+        _ => {}
     }
     let tracker = Tracker::discover(
         &cwd,
@@ -121,6 +124,19 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         "ready" => commands::view::ready(parsed, &tracker, out),
         "log" => commands::view::log(parsed, &tracker, out),
         "discuss" => commands::discuss::run(parsed, &tracker, out),
+        "lock" | "unlock" => commands::govern::lock(parsed, &tracker, out),
+        "freeze" | "unfreeze" | "repair-drift" => commands::govern::freeze(parsed, &tracker, out),
+        "delete" => commands::govern::delete(parsed, &tracker, out),
+        "promote" | "demote" | "stealth" | "unstealth" => {
+            commands::govern::move_tier(parsed, &tracker, out)
+        }
+        "reconcile-reset" => commands::govern::reconcile_reset(parsed, &tracker, out),
+        "edit-mode" => commands::editmode::edit_mode(parsed, &tracker, out),
+        "delete-msg" | "undelete-msg" | "edit-msg-text" => {
+            commands::editmode::message(parsed, &tracker, out)
+        }
+        "validate" => commands::validate::run(parsed, &tracker, out),
+        "fork-setup" => commands::setup::fork_setup(parsed, &tracker, out),
         other => Err(Error::internal(format!("command '{other}' has no handler"))),
     }
 }

@@ -3,8 +3,13 @@
 
 pub mod add;
 pub mod discuss;
+pub mod editmode;
+pub mod govern;
 pub mod init;
+pub mod setup;
+pub mod textconv;
 pub mod update;
+pub mod validate;
 pub mod view;
 
 use std::io::Read;

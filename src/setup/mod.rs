@@ -1,0 +1,1 @@
+//! The set-up wizard: checks that report ok / fixed / warn / error.

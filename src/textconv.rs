@@ -1,0 +1,1 @@
+//! The one-screen compiled rendering of an `.ops` file, for `git diff`.

@@ -1,0 +1,1 @@
+//! Validation of op logs (the `validate` command and the pre-commit hook).
