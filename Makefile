@@ -4,7 +4,7 @@ CARGO ?= cargo
 HTRAC := target/release/htrac
 FUZZ_SECONDS ?= 60
 
-.PHONY: build test demo bench fuzz lint install clean
+.PHONY: build test test-permission demo bench fuzz lint install clean
 
 build:
 	$(CARGO) build --release --locked
@@ -12,6 +12,11 @@ build:
 test:
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
+
+# The two-user permission playbook (cli.md section 8): creates OS users, so it
+# needs root; without root it prints SKIPPED (and fails when CI=true).
+test-permission:
+	bash tests/permission/run.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
