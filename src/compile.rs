@@ -8,7 +8,7 @@
 //! inside a human-opened edit-mode window. An op that appears twice (same
 //! nonce, same content) counts once. The result never depends on file order.
 
-use crate::timestamp::parse_utc;
+use crate::timestamp::parse_utc_micros;
 use serde_json::{Map, Value};
 
 use crate::item::{Entry, Item};
@@ -259,7 +259,7 @@ fn apply_message_edits(item: &mut Item, sorted: &[&Op]) {
         if op.by != "human" {
             continue;
         }
-        let Some(at) = parse_utc(&op.at) else {
+        let Some(at) = parse_utc_micros(&op.at) else {
             continue;
         };
         match op.kind.as_str() {
@@ -272,7 +272,7 @@ fn apply_message_edits(item: &mut Item, sorted: &[&Op]) {
                 if let Some((s, e, c)) = open.take() {
                     windows.push((s, e.min(at), c));
                 }
-                open = Some((at, at.saturating_add(ttl), cap));
+                open = Some((at, at.saturating_add(ttl.saturating_mul(1_000_000)), cap));
             }
             "edit-mode-off" => {
                 if let Some((s, e, c)) = open.take() {
@@ -294,7 +294,7 @@ fn apply_message_edits(item: &mut Item, sorted: &[&Op]) {
         ) {
             continue;
         }
-        let Some(at) = parse_utc(&op.at) else {
+        let Some(at) = parse_utc_micros(&op.at) else {
             continue;
         };
         let Some(w) = windows.iter().position(|&(s, e, _)| s <= at && at < e) else {

@@ -42,9 +42,12 @@
 
 pub mod actor;
 pub mod alias;
+pub mod atomic;
+pub mod authority;
 pub mod clock;
 pub mod compile;
 pub mod config;
+pub mod editmode;
 pub mod emit;
 pub mod error;
 pub mod fastparse;
@@ -54,6 +57,7 @@ pub mod ids;
 pub mod init;
 pub mod item;
 pub mod jsonfmt;
+pub mod moves;
 pub mod op;
 pub mod oplog;
 pub mod ready;

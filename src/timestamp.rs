@@ -1,4 +1,6 @@
-//! UTC timestamps as ops record them: `YYYY-MM-DDTHH:MM:SSZ`, whole seconds.
+//! UTC timestamps as ops record them: `YYYY-MM-DDTHH:MM:SSZ`, whole seconds
+//! (item ops), or with microseconds `YYYY-MM-DDTHH:MM:SS.ffffffZ` (edit-mode
+//! windows and the message ops they authorise).
 /// Seconds since the Unix epoch, or `None` when `s` is not a timestamp.
 pub fn parse_utc(s: &str) -> Option<i64> {
     let s = s.trim_end_matches('Z');
@@ -63,4 +65,55 @@ pub fn now_utc() -> String {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     format_utc(secs)
+}
+
+/// Microseconds since the Unix epoch, or `None` when `s` is not a timestamp.
+/// Fractional seconds (any number of digits) are kept to the microsecond.
+pub fn parse_utc_micros(s: &str) -> Option<i64> {
+    let secs = parse_utc(s)?;
+    let frac = s
+        .trim_end_matches('Z')
+        .split_once(['T', ' '])
+        .and_then(|(_, t)| t.split('+').next())
+        .and_then(|t| t.split_once('.'))
+        .map(|(_, f)| f)
+        .unwrap_or("");
+    let mut micros = 0i64;
+    for (i, c) in frac.chars().take(6).enumerate() {
+        let d = c.to_digit(10)? as i64;
+        micros += d * 10i64.pow(5 - i as u32);
+    }
+    Some(secs * 1_000_000 + micros)
+}
+
+/// The current time as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+pub fn now_utc_micros() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let whole = format_utc(d.as_secs() as i64);
+    format!("{}.{:06}Z", whole.trim_end_matches('Z'), d.subsec_micros())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn micros_keep_the_fraction() {
+        let base = parse_utc("2026-11-25T10:00:00Z").unwrap() * 1_000_000;
+        assert_eq!(parse_utc_micros("2026-11-25T10:00:00Z"), Some(base));
+        assert_eq!(
+            parse_utc_micros("2026-11-25T10:00:00.5Z"),
+            Some(base + 500_000)
+        );
+        assert_eq!(
+            parse_utc_micros("2026-11-25T10:00:00.000123Z"),
+            Some(base + 123)
+        );
+        assert_eq!(parse_utc_micros("2026-11-25T10:00:00.x1Z"), None);
+        let now = now_utc_micros();
+        assert_eq!(now.len(), "2026-11-25T10:00:00.000000Z".len());
+        assert!(parse_utc_micros(&now).is_some());
+    }
 }

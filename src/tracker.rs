@@ -168,8 +168,23 @@ impl Tracker {
     /// The edit-mode ops that apply to items of `tier`.
     pub fn edit_mode_ops(&self, tier: Tier) -> (Vec<Op>, Vec<String>) {
         let path = tier.edit_mode_log(&self.root);
-        if !path.exists() {
+        let Ok(meta) = std::fs::metadata(&path) else {
             return (Vec::new(), Vec::new());
+        };
+        // Only a human opens windows: a log an agent's OS user owns (so
+        // could have written) authorises nothing.
+        let owner = {
+            use std::os::unix::fs::MetadataExt;
+            crate::actor::user_name(meta.uid()).unwrap_or_else(|| meta.uid().to_string())
+        };
+        if crate::actor::Actor::for_name(&owner, &self.config.agent_usernames).is_agent() {
+            return (
+                Vec::new(),
+                vec![format!(
+                    "warning: {} is owned by the agent user '{owner}'; its edit-mode windows are ignored",
+                    path.display()
+                )],
+            );
         }
         match oplog::read(&path) {
             Ok(log) => (

@@ -382,7 +382,7 @@ impl Tracker {
     }
 
     /// The item file's copies on other branches (one git process).
-    fn branch_copies(&self, path: &std::path::Path) -> Vec<(Vec<u8>, bool)> {
+    pub(crate) fn branch_copies(&self, path: &std::path::Path) -> Vec<(Vec<u8>, bool)> {
         crate::clock::branch_copies(
             path,
             self.work_tree.as_deref(),
@@ -393,27 +393,29 @@ impl Tracker {
     /// Appends an op of `kind` with `body` to an existing item, after the
     /// checks every write shares. Returns the op written.
     pub fn append(&self, file: &ItemFile, kind: &str, body: Map<String, Value>) -> Result<Op> {
-        self.append_with(file, kind, body, None)
+        self.append_with(file, kind, body, None, now_utc())
     }
 
-    /// [`Tracker::append`], reusing branch copies a caller already read.
-    fn append_with(
+    /// [`Tracker::append`] with a caller's timestamp, reusing branch copies
+    /// a caller already read.
+    pub(crate) fn append_with(
         &self,
         file: &ItemFile,
         kind: &str,
         body: Map<String, Value>,
         copies: Option<Vec<(Vec<u8>, bool)>>,
+        at: String,
     ) -> Result<Op> {
-        if self.actor.is_agent() && HUMAN_ONLY_OPS.contains(&kind) {
-            return Err(Error::user(format!(
-                "'{kind}' requires human authority; {} is an agent",
-                self.actor.name
-            ))
-            .with_hint("ask your human to do this"));
+        if HUMAN_ONLY_OPS.contains(&kind) {
+            self.require_human(kind)?;
         }
         if self.actor.is_agent() && self.frozen_path(file.tier, &file.id).exists() {
             return Err(Error::user(format!(
                 "{} is frozen: agent writes are refused until a human unfreezes it",
+                file.id
+            ))
+            .with_hint(format!(
+                "ask your human to run 'htrac unfreeze {}'",
                 file.id
             )));
         }
@@ -433,17 +435,49 @@ impl Tracker {
         let clock = crate::clock::next_clock(local_max, &copies);
         let mut op = Op::new(
             kind,
-            &now_utc(),
+            &at,
             self.actor.role,
             &self.actor.name,
             clock,
             &fresh_nonce(&taken),
         );
         op.body = body;
-        oplog::append(&file.path, &op, AppendMode::Existing).map_err(|e| {
-            Error::internal(format!("cannot append to {}: {e}", file.path.display()))
-        })?;
+        self.append_op_file(&file.path, &op)?;
+        // A human's write to a frozen item is approved state: the sentinel follows it.
+        if !self.actor.is_agent() {
+            self.refresh_sentinel(file)?;
+        }
         Ok(op)
+    }
+
+    /// Appends one op to an existing file, taking the file over (same-directory
+    /// copy + rename) when the other user of a two-user set-up owns it
+    /// without group write.
+    pub(crate) fn append_op_file(&self, path: &std::path::Path, op: &Op) -> Result<()> {
+        let text = crate::emit::emit_op(op);
+        self.append_text_file(path, &text)
+    }
+
+    /// [`Tracker::append_op_file`] for already-serialized ops.
+    pub(crate) fn append_text_file(&self, path: &std::path::Path, text: &str) -> Result<()> {
+        let cannot = |e: std::io::Error| {
+            Error::internal(format!("cannot append to {}: {e}", path.display()))
+        };
+        match oplog::append_text(path, text, AppendMode::Existing) {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                crate::atomic::take_over(path).map_err(|e2| {
+                    Error::user(format!("cannot append to {}: {e}", path.display())).with_hint(
+                        format!(
+                            "the file belongs to another user and cannot be taken over ({e2}); \
+                             give the directory group write and setgid: chmod g+ws '{}' (or run 'htrac setup')",
+                            path.parent().map(|p| p.display().to_string()).unwrap_or_default()
+                        ),
+                    )
+                })?;
+                oplog::append_text(path, text, AppendMode::Existing).map_err(cannot)
+            }
+            r => r.map_err(cannot),
+        }
     }
 
     /// Appends an `update` op after checking statuses, priority, field keys
@@ -516,7 +550,7 @@ impl Tracker {
         if !changes.remove.is_empty() {
             body.insert("remove".into(), Value::Object(changes.remove.clone()));
         }
-        self.append_with(file, "update", body, copies)
+        self.append_with(file, "update", body, copies, now_utc())
     }
 
     /// Appends a `discuss` (or `discuss_summarize`) op.
@@ -543,7 +577,7 @@ impl Tracker {
         } else {
             "discuss"
         };
-        self.append_with(file, kind, body, copies)
+        self.append_with(file, kind, body, copies, now_utc())
     }
 
     /// Appends a `discuss_clear` op (human only).

@@ -5,70 +5,7 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
-
-const AGENT: &str = "htrac_ci_agent";
-
-/// Creates the agent user once; `None` (with a reason) when we cannot.
-fn agent_user() -> Option<()> {
-    if rustix::process::getuid().as_raw() != 0 {
-        eprintln!("SKIPPED: not root, cannot create the OS user {AGENT}");
-        return None;
-    }
-    let exists = Command::new("id")
-        .arg(AGENT)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !exists {
-        let st = Command::new("useradd")
-            .args(["--create-home", "--shell", "/bin/sh", AGENT])
-            .status()
-            .expect("useradd runs");
-        // Another test binary may have created it meanwhile.
-        if !st.success() && !Command::new("id").arg(AGENT).status().unwrap().success() {
-            panic!("useradd {AGENT} failed");
-        }
-    }
-    Some(())
-}
-
-fn as_agent(env: &common::Env, args: &[&str]) -> common::Run {
-    let out = Command::new("runuser")
-        .args(["-u", AGENT, "--", common::bin()])
-        .args(args)
-        .current_dir(env.path())
-        // Pretending to be root through the environment changes nothing.
-        .env("USER", "root")
-        .env("LOGNAME", "root")
-        .env("HTRAC_CACHE_DIR", env.path().join(".agent-cache"))
-        .env("GIT_CONFIG_COUNT", "1")
-        .env("GIT_CONFIG_KEY_0", "safe.directory")
-        .env("GIT_CONFIG_VALUE_0", "*")
-        .output()
-        .expect("runuser runs");
-    common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// Makes the repo writable by the agent user (a shared-group setup in real life).
-fn open_up(path: &std::path::Path) {
-    let mut stack = vec![path.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        let meta = std::fs::symlink_metadata(&p).unwrap();
-        let mode = if meta.is_dir() { 0o777 } else { 0o666 };
-        if !p.ends_with("config.yaml") {
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
-        }
-        if meta.is_dir() {
-            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-        }
-    }
-}
+use common::agent::{agent_user, as_agent, open_up, AGENT};
 
 #[test]
 fn the_os_user_decides_agent_or_human() {
@@ -146,4 +83,134 @@ fn the_os_user_decides_agent_or_human() {
         .map(|e| e["by"].as_str().unwrap())
         .collect();
     assert_eq!(bys, ["human", "agent", "agent"]);
+}
+
+#[test]
+fn every_human_power_is_refused_to_an_agent_and_nothing_changes() {
+    if agent_user().is_none() {
+        return;
+    }
+    let env = common::Env::new();
+    let id = env.add("owned by the human", &[]);
+    let stealthy = env.add("already stealth", &["--tier", "stealth"]);
+    open_up(env.path());
+    let before = env.tree();
+    let refused: &[&[&str]] = &[
+        &["lock", &id, "status"],
+        &["unlock", &id, "status"],
+        &["freeze", &id],
+        &["unfreeze", &id],
+        &["repair-drift", &id],
+        &["stealth", &id],
+        &["unstealth", &stealthy],
+        &["discuss", &id, "--clear"],
+        &["delete", &id],
+        &["reconcile-reset", &id],
+        &["edit-mode", "on"],
+        &["edit-mode", "off"],
+        &["init"],
+    ];
+    for args in refused {
+        let r = as_agent(&env, args).fails(1);
+        assert!(
+            r.stderr.contains("requires human authority"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(env.tree(), before, "{args:?} changed files");
+    }
+    // Tier moves between the committed tiers are anyone's.
+    as_agent(&env, &["promote", &id]).ok();
+    as_agent(&env, &["demote", &id]).ok();
+}
+
+#[test]
+fn locks_bind_the_agent_even_when_set_on_another_branch() {
+    if agent_user().is_none() {
+        return;
+    }
+    let env = common::Env::new();
+    let id = env.add("locked on main", &[]);
+    let git = |args: &[&str]| common::git(env.path(), args);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "item"]);
+    git(&["checkout", "-q", "-b", "main"]);
+    env.run(&["lock", &id, "status"]).ok();
+    git(&["commit", "-q", "-am", "lock"]);
+    git(&["checkout", "-q", "dev"]);
+    // The working tree (dev) has no lock op at all...
+    let text = std::fs::read_to_string(env.workspace_ops(&id)).unwrap();
+    assert!(!text.contains("op: lock"), "{text}");
+    open_up(env.path());
+    // ...but the lock on `main` (a lamport branch) still binds the agent.
+    let before = env.tree();
+    let r = as_agent(&env, &["update", &id, "--status", "done"]).fails(1);
+    assert!(r.stderr.contains("Field 'status'"), "{}", r.stderr);
+    assert!(r.stderr.contains("locked"), "{}", r.stderr);
+    assert_eq!(env.tree(), before);
+    as_agent(&env, &["update", &id, "--priority", "1"]).ok();
+
+    // Case-insensitive locks set here bind too; unlocking frees the field.
+    env.run(&["lock", &id, "TITLE"]).ok();
+    as_agent(&env, &["update", &id, "--title", "renamed"]).fails(1);
+    env.run(&["unlock", &id, "title"]).ok();
+    as_agent(&env, &["update", &id, "--title", "renamed"]).ok();
+}
+
+#[test]
+fn a_frozen_item_refuses_every_agent_write_until_unfrozen() {
+    if agent_user().is_none() {
+        return;
+    }
+    let env = common::Env::new();
+    let id = env.add("frozen", &[]);
+    open_up(env.path());
+    env.run(&["freeze", &id]).ok();
+    let before = env.tree();
+    for args in [
+        &["update", &id, "--priority", "1"][..],
+        &["discuss", &id, "note", "--ack-thread"],
+        &["promote", &id],
+    ] {
+        let r = as_agent(&env, args).fails(1);
+        assert!(r.stderr.contains("is frozen"), "{args:?}: {}", r.stderr);
+        assert_eq!(env.tree(), before);
+    }
+    env.run(&["unfreeze", &id]).ok();
+    as_agent(&env, &["update", &id, "--priority", "1"]).ok();
+}
+
+#[test]
+fn an_edit_mode_log_the_agent_owns_opens_no_window() {
+    if agent_user().is_none() {
+        return;
+    }
+    let env = common::Env::new();
+    let id = env.add("thread", &[]);
+    env.run(&["discuss", &id, "keep me"]).ok();
+    let nonce = env.run(&["--json", "show", &id]).ok().json()["discussion"][0]["nonce"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    open_up(env.path());
+    env.run(&["edit-mode", "on"]).ok();
+    // Anyone may edit messages while a human's window is open.
+    as_agent(&env, &["delete-msg", &id, &nonce, "--reason", "agent tidy"]).ok();
+    let shown = env.run(&["--json", "show", &id]).ok().json();
+    assert_eq!(shown["discussion"].as_array().unwrap().len(), 0);
+    // A log owned by the agent's OS user (it could have forged it) counts for nothing.
+    let log = env
+        .root()
+        .join("tracker-workspace/.edit-mode/edit-mode.ops");
+    let st = std::process::Command::new("chown")
+        .arg(AGENT)
+        .arg(&log)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let r = env.run(&["--json", "show", &id]).ok();
+    assert_eq!(r.json()["discussion"].as_array().unwrap().len(), 1);
+    assert!(r.stderr.contains("owned by the agent user"), "{}", r.stderr);
+    let r = as_agent(&env, &["undelete-msg", &id, &nonce, "--reason", "x"]).fails(1);
+    assert!(r.stderr.contains("Edit-mode is not active"), "{}", r.stderr);
 }

@@ -2,7 +2,7 @@
 //! after unread human messages is refused until the writer passes
 //! `--ack-thread` (proof that the agent read them).
 
-use htrac::{Error, Result, Tracker};
+use htrac::{Result, Tracker};
 use serde_json::{json, Value};
 
 use crate::args::Parsed;
@@ -21,10 +21,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         }
     };
     if p.has("clear") {
-        if t.actor.is_agent() {
-            return Err(Error::user("discuss_clear requires human authority")
-                .with_hint("ask your human to clear the discussion"));
-        }
+        t.require_human("discuss --clear")?;
         t.discuss_clear(&file)?;
         ok(out, p.json);
         return Ok(());

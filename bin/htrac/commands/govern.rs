@@ -1,27 +1,108 @@
 //! Human authority: `lock`/`unlock`, `freeze`/`unfreeze`/`repair-drift`,
-//! `delete`, tier moves and `reconcile-reset`.
+//! `delete`, tier moves and `reconcile-reset`. Each prints one word (or
+//! `{"ok": true}`), as the reference does.
 
+use htrac::moves::Move;
 use htrac::{Error, Result, Tracker};
+use serde_json::{json, Value};
 
 use crate::args::Parsed;
 use crate::Output;
 
-pub fn lock(_p: &Parsed, _t: &Tracker, _out: &mut Output) -> Result<()> {
-    Err(Error::internal("not implemented yet"))
+fn done(p: &Parsed, out: &mut Output, word: &str, json: Value) {
+    if p.json {
+        out.line(htrac::jsonfmt::compact(&json));
+    } else {
+        out.line(word);
+    }
 }
 
-pub fn freeze(_p: &Parsed, _t: &Tracker, _out: &mut Output) -> Result<()> {
-    Err(Error::internal("not implemented yet"))
+fn ok() -> Value {
+    json!({"ok": true})
 }
 
-pub fn delete(_p: &Parsed, _t: &Tracker, _out: &mut Output) -> Result<()> {
-    Err(Error::internal("not implemented yet"))
+pub fn lock(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let unlock = p.command.name == "unlock";
+    // Authority first: an agent learns nothing else about the item.
+    t.require_human(p.command.name)?;
+    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+    t.lock(&file, p.rest(1), unlock)?;
+    done(p, out, if unlock { "unlocked" } else { "locked" }, ok());
+    Ok(())
 }
 
-pub fn move_tier(_p: &Parsed, _t: &Tracker, _out: &mut Output) -> Result<()> {
-    Err(Error::internal("not implemented yet"))
+pub fn freeze(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    t.require_human(p.command.name)?;
+    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+    match p.command.name {
+        "freeze" => {
+            t.freeze(&file)?;
+            done(p, out, "frozen", ok());
+        }
+        "unfreeze" => {
+            t.unfreeze(&file)?;
+            done(p, out, "unfrozen", ok());
+        }
+        _ => {
+            let dropped = t.repair_drift(&file)?;
+            done(p, out, "drift repaired", ok());
+            if dropped > 0 {
+                out.warn(format!(
+                    "{}: {dropped} byte(s) written since the freeze were dropped",
+                    file.id
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
-pub fn reconcile_reset(_p: &Parsed, _t: &Tracker, _out: &mut Output) -> Result<()> {
-    Err(Error::internal("not implemented yet"))
+pub fn delete(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    t.require_human("delete")?;
+    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+    let deleted = t.delete(&file)?;
+    let n = deleted.inbound_cleared.len();
+    if p.json {
+        out.line(htrac::jsonfmt::compact(
+            &json!({"ok": true, "inbound_isbefore_cleared": n}),
+        ));
+    } else {
+        out.line("deleted");
+        if n > 0 {
+            let word = if n == 1 { "reference" } else { "references" };
+            out.line(format!("Cleared {n} inbound isbefore {word}."));
+        }
+    }
+    Ok(())
+}
+
+pub fn move_tier(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let mv = Move::parse(p.command.name)
+        .ok_or_else(|| Error::internal(format!("'{}' is not a tier move", p.command.name)))?;
+    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+    t.move_tier(&file, mv)?;
+    let word = match mv {
+        Move::Promote => "promoted",
+        Move::Demote => "demoted",
+        Move::Stealth => "stealthed",
+        Move::Unstealth => "unstealthed",
+    };
+    done(p, out, word, ok());
+    Ok(())
+}
+
+pub fn reconcile_reset(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    t.require_human("reconcile-reset")?;
+    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+    let from = t.reconcile_reset(&file.id)?;
+    done(p, out, "reconciled", ok());
+    out.warn(format!(
+        "{}: merged the {} copy into canonical",
+        file.id,
+        from.iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    ));
+    Ok(())
 }

@@ -1,0 +1,83 @@
+//! Replacing a whole file atomically: write a temporary file in the same
+//! directory, fsync it, rename it over the target. Readers see the old file
+//! or the new one, never a mix, and the new file belongs to whoever wrote it.
+//!
+//! Op files are never rewritten this way except by a human's explicit
+//! `repair-drift` and by a take-over that copies the bytes unchanged.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags};
+
+/// Writes `bytes` to `path` with `mode`, atomically (temp file + rename).
+pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (tmp, file) = temp_in(dir)?;
+    let result = (|| {
+        let mut file = file;
+        file.write_all(bytes)?;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Takes over a file another user owns without group write: copies it,
+/// byte for byte, to a file of ours (mode 0664) and renames that over it.
+/// Needs write permission on the directory only (a shared, setgid one).
+pub fn take_over(path: &Path) -> std::io::Result<()> {
+    let bytes = std::fs::read(path)?;
+    replace(path, &bytes, 0o664)
+}
+
+/// Creates a fresh, exclusive temporary file in `dir`.
+fn temp_in(dir: &Path) -> std::io::Result<(PathBuf, File)> {
+    for _ in 0..64 {
+        let mut b = [0u8; 6];
+        rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty())?;
+        let name: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        let tmp = dir.join(format!(".htrac-tmp-{name}"));
+        match rustix::fs::open(
+            &tmp,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        ) {
+            Ok(fd) => return Ok((tmp, File::from(fd))),
+            Err(rustix::io::Errno::EXIST) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "cannot create a temporary file in {}",
+        dir.display()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_writes_whole_file_with_mode_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, "old").unwrap();
+        replace(&p, b"new contents", 0o444).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new contents");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o444);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left behind");
+    }
+}

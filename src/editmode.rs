@@ -1,0 +1,332 @@
+//! Edit mode: a human opens a time-boxed window (at most an hour, at most
+//! `cap_max` edits) during which discussion messages may be tombstoned,
+//! restored or re-worded by their nonce. Windows live in a global log per
+//! tier directory (`<tier>/.edit-mode/edit-mode.ops`), outside the synced
+//! `.ops/` directories; message ops live in the item's own log and take
+//! effect only when they fall inside a human-opened window (see
+//! [`crate::compile`]). A log owned by an agent OS user is ignored.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Result};
+use crate::op::Op;
+use crate::oplog::{self, AppendMode};
+use crate::tiers::Tier;
+use crate::timestamp::{now_utc_micros, parse_utc_micros};
+use crate::tracker::{ItemFile, Tracker};
+use crate::write::fresh_nonce;
+
+/// Longest window a human may open, in seconds.
+pub const MAX_TTL: i64 = 3600;
+/// Largest edit cap of a window.
+pub const MAX_CAP: i64 = 500;
+
+/// The state of the edit-mode window now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Window {
+    pub on: bool,
+    pub remaining_s: i64,
+    pub ttl_seconds: i64,
+    pub cap_max: i64,
+    /// `delete-msg` and `edit-msg-text` ops inside the window (undeletes are free).
+    pub ops_used: i64,
+}
+
+impl Window {
+    /// `{"on", "remaining_s", "ttl_seconds", "cap_max", "ops_used"}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "on": self.on,
+            "remaining_s": self.remaining_s,
+            "ttl_seconds": self.ttl_seconds,
+            "cap_max": self.cap_max,
+            "ops_used": self.ops_used,
+        })
+    }
+}
+
+/// A message op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageOp {
+    Delete,
+    Undelete,
+    EditText,
+}
+
+impl MessageOp {
+    pub fn parse(s: &str) -> Option<MessageOp> {
+        match s {
+            "delete-msg" => Some(MessageOp::Delete),
+            "undelete-msg" => Some(MessageOp::Undelete),
+            "edit-msg-text" => Some(MessageOp::EditText),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageOp::Delete => "delete-msg",
+            MessageOp::Undelete => "undelete-msg",
+            MessageOp::EditText => "edit-msg-text",
+        }
+    }
+
+    fn counts_against_cap(self) -> bool {
+        self != MessageOp::Undelete
+    }
+}
+
+/// Parses a window length: `30m`, `1h`, `600s` or plain seconds.
+pub fn parse_ttl(text: &str) -> Result<i64> {
+    let s = text.trim().to_lowercase();
+    let (num, unit) = match s.chars().last() {
+        Some('s') => (&s[..s.len() - 1], 1),
+        Some('m') => (&s[..s.len() - 1], 60),
+        Some('h') => (&s[..s.len() - 1], 3600),
+        _ => (s.as_str(), 1),
+    };
+    num.trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| {
+            Error::user(format!("--ttl: cannot read '{text}' as a duration"))
+                .with_hint("write e.g. --ttl 30m, --ttl 1h, --ttl 600s or --ttl 600")
+        })
+}
+
+impl Tracker {
+    /// The distinct edit-mode logs (canonical's, and the one workspace and
+    /// stealth share).
+    fn edit_mode_logs(&self) -> Vec<PathBuf> {
+        let mut logs: Vec<PathBuf> = Vec::new();
+        for t in Tier::ALL {
+            let p = t.edit_mode_log(&self.root);
+            if !logs.contains(&p) {
+                logs.push(p);
+            }
+        }
+        logs
+    }
+
+    fn append_global(&self, op: &Op) -> Result<()> {
+        let text = crate::emit::emit_op(op);
+        for log in self.edit_mode_logs() {
+            let dir = log.parent().expect("log has a directory");
+            if !dir.exists() {
+                std::fs::create_dir_all(dir)?;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+            }
+            // Windows are local decisions: never committed.
+            let ignore = dir.join(".gitignore");
+            if !ignore.exists() {
+                std::fs::write(&ignore, "*\n")?;
+            }
+            let created = match oplog::append_text(&log, &text, AppendMode::New) {
+                Ok(()) => true,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    oplog::append_text(&log, &text, AppendMode::Existing)?;
+                    false
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if created {
+                // Only its human may add to it: no group write.
+                std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn global_op(&self, kind: &str) -> Op {
+        Op::new(
+            kind,
+            &now_utc_micros(),
+            self.actor.role,
+            &self.actor.name,
+            0,
+            &fresh_nonce(&[]),
+        )
+    }
+
+    /// Opens an edit-mode window in every tier (human only).
+    pub fn edit_mode_on(&self, ttl_seconds: i64, cap_max: i64) -> Result<()> {
+        self.require_human("edit-mode on")?;
+        if !(1..=MAX_TTL).contains(&ttl_seconds) {
+            return Err(Error::user(format!(
+                "--ttl must be from 1 second to 60 minutes, got {ttl_seconds}s"
+            )));
+        }
+        if !(1..=MAX_CAP).contains(&cap_max) {
+            return Err(Error::user(format!(
+                "--cap-max must be from 1 to {MAX_CAP}, got {cap_max}"
+            )));
+        }
+        let op = self
+            .global_op("edit-mode-on")
+            .with("ttl_seconds", json!(ttl_seconds))
+            .with("cap_max", json!(cap_max));
+        self.append_global(&op)
+    }
+
+    /// Closes any open window early (human only; harmless when none is open).
+    pub fn edit_mode_off(&self) -> Result<()> {
+        self.require_human("edit-mode off")?;
+        self.append_global(&self.global_op("edit-mode-off"))
+    }
+
+    /// The window now (the workspace log speaks for all tiers), with the
+    /// edits made inside it counted over every item.
+    pub fn edit_mode_status(&self) -> Result<Window> {
+        let (mut ops, _) = self.edit_mode_ops(Tier::Workspace);
+        ops.retain(|o| o.by == "human");
+        ops.sort_by_key(|o| parse_utc_micros(&o.at).unwrap_or(i64::MIN));
+        let mut open: Option<(i64, i64, i64, i64)> = None; // start, end, ttl, cap
+        for op in &ops {
+            let Some(at) = parse_utc_micros(&op.at) else {
+                continue;
+            };
+            match op.kind.as_str() {
+                "edit-mode-on" => {
+                    let ttl = op
+                        .get("ttl_seconds")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(1800);
+                    let cap = op.get("cap_max").and_then(Value::as_i64).unwrap_or(500);
+                    open = Some((at, at.saturating_add(ttl * 1_000_000), ttl, cap));
+                }
+                "edit-mode-off" => open = None,
+                _ => {}
+            }
+        }
+        let now = parse_utc_micros(&now_utc_micros()).unwrap_or(0);
+        let Some((start, end, ttl, cap)) = open.filter(|w| now < w.1) else {
+            return Ok(Window::default());
+        };
+        let mut used = 0;
+        for file in self.files()? {
+            let Ok(log) = oplog::read(&file.path) else {
+                continue;
+            };
+            used += log
+                .ops
+                .iter()
+                .filter(|(_, o)| matches!(o.kind.as_str(), "delete-msg" | "edit-msg-text"))
+                .filter_map(|(_, o)| parse_utc_micros(&o.at))
+                .filter(|at| (start..end).contains(at))
+                .count() as i64;
+        }
+        Ok(Window {
+            on: true,
+            remaining_s: ((end - now) / 1_000_000).max(0),
+            ttl_seconds: ttl,
+            cap_max: cap,
+            ops_used: used,
+        })
+    }
+
+    /// Appends a message op to an item, inside an open window.
+    pub fn message_op(
+        &self,
+        file: &ItemFile,
+        kind: MessageOp,
+        target_nonce: &str,
+        new_text: Option<&str>,
+        reason: &str,
+    ) -> Result<Op> {
+        let n = reason.chars().count();
+        if reason.trim().is_empty() || n > 100 {
+            return Err(Error::user(format!(
+                "--reason is required and must be 1-100 characters (got {n})"
+            )));
+        }
+        let hex4 = target_nonce.len() == 4
+            && target_nonce
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+        if !hex4 {
+            return Err(Error::user(format!(
+                "NONCE must be 4 lower-case hex characters, got '{target_nonce}'"
+            ))
+            .with_hint(format!(
+                "'htrac --json show {}' lists each message's nonce",
+                file.id
+            )));
+        }
+        let window = self.edit_mode_status()?;
+        if !window.on {
+            return Err(
+                Error::user("Edit-mode is not active. This op cannot be applied.")
+                    .with_hint("a human opens a window with 'htrac edit-mode on'"),
+            );
+        }
+        if kind.counts_against_cap() && window.ops_used >= window.cap_max {
+            return Err(Error::user(format!(
+                "the edit-mode window's cap is used up ({}/{} edits)",
+                window.ops_used, window.cap_max
+            ))
+            .with_hint("a human may open a new window with 'htrac edit-mode on'"));
+        }
+        let item = self.load(file)?;
+        let Some(entry) = item
+            .discussion
+            .iter()
+            .rev()
+            .find(|e| e.nonce == target_nonce)
+        else {
+            return Err(Error::user(format!(
+                "No discussion message with nonce '{target_nonce}' on {}",
+                file.id
+            )));
+        };
+        match kind {
+            MessageOp::EditText if entry.is_tombstoned => {
+                return Err(Error::user(format!(
+                    "Message '{target_nonce}' is tombstoned; run undelete-msg first before editing"
+                )))
+            }
+            MessageOp::Delete if entry.is_tombstoned => {
+                return Err(Error::user(format!(
+                    "Message '{target_nonce}' on {} is already deleted",
+                    file.id
+                )))
+            }
+            MessageOp::Undelete if !entry.is_tombstoned => {
+                return Err(Error::user(format!(
+                    "Message '{target_nonce}' on {} is not deleted",
+                    file.id
+                )))
+            }
+            _ => {}
+        }
+        let mut copies = None;
+        if self.actor.is_agent() {
+            let branch = copies.insert(self.branch_copies(&file.path));
+            if self
+                .locked_fields(file, &item, branch)
+                .iter()
+                .any(|f| f == "discussion")
+            {
+                return Err(Error::user(format!(
+                    "Discussion on {} is locked. Ask the human to unlock it.",
+                    file.id
+                )));
+            }
+        }
+        let mut body = Map::new();
+        body.insert("item".into(), json!(file.id));
+        body.insert("target_nonce".into(), json!(target_nonce));
+        if kind == MessageOp::EditText {
+            let text = new_text.unwrap_or("");
+            if text.trim().is_empty() {
+                return Err(Error::user("--new-text is required and must not be empty"));
+            }
+            body.insert("new_text".into(), json!(text));
+        }
+        body.insert("reason".into(), json!(reason));
+        self.append_with(file, kind.as_str(), body, copies, now_utc_micros())
+    }
+}
