@@ -15,6 +15,7 @@
 #
 # Environment: HTRAC=/path/to/htrac   use this binary instead of building one
 #              KEEP_WORK=1            keep the temp directory (users are still removed)
+#              VERBOSE=1              also show the stderr of passing checks (refusal messages)
 set -euo pipefail
 
 HUMAN=htrac_human
@@ -191,6 +192,9 @@ record() { # ID NAME PROBLEM...   (no problem = PASS)
   if [ $# -eq 0 ]; then
     R_RESULT+=(PASS)
     printf '  PASS  %-6s %s\n' "$id" "$name"
+    if [ "${VERBOSE:-}" = 1 ] && [ -n "$CUR_CMD" ] && [ -n "$ERR" ]; then
+      printf '%s\n' "$ERR" | head -n 3 | sed 's/^/          stderr| /'
+    fi
   else
     R_RESULT+=(FAIL)
     printf '  FAIL  %-6s %s\n' "$id" "$name"
@@ -547,14 +551,36 @@ for d in "${TIER_DIRS[@]}"; do
     "$m $(test -g "$ROOT/$d" && echo setgid) $([ $(((8#$m >> 3) & 2)) -ne 0 ] && echo g+w)" "$m setgid g+w"
   n=$((n + 1))
 done
-check 3.12 "agent can commit to the shared .git" 0 -- git_as "$AGENT" add -A .agent
-check 3.12a "agent git commit → 0" 0 -- git_as "$AGENT" commit -q -m "tracker: agent work"
+# What the OS cannot stop: the op files are group-writable, so an agent may
+# bypass htrac and append to a frozen item's file with the shell, even forge
+# `by: human`. The freeze sentinel keeps the approved bytes; the human's
+# repair-drift (4.0) restores them.
+FRZ_FILE=$(ops_file tracker-workspace/.ops "$FRZ")
+FORGED_OP="- op: update  # beef
+  at: '2030-01-01T00:00:00Z'  # beef
+  by: human  # beef
+  actor: $HUMAN  # beef
+  clock: 99  # beef
+  nonce: beef  # beef
+  set:  # beef
+    priority: 0  # beef"
+check 3.12 "agent's raw shell append (forged 'by: human') to the frozen op file → 0: the OS allows it" 0 -- \
+  as_agent sh -c 'printf "%s\n" "$2" >> "$1"' sh "$FRZ_FILE" "$FORGED_OP"
+expect 3.12a "htrac reads the forged op (freeze target priority 0)" "$(json 'd["priority"]' "$(show_json "$FRZ")")" 0
+check 3.14 "agent can commit to the shared .git" 0 -- git_as "$AGENT" add -A .agent
+check 3.14a "agent git commit → 0" 0 -- git_as "$AGENT" commit -q -m "tracker: agent work"
 
 # ---------------------------------------------------------------------------
 # Phase 4 (Script 4, human): undo the constraints, close the items.
 # ---------------------------------------------------------------------------
 
 phase 4 "human: unfreeze, unlock, resolve, count"
+FRZ_SENTINEL=$ROOT/tracker-workspace/.ops/.$FRZ.frozen
+check 4.0 "human repair-drift on the freeze target → 0, warns of the dropped bytes" 0 --err 'dropped' -- \
+  ht_human repair-drift "$FRZ"
+expect 4.0a "op file equals the freeze sentinel again" "$(cmp -s "$FRZ_FILE" "$FRZ_SENTINEL" && echo same || echo differs)" same
+expect 4.0b "the forged op is gone (priority 2 again)" "$(json 'd["priority"]' "$(show_json "$FRZ")")" 2
+expect 4.0c "repaired op file is rw-rw-r--, group $GROUP (the agent can append again)" "$(mode_of "$FRZ_FILE")" "664 $GROUP"
 check 4.1 "human unfreeze the freeze target → 0" 0 --out '"ok": *true' -- ht_human unfreeze "$FRZ"
 expect 4.1a "freeze target shows frozen: false" "$(json 'd["frozen"]' "$(show_json "$FRZ")")" false
 check 4.1b "agent may write to the unfrozen item again → 0" 0 -- ht_agent update "$FRZ" --priority 1
