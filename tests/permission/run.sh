@@ -16,6 +16,7 @@
 # Environment: HTRAC=/path/to/htrac   use this binary instead of building one
 #              KEEP_WORK=1            keep the temp directory (users are still removed)
 #              VERBOSE=1              also show the stderr of passing checks (refusal messages)
+# shellcheck disable=SC2016  # sh -c scripts take their arguments as $1...: single quotes on purpose
 set -euo pipefail
 
 HUMAN=htrac_human
@@ -182,7 +183,7 @@ git_as() {
 
 R_ID=() R_PHASE=() R_NAME=() R_RESULT=()
 PHASE=0
-OUT= ERR= RC=0
+OUT='' ERR='' RC=0
 CUR_CMD=
 
 record() { # ID NAME PROBLEM...   (no problem = PASS)
@@ -414,12 +415,12 @@ must git_as "$HUMAN" commit -q -m "tracker: init"
 phase 1 "agent: capabilities and human-only refusals"
 check 1.1 "agent add work_item → 0, prints {\"id\": ...}" 0 --out '"id": *"WI-' -- \
   ht_agent add --kind work_item --title "Agent work item"
-WI=$(json 'd["id"]' "$OUT"); [[ $WI == WI-* ]] || WI=WI-MISSING
+WI=$(json 'd["id"]' "$OUT"); [[ $WI == WI-* ]] || WI="WI-MISSING"
 
 check 1.2 "agent add invariant with statement + root_cause → 0" 0 --out '"id": *"INV-' -- \
   ht_agent add --kind invariant --title "Agent invariant" \
   --field statement="Test statement" --field root_cause="Test cause"
-INV=$(json 'd["id"]' "$OUT"); [[ $INV == INV-* ]] || INV=INV-MISSING
+INV=$(json 'd["id"]' "$OUT"); [[ $INV == INV-* ]] || INV="INV-MISSING"
 
 check 1.2a "agent add invariant without its required fields → 1" 1 --err 'root_cause|statement|required' --same -- \
   ht_agent add --kind invariant --title "Incomplete invariant"
@@ -428,7 +429,7 @@ check 1.3 "agent discuss → 0" 0 --out '"ok": *true' -- ht_agent discuss "$WI" 
 
 check 1.4 "agent adds a second work item (freeze target) → 0" 0 --out '"id"' -- \
   ht_agent add --kind work_item --title "Freeze target"
-FRZ=$(json 'd["id"]' "$OUT"); [[ $FRZ == WI-* ]] || FRZ=WI-MISSING-FRZ
+FRZ=$(json 'd["id"]' "$OUT"); [[ $FRZ == WI-* ]] || FRZ="WI-MISSING-FRZ"
 
 expect 1.4a "agent-created op file is rw-rw-r--, group $GROUP (umask was 022)" \
   "$(mode_of "$(ops_file tracker-workspace/.ops "$WI")")" "664 $GROUP"
@@ -453,7 +454,7 @@ refused 1.18 "agent fork-setup → 1 (human only), config untouched" -- fork-set
 refused 1.19 "agent edit-mode on → 1 (human only)" -- edit-mode on
 refused 1.20 "agent edit-mode off → 1 (human only)" -- edit-mode off
 # Agent-ness comes from the real uid, not from the environment.
-EXTRA_ENV=(USER=$HUMAN LOGNAME=$HUMAN)
+EXTRA_ENV=("USER=$HUMAN" "LOGNAME=$HUMAN")
 refused 1.21 "agent with USER/LOGNAME=$HUMAN in its env: lock still refused" -- lock "$WI" status
 EXTRA_ENV=()
 
@@ -496,7 +497,7 @@ expect 2.13a "freeze target shows frozen: true" "$(json 'd["frozen"]' "$(show_js
 expect 2.14 "config.yaml human-owned, not writable by group or others" "$(stat -c '%U %a' "$CONFIG")" "$HUMAN 444"
 # Files the human creates are appendable by the agent (checked in 3.x).
 check 2.15 "human adds an item → 0" 0 --out '"id"' -- ht_human add --kind work_item --title "Human item"
-HUM=$(json 'd["id"]' "$OUT"); [[ $HUM == WI-* ]] || HUM=WI-MISSING-HUM
+HUM=$(json 'd["id"]' "$OUT"); [[ $HUM == WI-* ]] || HUM="WI-MISSING-HUM"
 expect 2.15a "human-created op file is rw-rw-r--, group $GROUP (umask was 022)" \
   "$(mode_of "$(ops_file tracker-workspace/.ops "$HUM")")" "664 $GROUP"
 check 2.16 "human discuss on the human item → 0" 0 -- ht_human discuss "$HUM" "Please look at this"
@@ -510,7 +511,7 @@ check 2.17a "human git commit → 0" 0 -- git_as "$HUMAN" commit -q -m "tracker:
 
 phase 3 "agent: constrained by locks, freeze and file permissions"
 check 3.1 "agent update INV --status done → 1 (locked field), nothing written" 1 --err 'lock' --same -- \
-  ht_agent update "$INV" --status done
+  ht_agent update "$INV" --status "done"
 check 3.2 "agent update INV --priority 1 → 0 (field not locked)" 0 -- ht_agent update "$INV" --priority 1
 expect 3.2a "INV priority is 1" "$(json 'd["priority"]' "$(show_json "$INV")")" 1
 check 3.3 "agent discuss INV → 0 (discussion not locked)" 0 -- ht_agent discuss "$INV" "Agent follow-up"
@@ -587,10 +588,10 @@ check 4.1b "agent may write to the unfrozen item again → 0" 0 -- ht_agent upda
 check 4.2 "human unlock INV title → 0" 0 -- ht_human unlock "$INV" title
 check 4.3 "human unlock INV status → 0" 0 -- ht_human unlock "$INV" status
 expect 4.3a "INV has no locked fields" "$(json 'd["locked_fields"]' "$(show_json "$INV")")" '[]'
-check 4.4 "human update INV --status done → 0" 0 -- ht_human update "$INV" --status done
+check 4.4 "human update INV --status done → 0" 0 -- ht_human update "$INV" --status "done"
 # The reference's script 4 leaves the freeze target open (todo_hard), which
 # count-todos would count; close it, and the human's own item, first.
-check 4.4a "human closes the freeze target → 0" 0 -- ht_human update "$FRZ" --status done
+check 4.4a "human closes the freeze target → 0" 0 -- ht_human update "$FRZ" --status "done"
 check 4.4b "human closes the human item → 0" 0 -- ht_human update "$HUM" --status wont_do
 if ht_human count-todos --help >/dev/null 2>&1; then
   check 4.5 "count-todos → {\"count\": 0}" 0 --out '"count": *0' -- ht_human count-todos
@@ -602,8 +603,13 @@ else
   expect 4.5a "no item with a blocking status (todo_hard, todo_soft)" \
     "$(json 'len([i for i in d if i["status"] in ("todo_hard", "todo_soft")])' "$OUT")" 0
 fi
-check 4.6 "human stages on top of the agent's commit (shared .git both ways)" 0 -- git_as "$HUMAN" add -A .agent
-check 4.6a "human git commit → 0" 0 -- git_as "$HUMAN" commit -q -m "tracker: cleanup"
+# fork-setup rewrites the human's read-only config (unlock → write → relock).
+check 4.6 "human fork-setup → 0, {\"ok\": true, \"scope\": \"workspace\"}" 0 --out '"scope": *"workspace"' -- \
+  ht_human fork-setup
+expect 4.6a "config.yaml still human-owned 0444, now with scope: workspace" \
+  "$(stat -c '%U %a' "$CONFIG") $(grep -cE '^ *scope: *workspace' "$CONFIG" || true)" "$HUMAN 444 1"
+check 4.7 "human stages on top of the agent's commit (shared .git both ways)" 0 -- git_as "$HUMAN" add -A .agent
+check 4.7a "human git commit → 0" 0 -- git_as "$HUMAN" commit -q -m "tracker: cleanup"
 
 # ---------------------------------------------------------------------------
 # Results
