@@ -1036,6 +1036,22 @@ fn big_script() -> Vec<Step> {
         ]),
         cmd(&["update", "{f}", "--status", "deleted"]),
         cmd(&["update", "{c}", "--priority", "3", "--title", "c again"]),
+        // Human authority and tier moves.
+        cmd(&["lock", "{a}", "Status", "TITLE", "fields.estimate"]),
+        cmd(&["unlock", "{a}", "title"]),
+        cmd(&["freeze", "{b}"]),
+        cmd(&["update", "{b}", "--priority", "2"]),
+        cmd(&["unfreeze", "{b}"]),
+        add(
+            "g",
+            &["--kind", "work_item", "--title", "g: wanders the tiers"],
+        ),
+        cmd(&["promote", "{g}"]),
+        cmd(&["demote", "{g}"]),
+        cmd(&["stealth", "{g}"]),
+        cmd(&["unstealth", "{g}"]),
+        cmd(&["promote", "{g}"]),
+        cmd(&["delete", "{d}"]),
     ]
 }
 
@@ -1064,7 +1080,7 @@ fn same_script_same_state() {
     check_orders(&ctx, Theirs, &theirs);
     check_orders(&ctx, Ours, &ours);
     // Something of everything made it through.
-    assert_eq!(st.show.len(), 7);
+    assert_eq!(st.show.len(), 8);
     assert!(!so.ready["ready"].as_array().unwrap().is_empty());
     assert!(so.ready.get("items_with_unread_messages").is_some());
 }
@@ -1549,6 +1565,13 @@ fn ops_script() -> Vec<Step> {
         cmd(&["discuss", "{z}", "--summarize", ""]),
         cmd(&["discuss", "{x}", "  spaces around  "]),
         cmd(&["discuss", "{x}", "#not a comment: [x] {y}", "--ack-thread"]),
+        cmd(&["lock", "{x}", "status", "Discussion", "fields.k"]),
+        cmd(&["unlock", "{x}", "STATUS"]),
+        cmd(&["promote", "{y}"]),
+        cmd(&["demote", "{y}"]),
+        add("w", &["--kind", "work_item", "--title", "w: no links"]),
+        cmd(&["stealth", "{w}"]),
+        cmd(&["unstealth", "{w}"]),
     ]
 }
 

@@ -111,10 +111,13 @@ fn freeze_keeps_a_sentinel_that_follows_the_human_and_repairs_drift() {
     drifted.extend_from_slice(b"- op: update  # beef\n  at: '2026-01-01T00:00:00Z'  # beef\n  by: agent  # beef\n  actor: x_agent  # beef\n  clock: 99  # beef\n  nonce: beef  # beef\n  set:  # beef\n    priority: 4  # beef\n");
     std::fs::write(&ops, &drifted).unwrap();
     assert_eq!(show(&env, &id)["priority"], 4);
+    let r = env.run(&["show", &id]).ok();
+    assert!(r.stdout.contains("*** DRIFTED"), "{}", r.stdout);
     let r = env.run(&["repair-drift", &id]).ok();
     assert_eq!(r.stdout, "drift repaired\n");
     assert_eq!(std::fs::read(&ops).unwrap(), approved);
     assert_eq!(show(&env, &id)["priority"], 0);
+    assert!(!env.run(&["show", &id]).ok().stdout.contains("DRIFTED"));
     let leftovers: Vec<_> = std::fs::read_dir(ops.parent().unwrap())
         .unwrap()
         .flatten()

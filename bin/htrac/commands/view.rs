@@ -25,6 +25,23 @@ pub fn show(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         out.line(htrac::jsonfmt::pretty(&item.to_json(deleted, history)));
     } else {
         out.stdout.push_str(&render::show(&item, deleted, history));
+        if t.drifted(&file) == Some(true) {
+            out.line(format!(
+                "  *** DRIFTED: the op log differs from its freeze sentinel; a human may run 'htrac repair-drift {}' ***",
+                item.id
+            ));
+        }
+        if item.cross_tier_conflict {
+            out.line(format!(
+                "  (in {}; a human clears this with 'htrac reconcile-reset {}')",
+                t.tiers_of(&item.id)
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                item.id
+            ));
+        }
     }
     Ok(())
 }
