@@ -168,6 +168,7 @@ as_agent() { run_as "$AGENT" "$@"; }
 # htrac as each user, with the playbook's global flags.
 ht_human() { as_human "$BIN" --tracker-root "$ROOT" --no-auto-sync --json "$@"; }
 ht_agent() { as_agent "$BIN" --tracker-root "$ROOT" --no-auto-sync --json "$@"; }
+ht_human_text() { as_human "$BIN" --tracker-root "$ROOT" --no-auto-sync "$@"; } # without --json
 # git as each user, with an identity.
 git_as() {
   local user=$1
@@ -251,6 +252,7 @@ check() {
   ERR=$(cat "$WORK/err")
   CUR_CMD="$*"
   CUR_CMD=${CUR_CMD//"$BIN --tracker-root $ROOT --no-auto-sync --json"/htrac}
+  CUR_CMD=${CUR_CMD//"$BIN --tracker-root $ROOT --no-auto-sync"/htrac}
   local problems=()
   if [ "$want" = '!0' ]; then
     [ "$RC" -ne 0 ] || problems+=("exit 0, expected a failure")
@@ -568,6 +570,7 @@ FORGED_OP="- op: update  # beef
 check 3.12 "agent's raw shell append (forged 'by: human') to the frozen op file → 0: the OS allows it" 0 -- \
   as_agent sh -c 'printf "%s\n" "$2" >> "$1"' sh "$FRZ_FILE" "$FORGED_OP"
 expect 3.12a "htrac reads the forged op (freeze target priority 0)" "$(json 'd["priority"]' "$(show_json "$FRZ")")" 0
+check 3.12b "show (text) flags the drift from the freeze sentinel" 0 --out 'DRIFTED' -- ht_human_text show "$FRZ"
 check 3.14 "agent can commit to the shared .git" 0 -- git_as "$AGENT" add -A .agent
 check 3.14a "agent git commit → 0" 0 -- git_as "$AGENT" commit -q -m "tracker: agent work"
 
@@ -581,7 +584,9 @@ check 4.0 "human repair-drift on the freeze target → 0, warns of the dropped b
   ht_human repair-drift "$FRZ"
 expect 4.0a "op file equals the freeze sentinel again" "$(cmp -s "$FRZ_FILE" "$FRZ_SENTINEL" && echo same || echo differs)" same
 expect 4.0b "the forged op is gone (priority 2 again)" "$(json 'd["priority"]' "$(show_json "$FRZ")")" 2
-expect 4.0c "repaired op file is rw-rw-r--, group $GROUP (the agent can append again)" "$(mode_of "$FRZ_FILE")" "664 $GROUP"
+check 4.0c "show (text) no longer flags drift" 0 -- ht_human_text show "$FRZ"
+expect 4.0d "no DRIFTED line" "$(grep -c DRIFTED <<<"$OUT" || true)" 0
+expect 4.0e "repaired op file is rw-rw-r--, group $GROUP (the agent can append again)" "$(mode_of "$FRZ_FILE")" "664 $GROUP"
 check 4.1 "human unfreeze the freeze target → 0" 0 --out '"ok": *true' -- ht_human unfreeze "$FRZ"
 expect 4.1a "freeze target shows frozen: false" "$(json 'd["frozen"]' "$(show_json "$FRZ")")" false
 check 4.1b "agent may write to the unfrozen item again → 0" 0 -- ht_agent update "$FRZ" --priority 1
