@@ -15,6 +15,8 @@
 #
 # Environment: HTRAC=/path/to/htrac   use this binary instead of building one
 #              KEEP_WORK=1            keep the temp directory (users are still removed)
+#              PERM_TMPDIR=DIR        where to make the temp directory (default /tmp); every
+#                                     directory above it must be traversable by both users
 #              VERBOSE=1              also show the stderr of passing checks (refusal messages)
 # shellcheck disable=SC2016  # sh -c scripts take their arguments as $1...: single quotes on purpose
 set -euo pipefail
@@ -119,7 +121,7 @@ fi
 [ -x "$SRC_BIN" ] || { say "error: no htrac binary at $SRC_BIN"; exit 1; }
 
 START=$(date +%s)
-WORK=$(mktemp -d /tmp/htrac-perm.XXXXXX)
+WORK=$(mktemp -d "${PERM_TMPDIR:-/tmp}/htrac-perm.XXXXXX")
 chmod 755 "$WORK"
 install -m 755 "$SRC_BIN" "$WORK/htrac"
 BIN=$WORK/htrac
@@ -155,7 +157,7 @@ run_as() {
     HTRAC_CACHE_DIR="$WORK/cache/$user"
     GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
     ${EXTRA_ENV[@]+"${EXTRA_ENV[@]}"}
-    sh -c 'umask "$0" && exec "$@"' "${UMASK:-022}" "$@")
+    sh -c 'umask "$1" && shift && exec "$@"' sh "${UMASK:-022}" "$@")
   if [ "$SWITCH" = runuser ]; then
     runuser -u "$user" -- "${envv[@]}"
   else
@@ -326,6 +328,14 @@ phase 0 "set-up: a repo shared through $GROUP, tracker initialised by the human"
 REPO=$WORK/repo
 ROOT=$REPO/.agent
 CONFIG=$ROOT/tracker/config.yaml
+for u in "$HUMAN" "$AGENT"; do
+  if ! run_as "$u" "$BIN" --help >/dev/null 2>"$WORK/err"; then
+    say "error: $u cannot run $BIN (a directory above it not traversable, or mounted noexec?):"
+    sed 's/^/  | /' "$WORK/err"
+    say "       set PERM_TMPDIR to a directory both users can reach and execute from"
+    exit 1
+  fi
+done
 mkdir "$REPO"
 chown "$HUMAN:$GROUP" "$REPO"
 chmod 2775 "$REPO"
