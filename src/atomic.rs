@@ -36,9 +36,17 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
 /// Takes over a file another user owns without group write: copies it,
 /// byte for byte, to a file of ours (mode 0664) and renames that over it.
 /// Needs write permission on the directory only (a shared, setgid one).
+/// The old file stays locked (as appenders lock it) until the rename is
+/// done, so no append can slip in between the copy and the rename.
 pub fn take_over(path: &Path) -> std::io::Result<()> {
-    let bytes = std::fs::read(path)?;
+    use std::io::Read;
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::fs::flock(&fd, rustix::fs::FlockOperation::LockExclusive)?;
+    let mut old = File::from(fd);
+    let mut bytes = Vec::new();
+    old.read_to_end(&mut bytes)?;
     replace(path, &bytes, 0o664)
+    // `old` (and its lock) is dropped here, after the rename.
 }
 
 /// Creates a fresh, exclusive temporary file in `dir`.

@@ -270,41 +270,54 @@ pub fn append(path: &Path, op: &Op, mode: AppendMode) -> std::io::Result<()> {
 }
 
 /// Appends already-serialized op text (see [`append`]).
+///
+/// If the file was replaced while we waited for the lock (a take-over by the
+/// other user of a two-user set-up renames a copy over it), the append is
+/// retried on the new file, so no op is written to an unlinked inode.
 pub fn append_text(path: &Path, text: &str, mode: AppendMode) -> std::io::Result<()> {
-    let mut flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CLOEXEC;
-    match mode {
-        AppendMode::Existing => {}
-        AppendMode::New => flags |= OFlags::CREATE | OFlags::EXCL,
-    }
-    // Group-writable so an agent and its human can share the tracker.
-    let old = rustix::process::umask(Mode::from_raw_mode(0o002));
-    let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o664));
-    rustix::process::umask(old);
-    let fd = fd?;
-    flock(&fd, FlockOperation::LockExclusive)?;
-    let mut file = File::from(fd);
-    let mut buf = Vec::with_capacity(text.len() + 1);
-    let len = file.metadata()?.len();
-    if len > 0 && !last_byte_is_newline(path, len)? {
-        buf.push(b'\n');
-    }
-    buf.extend_from_slice(text.as_bytes());
-    file.write_all(&buf)?;
-    file.sync_all()?;
+    let mut flags = OFlags::RDWR | OFlags::APPEND | OFlags::CLOEXEC;
     if mode == AppendMode::New {
-        if let Some(dir) = path.parent() {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
+        flags |= OFlags::CREATE | OFlags::EXCL;
+    }
+    loop {
+        let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o664))?;
+        if mode == AppendMode::New {
+            // Group-writable whatever the umask, so an agent and its human
+            // can share the tracker.
+            let _ = rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o664));
+        }
+        flock(&fd, FlockOperation::LockExclusive)?;
+        if mode == AppendMode::Existing {
+            let held = rustix::fs::fstat(&fd)?;
+            match rustix::fs::stat(path) {
+                Ok(now) if now.st_ino == held.st_ino && now.st_dev == held.st_dev => {}
+                Ok(_) => continue,
+                Err(e) => return Err(e.into()),
             }
         }
+        let mut file = File::from(fd);
+        let mut buf = Vec::with_capacity(text.len() + 1);
+        let len = file.metadata()?.len();
+        if len > 0 && !last_byte_is_newline(&file, len)? {
+            buf.push(b'\n');
+        }
+        buf.extend_from_slice(text.as_bytes());
+        file.write_all(&buf)?;
+        file.sync_all()?;
+        if mode == AppendMode::New {
+            if let Some(dir) = path.parent() {
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+        }
+        // The lock is released when `file` is closed.
+        return Ok(());
     }
-    // The lock is released when `file` is closed.
-    Ok(())
 }
 
-fn last_byte_is_newline(path: &Path, len: u64) -> std::io::Result<bool> {
+fn last_byte_is_newline(f: &File, len: u64) -> std::io::Result<bool> {
     use std::os::unix::fs::FileExt;
-    let f = File::open(path)?;
     let mut b = [0u8; 1];
     f.read_exact_at(&mut b, len - 1)?;
     Ok(b[0] == b'\n')

@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
 use common::agent::{agent_user, as_agent, open_up, AGENT};
 
 #[test]
@@ -213,4 +215,30 @@ fn an_edit_mode_log_the_agent_owns_opens_no_window() {
     assert!(r.stderr.contains("owned by the agent user"), "{}", r.stderr);
     let r = as_agent(&env, &["undelete-msg", &id, &nonce, "--reason", "x"]).fails(1);
     assert!(r.stderr.contains("Edit-mode is not active"), "{}", r.stderr);
+}
+
+#[test]
+fn an_agent_takes_over_a_file_it_cannot_append_to() {
+    if agent_user().is_none() {
+        return;
+    }
+    let env = common::Env::new();
+    let id = env.add("checked out by the human", &[]);
+    open_up(env.path());
+    // As `git checkout` by the human leaves it: human-owned, 0644.
+    let path = env.workspace_ops(&id);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    as_agent(&env, &["update", &id, "--priority", "1"]).ok();
+    let after = std::fs::read(&path).unwrap();
+    assert!(
+        after.starts_with(&before),
+        "the old ops are kept byte for byte"
+    );
+    assert!(String::from_utf8_lossy(&after).contains("  by: agent  # "));
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o664);
+    assert_ne!(meta.uid(), 0, "the agent now owns the file");
+    // And the human can still append.
+    env.run(&["update", &id, "--priority", "2"]).ok();
 }
