@@ -581,19 +581,19 @@ check 3.12 "agent's raw shell append (forged 'by: human') to the frozen op file 
   as_agent sh -c 'printf "%s\n" "$2" >> "$1"' sh "$FRZ_FILE" "$FORGED_OP"
 expect 3.12a "htrac reads the forged op (freeze target priority 0)" "$(json 'd["priority"]' "$(show_json "$FRZ")")" 0
 check 3.12b "show (text) flags the drift from the freeze sentinel" 0 --out 'DRIFTED' -- ht_human_text show "$FRZ"
-check 3.14 "agent can commit to the shared .git" 0 -- git_as "$AGENT" add -A .agent
-check 3.14a "agent git commit → 0" 0 -- git_as "$AGENT" commit -q -m "tracker: agent work"
+check 3.13 "agent can commit to the shared .git" 0 -- git_as "$AGENT" add -A .agent
+check 3.13a "agent git commit → 0" 0 -- git_as "$AGENT" commit -q -m "tracker: agent work"
 # Tier moves rename files the other user owns (the directories are shared).
-check 3.15 "agent promote the human's item → 0 (renames a human-owned file)" 0 -- ht_agent promote "$HUM"
+check 3.14 "agent promote the human's item → 0 (renames a human-owned file)" 0 -- ht_agent promote "$HUM"
 HUM_FILE=$(ops_file tracker/.ops "$HUM")
-expect 3.15a "the item is canonical; its file moved, still the human's" \
+expect 3.14a "the item is canonical; its file moved, still the human's" \
   "$(json 'd["tier"]' "$(show_json "$HUM")") $(stat -c %U "$HUM_FILE" 2>/dev/null || echo missing)" "canonical $HUMAN"
 # An op file the other user left rw-r--r-- (an older tool, or a hand edit):
 # htrac takes it over (copy + rename in the shared directory), then appends.
 must as_human chmod 644 "$HUM_FILE"
-check 3.16 "agent update on a human's rw-r--r-- op file → 0 (htrac takes the file over)" 0 -- \
+check 3.15 "agent update on a human's rw-r--r-- op file → 0 (htrac takes the file over)" 0 -- \
   ht_agent update "$HUM" --priority 3
-expect 3.16a "the file is now the agent's, rw-rw-r--, group $GROUP, priority 3" \
+expect 3.15a "the file is now the agent's, rw-rw-r--, group $GROUP, priority 3" \
   "$(stat -c '%U %a %G' "$HUM_FILE") $(json 'd["priority"]' "$(show_json "$HUM")")" "$AGENT 664 $GROUP 3"
 
 # ---------------------------------------------------------------------------
