@@ -338,8 +338,11 @@ pub fn human_instructions(ctx: &Context) -> Vec<String> {
         ),
         "Setup can fix config ownership, modes and group permissions only as the human.".into(),
         "As the human, run:".into(),
-        format!("  sudo -u {human} htrac setup --root {root}"),
-        format!("or log in as the human (su - {human}), then: cd {top} && htrac setup"),
+        format!("  sudo -u {human} {} setup --root {root}", ctx.htrac),
+        format!(
+            "or log in as the human (su - {human}), then: cd {top} && {} setup",
+            ctx.htrac
+        ),
     ];
     let group = ctx
         .shared
@@ -349,7 +352,13 @@ pub fn human_instructions(ctx: &Context) -> Vec<String> {
     lines.push(format!(
         "For a two-user set-up, the human (with sudo) shares the tracker through group '{group}':"
     ));
+    let g = os::sh_quote(&group);
+    lines.push(format!(
+        "  sudo usermod -aG {g} {human} && sudo usermod -aG {g} {}",
+        os::sh_quote(&ctx.me.name)
+    ));
     lines.extend(perms::group_fix_commands(ctx, &group));
+    lines.push(format!("  (then log in again, or run: newgrp {g})"));
     lines
 }
 
