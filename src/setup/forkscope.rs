@@ -59,7 +59,10 @@ fn indent_of(line: &str) -> &str {
 fn scope_line(line: &str, indent: &str) -> String {
     let rest = line.trim_start().trim_end_matches(['\n', '\r']);
     let after = &rest["scope:".len()..];
-    let comment = after.find(" #").map(|i| &after[i..]).unwrap_or("");
+    let comment = after
+        .find(" #")
+        .map(|i| &after[after[..=i].trim_end().len()..])
+        .unwrap_or("");
     format!("{indent}scope: workspace{comment}\n")
 }
 
