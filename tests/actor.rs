@@ -111,6 +111,7 @@ fn every_human_power_is_refused_to_an_agent_and_nothing_changes() {
         &["edit-mode", "on"],
         &["edit-mode", "off"],
         &["init"],
+        &["fork-setup"],
     ];
     for args in refused {
         let r = as_agent(&env, args).fails(1);

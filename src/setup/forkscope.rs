@@ -4,8 +4,6 @@
 //! (the read-only file is never opened for writing; the new one is 0444).
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use serde_json::Value;
@@ -22,33 +20,6 @@ pub enum Change {
     Updated,
     /// The scope was already `workspace`; nothing was written.
     Unchanged,
-}
-
-/// Replaces `path` with `bytes` at `mode`: a new file in the same
-/// directory, renamed over the old one (readers see one or the other).
-pub fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 fn indent_of(line: &str) -> &str {
@@ -212,7 +183,7 @@ pub fn set_workspace_scope(root: &Path) -> Result<Change> {
             Error::internal("the edited config does not have scope workspace").with_hint(by_hand()),
         );
     }
-    replace_file(&path, new.as_bytes(), 0o444).map_err(|e| {
+    crate::atomic::replace(&path, new.as_bytes(), 0o444).map_err(|e| {
         Error::user(format!("cannot write {}: {e}", path.display())).with_hint(format!(
             "the human needs write access to {} (the file is replaced, not edited)",
             path.parent().unwrap_or(root).display()

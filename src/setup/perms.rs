@@ -74,7 +74,7 @@ fn owner_name(meta: &fs::Metadata) -> String {
 /// Replaces `path` by a copy this user owns, with `mode` (same directory, atomic rename).
 fn take_over(path: &Path, mode: u32) -> std::io::Result<()> {
     let bytes = fs::read(path)?;
-    super::forkscope::replace_file(path, &bytes, mode)
+    crate::atomic::replace(path, &bytes, mode)
 }
 
 /// Check 10: the human owns `config.yaml` (governance is the human's).

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use htrac::setup::{self, forkscope};
-use htrac::{Error, Result, Tracker};
+use htrac::{Result, Tracker};
 use serde_json::json;
 
 use crate::args::Parsed;
@@ -49,13 +49,7 @@ pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
 }
 
 pub fn fork_setup(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    if t.actor.is_agent() {
-        return Err(Error::user(format!(
-            "fork-setup requires human authority (current user '{}' is agent): the stop-hook scope is governance, set in the human's config.yaml",
-            t.actor.name
-        ))
-        .with_hint("ask your human to run 'htrac fork-setup'"));
-    }
+    t.require_human("fork-setup")?;
     forkscope::set_workspace_scope(&t.root)?;
     if p.json {
         out.line(htrac::jsonfmt::compact(
