@@ -39,16 +39,17 @@ pub fn group_fix_commands(ctx: &Context, group: &str) -> Vec<String> {
     let q = os::sh_path;
     let tracker = ctx.root.join("tracker");
     let ws = ctx.root.join("tracker-workspace");
-    let canon = Tier::Canonical.dir(&ctx.root);
+    let tiers: Vec<String> = Tier::ALL.iter().map(|t| q(&t.dir(&ctx.root))).collect();
+    let tiers = tiers.join(" ");
     let g = os::sh_quote(group);
+    // Only the tier directories and their op logs are group-writable:
+    // config.yaml's directory, the edit-mode log's directory and freeze
+    // sentinels stay the human's.
     let mut lines = vec![
         format!("  sudo chgrp -R {g} {} {}", q(&tracker), q(&ws)),
-        format!("  sudo chmod -R g+rwX {} {}", q(&canon), q(&ws)),
-        format!(
-            "  sudo find {} {} -type d -exec chmod g+s {{}} +",
-            q(&canon),
-            q(&ws)
-        ),
+        format!("  sudo chmod g+rxs {}", q(&ws)),
+        format!("  sudo chmod g+rwxs {tiers}"),
+        format!("  sudo find {tiers} -name '*.ops' -exec chmod g+rw {{}} +"),
     ];
     let git_dir = ctx
         .git_dir
@@ -269,10 +270,11 @@ fn describe(path: &Path, wrong_group: bool, bits: u32, group: &str) -> String {
     format!("{}: {}", path.display(), what.join(", "))
 }
 
-/// Check 12 (two-user): the tier directories, `tracker-workspace/` and
-/// every directory of `.git` have the shared group, group write and setgid;
-/// the files in the tier directories are group read/write (`config.yaml`
-/// keeps its 0444). Paths this user owns are fixed.
+/// Check 12 (two-user): the tier directories and every directory of `.git`
+/// have the shared group, group write and setgid (`tracker-workspace/`: the
+/// group and setgid, group read, no group write); the op logs in the tier
+/// directories are group read/write (freeze sentinels keep their 0444).
+/// Paths this user owns are fixed.
 pub fn group_permissions(ctx: &mut Context) -> Check {
     let name = "group_permissions";
     let Some(shared) = ctx.shared.clone() else {
@@ -303,14 +305,15 @@ pub fn group_permissions(ctx: &mut Context) -> Check {
             )
         });
     }
+    // `tracker-workspace/` is traversed by both users but written only by
+    // the human (it holds the edit-mode log); the tier directories are
+    // shared. Only op logs are group-writable: freeze sentinels stay 0444.
     let ws = ctx.root.join("tracker-workspace");
-    let tier_dirs: Vec<PathBuf> = vec![
-        Tier::Canonical.dir(&ctx.root),
-        ws.clone(),
-        Tier::Workspace.dir(&ctx.root),
-        Tier::Stealth.dir(&ctx.root),
-    ];
     let mut targets: Vec<(PathBuf, u32)> = Vec::new();
+    if ws.is_dir() {
+        targets.push((ws.clone(), 0o2050));
+    }
+    let tier_dirs: Vec<PathBuf> = Tier::ALL.iter().map(|t| t.dir(&ctx.root)).collect();
     for d in tier_dirs.iter().filter(|d| d.is_dir()) {
         targets.push((d.clone(), 0o2070));
         let mut files: Vec<PathBuf> = fs::read_dir(d)
@@ -319,7 +322,7 @@ pub fn group_permissions(ctx: &mut Context) -> Check {
             .flatten()
             .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
             .map(|e| e.path())
-            .filter(|p| p.file_name().is_some_and(|n| n != "config.yaml"))
+            .filter(|p| p.extension().is_some_and(|x| x == "ops"))
             .collect();
         files.sort();
         targets.extend(files.into_iter().map(|f| (f, 0o060)));
