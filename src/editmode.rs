@@ -302,20 +302,7 @@ impl Tracker {
             }
             _ => {}
         }
-        let mut copies = None;
-        if self.actor.is_agent() {
-            let branch = copies.insert(self.branch_copies(&file.path));
-            if self
-                .locked_fields(file, &item, branch)
-                .iter()
-                .any(|f| f == "discussion")
-            {
-                return Err(Error::user(format!(
-                    "Discussion on {} is locked. Ask the human to unlock it.",
-                    file.id
-                )));
-            }
-        }
+        let copies = self.check_discussion_open(file, Some(&item))?;
         let mut body = Map::new();
         body.insert("item".into(), json!(file.id));
         body.insert("target_nonce".into(), json!(target_nonce));

@@ -66,6 +66,7 @@ pub mod textconv;
 pub mod tiers;
 pub mod timestamp;
 pub mod tracker;
+pub mod users;
 pub mod validate;
 pub mod write;
 mod yamlres;

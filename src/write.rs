@@ -553,23 +553,41 @@ impl Tracker {
         self.append_with(file, "update", body, copies, now_utc())
     }
 
+    /// For an agent: refuses when the discussion is locked (here or on a
+    /// lamport branch). Returns the branch copies read, for the append.
+    pub(crate) fn check_discussion_open(
+        &self,
+        file: &ItemFile,
+        item: Option<&Item>,
+    ) -> Result<Option<Vec<(Vec<u8>, bool)>>> {
+        if !self.actor.is_agent() {
+            return Ok(None);
+        }
+        let loaded;
+        let item = match item {
+            Some(i) => i,
+            None => {
+                loaded = self.load(file)?;
+                &loaded
+            }
+        };
+        let copies = self.branch_copies(&file.path);
+        if self
+            .locked_fields(file, item, &copies)
+            .iter()
+            .any(|f| f == "discussion")
+        {
+            return Err(Error::user(format!(
+                "Discussion on {} is locked. Ask the human to unlock it.",
+                file.id
+            )));
+        }
+        Ok(Some(copies))
+    }
+
     /// Appends a `discuss` (or `discuss_summarize`) op.
     pub fn discuss(&self, file: &ItemFile, message: &str, summarize: bool) -> Result<Op> {
-        let mut copies = None;
-        if self.actor.is_agent() {
-            let item = self.load(file)?;
-            let branch = copies.insert(self.branch_copies(&file.path));
-            if self
-                .locked_fields(file, &item, branch)
-                .iter()
-                .any(|f| f == "discussion")
-            {
-                return Err(Error::user(format!(
-                    "Discussion on {} is locked. Ask the human to unlock it.",
-                    file.id
-                )));
-            }
-        }
+        let copies = self.check_discussion_open(file, None)?;
         let mut body = Map::new();
         body.insert("message".into(), json!(message));
         let kind = if summarize {

@@ -31,7 +31,7 @@ pub fn git_repo(ctx: &mut Context) -> Check {
         Err(err) if err.contains("dubious ownership") => {
             let owner = fs::metadata(&repo)
                 .ok()
-                .and_then(|m| os::user_by_uid(m.uid()))
+                .and_then(|m| crate::users::user_by_uid(m.uid()))
                 .map(|u| u.name)
                 .unwrap_or_else(|| "another user".into());
             let add = format!(

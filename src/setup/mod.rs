@@ -94,7 +94,7 @@ pub struct Context {
     pub repo: Option<PathBuf>,
     /// The git directory holding `config` and `hooks/` (the common one for worktrees).
     pub git_dir: Option<PathBuf>,
-    pub me: os::User,
+    pub me: crate::users::User,
     pub actor: Actor,
     pub shared: Option<Shared>,
     /// How to invoke htrac from a hook or git: `htrac` when it is on PATH,
@@ -113,7 +113,7 @@ impl Context {
         let patterns = Config::load(&root)
             .map(|c| c.agent_usernames)
             .unwrap_or_else(|_| vec!["*_agent".into()]);
-        let me = os::current_user();
+        let me = crate::users::current_user();
         let actor = Actor::for_name(&me.name, &patterns);
         let shared = perms::detect_shared(&root, repo.as_deref(), &me);
         let exe = std::env::current_exe().ok();
@@ -171,7 +171,7 @@ impl Context {
             if let Some(suffix) = p.strip_prefix('*') {
                 if !suffix.contains(['*', '?', '[']) {
                     if let Some(base) = self.me.name.strip_suffix(suffix) {
-                        if !base.is_empty() && os::user_by_name(base).is_some() {
+                        if !base.is_empty() && crate::users::user_by_name(base).is_some() {
                             return Some(base.to_string());
                         }
                     }
@@ -182,7 +182,7 @@ impl Context {
         for dir in candidates.into_iter().flatten() {
             if let Ok(meta) = std::fs::metadata(dir) {
                 use std::os::unix::fs::MetadataExt;
-                if let Some(u) = os::user_by_uid(meta.uid()) {
+                if let Some(u) = crate::users::user_by_uid(meta.uid()) {
                     if u.uid != self.me.uid && !self.is_agent_name(&u.name) {
                         return Some(u.name);
                     }

@@ -12,7 +12,7 @@ use super::{os, Check, Context, Shared, Status};
 use crate::tiers::Tier;
 
 /// Finds the shared group (see the module docs of [`super`]).
-pub fn detect_shared(root: &Path, repo: Option<&Path>, me: &os::User) -> Option<Shared> {
+pub fn detect_shared(root: &Path, repo: Option<&Path>, me: &crate::users::User) -> Option<Shared> {
     let mut probes: Vec<PathBuf> = Tier::ALL.iter().map(|t| t.dir(root)).collect();
     probes.push(root.join("tracker"));
     probes.push(root.join("tracker-workspace"));
@@ -24,7 +24,7 @@ pub fn detect_shared(root: &Path, repo: Option<&Path>, me: &os::User) -> Option<
         .collect();
     let shared = |(p, m): &(PathBuf, fs::Metadata)| Shared {
         gid: m.gid(),
-        name: os::group_label(m.gid()),
+        name: crate::users::group_label(m.gid()),
         evidence: p.clone(),
     };
     metas
@@ -67,7 +67,7 @@ pub fn group_fix_commands(ctx: &Context, group: &str) -> Vec<String> {
 }
 
 fn owner_name(meta: &fs::Metadata) -> String {
-    os::user_by_uid(meta.uid())
+    crate::users::user_by_uid(meta.uid())
         .map(|u| u.name)
         .unwrap_or_else(|| meta.uid().to_string())
 }
@@ -286,8 +286,8 @@ pub fn group_permissions(ctx: &mut Context) -> Check {
     let group = shared.name.clone();
     let mut problems = Vec::new();
     let am_root = ctx.me.uid == 0;
-    if !am_root && !os::process_in_group(shared.gid) {
-        let listed = os::group_by_gid(shared.gid)
+    if !am_root && !crate::users::process_in_group(shared.gid) {
+        let listed = crate::users::group_by_gid(shared.gid)
             .map(|g| g.members.contains(&ctx.me.name))
             .unwrap_or(false);
         problems.push(if listed {

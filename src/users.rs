@@ -1,0 +1,170 @@
+//! OS users and groups, from the system databases (`getpwuid_r` and
+//! friends), and the groups this process acts with. The actor
+//! ([`crate::actor`]) and the set-up checks ([`crate::setup`]) both ask here.
+
+use std::ffi::{CStr, CString};
+
+/// A user from the password database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub uid: u32,
+    pub name: String,
+    pub gid: u32,
+    pub home: String,
+}
+
+/// A group from the group database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub gid: u32,
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+/// Calls a `get*_r` function with a growing buffer until it fits.
+fn with_buffer<T>(mut f: impl FnMut(&mut [u8]) -> (i32, Option<T>)) -> Option<T> {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let (rc, out) = f(&mut buf);
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 2, 0);
+            continue;
+        }
+        return if rc == 0 { out } else { None };
+    }
+}
+
+/// # Safety
+/// `p` must be null or point to a NUL-terminated string.
+unsafe fn string(p: *const libc::c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}
+
+fn user_from(pwd: &libc::passwd) -> User {
+    // SAFETY: the strings point into the buffer the caller still holds.
+    unsafe {
+        User {
+            uid: pwd.pw_uid,
+            name: string(pwd.pw_name),
+            gid: pwd.pw_gid,
+            home: string(pwd.pw_dir),
+        }
+    }
+}
+
+/// The user with id `uid`.
+pub fn user_by_uid(uid: u32) -> Option<User> {
+    with_buffer(|buf| {
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: all pointers are valid for the call; `buf` outlives the strings read.
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        (rc, (!result.is_null()).then(|| user_from(&pwd)))
+    })
+}
+
+/// The user called `name`.
+pub fn user_by_name(name: &str) -> Option<User> {
+    let cname = CString::new(name).ok()?;
+    with_buffer(|buf| {
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: as in `user_by_uid`.
+        let rc = unsafe {
+            libc::getpwnam_r(
+                cname.as_ptr(),
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        (rc, (!result.is_null()).then(|| user_from(&pwd)))
+    })
+}
+
+/// The group with id `gid`.
+pub fn group_by_gid(gid: u32) -> Option<Group> {
+    with_buffer(|buf| {
+        let mut grp: libc::group = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::group = std::ptr::null_mut();
+        // SAFETY: all pointers are valid for the call; `buf` outlives the strings read.
+        let rc = unsafe {
+            libc::getgrgid_r(
+                gid,
+                &mut grp,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        if result.is_null() {
+            return (rc, None);
+        }
+        let mut members = Vec::new();
+        // SAFETY: gr_mem is a NULL-terminated array of strings in `buf`.
+        unsafe {
+            let mut p = grp.gr_mem;
+            while !p.is_null() && !(*p).is_null() {
+                members.push(string(*p));
+                p = p.add(1);
+            }
+        }
+        let name = unsafe { string(grp.gr_name) };
+        (rc, Some(Group { gid, name, members }))
+    })
+}
+
+/// The group's name, or its number when it has none.
+pub fn group_label(gid: u32) -> String {
+    group_by_gid(gid)
+        .map(|g| g.name)
+        .unwrap_or_else(|| gid.to_string())
+}
+
+/// This process's user (from the real uid).
+pub fn current_user() -> User {
+    let uid = rustix::process::getuid().as_raw();
+    user_by_uid(uid).unwrap_or_else(|| User {
+        uid,
+        name: uid.to_string(),
+        gid: rustix::process::getgid().as_raw(),
+        home: std::env::var("HOME").unwrap_or_default(),
+    })
+}
+
+/// Whether this process acts with group `gid` (its effective or a supplementary group).
+pub fn process_in_group(gid: u32) -> bool {
+    if rustix::process::getegid().as_raw() == gid {
+        return true;
+    }
+    rustix::process::getgroups()
+        .map(|gs| gs.iter().any(|g| g.as_raw() == gid))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_and_groups() {
+        let me = current_user();
+        assert_eq!(user_by_name(&me.name).map(|u| u.uid), Some(me.uid));
+        assert_eq!(user_by_uid(me.uid).map(|u| u.name), Some(me.name.clone()));
+        assert!(process_in_group(rustix::process::getegid().as_raw()));
+        assert!(user_by_name("no such user \u{1}").is_none());
+    }
+}
