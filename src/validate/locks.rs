@@ -105,7 +105,7 @@ fn check_file(
         }
         let mut problems = Vec::new();
         if HUMAN_ONLY_OPS.contains(&op.kind.as_str()) {
-            problems.push(format!("'{}' needs human authority", op.kind));
+            problems.push("needs human authority".to_string());
         }
         if let Some(status) = status_set(op) {
             if tracker.config.is_human_only(status) {
