@@ -22,10 +22,13 @@ use crate::op::{canonical_field, Op};
 use crate::tracker::Tracker;
 use crate::write::HUMAN_ONLY_OPS;
 
+/// A file's staged and `HEAD` copies, when git has them.
+type Copies = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Checks every file's new ops; returns a warning when git could not be asked.
 pub(super) fn check(tracker: &Tracker, checked: &mut [Checked]) -> Option<String> {
     let mut warning = None;
-    let mut copies: Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> = vec![(None, None); checked.len()];
+    let mut copies: Vec<Copies> = vec![(None, None); checked.len()];
     if let Some(wt) = &tracker.work_tree {
         let mut specs = Vec::new();
         let mut owners = Vec::new();

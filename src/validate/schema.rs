@@ -163,10 +163,8 @@ pub(super) fn check_op(
     match op.kind.as_str() {
         "create" => check_create(c, op, line, config),
         "update" => check_update(c, op, line, config),
-        "discuss" | "discuss_summarize" => {
-            if !op.get("message").is_some_and(Value::is_string) {
-                c.error(at, "message: missing or not text");
-            }
+        "discuss" | "discuss_summarize" if !op.get("message").is_some_and(Value::is_string) => {
+            c.error(at, "message: missing or not text");
         }
         "lock" | "unlock" => check_lock(c, op, line),
         "edit-mode-on" => {
