@@ -100,6 +100,7 @@ pub(super) fn check(target: Target, config: &Config) -> Checked {
         ops: Vec::new(),
         item: None,
         findings: Vec::new(),
+        bytes: None,
     };
     let bytes = match std::fs::read(&c.target.path) {
         Ok(b) => b,
@@ -108,6 +109,7 @@ pub(super) fn check(target: Target, config: &Config) -> Checked {
             return c;
         }
     };
+    c.bytes = Some(bytes.clone());
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {

@@ -15,6 +15,7 @@
 
 use serde_json::Value;
 
+use super::copies::Copies;
 use super::file::ops_lenient;
 use super::Checked;
 use crate::compile::fold_order;
@@ -22,39 +23,37 @@ use crate::op::{canonical_field, Op};
 use crate::tracker::Tracker;
 use crate::write::HUMAN_ONLY_OPS;
 
-/// A file's staged and `HEAD` copies, when git has them.
-type Copies = (Option<Vec<u8>>, Option<Vec<u8>>);
-
 /// Checks every file's new ops; returns a warning when git could not be asked.
 pub(super) fn check(tracker: &Tracker, checked: &mut [Checked]) -> Option<String> {
     let mut warning = None;
     let mut copies: Vec<Copies> = vec![(None, None); checked.len()];
     if let Some(wt) = &tracker.work_tree {
-        let mut specs = Vec::new();
+        let mut rels = Vec::new();
         let mut owners = Vec::new();
         for (i, c) in checked.iter().enumerate() {
             if let Ok(rel) = c.target.path.strip_prefix(wt) {
-                let rel = rel.to_string_lossy();
-                specs.push(format!(":{rel}"));
-                specs.push(format!("HEAD:{rel}"));
+                rels.push(rel.to_string_lossy().into_owned());
                 owners.push(i);
             }
         }
-        match crate::git::cat_files(wt, &specs) {
-            Ok(blobs) => {
-                let mut blobs = blobs.into_iter();
-                for i in owners {
-                    copies[i] = (blobs.next().flatten(), blobs.next().flatten());
+        match super::copies::read(wt, &rels) {
+            Ok(read) => {
+                for (i, c) in owners.into_iter().zip(read) {
+                    copies[i] = c;
                 }
             }
             Err(e) => {
                 warning = Some(format!(
-                    "--check-locks: cannot run git ({e}): every op was judged as new"
+                    "--check-locks: cannot read git's copies ({e}): every op was judged as new"
                 ))
             }
         }
     }
     for (c, (staged, head)) in checked.iter_mut().zip(copies) {
+        // Unchanged since HEAD, staged or not: nothing is new.
+        if head.is_some() && staged == head && c.bytes == head {
+            continue;
+        }
         let text = |b: &Option<Vec<u8>>| {
             b.as_deref()
                 .map(|b| ops_lenient(&String::from_utf8_lossy(b)))

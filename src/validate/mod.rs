@@ -12,8 +12,10 @@
 //! * [`cross`] judges items against each other (references, tiers, ID
 //!   prefixes, `isbefore` cycles), always against the whole tracker;
 //! * [`locks`] (with `--check-locks`) judges the ops that are new since
-//!   `HEAD` for an agent's use of human powers and locked fields.
+//!   `HEAD` for an agent's use of human powers and locked fields, reading
+//!   git's copies through [`copies`].
 
+mod copies;
 mod cross;
 mod file;
 mod locks;
@@ -90,6 +92,8 @@ struct Checked {
     ops: Vec<(usize, crate::op::Op)>,
     item: Option<crate::item::Item>,
     findings: Vec<Finding>,
+    /// The file's bytes, when it could be read.
+    bytes: Option<Vec<u8>>,
 }
 
 impl Checked {
