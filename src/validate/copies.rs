@@ -148,13 +148,14 @@ pub(super) fn read(work_tree: &Path, rels: &[String]) -> std::io::Result<Vec<Cop
     let mut trees: HashMap<String, HashMap<String, String>> = HashMap::new();
     for rel in rels {
         let (dir, _) = split(rel);
-        if !trees.contains_key(&dir) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = trees.entry(dir) {
+            let spec = format!("HEAD:{}", slot.key());
             let tree = batch
-                .get(&format!("HEAD:{dir}"))?
+                .get(&spec)?
                 .filter(|t| t.kind == "tree")
                 .map(|t| tree_entries(&t.data, t.oid.len() / 2))
                 .unwrap_or_default();
-            trees.insert(dir, tree);
+            slot.insert(tree);
         }
     }
     let index_specs: Vec<String> = rels.iter().map(|r| format!(":{r}")).collect();
