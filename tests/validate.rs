@@ -570,4 +570,16 @@ fn check_locks_judges_the_staged_copy_and_untracked_files() {
         "{}",
         r.stdout
     );
+    // An op claiming to be a human's, written under an agent's user name.
+    let forged = op("update", "human", 3, "8003", &["set:", "  title: \"t\""]);
+    append(&sp, &forged.replace("actor: amy", "actor: bob_agent"));
+    let r = env
+        .run(&[
+            "validate",
+            "--check-locks",
+            &format!(".agent/tracker-workspace/stealth/.{s}.ops"),
+        ])
+        .fails(1);
+    let wanted = "op 'update' (nonce 8003) claims 'by: human' but its actor 'bob_agent' matches actor_resolution.agent_usernames";
+    assert!(has(&r.stdout, wanted), "{}", r.stdout);
 }

@@ -9,6 +9,9 @@
 //! new ops. An op of `HEAD` missing from the staged copy means history was
 //! rewritten, which op logs never allow.
 //!
+//! A new op claiming `by: human` whose actor matches
+//! `actor_resolution.agent_usernames` is an error too.
+//!
 //! Locks in force at a new op: every lock/unlock of `HEAD` (they were in
 //! force when the op was written, whatever its clock says) plus the new
 //! ones folded before it.
@@ -102,6 +105,16 @@ fn check_file(
         .collect();
     let order = fold_order(&all);
     for (at, op) in &new {
+        if op.by == "human" && is_agent_name(tracker, &op.actor) {
+            let msg = format!(
+                "op '{}' (nonce {}) claims 'by: human' but its actor '{}' matches actor_resolution.agent_usernames",
+                op.kind, op.nonce, op.actor
+            );
+            match at.parse::<usize>() {
+                Ok(line) => c.error(Some(line), msg),
+                Err(_) => c.error(None, format!("{at}: {msg}")),
+            }
+        }
         if op.by != "agent" {
             continue;
         }
@@ -136,6 +149,16 @@ fn check_file(
             }
         }
     }
+}
+
+/// Whether `actor` is an agent's user name by the configuration.
+fn is_agent_name(tracker: &Tracker, actor: &str) -> bool {
+    !actor.is_empty()
+        && tracker
+            .config
+            .agent_usernames
+            .iter()
+            .any(|p| crate::actor::fnmatch(p, actor))
 }
 
 /// The status an op sets, if any.
