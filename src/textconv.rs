@@ -1,1 +1,242 @@
 //! The one-screen compiled rendering of an `.ops` file, for `git diff`.
+//!
+//! git runs a textconv driver once per blob it shows, on a temporary copy
+//! of the file, so this reads one file, never a tracker, never git, and
+//! never fails on content: a revision that does not compile (history before
+//! a tier move has ops without their `create`; a snapshot taken mid-append)
+//! renders as a one-line marker. Only a missing file is an error.
+//!
+//! The layout is the reference's, line for line:
+//!
+//! ```text
+//! <ID>  <title>
+//!   status: <status>  priority: P<N>  tags: [a, b]
+//!   parent: <ID or null>  isbefore: [ID, ...]  pr_ref: <ref or null>
+//!   fields.<key>: <value>            (one line per field)
+//!   discussion: <N> entries
+//!   locked: [field, ...]             (only when something is locked)
+//!   ops: <N>  updated: <timestamp>
+//! ```
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::compile::compile;
+use crate::error::{Error, Result};
+use crate::item::value_text;
+use crate::oplog;
+use crate::tiers::{id_from_file_name, Tier};
+
+/// The item ID a file stands for, from its name: `.<ID>.ops`. git hands the
+/// driver a temporary copy, named `/tmp/git-blob-XXXXXX/.<ID>.ops` by current
+/// git and `/tmp/XXXXXX_.<ID>.ops` by older git; the random prefix of the
+/// latter is dropped too. Any other name is used whole, as the reference does.
+pub fn id_for_path(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(id) = id_from_file_name(&name) {
+        return id.to_string();
+    }
+    if let Some((prefix, rest)) = name.split_once('_') {
+        if prefix.len() == 6 && prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
+            if let Some(id) = id_from_file_name(rest) {
+                return id.to_string();
+            }
+        }
+    }
+    name
+}
+
+/// Renders the file at `path` (with a final newline). A missing or
+/// unreadable file is a user error; content that cannot be compiled is not.
+pub fn render_file(path: &Path) -> Result<String> {
+    if !path.exists() {
+        return Err(Error::user(format!("file not found: {}", path.display())));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::user(format!("cannot read {}: {e}", path.display())))?;
+    Ok(render(&id_for_path(path), path, &bytes))
+}
+
+/// Renders op-log bytes as item `id` (`path` is only used in messages).
+pub fn render(id: &str, path: &Path, bytes: &[u8]) -> String {
+    let marker =
+        |reason: &str| format!("# {id}: op log not compilable at this revision — {reason}\n");
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => return marker("file is not valid UTF-8"),
+    };
+    let log = match oplog::parse(path, text) {
+        Ok(log) => log,
+        Err(bad) => return marker(&bad.to_string()),
+    };
+    let ops: Vec<_> = log.ops.into_iter().map(|(_, op)| op).collect();
+    // The tier is not shown; the rendering does not depend on it.
+    let item = match compile(id, Tier::Workspace, &ops) {
+        Ok(item) => item,
+        Err(e) => return marker(&e.to_string()),
+    };
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!("{}  {}", item.id, item.title));
+    line(format!(
+        "  status: {}  priority: P{}  tags: {}",
+        item.status,
+        py_str(&item.priority),
+        list(&item.tags)
+    ));
+    let parent = item.parent.as_deref().filter(|p| !p.is_empty());
+    line(format!(
+        "  parent: {}  isbefore: {}  pr_ref: {}",
+        parent.unwrap_or("null"),
+        list(&item.isbefore),
+        if truthy(&item.pr_ref) {
+            py_str(&item.pr_ref)
+        } else {
+            "null".to_string()
+        }
+    ));
+    for (k, v) in &item.fields {
+        line(format!("  fields.{k}: {}", py_str(v)));
+    }
+    line(format!("  discussion: {} entries", item.discussion.len()));
+    if !item.locked_fields.is_empty() {
+        let mut locked = item.locked_fields.clone();
+        locked.sort();
+        line(format!("  locked: [{}]", locked.join(", ")));
+    }
+    // Every op in the file, as the reference counts them.
+    line(format!(
+        "  ops: {}  updated: {}",
+        ops.len(),
+        item.updated_at
+    ));
+    out
+}
+
+fn list(values: &[Value]) -> String {
+    let parts: Vec<String> = values.iter().map(value_text).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Python's truth value of a value.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+    }
+}
+
+/// Python's `str()` of a value (what an f-string prints).
+fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => py_repr(other),
+    }
+}
+
+/// Python's `repr()` of a value.
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (_, Some(u), _) => u.to_string(),
+            (_, _, Some(f)) => crate::ids::python_float_repr(f),
+            _ => n.to_string(),
+        },
+        Value::String(s) => repr_str(s),
+        Value::Array(a) => {
+            let parts: Vec<String> = a.iter().map(py_repr).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Object(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", repr_str(k), py_repr(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+/// Python's `repr()` of a string.
+fn repr_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::from(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_from_git_temp_names() {
+        assert_eq!(id_for_path(Path::new("/x/.WI-ab-cd.ops")), "WI-ab-cd");
+        assert_eq!(
+            id_for_path(Path::new("/tmp/git-blob-Bj3wOw/.WI-ab-cd.ops")),
+            "WI-ab-cd"
+        );
+        assert_eq!(
+            id_for_path(Path::new("/tmp/Ab12Zz_.WI-ab-cd.ops")),
+            "WI-ab-cd"
+        );
+        assert_eq!(id_for_path(Path::new("/tmp/notes.txt")), "notes.txt");
+    }
+
+    #[test]
+    fn python_str_of_field_values() {
+        assert_eq!(py_str(&json!("a'b")), "a'b");
+        assert_eq!(py_str(&json!(["a", 1, null, true])), "['a', 1, None, True]");
+        assert_eq!(py_str(&json!({"k": "it's"})), "{'k': \"it's\"}");
+        assert_eq!(py_str(&json!(2.5)), "2.5");
+        assert!(!truthy(&json!(0)) && !truthy(&json!("")) && truthy(&json!("x")));
+    }
+
+    #[test]
+    fn uncompilable_is_a_marker_not_an_error() {
+        let text = "- op: update  # abcd\n  at: '2026-01-01T00:00:00Z'  # abcd\n  by: agent  # abcd\n  actor: a  # abcd\n  clock: 2  # abcd\n  nonce: abcd  # abcd\n  set:  # abcd\n    status: done  # abcd\n";
+        let out = render("WI-x", Path::new("f"), text.as_bytes());
+        assert_eq!(
+            out,
+            "# WI-x: op log not compilable at this revision — op log has no create op\n"
+        );
+        let out = render("WI-x", Path::new("f"), b"\xff\xfe");
+        assert!(out.starts_with("# WI-x: op log not compilable"), "{out}");
+    }
+}

@@ -1,4 +1,5 @@
-//! `textconv`: an .ops file's compiled state, for `git diff`.
+//! `textconv`: an .ops file's compiled state, for `git diff`. Runs without
+//! a tracker: the rendering depends on the file alone (see `htrac::textconv`).
 
 use std::path::Path;
 
@@ -7,6 +8,14 @@ use htrac::{Error, Result};
 use crate::args::Parsed;
 use crate::Output;
 
-pub fn run(_p: &Parsed, _cwd: &Path, _out: &mut Output) -> Result<()> {
-    Err(Error::internal("textconv is not implemented yet"))
+pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
+    let given = p.positional(0).unwrap_or("");
+    // Relative paths are relative to the working directory (git runs
+    // drivers at the top of the work tree); errors name the path as given.
+    let path = cwd.join(given);
+    if !path.exists() {
+        return Err(Error::user(format!("file not found: {given}")));
+    }
+    out.stdout.push_str(&htrac::textconv::render_file(&path)?);
+    Ok(())
 }

@@ -1,1 +1,0 @@
-//! Validation of op logs (the `validate` command and the pre-commit hook).

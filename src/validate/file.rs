@@ -1,0 +1,303 @@
+//! One file on its own: splits it into op blocks as readers do, reports
+//! every block readers would reject or silently skip, checks the
+//! `# <nonce>` comment on every line (the union merge relies on it), parses
+//! and judges each op, and compiles the item.
+
+use serde_json::{Map, Value};
+
+use super::{schema, Checked, Role, Target};
+use crate::compile::compile;
+use crate::config::Config;
+use crate::op::Op;
+use crate::tiers::Tier;
+
+/// One op block: the line it starts on and its text.
+pub(super) struct Block<'a> {
+    pub line: usize,
+    pub text: &'a str,
+}
+
+/// Splits text into op blocks (a block starts at a line beginning `- `).
+/// Also returns the lines before the first block that are neither blank
+/// nor comments.
+pub(super) fn blocks(text: &str) -> (Vec<Block<'_>>, Vec<usize>) {
+    let mut out = Vec::new();
+    let mut stray = Vec::new();
+    let mut start: Option<(usize, usize)> = None;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if line.starts_with("- ") || line.trim_end() == "-" {
+            if let Some((l, o)) = start {
+                out.push(Block {
+                    line: l,
+                    text: &text[o..offset],
+                });
+            }
+            start = Some((i + 1, offset));
+        } else if start.is_none() {
+            let t = line.trim();
+            if !t.is_empty() && !t.starts_with('#') {
+                stray.push(i + 1);
+            }
+        }
+        offset += line.len();
+    }
+    if let Some((l, o)) = start {
+        out.push(Block {
+            line: l,
+            text: &text[o..],
+        });
+    }
+    (out, stray)
+}
+
+/// The nonce of a line's trailing `  # xxxx` comment, as readers see it.
+pub(super) fn trailing_nonce(line: &str) -> Option<&str> {
+    let line = line.trim_end();
+    let idx = line.rfind("  # ")?;
+    let n = &line[idx + 4..];
+    (!n.is_empty() && !n.contains(' ')).then_some(n)
+}
+
+/// The ops of `text` that parse, ignoring the rest (for other revisions of
+/// a file, where only the ops matter).
+pub(super) fn ops_lenient(text: &str) -> Vec<(usize, Op)> {
+    blocks(text)
+        .0
+        .iter()
+        .filter_map(|b| {
+            crate::oplog::parse_block(b.text)
+                .ok()
+                .map(|op| (b.line, op))
+        })
+        .collect()
+}
+
+/// The op's keys as written, in order (the parsed [`Op`] no longer knows
+/// which header keys were absent).
+fn raw_map(text: &str) -> Result<Map<String, Value>, String> {
+    if let Some(m) = crate::fastparse::parse_block(text) {
+        return Ok(m);
+    }
+    let value: Value = serde_norway::from_str(text).map_err(|e| format!("malformed YAML: {e}"))?;
+    match value {
+        Value::Array(mut items) if items.len() == 1 => match items.remove(0) {
+            Value::Object(m) => Ok(m),
+            _ => Err("an op must be a mapping of keys to values".into()),
+        },
+        Value::Array(items) => Err(format!(
+            "expected one op in the block, found {}",
+            items.len()
+        )),
+        _ => Err("expected a YAML sequence item".into()),
+    }
+}
+
+/// Reads and checks one file.
+pub(super) fn check(target: Target, config: &Config) -> Checked {
+    let mut c = Checked {
+        target,
+        ops: Vec::new(),
+        item: None,
+        findings: Vec::new(),
+        bytes: None,
+    };
+    let bytes = match std::fs::read(&c.target.path) {
+        Ok(b) => b,
+        Err(e) => {
+            c.error(None, format!("cannot read: {e}"));
+            return c;
+        }
+    };
+    c.bytes = Some(bytes.clone());
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            c.error(Some(line), "not valid UTF-8: no reader can use this file");
+            return c;
+        }
+    };
+    let (blocks, stray) = blocks(&text);
+    for line in stray {
+        c.error(
+            Some(line),
+            "text before the first op (ops start with '- '): readers reject the file",
+        );
+    }
+    let n = blocks.len();
+    for (i, block) in blocks.iter().enumerate() {
+        check_block(&mut c, block, i + 1 == n, config);
+    }
+    check_nonces_unique(&mut c);
+    if c.target.role == Role::Item {
+        if c.ops.is_empty() && n == 0 {
+            c.error(None, "empty op log: no create op");
+        } else if !c.ops.iter().any(|(_, o)| o.kind == "create") {
+            c.error(None, "no create op: the item cannot be compiled");
+        } else if let Some((line, first)) = c.ops.first() {
+            if first.kind != "create" {
+                c.warn(
+                    Some(*line),
+                    format!(
+                        "the first op is '{}', not 'create' (readers cope; writers never do this)",
+                        first.kind
+                    ),
+                );
+            }
+        }
+        let ops: Vec<Op> = c.ops.iter().map(|(_, o)| o.clone()).collect();
+        let id = c.target.id.clone().unwrap_or_default();
+        if let Ok(item) = compile(&id, c.target.tier.unwrap_or(Tier::Workspace), &ops) {
+            schema::check_item(&mut c, &item, config);
+            c.item = Some(item);
+        }
+    }
+    c
+}
+
+/// Checks one block; a block readers can use is added to `c.ops`.
+fn check_block(c: &mut Checked, block: &Block<'_>, is_last: bool, config: &Config) {
+    let last_line = block.line + block.text.lines().count().saturating_sub(1);
+    if is_last && !block.text.ends_with('\n') {
+        c.error(
+            Some(last_line),
+            "the file does not end with a newline: readers take its last op for a torn write and skip it",
+        );
+        return;
+    }
+    let first = block.text.lines().next().unwrap_or("");
+    if let Some(nonce) = trailing_nonce(first) {
+        let last = block
+            .text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        if trailing_nonce(last) != Some(nonce) {
+            c.error(
+                Some(last_line),
+                format!(
+                    "the op's last line lacks the comment '  # {nonce}' of its first line: readers take the op for a torn write and skip it"
+                ),
+            );
+            return;
+        }
+    }
+    let raw = match raw_map(block.text) {
+        Ok(m) => m,
+        Err(e) => {
+            c.error(Some(block.line), format!("malformed op: {e}"));
+            return;
+        }
+    };
+    let op = match crate::oplog::parse_block(block.text) {
+        Ok(op) => op,
+        Err(e) => {
+            c.error(Some(block.line), format!("malformed op: {e}"));
+            return;
+        }
+    };
+    schema::check_op(c, &raw, &op, block.line, config);
+    check_line_comments(c, block, &op.nonce);
+    c.ops.push((block.line, op));
+}
+
+/// Every non-empty line must end with `  # <nonce>` of its op: git's union
+/// merge relies on every line of every op being unique.
+fn check_line_comments(c: &mut Checked, block: &Block<'_>, nonce: &str) {
+    if nonce.is_empty() {
+        return;
+    }
+    let mut missing = Vec::new();
+    for (k, line) in block.text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let n = block.line + k;
+        match trailing_nonce(line) {
+            None => missing.push(n),
+            Some(found) if found != nonce => c.warn(
+                Some(n),
+                format!("nonce comment '# {found}' does not match the op's nonce '{nonce}'"),
+            ),
+            Some(_) => {}
+        }
+    }
+    if !missing.is_empty() {
+        let what = if missing.len() == 1 { "line" } else { "lines" };
+        c.warn(
+            Some(missing[0]),
+            format!(
+                "missing nonce comment (expected '  # {nonce}') on {what} {} (git's union merge needs it on every line)",
+                ranges(&missing)
+            ),
+        );
+    }
+}
+
+/// `3, 5-9, 12` for sorted line numbers.
+fn ranges(lines: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let mut j = i;
+        while j + 1 < lines.len() && lines[j + 1] == lines[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j {
+            lines[i].to_string()
+        } else {
+            format!("{}-{}", lines[i], lines[j])
+        });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+/// Two different ops with one nonce confuse message edits and the
+/// union merge; the same op twice (a cherry-pick) is harmless.
+fn check_nonces_unique(c: &mut Checked) {
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for (i, (_, op)) in c.ops.iter().enumerate() {
+        if op.nonce.is_empty() {
+            continue;
+        }
+        if let Some(j) = c.ops[..i]
+            .iter()
+            .position(|(_, o)| o.nonce == op.nonce && o != op)
+        {
+            found.push((j, i));
+        }
+    }
+    for (j, i) in found {
+        let (first_line, nonce) = (c.ops[j].0, c.ops[j].1.nonce.clone());
+        c.warn(
+            Some(c.ops[i].0),
+            format!("nonce '{nonce}' is also used by a different op at line {first_line}"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_ranges() {
+        assert_eq!(ranges(&[3, 5, 6, 7, 9]), "3, 5-7, 9");
+        assert_eq!(ranges(&[1]), "1");
+    }
+
+    #[test]
+    fn splits_like_readers() {
+        let (b, stray) = blocks("# c\nstray\n- op: a\n  x: 1\n- op: b\n");
+        assert_eq!(stray, vec![2]);
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0].line, b[0].text), (3, "- op: a\n  x: 1\n"));
+        assert_eq!(b[1].line, 5);
+    }
+}

@@ -1,0 +1,560 @@
+//! Values against the configuration: each op's header and payload (op
+//! kinds, key order, timestamps, kinds, statuses, priorities, list shapes),
+//! and the compiled item (a kind's allowed statuses and `fields_schema`),
+//! which is judged as it stands now: a later op may repair an earlier one.
+
+use serde_json::{Map, Value};
+
+use super::Checked;
+use crate::config::{Config, FieldSchema};
+use crate::item::Item;
+use crate::op::{canonical_field, Op, CREATE_DATA_ORDER, KNOWN_KINDS, SET_VALUED};
+use crate::timestamp::parse_utc;
+use crate::write::{LOCKABLE, UPDATABLE};
+
+/// Keys old versions of the reference wrote into `data`/`set` that compile
+/// ignores; not worth a warning.
+const LEGACY_KEYS: &[&str] = &["justification"];
+
+/// Header keys every op carries, in the order writers put them.
+const HEADER: &[&str] = &["op", "at", "by", "actor", "clock", "nonce"];
+
+/// The payload keys of each op kind, in the order writers put them.
+fn payload_keys(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "create" => &["data"],
+        "update" => &["set", "add", "remove"],
+        "discuss" | "discuss_summarize" => &["message"],
+        "lock" => &["lock"],
+        "unlock" => &["unlock"],
+        "reconcile" => &["from_tier", "reason"],
+        "edit-mode-on" => &["ttl_seconds", "cap_max"],
+        "delete-msg" | "undelete-msg" => &["item", "target_nonce", "reason"],
+        "edit-msg-text" => &["item", "target_nonce", "new_text", "reason"],
+        _ => &[],
+    }
+}
+
+/// Python's name for a value's type, as schema messages say it.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+fn show(v: &Value) -> String {
+    crate::ids::python_json(v)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, as writers record times.
+fn is_canonical_time(at: &str) -> bool {
+    let b = at.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() < 20 || !at.ends_with('Z') {
+        return false;
+    }
+    let base = digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    base && (b.len() == 20 || (b[19] == b'.' && b.len() > 21 && digits(20..b.len() - 1)))
+}
+
+/// Checks one op's header and payload.
+pub(super) fn check_op(
+    c: &mut Checked,
+    raw: &Map<String, Value>,
+    op: &Op,
+    line: usize,
+    config: &Config,
+) {
+    let at = Some(line);
+    for key in HEADER {
+        if raw.get(*key).is_none_or(Value::is_null) {
+            let msg = format!("missing required key '{key}'");
+            if *key == "actor" {
+                c.warn(at, msg);
+            } else {
+                c.error(at, msg);
+            }
+        }
+    }
+    if !op.is_known_kind() {
+        c.error(
+            at,
+            format!(
+                "unknown op kind '{}' (known: {})",
+                op.kind,
+                KNOWN_KINDS.join(", ")
+            ),
+        );
+        return;
+    }
+    let payload = payload_keys(&op.kind);
+    let expected: Vec<&str> = HEADER
+        .iter()
+        .chain(payload)
+        .copied()
+        .filter(|k| raw.contains_key(*k))
+        .collect();
+    let actual: Vec<&str> = raw
+        .keys()
+        .map(String::as_str)
+        .filter(|k| HEADER.contains(k) || payload.contains(k))
+        .collect();
+    if actual != expected {
+        c.warn(
+            at,
+            format!(
+                "keys out of the canonical order (got {}, expected {}): was the op edited by hand?",
+                actual.join(", "),
+                expected.join(", ")
+            ),
+        );
+    }
+    for k in raw.keys() {
+        if !HEADER.contains(&k.as_str()) && !payload.contains(&k.as_str()) {
+            c.warn(
+                at,
+                format!("unexpected key '{k}' in a '{}' op (ignored)", op.kind),
+            );
+        }
+    }
+    if raw.contains_key("by") && op.by != "agent" && op.by != "human" {
+        c.error(
+            at,
+            format!("by: must be 'agent' or 'human', got '{}'", op.by),
+        );
+    }
+    if raw.contains_key("at") {
+        if parse_utc(&op.at).is_none() {
+            c.error(at, format!("at: invalid timestamp '{}'", op.at));
+        } else if !is_canonical_time(&op.at) {
+            c.warn(
+                at,
+                format!(
+                    "at: '{}' is not written as YYYY-MM-DDTHH:MM:SSZ (UTC)",
+                    op.at
+                ),
+            );
+        }
+    }
+    if op.clock < 0 {
+        c.error(at, format!("clock: must not be negative, got {}", op.clock));
+    }
+    if raw.contains_key("nonce")
+        && !(op.nonce.len() == 4 && op.nonce.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        c.warn(at, format!("nonce: '{}' is not 4 hex digits", op.nonce));
+    }
+    match op.kind.as_str() {
+        "create" => check_create(c, op, line, config),
+        "update" => check_update(c, op, line, config),
+        "discuss" | "discuss_summarize" if !op.get("message").is_some_and(Value::is_string) => {
+            c.error(at, "message: missing or not text");
+        }
+        "lock" | "unlock" => check_lock(c, op, line),
+        "edit-mode-on" => {
+            for k in ["ttl_seconds", "cap_max"] {
+                if let Some(v) = op.get(k) {
+                    if v.as_i64().is_none_or(|n| n <= 0) {
+                        c.error(
+                            at,
+                            format!("{k}: must be a positive integer, got {}", show(v)),
+                        );
+                    }
+                }
+            }
+        }
+        "delete-msg" | "undelete-msg" | "edit-msg-text" => {
+            if !op.get("target_nonce").is_some_and(Value::is_string) {
+                c.error(at, "target_nonce: missing or not text");
+            }
+            if op.kind == "edit-msg-text" && !op.get("new_text").is_some_and(Value::is_string) {
+                c.error(at, "new_text: missing or not text");
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_status(c: &mut Checked, line: usize, key: &str, v: &Value, config: &Config) {
+    let ok = v
+        .as_str()
+        .is_some_and(|s| config.statuses.iter().any(|x| x == s));
+    if !ok {
+        c.error(
+            Some(line),
+            format!(
+                "{key}: unknown status {} (valid: {})",
+                show(v),
+                config.statuses.join(", ")
+            ),
+        );
+    }
+}
+
+fn check_priority(c: &mut Checked, line: usize, key: &str, v: &Value) {
+    if !v.as_i64().is_some_and(|p| (0..=4).contains(&p)) {
+        c.error(
+            Some(line),
+            format!("{key}: priority must be an integer 0-4, got {}", show(v)),
+        );
+    }
+}
+
+/// A list of IDs or tags: a list of strings.
+fn check_id_list(c: &mut Checked, line: usize, key: &str, v: &Value) {
+    match v {
+        Value::Array(items) => {
+            for item in items.iter().filter(|i| !i.is_string()) {
+                c.error(
+                    Some(line),
+                    format!("{key}: entries must be text, found {}", show(item)),
+                );
+            }
+        }
+        other => c.error(
+            Some(line),
+            format!("{key}: must be a list, got {}", type_name(other)),
+        ),
+    }
+}
+
+fn check_create(c: &mut Checked, op: &Op, line: usize, config: &Config) {
+    let at = Some(line);
+    let Some(data) = op.get_map("data") else {
+        c.error(at, "data: missing or not a mapping");
+        return;
+    };
+    match data.get("kind") {
+        None | Some(Value::Null) => c.error(at, "data.kind: missing"),
+        Some(Value::String(k)) if config.kind(k).is_some() => {}
+        Some(v) => c.error(
+            at,
+            format!(
+                "data.kind: unknown kind {} (configured: {})",
+                show(v),
+                config.kind_names().join(", ")
+            ),
+        ),
+    }
+    match data.get("title") {
+        None | Some(Value::Null) => c.error(at, "data.title: missing"),
+        Some(Value::String(_)) => {}
+        Some(v) => c.error(
+            at,
+            format!("data.title: must be text, got {}", type_name(v)),
+        ),
+    }
+    match data.get("status") {
+        None | Some(Value::Null) => c.error(at, "data.status: missing"),
+        Some(v) => check_status(c, line, "data.status", v, config),
+    }
+    if let Some(v) = data.get("priority") {
+        check_priority(c, line, "data.priority", v);
+    }
+    if let Some(v) = data.get("parent") {
+        if !v.is_null() && !v.is_string() {
+            c.error(
+                at,
+                format!("data.parent: must be an item ID, got {}", show(v)),
+            );
+        }
+    }
+    for key in SET_VALUED.iter().copied().chain(["before"]) {
+        if let Some(v) = data.get(key).filter(|v| !v.is_null()) {
+            check_id_list(c, line, &format!("data.{key}"), v);
+        }
+    }
+    if let Some(v) = data
+        .get("fields")
+        .filter(|v| !v.is_null() && !v.is_object())
+    {
+        c.error(
+            at,
+            format!("data.fields: must be a mapping, got {}", type_name(v)),
+        );
+    }
+    if let Some(v) = data
+        .get("description")
+        .filter(|v| !v.is_null() && !v.is_string())
+    {
+        c.warn(
+            at,
+            format!("data.description: should be text, got {}", type_name(v)),
+        );
+    }
+    for k in data.keys() {
+        if !CREATE_DATA_ORDER.contains(&k.as_str())
+            && k != "before"
+            && !LEGACY_KEYS.contains(&k.as_str())
+        {
+            c.warn(at, format!("data.{k}: not an item attribute (ignored)"));
+        }
+    }
+}
+
+fn check_update(c: &mut Checked, op: &Op, line: usize, config: &Config) {
+    let at = Some(line);
+    for which in ["set", "add", "remove"] {
+        let Some(v) = op.get(which) else { continue };
+        let Some(map) = v.as_object() else {
+            c.error(
+                at,
+                format!("{which}: must be a mapping, got {}", type_name(v)),
+            );
+            continue;
+        };
+        for (key, value) in map {
+            let field = canonical_field(key);
+            if which == "set" {
+                if !UPDATABLE.contains(&field) && !LEGACY_KEYS.contains(&field) {
+                    c.warn(at, format!("set.{key}: not an updatable item field"));
+                }
+            } else if !SET_VALUED.contains(&field) {
+                c.warn(
+                    at,
+                    format!(
+                        "{which}.{key}: only {} can be added to or removed from (ignored)",
+                        SET_VALUED.join(", ")
+                    ),
+                );
+            }
+            let key = format!("{which}.{key}");
+            match field {
+                "status" if which == "set" => check_status(c, line, &key, value, config),
+                "priority" if which == "set" => check_priority(c, line, &key, value),
+                "title" | "description" if !value.is_string() => {
+                    c.error(at, format!("{key}: must be text, got {}", type_name(value)))
+                }
+                "parent" if !value.is_null() && !value.is_string() => c.error(
+                    at,
+                    format!("{key}: must be an item ID, got {}", show(value)),
+                ),
+                "fields" if !value.is_null() && !value.is_object() => c.error(
+                    at,
+                    format!("{key}: must be a mapping (or null to clear all fields)"),
+                ),
+                f if SET_VALUED.contains(&f) => match value {
+                    Value::Array(_) => check_id_list(c, line, &key, value),
+                    Value::String(_) | Value::Null => {}
+                    other => c.error(
+                        at,
+                        format!("{key}: must be a list of text, got {}", show(other)),
+                    ),
+                },
+                _ => {}
+            }
+        }
+    }
+}
+
+fn check_lock(c: &mut Checked, op: &Op, line: usize) {
+    let at = Some(line);
+    let key = op.kind.as_str();
+    let Some(Value::Array(names)) = op.get(key) else {
+        c.error(at, format!("{key}: must be a list of field names"));
+        return;
+    };
+    for n in names {
+        let Some(name) = n.as_str() else {
+            c.error(
+                at,
+                format!("{key}: entries must be field names, found {}", show(n)),
+            );
+            continue;
+        };
+        let lower = name.to_lowercase();
+        let name = canonical_field(&lower);
+        if !LOCKABLE.contains(&name) && !name.starts_with("fields.") {
+            c.warn(
+                at,
+                format!(
+                    "{key}: '{name}' is not a lockable field ({})",
+                    LOCKABLE.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// The line of the op that last wrote what `wrote` recognises (in fold order).
+pub(super) fn writer_line(c: &Checked, wrote: impl Fn(&Op) -> bool) -> Option<usize> {
+    c.ops
+        .iter()
+        .filter(|(_, op)| wrote(op))
+        .max_by(|a, b| a.1.sort_key().cmp(&b.1.sort_key()))
+        .map(|(l, _)| *l)
+}
+
+/// Whether `op` wrote custom field `name`.
+fn wrote_field(op: &Op, name: &str) -> bool {
+    let key = match op.kind.as_str() {
+        "create" => "data",
+        "update" => "set",
+        _ => return false,
+    };
+    op.get_map(key)
+        .and_then(|m| m.get("fields"))
+        .and_then(Value::as_object)
+        .is_some_and(|f| f.contains_key(name))
+}
+
+/// The compiled item against its kind: allowed statuses and fields schema.
+pub(super) fn check_item(c: &mut Checked, item: &Item, config: &Config) {
+    let Some(kind) = config.kind(&item.kind) else {
+        return;
+    };
+    if let Some(allowed) = &kind.allowed_statuses {
+        let deprecated = kind.deprecated_statuses.as_deref().unwrap_or(&[]);
+        let line = writer_line(c, |op| {
+            let key = if op.kind == "create" { "data" } else { "set" };
+            op.get_map(key).is_some_and(|m| m.contains_key("status"))
+        });
+        if deprecated.contains(&item.status) {
+            c.warn(
+                line,
+                format!(
+                    "status '{}' is deprecated for kind '{}' (allowed: {})",
+                    item.status,
+                    kind.name,
+                    allowed.join(", ")
+                ),
+            );
+        } else if !allowed.contains(&item.status) && config.statuses.contains(&item.status) {
+            c.error(
+                line,
+                format!(
+                    "status '{}' is not allowed for kind '{}' (allowed: {})",
+                    item.status,
+                    kind.name,
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+    if kind.fields_schema.is_empty() {
+        return;
+    }
+    for fs in &kind.fields_schema {
+        if fs.required && !item.fields.contains_key(&fs.name) {
+            c.error(
+                None,
+                format!(
+                    "fields.{}: required by kind '{}' but missing",
+                    fs.name, kind.name
+                ),
+            );
+        }
+    }
+    for (name, value) in &item.fields {
+        let line = writer_line(c, |op| wrote_field(op, name));
+        match kind.field(name) {
+            Some(fs) => {
+                if let Some(problem) = field_problem(fs, value) {
+                    c.error(line, format!("fields.{name}: {problem}"));
+                }
+            }
+            None => {
+                let names: Vec<&str> = kind.fields_schema.iter().map(|f| f.name.as_str()).collect();
+                let hint = suggest(name, &names)
+                    .map(|s| format!(" (did you mean '{s}'?)"))
+                    .unwrap_or_default();
+                c.warn(
+                    line,
+                    format!(
+                        "fields.{name}: not in the fields_schema of kind '{}'{hint}",
+                        kind.name
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Why `value` does not fit `fs`, if it does not.
+fn field_problem(fs: &FieldSchema, value: &Value) -> Option<String> {
+    if value.is_null() {
+        return None;
+    }
+    let fits = match fs.ty.as_str() {
+        "text" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "list" => value.is_array(),
+        "boolean" => value.is_boolean(),
+        _ => true,
+    };
+    if !fits {
+        return Some(format!("expects {}, got {}", fs.ty, type_name(value)));
+    }
+    let n = value.as_i64()?;
+    if let Some(min) = fs.min.filter(|m| n < *m) {
+        return Some(format!("value {n} is below the minimum {min}"));
+    }
+    if let Some(max) = fs.max.filter(|m| n > *m) {
+        return Some(format!("value {n} is above the maximum {max}"));
+    }
+    None
+}
+
+/// The closest of `names` to `name` within edit distance 3.
+fn suggest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|n| (edit_distance(name, n), *n))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, n)| n)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (cur[j] + 1).min(prev[j + 1] + 1).min(prev[j] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_times() {
+        assert!(is_canonical_time("2026-11-24T19:41:13Z"));
+        assert!(is_canonical_time("2026-11-24T19:41:13.123456Z"));
+        assert!(!is_canonical_time("2026-11-24 19:41:13Z"));
+        assert!(!is_canonical_time("2026-11-24T19:41:13+00:00"));
+        assert!(!is_canonical_time("2026-11-24T19:41:13.Z"));
+    }
+
+    #[test]
+    fn suggestions_and_distances() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            suggest("statment", &["statement", "root_cause"]),
+            Some("statement")
+        );
+        assert_eq!(suggest("zzzzzzzz", &["statement"]), None);
+    }
+}
