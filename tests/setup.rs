@@ -439,7 +439,6 @@ fn the_pre_commit_hook_blocks_a_malformed_staged_op_log() {
 }
 
 #[test]
-#[ignore = "needs validate from h-validate"]
 fn the_pre_commit_hook_lets_a_valid_op_log_through() {
     let repo = Repo::new();
     repo.run(&["setup"]).ok();
