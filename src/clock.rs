@@ -40,13 +40,13 @@ pub fn branch_specs(work_tree: &Path, rel: &str, lamport: &[String]) -> Vec<(Str
     specs
 }
 
+/// An item file's bytes on each branch that has it, and whether that
+/// branch's locks count (see [`branch_copies`]).
+pub type BranchCopies = Vec<(Vec<u8>, bool)>;
+
 /// The item's file on the branches of [`branch_specs`], with whether each
 /// copy's locks count. One `git cat-file --batch` process.
-pub fn branch_copies(
-    file: &Path,
-    work_tree: Option<&Path>,
-    lamport: &[String],
-) -> Vec<(Vec<u8>, bool)> {
+pub fn branch_copies(file: &Path, work_tree: Option<&Path>, lamport: &[String]) -> BranchCopies {
     let Some(wt) = work_tree else {
         return Vec::new();
     };

@@ -382,7 +382,7 @@ impl Tracker {
     }
 
     /// The item file's copies on other branches (one git process).
-    pub(crate) fn branch_copies(&self, path: &std::path::Path) -> Vec<(Vec<u8>, bool)> {
+    pub(crate) fn branch_copies(&self, path: &std::path::Path) -> crate::clock::BranchCopies {
         crate::clock::branch_copies(
             path,
             self.work_tree.as_deref(),
@@ -403,7 +403,7 @@ impl Tracker {
         file: &ItemFile,
         kind: &str,
         body: Map<String, Value>,
-        copies: Option<Vec<(Vec<u8>, bool)>>,
+        copies: Option<crate::clock::BranchCopies>,
         at: String,
     ) -> Result<Op> {
         if HUMAN_ONLY_OPS.contains(&kind) {
@@ -559,7 +559,7 @@ impl Tracker {
         &self,
         file: &ItemFile,
         item: Option<&Item>,
-    ) -> Result<Option<Vec<(Vec<u8>, bool)>>> {
+    ) -> Result<Option<crate::clock::BranchCopies>> {
         if !self.actor.is_agent() {
             return Ok(None);
         }
