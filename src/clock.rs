@@ -45,24 +45,28 @@ pub fn branch_specs(work_tree: &Path, rel: &str, lamport: &[String]) -> Vec<(Str
 pub type BranchCopies = Vec<(Vec<u8>, bool)>;
 
 /// The item's file on the branches of [`branch_specs`], with whether each
-/// copy's locks count. One `git cat-file --batch` process.
-pub fn branch_copies(file: &Path, work_tree: Option<&Path>, lamport: &[String]) -> BranchCopies {
+/// copy's locks count. One `git cat-file --batch` process. No work tree (or
+/// a file outside it) means no copies; git refusing the repository is an
+/// error with git's message.
+pub fn branch_copies(
+    file: &Path,
+    work_tree: Option<&Path>,
+    lamport: &[String],
+) -> std::io::Result<BranchCopies> {
     let Some(wt) = work_tree else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let Some(rel) = relative(file, wt) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let specs = branch_specs(wt, &rel, lamport);
     let names: Vec<String> = specs.iter().map(|(s, _)| s.clone()).collect();
-    match crate::git::cat_files(wt, &names) {
-        Ok(blobs) => blobs
-            .into_iter()
-            .zip(specs)
-            .filter_map(|(b, (_, locks))| b.map(|b| (b, locks)))
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+    let blobs = crate::git::cat_files(wt, &names)?;
+    Ok(blobs
+        .into_iter()
+        .zip(specs)
+        .filter_map(|(b, (_, locks))| b.map(|b| (b, locks)))
+        .collect())
 }
 
 /// The clock for the next op of an item, given the highest clock among its

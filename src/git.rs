@@ -21,7 +21,8 @@ pub fn work_tree_of(path: &Path) -> Option<PathBuf> {
 }
 
 /// Reads `<rev>:<path>` blobs through one `git cat-file --batch` process.
-/// Missing objects come back as `None`. Fails only if git cannot be run.
+/// Missing objects come back as `None`. Fails if git cannot be run or
+/// refuses the repository (e.g. "dubious ownership"), with git's message.
 pub fn cat_files(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Option<Vec<u8>>>> {
     if specs.is_empty() {
         return Ok(Vec::new());
@@ -32,7 +33,7 @@ pub fn cat_files(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Opti
         .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()?;
     let mut input = String::new();
     for s in specs {
@@ -51,7 +52,20 @@ pub fn cat_files(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Opti
         .expect("piped stdout")
         .read_to_end(&mut out)?;
     let _ = writer.join();
-    child.wait()?;
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    let status = child.wait()?;
+    if !status.success() && out.is_empty() {
+        let msg = err
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("git cat-file failed")
+            .trim()
+            .to_string();
+        return Err(std::io::Error::other(msg));
+    }
 
     let mut results = Vec::with_capacity(specs.len());
     let mut pos = 0;

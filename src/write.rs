@@ -330,7 +330,18 @@ impl Tracker {
         }
         let path = self.item_path(new.tier, &id);
         std::fs::create_dir_all(self.tier_dir(new.tier))?;
-        let clock = crate::clock::next_clock(0, &self.branch_copies(&path));
+        // A new item has no locks anywhere: if git cannot read the other
+        // branches, the clock falls back to local ops for anyone.
+        let copies = crate::clock::branch_copies(
+            &path,
+            self.work_tree.as_deref(),
+            &self.config.lamport_branches,
+        )
+        .unwrap_or_else(|e| {
+            eprintln!("warning: cannot read other branches (git: {e}); the Lamport clock uses local ops only");
+            Vec::new()
+        });
+        let clock = crate::clock::next_clock(0, &copies);
         let op = Op::new(
             "create",
             &now_utc(),
@@ -381,13 +392,34 @@ impl Tracker {
         locked
     }
 
-    /// The item file's copies on other branches (one git process).
-    pub(crate) fn branch_copies(&self, path: &std::path::Path) -> crate::clock::BranchCopies {
-        crate::clock::branch_copies(
+    /// The item file's copies on other branches (one git process). When git
+    /// cannot read them, an agent's write is refused — locks set there could
+    /// not be checked — and a human's goes on with the local clock.
+    pub(crate) fn branch_copies(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<crate::clock::BranchCopies> {
+        match crate::clock::branch_copies(
             path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
-        )
+        ) {
+            Ok(c) => Ok(c),
+            Err(e) if self.actor.is_agent() => Err(Error::user(format!(
+                "cannot read this item on the other branches (git: {e}); locks set there cannot be checked, so agent writes are refused"
+            ))
+            .with_hint(format!(
+                "if git reports dubious ownership, run: git config --global --add safe.directory {}",
+                self.work_tree
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ))),
+            Err(e) => {
+                eprintln!("warning: cannot read this item on the other branches (git: {e}); the Lamport clock uses local ops only");
+                Ok(Vec::new())
+            }
+        }
     }
 
     /// Appends an op of `kind` with `body` to an existing item, after the
@@ -431,7 +463,10 @@ impl Tracker {
             )
         })?;
         let local_max = ops.iter().map(|o| o.clock).max().unwrap_or(0);
-        let copies = copies.unwrap_or_else(|| self.branch_copies(&file.path));
+        let copies = match copies {
+            Some(c) => c,
+            None => self.branch_copies(&file.path)?,
+        };
         let clock = crate::clock::next_clock(local_max, &copies);
         let mut op = Op::new(
             kind,
@@ -526,7 +561,7 @@ impl Tracker {
         }
         let mut copies = None;
         if self.actor.is_agent() {
-            let branch = copies.insert(self.branch_copies(&file.path));
+            let branch = copies.insert(self.branch_copies(&file.path)?);
             let locked = self.locked_fields(file, &item, branch);
             let mut touched: Vec<String> = Vec::new();
             for map in [&changes.set, &changes.add, &changes.remove] {
@@ -571,7 +606,7 @@ impl Tracker {
                 &loaded
             }
         };
-        let copies = self.branch_copies(&file.path);
+        let copies = self.branch_copies(&file.path)?;
         if self
             .locked_fields(file, item, &copies)
             .iter()

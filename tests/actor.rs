@@ -7,7 +7,7 @@ mod common;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-use common::agent::{agent_user, as_agent, open_up, AGENT};
+use common::agent::{agent_user, as_agent, as_agent_with, open_up, AGENT};
 
 #[test]
 fn the_os_user_decides_agent_or_human() {
@@ -242,4 +242,39 @@ fn an_agent_takes_over_a_file_it_cannot_append_to() {
     assert_ne!(meta.uid(), 0, "the agent now owns the file");
     // And the human can still append.
     env.run(&["update", &id, "--priority", "2"]).ok();
+}
+
+#[test]
+fn when_git_distrusts_the_repo_an_agent_cannot_slip_past_branch_locks() {
+    if agent_user().is_none() {
+        return;
+    }
+    let env = common::Env::new();
+    let id = env.add("locked elsewhere, maybe", &[]);
+    open_up(env.path());
+    // The repository is root's: without safe.directory git refuses the agent,
+    // so locks on other branches cannot be read. The write is refused.
+    let before = env.tree();
+    let r = as_agent_with(&env, &["update", &id, "--priority", "1"], false).fails(1);
+    assert!(
+        r.stderr.contains("locks set there cannot be checked"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("safe.directory"), "{}", r.stderr);
+    assert_eq!(env.tree(), before);
+    // A new item has no locks anywhere: adding still works, with a warning.
+    let r = as_agent_with(
+        &env,
+        &["add", "--kind", "work_item", "--title", "new"],
+        false,
+    )
+    .ok();
+    assert!(
+        r.stderr.contains("warning: cannot read other branches"),
+        "{}",
+        r.stderr
+    );
+    // Trusted, the same update goes through.
+    as_agent(&env, &["update", &id, "--priority", "1"]).ok();
 }

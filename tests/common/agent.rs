@@ -34,6 +34,12 @@ pub fn agent_user() -> Option<()> {
 }
 
 pub fn as_agent(env: &Env, args: &[&str]) -> Run {
+    as_agent_with(env, args, true)
+}
+
+/// [`as_agent`]; with `trust_repo` false, git is not told to trust the
+/// human-owned repository (no `safe.directory`).
+pub fn as_agent_with(env: &Env, args: &[&str], trust_repo: bool) -> Run {
     let out = Command::new("runuser")
         .args(["-u", AGENT, "--", bin()])
         .args(args)
@@ -42,9 +48,10 @@ pub fn as_agent(env: &Env, args: &[&str]) -> Run {
         .env("USER", "root")
         .env("LOGNAME", "root")
         .env("HTRAC_CACHE_DIR", env.path().join(".agent-cache"))
-        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_COUNT", if trust_repo { "1" } else { "0" })
         .env("GIT_CONFIG_KEY_0", "safe.directory")
         .env("GIT_CONFIG_VALUE_0", "*")
+        .env("HOME", "/nonexistent")
         .output()
         .expect("runuser runs");
     Run {
