@@ -43,6 +43,13 @@ pub enum Scope {
     Workspace,
 }
 
+/// The stop hook's answer when the tracker cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    Block,
+    Allow,
+}
+
 /// Where the configuration came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -61,6 +68,14 @@ pub struct Config {
     pub well_known_tags: Vec<String>,
     pub agent_usernames: Vec<String>,
     pub scope: Scope,
+    /// Consecutive blocked stops without progress after which the stop
+    /// hook lets the agent stop (`stop_hook.max_blocked_stops`, default 3).
+    pub max_blocked_stops: u32,
+    /// What the stop hook does when the tracker cannot be read
+    /// (`stop_hook.on_error`, default block: fail closed).
+    pub on_error: OnError,
+    /// Where `guidance` writes (`stop_hook.guidance_dir`), if configured.
+    pub guidance_dir: Option<PathBuf>,
     pub lamport_branches: Vec<String>,
     pub source: Source,
     /// The whole document, for keys later features read (e.g. `sync`).
@@ -348,6 +363,39 @@ impl Config {
                 ))
             }
         };
+        let max_blocked_stops = match stop_hook.get("max_blocked_stops") {
+            None | Some(Value::Null) => 3,
+            Some(v) => match v.as_u64() {
+                Some(n) if (1..=1000).contains(&n) => n as u32,
+                _ => {
+                    return Err(err(
+                        "stop_hook.max_blocked_stops",
+                        format!("must be a whole number from 1 to 1000, got {v}"),
+                    ))
+                }
+            },
+        };
+        let on_error = match stop_hook.get("on_error") {
+            None | Some(Value::Null) => OnError::Block,
+            Some(Value::String(s)) if s == "block" => OnError::Block,
+            Some(Value::String(s)) if s == "allow" => OnError::Allow,
+            Some(other) => {
+                return Err(err(
+                    "stop_hook.on_error",
+                    format!("must be 'block' or 'allow', got {other}"),
+                ))
+            }
+        };
+        let guidance_dir = match stop_hook.get("guidance_dir") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(PathBuf::from(s)),
+            Some(other) => {
+                return Err(err(
+                    "stop_hook.guidance_dir",
+                    format!("must be a directory path, got {other}"),
+                ))
+            }
+        };
         let actor = top.get("actor_resolution").and_then(Value::as_object);
         let agent_usernames = match actor.and_then(|a| a.get("agent_usernames")) {
             None => vec!["*_agent".to_string()],
@@ -377,6 +425,9 @@ impl Config {
             well_known_tags,
             agent_usernames,
             scope,
+            max_blocked_stops,
+            on_error,
+            guidance_dir,
             lamport_branches,
             source,
             raw,

@@ -319,6 +319,54 @@ pub const COMMANDS: &[Command] = &[
         args: &[],
         flags: &[],
     },
+    Command {
+        name: "deps",
+        summary: "An item's parent, children, what it blocks and what blocks it; --graph: DOT of all open work",
+        args: &[opt_arg("ITEM")],
+        flags: &[sw("graph", "print the whole open dependency graph as Graphviz DOT")],
+    },
+    Command {
+        name: "batch",
+        summary: "Run many add/update/discuss/lock/unlock/promote/demote lines from FILE (or - for stdin)",
+        args: &[arg("FILE")],
+        flags: &[],
+    },
+    Command {
+        name: "check-messages",
+        summary: "Items whose latest discussion is an unread human message, with context",
+        args: &[],
+        flags: &[val("autolimit", "N", "show at most the last N unread messages per item")],
+    },
+    Command {
+        name: "tags",
+        summary: "List tags (--count for usage), or: rename OLD NEW | describe TAG [TEXT] | deprecate TAG",
+        args: &[opt_arg("ACTION"), many("ARG", false)],
+        flags: &[
+            sw("count", "show each tag's count and status"),
+            val("in-favor-of", "TAG", "with deprecate: the tag to use instead"),
+        ],
+    },
+    Command {
+        name: "count-todos",
+        summary: "Count blocking items in the stop hook's scope",
+        args: &[],
+        flags: &[
+            sw("hard", "only blocking statuses whose name contains 'hard'"),
+            sw("soft", "only the other blocking statuses"),
+        ],
+    },
+    Command {
+        name: "hash-todos",
+        summary: "SHA-256 fingerprint of the blocking items in scope (id, status, title)",
+        args: &[],
+        flags: &[],
+    },
+    Command {
+        name: "guidance",
+        summary: "Write the stop-hook guidance document; prints its path",
+        args: &[],
+        flags: &[val("guidance-dir", "DIR", "where to write it (default: stop_hook.guidance_dir, else the user's data dir)")],
+    },
 ];
 
 /// A parsed command line.

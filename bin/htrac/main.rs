@@ -136,6 +136,11 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
             commands::editmode::message(parsed, &tracker, out)
         }
         "validate" => commands::validate::run(parsed, &tracker, out),
+        "deps" => commands::deps::run(parsed, &tracker, out),
+        "batch" => commands::batch::run(parsed, &tracker, out),
+        "check-messages" => commands::messages::run(parsed, &tracker, out),
+        "tags" => commands::tags::run(parsed, &tracker, out),
+        "count-todos" | "hash-todos" | "guidance" => commands::stop::run(parsed, &tracker, out),
         "fork-setup" => commands::setup::fork_setup(parsed, &tracker, out),
         other => Err(Error::internal(format!("command '{other}' has no handler"))),
     }

@@ -2,11 +2,16 @@
 //! and the results to text or JSON.
 
 pub mod add;
+pub mod batch;
+pub mod deps;
 pub mod discuss;
 pub mod editmode;
 pub mod govern;
 pub mod init;
+pub mod messages;
 pub mod setup;
+pub mod stop;
+pub mod tags;
 pub mod textconv;
 pub mod update;
 pub mod validate;
