@@ -44,6 +44,7 @@ pub mod actor;
 pub mod alias;
 pub mod atomic;
 pub mod authority;
+pub mod batch;
 pub mod clock;
 pub mod compile;
 pub mod config;

@@ -621,3 +621,24 @@ fn an_invalid_config_is_an_error_naming_the_key() {
     std::fs::remove_file(&cfg).unwrap();
     env.run(&["list"]).ok();
 }
+
+#[test]
+fn with_json_the_unread_gate_answers_in_json_and_notices_go_to_stderr() {
+    let env = Env::new();
+    let id = env.add("gated", &[]);
+    env.run(&["discuss", &id, "Human question?"]).ok();
+    let r = env.run(&["--json", "discuss", &id, "reply"]).fails(1);
+    let v = r.json();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["reason"], "unread_human_messages");
+    assert_eq!(v["unread"][0]["message"], "Human question?");
+    assert!(r.stderr.contains("--ack-thread"), "{}", r.stderr);
+    let r = env
+        .run(&["--json", "discuss", &id, "reply", "--ack-thread"])
+        .ok();
+    assert_eq!(r.json(), serde_json::json!({"ok": true}));
+    let r = env
+        .run(&["--json", "update", &id, "--note", "more", "--priority", "1"])
+        .ok();
+    assert_eq!(r.json()["ok"], true);
+}

@@ -968,3 +968,41 @@ fn lamport_clock_sees_unmerged_branches() {
         ("ours", &texts[1]),
     );
 }
+
+/// The same batch file (written for the reference: shell quoting, comments,
+/// a line that fails) leaves the same state in both tools, and both report
+/// the same per-line outcome.
+#[test]
+fn batch_files_mean_the_same() {
+    let Some(ctx) = Ctx::new() else { return };
+    let theirs = ctx.repo("batch-theirs", Theirs);
+    let ours = ctx.repo("batch-ours", Ours);
+    let text = "# a planning batch\n\
+        add --kind work_item --title \"Parse the 'config' file\" --priority 1 --tag core\n\
+        add --kind work_item --title 'Write docs: \"all\" of them' --description \"line1\\nline2\"\n\
+        \n\
+        add --kind invariant --title \"No op lost\" --field statement=\"ops only grow\" --field root_cause=union\n\
+        update WI-doesnotexist --status done\n\
+        show WI-x\n";
+    let mut outcomes = Vec::new();
+    for (tool, repo) in [(Theirs, &theirs), (Ours, &ours)] {
+        std::fs::write(repo.dir.join("plan.htrac"), text).unwrap();
+        let out = ctx.run(tool, repo, true, &["batch", "plan.htrac"]);
+        assert_eq!(out.status.code(), Some(1), "{}", show_output(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let summary: Vec<(i64, bool)> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["line"].as_i64().unwrap(), r["ok"].as_bool().unwrap()))
+            .collect();
+        outcomes.push((v["total"].clone(), v["succeeded"].clone(), summary));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert_eq!(outcomes[1].1, 3, "three lines succeeded");
+    assert_eq!(item_ids(&theirs), item_ids(&ours));
+    assert_eq!(item_ids(&ours).len(), 3);
+    let st = state(&ctx, Theirs, &theirs, LOOSE);
+    let so = state(&ctx, Ours, &ours, LOOSE);
+    assert_states_eq("batch", (Theirs, &st), (Ours, &so), true);
+}

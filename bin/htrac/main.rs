@@ -107,6 +107,12 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         &cwd,
         parsed.tracker_root.as_deref().map(std::path::Path::new),
     )?;
+    run_on(&tracker, parsed, out)
+}
+
+/// Runs a parsed command against an open tracker (`batch` runs each of its
+/// lines through here too).
+pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Result<()> {
     // `:N` aliases are resolved here, once, for every item argument.
     let root = tracker.root.clone();
     parsed.map_items(|v| {
@@ -117,31 +123,31 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         }
     })?;
     match parsed.command.name {
-        "add" => commands::add::run(parsed, &tracker, out),
-        "update" => commands::update::run(parsed, &tracker, out),
-        "show" => commands::view::show(parsed, &tracker, out),
-        "list" => commands::view::list(parsed, &tracker, out),
-        "ready" => commands::view::ready(parsed, &tracker, out),
-        "log" => commands::view::log(parsed, &tracker, out),
-        "discuss" => commands::discuss::run(parsed, &tracker, out),
-        "lock" | "unlock" => commands::govern::lock(parsed, &tracker, out),
-        "freeze" | "unfreeze" | "repair-drift" => commands::govern::freeze(parsed, &tracker, out),
-        "delete" => commands::govern::delete(parsed, &tracker, out),
+        "add" => commands::add::run(parsed, tracker, out),
+        "update" => commands::update::run(parsed, tracker, out),
+        "show" => commands::view::show(parsed, tracker, out),
+        "list" => commands::view::list(parsed, tracker, out),
+        "ready" => commands::view::ready(parsed, tracker, out),
+        "log" => commands::view::log(parsed, tracker, out),
+        "discuss" => commands::discuss::run(parsed, tracker, out),
+        "lock" | "unlock" => commands::govern::lock(parsed, tracker, out),
+        "freeze" | "unfreeze" | "repair-drift" => commands::govern::freeze(parsed, tracker, out),
+        "delete" => commands::govern::delete(parsed, tracker, out),
         "promote" | "demote" | "stealth" | "unstealth" => {
-            commands::govern::move_tier(parsed, &tracker, out)
+            commands::govern::move_tier(parsed, tracker, out)
         }
-        "reconcile-reset" => commands::govern::reconcile_reset(parsed, &tracker, out),
-        "edit-mode" => commands::editmode::edit_mode(parsed, &tracker, out),
+        "reconcile-reset" => commands::govern::reconcile_reset(parsed, tracker, out),
+        "edit-mode" => commands::editmode::edit_mode(parsed, tracker, out),
         "delete-msg" | "undelete-msg" | "edit-msg-text" => {
-            commands::editmode::message(parsed, &tracker, out)
+            commands::editmode::message(parsed, tracker, out)
         }
-        "validate" => commands::validate::run(parsed, &tracker, out),
-        "deps" => commands::deps::run(parsed, &tracker, out),
-        "batch" => commands::batch::run(parsed, &tracker, out),
-        "check-messages" => commands::messages::run(parsed, &tracker, out),
-        "tags" => commands::tags::run(parsed, &tracker, out),
-        "count-todos" | "hash-todos" | "guidance" => commands::stop::run(parsed, &tracker, out),
-        "fork-setup" => commands::setup::fork_setup(parsed, &tracker, out),
+        "validate" => commands::validate::run(parsed, tracker, out),
+        "deps" => commands::deps::run(parsed, tracker, out),
+        "batch" => commands::batch::run(parsed, tracker, out),
+        "check-messages" => commands::messages::run(parsed, tracker, out),
+        "tags" => commands::tags::run(parsed, tracker, out),
+        "count-todos" | "hash-todos" | "guidance" => commands::stop::run(parsed, tracker, out),
+        "fork-setup" => commands::setup::fork_setup(parsed, tracker, out),
         other => Err(Error::internal(format!("command '{other}' has no handler"))),
     }
 }

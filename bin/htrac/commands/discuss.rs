@@ -35,9 +35,26 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     if message.is_empty() {
         return view(p, &item, out);
     }
-    if !item.unread_human().is_empty() {
-        out.stdout.push_str(&render::unread_notice(&item, typed));
-        if !p.has("ack-thread") {
+    let unread = item.unread_human();
+    if !unread.is_empty() {
+        let notice = render::unread_notice(&item, typed);
+        let acked = p.has("ack-thread");
+        if p.json {
+            // stdout stays one JSON document: the notice goes to stderr, and
+            // a refusal is JSON too.
+            out.stderr.push_str(&notice);
+            if !acked {
+                let entries: Vec<Value> = unread.iter().map(|e| e.to_json(false)).collect();
+                out.line(htrac::jsonfmt::compact(&json!({
+                    "ok": false,
+                    "reason": "unread_human_messages",
+                    "unread": entries,
+                })));
+            }
+        } else {
+            out.stdout.push_str(&notice);
+        }
+        if !acked {
             out.refused = true;
             return Ok(());
         }

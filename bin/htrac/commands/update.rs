@@ -145,8 +145,13 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     if let Some(note) = super::nonempty(p, "note") {
         let item = t.load(&file)?;
         if !item.unread_human().is_empty() {
-            out.stdout
-                .push_str(&crate::render::unread_notice(&item, &short_id(&file.id)));
+            let notice = crate::render::unread_notice(&item, &short_id(&file.id));
+            // With --json, stdout stays one JSON document.
+            if p.json {
+                out.stderr.push_str(&notice);
+            } else {
+                out.stdout.push_str(&notice);
+            }
         }
         t.discuss(&file, note, false)?;
     }
