@@ -62,6 +62,7 @@ pub mod jsonfmt;
 pub mod moves;
 pub mod op;
 pub mod oplog;
+pub mod pyrepr;
 pub mod ready;
 pub mod setup;
 pub mod stophook;
