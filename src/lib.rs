@@ -57,6 +57,7 @@ pub mod git;
 pub mod ids;
 pub mod init;
 pub mod item;
+pub mod messages;
 pub mod jsonfmt;
 pub mod moves;
 pub mod op;
