@@ -61,6 +61,7 @@ pub mod messages;
 pub mod jsonfmt;
 pub mod moves;
 pub mod op;
+pub mod pyyaml;
 pub mod oplog;
 pub mod ready;
 pub mod setup;
