@@ -293,9 +293,13 @@ impl Graph<'_> {
     /// parent -> child, dashed grey, without arrowheads.
     pub fn to_dot(&self) -> String {
         let mut s = String::new();
-        s.push_str("// htrac: the open dependency graph. A -> B (solid): A must be done before B.\n");
+        s.push_str(
+            "// htrac: the open dependency graph. A -> B (solid): A must be done before B.\n",
+        );
         s.push_str("// Dashed grey lines run from a parent to its child. Green: ready now;\n");
-        s.push_str("// dashed box: marked duplicate; red: in cross-tier conflict; dotted: not found.\n");
+        s.push_str(
+            "// dashed box: marked duplicate; red: in cross-tier conflict; dotted: not found.\n",
+        );
         s.push_str("digraph htrac {\n");
         s.push_str("  rankdir=LR;\n");
         s.push_str("  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=10];\n");
@@ -308,7 +312,12 @@ impl Graph<'_> {
                 EdgeKind::Isbefore => String::new(),
                 EdgeKind::Parent => " [style=dashed, color=gray50, arrowhead=none]".to_string(),
             };
-            let _ = writeln!(s, "  {} -> {}{attrs};", dot_quote(&e.from), dot_quote(&e.to));
+            let _ = writeln!(
+                s,
+                "  {} -> {}{attrs};",
+                dot_quote(&e.from),
+                dot_quote(&e.to)
+            );
         }
         s.push_str("}\n");
         s

@@ -58,7 +58,9 @@ pub fn unread<'a>(items: &'a [Item], tiers: &[Tier], autolimit: Option<usize>) -
             })
         })
         .collect();
-    out.sort_by(|a, b| (a.item.priority_num(), &a.item.id).cmp(&(b.item.priority_num(), &b.item.id)));
+    out.sort_by(|a, b| {
+        (a.item.priority_num(), &a.item.id).cmp(&(b.item.priority_num(), &b.item.id))
+    });
     out
 }
 

@@ -66,10 +66,7 @@ impl Writer {
 
     fn write_indent(&mut self) {
         let indent = self.indent;
-        if !self.indention
-            || self.column > indent
-            || (self.column == indent && !self.whitespace)
-        {
+        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
             self.line_break();
         }
         if self.column < indent {
@@ -228,8 +225,10 @@ impl Writer {
             let escape = match ch {
                 None => true,
                 Some(c) => {
-                    matches!(c, '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
-                        || !(' '..='~').contains(&c)
+                    matches!(
+                        c,
+                        '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
+                    ) || !(' '..='~').contains(&c)
                 }
             };
             if escape {
@@ -341,7 +340,8 @@ fn analyze(s: &str) -> Analysis {
     let last = chars.len() - 1;
     let mut block_ind = s.starts_with("---") || s.starts_with("...");
     let (mut line_breaks, mut special) = (false, false);
-    let (mut lead_ws, mut trail_ws, mut break_space, mut space_break) = (false, false, false, false);
+    let (mut lead_ws, mut trail_ws, mut break_space, mut space_break) =
+        (false, false, false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let mut preceded_by_ws = true;
     for (i, &ch) in chars.iter().enumerate() {
@@ -542,14 +542,38 @@ mod tests {
     #[test]
     fn yaml_11_words_and_numbers() {
         for v in [
-            "yes", "No", "on", "OFF", "true", "null", "~", "", "1", "0_", "017", "0b1", "0x1f",
-            "1:20", "1_000", "-1", "1.5", ".5", "+.inf", ".nan", "1.0e+3", "1:20.5", "<<", "=",
-            "2026-01-01", "2026-11-25T15:57:54Z",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "true",
+            "null",
+            "~",
+            "",
+            "1",
+            "0_",
+            "017",
+            "0b1",
+            "0x1f",
+            "1:20",
+            "1_000",
+            "-1",
+            "1.5",
+            ".5",
+            "+.inf",
+            ".nan",
+            "1.0e+3",
+            "1:20.5",
+            "<<",
+            "=",
+            "2026-01-01",
+            "2026-11-25T15:57:54Z",
         ] {
             assert!(resolves_non_str(v), "{v}");
         }
         for v in [
-            "y", "n", "nan", "1e3", "0o17", "1:60", "abc", "_1", "0b", "1.2.3", ".e1", "0x", "0o", "-.5",
+            "y", "n", "nan", "1e3", "0o17", "1:60", "abc", "_1", "0b", "1.2.3", ".e1", "0x", "0o",
+            "-.5",
         ] {
             assert!(!resolves_non_str(v), "{v}");
         }
@@ -577,10 +601,7 @@ mod tests {
             dump(&doc),
             "tags:\n  'null':\n    description: ''\n    a: 'yes'\n    b: \"h\\xE9llo: world #x\"\n    c: it's\n    d: '- x'\n    e: null\n    f: false\n    g: '2026-11-25T15:57:54Z'\n"
         );
-        assert_eq!(
-            dump(&[("tags".into(), Node::Map(vec![]))]),
-            "tags: {}\n"
-        );
+        assert_eq!(dump(&[("tags".into(), Node::Map(vec![]))]), "tags: {}\n");
     }
 
     #[test]

@@ -112,13 +112,18 @@ pub fn load(root: &Path) -> Result<Option<Catalog>> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::internal(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(Error::internal(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
     };
     if text.trim().is_empty() {
         return Ok(Some(Catalog::new()));
     }
-    let raw: Value = serde_norway::from_str(&text)
-        .map_err(|e| corrupt(&path, format!("invalid YAML: {e}")))?;
+    let raw: Value =
+        serde_norway::from_str(&text).map_err(|e| corrupt(&path, format!("invalid YAML: {e}")))?;
     let top = match &raw {
         Value::Null => return Ok(Some(Catalog::new())),
         Value::Object(m) => m,

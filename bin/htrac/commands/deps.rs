@@ -12,7 +12,9 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         (None, true) => graph(p, t, out),
         (Some(spec), false) => item(p, t, spec, out),
         (Some(_), true) => Err(Error::user("deps takes either ITEM or --graph, not both")
-            .with_hint("htrac deps ITEM shows one item's links; htrac deps --graph draws all open work")),
+            .with_hint(
+                "htrac deps ITEM shows one item's links; htrac deps --graph draws all open work",
+            )),
         (None, false) => Err(Error::user("deps needs ITEM (or --graph)")
             .with_hint("e.g. htrac deps WI-foh, or htrac deps --graph > deps.dot")),
     }

@@ -75,7 +75,10 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             }
         }
         for m in u.messages {
-            out.line(format!("  [{}] {} ({}): {}", m.at, m.actor, m.by, m.message));
+            out.line(format!(
+                "  [{}] {} ({}): {}",
+                m.at, m.actor, m.by, m.message
+            ));
         }
     }
     Ok(())

@@ -22,7 +22,9 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         return Err(usage("--in-favor-of goes with 'tags deprecate TAG'".into()));
     }
     if p.has("count") && action.is_some() {
-        return Err(usage("--count goes with the plain listing ('htrac tags --count')".into()));
+        return Err(usage(
+            "--count goes with the plain listing ('htrac tags --count')".into(),
+        ));
     }
     let want = |n: std::ops::RangeInclusive<usize>, shape: &str| -> Result<()> {
         if n.contains(&args.len()) {
@@ -123,7 +125,13 @@ fn rename(p: &Parsed, t: &Tracker, old: &str, new: &str, out: &mut Output) -> Re
     Ok(())
 }
 
-fn describe(p: &Parsed, t: &Tracker, tag: &str, text: Option<&str>, out: &mut Output) -> Result<()> {
+fn describe(
+    p: &Parsed,
+    t: &Tracker,
+    tag: &str,
+    text: Option<&str>,
+    out: &mut Output,
+) -> Result<()> {
     let description = tags::describe(&t.root, tag, text)?;
     if p.json {
         out.line(htrac::jsonfmt::compact(
