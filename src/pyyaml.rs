@@ -405,28 +405,14 @@ pub fn resolves_non_str(s: &str) -> bool {
         || s == "="
 }
 
+/// YAML 1.1 booleans.
+const BOOLS: &[&str] = &[
+    "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on",
+    "On", "ON", "off", "Off", "OFF",
+];
+
 fn is_bool(s: &str) -> bool {
-    matches!(
-        s,
-        "yes"
-            | "Yes"
-            | "YES"
-            | "no"
-            | "No"
-            | "NO"
-            | "true"
-            | "True"
-            | "TRUE"
-            | "false"
-            | "False"
-            | "FALSE"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-    )
+    BOOLS.contains(&s)
 }
 
 fn unsigned(s: &str) -> &str {
