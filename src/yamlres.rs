@@ -98,7 +98,7 @@ fn is_float(s: &str) -> bool {
 }
 
 /// `YYYY-MM-DD`, or `YYYY-M[M]-D[D]` with a time `[Tt ]H[H]:MM:SS[.f][ ][Z|±H[H][:MM]]`.
-fn is_timestamp(s: &str) -> bool {
+pub(crate) fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
     let is_d = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
     if b.len() == 10

@@ -31,7 +31,9 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     super::key_values(p, "field", &mut new.fields)?;
     new.force_field_key = p.has("force-field-key");
     new.tier = super::tier(p)?.unwrap_or(Tier::Workspace);
+    super::tags::warn_deprecated(t, &new.tags, out);
     let id = t.add(&new)?;
+    super::tags::touch(t, &new.tags, out);
     if p.json {
         out.line(htrac::jsonfmt::compact(&json!({"id": id})));
     } else {

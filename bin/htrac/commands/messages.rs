@@ -1,10 +1,85 @@
 //! `check-messages`: items with unread human messages, with context.
 
-use htrac::{Error, Result, Tracker};
+use htrac::messages::{preview, scope_tiers, unread};
+use htrac::{Result, Tracker};
+use serde_json::Value;
 
 use crate::args::Parsed;
+use crate::render::py_str;
 use crate::Output;
 
-pub fn run(_p: &Parsed, _t: &Tracker, _out: &mut Output) -> Result<()> {
-    Err(Error::internal("not implemented yet"))
+/// Longest description shown (characters), as the reference.
+const DESCRIPTION_CHARS: usize = 500;
+/// Longest preview of an earlier message (characters), as the reference.
+const PRIOR_CHARS: usize = 200;
+
+/// Python truthiness of a JSON value (`if item.pr_ref:`).
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    // As the reference: 0 or a negative N means no limit.
+    let autolimit = p.int("autolimit")?.filter(|n| *n > 0).map(|n| n as usize);
+    let snap = t.snapshot()?;
+    super::report_broken(&snap, out);
+    let found = unread(&snap.items, scope_tiers(t.config.scope), autolimit);
+    if p.json {
+        let arr: Vec<Value> = found.iter().map(|u| u.to_json()).collect();
+        out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
+        return Ok(());
+    }
+    if found.is_empty() {
+        out.line("(no unread human messages)");
+        return Ok(());
+    }
+    for (n, u) in found.iter().enumerate() {
+        let i = u.item;
+        if n > 0 {
+            out.line("");
+        }
+        out.line(format!(
+            "{}  P{}  {}  [{}]  {}",
+            i.id,
+            py_str(&i.priority),
+            i.status,
+            i.tier.as_str(),
+            i.title
+        ));
+        if !i.description.is_empty() {
+            out.line(format!(
+                "  description: {}",
+                preview(&i.description, DESCRIPTION_CHARS)
+            ));
+        }
+        if truthy(&i.pr_ref) {
+            out.line(format!("  pr_ref: {}", py_str(&i.pr_ref)));
+        }
+        if !u.prior.is_empty() {
+            out.line("  prior discussion:");
+            for d in u.prior {
+                out.line(format!(
+                    "    [{}] {} ({}): {}",
+                    d.at,
+                    d.actor,
+                    d.by,
+                    preview(&d.message, PRIOR_CHARS)
+                ));
+            }
+        }
+        for m in u.messages {
+            out.line(format!(
+                "  [{}] {} ({}): {}",
+                m.at, m.actor, m.by, m.message
+            ));
+        }
+    }
+    Ok(())
 }

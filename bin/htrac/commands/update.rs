@@ -139,8 +139,12 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     }
 
     let before = t.load(&file)?;
+    super::tags::warn_deprecated(t, p.all("add-tag"), out);
     if !ch.is_empty() {
         t.update(&file, &ch)?;
+        // The tag catalog's last_used follows every tag added or removed.
+        let touched: Vec<String> = [p.all("add-tag"), p.all("remove-tag")].concat();
+        super::tags::touch(t, &touched, out);
     }
     if let Some(note) = super::nonempty(p, "note") {
         let item = t.load(&file)?;

@@ -1,0 +1,101 @@
+//! Unread human messages: which items in the stop hook's scope end their
+//! discussion with human entries the agent has not answered, those
+//! entries (optionally only the last N), and the discussion just before
+//! them for context — what `check-messages` shows.
+
+use serde_json::{json, Value};
+
+use crate::config::Scope;
+use crate::item::{Entry, Item};
+use crate::tiers::Tier;
+
+/// The tiers the stop hook looks at: every tier, or (for a fork,
+/// `stop_hook.scope: workspace`) only workspace and stealth.
+pub fn scope_tiers(scope: Scope) -> &'static [Tier] {
+    match scope {
+        Scope::All => &Tier::ALL,
+        Scope::Workspace => &[Tier::Workspace, Tier::Stealth],
+    }
+}
+
+/// How many entries before the unread ones are shown for context.
+pub const PRIOR_ENTRIES: usize = 3;
+
+/// One item with unread human messages.
+#[derive(Debug)]
+pub struct Unread<'a> {
+    pub item: &'a Item,
+    /// The trailing human entries (the last `autolimit` of them, if given).
+    pub messages: &'a [Entry],
+    /// Up to [`PRIOR_ENTRIES`] entries just before `messages`. With an
+    /// autolimit these can include earlier unread entries, as in the reference.
+    pub prior: &'a [Entry],
+}
+
+/// Items in `tiers` whose discussion ends with human entries, sorted by
+/// (priority, id). `autolimit` (if positive) keeps only the last N
+/// unread entries per item.
+pub fn unread<'a>(items: &'a [Item], tiers: &[Tier], autolimit: Option<usize>) -> Vec<Unread<'a>> {
+    let mut out: Vec<Unread> = items
+        .iter()
+        .filter(|i| tiers.contains(&i.tier))
+        .filter_map(|item| {
+            let all = item.unread_human();
+            if all.is_empty() {
+                return None;
+            }
+            let keep = match autolimit {
+                Some(n) if n > 0 => n.min(all.len()),
+                _ => all.len(),
+            };
+            let messages = &all[all.len() - keep..];
+            let before = &item.discussion[..item.discussion.len() - keep];
+            let prior = &before[before.len().saturating_sub(PRIOR_ENTRIES)..];
+            Some(Unread {
+                item,
+                messages,
+                prior,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.item.priority_num(), &a.item.id).cmp(&(b.item.priority_num(), &b.item.id))
+    });
+    out
+}
+
+/// The first `n` characters of `s`, plus `...` when there were more.
+pub fn preview(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((cut, _)) => format!("{}...", &s[..cut]),
+        None => s.to_string(),
+    }
+}
+
+impl Unread<'_> {
+    /// The reference's `check-messages --json` element.
+    pub fn to_json(&self) -> Value {
+        let i = self.item;
+        let unread: Vec<Value> = self
+            .messages
+            .iter()
+            .map(|m| json!({"by": m.by, "actor": m.actor, "at": m.at, "message": m.message, "is_summary": m.is_summary}))
+            .collect();
+        let prior: Vec<Value> = self
+            .prior
+            .iter()
+            .map(|d| json!({"by": d.by, "actor": d.actor, "at": d.at, "message": d.message}))
+            .collect();
+        json!({
+            "id": i.id,
+            "title": i.title,
+            "status": i.status,
+            "priority": i.priority,
+            "tier": i.tier.as_str(),
+            "description": i.description,
+            "pr_ref": i.pr_ref,
+            "unread_messages": unread,
+            "prior_discussion": prior,
+        })
+    }
+}
