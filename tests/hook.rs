@@ -161,7 +161,7 @@ fn unread_human_messages_come_before_ready_items() {
         reason[..msg].contains(&asked),
         "the item is named before its message"
     );
-    assert!(reason.contains(&format!("htrac discuss <ID>")));
+    assert!(reason.contains("htrac discuss <ID>"));
     let claim = reason
         .find(&format!("htrac update {work} --status in_progress"))
         .unwrap();
