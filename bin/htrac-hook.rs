@@ -136,10 +136,14 @@ fn read_event() -> Result<event::HookEvent, EventError> {
     event::parse(&text)
 }
 
-fn notes(outcome: &Outcome) {
+/// Writes the outcome's notes (and, with `status`, its routine line) to stderr.
+fn notes(outcome: &Outcome, status: bool) {
     let mut err = std::io::stderr().lock();
     for n in &outcome.notes {
         let _ = writeln!(err, "{n}");
+    }
+    if let Some(s) = outcome.status.as_ref().filter(|_| status) {
+        let _ = writeln!(err, "{s}");
     }
 }
 
@@ -173,7 +177,7 @@ fn main() -> ExitCode {
     match args.command.as_str() {
         "stop" => {
             let outcome = hook::stop(read_event(), &opts);
-            notes(&outcome);
+            notes(&outcome, true);
             if let Decision::Block(reason) = &outcome.decision {
                 let v = serde_json::json!({"decision": "block", "reason": reason});
                 println!("{v}");
@@ -181,14 +185,19 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         "check" => {
+            // stderr is what the agent reads: the reason first, and no
+            // routine breaker count.
             let outcome = hook::stop(Ok(event::HookEvent::default()), &opts);
-            notes(&outcome);
             match &outcome.decision {
                 Decision::Block(reason) => {
                     eprintln!("{reason}");
+                    notes(&outcome, false);
                     ExitCode::from(2)
                 }
-                Decision::Allow => ExitCode::SUCCESS,
+                Decision::Allow => {
+                    notes(&outcome, false);
+                    ExitCode::SUCCESS
+                }
             }
         }
         _ => match hook::count(&opts, Strength::from_flags(args.hard, args.soft)) {

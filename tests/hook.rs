@@ -438,6 +438,14 @@ fn check_and_count_speak_exit_codes_for_shell_hooks() {
     let c = r.hook_in(r.env.path(), &["check"], None);
     assert_eq!(c.code, 2);
     assert_eq!(c.stdout, "");
+    // stderr is what the agent reads: the reason first, no breaker count.
+    assert!(
+        c.stderr
+            .starts_with("You may not stop yet: 2 blocking item(s)"),
+        "{}",
+        c.stderr
+    );
+    assert!(!c.stderr.contains("blocked stop"), "{}", c.stderr);
     assert!(
         c.stderr
             .contains(&format!("htrac update {id} --status in_progress")),

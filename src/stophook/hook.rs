@@ -58,7 +58,12 @@ pub enum Decision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub decision: Decision,
+    /// Errors, warnings, and why a stop was let through: always worth saying.
     pub notes: Vec<String>,
+    /// The routine line about a blocked stop (with the breaker's count), for
+    /// logs. Not for the agent's eyes: harnesses that show stderr to the
+    /// agent (`check`) leave it out.
+    pub status: Option<String>,
 }
 
 /// The tracker found from the event's `cwd`, the project directory, or the
@@ -209,6 +214,7 @@ pub fn stop(event: std::result::Result<HookEvent, EventError>, opts: &Options) -
         return Outcome {
             decision: Decision::Allow,
             notes,
+            status: None,
         };
     }
 
@@ -256,15 +262,13 @@ fn guarded(
         None => Err("no state directory (set HTRAC_STATE_DIR, XDG_STATE_HOME or HOME)".into()),
     };
     match verdict {
-        Ok(Verdict::Block { stalls }) => {
-            notes.push(format!(
+        Ok(Verdict::Block { stalls }) => Outcome {
+            decision: Decision::Block(reason),
+            notes,
+            status: Some(format!(
                 "htrac-hook: blocked: {what} (blocked stop {stalls} of at most {max} in a row without progress)"
-            ));
-            Outcome {
-                decision: Decision::Block(reason),
-                notes,
-            }
-        }
+            )),
+        },
         Ok(Verdict::Trip { stalls }) => {
             notes.push(format!(
                 "htrac-hook: circuit breaker: letting the agent stop although {what}: the last {stalls} \
@@ -274,6 +278,7 @@ fn guarded(
             Outcome {
                 decision: Decision::Allow,
                 notes,
+                status: None,
             }
         }
         Err(why) if active => {
@@ -285,6 +290,7 @@ fn guarded(
             Outcome {
                 decision: Decision::Allow,
                 notes,
+                status: None,
             }
         }
         Err(why) => {
@@ -294,6 +300,7 @@ fn guarded(
             Outcome {
                 decision: Decision::Block(reason),
                 notes,
+                status: None,
             }
         }
     }
@@ -319,6 +326,7 @@ fn failure(
             Outcome {
                 decision: Decision::Allow,
                 notes,
+                status: None,
             }
         }
         OnError::Block => {
