@@ -1,10 +1,55 @@
-//! `count-todos`, `hash-todos`, `guidance`: what the stop hook asks.
+//! `count-todos`, `hash-todos`, `guidance`: what the stop hook asks, for
+//! scripts and shell stop hooks. They fail closed: any failure is
+//! `error: <command> failed: ...` and exit 1, never a count of zero.
 
+use std::path::Path;
+
+use htrac::stophook::{guidance, scope, todos};
 use htrac::{Error, Result, Tracker};
+use serde_json::json;
 
 use crate::args::Parsed;
 use crate::Output;
 
-pub fn run(_p: &Parsed, _t: &Tracker, _out: &mut Output) -> Result<()> {
-    Err(Error::internal("not implemented yet"))
+pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let name = p.command.name;
+    inner(p, t, out).map_err(|e| Error {
+        message: format!("{name} failed: {}", e.message),
+        kind: htrac::ErrorKind::User,
+        ..e
+    })
+}
+
+fn inner(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let snap = t.snapshot()?;
+    super::report_broken(&snap, out);
+    let items = scope::in_scope(&snap.items, &t.config);
+    let (key, value) = match p.command.name {
+        "count-todos" => {
+            let strength = todos::Strength::from_flags(p.has("hard"), p.has("soft"));
+            let n = todos::count(&items, &t.config, strength);
+            ("count", json!(n))
+        }
+        "hash-todos" => ("hash", json!(todos::hash(&items, &t.config))),
+        _ => {
+            let cwd = std::env::current_dir()?;
+            let dir = guidance::choose_dir(p.one("guidance-dir").map(Path::new), &cwd, t)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            let doc = guidance::render(&items, &t.config, now);
+            let path = guidance::write(&dir, &doc)?;
+            ("path", json!(path.to_string_lossy()))
+        }
+    };
+    if p.json {
+        out.line(htrac::jsonfmt::compact(&json!({ key: value })));
+    } else {
+        match value {
+            serde_json::Value::String(s) => out.line(s),
+            other => out.line(other.to_string()),
+        }
+    }
+    Ok(())
 }
