@@ -5,18 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::config::Scope;
 use crate::item::{Entry, Item};
 use crate::tiers::Tier;
-
-/// The tiers the stop hook looks at: every tier, or (for a fork,
-/// `stop_hook.scope: workspace`) only workspace and stealth.
-pub fn scope_tiers(scope: Scope) -> &'static [Tier] {
-    match scope {
-        Scope::All => &Tier::ALL,
-        Scope::Workspace => &[Tier::Workspace, Tier::Stealth],
-    }
-}
 
 /// How many entries before the unread ones are shown for context.
 pub const PRIOR_ENTRIES: usize = 3;

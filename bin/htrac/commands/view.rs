@@ -128,14 +128,8 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
     );
     let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
-    let scope_tiers: Vec<htrac::Tier> = match t.config.scope {
-        htrac::config::Scope::All => htrac::Tier::ALL.to_vec(),
-        htrac::config::Scope::Workspace => vec![htrac::Tier::Workspace, htrac::Tier::Stealth],
-    };
-    let in_scope: Vec<Item> = snap
-        .items
-        .iter()
-        .filter(|i| scope_tiers.contains(&i.tier))
+    let in_scope: Vec<Item> = htrac::stophook::scope::in_scope(&snap.items, &t.config)
+        .into_iter()
         .cloned()
         .collect();
     let mut unread = with_unread_human(&in_scope);
