@@ -395,6 +395,16 @@ fn a_githooks_directory_gets_the_hook_and_core_hooks_path() {
     std::fs::write(repo.path().join(".githooks/agent-stop.sh"), "#!/bin/sh\n").unwrap();
     let (_, r) = repo.setup_json();
     assert_eq!(check(&r, "stop_hook")["status"], "warn");
+    assert!(r.to_string().contains("htrac-hook stop"), "{r:#}");
+    // A Claude Code Stop hook running htrac-hook is recognised.
+    std::fs::create_dir(repo.path().join(".claude")).unwrap();
+    std::fs::write(
+        repo.path().join(".claude/settings.json"),
+        r#"{"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "htrac-hook stop"}]}]}}"#,
+    )
+    .unwrap();
+    let (_, r) = repo.setup_json();
+    assert_eq!(check(&r, "stop_hook")["status"], "ok", "{r:#}");
 }
 
 /// Commits `path` (relative) in `repo`; the git output.

@@ -222,9 +222,11 @@ fn stop_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Check 18: an agent stop hook that asks the tracker whether work remains
-/// (a file named `*stop*` under `.agent/hooks/` or `.githooks/` that calls
-/// `count-todos`, `hash-todos` or `guidance`). Looked for, not installed.
+/// Check 18: an agent stop hook that asks the tracker whether work remains:
+/// a Claude Code settings file (`.claude/settings.json` or
+/// `settings.local.json`) whose hooks run `htrac-hook`, or a file named
+/// `*stop*` under `.agent/hooks/` or `.githooks/` that calls `htrac-hook`,
+/// `count-todos`, `hash-todos` or `guidance`. Looked for, not installed.
 pub fn stop_hook(ctx: &mut Context) -> Check {
     let name = "stop_hook";
     let top = ctx.top();
@@ -235,18 +237,33 @@ pub fn stop_hook(ctx: &mut Context) -> Check {
     for d in &dirs {
         stop_files(d, &mut files);
     }
+    let claude: Vec<PathBuf> = ["settings.json", "settings.local.json"]
+        .iter()
+        .map(|f| top.join(".claude").join(f))
+        .filter(|p| p.is_file())
+        .collect();
     let how = [
-        "A stop hook keeps the agent working while blocking items remain. In your".to_string(),
-        "agent harness's stop hook (e.g. .agent/hooks/stop.sh), refuse to stop while".to_string(),
-        "'htrac count-todos' prints a number above 0, and show the agent".to_string(),
-        "'htrac guidance'. (htrac's stop-hook commands arrive in a later version.)".to_string(),
+        "A stop hook keeps the agent working while blocking items remain.".to_string(),
+        "Claude Code: in .claude/settings.json add".to_string(),
+        r#"  {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "htrac-hook stop"}]}]}}"#
+            .to_string(),
+        "Any other harness: a stop script (e.g. .agent/hooks/stop.sh) that runs".to_string(),
+        "  exec htrac-hook check      (exit 0 = may stop, 2 = blocked; see the README)".to_string(),
     ];
+    if let Some(p) = claude.iter().find(|p| {
+        fs::read_to_string(p).is_ok_and(|t| t.contains("htrac-hook") && t.contains("Stop"))
+    }) {
+        return Check::ok(
+            name,
+            format!("Claude Code stop hook runs htrac-hook ({})", p.display()),
+        );
+    }
     if files.is_empty() {
         return Check::new(name, Status::Warn, "No stop hook found").with(how);
     }
     let uses_tracker = files.iter().any(|f| {
         fs::read_to_string(f).is_ok_and(|t| {
-            ["count-todos", "hash-todos", "guidance"]
+            ["htrac-hook", "count-todos", "hash-todos", "guidance"]
                 .iter()
                 .any(|c| t.contains(c))
         })
