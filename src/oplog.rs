@@ -275,6 +275,19 @@ pub fn append(path: &Path, op: &Op, mode: AppendMode) -> std::io::Result<()> {
 /// other user of a two-user set-up renames a copy over it), the append is
 /// retried on the new file, so no op is written to an unlinked inode.
 pub fn append_text(path: &Path, text: &str, mode: AppendMode) -> std::io::Result<()> {
+    append_text_mirrored(path, text, mode, &|_| Ok(()))
+}
+
+/// [`append_text`], then `mirror(text)` while the file's lock is still held
+/// (the journal copies each op there, so no git command can come between
+/// the append and its copy). A failing mirror is reported after the append
+/// stands: the op is in the file either way.
+pub fn append_text_mirrored(
+    path: &Path,
+    text: &str,
+    mode: AppendMode,
+    mirror: &dyn Fn(&str) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut flags = OFlags::RDWR | OFlags::APPEND | OFlags::CLOEXEC;
     if mode == AppendMode::New {
         flags |= OFlags::CREATE | OFlags::EXCL;
@@ -304,6 +317,7 @@ pub fn append_text(path: &Path, text: &str, mode: AppendMode) -> std::io::Result
         buf.extend_from_slice(text.as_bytes());
         file.write_all(&buf)?;
         file.sync_all()?;
+        let mirrored = mirror(text);
         if mode == AppendMode::New {
             if let Some(dir) = path.parent() {
                 if let Ok(d) = File::open(dir) {
@@ -312,7 +326,7 @@ pub fn append_text(path: &Path, text: &str, mode: AppendMode) -> std::io::Result
             }
         }
         // The lock is released when `file` is closed.
-        return Ok(());
+        return mirrored;
     }
 }
 

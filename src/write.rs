@@ -351,7 +351,9 @@ impl Tracker {
             &nonce,
         )
         .with("data", data);
-        oplog::append(&path, &op, AppendMode::New).map_err(|e| {
+        let text = crate::emit::emit_op(&op);
+        let mirror = |t: &str| crate::journal::mirror(self, &path, t);
+        oplog::append_text_mirrored(&path, &text, AppendMode::New, &mirror).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::user(format!("{id} already exists. Use 'update' to modify it."))
             } else {
@@ -498,7 +500,8 @@ impl Tracker {
         let cannot = |e: std::io::Error| {
             Error::internal(format!("cannot append to {}: {e}", path.display()))
         };
-        match oplog::append_text(path, text, AppendMode::Existing) {
+        let mirror = |t: &str| crate::journal::mirror(self, path, t);
+        match oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror) {
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 crate::atomic::take_over(path).map_err(|e2| {
                     Error::user(format!("cannot append to {}: {e}", path.display())).with_hint(
@@ -509,7 +512,8 @@ impl Tracker {
                         ),
                     )
                 })?;
-                oplog::append_text(path, text, AppendMode::Existing).map_err(cannot)
+                oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror)
+                    .map_err(cannot)
             }
             r => r.map_err(cannot),
         }

@@ -367,6 +367,22 @@ pub const COMMANDS: &[Command] = &[
         args: &[],
         flags: &[val("guidance-dir", "DIR", "where to write it (default: stop_hook.guidance_dir, else the user's data dir)")],
     },
+    Command {
+        name: "sync",
+        summary: "Send pending tracker ops to the remote now (auto-sync does this by itself)",
+        args: &[],
+        flags: &[
+            sw("dry-run", "say what would be synced, change nothing"),
+            sw("status", "pending lines, last result, circuit breaker"),
+            sw("prune", "delete tracker-sync/* branches already merged"),
+        ],
+    },
+    Command {
+        name: "reconcile",
+        summary: "Restore journalled ops that a git command removed from the working tree",
+        args: &[],
+        flags: &[sw("dry-run", "say what would be restored, change nothing")],
+    },
 ];
 
 /// A parsed command line.
@@ -374,8 +390,7 @@ pub struct Parsed {
     pub command: &'static Command,
     pub json: bool,
     pub tracker_root: Option<String>,
-    /// Accepted everywhere; auto-sync itself arrives with the sync feature.
-    #[allow(dead_code)]
+    /// Skip the auto-sync after a mutation.
     pub no_auto_sync: bool,
     pub positionals: Vec<String>,
     flags: BTreeMap<&'static str, Vec<String>>,

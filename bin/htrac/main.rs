@@ -107,8 +107,42 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         &cwd,
         parsed.tracker_root.as_deref().map(std::path::Path::new),
     )?;
-    run_on(&tracker, parsed, out)
+    run_on(&tracker, parsed, out)?;
+    let mutated = match parsed.command.name {
+        // Of the tag verbs only `rename` appends ops.
+        "tags" => parsed.positional(0) == Some("rename"),
+        name => MUTATIONS.contains(&name),
+    };
+    if mutated && !parsed.no_auto_sync && !out.refused {
+        for line in htrac::sync::auto_sync(&tracker) {
+            out.warn(line);
+        }
+    }
+    Ok(())
 }
+
+/// Commands that write ops; after one succeeds, auto-sync may run (once
+/// for a whole `batch`, never for a line inside it).
+const MUTATIONS: &[&str] = &[
+    "add",
+    "update",
+    "discuss",
+    "lock",
+    "unlock",
+    "freeze",
+    "unfreeze",
+    "repair-drift",
+    "promote",
+    "demote",
+    "stealth",
+    "unstealth",
+    "delete",
+    "reconcile-reset",
+    "batch",
+    "delete-msg",
+    "undelete-msg",
+    "edit-msg-text",
+];
 
 /// Runs a parsed command against an open tracker (`batch` runs each of its
 /// lines through here too).
@@ -148,6 +182,8 @@ pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Resul
         "tags" => commands::tags::run(parsed, tracker, out),
         "count-todos" | "hash-todos" | "guidance" => commands::stop::run(parsed, tracker, out),
         "fork-setup" => commands::setup::fork_setup(parsed, tracker, out),
+        "sync" => commands::sync::run(parsed, tracker, out),
+        "reconcile" => commands::reconcile::run(parsed, tracker, out),
         other => Err(Error::internal(format!("command '{other}' has no handler"))),
     }
 }
