@@ -45,7 +45,11 @@ demo: build
 	step update :1 --status done; \
 	step --json ready --limit 1; \
 	step show :1; \
-	step list
+	step list; \
+	step count-todos; \
+	export HTRAC_STATE_DIR="$$demo/.state"; \
+	printf '\n$$ echo %s | htrac-hook stop\n' "'{\"hook_event_name\": \"Stop\"}'"; \
+	echo '{"hook_event_name": "Stop"}' | "$(CURDIR)/target/release/htrac-hook" stop; echo
 
 bench: build
 	python3 benches/compare.py --htrac $(HTRAC)
