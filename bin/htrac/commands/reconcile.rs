@@ -12,8 +12,9 @@ use crate::Output;
 
 /// Why a hook-run reconcile stands aside: git is in the middle of an
 /// operation that restored files would get in the way of (a rebase's next
-/// pick, a merge's commit, a bisect's next checkout), or the caller (the
-/// sync engine, around its own git commands) asked it to.
+/// pick, a bisect's next checkout), or the caller (the sync engine, around
+/// its own git commands) asked it to. (`MERGE_HEAD` is not a reason: it is
+/// still there when post-merge runs, after the merge succeeded.)
 fn hook_skip(t: &Tracker) -> Option<&'static str> {
     if std::env::var_os("HTRAC_NO_RECONCILE").is_some_and(|v| !v.is_empty()) {
         return Some("HTRAC_NO_RECONCILE is set");
@@ -24,7 +25,6 @@ fn hook_skip(t: &Tracker) -> Option<&'static str> {
     [
         ("rebase-merge", "a rebase"),
         ("rebase-apply", "a rebase"),
-        ("MERGE_HEAD", "a merge"),
         ("CHERRY_PICK_HEAD", "a cherry-pick"),
         ("REVERT_HEAD", "a revert"),
         ("BISECT_LOG", "a bisect"),
