@@ -376,14 +376,28 @@ fn the_installed_hooks_restore_after_checkout_and_merge_but_not_reset() {
     j.git(&["merge", "-q", "--no-edit", "side"]);
     assert_restored(&j, &[&a, &b], &before);
 
-    // Switching branches (post-checkout) carries them onto the new branch.
+    // A forced checkout of the same commit (post-checkout) restores them.
     j.git(&["reset", "-q", "--hard"]);
-    j.git(&["checkout", "-q", "side"]);
+    j.git(&["checkout", "-q", "-f"]);
+    assert_restored(&j, &[&a, &b], &before);
+
+    // A switch to another commit only says what the journal holds: files
+    // restored there would stop the next checkout.
+    j.git(&["stash", "-q", "-u"]);
+    let said = j.git(&["checkout", "-q", "side"]);
+    assert!(
+        said.contains(
+            "htrac: 5 journalled op(s) are not in this checkout; 'htrac reconcile' restores them"
+        ),
+        "{said}"
+    );
+    assert!(!j.ops_file(&a).exists() && !j.ops_file(&b).exists());
+    let said = j.git(&["checkout", "-q", "dev"]);
+    assert!(said.contains("htrac: 4 journalled op(s)"), "{said}");
+    j.git(&["stash", "pop", "-q"]);
     assert_restored(&j, &[&a, &b], &before);
 
     // The sync engine silences the hooks around its own git commands.
-    j.git(&["checkout", "-q", "-f", "dev"]);
-    assert_restored(&j, &[&a, &b], &before);
     j.git(&["reset", "-q", "--hard"]);
     let out = Command::new("git")
         .arg("-C")
@@ -419,7 +433,7 @@ fn a_foreign_hook_is_left_alone_with_the_line_to_add() {
     assert_eq!(check["status"], "warn", "{check}");
     let details = check["details"].to_string();
     assert!(
-        details.contains("htrac --tracker-root .agent --no-auto-sync reconcile --hook || true"),
+        details.contains("  htrac --tracker-root .agent --no-auto-sync reconcile --hook || true"),
         "{details}"
     );
     assert_eq!(

@@ -1,12 +1,14 @@
 //! Setup's journal hooks: git `post-checkout` and `post-merge` hooks that
 //! run `htrac reconcile --hook`, so ops a checkout (`git checkout -- .`,
-//! `git checkout <branch>`, `git switch`) or a pull/merge removed come back
-//! from the journal by themselves. Installed when absent (in the same hooks
+//! `git checkout -f`) or a pull/merge removed come back from the journal by
+//! themselves. Installed when absent (in the same hooks
 //! directory as the pre-commit hook), never written over someone else's
 //! hook: a foreign one gets a warning with the line to add.
 //!
 //! `git reset --hard`, `git restore`, `git stash` and `git clean` run no
-//! hook; after them, run `htrac reconcile` by hand.
+//! hook; after them, run `htrac reconcile` by hand. A switch to another
+//! commit (`git checkout <branch>`, a rebase's first step) only reports
+//! what the journal holds that the checkout lacks (see [`script`]).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -19,9 +21,21 @@ use super::{os, Check, Context, Status};
 /// The hooks installed, in order.
 pub const HOOKS: [&str; 2] = ["post-checkout", "post-merge"];
 
+/// The command a hook runs: restore, or (`dry`) only say what is missing.
+fn command(htrac: &str, root: &str, dry: bool) -> String {
+    let dry = if dry { " --dry-run" } else { "" };
+    format!("{htrac} --tracker-root {root} --no-auto-sync reconcile --hook{dry} || true")
+}
+
 /// The hook script: POSIX sh, `htrac` from PATH else `fallback`; does
 /// nothing when the tracker or htrac is missing, and always exits 0 (a
 /// post-checkout hook's status becomes the checkout's).
+///
+/// post-checkout restores after a file checkout (`git checkout -- .`, its
+/// third argument 0) and after a forced checkout of the same commit
+/// (`git checkout -f`); after a switch to another commit it only says how
+/// many journalled ops that checkout lacks: files restored there would be
+/// untracked or modified files that stop the next checkout or rebase.
 pub fn script(hook: &str, rel_root: &str, fallback: Option<&Path>) -> String {
     let find = match fallback {
         Some(exe) => format!(
@@ -31,6 +45,15 @@ pub fn script(hook: &str, rel_root: &str, fallback: Option<&Path>) -> String {
         None => "htrac=htrac\n".to_string(),
     };
     let root = os::sh_quote(if rel_root.is_empty() { "." } else { rel_root });
+    let run = if hook == "post-checkout" {
+        format!(
+            "if [ \"$3\" = 1 ] && [ \"$1\" != \"$2\" ]; then\n    {}\nelse\n    {}\nfi\n",
+            command("\"$htrac\"", &root, true),
+            command("\"$htrac\"", &root, false)
+        )
+    } else {
+        format!("{}\n", command("\"$htrac\"", &root, false))
+    };
     format!(
         "#!/bin/sh
 # htrac {hook} hook (installed by `htrac setup`). Restores tracker ops that
@@ -38,16 +61,23 @@ pub fn script(hook: &str, rel_root: &str, fallback: Option<&Path>) -> String {
 # journal ('htrac reconcile'). Silent unless it restored something.
 {find}[ -d {root} ] || exit 0
 command -v \"$htrac\" >/dev/null 2>&1 || exit 0
-\"$htrac\" --tracker-root {root} --no-auto-sync reconcile --hook || true
-exit 0
+{run}exit 0
 "
     )
 }
 
-/// The one line to add to an existing hook.
-pub fn line(rel_root: &str) -> String {
+/// The line to add to an existing hook.
+pub fn line(hook: &str, rel_root: &str) -> String {
     let root = os::sh_quote(if rel_root.is_empty() { "." } else { rel_root });
-    format!("htrac --tracker-root {root} --no-auto-sync reconcile --hook || true")
+    if hook == "post-checkout" {
+        format!(
+            "if [ \"$3\" = 1 ] && [ \"$1\" != \"$2\" ]; then {}; else {}; fi",
+            command("htrac", &root, true),
+            command("htrac", &root, false)
+        )
+    } else {
+        command("htrac", &root, false)
+    }
 }
 
 /// Whether a hook's text already runs the journal restore.
@@ -85,7 +115,10 @@ fn one(path: &Path, hook: &str, rel: &str, ctx: &Context) -> (Status, String, Ve
         Ok(_) => (
             Status::Warn,
             format!("{hook} hook {shown} does not run the journal restore (left as it is)"),
-            vec![format!("Add this line to it:"), format!("  {}", line(rel))],
+            vec![
+                format!("Add this line to it:"),
+                format!("  {}", line(hook, rel)),
+            ],
         ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let written = path
@@ -105,7 +138,7 @@ fn one(path: &Path, hook: &str, rel: &str, ctx: &Context) -> (Status, String, Ve
                     vec![
                         e.to_string(),
                         "Create it (executable) with this line:".to_string(),
-                        format!("  {}", line(rel)),
+                        format!("  {}", line(hook, rel)),
                     ],
                 ),
             }

@@ -73,6 +73,16 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         })));
         return Ok(());
     }
+    if hook && dry {
+        // After a switch to another commit: say, do not restore.
+        let n = report.total();
+        if n > 0 {
+            out.line(format!(
+                "htrac: {n} journalled op(s) are not in this checkout; 'htrac reconcile' restores them"
+            ));
+        }
+        return Ok(());
+    }
     let verb = if dry { "would restore" } else { "restored" };
     for r in &report.restored {
         let how = if r.created { " (file recreated)" } else { "" };
