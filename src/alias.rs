@@ -18,9 +18,14 @@ pub fn cache_dir(root: &Path) -> Option<PathBuf> {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
     };
+    Some(base.join("htrac").join(fingerprint(root)))
+}
+
+/// A short, stable name for a tracker root (16 hex digits of the SHA-256 of
+/// its path), used to key per-tracker directories outside the repository.
+pub fn fingerprint(root: &Path) -> String {
     let digest = Sha256::digest(root.to_string_lossy().as_bytes());
-    let fp: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    Some(base.join("htrac").join(fp))
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn stash_path(root: &Path) -> Option<PathBuf> {

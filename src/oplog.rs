@@ -117,33 +117,50 @@ fn looks_torn(block: &Block<'_>, is_last: bool) -> bool {
 
 /// Parses the text of one `.ops` file.
 pub fn parse(path: &Path, text: &str) -> Result<OpLog, BadBlock> {
+    let (ops, torn) = parse_texts(path, text)?;
+    Ok(OpLog {
+        ops: ops.into_iter().map(|(line, _, op)| (line, op)).collect(),
+        torn,
+    })
+}
+
+/// An op read from a file: its first line (1-based), its exact block text
+/// and the op.
+pub type TextOp<'a> = (usize, &'a str, Op);
+
+/// [`parse`], keeping each op's exact block text (for byte-faithful
+/// copies); also returns the torn blocks skipped.
+pub fn parse_texts<'a>(
+    path: &Path,
+    text: &'a str,
+) -> Result<(Vec<TextOp<'a>>, Vec<BadBlock>), BadBlock> {
     let bad = |line: usize, message: String| BadBlock {
         path: path.to_path_buf(),
         line,
         message,
     };
     let blocks = blocks(text).map_err(|(l, m)| bad(l, m))?;
-    let mut log = OpLog::default();
+    let mut ops = Vec::with_capacity(blocks.len());
+    let mut torn = Vec::new();
     let n = blocks.len();
     for (i, block) in blocks.iter().enumerate() {
         let is_last = i + 1 == n;
         if looks_torn(block, is_last) {
-            log.torn.push(bad(
+            torn.push(bad(
                 block.line,
                 "torn op (cut short mid-write), skipped".into(),
             ));
             continue;
         }
         match parse_block(block.text) {
-            Ok(op) => log.ops.push((block.line, op)),
+            Ok(op) => ops.push((block.line, block.text, op)),
             Err(message) if is_last && !block.text.ends_with('\n') => {
-                log.torn
-                    .push(bad(block.line, format!("torn op skipped: {message}")));
+                torn.push(bad(block.line, format!("torn op skipped: {message}")));
             }
             Err(message) => return Err(bad(block.line, message)),
         }
     }
-    Ok(log)
+    Ok((ops, torn))
 }
 
 /// Parses one `- op: ...` block into an [`Op`]: the canonical layout by the

@@ -352,7 +352,7 @@ impl Tracker {
         )
         .with("data", data);
         let text = crate::emit::emit_op(&op);
-        let mirror = |t: &str| crate::journal::mirror(self, &path, t);
+        let mirror = |t: &str| crate::journal::mirror_or_warn(self, &path, t);
         oplog::append_text_mirrored(&path, &text, AppendMode::New, &mirror).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::user(format!("{id} already exists. Use 'update' to modify it."))
@@ -500,7 +500,7 @@ impl Tracker {
         let cannot = |e: std::io::Error| {
             Error::internal(format!("cannot append to {}: {e}", path.display()))
         };
-        let mirror = |t: &str| crate::journal::mirror(self, path, t);
+        let mirror = |t: &str| crate::journal::mirror_or_warn(self, path, t);
         match oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror) {
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 crate::atomic::take_over(path).map_err(|e2| {

@@ -145,7 +145,7 @@ fn details(c: &serde_json::Value) -> String {
         .join("\n")
 }
 
-const CHECKS: [&str; 19] = [
+const CHECKS: [&str; 20] = [
     "git_repo",
     "directory_structure",
     "gitattributes",
@@ -164,6 +164,7 @@ const CHECKS: [&str; 19] = [
     "existing_data",
     "stop_hook",
     "precommit_hook",
+    "journal_hooks",
     "hooks_path",
 ];
 
@@ -182,6 +183,7 @@ fn a_fresh_repository_is_set_up_and_a_second_run_changes_nothing() {
         "config_yaml",
         "textconv",
         "precommit_hook",
+        "journal_hooks",
     ] {
         assert_eq!(
             check(&first, fixed)["status"],
@@ -189,7 +191,7 @@ fn a_fresh_repository_is_set_up_and_a_second_run_changes_nothing() {
             "{fixed}: {first:#}"
         );
     }
-    assert_eq!(first["summary"]["fixed"], 7);
+    assert_eq!(first["summary"]["fixed"], 8);
     assert_eq!(first["summary"]["error"], 0);
 
     // The layout is the tracker `init` makes, plus the diff driver.

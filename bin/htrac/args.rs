@@ -381,7 +381,13 @@ pub const COMMANDS: &[Command] = &[
         name: "reconcile",
         summary: "Restore journalled ops that a git command removed from the working tree",
         args: &[],
-        flags: &[sw("dry-run", "say what would be restored, change nothing")],
+        flags: &[
+            sw("dry-run", "say what would be restored, change nothing"),
+            sw(
+                "hook",
+                "as git hooks run it: quiet unless it restored something, skipped mid-rebase/merge/bisect or when HTRAC_NO_RECONCILE is set",
+            ),
+        ],
     },
 ];
 

@@ -4,7 +4,8 @@
 //!
 //! The checks live by concept: files and config ([`checks`]), ownership,
 //! modes and groups ([`perms`]), git configuration ([`gitconfig`]), git and
-//! agent hooks ([`hooks`]). [`forkscope`] is `fork-setup`'s config edit.
+//! agent hooks ([`hooks`]), the journal's restore hooks ([`journalhooks`]).
+//! [`forkscope`] is `fork-setup`'s config edit.
 //!
 //! **Two-user detection.** A set-up is two-user when one of the tracker's
 //! directories (the tier directories, `tracker/`, `tracker-workspace/`,
@@ -17,6 +18,7 @@ pub mod checks;
 pub mod forkscope;
 pub mod gitconfig;
 pub mod hooks;
+pub mod journalhooks;
 pub mod os;
 pub mod perms;
 
@@ -257,6 +259,7 @@ pub fn run(ctx: &mut Context) -> Vec<Check> {
         checks::existing_data(ctx),
         hooks::stop_hook(ctx),
         hooks::precommit_hook(ctx),
+        journalhooks::journal_hooks(ctx),
         gitconfig::hooks_path(ctx),
     ]
 }
