@@ -119,6 +119,7 @@ impl Env {
         c.args(args)
             .current_dir(self.path())
             .env("HTRAC_CACHE_DIR", self.cache.path())
+            .env("HTRAC_STATE_DIR", self.cache.path().join("state"))
             .env_remove("XDG_CACHE_HOME");
         c
     }
