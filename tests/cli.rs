@@ -471,6 +471,7 @@ fn concurrent_writers_never_tear_or_lose_an_op() {
                         .args(["discuss", &id, &msg, "--ack-thread"])
                         .current_dir(&dir)
                         .env("HTRAC_CACHE_DIR", &cache)
+                        .env("HTRAC_STATE_DIR", cache.join("state"))
                         .output()
                         .unwrap();
                     assert!(

@@ -578,6 +578,7 @@ impl Agent {
             .current_dir(repo.path())
             .env("GIT_CONFIG_GLOBAL", &self.global)
             .env("HTRAC_CACHE_DIR", &self.cache)
+            .env("HTRAC_STATE_DIR", self.cache.join("state"))
             .env(
                 "PATH",
                 "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

@@ -52,6 +52,7 @@ pub fn as_agent_with(env: &Env, args: &[&str], trust_repo: bool) -> Run {
         .env("GIT_CONFIG_KEY_0", "safe.directory")
         .env("GIT_CONFIG_VALUE_0", "*")
         .env("HOME", "/nonexistent")
+        .env("HTRAC_STATE_DIR", env.path().join(".agent-state"))
         .output()
         .expect("runuser runs");
     Run {
