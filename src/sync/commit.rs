@@ -289,6 +289,8 @@ pub fn commit(repo: &Repo, git_dir: &std::path::Path, plan: &Plan) -> Result<Str
         }
         return Err(e);
     }
+    // Test-only: die here, temporary index and all, before anything is pushed.
+    super::failpoint("after-commit-tree");
     Ok(out.stdout.trim().to_string())
 }
 

@@ -268,7 +268,7 @@ fn validate(tracker: &Tracker) -> Result<()> {
     .with_hint("repair the file(s) ('htrac validate' shows the details); nothing was pushed"))
 }
 
-fn failpoint(name: &str) {
+pub(crate) fn failpoint(name: &str) {
     if std::env::var(FAILPOINT_ENV).as_deref() == Ok(name) {
         let _ =
             rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
@@ -303,7 +303,6 @@ fn run_locked(tracker: &Tracker, repo: &Repo, dirs: &GitDirs, cfg: &SyncConfig) 
             break tip;
         }
         let sha = commit::commit(repo, &dirs.git_dir, &plan)?;
-        failpoint("after-commit-tree");
         report.commit = Some(sha.clone());
         if cfg.mode == Mode::Pr {
             let r = pr::run(repo, cfg, &dirs.git_dir, &plan, &sha)?;
@@ -455,7 +454,8 @@ pub fn auto_sync(tracker: &Tracker) -> Vec<String> {
     if cfg.threshold <= 0 {
         return Vec::new();
     }
-    let pending = pending::pending_lines(&repo, &cfg.remote, &cfg.base_branch);
+    let pending =
+        pending::pending_lines(&repo, &cfg.remote, &cfg.base_branch, cfg.threshold as u64);
     if pending < cfg.threshold as u64 {
         return Vec::new();
     }
@@ -545,7 +545,7 @@ fn gate_message(gate: &breaker::Gate, dirs: &GitDirs) -> Option<String> {
 pub fn status(tracker: &Tracker) -> Result<Value> {
     let (repo, cfg) = open(tracker)?;
     let dirs = repo.dirs()?;
-    let pending = pending::pending_lines(&repo, &cfg.remote, &cfg.base_branch);
+    let pending = pending::pending_lines(&repo, &cfg.remote, &cfg.base_branch, 0);
     let state = breaker::State::load(&dirs.common_dir);
     let holder = lock::holder(&Repo::lock_path(&dirs));
     let mut breaker_json = state.to_json(breaker::now(), cfg.cooldown_seconds);

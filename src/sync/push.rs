@@ -113,6 +113,13 @@ pub fn read_porcelain(stdout: &str, stderr: &str, ok: bool, dst: &str) -> PushOu
         let summary = summary.unwrap_or("").trim();
         return match flag {
             " " | "+" | "*" | "=" if ok => PushOutcome::Pushed,
+            // The remote ref moved between the advertisement and the update.
+            "!" if summary.contains("failed to update ref")
+                || summary.contains("cannot lock ref")
+                || summary.contains("failed to lock") =>
+            {
+                PushOutcome::Moved(summary.to_string())
+            }
             "!" if summary.contains("[remote rejected]")
                 || summary.contains("[remote failure]") =>
             {
@@ -187,6 +194,11 @@ mod tests {
             PushOutcome::Failed(m) => assert!(m.contains("hook declined"), "{m}"),
             other => panic!("{other:?}"),
         }
+        let raced = "!\tabc:refs/heads/dev\t[remote rejected] (failed to update ref)\n";
+        assert!(matches!(
+            read_porcelain(raced, "", false, DST),
+            PushOutcome::Moved(_)
+        ));
         let gone = "fatal: '/nope' does not appear to be a git repository\nfatal: Could not read from remote repository.\n";
         match read_porcelain("", gone, false, DST) {
             PushOutcome::Failed(m) => assert!(m.contains("does not appear"), "{m}"),
