@@ -369,3 +369,44 @@ fn auto_sync_costs_two_git_calls_below_threshold_and_none_for_reads() {
     assert!(sync_calls[0].contains("diff --numstat"), "{calls}");
     assert!(sync_calls[1].contains("ls-files"), "{calls}");
 }
+
+#[test]
+fn ops_written_while_the_sync_runs_survive_the_local_update() {
+    let net = Net::new();
+    let a = net.clone_named("a");
+    let b = net.clone_named("b");
+    let id = a.add("shared");
+    a.run(&["sync"]).ok();
+    b.run(&["sync"]).ok();
+    b.run(&["update", &id, "--title", "retitled by b"]).ok();
+    b.run(&["sync"]).ok();
+    a.run(&["update", &id, "--priority", "0"]).ok();
+    // While a's push is being received, a writes another op to the same
+    // file (the remote's post-receive hook runs before a's sync goes on).
+    let marker = net.dir.path().join("wrote-meanwhile");
+    write_script(
+        &net.remote.join("hooks/post-receive"),
+        &format!(
+            "[ -e '{m}' ] && exit 0\ntouch '{m}'\nunset GIT_DIR GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES\ncd '{a}' && HOME='{h}' HTRAC_CACHE_DIR='{h}/c' '{bin}' --no-auto-sync discuss {id} 'written meanwhile' >/dev/null",
+            m = marker.display(),
+            a = a.path.display(),
+            h = net.dir.path().join("hookhome").display(),
+            bin = env!("CARGO_BIN_EXE_htrac"),
+        ),
+    );
+    let r = a.run(&["--json", "sync"]).ok();
+    assert!(marker.exists(), "the hook ran");
+    let j = r.json();
+    assert_eq!(j["local"]["updated"], true, "{j}");
+    assert_eq!(j["local"]["rewritten_files"], 1, "{j}");
+    // create + b's update + a's update + the op written meanwhile.
+    assert_eq!(a.op_count(), 4);
+    let text = &a.op_files()[0].1;
+    assert!(text.contains("retitled by b") && text.contains("written meanwhile"));
+    assert_eq!(remote_op_count(&net), 3, "the late op is not on the remote yet");
+    assert!(a.status()["pending_lines"].as_u64().unwrap() > 0);
+    a.run(&["sync"]).ok();
+    b.run(&["sync"]).ok();
+    assert_eq!(remote_op_count(&net), 4);
+    assert_eq!(a.state(), b.state());
+}
