@@ -403,7 +403,11 @@ fn ops_written_while_the_sync_runs_survive_the_local_update() {
     assert_eq!(a.op_count(), 4);
     let text = &a.op_files()[0].1;
     assert!(text.contains("retitled by b") && text.contains("written meanwhile"));
-    assert_eq!(remote_op_count(&net), 3, "the late op is not on the remote yet");
+    assert_eq!(
+        remote_op_count(&net),
+        3,
+        "the late op is not on the remote yet"
+    );
     assert!(a.status()["pending_lines"].as_u64().unwrap() > 0);
     a.run(&["sync"]).ok();
     b.run(&["sync"]).ok();
