@@ -79,6 +79,9 @@ impl<'a> Git<'a> {
             .args(&self.args)
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("LC_ALL", "C")
+            // Our own git commands must not set off the journal's
+            // post-checkout/post-merge restore in the middle of a sync.
+            .env("HTRAC_NO_RECONCILE", "1")
             .stdin(if self.stdin.is_some() {
                 Stdio::piped()
             } else {

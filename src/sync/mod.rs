@@ -430,7 +430,11 @@ pub fn sync_now(tracker: &Tracker, waiting: &mut dyn FnMut(&str)) -> Result<Repo
     let result = run_locked(tracker, &repo, &dirs, &cfg);
     let now = breaker::now();
     match &result {
-        Ok(r) => state.record_success(now, r.last_json()),
+        Ok(r) => {
+            state.record_success(now, r.last_json());
+            // What reached the base branch no longer needs the journal.
+            let _ = crate::journal::prune(tracker);
+        }
         Err(e) => {
             state.record_failure(now, &e.message, failure_json(&cfg, e));
         }
@@ -504,6 +508,7 @@ pub fn auto_sync(tracker: &Tracker) -> Vec<String> {
     match result {
         Ok(r) => {
             state.record_success(now, r.last_json());
+            let _ = crate::journal::prune(tracker);
             msgs.push(format!("auto-sync: {}", r.summary()));
             if let Some(LocalUpdate::Left(why)) = &r.local {
                 msgs.push(format!("auto-sync: local branch left as is: {why}"));
