@@ -200,7 +200,9 @@ impl Annotator {
             KeyCode::Char('l') => self.start(Mode::Label),
             KeyCode::Char(' ') => self.commit(),
             KeyCode::Char('u') => {
-                if self.anchor.take().is_none() {
+                // Undo drops the draft if there is one, else the last shape.
+                let draft = self.anchor.take();
+                if draft.is_none() {
                     self.shapes.pop();
                 }
             }
@@ -209,7 +211,9 @@ impl Annotator {
                 return Outcome::Save;
             }
             KeyCode::Esc => {
-                if self.anchor.take().is_none() {
+                // Esc drops the draft if there is one, else the screenshot.
+                let draft = self.anchor.take();
+                if draft.is_none() {
                     return Outcome::Discard;
                 }
             }

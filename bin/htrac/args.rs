@@ -383,6 +383,12 @@ pub const COMMANDS: &[Command] = &[
         args: &[],
         flags: &[sw("dry-run", "say what would be restored, change nothing")],
     },
+    Command {
+        name: "tui",
+        summary: "Open the terminal UI (runs htrac-tui; install it with --features tui)",
+        args: &[],
+        flags: &[],
+    },
 ];
 
 /// A parsed command line.
