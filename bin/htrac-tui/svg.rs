@@ -162,8 +162,10 @@ pub fn render(frame: &Buffer, shapes: &[Shape]) -> String {
             let start = x;
             let mut text = String::new();
             while x < w && style_of(&frame[(x, y)]) == st {
-                text.push_str(frame[(x, y)].symbol());
-                x += 1;
+                let sym = frame[(x, y)].symbol();
+                text.push_str(sym);
+                // A wide character covers the next cell too.
+                x += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
             }
             if text.trim().is_empty() {
                 continue;

@@ -389,3 +389,74 @@ fn screenshot_svg_parses_and_holds_the_annotations() {
     assert_eq!(label_text, "[1] look <here> & \"there\"");
     assert!(a.annotate.is_none());
 }
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let fx = fixture();
+    let mut a = app(&fx);
+    screen(&mut a, 80, 24);
+    let at = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    };
+    // Row 0 is the header; screen row 3 is the third item.
+    a.handle_mouse(at(MouseEventKind::Down(MouseButton::Left), 5, 3));
+    assert_eq!(a.cursor, 2);
+    a.handle_mouse(at(MouseEventKind::ScrollDown, 5, 3));
+    assert_eq!(a.cursor, 4, "the wheel moves by three, clamped");
+    a.handle_mouse(at(MouseEventKind::ScrollUp, 5, 3));
+    assert_eq!(a.cursor, 1);
+    // A click on a filter panel entry toggles it.
+    key(&mut a, KeyCode::Char('f'));
+    let s = screen(&mut a, 80, 24);
+    let row = s.lines().position(|l| l.contains("] done (")).unwrap() as u16;
+    a.handle_mouse(at(MouseEventKind::Down(MouseButton::Left), 60, row));
+    assert!(a.filters.hidden_statuses.contains("done"));
+}
+
+/// Startup on 10,000 items (load, index, first frame). Run with
+/// `cargo test --release --features tui --bin htrac-tui -- --ignored --nocapture startup`.
+#[test]
+#[ignore]
+fn startup_on_10k_items() {
+    let fx = fixture();
+    let ws = fx.root().join("tracker-workspace/.ops");
+    let consonants = b"bdfghjklmnprstvz";
+    let vowels = b"aiou";
+    let syl = |n: usize| {
+        let c = |i: usize| consonants[i % 16] as char;
+        let v = |i: usize| vowels[i % 4] as char;
+        format!(
+            "{}{}{}{}{}",
+            c(n >> 12),
+            v(n >> 10),
+            c(n >> 6),
+            v(n >> 4),
+            c(n)
+        )
+    };
+    for n in 0..10_000usize {
+        let id = format!("WI-{}-{}", syl(n * 7919 % 65536), syl(n));
+        let text = format!(
+            "- op: create  # aaaa\n  at: '2026-01-01T00:00:00Z'  # aaaa\n  by: human  # aaaa\n  actor: amy  # aaaa\n  clock: 1  # aaaa\n  nonce: aaaa  # aaaa\n  data:  # aaaa\n    kind: work_item  # aaaa\n    title: \"item {n}\"  # aaaa\n    status: todo_hard  # aaaa\n    priority: {}  # aaaa\n",
+            n % 5
+        );
+        std::fs::write(ws.join(format!(".{id}.ops")), text).unwrap();
+    }
+    let start = std::time::Instant::now();
+    let mut a = crate::app::App::new(htrac::Tracker::open(&fx.root()).unwrap(), None);
+    let loaded = start.elapsed();
+    screen(&mut a, 160, 45);
+    let drawn = start.elapsed();
+    key(&mut a, KeyCode::Down);
+    screen(&mut a, 160, 45);
+    let moved = start.elapsed() - drawn;
+    eprintln!(
+        "10k items: loaded in {loaded:?}, first frame at {drawn:?}, cursor move + redraw {moved:?} ({} items)",
+        a.items.len()
+    );
+    assert!(a.items.len() >= 10_000);
+}
