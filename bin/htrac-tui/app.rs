@@ -66,6 +66,7 @@ pub enum Action {
     Screenshot,
     Help,
     QuickToggle(usize),
+    NextSection,
 }
 
 /// The reference's key set (plus `r` read/unread and `/` text filter).
@@ -104,6 +105,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('S') => Screenshot,
         KeyCode::Char('?') => Help,
         KeyCode::Char(c @ '1'..='9') => QuickToggle(c as usize - '1' as usize),
+        KeyCode::Tab => NextSection,
         _ => return None,
     })
 }
@@ -118,7 +120,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("q", "quit (saves preferences)"),
     ("t", "table / tree by parent (standard and wide)"),
-    ("f", "filter panel; 1–9 toggle its entries"),
+    (
+        "f",
+        "filter panel; 1–9 toggle its entries, Tab next section",
+    ),
     ("/", "live text filter (title, status, kind, ID, tags)"),
     ("< >", "move the item up/down in the custom order"),
     (
@@ -157,6 +162,8 @@ pub struct App {
     pub full_ids: bool,
     pub tree: bool,
     pub filter_panel: bool,
+    /// The filter panel's section: statuses, kinds, tiers, tags.
+    pub filter_section: usize,
     /// `Some` while the text filter input has the keyboard.
     pub text_input: bool,
     pub filters: Filters,
@@ -196,9 +203,12 @@ impl App {
             full_ids: prefs.full_ids,
             tree: prefs.tree,
             filter_panel: false,
+            filter_section: 0,
             text_input: false,
             filters: Filters {
                 hidden_statuses: prefs.hidden_statuses,
+                hidden_kinds: prefs.hidden_kinds,
+                hidden_tiers: prefs.hidden_tiers,
                 hidden_tags: prefs.hidden_tags,
                 hide_tagged: prefs.hide_tagged,
                 text: String::new(),
@@ -342,6 +352,8 @@ impl App {
         let prefs = Prefs {
             display_order: self.order.clone(),
             hidden_statuses: self.filters.hidden_statuses.clone(),
+            hidden_kinds: self.filters.hidden_kinds.clone(),
+            hidden_tiers: self.filters.hidden_tiers.clone(),
             hidden_tags: self.filters.hidden_tags.clone(),
             hide_tagged: self.filters.hide_tagged,
             read_marks: self.marks.clone(),
@@ -369,14 +381,46 @@ impl App {
         (self.list_area.height as usize).max(1)
     }
 
-    /// The filter panel's entries: (key, label, hidden, count).
+    /// The filter panel's entries in the current section: (key, label,
+    /// hidden, count).
     pub fn filter_entries(&self) -> Vec<(FilterKey, String, bool, usize)> {
         let mut out = Vec::new();
+        let count = |f: &dyn Fn(&Item) -> bool| self.items.iter().filter(|i| f(i)).count();
+        match self.filter_section {
+            1 => {
+                for k in self.tracker.config.kind_names() {
+                    let hidden = self.filters.hidden_kinds.contains(k);
+                    let n = count(&|i: &Item| i.kind == k);
+                    out.push((FilterKey::Kind(k.to_string()), k.to_string(), hidden, n));
+                }
+                return out;
+            }
+            2 => {
+                for t in htrac::Tier::ALL {
+                    let hidden = self.filters.hidden_tiers.contains(t.as_str());
+                    let n = count(&|i: &Item| i.tier == t);
+                    out.push((
+                        FilterKey::Tier(t.as_str().into()),
+                        t.as_str().into(),
+                        hidden,
+                        n,
+                    ));
+                }
+                return out;
+            }
+            3 => return self.tag_entries(),
+            _ => {}
+        }
         for s in &self.tracker.config.statuses {
             let n = self.items.iter().filter(|i| &i.status == s).count();
             let hidden = self.filters.hidden_statuses.contains(s);
             out.push((FilterKey::Status(s.clone()), s.clone(), hidden, n));
         }
+        out
+    }
+
+    fn tag_entries(&self) -> Vec<(FilterKey, String, bool, usize)> {
+        let mut out = Vec::new();
         let tagged = self.items.iter().filter(|i| !i.tags.is_empty()).count();
         out.push((
             FilterKey::Tagged,
@@ -414,6 +458,8 @@ impl App {
         match key {
             FilterKey::Status(s) => flip(&mut self.filters.hidden_statuses, s),
             FilterKey::Tag(t) => flip(&mut self.filters.hidden_tags, t),
+            FilterKey::Kind(k) => flip(&mut self.filters.hidden_kinds, k),
+            FilterKey::Tier(t) => flip(&mut self.filters.hidden_tiers, t),
             FilterKey::Tagged => self.filters.hide_tagged = !self.filters.hide_tagged,
         }
         self.refilter(None);
@@ -580,6 +626,11 @@ impl App {
             TextFilter => self.text_input = true,
             OrderUp => self.reorder(-1),
             OrderDown => self.reorder(1),
+            NextSection => {
+                if self.filter_panel {
+                    self.filter_section = (self.filter_section + 1) % FILTER_SECTIONS.len();
+                }
+            }
             QuickToggle(n) => {
                 if self.filter_panel {
                     self.toggle_filter(n);
@@ -662,10 +713,10 @@ impl App {
                     && m.row > f.y
                     && m.row < f.y + f.height
                 {
-                    // Line 0 is "Filters active"; entries follow.
+                    // Lines 0 and 1 are "Filters active" and the section; entries follow.
                     let n = (m.row - f.y - 1) as usize;
-                    if n > 0 {
-                        self.toggle_filter(n - 1);
+                    if n > 1 {
+                        self.toggle_filter(n - 2);
                     }
                 }
             }
@@ -674,10 +725,15 @@ impl App {
     }
 }
 
+/// The filter panel's sections, in Tab order.
+pub const FILTER_SECTIONS: [&str; 4] = ["Statuses", "Kinds", "Tiers", "Tags"];
+
 /// An entry of the filter panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FilterKey {
     Status(String),
+    Kind(String),
+    Tier(String),
     Tagged,
     Tag(String),
 }

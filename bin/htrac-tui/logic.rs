@@ -126,6 +126,9 @@ pub fn human_unread(item: &Item, marks: &BTreeMap<String, ReadMark>) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {
     pub hidden_statuses: BTreeSet<String>,
+    pub hidden_kinds: BTreeSet<String>,
+    /// Tier names (`canonical`, `workspace`, `stealth`).
+    pub hidden_tiers: BTreeSet<String>,
     pub hidden_tags: BTreeSet<String>,
     pub hide_tagged: bool,
     /// The live text filter (`/`), matched case-insensitively against
@@ -136,13 +139,18 @@ pub struct Filters {
 impl Filters {
     pub fn active(&self) -> usize {
         self.hidden_statuses.len()
+            + self.hidden_kinds.len()
+            + self.hidden_tiers.len()
             + self.hidden_tags.len()
             + usize::from(self.hide_tagged)
             + usize::from(!self.text.is_empty())
     }
 
     pub fn shows(&self, item: &Item) -> bool {
-        if self.hidden_statuses.contains(&item.status) {
+        if self.hidden_statuses.contains(&item.status)
+            || self.hidden_kinds.contains(&item.kind)
+            || self.hidden_tiers.contains(item.tier.as_str())
+        {
             return false;
         }
         let tags = Item::string_list(&item.tags);

@@ -16,6 +16,8 @@ use crate::logic::ReadMark;
 pub struct Prefs {
     pub display_order: Vec<String>,
     pub hidden_statuses: BTreeSet<String>,
+    pub hidden_kinds: BTreeSet<String>,
+    pub hidden_tiers: BTreeSet<String>,
     pub hidden_tags: BTreeSet<String>,
     pub hide_tagged: bool,
     pub read_marks: BTreeMap<String, ReadMark>,
@@ -67,6 +69,8 @@ impl Prefs {
         Prefs {
             display_order: strings(&v["display_order"]).collect(),
             hidden_statuses: strings(&v["hidden_statuses"]).collect(),
+            hidden_kinds: strings(&v["hidden_kinds"]).collect(),
+            hidden_tiers: strings(&v["hidden_tiers"]).collect(),
             hidden_tags: strings(&v["hidden_tags"]).collect(),
             hide_tagged: v["hide_tagged"].as_bool().unwrap_or(false),
             read_marks,
@@ -90,6 +94,8 @@ impl Prefs {
             "version": 1,
             "display_order": self.display_order,
             "hidden_statuses": self.hidden_statuses,
+            "hidden_kinds": self.hidden_kinds,
+            "hidden_tiers": self.hidden_tiers,
             "hidden_tags": self.hidden_tags,
             "hide_tagged": self.hide_tagged,
             "human_read_state": marks,

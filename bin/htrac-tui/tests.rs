@@ -348,6 +348,7 @@ fn filter_panel_80x24() {
         s.contains("Filters active: 0") && s.contains("[5] [X] done (1)"),
         "{s}"
     );
+    assert!(s.contains("── Statuses (1/4) ──"), "{s}");
     // 5 toggles "done": E disappears, the panel counts it.
     key(&mut a, KeyCode::Char('5'));
     let s = screen(&mut a, 80, 24);
@@ -356,6 +357,41 @@ fn filter_panel_80x24() {
         "{s}"
     );
     check("filter_panel", &s);
+}
+
+#[test]
+fn filter_sections_hide_kinds_tiers_and_tags() {
+    let fx = fixture();
+    let mut a = app(&fx);
+    key(&mut a, KeyCode::Char('f'));
+    key(&mut a, KeyCode::Tab);
+    let s = screen(&mut a, 80, 24);
+    assert!(
+        s.contains("── Kinds (2/4) ──") && s.contains("[1] [X] invariant (1)"),
+        "{s}"
+    );
+    key(&mut a, KeyCode::Char('1'));
+    assert!(!screen(&mut a, 80, 24).contains("Every op line"));
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Char('1')); // canonical
+    assert!(!screen(&mut a, 80, 24).contains("Release checklist"));
+    key(&mut a, KeyCode::Tab);
+    let s = screen(&mut a, 80, 24);
+    assert!(
+        s.contains("[1] [X] Tagged (3)") && s.contains("#ui (1)"),
+        "{s}"
+    );
+    key(&mut a, KeyCode::Char('1')); // hide every tagged item
+    let titles: Vec<&str> = a
+        .rows
+        .iter()
+        .filter(|r| !r.forced && !r.ghost)
+        .map(|r| a.items[r.idx].title.as_str())
+        .collect();
+    assert_eq!(titles, vec!["Write the README"]);
+    assert_eq!(a.filters.active(), 3);
+    key(&mut a, KeyCode::Tab);
+    assert!(screen(&mut a, 80, 24).contains("── Statuses (1/4) ──"));
 }
 
 #[test]

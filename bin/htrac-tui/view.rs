@@ -604,10 +604,18 @@ fn filters(f: &mut Frame, app: &mut App, area: Rect) {
         .title(" Filters · 1–9 toggle ");
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let mut lines = vec![Line::from(format!(
-        "Filters active: {}",
-        app.filters.active()
-    ))];
+    let mut lines = vec![
+        Line::from(format!(
+            "Filters active: {} · Tab next",
+            app.filters.active()
+        )),
+        Line::from(format!(
+            "── {} ({}/4) ──",
+            crate::app::FILTER_SECTIONS[app.filter_section],
+            app.filter_section + 1
+        ))
+        .bold(),
+    ];
     for (n, (_, label, hidden, count)) in app.filter_entries().into_iter().enumerate() {
         let key = if n < 9 {
             format!("[{}]", n + 1)
@@ -685,6 +693,14 @@ fn footer(f: &mut Frame, app: &App, area: Rect) {
     for s in &app.filters.hidden_statuses {
         status.push(format!("[{s}: hidden]"));
     }
+    for k in app
+        .filters
+        .hidden_kinds
+        .iter()
+        .chain(&app.filters.hidden_tiers)
+    {
+        status.push(format!("[{k}: hidden]"));
+    }
     if !app.filters.hidden_tags.is_empty() {
         status.push(format!("[tags hidden: {}]", app.filters.hidden_tags.len()));
     }
@@ -723,7 +739,7 @@ fn overlays(f: &mut Frame, app: &App, area: Rect) {
                 .iter()
                 .map(|(k, what)| {
                     Line::from(vec![
-                        Span::styled(format!("{k:>20} "), Style::default().bold()),
+                        Span::styled(format!("{k:>21} "), Style::default().bold()),
                         Span::raw(*what),
                     ])
                 })
