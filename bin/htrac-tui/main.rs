@@ -7,7 +7,9 @@ mod actions;
 mod annotate;
 mod app;
 mod forms;
+mod keys;
 mod logic;
+mod panels;
 mod prefs;
 mod svg;
 #[cfg(test)]
