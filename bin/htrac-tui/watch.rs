@@ -15,8 +15,8 @@ use inotify::{Inotify, WatchMask};
 pub fn spawn(root: &Path, tx: Sender<()>) {
     let dirs: Vec<PathBuf> = Tier::ALL.iter().map(|t| t.dir(root)).collect();
     std::thread::spawn(move || {
-        if let Err(e) = watch_inotify(&dirs, &tx) {
-            eprintln!("htrac-tui: inotify unavailable ({e}); polling every second");
+        // No message on fallback: stderr would draw over the screen.
+        if watch_inotify(&dirs, &tx).is_err() {
             poll(&dirs, &tx);
         }
     });
