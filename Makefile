@@ -4,13 +4,13 @@ CARGO ?= cargo
 HTRAC := target/release/htrac
 FUZZ_SECONDS ?= 60
 
-.PHONY: build test test-permission demo bench fuzz lint install clean
+.PHONY: build test test-permission demo demo-tui bench fuzz lint install clean
 
 build:
-	$(CARGO) build --release --locked
+	$(CARGO) build --release --locked --features tui
 
 test:
-	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked --all-targets --all-features
 	$(CARGO) test --locked --doc
 
 # The two-user permission playbook (cli.md section 8): creates OS users, so it
@@ -20,10 +20,10 @@ test-permission:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
 
 install:
-	$(CARGO) install --path . --locked
+	$(CARGO) install --path . --locked --features tui
 
 # A short scripted agent session in a throwaway git repo: what an agent sees.
 demo: build
@@ -49,7 +49,24 @@ demo: build
 	step count-todos; \
 	export HTRAC_STATE_DIR="$$demo/.state"; \
 	printf '\n$$ echo %s | htrac-hook stop\n' "'{\"hook_event_name\": \"Stop\"}'"; \
-	echo '{"hook_event_name": "Stop"}' | "$(CURDIR)/target/release/htrac-hook" stop; echo
+	echo '{"hook_event_name": "Stop"}' | "$(CURDIR)/target/release/htrac-hook" stop; echo; \
+	echo; echo "(demo: the human's view of this repo is the terminal UI: $(CURDIR)/target/release/htrac-tui --tracker-root $$demo/.agent"; \
+	echo " or 'htrac tui' inside it. This demo repo is deleted now; run 'make demo-tui' to open the TUI on a fresh one.)"
+
+# The demo repo, kept open in the terminal UI (q quits and deletes it).
+demo-tui: build
+	@set -e; \
+	demo=$$(mktemp -d); trap 'rm -rf "$$demo"' EXIT; \
+	export HTRAC_CACHE_DIR="$$demo/.cache" XDG_CONFIG_HOME="$$demo/.config"; \
+	H="$(CURDIR)/$(HTRAC)"; cd "$$demo"; \
+	git init -q -b dev; git -c user.email=demo@example.com -c user.name=demo commit -q --allow-empty -m root; \
+	"$$H" init >/dev/null; \
+	a=$$("$$H" add --kind work_item --title "Parse the config file" --priority 1 --tag core); \
+	"$$H" add --kind work_item --title "Write the README" --priority 3 --isbefore "$$a" >/dev/null; \
+	"$$H" add --kind work_item --title "Handle YAML anchors" --parent "$$a" >/dev/null; \
+	"$$H" add --kind invariant --title "Every op line ends with its nonce" --field statement="each line carries # nonce" --field root_cause="union merges must not mix lines" >/dev/null; \
+	"$$H" discuss "$$a" "Parser started: should anchors be rejected?" >/dev/null; \
+	"$(CURDIR)/target/release/htrac-tui" --tracker-root "$$demo/.agent"
 
 bench: build
 	python3 benches/compare.py --htrac $(HTRAC)

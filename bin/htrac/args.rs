@@ -389,6 +389,12 @@ pub const COMMANDS: &[Command] = &[
             ),
         ],
     },
+    Command {
+        name: "tui",
+        summary: "Open the terminal UI (runs htrac-tui; install it with --features tui)",
+        args: &[],
+        flags: &[],
+    },
 ];
 
 /// A parsed command line.

@@ -101,6 +101,7 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         "init" => return commands::init::run(parsed, &cwd, out),
         "setup" => return commands::setup::run(parsed, &cwd, out),
         "textconv" => return commands::textconv::run(parsed, &cwd, out),
+        "tui" => return commands::tui::run(parsed, &cwd),
         _ => {}
     }
     let tracker = Tracker::discover(

@@ -15,6 +15,7 @@ pub mod stop;
 pub mod sync;
 pub mod tags;
 pub mod textconv;
+pub mod tui;
 pub mod update;
 pub mod validate;
 pub mod view;

@@ -1,0 +1,148 @@
+//! Preferences saved per repository in the user's config directory
+//! (`$XDG_CONFIG_HOME/htrac/<fingerprint>/tui.json`, else
+//! `~/.config/htrac/<fingerprint>/tui.json`): custom order, filters,
+//! read/unread marks, the full-ID and tree toggles. A corrupt or missing
+//! file gives the defaults; a failed save is reported, never fatal.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::logic::ReadMark;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prefs {
+    pub display_order: Vec<String>,
+    pub hidden_statuses: BTreeSet<String>,
+    pub hidden_kinds: BTreeSet<String>,
+    pub hidden_tiers: BTreeSet<String>,
+    pub hidden_tags: BTreeSet<String>,
+    pub hide_tagged: bool,
+    pub read_marks: BTreeMap<String, ReadMark>,
+    pub full_ids: bool,
+    pub tree: bool,
+}
+
+/// The preferences file of the tracker at `root` (its `.agent/` directory).
+pub fn path_for(root: &Path) -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".config"),
+    };
+    let digest = Sha256::digest(root.to_string_lossy().as_bytes());
+    let fp: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Some(base.join("htrac").join(fp).join("tui.json"))
+}
+
+fn strings(v: &Value) -> impl Iterator<Item = String> + '_ {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+}
+
+impl Prefs {
+    pub fn load(path: &Path) -> Prefs {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Prefs::default();
+        };
+        let Ok(v) = serde_json::from_str::<Value>(&text) else {
+            return Prefs::default();
+        };
+        let mut read_marks = BTreeMap::new();
+        if let Some(m) = v["human_read_state"].as_object() {
+            for (id, s) in m {
+                if let (Some(read), Some(len)) = (s["read"].as_bool(), s["discussion_len"].as_u64())
+                {
+                    read_marks.insert(
+                        id.clone(),
+                        ReadMark {
+                            read,
+                            discussion_len: len as usize,
+                        },
+                    );
+                }
+            }
+        }
+        Prefs {
+            display_order: strings(&v["display_order"]).collect(),
+            hidden_statuses: strings(&v["hidden_statuses"]).collect(),
+            hidden_kinds: strings(&v["hidden_kinds"]).collect(),
+            hidden_tiers: strings(&v["hidden_tiers"]).collect(),
+            hidden_tags: strings(&v["hidden_tags"]).collect(),
+            hide_tagged: v["hide_tagged"].as_bool().unwrap_or(false),
+            read_marks,
+            full_ids: v["full_ids"].as_bool().unwrap_or(false),
+            tree: v["tree"].as_bool().unwrap_or(false),
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let marks: serde_json::Map<String, Value> = self
+            .read_marks
+            .iter()
+            .map(|(id, m)| {
+                (
+                    id.clone(),
+                    json!({"read": m.read, "discussion_len": m.discussion_len}),
+                )
+            })
+            .collect();
+        json!({
+            "version": 1,
+            "display_order": self.display_order,
+            "hidden_statuses": self.hidden_statuses,
+            "hidden_kinds": self.hidden_kinds,
+            "hidden_tiers": self.hidden_tiers,
+            "hidden_tags": self.hidden_tags,
+            "hide_tagged": self.hide_tagged,
+            "human_read_state": marks,
+            "full_ids": self.full_ids,
+            "tree": self.tree,
+        })
+    }
+
+    /// Writes a temp file and renames it over the old one.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let text = serde_json::to_string_pretty(&self.to_json()).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, text + "\n")?;
+        std::fs::rename(&tmp, path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_corrupt_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/tui.json");
+        let mut p = Prefs {
+            display_order: vec!["WI-b".into(), "WI-a".into()],
+            full_ids: true,
+            ..Prefs::default()
+        };
+        p.hidden_statuses.insert("done".into());
+        p.read_marks.insert(
+            "WI-a".into(),
+            ReadMark {
+                read: true,
+                discussion_len: 3,
+            },
+        );
+        p.save(&path).unwrap();
+        assert_eq!(Prefs::load(&path), p);
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(Prefs::load(&path), Prefs::default());
+        assert_eq!(Prefs::load(&dir.path().join("missing")), Prefs::default());
+    }
+}

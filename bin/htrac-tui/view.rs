@@ -1,0 +1,598 @@
+//! Drawing: picks the layout for the terminal size and renders the list,
+//! the detail view, and the wide layout's activity log and message box
+//! (the filter panel, bars and overlays are in `panels`). Reads the `App`;
+//! records only where things were drawn (for mouse clicks).
+
+use ratatui::layout::{Constraint, Direction, Layout as Split, Rect};
+use ratatui::style::{Color, Modifier, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TRow, Table, Wrap};
+use ratatui::Frame;
+
+use htrac::{Item, Tier};
+
+use crate::app::App;
+use crate::logic::{self, Layout, Role};
+use crate::panels::{chain_bar, filters, footer, overlays};
+
+pub const ORANGE: Color = Color::Indexed(208);
+
+fn label(s: &str) -> Span<'static> {
+    Span::styled(
+        format!(" {s} "),
+        Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+    )
+}
+
+fn tier_letter(t: Tier) -> &'static str {
+    match t {
+        Tier::Canonical => "C",
+        Tier::Workspace => "W",
+        Tier::Stealth => "S",
+    }
+}
+
+/// Draws the whole screen.
+pub fn render(f: &mut Frame, app: &mut App) {
+    let area = f.area();
+    app.size = (area.width, area.height);
+    if let Some(a) = &app.annotate {
+        crate::annotate::render(a, f.buffer_mut(), area);
+        return;
+    }
+    app.list_area = Rect::default();
+    app.filter_area = Rect::default();
+    let layout = app.layout();
+    match layout {
+        Layout::TooSmall => {
+            let msg = format!(
+                "Terminal too small (need 40x16, got {}x{})",
+                area.width, area.height
+            );
+            f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+            return;
+        }
+        Layout::Compact => {
+            let [main, foot] = vsplit(area, [Constraint::Fill(1), Constraint::Length(1)]);
+            if app.detail_open && app.selected().is_some() {
+                let block = Block::default()
+                    .borders(Borders::TOP)
+                    .title(" detail · Esc back ");
+                let inner = block.inner(main);
+                f.render_widget(block, main);
+                detail(f, app, inner, true);
+            } else {
+                list(f, app, main, layout);
+            }
+            footer(f, app, foot);
+        }
+        Layout::Standard | Layout::Wide => {
+            let [main, bar, foot] = vsplit(
+                area,
+                [
+                    Constraint::Fill(1),
+                    Constraint::Length(1),
+                    Constraint::Length(1),
+                ],
+            );
+            let pct = if layout == Layout::Wide { 60 } else { 55 };
+            let left_w = (main.width * pct / 100).max(30);
+            let [left, right] = hsplit(main, [Constraint::Length(left_w), Constraint::Fill(1)]);
+            list(f, app, left, layout);
+            let right_block = Block::default().borders(Borders::LEFT);
+            let right_in = right_block.inner(right);
+            f.render_widget(right_block, right);
+            if layout == Layout::Standard {
+                if app.filter_panel {
+                    let h = right_in.height / 2;
+                    let [d, fp] = vsplit(right_in, [Constraint::Fill(1), Constraint::Length(h)]);
+                    detail(f, app, d, true);
+                    filters(f, app, fp);
+                } else {
+                    detail(f, app, right_in, true);
+                }
+            } else {
+                let h = right_in.height * 55 / 100;
+                let [d, bottom] = vsplit(right_in, [Constraint::Fill(1), Constraint::Length(h)]);
+                detail(f, app, d, false);
+                let cols = if app.filter_panel {
+                    [Constraint::Fill(1), Constraint::Length(30)]
+                } else {
+                    [Constraint::Fill(1), Constraint::Length(0)]
+                };
+                let [act, fp] = hsplit(bottom, cols);
+                let [log, chat] = vsplit(act, [Constraint::Fill(1), Constraint::Length(6)]);
+                activity(f, app, log);
+                chat_box(f, app, chat);
+                if app.filter_panel {
+                    filters(f, app, fp);
+                }
+            }
+            chain_bar(f, app, bar);
+            footer(f, app, foot);
+        }
+    }
+    overlays(f, app, area);
+}
+
+fn vsplit<const N: usize>(r: Rect, c: [Constraint; N]) -> [Rect; N] {
+    Split::default()
+        .direction(Direction::Vertical)
+        .constraints(c)
+        .areas(r)
+}
+
+fn hsplit<const N: usize>(r: Rect, c: [Constraint; N]) -> [Rect; N] {
+    Split::default()
+        .direction(Direction::Horizontal)
+        .constraints(c)
+        .areas(r)
+}
+
+fn truncate(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        s.to_string()
+    } else if w == 0 {
+        String::new()
+    } else {
+        let mut t: String = s.chars().take(w - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The dependency pills of an item: "←ID" blockers, "→ID" dependents, "+N".
+fn pills(app: &App, item: &Item) -> Vec<Span<'static>> {
+    let mut all: Vec<(bool, &String)> = Vec::new();
+    for b in app.links.blocked_by.get(&item.id).into_iter().flatten() {
+        all.push((true, b));
+    }
+    for d in app.links.blocks.get(&item.id).into_iter().flatten() {
+        all.push((false, d));
+    }
+    let shown_ids: Vec<&str> = app
+        .rows
+        .iter()
+        .filter(|r| !r.ghost)
+        .map(|r| app.items[r.idx].id.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for (blocker, id) in all.iter().take(2) {
+        let (arrow, color) = if *blocker {
+            ("←", ORANGE)
+        } else {
+            ("→", Color::Green)
+        };
+        let mut style = Style::default().fg(color);
+        if !shown_ids.contains(&id.as_str()) {
+            style = style.add_modifier(Modifier::ITALIC);
+        }
+        out.push(Span::styled(format!("{arrow}{} ", app.short_id(id)), style));
+    }
+    if all.len() > 2 {
+        out.push(Span::raw(format!("+{}", all.len() - 2)));
+    }
+    out
+}
+
+fn list(f: &mut Frame, app: &mut App, area: Rect, layout: Layout) {
+    let wide = layout == Layout::Wide;
+    let full = layout != Layout::Compact;
+    let with_status = full || area.width >= 55;
+    let height = area.height.saturating_sub(1) as usize;
+    if app.cursor < app.scroll {
+        app.scroll = app.cursor;
+    } else if height > 0 && app.cursor >= app.scroll + height {
+        app.scroll = app.cursor + 1 - height;
+    }
+    app.list_area = Rect {
+        y: area.y + 1,
+        height: height as u16,
+        ..area
+    };
+    let cap = if wide { 45 } else { 35 };
+    let sel_id = app.selected().map(|i| i.id.clone()).unwrap_or_default();
+    let num_w = app.rows.len().to_string().len().max(1) as u16;
+    let id_w = app
+        .items
+        .iter()
+        .map(|i| app.short_id(&i.id).len())
+        .max()
+        .unwrap_or(2)
+        .clamp(2, cap);
+    let mut status_w = 6;
+    let mut deps_w = 4;
+    let mut tags_w = 4;
+    let mut rows = Vec::new();
+    for (n, row) in app.rows.iter().enumerate().skip(app.scroll).take(height) {
+        let item = &app.items[row.idx];
+        let role = app.chain.as_ref().and_then(|(s, c)| c.role(&item.id, s));
+        let (mark, mut style) = match role.filter(|_| full) {
+            Some(Role::Selected) => ("▶", Style::default().fg(Color::Blue)),
+            Some(Role::Blocker) => ("↑", Style::default().fg(ORANGE).bold()),
+            Some(Role::Dependent) => ("↓", Style::default().fg(Color::Green).bold()),
+            Some(Role::Transitive) => ("·", Style::default().add_modifier(Modifier::DIM)),
+            None => (" ", Style::default()),
+        };
+        if row.ghost || row.forced {
+            style = style.add_modifier(Modifier::ITALIC);
+        }
+        if n == app.cursor {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        let mut title = "  ".repeat(row.depth);
+        if row.depth > 0 {
+            title.truncate(title.len() - 2);
+            title.push_str("└ ");
+        }
+        if logic::human_unread(item, &app.marks) {
+            title.push_str("🔵 ");
+        }
+        if item.frozen {
+            title.push_str("🧊 ");
+        }
+        title.push_str(&item.title);
+        let tags = Item::string_list(&item.tags).join(",");
+        status_w = status_w.max(item.status.len().min(18));
+        tags_w = tags_w.max(tags.len().min(16));
+        let p = pills(app, item);
+        deps_w = deps_w.max(
+            p.iter()
+                .map(|s| s.content.chars().count())
+                .sum::<usize>()
+                .min(26),
+        );
+        let mut cells = vec![
+            Cell::from(format!("{}{}", n + 1, if full { mark } else { "" })),
+            Cell::from(tier_letter(item.tier)),
+            Cell::from(htrac::item::value_text(&item.priority)),
+            Cell::from(truncate(app.short_id(&item.id), id_w)),
+        ];
+        if with_status {
+            cells.push(Cell::from(item.status.clone()));
+        }
+        if full {
+            cells.push(Cell::from(Line::from(p)));
+        }
+        cells.push(Cell::from(title));
+        if full {
+            cells.push(Cell::from(tags));
+        }
+        if wide {
+            cells.push(Cell::from(if item.cross_tier_conflict {
+                "⚠"
+            } else {
+                ""
+            }));
+            cells.push(Cell::from(
+                item.created_at.get(..10).unwrap_or("").to_string(),
+            ));
+            cells.push(Cell::from(
+                item.updated_at.get(..10).unwrap_or("").to_string(),
+            ));
+        }
+        rows.push((cells, style));
+    }
+    // Give the title at least a quarter of the width (16 cells): drop
+    // the tags, then the deps, then the dates, then shorten IDs.
+    let title_min = 16;
+    let fixed = |tags: bool, deps: bool, dates: bool, status: bool| {
+        let mut n = num_w as usize + usize::from(full) + 1 + 1 + id_w + 4;
+        if status {
+            n += status_w + 1;
+        }
+        if deps {
+            n += deps_w + 1;
+        }
+        if tags {
+            n += tags_w + 1;
+        }
+        if wide {
+            n += 2 + if dates { 22 } else { 0 };
+        }
+        n
+    };
+    let (mut show_tags, mut show_deps, mut show_dates, mut show_status) =
+        (full, full, wide, with_status);
+    let w = area.width as usize;
+    for step in 0..4 {
+        if fixed(show_tags, show_deps, show_dates, show_status) + title_min <= w {
+            break;
+        }
+        match step {
+            0 => show_tags = false,
+            1 => show_deps = false,
+            2 => show_dates = false,
+            _ => show_status = false,
+        }
+    }
+    let keep = |cells: Vec<Cell<'static>>| -> Vec<Cell<'static>> {
+        // Cell order: #, T, P, ID, [Status], [Deps], Title, [Tags], [⚠, Created, Updated].
+        let mut out = Vec::new();
+        let mut i = 0;
+        for (present, shown) in [
+            (true, true),
+            (true, true),
+            (true, true),
+            (true, true),
+            (with_status, show_status),
+            (full, show_deps),
+            (true, true),
+            (full, show_tags),
+            (wide, wide),
+            (wide, show_dates),
+            (wide, show_dates),
+        ] {
+            if present {
+                if shown {
+                    out.push(cells[i].clone());
+                }
+                i += 1;
+            }
+        }
+        out
+    };
+    let rows: Vec<TRow> = rows
+        .into_iter()
+        .map(|(cells, style)| TRow::new(keep(cells)).style(style))
+        .collect();
+    let mut header = vec!["#", "T", "P", "ID"];
+    let mut widths = vec![
+        Constraint::Length(num_w + u16::from(full)),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(id_w as u16),
+    ];
+    if show_status {
+        header.push("Status");
+        widths.push(Constraint::Length(status_w as u16));
+    }
+    if show_deps {
+        header.push("Deps");
+        widths.push(Constraint::Length(deps_w as u16));
+    }
+    header.push(if app.tree { "Title (tree)" } else { "Title" });
+    widths.push(Constraint::Fill(1));
+    if show_tags {
+        header.push("Tags");
+        widths.push(Constraint::Length(tags_w as u16));
+    }
+    if wide {
+        header.push("⚠");
+        widths.push(Constraint::Length(1));
+    }
+    if show_dates {
+        header.extend(["Created", "Updated"]);
+        widths.extend([Constraint::Length(10), Constraint::Length(10)]);
+    }
+    let _ = sel_id;
+    let table = Table::new(rows, widths)
+        .header(TRow::new(header).style(Style::default().bold().underlined()))
+        .column_spacing(1);
+    f.render_widget(table, area);
+    if app.rows.is_empty() {
+        let msg = if app.items.is_empty() {
+            "No items yet: press n to add one."
+        } else {
+            "No items match the filters (Esc clears the text filter, f opens the panel)."
+        };
+        let r = Rect {
+            y: area.y + 1,
+            height: area.height.saturating_sub(1),
+            ..area
+        };
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), r);
+    }
+}
+
+/// The detail lines of an item.
+pub fn detail_lines(app: &App, item: &Item, with_discussion: bool) -> Vec<Line<'static>> {
+    let locked = |f: &str| {
+        if item.locked_fields.iter().any(|l| l == f) {
+            Span::styled(" [locked]", Style::default().fg(Color::Yellow))
+        } else {
+            Span::raw("")
+        }
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        item.title.clone(),
+        Style::default().bold(),
+    ))];
+    if item.frozen {
+        let file = app.tracker.resolve(&item.id).ok();
+        let drifted = file.and_then(|f| app.tracker.drifted(&f)).unwrap_or(false);
+        lines.push(if drifted {
+            Line::from(Span::styled(
+                "FROZEN (DRIFTED) — R reverts",
+                Style::default().fg(Color::Yellow).bold(),
+            ))
+        } else {
+            Line::from(Span::styled(
+                "*** FROZEN ***",
+                Style::default().fg(Color::Cyan).bold(),
+            ))
+        });
+    }
+    let mut kv = |name: &str, field: &str, value: String| {
+        lines.push(Line::from(vec![
+            label(name),
+            Span::raw(" "),
+            Span::raw(value),
+            locked(field),
+        ]));
+    };
+    kv("ID", "", item.id.clone());
+    kv("Kind", "", item.kind.clone());
+    kv("Status", "status", item.status.clone());
+    kv(
+        "Priority",
+        "priority",
+        htrac::item::value_text(&item.priority),
+    );
+    kv("Tier", "", item.tier.as_str().to_string());
+    if let Some(p) = item.parent.as_deref().filter(|p| !p.is_empty()) {
+        kv("Parent", "parent", p.to_string());
+    }
+    let tags = Item::string_list(&item.tags);
+    if !tags.is_empty() {
+        kv("Tags", "tags", tags.join(", "));
+    }
+    let blocked_by = app
+        .links
+        .blocked_by
+        .get(&item.id)
+        .cloned()
+        .unwrap_or_default();
+    if !blocked_by.is_empty() {
+        kv("Blocked by", "", blocked_by.join(", "));
+    }
+    let blocks = item.isbefore_ids();
+    if !blocks.is_empty() {
+        kv("Blocks", "isbefore", blocks.join(", "));
+    }
+    if item.cross_tier_conflict {
+        kv(
+            "Conflict",
+            "",
+            "⚠ this item is in more than one tier".into(),
+        );
+    }
+    kv("Created", "", item.created_at.clone());
+    kv("Updated", "", item.updated_at.clone());
+    if !item.locked_fields.is_empty() {
+        kv("Locked", "", item.locked_fields.join(", "));
+    }
+    if !item.description.is_empty() {
+        lines.push(Line::from(vec![
+            label("Description"),
+            locked("description"),
+        ]));
+        lines.extend(item.description.lines().map(|l| Line::from(l.to_string())));
+    }
+    if !item.fields.is_empty() {
+        let schema: Vec<String> = app
+            .tracker
+            .config
+            .kind(&item.kind)
+            .map(|k| k.fields_schema.iter().map(|f| f.name.clone()).collect())
+            .unwrap_or_default();
+        let mut other = Vec::new();
+        for name in &schema {
+            if let Some(v) = item.fields.get(name) {
+                lines.push(Line::from(vec![
+                    label(name),
+                    Span::raw(" "),
+                    Span::raw(htrac::item::value_text(v)),
+                    locked(&format!("fields.{name}")),
+                ]));
+            }
+        }
+        for (k, v) in &item.fields {
+            if !schema.contains(k) {
+                other.push(format!("{k}: {}", htrac::item::value_text(v)));
+            }
+        }
+        if !other.is_empty() {
+            lines.push(Line::from(label("Other")));
+            lines.extend(other.into_iter().map(Line::from));
+        }
+    }
+    if with_discussion {
+        let shown: Vec<_> = item
+            .discussion
+            .iter()
+            .filter(|e| !e.is_tombstoned)
+            .collect();
+        if !shown.is_empty() {
+            lines.push(Line::from(vec![label("Discussion"), locked("discussion")]));
+            for e in shown {
+                lines.push(entry_line(e));
+            }
+        }
+    }
+    lines
+}
+
+fn entry_line(e: &htrac::item::Entry) -> Line<'static> {
+    let who = Style::default().fg(if e.is_human() {
+        Color::Cyan
+    } else {
+        Color::Magenta
+    });
+    Line::from(vec![
+        Span::styled(format!("{} {}", e.at.get(..16).unwrap_or(&e.at), e.by), who),
+        Span::raw(format!(": {}", e.message)),
+    ])
+}
+
+/// The detail text without styles (what Ctrl+C copies).
+pub fn detail_plain(app: &App, item: &Item) -> String {
+    detail_lines(app, item, true)
+        .iter()
+        .map(|l| {
+            l.spans
+                .iter()
+                .map(|s| s.content.trim_matches(' '))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .map(|l| l.trim().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn detail(f: &mut Frame, app: &App, area: Rect, with_discussion: bool) {
+    let Some(item) = app.selected() else {
+        f.render_widget(Paragraph::new("No item selected."), area);
+        return;
+    };
+    let lines = detail_lines(app, item, with_discussion);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn activity(f: &mut Frame, app: &App, area: Rect) {
+    let block = Block::default().borders(Borders::TOP).title(" Activity ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(item) = app.selected() else { return };
+    let shown: Vec<_> = item
+        .discussion
+        .iter()
+        .filter(|e| !e.is_tombstoned)
+        .collect();
+    let mut lines = Vec::new();
+    if shown.len() > 10 {
+        let badge = if shown.len() >= 20 { "[20+ msgs] " } else { "" };
+        lines.push(Line::from(format!("{badge}showing last 10 of {}", shown.len())).dim());
+    }
+    if shown.is_empty() {
+        lines.push(Line::from("No discussion yet.").dim());
+    }
+    for e in shown.iter().rev().take(10).rev() {
+        lines.push(entry_line(e));
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn chat_box(f: &mut Frame, app: &App, area: Rect) {
+    let (title, body, style) = match &app.chat {
+        Some((id, text)) => (
+            format!(" Message to {} · Enter send · Esc close ", app.short_id(id)),
+            format!("{text}█"),
+            Style::default().fg(Color::Yellow),
+        ),
+        None => (
+            " Message · d to write ".to_string(),
+            "Ctrl+C copy · r mark read/unread".to_string(),
+            Style::default().add_modifier(Modifier::DIM),
+        ),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(style);
+    f.render_widget(
+        Paragraph::new(body).wrap(Wrap { trim: false }).block(block),
+        area,
+    );
+}
