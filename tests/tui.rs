@@ -155,4 +155,58 @@ mod tmux {
         server.wait_for("Esc back");
         server.keys(&["q"]);
     }
+
+    #[test]
+    fn library_warnings_become_toasts_not_screen_garbage() {
+        if !have_tmux() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "tmux is required in CI (.ci/run installs it)"
+            );
+            eprintln!("SKIPPED: tmux is not installed; the real-terminal test did not run");
+            return;
+        }
+        let env = Env::new();
+        env.add("Existing item", &[]);
+        // A journal that cannot be written: every write warns on stderr.
+        let blocker = env.cache.path().join("not-a-dir");
+        std::fs::write(&blocker, "").unwrap();
+        let server = Server(format!("htrac-tui-warn-{}", std::process::id()));
+        let cmd = format!(
+            "env XDG_CONFIG_HOME={cfg} HTRAC_CACHE_DIR={cache} HTRAC_STATE_DIR={state} {bin} --tracker-root {root}",
+            cfg = env.cache.path().display(),
+            cache = env.cache.path().join("tui-cache").display(),
+            state = blocker.display(),
+            bin = env!("CARGO_BIN_EXE_htrac-tui"),
+            root = env.root().display()
+        );
+        server.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "tui",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &cmd,
+        ]);
+        server.wait_for("Existing item");
+        server.keys(&["n"]);
+        server.wait_for("New item");
+        server.keys(&["Tab"]);
+        server.keys(&["-l", "Warned about"]);
+        server.keys(&["Enter"]);
+        // The warning arrives as a toast inside the UI (its box border
+        // right before it), not as raw text drawn over the panes...
+        let pane = server.wait_for("not journalled");
+        assert!(
+            pane.contains("│warning: op written but not journalled"),
+            "the warning is not in a toast:\n{pane}"
+        );
+        // ...and the list is intact: the new item and the old one are rows.
+        assert!(pane.contains("Warned about"), "{pane}");
+        assert!(pane.contains("Existing item"), "{pane}");
+        server.keys(&["q"]);
+    }
 }

@@ -11,6 +11,7 @@ mod keys;
 mod logic;
 mod panels;
 mod prefs;
+mod stderr;
 mod svg;
 #[cfg(test)]
 mod tests;
@@ -100,6 +101,7 @@ fn fail(msg: &str, hint: Option<&str>) -> ExitCode {
 }
 
 fn restore() {
+    stderr::restore_now();
     let _ = disable_raw_mode();
     let mut out = std::io::stdout();
     let _ = out.execute(DisableMouseCapture);
@@ -125,6 +127,8 @@ fn base64(data: &[u8]) -> String {
 }
 
 fn run(mut app: App) -> std::io::Result<()> {
+    let mut captured =
+        htrac::alias::cache_dir(&app.tracker.root).and_then(|d| stderr::Captured::start(&d));
     enable_raw_mode()?;
     let mut out = std::io::stdout();
     out.execute(EnterAlternateScreen)?;
@@ -172,11 +176,17 @@ fn run(mut app: App) -> std::io::Result<()> {
                 refresh_due = None;
                 app.reload();
             }
+            if let Some(line) = captured.as_mut().and_then(|c| c.new_lines().pop()) {
+                app.toast(line);
+            }
             app.tick();
         }
         Ok(())
     })();
     restore();
+    if let Some(c) = captured {
+        c.release();
+    }
     result
 }
 
