@@ -42,6 +42,10 @@ pub struct App {
     pub rows: Vec<Row>,
     pub cursor: usize,
     pub scroll: usize,
+    /// Lines the detail view is scrolled down (reset when the cursor moves).
+    pub detail_scroll: u16,
+    /// The furthest the detail can scroll, as last drawn.
+    pub detail_max: std::cell::Cell<u16>,
     pub links: Links,
     pub chain: Option<(String, Chain)>,
     /// The shown length of every ID (see `logic::short_lens`).
@@ -84,6 +88,8 @@ impl App {
             rows: Vec::new(),
             cursor: 0,
             scroll: 0,
+            detail_scroll: 0,
+            detail_max: std::cell::Cell::new(u16::MAX),
             links: Links::new(&[]),
             chain: None,
             id_lens: Default::default(),
@@ -260,8 +266,19 @@ impl App {
         if self.rows.is_empty() {
             return;
         }
-        self.cursor = to.min(self.rows.len() - 1);
+        let to = to.min(self.rows.len() - 1);
+        if to != self.cursor {
+            self.detail_scroll = 0;
+        }
+        self.cursor = to;
         self.update_chain();
+    }
+
+    /// Scrolls the detail view by `by` lines (negative: up); the view
+    /// stops at the last line.
+    pub fn scroll_detail(&mut self, by: i32) {
+        let next = (self.detail_scroll as i32 + by).max(0);
+        self.detail_scroll = next.min(self.detail_max.get() as i32) as u16;
     }
 
     fn page(&self) -> usize {
@@ -483,10 +500,24 @@ impl App {
                     self.detail_open = false;
                 }
             }
+            // In the full-screen detail the arrows read the detail.
+            Up | Down | PageUp | PageDown if layout == Layout::Compact && self.detail_open => {
+                let page = self.page().max(2) as u16 - 1;
+                self.scroll_detail(match action {
+                    Up => -1,
+                    Down => 1,
+                    PageUp => -(page as i32),
+                    _ => page as i32,
+                });
+            }
             Up => self.move_cursor(self.cursor.saturating_sub(1)),
             Down => self.move_cursor(self.cursor + 1),
             PageUp => self.move_cursor(self.cursor.saturating_sub(self.page())),
             PageDown => self.move_cursor(self.cursor + self.page()),
+            DetailDown => self.scroll_detail(1),
+            DetailUp => self.scroll_detail(-1),
+            DetailPageDown => self.scroll_detail(self.page().max(2) as i32 - 1),
+            DetailPageUp => self.scroll_detail(-(self.page().max(2) as i32 - 1)),
             Home => self.move_cursor(0),
             End => self.move_cursor(usize::MAX),
             Open => {

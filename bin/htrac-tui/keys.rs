@@ -12,6 +12,10 @@ pub enum Action {
     Down,
     PageUp,
     PageDown,
+    DetailUp,
+    DetailDown,
+    DetailPageUp,
+    DetailPageDown,
     Home,
     End,
     Open,
@@ -52,6 +56,10 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Down | KeyCode::Char('j') => Down,
         KeyCode::PageUp => PageUp,
         KeyCode::PageDown => PageDown,
+        KeyCode::Char('J') => DetailDown,
+        KeyCode::Char('K') => DetailUp,
+        KeyCode::Char('}') => DetailPageDown,
+        KeyCode::Char('{') => DetailPageUp,
         KeyCode::Home | KeyCode::Char('g') => Home,
         KeyCode::End | KeyCode::Char('G') => End,
         KeyCode::Enter => Open,
@@ -83,6 +91,10 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
 /// Every key, for the help overlay and the README.
 pub const KEYS: &[(&str, &str)] = &[
     ("↑↓ j k PgUp PgDn g G", "move the cursor"),
+    (
+        "J K { }",
+        "scroll the detail (line / page); in the compact detail ↑↓ PgUp PgDn",
+    ),
     ("Enter", "compact: open the detail view"),
     (
         "Esc",

@@ -460,3 +460,60 @@ fn startup_on_10k_items() {
     );
     assert!(a.items.len() >= 10_000);
 }
+
+#[test]
+fn a_long_discussion_scrolls_in_the_detail() {
+    let fx = fixture();
+    {
+        let t = htrac::Tracker::open(&fx.root()).unwrap();
+        let f = t.resolve(A).unwrap();
+        for n in 1..=30 {
+            t.discuss(&f, &format!("message number {n:02}"), false)
+                .unwrap();
+        }
+    }
+    let mut a = app(&fx);
+    select(&mut a, A);
+    let first = screen(&mut a, 80, 24);
+    assert!(
+        first.contains("number 01") || first.contains("Discussion"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("number 30"),
+        "the end is below the fold:\n{first}"
+    );
+    assert!(first.contains("more ↓"), "{first}");
+    for _ in 0..6 {
+        key(&mut a, KeyCode::Char('}'));
+        screen(&mut a, 80, 24);
+    }
+    let scrolled = screen(&mut a, 80, 24);
+    assert!(scrolled.contains("number 30"), "{scrolled}");
+    // Scrolling stops at the end, and K comes straight back up from there.
+    let at_end = a.detail_scroll;
+    key(&mut a, KeyCode::Char('J'));
+    screen(&mut a, 80, 24);
+    assert_eq!(a.detail_scroll, at_end);
+    key(&mut a, KeyCode::Char('K'));
+    assert_eq!(a.detail_scroll, at_end - 1);
+    // Moving to another item starts its detail at the top.
+    key(&mut a, KeyCode::Down);
+    assert_eq!(a.detail_scroll, 0);
+    // Compact: the full-screen detail scrolls with the arrows.
+    select(&mut a, A);
+    screen(&mut a, 50, 18);
+    key(&mut a, KeyCode::Enter);
+    assert!(a.detail_open);
+    screen(&mut a, 50, 18);
+    for _ in 0..40 {
+        key(&mut a, KeyCode::PageDown);
+        screen(&mut a, 50, 18);
+    }
+    assert!(screen(&mut a, 50, 18).contains("number 30"));
+    assert_eq!(
+        a.selected().unwrap().id,
+        A,
+        "the arrows did not move the cursor"
+    );
+}

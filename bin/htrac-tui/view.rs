@@ -547,7 +547,30 @@ fn detail(f: &mut Frame, app: &App, area: Rect, with_discussion: bool) {
         return;
     };
     let lines = detail_lines(app, item, with_discussion);
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    // Never scroll past the end: at most (wrapped lines - 1), estimated
+    // from each line's width.
+    let width = area.width.max(1) as usize;
+    let total: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    let max = total.saturating_sub(area.height as usize / 2) as u16;
+    app.detail_max.set(max);
+    let scroll = app.detail_scroll.min(max);
+    let more_below = (scroll as usize + area.height as usize) < total;
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
+    if (scroll > 0 || more_below) && area.height > 1 && area.width > 12 {
+        let hint = if more_below {
+            " J/} more ↓ "
+        } else {
+            " K/{ ↑ "
+        };
+        let w = hint.chars().count() as u16;
+        let r = Rect::new(area.x + area.width - w, area.y + area.height - 1, w, 1);
+        f.render_widget(Paragraph::new(hint).dim(), r);
+    }
 }
 
 fn activity(f: &mut Frame, app: &App, area: Rect) {
