@@ -139,8 +139,8 @@ fn looks_torn(block: &Block<'_>, is_last: bool) -> bool {
 pub fn torn_tail(text: &str) -> Option<usize> {
     let blocks = blocks(text).ok()?;
     let last = blocks.last()?;
-    let torn = looks_torn(last, true)
-        || (!last.text.ends_with('\n') && parse_block(last.text).is_err());
+    let torn =
+        looks_torn(last, true) || (!last.text.ends_with('\n') && parse_block(last.text).is_err());
     torn.then(|| last.text.as_ptr() as usize - text.as_ptr() as usize)
 }
 
@@ -334,9 +334,7 @@ pub fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     }
     let mut bytes = Vec::with_capacity(len as usize);
     // A file that grows while we read it is still capped.
-    (&file)
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
+    (&file).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(std::io::Error::other(format!(
             "the file is larger than htrac's limit of {MAX_FILE_BYTES} bytes: refusing to read it"

@@ -89,9 +89,7 @@ fn sigkill_at_random_points_never_leaves_a_broken_file() {
         let before = std::fs::read(&path).unwrap();
         let torn = oplog::torn_tail(oplog::text_of(&before).unwrap()).is_some();
         let got = discussion(&env, &id);
-        let want: Vec<String> = (0..got.len())
-            .map(|i| message(seed, i, lens[i]))
-            .collect();
+        let want: Vec<String> = (0..got.len()).map(|i| message(seed, i, lens[i])).collect();
         assert_eq!(got, want, "seed {seed}: not a prefix of the batch");
         let v = env.run(&["validate"]);
         if torn {
@@ -154,7 +152,11 @@ fn every_cut_inside_the_final_op_is_detected_and_repaired_exactly() {
             .unwrap_or_else(|| panic!("cut {cut}: not repaired"));
         assert_eq!(removed as usize, cut - last_start);
         assert_eq!(std::fs::read(&path).unwrap(), &whole[..last_start]);
-        assert_eq!(std::fs::read(&backup).unwrap(), torn, "backup is the whole file");
+        assert_eq!(
+            std::fs::read(&backup).unwrap(),
+            torn,
+            "backup is the whole file"
+        );
         std::fs::remove_file(backup).unwrap();
     }
     // A whole file is never touched.
@@ -190,8 +192,7 @@ fn validate_reports_and_repair_tail_removes_a_torn_tail_through_the_cli() {
         let name = path.file_name().unwrap().to_str().unwrap();
         assert!(v.stdout.contains(name), "{}", v.stdout);
         assert!(
-            (last_line..=text.lines().count())
-                .any(|l| v.stdout.contains(&format!("{name}:{l}:"))),
+            (last_line..=text.lines().count()).any(|l| v.stdout.contains(&format!("{name}:{l}:"))),
             "no line of the torn op named: {}",
             v.stdout
         );
@@ -219,13 +220,20 @@ fn validate_reports_and_repair_tail_removes_a_torn_tail_through_the_cli() {
     env.run(&["discuss", &id, "after the crash", "--ack-thread"])
         .ok();
     let mid = std::fs::read(&path).unwrap();
-    assert_eq!(env.run(&["repair-tail"]).ok().stdout.trim(), "nothing to repair");
+    assert_eq!(
+        env.run(&["repair-tail"]).ok().stdout.trim(),
+        "nothing to repair"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), mid);
     env.run(&["validate"]).fails(1);
 }
 
 /// Runs htrac with a pre-exec hook (limits, user switch) and a time bound.
-fn run_with(env: &Env, args: &[&str], hook: impl FnMut() -> std::io::Result<()> + Send + Sync + 'static) -> Run {
+fn run_with(
+    env: &Env,
+    args: &[&str],
+    hook: impl FnMut() -> std::io::Result<()> + Send + Sync + 'static,
+) -> Run {
     let mut c = env.command(args);
     unsafe {
         c.pre_exec(hook);
@@ -257,7 +265,12 @@ fn a_file_size_limit_fails_the_append_cleanly() {
     let limit = before.len() as u64 + 100; // room for part of the op only
     let r = run_with(
         &env,
-        &["discuss", &id, &"a long message ".repeat(100), "--ack-thread"],
+        &[
+            "discuss",
+            &id,
+            &"a long message ".repeat(100),
+            "--ack-thread",
+        ],
         move || {
             let lim = libc::rlimit {
                 rlim_cur: limit,
@@ -270,7 +283,11 @@ fn a_file_size_limit_fails_the_append_cleanly() {
         },
     );
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.starts_with("error: cannot append to"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: cannot append to"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains(&format!(".{id}.ops")), "{}", r.stderr);
     assert_nothing_partial(&path, &before);
     env.run(&["validate"]).ok();
@@ -278,7 +295,7 @@ fn a_file_size_limit_fails_the_append_cleanly() {
 
 /// A private tmpfs of `size` for a tracker, or `None` (said loudly) when
 /// this system cannot mount one.
-struct Tmpfs(PathBuf, tempfile::TempDir);
+struct Tmpfs(PathBuf, #[allow(dead_code)] tempfile::TempDir);
 
 impl Tmpfs {
     fn mount(size: &str) -> Option<Tmpfs> {

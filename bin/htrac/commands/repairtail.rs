@@ -42,7 +42,9 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     if p.json {
         let list: Vec<_> = repaired
             .iter()
-            .map(|r| json!({"id": r.id, "bytes": r.bytes, "backup": r.backup.display().to_string()}))
+            .map(
+                |r| json!({"id": r.id, "bytes": r.bytes, "backup": r.backup.display().to_string()}),
+            )
             .collect();
         out.line(htrac::jsonfmt::compact(&json!({"repaired": list})));
     } else if repaired.is_empty() {
