@@ -67,6 +67,7 @@ pub mod oplog;
 pub mod pyrepr;
 pub mod pyyaml;
 pub mod ready;
+pub mod repairtail;
 pub mod setup;
 pub mod stophook;
 pub mod sync;

@@ -9,7 +9,17 @@
 //! file and line.
 //!
 //! Appends are one `write` of the whole op with `O_APPEND` under an exclusive
-//! `flock`, followed by `fsync`; files are never rewritten.
+//! `flock`, followed by `fsync`; files are never rewritten (the one
+//! exception is [`repair_tail`], which cuts off a torn final op after
+//! backing the file up). A failed append (disk full, file size limit) is
+//! undone, so no partial op is left behind.
+//!
+//! Hostile files are bounded: op files are opened without following
+//! symbolic links and must be regular files of at most [`MAX_FILE_BYTES`];
+//! flow collections nested deeper than [`MAX_FLOW_DEPTH`] are refused
+//! before the YAML parser sees them (its scanner is quadratic in the
+//! nesting), and the parser itself caps alias expansion ("billion laughs")
+//! and recursion.
 
 use std::fmt;
 use std::fs::File;
@@ -21,6 +31,13 @@ use serde_json::{Map, Value};
 
 use crate::emit::emit_op;
 use crate::op::Op;
+
+/// The largest op file htrac reads (16 MiB; an item with 10,000 ops is
+/// about 2 MB). Larger files are refused with an error naming the file.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// The deepest nesting of flow collections (`[`, `{`) accepted in an op.
+pub const MAX_FLOW_DEPTH: usize = 64;
 
 /// An op block that could not be read: where, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +132,18 @@ fn looks_torn(block: &Block<'_>, is_last: bool) -> bool {
     trailing_nonce(last) != Some(nonce)
 }
 
+/// Where a torn final op starts: the byte offset of the last block when
+/// readers would skip it as torn (cut short mid-write), else `None`. Text
+/// before the offset is whole ops; [`repair_tail`](crate::repairtail)
+/// truncates the file there.
+pub fn torn_tail(text: &str) -> Option<usize> {
+    let blocks = blocks(text).ok()?;
+    let last = blocks.last()?;
+    let torn =
+        looks_torn(last, true) || (!last.text.ends_with('\n') && parse_block(last.text).is_err());
+    torn.then(|| last.text.as_ptr() as usize - text.as_ptr() as usize)
+}
+
 /// Parses the text of one `.ops` file.
 pub fn parse(path: &Path, text: &str) -> Result<OpLog, BadBlock> {
     let (ops, torn) = parse_texts(path, text)?;
@@ -174,6 +203,7 @@ pub fn parse_block(text: &str) -> Result<Op, String> {
 
 /// Parses one block with the YAML parser only (the reference for the fast reader).
 pub fn parse_block_yaml(text: &str) -> Result<Op, String> {
+    check_flow_depth(text)?;
     let value: Value = serde_norway::from_str(text).map_err(|e| format!("malformed YAML: {e}"))?;
     let mut items = match value {
         Value::Array(items) => items,
@@ -189,6 +219,45 @@ pub fn parse_block_yaml(text: &str) -> Result<Op, String> {
         return Err("an op must be a mapping of keys to values".into());
     };
     op_from_map(text, map)
+}
+
+/// Refuses text whose flow collections nest deeper than [`MAX_FLOW_DEPTH`]
+/// (outside quoted scalars), in one linear pass, so the YAML parser never
+/// sees a nesting bomb. Call it before handing any op text to the parser.
+pub fn check_flow_depth(text: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(b'"') if b == b'\\' => i += 1,
+            Some(q) if b == q => {
+                if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                    i += 1; // '' inside a single-quoted scalar
+                } else {
+                    quote = None;
+                }
+            }
+            Some(_) => {}
+            None => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Err(format!(
+                            "values nested deeper than {MAX_FLOW_DEPTH} levels are refused"
+                        ));
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 fn op_from_map(text: &str, mut map: Map<String, Value>) -> Result<Op, String> {
@@ -239,19 +308,82 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
 
 /// Reads and parses one `.ops` file.
 pub fn read(path: &Path) -> Result<OpLog, ReadError> {
-    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(path.to_path_buf(), e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+    let bytes = read_bytes(path).map_err(|e| ReadError::Io(path.to_path_buf(), e))?;
+    let text = text_of(&bytes).map_err(|line| {
         ReadError::Bad(BadBlock {
             path: path.to_path_buf(),
             line,
             message: "file is not valid UTF-8".into(),
         })
     })?;
-    parse(path, &text).map_err(ReadError::Bad)
+    parse(path, text).map_err(ReadError::Bad)
+}
+
+/// The bytes of an op file, safely: a symbolic link is not followed, a
+/// directory, FIFO or device is refused (without blocking on it), and so is
+/// a file larger than [`MAX_FILE_BYTES`]. The errors say which.
+pub fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let fd = open_no_follow(path, OFlags::RDONLY | OFlags::NONBLOCK)?;
+    let file = File::from(fd);
+    let len = file.metadata()?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the file is {len} bytes, larger than htrac's limit of {MAX_FILE_BYTES} bytes: refusing to read it"
+        )));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    // A file that grows while we read it is still capped.
+    (&file).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the file is larger than htrac's limit of {MAX_FILE_BYTES} bytes: refusing to read it"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Opens an op file with `flags | O_NOFOLLOW | O_CLOEXEC` and checks that
+/// it is a regular file: clear errors for a symbolic link or anything else.
+fn open_no_follow(path: &Path, flags: OFlags) -> std::io::Result<rustix::fd::OwnedFd> {
+    let fd = rustix::fs::open(
+        path,
+        flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o664),
+    )
+    .map_err(|e| {
+        if e == rustix::io::Errno::LOOP {
+            std::io::Error::other(
+                "the op file is a symbolic link: refusing to follow it (op files must be regular files)",
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    let st = rustix::fs::fstat(&fd)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(std::io::Error::other(
+            "not a regular file: refusing to use it as an op file",
+        ));
+    }
+    Ok(fd)
+}
+
+/// The text of an op file's bytes. A multi-byte character cut short at the
+/// very end (a torn append) is dropped — the final op is then torn and
+/// skipped as any other; invalid UTF-8 anywhere else is an error (the
+/// 1-based line where it is).
+pub fn text_of(bytes: &[u8]) -> Result<&str, usize> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Ok(t),
+        Err(e) if e.error_len().is_none() => {
+            Ok(std::str::from_utf8(&bytes[..e.valid_up_to()]).expect("valid prefix"))
+        }
+        Err(e) => Err(1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()),
+    }
 }
 
 /// Why a file could not be read.
@@ -305,12 +437,12 @@ pub fn append_text_mirrored(
     mode: AppendMode,
     mirror: &dyn Fn(&str) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let mut flags = OFlags::RDWR | OFlags::APPEND | OFlags::CLOEXEC;
+    let mut flags = OFlags::RDWR | OFlags::APPEND;
     if mode == AppendMode::New {
         flags |= OFlags::CREATE | OFlags::EXCL;
     }
     loop {
-        let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o664))?;
+        let fd = open_no_follow(path, flags)?;
         if mode == AppendMode::New {
             // Group-writable whatever the umask, so an agent and its human
             // can share the tracker.
@@ -332,8 +464,15 @@ pub fn append_text_mirrored(
             buf.push(b'\n');
         }
         buf.extend_from_slice(text.as_bytes());
-        file.write_all(&buf)?;
-        file.sync_all()?;
+        if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_all()) {
+            // Disk full, file size limit, I/O error: take back whatever part
+            // of the op reached the file, so no torn op is left behind.
+            undo_append(&file, len);
+            if mode == AppendMode::New && len == 0 {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
         let mirrored = mirror(text);
         if mode == AppendMode::New {
             if let Some(dir) = path.parent() {
@@ -344,6 +483,15 @@ pub fn append_text_mirrored(
         }
         // The lock is released when `file` is closed.
         return mirrored;
+    }
+}
+
+/// Truncates a file back to `len` bytes after a failed append (still under
+/// its lock), and syncs that.
+fn undo_append(file: &File, len: u64) {
+    if file.metadata().map(|m| m.len() != len).unwrap_or(true) {
+        let _ = file.set_len(len);
+        let _ = file.sync_all();
     }
 }
 

@@ -327,7 +327,8 @@ impl Tracker {
         if spec.contains('-') && !spec.contains('/') {
             for tier in Tier::ALL {
                 let path = self.item_path(tier, spec);
-                if path.is_file() {
+                // Never through a symbolic link (listing skips them too).
+                if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
                     return Ok(ItemFile {
                         id: spec.to_string(),
                         tier,

@@ -357,7 +357,10 @@ impl Tracker {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::user(format!("{id} already exists. Use 'update' to modify it."))
             } else {
-                Error::internal(format!("cannot write {}: {e}", path.display()))
+                // Disk full, read-only file system, permission denied: the
+                // environment, not corrupt data (exit 1); nothing was left.
+                Error::user(format!("cannot write {}: {e}", path.display()))
+                    .with_hint("nothing was written; free space or fix permissions, then retry")
             }
         })?;
         Ok(id)
@@ -497,8 +500,11 @@ impl Tracker {
 
     /// [`Tracker::append_op_file`] for already-serialized ops.
     pub(crate) fn append_text_file(&self, path: &std::path::Path, text: &str) -> Result<()> {
+        // Disk full, file size limit, read-only: the environment, not
+        // corrupt data (exit 1); a failed append leaves no partial op.
         let cannot = |e: std::io::Error| {
-            Error::internal(format!("cannot append to {}: {e}", path.display()))
+            Error::user(format!("cannot append to {}: {e}", path.display()))
+                .with_hint("nothing was written; free space or fix permissions, then retry")
         };
         let mirror = |t: &str| crate::journal::mirror_or_warn(self, path, t);
         match oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror) {

@@ -302,6 +302,12 @@ pub const COMMANDS: &[Command] = &[
         ],
     },
     Command {
+        name: "repair-tail",
+        summary: "Truncate an unterminated final op (a crash mid-append) after backing the file up",
+        args: &[many("ITEM", false)],
+        flags: &[],
+    },
+    Command {
         name: "textconv",
         summary: "Render an .ops file's compiled state (git diff textconv driver)",
         args: &[arg("FILE")],

@@ -34,6 +34,13 @@ impl Output {
 }
 
 fn main() -> ExitCode {
+    // A file size limit (RLIMIT_FSIZE) must fail the write with EFBIG, which
+    // the append undoes, not kill the process midway through an op.
+    // SAFETY: setting a signal's disposition to ignored at start-up, before
+    // any thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     let code = match run(args) {
         Ok(out) => {
@@ -177,6 +184,7 @@ pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Resul
             commands::editmode::message(parsed, tracker, out)
         }
         "validate" => commands::validate::run(parsed, tracker, out),
+        "repair-tail" => commands::repairtail::run(parsed, tracker, out),
         "deps" => commands::deps::run(parsed, tracker, out),
         "batch" => commands::batch::run(parsed, tracker, out),
         "check-messages" => commands::messages::run(parsed, tracker, out),

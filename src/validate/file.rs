@@ -79,6 +79,7 @@ fn raw_map(text: &str) -> Result<Map<String, Value>, String> {
     if let Some(m) = crate::fastparse::parse_block(text) {
         return Ok(m);
     }
+    crate::oplog::check_flow_depth(text)?;
     let value: Value = serde_norway::from_str(text).map_err(|e| format!("malformed YAML: {e}"))?;
     match value {
         Value::Array(mut items) if items.len() == 1 => match items.remove(0) {
@@ -102,7 +103,7 @@ pub(super) fn check(target: Target, config: &Config) -> Checked {
         findings: Vec::new(),
         bytes: None,
     };
-    let bytes = match std::fs::read(&c.target.path) {
+    let bytes = match crate::oplog::read_bytes(&c.target.path) {
         Ok(b) => b,
         Err(e) => {
             c.error(None, format!("cannot read: {e}"));
@@ -110,13 +111,9 @@ pub(super) fn check(target: Target, config: &Config) -> Checked {
         }
     };
     c.bytes = Some(bytes.clone());
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+    let text = match crate::oplog::text_of(&bytes) {
+        Ok(t) => t.to_string(),
+        Err(line) => {
             c.error(Some(line), "not valid UTF-8: no reader can use this file");
             return c;
         }
@@ -165,7 +162,7 @@ fn check_block(c: &mut Checked, block: &Block<'_>, is_last: bool, config: &Confi
     if is_last && !block.text.ends_with('\n') {
         c.error(
             Some(last_line),
-            "the file does not end with a newline: readers take its last op for a torn write and skip it",
+            "the file does not end with a newline: readers take its last op for a torn write and skip it (remove it with 'htrac repair-tail')",
         );
         return;
     }
@@ -178,10 +175,15 @@ fn check_block(c: &mut Checked, block: &Block<'_>, is_last: bool, config: &Confi
             .find(|l| !l.trim().is_empty())
             .unwrap_or("");
         if trailing_nonce(last) != Some(nonce) {
+            let fix = if is_last {
+                " (remove it with 'htrac repair-tail')"
+            } else {
+                ""
+            };
             c.error(
                 Some(last_line),
                 format!(
-                    "the op's last line lacks the comment '  # {nonce}' of its first line: readers take the op for a torn write and skip it"
+                    "the op's last line lacks the comment '  # {nonce}' of its first line: readers take the op for a torn write and skip it{fix}"
                 ),
             );
             return;

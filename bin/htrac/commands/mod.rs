@@ -10,6 +10,7 @@ pub mod govern;
 pub mod init;
 pub mod messages;
 pub mod reconcile;
+pub mod repairtail;
 pub mod setup;
 pub mod stop;
 pub mod sync;

@@ -181,7 +181,7 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
 
 pub fn log(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let file = t.resolve(p.positional(0).unwrap_or(""))?;
-    let bytes = std::fs::read(&file.path)
+    let bytes = htrac::oplog::read_bytes(&file.path)
         .map_err(|e| Error::internal(format!("cannot read {}: {e}", file.path.display())))?;
     out.stdout.push_str(&String::from_utf8_lossy(&bytes));
     Ok(())

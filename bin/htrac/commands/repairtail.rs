@@ -1,0 +1,63 @@
+//! `repair-tail [ITEM...]`: cuts a torn final op off the named items' op
+//! files (every item file when none is named), after backing each file up
+//! under `.agent/repair-backups/` (see `htrac::repairtail`). Human or agent.
+
+use htrac::tracker::ItemFile;
+use htrac::{Result, Tier, Tracker};
+use serde_json::json;
+
+use crate::args::Parsed;
+use crate::Output;
+
+pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let files: Vec<ItemFile> = if p.rest(0).is_empty() {
+        t.files()?
+    } else {
+        let mut files = Vec::new();
+        for spec in p.rest(0) {
+            let spec = if htrac::alias::is_alias(spec) {
+                htrac::alias::resolve(&t.root, spec)?
+            } else {
+                spec.clone()
+            };
+            let id = t.resolve(&spec)?.id;
+            // The item's file in every tier it is in.
+            for tier in Tier::ALL {
+                let path = t.item_path(tier, &id);
+                let regular = std::fs::symlink_metadata(&path)
+                    .map(|m| m.file_type().is_file())
+                    .unwrap_or(false);
+                if regular && !files.iter().any(|f: &ItemFile| f.path == path) {
+                    files.push(ItemFile {
+                        id: id.clone(),
+                        tier,
+                        path,
+                    });
+                }
+            }
+        }
+        files
+    };
+    let repaired = htrac::repairtail::repair_files(t, &files)?;
+    if p.json {
+        let list: Vec<_> = repaired
+            .iter()
+            .map(
+                |r| json!({"id": r.id, "bytes": r.bytes, "backup": r.backup.display().to_string()}),
+            )
+            .collect();
+        out.line(htrac::jsonfmt::compact(&json!({"repaired": list})));
+    } else if repaired.is_empty() {
+        out.line("nothing to repair");
+    } else {
+        for r in &repaired {
+            out.line(format!(
+                "repaired {}: removed {} byte(s) of a torn op (backup: {})",
+                r.id,
+                r.bytes,
+                r.backup.display()
+            ));
+        }
+    }
+    Ok(())
+}
