@@ -1,0 +1,231 @@
+//! [`Tracker::snapshot`] through the read cache: list and `stat` every op
+//! file (one `readdir` per tier) while the cache file is read on another
+//! thread, take each item whose file key matches from the cache, parse and
+//! compile the rest (on all cores when there are many), and write the cache
+//! back when it changed.
+
+use std::collections::{HashMap, HashSet};
+
+use super::FileKey;
+use crate::error::{Error, Result};
+use crate::item::Item;
+use crate::op::Op;
+use crate::tiers::{id_from_file_name, Tier};
+use crate::tracker::{Broken, ItemFile, Snapshot, Tracker};
+
+/// One listed op file and its key (`None` if it could not be stat-ed).
+struct Listed {
+    file: ItemFile,
+    key: Option<FileKey>,
+}
+
+/// Every op file of every tier (sorted by tier, then ID), and the IDs with
+/// a freeze sentinel per tier.
+fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
+    let mut out = Vec::new();
+    let mut frozen: [HashSet<String>; 3] = Default::default();
+    for (ti, tier) in Tier::ALL.into_iter().enumerate() {
+        let dir = t.tier_dir(tier);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(Error::internal(format!(
+                    "cannot read {}: {e}",
+                    dir.display()
+                )))
+            }
+        };
+        let start = out.len();
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(id) = id_from_file_name(name) {
+                if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+                    out.push(Listed {
+                        key: entry.metadata().ok().map(|m| FileKey::of(&m)),
+                        file: ItemFile {
+                            id: id.to_string(),
+                            tier,
+                            path: entry.path(),
+                        },
+                    });
+                }
+            } else if let Some(id) = name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(".frozen"))
+            {
+                frozen[ti].insert(id.to_string());
+            }
+        }
+        out[start..].sort_by(|a, b| a.file.id.cmp(&b.file.id));
+    }
+    Ok((out, frozen))
+}
+
+/// What parsing one file produced: the item (or why not) and whether it
+/// had warnings (torn ops), which keeps it out of the cache.
+type Parsed = (std::result::Result<Item, Broken>, Vec<String>);
+
+/// Parses and compiles `files`; `edit` holds each tier's edit-mode ops.
+fn parse_all(t: &Tracker, files: &[&ItemFile], edit: &[(Vec<Op>, Vec<String>)]) -> Vec<Parsed> {
+    let run = |chunk: &[&ItemFile]| -> Vec<Parsed> {
+        chunk
+            .iter()
+            .map(|f| {
+                let mut w = Vec::new();
+                let r = t.compile_file(f, &edit[super::tier_index(f.tier)].0, &mut w);
+                (r, w)
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads > 1 && files.len() >= 256 {
+        let size = files.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = files.chunks(size).map(|c| s.spawn(move || run(c))).collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("reader thread"))
+                .collect()
+        })
+    } else {
+        run(files)
+    }
+}
+
+/// Loads every item of every tier, from the cache where it is current.
+/// With `rebuild`, the cache file is ignored and rewritten; the second
+/// value is the outcome of writing it (`None` if it was not written).
+pub(crate) fn snapshot(
+    t: &Tracker,
+    rebuild: bool,
+) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
+    let now = super::now_ns();
+    let window = super::racy_window();
+    let cache_path = super::path_for(&t.root);
+    // The edit-mode logs are tiny; their ops key each tier's cache entries.
+    let edit: Vec<(Vec<Op>, Vec<String>)> = Tier::ALL.iter().map(|&tier| t.edit_mode_ops(tier)).collect();
+    let all_keys: [u64; 3] = std::array::from_fn(|i| super::edit_key(&edit[i].0));
+
+    // List and stat the files while the cache is read.
+    let (scanned, contents) = std::thread::scope(|s| {
+        let lister = s.spawn(|| scan(t));
+        let want: [Option<u64>; 3] = all_keys.map(Some);
+        let contents = match (&cache_path, rebuild) {
+            (Some(p), false) => super::load(p, &t.root, &want),
+            _ => None,
+        };
+        (lister.join().expect("lister thread"), contents)
+    });
+    let (listed, frozen) = scanned?;
+
+    let mut has_files = [false; 3];
+    for l in &listed {
+        has_files[super::tier_index(l.file.tier)] = true;
+    }
+    let edit_keys: [Option<u64>; 3] = std::array::from_fn(|i| has_files[i].then_some(all_keys[i]));
+    let mut snap = Snapshot::default();
+    for (i, (_, w)) in edit.iter().enumerate() {
+        if has_files[i] {
+            snap.warnings.extend(w.iter().cloned());
+        }
+    }
+
+    // Match files to cached records: both are in (tier, ID) order.
+    let (mut records, cached_count, keys_changed) = match contents {
+        Some(c) => {
+            let n = c.records.len();
+            (c.records, n, c.edit_keys != edit_keys)
+        }
+        None => (Vec::new(), 0, true),
+    };
+    let mut slots: Vec<Option<Item>> = Vec::with_capacity(listed.len());
+    let mut rec = records.iter_mut().peekable();
+    let mut hits = 0;
+    for l in &listed {
+        while rec
+            .peek()
+            .is_some_and(|r| (r.tier, r.id.as_str()) < (l.file.tier, l.file.id.as_str()))
+        {
+            rec.next();
+        }
+        let hit = match rec.peek_mut() {
+            Some(r) if r.tier == l.file.tier && r.id == l.file.id && Some(r.key) == l.key => {
+                r.item.take()
+            }
+            _ => None,
+        };
+        hits += usize::from(hit.is_some());
+        slots.push(hit);
+    }
+    drop(records);
+
+    // Parse and compile the rest.
+    let missing: Vec<&ItemFile> = listed
+        .iter()
+        .zip(&slots)
+        .filter(|(_, s)| s.is_none())
+        .map(|(l, _)| &l.file)
+        .collect();
+    let mut parsed = parse_all(t, &missing, &edit).into_iter();
+
+    // Assemble in file order; note which items may be cached.
+    let mut cacheable: Vec<(FileKey, usize)> = Vec::new();
+    let mut fresh = 0;
+    for (l, slot) in listed.iter().zip(slots) {
+        let ti = super::tier_index(l.file.tier);
+        let (mut item, cache_it) = match slot {
+            Some(item) => (item, true),
+            None => {
+                let (r, w) = parsed.next().expect("one result per missing file");
+                let clean = w.is_empty();
+                snap.warnings.extend(w);
+                match r {
+                    Ok(item) => {
+                        let ok = clean && l.key.is_some_and(|k| !k.is_racy(now, window));
+                        fresh += usize::from(ok);
+                        (item, ok)
+                    }
+                    Err(b) => {
+                        snap.broken.push(b);
+                        continue;
+                    }
+                }
+            }
+        };
+        item.frozen = frozen[ti].contains(&item.id);
+        if cache_it {
+            cacheable.push((l.key.expect("keyed"), snap.items.len()));
+        }
+        snap.items.push(item);
+    }
+    snap.cache_hits = hits;
+
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for l in &listed {
+        *seen.entry(l.file.id.as_str()).or_default() += 1;
+    }
+    for item in &mut snap.items {
+        item.cross_tier_conflict = seen.get(item.id.as_str()).copied().unwrap_or(0) > 1;
+    }
+
+    // Write the cache back if it would differ: new entries, gone entries,
+    // other edit-mode keys, or no (valid) cache at all.
+    let dirty = rebuild || keys_changed || fresh > 0 || cacheable.len() != cached_count;
+    let written = match cache_path {
+        Some(p) if dirty => {
+            let entries: Vec<(FileKey, &Item)> = cacheable
+                .iter()
+                .map(|&(k, i)| (k, &snap.items[i]))
+                .collect();
+            Some(super::save(&p, &t.root, &edit_keys, &entries))
+        }
+        _ => None,
+    };
+    Ok((snap, written))
+}
