@@ -254,25 +254,48 @@ impl Tracker {
     /// the read cache ([`crate::cache`]); the rest are parsed, on all cores
     /// when there are many. The result's order is tier, then ID.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        crate::cache::snapshot(self, false).map(|(snap, _)| snap)
+        let path = crate::cache::path_for(&self.root);
+        let (snap, _) =
+            crate::cache::snapshot_at(self, path.as_deref(), crate::cache::racy_window(), false)?;
+        if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
+            eprintln!(
+                "cache: {} of {} items read from the cache",
+                snap.cache_hits,
+                snap.items.len()
+            );
+        }
+        Ok(snap)
     }
 
     /// Throws the read cache away and builds it again from every op file.
     /// Returns the snapshot read; fails if the cache cannot be written.
     pub fn rebuild_cache(&self) -> Result<Snapshot> {
         let Some(path) = crate::cache::path_for(&self.root) else {
-            return Err(Error::user("the read cache is off (HTRAC_NO_CACHE is set, or there is no cache directory)")
-                .with_hint("unset HTRAC_NO_CACHE, or set HOME, XDG_CACHE_HOME or HTRAC_CACHE_DIR"));
+            return Err(Error::user(
+                "the read cache is off (HTRAC_NO_CACHE is set, or there is no cache directory)",
+            )
+            .with_hint("unset HTRAC_NO_CACHE, or set HOME, XDG_CACHE_HOME or HTRAC_CACHE_DIR"));
         };
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::internal(format!("cannot remove {}: {e}", path.display()))),
+            Err(e) => {
+                return Err(Error::internal(format!(
+                    "cannot remove {}: {e}",
+                    path.display()
+                )))
+            }
         }
-        let (snap, written) = crate::cache::snapshot(self, true)?;
+        let (snap, written) =
+            crate::cache::snapshot_at(self, Some(&path), crate::cache::racy_window(), true)?;
         match written {
-            Some(Err(e)) => Err(Error::internal(format!("cannot write the read cache {}: {e}", path.display()))
-                .with_hint("check that the cache directory is writable, or point HTRAC_CACHE_DIR elsewhere")),
+            Some(Err(e)) => Err(Error::internal(format!(
+                "cannot write the read cache {}: {e}",
+                path.display()
+            ))
+            .with_hint(
+                "check that the cache directory is writable, or point HTRAC_CACHE_DIR elsewhere",
+            )),
             _ => Ok(snap),
         }
     }

@@ -35,7 +35,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use codec::checksum;
 use codec::{Dec, Enc};
-pub(crate) use snapshot::snapshot;
+pub use snapshot::snapshot_at;
 
 use crate::item::Item;
 use crate::tiers::Tier;
@@ -245,11 +245,11 @@ pub fn load(path: &Path, root: &Path, want_edit_keys: &[Option<u64>; 3]) -> Opti
 
 /// Writes the cache file: `entries` in (tier, ID) order. Best-effort: the
 /// caller ignores the error.
-pub fn save<'a>(
+pub fn save(
     path: &Path,
     root: &Path,
     edit_keys: &[Option<u64>; 3],
-    entries: &[(FileKey, &'a Item)],
+    entries: &[(FileKey, &Item)],
 ) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;

@@ -5,6 +5,8 @@
 //! back when it changed.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
 
 use super::FileKey;
 use crate::error::{Error, Result};
@@ -87,7 +89,10 @@ fn parse_all(t: &Tracker, files: &[&ItemFile], edit: &[(Vec<Op>, Vec<String>)]) 
     if threads > 1 && files.len() >= 256 {
         let size = files.len().div_ceil(threads);
         std::thread::scope(|s| {
-            let handles: Vec<_> = files.chunks(size).map(|c| s.spawn(move || run(c))).collect();
+            let handles: Vec<_> = files
+                .chunks(size)
+                .map(|c| s.spawn(move || run(c)))
+                .collect();
             handles
                 .into_iter()
                 .flat_map(|h| h.join().expect("reader thread"))
@@ -101,22 +106,28 @@ fn parse_all(t: &Tracker, files: &[&ItemFile], edit: &[(Vec<Op>, Vec<String>)]) 
 /// Loads every item of every tier, from the cache where it is current.
 /// With `rebuild`, the cache file is ignored and rewritten; the second
 /// value is the outcome of writing it (`None` if it was not written).
-pub(crate) fn snapshot(
+///
+/// `cache_path` is the cache file (`None`: no cache); files changed within
+/// `window` of now are not cached (see [`super::racy_window`]).
+pub fn snapshot_at(
     t: &Tracker,
+    cache_path: Option<&Path>,
+    window: Duration,
     rebuild: bool,
 ) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
     let now = super::now_ns();
-    let window = super::racy_window();
-    let cache_path = super::path_for(&t.root);
     // The edit-mode logs are tiny; their ops key each tier's cache entries.
-    let edit: Vec<(Vec<Op>, Vec<String>)> = Tier::ALL.iter().map(|&tier| t.edit_mode_ops(tier)).collect();
+    let edit: Vec<(Vec<Op>, Vec<String>)> = Tier::ALL
+        .iter()
+        .map(|&tier| t.edit_mode_ops(tier))
+        .collect();
     let all_keys: [u64; 3] = std::array::from_fn(|i| super::edit_key(&edit[i].0));
 
     // List and stat the files while the cache is read.
     let (scanned, contents) = std::thread::scope(|s| {
         let lister = s.spawn(|| scan(t));
         let want: [Option<u64>; 3] = all_keys.map(Some);
-        let contents = match (&cache_path, rebuild) {
+        let contents = match (cache_path, rebuild) {
             (Some(p), false) => super::load(p, &t.root, &want),
             _ => None,
         };
@@ -223,7 +234,7 @@ pub(crate) fn snapshot(
                 .iter()
                 .map(|&(k, i)| (k, &snap.items[i]))
                 .collect();
-            Some(super::save(&p, &t.root, &edit_keys, &entries))
+            Some(super::save(p, &t.root, &edit_keys, &entries))
         }
         _ => None,
     };
