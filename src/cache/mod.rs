@@ -29,7 +29,6 @@ mod snapshot;
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -44,7 +43,7 @@ const MAGIC: &[u8; 8] = b"HTRACIC\x01";
 /// Bump when the record layout or what compiling means changes.
 const FORMAT: u32 = 1;
 
-/// What identifies one version of an op file on disk.
+/// What identifies one version of an op file on disk (from `statx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileKey {
     pub size: u64,
@@ -56,16 +55,6 @@ pub struct FileKey {
 }
 
 impl FileKey {
-    pub fn of(meta: &std::fs::Metadata) -> FileKey {
-        FileKey {
-            size: meta.size(),
-            mtime: meta.mtime().saturating_mul(1_000_000_000) + meta.mtime_nsec(),
-            ctime: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
-            ino: meta.ino(),
-            dev: meta.dev(),
-        }
-    }
-
     /// Changed so recently (relative to `now_ns`) that a further change in
     /// the same timestamp tick could go unseen.
     pub fn is_racy(&self, now_ns: i64, window: Duration) -> bool {

@@ -4,7 +4,7 @@
 //! compile the rest (on all cores when there are many), and write the cache
 //! back when it changed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -22,38 +22,75 @@ struct Listed {
 }
 
 /// Every op file of every tier (sorted by tier, then ID), and the IDs with
-/// a freeze sentinel per tier.
+/// a freeze sentinel per tier. One `getdents` pass and one `statx` (relative
+/// to the open directory, no path walk) per op file.
 fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags, StatxFlags};
     let mut out = Vec::new();
     let mut frozen: [HashSet<String>; 3] = Default::default();
     for (ti, tier) in Tier::ALL.into_iter().enumerate() {
         let dir = t.tier_dir(tier);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                return Err(Error::internal(format!(
-                    "cannot read {}: {e}",
-                    dir.display()
-                )))
-            }
+        let cannot = |e: rustix::io::Errno| {
+            Error::internal(format!(
+                "cannot read {}: {}",
+                dir.display(),
+                std::io::Error::from(e)
+            ))
         };
+        let fd = match rustix::fs::open(
+            &dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) => continue,
+            Err(e) => return Err(cannot(e)),
+        };
+        let mut entries = rustix::fs::Dir::read_from(&fd).map_err(cannot)?;
         let start = out.len();
-        for entry in entries {
-            let entry = entry?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
+        while let Some(entry) = entries.read() {
+            let entry = entry.map_err(cannot)?;
+            let Ok(name) = entry.file_name().to_str() else {
+                continue;
+            };
             if let Some(id) = id_from_file_name(name) {
-                if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
-                    out.push(Listed {
-                        key: entry.metadata().ok().map(|m| FileKey::of(&m)),
-                        file: ItemFile {
-                            id: id.to_string(),
-                            tier,
-                            path: entry.path(),
-                        },
-                    });
+                let kind = entry.file_type();
+                if kind != FileType::RegularFile && kind != FileType::Unknown {
+                    continue;
                 }
+                let st = rustix::fs::statx(
+                    &fd,
+                    entry.file_name(),
+                    AtFlags::SYMLINK_NOFOLLOW,
+                    StatxFlags::TYPE
+                        | StatxFlags::SIZE
+                        | StatxFlags::MTIME
+                        | StatxFlags::CTIME
+                        | StatxFlags::INO,
+                );
+                if let Ok(st) = &st {
+                    if FileType::from_raw_mode(st.stx_mode.into()) != FileType::RegularFile {
+                        continue;
+                    }
+                } else if kind == FileType::Unknown {
+                    continue;
+                }
+                out.push(Listed {
+                    key: st.ok().map(|st| FileKey {
+                        size: st.stx_size,
+                        mtime: st.stx_mtime.tv_sec * 1_000_000_000
+                            + i64::from(st.stx_mtime.tv_nsec),
+                        ctime: st.stx_ctime.tv_sec * 1_000_000_000
+                            + i64::from(st.stx_ctime.tv_nsec),
+                        ino: st.stx_ino,
+                        dev: (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor),
+                    }),
+                    file: ItemFile {
+                        id: id.to_string(),
+                        tier,
+                        path: dir.join(name),
+                    },
+                });
             } else if let Some(id) = name
                 .strip_prefix('.')
                 .and_then(|n| n.strip_suffix(".frozen"))
@@ -61,7 +98,7 @@ fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
                 frozen[ti].insert(id.to_string());
             }
         }
-        out[start..].sort_by(|a, b| a.file.id.cmp(&b.file.id));
+        out[start..].sort_unstable_by(|a, b| a.file.id.cmp(&b.file.id));
     }
     Ok((out, frozen))
 }
@@ -140,7 +177,10 @@ pub fn snapshot_at(
         has_files[super::tier_index(l.file.tier)] = true;
     }
     let edit_keys: [Option<u64>; 3] = std::array::from_fn(|i| has_files[i].then_some(all_keys[i]));
-    let mut snap = Snapshot::default();
+    let mut snap = Snapshot {
+        items: Vec::with_capacity(listed.len()),
+        ..Snapshot::default()
+    };
     for (i, (_, w)) in edit.iter().enumerate() {
         if has_files[i] {
             snap.warnings.extend(w.iter().cloned());
@@ -155,26 +195,24 @@ pub fn snapshot_at(
         }
         None => (Vec::new(), 0, true),
     };
-    let mut slots: Vec<Option<Item>> = Vec::with_capacity(listed.len());
-    let mut rec = records.iter_mut().peekable();
+    // For each listed file, the index of its current cached record.
+    let mut slots: Vec<Option<usize>> = Vec::with_capacity(listed.len());
+    let mut r = 0;
     let mut hits = 0;
     for l in &listed {
-        while rec
-            .peek()
-            .is_some_and(|r| (r.tier, r.id.as_str()) < (l.file.tier, l.file.id.as_str()))
+        let here = (l.file.tier, l.file.id.as_str());
+        while records
+            .get(r)
+            .is_some_and(|x| (x.tier, x.id.as_str()) < here)
         {
-            rec.next();
+            r += 1;
         }
-        let hit = match rec.peek_mut() {
-            Some(r) if r.tier == l.file.tier && r.id == l.file.id && Some(r.key) == l.key => {
-                r.item.take()
-            }
-            _ => None,
-        };
-        hits += usize::from(hit.is_some());
-        slots.push(hit);
+        let hit = records.get(r).is_some_and(|x| {
+            x.tier == l.file.tier && x.id == l.file.id && Some(x.key) == l.key && x.item.is_some()
+        });
+        hits += usize::from(hit);
+        slots.push(hit.then_some(r));
     }
-    drop(records);
 
     // Parse and compile the rest.
     let missing: Vec<&ItemFile> = listed
@@ -191,7 +229,7 @@ pub fn snapshot_at(
     for (l, slot) in listed.iter().zip(slots) {
         let ti = super::tier_index(l.file.tier);
         let (mut item, cache_it) = match slot {
-            Some(item) => (item, true),
+            Some(r) => (records[r].item.take().expect("a cached item"), true),
             None => {
                 let (r, w) = parsed.next().expect("one result per missing file");
                 let clean = w.is_empty();
@@ -217,12 +255,33 @@ pub fn snapshot_at(
     }
     snap.cache_hits = hits;
 
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    // An ID listed in more than one tier is a cross-tier conflict. Each
+    // tier's IDs are sorted, so a merge finds them without hashing them all.
+    let mut per_tier: [Vec<&str>; 3] = Default::default();
     for l in &listed {
-        *seen.entry(l.file.id.as_str()).or_default() += 1;
+        per_tier[super::tier_index(l.file.tier)].push(l.file.id.as_str());
     }
-    for item in &mut snap.items {
-        item.cross_tier_conflict = seen.get(item.id.as_str()).copied().unwrap_or(0) > 1;
+    let mut conflicted: HashSet<String> = HashSet::new();
+    for (i, a) in per_tier.iter().enumerate() {
+        for b in &per_tier[i + 1..] {
+            let (mut x, mut y) = (0, 0);
+            while x < a.len() && y < b.len() {
+                match a[x].cmp(b[y]) {
+                    std::cmp::Ordering::Less => x += 1,
+                    std::cmp::Ordering::Greater => y += 1,
+                    std::cmp::Ordering::Equal => {
+                        conflicted.insert(a[x].to_string());
+                        x += 1;
+                        y += 1;
+                    }
+                }
+            }
+        }
+    }
+    if !conflicted.is_empty() {
+        for item in &mut snap.items {
+            item.cross_tier_conflict = conflicted.contains(&item.id);
+        }
     }
 
     // Write the cache back if it would differ: new entries, gone entries,

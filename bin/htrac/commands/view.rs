@@ -1,6 +1,6 @@
 //! Read-only commands: `show`, `list`, `ready`, `log`. They never call git.
 
-use htrac::ready::{ready as ready_items, with_unread_human};
+use htrac::ready::ready as ready_items;
 use htrac::{Error, Item, Result, Tracker};
 use serde_json::{json, Map, Value};
 
@@ -128,11 +128,12 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
     );
     let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
-    let in_scope: Vec<Item> = htrac::stophook::scope::in_scope(&snap.items, &t.config)
+    // Borrowed, not cloned: with_unread_human's filter and order, on references.
+    let mut unread: Vec<&Item> = htrac::stophook::scope::in_scope(&snap.items, &t.config)
         .into_iter()
-        .cloned()
+        .filter(|i| !i.unread_human().is_empty())
         .collect();
-    let mut unread = with_unread_human(&in_scope);
+    unread.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     unread.sort_by(|a, b| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
     if p.json {
         let mut m = Map::new();
