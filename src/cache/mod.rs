@@ -114,8 +114,9 @@ pub struct Record {
     pub tier: Tier,
     pub id: String,
     pub key: FileKey,
-    /// `None` when its tier's edit-mode key no longer matches (not decoded).
-    pub item: Option<Item>,
+    /// Its item's index in [`Contents::items`]; `None` when its tier's
+    /// edit-mode key no longer matches (not decoded).
+    pub item: Option<usize>,
 }
 
 /// A cache file's contents.
@@ -124,6 +125,9 @@ pub struct Contents {
     pub edit_keys: [Option<u64>; 3],
     /// In (tier, ID) order.
     pub records: Vec<Record>,
+    /// The decoded items, in record order (kept apart from the records so
+    /// a fully warm read hands this vector on without copying it).
+    pub items: Vec<Item>,
 }
 
 fn tier_index(t: Tier) -> usize {
@@ -194,7 +198,8 @@ pub fn load(path: &Path, root: &Path, want_edit_keys: &[Option<u64>; 3]) -> Opti
     if !d.at_end() {
         return None;
     }
-    let mut records = Vec::with_capacity(count.min(1 << 20));
+    let mut records: Vec<Record> = Vec::with_capacity(count.min(1 << 20));
+    let mut items = Vec::with_capacity(count.min(1 << 20));
     for _ in 0..count {
         next(&mut r, &mut buf, &mut sum)?;
         let mut d = Dec::new(&buf);
@@ -207,12 +212,12 @@ pub fn load(path: &Path, root: &Path, want_edit_keys: &[Option<u64>; 3]) -> Opti
             if !d.at_end() {
                 return None;
             }
-            Some(item)
+            items.push(item);
+            Some(items.len() - 1)
         } else {
             None
         };
         if let Some(prev) = records.last() {
-            let prev: &Record = prev;
             if (prev.tier, prev.id.as_str()) >= (tier, id.as_str()) {
                 return None;
             }
@@ -229,7 +234,11 @@ pub fn load(path: &Path, root: &Path, want_edit_keys: &[Option<u64>; 3]) -> Opti
     if u64::from_le_bytes(trailer) != sum || r.read(&mut [0u8; 1]).ok()? != 0 {
         return None;
     }
-    Some(Contents { edit_keys, records })
+    Some(Contents {
+        edit_keys,
+        records,
+        items,
+    })
 }
 
 /// Writes the cache file: `entries` in (tier, ID) order. Best-effort: the

@@ -188,12 +188,12 @@ pub fn snapshot_at(
     }
 
     // Match files to cached records: both are in (tier, ID) order.
-    let (mut records, cached_count, keys_changed) = match contents {
+    let (records, items, cached_count, keys_changed) = match contents {
         Some(c) => {
             let n = c.records.len();
-            (c.records, n, c.edit_keys != edit_keys)
+            (c.records, c.items, n, c.edit_keys != edit_keys)
         }
-        None => (Vec::new(), 0, true),
+        None => (Vec::new(), Vec::new(), 0, true),
     };
     // For each listed file, the index of its current cached record.
     let mut slots: Vec<Option<usize>> = Vec::with_capacity(listed.len());
@@ -211,8 +211,31 @@ pub fn snapshot_at(
             x.tier == l.file.tier && x.id == l.file.id && Some(x.key) == l.key && x.item.is_some()
         });
         hits += usize::from(hit);
-        slots.push(hit.then_some(r));
+        slots.push(if hit { records[r].item } else { None });
     }
+    drop(records);
+
+    // Fully warm: every file's item is cached, in order; hand the vector on.
+    if hits == listed.len() && items.len() == hits {
+        snap.items = items;
+        snap.cache_hits = hits;
+        let mut cacheable = Vec::with_capacity(hits);
+        for (i, (l, item)) in listed.iter().zip(&mut snap.items).enumerate() {
+            item.frozen = frozen[super::tier_index(l.file.tier)].contains(&item.id);
+            cacheable.push((l.key.expect("a hit has a key"), i));
+        }
+        return finish(
+            t,
+            snap,
+            &listed,
+            cacheable,
+            edit_keys,
+            cache_path,
+            rebuild || keys_changed || hits != cached_count,
+        );
+    }
+    // Otherwise take cached items out one by one (same layout: no copy).
+    let mut pool: Vec<Option<Item>> = items.into_iter().map(Some).collect();
 
     // Parse and compile the rest.
     let missing: Vec<&ItemFile> = listed
@@ -229,7 +252,7 @@ pub fn snapshot_at(
     for (l, slot) in listed.iter().zip(slots) {
         let ti = super::tier_index(l.file.tier);
         let (mut item, cache_it) = match slot {
-            Some(r) => (records[r].item.take().expect("a cached item"), true),
+            Some(i) => (pool[i].take().expect("a cached item"), true),
             None => {
                 let (r, w) = parsed.next().expect("one result per missing file");
                 let clean = w.is_empty();
@@ -255,10 +278,27 @@ pub fn snapshot_at(
     }
     snap.cache_hits = hits;
 
+    drop(pool);
+    // Write the cache back if it would differ: new entries, gone entries,
+    // other edit-mode keys, or no (valid) cache at all.
+    let dirty = rebuild || keys_changed || fresh > 0 || cacheable.len() != cached_count;
+    finish(t, snap, &listed, cacheable, edit_keys, cache_path, dirty)
+}
+
+/// Marks cross-tier conflicts and writes the cache back when `dirty`.
+fn finish(
+    t: &Tracker,
+    mut snap: Snapshot,
+    listed: &[Listed],
+    cacheable: Vec<(FileKey, usize)>,
+    edit_keys: [Option<u64>; 3],
+    cache_path: Option<&Path>,
+    dirty: bool,
+) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
     // An ID listed in more than one tier is a cross-tier conflict. Each
     // tier's IDs are sorted, so a merge finds them without hashing them all.
     let mut per_tier: [Vec<&str>; 3] = Default::default();
-    for l in &listed {
+    for l in listed {
         per_tier[super::tier_index(l.file.tier)].push(l.file.id.as_str());
     }
     let mut conflicted: HashSet<String> = HashSet::new();
@@ -286,7 +326,6 @@ pub fn snapshot_at(
 
     // Write the cache back if it would differ: new entries, gone entries,
     // other edit-mode keys, or no (valid) cache at all.
-    let dirty = rebuild || keys_changed || fresh > 0 || cacheable.len() != cached_count;
     let written = match cache_path {
         Some(p) if dirty => {
             let entries: Vec<(FileKey, &Item)> = cacheable
