@@ -254,9 +254,22 @@ impl Tracker {
     /// the read cache ([`crate::cache`]); the rest are parsed, on all cores
     /// when there are many. The result's order is tier, then ID.
     pub fn snapshot(&self) -> Result<Snapshot> {
+        self.snapshot_inner(false)
+    }
+
+    /// [`Tracker::snapshot`] without the items' long texts: descriptions,
+    /// custom fields, discussion message bodies and edit history are empty
+    /// (discussion authors and order are kept). For `list`, `ready` and the
+    /// stop hook's counts, which print none of them: a warm read then
+    /// decodes much less and holds much less memory.
+    pub fn snapshot_summary(&self) -> Result<Snapshot> {
+        self.snapshot_inner(true)
+    }
+
+    fn snapshot_inner(&self, summary: bool) -> Result<Snapshot> {
         let path = crate::cache::path_for(&self.root);
-        let (snap, _) =
-            crate::cache::snapshot_at(self, path.as_deref(), crate::cache::racy_window(), false)?;
+        let window = crate::cache::racy_window();
+        let (snap, _) = crate::cache::snapshot_with(self, path.as_deref(), window, false, summary)?;
         if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
             eprintln!(
                 "cache: {} of {} items read from the cache",

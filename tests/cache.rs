@@ -378,6 +378,12 @@ fn lists(root: &Path, cache: &Path) -> (String, String, usize) {
         (serde_json::to_string(&v).unwrap(), s.broken.len())
     };
     let hits = warm.cache_hits;
+    // A summary read (through the same cache) is the cold read, stripped.
+    let (summary, _) =
+        htrac::cache::snapshot_with(&t, Some(cache), Duration::ZERO, false, true).unwrap();
+    let mut stripped = cold.items.clone();
+    stripped.iter_mut().for_each(htrac::cache::strip);
+    assert_eq!(summary.items, stripped, "summary == stripped cold");
     let (w, wb) = json(warm);
     let (c, cb) = json(cold);
     assert_eq!(wb, cb);

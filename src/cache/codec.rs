@@ -221,8 +221,50 @@ impl<'a> Dec<'a> {
         })
     }
 
+    /// Skips a string (checking its bounds, not its UTF-8).
+    fn skip_str(&mut self) -> Option<()> {
+        let n = self.u32()? as usize;
+        self.take(n).map(|_| ())
+    }
+
+    fn skip_value(&mut self, depth: u32) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.u8()? {
+            0..=2 => {}
+            3..=5 => {
+                self.take(8)?;
+            }
+            6 => self.skip_str()?,
+            7 => {
+                for _ in 0..self.count()? {
+                    self.skip_value(depth + 1)?;
+                }
+            }
+            8 => {
+                for _ in 0..self.count()? {
+                    self.skip_str()?;
+                    self.skip_value(depth + 1)?;
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// A string, or (when `skip`) an empty one without reading it.
+    fn text(&mut self, skip: bool) -> Option<String> {
+        if skip {
+            self.skip_str().map(|_| String::new())
+        } else {
+            self.string()
+        }
+    }
+
     /// The item [`Enc::item`] wrote; `id` and `tier` come from the record.
-    pub fn item(&mut self, id: &str, tier: Tier) -> Option<Item> {
+    /// With `summary`, its long texts are skipped (see [`strip`]).
+    pub fn item(&mut self, id: String, tier: Tier, summary: bool) -> Option<Item> {
         let kind = self.string()?;
         let title = self.string()?;
         let status = self.string()?;
@@ -237,8 +279,16 @@ impl<'a> Dec<'a> {
         let duplicate_of = self.values(0)?;
         let not_duplicate_of = self.values(0)?;
         let pr_ref = self.value()?;
-        let description = self.string()?;
-        let fields = self.map(0)?;
+        let description = self.text(summary)?;
+        let fields = if summary {
+            for _ in 0..self.count()? {
+                self.skip_str()?;
+                self.skip_value(1)?;
+            }
+            Map::new()
+        } else {
+            self.map(0)?
+        };
         let locked_fields = self.strs()?;
         let n = self.count()?;
         let mut discussion = Vec::with_capacity(n);
@@ -246,10 +296,17 @@ impl<'a> Dec<'a> {
             let by = self.string()?;
             let actor = self.string()?;
             let at = self.string()?;
-            let message = self.string()?;
+            let message = self.text(summary)?;
             let flags = self.u8()?;
             let nonce = self.string()?;
-            let edit_history = self.strs()?;
+            let edit_history = if summary {
+                for _ in 0..self.count()? {
+                    self.skip_str()?;
+                }
+                Vec::new()
+            } else {
+                self.strs()?
+            };
             discussion.push(Entry {
                 by,
                 actor,
@@ -265,7 +322,7 @@ impl<'a> Dec<'a> {
         let updated_at = self.string()?;
         let op_count = usize::try_from(self.u64()?).ok()?;
         Some(Item {
-            id: id.to_string(),
+            id,
             kind,
             title,
             status,
@@ -287,6 +344,18 @@ impl<'a> Dec<'a> {
             cross_tier_conflict: false,
             op_count,
         })
+    }
+}
+
+/// Drops an item's long texts — description, custom fields, discussion
+/// message bodies and their edit history — keeping everything listings,
+/// `ready` and the stop hook's counts read (authors and order included).
+pub fn strip(item: &mut Item) {
+    item.description = String::new();
+    item.fields = Map::new();
+    for e in &mut item.discussion {
+        e.message = String::new();
+        e.edit_history = Vec::new();
     }
 }
 
@@ -355,10 +424,23 @@ mod tests {
         let mut buf = Vec::new();
         Enc(&mut buf).item(&item);
         let mut d = Dec::new(&buf);
-        assert_eq!(d.item("WI-a", Tier::Stealth), Some(item));
+        assert_eq!(
+            d.item("WI-a".into(), Tier::Stealth, false),
+            Some(item.clone())
+        );
         assert!(d.at_end());
+        let mut d = Dec::new(&buf);
+        let mut stripped = item.clone();
+        strip(&mut stripped);
+        assert_eq!(d.item("WI-a".into(), Tier::Stealth, true), Some(stripped));
+        assert!(d.at_end(), "a summary read consumes the whole record");
         for cut in 0..buf.len() {
-            assert_eq!(Dec::new(&buf[..cut]).item("WI-a", Tier::Stealth), None);
+            for summary in [false, true] {
+                assert_eq!(
+                    Dec::new(&buf[..cut]).item("WI-a".into(), Tier::Stealth, summary),
+                    None
+                );
+            }
         }
     }
 

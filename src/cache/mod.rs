@@ -32,9 +32,9 @@ use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use codec::checksum;
+pub use codec::{checksum, strip};
 use codec::{Dec, Enc};
-pub use snapshot::snapshot_at;
+pub use snapshot::{snapshot_at, snapshot_with};
 
 use crate::item::Item;
 use crate::tiers::Tier;
@@ -112,11 +112,22 @@ pub fn path_for(root: &Path) -> Option<PathBuf> {
 /// One cached op file.
 pub struct Record {
     pub tier: Tier,
-    pub id: String,
+    /// Empty when the item was decoded (its ID is the item's: see [`Record::id`]).
+    id: String,
     pub key: FileKey,
     /// Its item's index in [`Contents::items`]; `None` when its tier's
     /// edit-mode key no longer matches (not decoded).
     pub item: Option<usize>,
+}
+
+impl Record {
+    /// The item ID (stored once, in the decoded item when there is one).
+    pub fn id<'a>(&'a self, items: &'a [Item]) -> &'a str {
+        match self.item {
+            Some(i) => &items[i].id,
+            None => &self.id,
+        }
+    }
 }
 
 /// A cache file's contents.
@@ -155,8 +166,14 @@ fn header(root: &Path, edit_keys: &[Option<u64>; 3], count: usize) -> Vec<u8> {
 
 /// Reads the cache file, or `None` if it is missing, stale or corrupt.
 /// Records of tiers whose edit key differs from `want_edit_keys` are
-/// returned without their items (not worth decoding).
-pub fn load(path: &Path, root: &Path, want_edit_keys: &[Option<u64>; 3]) -> Option<Contents> {
+/// returned without their items (not worth decoding). With `summary`,
+/// items are decoded without their long texts ([`strip`]).
+pub fn load(
+    path: &Path,
+    root: &Path,
+    want_edit_keys: &[Option<u64>; 3],
+    summary: bool,
+) -> Option<Contents> {
     let file = File::open(path).ok()?;
     let mut r = BufReader::with_capacity(1 << 18, file);
     let mut magic = [0u8; 8];
@@ -206,22 +223,22 @@ pub fn load(path: &Path, root: &Path, want_edit_keys: &[Option<u64>; 3]) -> Opti
         let tier = *Tier::ALL.get(d.u8()? as usize)?;
         let id = d.string()?;
         let key = FileKey::decode(&mut d)?;
+        if let Some(prev) = records.last() {
+            if (prev.tier, prev.id(&items)) >= (tier, id.as_str()) {
+                return None;
+            }
+        }
         let ti = tier_index(tier);
-        let item = if edit_keys[ti].is_some() && edit_keys[ti] == want_edit_keys[ti] {
-            let item = d.item(&id, tier)?;
+        let (id, item) = if edit_keys[ti].is_some() && edit_keys[ti] == want_edit_keys[ti] {
+            let item = d.item(id, tier, summary)?;
             if !d.at_end() {
                 return None;
             }
             items.push(item);
-            Some(items.len() - 1)
+            (String::new(), Some(items.len() - 1))
         } else {
-            None
+            (id, None)
         };
-        if let Some(prev) = records.last() {
-            if (prev.tier, prev.id.as_str()) >= (tier, id.as_str()) {
-                return None;
-            }
-        }
         records.push(Record {
             tier,
             id,

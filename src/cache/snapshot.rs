@@ -16,8 +16,10 @@ use crate::tiers::{id_from_file_name, Tier};
 use crate::tracker::{Broken, ItemFile, Snapshot, Tracker};
 
 /// One listed op file and its key (`None` if it could not be stat-ed).
+/// No path: most files are never opened, so it is made only when needed.
 struct Listed {
-    file: ItemFile,
+    id: String,
+    tier: Tier,
     key: Option<FileKey>,
 }
 
@@ -85,11 +87,8 @@ fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
                         ino: st.stx_ino,
                         dev: (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor),
                     }),
-                    file: ItemFile {
-                        id: id.to_string(),
-                        tier,
-                        path: dir.join(name),
-                    },
+                    id: id.to_string(),
+                    tier,
                 });
             } else if let Some(id) = name
                 .strip_prefix('.')
@@ -98,7 +97,7 @@ fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
                 frozen[ti].insert(id.to_string());
             }
         }
-        out[start..].sort_unstable_by(|a, b| a.file.id.cmp(&b.file.id));
+        out[start..].sort_unstable_by(|a, b| a.id.cmp(&b.id));
     }
     Ok((out, frozen))
 }
@@ -152,6 +151,41 @@ pub fn snapshot_at(
     window: Duration,
     rebuild: bool,
 ) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
+    snapshot_with(t, cache_path, window, rebuild, false)
+}
+
+/// [`snapshot_at`]; with `summary`, every item without its long texts
+/// ([`super::strip`]), which a warm read then never decodes — for
+/// listings that print none of them, at a fraction of the memory.
+pub fn snapshot_with(
+    t: &Tracker,
+    cache_path: Option<&Path>,
+    window: Duration,
+    rebuild: bool,
+    summary: bool,
+) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
+    let quick = summary && !rebuild && cache_path.is_some();
+    let (mut snap, written) = match read(t, cache_path, window, rebuild, quick)? {
+        Some(done) => done,
+        // The cache must be written, which takes whole items.
+        None => read(t, cache_path, window, rebuild, false)?.expect("a full read finishes"),
+    };
+    if summary {
+        snap.items.iter_mut().for_each(super::strip);
+    }
+    Ok((snap, written))
+}
+
+/// One read; with `summary`, `None` if the cache needs writing.
+type Read = Option<(Snapshot, Option<std::io::Result<()>>)>;
+
+fn read(
+    t: &Tracker,
+    cache_path: Option<&Path>,
+    window: Duration,
+    rebuild: bool,
+    summary: bool,
+) -> Result<Read> {
     let now = super::now_ns();
     // The edit-mode logs are tiny; their ops key each tier's cache entries.
     let edit: Vec<(Vec<Op>, Vec<String>)> = Tier::ALL
@@ -165,7 +199,7 @@ pub fn snapshot_at(
         let lister = s.spawn(|| scan(t));
         let want: [Option<u64>; 3] = all_keys.map(Some);
         let contents = match (cache_path, rebuild) {
-            (Some(p), false) => super::load(p, &t.root, &want),
+            (Some(p), false) => super::load(p, &t.root, &want, summary),
             _ => None,
         };
         (lister.join().expect("lister thread"), contents)
@@ -174,7 +208,7 @@ pub fn snapshot_at(
 
     let mut has_files = [false; 3];
     for l in &listed {
-        has_files[super::tier_index(l.file.tier)] = true;
+        has_files[super::tier_index(l.tier)] = true;
     }
     let edit_keys: [Option<u64>; 3] = std::array::from_fn(|i| has_files[i].then_some(all_keys[i]));
     let mut snap = Snapshot {
@@ -200,15 +234,15 @@ pub fn snapshot_at(
     let mut r = 0;
     let mut hits = 0;
     for l in &listed {
-        let here = (l.file.tier, l.file.id.as_str());
+        let here = (l.tier, l.id.as_str());
         while records
             .get(r)
-            .is_some_and(|x| (x.tier, x.id.as_str()) < here)
+            .is_some_and(|x| (x.tier, x.id(&items)) < here)
         {
             r += 1;
         }
         let hit = records.get(r).is_some_and(|x| {
-            x.tier == l.file.tier && x.id == l.file.id && Some(x.key) == l.key && x.item.is_some()
+            x.item.is_some() && (x.tier, x.id(&items)) == here && Some(x.key) == l.key
         });
         hits += usize::from(hit);
         slots.push(if hit { records[r].item } else { None });
@@ -221,36 +255,37 @@ pub fn snapshot_at(
         snap.cache_hits = hits;
         let mut cacheable = Vec::with_capacity(hits);
         for (i, (l, item)) in listed.iter().zip(&mut snap.items).enumerate() {
-            item.frozen = frozen[super::tier_index(l.file.tier)].contains(&item.id);
+            item.frozen = frozen[super::tier_index(l.tier)].contains(&item.id);
             cacheable.push((l.key.expect("a hit has a key"), i));
         }
-        return finish(
-            t,
-            snap,
-            &listed,
-            cacheable,
-            edit_keys,
-            cache_path,
-            rebuild || keys_changed || hits != cached_count,
-        );
+        let dirty = rebuild || keys_changed || hits != cached_count;
+        if summary && dirty {
+            return Ok(None);
+        }
+        return finish(t, snap, &listed, cacheable, edit_keys, cache_path, dirty).map(Some);
     }
     // Otherwise take cached items out one by one (same layout: no copy).
     let mut pool: Vec<Option<Item>> = items.into_iter().map(Some).collect();
 
     // Parse and compile the rest.
-    let missing: Vec<&ItemFile> = listed
+    let missing: Vec<ItemFile> = listed
         .iter()
         .zip(&slots)
         .filter(|(_, s)| s.is_none())
-        .map(|(l, _)| &l.file)
+        .map(|(l, _)| ItemFile {
+            id: l.id.clone(),
+            tier: l.tier,
+            path: t.item_path(l.tier, &l.id),
+        })
         .collect();
+    let missing: Vec<&ItemFile> = missing.iter().collect();
     let mut parsed = parse_all(t, &missing, &edit).into_iter();
 
     // Assemble in file order; note which items may be cached.
     let mut cacheable: Vec<(FileKey, usize)> = Vec::new();
     let mut fresh = 0;
     for (l, slot) in listed.iter().zip(slots) {
-        let ti = super::tier_index(l.file.tier);
+        let ti = super::tier_index(l.tier);
         let (mut item, cache_it) = match slot {
             Some(i) => (pool[i].take().expect("a cached item"), true),
             None => {
@@ -282,7 +317,10 @@ pub fn snapshot_at(
     // Write the cache back if it would differ: new entries, gone entries,
     // other edit-mode keys, or no (valid) cache at all.
     let dirty = rebuild || keys_changed || fresh > 0 || cacheable.len() != cached_count;
-    finish(t, snap, &listed, cacheable, edit_keys, cache_path, dirty)
+    if summary && dirty {
+        return Ok(None);
+    }
+    finish(t, snap, &listed, cacheable, edit_keys, cache_path, dirty).map(Some)
 }
 
 /// Marks cross-tier conflicts and writes the cache back when `dirty`.
@@ -299,7 +337,7 @@ fn finish(
     // tier's IDs are sorted, so a merge finds them without hashing them all.
     let mut per_tier: [Vec<&str>; 3] = Default::default();
     for l in listed {
-        per_tier[super::tier_index(l.file.tier)].push(l.file.id.as_str());
+        per_tier[super::tier_index(l.tier)].push(l.id.as_str());
     }
     let mut conflicted: HashSet<String> = HashSet::new();
     for (i, a) in per_tier.iter().enumerate() {

@@ -77,7 +77,13 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     }
     let tag = p.one("tag");
     let limit = limit(p)?;
-    let snap = t.snapshot()?.sorted();
+    // The text listing prints no long texts: a summary read is enough.
+    let snap = if p.json {
+        t.snapshot()?
+    } else {
+        t.snapshot_summary()?
+    }
+    .sorted();
     super::report_broken(&snap, out);
     let items: Vec<&Item> = snap
         .items
@@ -120,7 +126,11 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
 
 pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let limit = limit(p)?;
-    let snap = t.snapshot()?;
+    let snap = if p.json {
+        t.snapshot()?
+    } else {
+        t.snapshot_summary()?
+    };
     super::report_broken(&snap, out);
     let items = ready_items(&snap.items, &t.config);
     htrac::alias::save(
