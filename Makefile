@@ -68,8 +68,12 @@ demo-tui: build
 	"$$H" discuss "$$a" "Parser started: should anchors be rejected?" >/dev/null; \
 	"$(CURDIR)/target/release/htrac-tui" --tracker-root "$$demo/.agent"
 
+# Side by side with the reference (200 and 10,000 items; 100,000 for htrac
+# alone), warm and cold, then the divan micro-benchmarks. About 10 minutes.
+BENCH_SIZES ?= 200,10000,100000
 bench: build
-	python3 benches/compare.py --htrac $(HTRAC)
+	python3 benches/compare.py --sizes $(BENCH_SIZES) --runs 5 --htrac $(HTRAC)
+	$(CARGO) bench --locked --bench core
 
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)

@@ -3,7 +3,7 @@
 
 Usage (from the repo root, as `make bench` does):
 
-    python3 benches/compare.py [--sizes 200,10000] [--runs 5] [--htrac target/release/htrac]
+    python3 benches/compare.py [--sizes 200,10000,100000] [--runs 5] [--htrac target/release/htrac]
 
 For each size N it builds a scratch git repo holding a tracker with N items. The op files are
 written directly (not by calling either CLI N times) by a small generator that runs inside the
@@ -414,6 +414,100 @@ def machine_note() -> str:
             f"{git_v}, reference hypergumbo-tracker {REF_VERSION} on {ref_py_v}.")
 
 
+def cold_ready(ours, repo, env, runs):
+    """`ready` with htrac's read cache removed before each run (it is rebuilt by the run)."""
+    cache = Path(env["HTRAC_CACHE_DIR"])
+    out = []
+    for _ in range(runs):
+        for f in cache.glob("items-*.bin"):
+            f.unlink()
+        _, _, dt = run_checked([*ours, "ready"], repo, env)
+        out.append(dt)
+    return out
+
+
+def peak_rss_mb(cmd, repo, env):
+    """Peak RSS of one run, from `/usr/bin/time -v` (else from getrusage, a max over children)."""
+    if Path("/usr/bin/time").exists():
+        _, err, _ = run_checked(["/usr/bin/time", "-v", *cmd], repo, env)
+        for line in err.splitlines():
+            if "Maximum resident set size" in line:
+                return f"{int(line.split(':')[1]) / 1024:.1f} MB (`/usr/bin/time -v`)"
+    import resource
+    run_checked(cmd, repo, env)
+    return (f"≤ {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB "
+            "(getrusage, max over all children)")
+
+
+def clone_items(repo: Path, n: int) -> int:
+    """Grows a generated tracker to n op files by copying existing ones under new IDs
+    (`<id>-cK`). Only htrac reads the result, so the copies' IDs need not be hashes."""
+    dirs = [repo / ".agent" / "tracker" / ".ops", repo / ".agent" / "tracker-workspace" / ".ops"]
+    base = [p for d in dirs for p in sorted(d.glob(".*.ops"))]
+    have, k = len(base), 0
+    while have < n:
+        k += 1
+        for p in base:
+            if have >= n:
+                break
+            shutil.copyfile(p, p.with_name(f"{p.name[:-4]}-c{k}.ops"))
+            have += 1
+    return have
+
+
+def bench_size_htrac_only(n, runs, htrac, scratch_root, seed, base):
+    """Sizes too large for the reference: htrac alone, warm and cold, with peak RSS."""
+    scratch = scratch_root / f"n{n}"
+    env = isolated_env(scratch)
+    repo = scratch / "repo"
+    log(f"\n== {n} items (htrac only): generating {base} items, copying up to {n}")
+    build_tracker(repo, base, env, seed)
+    clone_items(repo, n)
+    # htrac does not cache files changed within the last 2 s (racy timestamps); real op
+    # files are older than that.
+    time.sleep(2.5)
+    ours = [str(htrac), "--no-auto-sync"]
+    count = list_count(ours, repo, env)
+    if count != n:
+        die(f"htrac lists {count} items for {n} files")
+    floor_cmd = ["sh", "-c", "find .agent -type f -name '*.ops' -exec cat {} + > /dev/null"]
+
+    def timed(cmd):
+        return run_checked(cmd, repo, env)[2]
+
+    timed(floor_cmd)
+    floor = [timed(floor_cmd) for _ in range(runs)]
+    cold = cold_ready(ours, repo, env, runs)
+    rows = [("`ready`", ours + ["ready"]), ("`list`", ours + ["list"]),
+            ("`count-todos`", ours + ["count-todos"])]
+    results = []
+    for name, cmd in rows:
+        log(f"  timing {name} ...")
+        timed(cmd)
+        results.append((name, [timed(cmd) for _ in range(runs)]))
+    rss = peak_rss_mb(ours + ["ready"], repo, env)
+    rss_cold = None
+    for f in Path(env["HTRAC_CACHE_DIR"]).glob("items-*.bin"):
+        f.unlink()
+    rss_cold = peak_rss_mb(ours + ["ready"], repo, env)
+    fl = statistics.median(floor) * 1000
+    lines = [
+        f"### {n} items, htrac only ({base} generated items copied under new IDs; "
+        f"{runs} timed runs after 1 warm-up)",
+        "",
+        "| command | htrac median ms (min–max) | × cat floor |",
+        "|---|---:|---:|",
+    ]
+    for name, so in results:
+        lines.append(f"| {name} (warm) | {fmt_ms(so)} | {statistics.median(so) * 1000 / fl:.2f} |")
+    lines.append(f"| `ready` cold (cache removed first) | {fmt_ms(cold)} | "
+                 f"{statistics.median(cold) * 1000 / fl:.2f} |")
+    lines.append(f"| floor: `find .agent -type f -name '*.ops' -exec cat {{}} +` | {fmt_ms(floor)} | 1 |")
+    lines.append("")
+    lines.append(f"Peak RSS of `ready`: warm {rss}; cold {rss_cold}.")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------
 # Benchmark one size
 # ---------------------------------------------------------------------------
@@ -475,6 +569,14 @@ def bench_size(n, runs, htrac, scratch_root, seed):
                     "--description", f"Added by benches/compare.py, run {k}, tool {tool}."]
         return make
 
+    upd_counter = [0]
+
+    def update_cmd(prefix, item):
+        def make():
+            upd_counter[0] += 1
+            return [*prefix, "update", item, "--priority", str(upd_counter[0] % 5)]
+        return make
+
     # name, htrac argv (or factory), reference argv (or factory)
     rows = [
         ("`ready`", ours + ["ready"], ref + ["ready"]),
@@ -482,8 +584,10 @@ def bench_size(n, runs, htrac, scratch_root, seed):
         ("`show <full id>`", ours + ["show", show_id], ref + ["show", show_id]),
         ("`list --status todo_hard`", ours + ["list", "--status", "todo_hard"],
          ref + ["list", "--status", "todo_hard"]),
-        ("`count-todos` (reference only)", None, ref + ["count-todos"]),
+        ("`count-todos`", ours + ["count-todos"], ref + ["count-todos"]),
         ("`add` (`--no-auto-sync`)", add_cmd(ours, "htrac"), add_cmd(ref, "ref")),
+        ("`update --priority` (`--no-auto-sync`)", update_cmd(ours, ids[1]),
+         update_cmd(ref, ids[2])),
     ]
 
     def argv(spec):
@@ -510,6 +614,9 @@ def bench_size(n, runs, htrac, scratch_root, seed):
             sr.append(timed(r))
         results.append((name, so, sr))
 
+    cold = cold_ready(ours, repo, env, runs)
+    rss = peak_rss_mb(ours + ["ready"], repo, env)
+
     # After the adds: both tools see all items, including each other's new ones.
     expect = c_ours + 2 * (runs + 1)
     e_ref, e_ours = list_count(ref, repo, env), list_count(ours, repo, env)
@@ -533,9 +640,14 @@ def bench_size(n, runs, htrac, scratch_root, seed):
         floor_col = f"{fl:.1f}" if name in ("`ready`", "`list`") else ""
         lines.append(f"| {name} | {fmt_ms(so) if so else '—'} | {fmt_ms(sr)} | {ratio} "
                      f"| {floor_col} |")
+    ref_ready = statistics.median(results[0][2])
+    lines.append(f"| `ready` cold (htrac cache removed first) | {fmt_ms(cold)} | | "
+                 f"{ref_ready / statistics.median(cold):.1f}× (vs warm reference) | {fl:.1f} |")
     lines.append(f"| floor: `find .agent -type f -name '*.ops' -exec cat {{}} +` | {fmt_ms(floor)} "
                  f"| | | |")
     lines.append("")
+    lines.append(f"htrac `ready` (warm): {statistics.median(results[0][1]) * 1000 / fl:.2f}× the cat "
+                 f"floor; peak RSS {rss}.")
     lines.append(f"`show` target: {show_id} ({nops(show_id)} ops).")
     for note in notes:
         lines.append(f"- Note: {note}")
@@ -544,10 +656,14 @@ def bench_size(n, runs, htrac, scratch_root, seed):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="200,10000", help="comma-separated item counts")
+    ap.add_argument("--sizes", default="200,10000,100000", help="comma-separated item counts")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per command (after 1 warm-up)")
     ap.add_argument("--htrac", default="target/release/htrac", help="htrac binary")
     ap.add_argument("--seed", type=int, default=20251124, help="generator seed")
+    ap.add_argument("--htrac-only-above", type=int, default=20000,
+                    help="sizes above this are timed for htrac alone (the reference is too slow)")
+    ap.add_argument("--clone-base", type=int, default=2000,
+                    help="for htrac-only sizes: items generated, then copied up to the size")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = ap.parse_args()
 
@@ -566,7 +682,13 @@ def main() -> int:
     sections = []
     try:
         for n in sizes:
-            sections.append(bench_size(n, args.runs, htrac.resolve(), scratch_root, args.seed))
+            if n > args.htrac_only_above:
+                sections.append(bench_size_htrac_only(n, args.runs, htrac.resolve(), scratch_root,
+                                                      args.seed, min(n, args.clone_base)))
+            else:
+                sections.append(bench_size(n, args.runs, htrac.resolve(), scratch_root,
+                                           args.seed))
+            shutil.rmtree(scratch_root / f"n{n}", ignore_errors=True)
     finally:
         if args.keep:
             log(f"scratch kept at {scratch_root}")

@@ -14,16 +14,35 @@ use rustix::fs::{Mode, OFlags};
 
 /// Writes `bytes` to `path` with `mode`, atomically (temp file + rename).
 pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    replace_with(path, mode, true, |w| w.write_all(bytes))
+}
+
+/// Writes what `fill` writes to `path` with `mode`, atomically (temp file +
+/// rename), through a buffer so large files need not be built in memory.
+/// With `durable`, the file and its directory are fsynced before and after
+/// the rename; without (a cache that is checksummed and can be rebuilt),
+/// readers still never see a half-written file, but a crash may lose it.
+pub fn replace_with(
+    path: &Path,
+    mode: u32,
+    durable: bool,
+    fill: impl FnOnce(&mut std::io::BufWriter<File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let (tmp, file) = temp_in(dir)?;
     let result = (|| {
-        let mut file = file;
-        file.write_all(bytes)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        fill(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
         file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         std::fs::rename(&tmp, path)?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
+        if durable {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
         }
         Ok(())
     })();

@@ -45,6 +45,7 @@ pub mod alias;
 pub mod atomic;
 pub mod authority;
 pub mod batch;
+pub mod cache;
 pub mod clock;
 pub mod compile;
 pub mod config;

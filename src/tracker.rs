@@ -5,7 +5,7 @@
 //!
 //! Reading never calls git. Writing goes through [`crate::write`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::actor::Actor;
@@ -33,9 +33,6 @@ pub struct Broken {
     pub error: String,
 }
 
-/// What one reader thread produced: each file's item (or why not), and warnings.
-type Loaded = (Vec<std::result::Result<Item, Broken>>, Vec<String>);
-
 /// Everything read from the three tiers.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -43,6 +40,8 @@ pub struct Snapshot {
     pub broken: Vec<Broken>,
     /// Torn ops skipped and similar notices, for stderr.
     pub warnings: Vec<String>,
+    /// How many items came from the read cache (the rest were parsed).
+    pub cache_hits: usize,
 }
 
 impl Snapshot {
@@ -202,6 +201,19 @@ impl Tracker {
         edit_ops: &[Op],
         warnings: &mut Vec<String>,
     ) -> std::result::Result<Item, Broken> {
+        let mut item = self.compile_file(file, edit_ops, warnings)?;
+        item.frozen = self.frozen_path(file.tier, &file.id).exists();
+        Ok(item)
+    }
+
+    /// [`Tracker::load_file`] without the freeze check: the item as its
+    /// ops alone determine it.
+    pub fn compile_file(
+        &self,
+        file: &ItemFile,
+        edit_ops: &[Op],
+        warnings: &mut Vec<String>,
+    ) -> std::result::Result<Item, Broken> {
         let log = oplog::read(&file.path).map_err(|e| Broken {
             file: file.clone(),
             error: e.to_string(),
@@ -211,12 +223,10 @@ impl Tracker {
         }
         let mut ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
         ops.extend(edit_ops.iter().cloned());
-        let mut item = compile(&file.id, file.tier, &ops).map_err(|e| Broken {
+        compile(&file.id, file.tier, &ops).map_err(|e| Broken {
             file: file.clone(),
             error: format!("{}: {e}", file.path.display()),
-        })?;
-        item.frozen = self.frozen_path(file.tier, &file.id).exists();
-        Ok(item)
+        })
     }
 
     /// Loads one item by its resolved file.
@@ -240,73 +250,67 @@ impl Tracker {
     }
 
     /// Loads every item of every tier. Broken items are reported, not fatal.
-    /// Large trackers are read on all cores; the result's order does not
-    /// depend on it (tier, then ID).
+    /// Items whose op file is unchanged since it was last read come from
+    /// the read cache ([`crate::cache`]); the rest are parsed, on all cores
+    /// when there are many. The result's order is tier, then ID.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        let mut snap = Snapshot::default();
-        let mut files: Vec<ItemFile> = Vec::new();
-        let mut edit_ops: Vec<(Tier, Vec<Op>)> = Vec::new();
-        for tier in Tier::ALL {
-            let tier_files = self.tier_files(tier)?;
-            if tier_files.is_empty() {
-                continue;
-            }
-            let (ops, w) = self.edit_mode_ops(tier);
-            snap.warnings.extend(w);
-            edit_ops.push((tier, ops));
-            files.extend(tier_files);
-        }
-        let ops_for = |tier: Tier| -> &[Op] {
-            edit_ops
-                .iter()
-                .find(|(t, _)| *t == tier)
-                .map(|(_, o)| o.as_slice())
-                .unwrap_or(&[])
-        };
-        let load_chunk = |chunk: &[ItemFile]| {
-            let mut warnings = Vec::new();
-            let results: Vec<std::result::Result<Item, Broken>> = chunk
-                .iter()
-                .map(|f| self.load_file(f, ops_for(f.tier), &mut warnings))
-                .collect();
-            (results, warnings)
-        };
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(8);
-        let parts: Vec<Loaded> = if threads > 1 && files.len() >= 512 {
-            let size = files.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = files
-                    .chunks(size)
-                    .map(|c| s.spawn(move || load_chunk(c)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("reader thread"))
-                    .collect()
-            })
-        } else {
-            vec![load_chunk(&files)]
-        };
-        for (results, warnings) in parts {
-            snap.warnings.extend(warnings);
-            for r in results {
-                match r {
-                    Ok(item) => snap.items.push(item),
-                    Err(b) => snap.broken.push(b),
-                }
-            }
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for f in &files {
-            *seen.entry(f.id.as_str()).or_default() += 1;
-        }
-        for item in &mut snap.items {
-            item.cross_tier_conflict = seen.get(item.id.as_str()).copied().unwrap_or(0) > 1;
+        self.snapshot_inner(false)
+    }
+
+    /// [`Tracker::snapshot`] without the items' long texts: descriptions,
+    /// custom fields, discussion message bodies and edit history are empty
+    /// (discussion authors and order are kept). For `list`, `ready` and the
+    /// stop hook's counts, which print none of them: a warm read then
+    /// decodes much less and holds much less memory.
+    pub fn snapshot_summary(&self) -> Result<Snapshot> {
+        self.snapshot_inner(true)
+    }
+
+    fn snapshot_inner(&self, summary: bool) -> Result<Snapshot> {
+        let path = crate::cache::path_for(&self.root);
+        let window = crate::cache::racy_window();
+        let (snap, _) = crate::cache::snapshot_with(self, path.as_deref(), window, false, summary)?;
+        if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
+            eprintln!(
+                "cache: {} of {} items read from the cache",
+                snap.cache_hits,
+                snap.items.len()
+            );
         }
         Ok(snap)
+    }
+
+    /// Throws the read cache away and builds it again from every op file.
+    /// Returns the snapshot read; fails if the cache cannot be written.
+    pub fn rebuild_cache(&self) -> Result<Snapshot> {
+        let Some(path) = crate::cache::path_for(&self.root) else {
+            return Err(Error::user(
+                "the read cache is off (HTRAC_NO_CACHE is set, or there is no cache directory)",
+            )
+            .with_hint("unset HTRAC_NO_CACHE, or set HOME, XDG_CACHE_HOME or HTRAC_CACHE_DIR"));
+        };
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Error::internal(format!(
+                    "cannot remove {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+        let (snap, written) =
+            crate::cache::snapshot_at(self, Some(&path), crate::cache::racy_window(), true)?;
+        match written {
+            Some(Err(e)) => Err(Error::internal(format!(
+                "cannot write the read cache {}: {e}",
+                path.display()
+            ))
+            .with_hint(
+                "check that the cache directory is writable, or point HTRAC_CACHE_DIR elsewhere",
+            )),
+            _ => Ok(snap),
+        }
     }
 
     /// Resolves a full ID or a unique prefix (`WI-foh`, `foh`) to one item

@@ -362,6 +362,12 @@ pub const COMMANDS: &[Command] = &[
         ],
     },
     Command {
+        name: "cache-rebuild",
+        summary: "Rebuild the read cache from every op file (it also rebuilds itself when stale or corrupt)",
+        args: &[],
+        flags: &[],
+    },
+    Command {
         name: "hash-todos",
         summary: "SHA-256 fingerprint of the blocking items in scope (id, status, title)",
         args: &[],

@@ -3,6 +3,7 @@
 
 pub mod add;
 pub mod batch;
+pub mod cache;
 pub mod deps;
 pub mod discuss;
 pub mod editmode;

@@ -1,6 +1,6 @@
 //! Read-only commands: `show`, `list`, `ready`, `log`. They never call git.
 
-use htrac::ready::{ready as ready_items, with_unread_human};
+use htrac::ready::ready as ready_items;
 use htrac::{Error, Item, Result, Tracker};
 use serde_json::{json, Map, Value};
 
@@ -77,7 +77,13 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     }
     let tag = p.one("tag");
     let limit = limit(p)?;
-    let snap = t.snapshot()?.sorted();
+    // The text listing prints no long texts: a summary read is enough.
+    let snap = if p.json {
+        t.snapshot()?
+    } else {
+        t.snapshot_summary()?
+    }
+    .sorted();
     super::report_broken(&snap, out);
     let items: Vec<&Item> = snap
         .items
@@ -120,7 +126,11 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
 
 pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let limit = limit(p)?;
-    let snap = t.snapshot()?;
+    let snap = if p.json {
+        t.snapshot()?
+    } else {
+        t.snapshot_summary()?
+    };
     super::report_broken(&snap, out);
     let items = ready_items(&snap.items, &t.config);
     htrac::alias::save(
@@ -128,11 +138,12 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
     );
     let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
-    let in_scope: Vec<Item> = htrac::stophook::scope::in_scope(&snap.items, &t.config)
+    // Borrowed, not cloned: with_unread_human's filter and order, on references.
+    let mut unread: Vec<&Item> = htrac::stophook::scope::in_scope(&snap.items, &t.config)
         .into_iter()
-        .cloned()
+        .filter(|i| !i.unread_human().is_empty())
         .collect();
-    let mut unread = with_unread_human(&in_scope);
+    unread.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     unread.sort_by(|a, b| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
     if p.json {
         let mut m = Map::new();

@@ -1,0 +1,159 @@
+//! Micro-benchmarks of the read path, so regressions show: parsing one
+//! typical op file, compiling its ops, loading a 1,000-item tracker cold
+//! (parse everything) and warm (through the read cache), and `ready` over
+//! the loaded items. Run with `cargo bench --bench core` (`make bench`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use divan::{black_box, Bencher};
+use htrac::{compile::compile, oplog, Op, Tier, Tracker};
+
+fn main() {
+    divan::main();
+}
+
+const ITEMS: usize = 1000;
+
+/// A typical item's op log: a create, two updates, two discussion entries.
+fn typical_ops(i: usize) -> String {
+    let n = |k: usize| format!("{:04x}", (i * 7 + k) % 0xffff);
+    let op = |k: usize, body: &str| {
+        let nonce = n(k);
+        let mut s = String::new();
+        for (j, line) in body.lines().enumerate() {
+            let line = if j == 0 {
+                format!("- {line}")
+            } else {
+                format!("  {line}")
+            };
+            s.push_str(&format!("{line}  # {nonce}\n"));
+        }
+        s
+    };
+    let head = |k: usize, kind: &str, by: &str| {
+        format!(
+            "op: {kind}\nat: '2025-0{}-1{}T10:2{}:00Z'\nby: {by}\nactor: {}\nclock: {}\nnonce: {}",
+            1 + k % 9,
+            k % 10,
+            k % 10,
+            if by == "human" { "alice" } else { "dev_agent" },
+            k + 1,
+            n(k)
+        )
+    };
+    let mut s = op(
+        0,
+        &format!(
+            "{}\ndata:\n  kind: work_item\n  title: \"Fix the racy cache invalidation in the reader ({i})\"\n  status: todo_hard\n  priority: {}\n  parent: null\n  tags:\n  - perf\n  - cache\n  isbefore: []\n  duplicate_of: []\n  not_duplicate_of: []\n  pr_ref: null\n  description: \"A file changed twice within one timestamp tick looks unchanged; the reader must not trust such entries. See the notes in the cache module for how ctime helps.\"\n  fields: {{}}",
+            head(0, "create", "agent"),
+            i % 5
+        ),
+    );
+    s += &op(
+        1,
+        &format!(
+            "{}\nset:\n  priority: {}",
+            head(1, "update", "agent"),
+            (i + 1) % 5
+        ),
+    );
+    s += &op(
+        2,
+        &format!(
+            "{}\nmessage: \"Started on this; the first attempt keys on size and mtime only.\"",
+            head(2, "discuss", "agent")
+        ),
+    );
+    s += &op(
+        3,
+        &format!(
+            "{}\nset: {{}}\nadd:\n  tags:\n  - reader",
+            head(3, "update", "human")
+        ),
+    );
+    s += &op(
+        4,
+        &format!(
+            "{}\nmessage: \"Please add ctime too: set_modified can restore an mtime.\"",
+            head(4, "discuss", "human")
+        ),
+    );
+    s
+}
+
+fn ops_of(text: &str) -> Vec<Op> {
+    oplog::parse(Path::new("bench.ops"), text)
+        .expect("typical ops parse")
+        .ops
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect()
+}
+
+/// A tracker with [`ITEMS`] items on disk (kept for the whole run).
+fn tracker() -> &'static (tempfile::TempDir, Tracker, PathBuf) {
+    static T: std::sync::OnceLock<(tempfile::TempDir, Tracker, PathBuf)> =
+        std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join(".agent");
+        htrac::init::init(&root).expect("init");
+        let t = Tracker::open(&root).expect("open");
+        for i in 0..ITEMS {
+            let tier = if i % 7 == 0 {
+                Tier::Canonical
+            } else {
+                Tier::Workspace
+            };
+            std::fs::write(
+                t.item_path(tier, &format!("WI-bench-{i:05}")),
+                typical_ops(i),
+            )
+            .expect("write ops");
+        }
+        let cache = dir.path().join("cache.bin");
+        // Back-date nothing: a zero racy window lets every file be cached.
+        htrac::cache::snapshot_at(&t, Some(&cache), Duration::ZERO, true).expect("warm");
+        (dir, t, cache)
+    })
+}
+
+#[divan::bench]
+fn parse_one_file(b: Bencher) {
+    let text = typical_ops(1);
+    b.bench(|| oplog::parse(Path::new("bench.ops"), black_box(&text)).unwrap());
+}
+
+#[divan::bench]
+fn compile_one_item(b: Bencher) {
+    let ops = ops_of(&typical_ops(1));
+    b.bench(|| compile("WI-bench", Tier::Workspace, black_box(&ops)).unwrap());
+}
+
+#[divan::bench(sample_count = 20)]
+fn snapshot_1k_cold(b: Bencher) {
+    let (_, t, _) = tracker();
+    b.bench(|| {
+        let (snap, _) = htrac::cache::snapshot_at(t, None, Duration::ZERO, false).unwrap();
+        assert_eq!(snap.items.len(), ITEMS);
+        snap
+    });
+}
+
+#[divan::bench(sample_count = 20)]
+fn snapshot_1k_warm(b: Bencher) {
+    let (_, t, cache) = tracker();
+    b.bench(|| {
+        let (snap, _) = htrac::cache::snapshot_at(t, Some(cache), Duration::ZERO, false).unwrap();
+        assert_eq!(snap.cache_hits, ITEMS);
+        snap
+    });
+}
+
+#[divan::bench]
+fn ready_1k(b: Bencher) {
+    let (_, t, cache) = tracker();
+    let (snap, _) = htrac::cache::snapshot_at(t, Some(cache), Duration::ZERO, false).unwrap();
+    b.bench(|| htrac::ready::ready(black_box(&snap.items), &t.config).len());
+}

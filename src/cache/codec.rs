@@ -1,0 +1,458 @@
+//! The read cache's record encoding: a compact, length-prefixed binary form
+//! of a compiled [`Item`] (and of the JSON values inside it) that we own.
+//! Little-endian integers, strings as a `u32` length plus UTF-8 bytes.
+//! Decoding never panics: any truncation or invalid byte yields `None`, and
+//! the caller treats the whole cache as missing.
+
+use serde_json::{Map, Number, Value};
+
+use crate::item::{Entry, Item};
+use crate::tiers::Tier;
+
+/// Appends encoded values to a byte buffer.
+pub struct Enc<'a>(pub &'a mut Vec<u8>);
+
+impl Enc<'_> {
+    pub fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+
+    pub fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    pub fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    pub fn str(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    fn strs(&mut self, v: &[String]) {
+        self.u32(v.len() as u32);
+        for s in v {
+            self.str(s);
+        }
+    }
+
+    fn values(&mut self, v: &[Value]) {
+        self.u32(v.len() as u32);
+        for x in v {
+            self.value(x);
+        }
+    }
+
+    fn map(&mut self, m: &Map<String, Value>) {
+        self.u32(m.len() as u32);
+        for (k, v) in m {
+            self.str(k);
+            self.value(v);
+        }
+    }
+
+    pub fn value(&mut self, v: &Value) {
+        match v {
+            Value::Null => self.u8(0),
+            Value::Bool(false) => self.u8(1),
+            Value::Bool(true) => self.u8(2),
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    self.u8(3);
+                    self.u64(i as u64);
+                } else if let Some(u) = n.as_u64() {
+                    self.u8(4);
+                    self.u64(u);
+                } else {
+                    self.u8(5);
+                    self.u64(n.as_f64().unwrap_or(0.0).to_bits());
+                }
+            }
+            Value::String(s) => {
+                self.u8(6);
+                self.str(s);
+            }
+            Value::Array(a) => {
+                self.u8(7);
+                self.values(a);
+            }
+            Value::Object(m) => {
+                self.u8(8);
+                self.map(m);
+            }
+        }
+    }
+
+    /// An item, without its ID and tier (the record holds those) and
+    /// without `frozen` / `cross_tier_conflict` (computed at read time).
+    pub fn item(&mut self, it: &Item) {
+        self.str(&it.kind);
+        self.str(&it.title);
+        self.str(&it.status);
+        self.value(&it.priority);
+        match &it.parent {
+            None => self.u8(0),
+            Some(p) => {
+                self.u8(1);
+                self.str(p);
+            }
+        }
+        self.values(&it.tags);
+        self.values(&it.isbefore);
+        self.values(&it.duplicate_of);
+        self.values(&it.not_duplicate_of);
+        self.value(&it.pr_ref);
+        self.str(&it.description);
+        self.map(&it.fields);
+        self.strs(&it.locked_fields);
+        self.u32(it.discussion.len() as u32);
+        for e in &it.discussion {
+            self.str(&e.by);
+            self.str(&e.actor);
+            self.str(&e.at);
+            self.str(&e.message);
+            self.u8(u8::from(e.is_summary) | (u8::from(e.is_tombstoned) << 1));
+            self.str(&e.nonce);
+            self.strs(&e.edit_history);
+        }
+        self.str(&it.created_at);
+        self.str(&it.updated_at);
+        self.u64(it.op_count as u64);
+    }
+}
+
+/// Reads values back from a byte slice.
+pub struct Dec<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+/// Nesting deeper than this is corrupt (our own encoder mirrors YAML data,
+/// which the parser already bounds).
+const MAX_DEPTH: u32 = 128;
+
+impl<'a> Dec<'a> {
+    pub fn new(buf: &'a [u8]) -> Dec<'a> {
+        Dec { buf, pos: 0 }
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.pos == self.buf.len()
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+
+    pub fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    pub fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    }
+
+    pub fn u64(&mut self) -> Option<u64> {
+        self.take(8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+
+    pub fn str(&mut self) -> Option<&'a str> {
+        let n = self.u32()? as usize;
+        std::str::from_utf8(self.take(n)?).ok()
+    }
+
+    pub fn string(&mut self) -> Option<String> {
+        self.str().map(str::to_string)
+    }
+
+    /// A count of following elements, each at least one byte long (so a
+    /// corrupt count cannot make us allocate more than the record holds).
+    fn count(&mut self) -> Option<usize> {
+        let n = self.u32()? as usize;
+        (n <= self.buf.len() - self.pos).then_some(n)
+    }
+
+    fn strs(&mut self) -> Option<Vec<String>> {
+        let n = self.count()?;
+        (0..n).map(|_| self.string()).collect()
+    }
+
+    fn values(&mut self, depth: u32) -> Option<Vec<Value>> {
+        let n = self.count()?;
+        (0..n).map(|_| self.value_at(depth)).collect()
+    }
+
+    fn map(&mut self, depth: u32) -> Option<Map<String, Value>> {
+        let n = self.count()?;
+        let mut m = Map::with_capacity(n);
+        for _ in 0..n {
+            let k = self.string()?;
+            let v = self.value_at(depth)?;
+            m.insert(k, v);
+        }
+        Some(m)
+    }
+
+    pub fn value(&mut self) -> Option<Value> {
+        self.value_at(0)
+    }
+
+    fn value_at(&mut self, depth: u32) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        Some(match self.u8()? {
+            0 => Value::Null,
+            1 => Value::Bool(false),
+            2 => Value::Bool(true),
+            3 => Value::Number(Number::from(self.u64()? as i64)),
+            4 => Value::Number(Number::from(self.u64()?)),
+            5 => Value::Number(Number::from_f64(f64::from_bits(self.u64()?))?),
+            6 => Value::String(self.string()?),
+            7 => Value::Array(self.values(depth + 1)?),
+            8 => Value::Object(self.map(depth + 1)?),
+            _ => return None,
+        })
+    }
+
+    /// Skips a string (checking its bounds, not its UTF-8).
+    fn skip_str(&mut self) -> Option<()> {
+        let n = self.u32()? as usize;
+        self.take(n).map(|_| ())
+    }
+
+    fn skip_value(&mut self, depth: u32) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.u8()? {
+            0..=2 => {}
+            3..=5 => {
+                self.take(8)?;
+            }
+            6 => self.skip_str()?,
+            7 => {
+                for _ in 0..self.count()? {
+                    self.skip_value(depth + 1)?;
+                }
+            }
+            8 => {
+                for _ in 0..self.count()? {
+                    self.skip_str()?;
+                    self.skip_value(depth + 1)?;
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// A string, or (when `skip`) an empty one without reading it.
+    fn text(&mut self, skip: bool) -> Option<String> {
+        if skip {
+            self.skip_str().map(|_| String::new())
+        } else {
+            self.string()
+        }
+    }
+
+    /// The item [`Enc::item`] wrote; `id` and `tier` come from the record.
+    /// With `summary`, its long texts are skipped (see [`strip`]).
+    pub fn item(&mut self, id: String, tier: Tier, summary: bool) -> Option<Item> {
+        let kind = self.string()?;
+        let title = self.string()?;
+        let status = self.string()?;
+        let priority = self.value()?;
+        let parent = match self.u8()? {
+            0 => None,
+            1 => Some(self.string()?),
+            _ => return None,
+        };
+        let tags = self.values(0)?;
+        let isbefore = self.values(0)?;
+        let duplicate_of = self.values(0)?;
+        let not_duplicate_of = self.values(0)?;
+        let pr_ref = self.value()?;
+        let description = self.text(summary)?;
+        let fields = if summary {
+            for _ in 0..self.count()? {
+                self.skip_str()?;
+                self.skip_value(1)?;
+            }
+            Map::new()
+        } else {
+            self.map(0)?
+        };
+        let locked_fields = self.strs()?;
+        let n = self.count()?;
+        let mut discussion = Vec::with_capacity(n);
+        for _ in 0..n {
+            let by = self.string()?;
+            let actor = self.string()?;
+            let at = self.string()?;
+            let message = self.text(summary)?;
+            let flags = self.u8()?;
+            let nonce = self.string()?;
+            let edit_history = if summary {
+                for _ in 0..self.count()? {
+                    self.skip_str()?;
+                }
+                Vec::new()
+            } else {
+                self.strs()?
+            };
+            discussion.push(Entry {
+                by,
+                actor,
+                at,
+                message,
+                is_summary: flags & 1 != 0,
+                nonce,
+                is_tombstoned: flags & 2 != 0,
+                edit_history,
+            });
+        }
+        let created_at = self.string()?;
+        let updated_at = self.string()?;
+        let op_count = usize::try_from(self.u64()?).ok()?;
+        Some(Item {
+            id,
+            kind,
+            title,
+            status,
+            priority,
+            parent,
+            tags,
+            isbefore,
+            duplicate_of,
+            not_duplicate_of,
+            pr_ref,
+            description,
+            fields,
+            locked_fields,
+            discussion,
+            created_at,
+            updated_at,
+            tier,
+            frozen: false,
+            cross_tier_conflict: false,
+            op_count,
+        })
+    }
+}
+
+/// Drops an item's long texts — description, custom fields, discussion
+/// message bodies and their edit history — keeping everything listings,
+/// `ready` and the stop hook's counts read (authors and order included).
+pub fn strip(item: &mut Item) {
+    item.description = String::new();
+    item.fields = Map::new();
+    for e in &mut item.discussion {
+        e.message = String::new();
+        e.edit_history = Vec::new();
+    }
+}
+
+/// A fast 64-bit checksum (not cryptographic: it detects torn and garbled
+/// cache files, nothing adversarial — the cache is the user's own file).
+pub fn checksum(seed: u64, bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = seed ^ (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    let mut last = [0u8; 8];
+    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h ^ u64::from_le_bytes(last)).wrapping_mul(K);
+    h ^ (h >> 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Item {
+        let mut fields = Map::new();
+        fields.insert("statement".into(), json!("x ≥ y"));
+        fields.insert("n".into(), json!({"a": [1, -2, 3.5, null, true, u64::MAX]}));
+        Item {
+            id: "WI-a".into(),
+            kind: "work_item".into(),
+            title: "café".into(),
+            status: "todo_hard".into(),
+            priority: json!(2),
+            parent: Some("WI-b".into()),
+            tags: vec![json!("perf"), json!(7)],
+            isbefore: vec![json!("WI-c")],
+            duplicate_of: vec![],
+            not_duplicate_of: vec![json!(null)],
+            pr_ref: json!("#12"),
+            description: "line\nline".into(),
+            fields,
+            locked_fields: vec!["title".into()],
+            discussion: vec![Entry {
+                by: "human".into(),
+                actor: "amy".into(),
+                at: "2026-01-01T00:00:00Z".into(),
+                message: "hi".into(),
+                is_summary: false,
+                nonce: "ab12".into(),
+                is_tombstoned: true,
+                edit_history: vec!["old".into()],
+            }],
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-02T00:00:00Z".into(),
+            tier: Tier::Stealth,
+            frozen: false,
+            cross_tier_conflict: false,
+            op_count: 3,
+        }
+    }
+
+    #[test]
+    fn item_round_trips_and_truncation_is_detected() {
+        let item = sample();
+        let mut buf = Vec::new();
+        Enc(&mut buf).item(&item);
+        let mut d = Dec::new(&buf);
+        assert_eq!(
+            d.item("WI-a".into(), Tier::Stealth, false),
+            Some(item.clone())
+        );
+        assert!(d.at_end());
+        let mut d = Dec::new(&buf);
+        let mut stripped = item.clone();
+        strip(&mut stripped);
+        assert_eq!(d.item("WI-a".into(), Tier::Stealth, true), Some(stripped));
+        assert!(d.at_end(), "a summary read consumes the whole record");
+        for cut in 0..buf.len() {
+            for summary in [false, true] {
+                assert_eq!(
+                    Dec::new(&buf[..cut]).item("WI-a".into(), Tier::Stealth, summary),
+                    None
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn checksum_sees_every_byte() {
+        let a = b"0123456789abcdefXYZ".to_vec();
+        let base = checksum(1, &a);
+        for i in 0..a.len() {
+            let mut b = a.clone();
+            b[i] ^= 1;
+            assert_ne!(checksum(1, &b), base, "flip at {i}");
+        }
+        assert_ne!(checksum(1, &a[..18]), base);
+    }
+}

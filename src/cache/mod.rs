@@ -1,0 +1,304 @@
+//! The read cache: compiled items, keyed by each op file's identity, so a
+//! warm read costs one `readdir` and one `stat` per file instead of a parse.
+//!
+//! One file per tracker, `items-<fingerprint>.bin`, in the tracker's cache
+//! directory ([`crate::alias::cache_dir`]). It holds, per cached op file, its
+//! tier, ID, and key — size, mtime and ctime (ns), inode and device — and
+//! the item it compiled to; per tier, a hash of the edit-mode ops that were
+//! folded in. An entry is used only when all of that still matches, so an
+//! append, a rewrite, a `git checkout` or a move between tiers invalidates
+//! exactly that item, and a new edit-mode window its tier.
+//!
+//! Racy timestamps: a file changed again within one timestamp tick of a
+//! change we cached would look unchanged. Files whose mtime or ctime is
+//! within [`racy_window`] of the moment we began reading are therefore not
+//! cached (they are parsed each time until they age). ctime cannot be set
+//! from user space, so even a same-size rewrite that restores the mtime is
+//! seen.
+//!
+//! Layout: an 8-byte magic, then `u32`-length-prefixed records (a header
+//! with format, version, tracker root, edit keys and record count; then one
+//! record per item), then a chained checksum of all records. Anything that
+//! does not read back exactly — other version, truncation, garbage — is
+//! ignored and the cache rebuilt. Writes are atomic (temp file + rename)
+//! and best-effort: a read-only cache directory never fails a command.
+//! Broken files and files with torn ops are never cached.
+
+mod codec;
+mod snapshot;
+
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use codec::{checksum, strip};
+use codec::{Dec, Enc};
+pub use snapshot::{snapshot_at, snapshot_with};
+
+use crate::item::Item;
+use crate::tiers::Tier;
+
+const MAGIC: &[u8; 8] = b"HTRACIC\x01";
+/// Bump when the record layout or what compiling means changes.
+const FORMAT: u32 = 1;
+
+/// What identifies one version of an op file on disk (from `statx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileKey {
+    pub size: u64,
+    /// Nanoseconds since the epoch.
+    pub mtime: i64,
+    pub ctime: i64,
+    pub ino: u64,
+    pub dev: u64,
+}
+
+impl FileKey {
+    /// Changed so recently (relative to `now_ns`) that a further change in
+    /// the same timestamp tick could go unseen.
+    pub fn is_racy(&self, now_ns: i64, window: Duration) -> bool {
+        let limit = now_ns.saturating_sub(window.as_nanos() as i64);
+        self.mtime >= limit || self.ctime >= limit
+    }
+
+    fn encode(&self, e: &mut Enc<'_>) {
+        e.u64(self.size);
+        e.u64(self.mtime as u64);
+        e.u64(self.ctime as u64);
+        e.u64(self.ino);
+        e.u64(self.dev);
+    }
+
+    fn decode(d: &mut Dec<'_>) -> Option<FileKey> {
+        Some(FileKey {
+            size: d.u64()?,
+            mtime: d.u64()? as i64,
+            ctime: d.u64()? as i64,
+            ino: d.u64()?,
+            dev: d.u64()?,
+        })
+    }
+}
+
+/// Now, in nanoseconds since the epoch.
+pub fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+/// How recent a change must be for its file not to be cached: 2 s (coarse
+/// file systems, clock steps), or `HTRAC_CACHE_RACY_MS` (tests).
+pub fn racy_window() -> Duration {
+    std::env::var("HTRAC_CACHE_RACY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(2))
+}
+
+/// The cache file of the tracker at `root`, unless caching is off
+/// (`HTRAC_NO_CACHE` set) or there is no cache directory.
+pub fn path_for(root: &Path) -> Option<PathBuf> {
+    if std::env::var_os("HTRAC_NO_CACHE").is_some_and(|v| !v.is_empty()) {
+        return None;
+    }
+    let dir = crate::alias::cache_dir(root)?;
+    Some(dir.join(format!("items-{}.bin", crate::alias::fingerprint(root))))
+}
+
+/// One cached op file.
+pub struct Record {
+    pub tier: Tier,
+    /// Empty when the item was decoded (its ID is the item's: see [`Record::id`]).
+    id: String,
+    pub key: FileKey,
+    /// Its item's index in [`Contents::items`]; `None` when its tier's
+    /// edit-mode key no longer matches (not decoded).
+    pub item: Option<usize>,
+}
+
+impl Record {
+    /// The item ID (stored once, in the decoded item when there is one).
+    pub fn id<'a>(&'a self, items: &'a [Item]) -> &'a str {
+        match self.item {
+            Some(i) => &items[i].id,
+            None => &self.id,
+        }
+    }
+}
+
+/// A cache file's contents.
+pub struct Contents {
+    /// Per tier (in [`Tier::ALL`] order), the edit-mode key it was built with.
+    pub edit_keys: [Option<u64>; 3],
+    /// In (tier, ID) order.
+    pub records: Vec<Record>,
+    /// The decoded items, in record order (kept apart from the records so
+    /// a fully warm read hands this vector on without copying it).
+    pub items: Vec<Item>,
+}
+
+fn tier_index(t: Tier) -> usize {
+    Tier::ALL.iter().position(|x| *x == t).expect("tier")
+}
+
+fn header(root: &Path, edit_keys: &[Option<u64>; 3], count: usize) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut e = Enc(&mut buf);
+    e.u32(FORMAT);
+    e.str(env!("CARGO_PKG_VERSION"));
+    e.str(&root.to_string_lossy());
+    for k in edit_keys {
+        match k {
+            None => e.u8(0),
+            Some(k) => {
+                e.u8(1);
+                e.u64(*k);
+            }
+        }
+    }
+    e.u64(count as u64);
+    buf
+}
+
+/// Reads the cache file, or `None` if it is missing, stale or corrupt.
+/// Records of tiers whose edit key differs from `want_edit_keys` are
+/// returned without their items (not worth decoding). With `summary`,
+/// items are decoded without their long texts ([`strip`]).
+pub fn load(
+    path: &Path,
+    root: &Path,
+    want_edit_keys: &[Option<u64>; 3],
+    summary: bool,
+) -> Option<Contents> {
+    let file = File::open(path).ok()?;
+    let mut r = BufReader::with_capacity(1 << 18, file);
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic).ok()?;
+    if &magic != MAGIC {
+        return None;
+    }
+    let mut buf = Vec::new();
+    let mut sum = 0u64;
+    let next = |r: &mut BufReader<File>, buf: &mut Vec<u8>, sum: &mut u64| -> Option<()> {
+        let mut len = [0u8; 4];
+        r.read_exact(&mut len).ok()?;
+        let len = u32::from_le_bytes(len) as usize;
+        if len > 1 << 30 {
+            return None;
+        }
+        buf.resize(len, 0);
+        r.read_exact(buf).ok()?;
+        *sum = checksum(*sum, buf);
+        Some(())
+    };
+    next(&mut r, &mut buf, &mut sum)?;
+    let mut d = Dec::new(&buf);
+    if d.u32()? != FORMAT || d.str()? != env!("CARGO_PKG_VERSION") {
+        return None;
+    }
+    if d.str()? != root.to_string_lossy() {
+        return None;
+    }
+    let mut edit_keys = [None; 3];
+    for k in &mut edit_keys {
+        *k = match d.u8()? {
+            0 => None,
+            1 => Some(d.u64()?),
+            _ => return None,
+        };
+    }
+    let count = usize::try_from(d.u64()?).ok()?;
+    if !d.at_end() {
+        return None;
+    }
+    let mut records: Vec<Record> = Vec::with_capacity(count.min(1 << 20));
+    let mut items = Vec::with_capacity(count.min(1 << 20));
+    for _ in 0..count {
+        next(&mut r, &mut buf, &mut sum)?;
+        let mut d = Dec::new(&buf);
+        let tier = *Tier::ALL.get(d.u8()? as usize)?;
+        let id = d.string()?;
+        let key = FileKey::decode(&mut d)?;
+        if let Some(prev) = records.last() {
+            if (prev.tier, prev.id(&items)) >= (tier, id.as_str()) {
+                return None;
+            }
+        }
+        let ti = tier_index(tier);
+        let (id, item) = if edit_keys[ti].is_some() && edit_keys[ti] == want_edit_keys[ti] {
+            let item = d.item(id, tier, summary)?;
+            if !d.at_end() {
+                return None;
+            }
+            items.push(item);
+            (String::new(), Some(items.len() - 1))
+        } else {
+            (id, None)
+        };
+        records.push(Record {
+            tier,
+            id,
+            key,
+            item,
+        });
+    }
+    let mut trailer = [0u8; 8];
+    r.read_exact(&mut trailer).ok()?;
+    if u64::from_le_bytes(trailer) != sum || r.read(&mut [0u8; 1]).ok()? != 0 {
+        return None;
+    }
+    Some(Contents {
+        edit_keys,
+        records,
+        items,
+    })
+}
+
+/// Writes the cache file: `entries` in (tier, ID) order. Best-effort: the
+/// caller ignores the error.
+pub fn save(
+    path: &Path,
+    root: &Path,
+    edit_keys: &[Option<u64>; 3],
+    entries: &[(FileKey, &Item)],
+) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::atomic::replace_with(path, 0o600, false, |w| {
+        w.write_all(MAGIC)?;
+        let mut sum = 0u64;
+        let mut put = |w: &mut std::io::BufWriter<File>, rec: &[u8]| -> std::io::Result<()> {
+            w.write_all(&(rec.len() as u32).to_le_bytes())?;
+            w.write_all(rec)?;
+            sum = checksum(sum, rec);
+            Ok(())
+        };
+        put(w, &header(root, edit_keys, entries.len()))?;
+        let mut buf = Vec::new();
+        for (key, item) in entries {
+            buf.clear();
+            let mut e = Enc(&mut buf);
+            e.u8(tier_index(item.tier) as u8);
+            e.str(&item.id);
+            key.encode(&mut e);
+            e.item(item);
+            put(w, &buf)?;
+        }
+        w.write_all(&sum.to_le_bytes())
+    })
+}
+
+/// A key for the edit-mode ops folded into every item of a tier: a hash of
+/// their serialized text (`None` when there are none).
+pub fn edit_key(ops: &[crate::op::Op]) -> u64 {
+    let mut h = 0x5eed_u64;
+    for op in ops {
+        h = checksum(h, crate::emit::emit_op(op).as_bytes());
+    }
+    h
+}
