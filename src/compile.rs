@@ -38,17 +38,31 @@ pub fn fold_order(ops: &[Op]) -> Vec<&Op> {
             .cmp(&b.sort_key())
             .then_with(|| tiebreak(a).cmp(&tiebreak(b)))
     });
-    sorted.dedup_by(|a, b| a == b);
-    sorted
+    // Equal ops share a sort key; look through the whole run of that key,
+    // not just the neighbour, so no tiebreak detail can keep them apart.
+    let mut out: Vec<&Op> = Vec::with_capacity(sorted.len());
+    for op in sorted {
+        let key = op.sort_key();
+        let seen = out
+            .iter()
+            .rev()
+            .take_while(|o| o.sort_key() == key)
+            .any(|o| *o == op);
+        if !seen {
+            out.push(op);
+        }
+    }
+    out
 }
 
-/// The last tiebreak between ops equal on (clock, at, rank, nonce).
-fn tiebreak(op: &Op) -> String {
-    format!(
-        "{}\u{0}{}\u{0}{}",
-        op.kind,
-        op.actor,
-        crate::ids::python_json(&Value::Object(op.body.clone()))
+/// The last tiebreak between ops equal on (clock, at, rank, nonce): every
+/// other part of the op, so the order is total.
+fn tiebreak(op: &Op) -> (&str, &str, &str, String) {
+    (
+        &op.kind,
+        &op.by,
+        &op.actor,
+        crate::ids::python_json(&Value::Object(op.body.clone())),
     )
 }
 

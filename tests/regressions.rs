@@ -1,8 +1,10 @@
 //! Inputs the fuzzers found (fuzz/README.md), kept as tests: each one broke
-//! the round trip (parse → emit → parse) or panicked in `compile`.
+//! the round trip (parse → emit → parse), panicked in `compile`, or made
+//! `compile` depend on the order of its ops.
 
 use htrac::compile::compile;
 use htrac::emit::emit_op;
+use htrac::op::{Op, Role};
 use htrac::oplog;
 use htrac::Tier;
 
@@ -55,4 +57,35 @@ fn absurd_times_and_windows_do_not_overflow() {
     let item = compile("WI-x", Tier::Workspace, &ops).unwrap();
     // The window is open (forever): the message is tombstoned.
     assert!(item.discussion[0].is_tombstoned);
+}
+
+fn all_orders_compile_alike(ops: &[Op]) -> htrac::Item {
+    let first = compile("WI-x", Tier::Workspace, ops).unwrap();
+    let n = ops.len();
+    // Every rotation and its reverse.
+    for r in 0..n {
+        let mut v = ops.to_vec();
+        v.rotate_left(r);
+        for w in [v.clone(), v.into_iter().rev().collect()] {
+            assert_eq!(compile("WI-x", Tier::Workspace, &w).unwrap(), first);
+        }
+    }
+    first
+}
+
+/// compile_ops: two non-human ops equal in all but `by` (`agent` and `""`)
+/// sorted by file order, and an exact duplicate interleaved between them
+/// was counted twice.
+#[test]
+fn ops_differing_only_in_by_fold_in_one_order_and_duplicates_count_once() {
+    let create = Op::new("create", "2026-01-01T00:00:00Z", Role::Human, "a", 0, "c")
+        .with("data", serde_json::json!({"kind": "work_item"}));
+    let a = Op::new("discuss", "2026-01-01T00:01:00Z", Role::Agent, "a", 2, "n")
+        .with("message", "m".into());
+    let mut b = a.clone();
+    b.by = String::new();
+    let ops = [create, a.clone(), b, a];
+    let item = all_orders_compile_alike(&ops);
+    assert_eq!(item.op_count, 3);
+    assert_eq!(item.discussion.len(), 2);
 }
