@@ -198,6 +198,13 @@ fn flow_seq(s: &str) -> Option<Value> {
     }
 }
 
+/// A raw character a quoted scalar may not hold for the fast reader: a
+/// control character, or a Unicode line or paragraph separator, which YAML
+/// reads as a line break (folding the spaces before it away).
+fn unsafe_in_quotes(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
 /// `'...'` at the start of `s`: the value and what follows the closing quote.
 fn single_quoted(s: &str) -> Option<(String, &str)> {
     let mut out = String::new();
@@ -212,7 +219,7 @@ fn single_quoted(s: &str) -> Option<(String, &str)> {
             }
             return Some((out, &body[i + 1..]));
         }
-        if c.is_control() {
+        if unsafe_in_quotes(c) {
             return None;
         }
         out.push(c);
@@ -261,7 +268,7 @@ fn double_quoted(s: &str) -> Option<(String, &str)> {
                     _ => return None,
                 });
             }
-            c if c.is_control() => return None,
+            c if unsafe_in_quotes(c) => return None,
             c => out.push(c),
         }
     }

@@ -89,3 +89,19 @@ fn ops_differing_only_in_by_fold_in_one_order_and_duplicates_count_once() {
     assert_eq!(item.op_count, 3);
     assert_eq!(item.discussion.len(), 2);
 }
+
+/// oplog_parse: a raw U+2028 / U+2029 inside a quoted scalar is a line
+/// break to YAML (the spaces before it fold away); the fast reader kept the
+/// text as it was, so the two readers disagreed.
+#[test]
+fn unicode_line_separators_in_quotes_read_as_yaml_reads_them() {
+    for text in [
+        "- op: x  # n1\n  k: \"a \u{2029}b\"  # n1\n",
+        "- op: x  # n1\n  k: 'a \u{2028}b'  # n1\n",
+        "- op: x  # n1\n  k: [\"a \u{2029}b\"]  # n1\n",
+    ] {
+        let yaml = oplog::parse_block_yaml(text);
+        assert!(yaml.is_ok(), "{text:?}");
+        assert_eq!(oplog::parse_block(text), yaml, "{text:?}");
+    }
+}
