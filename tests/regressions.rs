@@ -105,3 +105,25 @@ fn unicode_line_separators_in_quotes_read_as_yaml_reads_them() {
         assert_eq!(oplog::parse_block(text), yaml, "{text:?}");
     }
 }
+
+/// config_load: a kind without a `prefix` took the first three letters of
+/// its name unchecked, so a kind named `""` or `a-b` got the prefix `""` or
+/// `A-B`, which an explicit prefix may not be (IDs would not parse).
+#[test]
+fn a_derived_kind_prefix_is_checked_like_an_explicit_one() {
+    use htrac::config::{Config, Source};
+    for kinds in ["{'': {}}", "{a-b: {}}", "{x-: {description: d}}"] {
+        let text =
+            format!("kinds: {kinds}\nstatuses: [a]\nstop_hook: {{blocking_statuses: [a]}}\n");
+        let e = Config::parse(&text, Source::Defaults).unwrap_err();
+        assert!(
+            e.key.starts_with("kinds.") && e.key.ends_with(".prefix"),
+            "{e}"
+        );
+    }
+    let ok = "kinds: {bug: {}}\nstatuses: [a]\nstop_hook: {blocking_statuses: [a]}\n";
+    assert_eq!(
+        Config::parse(ok, Source::Defaults).unwrap().kinds[0].prefix,
+        "BUG"
+    );
+}
