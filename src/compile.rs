@@ -32,24 +32,21 @@ impl std::fmt::Display for CompileError {
 /// Sorts ops into fold order and drops exact duplicates.
 pub fn fold_order(ops: &[Op]) -> Vec<&Op> {
     let mut sorted: Vec<&Op> = ops.iter().collect();
-    // The serialized tiebreak is computed only for ops equal on the sort key.
-    sorted.sort_by(|a, b| {
-        a.sort_key()
-            .cmp(&b.sort_key())
-            .then_with(|| tiebreak(a).cmp(&tiebreak(b)))
-    });
-    // Equal ops share a sort key; look through the whole run of that key,
-    // not just the neighbour, so no tiebreak detail can keep them apart.
+    sorted.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut out: Vec<&Op> = Vec::with_capacity(sorted.len());
-    for op in sorted {
-        let key = op.sort_key();
-        let seen = out
-            .iter()
-            .rev()
-            .take_while(|o| o.sort_key() == key)
-            .any(|o| *o == op);
-        if !seen {
-            out.push(op);
+    // Ops equal on the sort key (rare, but duplicates are such ops): ordered
+    // by the serialized tiebreak, computed once per op; an op equal to one
+    // already in the run is dropped.
+    for run in sorted.chunk_by(|a, b| a.sort_key() == b.sort_key()) {
+        let mut run = run.to_vec();
+        if run.len() > 1 {
+            run.sort_by_cached_key(|op| tiebreak(op));
+        }
+        let start = out.len();
+        for op in run {
+            if !out[start..].contains(&op) {
+                out.push(op);
+            }
         }
     }
     out
