@@ -143,6 +143,11 @@ fn inline_value(s: &str) -> Option<Value> {
 /// Is `s` a plain scalar the YAML parser reads the simple way?
 fn plain_ok(s: &str, in_flow: bool) -> bool {
     let first = s.chars().next().unwrap_or(' ');
+    // More than one space after `key:` or `- ` (or an empty item): YAML
+    // skips the extra spaces; leave that to it.
+    if first == ' ' {
+        return false;
+    }
     if "?:,[]{}#&*!|>'\"%@`".contains(first) || s.starts_with("---") || s.starts_with("...") {
         return false;
     }

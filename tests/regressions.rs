@@ -127,3 +127,21 @@ fn a_derived_kind_prefix_is_checked_like_an_explicit_one() {
         "BUG"
     );
 }
+
+/// oplog_parse: more than one space after `key:` (or `- `) is skipped by
+/// YAML, but the fast reader kept the extra spaces in a plain value.
+#[test]
+fn extra_spaces_before_a_plain_value_are_not_part_of_it() {
+    for text in [
+        "- op: x  # 0bd6\n  nonce:  bd6  # 0bd6\n",
+        "- op: x  # n1\n  k:   v w  # n1\n",
+        "- op: x  # n1\n  k:\n  -  v  # n1\n",
+        "- op: x  # n1\n  k: [ v, w]  # n1\n",
+        "- op: x  # n1\n  k: [v,, w]  # n1\n",
+    ] {
+        let yaml = oplog::parse_block_yaml(text);
+        assert_eq!(oplog::parse_block(text), yaml, "{text:?}");
+    }
+    let op = oplog::parse_block("- op: x  # 0bd6\n  nonce:  bd6  # 0bd6\n").unwrap();
+    assert_eq!(op.nonce, "bd6");
+}
