@@ -23,7 +23,7 @@ pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
         if raw.is_empty() && i > 0 {
             continue; // the final newline
         }
-        if raw.contains(['\r', '\t']) {
+        if has_unusual_bytes(raw) {
             return None;
         }
         let cut = comment_start(raw)?;
@@ -48,6 +48,20 @@ pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
     let mut i = 0;
     let map = parse_map(&lines, &mut i, 2)?;
     (i == lines.len()).then_some(map)
+}
+
+/// Tabs, CR, control characters (C0, DEL, C1 including NEL), U+2028,
+/// U+2029, U+FFFE, U+FFFF anywhere in a line, comments included: YAML
+/// rejects them or reads them as line breaks, so the YAML parser decides.
+fn has_unusual_bytes(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        0..=0x1f | 0x7f => true,
+        0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        0xe2 => b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)),
+        0xef => b.get(i + 1) == Some(&0xbf) && matches!(b.get(i + 2), Some(0xbe | 0xbf)),
+        _ => false,
+    })
 }
 
 /// Where the last `  # ` of a line starts (byte search, no allocation).

@@ -145,3 +145,22 @@ fn extra_spaces_before_a_plain_value_are_not_part_of_it() {
     let op = oplog::parse_block("- op: x  # 0bd6\n  nonce:  bd6  # 0bd6\n").unwrap();
     assert_eq!(op.nonce, "bd6");
 }
+
+/// oplog_parse: a control character in the `# nonce` comment: YAML rejects
+/// the block, the fast reader (which only looked at values) accepted it.
+#[test]
+fn control_characters_in_a_comment_are_left_to_yaml() {
+    for text in [
+        "- op: x  # n\u{14}#int \n",
+        "- op: x  # n\u{7f}\n",
+        "- op: x  # n\u{85}y\n",
+        "- op: x  # n\u{2028}y\n",
+        "- op: x  # n1\n  k: v\u{ffff}  # n1\n",
+    ] {
+        assert_eq!(
+            oplog::parse_block(text),
+            oplog::parse_block_yaml(text),
+            "{text:?}"
+        );
+    }
+}
