@@ -7,6 +7,9 @@
 # Environment:
 #   FUZZ_SANITIZER     none (default) or address (ASan; slower)
 #   FUZZ_JOBS          parallel libFuzzer workers per target (default 1)
+#   FUZZ_RUNS          stop each target after this many executions (libFuzzer
+#                      -runs), or at SECONDS, whichever comes first
+#   FUZZ_MAX_LEN       cap on input size (libFuzzer -max_len)
 #
 # Works on stable Rust: cargo-fuzz's instrumentation flags are stable with
 # --sanitizer none, and RUSTC_BOOTSTRAP=1 unlocks -Zsanitizer for ASan. It is
@@ -50,6 +53,8 @@ for t in "${targets[@]}"; do
     [ -d "fuzz/seeds/$t" ] && corpora+=("fuzz/seeds/$t")
     args=(-max_total_time="$secs" -timeout=10 -print_final_stats=1)
     [ -f "fuzz/dicts/$t.dict" ] && args+=(-dict="fuzz/dicts/$t.dict")
+    [ -n "${FUZZ_RUNS:-}" ] && args+=(-runs="$FUZZ_RUNS")
+    [ -n "${FUZZ_MAX_LEN:-}" ] && args+=(-max_len="$FUZZ_MAX_LEN")
     if [ "$jobs" -gt 1 ]; then
         args+=(-fork="$jobs")
     fi

@@ -32,23 +32,34 @@ impl std::fmt::Display for CompileError {
 /// Sorts ops into fold order and drops exact duplicates.
 pub fn fold_order(ops: &[Op]) -> Vec<&Op> {
     let mut sorted: Vec<&Op> = ops.iter().collect();
-    // The serialized tiebreak is computed only for ops equal on the sort key.
-    sorted.sort_by(|a, b| {
-        a.sort_key()
-            .cmp(&b.sort_key())
-            .then_with(|| tiebreak(a).cmp(&tiebreak(b)))
-    });
-    sorted.dedup_by(|a, b| a == b);
-    sorted
+    sorted.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut out: Vec<&Op> = Vec::with_capacity(sorted.len());
+    // Ops equal on the sort key (rare, but duplicates are such ops): ordered
+    // by the serialized tiebreak, computed once per op; an op equal to one
+    // already in the run is dropped.
+    for run in sorted.chunk_by(|a, b| a.sort_key() == b.sort_key()) {
+        let mut run = run.to_vec();
+        if run.len() > 1 {
+            run.sort_by_cached_key(|op| tiebreak(op));
+        }
+        let start = out.len();
+        for op in run {
+            if !out[start..].contains(&op) {
+                out.push(op);
+            }
+        }
+    }
+    out
 }
 
-/// The last tiebreak between ops equal on (clock, at, rank, nonce).
-fn tiebreak(op: &Op) -> String {
-    format!(
-        "{}\u{0}{}\u{0}{}",
-        op.kind,
-        op.actor,
-        crate::ids::python_json(&Value::Object(op.body.clone()))
+/// The last tiebreak between ops equal on (clock, at, rank, nonce): every
+/// other part of the op, so the order is total.
+fn tiebreak(op: &Op) -> (&str, &str, &str, String) {
+    (
+        &op.kind,
+        &op.by,
+        &op.actor,
+        crate::ids::python_json(&Value::Object(op.body.clone())),
     )
 }
 

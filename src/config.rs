@@ -178,7 +178,17 @@ impl Config {
                                 "must be a non-empty string without '-'".into(),
                             ))
                         }
-                        None => name.to_uppercase().chars().take(3).collect(),
+                        None => {
+                            // Derived from the name: must pass the same check.
+                            let p: String = name.to_uppercase().chars().take(3).collect();
+                            if p.is_empty() || p.contains('-') {
+                                return Err(err(
+                                    &format!("{key}.prefix"),
+                                    format!("missing, and '{p}' (from the kind name) is not a valid prefix: set one"),
+                                ));
+                            }
+                            p
+                        }
                     };
                     let mut fields_schema = Vec::new();
                     match spec.get("fields_schema") {

@@ -23,7 +23,7 @@ pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
         if raw.is_empty() && i > 0 {
             continue; // the final newline
         }
-        if raw.contains(['\r', '\t']) {
+        if has_unusual_bytes(raw) {
             return None;
         }
         let cut = comment_start(raw)?;
@@ -48,6 +48,20 @@ pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
     let mut i = 0;
     let map = parse_map(&lines, &mut i, 2)?;
     (i == lines.len()).then_some(map)
+}
+
+/// Tabs, CR, control characters (C0, DEL, C1 including NEL), U+2028,
+/// U+2029, U+FFFE, U+FFFF anywhere in a line, comments included: YAML
+/// rejects them or reads them as line breaks, so the YAML parser decides.
+fn has_unusual_bytes(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        0..=0x1f | 0x7f => true,
+        0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        0xe2 => b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)),
+        0xef => b.get(i + 1) == Some(&0xbf) && matches!(b.get(i + 2), Some(0xbe | 0xbf)),
+        _ => false,
+    })
 }
 
 /// Where the last `  # ` of a line starts (byte search, no allocation).
@@ -143,6 +157,11 @@ fn inline_value(s: &str) -> Option<Value> {
 /// Is `s` a plain scalar the YAML parser reads the simple way?
 fn plain_ok(s: &str, in_flow: bool) -> bool {
     let first = s.chars().next().unwrap_or(' ');
+    // More than one space after `key:` or `- ` (or an empty item): YAML
+    // skips the extra spaces; leave that to it.
+    if first == ' ' {
+        return false;
+    }
     if "?:,[]{}#&*!|>'\"%@`".contains(first) || s.starts_with("---") || s.starts_with("...") {
         return false;
     }
@@ -198,6 +217,13 @@ fn flow_seq(s: &str) -> Option<Value> {
     }
 }
 
+/// A raw character a quoted scalar may not hold for the fast reader: a
+/// control character, or a Unicode line or paragraph separator, which YAML
+/// reads as a line break (folding the spaces before it away).
+fn unsafe_in_quotes(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
 /// `'...'` at the start of `s`: the value and what follows the closing quote.
 fn single_quoted(s: &str) -> Option<(String, &str)> {
     let mut out = String::new();
@@ -212,7 +238,7 @@ fn single_quoted(s: &str) -> Option<(String, &str)> {
             }
             return Some((out, &body[i + 1..]));
         }
-        if c.is_control() {
+        if unsafe_in_quotes(c) {
             return None;
         }
         out.push(c);
@@ -261,7 +287,7 @@ fn double_quoted(s: &str) -> Option<(String, &str)> {
                     _ => return None,
                 });
             }
-            c if c.is_control() => return None,
+            c if unsafe_in_quotes(c) => return None,
             c => out.push(c),
         }
     }

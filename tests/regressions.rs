@@ -1,8 +1,10 @@
 //! Inputs the fuzzers found (fuzz/README.md), kept as tests: each one broke
-//! the round trip (parse → emit → parse) or panicked in `compile`.
+//! the round trip (parse → emit → parse), panicked in `compile`, or made
+//! `compile` depend on the order of its ops.
 
 use htrac::compile::compile;
 use htrac::emit::emit_op;
+use htrac::op::{Op, Role};
 use htrac::oplog;
 use htrac::Tier;
 
@@ -55,4 +57,110 @@ fn absurd_times_and_windows_do_not_overflow() {
     let item = compile("WI-x", Tier::Workspace, &ops).unwrap();
     // The window is open (forever): the message is tombstoned.
     assert!(item.discussion[0].is_tombstoned);
+}
+
+fn all_orders_compile_alike(ops: &[Op]) -> htrac::Item {
+    let first = compile("WI-x", Tier::Workspace, ops).unwrap();
+    let n = ops.len();
+    // Every rotation and its reverse.
+    for r in 0..n {
+        let mut v = ops.to_vec();
+        v.rotate_left(r);
+        for w in [v.clone(), v.into_iter().rev().collect()] {
+            assert_eq!(compile("WI-x", Tier::Workspace, &w).unwrap(), first);
+        }
+    }
+    first
+}
+
+/// compile_ops: two non-human ops equal in all but `by` (`agent` and `""`)
+/// sorted by file order, and an exact duplicate interleaved between them
+/// was counted twice.
+#[test]
+fn ops_differing_only_in_by_fold_in_one_order_and_duplicates_count_once() {
+    let create = Op::new("create", "2026-01-01T00:00:00Z", Role::Human, "a", 0, "c")
+        .with("data", serde_json::json!({"kind": "work_item"}));
+    let a = Op::new("discuss", "2026-01-01T00:01:00Z", Role::Agent, "a", 2, "n")
+        .with("message", "m".into());
+    let mut b = a.clone();
+    b.by = String::new();
+    let ops = [create, a.clone(), b, a];
+    let item = all_orders_compile_alike(&ops);
+    assert_eq!(item.op_count, 3);
+    assert_eq!(item.discussion.len(), 2);
+}
+
+/// oplog_parse: a raw U+2028 / U+2029 inside a quoted scalar is a line
+/// break to YAML (the spaces before it fold away); the fast reader kept the
+/// text as it was, so the two readers disagreed.
+#[test]
+fn unicode_line_separators_in_quotes_read_as_yaml_reads_them() {
+    for text in [
+        "- op: x  # n1\n  k: \"a \u{2029}b\"  # n1\n",
+        "- op: x  # n1\n  k: 'a \u{2028}b'  # n1\n",
+        "- op: x  # n1\n  k: [\"a \u{2029}b\"]  # n1\n",
+    ] {
+        let yaml = oplog::parse_block_yaml(text);
+        assert!(yaml.is_ok(), "{text:?}");
+        assert_eq!(oplog::parse_block(text), yaml, "{text:?}");
+    }
+}
+
+/// config_load: a kind without a `prefix` took the first three letters of
+/// its name unchecked, so a kind named `""` or `a-b` got the prefix `""` or
+/// `A-B`, which an explicit prefix may not be (IDs would not parse).
+#[test]
+fn a_derived_kind_prefix_is_checked_like_an_explicit_one() {
+    use htrac::config::{Config, Source};
+    for kinds in ["{'': {}}", "{a-b: {}}", "{x-: {description: d}}"] {
+        let text =
+            format!("kinds: {kinds}\nstatuses: [a]\nstop_hook: {{blocking_statuses: [a]}}\n");
+        let e = Config::parse(&text, Source::Defaults).unwrap_err();
+        assert!(
+            e.key.starts_with("kinds.") && e.key.ends_with(".prefix"),
+            "{e}"
+        );
+    }
+    let ok = "kinds: {bug: {}}\nstatuses: [a]\nstop_hook: {blocking_statuses: [a]}\n";
+    assert_eq!(
+        Config::parse(ok, Source::Defaults).unwrap().kinds[0].prefix,
+        "BUG"
+    );
+}
+
+/// oplog_parse: more than one space after `key:` (or `- `) is skipped by
+/// YAML, but the fast reader kept the extra spaces in a plain value.
+#[test]
+fn extra_spaces_before_a_plain_value_are_not_part_of_it() {
+    for text in [
+        "- op: x  # 0bd6\n  nonce:  bd6  # 0bd6\n",
+        "- op: x  # n1\n  k:   v w  # n1\n",
+        "- op: x  # n1\n  k:\n  -  v  # n1\n",
+        "- op: x  # n1\n  k: [ v, w]  # n1\n",
+        "- op: x  # n1\n  k: [v,, w]  # n1\n",
+    ] {
+        let yaml = oplog::parse_block_yaml(text);
+        assert_eq!(oplog::parse_block(text), yaml, "{text:?}");
+    }
+    let op = oplog::parse_block("- op: x  # 0bd6\n  nonce:  bd6  # 0bd6\n").unwrap();
+    assert_eq!(op.nonce, "bd6");
+}
+
+/// oplog_parse: a control character in the `# nonce` comment: YAML rejects
+/// the block, the fast reader (which only looked at values) accepted it.
+#[test]
+fn control_characters_in_a_comment_are_left_to_yaml() {
+    for text in [
+        "- op: x  # n\u{14}#int \n",
+        "- op: x  # n\u{7f}\n",
+        "- op: x  # n\u{85}y\n",
+        "- op: x  # n\u{2028}y\n",
+        "- op: x  # n1\n  k: v\u{ffff}  # n1\n",
+    ] {
+        assert_eq!(
+            oplog::parse_block(text),
+            oplog::parse_block_yaml(text),
+            "{text:?}"
+        );
+    }
 }

@@ -8,12 +8,16 @@
 //!    parse at all is a finding too (the writer produced an unreadable op).
 //! 4. The emitted block, read as a file on its own (`oplog::parse`, which is
 //!    how `append`ed ops are read back), yields exactly that op and nothing torn.
+//! 5. The fast reader agrees with the YAML parser: on every block of the
+//!    input it accepts (`fastparse::parse_block` gives `Some`), and on every
+//!    emitted block, `oplog::parse_block_yaml` gives the same op.
 #![no_main]
 
 use std::path::Path;
 
 use htrac::compile::compile;
 use htrac::emit::emit_op;
+use htrac::fastparse;
 use htrac::op::Op;
 use htrac::oplog;
 use htrac::Tier;
@@ -23,10 +27,19 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(log) = oplog::parse(Path::new("fuzz.ops"), text) else {
+    let Ok((texts, _torn)) = oplog::parse_texts(Path::new("fuzz.ops"), text) else {
         return;
     };
-    let ops: Vec<Op> = log.ops.iter().map(|(_, op)| op.clone()).collect();
+    for (_, block, op) in &texts {
+        if fastparse::parse_block(block).is_some() {
+            assert_eq!(
+                oplog::parse_block_yaml(block).as_ref(),
+                Ok(op),
+                "FINDING: the fast reader and the YAML parser disagree\n{block}"
+            );
+        }
+    }
+    let ops: Vec<Op> = texts.into_iter().map(|(_, _, op)| op).collect();
 
     // Must not panic; NoCreate is an ordinary error.
     let _ = compile("WI-fuzz", Tier::Workspace, &ops);
@@ -43,6 +56,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(
             &back, op,
             "FINDING: round trip changed the op\nemitted:\n{emitted}"
+        );
+        assert_eq!(
+            oplog::parse_block_yaml(&emitted).as_ref(),
+            Ok(op),
+            "FINDING: the YAML parser reads the emitted op differently\n{emitted}"
         );
 
         // The same text as a whole file (how an appended op is read back).
