@@ -84,28 +84,29 @@ mod tmux {
         }
     }
 
-    fn have_tmux() -> bool {
-        Command::new("tmux")
+    /// Whether tmux can run; without it the test skips loudly, except in
+    /// CI, where it must run.
+    fn tmux_available() -> bool {
+        let have = Command::new("tmux")
             .arg("-V")
             .output()
-            .is_ok_and(|o| o.status.success())
-    }
-
-    #[test]
-    fn tmux_adds_an_item_and_opens_its_detail() {
-        if !have_tmux() {
+            .is_ok_and(|o| o.status.success());
+        if !have {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
                 "tmux is required in CI (.ci/run installs it)"
             );
             eprintln!("SKIPPED: tmux is not installed; the real-terminal test did not run");
-            return;
         }
-        let env = Env::new();
-        let existing = env.add("Existing item", &[]);
-        let server = Server(format!("htrac-tui-test-{}", std::process::id()));
+        have
+    }
+
+    /// A tmux server (private socket `name`) running `htrac-tui` on `env`'s
+    /// tracker in a 100×30 window, with `extra_env` (`KEY=VALUE` words).
+    fn start(name: &str, env: &Env, extra_env: &str) -> Server {
+        let server = Server(format!("{name}-{}", std::process::id()));
         let cmd = format!(
-            "env XDG_CONFIG_HOME={cfg} {bin} --tracker-root {root}",
+            "env XDG_CONFIG_HOME={cfg} {extra_env} {bin} --tracker-root {root}",
             cfg = env.cache.path().display(),
             bin = env!("CARGO_BIN_EXE_htrac-tui"),
             root = env.root().display()
@@ -121,6 +122,17 @@ mod tmux {
             "30",
             &cmd,
         ]);
+        server
+    }
+
+    #[test]
+    fn tmux_adds_an_item_and_opens_its_detail() {
+        if !tmux_available() {
+            return;
+        }
+        let env = Env::new();
+        let existing = env.add("Existing item", &[]);
+        let server = start("htrac-tui-test", &env, "");
         server.wait_for("Existing item");
         // New item: Tab to the title, type it, Enter creates it.
         server.keys(&["n"]);
@@ -158,12 +170,7 @@ mod tmux {
 
     #[test]
     fn library_warnings_become_toasts_not_screen_garbage() {
-        if !have_tmux() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "tmux is required in CI (.ci/run installs it)"
-            );
-            eprintln!("SKIPPED: tmux is not installed; the real-terminal test did not run");
+        if !tmux_available() {
             return;
         }
         let env = Env::new();
@@ -171,26 +178,12 @@ mod tmux {
         // A journal that cannot be written: every write warns on stderr.
         let blocker = env.cache.path().join("not-a-dir");
         std::fs::write(&blocker, "").unwrap();
-        let server = Server(format!("htrac-tui-warn-{}", std::process::id()));
-        let cmd = format!(
-            "env XDG_CONFIG_HOME={cfg} HTRAC_CACHE_DIR={cache} HTRAC_STATE_DIR={state} {bin} --tracker-root {root}",
-            cfg = env.cache.path().display(),
-            cache = env.cache.path().join("tui-cache").display(),
-            state = blocker.display(),
-            bin = env!("CARGO_BIN_EXE_htrac-tui"),
-            root = env.root().display()
+        let extra = format!(
+            "HTRAC_CACHE_DIR={} HTRAC_STATE_DIR={}",
+            env.cache.path().join("tui-cache").display(),
+            blocker.display()
         );
-        server.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "tui",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            &cmd,
-        ]);
+        let server = start("htrac-tui-warn", &env, &extra);
         server.wait_for("Existing item");
         server.keys(&["n"]);
         server.wait_for("New item");
