@@ -113,6 +113,11 @@ pub fn repair_file(path: &Path, backups: &Path) -> Result<Option<(u64, PathBuf)>
 fn write_backup(path: &Path, dir: &Path, bytes: &[u8]) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::user(format!("cannot create {}: {e}", dir.display())))?;
+    // Backups are local evidence, never committed (`git add -A` included).
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        let _ = std::fs::write(&ignore, "*\n");
+    }
     let name = path
         .file_name()
         .and_then(|n| n.to_str())

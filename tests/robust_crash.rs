@@ -159,6 +159,11 @@ fn every_cut_inside_the_final_op_is_detected_and_repaired_exactly() {
         );
         std::fs::remove_file(backup).unwrap();
     }
+    // The backups never reach git: their directory ignores itself.
+    assert_eq!(
+        std::fs::read_to_string(backups.join(".gitignore")).unwrap(),
+        "*\n"
+    );
     // A whole file is never touched.
     std::fs::write(&path, &whole).unwrap();
     assert!(htrac::repairtail::repair_file(&path, &backups)
