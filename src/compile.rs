@@ -275,11 +275,7 @@ fn apply_message_edits(item: &mut Item, sorted: &[&Op]) {
         };
         match op.kind.as_str() {
             "edit-mode-on" => {
-                let ttl = op
-                    .get("ttl_seconds")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(1800);
-                let cap = op.get("cap_max").and_then(Value::as_i64).unwrap_or(500);
+                let (ttl, cap) = op.edit_window();
                 if let Some((s, e, c)) = open.take() {
                     windows.push((s, e.min(at), c));
                 }

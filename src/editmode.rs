@@ -191,11 +191,7 @@ impl Tracker {
             };
             match op.kind.as_str() {
                 "edit-mode-on" => {
-                    let ttl = op
-                        .get("ttl_seconds")
-                        .and_then(Value::as_i64)
-                        .unwrap_or(1800);
-                    let cap = op.get("cap_max").and_then(Value::as_i64).unwrap_or(500);
+                    let (ttl, cap) = op.edit_window();
                     open = Some((at, at.saturating_add(ttl * 1_000_000), ttl, cap));
                 }
                 "edit-mode-off" => open = None,

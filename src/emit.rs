@@ -85,26 +85,10 @@ fn comment_tag(nonce: &str) -> String {
     format!("x{:02x}{:02x}", d[0], d[1])
 }
 
-/// The payload keys of each op kind, in the order the reference writes them.
-fn known_keys(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "create" => &["data"],
-        "update" => &["set", "add", "remove"],
-        "discuss" | "discuss_summarize" => &["message"],
-        "lock" => &["lock"],
-        "unlock" => &["unlock"],
-        "reconcile" => &["from_tier", "reason"],
-        "edit-mode-on" => &["ttl_seconds", "cap_max"],
-        "delete-msg" | "undelete-msg" => &["item", "target_nonce", "reason"],
-        "edit-msg-text" => &["item", "target_nonce", "new_text", "reason"],
-        _ => &[],
-    }
-}
-
 /// The payload: known keys in canonical order, then any other key as it
 /// came (an op read from a newer writer keeps everything it had).
 fn emit_body(op: &Op, out: &mut Lines) {
-    let known = known_keys(&op.kind);
+    let known = crate::op::payload_keys(&op.kind);
     for key in known {
         if let Some(v) = op.body.get(*key) {
             emit_known(key, v, out);

@@ -140,3 +140,33 @@ pub fn canonical_field(name: &str) -> &str {
         name
     }
 }
+
+/// The payload keys of each op kind, in the order the reference writes
+/// them (what the emitter orders by and `validate` checks against).
+pub fn payload_keys(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "create" => &["data"],
+        "update" => &["set", "add", "remove"],
+        "discuss" | "discuss_summarize" => &["message"],
+        "lock" => &["lock"],
+        "unlock" => &["unlock"],
+        "reconcile" => &["from_tier", "reason"],
+        "edit-mode-on" => &["ttl_seconds", "cap_max"],
+        "delete-msg" | "undelete-msg" => &["item", "target_nonce", "reason"],
+        "edit-msg-text" => &["item", "target_nonce", "new_text", "reason"],
+        _ => &[],
+    }
+}
+
+impl Op {
+    /// An `edit-mode-on` op's window: (ttl in seconds, cap), with the
+    /// reference's defaults (1800 s, 500 edits).
+    pub fn edit_window(&self) -> (i64, i64) {
+        let ttl = self
+            .get("ttl_seconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(1800);
+        let cap = self.get("cap_max").and_then(Value::as_i64).unwrap_or(500);
+        (ttl, cap)
+    }
+}

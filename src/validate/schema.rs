@@ -19,22 +19,6 @@ const LEGACY_KEYS: &[&str] = &["justification"];
 /// Header keys every op carries, in the order writers put them.
 const HEADER: &[&str] = &["op", "at", "by", "actor", "clock", "nonce"];
 
-/// The payload keys of each op kind, in the order writers put them.
-fn payload_keys(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "create" => &["data"],
-        "update" => &["set", "add", "remove"],
-        "discuss" | "discuss_summarize" => &["message"],
-        "lock" => &["lock"],
-        "unlock" => &["unlock"],
-        "reconcile" => &["from_tier", "reason"],
-        "edit-mode-on" => &["ttl_seconds", "cap_max"],
-        "delete-msg" | "undelete-msg" => &["item", "target_nonce", "reason"],
-        "edit-msg-text" => &["item", "target_nonce", "new_text", "reason"],
-        _ => &[],
-    }
-}
-
 /// Python's name for a value's type, as schema messages say it.
 fn type_name(v: &Value) -> &'static str {
     match v {
@@ -103,7 +87,7 @@ pub(super) fn check_op(
         );
         return;
     }
-    let payload = payload_keys(&op.kind);
+    let payload = crate::op::payload_keys(&op.kind);
     let expected: Vec<&str> = HEADER
         .iter()
         .chain(payload)
