@@ -688,7 +688,8 @@ def main() -> int:
             else:
                 sections.append(bench_size(n, args.runs, htrac.resolve(), scratch_root,
                                            args.seed))
-            shutil.rmtree(scratch_root / f"n{n}", ignore_errors=True)
+            if not args.keep:
+                shutil.rmtree(scratch_root / f"n{n}", ignore_errors=True)
     finally:
         if args.keep:
             log(f"scratch kept at {scratch_root}")

@@ -257,11 +257,12 @@ impl Tracker {
         self.snapshot_inner(false)
     }
 
-    /// [`Tracker::snapshot`] without the items' long texts: descriptions,
-    /// custom fields, discussion message bodies and edit history are empty
-    /// (discussion authors and order are kept). For `list`, `ready` and the
-    /// stop hook's counts, which print none of them: a warm read then
-    /// decodes much less and holds much less memory.
+    /// [`Tracker::snapshot`] without what listings never read: descriptions
+    /// and custom fields are empty, and each discussion holds only its
+    /// unread tail ([`Item::unread_human`]) without message bodies — see
+    /// [`crate::cache::strip`]. For `list`, `ready` and the stop hook's
+    /// counts: a warm read then decodes much less and holds much less
+    /// memory.
     pub fn snapshot_summary(&self) -> Result<Snapshot> {
         self.snapshot_inner(true)
     }

@@ -87,6 +87,11 @@ impl Enc<'_> {
     /// An item, without its ID and tier (the record holds those) and
     /// without `frozen` / `cross_tier_conflict` (computed at read time).
     pub fn item(&mut self, it: &Item) {
+        // What listings read comes first; the long texts and the read part
+        // of the discussion follow in one length-prefixed block that a
+        // summary read skips in one step; the unread tail (trailing human
+        // entries) comes last, so a summary read finds it without walking
+        // the thread.
         self.str(&it.kind);
         self.str(&it.title);
         self.str(&it.status);
@@ -103,22 +108,32 @@ impl Enc<'_> {
         self.values(&it.duplicate_of);
         self.values(&it.not_duplicate_of);
         self.value(&it.pr_ref);
-        self.str(&it.description);
-        self.map(&it.fields);
         self.strs(&it.locked_fields);
-        self.u32(it.discussion.len() as u32);
-        for e in &it.discussion {
-            self.str(&e.by);
-            self.str(&e.actor);
-            self.str(&e.at);
-            self.str(&e.message);
-            self.u8(u8::from(e.is_summary) | (u8::from(e.is_tombstoned) << 1));
-            self.str(&e.nonce);
-            self.strs(&e.edit_history);
-        }
         self.str(&it.created_at);
         self.str(&it.updated_at);
         self.u64(it.op_count as u64);
+        let tail = it.unread_human().len();
+        let (read, unread) = it.discussion.split_at(it.discussion.len() - tail);
+        let at = self.0.len();
+        self.u32(0);
+        self.str(&it.description);
+        self.map(&it.fields);
+        self.u32(read.len() as u32);
+        read.iter().for_each(|e| self.entry(e));
+        let len = (self.0.len() - at - 4) as u32;
+        self.0[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        self.u32(unread.len() as u32);
+        unread.iter().for_each(|e| self.entry(e));
+    }
+
+    fn entry(&mut self, e: &Entry) {
+        self.str(&e.by);
+        self.str(&e.actor);
+        self.str(&e.at);
+        self.str(&e.message);
+        self.u8(u8::from(e.is_summary) | (u8::from(e.is_tombstoned) << 1));
+        self.str(&e.nonce);
+        self.strs(&e.edit_history);
     }
 }
 
@@ -227,32 +242,6 @@ impl<'a> Dec<'a> {
         self.take(n).map(|_| ())
     }
 
-    fn skip_value(&mut self, depth: u32) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        match self.u8()? {
-            0..=2 => {}
-            3..=5 => {
-                self.take(8)?;
-            }
-            6 => self.skip_str()?,
-            7 => {
-                for _ in 0..self.count()? {
-                    self.skip_value(depth + 1)?;
-                }
-            }
-            8 => {
-                for _ in 0..self.count()? {
-                    self.skip_str()?;
-                    self.skip_value(depth + 1)?;
-                }
-            }
-            _ => return None,
-        }
-        Some(())
-    }
-
     /// A string, or (when `skip`) an empty one without reading it.
     fn text(&mut self, skip: bool) -> Option<String> {
         if skip {
@@ -262,8 +251,47 @@ impl<'a> Dec<'a> {
         }
     }
 
+    /// One discussion entry; with `summary`, without its message body and
+    /// edit history.
+    fn entry(&mut self, summary: bool) -> Option<Entry> {
+        let by = self.string()?;
+        let actor = self.string()?;
+        let at = self.string()?;
+        let message = self.text(summary)?;
+        let flags = self.u8()?;
+        let nonce = self.string()?;
+        let edit_history = if summary {
+            for _ in 0..self.count()? {
+                self.skip_str()?;
+            }
+            Vec::new()
+        } else {
+            self.strs()?
+        };
+        Some(Entry {
+            by,
+            actor,
+            at,
+            message,
+            is_summary: flags & 1 != 0,
+            nonce,
+            is_tombstoned: flags & 2 != 0,
+            edit_history,
+        })
+    }
+
+    fn entries(&mut self, summary: bool, into: &mut Vec<Entry>) -> Option<()> {
+        let n = self.count()?;
+        into.reserve(n);
+        for _ in 0..n {
+            into.push(self.entry(summary)?);
+        }
+        Some(())
+    }
+
     /// The item [`Enc::item`] wrote; `id` and `tier` come from the record.
-    /// With `summary`, its long texts are skipped (see [`strip`]).
+    /// With `summary`, it comes as [`strip`] leaves it, and what `strip`
+    /// drops is skipped unread.
     pub fn item(&mut self, id: String, tier: Tier, summary: bool) -> Option<Item> {
         let kind = self.string()?;
         let title = self.string()?;
@@ -279,48 +307,32 @@ impl<'a> Dec<'a> {
         let duplicate_of = self.values(0)?;
         let not_duplicate_of = self.values(0)?;
         let pr_ref = self.value()?;
-        let description = self.text(summary)?;
-        let fields = if summary {
-            for _ in 0..self.count()? {
-                self.skip_str()?;
-                self.skip_value(1)?;
-            }
-            Map::new()
-        } else {
-            self.map(0)?
-        };
         let locked_fields = self.strs()?;
-        let n = self.count()?;
-        let mut discussion = Vec::with_capacity(n);
-        for _ in 0..n {
-            let by = self.string()?;
-            let actor = self.string()?;
-            let at = self.string()?;
-            let message = self.text(summary)?;
-            let flags = self.u8()?;
-            let nonce = self.string()?;
-            let edit_history = if summary {
-                for _ in 0..self.count()? {
-                    self.skip_str()?;
-                }
-                Vec::new()
-            } else {
-                self.strs()?
-            };
-            discussion.push(Entry {
-                by,
-                actor,
-                at,
-                message,
-                is_summary: flags & 1 != 0,
-                nonce,
-                is_tombstoned: flags & 2 != 0,
-                edit_history,
-            });
-        }
         let created_at = self.string()?;
         let updated_at = self.string()?;
         let op_count = usize::try_from(self.u64()?).ok()?;
+        let block = self.u32()? as usize;
+        let mut description = String::new();
+        let mut fields = Map::new();
+        let mut discussion = Vec::new();
+        if summary {
+            self.take(block)?;
+        } else {
+            let end = self.pos.checked_add(block)?;
+            description = self.string()?;
+            fields = self.map(0)?;
+            self.entries(false, &mut discussion)?;
+            if self.pos != end {
+                return None;
+            }
+        }
+        let tail_from = discussion.len();
+        self.entries(summary, &mut discussion)?;
+        if discussion[tail_from..].iter().any(|e| !e.is_human())
+            || discussion[..tail_from].last().is_some_and(Entry::is_human)
+        {
+            return None;
+        }
         Some(Item {
             id,
             kind,
@@ -347,12 +359,15 @@ impl<'a> Dec<'a> {
     }
 }
 
-/// Drops an item's long texts — description, custom fields, discussion
-/// message bodies and their edit history — keeping everything listings,
-/// `ready` and the stop hook's counts read (authors and order included).
+/// Drops what listings, `ready` and the stop hook's counts never read:
+/// the description, custom fields, every discussion entry before the
+/// unread tail ([`Item::unread_human`]), and the tail's message bodies and
+/// edit history (its authors, times and nonces stay).
 pub fn strip(item: &mut Item) {
     item.description = String::new();
     item.fields = Map::new();
+    let tail = item.unread_human().len();
+    item.discussion.drain(..item.discussion.len() - tail);
     for e in &mut item.discussion {
         e.message = String::new();
         e.edit_history = Vec::new();
@@ -399,16 +414,26 @@ mod tests {
             description: "line\nline".into(),
             fields,
             locked_fields: vec!["title".into()],
-            discussion: vec![Entry {
-                by: "human".into(),
+            // Read entries (a human one among them), then an unread tail.
+            discussion: [
+                ("human", "hi"),
+                ("agent", "on it"),
+                ("human", "and?"),
+                ("human", ""),
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, (by, text))| Entry {
+                by: (*by).into(),
                 actor: "amy".into(),
-                at: "2026-01-01T00:00:00Z".into(),
-                message: "hi".into(),
-                is_summary: false,
-                nonce: "ab12".into(),
-                is_tombstoned: true,
-                edit_history: vec!["old".into()],
-            }],
+                at: format!("2026-01-01T00:00:0{i}Z"),
+                message: (*text).into(),
+                is_summary: i == 1,
+                nonce: format!("ab1{i}"),
+                is_tombstoned: i == 0,
+                edit_history: vec!["old".into(); i],
+            })
+            .collect(),
             created_at: "2026-01-01T00:00:00Z".into(),
             updated_at: "2026-01-02T00:00:00Z".into(),
             tier: Tier::Stealth,
@@ -432,6 +457,8 @@ mod tests {
         let mut d = Dec::new(&buf);
         let mut stripped = item.clone();
         strip(&mut stripped);
+        assert_eq!(stripped.discussion.len(), 2, "the unread tail stays");
+        assert_eq!(stripped.unread_human().len(), 2);
         assert_eq!(d.item("WI-a".into(), Tier::Stealth, true), Some(stripped));
         assert!(d.at_end(), "a summary read consumes the whole record");
         for cut in 0..buf.len() {

@@ -41,7 +41,7 @@ use crate::tiers::Tier;
 
 const MAGIC: &[u8; 8] = b"HTRACIC\x01";
 /// Bump when the record layout or what compiling means changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// What identifies one version of an op file on disk (from `statx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,9 +25,10 @@ struct Listed {
 
 /// Every op file of every tier (sorted by tier, then ID), and the IDs with
 /// a freeze sentinel per tier. One `getdents` pass and one `statx` (relative
-/// to the open directory, no path walk) per op file.
+/// to the open directory, no path walk) per op file; the `statx` calls of a
+/// large tier are shared among threads.
 fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
-    use rustix::fs::{AtFlags, FileType, Mode, OFlags, StatxFlags};
+    use rustix::fs::{FileType, Mode, OFlags};
     let mut out = Vec::new();
     let mut frozen: [HashSet<String>; 3] = Default::default();
     for (ti, tier) in Tier::ALL.into_iter().enumerate() {
@@ -48,8 +49,9 @@ fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
             Err(rustix::io::Errno::NOENT) => continue,
             Err(e) => return Err(cannot(e)),
         };
+        // Op files named in the directory: (ID, type from getdents).
+        let mut named: Vec<(String, FileType)> = Vec::new();
         let mut entries = rustix::fs::Dir::read_from(&fd).map_err(cannot)?;
-        let start = out.len();
         while let Some(entry) = entries.read() {
             let entry = entry.map_err(cannot)?;
             let Ok(name) = entry.file_name().to_str() else {
@@ -57,39 +59,9 @@ fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
             };
             if let Some(id) = id_from_file_name(name) {
                 let kind = entry.file_type();
-                if kind != FileType::RegularFile && kind != FileType::Unknown {
-                    continue;
+                if kind == FileType::RegularFile || kind == FileType::Unknown {
+                    named.push((id.to_string(), kind));
                 }
-                let st = rustix::fs::statx(
-                    &fd,
-                    entry.file_name(),
-                    AtFlags::SYMLINK_NOFOLLOW,
-                    StatxFlags::TYPE
-                        | StatxFlags::SIZE
-                        | StatxFlags::MTIME
-                        | StatxFlags::CTIME
-                        | StatxFlags::INO,
-                );
-                if let Ok(st) = &st {
-                    if FileType::from_raw_mode(st.stx_mode.into()) != FileType::RegularFile {
-                        continue;
-                    }
-                } else if kind == FileType::Unknown {
-                    continue;
-                }
-                out.push(Listed {
-                    key: st.ok().map(|st| FileKey {
-                        size: st.stx_size,
-                        mtime: st.stx_mtime.tv_sec * 1_000_000_000
-                            + i64::from(st.stx_mtime.tv_nsec),
-                        ctime: st.stx_ctime.tv_sec * 1_000_000_000
-                            + i64::from(st.stx_ctime.tv_nsec),
-                        ino: st.stx_ino,
-                        dev: (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor),
-                    }),
-                    id: id.to_string(),
-                    tier,
-                });
             } else if let Some(id) = name
                 .strip_prefix('.')
                 .and_then(|n| n.strip_suffix(".frozen"))
@@ -97,9 +69,77 @@ fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
                 frozen[ti].insert(id.to_string());
             }
         }
-        out[start..].sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        named.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let stat_all = |chunk: &[(String, FileType)]| -> Vec<Listed> {
+            chunk
+                .iter()
+                .filter_map(|(id, kind)| {
+                    let key = stat_key(&fd, id);
+                    match key {
+                        Err(()) => None,
+                        Ok(None) if *kind == FileType::Unknown => None,
+                        Ok(key) => Some(Listed {
+                            id: id.clone(),
+                            tier,
+                            key,
+                        }),
+                    }
+                })
+                .collect()
+        };
+        const PER_THREAD: usize = 8192;
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(named.len() / PER_THREAD)
+            .min(4);
+        if threads > 1 {
+            let size = named.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = named[size..]
+                    .chunks(size)
+                    .map(|c| s.spawn(move || stat_all(c)))
+                    .collect();
+                out.extend(stat_all(&named[..size]));
+                for h in handles {
+                    out.extend(h.join().expect("stat thread"));
+                }
+            });
+        } else {
+            out.extend(stat_all(&named));
+        }
     }
     Ok((out, frozen))
+}
+
+/// The key of op file `id` in the directory `dir`: `Ok(None)` if it cannot
+/// be stat-ed, `Err` if it is not a regular file (a directory or symlink
+/// with an op file's name is skipped).
+fn stat_key(dir: &rustix::fd::OwnedFd, id: &str) -> std::result::Result<Option<FileKey>, ()> {
+    use rustix::fs::{AtFlags, FileType, StatxFlags};
+    let name = crate::tiers::ops_file_name(id);
+    let Ok(st) = rustix::fs::statx(
+        dir,
+        name.as_str(),
+        AtFlags::SYMLINK_NOFOLLOW,
+        StatxFlags::TYPE
+            | StatxFlags::SIZE
+            | StatxFlags::MTIME
+            | StatxFlags::CTIME
+            | StatxFlags::INO,
+    ) else {
+        return Ok(None);
+    };
+    if FileType::from_raw_mode(st.stx_mode.into()) != FileType::RegularFile {
+        return Err(());
+    }
+    Ok(Some(FileKey {
+        size: st.stx_size,
+        mtime: st.stx_mtime.tv_sec * 1_000_000_000 + i64::from(st.stx_mtime.tv_nsec),
+        ctime: st.stx_ctime.tv_sec * 1_000_000_000 + i64::from(st.stx_ctime.tv_nsec),
+        ino: st.stx_ino,
+        dev: (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor),
+    }))
 }
 
 /// What parsing one file produced: the item (or why not) and whether it
@@ -211,10 +251,7 @@ fn read(
         has_files[super::tier_index(l.tier)] = true;
     }
     let edit_keys: [Option<u64>; 3] = std::array::from_fn(|i| has_files[i].then_some(all_keys[i]));
-    let mut snap = Snapshot {
-        items: Vec::with_capacity(listed.len()),
-        ..Snapshot::default()
-    };
+    let mut snap = Snapshot::default();
     for (i, (_, w)) in edit.iter().enumerate() {
         if has_files[i] {
             snap.warnings.extend(w.iter().cloned());
@@ -264,6 +301,7 @@ fn read(
         }
         return finish(t, snap, &listed, cacheable, edit_keys, cache_path, dirty).map(Some);
     }
+    snap.items.reserve(listed.len());
     // Otherwise take cached items out one by one (same layout: no copy).
     let mut pool: Vec<Option<Item>> = items.into_iter().map(Some).collect();
 
