@@ -28,14 +28,33 @@ pub fn max_clock(text: &[u8]) -> i64 {
 /// local branch. Reading every local branch gives the same highest clock as
 /// the reference's "lamport branches, HEAD and every branch not merged into
 /// the first lamport branch": a merged branch's ops are already in it.
+///
+/// Revisions naming the same commit (HEAD and the branch it is on, say)
+/// are asked for once, with their `locks` joined: each costs git a lookup
+/// in a tree as large as the tracker.
 pub fn branch_specs(work_tree: &Path, rel: &str, lamport: &[String]) -> Vec<(String, bool)> {
-    let mut specs: Vec<(String, bool)> = lamport
+    let refs = crate::refs::RefTable::read(work_tree);
+    let branches = match &refs {
+        Some(t) => t.local_branches(),
+        None => crate::git::local_branches(work_tree),
+    };
+    let revs = lamport
         .iter()
-        .map(|b| (format!("{b}:{rel}"), true))
-        .collect();
-    specs.push((format!("HEAD:{rel}"), true));
-    for branch in crate::git::local_branches(work_tree) {
-        specs.push((format!("{branch}:{rel}"), false));
+        .map(|b| (b.as_str(), true))
+        .chain(std::iter::once(("HEAD", true)))
+        .chain(branches.iter().map(|b| (b.as_str(), false)));
+    let mut specs: Vec<(String, bool)> = Vec::new();
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for (rev, locks) in revs {
+        let id = refs.as_ref().and_then(|t| t.resolve(rev));
+        if let Some(&(_, at)) = id.and_then(|id| seen.iter().find(|(s, _)| *s == id)) {
+            specs[at].1 |= locks;
+            continue;
+        }
+        if let Some(id) = id {
+            seen.push((id, specs.len()));
+        }
+        specs.push((format!("{rev}:{rel}"), locks));
     }
     specs
 }

@@ -108,40 +108,13 @@ pub fn output(work_tree: &Path, args: &[&str]) -> Option<String> {
 /// Every local branch, as a full ref name (`refs/heads/...`). Read from the
 /// repository's files when it has a plain `.git` directory, else asked of git.
 pub fn local_branches(work_tree: &Path) -> Vec<String> {
-    let git_dir = work_tree.join(".git");
-    if !git_dir.is_dir() {
-        return output(
+    match crate::refs::RefTable::read(work_tree) {
+        Some(t) => t.local_branches(),
+        None => output(
             work_tree,
             &["for-each-ref", "--format=%(refname)", "refs/heads"],
         )
         .map(|s| s.lines().map(str::to_string).collect())
-        .unwrap_or_default();
+        .unwrap_or_default(),
     }
-    let mut refs = Vec::new();
-    fn walk(dir: &Path, prefix: &str, refs: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, &format!("{prefix}{name}/"), refs);
-            } else {
-                refs.push(format!("{prefix}{name}"));
-            }
-        }
-    }
-    walk(&git_dir.join("refs/heads"), "refs/heads/", &mut refs);
-    if let Ok(packed) = std::fs::read_to_string(git_dir.join("packed-refs")) {
-        for line in packed.lines() {
-            if let Some((_, name)) = line.split_once(' ') {
-                if name.starts_with("refs/heads/") && !refs.iter().any(|r| r == name) {
-                    refs.push(name.to_string());
-                }
-            }
-        }
-    }
-    refs.sort();
-    refs
 }

@@ -68,6 +68,7 @@ pub mod oplog;
 pub mod pyrepr;
 pub mod pyyaml;
 pub mod ready;
+pub mod refs;
 pub mod repairtail;
 pub mod setup;
 pub mod stophook;
