@@ -87,7 +87,7 @@ fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
                 })
                 .collect()
         };
-        const PER_THREAD: usize = 8192;
+        const PER_THREAD: usize = 2048;
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
