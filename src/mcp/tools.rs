@@ -1,0 +1,615 @@
+//! The MCP tools: one table, from which both each tool's JSON Schemas
+//! (`inputSchema`, `outputSchema`) and the htrac command line a call runs
+//! are made. A call's arguments are checked against the table (a bad one
+//! is a JSON-RPC invalid-params error naming it); what the command then
+//! refuses — governance, an unknown item, the unread-message gate — is a
+//! tool result with `isError: true` and the command's own message.
+
+use serde_json::{json, Map, Value};
+
+use super::rpc::RpcError;
+use super::{Run, Runner};
+
+/// An argument's type.
+#[derive(Clone, Copy)]
+pub enum Ty {
+    Str,
+    Int,
+    Bool,
+    /// A list of strings (a repeatable flag).
+    Strs,
+    /// An object of string values (`--field key=value`, repeated).
+    Fields,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+}
+
+/// Where an argument goes on the command line.
+#[derive(Clone, Copy)]
+pub enum To {
+    /// The next positional argument.
+    Arg,
+    /// `--flag` (switch) or `--flag=value` (repeated for lists).
+    Flag(&'static str),
+}
+
+pub struct Param {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub to: To,
+    pub required: bool,
+    pub help: &'static str,
+}
+
+const fn p(name: &'static str, ty: Ty, to: To, help: &'static str) -> Param {
+    Param {
+        name,
+        ty,
+        to,
+        required: false,
+        help,
+    }
+}
+
+const fn req(name: &'static str, ty: Ty, to: To, help: &'static str) -> Param {
+    Param {
+        name,
+        ty,
+        to,
+        required: true,
+        help,
+    }
+}
+
+pub struct Tool {
+    pub name: &'static str,
+    /// The htrac command it runs.
+    pub command: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub params: &'static [Param],
+    /// Reads only (the `readOnlyHint` annotation).
+    pub read_only: bool,
+    /// The key under which `structuredContent` holds an array output.
+    pub wrap: &'static str,
+}
+
+const ID: Param = req(
+    "id",
+    Ty::Str,
+    To::Arg,
+    "item ID: the full ID or any unique prefix (WI-foh, foh)",
+);
+const TIERS: &[&str] = &["canonical", "workspace", "stealth"];
+const LIMIT: Param = p(
+    "limit",
+    Ty::Int,
+    To::Flag("limit"),
+    "at most this many items",
+);
+
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "prime",
+        command: "prime",
+        title: "Session briefing",
+        description: "What to know at the start of a session: the workflow, items with unread human messages, items in progress, the top ready items, locked fields, and whether the stop hook is active.",
+        params: &[],
+        read_only: true,
+        wrap: "",
+    },
+    Tool {
+        name: "ready",
+        command: "ready",
+        title: "Ready items",
+        description: "Items to work on next (blocking status, not waiting on another item), best first, and the items whose discussion ends with unread human messages.",
+        params: &[LIMIT],
+        read_only: true,
+        wrap: "",
+    },
+    Tool {
+        name: "list",
+        command: "list",
+        title: "List items",
+        description: "Items sorted by priority then age, optionally filtered.",
+        params: &[
+            p("status", Ty::Strs, To::Flag("status"), "only these statuses"),
+            p("open", Ty::Bool, To::Flag("open"), "only open statuses"),
+            p("kind", Ty::Str, To::Flag("kind"), "only this kind (work_item, invariant, ...)"),
+            p("tag", Ty::Str, To::Flag("tag"), "only items with this tag"),
+            p("tier", Ty::OneOf(TIERS), To::Flag("tier"), "only this tier"),
+            LIMIT,
+        ],
+        read_only: true,
+        wrap: "items",
+    },
+    Tool {
+        name: "show",
+        command: "show",
+        title: "Show an item",
+        description: "One item in full: fields, description, locked fields, discussion.",
+        params: &[
+            ID,
+            p("include_deleted", Ty::Bool, To::Flag("include-deleted"), "also show deleted messages"),
+            p("include_history", Ty::Bool, To::Flag("include-history"), "show earlier texts of edited messages"),
+        ],
+        read_only: true,
+        wrap: "",
+    },
+    Tool {
+        name: "add",
+        command: "add",
+        title: "Add an item",
+        description: "Create an item; answers its ID.",
+        params: &[
+            req("kind", Ty::Str, To::Flag("kind"), "item kind: work_item, invariant, ... (from the config)"),
+            req("title", Ty::Str, To::Flag("title"), "title"),
+            p("status", Ty::Str, To::Flag("status"), "initial status (default: the kind's first blocking status)"),
+            p("priority", Ty::Int, To::Flag("priority"), "0 (highest) to 4; default 2"),
+            p("parent", Ty::Str, To::Flag("parent"), "parent item"),
+            p("tags", Ty::Strs, To::Flag("tag"), "tags"),
+            p("isbefore", Ty::Strs, To::Flag("isbefore"), "items this one must be done before"),
+            p("description", Ty::Str, To::Flag("description"), "description"),
+            p("pr_ref", Ty::Str, To::Flag("pr-ref"), "pull request reference"),
+            p("fields", Ty::Fields, To::Flag("field"), "custom fields, name to value"),
+            p("force_field_key", Ty::Bool, To::Flag("force-field-key"), "allow a field name that differs from a declared one only in spelling"),
+            p("tier", Ty::OneOf(TIERS), To::Flag("tier"), "tier (default workspace)"),
+        ],
+        read_only: false,
+        wrap: "",
+    },
+    Tool {
+        name: "update",
+        command: "update",
+        title: "Update an item",
+        description: "Change an item's fields; answers what changed. Locked fields and human-only statuses are refused to agents.",
+        params: &[
+            ID,
+            p("status", Ty::Str, To::Flag("status"), "new status"),
+            p("priority", Ty::Int, To::Flag("priority"), "new priority, 0 (highest) to 4"),
+            p("title", Ty::Str, To::Flag("title"), "new title"),
+            p("parent", Ty::Str, To::Flag("parent"), "new parent (\"\" removes it)"),
+            p("pr_ref", Ty::Str, To::Flag("pr-ref"), "pull request reference (\"\" removes it)"),
+            p("description", Ty::Str, To::Flag("description"), "new description"),
+            p("add_tags", Ty::Strs, To::Flag("add-tag"), "tags to add"),
+            p("remove_tags", Ty::Strs, To::Flag("remove-tag"), "tags to remove"),
+            p("add_isbefore", Ty::Strs, To::Flag("add-isbefore"), "items this one must be done before"),
+            p("remove_isbefore", Ty::Strs, To::Flag("remove-isbefore"), "isbefore links to remove"),
+            p("add_blocked_by", Ty::Strs, To::Flag("add-blocked-by"), "items that must be done before this one"),
+            p("remove_blocked_by", Ty::Strs, To::Flag("remove-blocked-by"), "blocked-by links to remove"),
+            p("add_duplicate_of", Ty::Strs, To::Flag("add-duplicate-of"), "mark as a duplicate of these items"),
+            p("remove_duplicate_of", Ty::Strs, To::Flag("remove-duplicate-of"), "unmark duplicates"),
+            p("add_not_duplicate_of", Ty::Strs, To::Flag("add-not-duplicate-of"), "mark as not a duplicate of these items"),
+            p("remove_not_duplicate_of", Ty::Strs, To::Flag("remove-not-duplicate-of"), "remove not-duplicate marks"),
+            p("fields", Ty::Fields, To::Flag("field"), "custom fields to set, name to value (others kept)"),
+            p("remove_fields", Ty::Strs, To::Flag("remove-field"), "custom fields to delete"),
+            p("force_field_key", Ty::Bool, To::Flag("force-field-key"), "allow a field name that differs from a declared one only in spelling"),
+            p("note", Ty::Str, To::Flag("note"), "also add this text to the discussion"),
+        ],
+        read_only: false,
+        wrap: "",
+    },
+    Tool {
+        name: "discuss",
+        command: "discuss",
+        title: "Read or add to a discussion",
+        description: "Without a message: the item's discussion. With one: add it. A message after unread human messages is refused (isError, with the unread messages) until you pass ack_thread: true, confirming you read them.",
+        params: &[
+            ID,
+            p("message", Ty::Str, To::Arg, "the message to add"),
+            p("ack_thread", Ty::Bool, To::Flag("ack-thread"), "confirm you have read the unread human messages, and write anyway"),
+            p("summarize", Ty::Str, To::Flag("summarize"), "replace the discussion with this one summary entry"),
+            p("clear", Ty::Bool, To::Flag("clear"), "clear the discussion (human only)"),
+        ],
+        read_only: false,
+        wrap: "discussion",
+    },
+    Tool {
+        name: "deps",
+        command: "deps",
+        title: "Dependencies",
+        description: "An item's parent, children, what it blocks and what blocks it; or, with graph: true and no id, the whole open dependency graph.",
+        params: &[
+            p("id", Ty::Str, To::Arg, "item ID (or use graph)"),
+            p("graph", Ty::Bool, To::Flag("graph"), "the whole open graph as nodes and edges"),
+        ],
+        read_only: true,
+        wrap: "",
+    },
+    Tool {
+        name: "check_messages",
+        command: "check-messages",
+        title: "Unread human messages",
+        description: "Items whose discussion ends with unread human messages, with context.",
+        params: &[p("autolimit", Ty::Int, To::Flag("autolimit"), "at most this many unread messages per item")],
+        read_only: true,
+        wrap: "items",
+    },
+    Tool {
+        name: "count_todos",
+        command: "count-todos",
+        title: "Count blocking items",
+        description: "How many blocking items remain in the stop hook's scope (the agent may not stop while any remain).",
+        params: &[
+            p("hard", Ty::Bool, To::Flag("hard"), "only blocking statuses whose name contains 'hard'"),
+            p("soft", Ty::Bool, To::Flag("soft"), "only the other blocking statuses"),
+        ],
+        read_only: true,
+        wrap: "",
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Tool> {
+    TOOLS.iter().find(|t| t.name == name)
+}
+
+fn schema_of(ty: Ty) -> Value {
+    match ty {
+        Ty::Str => json!({"type": "string"}),
+        Ty::Int => json!({"type": "integer"}),
+        Ty::Bool => json!({"type": "boolean"}),
+        Ty::Strs => json!({"type": "array", "items": {"type": "string"}}),
+        Ty::Fields => json!({"type": "object", "additionalProperties": {"type": "string"}}),
+        Ty::OneOf(values) => json!({"type": "string", "enum": values}),
+    }
+}
+
+/// A tool's `inputSchema`.
+pub fn input_schema(tool: &Tool) -> Value {
+    let mut props = Map::new();
+    for p in tool.params {
+        let mut s = schema_of(p.ty);
+        s["description"] = json!(p.help);
+        props.insert(p.name.into(), s);
+    }
+    let required: Vec<&str> = tool
+        .params
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| p.name)
+        .collect();
+    let mut schema = json!({"type": "object", "properties": props, "additionalProperties": false});
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    schema
+}
+
+/// A tool's `outputSchema`: the shape of its `--json` output (an array
+/// output sits under the tool's `wrap` key).
+pub fn output_schema(tool: &Tool) -> Value {
+    let arr = json!({"type": "array", "items": {"type": "object"}});
+    let (props, required): (Value, Vec<&str>) = match tool.name {
+        "prime" => (
+            json!({"actor": {"type": "object"}, "workflow": arr, "unread_messages": arr, "in_progress": arr, "ready": arr, "locked": arr, "blocking_count": {"type": "integer"}, "stop_hook": {"type": "object"}}),
+            vec!["actor", "ready"],
+        ),
+        "ready" => (
+            json!({"ready": arr, "items_with_unread_messages": arr}),
+            vec!["ready"],
+        ),
+        "show" => (
+            json!({"id": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "string"}, "locked_fields": {"type": "array"}, "discussion": arr}),
+            vec!["id"],
+        ),
+        "add" => (json!({"id": {"type": "string"}}), vec!["id"]),
+        "update" => (
+            json!({"ok": {"type": "boolean"}, "changes": arr}),
+            vec!["ok"],
+        ),
+        "discuss" => (
+            json!({"ok": {"type": "boolean"}, "reason": {"type": "string"}, "unread": arr, "discussion": arr}),
+            vec![],
+        ),
+        "deps" => (
+            json!({"id": {"type": "string"}, "children": arr, "blocks": arr, "blocked_by": arr, "nodes": arr, "edges": arr}),
+            vec![],
+        ),
+        "count_todos" => (json!({"count": {"type": "integer"}}), vec!["count"]),
+        _ => (json!({ tool.wrap: arr }), vec![tool.wrap]),
+    };
+    json!({"type": "object", "properties": props, "required": required})
+}
+
+/// `tools/list`'s tools (with output schemas when `structured`).
+pub fn list(structured: bool) -> Vec<Value> {
+    TOOLS
+        .iter()
+        .map(|t| {
+            let mut v = json!({
+                "name": t.name,
+                "title": t.title,
+                "description": t.description,
+                "inputSchema": input_schema(t),
+                "annotations": {
+                    "title": t.title,
+                    "readOnlyHint": t.read_only,
+                    "destructiveHint": false,
+                    "openWorldHint": false,
+                },
+            });
+            if structured {
+                v["outputSchema"] = output_schema(t);
+            }
+            v
+        })
+        .collect()
+}
+
+fn bad(tool: &Tool, why: String) -> RpcError {
+    RpcError::invalid_params(format!(
+        "invalid params for tool '{}': {why} (see its inputSchema in tools/list)",
+        tool.name
+    ))
+}
+
+/// The command line (after the program name) a call runs: `COMMAND --json
+/// FLAGS... -- POSITIONALS...`, flag values as `--flag=value` so that no
+/// value is ever read as a flag.
+pub fn argv(tool: &Tool, args: &Map<String, Value>) -> Result<Vec<String>, RpcError> {
+    if let Some(k) = args
+        .keys()
+        .find(|k| !tool.params.iter().any(|p| p.name == *k))
+    {
+        let known: Vec<&str> = tool.params.iter().map(|p| p.name).collect();
+        return Err(bad(
+            tool,
+            format!(
+                "unknown argument '{k}' (arguments: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ));
+    }
+    let mut line = vec![tool.command.to_string(), "--json".to_string()];
+    let mut positionals = Vec::new();
+    for p in tool.params {
+        let v = match args.get(p.name) {
+            None | Some(Value::Null) if p.required => {
+                return Err(bad(tool, format!("'{}' is required: {}", p.name, p.help)))
+            }
+            None | Some(Value::Null) => continue,
+            Some(v) => v,
+        };
+        let values: Vec<String> = match (p.ty, v) {
+            (Ty::Str, Value::String(s)) => vec![s.clone()],
+            (Ty::OneOf(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => {
+                vec![s.clone()]
+            }
+            (Ty::OneOf(allowed), _) => {
+                return Err(bad(
+                    tool,
+                    format!("'{}' must be one of {}", p.name, allowed.join(", ")),
+                ))
+            }
+            (Ty::Int, Value::Number(n)) if n.is_i64() => vec![n.to_string()],
+            (Ty::Bool, Value::Bool(b)) => {
+                if !b {
+                    continue;
+                }
+                vec![String::new()]
+            }
+            (Ty::Strs, Value::Array(a)) if a.iter().all(Value::is_string) => a
+                .iter()
+                .map(|s| s.as_str().unwrap_or_default().to_string())
+                .collect(),
+            (Ty::Fields, Value::Object(m)) => {
+                let mut out = Vec::new();
+                for (k, v) in m {
+                    let Value::String(s) = v else {
+                        return Err(bad(tool, format!("'{}.{k}' must be a string", p.name)));
+                    };
+                    if k.is_empty() || k.contains('=') {
+                        return Err(bad(
+                            tool,
+                            format!(
+                                "'{}' has a bad field name '{k}' (empty or with '=')",
+                                p.name
+                            ),
+                        ));
+                    }
+                    out.push(format!("{k}={s}"));
+                }
+                out
+            }
+            (ty, _) => {
+                let want = match ty {
+                    Ty::Str | Ty::OneOf(_) => "a string",
+                    Ty::Int => "an integer",
+                    Ty::Bool => "true or false",
+                    Ty::Strs => "an array of strings",
+                    Ty::Fields => "an object of string values",
+                };
+                return Err(bad(tool, format!("'{}' must be {want}, got {v}", p.name)));
+            }
+        };
+        match p.to {
+            To::Arg => positionals.extend(values),
+            To::Flag(flag) => {
+                for v in values {
+                    line.push(match p.ty {
+                        Ty::Bool => format!("--{flag}"),
+                        _ => format!("--{flag}={v}"),
+                    });
+                }
+            }
+        }
+    }
+    line.push("--".to_string());
+    line.extend(positionals);
+    Ok(line)
+}
+
+/// `tools/call`: runs the tool's command line and answers its output.
+pub fn call(
+    runner: &mut dyn Runner,
+    name: &str,
+    args: &Map<String, Value>,
+    structured: bool,
+) -> Result<Value, RpcError> {
+    let Some(tool) = find(name) else {
+        let names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
+        return Err(RpcError::invalid_params(format!(
+            "unknown tool '{name}' (tools: {})",
+            names.join(", ")
+        )));
+    };
+    let line = argv(tool, args)?;
+    Ok(result(tool, &runner.run(&line), structured))
+}
+
+fn text(s: &str) -> Value {
+    json!({"type": "text", "text": s})
+}
+
+/// A `tools/call` result: the command's output as text (and, when
+/// `structured`, as `structuredContent`), its notes or error as a second
+/// text, and `isError` when the command failed or refused.
+pub fn result(tool: &Tool, run: &Run, structured: bool) -> Value {
+    let out = run.stdout.trim_end();
+    let notes = run.stderr.trim_end();
+    let mut content = Vec::new();
+    if !out.is_empty() {
+        content.push(text(out));
+    }
+    if !notes.is_empty() {
+        content.push(text(notes));
+    }
+    if content.is_empty() {
+        content.push(text(if run.ok { "ok" } else { "failed" }));
+    }
+    let mut r = json!({ "content": content });
+    if structured {
+        match serde_json::from_str::<Value>(out) {
+            Ok(v @ Value::Object(_)) => r["structuredContent"] = v,
+            Ok(v @ Value::Array(_)) if !tool.wrap.is_empty() => {
+                r["structuredContent"] = json!({ tool.wrap: v })
+            }
+            _ => {}
+        }
+    }
+    if !run.ok {
+        r["isError"] = json!(true);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn arguments_become_a_command_line() {
+        let update = find("update").unwrap();
+        let line = argv(
+            update,
+            &args(json!({"id": "--x", "status": "-done", "priority": 1, "add_tags": ["a", "b"], "fields": {"k": "v=w"}, "force_field_key": false})),
+        )
+        .unwrap();
+        assert_eq!(
+            line,
+            [
+                "update",
+                "--json",
+                "--status=-done",
+                "--priority=1",
+                "--add-tag=a",
+                "--add-tag=b",
+                "--field=k=v=w",
+                "--",
+                "--x"
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_invalid_params() {
+        let add = find("add").unwrap();
+        for (a, needle) in [
+            (json!({"title": "t"}), "'kind' is required"),
+            (
+                json!({"kind": "work_item", "title": 3}),
+                "'title' must be a string",
+            ),
+            (
+                json!({"kind": "k", "title": "t", "priority": "1"}),
+                "an integer",
+            ),
+            (
+                json!({"kind": "k", "title": "t", "tags": "x"}),
+                "an array of strings",
+            ),
+            (
+                json!({"kind": "k", "title": "t", "tier": "moon"}),
+                "one of canonical",
+            ),
+            (
+                json!({"kind": "k", "title": "t", "colour": "red"}),
+                "unknown argument 'colour'",
+            ),
+            (
+                json!({"kind": "k", "title": "t", "fields": {"a=b": "c"}}),
+                "bad field name",
+            ),
+        ] {
+            let e = argv(add, &args(a)).unwrap_err();
+            assert_eq!(e.code, super::super::rpc::INVALID_PARAMS);
+            assert!(e.message.contains(needle), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn schemas_list_every_parameter() {
+        for t in TOOLS {
+            let s = input_schema(t);
+            assert_eq!(
+                s["properties"].as_object().unwrap().len(),
+                t.params.len(),
+                "{}",
+                t.name
+            );
+            assert_eq!(output_schema(t)["type"], "object");
+        }
+        let show = input_schema(find("show").unwrap());
+        assert_eq!(show["required"], json!(["id"]));
+    }
+
+    #[test]
+    fn failures_are_tool_errors_and_arrays_are_wrapped() {
+        let list = find("list").unwrap();
+        let r = result(
+            list,
+            &Run {
+                ok: true,
+                stdout: "[{\"id\": \"WI-a\"}]\n".into(),
+                stderr: String::new(),
+            },
+            true,
+        );
+        assert_eq!(r["structuredContent"], json!({"items": [{"id": "WI-a"}]}));
+        assert_eq!(r["content"][0]["text"], "[{\"id\": \"WI-a\"}]");
+        assert!(r.get("isError").is_none());
+        let r = result(
+            list,
+            &Run {
+                ok: false,
+                stdout: String::new(),
+                stderr: "error: no\nhint: yes\n".into(),
+            },
+            true,
+        );
+        assert_eq!(r["isError"], true);
+        assert_eq!(
+            r["content"],
+            json!([{"type": "text", "text": "error: no\nhint: yes"}])
+        );
+        assert!(r.get("structuredContent").is_none());
+    }
+}
