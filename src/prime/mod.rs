@@ -4,6 +4,9 @@
 //! from one summary read — items with unread human messages, items in
 //! progress, the top ready items, fields a human locked, the human-only
 //! statuses, and whether a stop hook holds the agent to its work.
+//! [`session`] wraps it for a harness's session-start hook.
+
+pub mod session;
 
 use std::path::PathBuf;
 
