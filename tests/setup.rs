@@ -145,7 +145,7 @@ fn details(c: &serde_json::Value) -> String {
         .join("\n")
 }
 
-const CHECKS: [&str; 20] = [
+const CHECKS: [&str; 21] = [
     "git_repo",
     "directory_structure",
     "gitattributes",
@@ -162,6 +162,7 @@ const CHECKS: [&str; 20] = [
     "ops_writable",
     "textconv",
     "existing_data",
+    "agents_md",
     "stop_hook",
     "precommit_hook",
     "journal_hooks",
@@ -184,6 +185,7 @@ fn a_fresh_repository_is_set_up_and_a_second_run_changes_nothing() {
         "textconv",
         "precommit_hook",
         "journal_hooks",
+        "agents_md",
     ] {
         assert_eq!(
             check(&first, fixed)["status"],
@@ -191,7 +193,7 @@ fn a_fresh_repository_is_set_up_and_a_second_run_changes_nothing() {
             "{fixed}: {first:#}"
         );
     }
-    assert_eq!(first["summary"]["fixed"], 8);
+    assert_eq!(first["summary"]["fixed"], 9);
     assert_eq!(first["summary"]["error"], 0);
 
     // The layout is the tracker `init` makes, plus the diff driver.

@@ -228,13 +228,20 @@ fn row(b: &Brief) -> String {
     )
 }
 
-fn heading(out: &mut String, what: &str, shown: usize, total: usize) {
+/// `Title (N)`, or `Title (N; the first M)`, then ` — note` and a colon.
+fn heading(out: &mut String, title: &str, note: &str, shown: usize, total: usize) {
     out.push('\n');
+    out.push_str(title);
     if total > shown {
-        out.push_str(&format!("{what} ({total}; the first {shown}):\n"));
+        out.push_str(&format!(" ({total}; the first {shown})"));
     } else {
-        out.push_str(&format!("{what} ({total}):\n"));
+        out.push_str(&format!(" ({total})"));
     }
+    if !note.is_empty() {
+        out.push_str(" — ");
+        out.push_str(note);
+    }
+    out.push_str(":\n");
 }
 
 impl Prime {
@@ -256,7 +263,8 @@ impl Prime {
         if !self.unread.is_empty() {
             heading(
                 &mut out,
-                "Unread human messages — answer these first (htrac --json show ID, then htrac discuss ID \"reply\" --ack-thread)",
+                "Unread human messages",
+                "answer these first (htrac --json show ID, then htrac --json discuss ID \"reply\" --ack-thread)",
                 self.unread.len(),
                 self.unread_total,
             );
@@ -267,7 +275,8 @@ impl Prime {
         if !self.in_progress.is_empty() {
             heading(
                 &mut out,
-                "In progress — finish these or say why not",
+                "In progress",
+                "finish these, or say in their discussion why not",
                 self.in_progress.len(),
                 self.in_progress_total,
             );
@@ -276,7 +285,13 @@ impl Prime {
                 out.push('\n');
             }
         }
-        heading(&mut out, "Ready", self.ready.len(), self.ready_total);
+        heading(
+            &mut out,
+            "Ready",
+            "best first",
+            self.ready.len(),
+            self.ready_total,
+        );
         if self.ready.is_empty() {
             out.push_str("  (nothing ready)\n");
         }
@@ -287,7 +302,8 @@ impl Prime {
         if !self.locked.is_empty() {
             heading(
                 &mut out,
-                "Locked by a human — agents may not change these",
+                "Locked by a human",
+                "agents may not change these",
                 self.locked.len(),
                 self.locked_total,
             );
