@@ -98,7 +98,7 @@ fn prime_json_reports_the_tracker_state() {
         json!([{"id": f.asked, "title": "a question for you", "status": "todo_hard", "priority": 0, "unread_count": 1}])
     );
     assert_eq!(v["unread_total"], 1);
-    assert_eq!(briefs(&v["in_progress"]), [f.started.clone()]);
+    assert_eq!(briefs(&v["in_progress"]), vec![f.started.as_str()]);
     assert_eq!(v["in_progress"][0]["status"], "in_progress");
 
     // The ready list is `ready`'s, cut at five.

@@ -83,11 +83,12 @@ impl Brief {
     }
 
     fn to_json(&self) -> serde_json::Map<String, Value> {
-        let v = json!({"id": self.id, "title": self.title, "status": self.status, "priority": self.priority});
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!("a JSON object"),
-        }
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), json!(self.id));
+        m.insert("title".into(), json!(self.title));
+        m.insert("status".into(), json!(self.status));
+        m.insert("priority".into(), self.priority.clone());
+        m
     }
 }
 
@@ -129,7 +130,7 @@ pub struct Prime {
     pub warnings: Vec<String>,
 }
 
-fn sorted<'a>(mut items: Vec<&'a Item>) -> Vec<&'a Item> {
+fn sorted(mut items: Vec<&Item>) -> Vec<&Item> {
     items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     items
 }
