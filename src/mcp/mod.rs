@@ -2,13 +2,15 @@
 //! on serde_json. [`rpc`] is the framing and the lifecycle (newline-
 //! delimited JSON-RPC 2.0: `initialize`, `ping`, `tools/list`,
 //! `tools/call`, notifications); [`tools`] is the tool table (input and
-//! output schemas) and turns a call into an htrac command line.
+//! output schemas); [`call`] turns a call into an htrac command line and
+//! its output into the result.
 //!
 //! A call runs that command line through a [`Runner`] — the `htrac` binary
 //! runs it exactly as if typed, `--json` included — so every tool answers
 //! with the command's `--json` output and obeys the same governance: the
 //! server acts as the OS user that runs it.
 
+pub mod call;
 pub mod rpc;
 pub mod tools;
 

@@ -10,7 +10,7 @@ use std::io::{BufRead, Write};
 
 use serde_json::{json, Map, Value};
 
-use super::{tools, Runner};
+use super::{call, tools, Runner};
 
 /// Protocol versions we speak, newest (ours) first.
 pub const VERSIONS: &[&str] = &["2025-06-18", "2025-03-26", "2024-11-05"];
@@ -193,7 +193,7 @@ impl<R: Runner> Server<R> {
                     }
                 };
                 let structured = self.structured();
-                tools::call(&mut self.runner, name, args, structured)
+                call::call(&mut self.runner, name, args, structured)
             }
             other => Err(RpcError::new(
                 METHOD_NOT_FOUND,
