@@ -1,7 +1,8 @@
 //! Micro-benchmarks of the read path, so regressions show: parsing one
 //! typical op file, compiling its ops, loading a 1,000-item tracker cold
 //! (parse everything) and warm (through the read cache), and `ready` over
-//! the loaded items. Run with `cargo bench --bench core` (`make bench`).
+//! the loaded items, and `prime`'s gathering on a 10,000-item tracker with
+//! a warm cache. Run with `cargo bench --bench core` (`make bench`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -156,4 +157,54 @@ fn ready_1k(b: Bencher) {
     let (_, t, cache) = tracker();
     let (snap, _) = htrac::cache::snapshot_at(t, Some(cache), Duration::ZERO, false).unwrap();
     b.bench(|| htrac::ready::ready(black_box(&snap.items), &t.config).len());
+}
+
+/// A tracker of 10,000 typical items whose read cache (in its own cache
+/// directory, every file old enough to be trusted) is warm.
+fn tracker_10k() -> &'static (tempfile::TempDir, Tracker) {
+    static T: std::sync::OnceLock<(tempfile::TempDir, Tracker)> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // SAFETY: set once, before any other thread of the benchmark reads them.
+        unsafe {
+            std::env::set_var("HTRAC_CACHE_DIR", dir.path().join("cache"));
+            std::env::set_var("HTRAC_CACHE_RACY_MS", "0");
+        }
+        let root = dir.path().join(".agent");
+        htrac::init::init(&root).expect("init");
+        let t = Tracker::open(&root).expect("open");
+        for i in 0..10_000 {
+            std::fs::write(
+                t.item_path(Tier::Workspace, &format!("WI-bench-{i:05}")),
+                typical_ops(i),
+            )
+            .expect("write ops");
+        }
+        t.snapshot_summary().expect("warm the cache");
+        (dir, t)
+    })
+}
+
+/// `htrac prime`'s read and gathering (a summary read through the warm
+/// cache, ready, unread, locked); the goal is under 20 ms.
+#[divan::bench(sample_count = 20)]
+fn prime_10k_warm(b: Bencher) {
+    let (_, t) = tracker_10k();
+    b.bench(|| {
+        let p = htrac::prime::gather(t).unwrap();
+        assert_eq!(p.ready_total, 10_000);
+        p
+    });
+}
+
+/// The summary read alone on the same tracker: what `prime` adds to it is
+/// the difference.
+#[divan::bench(sample_count = 20)]
+fn snapshot_summary_10k_warm(b: Bencher) {
+    let (_, t) = tracker_10k();
+    b.bench(|| {
+        let snap = t.snapshot_summary().unwrap();
+        assert_eq!(snap.cache_hits, 10_000);
+        snap
+    });
 }

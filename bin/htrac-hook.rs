@@ -11,6 +11,12 @@
 //!   items in scope; exit 0 when there are none, 2 otherwise (no circuit
 //!   breaker: it is a plain query).
 //!
+//! * `htrac-hook session-start` reads a session-start (or pre-compact) hook
+//!   event on stdin and prints the `htrac prime` briefing in the harness's
+//!   form (Claude Code `SessionStart`: `hookSpecificOutput.additionalContext`
+//!   JSON; otherwise plain text). Always exits 0; prints nothing without a
+//!   tracker.
+//!
 //! Notes (why a stop was allowed or blocked, errors) go to stderr.
 
 use std::io::{IsTerminal, Read, Write};
@@ -35,6 +41,11 @@ usage:
       (the reason on stderr).
   htrac-hook count [--hard|--soft] [--tracker-root PATH] [--on-error block|allow]
       Prints the number of blocking items in scope; exit 0 if none, else 2.
+  htrac-hook session-start [--tracker-root PATH]
+      Reads the hook event JSON (Claude Code SessionStart/PreCompact) on stdin
+      and prints the 'htrac prime' briefing for the agent's context: for
+      SessionStart as {\"hookSpecificOutput\": {\"hookEventName\": \"SessionStart\",
+      \"additionalContext\": \"...\"}}, otherwise as plain text. Exits 0.
 
 options:
   --tracker-root PATH   the .agent/ directory (default: the nearest .agent/ above
@@ -92,15 +103,17 @@ fn parse() -> Result<Request, String> {
             Long("soft") => args.soft = true,
             Value(v) if command.is_none() => {
                 let v = v.string().map_err(|e| e.to_string())?;
-                if !matches!(v.as_str(), "stop" | "check" | "count") {
-                    return Err(format!("unknown command '{v}' (stop, check or count)"));
+                if !matches!(v.as_str(), "stop" | "check" | "count" | "session-start") {
+                    return Err(format!(
+                        "unknown command '{v}' (stop, check, count or session-start)"
+                    ));
                 }
                 command = Some(v);
             }
             other => return Err(other.unexpected().to_string()),
         }
     }
-    args.command = command.ok_or("missing command: stop, check or count")?;
+    args.command = command.ok_or("missing command: stop, check, count or session-start")?;
     if (args.hard || args.soft) && args.command != "count" {
         return Err("--hard and --soft belong to 'count'".into());
     }
@@ -182,6 +195,15 @@ fn main() -> ExitCode {
                 let v = serde_json::json!({"decision": "block", "reason": reason});
                 println!("{v}");
             }
+            ExitCode::SUCCESS
+        }
+        "session-start" => {
+            let out = htrac::prime::session::session_start(read_event(), &opts);
+            let mut err = std::io::stderr().lock();
+            for n in &out.notes {
+                let _ = writeln!(err, "{n}");
+            }
+            print!("{}", out.stdout);
             ExitCode::SUCCESS
         }
         "check" => {

@@ -402,6 +402,18 @@ pub const COMMANDS: &[Command] = &[
         ],
     },
     Command {
+        name: "prime",
+        summary: "What an agent needs at session start: workflow, unread messages, ready and locked items, stop hook",
+        args: &[],
+        flags: &[],
+    },
+    Command {
+        name: "mcp",
+        summary: "Serve the tracker to an agent over MCP (JSON-RPC on stdin/stdout) until stdin ends",
+        args: &[],
+        flags: &[],
+    },
+    Command {
         name: "tui",
         summary: "Open the terminal UI (runs htrac-tui; install it with --features tui)",
         args: &[],

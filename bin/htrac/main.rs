@@ -69,15 +69,21 @@ fn emit(out: &Output) {
     }
 }
 
-fn report(e: &Error) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {}", e.message);
-    if let Some(hint) = &e.hint {
-        let _ = writeln!(err, "hint: {hint}");
+/// The `error: …` and `hint: …` lines an error is reported with.
+pub fn error_lines(e: &Error) -> String {
+    match &e.hint {
+        Some(hint) => format!("error: {}\nhint: {hint}\n", e.message),
+        None => format!("error: {}\n", e.message),
     }
 }
 
-fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, (Output, Error)> {
+fn report(e: &Error) {
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(error_lines(e).as_bytes());
+}
+
+pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, (Output, Error)> {
     let request = args::parse(args).map_err(|e| (Output::default(), e))?;
     let mut parsed = match request {
         Request::Help(cmd) => {
@@ -109,6 +115,7 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         "setup" => return commands::setup::run(parsed, &cwd, out),
         "textconv" => return commands::textconv::run(parsed, &cwd, out),
         "tui" => return commands::tui::run(parsed, &cwd),
+        "mcp" => return commands::mcp::run(parsed, out),
         _ => {}
     }
     let tracker = Tracker::discover(
@@ -192,6 +199,7 @@ pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Resul
         "tags" => commands::tags::run(parsed, tracker, out),
         "count-todos" | "hash-todos" | "guidance" => commands::stop::run(parsed, tracker, out),
         "fork-setup" => commands::setup::fork_setup(parsed, tracker, out),
+        "prime" => commands::prime::run(parsed, tracker, out),
         "sync" => commands::sync::run(parsed, tracker, out),
         "reconcile" => commands::reconcile::run(parsed, tracker, out),
         other => Err(Error::internal(format!("command '{other}' has no handler"))),

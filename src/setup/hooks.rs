@@ -222,6 +222,49 @@ fn stop_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Claude Code settings files (`.claude/settings.json`, `settings.local.json`)
+/// under `top` whose hooks run `htrac-hook` on `Stop`: the first, if any.
+pub fn claude_stop_hook(top: &Path) -> Option<PathBuf> {
+    ["settings.json", "settings.local.json"]
+        .iter()
+        .map(|f| top.join(".claude").join(f))
+        .find(|p| {
+            fs::read_to_string(p).is_ok_and(|t| t.contains("htrac-hook") && t.contains("Stop"))
+        })
+}
+
+/// Files named `*stop*` under `root/hooks`, `top/.agent/hooks` and `top/.githooks`.
+fn stop_scripts(root: &Path, top: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![root.join("hooks"), top.join(".agent").join("hooks")];
+    dirs.push(top.join(".githooks"));
+    dirs.dedup();
+    let mut files = Vec::new();
+    for d in &dirs {
+        stop_files(d, &mut files);
+    }
+    files
+}
+
+/// Whether a stop script calls the tracker.
+fn calls_tracker(file: &Path) -> bool {
+    fs::read_to_string(file).is_ok_and(|t| {
+        ["htrac-hook", "count-todos", "hash-todos", "guidance"]
+            .iter()
+            .any(|c| t.contains(c))
+    })
+}
+
+/// Where an agent stop hook that asks the tracker is installed (a Claude
+/// Code settings file, else a stop script), if anywhere: what the `stop_hook`
+/// check calls ok. `root` is the `.agent/` directory, `top` the repository's.
+pub fn installed_stop_hook(root: &Path, top: &Path) -> Option<PathBuf> {
+    claude_stop_hook(top).or_else(|| {
+        stop_scripts(root, top)
+            .into_iter()
+            .find(|f| calls_tracker(f))
+    })
+}
+
 /// Check 18: an agent stop hook that asks the tracker whether work remains:
 /// a Claude Code settings file (`.claude/settings.json` or
 /// `settings.local.json`) whose hooks run `htrac-hook`, or a file named
@@ -230,18 +273,6 @@ fn stop_files(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn stop_hook(ctx: &mut Context) -> Check {
     let name = "stop_hook";
     let top = ctx.top();
-    let mut dirs = vec![ctx.root.join("hooks"), top.join(".agent").join("hooks")];
-    dirs.push(top.join(".githooks"));
-    dirs.dedup();
-    let mut files = Vec::new();
-    for d in &dirs {
-        stop_files(d, &mut files);
-    }
-    let claude: Vec<PathBuf> = ["settings.json", "settings.local.json"]
-        .iter()
-        .map(|f| top.join(".claude").join(f))
-        .filter(|p| p.is_file())
-        .collect();
     let how = [
         "A stop hook keeps the agent working while blocking items remain.".to_string(),
         "Claude Code: in .claude/settings.json add".to_string(),
@@ -250,25 +281,17 @@ pub fn stop_hook(ctx: &mut Context) -> Check {
         "Any other harness: a stop script (e.g. .agent/hooks/stop.sh) that runs".to_string(),
         "  exec htrac-hook check      (exit 0 = may stop, 2 = blocked; see the README)".to_string(),
     ];
-    if let Some(p) = claude.iter().find(|p| {
-        fs::read_to_string(p).is_ok_and(|t| t.contains("htrac-hook") && t.contains("Stop"))
-    }) {
+    if let Some(p) = claude_stop_hook(&top) {
         return Check::ok(
             name,
             format!("Claude Code stop hook runs htrac-hook ({})", p.display()),
         );
     }
+    let files = stop_scripts(&ctx.root, &top);
     if files.is_empty() {
         return Check::new(name, Status::Warn, "No stop hook found").with(how);
     }
-    let uses_tracker = files.iter().any(|f| {
-        fs::read_to_string(f).is_ok_and(|t| {
-            ["htrac-hook", "count-todos", "hash-todos", "guidance"]
-                .iter()
-                .any(|c| t.contains(c))
-        })
-    });
-    if uses_tracker {
+    if files.iter().any(|f| calls_tracker(f)) {
         return Check::ok(name, "Stop hook references tracker commands");
     }
     Check::new(

@@ -4,7 +4,8 @@
 //!
 //! The checks live by concept: files and config ([`checks`]), ownership,
 //! modes and groups ([`perms`]), git configuration ([`gitconfig`]), git and
-//! agent hooks ([`hooks`]), the journal's restore hooks ([`journalhooks`]).
+//! agent hooks ([`hooks`]), the journal's restore hooks ([`journalhooks`]),
+//! the managed block in `AGENTS.md` ([`agentsmd`]).
 //! [`forkscope`] is `fork-setup`'s config edit.
 //!
 //! **Two-user detection.** A set-up is two-user when one of the tracker's
@@ -14,6 +15,7 @@
 //! The first such directory's group is the shared group every fix and
 //! command names.
 
+pub mod agentsmd;
 pub mod checks;
 pub mod forkscope;
 pub mod gitconfig;
@@ -257,6 +259,7 @@ pub fn run(ctx: &mut Context) -> Vec<Check> {
         perms::ops_writable(ctx),
         gitconfig::textconv(ctx),
         checks::existing_data(ctx),
+        agentsmd::agents_md(ctx),
         hooks::stop_hook(ctx),
         hooks::precommit_hook(ctx),
         journalhooks::journal_hooks(ctx),

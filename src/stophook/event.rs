@@ -1,6 +1,6 @@
 //! The hook event a harness sends on stdin: Claude Code's `Stop` and
 //! `SubagentStop` events (`session_id`, `transcript_path`, `cwd`,
-//! `stop_hook_active`, `hook_event_name`). Unknown keys are ignored, an
+//! `stop_hook_active`, `hook_event_name`), and `SessionStart`'s `source`. Unknown keys are ignored, an
 //! empty input is an event with nothing in it, and anything else that is
 //! not a JSON object is an error naming what was wrong.
 
@@ -19,6 +19,8 @@ pub struct HookEvent {
     /// hook blocked it before.
     pub stop_hook_active: bool,
     pub hook_event_name: Option<String>,
+    /// Why a `SessionStart` fired: `startup`, `resume`, `clear` or `compact`.
+    pub source: Option<String>,
 }
 
 /// Why the input is not a hook event.
@@ -82,6 +84,7 @@ pub fn parse(input: &str) -> Result<HookEvent, EventError> {
             .map(PathBuf::from),
         stop_hook_active,
         hook_event_name: text(&m, "hook_event_name")?,
+        source: text(&m, "source")?,
     })
 }
 

@@ -1,0 +1,352 @@
+//! The MCP tools: one table, from which both each tool's JSON Schemas
+//! (`inputSchema`, `outputSchema`) and the htrac command line a call runs
+//! are made ([`super::call`] runs a call).
+
+use serde_json::{json, Map, Value};
+
+/// An argument's type.
+#[derive(Clone, Copy)]
+pub enum Ty {
+    Str,
+    Int,
+    Bool,
+    /// A list of strings (a repeatable flag).
+    Strs,
+    /// An object of string values (`--field key=value`, repeated).
+    Fields,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+}
+
+/// Where an argument goes on the command line.
+#[derive(Clone, Copy)]
+pub enum To {
+    /// The next positional argument.
+    Arg,
+    /// `--flag` (switch) or `--flag=value` (repeated for lists).
+    Flag(&'static str),
+}
+
+pub struct Param {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub to: To,
+    pub required: bool,
+    pub help: &'static str,
+}
+
+const fn p(name: &'static str, ty: Ty, to: To, help: &'static str) -> Param {
+    Param {
+        name,
+        ty,
+        to,
+        required: false,
+        help,
+    }
+}
+
+const fn req(name: &'static str, ty: Ty, to: To, help: &'static str) -> Param {
+    Param {
+        name,
+        ty,
+        to,
+        required: true,
+        help,
+    }
+}
+
+pub struct Tool {
+    pub name: &'static str,
+    /// The htrac command it runs.
+    pub command: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub params: &'static [Param],
+    /// Reads only (the `readOnlyHint` annotation).
+    pub read_only: bool,
+    /// The key under which `structuredContent` holds an array output.
+    pub wrap: &'static str,
+}
+
+const ID: Param = req(
+    "id",
+    Ty::Str,
+    To::Arg,
+    "item ID: the full ID or any unique prefix (WI-foh, foh)",
+);
+const TIERS: &[&str] = &["canonical", "workspace", "stealth"];
+const LIMIT: Param = p(
+    "limit",
+    Ty::Int,
+    To::Flag("limit"),
+    "at most this many items",
+);
+
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "prime",
+        command: "prime",
+        title: "Session briefing",
+        description: "What to know at the start of a session: the workflow, items with unread human messages, items in progress, the top ready items, locked fields, and whether the stop hook is active.",
+        params: &[],
+        read_only: true,
+        wrap: "",
+    },
+    Tool {
+        name: "ready",
+        command: "ready",
+        title: "Ready items",
+        description: "Items to work on next (blocking status, not waiting on another item), best first, and the items whose discussion ends with unread human messages.",
+        params: &[LIMIT],
+        read_only: true,
+        wrap: "",
+    },
+    Tool {
+        name: "list",
+        command: "list",
+        title: "List items",
+        description: "Items sorted by priority then age, optionally filtered.",
+        params: &[
+            p("status", Ty::Strs, To::Flag("status"), "only these statuses"),
+            p("open", Ty::Bool, To::Flag("open"), "only open statuses"),
+            p("kind", Ty::Str, To::Flag("kind"), "only this kind (work_item, invariant, ...)"),
+            p("tag", Ty::Str, To::Flag("tag"), "only items with this tag"),
+            p("tier", Ty::OneOf(TIERS), To::Flag("tier"), "only this tier"),
+            LIMIT,
+        ],
+        read_only: true,
+        wrap: "items",
+    },
+    Tool {
+        name: "show",
+        command: "show",
+        title: "Show an item",
+        description: "One item in full: fields, description, locked fields, discussion.",
+        params: &[
+            ID,
+            p("include_deleted", Ty::Bool, To::Flag("include-deleted"), "also show deleted messages"),
+            p("include_history", Ty::Bool, To::Flag("include-history"), "show earlier texts of edited messages"),
+        ],
+        read_only: true,
+        wrap: "",
+    },
+    Tool {
+        name: "add",
+        command: "add",
+        title: "Add an item",
+        description: "Create an item; answers its ID.",
+        params: &[
+            req("kind", Ty::Str, To::Flag("kind"), "item kind: work_item, invariant, ... (from the config)"),
+            req("title", Ty::Str, To::Flag("title"), "title"),
+            p("status", Ty::Str, To::Flag("status"), "initial status (default: the kind's first blocking status)"),
+            p("priority", Ty::Int, To::Flag("priority"), "0 (highest) to 4; default 2"),
+            p("parent", Ty::Str, To::Flag("parent"), "parent item"),
+            p("tags", Ty::Strs, To::Flag("tag"), "tags"),
+            p("isbefore", Ty::Strs, To::Flag("isbefore"), "items this one must be done before"),
+            p("description", Ty::Str, To::Flag("description"), "description"),
+            p("pr_ref", Ty::Str, To::Flag("pr-ref"), "pull request reference"),
+            p("fields", Ty::Fields, To::Flag("field"), "custom fields, name to value"),
+            p("force_field_key", Ty::Bool, To::Flag("force-field-key"), "allow a field name that differs from a declared one only in spelling"),
+            p("tier", Ty::OneOf(TIERS), To::Flag("tier"), "tier (default workspace)"),
+        ],
+        read_only: false,
+        wrap: "",
+    },
+    Tool {
+        name: "update",
+        command: "update",
+        title: "Update an item",
+        description: "Change an item's fields; answers what changed. Locked fields and human-only statuses are refused to agents.",
+        params: &[
+            ID,
+            p("status", Ty::Str, To::Flag("status"), "new status"),
+            p("priority", Ty::Int, To::Flag("priority"), "new priority, 0 (highest) to 4"),
+            p("title", Ty::Str, To::Flag("title"), "new title"),
+            p("parent", Ty::Str, To::Flag("parent"), "new parent (\"\" removes it)"),
+            p("pr_ref", Ty::Str, To::Flag("pr-ref"), "pull request reference (\"\" removes it)"),
+            p("description", Ty::Str, To::Flag("description"), "new description"),
+            p("add_tags", Ty::Strs, To::Flag("add-tag"), "tags to add"),
+            p("remove_tags", Ty::Strs, To::Flag("remove-tag"), "tags to remove"),
+            p("add_isbefore", Ty::Strs, To::Flag("add-isbefore"), "items this one must be done before"),
+            p("remove_isbefore", Ty::Strs, To::Flag("remove-isbefore"), "isbefore links to remove"),
+            p("add_blocked_by", Ty::Strs, To::Flag("add-blocked-by"), "items that must be done before this one"),
+            p("remove_blocked_by", Ty::Strs, To::Flag("remove-blocked-by"), "blocked-by links to remove"),
+            p("add_duplicate_of", Ty::Strs, To::Flag("add-duplicate-of"), "mark as a duplicate of these items"),
+            p("remove_duplicate_of", Ty::Strs, To::Flag("remove-duplicate-of"), "unmark duplicates"),
+            p("add_not_duplicate_of", Ty::Strs, To::Flag("add-not-duplicate-of"), "mark as not a duplicate of these items"),
+            p("remove_not_duplicate_of", Ty::Strs, To::Flag("remove-not-duplicate-of"), "remove not-duplicate marks"),
+            p("fields", Ty::Fields, To::Flag("field"), "custom fields to set, name to value (others kept)"),
+            p("remove_fields", Ty::Strs, To::Flag("remove-field"), "custom fields to delete"),
+            p("force_field_key", Ty::Bool, To::Flag("force-field-key"), "allow a field name that differs from a declared one only in spelling"),
+            p("note", Ty::Str, To::Flag("note"), "also add this text to the discussion"),
+        ],
+        read_only: false,
+        wrap: "",
+    },
+    Tool {
+        name: "discuss",
+        command: "discuss",
+        title: "Read or add to a discussion",
+        description: "Without a message: the item's discussion. With one: add it. A message after unread human messages is refused (isError, with the unread messages) until you pass ack_thread: true, confirming you read them.",
+        params: &[
+            ID,
+            p("message", Ty::Str, To::Arg, "the message to add"),
+            p("ack_thread", Ty::Bool, To::Flag("ack-thread"), "confirm you have read the unread human messages, and write anyway"),
+            p("summarize", Ty::Str, To::Flag("summarize"), "replace the discussion with this one summary entry"),
+            p("clear", Ty::Bool, To::Flag("clear"), "clear the discussion (human only)"),
+        ],
+        read_only: false,
+        wrap: "discussion",
+    },
+    Tool {
+        name: "deps",
+        command: "deps",
+        title: "Dependencies",
+        description: "An item's parent, children, what it blocks and what blocks it; or, with graph: true and no id, the whole open dependency graph.",
+        params: &[
+            p("id", Ty::Str, To::Arg, "item ID (or use graph)"),
+            p("graph", Ty::Bool, To::Flag("graph"), "the whole open graph as nodes and edges"),
+        ],
+        read_only: true,
+        wrap: "",
+    },
+    Tool {
+        name: "check_messages",
+        command: "check-messages",
+        title: "Unread human messages",
+        description: "Items whose discussion ends with unread human messages, with context.",
+        params: &[p("autolimit", Ty::Int, To::Flag("autolimit"), "at most this many unread messages per item")],
+        read_only: true,
+        wrap: "items",
+    },
+    Tool {
+        name: "count_todos",
+        command: "count-todos",
+        title: "Count blocking items",
+        description: "How many blocking items remain in the stop hook's scope (the agent may not stop while any remain).",
+        params: &[
+            p("hard", Ty::Bool, To::Flag("hard"), "only blocking statuses whose name contains 'hard'"),
+            p("soft", Ty::Bool, To::Flag("soft"), "only the other blocking statuses"),
+        ],
+        read_only: true,
+        wrap: "",
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Tool> {
+    TOOLS.iter().find(|t| t.name == name)
+}
+
+fn schema_of(ty: Ty) -> Value {
+    match ty {
+        Ty::Str => json!({"type": "string"}),
+        Ty::Int => json!({"type": "integer"}),
+        Ty::Bool => json!({"type": "boolean"}),
+        Ty::Strs => json!({"type": "array", "items": {"type": "string"}}),
+        Ty::Fields => json!({"type": "object", "additionalProperties": {"type": "string"}}),
+        Ty::OneOf(values) => json!({"type": "string", "enum": values}),
+    }
+}
+
+/// A tool's `inputSchema`.
+pub fn input_schema(tool: &Tool) -> Value {
+    let mut props = Map::new();
+    for p in tool.params {
+        let mut s = schema_of(p.ty);
+        s["description"] = json!(p.help);
+        props.insert(p.name.into(), s);
+    }
+    let required: Vec<&str> = tool
+        .params
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| p.name)
+        .collect();
+    let mut schema = json!({"type": "object", "properties": props, "additionalProperties": false});
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    schema
+}
+
+/// A tool's `outputSchema`: the shape of its `--json` output (an array
+/// output sits under the tool's `wrap` key).
+pub fn output_schema(tool: &Tool) -> Value {
+    let arr = json!({"type": "array", "items": {"type": "object"}});
+    let (props, required): (Value, Vec<&str>) = match tool.name {
+        "prime" => (
+            json!({"actor": {"type": "object"}, "workflow": arr, "unread_messages": arr, "in_progress": arr, "ready": arr, "locked": arr, "blocking_count": {"type": "integer"}, "stop_hook": {"type": "object"}}),
+            vec!["actor", "ready"],
+        ),
+        "ready" => (
+            json!({"ready": arr, "items_with_unread_messages": arr}),
+            vec!["ready"],
+        ),
+        "show" => (
+            json!({"id": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "string"}, "locked_fields": {"type": "array"}, "discussion": arr}),
+            vec!["id"],
+        ),
+        "add" => (json!({"id": {"type": "string"}}), vec!["id"]),
+        "update" => (
+            json!({"ok": {"type": "boolean"}, "changes": arr}),
+            vec!["ok"],
+        ),
+        "discuss" => (
+            json!({"ok": {"type": "boolean"}, "reason": {"type": "string"}, "unread": arr, "discussion": arr}),
+            vec![],
+        ),
+        "deps" => (
+            json!({"id": {"type": "string"}, "children": arr, "blocks": arr, "blocked_by": arr, "nodes": arr, "edges": arr}),
+            vec![],
+        ),
+        "count_todos" => (json!({"count": {"type": "integer"}}), vec!["count"]),
+        _ => (json!({ tool.wrap: arr }), vec![tool.wrap]),
+    };
+    json!({"type": "object", "properties": props, "required": required})
+}
+
+/// `tools/list`'s tools (with output schemas when `structured`).
+pub fn list(structured: bool) -> Vec<Value> {
+    TOOLS
+        .iter()
+        .map(|t| {
+            let mut v = json!({
+                "name": t.name,
+                "title": t.title,
+                "description": t.description,
+                "inputSchema": input_schema(t),
+                "annotations": {
+                    "title": t.title,
+                    "readOnlyHint": t.read_only,
+                    "destructiveHint": false,
+                    "openWorldHint": false,
+                },
+            });
+            if structured {
+                v["outputSchema"] = output_schema(t);
+            }
+            v
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_list_every_parameter() {
+        for t in TOOLS {
+            let s = input_schema(t);
+            assert_eq!(
+                s["properties"].as_object().unwrap().len(),
+                t.params.len(),
+                "{}",
+                t.name
+            );
+            assert_eq!(output_schema(t)["type"], "object");
+        }
+        let show = input_schema(find("show").unwrap());
+        assert_eq!(show["required"], json!(["id"]));
+    }
+}

@@ -1,0 +1,375 @@
+//! What an agent needs at the start of a session or after its context was
+//! compacted (`htrac prime`, `htrac-hook session-start`, the MCP server's
+//! instructions): the workflow and its commands, then this tracker's state
+//! from one summary read — items with unread human messages, items in
+//! progress, the top ready items, fields a human locked, the human-only
+//! statuses, and whether a stop hook holds the agent to its work.
+//! [`session`] wraps it for a harness's session-start hook.
+
+pub mod session;
+
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::error::Result;
+use crate::item::Item;
+use crate::tracker::Tracker;
+
+/// How many items each list shows (the totals are given beside them).
+pub const SHOWN: usize = 5;
+
+/// The workflow, step by step: (step, command, what it does).
+pub const WORKFLOW: &[(&str, &str, &str)] = &[
+    (
+        "ready",
+        "htrac --json ready --limit 5",
+        "what to work on next, best first",
+    ),
+    (
+        "claim",
+        "htrac --json update ID --status in_progress",
+        "take one item",
+    ),
+    (
+        "read",
+        "htrac --json show ID",
+        "its description and discussion",
+    ),
+    (
+        "discuss",
+        "htrac --json discuss ID \"what you found\"",
+        "record progress and decisions",
+    ),
+    (
+        "update",
+        "htrac --json update ID --add-tag T --note \"why\"",
+        "change its fields",
+    ),
+    (
+        "done",
+        "htrac --json update ID --status done --note \"what changed\"",
+        "finish it",
+    ),
+    (
+        "add",
+        "htrac --json add --kind work_item --title \"...\"",
+        "record new work you found",
+    ),
+    (
+        "messages",
+        "htrac --json check-messages",
+        "what your human wrote to you",
+    ),
+];
+
+/// One item, briefly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Brief {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub priority: Value,
+}
+
+impl Brief {
+    fn of(i: &Item) -> Brief {
+        Brief {
+            id: i.id.clone(),
+            title: i.title.clone(),
+            status: i.status.clone(),
+            priority: i.priority.clone(),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Map<String, Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), json!(self.id));
+        m.insert("title".into(), json!(self.title));
+        m.insert("status".into(), json!(self.status));
+        m.insert("priority".into(), self.priority.clone());
+        m
+    }
+}
+
+/// An open item a human restricted: locked fields, or frozen whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Locked {
+    pub item: Brief,
+    pub fields: Vec<String>,
+    pub frozen: bool,
+}
+
+/// Everything `prime` says, as data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prime {
+    pub actor: String,
+    /// `agent` or `human`.
+    pub role: &'static str,
+    /// The `.agent/` directory.
+    pub root: PathBuf,
+    /// Items in the stop hook's scope whose discussion ends with unread
+    /// human messages (at most [`SHOWN`]), with the count of those messages.
+    pub unread: Vec<(Brief, usize)>,
+    pub unread_total: usize,
+    /// Items in status `in_progress` (at most [`SHOWN`]).
+    pub in_progress: Vec<Brief>,
+    pub in_progress_total: usize,
+    /// The best ready items (at most [`SHOWN`]).
+    pub ready: Vec<Brief>,
+    pub ready_total: usize,
+    /// Open items with locked fields or frozen (at most [`SHOWN`]).
+    pub locked: Vec<Locked>,
+    pub locked_total: usize,
+    pub human_only_statuses: Vec<String>,
+    /// Blocking items in the stop hook's scope.
+    pub blocking: usize,
+    /// Where a stop hook that asks htrac is installed, if anywhere.
+    pub stop_hook: Option<PathBuf>,
+    /// Warnings from reading (torn ops, unreadable items), for stderr.
+    pub warnings: Vec<String>,
+}
+
+fn sorted(mut items: Vec<&Item>) -> Vec<&Item> {
+    items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    items
+}
+
+/// Reads the tracker once (a summary read: no long texts) and gathers it.
+pub fn gather(t: &Tracker) -> Result<Prime> {
+    let snap = t.snapshot_summary()?;
+    let items = &snap.items;
+    let scoped = crate::stophook::scope::in_scope(items, &t.config);
+    let unread = sorted(
+        scoped
+            .iter()
+            .copied()
+            .filter(|i| !i.unread_human().is_empty())
+            .collect(),
+    );
+    let in_progress = sorted(items.iter().filter(|i| i.status == "in_progress").collect());
+    let ready = crate::ready::ready(items, &t.config);
+    let locked = sorted(
+        items
+            .iter()
+            .filter(|i| !t.config.is_resolved(&i.status))
+            .filter(|i| i.frozen || !i.locked_fields.is_empty())
+            .collect(),
+    );
+    let blocking =
+        crate::stophook::todos::count(&scoped, &t.config, crate::stophook::todos::Strength::Any);
+    let top = t
+        .work_tree
+        .clone()
+        .or_else(|| t.root.parent().map(PathBuf::from))
+        .unwrap_or_else(|| t.root.clone());
+    let mut warnings = snap.warnings.clone();
+    for b in &snap.broken {
+        warnings.push(format!(
+            "warning: item {} [{}] cannot be read and is left out: {}",
+            b.file.id,
+            b.file.tier.as_str(),
+            b.error
+        ));
+    }
+    Ok(Prime {
+        actor: t.actor.name.clone(),
+        role: t.actor.role.as_str(),
+        root: t.root.clone(),
+        unread_total: unread.len(),
+        unread: unread
+            .iter()
+            .take(SHOWN)
+            .map(|i| (Brief::of(i), i.unread_human().len()))
+            .collect(),
+        in_progress_total: in_progress.len(),
+        in_progress: in_progress
+            .iter()
+            .take(SHOWN)
+            .map(|i| Brief::of(i))
+            .collect(),
+        ready_total: ready.len(),
+        ready: ready.iter().take(SHOWN).map(|i| Brief::of(i)).collect(),
+        locked_total: locked.len(),
+        locked: locked
+            .iter()
+            .take(SHOWN)
+            .map(|i| {
+                let mut fields = i.locked_fields.clone();
+                fields.sort();
+                Locked {
+                    item: Brief::of(i),
+                    fields,
+                    frozen: i.frozen,
+                }
+            })
+            .collect(),
+        human_only_statuses: t.config.human_only_statuses.clone(),
+        blocking,
+        stop_hook: crate::setup::hooks::installed_stop_hook(&t.root, &top),
+        warnings,
+    })
+}
+
+fn priority(v: &Value) -> String {
+    match v {
+        Value::Number(n) => format!("P{n}"),
+        Value::String(s) => format!("P{s}"),
+        _ => "P?".into(),
+    }
+}
+
+fn row(b: &Brief) -> String {
+    format!(
+        "  {}  {}  [{}]  {}",
+        b.id,
+        priority(&b.priority),
+        b.status,
+        b.title
+    )
+}
+
+/// `Title (N)`, or `Title (N; the first M)`, then ` — note` and a colon.
+fn heading(out: &mut String, title: &str, note: &str, shown: usize, total: usize) {
+    out.push('\n');
+    out.push_str(title);
+    if total > shown {
+        out.push_str(&format!(" ({total}; the first {shown})"));
+    } else {
+        out.push_str(&format!(" ({total})"));
+    }
+    if !note.is_empty() {
+        out.push_str(" — ");
+        out.push_str(note);
+    }
+    out.push_str(":\n");
+}
+
+impl Prime {
+    /// The text an agent reads: a few hundred words at most.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "# htrac: this repository's work tracker\n\nYou are {} '{}'. Work items live in {}; read and change them only with htrac.\n",
+            self.role,
+            self.actor,
+            self.root.display()
+        );
+        out.push_str("\nWorkflow: ready -> claim -> work -> update/discuss -> done.\n");
+        for (step, cmd, _) in WORKFLOW {
+            out.push_str(&format!("  {step:<9} {cmd}\n"));
+        }
+        out.push_str(
+            "IDs: the full ID, any unique prefix (WI-foh), or :N (row N of the last list/ready).\n",
+        );
+        if !self.unread.is_empty() {
+            heading(
+                &mut out,
+                "Unread human messages",
+                "answer these first (htrac --json show ID, then htrac --json discuss ID \"reply\" --ack-thread)",
+                self.unread.len(),
+                self.unread_total,
+            );
+            for (b, n) in &self.unread {
+                out.push_str(&format!("{}  ({n} unread)\n", row(b)));
+            }
+        }
+        if !self.in_progress.is_empty() {
+            heading(
+                &mut out,
+                "In progress",
+                "finish these, or say in their discussion why not",
+                self.in_progress.len(),
+                self.in_progress_total,
+            );
+            for b in &self.in_progress {
+                out.push_str(&row(b));
+                out.push('\n');
+            }
+        }
+        heading(
+            &mut out,
+            "Ready",
+            "best first",
+            self.ready.len(),
+            self.ready_total,
+        );
+        if self.ready.is_empty() {
+            out.push_str("  (nothing ready)\n");
+        }
+        for b in &self.ready {
+            out.push_str(&row(b));
+            out.push('\n');
+        }
+        if !self.locked.is_empty() {
+            heading(
+                &mut out,
+                "Locked by a human",
+                "agents may not change these",
+                self.locked.len(),
+                self.locked_total,
+            );
+            for l in &self.locked {
+                let what = if l.frozen {
+                    "frozen: no agent writes at all".to_string()
+                } else {
+                    format!("locked: {}", l.fields.join(", "))
+                };
+                out.push_str(&format!("  {}  {}  ({what})\n", l.item.id, l.item.title));
+            }
+        }
+        out.push('\n');
+        if !self.human_only_statuses.is_empty() {
+            out.push_str(&format!(
+                "Only a human may set status: {}.\n",
+                self.human_only_statuses.join(", ")
+            ));
+        }
+        match &self.stop_hook {
+            Some(p) => out.push_str(&format!(
+                "Stop hook: active ({}). You cannot stop while blocking items remain ({} now).\n",
+                p.display(),
+                self.blocking
+            )),
+            None => out.push_str(&format!(
+                "Stop hook: not installed. {} blocking item(s) remain; finish them before you stop.\n",
+                self.blocking
+            )),
+        }
+        out
+    }
+
+    /// `prime --json`: the same as data (see the README for the shape).
+    pub fn to_json(&self) -> Value {
+        let briefs = |v: &[Brief]| -> Value {
+            Value::Array(v.iter().map(|b| Value::Object(b.to_json())).collect())
+        };
+        json!({
+            "actor": {"name": self.actor, "role": self.role},
+            "root": self.root.to_string_lossy(),
+            "workflow": WORKFLOW.iter().map(|(step, cmd, what)| json!({"step": step, "command": cmd, "what": what})).collect::<Vec<_>>(),
+            "unread_messages": self.unread.iter().map(|(b, n)| {
+                let mut m = b.to_json();
+                m.insert("unread_count".into(), json!(n));
+                Value::Object(m)
+            }).collect::<Vec<_>>(),
+            "unread_total": self.unread_total,
+            "in_progress": briefs(&self.in_progress),
+            "in_progress_total": self.in_progress_total,
+            "ready": briefs(&self.ready),
+            "ready_total": self.ready_total,
+            "locked": self.locked.iter().map(|l| {
+                let mut m = l.item.to_json();
+                m.insert("locked_fields".into(), json!(l.fields));
+                m.insert("frozen".into(), json!(l.frozen));
+                Value::Object(m)
+            }).collect::<Vec<_>>(),
+            "locked_total": self.locked_total,
+            "human_only_statuses": self.human_only_statuses,
+            "blocking_count": self.blocking,
+            "stop_hook": {
+                "active": self.stop_hook.is_some(),
+                "path": self.stop_hook.as_ref().map(|p| p.to_string_lossy()),
+            },
+        })
+    }
+}
