@@ -1,0 +1,3 @@
+//! The web interface's library side (`htrac-serve`), behind the `serve` feature.
+
+pub mod passkey;
