@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use htrac::actor::Actor;
+use htrac::serve::passkey::cli as passkey_cli;
 use htrac::serve::{authcfg, daemon, http, password, pidfile, ratelimit};
 use htrac::{Error, Result, Tracker};
 
@@ -26,6 +27,11 @@ usage:
                                      reads it twice from the terminal, or once from stdin
   htrac-serve unlock-login USER|addr:IP|--all
                                      clear a lockout after repeated failed logins (human only)
+  htrac-serve register-key [--user NAME] [--port N]
+                                     print a one-time link (valid 10 minutes) that registers
+                                     a passkey for NAME (default: you) in the browser
+  htrac-serve keys [--json] [--remove ID]
+                                     list registered passkeys, or remove one
 
 flags:
   --tracker-root PATH   the .agent/ directory (default: nearest one upwards)
@@ -52,6 +58,7 @@ struct Args {
     json: bool,
     user: Option<String>,
     cost: Option<u32>,
+    remove: Option<String>,
     help: bool,
     version: bool,
 }
@@ -107,6 +114,7 @@ fn parse(args: Vec<OsString>) -> Result<Args> {
                 );
             }
             A::Long("all") => a.positional.push("--all".into()),
+            A::Long("remove") => a.remove = Some(text(p.value().map_err(bad)?)?),
             A::Value(v) if a.command.is_none() => a.command = Some(text(v)?),
             A::Value(v) => a.positional.push(text(v)?),
             other => return Err(bad(other.unexpected())),
@@ -150,9 +158,12 @@ fn run(args: Vec<OsString>) -> Result<()> {
     match a.command.as_deref() {
         Some("passwd") => return passwd(&tracker, &a),
         Some("unlock-login") => return unlock_login(&tracker, &a),
+        Some("register-key") => return register_key(&tracker, &a),
+        Some("keys") => return keys(&tracker, &a),
         Some(other) => {
-            return Err(Error::user(format!("unknown command '{other}'"))
-                .with_hint("commands: passwd, unlock-login; see 'htrac-serve --help'"))
+            return Err(Error::user(format!("unknown command '{other}'")).with_hint(
+                "commands: passwd, unlock-login, register-key, keys; see 'htrac-serve --help'",
+            ))
         }
         None => {}
     }
@@ -291,6 +302,47 @@ fn unlock_login(tracker: &Tracker, a: &Args) -> Result<()> {
     })?;
     for k in ratelimit::unlock(&tracker.root, who)? {
         println!("cleared the lockout of {k}");
+    }
+    Ok(())
+}
+
+fn register_key(tracker: &Tracker, a: &Args) -> Result<()> {
+    // The link points at the running server when there is one.
+    let port = a
+        .port
+        .unwrap_or_else(|| match pidfile::status(&tracker.root) {
+            pidfile::Status::Running { url: Some(u), .. } => u
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.trim_end_matches('/').parse().ok())
+                .unwrap_or(7380),
+            _ => 7380,
+        });
+    let link = passkey_cli::register_key(tracker, a.user.as_deref(), port)?;
+    println!(
+        "Open this link in the browser that holds the key, within {} minutes:",
+        link.valid_for.as_secs() / 60
+    );
+    println!("{}", link.url);
+    println!(
+        "(it registers a passkey that logs in as '{}'; it works once)",
+        link.user
+    );
+    Ok(())
+}
+
+fn keys(tracker: &Tracker, a: &Args) -> Result<()> {
+    if let Some(id) = &a.remove {
+        let k = passkey_cli::remove_key(tracker, id)?;
+        println!("removed passkey {} of {}", k.id, k.user);
+        return Ok(());
+    }
+    let keys = passkey_cli::list_keys(tracker)?;
+    if a.json {
+        let list: Vec<serde_json::Value> = keys.iter().map(|k| k.to_json()).collect();
+        println!("{}", serde_json::Value::Array(list));
+    } else {
+        print!("{}", passkey_cli::render_keys(&keys));
     }
     Ok(())
 }

@@ -52,6 +52,8 @@ pub struct App {
     pub started: Instant,
     /// WebSocket client threads, joined at shutdown.
     pub ws_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Passkey ceremonies and the key store.
+    pub passkeys: super::passkey::Passkeys,
 }
 
 /// A finished answer.
@@ -200,20 +202,12 @@ pub fn serve(tracker: Tracker, opts: &Options, mut notifier: Notifier) -> Result
 fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()> {
     let auth = AuthConfig::from_raw(&tracker.config.raw)?;
     let loopback = opts.bind.is_loopback();
-    if !loopback {
-        if !opts.allow_remote {
-            return Err(Error::user(format!(
-                "refusing to listen on {}: only loopback addresses are allowed without --allow-remote",
-                opts.bind
-            ))
-            .with_hint("use --bind 127.0.0.1, or add --allow-remote after setting a password"));
-        }
-        if !auth.has_passwords() && !super::passkeys_configured(&tracker.root) {
-            return Err(Error::user(
-                "--allow-remote needs a login method: no password or passkey is configured",
-            )
-            .with_hint("set a password with 'htrac-serve passwd' first"));
-        }
+    if !loopback && !opts.allow_remote {
+        return Err(Error::user(format!(
+            "refusing to listen on {}: only loopback addresses are allowed without --allow-remote",
+            opts.bind
+        ))
+        .with_hint("use --bind 127.0.0.1, or add --allow-remote after setting a password"));
     }
     super::ratelimit::ensure_state_dir(&tracker.root)
         .map_err(|e| Error::user(format!("cannot create .agent/serve/: {e}")))?;
@@ -241,15 +235,26 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
         a => a.to_string(),
     };
     let url = format!("http://{host}:{port}");
-    let pid = std::process::id();
-    lock.write(pid, &url)?;
-    let live = match Live::new(&tracker) {
-        Ok(l) => Arc::new(l),
+    let ready = (|| {
+        let passkeys = super::passkey::cli::open(&tracker, port)?;
+        if !loopback && !auth.has_passwords() && !super::passkeys_configured(Some(&passkeys)) {
+            return Err(Error::user(
+                "--allow-remote needs a login method: no password or passkey is configured",
+            )
+            .with_hint("set a password with 'htrac-serve passwd' first"));
+        }
+        lock.write(std::process::id(), &url)?;
+        Ok((passkeys, Arc::new(Live::new(&tracker)?)))
+    })();
+    let (passkeys, live) = match ready {
+        Ok(r) => r,
         Err(e) => {
+            drop(server);
             lock.release();
             return Err(e);
         }
     };
+    let pid = std::process::id();
     daemon::install_signal_handlers();
     let stop = Arc::new(AtomicBool::new(false));
     let app = Arc::new(App {
@@ -265,6 +270,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
         port,
         started: Instant::now(),
         ws_threads: Mutex::new(Vec::new()),
+        passkeys,
         tracker: tracker.clone(),
     });
     let watcher = super::watch::spawn(tracker.clone(), live.clone(), stop.clone());

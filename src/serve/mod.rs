@@ -6,10 +6,11 @@
 //! the embedded web page.
 //!
 //! Modules by concept: [`http`] (server, pool, replies), [`routes`]
-//! (routing and login), [`api`] (item actions), [`live`] (state, deltas,
+//! (routing), [`login`] (password and passkey logins), [`api`] (item actions), [`live`] (state, deltas,
 //! clients), [`watch`] (inotify), [`ws`] (WebSocket clients), [`session`],
 //! [`password`], [`ratelimit`], [`csrf`], [`authcfg`] (the `auth:` config),
-//! [`assets`], [`pidfile`], [`daemon`].
+//! [`assets`], [`pidfile`], [`daemon`], [`passkey`] (WebAuthn with
+//! webauthn-rs).
 
 pub mod api;
 pub mod assets;
@@ -18,6 +19,8 @@ pub mod csrf;
 pub mod daemon;
 pub mod http;
 pub mod live;
+pub mod login;
+pub mod passkey;
 pub mod password;
 pub mod pidfile;
 pub mod ratelimit;
@@ -26,8 +29,9 @@ pub mod session;
 pub mod watch;
 pub mod ws;
 
-/// Whether any passkey is registered (passkey logins are not part of this
-/// build yet).
-pub fn passkeys_configured(_root: &std::path::Path) -> bool {
-    false
+/// Whether a passkey that can log in is registered.
+pub fn passkeys_configured(passkeys: Option<&passkey::Passkeys>) -> bool {
+    passkeys
+        .and_then(|p| p.list_keys().ok())
+        .is_some_and(|keys| keys.iter().any(|k| k.disabled.is_none()))
 }

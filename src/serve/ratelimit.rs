@@ -50,15 +50,12 @@ pub fn state_dir(root: &Path) -> PathBuf {
     root.join("serve")
 }
 
-/// Creates `.agent/serve/` with a `.gitignore` of `*`.
-pub fn ensure_state_dir(root: &Path) -> std::io::Result<PathBuf> {
-    let dir = state_dir(root);
-    std::fs::create_dir_all(&dir)?;
-    let gi = dir.join(".gitignore");
-    if !gi.exists() {
-        std::fs::write(gi, "*\n")?;
-    }
-    Ok(dir)
+/// Creates `.agent/serve/` (private to its owner, with a `.gitignore` of
+/// `*`), refusing one that others could write.
+pub fn ensure_state_dir(root: &Path) -> Result<PathBuf> {
+    super::passkey::store::PrivateDir::open(root)
+        .map(|d| d.path().to_path_buf())
+        .map_err(Error::from)
 }
 
 pub fn lockouts_path(root: &Path) -> PathBuf {

@@ -8,11 +8,10 @@ use tiny_http::{Method, Request, Response};
 use super::api::{self, ApiError};
 use super::authcfg::AuthConfig;
 use super::http::{header, read_json, respond, session_cookie, App, Reply};
-use super::ratelimit::{addr_key, user_key, Refusal};
 use super::session::Session;
-use super::{assets, csrf, password, ws};
+use super::{assets, csrf, login, ws};
 
-fn err(status: u16, code: &'static str, msg: impl Into<String>) -> Reply {
+pub(crate) fn err(status: u16, code: &'static str, msg: impl Into<String>) -> Reply {
     Reply::error(&ApiError::new(status, code, msg))
 }
 
@@ -67,7 +66,7 @@ fn csrf_ok(rq: &Request, s: &Session, origin: Option<bool>) -> bool {
     }
 }
 
-fn me(app: &App, s: &Session) -> Value {
+pub(crate) fn me(app: &App, s: &Session) -> Value {
     json!({"user": s.user, "csrf": s.csrf, "human": !app.tracker.actor.is_agent()})
 }
 
@@ -98,11 +97,13 @@ pub fn handle(app: &App, mut rq: Request) {
                     "uptime_seconds": app.started.elapsed().as_secs_f64()}),
         ),
         (Method::Get, "/ws") => return websocket(app, rq, &query, origin),
-        (Method::Post, "/api/auth/login") => {
+        (Method::Post, "/api/auth/login") if origin != Some(true) => forbidden_origin(),
+        (Method::Post, "/api/auth/login") => login::password(app, &mut rq),
+        (Method::Post, p) if p.starts_with("/api/auth/passkey/") => {
             if origin != Some(true) {
                 forbidden_origin()
             } else {
-                login(app, &mut rq)
+                login::passkey(app, &mut rq, &p["/api/auth/passkey/".len()..])
             }
         }
         (Method::Get, "/api/auth/methods") => {
@@ -110,7 +111,7 @@ pub fn handle(app: &App, mut rq: Request) {
             Reply::json(
                 200,
                 &json!({"password": cfg.has_passwords(),
-                        "passkey": super::passkeys_configured(&app.tracker.root)}),
+                        "passkey": super::passkeys_configured(Some(&app.passkeys))}),
             )
         }
         (_, p) if p.starts_with("/api/") => match session(app, &rq) {
@@ -139,70 +140,6 @@ pub fn handle(app: &App, mut rq: Request) {
         ),
     };
     respond(rq, reply, true);
-}
-
-fn login(app: &App, rq: &mut Request) -> Reply {
-    let body = match read_json(rq) {
-        Ok(b) => b,
-        Err(e) => return Reply::error(&e),
-    };
-    let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
-    let (Some(user), Some(pw)) = (field("user"), field("password")) else {
-        return err(
-            400,
-            "invalid_field",
-            "send {\"user\": ..., \"password\": ...}",
-        );
-    };
-    let addr = rq
-        .remote_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    let keys = vec![user_key(&user), addr_key(&addr)];
-    if let Err(r) = app.limiter.begin(&keys) {
-        return refused(r);
-    }
-    let cfg = match AuthConfig::load(&app.tracker.root) {
-        Ok(c) => c,
-        Err(e) => {
-            app.limiter.abort(&keys);
-            return err(500, "internal", e.message);
-        }
-    };
-    if !password::verify(&cfg, &user, &pw) {
-        let locked = app.limiter.failure(&keys);
-        let msg = if locked.is_empty() {
-            "wrong user name or password".to_string()
-        } else {
-            "wrong user name or password; too many failures: logins are now locked out until a human runs 'htrac-serve unlock-login'".to_string()
-        };
-        return err(401, "bad_credentials", msg);
-    }
-    app.limiter.success(&keys);
-    logged_in(app, &user)
-}
-
-/// A new session for `user`: the login answer with its cookie.
-pub fn logged_in(app: &App, user: &str) -> Reply {
-    let (token, s) = app.sessions.create(user);
-    Reply::json(200, &me(app, &s)).header("Set-Cookie", app.cookie(Some(&token)))
-}
-
-fn refused(r: Refusal) -> Reply {
-    match r {
-        Refusal::Backoff(secs) => err(
-            429,
-            "rate_limited",
-            format!("too many failed logins: wait {secs} s"),
-        )
-        .header("Retry-After", secs.to_string()),
-        Refusal::Locked(key) => err(
-            429,
-            "locked_out",
-            format!("logins for {key} are locked out after repeated failures; a human must run 'htrac-serve unlock-login'"),
-        )
-        .header("Retry-After", "3600"),
-    }
 }
 
 /// Routes that need a session.
