@@ -228,9 +228,11 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
         .to_ip()
         .map(|a| a.port())
         .unwrap_or(opts.port);
+    // Loopback is announced as `localhost`: browsers refuse IP addresses
+    // as a passkey's relying party.
     let host = match opts.bind {
-        IpAddr::V6(a) if a.is_loopback() => "[::1]".to_string(),
-        a if a.is_loopback() || a.is_unspecified() => "127.0.0.1".to_string(),
+        a if a.is_loopback() => "localhost".to_string(),
+        a if a.is_unspecified() => "127.0.0.1".to_string(),
         IpAddr::V6(a) => format!("[{a}]"),
         a => a.to_string(),
     };
