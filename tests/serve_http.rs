@@ -92,7 +92,14 @@ fn logged_in_user_reads_and_writes_as_a_human_named_after_the_login() {
         .unwrap()
         .iter()
         .any(|x| x == "todo_hard"));
-    assert_eq!(cfg["kinds"][0]["name"].as_str().is_some(), true);
+    let wi = cfg["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "work_item")
+        .expect("work_item in kinds");
+    assert_eq!(wi["prefix"], "WI");
+    assert_eq!(wi["default_status"], "todo_hard");
 
     // Create: 201, the CLI's item shape, written by human 'amy'.
     let r = s

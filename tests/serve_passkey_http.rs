@@ -5,6 +5,7 @@
 //! foreign Origin are refused.
 #![cfg(feature = "serve")]
 
+#[allow(dead_code)] // shared with tests/serve_passkey.rs, which uses all of it
 #[path = "serve_passkey/authenticator.rs"]
 mod authenticator;
 mod common;

@@ -27,7 +27,7 @@ usage:
                                      reads it twice from the terminal, or once from stdin
   htrac-serve unlock-login USER|addr:IP|--all
                                      clear a lockout after repeated failed logins (human only)
-  htrac-serve register-key [--user NAME] [--port N]
+  htrac-serve register-key [--user NAME] [--port N] [--json]
                                      print a one-time link (valid 10 minutes) that registers
                                      a passkey for NAME (default: you) in the browser
   htrac-serve keys [--json] [--remove ID]
@@ -319,6 +319,12 @@ fn register_key(tracker: &Tracker, a: &Args) -> Result<()> {
             _ => 7380,
         });
     let link = passkey_cli::register_key(tracker, a.user.as_deref(), port)?;
+    if a.json {
+        let v = serde_json::json!({"url": link.url, "user": link.user,
+                                   "valid_for_seconds": link.valid_for.as_secs()});
+        println!("{v}");
+        return Ok(());
+    }
     println!(
         "Open this link in the browser that holds the key, within {} minutes:",
         link.valid_for.as_secs() / 60

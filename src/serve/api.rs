@@ -45,7 +45,12 @@ impl ApiError {
 
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
-        m.insert("error".into(), json!(self.message));
+        // The page shows `error` verbatim: it carries the hint too.
+        let text = match &self.hint {
+            Some(h) => format!("{} (hint: {h})", self.message),
+            None => self.message.clone(),
+        };
+        m.insert("error".into(), json!(text));
         m.insert("code".into(), json!(self.code));
         if let Some(h) = &self.hint {
             m.insert("hint".into(), json!(h));
@@ -292,6 +297,16 @@ pub fn config(t: &Tracker) -> Value {
                 "prefix": k.prefix,
                 "description": k.description,
                 "allowed_statuses": k.allowed_statuses,
+                // What `add` picks when no status is given (as Tracker::add does).
+                "default_status": match &k.allowed_statuses {
+                    Some(allowed) => c
+                        .blocking_statuses
+                        .iter()
+                        .find(|s| allowed.contains(s))
+                        .or(allowed.first())
+                        .or(c.blocking_statuses.first()),
+                    None => c.blocking_statuses.first(),
+                },
                 "fields_schema": k.fields_schema.iter().map(|f| json!({
                     "name": f.name, "type": f.ty, "required": f.required, "description": f.description
                 })).collect::<Vec<_>>(),

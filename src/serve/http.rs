@@ -156,7 +156,7 @@ fn security_headers(host: Option<&str>) -> Vec<(String, String)> {
             "Content-Security-Policy".into(),
             format!(
                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                 connect-src 'self'{ws}; object-src 'none'; base-uri 'none'; form-action 'self'; \
+                 connect-src 'self'{ws}; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
                  frame-ancestors 'none'"
             ),
         ),

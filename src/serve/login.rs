@@ -137,7 +137,11 @@ pub fn passkey(app: &App, rq: &mut Request, route: &str) -> Reply {
         "login/finish" => {
             let credential = body.get("credential").cloned().unwrap_or(Value::Null);
             let mut keys = vec![addr];
-            if let Some(id) = credential.get("id").and_then(Value::as_str) {
+            let id = credential
+                .get("rawId")
+                .or_else(|| credential.get("id"))
+                .and_then(Value::as_str);
+            if let Some(id) = id {
                 keys.push(format!("key:{}", id.chars().take(200).collect::<String>()));
             }
             if let Err(r) = app.limiter.begin(&keys) {
@@ -149,7 +153,8 @@ pub fn passkey(app: &App, rq: &mut Request, route: &str) -> Reply {
                     logged_in(app, &user)
                 }
                 Err(e) => {
-                    if e.status() == 401 {
+                    // Anything the client got wrong counts; server trouble does not.
+                    if matches!(e.status(), 400 | 401) {
                         app.limiter.failure(&keys);
                     } else {
                         app.limiter.abort(&keys);

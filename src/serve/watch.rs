@@ -147,11 +147,8 @@ impl Watcher {
                         full = true;
                     }
                 }
-                Some(Role::Parent) => {
-                    if e.mask.contains(EventMask::ISDIR) {
-                        full = true;
-                    }
-                }
+                Some(Role::Parent) if e.mask.contains(EventMask::ISDIR) => full = true,
+                Some(Role::Parent) => {}
                 Some(Role::EditMode) => full = true,
                 None => {}
             }
