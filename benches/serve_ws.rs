@@ -34,14 +34,16 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    let clients: usize = std::env::var("CLIENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
-    let writes: usize = std::env::var("WRITES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(25);
+    // `cargo bench` passes --bench; under `cargo test --all-targets` this is a quick smoke run.
+    let full = std::env::args().any(|a| a == "--bench");
+    let env_or = |k: &str, full_n: usize, smoke_n: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if full { full_n } else { smoke_n })
+    };
+    let clients = env_or("CLIENTS", 50, 5);
+    let writes = env_or("WRITES", 25, 3);
     let htrac = env!("CARGO_BIN_EXE_htrac");
     let serve = env!("CARGO_BIN_EXE_htrac-serve");
     let dir = tempfile::tempdir().unwrap();
@@ -64,7 +66,7 @@ fn main() {
     };
     run(&mut cli(&["init"]));
     let mut ids = Vec::new();
-    for i in 0..100 {
+    for i in 0..if full { 100 } else { 5 } {
         let t = format!("item {i}");
         ids.push(
             run(&mut cli(&["add", "--kind", "work_item", "--title", &t]))
