@@ -143,7 +143,9 @@ fn es256_and_rs256_keys_register_and_log_in_and_their_counters_are_recorded() {
     let pk = site.open();
     let mut ec = SoftKey::new(Alg::Es256);
     let mut rsa = SoftKey::new(Alg::Rs256);
+    assert!(!pk.has_usable_keys().unwrap());
     register(&pk, &ec, "amy");
+    assert!(pk.has_usable_keys().unwrap());
     register(&pk, &rsa, "bob");
 
     ec.counter = 7;

@@ -218,6 +218,7 @@ fn keys_are_listed_and_removed_by_id_or_unique_prefix() {
         PasskeyErrorKind::VerificationFailed
     );
     assert_eq!(kind(pk.start_login()), PasskeyErrorKind::NoPasskeys);
+    assert!(!pk.has_usable_keys().unwrap());
 }
 
 #[test]

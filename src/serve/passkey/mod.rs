@@ -356,6 +356,12 @@ impl Passkeys {
         Ok(creds.credentials.iter().map(KeyInfo::of).collect())
     }
 
+    /// Whether any key can log in (for `GET /api/auth/methods`).
+    pub fn has_usable_keys(&self) -> Result<bool, PasskeyError> {
+        let creds: CredentialFile = self.dir.read(CREDENTIALS_FILE)?;
+        Ok(creds.credentials.iter().any(|c| c.disabled.is_none()))
+    }
+
     /// Removes the key whose id is `id` or starts with it (unique prefix).
     pub fn remove_key(&self, id: &str) -> Result<KeyInfo, PasskeyError> {
         let id = id.trim();
