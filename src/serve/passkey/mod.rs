@@ -150,12 +150,13 @@ impl Passkeys {
                 cfg.origin
             ))
         })?;
+        // The browser gives up a little before the server forgets the ceremony.
+        let browser_timeout = cfg
+            .ceremony_ttl
+            .saturating_sub(Duration::from_secs(30))
+            .max(Duration::from_secs(30));
         let webauthn = WebauthnBuilder::new(&cfg.rp_id, &origin)
-            .and_then(|b| {
-                b.rp_name(&cfg.rp_name)
-                    .timeout(cfg.ceremony_ttl.saturating_sub(Duration::from_secs(30)).max(Duration::from_secs(30)))
-                    .build()
-            })
+            .and_then(|b| b.rp_name(&cfg.rp_name).timeout(browser_timeout).build())
             .map_err(|e| {
                 PasskeyError::config(format!(
                     "auth.webauthn: rp_id '{}' does not fit origin '{}' ({e}); the rp_id must be the origin's host name (or a parent domain of it), and browsers refuse IP addresses",
@@ -353,6 +354,12 @@ impl Passkeys {
     pub fn list_keys(&self) -> Result<Vec<KeyInfo>, PasskeyError> {
         let creds: CredentialFile = self.dir.read(CREDENTIALS_FILE)?;
         Ok(creds.credentials.iter().map(KeyInfo::of).collect())
+    }
+
+    /// Whether any key can log in (for `GET /api/auth/methods`).
+    pub fn has_usable_keys(&self) -> Result<bool, PasskeyError> {
+        let creds: CredentialFile = self.dir.read(CREDENTIALS_FILE)?;
+        Ok(creds.credentials.iter().any(|c| c.disabled.is_none()))
     }
 
     /// Removes the key whose id is `id` or starts with it (unique prefix).
