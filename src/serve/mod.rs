@@ -31,7 +31,5 @@ pub mod ws;
 
 /// Whether a passkey that can log in is registered.
 pub fn passkeys_configured(passkeys: Option<&passkey::Passkeys>) -> bool {
-    passkeys
-        .and_then(|p| p.list_keys().ok())
-        .is_some_and(|keys| keys.iter().any(|k| k.disabled.is_none()))
+    passkeys.is_some_and(|p| p.has_usable_keys().unwrap_or(false))
 }
