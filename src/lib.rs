@@ -72,6 +72,8 @@ pub mod pyyaml;
 pub mod ready;
 pub mod refs;
 pub mod repairtail;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod setup;
 pub mod stophook;
 pub mod sync;

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod prime;
 pub mod reconcile;
 pub mod repairtail;
+pub mod serve;
 pub mod setup;
 pub mod stop;
 pub mod sync;

@@ -1,0 +1,168 @@
+//! Logging in: the password route and the passkey ceremonies' routes,
+//! each behind the brute-force limits (per user name or per credential,
+//! and per client address); a success starts a session and sets its cookie.
+
+use serde_json::{json, Value};
+use tiny_http::Request;
+
+use super::authcfg::AuthConfig;
+use super::http::{read_json, App, Reply};
+use super::passkey::PasskeyError;
+use super::password;
+use super::ratelimit::{addr_key, user_key, Refusal};
+use super::routes::{err, me};
+
+fn client_addr(rq: &Request) -> String {
+    rq.remote_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `POST /api/auth/login` `{"user", "password"}`.
+pub fn password(app: &App, rq: &mut Request) -> Reply {
+    let body = match read_json(rq) {
+        Ok(b) => b,
+        Err(e) => return Reply::error(&e),
+    };
+    let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+    let (Some(user), Some(pw)) = (field("user"), field("password")) else {
+        return err(
+            400,
+            "invalid_field",
+            "send {\"user\": ..., \"password\": ...}",
+        );
+    };
+    let addr = client_addr(rq);
+    let keys = vec![user_key(&user), addr_key(&addr)];
+    if let Err(r) = app.limiter.begin(&keys) {
+        return refused(r);
+    }
+    let cfg = match AuthConfig::load(&app.tracker.root) {
+        Ok(c) => c,
+        Err(e) => {
+            app.limiter.abort(&keys);
+            return err(500, "internal", e.message);
+        }
+    };
+    if !password::verify(&cfg, &user, &pw) {
+        let locked = app.limiter.failure(&keys);
+        let msg = if locked.is_empty() {
+            "wrong user name or password".to_string()
+        } else {
+            "wrong user name or password; too many failures: logins are now locked out until a human runs 'htrac-serve unlock-login'".to_string()
+        };
+        return err(401, "bad_credentials", msg);
+    }
+    app.limiter.success(&keys);
+    logged_in(app, &user)
+}
+
+/// A new session for `user`: the login answer with its cookie.
+pub fn logged_in(app: &App, user: &str) -> Reply {
+    let (token, s) = app.sessions.create(user);
+    Reply::json(200, &me(app, &s)).header("Set-Cookie", app.cookie(Some(&token)))
+}
+
+fn refused(r: Refusal) -> Reply {
+    match r {
+        Refusal::Backoff(secs) => err(
+            429,
+            "rate_limited",
+            format!("too many failed logins: wait {secs} s"),
+        )
+        .header("Retry-After", secs.to_string()),
+        Refusal::Locked(key) => err(
+            429,
+            "locked_out",
+            format!("logins for {key} are locked out after repeated failures; a human must run 'htrac-serve unlock-login'"),
+        )
+        .header("Retry-After", "3600"),
+    }
+}
+
+fn passkey_error(e: &PasskeyError) -> Reply {
+    Reply::json(e.status(), &e.to_json())
+}
+
+/// `POST /api/auth/passkey/{login,register}/{start,finish}`.
+pub fn passkey(app: &App, rq: &mut Request, route: &str) -> Reply {
+    let body = match read_json(rq) {
+        Ok(b @ Value::Object(_)) => b,
+        Ok(_) => return err(400, "bad_json", "the request body must be a JSON object"),
+        Err(e) => return Reply::error(&e),
+    };
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let addr = addr_key(&client_addr(rq));
+    let pk = &app.passkeys;
+    match route {
+        "login/start" => match pk.start_login() {
+            Ok((ceremony, options)) => {
+                Reply::json(200, &json!({"ceremony": ceremony, "publicKey": options}))
+            }
+            Err(e) => passkey_error(&e),
+        },
+        "register/start" => {
+            // Guessing tokens is limited like guessing passwords.
+            let keys = vec![addr];
+            if let Err(r) = app.limiter.begin(&keys) {
+                return refused(r);
+            }
+            match pk.start_registration(&text("token")) {
+                Ok((ceremony, options)) => {
+                    app.limiter.success(&keys);
+                    Reply::json(200, &json!({"ceremony": ceremony, "publicKey": options}))
+                }
+                Err(e) => {
+                    if e.status() == 401 {
+                        app.limiter.failure(&keys);
+                    } else {
+                        app.limiter.abort(&keys);
+                    }
+                    passkey_error(&e)
+                }
+            }
+        }
+        "register/finish" => {
+            let credential = body.get("credential").cloned().unwrap_or(Value::Null);
+            match pk.finish_registration(&text("ceremony"), &credential) {
+                Ok(user) => Reply::json(200, &json!({"ok": true, "user": user})),
+                Err(e) => passkey_error(&e),
+            }
+        }
+        "login/finish" => {
+            let credential = body.get("credential").cloned().unwrap_or(Value::Null);
+            let mut keys = vec![addr];
+            let id = credential
+                .get("rawId")
+                .or_else(|| credential.get("id"))
+                .and_then(Value::as_str);
+            if let Some(id) = id {
+                keys.push(format!("key:{}", id.chars().take(200).collect::<String>()));
+            }
+            if let Err(r) = app.limiter.begin(&keys) {
+                return refused(r);
+            }
+            match pk.finish_login(&text("ceremony"), &credential) {
+                Ok(user) => {
+                    app.limiter.success(&keys);
+                    logged_in(app, &user)
+                }
+                Err(e) => {
+                    // Anything the client got wrong counts; server trouble does not.
+                    if matches!(e.status(), 400 | 401) {
+                        app.limiter.failure(&keys);
+                    } else {
+                        app.limiter.abort(&keys);
+                    }
+                    passkey_error(&e)
+                }
+            }
+        }
+        other => err(404, "not_found", format!("no passkey route {other}")),
+    }
+}
