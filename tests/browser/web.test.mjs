@@ -301,8 +301,8 @@ async function main() {
     check(last.by === 'human' && last.actor === USER, `the message is by ${last.by}/${last.actor}, want human/${USER}`);
   });
 
-  await step('an agent\'s CLI write reaches the open page live', async () => {
-    htrac('discuss', newId, 'Written with the CLI');
+  await step('a CLI write reaches the open page live', async () => {
+    htrac('discuss', newId, 'Written with the CLI', '--ack-thread');
     await until('the CLI message in page1', async () => (await discussion(page1)).includes('Written with the CLI'));
   });
 
