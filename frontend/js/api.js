@@ -2,6 +2,12 @@
 // CSRF token (header X-CSRF-Token) on every POST.
 
 let csrf = '';
+let onUnauthenticated = () => {};
+
+/** Runs `fn` when a call (other than sign-in and /api/auth/me) answers 401. */
+export function setUnauthenticatedHandler(fn) {
+  onUnauthenticated = fn;
+}
 
 /** Remembers the CSRF token from a login or /api/auth/me answer. */
 export function setCsrf(token) {
@@ -44,6 +50,7 @@ async function call(method, path, body) {
   if (!res.ok) {
     const code = (data && data.code) || `http_${res.status}`;
     const message = (data && data.error) || `The server answered ${res.status} ${res.statusText}.`;
+    if (res.status === 401 && !path.startsWith('/api/auth/')) onUnauthenticated();
     throw new ApiError(res.status, code, message, res.headers.get('Retry-After'));
   }
   return data;

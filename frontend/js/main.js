@@ -3,7 +3,7 @@
 // routes #/ready, #/all and #/item/<id> to the list and item panes.
 
 import { byId } from './dom.js';
-import { api, setCsrf } from './api.js';
+import { api, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { store, subscribe, setConfig } from './store.js';
 import * as ws from './ws.js';
 import * as outbox from './outbox.js';
@@ -127,6 +127,9 @@ async function boot() {
   list.init();
   forms.init();
   ws.configure({ onHandshakeFailed: checkSession, onNotice: shell.toast });
+  setUnauthenticatedHandler(() => {
+    if (started) signedOut('Your session has ended. Sign in again; unsent changes are kept and sent after you sign in.');
+  });
   subscribe((reason) => {
     if (!started) return;
     if (reason === 'config') list.render();

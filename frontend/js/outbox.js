@@ -140,6 +140,13 @@ function fail(e, code, error) {
 export function reply(msg) {
   const e = msg.id ? entries.get(msg.id) : null;
   if (!e) return false;
+  if (msg.type === 'error' && msg.code === 'unauthenticated') {
+    // The session ended: keep the command queued for after the next sign-in.
+    clearTimeout(e.timer);
+    e.state = 'queued';
+    changed();
+    return true;
+  }
   if (msg.type === 'result' && msg.ok !== false) {
     clearTimeout(e.timer);
     entries.delete(e.id);

@@ -89,6 +89,7 @@ function handle(msg) {
       break;
     case 'result':
     case 'error':
+      if (msg.type === 'error' && msg.code === 'unauthenticated') onHandshakeFailed();
       if (!outbox.reply(msg) && msg.type === 'error') {
         onNotice({ kind: 'error', text: msg.error || msg.message || 'The server reported an error.' });
       }
