@@ -15,7 +15,8 @@ import * as list from './views/list.js';
 import * as detail from './views/detail.js';
 import * as forms from './views/forms.js';
 
-const PLACEHOLDER = '__HTRAC_BUILD__';
+// Spelled in two parts: the server replaces the whole word in served files.
+const PLACEHOLDER = ['__HTRAC', 'BUILD__'].join('_');
 
 /** The build id the server put in <meta name="htrac-build">, or 'dev'. */
 function buildId() {
