@@ -69,6 +69,8 @@ pub mod pyrepr;
 pub mod pyyaml;
 pub mod ready;
 pub mod repairtail;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod setup;
 pub mod stophook;
 pub mod sync;

@@ -402,6 +402,12 @@ pub const COMMANDS: &[Command] = &[
         ],
     },
     Command {
+        name: "serve",
+        summary: "Run the web interface (runs htrac-serve with the same arguments; install it with --features serve)",
+        args: &[],
+        flags: &[],
+    },
+    Command {
         name: "tui",
         summary: "Open the terminal UI (runs htrac-tui; install it with --features tui)",
         args: &[],

@@ -78,6 +78,10 @@ fn report(e: &Error) {
 }
 
 fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, (Output, Error)> {
+    // `htrac serve ...` hands every argument to htrac-serve unparsed.
+    if args.first().is_some_and(|a| a == "serve") {
+        return Err((Output::default(), commands::serve::exec(&args[1..])));
+    }
     let request = args::parse(args).map_err(|e| (Output::default(), e))?;
     let mut parsed = match request {
         Request::Help(cmd) => {
@@ -109,6 +113,10 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         "setup" => return commands::setup::run(parsed, &cwd, out),
         "textconv" => return commands::textconv::run(parsed, &cwd, out),
         "tui" => return commands::tui::run(parsed, &cwd),
+        "serve" => {
+            return Err(Error::user("'serve' must come first on the command line")
+                .with_hint("run 'htrac serve [ARGS]', e.g. 'htrac serve --background'"))
+        }
         _ => {}
     }
     let tracker = Tracker::discover(

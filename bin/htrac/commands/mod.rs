@@ -12,6 +12,7 @@ pub mod init;
 pub mod messages;
 pub mod reconcile;
 pub mod repairtail;
+pub mod serve;
 pub mod setup;
 pub mod stop;
 pub mod sync;

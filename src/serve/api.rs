@@ -1,0 +1,641 @@
+//! The item actions of the web API, shared by REST routes and WebSocket
+//! commands: JSON request bodies become the same library calls the CLI
+//! makes (`Tracker::add`, `update`, `discuss`, `lock`, `freeze`,
+//! `move_tier`), under the same governance rules, and answers are the CLI's
+//! `--json` item objects. Library errors become HTTP statuses with codes.
+
+use serde_json::{json, Map, Value};
+
+use crate::actor::Actor;
+use crate::error::{Error, ErrorKind};
+use crate::item::Item;
+use crate::moves::Move;
+use crate::op::Role;
+use crate::tiers::Tier;
+use crate::tracker::{ItemFile, Tracker};
+use crate::write::{Changes, NewItem};
+
+/// An API error: HTTP status, a stable code, and a message (with the
+/// library's hint, if any).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "bad_request", message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "invalid_field", message)
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("error".into(), json!(self.message));
+        m.insert("code".into(), json!(self.code));
+        if let Some(h) = &self.hint {
+            m.insert("hint".into(), json!(h));
+        }
+        Value::Object(m)
+    }
+}
+
+/// Maps a library error to a status and code by what it says.
+pub fn classify(e: Error) -> ApiError {
+    let m = e.message.as_str();
+    let (status, code) = if e.kind == ErrorKind::Internal {
+        (500, "internal")
+    } else if m.contains("requires human authority") {
+        (403, "human_required")
+    } else if m.starts_with("--") {
+        // A referenced item (parent, isbefore, ...) that does not resolve.
+        (400, "invalid_field")
+    } else if m.starts_with("No items match prefix") || m.starts_with("Item not found") {
+        (404, "not_found")
+    } else if m.starts_with("Ambiguous prefix") {
+        (409, "ambiguous")
+    } else if m.contains(" is locked") {
+        (409, "locked")
+    } else if m.contains(" is frozen") {
+        (409, "frozen")
+    } else if m.contains("already exists")
+        || m.contains("already frozen")
+        || m.contains("is not frozen")
+        || m.contains("cross-tier conflict")
+        || m.starts_with("Can only ")
+        || m.contains("cannot go to stealth")
+        || m.contains("cannot leave stealth")
+    {
+        (409, "conflict")
+    } else {
+        (400, "invalid_field")
+    };
+    ApiError {
+        status,
+        code,
+        message: e.message,
+        hint: e.hint,
+    }
+}
+
+type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// The tracker a web user acts through: a human server acts as the logged-in
+/// user (a human named after the login); an agent's server keeps its
+/// agent's authority whoever logs in.
+pub fn acting_as(base: &Tracker, user: &str) -> Tracker {
+    let mut t = base.clone();
+    if !base.actor.is_agent() {
+        t.actor = Actor {
+            role: Role::Human,
+            name: user.to_string(),
+        };
+    }
+    t
+}
+
+fn item_json(i: &Item) -> Value {
+    i.to_json(false, false)
+}
+
+/// Whether `id` may be an item ID or prefix (no path characters).
+fn check_id(id: &str) -> ApiResult<()> {
+    if id.is_empty()
+        || id.len() > 200
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ApiError::new(404, "not_found", format!("no item '{id}'")));
+    }
+    Ok(())
+}
+
+fn resolve(t: &Tracker, id: &str) -> ApiResult<ItemFile> {
+    check_id(id)?;
+    t.resolve(id).map_err(classify)
+}
+
+fn load(t: &Tracker, file: &ItemFile) -> ApiResult<Value> {
+    t.load(file).map(|i| item_json(&i)).map_err(classify)
+}
+
+/// The body as an object (an empty body is `{}`).
+pub fn object(body: &Value) -> ApiResult<&Map<String, Value>> {
+    body.as_object()
+        .ok_or_else(|| ApiError::new(400, "bad_json", "the request body must be a JSON object"))
+}
+
+fn opt_str(b: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
+    match b.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::invalid(format!("'{key}' must be a string"))),
+    }
+}
+
+fn opt_list(b: &Map<String, Value>, key: &str) -> ApiResult<Option<Vec<String>>> {
+    match b.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| ApiError::invalid(format!("'{key}' must be a list of strings")))
+            })
+            .collect::<ApiResult<Vec<_>>>()
+            .map(Some),
+        Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
+        Some(_) => Err(ApiError::invalid(format!(
+            "'{key}' must be a list of strings"
+        ))),
+    }
+}
+
+fn opt_priority(b: &Map<String, Value>) -> ApiResult<Option<i64>> {
+    match b.get("priority") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid("'priority' must be an integer from 0 to 4")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid("'priority' must be an integer from 0 to 4")),
+        Some(_) => Err(ApiError::invalid(
+            "'priority' must be an integer from 0 to 4",
+        )),
+    }
+}
+
+fn opt_fields(b: &Map<String, Value>) -> ApiResult<Option<Map<String, Value>>> {
+    match b.get("fields") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m.clone())),
+        Some(_) => Err(ApiError::invalid("'fields' must be an object")),
+    }
+}
+
+/// Refuses keys a body may not carry (a typo must not be silently ignored).
+fn only_keys(b: &Map<String, Value>, allowed: &[&str]) -> ApiResult<()> {
+    for k in b.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(ApiError::invalid(format!(
+                "unknown key '{k}'; allowed: {}",
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `GET /api/items` filters (query parameters, values comma-separated).
+pub fn list(t: &Tracker, query: &[(String, String)]) -> ApiResult<Value> {
+    let mut statuses: Vec<String> = Vec::new();
+    let (mut kind, mut tier, mut tag, mut parent, mut q) = (None, None, None, None, None);
+    for (k, v) in query {
+        match k.as_str() {
+            "status" => statuses.extend(v.split(',').filter(|s| !s.is_empty()).map(str::to_string)),
+            "kind" if !v.is_empty() => {
+                if t.config.kind(v).is_none() {
+                    return Err(ApiError::invalid(format!(
+                        "Unknown kind '{v}'. Valid kinds: {}",
+                        t.config.kind_names().join(", ")
+                    )));
+                }
+                kind = Some(v.clone());
+            }
+            "tier" if !v.is_empty() => {
+                tier = Some(Tier::parse(v).ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "unknown tier '{v}'; use canonical, workspace or stealth"
+                    ))
+                })?);
+            }
+            "tag" if !v.is_empty() => tag = Some(v.clone()),
+            "parent" if !v.is_empty() => parent = Some(v.clone()),
+            "q" if !v.is_empty() => q = Some(v.to_lowercase()),
+            "kind" | "tier" | "tag" | "parent" | "q" => {}
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "unknown filter '{other}'; use status, kind, tier, tag, parent or q"
+                )))
+            }
+        }
+    }
+    let snap = t.snapshot().map_err(classify)?.sorted();
+    let items: Vec<Value> = snap
+        .items
+        .iter()
+        .filter(|i| statuses.is_empty() || statuses.contains(&i.status))
+        .filter(|i| kind.as_ref().is_none_or(|k| &i.kind == k))
+        .filter(|i| tier.is_none_or(|tr| i.tier == tr))
+        .filter(|i| tag.as_ref().is_none_or(|g| i.has_tag(g)))
+        .filter(|i| {
+            parent.as_ref().is_none_or(|p| {
+                i.parent
+                    .as_ref()
+                    .is_some_and(|ip| ip == p || ip.ends_with(&format!("-{p}")))
+            })
+        })
+        .filter(|i| {
+            q.as_ref().is_none_or(|q| {
+                i.title.to_lowercase().contains(q) || i.id.to_lowercase().contains(q)
+            })
+        })
+        .map(item_json)
+        .collect();
+    Ok(json!({ "items": items }))
+}
+
+/// `GET /api/ready`: `htrac ready --json`'s items, in its order.
+pub fn ready(t: &Tracker) -> ApiResult<Value> {
+    let snap = t.snapshot().map_err(classify)?;
+    let items: Vec<Value> = crate::ready::ready(&snap.items, &t.config)
+        .into_iter()
+        .map(item_json)
+        .collect();
+    Ok(json!({ "items": items }))
+}
+
+pub fn show(t: &Tracker, id: &str) -> ApiResult<Value> {
+    let file = resolve(t, id)?;
+    load(t, &file)
+}
+
+/// `GET /api/config`: what the page's forms offer.
+pub fn config(t: &Tracker) -> Value {
+    let c = &t.config;
+    let kinds: Vec<Value> = c
+        .kinds
+        .iter()
+        .map(|k| {
+            json!({
+                "name": k.name,
+                "prefix": k.prefix,
+                "description": k.description,
+                "allowed_statuses": k.allowed_statuses,
+                "fields_schema": k.fields_schema.iter().map(|f| json!({
+                    "name": f.name, "type": f.ty, "required": f.required, "description": f.description
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "statuses": c.statuses,
+        "kinds": kinds,
+        "tags": c.well_known_tags,
+        "tiers": Tier::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "ready_statuses": c.blocking_statuses,
+        "resolved_statuses": c.resolved_statuses,
+        "human_only_statuses": c.human_only_statuses,
+        "lockable_fields": crate::write::LOCKABLE,
+    })
+}
+
+/// `POST /api/items`.
+pub fn add(t: &Tracker, body: &Value) -> ApiResult<Value> {
+    let b = object(body)?;
+    only_keys(
+        b,
+        &[
+            "kind",
+            "title",
+            "priority",
+            "status",
+            "description",
+            "tags",
+            "parent",
+            "before",
+            "isbefore",
+            "tier",
+            "pr_ref",
+            "fields",
+        ],
+    )?;
+    let kind = opt_str(b, "kind")?.ok_or_else(|| ApiError::invalid("'kind' is required"))?;
+    let title = opt_str(b, "title")?.ok_or_else(|| ApiError::invalid("'title' is required"))?;
+    let mut new = NewItem::new(&kind, &title);
+    new.status = opt_str(b, "status")?.filter(|s| !s.is_empty());
+    if let Some(p) = opt_priority(b)? {
+        new.priority = p;
+    }
+    new.description = opt_str(b, "description")?.unwrap_or_default();
+    new.tags = opt_list(b, "tags")?.unwrap_or_default();
+    new.parent = opt_str(b, "parent")?.filter(|s| !s.is_empty());
+    new.isbefore = opt_list(b, "before")?.unwrap_or_default();
+    new.isbefore
+        .extend(opt_list(b, "isbefore")?.unwrap_or_default());
+    new.pr_ref = opt_str(b, "pr_ref")?.filter(|s| !s.is_empty());
+    if let Some(f) = opt_fields(b)? {
+        new.fields = f;
+    }
+    if let Some(tier) = opt_str(b, "tier")? {
+        new.tier = Tier::parse(&tier).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "unknown tier '{tier}'; use canonical, workspace or stealth"
+            ))
+        })?;
+    }
+    let id = t.add(&new).map_err(classify)?;
+    let file = t.resolve(&id).map_err(classify)?;
+    Ok(json!({ "id": id, "item": load(t, &file)? }))
+}
+
+/// Resolves item references (parent, isbefore, ...) as the CLI does:
+/// to full IDs, and never from a synced item into stealth.
+fn refs(
+    t: &Tracker,
+    writer: &ItemFile,
+    specs: &[String],
+    key: &str,
+    adding: bool,
+) -> ApiResult<Vec<Value>> {
+    specs
+        .iter()
+        .map(|s| {
+            let f = t.resolve_ref(s, &format!("--{key}")).map_err(classify)?;
+            if adding && writer.tier != Tier::Stealth && f.tier == Tier::Stealth {
+                return Err(ApiError::invalid(format!(
+                    "'{key}' {s} is the stealth item {}, but {} is in tier '{}'; stealth items are never synced",
+                    f.id,
+                    writer.id,
+                    writer.tier.as_str()
+                )));
+            }
+            Ok(json!(f.id))
+        })
+        .collect()
+}
+
+/// `POST /api/items/{id}/update`.
+pub fn update(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
+    let b = object(body)?;
+    only_keys(
+        b,
+        &[
+            "status",
+            "priority",
+            "title",
+            "description",
+            "tags",
+            "add_tags",
+            "remove_tags",
+            "parent",
+            "add_before",
+            "remove_before",
+            "pr_ref",
+            "fields",
+        ],
+    )?;
+    let file = resolve(t, id)?;
+    let mut ch = Changes::default();
+    if let Some(s) = opt_str(b, "status")? {
+        ch.set.insert("status".into(), json!(s));
+    }
+    if let Some(p) = opt_priority(b)? {
+        ch.set.insert("priority".into(), json!(p));
+    }
+    if let Some(title) = opt_str(b, "title")? {
+        if title.trim().is_empty() {
+            return Err(ApiError::invalid("'title' must not be empty"));
+        }
+        ch.set.insert("title".into(), json!(title));
+    }
+    if let Some(d) = opt_str(b, "description")? {
+        ch.set.insert("description".into(), json!(d));
+    }
+    if let Some(tags) = opt_list(b, "tags")? {
+        for tag in &tags {
+            crate::write::check_tag(tag).map_err(classify)?;
+        }
+        ch.set.insert("tags".into(), json!(tags));
+    }
+    if b.contains_key("parent") {
+        let v = match opt_str(b, "parent")?.filter(|s| !s.is_empty()) {
+            None => Value::Null,
+            Some(p) => refs(t, &file, &[p], "parent", true)?.remove(0),
+        };
+        ch.set.insert("parent".into(), v);
+    }
+    if b.contains_key("pr_ref") {
+        let v = opt_str(b, "pr_ref")?
+            .filter(|s| !s.is_empty())
+            .map(Value::String)
+            .unwrap_or(Value::Null);
+        ch.set.insert("pr_ref".into(), v);
+    }
+    if let Some(f) = opt_fields(b)? {
+        ch.set.insert("fields".into(), Value::Object(f));
+    }
+    for (key, field, adding) in [
+        ("add_tags", "tags", true),
+        ("remove_tags", "tags", false),
+        ("add_before", "isbefore", true),
+        ("remove_before", "isbefore", false),
+    ] {
+        let Some(list) = opt_list(b, key)?.filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let values: Vec<Value> = if field == "tags" {
+            list.iter().map(|s| json!(s)).collect()
+        } else {
+            refs(t, &file, &list, key, adding)?
+        };
+        let target = if adding { &mut ch.add } else { &mut ch.remove };
+        target.insert(field.into(), Value::Array(values));
+    }
+    if ch.is_empty() {
+        return Err(ApiError::invalid(
+            "nothing to update: name at least one field",
+        ));
+    }
+    t.update(&file, &ch).map_err(classify)?;
+    Ok(json!({ "ok": true, "item": load(t, &file)? }))
+}
+
+/// `POST /api/items/{id}/discuss`.
+pub fn discuss(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
+    let b = object(body)?;
+    only_keys(b, &["message"])?;
+    let msg = opt_str(b, "message")?
+        .filter(|m| !m.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid("'message' is required"))?;
+    let file = resolve(t, id)?;
+    t.discuss(&file, &msg, false).map_err(classify)?;
+    Ok(json!({ "ok": true, "item": load(t, &file)? }))
+}
+
+/// `POST /api/items/{id}/lock` and `/unlock`.
+pub fn lock(t: &Tracker, id: &str, body: &Value, unlock: bool) -> ApiResult<Value> {
+    let b = object(body)?;
+    only_keys(b, &["fields"])?;
+    let fields = opt_list(b, "fields")?.unwrap_or_default();
+    let file = resolve(t, id)?;
+    let names = t.lock(&file, &fields, unlock).map_err(classify)?;
+    Ok(json!({ "ok": true, "fields": names, "item": load(t, &file)? }))
+}
+
+/// `POST /api/items/{id}/freeze` and `/unfreeze`.
+pub fn freeze(t: &Tracker, id: &str, body: &Value, unfreeze: bool) -> ApiResult<Value> {
+    only_keys(object(body)?, &[])?;
+    let file = resolve(t, id)?;
+    if unfreeze {
+        t.unfreeze(&file).map_err(classify)?;
+    } else {
+        t.freeze(&file).map_err(classify)?;
+    }
+    Ok(json!({ "ok": true, "item": load(t, &file)? }))
+}
+
+/// `POST /api/items/{id}/move` `{"to": "promote"|"demote"|"stealth"|"unstealth"}`.
+pub fn move_tier(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
+    let b = object(body)?;
+    only_keys(b, &["to"])?;
+    let to = opt_str(b, "to")?.unwrap_or_default();
+    let mv = Move::parse(&to).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "'to' must be promote, demote, stealth or unstealth, not '{to}'"
+        ))
+    })?;
+    let file = resolve(t, id)?;
+    let moved = t.move_tier(&file, mv).map_err(classify)?;
+    Ok(json!({ "ok": true, "item": load(t, &moved)? }))
+}
+
+/// Whether an action writes (auto-sync runs after a successful write).
+pub fn writes(action: &str) -> bool {
+    matches!(
+        action,
+        "add" | "update" | "discuss" | "lock" | "unlock" | "freeze" | "unfreeze" | "move"
+    )
+}
+
+/// Runs one action by name (a WebSocket command or a REST route).
+/// Returns the HTTP status and the answer.
+pub fn dispatch(
+    t: &Tracker,
+    action: &str,
+    item: Option<&str>,
+    body: &Value,
+) -> ApiResult<(u16, Value)> {
+    let need = || item.ok_or_else(|| ApiError::invalid(format!("'{action}' needs an 'item'")));
+    let answer = match action {
+        "list" => {
+            let mut query = Vec::new();
+            if let Some(b) = body.as_object() {
+                for (k, v) in b {
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Array(a) => a
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        Value::Null => continue,
+                        other => other.to_string(),
+                    };
+                    query.push((k.clone(), text));
+                }
+            }
+            list(t, &query)?
+        }
+        "ready" => ready(t)?,
+        "show" => show(t, need()?)?,
+        "config" => config(t),
+        "add" => return Ok((201, add(t, body)?)),
+        "update" => update(t, need()?, body)?,
+        "discuss" => discuss(t, need()?, body)?,
+        "lock" => lock(t, need()?, body, false)?,
+        "unlock" => lock(t, need()?, body, true)?,
+        "freeze" => freeze(t, need()?, body, false)?,
+        "unfreeze" => freeze(t, need()?, body, true)?,
+        "move" => move_tier(t, need()?, body)?,
+        other => {
+            return Err(ApiError::new(
+                404,
+                "not_found",
+                format!("unknown action '{other}'"),
+            ))
+        }
+    };
+    if writes(action) {
+        for line in crate::sync::auto_sync(t) {
+            eprintln!("{line}");
+        }
+    }
+    Ok((200, answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_errors_map_to_statuses() {
+        let cases = [
+            (
+                Error::user("lock requires human authority: OS user 'x' is an agent"),
+                403,
+                "human_required",
+            ),
+            (Error::user("No items match prefix: zz"), 404, "not_found"),
+            (
+                Error::user("Ambiguous prefix 'a' matches 2 items:"),
+                409,
+                "ambiguous",
+            ),
+            (
+                Error::user("Field 'status' on WI-x is locked. Ask the human to unlock it."),
+                409,
+                "locked",
+            ),
+            (
+                Error::user("WI-x is frozen: agent writes are refused"),
+                409,
+                "frozen",
+            ),
+            (Error::user("Item WI-x is already frozen"), 409, "conflict"),
+            (
+                Error::user("--parent zz: No items match prefix: zz"),
+                400,
+                "invalid_field",
+            ),
+            (
+                Error::user("Unknown status 'x'. Valid statuses: a"),
+                400,
+                "invalid_field",
+            ),
+            (Error::internal("corrupt data"), 500, "internal"),
+        ];
+        for (e, status, code) in cases {
+            let a = classify(e.clone());
+            assert_eq!((a.status, a.code), (status, code), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn ids_with_path_characters_are_refused() {
+        for bad in ["", "../x", "a/b", "WI-x.ops", "a b"] {
+            assert_eq!(check_id(bad).unwrap_err().status, 404, "{bad}");
+        }
+        assert!(check_id("WI-fohab").is_ok());
+    }
+}

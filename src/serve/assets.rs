@@ -1,0 +1,87 @@
+//! The web page's files, embedded in the binary: one explicit table of URL
+//! path, content type and bytes. Nothing is ever read from the file system
+//! for a URL, so no path can escape. HTML and JavaScript files get the
+//! placeholder `__HTRAC_BUILD__` replaced by [`build_id`] (the service
+//! worker's cache name follows the build).
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+
+/// One embedded file.
+pub struct Asset {
+    /// The URL path it is served at.
+    pub path: &'static str,
+    pub content_type: &'static str,
+    pub bytes: &'static [u8],
+}
+
+macro_rules! asset {
+    ($path:literal, $ty:literal) => {
+        Asset {
+            path: $path,
+            content_type: $ty,
+            bytes: include_bytes!(concat!("../../frontend", $path)),
+        }
+    };
+}
+
+/// Every file of `frontend/` the server serves. Add a line here when a file
+/// is added there.
+pub const ASSETS: &[Asset] = &[asset!("/index.html", "text/html; charset=utf-8")];
+
+/// The file served at `path` (`/` is `/index.html`); the query is ignored.
+pub fn find(path: &str) -> Option<&'static Asset> {
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let path = if path == "/" { "/index.html" } else { path };
+    ASSETS.iter().find(|a| a.path == path)
+}
+
+/// A short hash of the package version and every embedded file.
+pub fn build_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let mut h = Sha256::new();
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        for a in ASSETS {
+            h.update(a.path.as_bytes());
+            h.update((a.bytes.len() as u64).to_le_bytes());
+            h.update(a.bytes);
+        }
+        h.finalize()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    })
+}
+
+/// The bytes to send for `asset`.
+pub fn body(asset: &Asset) -> Cow<'static, [u8]> {
+    let texty = asset.content_type.starts_with("text/html")
+        || asset.content_type.starts_with("text/javascript");
+    match std::str::from_utf8(asset.bytes) {
+        Ok(s) if texty && s.contains("__HTRAC_BUILD__") => {
+            Cow::Owned(s.replace("__HTRAC_BUILD__", build_id()).into_bytes())
+        }
+        _ => Cow::Borrowed(asset.bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_and_build_id() {
+        assert_eq!(find("/").unwrap().path, "/index.html");
+        assert!(find("/index.html?x=1").is_some());
+        assert!(find("/../Cargo.toml").is_none());
+        assert!(find("/etc/passwd").is_none());
+        let page = body(find("/").unwrap());
+        let text = String::from_utf8(page.into_owned()).unwrap();
+        assert!(!text.contains("__HTRAC_BUILD__"));
+        assert!(text.contains(build_id()));
+        assert_eq!(build_id().len(), 12);
+    }
+}

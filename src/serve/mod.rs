@@ -1,0 +1,33 @@
+//! The web interface's library side (`htrac-serve`), behind the `serve`
+//! feature: a blocking tiny_http server with a small thread pool, a REST
+//! API over the same library calls as the CLI, live deltas over WebSocket
+//! (tungstenite) fed by an inotify watcher, password logins (bcrypt) with
+//! server-side sessions, brute-force limits, Origin/CSRF/Host checks, and
+//! the embedded web page.
+//!
+//! Modules by concept: [`http`] (server, pool, replies), [`routes`]
+//! (routing and login), [`api`] (item actions), [`live`] (state, deltas,
+//! clients), [`watch`] (inotify), [`ws`] (WebSocket clients), [`session`],
+//! [`password`], [`ratelimit`], [`csrf`], [`authcfg`] (the `auth:` config),
+//! [`assets`], [`pidfile`], [`daemon`].
+
+pub mod api;
+pub mod assets;
+pub mod authcfg;
+pub mod csrf;
+pub mod daemon;
+pub mod http;
+pub mod live;
+pub mod password;
+pub mod pidfile;
+pub mod ratelimit;
+pub mod routes;
+pub mod session;
+pub mod watch;
+pub mod ws;
+
+/// Whether any passkey is registered (passkey logins are not part of this
+/// build yet).
+pub fn passkeys_configured(_root: &std::path::Path) -> bool {
+    false
+}

@@ -1,0 +1,318 @@
+//! Routing one request: the Host check, then public routes (`/health`, the
+//! embedded page, login), then everything else behind a session, with the
+//! Origin/CSRF check on every POST and on the WebSocket handshake.
+
+use serde_json::{json, Value};
+use tiny_http::{Method, Request, Response};
+
+use super::api::{self, ApiError};
+use super::authcfg::AuthConfig;
+use super::http::{header, read_json, respond, session_cookie, App, Reply};
+use super::ratelimit::{addr_key, user_key, Refusal};
+use super::session::Session;
+use super::{assets, csrf, password, ws};
+
+fn err(status: u16, code: &'static str, msg: impl Into<String>) -> Reply {
+    Reply::error(&ApiError::new(status, code, msg))
+}
+
+fn unauthenticated() -> Reply {
+    err(
+        401,
+        "unauthenticated",
+        "log in first (POST /api/auth/login)",
+    )
+}
+
+fn forbidden_origin() -> Reply {
+    err(
+        403,
+        "forbidden_origin",
+        "this request must come from the tracker's own page (Origin or X-CSRF-Token missing or wrong)",
+    )
+}
+
+/// Splits `/path?query` into the path and decoded query pairs.
+fn split_url(url: &str) -> (&str, Vec<(String, String)>) {
+    match url.split_once('?') {
+        Some((p, q)) => (
+            p,
+            form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ),
+        None => (url, Vec::new()),
+    }
+}
+
+/// Whether the request's `Origin` is this server's own.
+fn origin_ok(app: &App, rq: &Request) -> Option<bool> {
+    let origin = header(rq, "origin")?;
+    let host = header(rq, "host").unwrap_or("");
+    Some(app.origins.origin_ok(origin, host))
+}
+
+/// The request's live session.
+fn session(app: &App, rq: &Request) -> Option<(String, Session)> {
+    let token = session_cookie(rq)?;
+    let s = app.sessions.touch(&token)?;
+    Some((token, s))
+}
+
+/// A POST with a session must carry a matching Origin or the CSRF token.
+fn csrf_ok(rq: &Request, s: &Session, origin: Option<bool>) -> bool {
+    match origin {
+        Some(ok) => ok,
+        None => header(rq, "x-csrf-token").is_some_and(|t| csrf::same_secret(t, &s.csrf)),
+    }
+}
+
+fn me(app: &App, s: &Session) -> Value {
+    json!({"user": s.user, "csrf": s.csrf, "human": !app.tracker.actor.is_agent()})
+}
+
+/// Answers one request (on a worker thread).
+pub fn handle(app: &App, mut rq: Request) {
+    let host_ok = header(&rq, "host").is_some_and(|h| app.origins.host_ok(h));
+    if !host_ok {
+        let r = err(
+            400,
+            "bad_host",
+            "unknown Host header: reach the server by the name it serves",
+        );
+        return respond(rq, r, false);
+    }
+    let url = rq.url().to_string();
+    let (path, query) = split_url(&url);
+    let method = rq.method().clone();
+    let is_post = method == Method::Post;
+    let origin = origin_ok(app, &rq);
+    // A cross-site page's POST is refused before anything else looks at it.
+    if is_post && origin == Some(false) {
+        return respond(rq, forbidden_origin(), true);
+    }
+    let reply = match (method.clone(), path) {
+        (Method::Get, "/health") => Reply::json(
+            200,
+            &json!({"status": "ok", "pid": std::process::id(),
+                    "uptime_seconds": app.started.elapsed().as_secs_f64()}),
+        ),
+        (Method::Get, "/ws") => return websocket(app, rq, &query, origin),
+        (Method::Post, "/api/auth/login") => {
+            if origin != Some(true) {
+                forbidden_origin()
+            } else {
+                login(app, &mut rq)
+            }
+        }
+        (Method::Get, "/api/auth/methods") => {
+            let cfg = AuthConfig::load(&app.tracker.root).unwrap_or_default();
+            Reply::json(
+                200,
+                &json!({"password": cfg.has_passwords(),
+                        "passkey": super::passkeys_configured(&app.tracker.root)}),
+            )
+        }
+        (_, p) if p.starts_with("/api/") => match session(app, &rq) {
+            None => unauthenticated(),
+            Some((token, s)) => {
+                if is_post && !csrf_ok(&rq, &s, origin) {
+                    forbidden_origin()
+                } else {
+                    authed(app, &mut rq, &method, p, &query, &token, &s)
+                }
+            }
+        },
+        (Method::Get | Method::Head, p) => match assets::find(p) {
+            Some(a) => Reply {
+                status: 200,
+                content_type: a.content_type,
+                body: assets::body(a).into_owned(),
+                headers: vec![("Cache-Control".into(), "no-cache".into())],
+            },
+            None => err(404, "not_found", format!("no such page: {p}")),
+        },
+        _ => err(
+            405,
+            "method_not_allowed",
+            format!("{method} is not allowed here"),
+        ),
+    };
+    respond(rq, reply, true);
+}
+
+fn login(app: &App, rq: &mut Request) -> Reply {
+    let body = match read_json(rq) {
+        Ok(b) => b,
+        Err(e) => return Reply::error(&e),
+    };
+    let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+    let (Some(user), Some(pw)) = (field("user"), field("password")) else {
+        return err(
+            400,
+            "invalid_field",
+            "send {\"user\": ..., \"password\": ...}",
+        );
+    };
+    let addr = rq
+        .remote_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let keys = vec![user_key(&user), addr_key(&addr)];
+    if let Err(r) = app.limiter.begin(&keys) {
+        return refused(r);
+    }
+    let cfg = match AuthConfig::load(&app.tracker.root) {
+        Ok(c) => c,
+        Err(e) => {
+            app.limiter.abort(&keys);
+            return err(500, "internal", e.message);
+        }
+    };
+    if !password::verify(&cfg, &user, &pw) {
+        let locked = app.limiter.failure(&keys);
+        let msg = if locked.is_empty() {
+            "wrong user name or password".to_string()
+        } else {
+            "wrong user name or password; too many failures: logins are now locked out until a human runs 'htrac-serve unlock-login'".to_string()
+        };
+        return err(401, "bad_credentials", msg);
+    }
+    app.limiter.success(&keys);
+    logged_in(app, &user)
+}
+
+/// A new session for `user`: the login answer with its cookie.
+pub fn logged_in(app: &App, user: &str) -> Reply {
+    let (token, s) = app.sessions.create(user);
+    Reply::json(200, &me(app, &s)).header("Set-Cookie", app.cookie(Some(&token)))
+}
+
+fn refused(r: Refusal) -> Reply {
+    match r {
+        Refusal::Backoff(secs) => err(
+            429,
+            "rate_limited",
+            format!("too many failed logins: wait {secs} s"),
+        )
+        .header("Retry-After", secs.to_string()),
+        Refusal::Locked(key) => err(
+            429,
+            "locked_out",
+            format!("logins for {key} are locked out after repeated failures; a human must run 'htrac-serve unlock-login'"),
+        )
+        .header("Retry-After", "3600"),
+    }
+}
+
+/// Routes that need a session.
+fn authed(
+    app: &App,
+    rq: &mut Request,
+    method: &Method,
+    path: &str,
+    query: &[(String, String)],
+    token: &str,
+    s: &Session,
+) -> Reply {
+    let t = api::acting_as(&app.tracker, &s.user);
+    let segs: Vec<&str> = path.trim_start_matches("/api/").split('/').collect();
+    let post_body = |rq: &mut Request| read_json(rq);
+    let result: std::result::Result<(u16, Value), ApiError> = match (method, segs.as_slice()) {
+        (Method::Get, ["auth", "me"]) => Ok((200, me(app, s))),
+        (Method::Post, ["auth", "logout"]) => {
+            app.sessions.remove(token);
+            return Reply::json(200, &json!({"ok": true})).header("Set-Cookie", app.cookie(None));
+        }
+        (Method::Get, ["items"]) => api::list(&t, query).map(|v| (200, v)),
+        (Method::Get, ["ready"]) => api::ready(&t).map(|v| (200, v)),
+        (Method::Get, ["config"]) => Ok((200, api::config(&t))),
+        (Method::Get, ["items", id]) => api::show(&t, id).map(|v| (200, v)),
+        (Method::Post, ["items"]) => post_body(rq).and_then(|b| api::dispatch(&t, "add", None, &b)),
+        (Method::Post, ["items", id, action])
+            if matches!(
+                *action,
+                "update" | "discuss" | "lock" | "unlock" | "freeze" | "unfreeze" | "move"
+            ) =>
+        {
+            post_body(rq).and_then(|b| api::dispatch(&t, action, Some(id), &b))
+        }
+        (Method::Get, ["items", _, _]) | (Method::Post, ["items", _]) => Err(ApiError::new(
+            405,
+            "method_not_allowed",
+            format!("{method} is not allowed on {path}"),
+        )),
+        _ => Err(ApiError::new(
+            404,
+            "not_found",
+            format!("no API route {method} {path}"),
+        )),
+    };
+    match result {
+        Ok((status, v)) => Reply::json(status, &v),
+        Err(e) => Reply::error(&e),
+    }
+}
+
+/// `GET /ws`: checks the session and Origin, answers the handshake, and
+/// hands the connection to its own thread.
+fn websocket(app: &App, rq: Request, query: &[(String, String)], origin: Option<bool>) {
+    let Some((token, s)) = session(app, &rq) else {
+        return respond(rq, unauthenticated(), true);
+    };
+    if origin != Some(true) {
+        return respond(rq, forbidden_origin(), true);
+    }
+    let upgrade = header(&rq, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    let version_ok = header(&rq, "sec-websocket-version").is_some_and(|v| v.trim() == "13");
+    let key = header(&rq, "sec-websocket-key").map(str::to_string);
+    let (true, true, Some(key)) = (upgrade, version_ok, key) else {
+        return respond(
+            rq,
+            err(
+                400,
+                "bad_request",
+                "a WebSocket handshake (version 13) is expected here",
+            )
+            .header("Sec-WebSocket-Version", "13"),
+            true,
+        );
+    };
+    let resume = query
+        .iter()
+        .find(|(k, _)| k == "resume")
+        .and_then(|(_, v)| v.parse().ok());
+    let Some(peer) = rq.remote_addr().copied() else {
+        return respond(rq, err(400, "bad_request", "no peer address"), true);
+    };
+    let resp = Response::empty(101).with_header(
+        tiny_http::Header::from_bytes(
+            &b"Sec-WebSocket-Accept"[..],
+            ws::accept_key(&key).as_bytes(),
+        )
+        .expect("header"),
+    );
+    let keep = rq.upgrade("websocket", resp);
+    let Some(stream) = ws::find_socket(peer, app.port) else {
+        eprintln!("htrac-serve: cannot find the socket of the WebSocket client {peer}");
+        return;
+    };
+    let conn = ws::Conn {
+        stream,
+        keep,
+        tracker: api::acting_as(&app.tracker, &s.user),
+        live: app.live.clone(),
+        sessions: app.sessions.clone(),
+        token,
+        stop: app.stop.clone(),
+        resume,
+    };
+    let handle = std::thread::Builder::new()
+        .name("htrac-serve-ws".into())
+        .spawn(move || ws::run(conn));
+    if let Ok(h) = handle {
+        let mut threads = app.ws_threads.lock().unwrap_or_else(|p| p.into_inner());
+        threads.retain(|t| !t.is_finished());
+        threads.push(h);
+    }
+}
