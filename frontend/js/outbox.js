@@ -150,7 +150,8 @@ export function reply(msg) {
   if (msg.type === 'result' && msg.ok !== false) {
     clearTimeout(e.timer);
     entries.delete(e.id);
-    if (e.resolve) e.resolve(msg);
+    // htrac-serve nests the REST-shaped answer in `data`; accept it flat too.
+    if (e.resolve) e.resolve(msg.data && typeof msg.data === 'object' ? msg.data : msg);
     if (!e.handled) announce({ kind: 'ok', text: `Done: ${e.label}` });
     changed();
   } else {

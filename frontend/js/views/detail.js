@@ -81,15 +81,13 @@ function discussForm(id) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const message = area.value.trim();
-    // The page shows the whole thread above this form, so sending acknowledges
-    // it (`ack_thread`, like `htrac discuss --ack-thread`).
     err.textContent = '';
     if (!message) {
       err.textContent = 'Write a message first.';
       area.focus();
       return;
     }
-    const { queued, promise, entry } = outbox.submit('discuss', { item: id, message, ack_thread: true }, `Message on ${id}`);
+    const { queued, promise, entry } = outbox.submit('discuss', { item: id, message }, `Message on ${id}`);
     if (queued) {
       area.value = '';
       err.textContent = '';
