@@ -253,6 +253,25 @@ async function main() {
     await page2.evaluate(() => { window.htracNoReload = true; });
   });
 
+  await step('the service worker caches the shell only, under the build\'s name', async () => {
+    const build = await page2.$eval('meta[name="htrac-build"]', (m) => m.content);
+    check(/^[0-9a-f]{6,}$/.test(build), `htrac-serve did not fill in the build id (${build})`);
+    const sw = await until('an active service worker', () => page2.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      return reg.active && reg.active.scriptURL;
+    }));
+    check(sw.endsWith(`/service-worker.js?v=${build}`), `service worker ${sw}`);
+    const cached = await until('the shell cache', () => page2.evaluate(async () => {
+      const names = await caches.keys();
+      if (names.length !== 1) return null;
+      const keys = await (await caches.open(names[0])).keys();
+      return { name: names[0], urls: keys.map((r) => new URL(r.url).pathname) };
+    }));
+    check(cached.name === `htrac-shell-${build}`, `cache name ${cached.name}`);
+    check(cached.urls.includes('/js/main.js') && cached.urls.includes('/'), `cached: ${cached.urls}`);
+    check(!cached.urls.some((u) => u.startsWith('/api') || u.startsWith('/ws')), `API answers cached: ${cached.urls}`);
+  });
+
   let newId;
   const newTitle = 'Made in the browser <b>not bold</b>';
   await step('Esc closes the new-item dialog and gives focus back', async () => {
