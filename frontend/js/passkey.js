@@ -65,6 +65,8 @@ export function assertionJson(cred) {
   };
 }
 
+const KNOWN_TRANSPORTS = ['usb', 'nfc', 'ble', 'internal', 'hybrid'];
+
 /** A new credential as JSON for /api/auth/passkey/register/finish. */
 export function attestationJson(cred) {
   const r = cred.response;
@@ -72,7 +74,11 @@ export function attestationJson(cred) {
     attestationObject: toB64url(r.attestationObject),
     clientDataJSON: toB64url(r.clientDataJSON),
   };
-  if (typeof r.getTransports === 'function') response.transports = r.getTransports();
+  // Only the transports webauthn-rs knows: an unknown name would make the
+  // server refuse the whole credential.
+  if (typeof r.getTransports === 'function') {
+    response.transports = r.getTransports().filter((t) => KNOWN_TRANSPORTS.includes(t));
+  }
   return { ...baseJson(cred), response };
 }
 
