@@ -237,7 +237,11 @@ fn authed(
         {
             post_body(rq).and_then(|b| api::dispatch(&t, action, Some(id), &b))
         }
-        (Method::Get, ["items", _, _]) | (Method::Post, ["items", _]) => Err(ApiError::new(
+        (_, ["auth", "me" | "logout"] | ["items" | "ready" | "config"] | ["items", _])
+        | (
+            _,
+            ["items", _, "update" | "discuss" | "lock" | "unlock" | "freeze" | "unfreeze" | "move"],
+        ) => Err(ApiError::new(
             405,
             "method_not_allowed",
             format!("{method} is not allowed on {path}"),
