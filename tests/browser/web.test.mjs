@@ -301,6 +301,22 @@ async function main() {
     check((await page1.$$('#detail-title b')).length === 0, 'the title was rendered as HTML');
   });
 
+  await step('the form offers the config\'s kinds and their custom fields', async () => {
+    await page1.getByRole('button', { name: 'New item' }).click();
+    const dlg = page1.locator('#item-dialog');
+    await dlg.getByLabel('Kind').selectOption('invariant');
+    await dlg.getByLabel('Title').fill('Every op line ends with its nonce');
+    await dlg.getByLabel('statement (required)').fill('each line carries # nonce');
+    await dlg.getByLabel('root_cause (required)').fill('union merges must not mix lines');
+    await dlg.getByRole('button', { name: 'Create' }).click();
+    await until('the invariant\'s page', async () => (await detailTitle(page1)) === 'Every op line ends with its nonce');
+    const inv = htracJson('show', decodeURIComponent((await hash(page1)).replace('#/item/', '')));
+    check(inv.kind === 'invariant' && inv.fields.statement === 'each line carries # nonce'
+      && inv.fields.root_cause === 'union merges must not mix lines', `htrac show: ${JSON.stringify(inv)}`);
+    await page1.goto(`${base}/#/item/${encodeURIComponent(newId)}`);
+    await until('back on the new item', async () => (await detailTitle(page1)) === newTitle);
+  });
+
   await step('the new item appears live in the second page', async () => {
     await until('the new item in page2\'s list', async () => (await listTitles(page2)).includes(newTitle));
     check(await page2.evaluate(() => window.htracNoReload === true), 'page2 was reloaded instead of updated live');

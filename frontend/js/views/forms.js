@@ -28,8 +28,10 @@ function select(id, values, current, blank) {
   return el;
 }
 
+/** [[name, spec]] of a kind's custom fields (htrac-serve sends a list of {name, ...}; a map works too). */
 function schemaOf(kind) {
   const s = kindInfo(kind).fields_schema;
+  if (Array.isArray(s)) return s.filter((f) => f && f.name).map((f) => [f.name, f]);
   return s && typeof s === 'object' ? Object.entries(s) : [];
 }
 
