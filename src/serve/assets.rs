@@ -29,7 +29,26 @@ macro_rules! asset {
 
 /// Every file of `frontend/` the server serves. Add a line here when a file
 /// is added there.
-pub const ASSETS: &[Asset] = &[asset!("/index.html", "text/html; charset=utf-8")];
+pub const ASSETS: &[Asset] = &[
+    asset!("/index.html", "text/html; charset=utf-8"),
+    asset!("/app.css", "text/css; charset=utf-8"),
+    asset!("/favicon.svg", "image/svg+xml"),
+    asset!("/service-worker.js", "text/javascript; charset=utf-8"),
+    asset!("/js/main.js", "text/javascript; charset=utf-8"),
+    asset!("/js/api.js", "text/javascript; charset=utf-8"),
+    asset!("/js/ws.js", "text/javascript; charset=utf-8"),
+    asset!("/js/store.js", "text/javascript; charset=utf-8"),
+    asset!("/js/dom.js", "text/javascript; charset=utf-8"),
+    asset!("/js/router.js", "text/javascript; charset=utf-8"),
+    asset!("/js/passkey.js", "text/javascript; charset=utf-8"),
+    asset!("/js/outbox.js", "text/javascript; charset=utf-8"),
+    asset!("/js/views/login.js", "text/javascript; charset=utf-8"),
+    asset!("/js/views/register.js", "text/javascript; charset=utf-8"),
+    asset!("/js/views/shell.js", "text/javascript; charset=utf-8"),
+    asset!("/js/views/list.js", "text/javascript; charset=utf-8"),
+    asset!("/js/views/detail.js", "text/javascript; charset=utf-8"),
+    asset!("/js/views/forms.js", "text/javascript; charset=utf-8"),
+];
 
 /// The file served at `path` (`/` is `/index.html`); the query is ignored.
 pub fn find(path: &str) -> Option<&'static Asset> {

@@ -1,0 +1,64 @@
+//! The web page in a real browser: runs `tests/browser/web.test.mjs` (node +
+//! playwright-core driving Debian's chromium) against the `htrac` and
+//! `htrac-serve` binaries cargo built for this test. Without chromium, node
+//! or `npm ci` in tests/browser, it skips loudly, except in CI (`CI=true`),
+//! where it must run.
+
+#![cfg(feature = "serve")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Why the browser test cannot run here, if it cannot.
+fn missing_tool(root: &Path, chromium: &Path) -> Option<String> {
+    if !chromium.exists() {
+        return Some(format!(
+            "chromium is not at {} (apt-get install chromium, or set HTRAC_CHROMIUM)",
+            chromium.display()
+        ));
+    }
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Some("node is not installed (apt-get install nodejs npm)".into());
+    }
+    if !root
+        .join("tests/browser/node_modules/playwright-core/package.json")
+        .exists()
+    {
+        return Some("playwright-core is not installed (cd tests/browser && npm ci)".into());
+    }
+    None
+}
+
+#[test]
+fn the_web_page_works_in_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chromium = PathBuf::from(
+        std::env::var("HTRAC_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+    );
+    if let Some(why) = missing_tool(root, &chromium) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{why}: CI must run the browser test (.ci/run installs chromium, node and playwright-core)"
+        );
+        eprintln!("SKIPPED: {why}; the browser test did not run");
+        return;
+    }
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/web.test.mjs"))
+        .current_dir(root)
+        .env("HTRAC_BIN", env!("CARGO_BIN_EXE_htrac"))
+        .env("HTRAC_SERVE_BIN", env!("CARGO_BIN_EXE_htrac-serve"))
+        .env("HTRAC_CHROMIUM", &chromium)
+        .env("HTRAC_BROWSER_ARTIFACTS", root.join("target/browser"))
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser test failed (screenshots, server log and console in target/browser/)\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("all browser checks passed"), "{stdout}");
+}
