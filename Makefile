@@ -4,10 +4,10 @@ CARGO ?= cargo
 HTRAC := target/release/htrac
 FUZZ_SECONDS ?= 60
 
-.PHONY: build test test-permission demo demo-tui bench fuzz lint install clean
+.PHONY: build test test-permission test-browser demo demo-tui demo-web bench fuzz lint install clean
 
 build:
-	$(CARGO) build --release --locked --features tui
+	$(CARGO) build --release --locked --features tui,serve
 
 test:
 	$(CARGO) test --locked --all-targets --all-features
@@ -18,12 +18,17 @@ test:
 test-permission:
 	bash tests/permission/run.sh
 
+# The web page in headless chromium (needs chromium, node, and `npm ci` in
+# tests/browser; .ci/run installs them). `make test` runs it too.
+test-browser:
+	$(CARGO) test --locked --features serve --test browser -- --nocapture
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
 
 install:
-	$(CARGO) install --path . --locked --features tui
+	$(CARGO) install --path . --locked --features tui,serve
 
 # A short scripted agent session in a throwaway git repo: what an agent sees.
 demo: build
@@ -68,12 +73,27 @@ demo-tui: build
 	"$$H" discuss "$$a" "Parser started: should anchors be rejected?" >/dev/null; \
 	"$(CURDIR)/target/release/htrac-tui" --tracker-root "$$demo/.agent"
 
+# A throwaway repo with a few items, served at http://localhost:7380
+# (user demo, password demo). Ctrl+C stops it and deletes the repo.
+demo-web: build
+	@set -e; \
+	demo=$$(mktemp -d); trap 'rm -rf "$$demo"' EXIT; \
+	export HTRAC_CACHE_DIR="$$demo/.cache"; \
+	H="$(CURDIR)/$(HTRAC)"; cd "$$demo"; \
+	git init -q -b dev; git -c user.email=demo@example.com -c user.name=demo commit -q --allow-empty -m root; \
+	"$$H" init >/dev/null; \
+	"$$H" add --kind work_item --title "Parse the config file" --priority 1 >/dev/null; \
+	"$$H" add --kind work_item --title "Write the README" --priority 3 >/dev/null; \
+	echo demo | "$(CURDIR)/target/release/htrac-serve" passwd --user demo; \
+	"$(CURDIR)/target/release/htrac-serve"
+
 # Side by side with the reference (200 and 10,000 items; 100,000 for htrac
 # alone), warm and cold, then the divan micro-benchmarks. About 10 minutes.
 BENCH_SIZES ?= 200,10000,100000
 bench: build
 	python3 benches/compare.py --sizes $(BENCH_SIZES) --runs 5 --htrac $(HTRAC)
 	$(CARGO) bench --locked --bench core
+	$(CARGO) bench --locked --features serve --bench serve_ws
 
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
