@@ -32,8 +32,8 @@ pub use markdown::ParsedItem;
 pub struct Options {
     /// The invariant ledger (skipped when the file does not exist).
     pub ledger: PathBuf,
-    /// The work-items backlog (skipped when the file does not exist).
-    pub work_items: PathBuf,
+    /// The work-items backlog (skipped when absent or the file does not exist).
+    pub work_items: Option<PathBuf>,
     pub dry_run: bool,
 }
 
@@ -101,7 +101,11 @@ pub fn parse_sources(opts: &Options) -> Result<Vec<ParsedItem>> {
     if let Some(text) = read_source(&opts.ledger)? {
         items.extend(markdown::parse_invariant_ledger(&text));
     }
-    if let Some(text) = read_source(&opts.work_items)? {
+    let backlog = match &opts.work_items {
+        Some(p) => read_source(p)?,
+        None => None,
+    };
+    if let Some(text) = backlog {
         items.extend(markdown::parse_work_items(&text));
     }
     Ok(items)
