@@ -406,14 +406,23 @@ fn fingerprint_store_is_only_a_cache() {
         let found = similar(&r.stderr);
         assert!(found.contains(&(id, a.clone(), 7)), "{found:?}");
     };
+    let stores = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(env.cache.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("simhash-"))
+            .map(|e| e.path())
+            .collect()
+    };
+    // Until an add has to read 16 items, nothing is written.
     expect(env.run(&["add", "--kind", "work_item", "--title", title]).ok());
-    let store: Vec<_> = std::fs::read_dir(env.cache.path())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("simhash-"))
-        .map(|e| e.path())
+    assert!(stores().is_empty(), "two items read: nothing written yet");
+    let batch: String = (0..16)
+        .map(|n| format!("add --kind work_item --title 'unrelated topic {n} zebra'\n"))
         .collect();
-    assert_eq!(store.len(), 1, "the second add remembered the first item's fingerprint");
+    env.run_stdin(&["batch", "-"], &batch).ok();
+    let store = stores();
+    assert_eq!(store.len(), 1, "the store was written once 16 items were read");
     // Garbage in the store: ignored and rewritten.
     std::fs::write(&store[0], b"garbage").unwrap();
     expect(env.run(&["add", "--kind", "work_item", "--title", title, "--priority", "1"]).ok());

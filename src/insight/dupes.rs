@@ -8,13 +8,13 @@
 //! an ID is a content hash of the create op's data, so an item's
 //! fingerprint cannot change while its file stays the same file, and a
 //! file replaced by `git checkout` or a take-over gets a new inode and is
-//! read again. A warm `add` therefore costs one `readdir` of the tier and
-//! one read of that file. Files that do not parse or compile (no create
-//! op) are skipped, as the reference skips them, and never remembered.
+//! read again. A warm `add` therefore costs one `getdents` pass over the
+//! tier and one read of that file, plus reading the few items added since
+//! it was last written (it is rewritten once 16 had to be read). Files
+//! that do not parse or compile (no create op) are skipped, as the
+//! reference skips them, and never remembered.
 //! `HTRAC_NO_CACHE` turns the file off (every item is read each time).
 
-use std::collections::HashMap;
-use std::os::unix::fs::DirEntryExt;
 use std::path::{Path, PathBuf};
 
 use super::simhash::{self, Hasher, THRESHOLD};
@@ -33,8 +33,18 @@ pub struct NearDuplicate {
 
 const MAGIC: &[u8; 8] = b"HTRACSH\x01";
 
-/// Remembered fingerprints: (tier, ID) → (inode, fingerprint).
-type Store = HashMap<(Tier, String), (u64, u64)>;
+/// Rewrite the store once this many items had to be read (fewer are
+/// cheaper to read again than the store is to rewrite).
+const SAVE_AFTER_MISSES: usize = 16;
+
+/// One remembered fingerprint (the ID borrowed from the store's bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry<'a> {
+    tier: Tier,
+    id: &'a str,
+    ino: u64,
+    fp: u64,
+}
 
 fn store_path(root: &Path) -> Option<PathBuf> {
     crate::cache::path_for(root)?;
@@ -53,18 +63,9 @@ fn tier_code(t: Tier) -> u8 {
     }
 }
 
-fn load(path: &Path) -> Store {
-    let mut out = Store::new();
-    let Ok(bytes) = std::fs::read(path) else {
-        return out;
-    };
-    if decode(&bytes, &mut out).is_none() {
-        out.clear();
-    }
-    out
-}
-
-fn decode(bytes: &[u8], out: &mut Store) -> Option<()> {
+/// The entries of a store file, sorted by (tier, ID) as written; `None`
+/// when the bytes are not a whole, intact store.
+fn decode(bytes: &[u8]) -> Option<Vec<Entry<'_>>> {
     let body = bytes.strip_prefix(MAGIC)?;
     let (body, sum) = body.split_at(body.len().checked_sub(8)?);
     if crate::cache::checksum(0, body) != u64::from_le_bytes(sum.try_into().ok()?) {
@@ -81,6 +82,7 @@ fn decode(bytes: &[u8], out: &mut Store) -> Option<()> {
     };
     let u64_of = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
     let count = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+    let mut out = Vec::with_capacity(count.min(body.len() / 19));
     for _ in 0..count {
         let tier = match take(1)?[0] {
             0 => Tier::Canonical,
@@ -91,28 +93,60 @@ fn decode(bytes: &[u8], out: &mut Store) -> Option<()> {
         let ino = u64_of(take(8)?);
         let fp = u64_of(take(8)?);
         let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
-        let id = std::str::from_utf8(take(len)?).ok()?.to_string();
-        out.insert((tier, id), (ino, fp));
+        let id = std::str::from_utf8(take(len)?).ok()?;
+        out.push(Entry { tier, id, ino, fp });
     }
-    take(1).is_none().then_some(())
+    let sorted = out
+        .windows(2)
+        .all(|w| (tier_code(w[0].tier), w[0].id) < (tier_code(w[1].tier), w[1].id));
+    (take(1).is_none() && sorted).then_some(out)
 }
 
-fn encode(store: &Store) -> Vec<u8> {
-    let mut entries: Vec<_> = store.iter().filter(|((_, id), _)| id.len() <= 0xFFFF).collect();
-    entries.sort_by(|a, b| (tier_code(a.0 .0), &a.0 .1).cmp(&(tier_code(b.0 .0), &b.0 .1)));
+/// The store file's bytes for `entries` (sorted here).
+fn encode(entries: &mut [Entry<'_>]) -> Vec<u8> {
+    entries.sort_by(|a, b| (tier_code(a.tier), a.id).cmp(&(tier_code(b.tier), b.id)));
     let mut body = Vec::with_capacity(entries.len() * 72 + 4);
-    body.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-    for ((tier, id), (ino, fp)) in entries {
-        body.push(tier_code(*tier));
-        body.extend_from_slice(&ino.to_le_bytes());
-        body.extend_from_slice(&fp.to_le_bytes());
-        body.extend_from_slice(&(id.len() as u16).to_le_bytes());
-        body.extend_from_slice(id.as_bytes());
+    let kept: Vec<&Entry> = entries.iter().filter(|e| e.id.len() <= 0xFFFF).collect();
+    body.extend_from_slice(&(kept.len() as u32).to_le_bytes());
+    for e in kept {
+        body.push(tier_code(e.tier));
+        body.extend_from_slice(&e.ino.to_le_bytes());
+        body.extend_from_slice(&e.fp.to_le_bytes());
+        body.extend_from_slice(&(e.id.len() as u16).to_le_bytes());
+        body.extend_from_slice(e.id.as_bytes());
     }
     let mut out = MAGIC.to_vec();
     let sum = crate::cache::checksum(0, &body);
     out.extend_from_slice(&body);
     out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+/// The op files of a tier directory as (ID, inode), sorted by ID: one
+/// `getdents` pass, no `stat`.
+fn list(dir: &Path) -> Vec<(String, u64)> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let Ok(fd) = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return Vec::new();
+    };
+    let Ok(mut entries) = rustix::fs::Dir::read_from(&fd) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while let Some(Ok(entry)) = entries.read() {
+        let kind = entry.file_type();
+        if kind != FileType::RegularFile && kind != FileType::Unknown {
+            continue;
+        }
+        if let Some(id) = entry.file_name().to_str().ok().and_then(id_from_file_name) {
+            out.push((id.to_string(), entry.ino()));
+        }
+    }
+    out.sort_unstable();
     out
 }
 
@@ -130,51 +164,57 @@ fn read_fingerprint(path: &Path, id: &str, tier: Tier, hasher: &mut Hasher) -> O
 /// Every readable item of `tier` with its fingerprint, in ID order.
 pub fn fingerprints(t: &Tracker, tier: Tier) -> Vec<(String, u64)> {
     let dir = t.tier_dir(tier);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<(String, u64)> = entries
-        .flatten()
-        .filter(|e| e.file_type().map(|k| k.is_file()).unwrap_or(false))
-        .filter_map(|e| {
-            let name = e.file_name();
-            let id = id_from_file_name(name.to_str()?)?.to_string();
-            Some((id, e.ino()))
-        })
-        .collect();
-    files.sort();
+    let files = list(&dir);
     let path = store_path(&t.root);
-    let mut store = path.as_deref().map(load).unwrap_or_default();
+    let bytes = path
+        .as_deref()
+        .and_then(|p| std::fs::read(p).ok())
+        .unwrap_or_default();
+    let store = decode(&bytes).unwrap_or_default();
+    // This tier's entries are one sorted run of the store: merge-join them
+    // with the sorted listing.
+    let mine: Vec<&Entry> = store.iter().filter(|e| e.tier == tier).collect();
     let mut hasher = Hasher::new();
-    let mut changed = false;
-    let mut out = Vec::with_capacity(files.len());
+    let mut out: Vec<(String, u64)> = Vec::with_capacity(files.len());
+    let mut inos: Vec<u64> = Vec::with_capacity(files.len());
+    let mut misses = 0;
+    let mut m = 0;
     for (id, ino) in &files {
-        let key = (tier, id.clone());
-        match store.get(&key) {
-            Some((i, fp)) if i == ino => out.push((id.clone(), *fp)),
+        while m < mine.len() && mine[m].id < id.as_str() {
+            m += 1;
+        }
+        match mine.get(m) {
+            Some(e) if e.id == id && e.ino == *ino => {
+                out.push((id.clone(), e.fp));
+                inos.push(*ino);
+            }
             _ => {
                 let p = dir.join(crate::tiers::ops_file_name(id));
                 if let Some(fp) = read_fingerprint(&p, id, tier, &mut hasher) {
-                    store.insert(key, (*ino, fp));
-                    changed = true;
+                    misses += 1;
                     out.push((id.clone(), fp));
+                    inos.push(*ino);
                 }
             }
         }
     }
-    // Forget items of this tier that are gone.
-    let before = store.len();
-    let listed: std::collections::HashSet<&str> = files.iter().map(|(id, _)| id.as_str()).collect();
-    store.retain(|(t, id), _| *t != tier || listed.contains(id.as_str()));
-    changed |= store.len() != before;
-    if let (true, Some(p)) = (changed, path) {
+    if let (true, Some(p)) = (misses >= SAVE_AFTER_MISSES, path) {
+        // Other tiers as they were, this tier as listed now (gone items forgotten).
+        let mut entries: Vec<Entry> = store.iter().filter(|e| e.tier != tier).copied().collect();
+        entries.extend(out.iter().zip(&inos).map(|((id, fp), ino)| Entry {
+            tier,
+            id,
+            ino: *ino,
+            fp: *fp,
+        }));
         // Best effort, like the read cache: a read-only cache directory
         // costs speed, never the command.
         if let Some(d) = p.parent() {
             let _ = std::fs::create_dir_all(d);
         }
+        let bytes = encode(&mut entries);
         let _ = crate::atomic::replace_with(&p, 0o644, false, |w| {
-            std::io::Write::write_all(w, &encode(&store))
+            std::io::Write::write_all(w, &bytes)
         });
     }
     out
@@ -204,18 +244,20 @@ mod tests {
 
     #[test]
     fn store_round_trips_and_rejects_damage() {
-        let mut s = Store::new();
-        s.insert((Tier::Workspace, "WI-a".into()), (7, 0xdead));
-        s.insert((Tier::Canonical, "INV-b".into()), (9, u64::MAX));
-        let bytes = encode(&s);
-        let mut back = Store::new();
-        assert!(decode(&bytes, &mut back).is_some());
-        assert_eq!(back, s);
+        let mut entries = vec![
+            Entry { tier: Tier::Workspace, id: "WI-a", ino: 7, fp: 0xdead },
+            Entry { tier: Tier::Canonical, id: "INV-b", ino: 9, fp: u64::MAX },
+            Entry { tier: Tier::Workspace, id: "WI-0", ino: 1, fp: 0 },
+        ];
+        let bytes = encode(&mut entries);
+        let back = decode(&bytes).expect("decodes");
+        assert_eq!(back, entries);
+        assert_eq!(back[0].id, "INV-b", "sorted by tier, then ID");
         for cut in [0, 8, bytes.len() - 1] {
-            assert!(decode(&bytes[..cut], &mut Store::new()).is_none(), "cut {cut}");
+            assert!(decode(&bytes[..cut]).is_none(), "cut {cut}");
         }
         let mut flipped = bytes.clone();
         flipped[14] ^= 1;
-        assert!(decode(&flipped, &mut Store::new()).is_none());
+        assert!(decode(&flipped).is_none());
     }
 }
