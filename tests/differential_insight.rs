@@ -40,11 +40,27 @@ impl Rng {
 }
 
 const TOPICS: [&[&str]; 5] = [
-    &["lamport", "clock", "branch", "rebase", "tick", "peek", "ordering"],
-    &["tui", "pane", "layout", "terminal", "resize", "focus", "scroll"],
-    &["yaml", "emitter", "quote", "scalar", "unicode", "nonce", "comment"],
-    &["sync", "remote", "push", "pending", "threshold", "breaker", "branch"],
-    &["cache", "stat", "inode", "racy", "mtime", "rebuild", "snapshot"],
+    &[
+        "lamport", "clock", "branch", "rebase", "tick", "peek", "ordering",
+    ],
+    &[
+        "tui", "pane", "layout", "terminal", "resize", "focus", "scroll",
+    ],
+    &[
+        "yaml", "emitter", "quote", "scalar", "unicode", "nonce", "comment",
+    ],
+    &[
+        "sync",
+        "remote",
+        "push",
+        "pending",
+        "threshold",
+        "breaker",
+        "branch",
+    ],
+    &[
+        "cache", "stat", "inode", "racy", "mtime", "rebuild", "snapshot",
+    ],
 ];
 const COMMON: &[&str] = &[
     "the", "fix", "slow", "when", "after", "breaks", "add", "test", "for", "on", "in", "wrong",
@@ -101,7 +117,10 @@ fn cluster_repo(ctx: &Ctx) -> Repo {
             line.push_str(&format!(" --description {}", quote(&desc)));
         }
         if rng.below(4) == 0 {
-            line.push_str(&format!(" --field area={}", quote(&sentence(&mut rng, topic, 2))));
+            line.push_str(&format!(
+                " --field area={}",
+                quote(&sentence(&mut rng, topic, 2))
+            ));
         }
         adds.push(line);
     }
@@ -141,7 +160,16 @@ fn clusters_match_the_reference_byte_for_byte() {
         &["--k", "4", "--shared", "2"],
         &["--k", "8", "--shared", "3", "--min-size", "3"],
         &["--all", "--k", "5", "--shared", "2"],
-        &["--status", "todo_hard,done", "--k", "3", "--shared", "1", "--limit", "4"],
+        &[
+            "--status",
+            "todo_hard,done",
+            "--k",
+            "3",
+            "--shared",
+            "1",
+            "--limit",
+            "4",
+        ],
     ] {
         let mut args = vec!["clusters"];
         args.extend_from_slice(flags);
@@ -175,7 +203,11 @@ fn write_ops(dir: &Path, prefix: &str, ops: &[Op]) -> String {
         .unwrap_or_else(|| json!({"title": "no create"}));
     let id = htrac::ids::compute_id(prefix, &data, "");
     fs::create_dir_all(dir).unwrap();
-    fs::write(dir.join(format!(".{id}.ops")), ops.iter().map(emit_op).collect::<String>()).unwrap();
+    fs::write(
+        dir.join(format!(".{id}.ops")),
+        ops.iter().map(emit_op).collect::<String>(),
+    )
+    .unwrap();
     id
 }
 
@@ -198,12 +230,33 @@ fn trend_repo(ctx: &Ctx) -> Repo {
     let canon = repo.dir.join(".agent/tracker/.ops");
     let mut rng = Rng(7);
     let start = htrac::insight::trend::parse_day("2026-03-01").unwrap();
-    let statuses = ["done", "todo_soft", "wont_do", "in_progress", "deleted", "todo_hard"];
+    let statuses = [
+        "done",
+        "todo_soft",
+        "wont_do",
+        "in_progress",
+        "deleted",
+        "todo_hard",
+    ];
     for n in 0..60 {
         let mut day = start + rng.below(45) as i64;
-        let first = if rng.below(8) == 0 { "done" } else { "todo_hard" };
-        let mut ops = vec![Op::new("create", &at(day, rng.below(86400) as i64), Role::Agent, "a_agent", 1, &format!("{:04x}", n))
-            .with("data", data(&format!("item {n}"), first, rng.below(5) as i64))];
+        let first = if rng.below(8) == 0 {
+            "done"
+        } else {
+            "todo_hard"
+        };
+        let mut ops = vec![Op::new(
+            "create",
+            &at(day, rng.below(86400) as i64),
+            Role::Agent,
+            "a_agent",
+            1,
+            &format!("{:04x}", n),
+        )
+        .with(
+            "data",
+            data(&format!("item {n}"), first, rng.below(5) as i64),
+        )];
         for k in 0..rng.below(5) {
             day += rng.below(9) as i64;
             let set = if rng.below(2) == 0 {
@@ -217,10 +270,17 @@ fn trend_repo(ctx: &Ctx) -> Repo {
                 _ => at(day, rng.below(86400) as i64),
             };
             ops.push(
-                Op::new("update", &when, Role::Human, "amy", k as i64 + 2, &format!("{:02x}{:02x}", n, k))
-                    .with("set", set)
-                    .with("add", json!({}))
-                    .with("remove", json!({})),
+                Op::new(
+                    "update",
+                    &when,
+                    Role::Human,
+                    "amy",
+                    k as i64 + 2,
+                    &format!("{:02x}{:02x}", n, k),
+                )
+                .with("set", set)
+                .with("add", json!({}))
+                .with("remove", json!({})),
             );
         }
         let id = write_ops(&ws, "WI", &ops);
@@ -263,8 +323,16 @@ fn priority_trend_matches_the_reference() {
     assert!(ours["points"].as_array().unwrap().len() > 40);
     // Text mode: the same summary line (each tool writes its own chart).
     let ours = ctx.ok(Ours, &repo, false, &["priority-trend", "--out", "ours.svg"]);
-    let theirs = ctx.ok(Theirs, &repo, false, &["priority-trend", "--out", "theirs.svg"]);
-    assert_eq!(ours.replace("ours.svg", "X"), theirs.replace("theirs.svg", "X"));
+    let theirs = ctx.ok(
+        Theirs,
+        &repo,
+        false,
+        &["priority-trend", "--out", "theirs.svg"],
+    );
+    assert_eq!(
+        ours.replace("ours.svg", "X"),
+        theirs.replace("theirs.svg", "X")
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -316,12 +384,17 @@ fn near_duplicate_warnings_match_the_reference() {
             "--kind".into(),
             "work_item".into(),
             "--title".into(),
-            format!("{} {}", words.join(" "), if n % 5 == 0 { "" } else { "x" }).trim().to_string(),
+            format!("{} {}", words.join(" "), if n % 5 == 0 { "" } else { "x" })
+                .trim()
+                .to_string(),
             "--priority".into(),
             (n % 5).to_string(),
         ];
         if n % 4 == 0 {
-            args.extend(["--description".into(), format!("Seen in run {n} of the nightly job")]);
+            args.extend([
+                "--description".into(),
+                format!("Seen in run {n} of the nightly job"),
+            ]);
         }
         if n % 6 == 0 {
             args.extend(["--field".into(), "area=reader cache".into()]);
@@ -338,9 +411,19 @@ fn near_duplicate_warnings_match_the_reference() {
             all[k].extend(warned(&String::from_utf8_lossy(&out.stderr)));
         }
     }
-    assert_eq!(all[0], all[1], "ours (left) and the reference (right) flag different pairs");
-    assert!(all[0].len() >= 5, "the titles should give several near-duplicates: {:?}", all[0]);
-    assert!(all[0].iter().any(|(_, _, d)| *d > 0), "some pairs are near, not equal");
+    assert_eq!(
+        all[0], all[1],
+        "ours (left) and the reference (right) flag different pairs"
+    );
+    assert!(
+        all[0].len() >= 5,
+        "the titles should give several near-duplicates: {:?}",
+        all[0]
+    );
+    assert!(
+        all[0].iter().any(|(_, _, d)| *d > 0),
+        "some pairs are near, not equal"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -384,8 +467,24 @@ fn migrate_args() -> Vec<String> {
 /// What an item is, without who wrote it or when.
 fn content(ctx: &Ctx, tool: Tool, repo: &Repo, id: &str) -> Value {
     let v = ctx.json(tool, repo, &["show", id]);
-    let keys = ["id", "kind", "title", "status", "priority", "parent", "tags", "pr_ref", "description", "fields", "tier"];
-    Value::Object(keys.iter().map(|k| (k.to_string(), v[*k].clone())).collect())
+    let keys = [
+        "id",
+        "kind",
+        "title",
+        "status",
+        "priority",
+        "parent",
+        "tags",
+        "pr_ref",
+        "description",
+        "fields",
+        "tier",
+    ];
+    Value::Object(
+        keys.iter()
+            .map(|k| (k.to_string(), v[*k].clone()))
+            .collect(),
+    )
 }
 
 #[test]
@@ -402,7 +501,14 @@ fn migrate_matches_the_reference_and_each_skips_the_others_items() {
         results.push(v);
         repos.push(repo);
     }
-    let keys = ["items_created", "items_skipped", "items_by_kind", "errors", "id_map", "dry_run"];
+    let keys = [
+        "items_created",
+        "items_skipped",
+        "items_by_kind",
+        "errors",
+        "id_map",
+        "dry_run",
+    ];
     for k in keys {
         assert_eq!(results[0][k], results[1][k], "{k}");
     }
@@ -418,7 +524,12 @@ fn migrate_matches_the_reference_and_each_skips_the_others_items() {
     // Each tool, run on the other's import, creates nothing.
     for (tool, repo) in [(Theirs, &repos[0]), (Ours, &repos[1])] {
         let v = ctx.json(tool, repo, &args);
-        assert_eq!(v["items_created"], 0, "{} on the other's import", tool.name());
+        assert_eq!(
+            v["items_created"],
+            0,
+            "{} on the other's import",
+            tool.name()
+        );
         assert_eq!(v["items_skipped"], 14);
         assert_eq!(v["id_map"], results[0]["id_map"]);
     }

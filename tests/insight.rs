@@ -47,23 +47,72 @@ fn trend_tracker() -> Env {
     write_item(
         &env,
         &[
-            op("create", "2026-01-01T10:00:00Z", 1, "a001", "data", create_data("A", "todo_hard", 1)),
-            op("update", "2026-01-03T10:00:00Z", 2, "a002", "set", set(json!({"priority": 3}))),
-            op("update", "2026-01-05T23:59:59Z", 3, "a003", "set", set(json!({"status": "done"}))),
+            op(
+                "create",
+                "2026-01-01T10:00:00Z",
+                1,
+                "a001",
+                "data",
+                create_data("A", "todo_hard", 1),
+            ),
+            op(
+                "update",
+                "2026-01-03T10:00:00Z",
+                2,
+                "a002",
+                "set",
+                set(json!({"priority": 3})),
+            ),
+            op(
+                "update",
+                "2026-01-05T23:59:59Z",
+                3,
+                "a003",
+                "set",
+                set(json!({"status": "done"})),
+            ),
         ],
     );
     write_item(
         &env,
         &[
-            op("create", "2026-01-02T00:00:00Z", 1, "b001", "data", create_data("B", "done", 2)),
-            op("update", "2026-01-04T12:00:00Z", 2, "b002", "set", set(json!({"status": "todo_soft"}))),
+            op(
+                "create",
+                "2026-01-02T00:00:00Z",
+                1,
+                "b001",
+                "data",
+                create_data("B", "done", 2),
+            ),
+            op(
+                "update",
+                "2026-01-04T12:00:00Z",
+                2,
+                "b002",
+                "set",
+                set(json!({"status": "todo_soft"})),
+            ),
         ],
     );
     write_item(
         &env,
         &[
-            op("create", "2026-01-02T08:00:00Z", 1, "c001", "data", create_data("C", "todo_hard", 0)),
-            op("update", "2026-01-01T08:00:00Z", 2, "c002", "set", set(json!({"priority": 4}))),
+            op(
+                "create",
+                "2026-01-02T08:00:00Z",
+                1,
+                "c001",
+                "data",
+                create_data("C", "todo_hard", 0),
+            ),
+            op(
+                "update",
+                "2026-01-01T08:00:00Z",
+                2,
+                "c002",
+                "set",
+                set(json!({"priority": 4})),
+            ),
         ],
     );
     env
@@ -82,15 +131,28 @@ fn priority_trend_replays_each_day() {
          2026-01-04,3,3.0\n\
          2026-01-05,2,3.0\n"
     );
-    assert!(!env.path().join("tracker-priority-trend.svg").exists(), "--csv writes no SVG unless --out");
+    assert!(
+        !env.path().join("tracker-priority-trend.svg").exists(),
+        "--csv writes no SVG unless --out"
+    );
 
     // A window: state from before it carries in, quiet days repeat it.
     let v = env
-        .run(&["--json", "priority-trend", "--since", "2026-01-03", "--until", "2026-01-07"])
+        .run(&[
+            "--json",
+            "priority-trend",
+            "--since",
+            "2026-01-03",
+            "--until",
+            "2026-01-07",
+        ])
         .ok()
         .json();
     assert_eq!(v["svg"], Value::Null);
-    assert_eq!(v["resolved_statuses"], json!(["done", "wont_do", "deleted"]));
+    assert_eq!(
+        v["resolved_statuses"],
+        json!(["done", "wont_do", "deleted"])
+    );
     let rows: Vec<(String, u64, f64)> = v["points"]
         .as_array()
         .unwrap()
@@ -119,7 +181,14 @@ fn priority_trend_replays_each_day() {
 
     // A window before any item was open: points with a null mean.
     let v = env
-        .run(&["--json", "priority-trend", "--since", "2025-12-30", "--until", "2025-12-31"])
+        .run(&[
+            "--json",
+            "priority-trend",
+            "--since",
+            "2025-12-30",
+            "--until",
+            "2025-12-31",
+        ])
         .ok()
         .json();
     assert_eq!(
@@ -128,7 +197,14 @@ fn priority_trend_replays_each_day() {
                {"day": "2025-12-31", "open": 0, "mean_priority": null}])
     );
     let csv = env
-        .run(&["priority-trend", "--csv", "--since", "2025-12-31", "--until", "2025-12-31"])
+        .run(&[
+            "priority-trend",
+            "--csv",
+            "--since",
+            "2025-12-31",
+            "--until",
+            "2025-12-31",
+        ])
         .ok()
         .stdout;
     assert_eq!(csv, "day,open,mean_priority\n2025-12-31,0,\n");
@@ -153,16 +229,28 @@ fn priority_trend_writes_a_readable_svg_chart() {
         "2026-01-05",
         "2026-01-03: mean 3.50 over 2 open",
     ] {
-        assert!(texts.iter().any(|t| t == want), "no text {want:?} in {texts:?}");
+        assert!(
+            texts.iter().any(|t| t == want),
+            "no text {want:?} in {texts:?}"
+        );
     }
     assert_eq!(svg.matches("<circle").count(), 5, "one point per day");
-    assert_eq!(svg.matches("<polyline").count(), 2, "a mean line and an open-count line");
+    assert_eq!(
+        svg.matches("<polyline").count(),
+        2,
+        "a mean line and an open-count line"
+    );
 
     let out = env.path().join("sub dir");
     std::fs::create_dir(&out).unwrap();
     let target = out.join("t.svg");
     let r = env
-        .run(&["--json", "priority-trend", "--out", target.to_str().unwrap()])
+        .run(&[
+            "--json",
+            "priority-trend",
+            "--out",
+            target.to_str().unwrap(),
+        ])
         .ok();
     assert_eq!(r.json()["svg"], json!(target.to_str().unwrap()));
     assert!(target.is_file());
@@ -192,9 +280,21 @@ fn svg_texts(svg: &str) -> Vec<String> {
 fn svg_escapes_text_and_handles_empty_series() {
     use htrac::insight::{svg, trend::Point};
     let points = [
-        Point { day: 20000, open: 2, mean_priority: Some(1.5) },
-        Point { day: 20001, open: 0, mean_priority: None },
-        Point { day: 20002, open: 1, mean_priority: Some(4.0) },
+        Point {
+            day: 20000,
+            open: 2,
+            mean_priority: Some(1.5),
+        },
+        Point {
+            day: 20001,
+            open: 0,
+            mean_priority: None,
+        },
+        Point {
+            day: 20002,
+            open: 1,
+            mean_priority: Some(4.0),
+        },
     ];
     let doc = svg::trend_svg_titled(&points, "<script>alert('x')</script> & \"more\"");
     assert!(!doc.contains("<script>"));
@@ -211,7 +311,9 @@ fn priority_trend_rejects_bad_flags() {
     let env = trend_tracker();
     let r = env.run(&["--json", "priority-trend", "--csv"]).fails(1);
     assert!(r.stderr.contains("mutually exclusive"), "{}", r.stderr);
-    let r = env.run(&["priority-trend", "--since", "2026-02-30"]).fails(1);
+    let r = env
+        .run(&["priority-trend", "--since", "2026-02-30"])
+        .fails(1);
     assert!(r.stderr.contains("YYYY-MM-DD"), "{}", r.stderr);
 }
 
@@ -300,7 +402,11 @@ fn clusters_find_the_topic_groups() {
     let mut want: Vec<Vec<String>> = GROUPS
         .iter()
         .map(|(g, _)| {
-            let mut m: Vec<String> = ids.iter().filter(|(_, x)| x == g).map(|(id, _)| id.clone()).collect();
+            let mut m: Vec<String> = ids
+                .iter()
+                .filter(|(_, x)| x == g)
+                .map(|(id, _)| id.clone())
+                .collect();
             m.sort();
             m
         })
@@ -309,7 +415,10 @@ fn clusters_find_the_topic_groups() {
     assert_eq!(got, want);
     // Ranked by mean similarity, descending; members by (priority, id).
     let clusters = v["clusters"].as_array().unwrap();
-    let means: Vec<f64> = clusters.iter().map(|c| c["mean_similarity"].as_f64().unwrap()).collect();
+    let means: Vec<f64> = clusters
+        .iter()
+        .map(|c| c["mean_similarity"].as_f64().unwrap())
+        .collect();
     assert!(means.windows(2).all(|w| w[0] >= w[1]), "{means:?}");
     for (n, c) in clusters.iter().enumerate() {
         assert_eq!(c["rank"], n + 1);
@@ -318,7 +427,12 @@ fn clusters_find_the_topic_groups() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|m| (m["priority"].as_i64().unwrap(), m["id"].as_str().unwrap().to_string()))
+            .map(|m| {
+                (
+                    m["priority"].as_i64().unwrap(),
+                    m["id"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         let mut sorted = keys.clone();
         sorted.sort();
@@ -334,8 +448,14 @@ fn clusters_find_the_topic_groups() {
     assert_eq!(text.matches("\n    WI-").count(), 10);
 
     let none = env.run(&["clusters", "--min-size", "6"]).ok().stdout;
-    assert_eq!(none, "(no clusters)  16 item(s) considered; k=6, shared=3\n");
-    let v = env.run(&["--json", "clusters", "--status", "done"]).ok().json();
+    assert_eq!(
+        none,
+        "(no clusters)  16 item(s) considered; k=6, shared=3\n"
+    );
+    let v = env
+        .run(&["--json", "clusters", "--status", "done"])
+        .ok()
+        .json();
     assert_eq!(v["items"], 1);
     assert_eq!(v["clusters"], json!([]));
     let v = env.run(&["--json", "clusters", "--all"]).ok().json();
@@ -367,7 +487,13 @@ fn add_warns_about_near_duplicates_with_their_distance() {
     let a = env.add("Fix the cache invalidation bug in the reader", &[]);
     // Distances from the reference's SimHash: a-b 7, b-c 8, a-c 11 bits.
     let r = env
-        .run(&["add", "--kind", "work_item", "--title", "Fix the cache invalidation bug in the reader now"])
+        .run(&[
+            "add",
+            "--kind",
+            "work_item",
+            "--title",
+            "Fix the cache invalidation bug in the reader now",
+        ])
         .ok();
     let b = r.stdout.trim().to_string();
     assert_eq!(similar(&r.stderr), [(b.clone(), a.clone(), 7)]);
@@ -376,16 +502,41 @@ fn add_warns_about_near_duplicates_with_their_distance() {
     )));
     // --json: stdout stays one JSON document, the warning goes to stderr.
     let r = env
-        .run(&["--json", "add", "--kind", "work_item", "--title", "Fix the cache invalidation bug in the reader now please"])
+        .run(&[
+            "--json",
+            "add",
+            "--kind",
+            "work_item",
+            "--title",
+            "Fix the cache invalidation bug in the reader now please",
+        ])
         .ok();
     let c = r.json()["id"].as_str().unwrap().to_string();
     assert_eq!(r.json().as_object().unwrap().len(), 1);
     assert_eq!(similar(&r.stderr), [(c.clone(), b.clone(), 8)]);
     // Unrelated text: no warning. Another tier: not compared.
-    let r = env.run(&["add", "--kind", "work_item", "--title", "Write the release notes"]).ok();
+    let r = env
+        .run(&[
+            "add",
+            "--kind",
+            "work_item",
+            "--title",
+            "Write the release notes",
+        ])
+        .ok();
     assert_eq!(similar(&r.stderr), []);
     let r = env
-        .run(&["add", "--kind", "work_item", "--tier", "canonical", "--priority", "1", "--title", "Fix the cache invalidation bug in the reader"])
+        .run(&[
+            "add",
+            "--kind",
+            "work_item",
+            "--tier",
+            "canonical",
+            "--priority",
+            "1",
+            "--title",
+            "Fix the cache invalidation bug in the reader",
+        ])
         .ok();
     assert_eq!(similar(&r.stderr), []);
     // The description counts too: same title, different long description, far apart.
@@ -415,27 +566,73 @@ fn fingerprint_store_is_only_a_cache() {
             .collect()
     };
     // Until an add has to read 16 items, nothing is written.
-    expect(env.run(&["add", "--kind", "work_item", "--title", title]).ok());
+    expect(
+        env.run(&["add", "--kind", "work_item", "--title", title])
+            .ok(),
+    );
     assert!(stores().is_empty(), "two items read: nothing written yet");
     let batch: String = (0..16)
         .map(|n| format!("add --kind work_item --title 'unrelated topic {n} zebra'\n"))
         .collect();
     env.run_stdin(&["batch", "-"], &batch).ok();
     let store = stores();
-    assert_eq!(store.len(), 1, "the store was written once 16 items were read");
+    assert_eq!(
+        store.len(),
+        1,
+        "the store was written once 16 items were read"
+    );
     // Garbage in the store: ignored and rewritten.
     std::fs::write(&store[0], b"garbage").unwrap();
-    expect(env.run(&["add", "--kind", "work_item", "--title", title, "--priority", "1"]).ok());
+    expect(
+        env.run(&[
+            "add",
+            "--kind",
+            "work_item",
+            "--title",
+            title,
+            "--priority",
+            "1",
+        ])
+        .ok(),
+    );
     assert!(std::fs::read(&store[0]).unwrap().starts_with(b"HTRACSH"));
     // No cache at all: the same answer from the files.
     let r = env
-        .command(&["add", "--kind", "work_item", "--title", title, "--priority", "3"])
+        .command(&[
+            "add",
+            "--kind",
+            "work_item",
+            "--title",
+            title,
+            "--priority",
+            "3",
+        ])
         .env("HTRAC_NO_CACHE", "1")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&r.stderr);
-    assert!(similar(&stderr).iter().any(|(_, old, d)| old == &a && *d == 7), "{stderr}");
+    assert!(
+        similar(&stderr)
+            .iter()
+            .any(|(_, old, d)| old == &a && *d == 7),
+        "{stderr}"
+    );
     // A broken item file is skipped, never fatal.
-    std::fs::write(env.workspace_ops("WI-broken"), "- op: update  # 0001\n  nonce: 0001  # 0001\n").unwrap();
-    expect(env.run(&["add", "--kind", "work_item", "--title", title, "--priority", "4"]).ok());
+    std::fs::write(
+        env.workspace_ops("WI-broken"),
+        "- op: update  # 0001\n  nonce: 0001  # 0001\n",
+    )
+    .unwrap();
+    expect(
+        env.run(&[
+            "add",
+            "--kind",
+            "work_item",
+            "--title",
+            title,
+            "--priority",
+            "4",
+        ])
+        .ok(),
+    );
 }

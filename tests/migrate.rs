@@ -75,10 +75,20 @@ fn migrate_imports_both_ledgers_once() {
     assert_eq!(
         keys,
         [
-            "INV-001", "INV-001-pg-0", "INV-001-pg-1", "INV-001-pg-2", "INV-002", "META-001",
-            "INV-003", "wi-developer-experience-0", "wi-developer-experience-1",
-            "wi-developer-experience-2", "wi-developer-experience-3", "wi-ci-infrastructure-0",
-            "wi-ci-infrastructure-1", "wi-ci-infrastructure-2",
+            "INV-001",
+            "INV-001-pg-0",
+            "INV-001-pg-1",
+            "INV-001-pg-2",
+            "INV-002",
+            "META-001",
+            "INV-003",
+            "wi-developer-experience-0",
+            "wi-developer-experience-1",
+            "wi-developer-experience-2",
+            "wi-developer-experience-3",
+            "wi-ci-infrastructure-0",
+            "wi-ci-infrastructure-1",
+            "wi-ci-infrastructure-2",
         ]
     );
     assert_eq!(map["wi-ci-infrastructure-0"], map["wi-ci-infrastructure-2"]);
@@ -105,12 +115,21 @@ fn migrate_imports_both_ledgers_once() {
     );
     let child = show(&env, &id("INV-001-pg-1"));
     assert_eq!(child["title"], "**TODO!** Apply it to the edit-mode log");
-    assert_eq!((child["status"].as_str(), child["priority"].as_i64()), (Some("todo_hard"), Some(0)));
+    assert_eq!(
+        (child["status"].as_str(), child["priority"].as_i64()),
+        (Some("todo_hard"), Some(0))
+    );
     assert_eq!(child["parent"], json!(id("INV-001")));
     let meta = show(&env, &id("META-001"));
     assert_eq!(meta["kind"], "meta_invariant");
-    assert_eq!((meta["status"].as_str(), meta["priority"].as_i64()), (Some("in_progress"), Some(1)));
-    assert_eq!(meta["fields"], json!({"statement": "Every linker resolves the same symbol set for the same fixture."}));
+    assert_eq!(
+        (meta["status"].as_str(), meta["priority"].as_i64()),
+        (Some("in_progress"), Some(1))
+    );
+    assert_eq!(
+        meta["fields"],
+        json!({"statement": "Every linker resolves the same symbol set for the same fixture."})
+    );
     let wi = show(&env, &id("wi-developer-experience-1"));
     assert_eq!(wi["tier"], "workspace");
     assert_eq!(wi["title"], "Speed up ready on large trackers.");
@@ -127,7 +146,11 @@ fn migrate_imports_both_ledgers_once() {
     assert_eq!(again["parents_linked"], 0, "parents already set");
     assert_eq!(again["id_map"], v["id_map"]);
     let ops = std::fs::read_to_string(env.ops_path("tracker/.ops", &id("INV-001-pg-1"))).unwrap();
-    assert_eq!(ops.matches("- op: ").count(), 2, "one create, one parent update:\n{ops}");
+    assert_eq!(
+        ops.matches("- op: ").count(),
+        2,
+        "one create, one parent update:\n{ops}"
+    );
     assert!(htrac::migrate::markdown::normalize_status("100%") == "done");
 
     // The text report.
@@ -135,10 +158,19 @@ fn migrate_imports_both_ledgers_once() {
     let empty = env.path().join("empty.md");
     std::fs::write(&empty, "").unwrap();
     let text = env
-        .run(&["migrate", "--ledger", ledger.to_str().unwrap(), "--work-items", empty.to_str().unwrap()])
+        .run(&[
+            "migrate",
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--work-items",
+            empty.to_str().unwrap(),
+        ])
         .ok()
         .stdout;
-    assert!(text.starts_with("created 0 items, skipped 7\nid map:\n  INV-001  INV-"), "{text}");
+    assert!(
+        text.starts_with("created 0 items, skipped 7\nid map:\n  INV-001  INV-"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -160,8 +192,18 @@ fn dry_run_writes_nothing_and_missing_kinds_are_errors() {
     assert_eq!(r.json()["items_created"], 12);
     allow_meta(&env);
     let v = migrate(&env, &[]).ok().json();
-    assert_eq!((v["items_created"].as_u64(), v["items_skipped"].as_u64()), (Some(1), Some(13)));
+    assert_eq!(
+        (v["items_created"].as_u64(), v["items_skipped"].as_u64()),
+        (Some(1), Some(13))
+    );
 
-    let r = env.run(&["migrate", "--ledger", "/nonexistent/ledger.md"]).fails(1);
-    assert!(r.stderr.contains("--ledger /nonexistent/ledger.md: no such file"), "{}", r.stderr);
+    let r = env
+        .run(&["migrate", "--ledger", "/nonexistent/ledger.md"])
+        .fails(1);
+    assert!(
+        r.stderr
+            .contains("--ledger /nonexistent/ledger.md: no such file"),
+        "{}",
+        r.stderr
+    );
 }

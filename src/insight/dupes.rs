@@ -49,10 +49,7 @@ struct Entry<'a> {
 fn store_path(root: &Path) -> Option<PathBuf> {
     crate::cache::path_for(root)?;
     let dir = crate::alias::cache_dir(root)?;
-    Some(dir.join(format!(
-        "simhash-{}.bin",
-        crate::alias::fingerprint(root)
-    )))
+    Some(dir.join(format!("simhash-{}.bin", crate::alias::fingerprint(root))))
 }
 
 fn tier_code(t: Tier) -> u8 {
@@ -213,9 +210,8 @@ pub fn fingerprints(t: &Tracker, tier: Tier) -> Vec<(String, u64)> {
             let _ = std::fs::create_dir_all(d);
         }
         let bytes = encode(&mut entries);
-        let _ = crate::atomic::replace_with(&p, 0o644, false, |w| {
-            std::io::Write::write_all(w, &bytes)
-        });
+        let _ =
+            crate::atomic::replace_with(&p, 0o644, false, |w| std::io::Write::write_all(w, &bytes));
     }
     out
 }
@@ -245,9 +241,24 @@ mod tests {
     #[test]
     fn store_round_trips_and_rejects_damage() {
         let mut entries = vec![
-            Entry { tier: Tier::Workspace, id: "WI-a", ino: 7, fp: 0xdead },
-            Entry { tier: Tier::Canonical, id: "INV-b", ino: 9, fp: u64::MAX },
-            Entry { tier: Tier::Workspace, id: "WI-0", ino: 1, fp: 0 },
+            Entry {
+                tier: Tier::Workspace,
+                id: "WI-a",
+                ino: 7,
+                fp: 0xdead,
+            },
+            Entry {
+                tier: Tier::Canonical,
+                id: "INV-b",
+                ino: 9,
+                fp: u64::MAX,
+            },
+            Entry {
+                tier: Tier::Workspace,
+                id: "WI-0",
+                ino: 1,
+                fp: 0,
+            },
         ];
         let bytes = encode(&mut entries);
         let back = decode(&bytes).expect("decodes");

@@ -146,7 +146,10 @@ mod tests {
         let data = json!({"title": "T", "description": "D",
             "fields": {"a": "x", "n": 3, "l": ["y", 4, true], "e": ""}});
         assert_eq!(create_text(data.as_object().unwrap()), "T D x y 4 True ");
-        assert_eq!(create_text(json!({"title": "T"}).as_object().unwrap()), "T ");
+        assert_eq!(
+            create_text(json!({"title": "T"}).as_object().unwrap()),
+            "T "
+        );
     }
 
     #[test]

@@ -138,7 +138,11 @@ pub fn trend_svg_titled(points: &[Point], title: &str) -> String {
     };
     for v in ticks(lo, hi, pstep) {
         let yy = fmt1(y_mean(v));
-        let _ = writeln!(s, "<line x1=\"{LEFT}\" y1=\"{yy}\" x2=\"{}\" y2=\"{yy}\" stroke=\"{GRID}\"/>", LEFT + pw);
+        let _ = writeln!(
+            s,
+            "<line x1=\"{LEFT}\" y1=\"{yy}\" x2=\"{}\" y2=\"{yy}\" stroke=\"{GRID}\"/>",
+            LEFT + pw
+        );
         let _ = writeln!(
             s,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"{MEAN}\">{v:.2}</text>",
@@ -218,10 +222,11 @@ pub fn trend_svg_titled(points: &[Point], title: &str) -> String {
     let mut runs: Vec<Vec<String>> = vec![Vec::new()];
     for p in points {
         match p.mean_priority {
-            Some(m) => runs
-                .last_mut()
-                .expect("a run")
-                .push(format!("{},{}", fmt1(x(p.day)), fmt1(y_mean(m)))),
+            Some(m) => runs.last_mut().expect("a run").push(format!(
+                "{},{}",
+                fmt1(x(p.day)),
+                fmt1(y_mean(m))
+            )),
             None if !runs.last().expect("a run").is_empty() => runs.push(Vec::new()),
             None => {}
         }

@@ -196,7 +196,11 @@ pub fn vectors(docs: &[Vec<String>], min_df: usize, max_df: f64) -> Vec<Vector> 
             // Term counts in first-occurrence order.
             let mut order: Vec<&str> = Vec::new();
             let mut tf: HashMap<&str, usize> = HashMap::new();
-            for t in doc.iter().map(String::as_str).filter(|t| idf.contains_key(t)) {
+            for t in doc
+                .iter()
+                .map(String::as_str)
+                .filter(|t| idf.contains_key(t))
+            {
                 let c = tf.entry(t).or_default();
                 if *c == 0 {
                     order.push(t);
@@ -236,7 +240,10 @@ mod tests {
         assert_eq!(m.mask("see WI-babab-dodod now"), "see ITEM now");
         assert_eq!(m.mask("fix-WI-babab-dodod-x"), "fix-ITEM-x");
         // One syllable is not an ID; a glued letter in front or behind is not either.
-        assert_eq!(m.mask("WI-babab aWI-babab-dodod"), "WI-babab aWI-babab-dodod");
+        assert_eq!(
+            m.mask("WI-babab aWI-babab-dodod"),
+            "WI-babab aWI-babab-dodod"
+        );
         // A trailing sixth letter makes the last syllable fail: two remain.
         assert_eq!(m.mask("WI-babab-dodod-bababa"), "ITEM-bababa");
         assert_eq!(m.mask("WI-babab-dododa"), "WI-babab-dododa");
@@ -246,8 +253,14 @@ mod tests {
 
     #[test]
     fn adr_references_are_masked_as_whole_words() {
-        assert_eq!(mask_adr("per ADR-0013, and ADR-00134"), "per ADR, and ADR-00134");
-        assert_eq!(mask_adr("xADR-0013 ADR-01_ ADR-a1B2."), "xADR-0013 ADR-01_ ADR.");
+        assert_eq!(
+            mask_adr("per ADR-0013, and ADR-00134"),
+            "per ADR, and ADR-00134"
+        );
+        assert_eq!(
+            mask_adr("xADR-0013 ADR-01_ ADR-a1B2."),
+            "xADR-0013 ADR-01_ ADR."
+        );
         assert_eq!(mask_adr("éADR-0013 (ADR-0013)"), "éADR-0013 (ADR)");
     }
 
@@ -263,7 +276,11 @@ mod tests {
     fn vectors_follow_the_sublinear_smooth_idf_formulas() {
         let doc = |s: &str| tokenize(s);
         // "cache" in 2 of 3 docs (kept), "fix" in 3 of 3 (over max_df), the rest in 1 (under min_df).
-        let docs = [doc("fix cache cache"), doc("fix cache bug"), doc("fix docs")];
+        let docs = [
+            doc("fix cache cache"),
+            doc("fix cache bug"),
+            doc("fix docs"),
+        ];
         let v = vectors(&docs, 2, 0.8);
         assert_eq!(v[0].len(), 1);
         assert_eq!(v[0][0].0, "cache");
@@ -271,16 +288,28 @@ mod tests {
         assert!(v[2].is_empty());
         // Two kept terms with tf 2 and 1: weights (1 + ln 2) : 1, normalised.
         // The expected values are the reference's own, printed by Python.
-        let docs = [doc("aa aa bb"), doc("aa bb"), doc("cc"), doc("dd"), doc("ee")];
+        let docs = [
+            doc("aa aa bb"),
+            doc("aa bb"),
+            doc("cc"),
+            doc("dd"),
+            doc("ee"),
+        ];
         let v = vectors(&docs, 2, 0.8);
         let pairs = |v: &Vector| v.iter().map(|(t, w)| (t.clone(), *w)).collect::<Vec<_>>();
         assert_eq!(
             pairs(&v[0]),
-            [("aa".to_string(), 0.8610369959439765), ("bb".to_string(), 0.5085423203783268)]
+            [
+                ("aa".to_string(), 0.8610369959439765),
+                ("bb".to_string(), 0.5085423203783268)
+            ]
         );
         assert_eq!(
             pairs(&v[1]),
-            [("aa".to_string(), 0.7071067811865476), ("bb".to_string(), 0.7071067811865476)]
+            [
+                ("aa".to_string(), 0.7071067811865476),
+                ("bb".to_string(), 0.7071067811865476)
+            ]
         );
     }
 }

@@ -73,7 +73,20 @@ pub fn parse_day(s: &str) -> Option<i64> {
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if y < 1 || !(1..=12).contains(&m) || d < 1 || d > days_in[(m - 1) as usize] {
         return None;
     }
@@ -250,9 +263,22 @@ mod tests {
     #[test]
     fn days_parse_and_format() {
         assert_eq!(parse_day("1970-01-02"), Some(1));
-        assert_eq!(format_day(parse_day("2026-02-28").unwrap() + 1), "2026-03-01");
-        assert_eq!(format_day(parse_day("2024-02-28").unwrap() + 1), "2024-02-29");
-        for bad in ["2026-02-29", "2026-13-01", "2026-1-01", "20260101", "2026-01-0x", ""] {
+        assert_eq!(
+            format_day(parse_day("2026-02-28").unwrap() + 1),
+            "2026-03-01"
+        );
+        assert_eq!(
+            format_day(parse_day("2024-02-28").unwrap() + 1),
+            "2024-02-29"
+        );
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "20260101",
+            "2026-01-0x",
+            "",
+        ] {
             assert_eq!(parse_day(bad), None, "{bad}");
         }
     }

@@ -113,7 +113,10 @@ fn entry_header<'a>(line: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
         return None;
     }
     let id_digits = after_ws.strip_prefix(prefix)?.strip_prefix('-')?;
-    let n = id_digits.len() - id_digits.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let n = id_digits.len()
+        - id_digits
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .len();
     if n == 0 {
         return None;
     }
@@ -275,7 +278,8 @@ pub fn parse_invariant_ledger(content: &str) -> Vec<ParsedItem> {
         let Some(e) = current.as_mut() else { continue };
         if e.kind == "meta_invariant" {
             if let Some(statement) = blockquote(s) {
-                e.fields.insert("statement".into(), Value::String(statement.into()));
+                e.fields
+                    .insert("statement".into(), Value::String(statement.into()));
                 target = None;
                 continue;
             }
@@ -420,7 +424,11 @@ pub fn parse_work_items(content: &str) -> Vec<ParsedItem> {
             priority: assign_priority(status),
             description,
             fields: Map::new(),
-            tags: if tag.is_empty() { Vec::new() } else { vec![tag] },
+            tags: if tag.is_empty() {
+                Vec::new()
+            } else {
+                vec![tag]
+            },
             pr_ref,
             parent_source_id: None,
         });

@@ -226,8 +226,9 @@ pub fn migrate(t: &Tracker, opts: &Options) -> Result<Report> {
 fn write_create(t: &Tracker, tier: Tier, id: &str, data: Value) -> Result<()> {
     let path = t.item_path(tier, id);
     std::fs::create_dir_all(t.tier_dir(tier))?;
-    let copies = crate::clock::branch_copies(&path, t.work_tree.as_deref(), &t.config.lamport_branches)
-        .unwrap_or_default();
+    let copies =
+        crate::clock::branch_copies(&path, t.work_tree.as_deref(), &t.config.lamport_branches)
+            .unwrap_or_default();
     let op = Op::new(
         "create",
         &now_utc(),

@@ -35,8 +35,16 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     new.force_field_key = p.has("force-field-key");
     new.tier = super::tier(p)?.unwrap_or(Tier::Workspace);
     super::tags::warn_deprecated(t, &new.tags, out);
-    let similar = near_duplicates(t, &new);
-    let id = t.add(&new)?;
+    // The scan for near-duplicates reads only other items' files, so it
+    // runs while `add` waits on git for the clock; the new item itself is
+    // left out of its answer.
+    let (similar, id) = std::thread::scope(|s| {
+        let scan = s.spawn(|| near_duplicates(t, &new));
+        let id = t.add(&new);
+        (scan.join().unwrap_or_default(), id)
+    });
+    let id = id?;
+    let similar = similar.into_iter().filter(|d| d.id != id);
     super::tags::touch(t, &new.tags, out);
     for d in similar {
         out.warn(format!(
@@ -61,7 +69,10 @@ fn near_duplicates(t: &Tracker, new: &NewItem) -> Vec<NearDuplicate> {
     let mut data = serde_json::Map::new();
     data.insert("title".into(), json!(new.title));
     data.insert("description".into(), json!(new.description));
-    data.insert("fields".into(), serde_json::Value::Object(new.fields.clone()));
+    data.insert(
+        "fields".into(),
+        serde_json::Value::Object(new.fields.clone()),
+    );
     let fp = simhash::fingerprint(&simhash::create_text(&data));
     dupes::near_duplicates(t, new.tier, fp, &new.not_duplicate_of)
 }

@@ -14,8 +14,10 @@ fn count(p: &Parsed, flag: &str, default: usize, min: usize) -> Result<usize> {
     match p.int(flag)? {
         None => Ok(default),
         Some(n) if n >= min as i64 => Ok(n as usize),
-        Some(n) => Err(Error::user(format!("--{flag} must be at least {min}, got {n}"))
-            .with_hint(format!("e.g. --{flag} {default}"))),
+        Some(n) => Err(
+            Error::user(format!("--{flag} must be at least {min}, got {n}"))
+                .with_hint(format!("e.g. --{flag} {default}")),
+        ),
     }
 }
 
@@ -182,7 +184,10 @@ pub fn priority_trend(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         first.date(),
         last.date()
     );
-    let plotted: Vec<&trend::Point> = points.iter().filter(|p| p.mean_priority.is_some()).collect();
+    let plotted: Vec<&trend::Point> = points
+        .iter()
+        .filter(|p| p.mean_priority.is_some())
+        .collect();
     match (plotted.first(), plotted.last()) {
         (Some(a), Some(b)) => out.line(format!(
             "{summary}mean priority of open items {:.2} ({} open) on {} -> {:.2} ({} open) on {}",

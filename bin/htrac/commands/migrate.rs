@@ -13,8 +13,11 @@ fn given(p: &Parsed, flag: &str) -> Result<Option<PathBuf>> {
     match p.one(flag) {
         None => Ok(None),
         Some(v) if std::path::Path::new(v).is_file() => Ok(Some(PathBuf::from(v))),
-        Some(v) => Err(Error::user(format!("--{flag} {v}: no such file"))
-            .with_hint(format!("pass the path of the markdown file to import with --{flag}"))),
+        Some(v) => Err(
+            Error::user(format!("--{flag} {v}: no such file")).with_hint(format!(
+                "pass the path of the markdown file to import with --{flag}"
+            )),
+        ),
     }
 }
 
