@@ -83,10 +83,10 @@ pub fn trend_svg(points: &[Point]) -> String {
 pub fn trend_svg_titled(points: &[Point], title: &str) -> String {
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let mut s = String::new();
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" \
-         font-family=\"sans-serif\" font-size=\"12\" role=\"img\" aria-label=\"{}\">\n",
+         font-family=\"sans-serif\" font-size=\"12\" role=\"img\" aria-label=\"{}\">",
         escape(title)
     );
     let _ = writeln!(s, "<title>{}</title>", escape(title));

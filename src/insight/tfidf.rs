@@ -307,8 +307,8 @@ mod tests {
         assert_eq!(
             pairs(&v[1]),
             [
-                ("aa".to_string(), 0.7071067811865476),
-                ("bb".to_string(), 0.7071067811865476)
+                ("aa".to_string(), std::f64::consts::FRAC_1_SQRT_2),
+                ("bb".to_string(), std::f64::consts::FRAC_1_SQRT_2)
             ]
         );
     }

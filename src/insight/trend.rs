@@ -175,11 +175,14 @@ pub fn series(
     points
 }
 
+/// Each item's ID and ops, in tier-then-ID order of first appearance.
+pub type OpsByItem = Vec<(String, Vec<Op>)>;
+
 /// Every item's op log (file order) from the tiers an analysis reads —
 /// workspace and stealth only when the scope is `workspace` — with the
 /// ops of one ID in several tiers put together. Unreadable files are left
 /// out, and reported in the returned warnings.
-pub fn ops_by_item(t: &Tracker) -> crate::Result<(Vec<(String, Vec<Op>)>, Vec<String>)> {
+pub fn ops_by_item(t: &Tracker) -> crate::Result<(OpsByItem, Vec<String>)> {
     let mut out: Vec<(String, Vec<Op>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut warnings = Vec::new();
