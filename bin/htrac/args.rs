@@ -344,6 +344,40 @@ pub const COMMANDS: &[Command] = &[
         flags: &[val("autolimit", "N", "show at most the last N unread messages per item")],
     },
     Command {
+        name: "clusters",
+        summary: "Predicted clusters of open items (TF-IDF cosine kNN, Jarvis-Patrick)",
+        args: &[],
+        flags: &[
+            val("k", "N", "neighbours per item (default 6)"),
+            val("shared", "N", "neighbours two linked items must share (default 3)"),
+            val("status", "S1,S2", "cluster the items with these statuses instead of the open ones"),
+            sw("all", "cluster every item (except deleted ones)"),
+            val("min-size", "N", "show clusters of at least N items (default 2)"),
+            val("limit", "N", "show only the best N clusters"),
+        ],
+    },
+    Command {
+        name: "priority-trend",
+        summary: "Mean priority and count of open items per day: an SVG chart, CSV or JSON",
+        args: &[],
+        flags: &[
+            val("out", "FILE.svg", "write the chart here (default tracker-priority-trend.svg; with --csv/--json only when given)"),
+            sw("csv", "print day,open,mean_priority lines"),
+            val("since", "YYYY-MM-DD", "first day (UTC)"),
+            val("until", "YYYY-MM-DD", "last day (UTC)"),
+        ],
+    },
+    Command {
+        name: "migrate",
+        summary: "Import legacy markdown ledgers (invariant ledger, work items) as items; idempotent",
+        args: &[],
+        flags: &[
+            val("ledger", "PATH", "invariant ledger (default .agent/invariant-ledger.md)"),
+            val("work-items", "PATH", "work-items backlog (default ~/hypergumbo_lab_notebook/guidance_log/work_items.md)"),
+            sw("dry-run", "report what would be created, write nothing"),
+        ],
+    },
+    Command {
         name: "tags",
         summary: "List tags (--count for usage), or: rename OLD NEW | describe TAG [TEXT] | deprecate TAG",
         args: &[opt_arg("ACTION"), many("ARG", false)],

@@ -1,0 +1,66 @@
+//! `htrac migrate`: import the reference's legacy markdown ledgers.
+
+use std::path::PathBuf;
+
+use htrac::migrate::{self, Options};
+use htrac::{Error, Result, Tracker};
+
+use crate::args::Parsed;
+use crate::Output;
+
+/// A path flag that, when given, must name an existing file.
+fn given(p: &Parsed, flag: &str) -> Result<Option<PathBuf>> {
+    match p.one(flag) {
+        None => Ok(None),
+        Some(v) if std::path::Path::new(v).is_file() => Ok(Some(PathBuf::from(v))),
+        Some(v) => Err(
+            Error::user(format!("--{flag} {v}: no such file")).with_hint(format!(
+                "pass the path of the markdown file to import with --{flag}"
+            )),
+        ),
+    }
+}
+
+pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let dry_run = p.has("dry-run");
+    let opts = Options {
+        ledger: given(p, "ledger")?.unwrap_or_else(|| migrate::default_ledger(&t.root)),
+        work_items: given(p, "work-items")?.or_else(migrate::default_work_items),
+        dry_run,
+    };
+    let report = migrate::migrate(t, &opts)?;
+    out.refused = !report.errors.is_empty();
+    for w in &report.warnings {
+        out.warn(format!("warning: {w}"));
+    }
+    if p.json {
+        out.line(htrac::jsonfmt::pretty(&report.to_json(dry_run)));
+        return Ok(());
+    }
+    let action = if dry_run { "would create" } else { "created" };
+    out.line(format!(
+        "{action} {} items, skipped {}",
+        report.items_created, report.items_skipped
+    ));
+    let mut kinds: Vec<(&String, &serde_json::Value)> = report.items_by_kind.iter().collect();
+    kinds.sort_by(|a, b| a.0.cmp(b.0));
+    for (kind, n) in kinds {
+        out.line(format!("  {kind}: {n}"));
+    }
+    if report.parents_linked > 0 {
+        out.line(format!(
+            "  linked {} pending generalization(s) to their entries",
+            report.parents_linked
+        ));
+    }
+    if !report.id_map.is_empty() {
+        out.line("id map:");
+        for (source, id) in &report.id_map {
+            out.line(format!("  {source}  {}", id.as_str().unwrap_or_default()));
+        }
+    }
+    for e in &report.errors {
+        out.warn(format!("  ERROR: {e}"));
+    }
+    Ok(())
+}
