@@ -27,6 +27,7 @@ const SHELL = [
   '/js/views/list.js',
   '/js/views/detail.js',
   '/js/views/forms.js',
+  '/js/views/trend.js',
 ];
 const SHELL_SET = new Set(SHELL);
 

@@ -33,6 +33,8 @@ fn public_routes_and_everything_else_needs_a_session() {
         "/api/items",
         "/api/ready",
         "/api/config",
+        "/api/priority-trend",
+        "/api/priority-trend.svg",
         "/api/auth/me",
         &format!("/api/items/{id}"),
     ] {
@@ -86,6 +88,24 @@ fn logged_in_user_reads_and_writes_as_a_human_named_after_the_login() {
     let me = s.get("/api/auth/me", Some(&l)).expect(200, None).json();
     assert_eq!(me["user"], "amy");
     assert_eq!(me["human"], true);
+    // The priority trend: the CLI's series, and the chart it draws.
+    let trend = s
+        .get("/api/priority-trend", Some(&l))
+        .expect(200, None)
+        .json();
+    let cli = s.env.run(&["--json", "priority-trend"]).ok().json();
+    assert_eq!(trend["points"], cli["points"]);
+    assert!(!trend["points"].as_array().unwrap().is_empty());
+    let chart = s.get("/api/priority-trend.svg", Some(&l)).expect(200, None);
+    assert!(chart
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("image/svg+xml"));
+    let out = s.env.dir.path().join("trend.svg");
+    s.env
+        .run(&["priority-trend", "--out", out.to_str().unwrap()])
+        .ok();
+    assert_eq!(chart.body, std::fs::read(&out).unwrap());
     let cfg = s.get("/api/config", Some(&l)).expect(200, None).json();
     assert!(cfg["statuses"]
         .as_array()

@@ -66,6 +66,7 @@ export const api = {
   logout: () => post('/api/auth/logout', {}),
   config: () => get('/api/config'),
   ready: () => get('/api/ready'),
+  trend: () => get('/api/priority-trend'),
   item: (id) => get(`/api/items/${encodeURIComponent(id)}`),
   passkeyLoginStart: () => post('/api/auth/passkey/login/start', {}),
   passkeyLoginFinish: (ceremony, credential) =>

@@ -1,6 +1,7 @@
 // Start-up: registers the service worker (named after the build), decides
 // which screen to show (registration link, sign-in, or the tracker), and
-// routes #/ready, #/all and #/item/<id> to the list and item panes.
+// routes #/ready, #/all and #/item/<id> to the list and item panes, and
+// #/trend to the priority chart.
 
 import { byId } from './dom.js';
 import { api, setCsrf, setUnauthenticatedHandler } from './api.js';
@@ -14,6 +15,7 @@ import * as register from './views/register.js';
 import * as list from './views/list.js';
 import * as detail from './views/detail.js';
 import * as forms from './views/forms.js';
+import * as trend from './views/trend.js';
 
 // Spelled in two parts: the server replaces the whole word in served files.
 const PLACEHOLDER = ['__HTRAC', 'BUILD__'].join('_');
@@ -41,7 +43,10 @@ function route() {
   }
   if (!started) return;
   shell.setNav(r.view === 'item' ? list.currentMode() : r.view);
-  if (r.view === 'item') {
+  trend.show(r.view === 'trend');
+  if (r.view === 'trend') {
+    document.body.classList.remove('detail-open');
+  } else if (r.view === 'item') {
     document.body.classList.add('detail-open');
     list.setSelected(r.id);
     detail.show(r.id, { focus: true });

@@ -1,5 +1,5 @@
 // Hash routes: #/ready, #/all?status=..&kind=..&tier=..&tag=..&q=..,
-// #/item/<id>, and #register=<token> (the one-time passkey registration link).
+// #/item/<id>, #/trend, and #register=<token> (the one-time passkey registration link).
 
 export const FILTER_KEYS = ['status', 'kind', 'tier', 'tag', 'q'];
 
@@ -13,6 +13,7 @@ export function parse(hash = location.hash) {
   if (parts[0] === 'item' && parts[1]) {
     return { view: 'item', id: decodeURIComponent(parts.slice(1).join('/')) };
   }
+  if (parts[0] === 'trend') return { view: 'trend' };
   if (parts[0] === 'all') {
     const params = new URLSearchParams(query);
     const filters = {};

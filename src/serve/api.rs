@@ -285,6 +285,23 @@ pub fn show(t: &Tracker, id: &str) -> ApiResult<Value> {
     load(t, &file)
 }
 
+/// `GET /api/priority-trend`: what `htrac --json priority-trend` reports,
+/// over the whole history: `{"resolved_statuses", "points": [{day, open,
+/// mean_priority}…]}`.
+pub fn priority_trend(t: &Tracker) -> ApiResult<Value> {
+    let (points, _) = crate::insight::trend::tracker_series(t, None, None).map_err(classify)?;
+    Ok(json!({
+        "resolved_statuses": t.config.resolved_statuses,
+        "points": crate::insight::trend::points_json(&points),
+    }))
+}
+
+/// `GET /api/priority-trend.svg`: the chart `htrac priority-trend` writes.
+pub fn priority_trend_svg(t: &Tracker) -> ApiResult<String> {
+    let (points, _) = crate::insight::trend::tracker_series(t, None, None).map_err(classify)?;
+    Ok(crate::insight::svg::trend_svg(&points))
+}
+
 /// `GET /api/config`: what the page's forms offer.
 pub fn config(t: &Tracker) -> Value {
     let c = &t.config;

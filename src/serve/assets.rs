@@ -48,6 +48,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/views/list.js", "text/javascript; charset=utf-8"),
     asset!("/js/views/detail.js", "text/javascript; charset=utf-8"),
     asset!("/js/views/forms.js", "text/javascript; charset=utf-8"),
+    asset!("/js/views/trend.js", "text/javascript; charset=utf-8"),
 ];
 
 /// The file served at `path` (`/` is `/index.html`); the query is ignored.

@@ -164,6 +164,18 @@ fn authed(
         (Method::Get, ["items"]) => api::list(&t, query).map(|v| (200, v)),
         (Method::Get, ["ready"]) => api::ready(&t).map(|v| (200, v)),
         (Method::Get, ["config"]) => Ok((200, api::config(&t))),
+        (Method::Get, ["priority-trend"]) => api::priority_trend(&t).map(|v| (200, v)),
+        (Method::Get, ["priority-trend.svg"]) => {
+            return match api::priority_trend_svg(&t) {
+                Ok(svg) => Reply {
+                    status: 200,
+                    content_type: "image/svg+xml; charset=utf-8",
+                    body: svg.into_bytes(),
+                    headers: vec![("Cache-Control".into(), "no-store".into())],
+                },
+                Err(e) => Reply::error(&e),
+            };
+        }
         (Method::Get, ["items", id]) => api::show(&t, id).map(|v| (200, v)),
         (Method::Post, ["items"]) => post_body(rq).and_then(|b| api::dispatch(&t, "add", None, &b)),
         (Method::Post, ["items", id, action])
@@ -174,7 +186,12 @@ fn authed(
         {
             post_body(rq).and_then(|b| api::dispatch(&t, action, Some(id), &b))
         }
-        (_, ["auth", "me" | "logout"] | ["items" | "ready" | "config"] | ["items", _])
+        (
+            _,
+            ["auth", "me" | "logout"]
+            | ["items" | "ready" | "config" | "priority-trend" | "priority-trend.svg"]
+            | ["items", _],
+        )
         | (
             _,
             ["items", _, "update" | "discuss" | "lock" | "unlock" | "freeze" | "unfreeze" | "move"],

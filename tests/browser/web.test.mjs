@@ -385,6 +385,30 @@ async function main() {
     check(htracJson('show', newId).parent === null, 'the bad parent was written');
   });
 
+  await step('the priority trend chart, as `htrac priority-trend` reports it', async () => {
+    await page1.getByRole('link', { name: 'Trend' }).click();
+    await page1.locator('#trend-pane').waitFor({ state: 'visible', timeout: WAIT_MS });
+    const img = await until('the chart image to load', () => page1.evaluate(() => {
+      const i = document.getElementById('trend-img');
+      return i.complete && i.naturalWidth > 0 ? { w: i.naturalWidth, src: i.src } : null;
+    }));
+    check(img.w > 100, `chart ${img.w} px wide`);
+    const svgPath = path.join(tmp, 'trend.svg');
+    const cli = htracJson('priority-trend', '--out', svgPath);
+    const last = cli.points[cli.points.length - 1];
+    const summary = await until('the trend summary', async () => {
+      const t = (await page1.textContent('#trend-summary')).trim();
+      return t.includes('day(s)') ? t : null;
+    });
+    check(summary.startsWith(`${cli.points.length} day(s)`) && summary.includes(`${last.open} open`),
+      `summary "${summary}" vs htrac priority-trend ${JSON.stringify(last)} over ${cli.points.length} day(s)`);
+    const svg = await page1.evaluate(async () => (await fetch('/api/priority-trend.svg')).text());
+    check(svg.startsWith('<svg') || svg.startsWith('<?xml'), `not an SVG: ${svg.slice(0, 40)}`);
+    check(svg === fs.readFileSync(svgPath, 'utf8'), 'the page\'s chart differs from the one htrac priority-trend draws');
+    await page1.getByRole('link', { name: 'Ready' }).click();
+    await page1.locator('#list-pane').waitFor({ state: 'visible', timeout: WAIT_MS });
+  });
+
   await step('phone width: no sideways scrolling, one pane at a time', async () => {
     await page2.setViewportSize({ width: 360, height: 740 });
     await page2.getByRole('link', { name: 'Ready' }).click();

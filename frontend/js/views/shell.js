@@ -101,8 +101,9 @@ function setPanel(open) {
 export function setNav(view) {
   byId('nav-ready').toggleAttribute('aria-current', false);
   byId('nav-all').toggleAttribute('aria-current', false);
-  const el = view === 'all' ? byId('nav-all') : view === 'ready' ? byId('nav-ready') : null;
-  if (el) el.setAttribute('aria-current', 'page');
+  byId('nav-trend').toggleAttribute('aria-current', false);
+  const el = { all: 'nav-all', ready: 'nav-ready', trend: 'nav-trend' }[view];
+  if (el) byId(el).setAttribute('aria-current', 'page');
 }
 
 export function setUser(name) {
