@@ -104,4 +104,40 @@ mod tests {
         assert!(text.contains(build_id()));
         assert_eq!(build_id().len(), 12);
     }
+
+    /// Every file under `frontend/` is served, and the service worker's
+    /// shell lists only served files: a forgotten line here is a 404 for
+    /// a module, which blanks the page.
+    #[test]
+    fn every_frontend_file_is_embedded() {
+        fn walk(dir: &std::path::Path, base: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, base, out);
+                } else {
+                    out.push(format!("/{}", p.strip_prefix(base).unwrap().display()));
+                }
+            }
+        }
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend");
+        let mut files = Vec::new();
+        walk(&base, &base, &mut files);
+        files.sort();
+        let mut served: Vec<String> = ASSETS.iter().map(|a| a.path.to_string()).collect();
+        served.sort();
+        assert_eq!(files, served, "frontend/ and ASSETS differ");
+        let sw = std::str::from_utf8(find("/service-worker.js").unwrap().bytes).unwrap();
+        for line in sw.lines() {
+            let l = line.trim();
+            if let Some(url) = l.strip_prefix('\'').and_then(|l| l.strip_suffix("',")) {
+                if url.starts_with('/') {
+                    assert!(
+                        find(url).is_some(),
+                        "service worker caches {url}, not served"
+                    );
+                }
+            }
+        }
+    }
 }
