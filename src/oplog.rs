@@ -221,28 +221,92 @@ pub fn parse_block_yaml(text: &str) -> Result<Op, String> {
     op_from_map(text, map)
 }
 
-/// Refuses text whose flow collections nest deeper than [`MAX_FLOW_DEPTH`]
-/// (outside quoted scalars), in one linear pass, so the YAML parser never
-/// sees a nesting bomb. Call it before handing any op text to the parser.
+/// Refuses text whose flow collections nest deeper than [`MAX_FLOW_DEPTH`],
+/// in one linear pass, so the YAML parser never sees a nesting bomb. Call
+/// it before handing any op text to the parser.
+///
+/// Only real flow collections count: a `[` or `{` where a node may begin
+/// (after `: `, `- `, at a line's start, or inside a flow collection). The
+/// brackets inside plain scalars (`title: a{b`), quoted scalars, comments
+/// and block scalars (`description: |` and its more-indented lines) are
+/// text. Inside a flow collection every bracket counts (over-counting there
+/// can only refuse, never let a bomb through).
 pub fn check_flow_depth(text: &str) -> Result<(), String> {
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let bytes = text.as_bytes();
+    let b = text.as_bytes();
+    let blank_after = |i: usize| matches!(b.get(i + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n'));
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(b'"') if b == b'\\' => i += 1,
-            Some(q) if b == q => {
-                if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
-                    i += 1; // '' inside a single-quoted scalar
-                } else {
-                    quote = None;
-                }
+    let mut depth = 0usize;
+    // A node may begin at the next non-blank byte.
+    let mut start = true;
+    let mut line_start = 0;
+    let mut at_line_start = true;
+    // Column of the first node on this line (block context), and the column
+    // a block scalar's content must be indented beyond.
+    let mut node_col: Option<usize> = None;
+    let mut block_scalar: Option<usize> = None;
+    while i < b.len() {
+        if at_line_start {
+            line_start = i;
+            while b.get(i) == Some(&b' ') {
+                i += 1;
             }
-            Some(_) => {}
-            None => match b {
-                b'"' | b'\'' => quote = Some(b),
+            if let Some(parent) = block_scalar {
+                let blank = matches!(b.get(i), None | Some(b'\n' | b'\r'));
+                if blank || i - line_start > parent {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    i += 1;
+                    continue;
+                }
+                block_scalar = None;
+            }
+            at_line_start = false;
+            node_col = None;
+            if depth == 0 {
+                start = true;
+            }
+            continue;
+        }
+        let c = b[i];
+        match c {
+            b'\n' => {
+                at_line_start = true;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            b'#' if i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if start {
+            if depth == 0 && node_col.is_none() && !(matches!(c, b'-' | b'?') && blank_after(i)) {
+                node_col = Some(i - line_start);
+            }
+            match c {
+                b'"' | b'\'' => {
+                    i += 1;
+                    while i < b.len() {
+                        match b[i] {
+                            b'\\' if c == b'"' => i += 1,
+                            b'\'' if c == b'\'' && b.get(i + 1) == Some(&b'\'') => i += 1,
+                            q if q == c => break,
+                            _ => {}
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                    start = false;
+                    continue;
+                }
                 b'[' | b'{' => {
                     depth += 1;
                     if depth > MAX_FLOW_DEPTH {
@@ -250,10 +314,47 @@ pub fn check_flow_depth(text: &str) -> Result<(), String> {
                             "values nested deeper than {MAX_FLOW_DEPTH} levels are refused"
                         ));
                     }
+                    i += 1;
+                    continue;
                 }
-                b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
+                b'|' | b'>' if depth == 0 => {
+                    block_scalar = Some(node_col.unwrap_or(0));
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                b'-' | b'?' if depth == 0 && blank_after(i) => {
+                    i += 1;
+                    continue;
+                }
+                // A tag or an anchor comes before the node it names.
+                b'!' | b'&' => {
+                    while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                        i += 1;
+                    }
+                    continue;
+                }
+                _ => start = false,
+            }
+        }
+        match c {
+            // A key's end (in flow, or after a quoted key, even without a space).
+            b':' if blank_after(i) || depth > 0 || (i > 0 && matches!(b[i - 1], b'"' | b'\'')) => {
+                start = true
+            }
+            b'[' | b'{' if depth > 0 => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Err(format!(
+                        "values nested deeper than {MAX_FLOW_DEPTH} levels are refused"
+                    ));
+                }
+                start = true;
+            }
+            b']' | b'}' if depth > 0 => depth -= 1,
+            b',' if depth > 0 => start = true,
+            _ => {}
         }
         i += 1;
     }
@@ -500,4 +601,57 @@ fn last_byte_is_newline(f: &File, len: u64) -> std::io::Result<bool> {
     let mut b = [0u8; 1];
     f.read_exact_at(&mut b, len - 1)?;
     Ok(b[0] == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nest(open: &str, n: usize) -> String {
+        open.repeat(n)
+    }
+
+    #[test]
+    fn flow_depth_counts_only_flow_collections() {
+        let deep = MAX_FLOW_DEPTH + 10;
+        // Text, not collections: every one parses, and is not refused.
+        let fine = [
+            // The fuzzer's finding: braces inside a plain scalar.
+            format!("- op: reconcile  # 429a\n  at: 2026-01-01T00:00{}:00Z  # 429a\n  by: human  # 429a\n", nest("{", 100)),
+            format!("- op: update\n  title: a{}b\n", nest("[", deep)),
+            format!("- op: update\n  title: \"{}\"\n", nest("[{", deep)),
+            format!("- op: update\n  title: '{}'' {}'\n", nest("{", deep), nest("[", deep)),
+            format!("- op: update  # {}\n  x: 1\n", nest("[", deep)),
+            format!("- op: update\n  description: |\n    {}\n    {}\n  by: human\n", nest("{", deep), nest("[", deep)),
+            format!("- description: >-\n    {}\n  op: update\n", nest("[", deep)),
+            format!("- op: update\n  tags: [{}{}]\n", nest("[", MAX_FLOW_DEPTH - 1), nest("]", MAX_FLOW_DEPTH - 1)),
+        ];
+        for text in &fine {
+            assert_eq!(check_flow_depth(text), Ok(()), "{text}");
+            serde_norway::from_str::<Value>(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        }
+        // Real nesting, however it is introduced, is refused.
+        let bombs = [
+            format!("- op: update\n  x: {}\n", nest("[", deep)),
+            format!("- op: update\n  x: {}\n", nest("{a: ", deep)),
+            format!("- {}\n", nest("[", deep)),
+            format!("- op: update\n  x: [\n{}\n", nest(" [\n", deep)),
+            format!("- op: update\n  x: !!seq {}\n", nest("[", deep)),
+            format!("- op: update\n  x: &a {}\n", nest("[", deep)),
+            format!("- op: update\n  \"k\":{}\n", nest("[", deep)),
+            // An apostrophe inside a plain scalar does not open a quote.
+            format!("- op: update\n  title: it's\n  x: {}\n", nest("[", deep)),
+            // A block scalar ends where the indentation does.
+            format!(
+                "- op: update\n  description: |\n    text\n  x: {}\n",
+                nest("[", deep)
+            ),
+            format!("- op: update\n  tags: [{}]\n", nest("[", MAX_FLOW_DEPTH)),
+        ];
+        for text in &bombs {
+            assert!(check_flow_depth(text).is_err(), "not refused: {text}");
+        }
+        assert_eq!(check_flow_depth(":"), Ok(()));
+        assert_eq!(check_flow_depth(""), Ok(()));
+    }
 }
