@@ -285,21 +285,24 @@ pub fn show(t: &Tracker, id: &str) -> ApiResult<Value> {
     load(t, &file)
 }
 
-/// `GET /api/priority-trend`: what `htrac --json priority-trend` reports,
-/// over the whole history: `{"resolved_statuses", "points": [{day, open,
-/// mean_priority}…]}`.
-pub fn priority_trend(t: &Tracker) -> ApiResult<Value> {
+/// The priority series `htrac priority-trend` draws, over all history.
+fn trend_points(t: &Tracker) -> ApiResult<Vec<crate::insight::trend::Point>> {
     let (points, _) = crate::insight::trend::tracker_series(t, None, None).map_err(classify)?;
+    Ok(points)
+}
+
+/// `GET /api/priority-trend`: `{"resolved_statuses", "points": [{day, open,
+/// mean_priority}…]}`, as `htrac --json priority-trend` reports them.
+pub fn priority_trend(t: &Tracker) -> ApiResult<Value> {
     Ok(json!({
         "resolved_statuses": t.config.resolved_statuses,
-        "points": crate::insight::trend::points_json(&points),
+        "points": crate::insight::trend::points_json(&trend_points(t)?),
     }))
 }
 
 /// `GET /api/priority-trend.svg`: the chart `htrac priority-trend` writes.
 pub fn priority_trend_svg(t: &Tracker) -> ApiResult<String> {
-    let (points, _) = crate::insight::trend::tracker_series(t, None, None).map_err(classify)?;
-    Ok(crate::insight::svg::trend_svg(&points))
+    Ok(crate::insight::svg::trend_svg(&trend_points(t)?))
 }
 
 /// `GET /api/config`: what the page's forms offer.
