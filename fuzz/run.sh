@@ -10,6 +10,10 @@
 #   FUZZ_RUNS          stop each target after this many executions (libFuzzer
 #                      -runs), or at SECONDS, whichever comes first
 #   FUZZ_MAX_LEN       cap on input size (libFuzzer -max_len)
+#   FUZZ_NO_TRACE_CMP  1: build without -sanitizer-coverage-trace-compares
+#                      (about twice the exec/s for the structured targets,
+#                      whose inputs are drawn through `arbitrary`; coverage
+#                      is then edges only). Built in fuzz/target/notc/.
 #
 # Works on stable Rust: cargo-fuzz's instrumentation flags are stable with
 # --sanitizer none, and RUSTC_BOOTSTRAP=1 unlocks -Zsanitizer for ASan. It is
@@ -42,8 +46,13 @@ else
     mapfile -t targets < <(cargo fuzz list)
 fi
 
-echo "== building ${targets[*]} (sanitizer: $sanitizer)"
-cargo fuzz build --sanitizer "$sanitizer" || exit 1
+build=(--sanitizer "$sanitizer")
+if [ "${FUZZ_NO_TRACE_CMP:-0}" = 1 ]; then
+    build+=(--no-trace-compares --target-dir "$PWD/fuzz/target/notc")
+fi
+
+echo "== building ${targets[*]} (${build[*]})"
+cargo fuzz build "${build[@]}" || exit 1
 
 mkdir -p fuzz/target/logs
 failed=()
@@ -61,7 +70,7 @@ for t in "${targets[@]}"; do
     log="fuzz/target/logs/$t.log"
     echo
     echo "== $t: ${secs}s, corpus ${corpora[*]}"
-    cargo fuzz run --sanitizer "$sanitizer" "$t" "${corpora[@]}" -- "${args[@]}" >"$log" 2>&1
+    cargo fuzz run "${build[@]}" "$t" "${corpora[@]}" -- "${args[@]}" >"$log" 2>&1
     rc=$?
     # libFuzzer's own summary lines: start, end, and the final stats.
     grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::|^Done [0-9]+ runs' "$log"
