@@ -45,6 +45,15 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Drops a large snapshot on a thread of its own, so that freeing its
+    /// many small allocations does not hold up the caller (a command
+    /// exiting does not wait for it).
+    pub fn discard(self) {
+        if self.items.len() >= 2048 {
+            std::thread::spawn(move || drop(self));
+        }
+    }
+
     pub fn get(&self, id: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.id == id)
     }
@@ -270,7 +279,8 @@ impl Tracker {
     fn snapshot_inner(&self, summary: bool) -> Result<Snapshot> {
         let path = crate::cache::path_for(&self.root);
         let window = crate::cache::racy_window();
-        let (snap, _) = crate::cache::snapshot_with(self, path.as_deref(), window, false, summary)?;
+        let (snap, _) =
+            crate::cache::snapshot_with(self, path.as_deref(), window, false, summary, None)?;
         if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
             eprintln!(
                 "cache: {} of {} items read from the cache",

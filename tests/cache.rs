@@ -380,7 +380,7 @@ fn lists(root: &Path, cache: &Path) -> (String, String, usize) {
     let hits = warm.cache_hits;
     // A summary read (through the same cache) is the cold read, stripped.
     let (summary, _) =
-        htrac::cache::snapshot_with(&t, Some(cache), Duration::ZERO, false, true).unwrap();
+        htrac::cache::snapshot_with(&t, Some(cache), Duration::ZERO, false, true, None).unwrap();
     let mut stripped = cold.items.clone();
     stripped.iter_mut().for_each(htrac::cache::strip);
     assert_eq!(summary.items, stripped, "summary == stripped cold");

@@ -30,6 +30,12 @@ impl Enc<'_> {
         self.0.extend_from_slice(s.as_bytes());
     }
 
+    /// Raw bytes with a `u64` length.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.0.extend_from_slice(b);
+    }
+
     fn strs(&mut self, v: &[String]) {
         self.u32(v.len() as u32);
         for s in v {
@@ -180,6 +186,12 @@ impl<'a> Dec<'a> {
     pub fn str(&mut self) -> Option<&'a str> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).ok()
+    }
+
+    /// Bytes [`Enc::bytes`] wrote.
+    pub fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        self.take(n)
     }
 
     pub fn string(&mut self) -> Option<String> {

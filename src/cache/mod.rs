@@ -25,6 +25,8 @@
 //! Broken files and files with torn ops are never cached.
 
 mod codec;
+pub mod listing;
+pub mod memo;
 mod snapshot;
 
 use std::fs::File;
@@ -62,7 +64,7 @@ impl FileKey {
         self.mtime >= limit || self.ctime >= limit
     }
 
-    fn encode(&self, e: &mut Enc<'_>) {
+    pub(crate) fn encode(&self, e: &mut Enc<'_>) {
         e.u64(self.size);
         e.u64(self.mtime as u64);
         e.u64(self.ctime as u64);
@@ -141,7 +143,7 @@ pub struct Contents {
     pub items: Vec<Item>,
 }
 
-fn tier_index(t: Tier) -> usize {
+pub(crate) fn tier_index(t: Tier) -> usize {
     Tier::ALL.iter().position(|x| *x == t).expect("tier")
 }
 

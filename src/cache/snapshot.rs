@@ -8,139 +8,13 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
+use super::listing::{Listed, Listing};
 use super::FileKey;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::item::Item;
 use crate::op::Op;
-use crate::tiers::{id_from_file_name, Tier};
+use crate::tiers::Tier;
 use crate::tracker::{Broken, ItemFile, Snapshot, Tracker};
-
-/// One listed op file and its key (`None` if it could not be stat-ed).
-/// No path: most files are never opened, so it is made only when needed.
-struct Listed {
-    id: String,
-    tier: Tier,
-    key: Option<FileKey>,
-}
-
-/// Every op file of every tier (sorted by tier, then ID), and the IDs with
-/// a freeze sentinel per tier. One `getdents` pass and one `statx` (relative
-/// to the open directory, no path walk) per op file; the `statx` calls of a
-/// large tier are shared among threads.
-fn scan(t: &Tracker) -> Result<(Vec<Listed>, [HashSet<String>; 3])> {
-    use rustix::fs::{FileType, Mode, OFlags};
-    let mut out = Vec::new();
-    let mut frozen: [HashSet<String>; 3] = Default::default();
-    for (ti, tier) in Tier::ALL.into_iter().enumerate() {
-        let dir = t.tier_dir(tier);
-        let cannot = |e: rustix::io::Errno| {
-            Error::internal(format!(
-                "cannot read {}: {}",
-                dir.display(),
-                std::io::Error::from(e)
-            ))
-        };
-        let fd = match rustix::fs::open(
-            &dir,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(rustix::io::Errno::NOENT) => continue,
-            Err(e) => return Err(cannot(e)),
-        };
-        // Op files named in the directory: (ID, type from getdents).
-        let mut named: Vec<(String, FileType)> = Vec::new();
-        let mut entries = rustix::fs::Dir::read_from(&fd).map_err(cannot)?;
-        while let Some(entry) = entries.read() {
-            let entry = entry.map_err(cannot)?;
-            let Ok(name) = entry.file_name().to_str() else {
-                continue;
-            };
-            if let Some(id) = id_from_file_name(name) {
-                let kind = entry.file_type();
-                if kind == FileType::RegularFile || kind == FileType::Unknown {
-                    named.push((id.to_string(), kind));
-                }
-            } else if let Some(id) = name
-                .strip_prefix('.')
-                .and_then(|n| n.strip_suffix(".frozen"))
-            {
-                frozen[ti].insert(id.to_string());
-            }
-        }
-        named.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let stat_all = |chunk: &[(String, FileType)]| -> Vec<Listed> {
-            chunk
-                .iter()
-                .filter_map(|(id, kind)| {
-                    let key = stat_key(&fd, id);
-                    match key {
-                        Err(()) => None,
-                        Ok(None) if *kind == FileType::Unknown => None,
-                        Ok(key) => Some(Listed {
-                            id: id.clone(),
-                            tier,
-                            key,
-                        }),
-                    }
-                })
-                .collect()
-        };
-        const PER_THREAD: usize = 2048;
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(named.len() / PER_THREAD)
-            .min(4);
-        if threads > 1 {
-            let size = named.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = named[size..]
-                    .chunks(size)
-                    .map(|c| s.spawn(move || stat_all(c)))
-                    .collect();
-                out.extend(stat_all(&named[..size]));
-                for h in handles {
-                    out.extend(h.join().expect("stat thread"));
-                }
-            });
-        } else {
-            out.extend(stat_all(&named));
-        }
-    }
-    Ok((out, frozen))
-}
-
-/// The key of op file `id` in the directory `dir`: `Ok(None)` if it cannot
-/// be stat-ed, `Err` if it is not a regular file (a directory or symlink
-/// with an op file's name is skipped).
-fn stat_key(dir: &rustix::fd::OwnedFd, id: &str) -> std::result::Result<Option<FileKey>, ()> {
-    use rustix::fs::{AtFlags, FileType, StatxFlags};
-    let name = crate::tiers::ops_file_name(id);
-    let Ok(st) = rustix::fs::statx(
-        dir,
-        name.as_str(),
-        AtFlags::SYMLINK_NOFOLLOW,
-        StatxFlags::TYPE
-            | StatxFlags::SIZE
-            | StatxFlags::MTIME
-            | StatxFlags::CTIME
-            | StatxFlags::INO,
-    ) else {
-        return Ok(None);
-    };
-    if FileType::from_raw_mode(st.stx_mode.into()) != FileType::RegularFile {
-        return Err(());
-    }
-    Ok(Some(FileKey {
-        size: st.stx_size,
-        mtime: st.stx_mtime.tv_sec * 1_000_000_000 + i64::from(st.stx_mtime.tv_nsec),
-        ctime: st.stx_ctime.tv_sec * 1_000_000_000 + i64::from(st.stx_ctime.tv_nsec),
-        ino: st.stx_ino,
-        dev: (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor),
-    }))
-}
 
 /// What parsing one file produced: the item (or why not) and whether it
 /// had warnings (torn ops), which keeps it out of the cache.
@@ -191,24 +65,29 @@ pub fn snapshot_at(
     window: Duration,
     rebuild: bool,
 ) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
-    snapshot_with(t, cache_path, window, rebuild, false)
+    snapshot_with(t, cache_path, window, rebuild, false, None)
 }
 
 /// [`snapshot_at`]; with `summary`, every item without its long texts
 /// ([`super::strip`]), which a warm read then never decodes — for
 /// listings that print none of them, at a fraction of the memory.
+/// `listing`: the op files as the caller just listed them (else listed
+/// here).
 pub fn snapshot_with(
     t: &Tracker,
     cache_path: Option<&Path>,
     window: Duration,
     rebuild: bool,
     summary: bool,
+    listing: Option<&Listing>,
 ) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
     let quick = summary && !rebuild && cache_path.is_some();
-    let (mut snap, written) = match read(t, cache_path, window, rebuild, quick)? {
+    let (mut snap, written) = match read(t, cache_path, window, rebuild, quick, listing)? {
         Some(done) => done,
         // The cache must be written, which takes whole items.
-        None => read(t, cache_path, window, rebuild, false)?.expect("a full read finishes"),
+        None => {
+            read(t, cache_path, window, rebuild, false, listing)?.expect("a full read finishes")
+        }
     };
     if summary {
         snap.items.iter_mut().for_each(super::strip);
@@ -225,6 +104,7 @@ fn read(
     window: Duration,
     rebuild: bool,
     summary: bool,
+    listing: Option<&Listing>,
 ) -> Result<Read> {
     let now = super::now_ns();
     // The edit-mode logs are tiny; their ops key each tier's cache entries.
@@ -234,20 +114,30 @@ fn read(
         .collect();
     let all_keys: [u64; 3] = std::array::from_fn(|i| super::edit_key(&edit[i].0));
 
-    // List and stat the files while the cache is read.
-    let (scanned, contents) = std::thread::scope(|s| {
-        let lister = s.spawn(|| scan(t));
-        let want: [Option<u64>; 3] = all_keys.map(Some);
-        let contents = match (cache_path, rebuild) {
-            (Some(p), false) => super::load(p, &t.root, &want, summary),
-            _ => None,
-        };
-        (lister.join().expect("lister thread"), contents)
-    });
-    let (listed, frozen) = scanned?;
+    // List and stat the files (unless the caller did) while the cache is
+    // read.
+    let want: [Option<u64>; 3] = all_keys.map(Some);
+    let load = || match (cache_path, rebuild) {
+        (Some(p), false) => super::load(p, &t.root, &want, summary),
+        _ => None,
+    };
+    let scanned;
+    let (listing, contents) = match listing {
+        Some(l) => (l, load()),
+        None => {
+            let (l, contents) = std::thread::scope(|s| {
+                let lister = s.spawn(|| Listing::scan(t));
+                let contents = load();
+                (lister.join().expect("lister thread"), contents)
+            });
+            scanned = l?;
+            (&scanned, contents)
+        }
+    };
+    let (listed, frozen) = (&listing.files, &listing.frozen);
 
     let mut has_files = [false; 3];
-    for l in &listed {
+    for l in listed {
         has_files[super::tier_index(l.tier)] = true;
     }
     let edit_keys: [Option<u64>; 3] = std::array::from_fn(|i| has_files[i].then_some(all_keys[i]));
@@ -270,8 +160,8 @@ fn read(
     let mut slots: Vec<Option<usize>> = Vec::with_capacity(listed.len());
     let mut r = 0;
     let mut hits = 0;
-    for l in &listed {
-        let here = (l.tier, l.id.as_str());
+    for l in listed {
+        let here = (l.tier, l.id());
         while records
             .get(r)
             .is_some_and(|x| (x.tier, x.id(&items)) < here)
@@ -299,7 +189,7 @@ fn read(
         if summary && dirty {
             return Ok(None);
         }
-        return finish(t, snap, &listed, cacheable, edit_keys, cache_path, dirty).map(Some);
+        return finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty).map(Some);
     }
     snap.items.reserve(listed.len());
     // Otherwise take cached items out one by one (same layout: no copy).
@@ -311,9 +201,9 @@ fn read(
         .zip(&slots)
         .filter(|(_, s)| s.is_none())
         .map(|(l, _)| ItemFile {
-            id: l.id.clone(),
+            id: l.id().to_string(),
             tier: l.tier,
-            path: t.item_path(l.tier, &l.id),
+            path: t.item_path(l.tier, l.id()),
         })
         .collect();
     let missing: Vec<&ItemFile> = missing.iter().collect();
@@ -358,7 +248,7 @@ fn read(
     if summary && dirty {
         return Ok(None);
     }
-    finish(t, snap, &listed, cacheable, edit_keys, cache_path, dirty).map(Some)
+    finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty).map(Some)
 }
 
 /// Marks cross-tier conflicts and writes the cache back when `dirty`.
@@ -375,7 +265,7 @@ fn finish(
     // tier's IDs are sorted, so a merge finds them without hashing them all.
     let mut per_tier: [Vec<&str>; 3] = Default::default();
     for l in listed {
-        per_tier[super::tier_index(l.tier)].push(l.id.as_str());
+        per_tier[super::tier_index(l.tier)].push(l.id());
     }
     let mut conflicted: HashSet<String> = HashSet::new();
     for (i, a) in per_tier.iter().enumerate() {

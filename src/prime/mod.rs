@@ -10,11 +10,13 @@ pub mod session;
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::cache::memo::Lookup;
 use crate::error::Result;
 use crate::item::Item;
-use crate::tracker::Tracker;
+use crate::tracker::{Snapshot, Tracker};
 
 /// How many items each list shows (the totals are given beside them).
 pub const SHOWN: usize = 5;
@@ -64,7 +66,7 @@ pub const WORKFLOW: &[(&str, &str, &str)] = &[
 ];
 
 /// One item, briefly.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Brief {
     pub id: String,
     pub title: String,
@@ -93,7 +95,7 @@ impl Brief {
 }
 
 /// An open item a human restricted: locked fields, or frozen whole.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Locked {
     pub item: Brief,
     pub fields: Vec<String>,
@@ -135,9 +137,71 @@ fn sorted(mut items: Vec<&Item>) -> Vec<&Item> {
     items
 }
 
-/// Reads the tracker once (a summary read: no long texts) and gathers it.
+/// What the briefing derives from the items: the part [`gather`] keeps in
+/// the memo ([`crate::cache::memo`]).
+#[derive(Serialize, Deserialize)]
+struct Derived {
+    unread: Vec<(Brief, usize)>,
+    unread_total: usize,
+    in_progress: Vec<Brief>,
+    in_progress_total: usize,
+    ready: Vec<Brief>,
+    ready_total: usize,
+    locked: Vec<Locked>,
+    locked_total: usize,
+    blocking: usize,
+    warnings: Vec<String>,
+}
+
+/// Gathers the briefing from one summary read (no long texts), or from the
+/// memo when no op file, edit-mode window, configuration or actor changed
+/// since it was last gathered.
 pub fn gather(t: &Tracker) -> Result<Prime> {
-    let snap = t.snapshot_summary()?;
+    let inputs = format!(
+        "{:?}\0{}\0{}",
+        t.config,
+        t.actor.name,
+        t.actor.role.as_str()
+    );
+    let derived = match crate::cache::memo::summary_or_memo(t, "prime", inputs.as_bytes())? {
+        Lookup::Hit(kept) => match serde_json::from_slice(&kept) {
+            Ok(d) => d,
+            Err(_) => derive(t, &t.snapshot_summary()?),
+        },
+        Lookup::Miss(snap, keeper) => {
+            let d = derive(t, &snap);
+            snap.discard();
+            if let (Some(k), Ok(bytes)) = (keeper, serde_json::to_vec(&d)) {
+                k.keep(&bytes);
+            }
+            d
+        }
+    };
+    let top = t
+        .work_tree
+        .clone()
+        .or_else(|| t.root.parent().map(PathBuf::from))
+        .unwrap_or_else(|| t.root.clone());
+    Ok(Prime {
+        actor: t.actor.name.clone(),
+        role: t.actor.role.as_str(),
+        root: t.root.clone(),
+        unread: derived.unread,
+        unread_total: derived.unread_total,
+        in_progress: derived.in_progress,
+        in_progress_total: derived.in_progress_total,
+        ready: derived.ready,
+        ready_total: derived.ready_total,
+        locked: derived.locked,
+        locked_total: derived.locked_total,
+        human_only_statuses: t.config.human_only_statuses.clone(),
+        blocking: derived.blocking,
+        stop_hook: crate::setup::hooks::installed_stop_hook(&t.root, &top),
+        warnings: derived.warnings,
+    })
+}
+
+fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
     let items = &snap.items;
     let scoped = crate::stophook::scope::in_scope(items, &t.config);
     let unread = sorted(
@@ -158,11 +222,6 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
     );
     let blocking =
         crate::stophook::todos::count(&scoped, &t.config, crate::stophook::todos::Strength::Any);
-    let top = t
-        .work_tree
-        .clone()
-        .or_else(|| t.root.parent().map(PathBuf::from))
-        .unwrap_or_else(|| t.root.clone());
     let mut warnings = snap.warnings.clone();
     for b in &snap.broken {
         warnings.push(format!(
@@ -172,10 +231,7 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
             b.error
         ));
     }
-    Ok(Prime {
-        actor: t.actor.name.clone(),
-        role: t.actor.role.as_str(),
-        root: t.root.clone(),
+    Derived {
         unread_total: unread.len(),
         unread: unread
             .iter()
@@ -204,11 +260,9 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
                 }
             })
             .collect(),
-        human_only_statuses: t.config.human_only_statuses.clone(),
         blocking,
-        stop_hook: crate::setup::hooks::installed_stop_hook(&t.root, &top),
         warnings,
-    })
+    }
 }
 
 fn priority(v: &Value) -> String {

@@ -1,0 +1,246 @@
+//! A tracker's op files as the file system shows them right now: each
+//! file's (tier, ID, key) and the IDs with a freeze sentinel. A warm read
+//! matches it against the read cache; [`Listing::key_bytes`] spells it out
+//! exactly, for results kept under it ([`super::memo`]).
+//!
+//! One `getdents` pass per tier (the tiers on their own threads), then one
+//! `statx` per op file relative to the open directory (no path walk, no
+//! allocation), the calls shared among threads when there are many.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use rustix::fd::OwnedFd;
+use rustix::fs::FileType;
+
+use super::FileKey;
+use crate::error::{Error, Result};
+use crate::tiers::{id_from_file_name, Tier};
+use crate::tracker::Tracker;
+
+/// One listed op file and its key (`None` if it could not be stat-ed).
+pub struct Listed {
+    pub tier: Tier,
+    /// The file name (`.ID.ops`); no path: most files are never opened.
+    name: String,
+    pub key: Option<FileKey>,
+}
+
+impl Listed {
+    pub fn id(&self) -> &str {
+        id_from_file_name(&self.name).expect("listed names are op file names")
+    }
+}
+
+/// Every op file of every tier, sorted by tier then ID, and per tier (in
+/// [`Tier::ALL`] order) the IDs with a freeze sentinel.
+pub struct Listing {
+    pub files: Vec<Listed>,
+    pub frozen: [HashSet<String>; 3],
+}
+
+/// One tier's directory as `getdents` gave it.
+struct TierDir {
+    tier: Tier,
+    fd: OwnedFd,
+    /// Op file names and their types, sorted by ID.
+    named: Vec<(String, FileType)>,
+    frozen: HashSet<String>,
+}
+
+/// Files per thread below which the `statx` calls are not shared out.
+const PER_THREAD: usize = 1024;
+
+impl Listing {
+    /// Lists and stats every op file of `t`.
+    pub fn scan(t: &Tracker) -> Result<Listing> {
+        // The tiers' directories are read side by side.
+        let dirs: Vec<Option<TierDir>> = std::thread::scope(|s| {
+            let rest: Vec<_> = Tier::ALL[1..]
+                .iter()
+                .map(|&tier| s.spawn(move || read_dir(t, tier)))
+                .collect();
+            let mut dirs = vec![read_dir(t, Tier::ALL[0])];
+            dirs.extend(rest.into_iter().map(|h| h.join().expect("readdir thread")));
+            dirs.into_iter().collect::<Result<Vec<_>>>()
+        })?;
+        let dirs: Vec<TierDir> = dirs.into_iter().flatten().collect();
+
+        // Then every file's key, the calls shared among threads.
+        let work: Vec<(usize, &str)> = dirs
+            .iter()
+            .enumerate()
+            .flat_map(|(d, dir)| dir.named.iter().map(move |(n, _)| (d, n.as_str())))
+            .collect();
+        let stat_all = |chunk: &[(usize, &str)]| -> Vec<StatResult> {
+            chunk
+                .iter()
+                .map(|&(d, name)| stat_key(&dirs[d].fd, name))
+                .collect()
+        };
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(work.len() / PER_THREAD)
+            .clamp(1, 4);
+        let keys: Vec<StatResult> = if threads > 1 {
+            let size = work.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = work[size..]
+                    .chunks(size)
+                    .map(|c| s.spawn(move || stat_all(c)))
+                    .collect();
+                let mut keys = stat_all(&work[..size]);
+                for h in handles {
+                    keys.extend(h.join().expect("stat thread"));
+                }
+                keys
+            })
+        } else {
+            stat_all(&work)
+        };
+        drop(work);
+
+        let mut files = Vec::with_capacity(keys.len());
+        let mut frozen: [HashSet<String>; 3] = Default::default();
+        let mut keys = keys.into_iter();
+        for dir in dirs {
+            frozen[super::tier_index(dir.tier)] = dir.frozen;
+            for (name, kind) in dir.named {
+                match keys.next().expect("one key per file") {
+                    // Not a regular file (a directory or symlink with an op
+                    // file's name): skipped.
+                    StatResult::NotAFile => {}
+                    // Gone between readdir and statx, and not known to be a
+                    // file: skipped; a known file without a key is parsed.
+                    StatResult::Missing if kind == FileType::Unknown => {}
+                    StatResult::Missing => files.push(Listed {
+                        tier: dir.tier,
+                        name,
+                        key: None,
+                    }),
+                    StatResult::Key(key) => files.push(Listed {
+                        tier: dir.tier,
+                        name,
+                        key: Some(key),
+                    }),
+                }
+            }
+        }
+        Ok(Listing { files, frozen })
+    }
+
+    /// The listing spelled out — every file's tier, ID and key, then each
+    /// tier's frozen IDs — or `None` when a file has no key or changed
+    /// within `window` of `now_ns` (a change in the same timestamp tick
+    /// could then go unseen: see [`super::racy_window`]). Equal bytes mean
+    /// a read compiles the same items.
+    pub fn key_bytes(&self, now_ns: i64, window: Duration) -> Option<Vec<u8>> {
+        let mut buf = Vec::with_capacity(self.files.len() * 96);
+        let mut e = super::codec::Enc(&mut buf);
+        e.u64(self.files.len() as u64);
+        for f in &self.files {
+            let key = f.key?;
+            if key.is_racy(now_ns, window) {
+                return None;
+            }
+            e.u8(super::tier_index(f.tier) as u8);
+            e.str(f.id());
+            key.encode(&mut e);
+        }
+        for ids in &self.frozen {
+            let mut ids: Vec<&String> = ids.iter().collect();
+            ids.sort();
+            e.u32(ids.len() as u32);
+            for id in ids {
+                e.str(id);
+            }
+        }
+        Some(buf)
+    }
+}
+
+/// A tier's op files and freeze sentinels (`None`: no such directory).
+fn read_dir(t: &Tracker, tier: Tier) -> Result<Option<TierDir>> {
+    use rustix::fs::{Mode, OFlags};
+    let dir = t.tier_dir(tier);
+    let cannot = |e: rustix::io::Errno| {
+        Error::internal(format!(
+            "cannot read {}: {}",
+            dir.display(),
+            std::io::Error::from(e)
+        ))
+    };
+    let fd = match rustix::fs::open(
+        &dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    };
+    let mut named: Vec<(String, FileType)> = Vec::new();
+    let mut frozen = HashSet::new();
+    let mut entries = rustix::fs::Dir::read_from(&fd).map_err(cannot)?;
+    while let Some(entry) = entries.read() {
+        let entry = entry.map_err(cannot)?;
+        let Ok(name) = entry.file_name().to_str() else {
+            continue;
+        };
+        if id_from_file_name(name).is_some() {
+            let kind = entry.file_type();
+            if kind == FileType::RegularFile || kind == FileType::Unknown {
+                named.push((name.to_string(), kind));
+            }
+        } else if let Some(id) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".frozen"))
+        {
+            frozen.insert(id.to_string());
+        }
+    }
+    // By ID, which is not the file names' order (`.a-b.ops` < `.a.ops`).
+    named.sort_unstable_by(|a, b| id_from_file_name(&a.0).cmp(&id_from_file_name(&b.0)));
+    Ok(Some(TierDir {
+        tier,
+        fd,
+        named,
+        frozen,
+    }))
+}
+
+enum StatResult {
+    Key(FileKey),
+    /// It could not be stat-ed (gone since the readdir, say).
+    Missing,
+    /// It is not a regular file.
+    NotAFile,
+}
+
+/// The key of the op file `name` in the directory `dir`.
+fn stat_key(dir: &OwnedFd, name: &str) -> StatResult {
+    use rustix::fs::{AtFlags, StatxFlags};
+    let Ok(st) = rustix::fs::statx(
+        dir,
+        name,
+        AtFlags::SYMLINK_NOFOLLOW,
+        StatxFlags::TYPE
+            | StatxFlags::SIZE
+            | StatxFlags::MTIME
+            | StatxFlags::CTIME
+            | StatxFlags::INO,
+    ) else {
+        return StatResult::Missing;
+    };
+    if FileType::from_raw_mode(st.stx_mode.into()) != FileType::RegularFile {
+        return StatResult::NotAFile;
+    }
+    StatResult::Key(FileKey {
+        size: st.stx_size,
+        mtime: st.stx_mtime.tv_sec * 1_000_000_000 + i64::from(st.stx_mtime.tv_nsec),
+        ctime: st.stx_ctime.tv_sec * 1_000_000_000 + i64::from(st.stx_ctime.tv_nsec),
+        ino: st.stx_ino,
+        dev: (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor),
+    })
+}
