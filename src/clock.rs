@@ -88,6 +88,37 @@ pub fn branch_copies(
         .collect())
 }
 
+/// [`branch_copies`] read on a thread of its own, so that git runs while
+/// the caller does other work. Dropped unread, it waits for the thread: no
+/// git process outlives the write that started it.
+pub struct Prefetch(Option<std::thread::JoinHandle<std::io::Result<BranchCopies>>>);
+
+impl Prefetch {
+    pub fn start(file: &Path, work_tree: Option<&Path>, lamport: &[String]) -> Prefetch {
+        let (file, wt) = (file.to_path_buf(), work_tree.map(Path::to_path_buf));
+        let lamport = lamport.to_vec();
+        Prefetch(Some(std::thread::spawn(move || {
+            branch_copies(&file, wt.as_deref(), &lamport)
+        })))
+    }
+
+    /// The copies (or why git could not read them).
+    pub fn wait(mut self) -> std::io::Result<BranchCopies> {
+        let handle = self.0.take().expect("waited once");
+        handle
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the git reader thread panicked")))
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 /// The clock for the next op of an item, given the highest clock among its
 /// local ops and its [`branch_copies`]: one more than all of them.
 pub fn next_clock(local_max: i64, copies: &[(Vec<u8>, bool)]) -> i64 {

@@ -404,11 +404,28 @@ impl Tracker {
         &self,
         path: &std::path::Path,
     ) -> Result<crate::clock::BranchCopies> {
-        match crate::clock::branch_copies(
+        self.copies_or_refusal(crate::clock::branch_copies(
             path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
-        ) {
+        ))
+    }
+
+    /// [`Tracker::branch_copies`], started now on a thread of its own so
+    /// that git runs while the caller reads and checks the item.
+    pub fn prefetch_branch_copies(&self, path: &std::path::Path) -> crate::clock::Prefetch {
+        crate::clock::Prefetch::start(
+            path,
+            self.work_tree.as_deref(),
+            &self.config.lamport_branches,
+        )
+    }
+
+    fn copies_or_refusal(
+        &self,
+        read: std::io::Result<crate::clock::BranchCopies>,
+    ) -> Result<crate::clock::BranchCopies> {
+        match read {
             Ok(c) => Ok(c),
             Err(e) if self.actor.is_agent() => Err(Error::user(format!(
                 "cannot read this item on the other branches (git: {e}); locks set there cannot be checked, so agent writes are refused"
@@ -528,6 +545,18 @@ impl Tracker {
     /// Appends an `update` op after checking statuses, priority, field keys
     /// and (for agents) locked fields.
     pub fn update(&self, file: &ItemFile, changes: &Changes) -> Result<Op> {
+        self.update_prefetched(file, changes, self.prefetch_branch_copies(&file.path))
+    }
+
+    /// [`Tracker::update`] with the item's branch copies already being read
+    /// ([`Tracker::prefetch_branch_copies`]): a caller that reads the item
+    /// first lets git run meanwhile.
+    pub fn update_prefetched(
+        &self,
+        file: &ItemFile,
+        changes: &Changes,
+        pending: crate::clock::Prefetch,
+    ) -> Result<Op> {
         for (label, map) in [
             ("set", &changes.set),
             ("add", &changes.add),
@@ -569,9 +598,9 @@ impl Tracker {
                 }
             }
         }
-        let mut copies = None;
+        let copies = Some(self.copies_or_refusal(pending.wait())?);
         if self.actor.is_agent() {
-            let branch = copies.insert(self.branch_copies(&file.path)?);
+            let branch = copies.as_ref().expect("read above");
             let locked = self.locked_fields(file, &item, branch);
             let mut touched: Vec<String> = Vec::new();
             for map in [&changes.set, &changes.add, &changes.remove] {

@@ -138,10 +138,12 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         }
     }
 
+    // git reads the item's other copies while it is loaded here.
+    let pending = (!ch.is_empty()).then(|| t.prefetch_branch_copies(&file.path));
     let before = t.load(&file)?;
     super::tags::warn_deprecated(t, p.all("add-tag"), out);
-    if !ch.is_empty() {
-        t.update(&file, &ch)?;
+    if let Some(pending) = pending {
+        t.update_prefetched(&file, &ch, pending)?;
         // The tag catalog's last_used follows every tag added or removed.
         let touched: Vec<String> = [p.all("add-tag"), p.all("remove-tag")].concat();
         super::tags::touch(t, &touched, out);
