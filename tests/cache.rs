@@ -117,6 +117,43 @@ fn second_read_comes_from_the_cache_and_an_append_invalidates_one_item() {
     assert_eq!(done["status"], "done");
 }
 
+/// IDs one of which is a prefix of another, or that share their first
+/// eight bytes, sort differently as IDs and as file names (`.WI-q-r.ops` <
+/// `.WI-q.ops`): the listing must follow the cache's ID order, or a warm
+/// read would miss items it holds.
+#[test]
+fn ids_that_prefix_each_other_are_all_read_from_the_cache() {
+    let (env, ids) = setup(1);
+    let text = std::fs::read(env.workspace_ops(&ids[0])).unwrap();
+    let names = [
+        "WI-q",
+        "WI-q-r",
+        "WI-qr",
+        "WI-q.r",
+        "WI-q_r",
+        "WI-quuuuuuua",
+        "WI-quuuuuuub",
+        "WI-quuuuuuu",
+    ];
+    for id in names {
+        std::fs::write(env.workspace_ops(id), &text).unwrap();
+    }
+    let total = names.len() + 1;
+    assert_warm_equals_cold(&env);
+    assert_eq!(
+        assert_warm_equals_cold(&env),
+        total,
+        "every item from the cache"
+    );
+    let t = htrac::Tracker::open(&env.root()).unwrap();
+    let listing = htrac::cache::listing::Listing::scan(&t).unwrap();
+    let listed: Vec<&str> = listing.files.iter().map(|f| f.id()).collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "listed in ID order");
+    assert_eq!(listed.len(), total);
+}
+
 #[test]
 fn same_size_rewrite_with_the_old_mtime_is_seen() {
     let (env, ids) = setup(2);

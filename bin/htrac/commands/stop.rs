@@ -56,5 +56,6 @@ fn inner(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             other => out.line(other.to_string()),
         }
     }
+    snap.discard();
     Ok(())
 }

@@ -121,6 +121,7 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             ));
         }
     }
+    snap.discard();
     Ok(())
 }
 
@@ -161,6 +162,7 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             m.insert("items_with_unread_messages".into(), Value::Array(list));
         }
         out.line(htrac::jsonfmt::pretty(&Value::Object(m)));
+        snap.discard();
         return Ok(());
     }
     if shown.is_empty() {
@@ -187,6 +189,7 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         out.line("  View:  htrac show <ID>");
         out.line("  Reply: htrac discuss <ID> \"your reply\"");
     }
+    snap.discard();
     Ok(())
 }
 
