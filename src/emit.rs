@@ -423,6 +423,12 @@ fn analyze(s: &str) -> Analysis {
                 flow_ind = true;
                 block_ind = true;
             }
+            // The reference writes `[a:?b]` bare (YAML 1.2 allows it), but
+            // libyaml — its own reader and ours — refuses a `:` followed by
+            // `,?[]{}` inside a flow collection (fuzz finding); quote it.
+            if ch == ':' && chars.get(i + 1).is_some_and(|c| ",?[]{}".contains(*c)) {
+                flow_ind = true;
+            }
             if ch == '#' && preceded_by_ws {
                 flow_ind = true;
                 block_ind = true;

@@ -164,3 +164,38 @@ fn control_characters_in_a_comment_are_left_to_yaml() {
         );
     }
 }
+
+/// merge_union, 3.7 M executions in: a list item holding `:?` was written
+/// bare in a flow list (`before: [2026-01-01T001:':?]`), as the reference
+/// writes it, and then no YAML reader built on libyaml (ours, or the
+/// reference's own PyYAML loader) could read the file back.
+#[test]
+fn a_colon_before_a_flow_indicator_is_quoted_in_a_flow_list() {
+    for s in [
+        "2026-01-01T001:':?",
+        "a:?b",
+        "a:?",
+        "x:,y",
+        "x:]y",
+        "x:{y",
+        "x:[y",
+    ] {
+        let text = format!(
+            "- op: update\n  at: '2026-01-01T00:00:00Z'\n  by: agent\n  actor: a\n  clock: 1\n  nonce: n\n  set: {{}}\n  add:\n    before: [{}, plain]\n",
+            format!("\"{s}\"")
+        );
+        round_trip(&text);
+        let op = oplog::parse_block(&text).unwrap();
+        let emitted = emit_op(&op);
+        assert!(!emitted.contains(&format!("[{s},")), "{emitted}");
+        // Whole-file parsing goes through the same reader as a real file.
+        let log = oplog::parse("h.ops".as_ref(), &emitted).unwrap();
+        assert_eq!(log.ops.len(), 1);
+    }
+    // A colon followed by anything else stays bare, as the reference writes it.
+    let op = oplog::parse_block(
+        "- op: update\n  at: '2026-01-01T00:00:00Z'\n  by: agent\n  actor: a\n  clock: 1\n  nonce: n\n  set: {}\n  add:\n    tags: [a:b]\n",
+    )
+    .unwrap();
+    assert!(emit_op(&op).contains("tags: [a:b]"), "{}", emit_op(&op));
+}
