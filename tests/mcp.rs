@@ -424,6 +424,10 @@ fn governance_refusals_are_tool_errors_the_agent_can_act_on() {
         r["structuredContent"]["unread"][0]["message"],
         "please explain"
     );
+    // The notice names the tool's argument, not the CLI flag.
+    let notice = r["content"][1]["text"].as_str().unwrap();
+    assert!(notice.contains("re-run with ack_thread: true"), "{notice}");
+    assert!(!notice.contains("--ack-thread"), "{notice}");
     assert_eq!(env.tree(), before);
     let (_, r) = s.ok(
         "discuss",

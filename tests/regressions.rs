@@ -181,8 +181,7 @@ fn a_colon_before_a_flow_indicator_is_quoted_in_a_flow_list() {
         "x:[y",
     ] {
         let text = format!(
-            "- op: update\n  at: '2026-01-01T00:00:00Z'\n  by: agent\n  actor: a\n  clock: 1\n  nonce: n\n  set: {{}}\n  add:\n    before: [{}, plain]\n",
-            format!("\"{s}\"")
+            "- op: update\n  at: '2026-01-01T00:00:00Z'\n  by: agent\n  actor: a\n  clock: 1\n  nonce: n\n  set: {{}}\n  add:\n    before: [\"{s}\", plain]\n"
         );
         round_trip(&text);
         let op = oplog::parse_block(&text).unwrap();

@@ -144,7 +144,8 @@ fn text(s: &str) -> Value {
 /// text, and `isError` when the command failed or refused.
 pub fn result(tool: &Tool, run: &Run, structured: bool) -> Value {
     let out = run.stdout.trim_end();
-    let notes = run.stderr.trim_end();
+    let notes = in_tool_terms(tool, run.stderr.trim_end());
+    let notes = notes.as_str();
     let mut content = Vec::new();
     if !out.is_empty() {
         content.push(text(out));
@@ -169,6 +170,54 @@ pub fn result(tool: &Tool, run: &Run, structured: bool) -> Value {
         r["isError"] = json!(true);
     }
     r
+}
+
+/// The CLI's notes and hints with each of the tool's flags named as the
+/// argument an MCP client passes: `re-run with --ack-thread` becomes
+/// `re-run with ack_thread: true`.
+fn in_tool_terms(tool: &Tool, text: &str) -> String {
+    let mut flags: Vec<(&str, String)> = tool
+        .params
+        .iter()
+        .filter_map(|p| match p.to {
+            To::Flag(f) => Some((
+                f,
+                if matches!(p.ty, Ty::Bool) {
+                    format!("{}: true", p.name)
+                } else {
+                    p.name.to_string()
+                },
+            )),
+            To::Arg => None,
+        })
+        .collect();
+    // Longer flags first, so `--tags` is never read as `--tag` + "s".
+    flags.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("--") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let hit = flags.iter().find(|(f, _)| {
+            after.starts_with(f)
+                && !after[f.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        });
+        match hit {
+            Some((f, name)) => {
+                out.push_str(name);
+                rest = &after[f.len()..];
+            }
+            None => {
+                out.push_str("--");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -269,5 +318,23 @@ mod tests {
             json!([{"type": "text", "text": "error: no\nhint: yes"}])
         );
         assert!(r.get("structuredContent").is_none());
+    }
+
+    #[test]
+    fn hints_name_the_tool_s_arguments_not_the_cli_s_flags() {
+        let discuss = find("discuss").unwrap();
+        let r = result(
+            discuss,
+            &Run {
+                ok: false,
+                stdout: String::new(),
+                stderr: "unread: re-run with --ack-thread, or --ack-threads, --json\n".into(),
+            },
+            true,
+        );
+        assert_eq!(
+            r["content"][0]["text"],
+            "unread: re-run with ack_thread: true, or --ack-threads, --json"
+        );
     }
 }
