@@ -271,7 +271,11 @@ fn inline(value: &Value, style: Style, in_flow: bool) -> String {
         Value::Object(m) => {
             let parts: Vec<String> = m
                 .iter()
-                .map(|(k, v)| format!("{}: {}", key_text(k), inline(v, Style::Plain, true)))
+                .map(|(k, v)| {
+                    // A key inside `{...}` is in flow context too.
+                    let key = scalar_in(k, Style::Plain, true, true);
+                    format!("{key}: {}", inline(v, Style::Plain, true))
+                })
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }

@@ -198,3 +198,14 @@ fn a_colon_before_a_flow_indicator_is_quoted_in_a_flow_list() {
     .unwrap();
     assert!(emit_op(&op).contains("tags: [a:b]"), "{}", emit_op(&op));
 }
+
+/// oplog_parse, 10 M executions in: a key of a flow mapping inside a flow
+/// list was judged as if in block context and written bare
+/// (`[{c:b], {ah b, c: x}]`), which no reader takes back.
+#[test]
+fn keys_inside_a_flow_mapping_are_quoted_by_flow_rules() {
+    round_trip(
+        "- op: update\n  add:\n    l: [{a: 1, b: [1, {\"c:b], {ah b, c\": \"null}, [], {}, '']\"}]}]\n",
+    );
+    round_trip("- op: update\n  set:\n    l: [{\"a,b\": 1, \"[k]\": 2, \"x:?\": 3, \"p:q\": 4}]\n");
+}
