@@ -81,17 +81,7 @@ fn setup(n: usize) -> (Env, Vec<String>) {
 }
 
 fn cache_file(env: &Env) -> std::path::PathBuf {
-    std::fs::read_dir(env.cache.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("items-")
-        })
-        .expect("a cache file")
+    env.cache_files("items-").pop().expect("a cache file")
 }
 
 #[test]
@@ -159,19 +149,7 @@ fn same_size_rewrite_with_the_old_mtime_is_seen() {
     let (env, ids) = setup(2);
     assert_warm_equals_cold(&env);
     tick();
-    let path = env.workspace_ops(&ids[0]);
-    let old = std::fs::metadata(&path).unwrap().modified().unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    let new = text.replace("item 0", "ITEM 0");
-    assert_eq!(new.len(), text.len());
-    std::fs::write(&path, new).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
-    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), old);
+    common::rewrite_keeping_mtime(&env.workspace_ops(&ids[0]), "item 0", "ITEM 0");
     assert_eq!(assert_warm_equals_cold(&env), 2);
     let show = run(&env, &["--json", "list"]).ok().stdout;
     assert!(show.contains("ITEM 0"), "{show}");

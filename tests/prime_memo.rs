@@ -9,40 +9,31 @@ mod common;
 
 use common::Env;
 
+/// `prime --json` with these environment variables: (stdout, stderr).
+fn prime_with(env: &Env, vars: &[(&str, &str)]) -> (String, String) {
+    let mut cmd = env.command(&["--json", "prime"]);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("htrac runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
 /// `prime --json` with every change trusted at once (no racy window) and
 /// the cache's notes on stderr: (stdout, whether the memo was used).
 fn prime(env: &Env) -> (String, bool) {
-    let out = env
-        .command(&["--json", "prime"])
-        .env("HTRAC_CACHE_RACY_MS", "0")
-        .env("HTRAC_CACHE_STATS", "1")
-        .output()
-        .expect("htrac runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (out, err) = prime_with(
+        env,
+        &[("HTRAC_CACHE_RACY_MS", "0"), ("HTRAC_CACHE_STATS", "1")],
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        stderr.contains("prime from the memo"),
-    )
+    (out, err.contains("prime from the memo"))
 }
 
 /// `prime --json` with no cache at all: the truth to compare with.
 fn prime_uncached(env: &Env) -> String {
-    let out = env
-        .command(&["--json", "prime"])
-        .env("HTRAC_NO_CACHE", "1")
-        .output()
-        .expect("htrac runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    prime_with(env, &[("HTRAC_NO_CACHE", "1")]).0
 }
 
 /// After a change: the next `prime` is recomputed and right, and the one
@@ -66,17 +57,7 @@ fn assert_seen(env: &Env, what: &str, before: &str) -> String {
 }
 
 fn memo_files(env: &Env) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(env.cache.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("memo-prime-")
-        })
-        .collect()
+    env.cache_files("memo-prime-")
 }
 
 #[test]
@@ -100,16 +81,7 @@ fn an_unchanged_tracker_uses_the_memo_and_every_change_is_seen() {
 
     // An in-place rewrite of the same size with the old mtime put back:
     // only the ctime shows it.
-    let path = env.workspace_ops(&b);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let old = std::fs::metadata(&path).unwrap().modified().unwrap();
-    std::fs::write(&path, text.replace("second piece", "SECOND PIECE")).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    common::rewrite_keeping_mtime(&env.workspace_ops(&b), "second piece", "SECOND PIECE");
     let now = assert_seen(&env, "same-size rewrite", &now);
     assert!(now.contains("SECOND PIECE"));
 

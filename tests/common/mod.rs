@@ -77,6 +77,23 @@ pub fn git_init(dir: &Path) {
     git(dir, &["commit", "-q", "--allow-empty", "-m", "root"]);
 }
 
+/// Rewrites `path` in place with `from` replaced by `to` (the same length),
+/// then puts its old mtime back: only the ctime shows the change.
+pub fn rewrite_keeping_mtime(path: &Path, from: &str, to: &str) {
+    let old = std::fs::metadata(path).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    let new = text.replace(from, to);
+    assert_eq!(new.len(), text.len(), "a same-size rewrite");
+    std::fs::write(path, new).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), old);
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_htrac")
 }
@@ -151,6 +168,20 @@ impl Env {
         let mut args = vec!["add", "--kind", "work_item", "--title", title];
         args.extend_from_slice(extra);
         self.run(&args).ok().stdout.trim().to_string()
+    }
+
+    /// The files in this environment's cache directory whose names start
+    /// with `prefix` (`items-`: the read cache; `memo-`: kept results).
+    pub fn cache_files(&self, prefix: &str) -> Vec<PathBuf> {
+        std::fs::read_dir(self.cache.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+            })
+            .collect()
     }
 
     pub fn ops_path(&self, tier_dir: &str, id: &str) -> PathBuf {
