@@ -68,8 +68,8 @@ fn assert_warm_equals_cold(env: &Env) -> usize {
 }
 
 /// Waits past the file system's timestamp tick (as the racy window would).
-fn tick() {
-    std::thread::sleep(Duration::from_millis(30));
+fn tick(env: &Env) {
+    common::next_timestamp_tick(env.path());
 }
 
 fn setup(n: usize) -> (Env, Vec<String>) {
@@ -88,7 +88,7 @@ fn cache_file(env: &Env) -> std::path::PathBuf {
 fn second_read_comes_from_the_cache_and_an_append_invalidates_one_item() {
     let (env, ids) = setup(4);
     assert_eq!(assert_warm_equals_cold(&env), 4, "warm reads hit the cache");
-    tick();
+    tick(&env);
     run(
         &env,
         &["--no-auto-sync", "update", &ids[1], "--status", "done"],
@@ -148,7 +148,7 @@ fn ids_that_prefix_each_other_are_all_read_from_the_cache() {
 fn same_size_rewrite_with_the_old_mtime_is_seen() {
     let (env, ids) = setup(2);
     assert_warm_equals_cold(&env);
-    tick();
+    tick(&env);
     common::rewrite_keeping_mtime(&env.workspace_ops(&ids[0]), "item 0", "ITEM 0");
     assert_eq!(assert_warm_equals_cold(&env), 2);
     let show = run(&env, &["--json", "list"]).ok().stdout;
@@ -160,7 +160,7 @@ fn git_checkout_of_an_older_revision_is_seen() {
     let (env, ids) = setup(3);
     git(env.path(), &["add", "-A"]);
     git(env.path(), &["commit", "-qm", "three items"]);
-    tick();
+    tick(&env);
     run(
         &env,
         &["--no-auto-sync", "update", &ids[0], "--title", "renamed"],
@@ -168,7 +168,7 @@ fn git_checkout_of_an_older_revision_is_seen() {
     .ok();
     run(&env, &["--no-auto-sync", "discuss", &ids[2], "a note"]).ok();
     assert_warm_equals_cold(&env);
-    tick();
+    tick(&env);
     git(env.path(), &["checkout", "HEAD", "--", ".agent"]);
     assert_warm_equals_cold(&env);
     let list = run(&env, &["--json", "list"]).ok().stdout;
@@ -182,7 +182,7 @@ fn git_checkout_of_an_older_revision_is_seen() {
 fn an_item_moved_between_tiers_is_seen() {
     let (env, ids) = setup(3);
     assert_warm_equals_cold(&env);
-    tick();
+    tick(&env);
     run(&env, &["--no-auto-sync", "stealth", &ids[1]]).ok();
     assert_warm_equals_cold(&env);
     let list = run(&env, &["--json", "list"]).ok().json();
@@ -194,7 +194,7 @@ fn an_item_moved_between_tiers_is_seen() {
         .unwrap();
     assert_eq!(moved["tier"], "stealth");
     // A file copied (not moved) into a second tier: both copies are read.
-    tick();
+    tick(&env);
     let src = env.workspace_ops(&ids[2]);
     std::fs::copy(&src, env.ops_path("tracker/.ops", &ids[2])).unwrap();
     assert_warm_equals_cold(&env);
@@ -227,7 +227,7 @@ fn a_closed_edit_mode_window_changes_the_tier_s_items() {
     let list = run(&env, &["--json", "list"]).ok().stdout;
     assert!(!list.contains("delete me"), "tombstoned: {list}");
     // Without the window's log the deletion is no longer authorised.
-    tick();
+    tick(&env);
     let log = env
         .root()
         .join("tracker-workspace/.edit-mode/edit-mode.ops");
@@ -342,7 +342,7 @@ fn cache_rebuild_reports_and_rebuilds() {
 fn broken_and_torn_files_are_never_cached_and_always_reported() {
     let (env, ids) = setup(3);
     assert_eq!(assert_warm_equals_cold(&env), 3);
-    tick();
+    tick(&env);
     let broken = env.workspace_ops(&ids[0]);
     std::fs::write(&broken, "- op: update\n  this is: [not closed\n").unwrap();
     let torn = env.workspace_ops(&ids[1]);
@@ -476,7 +476,7 @@ mod prop {
                     },
                     Step::Read => {}
                 }
-                std::thread::sleep(Duration::from_millis(12));
+                common::next_timestamp_tick(dir.path());
                 let (w, c, _) = lists(&root, &cache);
                 prop_assert_eq!(w, c);
             }

@@ -167,8 +167,7 @@ fn dot_available() -> bool {
 fn render_plain(dot: &str) -> Option<String> {
     use std::io::Write;
     if !dot_available() {
-        eprintln!("SKIPPED rendering: Graphviz 'dot' is not installed");
-        return None;
+        common::missing("Graphviz 'dot'", "apt-get install graphviz");
     }
     let mut child = std::process::Command::new("dot")
         .arg("-Tplain")

@@ -1,9 +1,9 @@
 //! Differential tests against the reference implementation, `htrac` from
 //! hypergumbo-tracker 0.11.0 (Python, PyPI).
 //!
-//! The reference is installed once into `<target>/ref-venv`. When that is
-//! impossible (no network), each test prints `SKIPPED: reference
-//! unavailable: …` and passes, except under `CI=true`, where it fails.
+//! The reference is installed once into `<target>/ref-venv` (`make test`
+//! does it up front). When that is impossible (no network), each test fails
+//! naming the missing prerequisite.
 //!
 //! Every process runs hermetically: HOME, the XDG directories and both
 //! tools' cache directories point into a per-repository temp dir, and

@@ -311,8 +311,10 @@ impl Tmpfs {
             .stderr(Stdio::null())
             .status();
         if !st.is_ok_and(|s| s.success()) {
-            eprintln!("SKIPPED: cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN); the file size limit test covers the same undo path");
-            return None;
+            common::missing(
+                "mounting a tmpfs (root with CAP_SYS_ADMIN)",
+                "sudo make test, outside a restricted container",
+            );
         }
         Some(Tmpfs(dir.path().to_path_buf(), dir))
     }
@@ -379,8 +381,10 @@ fn a_full_disk_fails_the_append_cleanly() {
 /// Drops to the `nobody` user in the child (root ignores permission bits).
 fn as_nobody() -> Option<impl FnMut() -> std::io::Result<()> + Send + Sync + 'static> {
     if rustix::process::getuid().as_raw() != 0 {
-        eprintln!("SKIPPED: not root: cannot switch to another user to test permission errors");
-        return None;
+        common::missing(
+            "root, to switch to another user for permission errors",
+            "sudo make test",
+        );
     }
     Some(|| {
         if unsafe { libc::setgroups(0, std::ptr::null()) } != 0

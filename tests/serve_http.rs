@@ -389,7 +389,7 @@ fn failed_logins_back_off_then_lock_out_until_a_human_clears_it() {
     let env = common::Env::new();
     append_config(
         &env,
-        "\nauth:\n  rate_limit: {base_delay: 0.4, max_failures: 3}\n",
+        "\nauth:\n  rate_limit: {base_delay: 1.0, max_failures: 3}\n",
     );
     passwd(&env, "amy", "secret");
     let s = Server::start_in(env);
@@ -399,13 +399,15 @@ fn failed_logins_back_off_then_lock_out_until_a_human_clears_it() {
         .try_login("amy", "secret")
         .expect(429, Some("rate_limited"));
     assert_eq!(r.header("Retry-After"), Some("1"));
-    std::thread::sleep(std::time::Duration::from_millis(450));
+    // Past the first failure's backoff (1 s: generous, so the 429s never
+    // depend on how fast this machine answers).
+    std::thread::sleep(std::time::Duration::from_millis(1050));
     s.try_login("amy", "wrong")
         .expect(401, Some("bad_credentials"));
-    // Second failure: 0.8 s.
+    // Second failure: 2 s.
     s.try_login("amy", "wrong")
         .expect(429, Some("rate_limited"));
-    std::thread::sleep(std::time::Duration::from_millis(850));
+    std::thread::sleep(std::time::Duration::from_millis(2050));
     s.try_login("amy", "wrong")
         .expect(401, Some("bad_credentials"));
     // Third failure: locked out, even with the right password, for good.

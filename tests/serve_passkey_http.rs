@@ -20,7 +20,7 @@ fn register_then_log_in_with_a_passkey_over_http() {
     let env = common::Env::new();
     serve_support::append_config(
         &env,
-        "\nauth:\n  rate_limit: {base_delay: 0.25, max_failures: 10}\n",
+        "\nauth:\n  rate_limit: {base_delay: 1.0, max_failures: 10}\n",
     );
     serve_support::passwd(&env, "amy", "secret");
     let s = Server::start_in(env);
@@ -85,7 +85,9 @@ fn register_then_log_in_with_a_passkey_over_http() {
         &json!({"token": "guess"}),
     )
     .expect(429, Some("rate_limited"));
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Past the first failure's backoff (1 s; generous, so that the 429s
+    // above and below never depend on how fast this machine is).
+    std::thread::sleep(std::time::Duration::from_millis(1050));
 
     // A tampered assertion is refused and starts no session.
     let start = s
@@ -103,7 +105,7 @@ fn register_then_log_in_with_a_passkey_over_http() {
         .expect(401, Some("verification_failed"));
     assert!(r.header("Set-Cookie").is_none());
 
-    // The backoff of that second failure (0.5 s) applies to this address and key.
+    // The backoff of that second failure (2 s) applies to this address and key.
     s.post("/api/auth/passkey/login/start", None, &json!({}))
         .expect(200, None);
     let start = s
@@ -114,7 +116,7 @@ fn register_then_log_in_with_a_passkey_over_http() {
     let body = json!({"ceremony": start["ceremony"], "credential": cred});
     s.post("/api/auth/passkey/login/finish", None, &body)
         .expect(429, Some("rate_limited"));
-    std::thread::sleep(std::time::Duration::from_millis(550));
+    std::thread::sleep(std::time::Duration::from_millis(2050));
     let ok = s
         .post("/api/auth/passkey/login/finish", None, &body)
         .expect(200, None);

@@ -524,8 +524,10 @@ fn sh(cmd: &str, args: &[&str]) -> bool {
 /// Creates the shared group and the agent user (a member) once; `None` when not root.
 fn two_users() -> Option<()> {
     if rustix::process::getuid().as_raw() != 0 {
-        eprintln!("SKIPPED: not root, cannot create the OS user {AGENT} and group {GROUP}");
-        return None;
+        common::missing(
+            &format!("root, to create the OS user {AGENT} and group {GROUP}"),
+            "sudo make test",
+        );
     }
     if !sh("getent", &["group", GROUP]) && !sh("groupadd", &[GROUP]) {
         assert!(sh("getent", &["group", GROUP]), "groupadd {GROUP} failed");
@@ -757,7 +759,7 @@ fn two_users_share_the_tracker_through_a_group() {
         assert!(!stdout.contains("Setup complete"), "{stdout}");
         assert_eq!(fingerprint(repo.path(), &[]), before);
     } else {
-        eprintln!("SKIPPED (terminal prompt): no `script` command");
+        common::missing("script(1)", "apt-get install bsdutils");
     }
 }
 

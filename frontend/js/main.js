@@ -56,6 +56,9 @@ function route() {
     list.setSelected(null);
     detail.show(null);
   }
+  // Which route the panes now show (the hash changes first; this follows
+  // once the layout is switched), for scripts and tests to wait on.
+  document.body.dataset.route = r.view;
 }
 
 async function startApp(me) {

@@ -275,7 +275,16 @@ mod tests {
         let (held, _) = open_locked(&p).unwrap();
         let p2 = p.clone();
         let waiter = std::thread::spawn(move || append(&p2, "- op: b  # 2\n").unwrap());
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        // Wait until the other append is blocked on the lock (the kernel
+        // lists a blocked request as `->` in /proc/locks).
+        let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&p).unwrap());
+        let start = std::time::Instant::now();
+        while !std::fs::read_to_string("/proc/locks").unwrap().lines().any(|l| {
+            l.contains("->") && l.split_whitespace().any(|w| w.ends_with(&format!(":{ino}")))
+        }) {
+            assert!(start.elapsed().as_secs() < 10, "the append never waited for the lock");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
         crate::atomic::replace(&p, b"", 0o600).unwrap();
         drop(held);
         waiter.join().unwrap();

@@ -411,7 +411,11 @@ async function main() {
 
   await step('phone width: no sideways scrolling, one pane at a time', async () => {
     await page2.setViewportSize({ width: 360, height: 740 });
+    // page2 shows an item: the click changes the hash at once, the panes
+    // switch when the page handles it. Wait for that, not for the list
+    // (whose titles are already there).
     await page2.getByRole('link', { name: 'Ready' }).click();
+    await until('the ready route applied', () => page2.evaluate(() => document.body.dataset.route === 'ready'));
     await until('the list at phone width', async () => (await listTitles(page2)).length > 0);
     const wide = await page2.evaluate(() => document.documentElement.scrollWidth);
     check(wide <= 360, `the page is ${wide} px wide at a 360 px viewport`);

@@ -12,8 +12,10 @@ pub const AGENT: &str = "htrac_ci_agent";
 /// Creates the agent user once; `None` (with a reason) when we cannot.
 pub fn agent_user() -> Option<()> {
     if rustix::process::getuid().as_raw() != 0 {
-        eprintln!("SKIPPED: not root, cannot create the OS user {AGENT}");
-        return None;
+        super::missing(
+            &format!("root, to create the OS user {AGENT}"),
+            "sudo make test",
+        );
     }
     let exists = Command::new("id")
         .arg(AGENT)

@@ -213,3 +213,40 @@ impl Env {
         out
     }
 }
+
+/// A prerequisite of the suite is missing: the test fails (it never reports
+/// `ok` without running), naming what is missing and how to install it.
+/// `make test` checks every prerequisite before it builds (tests/prereqs.sh).
+pub fn missing(what: &str, install: &str) -> ! {
+    panic!(
+        "missing prerequisite: {what}; install it with: {install} \
+         (`make test` checks and, as root, installs every prerequisite: tests/prereqs.sh)"
+    )
+}
+
+/// Returns once the file system's timestamp clock has moved on: a file
+/// written from now on gets an mtime/ctime different from any file written
+/// before the call. (Waits for that state, measured on a probe file in
+/// `dir`, rather than for a guessed tick length.)
+pub fn next_timestamp_tick(dir: &Path) {
+    let probe = dir.join(".timestamp-tick-probe");
+    let stamp = |p: &Path| {
+        let m = std::fs::metadata(p).unwrap();
+        (m.modified().unwrap(), std::os::unix::fs::MetadataExt::ctime_nsec(&m))
+    };
+    std::fs::write(&probe, b"0").unwrap();
+    let first = stamp(&probe);
+    let start = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        std::fs::write(&probe, b"1").unwrap();
+        if stamp(&probe) != first {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the file system's timestamps did not move in 10 s"
+        );
+    }
+    std::fs::remove_file(&probe).unwrap();
+}

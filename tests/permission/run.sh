@@ -10,8 +10,9 @@
 # temporary directory. No global git config is touched: git's safe.directory
 # is given per invocation through GIT_CONFIG_COUNT/KEY/VALUE.
 #
-# Needs root (to create users). Not root: prints SKIPPED and exits 0, unless
-# CI=true, where not being able to run is a failure.
+# Needs root (to create users). Not able to run is a failure (exit 1, with a
+# `permission playbook: 0 passed, 1 failed` line): it never reports success
+# without running.
 #
 # Environment: HTRAC=/path/to/htrac   use this binary instead of building one
 #              KEEP_WORK=1            keep the temp directory (users are still removed)
@@ -34,15 +35,11 @@ banner() {
   say "################################################################################"
 }
 
-# Not able to run: loud SKIPPED locally, a failure in CI.
+# Not able to run: a failure, naming what is missing.
 cannot_run() {
-  if [ "${CI:-}" = true ]; then
-    banner "FAILED: permission playbook cannot run in CI: $1"
-    say "permission playbook: 0 passed, 1 failed"
-    exit 1
-  fi
-  banner "SKIPPED: $1"
-  exit 0
+  banner "FAILED: permission playbook cannot run: $1"
+  say "permission playbook: 0 passed, 1 failed"
+  exit 1
 }
 
 # ---------------------------------------------------------------------------

@@ -3,9 +3,8 @@
 //! same script through both tools and compare what they leave behind.
 //! Shared by the differential test files.
 //!
-//! When the reference cannot be installed (no network), `Ctx::new` prints
-//! `SKIPPED: reference unavailable: …` and returns `None`, except under
-//! `CI=true`, where it panics.
+//! When the reference cannot be installed (no network), the test fails
+//! naming the missing prerequisite; `make test` installs it up front.
 
 #![allow(dead_code)]
 
@@ -138,25 +137,18 @@ pub fn setup_reference() -> Result<PathBuf, String> {
     Ok(venv)
 }
 
-/// The reference's venv, or `None` (after a loud message) when it cannot be
-/// installed outside CI. Under `CI=true` an unavailable reference fails.
+/// The reference's venv. When it cannot be installed the test fails, naming
+/// the missing prerequisite: nothing reports `ok` without running. (Kept as
+/// an `Option` for the callers' `?`; it is never `None`.)
 pub fn reference() -> Option<PathBuf> {
     static REF: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     match REF.get_or_init(setup_reference) {
         Ok(venv) => Some(venv.clone()),
-        Err(reason) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("the reference {REFERENCE_SPEC} is unavailable (CI=true, so this is a failure): {reason}");
-            }
-            // Straight to the stderr handle, not `eprintln!`: the test
-            // harness captures the macros, and this must be seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n{stars}\nSKIPPED: reference unavailable: {reason}\n{stars}\n",
-                stars = "*".repeat(72)
-            );
-            None
-        }
+        Err(reason) => panic!(
+            "missing prerequisite: the reference {REFERENCE_SPEC} ({reason}); install it with: \
+             python3 -m venv target/ref-venv && target/ref-venv/bin/pip install {REFERENCE_SPEC} \
+             (`make test` checks and installs every prerequisite: tests/prereqs.sh)"
+        ),
     }
 }
 
