@@ -7,12 +7,19 @@
 //! thread, `lock`/`unlock` edit the locked set, and message edits apply only
 //! inside a human-opened edit-mode window. An op that appears twice (same
 //! nonce, same content) counts once. The result never depends on file order.
+//!
+//! [`compile_governed`] applies the authority rules of a [`Policy`] at each
+//! op's causal position: an agent op that uses a human's power has no effect
+//! and is listed in [`Item::rejected_ops`]. On equal clock and time a
+//! human's op folds after an agent's (a deliberate divergence from the
+//! reference, whose fold lets the agent's win).
 
 use crate::timestamp::parse_utc_micros;
 use serde_json::{Map, Value};
 
 use crate::item::{Entry, Item};
 use crate::op::{canonical_field, Op, SET_VALUED};
+use crate::policy::{Policy, Rejected};
 use crate::tiers::Tier;
 
 /// Why an op-log cannot be compiled.
@@ -31,13 +38,20 @@ impl std::fmt::Display for CompileError {
 
 /// Sorts ops into fold order and drops exact duplicates.
 pub fn fold_order(ops: &[Op]) -> Vec<&Op> {
+    fold_order_with(ops, &Policy::none())
+}
+
+/// [`fold_order`] with the ranks of `policy`: on equal clock and time, an
+/// op that counts as an agent's folds before a human's.
+pub fn fold_order_with<'a>(ops: &'a [Op], policy: &Policy) -> Vec<&'a Op> {
+    let key = |o: &'a Op| (o.clock, o.at.as_str(), policy.rank(o), o.nonce.as_str());
     let mut sorted: Vec<&Op> = ops.iter().collect();
-    sorted.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    sorted.sort_by(|a, b| key(a).cmp(&key(b)));
     let mut out: Vec<&Op> = Vec::with_capacity(sorted.len());
     // Ops equal on the sort key (rare, but duplicates are such ops): ordered
     // by the serialized tiebreak, computed once per op; an op equal to one
     // already in the run is dropped.
-    for run in sorted.chunk_by(|a, b| a.sort_key() == b.sort_key()) {
+    for run in sorted.chunk_by(|a, b| key(a) == key(b)) {
         let mut run = run.to_vec();
         if run.len() > 1 {
             run.sort_by_cached_key(|op| tiebreak(op));
@@ -63,9 +77,24 @@ fn tiebreak(op: &Op) -> (&str, &str, &str, String) {
     )
 }
 
-/// Compiles the ops of item `id` (its own file plus the tier's edit-mode log).
+/// Compiles the ops of item `id` (its own file plus the tier's edit-mode
+/// log), every op having its effect (the reference's fold, for trusted
+/// input; see [`compile_governed`]).
 pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
-    let sorted = fold_order(ops);
+    compile_governed(id, tier, ops, &Policy::none(), None)
+}
+
+/// Compiles the ops of item `id` under `policy`: an agent op that uses a
+/// human's power has no effect and is listed in `rejected_ops`. `approved`:
+/// the ops of the item's freeze sentinel, when it is frozen.
+pub fn compile_governed(
+    id: &str,
+    tier: Tier,
+    ops: &[Op],
+    policy: &Policy,
+    approved: Option<&[Op]>,
+) -> Result<Item, CompileError> {
+    let sorted = fold_order_with(ops, policy);
     let first_create = sorted
         .iter()
         .find(|o| o.kind == "create")
@@ -113,9 +142,26 @@ pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
         frozen: false,
         cross_tier_conflict: false,
         op_count: sorted.len(),
+        rejected_ops: Vec::new(),
     };
 
+    let mut applied: Vec<&Op> = Vec::with_capacity(sorted.len());
     for op in &sorted {
+        if policy.enforced && !std::ptr::eq(*op, *first_create) {
+            if let Some(reason) = policy.judge(op, &item.locked_fields, approved) {
+                item.rejected_ops.push(Rejected {
+                    kind: op.kind.clone(),
+                    by: op.by.clone(),
+                    actor: op.actor.clone(),
+                    at: op.at.clone(),
+                    clock: op.clock,
+                    nonce: op.nonce.clone(),
+                    reason,
+                });
+                continue;
+            }
+        }
+        applied.push(op);
         item.updated_at = op.at.clone();
         match op.kind.as_str() {
             // A later create (the same item created on two branches) only
@@ -129,9 +175,9 @@ pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
             }
             "create" => {}
             "update" => apply_update(&mut item, op),
-            "discuss" => item.discussion.push(entry(op, false)),
+            "discuss" => item.discussion.push(entry(op, false, policy)),
             "discuss_clear" => item.discussion.clear(),
-            "discuss_summarize" => item.discussion = vec![entry(op, true)],
+            "discuss_summarize" => item.discussion = vec![entry(op, true, policy)],
             "lock" | "unlock" => {
                 let names = op
                     .get(op.kind.as_str())
@@ -155,7 +201,7 @@ pub fn compile(id: &str, tier: Tier, ops: &[Op]) -> Result<Item, CompileError> {
             _ => {}
         }
     }
-    apply_message_edits(&mut item, &sorted);
+    apply_message_edits(&mut item, &applied, policy);
     if item.updated_at < item.created_at {
         item.updated_at = item.created_at.clone();
     }
@@ -170,9 +216,16 @@ fn scalar_string(v: &Value) -> Option<String> {
     }
 }
 
-fn entry(op: &Op, is_summary: bool) -> Entry {
+/// A discussion entry; its `by` is the role the op counts as (a human
+/// claim by an agent's actor shows as the agent's).
+fn entry(op: &Op, is_summary: bool, policy: &Policy) -> Entry {
+    let by = if op.by == "human" && !policy.is_human(op) {
+        "agent".to_string()
+    } else {
+        op.by.clone()
+    };
     Entry {
-        by: op.by.clone(),
+        by,
         actor: op.actor.clone(),
         at: op.at.clone(),
         message: op.get_str("message").to_string(),
@@ -263,11 +316,11 @@ fn text_of(v: &Value) -> String {
 
 /// Applies `delete-msg` / `undelete-msg` / `edit-msg-text` ops that fall inside
 /// an edit-mode window opened by a human, within the window's cap.
-fn apply_message_edits(item: &mut Item, sorted: &[&Op]) {
+fn apply_message_edits(item: &mut Item, sorted: &[&Op], policy: &Policy) {
     let mut windows: Vec<(i64, i64, i64)> = Vec::new(); // (start, end, cap)
     let mut open: Option<(i64, i64, i64)> = None;
     for op in sorted {
-        if op.by != "human" {
+        if !policy.is_human(op) {
             continue;
         }
         let Some(at) = parse_utc_micros(&op.at) else {

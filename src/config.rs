@@ -468,6 +468,11 @@ impl Config {
     pub fn is_human_only(&self, status: &str) -> bool {
         self.human_only_statuses.iter().any(|s| s == status)
     }
+
+    /// The authority rules this configuration puts in force when ops are read.
+    pub fn policy(&self) -> crate::policy::Policy {
+        crate::policy::Policy::new(&self.agent_usernames, &self.human_only_statuses)
+    }
 }
 
 fn opt_list(

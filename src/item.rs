@@ -67,6 +67,9 @@ pub struct Item {
     pub cross_tier_conflict: bool,
     /// Number of ops folded (duplicates counted once).
     pub op_count: usize,
+    /// Ops in the file that had no effect: an agent's use of a human's
+    /// power (see [`crate::policy`]), in fold order.
+    pub rejected_ops: Vec<crate::policy::Rejected>,
 }
 
 impl Item {
@@ -147,6 +150,14 @@ impl Item {
         );
         if hidden > 0 {
             m.insert("hidden_deleted".into(), json!(hidden));
+        }
+        // Only when there are some: the reference's shape is unchanged for
+        // every item without an agent op that used a human's power.
+        if !self.rejected_ops.is_empty() {
+            m.insert(
+                "rejected_ops".into(),
+                self.rejected_ops.iter().map(|r| r.to_json()).collect(),
+            );
         }
         Value::Object(m)
     }

@@ -68,6 +68,7 @@ pub mod migrate;
 pub mod moves;
 pub mod op;
 pub mod oplog;
+pub mod policy;
 pub mod prime;
 pub mod pyrepr;
 pub mod pyyaml;

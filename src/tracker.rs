@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::actor::Actor;
-use crate::compile::compile;
+use crate::compile::compile_governed;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::split_id;
@@ -74,6 +74,8 @@ pub struct Tracker {
     /// The git work tree holding the tracker, if any.
     pub work_tree: Option<PathBuf>,
     pub actor: Actor,
+    /// The authority rules applied when ops are read (from `config`).
+    pub policy: crate::policy::Policy,
 }
 
 impl Tracker {
@@ -113,11 +115,13 @@ impl Tracker {
         let config = Config::load(&root)?;
         let actor = Actor::current(&config.agent_usernames);
         let work_tree = crate::git::work_tree_of(&root);
+        let policy = config.policy();
         Ok(Tracker {
             root,
             config,
             work_tree,
             actor,
+            policy,
         })
     }
 
@@ -210,17 +214,22 @@ impl Tracker {
         edit_ops: &[Op],
         warnings: &mut Vec<String>,
     ) -> std::result::Result<Item, Broken> {
-        let mut item = self.compile_file(file, edit_ops, warnings)?;
-        item.frozen = self.frozen_path(file.tier, &file.id).exists();
+        let frozen = self.frozen_path(file.tier, &file.id).exists();
+        let mut item = self.compile_file(file, edit_ops, frozen, warnings)?;
+        item.frozen = frozen;
         Ok(item)
     }
 
-    /// [`Tracker::load_file`] without the freeze check: the item as its
-    /// ops alone determine it.
+    /// Reads and compiles one item file under the tracker's [`policy`]
+    /// (`frozen`: whether its freeze sentinel exists; then agent ops the
+    /// sentinel does not hold have no effect).
+    ///
+    /// [`policy`]: crate::policy
     pub fn compile_file(
         &self,
         file: &ItemFile,
         edit_ops: &[Op],
+        frozen: bool,
         warnings: &mut Vec<String>,
     ) -> std::result::Result<Item, Broken> {
         let log = oplog::read(&file.path).map_err(|e| Broken {
@@ -232,10 +241,34 @@ impl Tracker {
         }
         let mut ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
         ops.extend(edit_ops.iter().cloned());
-        compile(&file.id, file.tier, &ops).map_err(|e| Broken {
-            file: file.clone(),
-            error: format!("{}: {e}", file.path.display()),
-        })
+        let approved = if frozen {
+            Some(self.approved_ops(file, warnings))
+        } else {
+            None
+        };
+        compile_governed(&file.id, file.tier, &ops, &self.policy, approved.as_deref()).map_err(
+            |e| Broken {
+                file: file.clone(),
+                error: format!("{}: {e}", file.path.display()),
+            },
+        )
+    }
+
+    /// The ops a human approved when freezing `file`'s item: those of its
+    /// freeze sentinel. A sentinel that cannot be read approves nothing
+    /// (every agent op is then without effect), with a warning.
+    pub fn approved_ops(&self, file: &ItemFile, warnings: &mut Vec<String>) -> Vec<Op> {
+        let path = self.frozen_path(file.tier, &file.id);
+        match oplog::read(&path) {
+            Ok(log) => log.ops.into_iter().map(|(_, o)| o).collect(),
+            Err(e) => {
+                warnings.push(format!(
+                    "warning: the freeze sentinel of {} cannot be read ({e}): no agent op since the freeze counts",
+                    file.id
+                ));
+                Vec::new()
+            }
+        }
     }
 
     /// Loads one item by its resolved file.

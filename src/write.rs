@@ -16,15 +16,7 @@ use crate::timestamp::now_utc;
 use crate::tracker::{ItemFile, Tracker};
 
 /// Op kinds only a human may append.
-pub const HUMAN_ONLY_OPS: &[&str] = &[
-    "lock",
-    "unlock",
-    "discuss_clear",
-    "stealth",
-    "unstealth",
-    "edit-mode-on",
-    "edit-mode-off",
-];
+pub use crate::policy::HUMAN_ONLY_OPS;
 
 /// Fields an `update` may set, add to or remove from.
 pub const UPDATABLE: &[&str] = &[
@@ -386,7 +378,9 @@ impl Tracker {
                 continue;
             };
             let ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
-            if let Ok(other) = compile(&file.id, file.tier, &ops) {
+            if let Ok(other) =
+                crate::compile::compile_governed(&file.id, file.tier, &ops, &self.policy, None)
+            {
                 for f in other.locked_fields {
                     if !locked.contains(&f) {
                         locked.push(f);

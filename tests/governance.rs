@@ -110,9 +110,16 @@ fn freeze_keeps_a_sentinel_that_follows_the_human_and_repairs_drift() {
     let mut drifted = approved.clone();
     drifted.extend_from_slice(b"- op: update  # beef\n  at: '2026-01-01T00:00:00Z'  # beef\n  by: agent  # beef\n  actor: x_agent  # beef\n  clock: 99  # beef\n  nonce: beef  # beef\n  set:  # beef\n    priority: 4  # beef\n");
     std::fs::write(&ops, &drifted).unwrap();
-    assert_eq!(show(&env, &id)["priority"], 4);
+    // The agent's op written behind htrac's back has no effect on the
+    // frozen item: it is shown as rejected, not applied.
+    let shown = show(&env, &id);
+    assert_eq!(shown["priority"], 0);
+    assert_eq!(shown["rejected_ops"][0]["nonce"], "beef");
+    let reason = shown["rejected_ops"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("frozen item"), "{reason}");
     let r = env.run(&["show", &id]).ok();
     assert!(r.stdout.contains("*** DRIFTED"), "{}", r.stdout);
+    assert!(r.stdout.contains("rejected ops: 1"), "{}", r.stdout);
     let r = env.run(&["repair-drift", &id]).ok();
     assert_eq!(r.stdout, "drift repaired\n");
     assert_eq!(std::fs::read(&ops).unwrap(), approved);

@@ -400,11 +400,13 @@ fn locked_item(env: &Env) -> (String, std::path::PathBuf) {
 }
 
 #[test]
-fn check_locks_flags_new_agent_ops_only() {
+fn check_locks_flags_new_agent_ops_as_errors_and_old_violations_as_warnings() {
     let env = Env::new();
     let (id, path) = locked_item(&env);
     let rel_path = format!("{WS}/.{id}.ops");
-    // An agent's old violation, already committed, is not judged again.
+    // An agent's old violation, already committed (say with --no-verify):
+    // it has no effect, and validate keeps reporting it — a warning, an
+    // error with --strict.
     append(
         &path,
         &op(
@@ -416,7 +418,13 @@ fn check_locks_flags_new_agent_ops_only() {
         ),
     );
     git(env.path(), &["commit", "-qam", "old violation"]);
-    env.run(&["validate", "--check-locks", &rel_path]).ok();
+    let r = env.run(&["validate", "--check-locks", &rel_path]).ok();
+    let old = format!("WARNING: {rel_path}:{}: agent op 'update' by amy_agent (nonce f002) has no effect: changes locked field 'status'", line_of(&path, "nonce: f002") - 5);
+    assert!(has(&r.stdout, &old), "{}", r.stdout);
+    let r = env.run(&["validate", "--check-locks", "--strict", &rel_path]).fails(1);
+    assert!(has(&r.stdout, "(nonce f002) has no effect"), "{}", r.stdout);
+    let shown = env.run(&["--json", "show", &id]).ok().json();
+    assert_eq!(shown["status"], "todo_hard", "the violation had no effect");
     // New: a locked field (even back-dated before the lock), human powers.
     append(
         &path,
@@ -456,7 +464,10 @@ fn check_locks_flags_new_agent_ops_only() {
         ),
         "{out}"
     );
-    assert!(!has(out, "f002") && !has(out, "f006"), "{out}");
+    // The old violation stays a warning; the agent's message on an open
+    // discussion is fine.
+    assert!(has(out, &old), "{out}");
+    assert!(!has(out, "f006"), "{out}");
     assert_eq!(
         out.lines().filter(|l| l.starts_with("ERROR")).count(),
         4,

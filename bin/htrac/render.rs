@@ -135,6 +135,18 @@ pub fn show(item: &Item, include_deleted: bool, include_history: bool) -> String
     if item.cross_tier_conflict {
         line("  *** CROSS-TIER CONFLICT ***".into());
     }
+    if !item.rejected_ops.is_empty() {
+        line(format!(
+            "  rejected ops: {} (kept in the file, without effect)",
+            item.rejected_ops.len()
+        ));
+        for r in &item.rejected_ops {
+            line(format!(
+                "    [{}] {} op by {} ({}), nonce {}: {}",
+                r.at, r.kind, r.actor, r.by, r.nonce, r.reason
+            ));
+        }
+    }
     out
 }
 

@@ -118,6 +118,13 @@ impl Enc<'_> {
         self.str(&it.created_at);
         self.str(&it.updated_at);
         self.u64(it.op_count as u64);
+        self.u32(it.rejected_ops.len() as u32);
+        for r in &it.rejected_ops {
+            for s in [&r.kind, &r.by, &r.actor, &r.at, &r.nonce, &r.reason] {
+                self.str(s);
+            }
+            self.u64(r.clock as u64);
+        }
         let tail = it.unread_human().len();
         let (read, unread) = it.discussion.split_at(it.discussion.len() - tail);
         let at = self.0.len();
@@ -323,6 +330,19 @@ impl<'a> Dec<'a> {
         let created_at = self.string()?;
         let updated_at = self.string()?;
         let op_count = usize::try_from(self.u64()?).ok()?;
+        let n = self.count()?;
+        let mut rejected_ops = Vec::with_capacity(n);
+        for _ in 0..n {
+            rejected_ops.push(crate::policy::Rejected {
+                kind: self.string()?,
+                by: self.string()?,
+                actor: self.string()?,
+                at: self.string()?,
+                nonce: self.string()?,
+                reason: self.string()?,
+                clock: self.u64()? as i64,
+            });
+        }
         let block = self.u32()? as usize;
         let mut description = String::new();
         let mut fields = Map::new();
@@ -367,6 +387,7 @@ impl<'a> Dec<'a> {
             frozen: false,
             cross_tier_conflict: false,
             op_count,
+            rejected_ops,
         })
     }
 }
@@ -452,6 +473,15 @@ mod tests {
             frozen: false,
             cross_tier_conflict: false,
             op_count: 3,
+            rejected_ops: vec![crate::policy::Rejected {
+                kind: "lock".into(),
+                by: "human".into(),
+                actor: "amy_agent".into(),
+                at: "2026-01-01T00:00:09Z".into(),
+                clock: 4,
+                nonce: "beef".into(),
+                reason: "'lock' needs human authority".into(),
+            }],
         }
     }
 

@@ -20,14 +20,21 @@ use crate::tracker::{Broken, ItemFile, Snapshot, Tracker};
 /// had warnings (torn ops), which keeps it out of the cache.
 type Parsed = (std::result::Result<Item, Broken>, Vec<String>);
 
-/// Parses and compiles `files`; `edit` holds each tier's edit-mode ops.
-fn parse_all(t: &Tracker, files: &[&ItemFile], edit: &[(Vec<Op>, Vec<String>)]) -> Vec<Parsed> {
+/// Parses and compiles `files`; `edit` holds each tier's edit-mode ops,
+/// `frozen` each tier's frozen IDs.
+fn parse_all(
+    t: &Tracker,
+    files: &[&ItemFile],
+    edit: &[(Vec<Op>, Vec<String>)],
+    frozen: &[HashSet<String>; 3],
+) -> Vec<Parsed> {
     let run = |chunk: &[&ItemFile]| -> Vec<Parsed> {
         chunk
             .iter()
             .map(|f| {
                 let mut w = Vec::new();
-                let r = t.compile_file(f, &edit[super::tier_index(f.tier)].0, &mut w);
+                let ti = super::tier_index(f.tier);
+                let r = t.compile_file(f, &edit[ti].0, frozen[ti].contains(&f.id), &mut w);
                 (r, w)
             })
             .collect()
@@ -112,7 +119,11 @@ fn read(
         .iter()
         .map(|&tier| t.edit_mode_ops(tier))
         .collect();
-    let all_keys: [u64; 3] = std::array::from_fn(|i| super::edit_key(&edit[i].0));
+    // The policy compiled into the items keys them too: other rules, other items.
+    let policy = t.policy.fingerprint();
+    let all_keys: [u64; 3] = std::array::from_fn(|i| {
+        super::checksum(super::edit_key(&edit[i].0), policy.as_bytes())
+    });
 
     // List and stat the files (unless the caller did) while the cache is
     // read.
@@ -168,9 +179,11 @@ fn read(
         {
             r += 1;
         }
+        // A frozen item is compiled afresh each time (its sentinel decides
+        // which ops count); frozen items are few.
         let hit = records.get(r).is_some_and(|x| {
             x.item.is_some() && (x.tier, x.id(&items)) == here && Some(x.key) == l.key
-        });
+        }) && !frozen[super::tier_index(l.tier)].contains(l.id());
         hits += usize::from(hit);
         slots.push(if hit { records[r].item } else { None });
     }
@@ -207,7 +220,7 @@ fn read(
         })
         .collect();
     let missing: Vec<&ItemFile> = missing.iter().collect();
-    let mut parsed = parse_all(t, &missing, &edit).into_iter();
+    let mut parsed = parse_all(t, &missing, &edit, frozen).into_iter();
 
     // Assemble in file order; note which items may be cached.
     let mut cacheable: Vec<(FileKey, usize)> = Vec::new();
@@ -222,7 +235,9 @@ fn read(
                 snap.warnings.extend(w);
                 match r {
                     Ok(item) => {
-                        let ok = clean && l.key.is_some_and(|k| !k.is_racy(now, window));
+                        let ok = clean
+                            && l.key.is_some_and(|k| !k.is_racy(now, window))
+                            && !frozen[ti].contains(&item.id);
                         fresh += usize::from(ok);
                         (item, ok)
                     }

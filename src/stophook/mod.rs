@@ -47,5 +47,6 @@ pub(crate) fn sample(
         frozen: false,
         cross_tier_conflict: false,
         op_count: 1,
+        rejected_ops: Vec::new(),
     }
 }

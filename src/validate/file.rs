@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::{schema, Checked, Role, Target};
-use crate::compile::compile;
+use crate::compile::compile_governed;
 use crate::config::Config;
 use crate::op::Op;
 use crate::tiers::Tier;
@@ -94,14 +94,21 @@ fn raw_map(text: &str) -> Result<Map<String, Value>, String> {
     }
 }
 
-/// Reads and checks one file.
-pub(super) fn check(target: Target, config: &Config) -> Checked {
+/// Reads and checks one file, compiling it under `policy` (`approved`: the
+/// freeze sentinel's ops when the item is frozen).
+pub(super) fn check(
+    target: Target,
+    config: &Config,
+    policy: &crate::policy::Policy,
+    approved: Option<&[Op]>,
+) -> Checked {
     let mut c = Checked {
         target,
         ops: Vec::new(),
         item: None,
         findings: Vec::new(),
         bytes: None,
+        judged: Vec::new(),
     };
     let bytes = match crate::oplog::read_bytes(&c.target.path) {
         Ok(b) => b,
@@ -148,7 +155,8 @@ pub(super) fn check(target: Target, config: &Config) -> Checked {
         }
         let ops: Vec<Op> = c.ops.iter().map(|(_, o)| o.clone()).collect();
         let id = c.target.id.clone().unwrap_or_default();
-        if let Ok(item) = compile(&id, c.target.tier.unwrap_or(Tier::Workspace), &ops) {
+        let tier = c.target.tier.unwrap_or(Tier::Workspace);
+        if let Ok(item) = compile_governed(&id, tier, &ops, policy, approved) {
             schema::check_item(&mut c, &item, config);
             c.item = Some(item);
         }

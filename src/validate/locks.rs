@@ -23,8 +23,8 @@ use super::file::ops_lenient;
 use super::Checked;
 use crate::compile::fold_order;
 use crate::op::{canonical_field, Op};
+use crate::policy::{status_set, touched, HUMAN_ONLY_OPS};
 use crate::tracker::Tracker;
-use crate::write::HUMAN_ONLY_OPS;
 
 /// Checks every file's new ops; returns a warning when git could not be asked.
 pub(super) fn check(tracker: &Tracker, checked: &mut [Checked]) -> Option<String> {
@@ -105,7 +105,8 @@ fn check_file(
         .collect();
     let order = fold_order(&all);
     for (at, op) in &new {
-        if op.by == "human" && is_agent_name(tracker, &op.actor) {
+        if op.by == "human" && tracker.policy.is_agent_name(&op.actor) {
+            c.judged.push(op.nonce.clone());
             let msg = format!(
                 "op '{}' (nonce {}) claims 'by: human' but its actor '{}' matches actor_resolution.agent_usernames",
                 op.kind, op.nonce, op.actor
@@ -136,6 +137,9 @@ fn check_file(
                 problems.push(format!("changes locked field '{f}'"));
             }
         }
+        if !problems.is_empty() {
+            c.judged.push(op.nonce.clone());
+        }
         for p in problems {
             let msg = format!(
                 "agent op '{}' by {} (nonce {}) {p}",
@@ -149,50 +153,6 @@ fn check_file(
             }
         }
     }
-}
-
-/// Whether `actor` is an agent's user name by the configuration.
-fn is_agent_name(tracker: &Tracker, actor: &str) -> bool {
-    !actor.is_empty()
-        && tracker
-            .config
-            .agent_usernames
-            .iter()
-            .any(|p| crate::actor::fnmatch(p, actor))
-}
-
-/// The status an op sets, if any.
-fn status_set(op: &Op) -> Option<&str> {
-    let key = match op.kind.as_str() {
-        "create" => "data",
-        "update" => "set",
-        _ => return None,
-    };
-    op.get_map(key)?.get("status")?.as_str()
-}
-
-/// The lockable names an op changes (`fields.<key>` too for each custom field set).
-fn touched(op: &Op) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    match op.kind.as_str() {
-        "update" => {
-            for which in ["set", "add", "remove"] {
-                for (k, v) in op.get_map(which).into_iter().flatten() {
-                    out.push(canonical_field(k).to_string());
-                    if k == "fields" {
-                        if let Value::Object(f) = v {
-                            out.extend(f.keys().map(|n| format!("fields.{n}")));
-                        }
-                    }
-                }
-            }
-        }
-        "discuss" | "discuss_summarize" | "discuss_clear" => out.push("discussion".into()),
-        _ => {}
-    }
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// The fields locked when `at` was written: all old lock ops, and the new

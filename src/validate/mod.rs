@@ -94,6 +94,8 @@ struct Checked {
     findings: Vec<Finding>,
     /// The file's bytes, when it could be read.
     bytes: Option<Vec<u8>>,
+    /// Nonces of ops [`locks`] already reported (as new since `HEAD`).
+    judged: Vec<String>,
 }
 
 impl Checked {
@@ -138,13 +140,17 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     };
     let mut checked: Vec<Checked> = targets
         .into_iter()
-        .map(|t| file::check(t, &tracker.config))
+        .map(|t| {
+            let approved = frozen_approval(tracker, &t);
+            file::check(t, &tracker.config, &tracker.policy, approved.as_deref())
+        })
         .collect();
     if opts.check_locks {
         if let Some(w) = locks::check(tracker, &mut checked) {
             report.warnings.push(w);
         }
     }
+    report_rejected(&mut checked, &tracker.policy);
     cross::check(tracker, &mut checked, whole)?;
     for c in &mut checked {
         c.findings.sort_by_key(|f| f.line.unwrap_or(0));
@@ -167,6 +173,69 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         report.errors.extend(warnings);
     }
     Ok(report)
+}
+
+/// The ops of the item's freeze sentinel, when `t` is a frozen item's file.
+fn frozen_approval(tracker: &Tracker, t: &Target) -> Option<Vec<crate::op::Op>> {
+    let (Some(id), Some(tier), Role::Item) = (&t.id, t.tier, t.role) else {
+        return None;
+    };
+    let file = crate::tracker::ItemFile {
+        id: id.clone(),
+        tier,
+        path: t.path.clone(),
+    };
+    if !tracker.frozen_path(tier, id).exists() {
+        return None;
+    }
+    Some(tracker.approved_ops(&file, &mut Vec::new()))
+}
+
+/// Every op of the whole history that compiled without effect (an agent's
+/// use of a human's power: see [`crate::policy`]) is a warning — an error
+/// with `--strict` — whether or not it is new since `HEAD`: a commit made
+/// with `--no-verify` does not make it pass. Ops [`locks`] already reported
+/// are not reported twice.
+fn report_rejected(checked: &mut [Checked], policy: &crate::policy::Policy) {
+    for c in checked {
+        // (line, kind, actor, nonce, reason) of each op of this file without effect.
+        let mut found: Vec<(usize, String, String, String, String)> = Vec::new();
+        match (&c.item, c.target.role) {
+            (Some(item), _) => {
+                for r in &item.rejected_ops {
+                    // Ops of the tier's edit-mode log are reported there.
+                    let Some((line, _)) = c
+                        .ops
+                        .iter()
+                        .find(|(_, o)| o.nonce == r.nonce && o.kind == r.kind)
+                    else {
+                        continue;
+                    };
+                    let r = r.clone();
+                    found.push((*line, r.kind, r.actor, r.nonce, r.reason));
+                }
+            }
+            (None, Role::EditModeLog) => {
+                for (line, op) in &c.ops {
+                    if let Some(reason) = policy.judge(op, &[], None) {
+                        let (k, a, n) = (op.kind.clone(), op.actor.clone(), op.nonce.clone());
+                        found.push((*line, k, a, n, reason));
+                    }
+                }
+            }
+            (None, Role::Item) => {}
+        }
+        for (line, kind, actor, nonce, reason) in found {
+            if c.judged.contains(&nonce) {
+                continue;
+            }
+            let who = if actor.is_empty() { "?" } else { &actor };
+            c.warn(
+                Some(line),
+                format!("agent op '{kind}' by {who} (nonce {nonce}) has no effect: {reason}"),
+            );
+        }
+    }
 }
 
 /// Every item file of every tier, then the edit-mode logs.
