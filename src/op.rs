@@ -22,13 +22,11 @@ impl Role {
         }
     }
 
-    /// Sort rank used to break clock ties: a human's op folds first.
+    /// Sort rank used to break clock and time ties: an agent's op folds
+    /// first, so a human's is applied last and wins (the reference folds the
+    /// human's first; see [`crate::policy`]).
     pub fn rank(by: &str) -> u8 {
-        if by == "human" {
-            0
-        } else {
-            1
-        }
+        u8::from(by == "human")
     }
 }
 

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 
 use common::{git, Env};
@@ -15,16 +14,7 @@ const WS: &str = ".agent/tracker-workspace/.ops";
 /// One op as writers lay it out: every line ends with `  # <nonce>`.
 fn op(kind: &str, by: &str, clock: i64, nonce: &str, body: &[&str]) -> String {
     let actor = if by == "agent" { "amy_agent" } else { "amy" };
-    let mut lines = vec![
-        format!("- op: {kind}"),
-        "  at: '2026-11-24T19:41:13Z'".to_string(),
-        format!("  by: {by}"),
-        format!("  actor: {actor}"),
-        format!("  clock: {clock}"),
-        format!("  nonce: {nonce}"),
-    ];
-    lines.extend(body.iter().map(|l| format!("  {l}")));
-    lines.iter().map(|l| format!("{l}  # {nonce}\n")).collect()
+    common::op_text(kind, "2026-11-24T19:41:13Z", by, actor, clock, nonce, body)
 }
 
 /// A create op of a work item with extra `data` lines.
@@ -42,8 +32,7 @@ fn create(nonce: &str, title: &str, extra: &[&str]) -> String {
 }
 
 fn append(path: &Path, text: &str) {
-    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-    f.write_all(text.as_bytes()).unwrap();
+    common::append_raw(path, text);
 }
 
 fn write(env: &Env, rel: &str, text: &str) -> std::path::PathBuf {

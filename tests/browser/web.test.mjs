@@ -41,6 +41,7 @@ const env = {
 delete env.XDG_CACHE_HOME;
 
 const pages = new Map(); // name → page
+const inflight = new Map(); // request → `[page] METHOD url` and when it started
 const consoleLog = [];
 const problems = []; // uncaught page errors and CSP violations
 let server = null;
@@ -118,6 +119,13 @@ function watch(name, page) {
     }
   });
   page.on('pageerror', (e) => problems.push(`[${name}] uncaught error: ${e.message}`));
+  // Requests still open when a step fails are written to failure.txt.
+  page.on('request', (r) => inflight.set(r, { what: `[${name}] ${r.method()} ${r.url()}`, at: Date.now() }));
+  page.on('requestfinished', (r) => inflight.delete(r));
+  page.on('requestfailed', (r) => {
+    consoleLog.push(`[${name}] request failed: ${r.method()} ${r.url()}: ${r.failure() && r.failure().errorText}`);
+    inflight.delete(r);
+  });
   return page;
 }
 
@@ -160,7 +168,9 @@ async function saveArtifacts(err) {
   }
   fs.writeFileSync(path.join(ARTIFACTS, 'server.log'), serverLog);
   fs.writeFileSync(path.join(ARTIFACTS, 'console.log'), consoleLog.join('\n') + '\n');
-  fs.writeFileSync(path.join(ARTIFACTS, 'failure.txt'), `step: ${currentStep}\n${err && err.stack ? err.stack : err}\n`);
+  const open = [...inflight.values()].map((r) => `  ${r.what} (open for ${Date.now() - r.at} ms)`).join('\n');
+  fs.writeFileSync(path.join(ARTIFACTS, 'failure.txt'),
+    `step: ${currentStep}\n${err && err.stack ? err.stack : err}\nrequests still open:\n${open || '  (none)'}\n`);
   console.error(`server log, browser console and failure.txt are in ${ARTIFACTS}`);
 }
 

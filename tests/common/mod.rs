@@ -250,3 +250,33 @@ pub fn next_timestamp_tick(dir: &Path) {
     }
     std::fs::remove_file(&probe).unwrap();
 }
+
+/// One op as an op file holds it (every line ending `  # <nonce>`), for
+/// ops written behind htrac's back; `body` lines are indented under the op.
+pub fn op_text(
+    kind: &str,
+    at: &str,
+    by: &str,
+    actor: &str,
+    clock: i64,
+    nonce: &str,
+    body: &[&str],
+) -> String {
+    let mut lines = vec![
+        format!("- op: {kind}"),
+        format!("  at: '{at}'"),
+        format!("  by: {by}"),
+        format!("  actor: {actor}"),
+        format!("  clock: {clock}"),
+        format!("  nonce: {nonce}"),
+    ];
+    lines.extend(body.iter().map(|l| format!("  {l}")));
+    lines.iter().map(|l| format!("{l}  # {nonce}\n")).collect()
+}
+
+/// Appends `text` to the file at `path`, as a hand edit would.
+pub fn append_raw(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
