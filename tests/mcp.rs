@@ -386,10 +386,20 @@ fn become_agent(env: &Env) {
 #[test]
 fn governance_refusals_are_tool_errors_the_agent_can_act_on() {
     let env = Env::new();
+    // The human (amy) locked one item and asked on another; the user
+    // running the tests then becomes the agent (its own earlier ops would
+    // count as the agent's too, so amy's are written as they sit on disk).
     let locked = env.add("locked by the human", &[]);
-    env.run(&["lock", &locked, "status"]).ok();
+    let at = "2026-11-24T19:41:13Z";
+    common::append_raw(
+        &env.workspace_ops(&locked),
+        &common::op_text("lock", at, "human", "amy", 2, "a1a1", &["lock: [status]"]),
+    );
     let asked = env.add("asked by the human", &[]);
-    env.run(&["discuss", &asked, "please explain"]).ok();
+    common::append_raw(
+        &env.workspace_ops(&asked),
+        &common::op_text("discuss", at, "human", "amy", 2, "b2b2", &["message: \"please explain\""]),
+    );
     become_agent(&env);
     let mut s = Session::start(&env);
     s.initialize();
