@@ -20,6 +20,12 @@ use crate::tracker::{Broken, ItemFile, Snapshot, Tracker};
 /// had warnings (torn ops), which keeps it out of the cache.
 type Parsed = (std::result::Result<Item, Broken>, Vec<String>);
 
+/// Whether `id` is frozen in `tier` (no hashing when nothing is frozen).
+fn is_frozen(frozen: &[HashSet<String>; 3], tier: Tier, id: &str) -> bool {
+    let set = &frozen[super::tier_index(tier)];
+    !set.is_empty() && set.contains(id)
+}
+
 /// Parses and compiles `files`; `edit` holds each tier's edit-mode ops,
 /// `frozen` each tier's frozen IDs.
 fn parse_all(
@@ -183,7 +189,7 @@ fn read(
         // which ops count); frozen items are few.
         let hit = records.get(r).is_some_and(|x| {
             x.item.is_some() && (x.tier, x.id(&items)) == here && Some(x.key) == l.key
-        }) && !frozen[super::tier_index(l.tier)].contains(l.id());
+        }) && !is_frozen(frozen, l.tier, l.id());
         hits += usize::from(hit);
         slots.push(if hit { records[r].item } else { None });
     }
@@ -237,7 +243,7 @@ fn read(
                     Ok(item) => {
                         let ok = clean
                             && l.key.is_some_and(|k| !k.is_racy(now, window))
-                            && !frozen[ti].contains(&item.id);
+                            && !is_frozen(frozen, l.tier, &item.id);
                         fresh += usize::from(ok);
                         (item, ok)
                     }
