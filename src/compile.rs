@@ -44,14 +44,21 @@ pub fn fold_order(ops: &[Op]) -> Vec<&Op> {
 /// [`fold_order`] with the ranks of `policy`: on equal clock and time, an
 /// op that counts as an agent's folds before a human's.
 pub fn fold_order_with<'a>(ops: &'a [Op], policy: &Policy) -> Vec<&'a Op> {
-    let key = |o: &'a Op| (o.clock, o.at.as_str(), policy.rank(o), o.nonce.as_str());
+    // The rank (a pattern match) is worked out only for ops that tie on
+    // clock and time, which is rare.
+    let cmp = |a: &&'a Op, b: &&'a Op| {
+        (a.clock, a.at.as_str())
+            .cmp(&(b.clock, b.at.as_str()))
+            .then_with(|| policy.rank(a).cmp(&policy.rank(b)))
+            .then_with(|| a.nonce.cmp(&b.nonce))
+    };
     let mut sorted: Vec<&Op> = ops.iter().collect();
-    sorted.sort_by(|a, b| key(a).cmp(&key(b)));
+    sorted.sort_by(cmp);
     let mut out: Vec<&Op> = Vec::with_capacity(sorted.len());
     // Ops equal on the sort key (rare, but duplicates are such ops): ordered
     // by the serialized tiebreak, computed once per op; an op equal to one
     // already in the run is dropped.
-    for run in sorted.chunk_by(|a, b| key(a) == key(b)) {
+    for run in sorted.chunk_by(|a, b| cmp(a, b).is_eq()) {
         let mut run = run.to_vec();
         if run.len() > 1 {
             run.sort_by_cached_key(|op| tiebreak(op));
@@ -320,7 +327,7 @@ fn apply_message_edits(item: &mut Item, sorted: &[&Op], policy: &Policy) {
     let mut windows: Vec<(i64, i64, i64)> = Vec::new(); // (start, end, cap)
     let mut open: Option<(i64, i64, i64)> = None;
     for op in sorted {
-        if !policy.is_human(op) {
+        if !matches!(op.kind.as_str(), "edit-mode-on" | "edit-mode-off") || !policy.is_human(op) {
             continue;
         }
         let Some(at) = parse_utc_micros(&op.at) else {

@@ -126,38 +126,42 @@ impl Policy {
         if !self.enforced || self.is_human(op) {
             return None;
         }
-        let forged = if op.by == "human" {
-            format!(
+        let mut reason = self.violation(op, locked, approved)?;
+        if op.by == "human" {
+            reason.push_str(&format!(
                 " (it claims 'by: human', but actor '{}' is an agent)",
                 op.actor
-            )
-        } else {
-            String::new()
-        };
-        if HUMAN_ONLY_OPS.contains(&op.kind.as_str()) {
-            return Some(format!(
-                "'{}' needs human authority{forged}",
-                op.kind
             ));
+        }
+        Some(reason)
+    }
+
+    /// What an agent op does that only a human may, if anything.
+    fn violation(&self, op: &Op, locked: &[String], approved: Option<&[Op]>) -> Option<String> {
+        if HUMAN_ONLY_OPS.contains(&op.kind.as_str()) {
+            return Some(format!("'{}' needs human authority", op.kind));
         }
         if let Some(approved) = approved {
             if op.kind != "create" && !approved.contains(op) {
-                return Some(format!(
-                    "written to a frozen item: agent writes are refused until a human unfreezes it{forged}"
-                ));
+                return Some(
+                    "written to a frozen item: agent writes are refused until a human unfreezes it"
+                        .into(),
+                );
             }
         }
         if op.kind == "update" {
             if let Some(status) = status_set(op) {
                 if self.human_only_statuses.iter().any(|s| s == status) {
                     return Some(format!(
-                        "sets status '{status}', which only a human may set (stop_hook.human_only_statuses){forged}"
+                        "sets status '{status}', which only a human may set (stop_hook.human_only_statuses)"
                     ));
                 }
             }
         }
-        if let Some(f) = touched(op).into_iter().find(|f| locked.contains(f)) {
-            return Some(format!("changes locked field '{f}'{forged}"));
+        if !locked.is_empty() {
+            if let Some(f) = touched(op).into_iter().find(|f| locked.contains(f)) {
+                return Some(format!("changes locked field '{f}'"));
+            }
         }
         None
     }
@@ -216,10 +220,23 @@ mod tests {
     #[test]
     fn a_human_claim_by_an_agent_name_is_an_agent_op() {
         let p = policy();
-        let forged = op("unlock", Role::Human, "amy_agent", serde_json::json!({"unlock": ["status"]}));
+        let forged = op(
+            "unlock",
+            Role::Human,
+            "amy_agent",
+            serde_json::json!({"unlock": ["status"]}),
+        );
         assert!(!p.is_human(&forged));
-        assert!(p.judge(&forged, &[], None).unwrap().contains("claims 'by: human'"));
-        let real = op("unlock", Role::Human, "amy", serde_json::json!({"unlock": ["status"]}));
+        assert!(p
+            .judge(&forged, &[], None)
+            .unwrap()
+            .contains("claims 'by: human'"));
+        let real = op(
+            "unlock",
+            Role::Human,
+            "amy",
+            serde_json::json!({"unlock": ["status"]}),
+        );
         assert!(p.is_human(&real));
         assert_eq!(p.judge(&real, &[], None), None);
         // Policy::none judges nothing, whoever wrote it.
@@ -229,19 +246,40 @@ mod tests {
     #[test]
     fn locked_fields_human_only_statuses_and_freezes() {
         let p = policy();
-        let set = |k: &str, v: Value| op("update", Role::Agent, "amy_agent", serde_json::json!({"set": {k: v}}));
+        let set = |k: &str, v: Value| {
+            op(
+                "update",
+                Role::Agent,
+                "amy_agent",
+                serde_json::json!({"set": {k: v}}),
+            )
+        };
         let locked = vec!["status".to_string(), "fields.x".to_string()];
-        assert!(p.judge(&set("status", "done".into()), &locked, None).unwrap().contains("locked field 'status'"));
+        assert!(p
+            .judge(&set("status", "done".into()), &locked, None)
+            .unwrap()
+            .contains("locked field 'status'"));
         assert_eq!(p.judge(&set("title", "t".into()), &locked, None), None);
         assert!(p
             .judge(&set("fields", serde_json::json!({"x": 1})), &locked, None)
             .unwrap()
             .contains("'fields.x'"));
-        assert!(p.judge(&set("status", "deleted".into()), &[], None).unwrap().contains("only a human"));
-        let note = op("discuss", Role::Agent, "amy_agent", serde_json::json!({"message": "hi"}));
+        assert!(p
+            .judge(&set("status", "deleted".into()), &[], None)
+            .unwrap()
+            .contains("only a human"));
+        let note = op(
+            "discuss",
+            Role::Agent,
+            "amy_agent",
+            serde_json::json!({"message": "hi"}),
+        );
         assert!(p.judge(&note, &["discussion".into()], None).is_some());
         let title = set("title", "t".into());
         assert!(p.judge(&title, &[], Some(&[])).unwrap().contains("frozen"));
-        assert_eq!(p.judge(&title, &[], Some(std::slice::from_ref(&title))), None);
+        assert_eq!(
+            p.judge(&title, &[], Some(std::slice::from_ref(&title))),
+            None
+        );
     }
 }

@@ -398,7 +398,15 @@ fn governance_refusals_are_tool_errors_the_agent_can_act_on() {
     let asked = env.add("asked by the human", &[]);
     common::append_raw(
         &env.workspace_ops(&asked),
-        &common::op_text("discuss", at, "human", "amy", 2, "b2b2", &["message: \"please explain\""]),
+        &common::op_text(
+            "discuss",
+            at,
+            "human",
+            "amy",
+            2,
+            "b2b2",
+            &["message: \"please explain\""],
+        ),
     );
     become_agent(&env);
     let mut s = Session::start(&env);
