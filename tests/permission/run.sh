@@ -19,12 +19,17 @@
 #              PERM_TMPDIR=DIR        where to make the temp directory (default /tmp); every
 #                                     directory above it must be traversable by both users
 #              VERBOSE=1              also show the stderr of passing checks (refusal messages)
+#              PERM_HUMAN, PERM_AGENT, PERM_GROUP   the user and group names (default
+#                                     htrac_human, htrac_agent, htrac_dev)
 # shellcheck disable=SC2016  # sh -c scripts take their arguments as $1...: single quotes on purpose
 set -euo pipefail
 
-HUMAN=htrac_human
-AGENT=htrac_agent
-GROUP=htrac_dev
+# Overridable so two runs on one machine cannot collide (the agent's name
+# must still match `*_agent`).
+HUMAN=${PERM_HUMAN:-htrac_human}
+AGENT=${PERM_AGENT:-htrac_agent}
+GROUP=${PERM_GROUP:-htrac_dev}
+case $AGENT in *_agent) ;; *) echo "error: PERM_AGENT must match *_agent (got '$AGENT')"; exit 1 ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 
