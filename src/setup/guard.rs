@@ -152,7 +152,7 @@ pub fn agent_guard(ctx: &mut Context) -> Check {
         let mut details = out.problems;
         if !out.fixed.is_empty() {
             details.push(format!("Fixed {} path(s):", out.fixed.len()));
-            details.extend(out.fixed);
+            details.extend(capped(out.fixed));
         }
         return Check::new(
             name,
@@ -173,12 +173,22 @@ pub fn agent_guard(ctx: &mut Context) -> Check {
                 out.fixed.len()
             ),
         )
-        .with(out.fixed);
+        .with(capped(out.fixed));
     }
     Check::ok(
         name,
         "The agent can write none of git's or htrac's configuration, hooks or sentinels",
     )
+}
+
+/// At most 12 lines, then a count of the rest.
+fn capped(mut lines: Vec<String>) -> Vec<String> {
+    if lines.len() > 12 {
+        let more = lines.len() - 12;
+        lines.truncate(12);
+        lines.push(format!("  ... and {more} more"));
+    }
+    lines
 }
 
 fn git_paths(ctx: &Context, out: &mut Outcome, gd: &Path) {
@@ -297,7 +307,13 @@ fn tracker_paths(ctx: &Context, out: &mut Outcome) {
     // The catalog the agent updates on --add-tag: present and group-writable.
     let catalog = crate::tags::catalog_path(&root);
     if !catalog.exists() && !ctx.is_agent() && root.join("tracker").is_dir() {
-        match crate::tags::save(&root, &Default::default()) {
+        let made = crate::tags::save(&root, &Default::default()).and_then(|()| {
+            if let Some(s) = &ctx.shared {
+                let _ = std::os::unix::fs::chown(&catalog, None, Some(s.gid));
+            }
+            fs::set_permissions(&catalog, fs::Permissions::from_mode(0o664)).map_err(Into::into)
+        });
+        match made {
             Ok(()) => out.fixed.push(format!(
                 "  {}: created, group-writable (the agent records tags in it)",
                 catalog.display()
