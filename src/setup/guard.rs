@@ -16,6 +16,8 @@
 //!   the index by renaming a lock file over it, which a sticky `.git/`
 //!   would refuse the agent once the human owns the index; in the shared,
 //!   non-sticky `.git/shared/` both users can.
+//! * `.git/hooks/`, `info/`, `branches/`, `remotes/` exist (the human's, maybe
+//!   empty), so the agent cannot create them in the sticky `.git/`.
 //! * `.git/commondir` exists (`.`, owned by the human): in a sticky `.git/`
 //!   the agent could otherwise create one pointing git at a directory of
 //!   its own, configuration and all.
@@ -195,7 +197,19 @@ fn git_paths(ctx: &Context, out: &mut Outcome, gd: &Path) {
     sticky(ctx, out, gd);
     let mut paths = vec![gd.join("config"), gd.join("config.worktree")];
     let commondir = gd.join("commondir");
-    if fs::symlink_metadata(&commondir).is_err() && !ctx.is_agent() {
+    let reftable = ctx
+        .repo
+        .as_deref()
+        .and_then(|r| super::gitconfig::get(r, "extensions.refStorage"))
+        .is_some_and(|v| v.eq_ignore_ascii_case("reftable"));
+    if fs::symlink_metadata(&commondir).is_err() && reftable {
+        // git's reftable backend cannot work with a "." commondir (two ref
+        // stacks in one directory): the gap stays open, and is named.
+        out.problems.push(format!(
+            "{}: missing, and this repository uses the reftable ref format, which cannot take a '.' commondir — the agent could create one pointing git at its own configuration; use the files ref format (git refs migrate --ref-format=files) in a two-user set-up",
+            commondir.display()
+        ));
+    } else if fs::symlink_metadata(&commondir).is_err() && !ctx.is_agent() {
         // A main repository has none; "." keeps git's common dir where it is.
         match fs::write(&commondir, ".\n")
             .and_then(|()| fs::set_permissions(&commondir, fs::Permissions::from_mode(0o644)))
@@ -216,6 +230,21 @@ fn git_paths(ctx: &Context, out: &mut Outcome, gd: &Path) {
     }
     paths.push(commondir);
     for d in protected_git_dirs(gd) {
+        // Missing, the agent could create it in the sticky `.git/` (and, say,
+        // `remotes/origin` or `info/attributes` in it): the human's, empty.
+        if fs::symlink_metadata(&d).is_err() && !ctx.is_agent() {
+            match fs::create_dir(&d)
+                .and_then(|()| fs::set_permissions(&d, fs::Permissions::from_mode(0o2755)))
+            {
+                Ok(()) => out.fixed.push(format!(
+                    "  {}: created (the human's), so the agent cannot create it",
+                    d.display()
+                )),
+                Err(e) => out
+                    .problems
+                    .push(format!("{}: cannot create: {e}", d.display())),
+            }
+        }
         tree(&d, &mut paths);
     }
     if let Some(hooks) = super::hooks::hooks_dir(ctx).filter(|h| !h.starts_with(gd)) {

@@ -297,7 +297,7 @@ fn setup_puts_git_and_htrac_configuration_out_of_the_agents_reach() {
         "{text}"
     );
     assert!(text.contains(".git/hooks: writable by the group"), "{text}");
-    assert!(text.contains("Fixed 26 path(s):"), "{text}");
+    assert!(text.contains("Fixed 27 path(s):"), "{text}");
     // The planted hook is reported, not taken over.
     assert_eq!(
         std::fs::metadata(&hook).unwrap().uid(),
