@@ -679,6 +679,11 @@ check 5.0 "before setup: agent 'git config core.fsmonitor SCRIPT' → 0 (the hol
   as_agent git -C "$REPO" config core.fsmonitor "$EVIL/run.sh"
 check 5.0a "before setup: the human's git status runs it" 0 -- git_as "$HUMAN" status --short
 expect 5.0b "before setup: the marker names the human" "$(sort -u "$MARK")" "$HUMAN"
+must truncate -s 0 "$MARK"
+# htrac itself already refuses: the group (with the agent in it) can write config.yaml.
+check 5.0c "before setup: the human's htrac refuses the group-writable config → 1" 1 \
+  --err 'an agent could have written.*writable by group' -- as_human "$BIN" --tracker-root "$ROOT" validate
+expect 5.0d "… and so ran no git, nothing of the agent's" "$(wc -c <"$MARK")" 0
 must git -c safe.directory='*' -C "$REPO" config --unset core.fsmonitor
 must truncate -s 0 "$MARK"
 check 5.1 "human htrac setup → 0 (diagnoses and fixes the loose set-up)" 0 -- \
