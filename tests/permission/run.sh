@@ -713,6 +713,8 @@ check 5.3a "agent cannot append to .git/config" '!0' -- \
 check 5.3b "agent cannot rename .git/config away" '!0' -- as_agent mv "$REPO/.git/config" "$REPO/.git/config.old"
 check 5.3c "agent cannot replace .git/hooks/pre-commit" '!0' -- \
   as_agent sh -c 'cp "$2" "$1.new" && mv -f "$1.new" "$1"' sh "$REPO/.git/hooks/pre-commit" "$EVIL/run.sh"
+check 5.3i "agent cannot write into the installed .git/hooks/pre-commit" '!0' -- \
+  as_agent sh -c 'test -f "$1" && printf "%s\n" "$2" >> "$1"' sh "$REPO/.git/hooks/pre-commit" "$EVIL/run.sh"
 check 5.3d "agent cannot add .git/hooks/post-commit" '!0' -- as_agent cp "$EVIL/run.sh" "$REPO/.git/hooks/post-commit"
 check 5.3e "agent cannot rename .git/hooks away" '!0' -- as_agent mv "$REPO/.git/hooks" "$REPO/.git/hooks.old"
 check 5.3f "agent cannot point git elsewhere with .git/commondir" '!0' -- \
@@ -809,7 +811,7 @@ for u in "$HUMAN" "$AGENT" "$HUMAN" "$AGENT"; do
     # Known cost of the sticky .git/ (README): git replaces ORIG_HEAD by a
     # rename, which the sticky bit refuses the agent once the human's merge
     # wrote it. The human removes it (it is only an undo pointer).
-    check "5.9.${n}x" "known cost: agent merge after the human's merge → fails on ORIG_HEAD, nothing merged" '!0' \
+    check "5.9.${n}x" "known cost: agent merge after the human's merge → fails on ORIG_HEAD" '!0' \
       --err 'ORIG_HEAD' -- git_as "$u" -c pull.rebase=false pull -q --no-edit origin dev
     check "5.9.${n}y" "the human removes .git/ORIG_HEAD → 0" 0 -- as_human rm -f "$REPO/.git/ORIG_HEAD"
   fi
