@@ -52,9 +52,30 @@ pub fn replace_with(
     result
 }
 
+/// [`replace`], or — when this user may not replace the file (a directory
+/// it cannot write, or a sticky one and another user's file) but may write
+/// it — a rewrite in place through the existing inode, under an exclusive
+/// lock, keeping its owner, group and mode. For small state files both
+/// users of a two-user set-up update; a crash mid-rewrite can tear it.
+pub fn replace_or_rewrite(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    match replace(path, bytes, mode) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && path.is_file() => {
+            let file = std::fs::OpenOptions::new().write(true).open(path)?;
+            rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
+            file.set_len(0)?;
+            (&file).write_all(bytes)?;
+            file.sync_all()
+        }
+        other => other,
+    }
+}
+
 /// Takes over a file another user owns without group write: copies it,
 /// byte for byte, to a file of ours (mode 0664) and renames that over it.
-/// Needs write permission on the directory only (a shared, setgid one).
+/// Needs write permission on the directory only (a shared, setgid one),
+/// and fails when the directory is sticky (as `htrac setup` leaves the
+/// tier directories in a two-user set-up): there, every op file is
+/// group-writable, so no take-over is needed.
 /// The old file stays locked (as appenders lock it) until the rename is
 /// done, so no append can slip in between the copy and the rename.
 pub fn take_over(path: &Path) -> std::io::Result<()> {

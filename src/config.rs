@@ -77,6 +77,10 @@ pub struct Config {
     /// Where `guidance` writes (`stop_hook.guidance_dir`), if configured.
     pub guidance_dir: Option<PathBuf>,
     pub lamport_branches: Vec<String>,
+    /// `authority` (signing), merged with the host's ([`crate::trustroot`]).
+    pub authority: crate::trustroot::Authority,
+    /// The host configuration files merged in (empty: none).
+    pub system_files: Vec<PathBuf>,
     pub source: Source,
     /// The whole document, for keys later features read (e.g. `sync`).
     pub raw: Value,
@@ -110,8 +114,20 @@ impl fmt::Display for ConfigError {
 pub const DEFAULT_CONFIG_YAML: &str = include_str!("../config.yaml.template");
 
 impl Config {
-    /// Loads the configuration for the tracker whose `.agent/` directory is `root`.
+    /// Loads the configuration for the tracker whose `.agent/` directory is
+    /// `root`, under the host's trust root ([`crate::trustroot`]): the host
+    /// configuration merged in, and a config an agent could have written
+    /// refused (or, for an agent, kept from making it a human).
     pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let sys = crate::trustroot::load_system(&crate::trustroot::system_paths())?;
+        let mut config = Config::load_unchecked(root)?;
+        crate::trustroot::apply(&mut config, sys.as_ref())?;
+        Ok(config)
+    }
+
+    /// The tracker's own configuration file chain, without the trust root
+    /// (for set-up's validation, which reports ownership separately).
+    pub fn load_unchecked(root: &Path) -> Result<Config, ConfigError> {
         let dir = root.join("tracker");
         for name in ["config.yaml", "config.yaml.template"] {
             let path = dir.join(name);
@@ -426,6 +442,7 @@ impl Config {
         }
         let well_known_tags =
             opt_list(top.get("well_known_tags"), "well_known_tags", &err)?.unwrap_or_default();
+        let authority = crate::trustroot::Authority::from_top(top, &err)?;
         Ok(Config {
             kinds,
             statuses,
@@ -439,6 +456,8 @@ impl Config {
             on_error,
             guidance_dir,
             lamport_branches,
+            authority,
+            system_files: Vec::new(),
             source,
             raw,
         })

@@ -67,9 +67,12 @@ impl From<std::io::Error> for Error {
 
 impl From<crate::config::ConfigError> for Error {
     fn from(e: crate::config::ConfigError) -> Error {
-        Error::user(e.to_string()).with_hint(
-            "fix the key named above in the config file (see config.yaml.template for the format)",
-        )
+        let hint = if e.key == "(ownership)" {
+            "who may write the file is the problem, not its content: run 'htrac setup' as the human (or root, for a host configuration)"
+        } else {
+            "fix the key named above in the config file (see config.yaml.template for the format)"
+        };
+        Error::user(e.to_string()).with_hint(hint)
     }
 }
 

@@ -85,6 +85,7 @@ pub mod textconv;
 pub mod tiers;
 pub mod timestamp;
 pub mod tracker;
+pub mod trustroot;
 pub mod users;
 pub mod validate;
 pub mod write;

@@ -86,6 +86,30 @@ fn references(item: &Item) -> Vec<(&'static str, String)> {
     out
 }
 
+/// Refuses, before anything is written, a move the OS would refuse: in a
+/// sticky directory (a two-user set-up's tier directories) only a file's
+/// owner, the directory's owner or root may rename it.
+fn may_rename(path: &std::path::Path, mv: Move, id: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(meta), Some(Ok(dir))) = (
+        std::fs::symlink_metadata(path),
+        path.parent().map(std::fs::metadata),
+    ) else {
+        return Ok(());
+    };
+    let me = rustix::process::geteuid().as_raw();
+    if dir.mode() & 0o1000 == 0 || me == 0 || meta.uid() == me || dir.uid() == me {
+        return Ok(());
+    }
+    let owner = crate::actor::user_name(meta.uid()).unwrap_or_else(|| meta.uid().to_string());
+    Err(Error::user(format!(
+        "cannot {} {id}: {} belongs to '{owner}' and its directory is sticky (a two-user set-up), so only '{owner}' can move it",
+        mv.as_str(),
+        path.display()
+    ))
+    .with_hint(format!("ask '{owner}' to run 'htrac {} {id}'", mv.as_str())))
+}
+
 impl Tracker {
     /// Moves an item between tiers; returns its new file.
     pub fn move_tier(&self, file: &ItemFile, mv: Move) -> Result<ItemFile> {
@@ -125,6 +149,9 @@ impl Tracker {
                 file.id,
                 mv.to().as_str()
             )));
+        }
+        for p in [file.path.clone(), self.frozen_path(file.tier, &file.id)] {
+            may_rename(&p, mv, &file.id)?;
         }
         self.append(file, mv.as_str(), Map::new())?;
         std::fs::create_dir_all(self.tier_dir(mv.to()))?;

@@ -212,7 +212,10 @@ pub fn save(root: &Path, catalog: &Catalog) -> Result<()> {
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o664)
     };
-    crate::atomic::replace(&path, render(catalog).as_bytes(), mode)
+    // In a two-user set-up `tracker/` (which holds the human's config) is
+    // not the agent's to write, but the catalog is group-writable: it is
+    // then rewritten in place. A torn catalog is rebuilt from the items.
+    crate::atomic::replace_or_rewrite(&path, render(catalog).as_bytes(), mode)
         .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))
 }
 

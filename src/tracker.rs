@@ -112,6 +112,7 @@ impl Tracker {
     /// Opens the tracker whose `.agent/` directory is `root`.
     pub fn open(root: &Path) -> Result<Tracker> {
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        crate::trustroot::check_tier_dirs(&root)?;
         let config = Config::load(&root)?;
         let actor = Actor::current(&config.agent_usernames);
         let work_tree = crate::git::work_tree_of(&root);

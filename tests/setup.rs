@@ -4,6 +4,8 @@
 //! group) the two-user checks and the agent's refusals.
 
 mod common;
+#[path = "setup/guard.rs"]
+mod guard;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -145,7 +147,7 @@ fn details(c: &serde_json::Value) -> String {
         .join("\n")
 }
 
-const CHECKS: [&str; 21] = [
+const CHECKS: [&str; 23] = [
     "git_repo",
     "directory_structure",
     "gitattributes",
@@ -167,6 +169,8 @@ const CHECKS: [&str; 21] = [
     "precommit_hook",
     "journal_hooks",
     "hooks_path",
+    "agent_guard",
+    "trust_root",
 ];
 
 #[test]
@@ -648,7 +652,9 @@ fn two_users_share_the_tracker_through_a_group() {
     std::fs::set_permissions(repo.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let (_, r) = repo.setup_json();
     assert_eq!(r["summary"]["fixed"], 0, "{r:#}");
-    assert_eq!(r["summary"]["warn"], 1, "{r:#}"); // the stop hook
+    // The stop hook, and no host configuration (advised in a two-user set-up).
+    assert_eq!(r["summary"]["warn"], 2, "{r:#}");
+    assert_eq!(check(&r, "trust_root")["status"], "warn", "{r:#}");
 
     // The agent: git distrusts a repository root owns until setup adds it
     // to safe.directory; everything else is already right.

@@ -1,7 +1,8 @@
 //! Setup's file checks: the git repository, the tracker's directories,
 //! `.gitattributes` and `.gitignore` lines, the config template and the
-//! human's `config.yaml`, the config's validity, who is running, and
-//! whether the existing item files compile. Creating what is missing here
+//! human's `config.yaml`, the config's validity, who is running, whether
+//! the existing item files compile, and the trust root (host configuration,
+//! and a tracker config no agent could have written). Creating what is missing here
 //! lays out the same tracker `htrac init` does, one reported fix at a time.
 
 use std::fs;
@@ -303,7 +304,8 @@ pub fn config_yaml(ctx: &mut Context) -> Check {
 /// Check 7: the configuration htrac will read is valid.
 pub fn config_validation(ctx: &mut Context) -> Check {
     let name = "config_validation";
-    match Config::load(&ctx.root) {
+    // Ownership is `trust_root`'s (after the ownership fixes).
+    match Config::load_unchecked(&ctx.root) {
         Ok(c) => {
             let from = match &c.source {
                 crate::config::Source::File(p) => p
@@ -439,6 +441,84 @@ pub fn existing_data(ctx: &mut Context) -> Check {
         name,
         format!("Existing data: {} item file(s) compile", files.len()),
     )
+}
+
+/// The last check: the host configuration (`/etc/htrac/config.yaml`, see
+/// [`crate::trustroot`]) is trusted, or absent (advised in a two-user
+/// set-up), and the tracker's config is one no agent could have written.
+pub fn trust_root(ctx: &mut Context) -> Check {
+    use crate::trustroot::{load_system, system_paths, SYSTEM_CONFIG};
+    let name = "trust_root";
+    let sys = match load_system(&system_paths()) {
+        Ok(s) => s,
+        Err(e) => {
+            let p = e
+                .file
+                .as_deref()
+                .map(os::sh_path)
+                .unwrap_or_else(|| SYSTEM_CONFIG.into());
+            return Check::new(
+                name,
+                Status::Error,
+                format!("Host configuration refused: {e}"),
+            )
+            .with([
+                "htrac refuses to run until it is fixed. As root:".to_string(),
+                format!("  sudo chown root:root {p} && sudo chmod 644 {p}"),
+                "  (and every directory above it: owned by root, not group- or world-writable)"
+                    .to_string(),
+            ]);
+        }
+    };
+    if let Err(e) = Config::load(&ctx.root) {
+        if e.key == "(ownership)" {
+            return Check::new(
+                name,
+                Status::Error,
+                format!("Tracker config refused: {}", e.message),
+            )
+            .with([format!(
+                "File: {}",
+                e.file.as_deref().map(os::sh_path).unwrap_or_default()
+            )]);
+        }
+    }
+    match sys {
+        Some(s) => Check::ok(
+            name,
+            format!(
+                "Host configuration in force ({}): agent patterns {:?}, signing {}",
+                s.files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s.agent_usernames,
+                s.authority.signing.as_str()
+            ),
+        ),
+        None if ctx.shared.is_some() => {
+            let pats: Vec<String> = ctx.patterns().iter().map(|p| format!("\"{p}\"")).collect();
+            Check::new(
+                name,
+                Status::Warn,
+                format!("No host configuration ({SYSTEM_CONFIG}): who is an agent rests on the tracker's config"),
+            )
+            .with([
+                "A root-owned host file keeps the agent patterns in force whatever the repository holds.".to_string(),
+                "As root:".to_string(),
+                "  sudo mkdir -p /etc/htrac && sudo chmod 755 /etc/htrac".to_string(),
+                format!(
+                    "  printf 'actor_resolution:\\n  agent_usernames: [{}]\\n' | sudo tee {SYSTEM_CONFIG} >/dev/null && sudo chmod 644 {SYSTEM_CONFIG}",
+                    pats.join(", ")
+                ),
+            ])
+        }
+        None => Check::ok(
+            name,
+            format!("No host configuration ({SYSTEM_CONFIG}); optional on a single-user machine"),
+        ),
+    }
 }
 
 #[cfg(test)]

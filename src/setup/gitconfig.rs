@@ -242,7 +242,14 @@ pub fn hooks_path(ctx: &mut Context) -> Check {
     if !repo.join(".githooks").is_dir() {
         return Check::ok(name, "No .githooks/ directory (hooks path check N/A)");
     }
-    match get(&repo, "core.hooksPath") {
+    let current = get(&repo, "core.hooksPath");
+    if ctx.shared.is_some() && current.is_none() {
+        return Check::ok(
+            name,
+            "core.hooksPath left unset: in a two-user set-up hooks stay in .git/hooks, out of the agent's reach",
+        );
+    }
+    match current {
         Some(p) if p.trim_end_matches('/') == ".githooks" => {
             Check::ok(name, "core.hooksPath is set to .githooks")
         }

@@ -12,7 +12,8 @@ use super::{gitconfig, os, Check, Context, Status};
 use crate::tiers::Tier;
 
 /// The directory git runs hooks from: `core.hooksPath`, else `.githooks/`
-/// when it exists (check 19b then points git at it), else `.git/hooks`.
+/// when it exists in a single-user set-up (check 19b then points git at
+/// it), else `.git/hooks`.
 pub fn hooks_dir(ctx: &Context) -> Option<PathBuf> {
     let repo = ctx.repo.as_ref()?;
     let git_dir = ctx.git_dir.as_ref()?;
@@ -24,7 +25,9 @@ pub fn hooks_dir(ctx: &Context) -> Option<PathBuf> {
         return Some(if p.is_absolute() { p } else { repo.join(p) });
     }
     let githooks = repo.join(".githooks");
-    if githooks.is_dir() {
+    // In a two-user set-up the agent can rewrite the work tree, so hooks
+    // stay in `.git/hooks` (see `guard`).
+    if githooks.is_dir() && ctx.shared.is_none() {
         return Some(githooks);
     }
     Some(git_dir.join("hooks"))

@@ -5,6 +5,7 @@
 //! The checks live by concept: files and config ([`checks`]), ownership,
 //! modes and groups ([`perms`]), git configuration ([`gitconfig`]), git and
 //! agent hooks ([`hooks`]), the journal's restore hooks ([`journalhooks`]),
+//! what must stay out of the agent's reach in a two-user set-up ([`guard`]),
 //! the managed block in `AGENTS.md` ([`agentsmd`]).
 //! [`forkscope`] is `fork-setup`'s config edit.
 //!
@@ -19,6 +20,7 @@ pub mod agentsmd;
 pub mod checks;
 pub mod forkscope;
 pub mod gitconfig;
+pub mod guard;
 pub mod hooks;
 pub mod journalhooks;
 pub mod os;
@@ -264,6 +266,8 @@ pub fn run(ctx: &mut Context) -> Vec<Check> {
         hooks::precommit_hook(ctx),
         journalhooks::journal_hooks(ctx),
         gitconfig::hooks_path(ctx),
+        guard::agent_guard(ctx),
+        checks::trust_root(ctx),
     ]
 }
 

@@ -47,8 +47,8 @@ pub fn group_fix_commands(ctx: &Context, group: &str) -> Vec<String> {
     // sentinels stay the human's.
     let mut lines = vec![
         format!("  sudo chgrp -R {g} {} {}", q(&tracker), q(&ws)),
-        format!("  sudo chmod g+rxs {}", q(&ws)),
-        format!("  sudo chmod g+rwxs {tiers}"),
+        format!("  sudo chmod g+rxs,g-w {} {}", q(&tracker), q(&ws)),
+        format!("  sudo chmod g+rwxs,+t {tiers}"),
         format!("  sudo find {tiers} -name '*.ops' -exec chmod g+rw {{}} +"),
     ];
     let git_dir = ctx
@@ -62,6 +62,16 @@ pub fn group_fix_commands(ctx: &Context, group: &str) -> Vec<String> {
             "  sudo find {} -type d -exec chmod g+s {{}} +",
             q(&gd)
         ));
+        let protected: Vec<String> = ["config", "hooks", "info"]
+            .iter()
+            .map(|p| q(&gd.join(p)))
+            .collect();
+        lines.push(format!("  sudo chmod -R go-w {}", protected.join(" ")));
+        lines.push(format!("  sudo chmod +t {}", q(&gd)));
+        lines.push(
+            "  (then run htrac setup as the human: it finishes what only it can, e.g. .git/index)"
+                .into(),
+        );
     }
     lines
 }
@@ -267,11 +277,16 @@ fn describe(path: &Path, wrong_group: bool, bits: u32, group: &str) -> String {
     if bits & 0o2000 != 0 {
         what.push("no setgid".into());
     }
+    if bits & 0o1000 != 0 {
+        what.push("no sticky bit (the agent could rename the human's files)".into());
+    }
     format!("{}: {}", path.display(), what.join(", "))
 }
 
 /// Check 12 (two-user): the tier directories and every directory of `.git`
-/// have the shared group, group write and setgid (`tracker-workspace/`: the
+/// but those [`super::guard`] keeps the human's have the shared group,
+/// group write and setgid (the tier directories and `.git/` itself also the
+/// sticky bit) (`tracker-workspace/`: the
 /// group and setgid, group read, no group write); the op logs in the tier
 /// directories are group read/write (freeze sentinels keep their 0444).
 /// Paths this user owns are fixed.
@@ -315,7 +330,8 @@ pub fn group_permissions(ctx: &mut Context) -> Check {
     }
     let tier_dirs: Vec<PathBuf> = Tier::ALL.iter().map(|t| t.dir(&ctx.root)).collect();
     for d in tier_dirs.iter().filter(|d| d.is_dir()) {
-        targets.push((d.clone(), 0o2070));
+        // Sticky: the agent removes or renames only its own files.
+        targets.push((d.clone(), 0o3070));
         let mut files: Vec<PathBuf> = fs::read_dir(d)
             .into_iter()
             .flatten()
@@ -327,11 +343,22 @@ pub fn group_permissions(ctx: &mut Context) -> Check {
         files.sort();
         targets.extend(files.into_iter().map(|f| (f, 0o060)));
     }
+    let catalog = crate::tags::catalog_path(&ctx.root);
+    if catalog.is_file() {
+        targets.push((catalog, 0o060));
+    }
     if let Some(gd) = ctx.git_dir.clone() {
         let mut git_dirs = Vec::new();
         dirs_under(&gd, &mut git_dirs);
         git_dirs.sort();
-        targets.extend(git_dirs.into_iter().map(|d| (d, 0o2070)));
+        // hooks/, info/, ... stay the human's (see `guard`); `.git/` is sticky.
+        let protected = super::guard::protected_git_dirs(&gd);
+        git_dirs.retain(|d| !protected.iter().any(|p| d.starts_with(p)));
+        targets.extend(
+            git_dirs
+                .into_iter()
+                .map(|d| (d.clone(), if d == gd { 0o3070 } else { 0o2070 })),
+        );
     }
     let mut fixed = Vec::new();
     let mut unfixed = Vec::new();

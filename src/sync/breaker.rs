@@ -70,7 +70,7 @@ impl State {
             "last": self.last,
         });
         let text = format!("{}\n", crate::jsonfmt::pretty(&v));
-        crate::atomic::replace(&State::path(common_dir), text.as_bytes(), 0o664)
+        crate::atomic::replace_or_rewrite(&State::path(common_dir), text.as_bytes(), 0o664)
     }
 
     pub fn gate(&self, now: i64, cooldown: u64) -> Gate {

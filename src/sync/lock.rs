@@ -58,7 +58,15 @@ fn open(path: &Path) -> std::io::Result<File> {
         OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o664),
     )?;
-    Ok(File::from(fd))
+    let file = File::from(fd);
+    // Whatever the umask: both users of a shared repository take this lock.
+    if file.metadata().is_ok_and(|m| {
+        std::os::unix::fs::MetadataExt::uid(&m) == rustix::process::geteuid().as_raw()
+    }) {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o664));
+    }
+    Ok(file)
 }
 
 /// Takes the lock if it is free.

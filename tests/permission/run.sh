@@ -19,12 +19,17 @@
 #              PERM_TMPDIR=DIR        where to make the temp directory (default /tmp); every
 #                                     directory above it must be traversable by both users
 #              VERBOSE=1              also show the stderr of passing checks (refusal messages)
+#              PERM_HUMAN, PERM_AGENT, PERM_GROUP   the user and group names (default
+#                                     htrac_human, htrac_agent, htrac_dev)
 # shellcheck disable=SC2016  # sh -c scripts take their arguments as $1...: single quotes on purpose
 set -euo pipefail
 
-HUMAN=htrac_human
-AGENT=htrac_agent
-GROUP=htrac_dev
+# Overridable so two runs on one machine cannot collide (the agent's name
+# must still match `*_agent`).
+HUMAN=${PERM_HUMAN:-htrac_human}
+AGENT=${PERM_AGENT:-htrac_agent}
+GROUP=${PERM_GROUP:-htrac_dev}
+case $AGENT in *_agent) ;; *) echo "error: PERM_AGENT must match *_agent (got '$AGENT')"; exit 1 ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 
@@ -638,6 +643,185 @@ check 4.7 "human stages on top of the agent's commit (shared .git both ways)" 0 
 check 4.7a "human git commit → 0" 0 -- git_as "$HUMAN" commit -q -m "tracker: cleanup"
 
 # ---------------------------------------------------------------------------
+# Phase 5 (issue 17): the README's loose two-user set-up (chmod -R g+rwX),
+# then the human's `htrac setup`; the agent replays the attacks on human
+# authority, and its day-to-day work still goes through.
+# ---------------------------------------------------------------------------
+
+phase 5 "agent attacks after htrac setup"
+# The loose state the README used to recommend (root plays the admin).
+must chmod -R g+rwX "$REPO"
+must find "$REPO" -type d -exec chmod g+s {} +
+# A local bare remote both users push to.
+REMOTE=$WORK/remote.git
+must git init -q --bare --shared=group "$REMOTE"
+must chgrp -R "$GROUP" "$REMOTE"
+must chmod -R g+rwX "$REMOTE"
+must find "$REMOTE" -type d -exec chmod g+s {} +
+# git drops GIT_CONFIG_COUNT for the local transport's other end: trust the
+# remote in each (temporary) user's own global config.
+for u in "$HUMAN" "$AGENT"; do
+  must run_as "$u" git config --global --add safe.directory "$REMOTE"
+  # htrac sync makes its commit with the user's own identity.
+  must run_as "$u" git config --global user.name "$u"
+  must run_as "$u" git config --global user.email "$u@example.invalid"
+done
+must git_as "$HUMAN" remote add origin "$REMOTE"
+must git_as "$HUMAN" push -q origin dev
+# The agent's script: it records who ran it.
+EVIL=$WORK/evil
+MARK=$WORK/marker
+must install -d -m 777 "$EVIL"
+must install -m 666 /dev/null "$MARK"
+must as_agent sh -c 'printf "#!/bin/sh\nid -un >> %s\nexit 0\n" "$1" > "$2/run.sh" && chmod 755 "$2/run.sh"' sh "$MARK" "$EVIL"
+# Before setup the hole is real (and the marker sees it).
+check 5.0 "before setup: agent 'git config core.fsmonitor SCRIPT' → 0 (the hole)" 0 -- \
+  as_agent git -C "$REPO" config core.fsmonitor "$EVIL/run.sh"
+check 5.0a "before setup: the human's git status runs it" 0 -- git_as "$HUMAN" status --short
+expect 5.0b "before setup: the marker names the human" "$(sort -u "$MARK")" "$HUMAN"
+must truncate -s 0 "$MARK"
+# htrac itself already refuses: the group (with the agent in it) can write config.yaml.
+check 5.0c "before setup: the human's htrac refuses the group-writable config → 1" 1 \
+  --err 'an agent could have written.*writable by group' -- as_human "$BIN" --tracker-root "$ROOT" validate
+expect 5.0d "… and so ran no git, nothing of the agent's" "$(wc -c <"$MARK")" 0
+must git -c safe.directory='*' -C "$REPO" config --unset core.fsmonitor
+must truncate -s 0 "$MARK"
+check 5.1 "human htrac setup → 0 (diagnoses and fixes the loose set-up)" 0 -- \
+  as_human "$BIN" --tracker-root "$ROOT" --json setup
+expect 5.1a "setup's agent_guard fixed paths" "$(json 'next(c["status"] for c in d["checks"] if c["name"]=="agent_guard")' "$OUT")" fixed
+check 5.1b "human htrac setup again → 0" 0 -- as_human "$BIN" --tracker-root "$ROOT" --json setup
+expect 5.1c "second run: agent_guard ok, nothing fixed" \
+  "$(json '[c["status"] for c in d["checks"] if c["name"]=="agent_guard"][0] + " " + str(d["summary"]["fixed"])' "$OUT")" "ok 0"
+expect 5.1d ".git/config, .git/hooks, .git/info, tracker/ not group-writable; .git and tiers sticky" \
+  "$(stat -c %A "$REPO/.git/config" "$REPO/.git/hooks" "$REPO/.git/info" "$ROOT/tracker" | cut -c6 | tr -d '\n') $(stat -c %A "$REPO/.git" "$ROOT/tracker-workspace/.ops" | cut -c10 | tr -d '\n')" "---- tt"
+
+# Items for the attacks: one locked, one frozen, by the human.
+check 5.2 "human adds the lock target → 0" 0 --out '"id"' -- ht_human add --kind work_item --title "Locked by the human"
+LCK=$(json 'd["id"]' "$OUT"); [[ $LCK == WI-* ]] || LCK="WI-MISSING-LCK"
+check 5.2a "human locks its status → 0" 0 -- ht_human lock "$LCK" status
+check 5.2b "human adds the freeze target → 0" 0 --out '"id"' -- ht_human add --kind work_item --title "Frozen by the human"
+FR2=$(json 'd["id"]' "$OUT"); [[ $FR2 == WI-* ]] || FR2="WI-MISSING-FR2"
+check 5.2c "human freezes it → 0" 0 -- ht_human freeze "$FR2"
+check 5.2d "human commits" 0 -- git_as "$HUMAN" add -A .agent
+check 5.2e "human git commit → 0" 0 -- git_as "$HUMAN" commit -q -m "tracker: phase 5 targets"
+
+# Attack 1: make the human run the agent's code through git.
+check 5.3 "agent 'git config core.fsmonitor SCRIPT' fails" '!0' -- \
+  as_agent git -C "$REPO" config core.fsmonitor "$EVIL/run.sh"
+check 5.3a "agent cannot append to .git/config" '!0' -- \
+  as_agent sh -c 'printf "[core]\n\tfsmonitor = %s\n" "$2" >> "$1"' sh "$REPO/.git/config" "$EVIL/run.sh"
+check 5.3b "agent cannot rename .git/config away" '!0' -- as_agent mv "$REPO/.git/config" "$REPO/.git/config.old"
+check 5.3c "agent cannot replace .git/hooks/pre-commit" '!0' -- \
+  as_agent sh -c 'cp "$2" "$1.new" && mv -f "$1.new" "$1"' sh "$REPO/.git/hooks/pre-commit" "$EVIL/run.sh"
+check 5.3i "agent cannot write into the installed .git/hooks/pre-commit" '!0' -- \
+  as_agent sh -c 'test -f "$1" && printf "%s\n" "$2" >> "$1"' sh "$REPO/.git/hooks/pre-commit" "$EVIL/run.sh"
+check 5.3d "agent cannot add .git/hooks/post-commit" '!0' -- as_agent cp "$EVIL/run.sh" "$REPO/.git/hooks/post-commit"
+check 5.3e "agent cannot rename .git/hooks away" '!0' -- as_agent mv "$REPO/.git/hooks" "$REPO/.git/hooks.old"
+check 5.3f "agent cannot point git elsewhere with .git/commondir" '!0' -- \
+  as_agent sh -c 'printf "%s\n" "$2" > "$1"' sh "$REPO/.git/commondir" "$EVIL"
+check 5.3g "agent cannot set core.hooksPath" '!0' -- as_agent git -C "$REPO" config core.hooksPath "$EVIL"
+check 5.3h "agent cannot write .git/info/attributes" '!0' -- \
+  as_agent sh -c 'echo "* filter=x" >> "$1"' sh "$REPO/.git/info/attributes"
+check 5.4 "human htrac update (auto-sync on: runs git) → 0" 0 -- \
+  as_human "$BIN" --tracker-root "$ROOT" --json update "$LCK" --priority 2
+check 5.4a "human htrac validate → 0" 0 -- as_human "$BIN" --tracker-root "$ROOT" validate
+must as_human sh -c 'echo human > "$1/human.txt"' sh "$REPO"
+check 5.4b "human git add + commit (hooks run) → 0" 0 -- git_as "$HUMAN" add human.txt .agent
+check 5.4c "human git commit → 0" 0 -- git_as "$HUMAN" commit -q -m "human work"
+expect 5.4d "no code of the agent ran as the human (marker file empty)" "$(wc -c <"$MARK")" 0
+
+# Attack 2: a fake tracker root that links to the real tiers.
+FAKE=$EVIL/fake/.agent
+must as_agent sh -c '
+  set -e
+  mkdir -p "$1/tracker" "$1/tracker-workspace"
+  sed "s/\"\*_agent\"/\"nobody_matches_this\"/" "$2/tracker/config.yaml" > "$1/tracker/config.yaml"
+  ln -s "$2/tracker/.ops" "$1/tracker/.ops"
+  ln -s "$2/tracker-workspace/.ops" "$1/tracker-workspace/.ops"
+  ln -s "$2/tracker-workspace/stealth" "$1/tracker-workspace/stealth"
+' sh "$FAKE" "$ROOT"
+ht_fake() { as_agent "$BIN" --tracker-root "$FAKE" --no-auto-sync --json "$@"; }
+check 5.5 "agent 'unlock' through a fake root of symlinked tiers → 1, refused, nothing written" 1 \
+  --err 'symbolic link' --same -- ht_fake unlock "$LCK" status
+check 5.5a "agent 'update --status done' through the fake root → 1, nothing written" 1 --same -- \
+  ht_fake update "$LCK" --status "done"
+# The same with real directories holding hard links to the real op files.
+LCK_FILE=$(ops_file tracker-workspace/.ops "$LCK")
+must as_agent sh -c '
+  set -e
+  rm "$1/tracker/.ops" "$1/tracker-workspace/.ops" "$1/tracker-workspace/stealth"
+  mkdir "$1/tracker/.ops" "$1/tracker-workspace/.ops" "$1/tracker-workspace/stealth"
+  ln "$2" "$1/tracker-workspace/.ops/"
+' sh "$FAKE" "$LCK_FILE"
+check 5.5b "agent 'unlock' through a fake root with its own config and hard links → 1 (still an agent), nothing written" 1 \
+  --err 'human' --same -- ht_fake unlock "$LCK" status
+expect 5.5c "the lock target is still locked, no op by: human from the agent" \
+  "$(json 'd["locked_fields"]' "$(show_json "$LCK")") $(grep -c "actor: $AGENT" "$LCK_FILE" | tr -d ' ')" '["status"] 0'
+
+# Attack 5: lift the freeze by removing the sentinel.
+SENT=$ROOT/tracker-workspace/.ops/.$FR2.frozen
+FR2_FILE=$(ops_file tracker-workspace/.ops "$FR2")
+check 5.6 "agent cannot remove the human's freeze sentinel" '!0' --same -- as_agent rm -f "$SENT"
+check 5.6a "agent cannot rename the sentinel away" '!0' --same -- as_agent mv "$SENT" "$SENT.old"
+check 5.6b "agent cannot write into the sentinel" '!0' --same -- as_agent sh -c ': > "$1"' sh "$SENT"
+check 5.6c "agent cannot remove or rename the human's op file" '!0' --same -- as_agent mv "$FR2_FILE" "$FR2_FILE.old"
+check 5.6d "agent update on the frozen item still refused → 1" 1 --err 'frozen' --same -- ht_agent update "$FR2" --priority 0
+check 5.6e "agent promote of a human-owned item → 1, refused before anything is written" 1 \
+  --err 'sticky' --same -- ht_agent promote "$LCK"
+
+# The agent's day-to-day work still goes through.
+check 5.7 "agent add → 0" 0 --out '"id"' -- ht_agent add --kind work_item --title "Agent after setup" --tag phase5
+AG5=$(json 'd["id"]' "$OUT"); [[ $AG5 == WI-* ]] || AG5="WI-MISSING-AG5"
+expect 5.7a "the tag catalog recorded the agent's tag (human-owned, updated in place)" \
+  "$(grep -c 'phase5' "$ROOT/tracker/tag_catalog.yaml" 2>/dev/null || echo 0) $(stat -c %U "$ROOT/tracker/tag_catalog.yaml")" "1 $HUMAN"
+check 5.7b "agent update of an unlocked field on the human's item → 0" 0 -- ht_agent update "$LCK" --priority 1
+check 5.7c "agent discuss → 0" 0 -- ht_agent discuss "$AG5" "Agent after setup"
+check 5.7d "agent promotes its own item → 0" 0 -- ht_agent promote "$AG5"
+must as_agent sh -c 'echo agent > "$1/agent.txt"' sh "$REPO"
+check 5.8 "agent git add → 0" 0 -- git_as "$AGENT" add agent.txt .agent
+check 5.8a "agent git commit → 0 (after the human's commit: index in .git/shared)" 0 -- \
+  git_as "$AGENT" commit -q -m "agent work after setup"
+check 5.8b "human git commit after the agent's → 0" 0 -- git_as "$HUMAN" commit -q --allow-empty -m "human again"
+check 5.8c "agent htrac sync to the local bare remote → 0" 0 -- \
+  as_agent "$BIN" --tracker-root "$ROOT" --json sync
+check 5.8d "agent git pull (fetch + merge of the sync commit) → 0" 0 -- \
+  git_as "$AGENT" -c pull.rebase=false pull -q --no-edit origin dev
+check 5.8f "agent git push to the local bare remote → 0" 0 -- git_as "$AGENT" push -q origin dev
+check 5.8g "human git pull + push after the agent → 0" 0 -- \
+  git_as "$HUMAN" -c pull.rebase=false pull -q --no-edit origin dev
+check 5.8h "agent git pull after the human (files in .git/ now the human's) → 0" 0 -- \
+  git_as "$AGENT" -c pull.rebase=false pull -q --no-edit origin dev
+# Diverging histories merged by each user in turn (another clone pushes in
+# between): each merge writes ORIG_HEAD, MERGE_HEAD and the index, which the
+# other user's last merge left behind in the sticky .git/.
+OTHER=$WORK/other
+must git -c safe.directory='*' clone -q -b dev "$REMOTE" "$OTHER"
+n=0
+for u in "$HUMAN" "$AGENT" "$HUMAN" "$AGENT"; do
+  n=$((n + 1))
+  must git -c safe.directory='*' -C "$OTHER" pull -q --no-rebase origin dev
+  must sh -c 'echo "$2" > "$1/other-$2.txt"' sh "$OTHER" "$n"
+  must git -c safe.directory='*' -C "$OTHER" add "other-$n.txt"
+  must git -c safe.directory='*' -c user.name=other -c user.email=o@example.invalid -C "$OTHER" commit -q -m "other $n"
+  must git -c safe.directory='*' -C "$OTHER" push -q origin dev
+  must run_as "$u" sh -c 'echo "$2" > "$1/turn-$2.txt"' sh "$REPO" "$n"
+  check "5.9.$n" "$u git add → 0" 0 -- git_as "$u" add "turn-$n.txt"
+  check "5.9.${n}a" "$u git commit → 0" 0 -- git_as "$u" commit -q -m "turn $n"
+  if [ "$u" = "$AGENT" ] && [ "$(stat -c %U "$REPO/.git/ORIG_HEAD" 2>/dev/null)" = "$HUMAN" ]; then
+    # Known cost of the sticky .git/ (README): git replaces ORIG_HEAD by a
+    # rename, which the sticky bit refuses the agent once the human's merge
+    # wrote it. The human removes it (it is only an undo pointer).
+    check "5.9.${n}x" "known cost: agent merge after the human's merge → fails on ORIG_HEAD" '!0' \
+      --err 'ORIG_HEAD' -- git_as "$u" -c pull.rebase=false pull -q --no-edit origin dev
+    check "5.9.${n}y" "the human removes .git/ORIG_HEAD → 0" 0 -- as_human rm -f "$REPO/.git/ORIG_HEAD"
+  fi
+  check "5.9.${n}b" "$u git pull of a diverged remote (a merge) → 0" 0 -- \
+    git_as "$u" -c pull.rebase=false pull -q --no-edit origin dev
+  check "5.9.${n}c" "$u git push → 0" 0 -- git_as "$u" push -q origin dev
+done
+expect 5.8e "marker still empty after all of it" "$(wc -c <"$MARK")" 0
+
+# ---------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------
 
@@ -656,8 +840,8 @@ for i in "${!R_ID[@]}"; do
   fi
 done
 say ""
-PHASE_NAMES=("set-up (human)" "script 1 (agent)" "script 2 (human)" "script 3 (agent)" "script 4 (human)")
-for ph in 0 1 2 3 4; do
+PHASE_NAMES=("set-up (human)" "script 1 (agent)" "script 2 (human)" "script 3 (agent)" "script 4 (human)" "attacks after setup")
+for ph in 0 1 2 3 4 5; do
   printf '  phase %s %-18s %3d passed, %3d failed\n' "$ph" "${PHASE_NAMES[$ph]}" "${P_PASS[$ph]:-0}" "${P_FAIL[$ph]:-0}"
 done
 say "  ($(($(date +%s) - START))s)"
