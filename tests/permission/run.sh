@@ -791,6 +791,32 @@ check 5.8g "human git pull + push after the agent → 0" 0 -- \
   git_as "$HUMAN" -c pull.rebase=false pull -q --no-edit origin dev
 check 5.8h "agent git pull after the human (files in .git/ now the human's) → 0" 0 -- \
   git_as "$AGENT" -c pull.rebase=false pull -q --no-edit origin dev
+# Attacks 3 and 4: ops appended to the item's file by hand, past htrac.
+# (A forged op under the *human's* name needs signing: see the signing phase.)
+hand_op() { # KIND BY ACTOR NONCE BODY-LINES...: one op as the file holds it
+  local kind=$1 by=$2 actor=$3 nonce=$4
+  shift 4
+  printf -- '- op: %s  # %s\n  at: '"'"'%s'"'"'  # %s\n  by: %s  # %s\n  actor: %s  # %s\n  clock: 99  # %s\n  nonce: %s  # %s\n' \
+    "$kind" "$nonce" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$nonce" "$by" "$nonce" "$actor" "$nonce" "$nonce" "$nonce" "$nonce"
+  for l in "$@"; do printf '  %s  # %s\n' "$l" "$nonce"; done
+}
+check 5.10 "agent appends 'update status: done' (a locked field) to the file by hand → 0" 0 -- \
+  as_agent sh -c 'cat >> "$1"' sh "$LCK_FILE" < <(hand_op update agent "$AGENT" a3a3 'set:' '  status: done')
+check 5.10a "agent appends a forged 'by: human' unlock under its own name → 0" 0 -- \
+  as_agent sh -c 'cat >> "$1"' sh "$LCK_FILE" < <(hand_op unlock human "$AGENT" a4a4 'unlock: [status]')
+LSHOW=$(show_json "$LCK")
+expect 5.10b "the human's show: still locked, status unchanged, both ops rejected" \
+  "$(json '[d["locked_fields"], d["status"], [r["nonce"] for r in d.get("rejected_ops", [])]]' "$LSHOW")" \
+  '[["status"], "todo_hard", ["a3a3", "a4a4"]]'
+check 5.10c "the agent's own htrac sees the same (ready/show agree for everyone)" 0 \
+  --out '"status": "todo_hard"' -- ht_agent show "$LCK"
+check 5.10d "agent git commit --no-verify of the hand-written ops → 0" 0 -- \
+  git_as "$AGENT" commit -q --no-verify -m "sneak" -- "$LCK_FILE"
+check 5.10e "human validate --check-locks --strict after the --no-verify commit → 1, names both" 1 \
+  --out 'a3a3.*no effect' -- as_human "$BIN" --tracker-root "$ROOT" validate --check-locks --strict
+check 5.10f "… and names the forged human claim" 1 \
+  --out "a4a4.*claims 'by: human'" -- as_human "$BIN" --tracker-root "$ROOT" validate --check-locks --strict
+
 # Diverging histories merged by each user in turn (another clone pushes in
 # between): each merge writes ORIG_HEAD, MERGE_HEAD and the index, which the
 # other user's last merge left behind in the sticky .git/.
