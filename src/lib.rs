@@ -42,6 +42,7 @@
 
 pub mod actor;
 pub mod alias;
+pub mod append;
 pub mod atomic;
 pub mod authority;
 pub mod batch;

@@ -344,3 +344,72 @@ fn a_huge_ops_file_is_refused_with_a_clear_error() {
     others_unaffected(&env, &bystander);
     assert!(Path::new(&p).exists());
 }
+
+/// Writes never create what reads refuse: an op that would push its file
+/// over the read limit is refused up front (exit 1, naming the limit,
+/// nothing written), and the item stays readable.
+#[test]
+fn a_write_that_would_exceed_the_read_limit_is_refused_and_the_item_stays_readable() {
+    let (env, bystander) = env_with_bystander();
+    let limit = htrac::oplog::MAX_FILE_BYTES.to_string();
+    let big = env.path().join("big.txt");
+    std::fs::write(&big, "d".repeat(20 << 20)).unwrap();
+    let before = env.tree();
+    let r = bounded(
+        &env,
+        &[
+            "add",
+            "--kind",
+            "work_item",
+            "--title",
+            "huge",
+            "--description-file",
+            big.to_str().unwrap(),
+        ],
+        120,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&limit) && r.stderr.contains("16 MiB"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
+    assert_eq!(env.tree(), before, "a refused add changed .agent/");
+
+    let id = env.add("grows", &[]);
+    let path = env.workspace_ops(&id);
+    let six = env.path().join("six.txt");
+    for (i, ch) in ["a", "b", "c"].iter().enumerate() {
+        std::fs::write(&six, ch.repeat(6 << 20)).unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        let r = bounded(
+            &env,
+            &["update", &id, "--description-file", six.to_str().unwrap()],
+            120,
+        );
+        if i < 2 {
+            assert_eq!(r.code, 0, "update {i}: {}", r.stderr);
+        } else {
+            assert_eq!(r.code, 1, "{}", r.stderr);
+            assert!(r.stderr.contains(&limit), "{}", r.stderr);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().len(),
+                size,
+                "nothing appended"
+            );
+        }
+    }
+    // Still readable, with the last description that fitted.
+    let shown = bounded(&env, &["show", &id, "--json"], 120);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let v: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(v["description"].as_str().map(str::len), Some(6 << 20));
+    assert!(v["description"].as_str().unwrap().starts_with('b'));
+    // And writable: a small update still goes in.
+    assert_eq!(
+        bounded(&env, &["update", &id, "--title", "still fine"], 120).code,
+        0
+    );
+    others_unaffected(&env, &bystander);
+}
