@@ -79,11 +79,14 @@ pub fn append_text_mirrored(
         let mut buf = Vec::with_capacity(text.len() + 1);
         let len = file.metadata()?.len();
         if len > 0 && !last_byte_is_newline(&file, len)? {
+            if let Some(why) = closing_breaks_tail(path, &file, len)? {
+                return Err(std::io::Error::other(why));
+            }
             buf.push(b'\n');
         }
         buf.extend_from_slice(text.as_bytes());
         if len + buf.len() as u64 > MAX_FILE_BYTES {
-            return Err(std::io::Error::other(Refused(format!(
+            return Err(std::io::Error::other(Refused::new(format!(
                 "the op is {} bytes and the file is already {len}: together they would exceed htrac's limit of {MAX_FILE_BYTES} bytes (16 MiB) per op file, which readers refuse",
                 text.len()
             ))));
@@ -114,7 +117,7 @@ pub fn append_text_mirrored(
 /// refuse the result (see [`check_appendable`]). Travels inside the
 /// `std::io::Error` the append returns; [`refusal`] finds it.
 #[derive(Debug)]
-pub struct Refused(pub String);
+pub struct Refused(pub String, pub Option<String>);
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -124,10 +127,60 @@ impl fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
+impl Refused {
+    pub fn new(reason: impl Into<String>) -> Refused {
+        Refused(reason.into(), None)
+    }
+}
+
+/// Appending after a torn final op (a crash mid-append) first closes it
+/// with a newline, which makes it a middle op. Readers skip a middle op
+/// that looks torn, but refuse one that does not (a tear inside its first
+/// line, `- op:`) and a file with invalid UTF-8 before its end (a tear
+/// inside a multi-byte character): then the append would make the whole
+/// item unreadable, so it is refused, pointing at `repair-tail`.
+fn closing_breaks_tail(path: &Path, file: &File, len: u64) -> std::io::Result<Option<Refused>> {
+    use std::os::unix::fs::FileExt;
+    let mut bytes = vec![0u8; len as usize];
+    file.read_exact_at(&mut bytes, 0)?;
+    bytes.push(b'\n');
+    let refuse = |line: usize, why: &str| {
+        Some(Refused(
+            format!("the file ends with an op cut short by a crash (line {line}): {why}, so appending after it would make the item unreadable"),
+            Some(format!(
+                "nothing was written; cut the torn op off first with 'htrac repair-tail {}' (human or agent; it keeps a backup), then retry",
+                crate::repairtail::id_hint(path)
+            )),
+        ))
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        let line = bytes.iter().filter(|&&b| b == b'\n').count();
+        return Ok(refuse(line, "it ends inside a multi-byte character"));
+    };
+    let Ok(blocks) = blocks(text) else {
+        return Ok(None);
+    };
+    let Some(last) = blocks.last() else {
+        return Ok(None);
+    };
+    if looks_torn(last, false) {
+        return Ok(None);
+    }
+    Ok(match parse_block(last.text) {
+        Ok(_) => None,
+        Err(m) => refuse(last.line, &m),
+    })
+}
+
 /// The reason, when `e` is an append refused by [`check_appendable`] or
 /// by the size limit.
 pub fn refusal(e: &std::io::Error) -> Option<&str> {
     e.get_ref()?.downcast_ref::<Refused>().map(|r| r.0.as_str())
+}
+
+/// What to do about a refusal, when it is not "write less".
+pub fn refusal_hint(e: &std::io::Error) -> Option<&str> {
+    e.get_ref()?.downcast_ref::<Refused>()?.1.as_deref()
 }
 
 /// Writes must never create what reads refuse: `text` must be whole op
@@ -137,25 +190,25 @@ pub fn refusal(e: &std::io::Error) -> Option<&str> {
 /// the append's lock.
 pub fn check_appendable(text: &str) -> Result<(), Refused> {
     if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(Refused(format!(
+        return Err(Refused::new(format!(
             "the op is {} bytes, more than htrac's limit of {MAX_FILE_BYTES} bytes (16 MiB) per op file, which readers refuse",
             text.len()
         )));
     }
     let blocks =
-        blocks(text).map_err(|(line, m)| Refused(format!("line {line} of the op: {m}")))?;
+        blocks(text).map_err(|(line, m)| Refused::new(format!("line {line} of the op: {m}")))?;
     if blocks.is_empty() {
-        return Err(Refused("no op to write".into()));
+        return Err(Refused::new("no op to write"));
     }
     for block in &blocks {
         if !block.text.ends_with('\n') || looks_torn(block, true) {
-            return Err(Refused(format!(
+            return Err(Refused::new(format!(
                 "line {} of the op would read back as a torn op",
                 block.line
             )));
         }
         parse_block(block.text).map_err(|m| {
-            Refused(format!(
+            Refused::new(format!(
                 "readers would refuse the op (line {}): {m}",
                 block.line
             ))

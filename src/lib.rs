@@ -72,6 +72,7 @@ pub mod oplog;
 pub mod prime;
 pub mod pyrepr;
 pub mod pyyaml;
+pub mod quarantine;
 pub mod ready;
 pub mod refs;
 pub mod repairtail;

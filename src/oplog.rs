@@ -505,7 +505,8 @@ impl fmt::Display for ReadError {
 }
 
 pub use crate::append::{
-    append, append_text, append_text_mirrored, check_appendable, refusal, AppendMode, Refused,
+    append, append_text, append_text_mirrored, check_appendable, refusal, refusal_hint, AppendMode,
+    Refused,
 };
 
 #[cfg(test)]

@@ -153,9 +153,9 @@ pub fn fresh_nonce(taken: &[String]) -> String {
 pub(crate) fn append_error(path: &std::path::Path, e: &std::io::Error, verb: &str) -> Error {
     match oplog::refusal(e) {
         Some(why) => Error::user(format!("refusing to write to {}: {why}", path.display()))
-            .with_hint(
+            .with_hint(oplog::refusal_hint(e).unwrap_or(
                 "nothing was written; shorten the text (keep large content in a file in the repository and refer to it)",
-            ),
+            )),
         None => Error::user(format!("cannot {verb} {}: {e}", path.display()))
             .with_hint("nothing was written; free space or fix permissions, then retry"),
     }

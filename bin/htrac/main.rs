@@ -200,6 +200,7 @@ pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Resul
         }
         "validate" => commands::validate::run(parsed, tracker, out),
         "repair-tail" => commands::repairtail::run(parsed, tracker, out),
+        "quarantine" => commands::repairtail::quarantine(parsed, tracker, out),
         "cache-rebuild" => commands::cache::rebuild(parsed, tracker, out),
         "deps" => commands::deps::run(parsed, tracker, out),
         "batch" => commands::batch::run(parsed, tracker, out),
