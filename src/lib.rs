@@ -76,6 +76,7 @@ pub mod quarantine;
 pub mod ready;
 pub mod refs;
 pub mod repairtail;
+pub mod safetext;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod setup;

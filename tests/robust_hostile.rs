@@ -413,3 +413,57 @@ fn a_write_that_would_exceed_the_read_limit_is_refused_and_the_item_stays_readab
     );
     others_unaffected(&env, &bystander);
 }
+
+/// No control character an agent writes into a title or message reaches
+/// the terminal through text output: ESC, OSC 52 (clipboard), CR and BEL
+/// are shown escaped; `--json` keeps the exact text.
+#[test]
+fn control_characters_in_text_output_are_shown_escaped() {
+    let env = Env::new();
+    let evil = "evil \u{1b}[31mred \u{1b}]52;c;aGk=\u{7} cr\rX bell\u{7} c1\u{9b}2J";
+    let id = env.add(evil, &[]);
+    env.run(&["discuss", &id, evil]).ok();
+    let raw = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+            .collect()
+    };
+    let seen = "evil \\e[31mred \\e]52;c;aGk=\\a cr\\rX bell\\a c1\\u009b2J";
+    for args in [
+        vec!["show", id.as_str()],
+        vec!["list"],
+        vec!["ready"],
+        vec!["log", id.as_str()],
+        vec!["update", id.as_str(), "--title", evil],
+    ] {
+        let r = env.run(&args).ok();
+        assert!(raw(&r.stdout).is_empty(), "{args:?}: {:?}", r.stdout);
+        assert!(raw(&r.stderr).is_empty(), "{args:?}: {:?}", r.stderr);
+        if args[0] != "update" && args[0] != "log" {
+            assert!(r.stdout.contains(seen), "{args:?}: {}", r.stdout);
+        }
+    }
+    // A title's newline cannot forge a row of `list`.
+    let forged = env.add("one\n 9  WI-fake  done", &[]);
+    let list = env.run(&["list"]).ok().stdout;
+    assert!(
+        list.lines().all(|l| !l.starts_with(" 9  WI-fake")),
+        "{list}"
+    );
+    assert!(list.contains("one\\n 9  WI-fake"), "{list}");
+    // Errors quoting the input are escaped too.
+    let r = env
+        .run(&["update", &id, "--status", "\u{1b}]52;c;aGk=\u{7}"])
+        .fails(1);
+    assert!(
+        raw(&r.stderr).is_empty() && r.stderr.contains("\\e]52"),
+        "{:?}",
+        r.stderr
+    );
+    // JSON is exact.
+    let v = env.run(&["show", &id, "--json"]).ok().json();
+    assert_eq!(v["title"], evil);
+    assert_eq!(v["discussion"][0]["message"], evil);
+    let v = env.run(&["show", &forged, "--json"]).ok().json();
+    assert_eq!(v["title"], "one\n 9  WI-fake  done");
+}

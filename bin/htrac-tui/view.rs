@@ -32,8 +32,14 @@ fn tier_letter(t: Tier) -> &'static str {
     }
 }
 
-/// Draws the whole screen.
+/// Draws the whole screen; no control character an agent put in a title
+/// or message reaches the terminal (see [`crate::panels::visible_controls`]).
 pub fn render(f: &mut Frame, app: &mut App) {
+    draw(f, app);
+    crate::panels::visible_controls(f.buffer_mut());
+}
+
+fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
     app.size = (area.width, area.height);
     if let Some(a) = &app.annotate {
