@@ -11,7 +11,8 @@
 //! `.agent/repair-backups/<file>.<UTC>` and the broken blocks alone to
 //! `<file>.<UTC>.quarantine` beside it (both synced); the file is then
 //! replaced atomically (temp file + rename, same mode) while its exclusive
-//! `flock` is held, so a waiting append lands on the new file.
+//! `flock` is held, so a waiting append lands on the new file. A frozen
+//! item's sentinel follows when it matched the log before.
 
 use std::path::{Path, PathBuf};
 
@@ -49,7 +50,14 @@ pub fn quarantine_files(t: &Tracker, files: &[ItemFile]) -> Result<Vec<Quarantin
     t.require_human("quarantine")?;
     let mut out = Vec::new();
     for f in files {
+        // A frozen item whose log matched its sentinel keeps matching it:
+        // the human approves the repaired log. One that had drifted keeps
+        // its old sentinel, for 'repair-drift' to judge.
+        let in_step = t.drifted(f) == Some(false);
         if let Some(q) = quarantine_file(&f.id, &f.path, &backup_dir(t))? {
+            if in_step {
+                t.refresh_sentinel(f)?;
+            }
             out.push(q);
         }
     }

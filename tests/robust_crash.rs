@@ -323,6 +323,30 @@ fn quarantine_moves_buried_broken_ops_aside_and_keeps_every_good_op() {
     );
 }
 
+/// A frozen item whose log matched its sentinel still matches it after
+/// `quarantine` (no false drift for `repair-drift` to undo).
+#[test]
+fn quarantine_keeps_a_frozen_items_sentinel_in_step() {
+    let env = Env::new();
+    let (id, path) = item_with_ops(&env);
+    let whole = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &whole[..whole.len() - 10]).unwrap();
+    env.run(&["discuss", &id, "after the crash", "--ack-thread"])
+        .ok();
+    env.run(&["freeze", &id]).ok();
+    let sentinel = path.with_file_name(format!(".{id}.frozen"));
+    assert_eq!(
+        std::fs::read(&sentinel).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
+    env.run(&["quarantine", &id]).ok();
+    assert_eq!(
+        std::fs::read(&sentinel).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
+    env.run(&["validate"]).ok();
+}
+
 /// Closing a torn tail that readers would then refuse (a tear inside the
 /// first line, or inside a multi-byte character) would make the item
 /// unreadable: the append is refused, pointing at `repair-tail`.
