@@ -5,8 +5,9 @@
 //!
 //! A block is broken when it is not valid UTF-8, readers take it for a torn
 //! write (cut short, or its last line lacks its first line's `# <nonce>`),
-//! or it does not parse as an op; stray text before the first op counts
-//! too. Nothing else is touched: the good blocks are kept byte for byte, in
+//! it does not parse as an op, or it lacks a key every writer writes (`at`,
+//! `by`, `clock`, `nonce`: an op cut short at a line end, which readers take
+//! for a shorter op); stray text before the first op counts too. Nothing else is touched: the good blocks are kept byte for byte, in
 //! order. Before the rewrite the whole file is copied to
 //! `.agent/repair-backups/<file>.<UTC>` and the broken blocks alone to
 //! `<file>.<UTC>.quarantine` beside it (both synced); the file is then
@@ -117,7 +118,34 @@ fn broken(block: &RawBlock<'_>, is_last: bool) -> Option<String> {
     if oplog::looks_torn(&b, is_last) {
         return Some("torn op (cut short mid-write)".into());
     }
-    oplog::parse_block(text).err()
+    if let Err(e) = oplog::parse_block(text) {
+        return Some(e);
+    }
+    missing_header(text)
+        .map(|k| format!("op without '{k}', which every writer writes (cut short at a line end)"))
+}
+
+/// Keys every writer (htrac and the reference) puts in every op: an op
+/// without one was cut short at a line end (the format has no end marker,
+/// so readers take it for a shorter op; `validate` reports it).
+const WRITTEN_KEYS: &[&str] = &["at", "by", "clock", "nonce"];
+
+/// The first of [`WRITTEN_KEYS`] the block lacks (or has as null).
+fn missing_header(text: &str) -> Option<&'static str> {
+    let map = match crate::fastparse::parse_block(text) {
+        Some(m) => m,
+        None => match serde_norway::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Array(mut items)) if items.len() == 1 => match items.remove(0) {
+                serde_json::Value::Object(m) => m,
+                _ => return None,
+            },
+            _ => return None,
+        },
+    };
+    WRITTEN_KEYS
+        .iter()
+        .find(|k| map.get(**k).is_none_or(serde_json::Value::is_null))
+        .copied()
 }
 
 /// Quarantines one file's broken blocks; `None` when it has none.
@@ -214,13 +242,15 @@ mod tests {
         bytes.extend_from_slice(&op("bbbb", "\u{e9}").as_bytes()[..150]);
         bytes.extend_from_slice(b"\xc3\n");
         bytes.extend_from_slice(c.as_bytes());
+        // Cut at a line end: reads as an op without `by`, `clock`, `nonce`.
+        bytes.extend_from_slice(&op("eeee", "e").as_bytes()[..58]);
         bytes.extend_from_slice(&op("dddd", "d").as_bytes()[..40]);
         std::fs::write(&path, &bytes).unwrap();
         let q = quarantine_file("WI-x", &path, &backups).unwrap().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{a}{c}"));
         assert_eq!(q.kept, 2);
         let lines: Vec<usize> = q.blocks.iter().map(|b| b.line).collect();
-        assert_eq!(lines, [9, 10, 25]);
+        assert_eq!(lines, [9, 10, 25, 27]);
         assert_eq!(std::fs::read(&q.backup).unwrap(), bytes);
         let moved = std::fs::read(&q.quarantine).unwrap();
         assert!(moved.windows(5).any(|w| w == b"- op:"));
