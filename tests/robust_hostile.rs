@@ -411,6 +411,18 @@ fn a_write_that_would_exceed_the_read_limit_is_refused_and_the_item_stays_readab
         bounded(&env, &["update", &id, "--title", "still fine"], 120).code,
         0
     );
+    // The same check guards batch (and every other writer): a message that
+    // would push the file over the limit fails its line, nothing written.
+    let size = std::fs::metadata(&path).unwrap().len();
+    let r = env.run_stdin(
+        &["--json", "batch", "-"],
+        &format!("discuss {id} \"{}\"\n", "m".repeat(6 << 20)),
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.json();
+    let err = v["results"][0]["error"].as_str().unwrap_or_default();
+    assert!(err.contains(&limit), "{err}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
     others_unaffected(&env, &bystander);
 }
 
