@@ -440,4 +440,12 @@ fn control_characters_in_titles_and_messages_never_reach_the_terminal() {
             "{w}x{h}: control characters {bad:?} in\n{s}"
         );
     }
+    // Nor does the text copied to the clipboard carry them.
+    let item = app.selected().unwrap().clone();
+    let copied = crate::view::detail_plain(&app, &item);
+    assert!(copied.contains("evil \\e[31mred"), "{copied}");
+    assert!(
+        !copied.chars().any(|c| c.is_control() && c != '\n'),
+        "{copied:?}"
+    );
 }

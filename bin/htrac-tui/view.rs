@@ -532,8 +532,10 @@ fn entry_line(e: &htrac::item::Entry) -> Line<'static> {
 }
 
 /// The detail text without styles (what Ctrl+C copies).
+/// The detail as plain text for the clipboard; control characters an
+/// agent wrote are shown escaped, so pasting it runs nothing.
 pub fn detail_plain(app: &App, item: &Item) -> String {
-    detail_lines(app, item, true)
+    let text = detail_lines(app, item, true)
         .iter()
         .map(|l| {
             l.spans
@@ -544,7 +546,8 @@ pub fn detail_plain(app: &App, item: &Item) -> String {
         })
         .map(|l| l.trim().to_string())
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    htrac::safetext::escape(&text).into_owned()
 }
 
 fn detail(f: &mut Frame, app: &App, area: Rect, with_discussion: bool) {
