@@ -2,9 +2,11 @@
 //! under an exclusive `flock`, then `fsync`; a failed append (disk full,
 //! file size limit) is undone. Every op any command writes comes through
 //! [`append_text_mirrored`], which first refuses what readers would refuse
-//! ([`check_appendable`]: over [`MAX_FILE_BYTES`], nesting over
-//! [`MAX_FLOW_DEPTH`], text that does not read back as whole ops), so a
-//! write can never make an item unreadable. Re-exported by [`crate::oplog`].
+//! ([`check_appendable`]: an op or a file over [`MAX_FILE_BYTES`], nesting
+//! past [`MAX_FLOW_DEPTH`] or the YAML parser's recursion limit, text that
+//! does not read back as whole ops; and closing a torn tail that readers
+//! would then refuse), so a write can never make an item unreadable.
+//! Re-exported by [`crate::oplog`].
 
 use std::fmt;
 use std::fs::File;
@@ -184,7 +186,7 @@ pub fn refusal_hint(e: &std::io::Error) -> Option<&str> {
 }
 
 /// Writes must never create what reads refuse: `text` must be whole op
-/// blocks that [`parse`] reads back (each ends with a newline, is not taken
+/// blocks that [`crate::oplog::parse`] reads back (each ends with a newline, is not taken
 /// for torn, parses — nesting within [`MAX_FLOW_DEPTH`] included) and must
 /// fit in [`MAX_FILE_BYTES`] on its own. The file's size is checked under
 /// the append's lock.
