@@ -539,6 +539,18 @@ fn passwords_are_private_and_never_for_an_agents_name() {
     );
     let cfg = std::fs::read_to_string(&cfg_path).unwrap();
     assert!(!cfg.contains("$2"), "hashes left in config.yaml:\n{cfg}");
+    // The backup holding them is private too, never where git sees it.
+    assert!(!s.env.root().join("tracker/config.yaml.bak").exists());
+    let bak = s.env.root().join("serve/config.yaml.bak");
+    assert!(std::fs::read_to_string(&bak).unwrap().contains("$2"));
+    let status = common::git(
+        s.env.path(),
+        &["status", "--porcelain", "--untracked-files=all"],
+    );
+    assert!(
+        !status.contains("serve/") && !status.contains(".bak"),
+        "{status}"
+    );
     let file = s.env.root().join("serve/passwords.json");
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&file), 0o600);

@@ -261,11 +261,12 @@ pub fn set_password_hash(root: &Path, user: &str, hash: &str) -> Result<String> 
 
 /// Removes every `password_hash` from config.yaml's `auth.users` (after
 /// `htrac-serve passwd` moved them to `.agent/serve/`), after a backup to
-/// `config.yaml.bak` (mode 0600: it holds the hashes). The `password_hash:`
+/// `<private_dir>/config.yaml.bak` (mode 0600, in the private, git-ignored
+/// `.agent/serve/`: it holds the hashes). The `password_hash:`
 /// lines alone are cut, so comments stay, when the result reads as the
 /// same document without the hashes; otherwise the document is rewritten
 /// through the YAML library. Returns what was done.
-pub fn remove_users(root: &Path) -> Result<String> {
+pub fn remove_users(root: &Path, private_dir: &Path) -> Result<String> {
     let path = config_path(root);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::user(format!("cannot read {}: {e}", path.display())))?;
@@ -301,7 +302,7 @@ pub fn remove_users(root: &Path) -> Result<String> {
         (yaml, "rewrote the file without the password hashes")
     };
     crate::config::Config::parse(&new_text, crate::config::Source::File(path.clone()))?;
-    let bak = path.with_extension("yaml.bak");
+    let bak = private_dir.join("config.yaml.bak");
     crate::atomic::replace(&bak, text.as_bytes(), 0o600)
         .map_err(|e| Error::user(format!("cannot write {}: {e}", bak.display())))?;
     crate::atomic::replace(&path, new_text.as_bytes(), 0o444)

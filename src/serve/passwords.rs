@@ -4,8 +4,9 @@
 //! world-readable `tracker/config.yaml`.
 //!
 //! `htrac-serve passwd` writes there and moves any hashes still in
-//! config.yaml's `auth.users` over (config.yaml is then rewritten without
-//! them, after a backup). Until then those are still read, with a warning
+//! config.yaml's `auth.users` over (config.yaml then loses its
+//! `password_hash` lines, after a backup to `.agent/serve/config.yaml.bak`:
+//! never next to config.yaml, where git would pick it up). Until then those are still read, with a warning
 //! saying how to move them. A name matching
 //! `actor_resolution.agent_usernames` never gets a password (a web login
 //! acts as a human) and never logs in, wherever its hash is.
@@ -193,7 +194,21 @@ pub fn set(root: &Path, user: &str, hash: &str, patterns: &[String]) -> Result<V
         ));
     }
     if !legacy.is_empty() {
-        done.push(authcfg::remove_users(root)?);
+        done.push(authcfg::remove_users(root, dir.path())?);
+    }
+    // Older versions left a backup holding hashes next to config.yaml,
+    // where git would pick it up: into the private directory with it.
+    let old_bak = authcfg::config_path(root).with_extension("yaml.bak");
+    let holds_hashes = std::fs::read_to_string(&old_bak).is_ok_and(|t| t.contains("$2"));
+    if holds_hashes {
+        let to = dir.path().join("config.yaml.bak.old");
+        std::fs::rename(&old_bak, &to)
+            .map_err(|e| Error::user(format!("cannot move {}: {e}", old_bak.display())))?;
+        done.push(format!(
+            "moved {} (it holds password hashes) to {}",
+            old_bak.display(),
+            to.display()
+        ));
     }
     Ok(done)
 }
@@ -228,6 +243,13 @@ mod tests {
         assert!(l.warnings.is_empty(), "{:?}", l.warnings);
         let cfg = std::fs::read_to_string(authcfg::config_path(&root)).unwrap();
         assert!(!cfg.contains("$2b$"), "{cfg}");
+        let bak = root.join("serve/config.yaml.bak");
+        assert!(std::fs::read_to_string(bak).unwrap().contains("$2b$04$bob"));
+        // The old writer's backup (hashes, next to config.yaml) moved too.
+        assert!(!authcfg::config_path(&root)
+            .with_extension("yaml.bak")
+            .exists());
+        assert!(root.join("serve/config.yaml.bak.old").exists());
         let p = root.join("serve").join(FILE);
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
