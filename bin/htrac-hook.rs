@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use htrac::config::OnError;
+use htrac::safetext::escape;
 use htrac::stophook::event::{self, EventError};
 use htrac::stophook::hook::{self, Decision, Options, Outcome};
 use htrac::stophook::todos::Strength;
@@ -153,10 +154,10 @@ fn read_event() -> Result<event::HookEvent, EventError> {
 fn notes(outcome: &Outcome, status: bool) {
     let mut err = std::io::stderr().lock();
     for n in &outcome.notes {
-        let _ = writeln!(err, "{n}");
+        let _ = writeln!(err, "{}", escape(n));
     }
     if let Some(s) = outcome.status.as_ref().filter(|_| status) {
-        let _ = writeln!(err, "{s}");
+        let _ = writeln!(err, "{}", escape(s));
     }
 }
 
@@ -201,9 +202,9 @@ fn main() -> ExitCode {
             let out = htrac::prime::session::session_start(read_event(), &opts);
             let mut err = std::io::stderr().lock();
             for n in &out.notes {
-                let _ = writeln!(err, "{n}");
+                let _ = writeln!(err, "{}", escape(n));
             }
-            print!("{}", out.stdout);
+            print!("{}", escape(&out.stdout));
             ExitCode::SUCCESS
         }
         "check" => {
@@ -212,7 +213,7 @@ fn main() -> ExitCode {
             let outcome = hook::stop(Ok(event::HookEvent::default()), &opts);
             match &outcome.decision {
                 Decision::Block(reason) => {
-                    eprintln!("{reason}");
+                    eprintln!("{}", escape(reason));
                     notes(&outcome, false);
                     ExitCode::from(2)
                 }

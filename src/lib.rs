@@ -42,6 +42,7 @@
 
 pub mod actor;
 pub mod alias;
+pub mod append;
 pub mod atomic;
 pub mod authority;
 pub mod batch;
@@ -72,9 +73,11 @@ pub mod policy;
 pub mod prime;
 pub mod pyrepr;
 pub mod pyyaml;
+pub mod quarantine;
 pub mod ready;
 pub mod refs;
 pub mod repairtail;
+pub mod safetext;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod setup;

@@ -12,7 +12,10 @@
 //! `flock`, followed by `fsync`; files are never rewritten (the one
 //! exception is [`repair_tail`], which cuts off a torn final op after
 //! backing the file up). A failed append (disk full, file size limit) is
-//! undone, so no partial op is left behind.
+//! undone, so no partial op is left behind. An append whose result readers
+//! would refuse (over [`MAX_FILE_BYTES`], nesting over [`MAX_FLOW_DEPTH`],
+//! anything that does not read back) is refused before a byte is written
+//! ([`check_appendable`], [`Refused`]).
 //!
 //! Hostile files are bounded: op files are opened without following
 //! symbolic links and must be regular files of at most [`MAX_FILE_BYTES`];
@@ -23,13 +26,11 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{flock, FlockOperation, Mode, OFlags};
+use rustix::fs::{Mode, OFlags};
 use serde_json::{Map, Value};
 
-use crate::emit::emit_op;
 use crate::op::Op;
 
 /// The largest op file htrac reads (16 MiB; an item with 10,000 ops is
@@ -64,14 +65,14 @@ pub struct OpLog {
 }
 
 /// One block of lines of a file.
-struct Block<'a> {
-    line: usize,
-    text: &'a str,
+pub(crate) struct Block<'a> {
+    pub(crate) line: usize,
+    pub(crate) text: &'a str,
 }
 
 /// Splits file text into op blocks. Text before the first block must be
 /// blank or comments.
-fn blocks(text: &str) -> Result<Vec<Block<'_>>, (usize, String)> {
+pub(crate) fn blocks(text: &str) -> Result<Vec<Block<'_>>, (usize, String)> {
     let mut out: Vec<Block<'_>> = Vec::new();
     let mut start: Option<(usize, usize)> = None; // (line, byte offset)
     let mut offset = 0;
@@ -115,7 +116,7 @@ fn trailing_nonce(line: &str) -> Option<&str> {
 
 /// Is this block cut short? Written ops carry the first line's nonce comment
 /// on every line, and end with a newline.
-fn looks_torn(block: &Block<'_>, is_last: bool) -> bool {
+pub(crate) fn looks_torn(block: &Block<'_>, is_last: bool) -> bool {
     if is_last && !block.text.ends_with('\n') {
         return true;
     }
@@ -446,7 +447,7 @@ pub fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Opens an op file with `flags | O_NOFOLLOW | O_CLOEXEC` and checks that
 /// it is a regular file: clear errors for a symbolic link or anything else.
-fn open_no_follow(path: &Path, flags: OFlags) -> std::io::Result<rustix::fd::OwnedFd> {
+pub(crate) fn open_no_follow(path: &Path, flags: OFlags) -> std::io::Result<rustix::fd::OwnedFd> {
     let fd = rustix::fs::open(
         path,
         flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
@@ -503,105 +504,10 @@ impl fmt::Display for ReadError {
     }
 }
 
-/// How [`append`] opens the file.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum AppendMode {
-    /// The file must already exist.
-    Existing,
-    /// The file must not exist yet (a new item).
-    New,
-}
-
-/// Appends `op` to the file at `path`: one `write` under an exclusive flock,
-/// then `fsync`. A torn tail left by a crash is closed with a newline first,
-/// so the new op never fuses with it.
-pub fn append(path: &Path, op: &Op, mode: AppendMode) -> std::io::Result<()> {
-    append_text(path, &emit_op(op), mode)
-}
-
-/// Appends already-serialized op text (see [`append`]).
-///
-/// If the file was replaced while we waited for the lock (a take-over by the
-/// other user of a two-user set-up renames a copy over it), the append is
-/// retried on the new file, so no op is written to an unlinked inode.
-pub fn append_text(path: &Path, text: &str, mode: AppendMode) -> std::io::Result<()> {
-    append_text_mirrored(path, text, mode, &|_| Ok(()))
-}
-
-/// [`append_text`], then `mirror(text)` while the file's lock is still held
-/// (the journal copies each op there, so no git command can come between
-/// the append and its copy). A failing mirror is reported after the append
-/// stands: the op is in the file either way.
-pub fn append_text_mirrored(
-    path: &Path,
-    text: &str,
-    mode: AppendMode,
-    mirror: &dyn Fn(&str) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let mut flags = OFlags::RDWR | OFlags::APPEND;
-    if mode == AppendMode::New {
-        flags |= OFlags::CREATE | OFlags::EXCL;
-    }
-    loop {
-        let fd = open_no_follow(path, flags)?;
-        if mode == AppendMode::New {
-            // Group-writable whatever the umask, so an agent and its human
-            // can share the tracker.
-            let _ = rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o664));
-        }
-        flock(&fd, FlockOperation::LockExclusive)?;
-        if mode == AppendMode::Existing {
-            let held = rustix::fs::fstat(&fd)?;
-            match rustix::fs::stat(path) {
-                Ok(now) if now.st_ino == held.st_ino && now.st_dev == held.st_dev => {}
-                Ok(_) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let mut file = File::from(fd);
-        let mut buf = Vec::with_capacity(text.len() + 1);
-        let len = file.metadata()?.len();
-        if len > 0 && !last_byte_is_newline(&file, len)? {
-            buf.push(b'\n');
-        }
-        buf.extend_from_slice(text.as_bytes());
-        if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_all()) {
-            // Disk full, file size limit, I/O error: take back whatever part
-            // of the op reached the file, so no torn op is left behind.
-            undo_append(&file, len);
-            if mode == AppendMode::New && len == 0 {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(e);
-        }
-        let mirrored = mirror(text);
-        if mode == AppendMode::New {
-            if let Some(dir) = path.parent() {
-                if let Ok(d) = File::open(dir) {
-                    let _ = d.sync_all();
-                }
-            }
-        }
-        // The lock is released when `file` is closed.
-        return mirrored;
-    }
-}
-
-/// Truncates a file back to `len` bytes after a failed append (still under
-/// its lock), and syncs that.
-fn undo_append(file: &File, len: u64) {
-    if file.metadata().map(|m| m.len() != len).unwrap_or(true) {
-        let _ = file.set_len(len);
-        let _ = file.sync_all();
-    }
-}
-
-fn last_byte_is_newline(f: &File, len: u64) -> std::io::Result<bool> {
-    use std::os::unix::fs::FileExt;
-    let mut b = [0u8; 1];
-    f.read_exact_at(&mut b, len - 1)?;
-    Ok(b[0] == b'\n')
-}
+pub use crate::append::{
+    append, append_text, append_text_mirrored, check_appendable, refusal, refusal_hint, AppendMode,
+    Refused,
+};
 
 #[cfg(test)]
 mod tests {

@@ -55,8 +55,40 @@ pub fn repair_files(t: &Tracker, files: &[ItemFile]) -> Result<Vec<Repaired>> {
 /// Repairs one file: `Some((bytes removed, backup path))`, or `None` when
 /// its tail is whole.
 pub fn repair_file(path: &Path, backups: &Path) -> Result<Option<(u64, PathBuf)>> {
-    let cannot = |what: &str, e: std::io::Error| {
-        Error::user(format!("cannot {what} {}: {e}", path.display()))
+    let (file, bytes) = open_locked(path, "repair")?;
+    let text = oplog::text_of(&bytes).map_err(|line| {
+        Error::user(format!(
+            "{}:{line}: not valid UTF-8 before the end of the file: not a torn op, refusing to repair it",
+            path.display()
+        ))
+        .with_hint(format!("a human can move the broken op aside with 'htrac quarantine {}'", id_hint(path)))
+    })?;
+    let Some(offset) = oplog::torn_tail(text) else {
+        return Ok(None);
+    };
+    let removed = bytes.len() as u64 - offset as u64;
+    let backup = write_backup(path, backups, &bytes, "")?;
+    file.set_len(offset as u64)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::user(format!("cannot truncate {}: {e}", path.display())))?;
+    Ok(Some((removed, backup)))
+}
+
+/// The item ID of an op file's path (`.<ID>.ops`), for hints.
+pub(crate) fn id_hint(path: &Path) -> String {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("ITEM");
+    crate::tiers::id_from_file_name(name)
+        .unwrap_or("ITEM")
+        .to_string()
+}
+
+/// Opens an op file for a repair: never through a symbolic link, only a
+/// regular file of at most [`MAX_FILE_BYTES`], under its exclusive `flock`
+/// (held until the returned file is dropped), with all its bytes. `what`
+/// names the repair in errors.
+pub(crate) fn open_locked(path: &Path, what: &str) -> Result<(File, Vec<u8>)> {
+    let cannot = |verb: &str, e: std::io::Error| {
+        Error::user(format!("cannot {verb} {}: {e}", path.display()))
     };
     let fd = rustix::fs::open(
         path,
@@ -66,7 +98,7 @@ pub fn repair_file(path: &Path, backups: &Path) -> Result<Option<(u64, PathBuf)>
     .map_err(|e| {
         if e == rustix::io::Errno::LOOP {
             Error::user(format!(
-                "{} is a symbolic link: refusing to repair through it",
+                "{} is a symbolic link: refusing to {what} through it",
                 path.display()
             ))
         } else {
@@ -76,7 +108,7 @@ pub fn repair_file(path: &Path, backups: &Path) -> Result<Option<(u64, PathBuf)>
     let st = rustix::fs::fstat(&fd).map_err(|e| cannot("stat", e.into()))?;
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
         return Err(Error::user(format!(
-            "{} is not a regular file: refusing to repair it",
+            "{} is not a regular file: refusing to {what} it",
             path.display()
         )));
     }
@@ -85,32 +117,19 @@ pub fn repair_file(path: &Path, backups: &Path) -> Result<Option<(u64, PathBuf)>
     let len = file.metadata().map_err(|e| cannot("stat", e))?.len();
     if len > MAX_FILE_BYTES {
         return Err(Error::user(format!(
-            "{} is {len} bytes, larger than htrac's limit of {MAX_FILE_BYTES} bytes: refusing to repair it",
+            "{} is {len} bytes, larger than htrac's limit of {MAX_FILE_BYTES} bytes: refusing to {what} it",
             path.display()
         )));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     file.read_to_end(&mut bytes)
         .map_err(|e| cannot("read", e))?;
-    let text = oplog::text_of(&bytes).map_err(|line| {
-        Error::user(format!(
-            "{}:{line}: not valid UTF-8 before the end of the file: not a torn op, refusing to repair it",
-            path.display()
-        ))
-    })?;
-    let Some(offset) = oplog::torn_tail(text) else {
-        return Ok(None);
-    };
-    let removed = len - offset as u64;
-    let backup = write_backup(path, backups, &bytes)?;
-    file.set_len(offset as u64)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| cannot("truncate", e))?;
-    Ok(Some((removed, backup)))
+    Ok((file, bytes))
 }
 
-/// Copies `bytes` (the whole file) to a new file in `dir`, synced.
-fn write_backup(path: &Path, dir: &Path, bytes: &[u8]) -> Result<PathBuf> {
+/// Copies `bytes` (the whole file) to a new file in `dir`, synced, named
+/// `<file name>.<UTC timestamp><suffix>`.
+pub(crate) fn write_backup(path: &Path, dir: &Path, bytes: &[u8], suffix: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::user(format!("cannot create {}: {e}", dir.display())))?;
     // Backups are local evidence, never committed (`git add -A` included).
@@ -127,9 +146,9 @@ fn write_backup(path: &Path, dir: &Path, bytes: &[u8]) -> Result<PathBuf> {
     let mut n = 0;
     loop {
         let candidate = if n == 0 {
-            dir.join(format!("{name}.{stamp}"))
+            dir.join(format!("{name}.{stamp}{suffix}"))
         } else {
-            dir.join(format!("{name}.{stamp}.{n}"))
+            dir.join(format!("{name}.{stamp}.{n}{suffix}"))
         };
         match std::fs::OpenOptions::new()
             .write(true)

@@ -52,14 +52,57 @@ pub fn id_for_path(path: &Path) -> String {
 }
 
 /// Renders the file at `path` (with a final newline). A missing or
-/// unreadable file is a user error; content that cannot be compiled is not.
+/// unreadable file, or anything but a regular file (a FIFO would block the
+/// read forever, a device never end), is a user error; content that cannot
+/// be compiled is not, and neither is a file over the read limit (a marker).
 pub fn render_file(path: &Path) -> Result<String> {
+    use std::io::Read;
     if !path.exists() {
         return Err(Error::user(format!("file not found: {}", path.display())));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::user(format!("cannot read {}: {e}", path.display())))?;
-    Ok(render(&id_for_path(path), path, &bytes))
+    let cannot = |e: std::io::Error| Error::user(format!("cannot read {}: {e}", path.display()));
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    let fd = rustix::fs::open(
+        path,
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| cannot(e.into()))?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| cannot(e.into()))?;
+    let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
+    if kind != rustix::fs::FileType::RegularFile {
+        return Err(Error::user(format!(
+            "{} is not a regular file ({}): refusing to read it",
+            path.display(),
+            file_kind(kind)
+        ))
+        .with_hint("textconv renders an .ops file; git hands it a regular temporary copy"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd)
+        .take(oplog::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    let id = id_for_path(path);
+    if bytes.len() as u64 > oplog::MAX_FILE_BYTES {
+        return Ok(format!(
+            "# {id}: op log not compilable at this revision — larger than htrac's limit of {} bytes\n",
+            oplog::MAX_FILE_BYTES
+        ));
+    }
+    Ok(render(&id, path, &bytes))
+}
+
+/// What a non-regular file is, for messages.
+fn file_kind(kind: rustix::fs::FileType) -> &'static str {
+    use rustix::fs::FileType as T;
+    match kind {
+        T::Fifo => "a FIFO",
+        T::Directory => "a directory",
+        T::CharacterDevice | T::BlockDevice => "a device",
+        T::Socket => "a socket",
+        _ => "not a regular file",
+    }
 }
 
 /// Renders op-log bytes as item `id` (`path` is only used in messages).

@@ -138,6 +138,21 @@ pub fn fresh_nonce(taken: &[String]) -> String {
     }
 }
 
+/// The error for an append to `path` that failed with nothing written: a
+/// refusal (readers would refuse the result: too large, nested too deep)
+/// or the environment (disk full, permissions). Both exit 1.
+/// `verb` says what failed: "write" (a new file) or "append to".
+pub(crate) fn append_error(path: &std::path::Path, e: &std::io::Error, verb: &str) -> Error {
+    match oplog::refusal(e) {
+        Some(why) => Error::user(format!("refusing to write to {}: {why}", path.display()))
+            .with_hint(oplog::refusal_hint(e).unwrap_or(
+                "nothing was written; shorten the text (keep large content in a file in the repository and refer to it)",
+            )),
+        None => Error::user(format!("cannot {verb} {}: {e}", path.display()))
+            .with_hint("nothing was written; free space or fix permissions, then retry"),
+    }
+}
+
 impl Tracker {
     fn check_status(&self, kind: &str, status: &str) -> Result<()> {
         if !self.config.statuses.iter().any(|s| s == status) {
@@ -349,10 +364,9 @@ impl Tracker {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::user(format!("{id} already exists. Use 'update' to modify it."))
             } else {
-                // Disk full, read-only file system, permission denied: the
-                // environment, not corrupt data (exit 1); nothing was left.
-                Error::user(format!("cannot write {}: {e}", path.display()))
-                    .with_hint("nothing was written; free space or fix permissions, then retry")
+                // Refused (readers would refuse it), disk full, read-only
+                // file system, permission denied: exit 1; nothing was left.
+                append_error(&path, &e, "write")
             }
         })?;
         Ok(id)
@@ -513,10 +527,7 @@ impl Tracker {
     pub(crate) fn append_text_file(&self, path: &std::path::Path, text: &str) -> Result<()> {
         // Disk full, file size limit, read-only: the environment, not
         // corrupt data (exit 1); a failed append leaves no partial op.
-        let cannot = |e: std::io::Error| {
-            Error::user(format!("cannot append to {}: {e}", path.display()))
-                .with_hint("nothing was written; free space or fix permissions, then retry")
-        };
+        let cannot = |e: std::io::Error| append_error(path, &e, "append to");
         let mirror = |t: &str| crate::journal::mirror_or_warn(self, path, t);
         match oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror) {
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {

@@ -1,6 +1,7 @@
 //! Crash safety: a writer killed at random points never leaves a file that
 //! does not compile; a torn final op is reported by `validate` and removed
-//! by `repair-tail` (after a backup); a failed append (file size limit,
+//! by `repair-tail` (after a backup), one buried by later appends by
+//! `quarantine`; a failed append (file size limit,
 //! disk full, permission denied, read-only directory) is a clear error,
 //! exit 1, with nothing partial left behind.
 
@@ -231,6 +232,147 @@ fn validate_reports_and_repair_tail_removes_a_torn_tail_through_the_cli() {
     );
     assert_eq!(std::fs::read(&path).unwrap(), mid);
     env.run(&["validate"]).fails(1);
+}
+
+/// A torn op buried by later appends (a crash, then more writes) and a
+/// block readers refuse: `quarantine` (human only) moves exactly those
+/// aside, keeps every good op byte for byte, and saves the broken bytes
+/// and a backup of the whole file.
+#[test]
+fn quarantine_moves_buried_broken_ops_aside_and_keeps_every_good_op() {
+    let env = Env::new();
+    let (id, path) = item_with_ops(&env);
+    let other = env.add("bystander", &[]);
+    let other_bytes = std::fs::read(env.workspace_ops(&other)).unwrap();
+    let whole = std::fs::read(&path).unwrap();
+    // A crash mid-append: the last op cut short, by hand.
+    let cut = whole.len() - 10;
+    std::fs::write(&path, &whole[..cut]).unwrap();
+    env.run(&["discuss", &id, "after the crash", "--ack-thread"])
+        .ok();
+    // A tear inside an op's first line, closed by another writer's append
+    // (htrac itself now refuses to append after it: see the next test).
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"- op:\n").unwrap();
+    }
+    env.run(&["discuss", &id, "after the second crash", "--ack-thread"])
+        .fails(2);
+    let broken = std::fs::read(&path).unwrap();
+    let r = env.run(&["show", &id]).fails(2);
+    assert!(r.stderr.contains("corrupt data"), "{}", r.stderr);
+    env.run(&["validate"]).fails(1);
+    assert_eq!(
+        env.run(&["repair-tail", &id]).ok().stdout.trim(),
+        "nothing to repair"
+    );
+    // An agent may not quarantine.
+    let cfg = env.root().join("tracker/config.yaml");
+    let cfg_text = std::fs::read_to_string(&cfg).unwrap();
+    everyone_is_an_agent(&env);
+    let r = env.run(&["quarantine", &id]).fails(1);
+    assert!(r.stderr.contains("human authority"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&path).unwrap(), broken);
+    std::fs::write(&cfg, cfg_text).unwrap();
+
+    let r = env.run(&["--json", "quarantine", &id]).ok().json();
+    let q = &r["quarantined"][0];
+    assert_eq!(q["id"], Value::from(id.clone()), "{r}");
+    let blocks = q["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 2, "{r}");
+    // The file is every good op, byte for byte, in order.
+    let text = std::str::from_utf8(&whole).unwrap();
+    let last_start = text.rfind("\n- op:").unwrap() + 1;
+    let torn_end = cut + 1; // the newline the next append closed it with
+    let after = std::str::from_utf8(&broken[torn_end..]).unwrap();
+    let (after_crash, _) = after.split_once("- op:\n").unwrap();
+    let mut want = whole[..last_start].to_vec();
+    want.extend_from_slice(after_crash.as_bytes());
+    assert_eq!(std::fs::read(&path).unwrap(), want);
+    assert_eq!(
+        q["kept"],
+        Value::from(oplog::read(&path).unwrap().ops.len())
+    );
+    // The broken bytes and the whole file are saved.
+    let saved = std::fs::read(q["quarantine"].as_str().unwrap()).unwrap();
+    assert!(saved
+        .windows(cut - last_start)
+        .any(|w| w == &whole[last_start..cut]));
+    assert!(saved.windows(6).any(|w| w == b"- op:\n"));
+    assert_eq!(
+        std::fs::read(q["backup"].as_str().unwrap()).unwrap(),
+        broken
+    );
+    // The item reads and writes again; nothing else was touched.
+    let got = discussion(&env, &id);
+    assert_eq!(got, ["first message", "after the crash"]);
+    env.run(&["discuss", &id, "after the repair", "--ack-thread"])
+        .ok();
+    env.run(&["validate"]).ok();
+    assert_eq!(
+        env.run(&["quarantine"]).ok().stdout.trim(),
+        "nothing to quarantine"
+    );
+    assert_eq!(
+        std::fs::read(env.workspace_ops(&other)).unwrap(),
+        other_bytes
+    );
+}
+
+/// A frozen item whose log matched its sentinel still matches it after
+/// `quarantine` (no false drift for `repair-drift` to undo).
+#[test]
+fn quarantine_keeps_a_frozen_items_sentinel_in_step() {
+    let env = Env::new();
+    let (id, path) = item_with_ops(&env);
+    let whole = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &whole[..whole.len() - 10]).unwrap();
+    env.run(&["discuss", &id, "after the crash", "--ack-thread"])
+        .ok();
+    env.run(&["freeze", &id]).ok();
+    let sentinel = path.with_file_name(format!(".{id}.frozen"));
+    assert_eq!(
+        std::fs::read(&sentinel).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
+    env.run(&["quarantine", &id]).ok();
+    assert!(
+        std::fs::read(&sentinel).unwrap() == std::fs::read(&path).unwrap(),
+        "the sentinel no longer matches the repaired log"
+    );
+    env.run(&["validate"]).ok();
+}
+
+/// Closing a torn tail that readers would then refuse (a tear inside the
+/// first line, or inside a multi-byte character) would make the item
+/// unreadable: the append is refused, pointing at `repair-tail`.
+#[test]
+fn an_append_after_a_tail_that_closing_would_break_is_refused() {
+    let env = Env::new();
+    let (id, path) = item_with_ops(&env);
+    let whole = std::fs::read(&path).unwrap();
+    let text = std::str::from_utf8(&whole).unwrap();
+    let last_start = text.rfind("\n- op:").unwrap() + 1;
+    let in_char = text[last_start..].find('ï').unwrap() + last_start + 1;
+    for cut in [last_start + 5, in_char] {
+        let torn = &whole[..cut];
+        std::fs::write(&path, torn).unwrap();
+        let r = env.run(&["discuss", &id, "next", "--ack-thread"]).fails(1);
+        assert!(r.stderr.contains("cut short by a crash"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("htrac repair-tail {id}")),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), torn, "nothing written");
+        env.run(&["show", &id]).ok();
+        env.run(&["repair-tail", &id]).ok();
+        env.run(&["discuss", &id, "next", "--ack-thread"]).ok();
+    }
 }
 
 /// Runs htrac with a pre-exec hook (limits, user switch) and a time bound.

@@ -344,3 +344,138 @@ fn a_huge_ops_file_is_refused_with_a_clear_error() {
     others_unaffected(&env, &bystander);
     assert!(Path::new(&p).exists());
 }
+
+/// Writes never create what reads refuse: an op that would push its file
+/// over the read limit is refused up front (exit 1, naming the limit,
+/// nothing written), and the item stays readable.
+#[test]
+fn a_write_that_would_exceed_the_read_limit_is_refused_and_the_item_stays_readable() {
+    let (env, bystander) = env_with_bystander();
+    let limit = htrac::oplog::MAX_FILE_BYTES.to_string();
+    let big = env.path().join("big.txt");
+    std::fs::write(&big, "d".repeat(20 << 20)).unwrap();
+    let before = env.tree();
+    let r = bounded(
+        &env,
+        &[
+            "add",
+            "--kind",
+            "work_item",
+            "--title",
+            "huge",
+            "--description-file",
+            big.to_str().unwrap(),
+        ],
+        120,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&limit) && r.stderr.contains("16 MiB"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
+    assert_eq!(env.tree(), before, "a refused add changed .agent/");
+
+    let id = env.add("grows", &[]);
+    let path = env.workspace_ops(&id);
+    let six = env.path().join("six.txt");
+    for (i, ch) in ["a", "b", "c"].iter().enumerate() {
+        std::fs::write(&six, ch.repeat(6 << 20)).unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        let r = bounded(
+            &env,
+            &["update", &id, "--description-file", six.to_str().unwrap()],
+            120,
+        );
+        if i < 2 {
+            assert_eq!(r.code, 0, "update {i}: {}", r.stderr);
+        } else {
+            assert_eq!(r.code, 1, "{}", r.stderr);
+            assert!(r.stderr.contains(&limit), "{}", r.stderr);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().len(),
+                size,
+                "nothing appended"
+            );
+        }
+    }
+    // Still readable, with the last description that fitted.
+    let shown = bounded(&env, &["show", &id, "--json"], 120);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let v: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(v["description"].as_str().map(str::len), Some(6 << 20));
+    assert!(v["description"].as_str().unwrap().starts_with('b'));
+    // And writable: a small update still goes in.
+    assert_eq!(
+        bounded(&env, &["update", &id, "--title", "still fine"], 120).code,
+        0
+    );
+    // The same check guards batch (and every other writer): a message that
+    // would push the file over the limit fails its line, nothing written.
+    let size = std::fs::metadata(&path).unwrap().len();
+    let r = env.run_stdin(
+        &["--json", "batch", "-"],
+        &format!("discuss {id} \"{}\"\n", "m".repeat(6 << 20)),
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.json();
+    let err = v["results"][0]["error"].as_str().unwrap_or_default();
+    assert!(err.contains(&limit), "{err}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+    others_unaffected(&env, &bystander);
+}
+
+/// No control character an agent writes into a title or message reaches
+/// the terminal through text output: ESC, OSC 52 (clipboard), CR and BEL
+/// are shown escaped; `--json` keeps the exact text.
+#[test]
+fn control_characters_in_text_output_are_shown_escaped() {
+    let env = Env::new();
+    let evil = "evil \u{1b}[31mred \u{1b}]52;c;aGk=\u{7} cr\rX bell\u{7} c1\u{9b}2J";
+    let id = env.add(evil, &[]);
+    env.run(&["discuss", &id, evil]).ok();
+    let raw = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+            .collect()
+    };
+    let seen = "evil \\e[31mred \\e]52;c;aGk=\\a cr\\rX bell\\a c1\\u009b2J";
+    for args in [
+        vec!["show", id.as_str()],
+        vec!["list"],
+        vec!["ready"],
+        vec!["log", id.as_str()],
+        vec!["update", id.as_str(), "--title", evil],
+    ] {
+        let r = env.run(&args).ok();
+        assert!(raw(&r.stdout).is_empty(), "{args:?}: {:?}", r.stdout);
+        assert!(raw(&r.stderr).is_empty(), "{args:?}: {:?}", r.stderr);
+        if args[0] != "update" && args[0] != "log" {
+            assert!(r.stdout.contains(seen), "{args:?}: {}", r.stdout);
+        }
+    }
+    // A title's newline cannot forge a row of `list`.
+    let forged = env.add("one\n 9  WI-fake  done", &[]);
+    let list = env.run(&["list"]).ok().stdout;
+    assert!(
+        list.lines().all(|l| !l.starts_with(" 9  WI-fake")),
+        "{list}"
+    );
+    assert!(list.contains("one\\n 9  WI-fake"), "{list}");
+    // Errors quoting the input are escaped too.
+    let r = env
+        .run(&["update", &id, "--status", "\u{1b}]52;c;aGk=\u{7}"])
+        .fails(1);
+    assert!(
+        raw(&r.stderr).is_empty() && r.stderr.contains("\\e]52"),
+        "{:?}",
+        r.stderr
+    );
+    // JSON is exact.
+    let v = env.run(&["show", &id, "--json"]).ok().json();
+    assert_eq!(v["title"], evil);
+    assert_eq!(v["discussion"][0]["message"], evil);
+    let v = env.run(&["show", &forged, "--json"]).ok().json();
+    assert_eq!(v["title"], "one\n 9  WI-fake  done");
+}

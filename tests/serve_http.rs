@@ -481,3 +481,88 @@ fn an_agent_users_server_gives_web_users_agent_authority() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("human authority"));
 }
+
+/// Web logins act as humans: an agent's name gets no password (`passwd`
+/// refuses it) and never logs in, even with a hash already in the config.
+/// Hashes live in `.agent/serve/passwords.json` (0600, in the 0700
+/// directory), not the world-readable config.yaml: hashes still there log
+/// in until the next `passwd`, which moves them.
+#[test]
+fn passwords_are_private_and_never_for_an_agents_name() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let env = common::Env::new();
+    let cfg_path = env.root().join("tracker/config.yaml");
+    let before = std::fs::read(&cfg_path).unwrap();
+    let mut child = serve_command(&env, &["passwd", "--user", "amy_agent", "--cost", "4"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(b"secret\n");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("agent_usernames"), "{err}");
+    assert_eq!(std::fs::read(&cfg_path).unwrap(), before);
+    assert!(!env.root().join("serve/passwords.json").exists());
+
+    // Hashes from before: in the config, one of them an agent's name.
+    let hash = htrac::serve::password::hash("secret", 4).unwrap();
+    append_config(
+        &env,
+        &format!(
+            "\nauth:\n  users:\n    amy_agent:\n      password_hash: '{hash}'\n    bob:\n      password_hash: '{hash}'\n"
+        ),
+    );
+    let s = Server::start_in(env);
+    s.try_login("amy_agent", "secret")
+        .expect(403, Some("agent_user"));
+    s.try_login("bob", "secret").expect(200, None);
+
+    // The next passwd moves bob's hash out of the config, drops the agent's.
+    let out = serve_command(&s.env, &["passwd", "--user", "amy", "--cost", "4"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(b"secret\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("passwords.json") && said.contains("bob"),
+        "{said}"
+    );
+    let cfg = std::fs::read_to_string(&cfg_path).unwrap();
+    assert!(!cfg.contains("$2"), "hashes left in config.yaml:\n{cfg}");
+    // The backup holding them is private too, never where git sees it.
+    assert!(!s.env.root().join("tracker/config.yaml.bak").exists());
+    let bak = s.env.root().join("serve/config.yaml.bak");
+    assert!(std::fs::read_to_string(&bak).unwrap().contains("$2"));
+    let status = common::git(
+        s.env.path(),
+        &["status", "--porcelain", "--untracked-files=all"],
+    );
+    assert!(
+        !status.contains("serve/") && !status.contains(".bak"),
+        "{status}"
+    );
+    let file = s.env.root().join("serve/passwords.json");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&s.env.root().join("serve")), 0o700);
+    let stored = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        stored.contains("\"amy\"") && stored.contains("\"bob\""),
+        "{stored}"
+    );
+    assert!(!stored.contains("amy_agent"), "{stored}");
+    s.try_login("amy", "secret").expect(200, None);
+    s.try_login("bob", "secret").expect(200, None);
+    s.try_login("amy_agent", "secret")
+        .expect(403, Some("agent_user"));
+}

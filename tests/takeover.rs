@@ -9,13 +9,16 @@ fn take_over_racing_appends_loses_nothing() {
     use htrac::oplog::{append_text, AppendMode};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(".WI-race.ops");
-    append_text(&path, "start\n", AppendMode::New).unwrap();
+    // One-line ops (appends refuse text readers would not read back).
+    let op = |name: &str| format!("- op: {name}  # 0a0a\n");
+    append_text(&path, &op("start"), AppendMode::New).unwrap();
     std::thread::scope(|s| {
         for t in 0..4 {
             let path = &path;
+            let op = &op;
             s.spawn(move || {
                 for i in 0..50 {
-                    append_text(path, &format!("line-{t}-{i}\n"), AppendMode::Existing).unwrap();
+                    append_text(path, &op(&format!("line-{t}-{i}")), AppendMode::Existing).unwrap();
                 }
             });
         }

@@ -199,3 +199,45 @@ WI-first  first item
         r.stderr
     );
 }
+
+/// A FIFO (or a directory) is refused at once: reading one would hang git
+/// diff for ever (a FIFO with no writer) or fail obscurely.
+#[test]
+fn anything_but_a_regular_file_is_refused_without_hanging() {
+    let env = Env::bare();
+    let fifo = env.path().join(".WI-x.ops");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::create_dir(env.path().join("dir.ops")).unwrap();
+    for (name, kind) in [(".WI-x.ops", "FIFO"), ("dir.ops", "directory")] {
+        let mut child = env
+            .command(&["textconv", name])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!("textconv on a {kind} did not finish within 20 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(status.code(), Some(1), "{kind}: {stderr}");
+        assert!(
+            stderr.contains("not a regular file") && stderr.contains(kind),
+            "{kind}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{kind}");
+    }
+}

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use htrac::actor::Actor;
 use htrac::serve::passkey::cli as passkey_cli;
-use htrac::serve::{authcfg, daemon, http, password, pidfile, ratelimit};
+use htrac::serve::{daemon, http, password, passwords, pidfile, ratelimit};
 use htrac::{Error, Result, Tracker};
 
 const HELP: &str = "\
@@ -23,7 +23,8 @@ usage:
   htrac-serve --status [--json]      is a server running for this tracker?
   htrac-serve --stop                 stop it (SIGTERM, waits until it has exited)
   htrac-serve passwd [--user NAME] [--cost 12]
-                                     set a login password (human OS user only);
+                                     set a login password (human OS user only; not for
+                                     an agent's name), kept in .agent/serve/passwords.json;
                                      reads it twice from the terminal, or once from stdin
   htrac-serve unlock-login USER|addr:IP|--all
                                      clear a lockout after repeated failed logins (human only)
@@ -270,6 +271,10 @@ fn read_hidden(prompt: &str) -> Result<String> {
 fn passwd(tracker: &Tracker, a: &Args) -> Result<()> {
     let actor = require_human(tracker, "passwd")?;
     let user = a.user.clone().unwrap_or(actor.name);
+    // Refused before the password is asked for.
+    if Actor::for_name(&user, &tracker.config.agent_usernames).is_agent() {
+        return Err(passwords::agent_name_error(&user));
+    }
     let pw = if std::io::stdin().is_terminal() {
         let one = read_hidden(&format!("New password for {user}: "))?;
         let two = read_hidden("Again: ")?;
@@ -286,11 +291,9 @@ fn passwd(tracker: &Tracker, a: &Args) -> Result<()> {
         line.trim_end_matches(['\n', '\r']).to_string()
     };
     let hash = password::hash(&pw, a.cost.unwrap_or(password::DEFAULT_COST))?;
-    let how = authcfg::set_password_hash(&tracker.root, &user, &hash)?;
-    println!(
-        "password set for {user} in {} ({how})",
-        authcfg::config_path(&tracker.root).display()
-    );
+    for line in passwords::set(&tracker.root, &user, &hash, &tracker.config.agent_usernames)? {
+        println!("{line}");
+    }
     Ok(())
 }
 

@@ -249,3 +249,15 @@ pub fn overlays(f: &mut Frame, app: &App, area: Rect) {
         );
     }
 }
+
+/// Replaces every cell holding a control character (ESC, CR, BEL, DEL, C1
+/// from a title or message an agent wrote; ratatui draws them as they are)
+/// with its one-cell picture (`␛`, `␍`, `␇`), so none reaches the terminal.
+pub fn visible_controls(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        let sym = cell.symbol();
+        if let Some(p) = sym.chars().find_map(htrac::safetext::picture) {
+            cell.set_char(p);
+        }
+    }
+}

@@ -415,3 +415,37 @@ fn help_lists_every_key() {
     key(&mut a, KeyCode::Char('x'));
     assert!(!screen(&mut a, 100, 40).contains("Any key closes"));
 }
+
+/// Titles and messages come from agents: their control characters (ESC,
+/// OSC 52, CR, BEL) must never reach the human's terminal. Every cell of
+/// the list and the detail pane is free of them.
+#[test]
+fn control_characters_in_titles_and_messages_never_reach_the_terminal() {
+    let fx = fixture();
+    let t = htrac::Tracker::open(&fx.root()).unwrap();
+    let f = t.resolve(A).unwrap();
+    let evil = "evil \u{1b}[31mred\u{1b}]52;c;aGk=\u{7} cr\rbell\u{7} c1\u{9b}2J del\u{7f}";
+    let mut ch = htrac::write::Changes::default();
+    ch.set.insert("title".into(), serde_json::json!(evil));
+    t.update(&f, &ch).unwrap();
+    t.discuss(&f, evil, false).unwrap();
+    let mut app = app(&fx);
+    key(&mut app, KeyCode::Down); // select it: its detail and activity show
+    for (w, h) in [(80, 24), (160, 45), (50, 18)] {
+        let s = screen(&mut app, w, h);
+        assert!(s.contains("evil") && s.contains('␛'), "{s}");
+        let bad: Vec<char> = s.chars().filter(|c| c.is_control() && *c != '\n').collect();
+        assert!(
+            bad.is_empty(),
+            "{w}x{h}: control characters {bad:?} in\n{s}"
+        );
+    }
+    // Nor does the text copied to the clipboard carry them.
+    let item = app.selected().unwrap().clone();
+    let copied = crate::view::detail_plain(&app, &item);
+    assert!(copied.contains("evil \\e[31mred"), "{copied}");
+    assert!(
+        !copied.chars().any(|c| c.is_control() && c != '\n'),
+        "{copied:?}"
+    );
+}

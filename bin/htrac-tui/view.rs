@@ -32,8 +32,14 @@ fn tier_letter(t: Tier) -> &'static str {
     }
 }
 
-/// Draws the whole screen.
+/// Draws the whole screen; no control character an agent put in a title
+/// or message reaches the terminal (see [`crate::panels::visible_controls`]).
 pub fn render(f: &mut Frame, app: &mut App) {
+    draw(f, app);
+    crate::panels::visible_controls(f.buffer_mut());
+}
+
+fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
     app.size = (area.width, area.height);
     if let Some(a) = &app.annotate {
@@ -526,8 +532,10 @@ fn entry_line(e: &htrac::item::Entry) -> Line<'static> {
 }
 
 /// The detail text without styles (what Ctrl+C copies).
+/// The detail as plain text for the clipboard; control characters an
+/// agent wrote are shown escaped, so pasting it runs nothing.
 pub fn detail_plain(app: &App, item: &Item) -> String {
-    detail_lines(app, item, true)
+    let text = detail_lines(app, item, true)
         .iter()
         .map(|l| {
             l.spans
@@ -538,7 +546,8 @@ pub fn detail_plain(app: &App, item: &Item) -> String {
         })
         .map(|l| l.trim().to_string())
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    htrac::safetext::escape(&text).into_owned()
 }
 
 fn detail(f: &mut Frame, app: &App, area: Rect, with_discussion: bool) {

@@ -308,6 +308,12 @@ pub const COMMANDS: &[Command] = &[
         flags: &[],
     },
     Command {
+        name: "quarantine",
+        summary: "Move op blocks readers refuse or skip (a torn op buried by later appends) out of the op files, after backing them up (human only)",
+        args: &[many("ITEM", false)],
+        flags: &[],
+    },
+    Command {
         name: "textconv",
         summary: "Render an .ops file's compiled state (git diff textconv driver)",
         args: &[arg("FILE")],

@@ -19,6 +19,8 @@ pub struct Output {
     pub stderr: String,
     /// Exit 1 even though the command ran (e.g. the unread-message gate).
     pub refused: bool,
+    /// stdout is JSON (`--json`): printed as it is.
+    pub json: bool,
 }
 
 impl Output {
@@ -60,12 +62,21 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// Prints a command's output. Text carries titles and messages agents
+/// wrote: its control characters are shown escaped (`\e`, `\r`, ...), never
+/// sent to the terminal raw (see `htrac::safetext`); JSON escapes its own.
 fn emit(out: &Output) {
+    use htrac::safetext::escape;
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.stdout.as_bytes());
+    let text = if out.json {
+        std::borrow::Cow::Borrowed(out.stdout.as_str())
+    } else {
+        escape(&out.stdout)
+    };
+    let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
     if !out.stderr.is_empty() {
-        let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+        let _ = std::io::stderr().write_all(escape(&out.stderr).as_bytes());
     }
 }
 
@@ -80,7 +91,7 @@ pub fn error_lines(e: &Error) -> String {
 fn report(e: &Error) {
     let _ = std::io::stderr()
         .lock()
-        .write_all(error_lines(e).as_bytes());
+        .write_all(htrac::safetext::escape(&error_lines(e)).as_bytes());
 }
 
 pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, (Output, Error)> {
@@ -104,7 +115,10 @@ pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, (Output
         }
         Request::Run(p) => p,
     };
-    let mut out = Output::default();
+    let mut out = Output {
+        json: parsed.json,
+        ..Default::default()
+    };
     match dispatch(&mut parsed, &mut out) {
         Ok(()) => Ok(out),
         Err(e) => Err((out, e)),
@@ -200,6 +214,7 @@ pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Resul
         }
         "validate" => commands::validate::run(parsed, tracker, out),
         "repair-tail" => commands::repairtail::run(parsed, tracker, out),
+        "quarantine" => commands::repairtail::quarantine(parsed, tracker, out),
         "cache-rebuild" => commands::cache::rebuild(parsed, tracker, out),
         "deps" => commands::deps::run(parsed, tracker, out),
         "batch" => commands::batch::run(parsed, tracker, out),

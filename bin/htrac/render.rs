@@ -1,7 +1,12 @@
 //! Text rendering shared by commands: item rows, the full `show` view, the
-//! unread-human notice, short IDs.
+//! unread-human notice, short IDs. A title is shown on one line (its
+//! newlines escaped); every other control character in text output is
+//! escaped by `main::emit`.
 
 use htrac::item::{value_text, Item};
+// Control characters in any text output are escaped where it is printed
+// (`main::emit`); a title's newlines too, here, where a title is one line.
+use htrac::safetext::one_line;
 use serde_json::Value;
 
 /// The first two dash-separated parts of an ID (`WI-zusuh`).
@@ -12,7 +17,7 @@ pub fn short_id(id: &str) -> String {
 /// `SHORT (title)` for an item, or just the short ID when unknown.
 pub fn label(id: &str, title: Option<&str>) -> String {
     match title {
-        Some(t) => format!("{} ({t})", short_id(id)),
+        Some(t) => format!("{} ({})", short_id(id), one_line(t)),
         None => short_id(id),
     }
 }
@@ -34,7 +39,7 @@ pub fn row(n: usize, item: &Item) -> String {
         item.status,
         priority_text(item),
         format!("[{}]", item.tier.as_str()),
-        item.title
+        one_line(&item.title)
     )
 }
 
@@ -59,7 +64,7 @@ pub fn show(item: &Item, include_deleted: bool, include_history: bool) -> String
         out.push_str(&s);
         out.push('\n');
     };
-    line(format!("{}  {}", item.id, item.title));
+    line(format!("{}  {}", item.id, one_line(&item.title)));
     line(format!(
         "  status: {}  priority: P{}  tags: {}",
         item.status,

@@ -241,9 +241,12 @@ fn write_create(t: &Tracker, tier: Tier, id: &str, data: Value) -> Result<()> {
     let text = crate::emit::emit_op(&op);
     let mirror = |s: &str| crate::journal::mirror_or_warn(t, &path, s);
     crate::oplog::append_text_mirrored(&path, &text, AppendMode::New, &mirror).map_err(|e| {
-        Error::user(format!("cannot write {}: {e}", path.display())).with_hint(
-            "the items before it were written; fix the cause and run migrate again (it skips them)",
-        )
+        let e = crate::write::append_error(&path, &e, "write");
+        let hint = format!(
+            "{}; the items before it were written; fix the cause and run migrate again (it skips them)",
+            e.hint.as_deref().unwrap_or("")
+        );
+        e.with_hint(hint)
     })
 }
 

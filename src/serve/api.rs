@@ -10,7 +10,6 @@ use crate::actor::Actor;
 use crate::error::{Error, ErrorKind};
 use crate::item::Item;
 use crate::moves::Move;
-use crate::op::Role;
 use crate::tiers::Tier;
 use crate::tracker::{ItemFile, Tracker};
 use crate::write::{Changes, NewItem};
@@ -100,13 +99,14 @@ pub fn classify(e: Error) -> ApiError {
 type ApiResult<T> = std::result::Result<T, ApiError>;
 
 /// The tracker a web user acts through: a human server acts as the logged-in
-/// user (a human named after the login); an agent's server keeps its
-/// agent's authority whoever logs in.
+/// user (a human named after the login, unless the name matches
+/// `actor_resolution.agent_usernames`: then an agent of that name); an
+/// agent's server keeps its agent's authority whoever logs in.
 pub fn acting_as(base: &Tracker, user: &str) -> Tracker {
     let mut t = base.clone();
     if !base.actor.is_agent() {
         t.actor = Actor {
-            role: Role::Human,
+            role: Actor::for_name(user, &base.config.agent_usernames).role,
             name: user.to_string(),
         };
     }

@@ -156,7 +156,9 @@ pub fn config_path(root: &Path) -> PathBuf {
     root.join("tracker").join("config.yaml")
 }
 
-/// Sets `auth.users.<user>.password_hash` in config.yaml. When the file has
+/// Sets `auth.users.<user>.password_hash` in config.yaml — where hashes
+/// were kept before `.agent/serve/passwords.json` (see
+/// [`super::passwords`]); `htrac-serve passwd` no longer writes here. When the file has
 /// no `auth:` section yet, one is appended (the rest of the file, comments
 /// included, is kept byte for byte); otherwise the document is rewritten
 /// through the YAML library (comments are lost) after a backup to
@@ -255,6 +257,61 @@ pub fn set_password_hash(root: &Path, user: &str, hash: &str) -> Result<String> 
     crate::atomic::replace(&path, new_text.as_bytes(), 0o444)
         .map_err(|e| Error::user(format!("cannot write {}: {e}", path.display())))?;
     Ok(how.to_string())
+}
+
+/// Removes every `password_hash` from config.yaml's `auth.users` (after
+/// `htrac-serve passwd` moved them to `.agent/serve/`), after a backup to
+/// `<private_dir>/config.yaml.bak` (mode 0600, in the private, git-ignored
+/// `.agent/serve/`: it holds the hashes). The `password_hash:`
+/// lines alone are cut, so comments stay, when the result reads as the
+/// same document without the hashes; otherwise the document is rewritten
+/// through the YAML library. Returns what was done.
+pub fn remove_users(root: &Path, private_dir: &Path) -> Result<String> {
+    let path = config_path(root);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::user(format!("cannot read {}: {e}", path.display())))?;
+    let parse = |t: &str| -> Result<Value> {
+        serde_norway::from_str(t)
+            .map_err(|e| Error::user(format!("{} is not valid YAML: {e}", path.display())))
+    };
+    let doc = parse(&text)?;
+    // The document without hashes: a user left with nothing is null.
+    let mut want = doc.clone();
+    if let Some(Value::Object(users)) = want.get_mut("auth").and_then(|a| a.get_mut("users")) {
+        for spec in users.values_mut() {
+            if let Value::Object(m) = spec {
+                m.shift_remove("password_hash");
+                if m.is_empty() {
+                    *spec = Value::Null;
+                }
+            }
+        }
+    }
+    if want == doc {
+        return Ok("config.yaml holds no password hashes".into());
+    }
+    let cut: String = text
+        .split_inclusive('\n')
+        .filter(|l| !l.trim_start().starts_with("password_hash:"))
+        .collect();
+    let (new_text, how) = if parse(&cut).ok().as_ref() == Some(&want) {
+        (cut, "cut the password_hash lines")
+    } else {
+        let yaml = serde_norway::to_string(&want)
+            .map_err(|e| Error::internal(format!("cannot write YAML: {e}")))?;
+        (yaml, "rewrote the file without the password hashes")
+    };
+    crate::config::Config::parse(&new_text, crate::config::Source::File(path.clone()))?;
+    let bak = private_dir.join("config.yaml.bak");
+    crate::atomic::replace(&bak, text.as_bytes(), 0o600)
+        .map_err(|e| Error::user(format!("cannot write {}: {e}", bak.display())))?;
+    crate::atomic::replace(&path, new_text.as_bytes(), 0o444)
+        .map_err(|e| Error::user(format!("cannot write {}: {e}", path.display())))?;
+    Ok(format!(
+        "{how} from {} (the old file is {}, readable only by you)",
+        path.display(),
+        bak.display()
+    ))
 }
 
 #[cfg(test)]

@@ -239,7 +239,15 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
     let url = format!("http://{host}:{port}");
     let ready = (|| {
         let passkeys = super::passkey::cli::open(&tracker, port)?;
-        if !loopback && !auth.has_passwords() && !super::passkeys_configured(Some(&passkeys)) {
+        let logins = super::passwords::load(
+            &tracker.root,
+            &auth.users,
+            super::passwords::guarded_names(&tracker),
+        )?;
+        for w in &logins.warnings {
+            eprintln!("htrac-serve: warning: {w}");
+        }
+        if !loopback && logins.users.is_empty() && !super::passkeys_configured(Some(&passkeys)) {
             return Err(Error::user(
                 "--allow-remote needs a login method: no password or passkey is configured",
             )

@@ -9,8 +9,10 @@ use super::authcfg::AuthConfig;
 use super::http::{read_json, App, Reply};
 use super::passkey::PasskeyError;
 use super::password;
+use super::passwords;
 use super::ratelimit::{addr_key, user_key, Refusal};
 use super::routes::{err, me};
+use crate::actor::Actor;
 
 fn client_addr(rq: &Request) -> String {
     rq.remote_addr()
@@ -32,13 +34,29 @@ pub fn password(app: &App, rq: &mut Request) -> Reply {
             "send {\"user\": ..., \"password\": ...}",
         );
     };
+    // On a human's server a web login acts as a human: an agent's name
+    // never logs in, whatever hash is configured for it. (On an agent's
+    // server every login has the agent's authority anyway.)
+    let patterns = super::passwords::guarded_names(&app.tracker);
+    if Actor::for_name(&user, patterns).is_agent() {
+        return err(
+            403,
+            "agent_user",
+            format!("'{user}' matches actor_resolution.agent_usernames: web logins are for humans"),
+        );
+    }
     let addr = client_addr(rq);
     let keys = vec![user_key(&user), addr_key(&addr)];
     if let Err(r) = app.limiter.begin(&keys) {
         return refused(r);
     }
-    let cfg = match AuthConfig::load(&app.tracker.root) {
-        Ok(c) => c,
+    let logins = AuthConfig::load(&app.tracker.root)
+        .and_then(|c| passwords::load(&app.tracker.root, &c.users, patterns).map(|l| (c, l)));
+    let cfg = match logins {
+        Ok((c, l)) => AuthConfig {
+            users: l.users,
+            ..c
+        },
         Err(e) => {
             app.limiter.abort(&keys);
             return err(500, "internal", e.message);

@@ -8,7 +8,7 @@
 //! Modules by concept: [`http`] (server, pool, replies), [`routes`]
 //! (routing), [`login`] (password and passkey logins), [`api`] (item actions), [`live`] (state, deltas,
 //! clients), [`watch`] (inotify), [`ws`] (WebSocket clients), [`session`],
-//! [`password`], [`ratelimit`], [`csrf`], [`authcfg`] (the `auth:` config),
+//! [`password`], [`passwords`] (where hashes are kept), [`ratelimit`], [`csrf`], [`authcfg`] (the `auth:` config),
 //! [`assets`], [`pidfile`], [`daemon`], [`passkey`] (WebAuthn with
 //! webauthn-rs).
 
@@ -22,6 +22,7 @@ pub mod live;
 pub mod login;
 pub mod passkey;
 pub mod password;
+pub mod passwords;
 pub mod pidfile;
 pub mod ratelimit;
 pub mod routes;

@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 use tiny_http::{Method, Request, Response};
 
 use super::api::{self, ApiError};
-use super::authcfg::AuthConfig;
 use super::http::{header, read_json, respond, session_cookie, App, Reply};
 use super::session::Session;
 use super::{assets, csrf, login, ws};
@@ -67,7 +66,10 @@ fn csrf_ok(rq: &Request, s: &Session, origin: Option<bool>) -> bool {
 }
 
 pub(crate) fn me(app: &App, s: &Session) -> Value {
-    json!({"user": s.user, "csrf": s.csrf, "human": !app.tracker.actor.is_agent()})
+    let human = !super::api::acting_as(&app.tracker, &s.user)
+        .actor
+        .is_agent();
+    json!({"user": s.user, "csrf": s.csrf, "human": human})
 }
 
 /// Answers one request (on a worker thread).
@@ -107,10 +109,14 @@ pub fn handle(app: &App, mut rq: Request) {
             }
         }
         (Method::Get, "/api/auth/methods") => {
-            let cfg = AuthConfig::load(&app.tracker.root).unwrap_or_default();
+            let password = super::passwords::load_current(
+                &app.tracker.root,
+                super::passwords::guarded_names(&app.tracker),
+            )
+            .is_ok_and(|l| !l.users.is_empty());
             Reply::json(
                 200,
-                &json!({"password": cfg.has_passwords(),
+                &json!({"password": password,
                         "passkey": super::passkeys_configured(Some(&app.passkeys))}),
             )
         }

@@ -184,9 +184,9 @@ fn check_block(c: &mut Checked, block: &Block<'_>, is_last: bool, config: &Confi
             .unwrap_or("");
         if trailing_nonce(last) != Some(nonce) {
             let fix = if is_last {
-                " (remove it with 'htrac repair-tail')"
+                " (remove it with 'htrac repair-tail')".to_string()
             } else {
-                ""
+                quarantine_fix(c)
             };
             c.error(
                 Some(last_line),
@@ -200,20 +200,34 @@ fn check_block(c: &mut Checked, block: &Block<'_>, is_last: bool, config: &Confi
     let raw = match raw_map(block.text) {
         Ok(m) => m,
         Err(e) => {
-            c.error(Some(block.line), format!("malformed op: {e}"));
+            let fix = quarantine_fix(c);
+            c.error(Some(block.line), format!("malformed op: {e}{fix}"));
             return;
         }
     };
     let op = match crate::oplog::parse_block(block.text) {
         Ok(op) => op,
         Err(e) => {
-            c.error(Some(block.line), format!("malformed op: {e}"));
+            let fix = quarantine_fix(c);
+            c.error(Some(block.line), format!("malformed op: {e}{fix}"));
             return;
         }
     };
     schema::check_op(c, &raw, &op, block.line, config);
     check_line_comments(c, block, &op.nonce);
     c.ops.push((block.line, op));
+}
+
+/// How a human moves a broken op out of an item's file.
+fn quarantine_fix(c: &Checked) -> String {
+    match (&c.target.role, &c.target.id) {
+        (Role::Item, Some(id)) => {
+            format!(
+                " (a human can move it aside with 'htrac quarantine {id}', which keeps a backup)"
+            )
+        }
+        _ => String::new(),
+    }
 }
 
 /// Every non-empty line must end with `  # <nonce>` of its op: git's union

@@ -1,6 +1,10 @@
 //! `repair-tail [ITEM...]`: cuts a torn final op off the named items' op
 //! files (every item file when none is named), after backing each file up
 //! under `.agent/repair-backups/` (see `htrac::repairtail`). Human or agent.
+//!
+//! `quarantine [ITEM...]` (human only): moves every op block readers refuse
+//! or skip — a torn op buried by later appends included — out of the files,
+//! after the same backup (see `htrac::quarantine`).
 
 use htrac::tracker::ItemFile;
 use htrac::{Result, Tier, Tracker};
@@ -10,34 +14,7 @@ use crate::args::Parsed;
 use crate::Output;
 
 pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let files: Vec<ItemFile> = if p.rest(0).is_empty() {
-        t.files()?
-    } else {
-        let mut files = Vec::new();
-        for spec in p.rest(0) {
-            let spec = if htrac::alias::is_alias(spec) {
-                htrac::alias::resolve(&t.root, spec)?
-            } else {
-                spec.clone()
-            };
-            let id = t.resolve(&spec)?.id;
-            // The item's file in every tier it is in.
-            for tier in Tier::ALL {
-                let path = t.item_path(tier, &id);
-                let regular = std::fs::symlink_metadata(&path)
-                    .map(|m| m.file_type().is_file())
-                    .unwrap_or(false);
-                if regular && !files.iter().any(|f: &ItemFile| f.path == path) {
-                    files.push(ItemFile {
-                        id: id.clone(),
-                        tier,
-                        path,
-                    });
-                }
-            }
-        }
-        files
-    };
+    let files = item_files(p, t)?;
     let repaired = htrac::repairtail::repair_files(t, &files)?;
     if p.json {
         let list: Vec<_> = repaired
@@ -60,4 +37,78 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         }
     }
     Ok(())
+}
+
+pub fn quarantine(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    // Refuse an agent before looking at any file.
+    t.require_human("quarantine")?;
+    let files = item_files(p, t)?;
+    let done = htrac::quarantine::quarantine_files(t, &files)?;
+    if p.json {
+        let list: Vec<_> = done
+            .iter()
+            .map(|q| {
+                json!({
+                    "id": q.id,
+                    "blocks": q.blocks.iter().map(|b| json!({"line": b.line, "bytes": b.bytes, "reason": b.reason})).collect::<Vec<_>>(),
+                    "kept": q.kept,
+                    "quarantine": q.quarantine.display().to_string(),
+                    "backup": q.backup.display().to_string(),
+                })
+            })
+            .collect();
+        out.line(htrac::jsonfmt::compact(&json!({"quarantined": list})));
+    } else if done.is_empty() {
+        out.line("nothing to quarantine");
+    } else {
+        for q in &done {
+            out.line(format!(
+                "quarantined {}: moved {} broken block(s) to {}; kept {} op(s) (backup: {})",
+                q.id,
+                q.blocks.len(),
+                q.quarantine.display(),
+                q.kept,
+                q.backup.display()
+            ));
+            for b in &q.blocks {
+                out.line(format!(
+                    "  line {}: {} ({} bytes)",
+                    b.line, b.reason, b.bytes
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The op files of the named items, in every tier each is in (every item
+/// file when none is named).
+fn item_files(p: &Parsed, t: &Tracker) -> Result<Vec<ItemFile>> {
+    if p.rest(0).is_empty() {
+        return t.files();
+    }
+    let mut files = Vec::new();
+    for spec in p.rest(0) {
+        let spec = if htrac::alias::is_alias(spec) {
+            htrac::alias::resolve(&t.root, spec)?
+        } else {
+            spec.clone()
+        };
+        let id = t.resolve(&spec)?.id;
+        // The item's file in every tier it is in.
+        for tier in Tier::ALL {
+            let path = t.item_path(tier, &id);
+            let regular = std::fs::symlink_metadata(&path)
+                .map(|m| m.file_type().is_file())
+                .unwrap_or(false);
+            if regular && !files.iter().any(|f: &ItemFile| f.path == path) {
+                files.push(ItemFile {
+                    id: id.clone(),
+                    tier,
+                    path,
+                });
+            }
+        }
+    }
+    Ok(files)
 }

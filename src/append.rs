@@ -1,0 +1,301 @@
+//! Appending to `.ops` files: one `write` of the whole op with `O_APPEND`
+//! under an exclusive `flock`, then `fsync`; a failed append (disk full,
+//! file size limit) is undone. Every op any command writes comes through
+//! [`append_text_mirrored`], which first refuses what readers would refuse
+//! ([`check_appendable`]: an op or a file over [`MAX_FILE_BYTES`], nesting
+//! past [`MAX_FLOW_DEPTH`] or the YAML parser's recursion limit, text that
+//! does not read back as whole ops; and closing a torn tail that readers
+//! would then refuse), so a write can never make an item unreadable.
+//! Re-exported by [`crate::oplog`].
+
+use std::fmt;
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use rustix::fs::{flock, FlockOperation, Mode, OFlags};
+
+use crate::emit::emit_op;
+use crate::op::Op;
+#[cfg(doc)]
+use crate::oplog::MAX_FLOW_DEPTH;
+use crate::oplog::{blocks, looks_torn, open_no_follow, parse_block, MAX_FILE_BYTES};
+
+/// How [`append`] opens the file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AppendMode {
+    /// The file must already exist.
+    Existing,
+    /// The file must not exist yet (a new item).
+    New,
+}
+
+/// Appends `op` to the file at `path`: one `write` under an exclusive flock,
+/// then `fsync`. A torn tail left by a crash is closed with a newline first,
+/// so the new op never fuses with it.
+pub fn append(path: &Path, op: &Op, mode: AppendMode) -> std::io::Result<()> {
+    append_text(path, &emit_op(op), mode)
+}
+
+/// Appends already-serialized op text (see [`append`]).
+///
+/// If the file was replaced while we waited for the lock (a take-over by the
+/// other user of a two-user set-up renames a copy over it), the append is
+/// retried on the new file, so no op is written to an unlinked inode.
+pub fn append_text(path: &Path, text: &str, mode: AppendMode) -> std::io::Result<()> {
+    append_text_mirrored(path, text, mode, &|_| Ok(()))
+}
+
+/// [`append_text`], then `mirror(text)` while the file's lock is still held
+/// (the journal copies each op there, so no git command can come between
+/// the append and its copy). A failing mirror is reported after the append
+/// stands: the op is in the file either way.
+pub fn append_text_mirrored(
+    path: &Path,
+    text: &str,
+    mode: AppendMode,
+    mirror: &dyn Fn(&str) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    check_appendable(text).map_err(std::io::Error::other)?;
+    let mut flags = OFlags::RDWR | OFlags::APPEND;
+    if mode == AppendMode::New {
+        flags |= OFlags::CREATE | OFlags::EXCL;
+    }
+    loop {
+        let fd = open_no_follow(path, flags)?;
+        if mode == AppendMode::New {
+            // Group-writable whatever the umask, so an agent and its human
+            // can share the tracker.
+            let _ = rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o664));
+        }
+        flock(&fd, FlockOperation::LockExclusive)?;
+        if mode == AppendMode::Existing {
+            let held = rustix::fs::fstat(&fd)?;
+            match rustix::fs::stat(path) {
+                Ok(now) if now.st_ino == held.st_ino && now.st_dev == held.st_dev => {}
+                Ok(_) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut file = File::from(fd);
+        let mut buf = Vec::with_capacity(text.len() + 1);
+        let len = file.metadata()?.len();
+        if len > 0 && !last_byte_is_newline(&file, len)? {
+            if let Some(why) = closing_breaks_tail(path, &file, len)? {
+                return Err(std::io::Error::other(why));
+            }
+            buf.push(b'\n');
+        }
+        buf.extend_from_slice(text.as_bytes());
+        if len + buf.len() as u64 > MAX_FILE_BYTES {
+            return Err(std::io::Error::other(Refused::new(format!(
+                "the op is {} bytes and the file is already {len}: together they would exceed htrac's limit of {MAX_FILE_BYTES} bytes (16 MiB) per op file, which readers refuse",
+                text.len()
+            ))));
+        }
+        if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_all()) {
+            // Disk full, file size limit, I/O error: take back whatever part
+            // of the op reached the file, so no torn op is left behind.
+            undo_append(&file, len);
+            if mode == AppendMode::New && len == 0 {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+        let mirrored = mirror(text);
+        if mode == AppendMode::New {
+            if let Some(dir) = path.parent() {
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+        }
+        // The lock is released when `file` is closed.
+        return mirrored;
+    }
+}
+
+/// An append refused before anything was written, because readers would
+/// refuse the result (see [`check_appendable`]). Travels inside the
+/// `std::io::Error` the append returns; [`refusal`] finds it.
+#[derive(Debug)]
+pub struct Refused(pub String, pub Option<String>);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Refused {
+    pub fn new(reason: impl Into<String>) -> Refused {
+        Refused(reason.into(), None)
+    }
+}
+
+/// Appending after a torn final op (a crash mid-append) first closes it
+/// with a newline, which makes it a middle op. Readers skip a middle op
+/// that looks torn, but refuse one that does not (a tear inside its first
+/// line, `- op:`) and a file with invalid UTF-8 before its end (a tear
+/// inside a multi-byte character): then the append would make the whole
+/// item unreadable, so it is refused, pointing at `repair-tail`.
+fn closing_breaks_tail(path: &Path, file: &File, len: u64) -> std::io::Result<Option<Refused>> {
+    use std::os::unix::fs::FileExt;
+    let mut bytes = vec![0u8; len as usize];
+    file.read_exact_at(&mut bytes, 0)?;
+    bytes.push(b'\n');
+    let refuse = |line: usize, why: &str| {
+        Some(Refused(
+            format!("the file ends with an op cut short by a crash (line {line}): {why}, so appending after it would make the item unreadable"),
+            Some(format!(
+                "nothing was written; cut the torn op off first with 'htrac repair-tail {}' (human or agent; it keeps a backup), then retry",
+                crate::repairtail::id_hint(path)
+            )),
+        ))
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        let line = bytes.iter().filter(|&&b| b == b'\n').count();
+        return Ok(refuse(line, "it ends inside a multi-byte character"));
+    };
+    let Ok(blocks) = blocks(text) else {
+        return Ok(None);
+    };
+    let Some(last) = blocks.last() else {
+        return Ok(None);
+    };
+    if looks_torn(last, false) {
+        return Ok(None);
+    }
+    Ok(match parse_block(last.text) {
+        Ok(_) => None,
+        Err(m) => refuse(last.line, &m),
+    })
+}
+
+/// The reason, when `e` is an append refused by [`check_appendable`] or
+/// by the size limit.
+pub fn refusal(e: &std::io::Error) -> Option<&str> {
+    e.get_ref()?.downcast_ref::<Refused>().map(|r| r.0.as_str())
+}
+
+/// What to do about a refusal, when it is not "write less".
+pub fn refusal_hint(e: &std::io::Error) -> Option<&str> {
+    e.get_ref()?.downcast_ref::<Refused>()?.1.as_deref()
+}
+
+/// Writes must never create what reads refuse: `text` must be whole op
+/// blocks that [`crate::oplog::parse`] reads back (each ends with a newline, is not taken
+/// for torn, parses — nesting within [`MAX_FLOW_DEPTH`] included) and must
+/// fit in [`MAX_FILE_BYTES`] on its own. The file's size is checked under
+/// the append's lock.
+pub fn check_appendable(text: &str) -> Result<(), Refused> {
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(Refused::new(format!(
+            "the op is {} bytes, more than htrac's limit of {MAX_FILE_BYTES} bytes (16 MiB) per op file, which readers refuse",
+            text.len()
+        )));
+    }
+    let blocks =
+        blocks(text).map_err(|(line, m)| Refused::new(format!("line {line} of the op: {m}")))?;
+    if blocks.is_empty() {
+        return Err(Refused::new("no op to write"));
+    }
+    for block in &blocks {
+        if !block.text.ends_with('\n') || looks_torn(block, true) {
+            return Err(Refused::new(format!(
+                "line {} of the op would read back as a torn op",
+                block.line
+            )));
+        }
+        parse_block(block.text).map_err(|m| {
+            Refused::new(format!(
+                "readers would refuse the op (line {}): {m}",
+                block.line
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Truncates a file back to `len` bytes after a failed append (still under
+/// its lock), and syncs that.
+fn undo_append(file: &File, len: u64) {
+    if file.metadata().map(|m| m.len() != len).unwrap_or(true) {
+        let _ = file.set_len(len);
+        let _ = file.sync_all();
+    }
+}
+
+fn last_byte_is_newline(f: &File, len: u64) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let mut b = [0u8; 1];
+    f.read_exact_at(&mut b, len - 1)?;
+    Ok(b[0] == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn update_with(value: Value) -> Op {
+        Op::new(
+            "update",
+            "2026-01-01T00:00:00Z",
+            crate::op::Role::Human,
+            "amy",
+            2,
+            "abcd",
+        )
+        .with("set", json!({ "fields": { "x": value } }))
+    }
+
+    fn nested(depth: usize) -> Value {
+        (0..depth).fold(json!(1), |v, _| json!([v]))
+    }
+
+    #[test]
+    fn an_op_readers_would_refuse_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".WI-x.ops");
+        let fine = update_with(nested(10));
+        append(&path, &fine, AppendMode::New).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        // Nested deeper than the reader's YAML parser accepts (its
+        // recursion limit): refused, nothing written.
+        let deep = update_with(nested(200));
+        let e = append(&path, &deep, AppendMode::Existing).unwrap_err();
+        let why = refusal(&e).expect("a refusal");
+        assert!(why.contains("recursion limit"), "{why}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        // A new file is not even created.
+        let fresh = dir.path().join(".WI-y.ops");
+        assert!(refusal(&append(&fresh, &deep, AppendMode::New).unwrap_err()).is_some());
+        assert!(!fresh.exists());
+        // Text that would read back torn, or not as an op, is refused too.
+        for bad in ["- op: update  # abcd\n  x: 1\n", "- op: [\n", "no op\n", ""] {
+            assert!(check_appendable(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(crate::oplog::read(&path).unwrap().ops.len(), 1);
+    }
+
+    #[test]
+    fn an_op_that_would_push_the_file_over_the_limit_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".WI-x.ops");
+        let big = update_with(json!("z".repeat((MAX_FILE_BYTES / 3) as usize)));
+        append(&path, &big, AppendMode::New).unwrap();
+        append(&path, &big, AppendMode::Existing).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let e = append(&path, &big, AppendMode::Existing).unwrap_err();
+        let why = refusal(&e).expect("a refusal");
+        assert!(why.contains(&MAX_FILE_BYTES.to_string()), "{why}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(crate::oplog::read(&path).unwrap().ops.len(), 2);
+        // Alone over the limit: refused before the file is opened.
+        let huge = update_with(json!("z".repeat(MAX_FILE_BYTES as usize)));
+        assert!(check_appendable(&emit_op(&huge)).is_err());
+    }
+}

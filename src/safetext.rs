@@ -1,0 +1,100 @@
+//! Untrusted text made safe for a terminal. Titles, messages, descriptions
+//! and field values come from agents; printed raw, their control characters
+//! would reach the human's terminal (ESC sequences recolour or rewrite the
+//! screen, OSC 52 writes the clipboard, CR overwrites a line, BEL rings).
+//!
+//! [`escape`] shows every control character visibly in C style (`\e`,
+//! `\r`, `\a`, `\0`; the others as `\u0001`, `\u007f`, `\u009b`, which
+//! keeps JSON text passing through valid), keeping newlines and tabs, and
+//! [`one_line`] escapes newlines too, for views where one value is one
+//! line. Ordinary text (anything without C0/C1 controls or DEL) comes back
+//! unchanged, byte for byte, so output compared with the reference's stays
+//! identical. [`picture`] is the one-cell form for the TUI (`␛`, `␍`, `␇`).
+//! JSON output needs none of this: its strings escape controls already.
+
+use std::borrow::Cow;
+
+/// Is `c` shown escaped? C0 controls, DEL and C1 controls.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+}
+
+fn escape_with(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let needs = |c: char| is_unsafe(c) && c != '\t' && (c != '\n' || !keep_newlines);
+    if !s.chars().any(needs) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !needs(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{b}' => out.push_str("\\v"),
+            '\0' => out.push_str("\\0"),
+            // The JSON form, so JSON text passing through stays valid.
+            c => out.push_str(&format!("\\u{:04x}", c as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` with its control characters shown escaped; newlines and tabs kept.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    escape_with(s, true)
+}
+
+/// [`escape`], with newlines shown as `\n` too: for one-line views (a list
+/// row, a title line), where a newline in a value could forge a line.
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    escape_with(s, false)
+}
+
+/// A visible one-cell stand-in for a control character (the Unicode
+/// control pictures: `␛` for ESC, `␍` for CR, `␡` for DEL, `�` for C1),
+/// or `None` for any other character.
+pub fn picture(c: char) -> Option<char> {
+    match c as u32 {
+        n @ 0..=0x1f => char::from_u32(0x2400 + n),
+        0x7f => Some('\u{2421}'),
+        0x80..=0x9f => Some('\u{fffd}'),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_shown_and_ordinary_text_is_untouched() {
+        let evil = "a\u{1b}[31mb\u{1b}]52;c;aGk=\u{7}\rc\u{9b}2J\u{7f}\0\u{1}";
+        let got = escape(evil);
+        assert_eq!(
+            got,
+            "a\\e[31mb\\e]52;c;aGk=\\a\\rc\\u009b2J\\u007f\\0\\u0001"
+        );
+        assert!(!got.chars().any(char::is_control));
+        for plain in [
+            "",
+            "plain",
+            "two\nlines\tand a tab",
+            "Crème 漢字 🚀 nbsp\u{a0}",
+        ] {
+            assert!(matches!(escape(plain), Cow::Borrowed(_)), "{plain}");
+        }
+        assert_eq!(one_line("two\nlines\r"), "two\\nlines\\r");
+        assert_eq!(escape("two\nlines"), "two\nlines");
+        assert_eq!(picture('\u{1b}'), Some('␛'));
+        assert_eq!(picture('\r'), Some('␍'));
+        assert_eq!(picture('\u{7f}'), Some('␡'));
+        assert_eq!(picture('a'), None);
+    }
+}
