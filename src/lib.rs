@@ -78,6 +78,7 @@ pub mod repairtail;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod setup;
+pub mod signing;
 pub mod stophook;
 pub mod sync;
 pub mod tags;

@@ -441,11 +441,25 @@ fn a_hand_appended_agent_op_does_not_beat_a_lock_even_after_a_no_verify_commit()
     let (id, path) = locked(&env);
     common::append_raw(
         &path,
-        &agent_op("update", "agent", "amy_agent", 50, "a001", &["set:", "  status: done"]),
+        &agent_op(
+            "update",
+            "agent",
+            "amy_agent",
+            50,
+            "a001",
+            &["set:", "  status: done"],
+        ),
     );
     let shown = show(&env, &id);
-    assert_eq!(shown["status"], "todo_hard", "the locked field kept its value");
-    assert_eq!(shown["rejected_ops"].as_array().unwrap().len(), 1, "{shown}");
+    assert_eq!(
+        shown["status"], "todo_hard",
+        "the locked field kept its value"
+    );
+    assert_eq!(
+        shown["rejected_ops"].as_array().unwrap().len(),
+        1,
+        "{shown}"
+    );
     assert_eq!(shown["rejected_ops"][0]["nonce"], "a001");
     assert_eq!(shown["rejected_ops"][0]["actor"], "amy_agent");
     assert!(shown["rejected_ops"][0]["reason"]
@@ -457,14 +471,27 @@ fn a_hand_appended_agent_op_does_not_beat_a_lock_even_after_a_no_verify_commit()
     // The read cache holds the enforced state: a warm read says the same.
     assert_eq!(show(&env, &id), shown);
     // The op stays in the file (append-only).
-    assert!(std::fs::read_to_string(&path).unwrap().contains("nonce: a001"));
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("nonce: a001"));
     // Committed past the pre-commit hook, it is still reported.
     common::git(env.path(), &["commit", "-qam", "sneaked in", "--no-verify"]);
     let r = env.run(&["validate", "--check-locks", "--strict"]).fails(1);
-    assert!(r.stdout.contains("(nonce a001) has no effect: changes locked field 'status'"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("(nonce a001) has no effect: changes locked field 'status'"),
+        "{}",
+        r.stdout
+    );
     // `ready`/`list` agree with `show`.
     let list = env.run(&["--json", "list"]).ok().json();
-    let row = list.as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).unwrap().clone();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .unwrap()
+        .clone();
     assert_eq!(row["status"], "todo_hard");
 }
 
@@ -476,12 +503,35 @@ fn a_human_claim_by_an_agent_actor_counts_as_the_agent() {
     // status; and a human-only status.
     common::append_raw(
         &path,
-        &(agent_op("unlock", "human", "amy_agent", 50, "b001", &["unlock: [status]"])
-            + &agent_op("update", "human", "amy_agent", 51, "b002", &["set:", "  status: done"])
-            + &agent_op("discuss", "human", "amy_agent", 52, "b003", &["message: \"stop now\""])),
+        &(agent_op(
+            "unlock",
+            "human",
+            "amy_agent",
+            50,
+            "b001",
+            &["unlock: [status]"],
+        ) + &agent_op(
+            "update",
+            "human",
+            "amy_agent",
+            51,
+            "b002",
+            &["set:", "  status: done"],
+        ) + &agent_op(
+            "discuss",
+            "human",
+            "amy_agent",
+            52,
+            "b003",
+            &["message: \"stop now\""],
+        )),
     );
     let shown = show(&env, &id);
-    assert_eq!(shown["locked_fields"], serde_json::json!(["status"]), "{shown}");
+    assert_eq!(
+        shown["locked_fields"],
+        serde_json::json!(["status"]),
+        "{shown}"
+    );
     assert_eq!(shown["status"], "todo_hard");
     let nonces: Vec<&str> = shown["rejected_ops"]
         .as_array()
@@ -492,8 +542,16 @@ fn a_human_claim_by_an_agent_actor_counts_as_the_agent() {
     assert_eq!(nonces, ["b001", "b002"]);
     // The message stands (the discussion is open), as the agent's: it
     // cannot pose as the human's word.
-    let last = shown["discussion"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["by"].as_str(), last["message"].as_str()), (Some("agent"), Some("stop now")));
+    let last = shown["discussion"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["by"].as_str(), last["message"].as_str()),
+        (Some("agent"), Some("stop now"))
+    );
 }
 
 #[test]
@@ -503,10 +561,23 @@ fn human_only_statuses_and_powers_are_ignored_in_agent_ops() {
     let path = env.workspace_ops(&id);
     common::append_raw(
         &path,
-        &(agent_op("update", "agent", "amy_agent", 50, "c001", &["set:", "  status: deleted"])
-            + &agent_op("lock", "agent", "amy_agent", 51, "c002", &["lock: [title]"])
+        &(agent_op(
+            "update",
+            "agent",
+            "amy_agent",
+            50,
+            "c001",
+            &["set:", "  status: deleted"],
+        ) + &agent_op("lock", "agent", "amy_agent", 51, "c002", &["lock: [title]"])
             + &agent_op("discuss_clear", "agent", "amy_agent", 52, "c003", &[])
-            + &agent_op("update", "agent", "amy_agent", 53, "c004", &["set:", "  title: \"renamed\""])),
+            + &agent_op(
+                "update",
+                "agent",
+                "amy_agent",
+                53,
+                "c004",
+                &["set:", "  title: \"renamed\""],
+            )),
     );
     let shown = show(&env, &id);
     assert_eq!(shown["status"], "todo_hard");
@@ -517,12 +588,27 @@ fn human_only_statuses_and_powers_are_ignored_in_agent_ops() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| format!("{} {}", r["nonce"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["nonce"].as_str().unwrap(),
+                r["reason"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(reasons.len(), 3, "{reasons:?}");
-    assert!(reasons[0].starts_with("c001 sets status 'deleted'"), "{reasons:?}");
-    assert!(reasons[1].starts_with("c002 'lock' needs human authority"), "{reasons:?}");
-    assert!(reasons[2].starts_with("c003 'discuss_clear' needs human authority"), "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("c001 sets status 'deleted'"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("c002 'lock' needs human authority"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].starts_with("c003 'discuss_clear' needs human authority"),
+        "{reasons:?}"
+    );
 }
 
 #[test]
@@ -533,8 +619,21 @@ fn on_a_clock_and_time_tie_the_human_wins() {
     // Same clock, same second: the reference applies the agent's last.
     common::append_raw(
         &path,
-        &(agent_op("update", "human", "amy", 7, "ffff", &["set:", "  title: \"human's\""])
-            + &agent_op("update", "agent", "amy_agent", 7, "0000", &["set:", "  title: \"agent's\""])),
+        &(agent_op(
+            "update",
+            "human",
+            "amy",
+            7,
+            "ffff",
+            &["set:", "  title: \"human's\""],
+        ) + &agent_op(
+            "update",
+            "agent",
+            "amy_agent",
+            7,
+            "0000",
+            &["set:", "  title: \"agent's\""],
+        )),
     );
     assert_eq!(show(&env, &id)["title"], "human's");
 }
@@ -546,7 +645,14 @@ fn the_read_cache_follows_the_agent_patterns() {
     let path = env.workspace_ops(&id);
     common::append_raw(
         &path,
-        &agent_op("update", "human", "bot7", 50, "d001", &["set:", "  status: deleted"]),
+        &agent_op(
+            "update",
+            "human",
+            "bot7",
+            50,
+            "d001",
+            &["set:", "  status: deleted"],
+        ),
     );
     // bot7 is no agent by the default patterns: a human op, applied.
     assert_eq!(show(&env, &id)["status"], "deleted");
@@ -560,7 +666,11 @@ fn the_read_cache_follows_the_agent_patterns() {
     assert!(text.contains("    - \"*_agent\"\n"), "{text}");
     std::fs::write(
         &cfg,
-        text.replacen("    - \"*_agent\"\n", "    - \"*_agent\"\n    - \"bot*\"\n", 1),
+        text.replacen(
+            "    - \"*_agent\"\n",
+            "    - \"*_agent\"\n    - \"bot*\"\n",
+            1,
+        ),
     )
     .unwrap();
     let shown = show(&env, &id);

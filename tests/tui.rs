@@ -155,7 +155,8 @@ mod tmux {
         server.wait_until("the new item selected, its detail shown", |p| {
             p.contains(" Kind  work_item")
                 && p.matches("Typed in tmux").count() >= 2
-                && p.lines().any(|l| l.contains('▶') && l.contains(&short) && l.contains("Typed in tmux"))
+                && p.lines()
+                    .any(|l| l.contains('▶') && l.contains(&short) && l.contains("Typed in tmux"))
         });
         // Live refresh: an item added by another process appears.
         env.add("Added from outside", &[]);
@@ -208,7 +209,9 @@ mod tmux {
         // The warning arrives as a toast inside the UI (its box border
         // right before it), not as raw text drawn over the panes...
         let pane = server.wait_until("the warning and both items", |p| {
-            p.contains("not journalled") && p.contains("Warned about") && p.contains("Existing item")
+            p.contains("not journalled")
+                && p.contains("Warned about")
+                && p.contains("Existing item")
         });
         assert!(
             pane.contains("│warning: op written but not journalled"),

@@ -410,7 +410,9 @@ fn check_locks_flags_new_agent_ops_as_errors_and_old_violations_as_warnings() {
     let r = env.run(&["validate", "--check-locks", &rel_path]).ok();
     let old = format!("WARNING: {rel_path}:{}: agent op 'update' by amy_agent (nonce f002) has no effect: changes locked field 'status'", line_of(&path, "nonce: f002") - 5);
     assert!(has(&r.stdout, &old), "{}", r.stdout);
-    let r = env.run(&["validate", "--check-locks", "--strict", &rel_path]).fails(1);
+    let r = env
+        .run(&["validate", "--check-locks", "--strict", &rel_path])
+        .fails(1);
     assert!(has(&r.stdout, "(nonce f002) has no effect"), "{}", r.stdout);
     let shown = env.run(&["--json", "show", &id]).ok().json();
     assert_eq!(shown["status"], "todo_hard", "the violation had no effect");

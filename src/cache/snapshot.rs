@@ -121,9 +121,8 @@ fn read(
         .collect();
     // The policy compiled into the items keys them too: other rules, other items.
     let policy = t.policy.fingerprint();
-    let all_keys: [u64; 3] = std::array::from_fn(|i| {
-        super::checksum(super::edit_key(&edit[i].0), policy.as_bytes())
-    });
+    let all_keys: [u64; 3] =
+        std::array::from_fn(|i| super::checksum(super::edit_key(&edit[i].0), policy.as_bytes()));
 
     // List and stat the files (unless the caller did) while the cache is
     // read.

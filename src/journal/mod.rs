@@ -279,10 +279,19 @@ mod tests {
         // lists a blocked request as `->` in /proc/locks).
         let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&p).unwrap());
         let start = std::time::Instant::now();
-        while !std::fs::read_to_string("/proc/locks").unwrap().lines().any(|l| {
-            l.contains("->") && l.split_whitespace().any(|w| w.ends_with(&format!(":{ino}")))
-        }) {
-            assert!(start.elapsed().as_secs() < 10, "the append never waited for the lock");
+        while !std::fs::read_to_string("/proc/locks")
+            .unwrap()
+            .lines()
+            .any(|l| {
+                l.contains("->")
+                    && l.split_whitespace()
+                        .any(|w| w.ends_with(&format!(":{ino}")))
+            })
+        {
+            assert!(
+                start.elapsed().as_secs() < 10,
+                "the append never waited for the lock"
+            );
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         crate::atomic::replace(&p, b"", 0o600).unwrap();

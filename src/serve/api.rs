@@ -100,7 +100,8 @@ pub fn classify(e: Error) -> ApiError {
 type ApiResult<T> = std::result::Result<T, ApiError>;
 
 /// The tracker a web user acts through: a human server acts as the logged-in
-/// user (a human named after the login); an agent's server keeps its
+/// user (a human named after the login, whose ops are signed with
+/// `authority.server_key` when signing is on); an agent's server keeps its
 /// agent's authority whoever logs in.
 pub fn acting_as(base: &Tracker, user: &str) -> Tracker {
     let mut t = base.clone();
@@ -109,6 +110,11 @@ pub fn acting_as(base: &Tracker, user: &str) -> Tracker {
             role: Role::Human,
             name: user.to_string(),
         };
+        // Its ops are signed with the server's key (authority.server_key),
+        // which allowed_signers lists for the web users' names.
+        if let Some(k) = &base.config.authority.server_key {
+            t.signing_key = Some(crate::config::Authority::path(&base.root, k));
+        }
     }
     t
 }

@@ -232,7 +232,10 @@ pub fn next_timestamp_tick(dir: &Path) {
     let probe = dir.join(".timestamp-tick-probe");
     let stamp = |p: &Path| {
         let m = std::fs::metadata(p).unwrap();
-        (m.modified().unwrap(), std::os::unix::fs::MetadataExt::ctime_nsec(&m))
+        (
+            m.modified().unwrap(),
+            std::os::unix::fs::MetadataExt::ctime_nsec(&m),
+        )
     };
     std::fs::write(&probe, b"0").unwrap();
     let first = stamp(&probe);
