@@ -301,3 +301,46 @@ pub fn now_stamp() -> String {
         .take(14)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::Role;
+    use serde_json::json;
+
+    #[test]
+    fn the_signature_is_the_last_line_and_not_part_of_the_message() {
+        let mut op = Op::new(
+            "lock",
+            "2026-01-01T00:00:00Z",
+            Role::Human,
+            "amy",
+            3,
+            "beef",
+        )
+        .with(SIG_KEY, json!("U1NIU0lHAAAA"))
+        .with("lock", json!(["status"]))
+        .with("x_note", json!("kept"));
+        let text = crate::emit::emit_op(&op);
+        assert!(text.ends_with("  sig: U1NIU0lHAAAA  # beef\n"), "{text}");
+        let msg = String::from_utf8(message("WI-a", &op)).unwrap();
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with("  sig: "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(msg, format!("htrac-op v1 WI-a\n{without}"));
+        // Bound to the item, and to every byte of the op but the signature.
+        assert_ne!(message("WI-b", &op), message("WI-a", &op));
+        op.body.insert(SIG_KEY.into(), json!("other"));
+        assert_eq!(message("WI-a", &op), msg.as_bytes());
+        op.clock = 4;
+        assert_ne!(message("WI-a", &op), msg.as_bytes());
+        // Edit-mode ops belong to no item.
+        let on = Op::new("edit-mode-on", "t", Role::Human, "amy", 0, "beef");
+        assert_eq!(binding("WI-a", &on), EDIT_MODE_BINDING);
+        assert_eq!(binding("WI-a", &op), "WI-a");
+        // Armor round trip.
+        assert_eq!(unarmor(&armor(&"A".repeat(150))), "A".repeat(150));
+    }
+}

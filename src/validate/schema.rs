@@ -111,7 +111,7 @@ pub(super) fn check_op(
     }
     // A signature (authority.signing) is the op's last key.
     let sig = crate::signing::SIG_KEY;
-    if raw.contains_key(sig) && raw.keys().last().map(String::as_str) != Some(sig) {
+    if raw.contains_key(sig) && raw.keys().next_back().map(String::as_str) != Some(sig) {
         c.warn(
             at,
             format!("'{sig}' is not the op's last key: was the op edited by hand?"),
