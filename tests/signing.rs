@@ -548,3 +548,38 @@ fn the_reference_reads_signed_files_as_we_do() {
     ctx.ok(Theirs, &repo, false, &["validate"]);
     ctx.ok(Ours, &repo, false, &["validate", "--strict"]);
 }
+
+/// `htrac-serve` acts as each logged-in web user and signs with the
+/// server's key, which allowed_signers lists under the web users' names.
+#[cfg(feature = "serve")]
+#[test]
+fn the_web_server_signs_its_users_ops_with_the_server_key() {
+    let s = Signed::new("required");
+    // This process writes too (caches, journal): keep it out of $HOME. Every
+    // other test of this file passes its own values to its processes.
+    // (A directory that lives as long as the process, which other tests'
+    // children may inherit.)
+    static OWN: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let own = OWN.get_or_init(|| tempfile::tempdir().unwrap()).path();
+    std::env::set_var("HTRAC_CACHE_DIR", own.join("cache"));
+    std::env::set_var("HTRAC_STATE_DIR", own.join("state"));
+    let id = s.env.add("served", &[]);
+    let server = keygen(s.keys.path(), "server");
+    let public = std::fs::read_to_string(server.with_extension("pub")).unwrap();
+    let mut allowed = std::fs::read_to_string(&s.allowed).unwrap();
+    allowed.push_str(&format!("webamy,webbob namespaces=\"htrac-op\" {public}"));
+    std::fs::write(&s.allowed, allowed).unwrap();
+    let mut base = htrac::Tracker::open(&s.env.root()).unwrap();
+    base.config.authority.server_key = Some(server.clone());
+    let amy = htrac::serve::api::acting_as(&base, "webamy");
+    assert_eq!(amy.signing_key(), Some(server));
+    let file = amy.resolve(&id).unwrap();
+    amy.lock(&file, &["status".to_string()], false).unwrap();
+    let shown = s.show(&id);
+    assert_eq!(shown["locked_fields"], json!(["status"]), "{shown}");
+    assert!(shown.get("unverified_ops").is_none(), "{shown}");
+    // A web user allowed_signers does not list for the server's key is refused.
+    let eve = htrac::serve::api::acting_as(&base, "webeve");
+    let e = eve.lock(&file, &["title".to_string()], false).unwrap_err();
+    assert!(e.message.contains("does not verify"), "{}", e.message);
+}
