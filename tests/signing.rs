@@ -260,6 +260,31 @@ fn under_required_a_signed_lock_holds_and_forged_unlocks_do_nothing() {
             v.stdout
         );
     }
+    // The pre-commit check (ops new since HEAD) refuses them without --strict.
+    let v = s.env.run(&["validate", "--check-locks"]).fails(1);
+    assert!(
+        v.stdout.contains("(nonce f001) claims 'by: human' for")
+            && v.stdout
+                .contains("does not hold: unsigned (authority.signing: required)"),
+        "{}",
+        v.stdout
+    );
+    // The copied op is refused here; in its own item it is valid.
+    let copied_nonce = last_nonce(&s.ops(&other));
+    assert!(
+        v.stdout.lines().any(|l| l.contains(&id)
+            && l.contains(&format!("(nonce {copied_nonce}) claims"))
+            && l.contains("bad signature: it does not match this op")),
+        "{}",
+        v.stdout
+    );
+    assert!(
+        !v.stdout
+            .lines()
+            .any(|l| l.contains(&other) && l.contains("claims")),
+        "{}",
+        v.stdout
+    );
     // The other item, with its own signed unlock, is unlocked.
     assert_eq!(s.show(&other)["locked_fields"], json!([]));
     // The verification cache holds the valid signatures verified.
