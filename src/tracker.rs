@@ -292,16 +292,18 @@ impl Tracker {
             ))
         })?;
         // Shown by every command that loads one item (`show`, writes).
-        let unsigned: Vec<String> = item
-            .unverified_ops
-            .iter()
-            .map(|r| {
-                format!(
-                    "warning: {}: human op '{}' by {} (nonce {}) has no valid signature: {}",
-                    item.id, r.kind, r.actor, r.nonce, r.reason
-                )
-            })
-            .collect();
+        let mut unsigned: Vec<String> = self
+            .policy
+            .signing
+            .as_deref()
+            .map(|v| v.warnings.iter().map(|w| format!("warning: {w}")).collect())
+            .unwrap_or_default();
+        unsigned.extend(item.unverified_ops.iter().map(|r| {
+            format!(
+                "warning: {}: human op '{}' by {} (nonce {}) has no valid signature: {}",
+                item.id, r.kind, r.actor, r.nonce, r.reason
+            )
+        }));
         print_warnings(&unsigned);
         item.cross_tier_conflict = Tier::ALL
             .iter()

@@ -499,6 +499,17 @@ fn ops_written_before_the_cut_over_stay_trusted() {
         v.stdout,
         v.stderr
     );
+    let text = s.env.run(&["show", &id]).ok();
+    assert!(
+        text.stderr.contains(
+            "trusted-ops is not trusted (bad signature: the list was changed after it was signed)"
+        ),
+        "{}",
+        text.stderr
+    );
+    // Restored (as from git), it is trusted again.
+    std::fs::write(&list, &listed).unwrap();
+    assert_eq!(s.show(&id)["locked_fields"], json!(["status"]));
 }
 
 #[test]
