@@ -2,157 +2,16 @@
 //! signature checked against an allowed_signers file. With real
 //! `ssh-keygen -t ed25519` keys in temp dirs: a signed lock holds; forged
 //! human ops (unsigned, garbage, copied from another item, signed by a key
-//! not allowed) have no effect under `required` and are reported; `warn`
-//! reports but applies; `off` changes nothing; ops before the cut-over stay
-//! trusted; `ssh-keygen -Y verify` accepts what htrac signed; the reference
-//! reads signed files as we do.
+//! not allowed, altered) have no effect under `required` and are reported;
+//! `warn` reports but applies; `off` changes nothing; a human without a
+//! usable key is refused; ops before the cut-over stay trusted.
+//! (`signing_compat.rs`: ssh-keygen, the reference, the web server.)
 
 mod common;
-mod reference;
+mod signhelp;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use common::Env;
-use htrac::op::{Op, Role};
-use serde_json::{json, Value};
-
-const AT: &str = "2026-11-24T19:41:13Z";
-
-/// An ed25519 key pair made by ssh-keygen in `dir`; returns the private key's path.
-fn keygen(dir: &Path, name: &str) -> PathBuf {
-    let key = dir.join(name);
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&key)
-        .output()
-        .unwrap_or_else(|_| common::missing("ssh-keygen", "apt-get install openssh-client"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    key
-}
-
-fn me() -> String {
-    htrac::actor::Actor::current(&[]).name
-}
-
-/// A tracker whose human has a key listed in allowed_signers (and a second
-/// key, `stranger`, that is not).
-struct Signed {
-    env: Env,
-    keys: tempfile::TempDir,
-    key: PathBuf,
-    stranger: PathBuf,
-    allowed: PathBuf,
-}
-
-impl Signed {
-    fn new(mode: &str) -> Signed {
-        let env = Env::new();
-        let keys = tempfile::tempdir().unwrap();
-        let key = keygen(keys.path(), "human");
-        let stranger = keygen(keys.path(), "stranger");
-        let allowed = keys.path().join("allowed_signers");
-        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-        std::fs::write(
-            &allowed,
-            format!("{} namespaces=\"htrac-op\" {public}", me()),
-        )
-        .unwrap();
-        let s = Signed {
-            env,
-            keys,
-            key,
-            stranger,
-            allowed,
-        };
-        s.configure(mode);
-        s
-    }
-
-    /// Sets `authority:` in the tracker's config (mode `off`, `warn`, `required`).
-    fn configure(&self, mode: &str) {
-        let cfg = self.env.root().join("tracker/config.yaml");
-        std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let text = std::fs::read_to_string(&cfg).unwrap();
-        let base = text.split("\nauthority:\n").next().unwrap().to_string();
-        let block = format!(
-            "\nauthority:\n  signing: {mode}\n  allowed_signers: {}\n  signing_key: {}\n",
-            self.allowed.display(),
-            self.key.display()
-        );
-        std::fs::write(&cfg, base + &block).unwrap();
-    }
-
-    fn ops(&self, id: &str) -> PathBuf {
-        self.env.workspace_ops(id)
-    }
-
-    fn show(&self, id: &str) -> Value {
-        self.env.run(&["--json", "show", id]).ok().json()
-    }
-}
-
-/// A human op for item `id` as an agent would write it behind htrac's
-/// back, with `sig` (if any) as its last key.
-fn forged(kind: &str, clock: i64, nonce: &str, body: Value, sig: Option<&str>) -> Op {
-    let mut op = Op::new(kind, AT, Role::Human, &me(), clock, nonce);
-    op.body = body.as_object().cloned().unwrap();
-    if let Some(s) = sig {
-        op.body.insert("sig".into(), json!(s));
-    }
-    op
-}
-
-/// `op` signed for item `id` with `key`, as htrac signs (for keys htrac
-/// would not use: a stranger's).
-fn signed_with(key: &Path, id: &str, mut op: Op) -> Op {
-    let msg = htrac::signing::message(id, &op);
-    let sig = htrac::signing::sign::sign_bytes(key, &msg).unwrap();
-    op.body.insert("sig".into(), json!(sig));
-    op
-}
-
-fn append(path: &Path, op: &Op) {
-    common::append_raw(path, &htrac::emit::emit_op(op));
-}
-
-fn reasons(shown: &Value, key: &str) -> Vec<String> {
-    shown[key]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|r| {
-                    format!(
-                        "{} {}",
-                        r["nonce"].as_str().unwrap(),
-                        r["reason"].as_str().unwrap()
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The op block of `path` whose nonce is `nonce`, as text.
-fn block(path: &Path, nonce: &str) -> String {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| l.ends_with(&format!("  # {nonce}")))
-        .map(|l| format!("{l}\n"))
-        .collect()
-}
-
-fn last_nonce(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let line = text.lines().last().unwrap();
-    line.rsplit("  # ").next().unwrap().to_string()
-}
+use serde_json::json;
+use signhelp::*;
 
 #[test]
 fn under_required_a_signed_lock_holds_and_forged_unlocks_do_nothing() {
@@ -363,7 +222,6 @@ fn a_human_without_a_usable_key_is_refused_under_required() {
     let r = s.env.run(&["lock", &id, "status"]).fails(1);
     assert!(r.stderr.contains("no SSH signing key"), "{}", r.stderr);
     assert!(r.stderr.contains("HTRAC_SIGNING_KEY"), "{}", r.stderr);
-    std::fs::write(&cfg, &text).unwrap();
     let after: Vec<_> = s
         .env
         .tree()
@@ -375,7 +233,8 @@ fn a_human_without_a_usable_key_is_refused_under_required() {
         .filter(|(p, _)| !p.ends_with("config.yaml"))
         .collect();
     assert_eq!(before, after, "nothing was written");
-    // HTRAC_SIGNING_KEY works as well as the config.
+    // Still without authority.signing_key: HTRAC_SIGNING_KEY, then git's
+    // SSH signing key, are used.
     let out = s
         .env
         .command(&["lock", &id, "status"])
@@ -387,54 +246,16 @@ fn a_human_without_a_usable_key_is_refused_under_required() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-#[test]
-fn ssh_keygen_verifies_what_htrac_signed_by_the_readme_recipe() {
-    let s = Signed::new("required");
-    let id = s.env.add("by hand", &[]);
+    common::git(s.env.path(), &["config", "gpg.format", "ssh"]);
+    common::git(s.env.path(), &["config", "user.signingkey", &key]);
     s.env.run(&["lock", &id, "title"]).ok();
-    let path = s.ops(&id);
-    let nonce = last_nonce(&path);
-    // The commands of the README's "Signed human authority" section.
-    let script = r#"
-        { printf 'htrac-op v1 %s\n' "$ID"; grep "  # $N\$" "$F" | grep -v '^  sig: '; } > op.msg
-        grep "^  sig: .*  # $N\$" "$F" | sed "s/^  sig: //; s/  # $N\$//" | fold -w 70 \
-          | { echo '-----BEGIN SSH SIGNATURE-----'; cat; echo '-----END SSH SIGNATURE-----'; } > op.sig
-        ssh-keygen -Y verify -f "$ALLOWED" -I "$ME" -n htrac-op -s op.sig < op.msg
-    "#;
-    let run = |file: &Path| {
-        Command::new("sh")
-            .args(["-c", script])
-            .current_dir(s.keys.path())
-            .env("ID", &id)
-            .env("N", &nonce)
-            .env("F", file)
-            .env("ALLOWED", &s.allowed)
-            .env("ME", me())
-            .output()
-            .unwrap()
-    };
-    let out = run(&path);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let shown = s.show(&id);
+    assert_eq!(
+        shown["locked_fields"],
+        json!(["status", "title"]),
+        "{shown}"
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Good \"htrac-op\" signature"));
-    // ...and refuses the op once it is altered.
-    let tampered = s.keys.path().join("tampered.ops");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &tampered,
-        text.replace(
-            &format!("- title  # {nonce}"),
-            &format!("- status  # {nonce}"),
-        ),
-    )
-    .unwrap();
-    assert!(!run(&tampered).status.success());
+    assert!(shown.get("unverified_ops").is_none(), "{shown}");
 }
 
 #[test]
@@ -510,112 +331,4 @@ fn ops_written_before_the_cut_over_stay_trusted() {
     // Restored (as from git), it is trusted again.
     std::fs::write(&list, &listed).unwrap();
     assert_eq!(s.show(&id)["locked_fields"], json!(["status"]));
-}
-
-#[test]
-fn the_reference_reads_signed_files_as_we_do() {
-    use reference::*;
-    let ctx = Ctx::new().expect("reference");
-    let repo = ctx.repo("signed", Ours);
-    let keys = tempfile::tempdir().unwrap();
-    let key = keygen(keys.path(), "human");
-    let allowed = keys.path().join("allowed_signers");
-    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-    std::fs::write(&allowed, format!("{} {public}", me())).unwrap();
-    let cfg = repo.dir.join(".agent/tracker/config.yaml");
-    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str(&format!(
-        "\nauthority:\n  signing: required\n  allowed_signers: {}\n  signing_key: {}\n",
-        allowed.display(),
-        key.display()
-    ));
-    std::fs::write(&cfg, text).unwrap();
-    let a = ctx.ok(
-        Ours,
-        &repo,
-        false,
-        &[
-            "add",
-            "--kind",
-            "work_item",
-            "--title",
-            "signed «one»",
-            "--tag",
-            "x",
-        ],
-    );
-    let a = a.trim();
-    let b = ctx.ok(
-        Ours,
-        &repo,
-        false,
-        &[
-            "add",
-            "--kind",
-            "work_item",
-            "--title",
-            "two",
-            "--isbefore",
-            a,
-        ],
-    );
-    let b = b.trim();
-    ctx.ok(
-        Ours,
-        &repo,
-        false,
-        &["update", a, "--status", "in_progress", "--note", "started"],
-    );
-    ctx.ok(Ours, &repo, false, &["lock", b, "title", "status"]);
-    ctx.ok(Ours, &repo, false, &["discuss", b, "a \"quoted\" word"]);
-    for f in op_files(&repo) {
-        let t = std::fs::read_to_string(&f).unwrap();
-        assert_eq!(
-            t.matches("- op: ").count(),
-            t.matches("\n  sig: ").count(),
-            "every op signed:\n{t}"
-        );
-    }
-    check_nonce_comments(&repo);
-    let ours = state(&ctx, Ours, &repo, STRICT);
-    let theirs = state(&ctx, Theirs, &repo, STRICT);
-    assert_states_eq("signed ops", (Ours, &ours), (Theirs, &theirs), true);
-    ctx.ok(Theirs, &repo, false, &["validate"]);
-    ctx.ok(Ours, &repo, false, &["validate", "--strict"]);
-}
-
-/// `htrac-serve` acts as each logged-in web user and signs with the
-/// server's key, which allowed_signers lists under the web users' names.
-#[cfg(feature = "serve")]
-#[test]
-fn the_web_server_signs_its_users_ops_with_the_server_key() {
-    let s = Signed::new("required");
-    // This process writes too (caches, journal): keep it out of $HOME. Every
-    // other test of this file passes its own values to its processes.
-    // (A directory that lives as long as the process, which other tests'
-    // children may inherit.)
-    static OWN: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    let own = OWN.get_or_init(|| tempfile::tempdir().unwrap()).path();
-    std::env::set_var("HTRAC_CACHE_DIR", own.join("cache"));
-    std::env::set_var("HTRAC_STATE_DIR", own.join("state"));
-    let id = s.env.add("served", &[]);
-    let server = keygen(s.keys.path(), "server");
-    let public = std::fs::read_to_string(server.with_extension("pub")).unwrap();
-    let mut allowed = std::fs::read_to_string(&s.allowed).unwrap();
-    allowed.push_str(&format!("webamy,webbob namespaces=\"htrac-op\" {public}"));
-    std::fs::write(&s.allowed, allowed).unwrap();
-    let mut base = htrac::Tracker::open(&s.env.root()).unwrap();
-    base.config.authority.server_key = Some(server.clone());
-    let amy = htrac::serve::api::acting_as(&base, "webamy");
-    assert_eq!(amy.signing_key(), Some(server));
-    let file = amy.resolve(&id).unwrap();
-    amy.lock(&file, &["status".to_string()], false).unwrap();
-    let shown = s.show(&id);
-    assert_eq!(shown["locked_fields"], json!(["status"]), "{shown}");
-    assert!(shown.get("unverified_ops").is_none(), "{shown}");
-    // A web user allowed_signers does not list for the server's key is refused.
-    let eve = htrac::serve::api::acting_as(&base, "webeve");
-    let e = eve.lock(&file, &["title".to_string()], false).unwrap_err();
-    assert!(e.message.contains("does not verify"), "{}", e.message);
 }
