@@ -343,4 +343,30 @@ mod tests {
         // Armor round trip.
         assert_eq!(unarmor(&armor(&"A".repeat(150))), "A".repeat(150));
     }
+
+    proptest::proptest! {
+        /// Whatever the op, its signature is its last line, the op reads
+        /// back as itself, and the message is the op's text without that
+        /// line.
+        #[test]
+        fn signed_ops_round_trip_and_the_message_is_the_text_without_sig(
+            title in "\\PC{0,20}",
+            extra in "[a-z_]{1,8}",
+            value in "\\PC{0,12}",
+            sig in "[A-Za-z0-9+/]{4,40}={0,2}",
+            nonce in "[0-9a-f]{4}",
+        ) {
+            let op = Op::new("update", "2026-01-01T00:00:00Z", Role::Human, "amy", 7, &nonce)
+                .with(SIG_KEY, json!(sig))
+                .with("set", json!({"title": title}))
+                .with(&format!("x_{extra}"), json!(value));
+            let text = crate::emit::emit_op(&op);
+            let last = text.lines().last().unwrap().to_string();
+            proptest::prop_assert!(last.starts_with("  sig: "), "{}", text);
+            let back = crate::oplog::parse_block(&text).unwrap();
+            proptest::prop_assert_eq!(&back, &op);
+            let without: String = text.lines().filter(|l| *l != last).map(|l| format!("{l}\n")).collect();
+            proptest::prop_assert_eq!(message("WI-a", &back), format!("htrac-op v1 WI-a\n{without}").into_bytes());
+        }
+    }
 }
