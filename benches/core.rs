@@ -2,7 +2,9 @@
 //! typical op file, compiling its ops, loading a 1,000-item tracker cold
 //! (parse everything) and warm (through the read cache), and `ready` over
 //! the loaded items, and `prime`'s gathering on a 10,000-item tracker with
-//! a warm cache (its memo used, and recomputed). Run with `cargo bench --bench core` (`make bench`).
+//! a warm cache (its memo used, and recomputed), and checking one op's
+//! SSH signature (signed authority) cold and from the verification cache.
+//! Run with `cargo bench --bench core` (`make bench`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -228,4 +230,59 @@ fn snapshot_summary_10k_warm(b: Bencher) {
         assert_eq!(snap.cache_hits, 10_000);
         snap
     });
+}
+
+/// A signed human op (ssh-keygen ed25519 key), and the authority settings
+/// that verify it.
+fn signed_op() -> &'static (tempfile::TempDir, htrac::config::Authority, Op) {
+    static S: std::sync::OnceLock<(tempfile::TempDir, htrac::config::Authority, Op)> =
+        std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = dir.path().join("key");
+        let made = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&key)
+            .status()
+            .expect("ssh-keygen");
+        assert!(made.success());
+        let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+        let allowed = dir.path().join("allowed_signers");
+        std::fs::write(&allowed, format!("alice {public}")).expect("allowed_signers");
+        let mut op = ops_of(&typical_ops(1)).remove(0);
+        op.by = "human".into();
+        op.actor = "alice".into();
+        let msg = htrac::signing::message("WI-bench", &op);
+        let sig = htrac::signing::sign::sign_bytes(&key, &msg).expect("sign");
+        op.body.insert("sig".into(), sig.into());
+        let authority = htrac::config::Authority {
+            signing: htrac::config::SigningMode::Required,
+            allowed_signers: Some(allowed),
+            ..Default::default()
+        };
+        (dir, authority, op)
+    })
+}
+
+fn verifier() -> htrac::signing::Verifier {
+    let (dir, authority, _) = signed_op();
+    htrac::signing::Verifier::load(authority, &dir.path().join(".agent"), &[]).expect("signing on")
+}
+
+/// One op's signature checked with nothing remembered: the canonical
+/// message, the allowed_signers match and the ed25519 verification.
+#[divan::bench]
+fn verify_signature_cold(b: Bencher) {
+    let (_, _, op) = signed_op();
+    b.with_inputs(verifier)
+        .bench_refs(|v| v.check("WI-bench", black_box(op)).unwrap());
+}
+
+/// The same check once the pair is in the verification cache.
+#[divan::bench]
+fn verify_signature_cached(b: Bencher) {
+    let (_, _, op) = signed_op();
+    let v = verifier();
+    v.check("WI-bench", op).unwrap();
+    b.bench(|| v.check("WI-bench", black_box(op)).unwrap());
 }

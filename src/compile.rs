@@ -12,7 +12,10 @@
 //! op's causal position: an agent op that uses a human's power has no effect
 //! and is listed in [`Item::rejected_ops`]. On equal clock and time a
 //! human's op folds after an agent's (a deliberate divergence from the
-//! reference, whose fold lets the agent's win).
+//! reference, whose fold lets the agent's win). With signed authority on,
+//! human claims without a valid signature are found first
+//! ([`crate::signing`]): listed in [`Item::unverified_ops`], and under
+//! `required` folded as agent ops.
 
 use crate::timestamp::parse_utc_micros;
 use serde_json::{Map, Value};
@@ -20,6 +23,7 @@ use serde_json::{Map, Value};
 use crate::item::{Entry, Item};
 use crate::op::{canonical_field, Op, SET_VALUED};
 use crate::policy::{Policy, Rejected};
+use crate::signing::{binding, Problem};
 use crate::tiers::Tier;
 
 /// Why an op-log cannot be compiled.
@@ -44,12 +48,17 @@ pub fn fold_order(ops: &[Op]) -> Vec<&Op> {
 /// [`fold_order`] with the ranks of `policy`: on equal clock and time, an
 /// op that counts as an agent's folds before a human's.
 pub fn fold_order_with<'a>(ops: &'a [Op], policy: &Policy) -> Vec<&'a Op> {
-    // The rank (a pattern match) is worked out only for ops that tie on
-    // clock and time, which is rare.
+    fold_order_by(ops, &|o| policy.rank(o))
+}
+
+/// [`fold_order`] with `rank` breaking clock and time ties (lower first).
+fn fold_order_by<'a>(ops: &'a [Op], rank: &dyn Fn(&Op) -> u8) -> Vec<&'a Op> {
+    // The rank (a pattern match, maybe a signature check) is worked out
+    // only for ops that tie on clock and time, which is rare.
     let cmp = |a: &&'a Op, b: &&'a Op| {
         (a.clock, a.at.as_str())
             .cmp(&(b.clock, b.at.as_str()))
-            .then_with(|| policy.rank(a).cmp(&policy.rank(b)))
+            .then_with(|| rank(a).cmp(&rank(b)))
             .then_with(|| a.nonce.cmp(&b.nonce))
     };
     let mut sorted: Vec<&Op> = ops.iter().collect();
@@ -101,7 +110,27 @@ pub fn compile_governed(
     policy: &Policy,
     approved: Option<&[Op]>,
 ) -> Result<Item, CompileError> {
-    let sorted = fold_order_with(ops, policy);
+    // Human claims whose signature does not hold (signing on only).
+    let unverified: Vec<(&Op, Problem)> = match &policy.signing {
+        Some(v) => {
+            let found: Vec<(&Op, Problem)> = ops
+                .iter()
+                .filter_map(|o| Some((o, policy.signature_problem(binding(id, o), o)?)))
+                .collect();
+            v.flush();
+            found
+        }
+        None => Vec::new(),
+    };
+    let problem = |op: &Op| {
+        unverified
+            .iter()
+            .find(|(u, _)| std::ptr::eq(*u, op))
+            .map(|(_, p)| p)
+    };
+    let required = policy.signatures_required();
+    let human = |op: &Op| policy.is_human(op) && !(required && problem(op).is_some());
+    let sorted = fold_order_by(ops, &|o| u8::from(human(o)));
     let first_create = sorted
         .iter()
         .find(|o| o.kind == "create")
@@ -150,21 +179,28 @@ pub fn compile_governed(
         cross_tier_conflict: false,
         op_count: sorted.len(),
         rejected_ops: Vec::new(),
+        unverified_ops: Vec::new(),
     };
+    for op in &sorted {
+        if let Some(p) = problem(op) {
+            let effect = if required {
+                "it counts as an agent's op (authority.signing: required)"
+            } else {
+                "it still counts as the human's (authority.signing: warn)"
+            };
+            item.unverified_ops
+                .push(Rejected::of(op, format!("{p}: {effect}")));
+        }
+    }
 
     let mut applied: Vec<&Op> = Vec::with_capacity(sorted.len());
     for op in &sorted {
         if policy.enforced && !std::ptr::eq(*op, *first_create) {
-            if let Some(reason) = policy.judge(op, &item.locked_fields, approved) {
-                item.rejected_ops.push(Rejected {
-                    kind: op.kind.clone(),
-                    by: op.by.clone(),
-                    actor: op.actor.clone(),
-                    at: op.at.clone(),
-                    clock: op.clock,
-                    nonce: op.nonce.clone(),
-                    reason,
-                });
+            let unsigned = problem(op).filter(|_| required);
+            if let Some(reason) =
+                policy.judge_as(op, human(op), unsigned, &item.locked_fields, approved)
+            {
+                item.rejected_ops.push(Rejected::of(op, reason));
                 continue;
             }
         }
@@ -182,9 +218,9 @@ pub fn compile_governed(
             }
             "create" => {}
             "update" => apply_update(&mut item, op),
-            "discuss" => item.discussion.push(entry(op, false, policy)),
+            "discuss" => item.discussion.push(entry(op, false, human(op))),
             "discuss_clear" => item.discussion.clear(),
-            "discuss_summarize" => item.discussion = vec![entry(op, true, policy)],
+            "discuss_summarize" => item.discussion = vec![entry(op, true, human(op))],
             "lock" | "unlock" => {
                 let names = op
                     .get(op.kind.as_str())
@@ -208,7 +244,7 @@ pub fn compile_governed(
             _ => {}
         }
     }
-    apply_message_edits(&mut item, &applied, policy);
+    apply_message_edits(&mut item, &applied, &human);
     if item.updated_at < item.created_at {
         item.updated_at = item.created_at.clone();
     }
@@ -224,9 +260,10 @@ fn scalar_string(v: &Value) -> Option<String> {
 }
 
 /// A discussion entry; its `by` is the role the op counts as (a human
-/// claim by an agent's actor shows as the agent's).
-fn entry(op: &Op, is_summary: bool, policy: &Policy) -> Entry {
-    let by = if op.by == "human" && !policy.is_human(op) {
+/// claim by an agent's actor, or unsigned where signatures are required,
+/// shows as the agent's).
+fn entry(op: &Op, is_summary: bool, human: bool) -> Entry {
+    let by = if op.by == "human" && !human {
         "agent".to_string()
     } else {
         op.by.clone()
@@ -323,11 +360,11 @@ fn text_of(v: &Value) -> String {
 
 /// Applies `delete-msg` / `undelete-msg` / `edit-msg-text` ops that fall inside
 /// an edit-mode window opened by a human, within the window's cap.
-fn apply_message_edits(item: &mut Item, sorted: &[&Op], policy: &Policy) {
+fn apply_message_edits(item: &mut Item, sorted: &[&Op], human: &dyn Fn(&Op) -> bool) {
     let mut windows: Vec<(i64, i64, i64)> = Vec::new(); // (start, end, cap)
     let mut open: Option<(i64, i64, i64)> = None;
     for op in sorted {
-        if !matches!(op.kind.as_str(), "edit-mode-on" | "edit-mode-off") || !policy.is_human(op) {
+        if !matches!(op.kind.as_str(), "edit-mode-on" | "edit-mode-off") || !human(op) {
             continue;
         }
         let Some(at) = parse_utc_micros(&op.at) else {

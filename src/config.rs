@@ -77,8 +77,9 @@ pub struct Config {
     /// Where `guidance` writes (`stop_hook.guidance_dir`), if configured.
     pub guidance_dir: Option<PathBuf>,
     pub lamport_branches: Vec<String>,
-    /// `authority` (signing), merged with the host's ([`crate::trustroot`]).
-    pub authority: crate::trustroot::Authority,
+    /// `authority:`: signed human authority (see [`crate::signing`]),
+    /// merged with the host's ([`crate::trustroot`]): never weaker.
+    pub authority: Authority,
     /// The host configuration files merged in (empty: none).
     pub system_files: Vec<PathBuf>,
     pub source: Source,
@@ -442,7 +443,7 @@ impl Config {
         }
         let well_known_tags =
             opt_list(top.get("well_known_tags"), "well_known_tags", &err)?.unwrap_or_default();
-        let authority = crate::trustroot::Authority::from_top(top, &err)?;
+        let authority = Authority::parse(top.get("authority"), &err)?;
         Ok(Config {
             kinds,
             statuses,
@@ -491,6 +492,130 @@ impl Config {
     /// The authority rules this configuration puts in force when ops are read.
     pub fn policy(&self) -> crate::policy::Policy {
         crate::policy::Policy::new(&self.agent_usernames, &self.human_only_statuses)
+    }
+}
+
+/// `authority.signing`: whether human ops must carry an SSH signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum SigningMode {
+    /// Nothing is signed or checked (the default; the reference's behaviour).
+    #[default]
+    Off,
+    /// Human ops are signed; an unsigned or badly signed one still counts
+    /// as the human's, and `validate`/`show` warn.
+    Warn,
+    /// A human op without a valid signature counts as an agent's.
+    Required,
+}
+
+impl From<crate::trustroot::Signing> for SigningMode {
+    fn from(s: crate::trustroot::Signing) -> SigningMode {
+        match s {
+            crate::trustroot::Signing::Off => SigningMode::Off,
+            crate::trustroot::Signing::Warn => SigningMode::Warn,
+            crate::trustroot::Signing::Required => SigningMode::Required,
+        }
+    }
+}
+
+impl SigningMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningMode::Off => "off",
+            SigningMode::Warn => "warn",
+            SigningMode::Required => "required",
+        }
+    }
+}
+
+/// The `authority:` mapping: signed human authority (see [`crate::signing`]).
+/// Paths are as written; relative ones are taken from the `.agent/`
+/// directory and `~/` from `$HOME` ([`Authority::path`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Authority {
+    /// `authority.signing`: off (default), warn or required.
+    pub signing: SigningMode,
+    /// `authority.allowed_signers`: an OpenSSH allowed_signers file whose
+    /// principals are op actors. Required unless signing is off.
+    pub allowed_signers: Option<PathBuf>,
+    /// `authority.trusted_ops`: the signed list of human ops written before
+    /// signing was switched on (default `tracker/trusted-ops`).
+    pub trusted_ops: Option<PathBuf>,
+    /// `authority.signing_key`: the key a human signs with (else
+    /// `HTRAC_SIGNING_KEY`, else git's `user.signingkey` with `gpg.format=ssh`).
+    pub signing_key: Option<PathBuf>,
+    /// `authority.server_key`: the key `htrac-serve` signs its web users' ops with.
+    pub server_key: Option<PathBuf>,
+}
+
+impl Authority {
+    fn parse(
+        v: Option<&Value>,
+        err: &dyn Fn(&str, String) -> ConfigError,
+    ) -> Result<Authority, ConfigError> {
+        let map = match v {
+            None | Some(Value::Null) => return Ok(Authority::default()),
+            Some(Value::Object(m)) => m,
+            Some(_) => return Err(err("authority", "must be a mapping".into())),
+        };
+        let mut a = Authority::default();
+        for (k, v) in map {
+            let key = format!("authority.{k}");
+            let path = || match v {
+                Value::Null => Ok(None),
+                Value::String(s) if !s.trim().is_empty() => Ok(Some(PathBuf::from(s))),
+                other => Err(err(&key, format!("must be a file path, got {other}"))),
+            };
+            match k.as_str() {
+                "signing" => {
+                    a.signing = match v {
+                        Value::Null => SigningMode::Off,
+                        // YAML 1.1 readers take a bare `off` for false.
+                        Value::Bool(false) => SigningMode::Off,
+                        Value::String(s) if s == "off" => SigningMode::Off,
+                        Value::String(s) if s == "warn" => SigningMode::Warn,
+                        Value::String(s) if s == "required" => SigningMode::Required,
+                        other => {
+                            return Err(err(
+                                &key,
+                                format!("must be 'off', 'warn' or 'required', got {other}"),
+                            ))
+                        }
+                    }
+                }
+                "allowed_signers" => a.allowed_signers = path()?,
+                "trusted_ops" => a.trusted_ops = path()?,
+                "signing_key" => a.signing_key = path()?,
+                "server_key" => a.server_key = path()?,
+                _ => {
+                    return Err(err(
+                        &key,
+                        "unknown key (known: signing, allowed_signers, trusted_ops, signing_key, server_key)".into(),
+                    ))
+                }
+            }
+        }
+        if a.signing != SigningMode::Off && a.allowed_signers.is_none() {
+            return Err(err(
+                "authority.allowed_signers",
+                format!(
+                    "must name an allowed_signers file when authority.signing is '{}'",
+                    a.signing.as_str()
+                ),
+            ));
+        }
+        Ok(a)
+    }
+
+    /// `p` made absolute: `~/` from `$HOME`, a relative path from `root`
+    /// (the `.agent/` directory).
+    pub fn path(root: &Path, p: &Path) -> PathBuf {
+        if let Ok(rest) = p.strip_prefix("~") {
+            if let Some(home) = std::env::var_os("HOME") {
+                return PathBuf::from(home).join(rest);
+            }
+        }
+        root.join(p)
     }
 }
 
@@ -550,5 +675,46 @@ mod tests {
         assert_eq!(e.key, "stop_hook.scope");
         let e = Config::parse("kinds: {x: {prefix: X, fields_schema: {f: {type: blob}}}}\nstatuses: [a]\nstop_hook: {blocking_statuses: [a]}\n", Source::Defaults).unwrap_err();
         assert_eq!(e.key, "kinds.x.fields_schema.f.type");
+    }
+
+    #[test]
+    fn authority_is_off_by_default_and_checked() {
+        assert_eq!(Config::defaults().authority, Authority::default());
+        let base = "statuses: [a]\nstop_hook: {blocking_statuses: [a]}\n";
+        let parse = |extra: &str| Config::parse(&format!("{base}{extra}"), Source::Defaults);
+        let a =
+            parse("authority: {signing: required, allowed_signers: /etc/htrac/allowed_signers}\n")
+                .unwrap()
+                .authority;
+        assert_eq!(a.signing, SigningMode::Required);
+        assert_eq!(
+            a.allowed_signers,
+            Some(PathBuf::from("/etc/htrac/allowed_signers"))
+        );
+        assert_eq!(
+            parse("authority: {signing: off}\n")
+                .unwrap()
+                .authority
+                .signing,
+            SigningMode::Off
+        );
+        let e = parse("authority: {signing: maybe}\n").unwrap_err();
+        assert_eq!(e.key, "authority.signing");
+        let e = parse("authority: {signing: warn}\n").unwrap_err();
+        assert_eq!(e.key, "authority.allowed_signers");
+        let e =
+            parse("authority: {signing: warn, allowed_signers: x, sigining_key: y}\n").unwrap_err();
+        assert_eq!(e.key, "authority.sigining_key");
+        let e = parse("authority: {signing: off, allowed_signers: [a]}\n").unwrap_err();
+        assert_eq!(e.key, "authority.allowed_signers");
+        let root = Path::new("/r/.agent");
+        assert_eq!(
+            Authority::path(root, Path::new("keys/a")),
+            PathBuf::from("/r/.agent/keys/a")
+        );
+        assert_eq!(
+            Authority::path(root, Path::new("/etc/a")),
+            PathBuf::from("/etc/a")
+        );
     }
 }

@@ -112,8 +112,9 @@ impl Tracker {
         logs
     }
 
-    fn append_global(&self, op: &Op) -> Result<()> {
-        let text = crate::emit::emit_op(op);
+    fn append_global(&self, mut op: Op) -> Result<()> {
+        self.sign_op(crate::signing::EDIT_MODE_BINDING, &mut op)?;
+        let text = crate::emit::emit_op(&op);
         for log in self.edit_mode_logs() {
             let dir = log.parent().expect("log has a directory");
             if !dir.exists() {
@@ -169,13 +170,13 @@ impl Tracker {
             .global_op("edit-mode-on")
             .with("ttl_seconds", json!(ttl_seconds))
             .with("cap_max", json!(cap_max));
-        self.append_global(&op)
+        self.append_global(op)
     }
 
     /// Closes any open window early (human only; harmless when none is open).
     pub fn edit_mode_off(&self) -> Result<()> {
         self.require_human("edit-mode off")?;
-        self.append_global(&self.global_op("edit-mode-off"))
+        self.append_global(self.global_op("edit-mode-off"))
     }
 
     /// The window now (the workspace log speaks for all tiers), with the

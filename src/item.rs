@@ -70,6 +70,9 @@ pub struct Item {
     /// Ops in the file that had no effect: an agent's use of a human's
     /// power (see [`crate::policy`]), in fold order.
     pub rejected_ops: Vec<crate::policy::Rejected>,
+    /// Ops claiming `by: human` without a valid signature, where signed
+    /// authority is on ([`crate::signing`]), in fold order.
+    pub unverified_ops: Vec<crate::policy::Rejected>,
 }
 
 impl Item {
@@ -157,6 +160,12 @@ impl Item {
             m.insert(
                 "rejected_ops".into(),
                 self.rejected_ops.iter().map(|r| r.to_json()).collect(),
+            );
+        }
+        if !self.unverified_ops.is_empty() {
+            m.insert(
+                "unverified_ops".into(),
+                self.unverified_ops.iter().map(|r| r.to_json()).collect(),
             );
         }
         Value::Object(m)

@@ -81,6 +81,7 @@ pub mod safetext;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod setup;
+pub mod signing;
 pub mod stophook;
 pub mod sync;
 pub mod tags;

@@ -20,10 +20,18 @@
 //! the item as [`Rejected`]. On clock and time ties a human's op folds after
 //! an agent's, so the human's wins. [`Policy::none`] judges nothing: the
 //! reference's behaviour, for trusted input.
+//!
+//! With signed authority on ([`crate::signing`]), a human claim must also
+//! carry a valid signature: under `required` one without counts as an
+//! agent's op (the compile step works out which claims fail, with
+//! [`Policy::signature_problem`], and judges them with [`Policy::judge_as`]).
+
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::op::{canonical_field, Op};
+use crate::signing::{Problem, Verifier};
 
 /// The authority rules in force for one tracker.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,6 +42,8 @@ pub struct Policy {
     pub human_only_statuses: Vec<String>,
     /// Whether anything is judged ([`Policy::none`] judges nothing).
     pub enforced: bool,
+    /// Signed human authority, when `authority.signing` is not off.
+    pub signing: Option<Arc<Verifier>>,
 }
 
 /// Human-only op kinds: an agent's has no effect.
@@ -61,6 +71,19 @@ pub struct Rejected {
 }
 
 impl Rejected {
+    /// The entry for `op`, with `reason`.
+    pub fn of(op: &Op, reason: String) -> Rejected {
+        Rejected {
+            kind: op.kind.clone(),
+            by: op.by.clone(),
+            actor: op.actor.clone(),
+            at: op.at.clone(),
+            clock: op.clock,
+            nonce: op.nonce.clone(),
+            reason,
+        }
+    }
+
     /// The `rejected_ops` entry of `show --json`.
     pub fn to_json(&self) -> Value {
         serde_json::json!({
@@ -87,6 +110,7 @@ impl Policy {
             agent_patterns: agent_patterns.to_vec(),
             human_only_statuses: human_only_statuses.to_vec(),
             enforced: true,
+            signing: None,
         }
     }
 
@@ -114,24 +138,66 @@ impl Policy {
     /// A digest of the rules, for caches of what they compiled.
     pub fn fingerprint(&self) -> String {
         format!(
-            "policy v1 enforced={} agents={:?} human_only={:?}",
-            self.enforced, self.agent_patterns, self.human_only_statuses
+            "policy v2 enforced={} agents={:?} human_only={:?} {}",
+            self.enforced,
+            self.agent_patterns,
+            self.human_only_statuses,
+            self.signing
+                .as_deref()
+                .map(Verifier::fingerprint)
+                .unwrap_or("signing=off")
         )
+    }
+
+    /// Why the human claim of `op` (bound to `binding`: its item's ID, see
+    /// [`crate::signing::binding`]) lacks a valid signature, when signing
+    /// is on; `None` for agent ops and when it holds.
+    pub fn signature_problem(&self, binding: &str, op: &Op) -> Option<Problem> {
+        let v = self.signing.as_deref()?;
+        if !self.enforced || !self.is_human(op) {
+            return None;
+        }
+        v.check(binding, op).err()
+    }
+
+    /// Whether a human claim without a valid signature counts as an agent's.
+    pub fn signatures_required(&self) -> bool {
+        self.signing
+            .as_deref()
+            .is_some_and(|v| v.mode == crate::config::SigningMode::Required)
     }
 
     /// Why an agent op has no effect on an item whose locked fields are
     /// `locked`, or `None` when it may have it. `approved`: the ops of the
-    /// freeze sentinel when the item is frozen.
+    /// freeze sentinel when the item is frozen. Signatures are not looked
+    /// at (see [`Policy::judge_as`]).
     pub fn judge(&self, op: &Op, locked: &[String], approved: Option<&[Op]>) -> Option<String> {
-        if !self.enforced || self.is_human(op) {
+        self.judge_as(op, self.is_human(op), None, locked, approved)
+    }
+
+    /// [`Policy::judge`] for an op that counts as a human's or not
+    /// (`human`), `unsigned` saying why its human claim failed its
+    /// signature check.
+    pub fn judge_as(
+        &self,
+        op: &Op,
+        human: bool,
+        unsigned: Option<&Problem>,
+        locked: &[String],
+        approved: Option<&[Op]>,
+    ) -> Option<String> {
+        if !self.enforced || human {
             return None;
         }
         let mut reason = self.violation(op, locked, approved)?;
         if op.by == "human" {
-            reason.push_str(&format!(
-                " (it claims 'by: human', but actor '{}' is an agent)",
-                op.actor
-            ));
+            reason.push_str(&match unsigned {
+                Some(p) => format!(" (it claims 'by: human', but the claim does not hold: {p})"),
+                None => format!(
+                    " (it claims 'by: human', but actor '{}' is an agent)",
+                    op.actor
+                ),
+            });
         }
         Some(reason)
     }

@@ -76,6 +76,10 @@ pub struct Tracker {
     pub actor: Actor,
     /// The authority rules applied when ops are read (from `config`).
     pub policy: crate::policy::Policy,
+    /// The key this tracker's human ops are signed with, overriding the
+    /// user's (`htrac-serve` sets `authority.server_key`); see
+    /// [`crate::signing::sign`].
+    pub signing_key: Option<PathBuf>,
 }
 
 impl Tracker {
@@ -116,13 +120,17 @@ impl Tracker {
         let config = Config::load(&root)?;
         let actor = Actor::current(&config.agent_usernames);
         let work_tree = crate::git::work_tree_of(&root);
-        let policy = config.policy();
+        let mut policy = config.policy();
+        policy.signing =
+            crate::signing::Verifier::load(&config.authority, &root, &config.agent_usernames)
+                .map(std::sync::Arc::new);
         Ok(Tracker {
             root,
             config,
             work_tree,
             actor,
             policy,
+            signing_key: None,
         })
     }
 
@@ -284,6 +292,20 @@ impl Tracker {
                 b.file.id
             ))
         })?;
+        // Shown by every command that loads one item (`show`, writes).
+        let mut unsigned: Vec<String> = self
+            .policy
+            .signing
+            .as_deref()
+            .map(|v| v.warnings.iter().map(|w| format!("warning: {w}")).collect())
+            .unwrap_or_default();
+        unsigned.extend(item.unverified_ops.iter().map(|r| {
+            format!(
+                "warning: {}: human op '{}' by {} (nonce {}) has no valid signature: {}",
+                item.id, r.kind, r.actor, r.nonce, r.reason
+            )
+        }));
+        print_warnings(&unsigned);
         item.cross_tier_conflict = Tier::ALL
             .iter()
             .filter(|t| self.item_path(**t, &file.id).exists())

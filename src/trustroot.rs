@@ -374,7 +374,7 @@ pub fn apply(
     }
     if let Some(s) = sys {
         add_patterns(&mut config.agent_usernames, &s.agent_usernames);
-        config.authority.signing = config.authority.signing.max(s.authority.signing);
+        config.authority.signing = config.authority.signing.max(s.authority.signing.into());
         if s.authority.allowed_signers.is_some() {
             config.authority.allowed_signers = s.authority.allowed_signers.clone();
         }

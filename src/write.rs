@@ -349,7 +349,7 @@ impl Tracker {
             Vec::new()
         });
         let clock = crate::clock::next_clock(0, &copies);
-        let op = Op::new(
+        let mut op = Op::new(
             "create",
             &now_utc(),
             self.actor.role,
@@ -358,6 +358,7 @@ impl Tracker {
             &nonce,
         )
         .with("data", data);
+        self.sign_op(&id, &mut op)?;
         let text = crate::emit::emit_op(&op);
         let mirror = |t: &str| crate::journal::mirror_or_warn(self, &path, t);
         oplog::append_text_mirrored(&path, &text, AppendMode::New, &mirror).map_err(|e| {
@@ -507,6 +508,7 @@ impl Tracker {
             &fresh_nonce(&taken),
         );
         op.body = body;
+        self.sign_op(&file.id, &mut op)?;
         self.append_op_file(&file.path, &op)?;
         // A human's write to a frozen item is approved state: the sentinel follows it.
         if !self.actor.is_agent() {

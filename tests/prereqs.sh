@@ -15,6 +15,7 @@
 #   dot                  (graphviz) `deps --graph` rendering checks
 #   script               (bsdutils) the setup wizard's terminal prompt
 #   tmux                 htrac-tui in a real terminal
+#   ssh-keygen           (openssh-client) signed human authority: keys, signing, verify
 #   chromium, node, npm  the web page in a real browser
 #   tests/browser/node_modules   playwright-core (npm ci, no browser download)
 #   target/ref-venv      hypergumbo-tracker 0.11.0 from PyPI, the reference
@@ -41,13 +42,14 @@ apt_for() {
     script) echo bsdutils ;;
     node) echo nodejs ;;
     cc) echo gcc ;;
+    ssh-keygen) echo openssh-client ;;
     *) echo "$1" ;;
   esac
 }
 
 missing_apt() {
   local pkgs=()
-  for cmd in git make python3 useradd groupadd runuser mount dot script tmux chromium node npm cc perl; do
+  for cmd in git make python3 useradd groupadd runuser mount dot script tmux ssh-keygen chromium node npm cc perl; do
     command -v "$cmd" >/dev/null 2>&1 || pkgs+=("$(apt_for "$cmd")")
   done
   if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -402,6 +402,12 @@ pub const COMMANDS: &[Command] = &[
         ],
     },
     Command {
+        name: "signing-cutover",
+        summary: "Trust the human ops written so far, signing their list with your SSH key, when switching authority.signing on (human only)",
+        args: &[],
+        flags: &[],
+    },
+    Command {
         name: "cache-rebuild",
         summary: "Rebuild the read cache from every op file (it also rebuilds itself when stale or corrupt)",
         args: &[],

@@ -216,6 +216,7 @@ pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Resul
         "repair-tail" => commands::repairtail::run(parsed, tracker, out),
         "quarantine" => commands::repairtail::quarantine(parsed, tracker, out),
         "cache-rebuild" => commands::cache::rebuild(parsed, tracker, out),
+        "signing-cutover" => commands::govern::signing_cutover(parsed, tracker, out),
         "deps" => commands::deps::run(parsed, tracker, out),
         "batch" => commands::batch::run(parsed, tracker, out),
         "check-messages" => commands::messages::run(parsed, tracker, out),

@@ -118,12 +118,14 @@ impl Enc<'_> {
         self.str(&it.created_at);
         self.str(&it.updated_at);
         self.u64(it.op_count as u64);
-        self.u32(it.rejected_ops.len() as u32);
-        for r in &it.rejected_ops {
-            for s in [&r.kind, &r.by, &r.actor, &r.at, &r.nonce, &r.reason] {
-                self.str(s);
+        for list in [&it.rejected_ops, &it.unverified_ops] {
+            self.u32(list.len() as u32);
+            for r in list {
+                for s in [&r.kind, &r.by, &r.actor, &r.at, &r.nonce, &r.reason] {
+                    self.str(s);
+                }
+                self.u64(r.clock as u64);
             }
-            self.u64(r.clock as u64);
         }
         let tail = it.unread_human().len();
         let (read, unread) = it.discussion.split_at(it.discussion.len() - tail);
@@ -210,6 +212,23 @@ impl<'a> Dec<'a> {
     fn count(&mut self) -> Option<usize> {
         let n = self.u32()? as usize;
         (n <= self.buf.len() - self.pos).then_some(n)
+    }
+
+    fn rejected(&mut self) -> Option<Vec<crate::policy::Rejected>> {
+        let n = self.count()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(crate::policy::Rejected {
+                kind: self.string()?,
+                by: self.string()?,
+                actor: self.string()?,
+                at: self.string()?,
+                nonce: self.string()?,
+                reason: self.string()?,
+                clock: self.u64()? as i64,
+            });
+        }
+        Some(out)
     }
 
     fn strs(&mut self) -> Option<Vec<String>> {
@@ -330,19 +349,8 @@ impl<'a> Dec<'a> {
         let created_at = self.string()?;
         let updated_at = self.string()?;
         let op_count = usize::try_from(self.u64()?).ok()?;
-        let n = self.count()?;
-        let mut rejected_ops = Vec::with_capacity(n);
-        for _ in 0..n {
-            rejected_ops.push(crate::policy::Rejected {
-                kind: self.string()?,
-                by: self.string()?,
-                actor: self.string()?,
-                at: self.string()?,
-                nonce: self.string()?,
-                reason: self.string()?,
-                clock: self.u64()? as i64,
-            });
-        }
+        let rejected_ops = self.rejected()?;
+        let unverified_ops = self.rejected()?;
         let block = self.u32()? as usize;
         let mut description = String::new();
         let mut fields = Map::new();
@@ -388,6 +396,7 @@ impl<'a> Dec<'a> {
             cross_tier_conflict: false,
             op_count,
             rejected_ops,
+            unverified_ops,
         })
     }
 }
@@ -481,6 +490,15 @@ mod tests {
                 clock: 4,
                 nonce: "beef".into(),
                 reason: "'lock' needs human authority".into(),
+            }],
+            unverified_ops: vec![crate::policy::Rejected {
+                kind: "unlock".into(),
+                by: "human".into(),
+                actor: "amy".into(),
+                at: "2026-01-01T00:00:10Z".into(),
+                clock: 5,
+                nonce: "cafe".into(),
+                reason: "unsigned".into(),
             }],
         }
     }

@@ -229,7 +229,7 @@ fn write_create(t: &Tracker, tier: Tier, id: &str, data: Value) -> Result<()> {
     let copies =
         crate::clock::branch_copies(&path, t.work_tree.as_deref(), &t.config.lamport_branches)
             .unwrap_or_default();
-    let op = Op::new(
+    let mut op = Op::new(
         "create",
         &now_utc(),
         t.actor.role,
@@ -238,6 +238,7 @@ fn write_create(t: &Tracker, tier: Tier, id: &str, data: Value) -> Result<()> {
         &fresh_nonce(&[]),
     )
     .with("data", data);
+    t.sign_op(id, &mut op)?;
     let text = crate::emit::emit_op(&op);
     let mirror = |s: &str| crate::journal::mirror_or_warn(t, &path, s);
     crate::oplog::append_text_mirrored(&path, &text, AppendMode::New, &mirror).map_err(|e| {

@@ -99,7 +99,8 @@ pub fn classify(e: Error) -> ApiError {
 type ApiResult<T> = std::result::Result<T, ApiError>;
 
 /// The tracker a web user acts through: a human server acts as the logged-in
-/// user (a human named after the login, unless the name matches
+/// user (a human named after the login, whose ops are signed with
+/// `authority.server_key` when signing is on, unless the name matches
 /// `actor_resolution.agent_usernames`: then an agent of that name); an
 /// agent's server keeps its agent's authority whoever logs in.
 pub fn acting_as(base: &Tracker, user: &str) -> Tracker {
@@ -109,6 +110,11 @@ pub fn acting_as(base: &Tracker, user: &str) -> Tracker {
             role: Actor::for_name(user, &base.config.agent_usernames).role,
             name: user.to_string(),
         };
+        // Its ops are signed with the server's key (authority.server_key),
+        // which allowed_signers lists for the web users' names.
+        if let Some(k) = &base.config.authority.server_key {
+            t.signing_key = Some(crate::config::Authority::path(&base.root, k));
+        }
     }
     t
 }

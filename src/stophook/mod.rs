@@ -48,5 +48,6 @@ pub(crate) fn sample(
         cross_tier_conflict: false,
         op_count: 1,
         rejected_ops: Vec::new(),
+        unverified_ops: Vec::new(),
     }
 }

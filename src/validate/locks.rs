@@ -116,6 +116,24 @@ fn check_file(
                 Err(_) => c.error(None, format!("{at}: {msg}")),
             }
         }
+        // A new human claim without a valid signature, where signatures are
+        // required (authority.signing), is refused at commit time too.
+        let id = c.target.id.clone().unwrap_or_default();
+        let unsigned = tracker
+            .policy
+            .signature_problem(crate::signing::binding(&id, op), op)
+            .filter(|_| tracker.policy.signatures_required());
+        if let Some(p) = unsigned {
+            c.judged.push(op.nonce.clone());
+            let msg = format!(
+                "op '{}' (nonce {}) claims 'by: human' for '{}', but the claim does not hold: {p} (authority.signing: required)",
+                op.kind, op.nonce, op.actor
+            );
+            match at.parse::<usize>() {
+                Ok(line) => c.error(Some(line), msg),
+                Err(_) => c.error(None, format!("{at}: {msg}")),
+            }
+        }
         if op.by != "agent" {
             continue;
         }

@@ -151,6 +151,9 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         }
     }
     report_rejected(&mut checked, &tracker.policy);
+    if let Some(v) = tracker.policy.signing.as_deref() {
+        report.warnings.extend(v.warnings.iter().cloned());
+    }
     cross::check(tracker, &mut checked, whole)?;
     for c in &mut checked {
         c.findings.sort_by_key(|f| f.line.unwrap_or(0));
@@ -200,8 +203,27 @@ fn report_rejected(checked: &mut [Checked], policy: &crate::policy::Policy) {
     for c in checked {
         // (line, kind, actor, nonce, reason) of each op of this file without effect.
         let mut found: Vec<(usize, String, String, String, String)> = Vec::new();
+        // The same for human claims without a valid signature that had their effect.
+        let mut unsigned: Vec<(usize, String, String, String, String)> = Vec::new();
         match (&c.item, c.target.role) {
             (Some(item), _) => {
+                for r in &item.unverified_ops {
+                    let Some((line, _)) = c
+                        .ops
+                        .iter()
+                        .find(|(_, o)| o.nonce == r.nonce && o.kind == r.kind)
+                    else {
+                        continue;
+                    };
+                    if !item
+                        .rejected_ops
+                        .iter()
+                        .any(|x| x.nonce == r.nonce && x.kind == r.kind)
+                    {
+                        let r = r.clone();
+                        unsigned.push((*line, r.kind, r.actor, r.nonce, r.reason));
+                    }
+                }
                 for r in &item.rejected_ops {
                     // Ops of the tier's edit-mode log are reported there.
                     let Some((line, _)) = c
@@ -217,13 +239,26 @@ fn report_rejected(checked: &mut [Checked], policy: &crate::policy::Policy) {
             }
             (None, Role::EditModeLog) => {
                 for (line, op) in &c.ops {
-                    if let Some(reason) = policy.judge(op, &[], None) {
-                        let (k, a, n) = (op.kind.clone(), op.actor.clone(), op.nonce.clone());
+                    let (k, a, n) = (op.kind.clone(), op.actor.clone(), op.nonce.clone());
+                    let problem = policy.signature_problem(crate::signing::EDIT_MODE_BINDING, op);
+                    let demoted = problem.as_ref().filter(|_| policy.signatures_required());
+                    let human = policy.is_human(op) && demoted.is_none();
+                    if let Some(reason) = policy.judge_as(op, human, demoted, &[], None) {
                         found.push((*line, k, a, n, reason));
+                    } else if let Some(p) = problem {
+                        unsigned.push((*line, k, a, n, p.to_string()));
                     }
                 }
             }
             (None, Role::Item) => {}
+        }
+        for (line, kind, actor, nonce, reason) in unsigned {
+            c.warn(
+                Some(line),
+                format!(
+                    "human op '{kind}' by {actor} (nonce {nonce}) has no valid signature: {reason}"
+                ),
+            );
         }
         for (line, kind, actor, nonce, reason) in found {
             if c.judged.contains(&nonce) {

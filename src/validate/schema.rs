@@ -109,8 +109,16 @@ pub(super) fn check_op(
             ),
         );
     }
+    // A signature (authority.signing) is the op's last key.
+    let sig = crate::signing::SIG_KEY;
+    if raw.contains_key(sig) && raw.keys().next_back().map(String::as_str) != Some(sig) {
+        c.warn(
+            at,
+            format!("'{sig}' is not the op's last key: was the op edited by hand?"),
+        );
+    }
     for k in raw.keys() {
-        if !HEADER.contains(&k.as_str()) && !payload.contains(&k.as_str()) {
+        if !HEADER.contains(&k.as_str()) && !payload.contains(&k.as_str()) && k != sig {
             c.warn(
                 at,
                 format!("unexpected key '{k}' in a '{}' op (ignored)", op.kind),

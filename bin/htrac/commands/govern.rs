@@ -1,5 +1,5 @@
 //! Human authority: `lock`/`unlock`, `freeze`/`unfreeze`/`repair-drift`,
-//! `delete`, tier moves and `reconcile-reset`. Each prints one word (or
+//! `delete`, tier moves, `reconcile-reset` and `signing-cutover`. Each prints one word (or
 //! `{"ok": true}`), as the reference does.
 
 use htrac::moves::Move;
@@ -104,5 +104,21 @@ pub fn reconcile_reset(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> 
             .collect::<Vec<_>>()
             .join(" and ")
     ));
+    Ok(())
+}
+
+pub fn signing_cutover(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+    let n = t.signing_cutover()?;
+    let path = htrac::signing::trusted_ops_path(&t.config.authority, &t.root);
+    if p.json {
+        out.line(htrac::jsonfmt::compact(
+            &json!({"ok": true, "trusted_ops": n, "path": path.display().to_string()}),
+        ));
+    } else {
+        out.line(format!(
+            "{n} human op(s) trusted in {} (commit it with the tracker)",
+            path.display()
+        ));
+    }
     Ok(())
 }
