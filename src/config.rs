@@ -508,16 +508,6 @@ pub enum SigningMode {
     Required,
 }
 
-impl From<crate::trustroot::Signing> for SigningMode {
-    fn from(s: crate::trustroot::Signing) -> SigningMode {
-        match s {
-            crate::trustroot::Signing::Off => SigningMode::Off,
-            crate::trustroot::Signing::Warn => SigningMode::Warn,
-            crate::trustroot::Signing::Required => SigningMode::Required,
-        }
-    }
-}
-
 impl SigningMode {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -525,6 +515,12 @@ impl SigningMode {
             SigningMode::Warn => "warn",
             SigningMode::Required => "required",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<SigningMode> {
+        [SigningMode::Off, SigningMode::Warn, SigningMode::Required]
+            .into_iter()
+            .find(|m| m.as_str() == s)
     }
 }
 

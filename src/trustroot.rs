@@ -48,30 +48,9 @@ pub const SYSTEM_CONFIG_ENV: &str = "HTRAC_SYSTEM_CONFIG";
 /// The agent pattern that is always in force for configs an agent could write.
 pub const DEFAULT_AGENT_PATTERN: &str = "*_agent";
 
-/// How strictly ops must be signed (`authority.signing`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum Signing {
-    #[default]
-    Off,
-    Warn,
-    Required,
-}
-
-impl Signing {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Signing::Off => "off",
-            Signing::Warn => "warn",
-            Signing::Required => "required",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Signing> {
-        [Signing::Off, Signing::Warn, Signing::Required]
-            .into_iter()
-            .find(|m| m.as_str() == s)
-    }
-}
+/// How strictly ops must be signed (`authority.signing`): the tracker
+/// config's own type, so the host's and the tracker's modes compare.
+pub use crate::config::SigningMode as Signing;
 
 /// The `authority` settings in force.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -374,7 +353,7 @@ pub fn apply(
     }
     if let Some(s) = sys {
         add_patterns(&mut config.agent_usernames, &s.agent_usernames);
-        config.authority.signing = config.authority.signing.max(s.authority.signing.into());
+        config.authority.signing = config.authority.signing.max(s.authority.signing);
         if s.authority.allowed_signers.is_some() {
             config.authority.allowed_signers = s.authority.allowed_signers.clone();
         }
