@@ -123,6 +123,19 @@ impl Config {
         let sys = crate::trustroot::load_system(&crate::trustroot::system_paths())?;
         let mut config = Config::load_unchecked(root)?;
         crate::trustroot::apply(&mut config, sys.as_ref())?;
+        // Checked once the host's settings are in: it may be the one
+        // naming the allowed_signers file.
+        let a = &config.authority;
+        if a.signing != SigningMode::Off && a.allowed_signers.is_none() {
+            return Err(ConfigError {
+                file: Some(root.join("tracker/config.yaml")),
+                key: "authority.allowed_signers".into(),
+                message: format!(
+                    "must name an allowed_signers file when authority.signing is '{}' (here or in the host configuration)",
+                    a.signing.as_str()
+                ),
+            });
+        }
         Ok(config)
     }
 
@@ -590,15 +603,6 @@ impl Authority {
                     ))
                 }
             }
-        }
-        if a.signing != SigningMode::Off && a.allowed_signers.is_none() {
-            return Err(err(
-                "authority.allowed_signers",
-                format!(
-                    "must name an allowed_signers file when authority.signing is '{}'",
-                    a.signing.as_str()
-                ),
-            ));
         }
         Ok(a)
     }

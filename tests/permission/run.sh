@@ -54,7 +54,7 @@ cannot_run() {
 if [ "$(id -u)" -ne 0 ]; then
   cannot_run "permission playbook needs root to create users (run: sudo make test-permission)"
 fi
-for tool in useradd userdel groupadd groupdel getent git python3; do
+for tool in useradd userdel groupadd groupdel getent git python3 ssh-keygen; do
   command -v "$tool" >/dev/null 2>&1 ||
     cannot_run "permission playbook needs '$tool' (Debian: apt-get install passwd git python3)"
 done
@@ -848,6 +848,46 @@ done
 expect 5.8e "marker still empty after all of it" "$(wc -c <"$MARK")" 0
 
 # ---------------------------------------------------------------------------
+# Phase 6: signed human authority (attack 4 under the human's own name). The
+# human signs with an SSH key listed in an allowed_signers file the agent
+# cannot write; a `by: human, actor: <the human>` op the agent appends has no
+# valid signature and counts as the agent's.
+# ---------------------------------------------------------------------------
+
+phase 6 "signed human authority: a forged op under the human's name"
+HKEY=$WORK/hkey
+must install -d -m 700 -o "$HUMAN" "$HKEY"
+must as_human ssh-keygen -q -t ed25519 -N '' -C "$HUMAN" -f "$HKEY/id"
+SIGNERS=$WORK/allowed_signers
+must sh -c 'printf "%s namespaces=\"htrac-op\" %s\n" "$1" "$(cat "$2")" > "$3" && chmod 644 "$3"' sh "$HUMAN" "$HKEY/id.pub" "$SIGNERS"
+must as_human sh -c '
+  set -e
+  chmod u+w "$1"
+  printf "authority:\n  signing: required\n  allowed_signers: %s\n  signing_key: %s\n" "$2" "$3" >> "$1"
+  chmod 444 "$1"' sh "$ROOT/tracker/config.yaml" "$SIGNERS" "$HKEY/id"
+check 6.1 "human htrac signing-cutover → 0 (trusts the human ops already there)" 0 -- \
+  ht_human_text signing-cutover
+check 6.2 "human adds an item → 0 (signed)" 0 --out '"id"' -- ht_human add --kind work_item --title "Signed by the human"
+SG=$(json 'd["id"]' "$OUT"); [[ $SG == WI-* ]] || SG="WI-MISSING-SG"
+SG_FILE=$(ops_file tracker-workspace/.ops "$SG")
+check 6.2a "human locks its status → 0 (signed)" 0 -- ht_human lock "$SG" status
+expect 6.2b "the human's ops carry signatures" "$(grep -c '^  sig: ' "$SG_FILE")" 2
+check 6.3 "agent appends a forged unlock 'by: human, actor: $HUMAN' by hand → 0" 0 -- \
+  as_agent sh -c 'cat >> "$1"' sh "$SG_FILE" < <(hand_op unlock human "$HUMAN" a6a6 'unlock: [status]')
+check 6.3a "agent appends a forged 'status: deleted' under the human's name → 0" 0 -- \
+  as_agent sh -c 'cat >> "$1"' sh "$SG_FILE" < <(hand_op update human "$HUMAN" a7a7 'set:' '  status: deleted')
+SSHOW=$(show_json "$SG")
+expect 6.3b "the human's show: still locked and not deleted; both forged ops rejected as unsigned" \
+  "$(json '[d["locked_fields"], d["status"], [r["nonce"] for r in d.get("rejected_ops", [])], all("unsigned" in r["reason"] for r in d.get("rejected_ops", []))]' "$SSHOW")" \
+  '[["status"], "todo_hard", ["a6a6", "a7a7"], true]'
+check 6.3c "human validate --strict → 1, names the forged unlock" 1 \
+  --out 'a6a6.*unsigned' -- as_human "$BIN" --tracker-root "$ROOT" validate --strict
+check 6.4 "the agent's own update of an unlocked field still works → 0" 0 -- ht_agent update "$SG" --priority 3
+check 6.4a "the human's signed unlock works → 0" 0 -- ht_human unlock "$SG" status
+expect 6.4b "the human's show: unlocked, priority 3" \
+  "$(json '[d["locked_fields"], d["priority"]]' "$(show_json "$SG")")" '[[], 3]'
+
+# ---------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------
 
@@ -866,8 +906,8 @@ for i in "${!R_ID[@]}"; do
   fi
 done
 say ""
-PHASE_NAMES=("set-up (human)" "script 1 (agent)" "script 2 (human)" "script 3 (agent)" "script 4 (human)" "attacks after setup")
-for ph in 0 1 2 3 4 5; do
+PHASE_NAMES=("set-up (human)" "script 1 (agent)" "script 2 (human)" "script 3 (agent)" "script 4 (human)" "attacks after setup" "signed authority")
+for ph in 0 1 2 3 4 5 6; do
   printf '  phase %s %-18s %3d passed, %3d failed\n' "$ph" "${PHASE_NAMES[$ph]}" "${P_PASS[$ph]:-0}" "${P_FAIL[$ph]:-0}"
 done
 say "  ($(($(date +%s) - START))s)"
