@@ -46,7 +46,7 @@ impl Tracker {
         if !self.actor.is_agent() {
             return Ok(());
         }
-        Err(Error::user(format!(
+        Err(Error::new(crate::error::ErrorKind::HumanOnly, format!(
             "{action} requires human authority: OS user '{}' is an agent (it matches actor_resolution.agent_usernames)",
             self.actor.name
         ))
@@ -82,8 +82,11 @@ impl Tracker {
         self.require_human("freeze")?;
         let sentinel = self.frozen_path(file.tier, &file.id);
         if sentinel.exists() {
-            return Err(Error::user(format!("Item {} is already frozen", file.id))
-                .with_hint(format!("'htrac unfreeze {}' lifts the freeze", file.id)));
+            return Err(Error::new(
+                crate::error::ErrorKind::Conflict,
+                format!("Item {} is already frozen", file.id),
+            )
+            .with_hint(format!("'htrac unfreeze {}' lifts the freeze", file.id)));
         }
         let bytes = std::fs::read(&file.path)?;
         crate::atomic::replace(&sentinel, &bytes, 0o444)
@@ -97,9 +100,10 @@ impl Tracker {
         let sentinel = self.frozen_path(file.tier, &file.id);
         match std::fs::remove_file(&sentinel) {
             Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(Error::user(format!("Item {} is not frozen", file.id)))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::new(
+                crate::error::ErrorKind::Conflict,
+                format!("Item {} is not frozen", file.id),
+            )),
             Err(e) => Err(Error::internal(format!(
                 "cannot remove {}: {e}",
                 sentinel.display()
@@ -123,8 +127,11 @@ impl Tracker {
         let approved = match std::fs::read(&sentinel) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::user(format!("Item {} is not frozen", file.id))
-                    .with_hint("repair-drift restores a frozen item from its sentinel"))
+                return Err(Error::new(
+                    crate::error::ErrorKind::Conflict,
+                    format!("Item {} is not frozen", file.id),
+                )
+                .with_hint("repair-drift restores a frozen item from its sentinel"))
             }
             Err(e) => return Err(e.into()),
         };

@@ -700,7 +700,17 @@ mod tests {
         );
         let e = parse("authority: {signing: maybe}\n").unwrap_err();
         assert_eq!(e.key, "authority.signing");
-        let e = parse("authority: {signing: warn}\n").unwrap_err();
+        // Without allowed_signers: the host configuration may name it, so
+        // only loading (after the merge) refuses it.
+        assert!(parse("authority: {signing: warn}\n").is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("tracker")).unwrap();
+        std::fs::write(
+            dir.path().join("tracker/config.yaml"),
+            DEFAULT_CONFIG_YAML.to_string() + "\nauthority: {signing: warn}\n",
+        )
+        .unwrap();
+        let e = Config::load(dir.path()).unwrap_err();
         assert_eq!(e.key, "authority.allowed_signers");
         let e =
             parse("authority: {signing: warn, allowed_signers: x, sigining_key: y}\n").unwrap_err();

@@ -4,13 +4,72 @@
 
 use std::fmt;
 
-/// Whose problem an error is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What kind of failure an error is. Every front end derives what it shows
+/// from this, never from the message text: the CLI's exit code
+/// ([`Error::exit_code`]), htrac-serve's HTTP status, MCP's tool error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
-    /// Bad input, unknown item, refused by policy: exit 1.
-    User,
-    /// Corrupt data, I/O failure, a bug: exit 2.
+    /// Bad input: an unknown flag value, field, status, a malformed reference.
+    Invalid,
+    /// No item matches what was typed.
+    NotFound,
+    /// What was typed matches several items.
+    Ambiguous,
+    /// Only a human may do this, and the user is an agent.
+    HumanOnly,
+    /// The field (or discussion) is locked by the human.
+    Locked,
+    /// The item is frozen by the human.
+    Frozen,
+    /// The tracker's state forbids it: already exists, already frozen, tier rules.
+    Conflict,
+    /// The environment refused: disk full, permission denied, git unreachable.
+    Unavailable,
+    /// Data on disk that cannot be read: a corrupt op file.
+    Corrupt,
+    /// A failure of htrac itself.
     Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, for front ends' tests that walk them all.
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::Invalid,
+        ErrorKind::NotFound,
+        ErrorKind::Ambiguous,
+        ErrorKind::HumanOnly,
+        ErrorKind::Locked,
+        ErrorKind::Frozen,
+        ErrorKind::Conflict,
+        ErrorKind::Unavailable,
+        ErrorKind::Corrupt,
+        ErrorKind::Internal,
+    ];
+
+    /// The stable name front ends show (`code` in htrac-serve's JSON).
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Invalid => "invalid_field",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Ambiguous => "ambiguous",
+            ErrorKind::HumanOnly => "human_required",
+            ErrorKind::Locked => "locked",
+            ErrorKind::Frozen => "frozen",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Corrupt => "corrupt",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// The process exit code: 1 for the user's input or a refusal, 2 for
+    /// corrupt data or a failure of htrac itself.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Corrupt | ErrorKind::Internal => 2,
+            _ => 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,20 +80,26 @@ pub struct Error {
 }
 
 impl Error {
-    pub fn user(message: impl Into<String>) -> Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
-            kind: ErrorKind::User,
+            kind,
             message: message.into(),
             hint: None,
         }
     }
 
+    /// Bad input ([`ErrorKind::Invalid`]).
+    pub fn user(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Invalid, message)
+    }
+
     pub fn internal(message: impl Into<String>) -> Error {
-        Error {
-            kind: ErrorKind::Internal,
-            message: message.into(),
-            hint: None,
-        }
+        Error::new(ErrorKind::Internal, message)
+    }
+
+    /// Data on disk that cannot be read ([`ErrorKind::Corrupt`]).
+    pub fn corrupt(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Corrupt, message)
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Error {
@@ -42,12 +107,15 @@ impl Error {
         self
     }
 
+    /// The same error as another kind.
+    pub fn as_kind(mut self, kind: ErrorKind) -> Error {
+        self.kind = kind;
+        self
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
-        match self.kind {
-            ErrorKind::User => 1,
-            ErrorKind::Internal => 2,
-        }
+        self.kind.exit_code()
     }
 }
 

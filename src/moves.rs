@@ -118,37 +118,42 @@ impl Tracker {
         }
         let tiers = self.tiers_of(&file.id);
         if tiers.len() > 1 {
-            return Err(Error::user(format!(
-                "{} is in a cross-tier conflict (present in {}); it cannot be moved",
-                file.id,
-                tiers
-                    .iter()
-                    .map(|t| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+            return Err(Error::new(
+                crate::error::ErrorKind::Conflict,
+                format!(
+                    "{} is in a cross-tier conflict (present in {}); it cannot be moved",
+                    file.id,
+                    tiers
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
             .with_hint(format!(
                 "a human clears the conflict with 'htrac reconcile-reset {}'",
                 file.id
             )));
         }
         if file.tier != mv.from() {
-            return Err(Error::user(format!(
-                "Can only {} from {}, but {} is in {}",
-                mv.as_str(),
-                mv.from().as_str(),
-                file.id,
-                file.tier.as_str()
-            )));
+            return Err(Error::new(
+                crate::error::ErrorKind::Conflict,
+                format!(
+                    "Can only {} from {}, but {} is in {}",
+                    mv.as_str(),
+                    mv.from().as_str(),
+                    file.id,
+                    file.tier.as_str()
+                ),
+            ));
         }
         self.check_move_references(file, mv)?;
         let dest = self.item_path(mv.to(), &file.id);
         if dest.exists() {
-            return Err(Error::user(format!(
-                "{} already exists in {}",
-                file.id,
-                mv.to().as_str()
-            )));
+            return Err(Error::new(
+                crate::error::ErrorKind::Conflict,
+                format!("{} already exists in {}", file.id, mv.to().as_str()),
+            ));
         }
         for p in [file.path.clone(), self.frozen_path(file.tier, &file.id)] {
             may_rename(&p, mv, &file.id)?;
@@ -185,7 +190,7 @@ impl Tracker {
                 }
                 if let Some((link, _)) = references(other).into_iter().find(|(_, r)| r == &file.id)
                 {
-                    return Err(Error::user(format!(
+                    return Err(Error::new(crate::error::ErrorKind::Conflict, format!(
                         "{} cannot go to stealth: {} ({}) points at it through {link}; stealth items are local-only and never synced",
                         file.id,
                         other.id,
@@ -199,10 +204,13 @@ impl Tracker {
                 .into_iter()
                 .find(|(_, r)| tier_of(r) == Some(Tier::Stealth))
             {
-                return Err(Error::user(format!(
+                return Err(Error::new(
+                    crate::error::ErrorKind::Conflict,
+                    format!(
                     "{} cannot leave stealth while its {link} points at the stealth item {target}",
                     file.id
-                ))
+                ),
+                )
                 .with_hint(format!("unstealth {target} first, or remove the link")));
             }
         }
@@ -217,12 +225,20 @@ impl Tracker {
         self.require_human("reconcile-reset")?;
         let tiers = self.tiers_of(id);
         match tiers.len() {
-            0 => return Err(Error::user(format!("Item not found: {id}"))),
+            0 => {
+                return Err(Error::new(
+                    crate::error::ErrorKind::NotFound,
+                    format!("Item not found: {id}"),
+                ))
+            }
             1 => {
-                return Err(Error::user(format!(
-                    "{id} is not in a cross-tier conflict: it is only in {}",
-                    tiers[0].as_str()
-                )))
+                return Err(Error::new(
+                    crate::error::ErrorKind::Conflict,
+                    format!(
+                        "{id} is not in a cross-tier conflict: it is only in {}",
+                        tiers[0].as_str()
+                    ),
+                ))
             }
             _ => {}
         }
@@ -240,7 +256,7 @@ impl Tracker {
         }
         let read = |path: &std::path::Path| {
             oplog::read(path).map_err(|e| {
-                Error::internal(format!("corrupt data: {e}"))
+                Error::corrupt(format!("corrupt data: {e}"))
                     .with_hint("repair that copy by hand before reconciling")
             })
         };

@@ -286,7 +286,7 @@ impl Tracker {
         let item = self.load_file(file, &edit_ops, &mut warnings);
         print_warnings(&warnings);
         let mut item = item.map_err(|b| {
-            Error::internal(format!("corrupt data: {}", b.error)).with_hint(format!(
+            Error::corrupt(format!("corrupt data: {}", b.error)).with_hint(format!(
                 "inspect {} (htrac log {}); other items are unaffected",
                 b.file.path.display(),
                 b.file.id
@@ -417,8 +417,13 @@ impl Tracker {
             }
         }
         match matches.len() {
-            0 => Err(Error::user(format!("No items match prefix: {spec}"))
-                .with_hint("run 'htrac list' to see item IDs (any unique prefix works, e.g. WI-foh or foh)")),
+            0 => Err(Error::new(
+                crate::error::ErrorKind::NotFound,
+                format!("No items match prefix: {spec}"),
+            )
+            .with_hint(
+                "run 'htrac list' to see item IDs (any unique prefix works, e.g. WI-foh or foh)",
+            )),
             1 => Ok((*matches.values().next().expect("one").first().expect("file")).clone()),
             _ => {
                 let mut lines = Vec::new();
@@ -427,8 +432,15 @@ impl Tracker {
                     let title = first_title(&f.path).unwrap_or_default();
                     lines.push(format!("  {id}  [{}]  {title}", f.tier.as_str()));
                 }
-                Err(Error::user(format!("Ambiguous prefix '{spec}' matches {} items:\n{}", matches.len(), lines.join("\n")))
-                    .with_hint("type more of the ID to make it unique"))
+                Err(Error::new(
+                    crate::error::ErrorKind::Ambiguous,
+                    format!(
+                        "Ambiguous prefix '{spec}' matches {} items:\n{}",
+                        matches.len(),
+                        lines.join("\n")
+                    ),
+                )
+                .with_hint("type more of the ID to make it unique"))
             }
         }
     }
@@ -436,8 +448,15 @@ impl Tracker {
     /// Resolves a reference to another item (for --parent, --add-isbefore, ...)
     /// to its full ID.
     pub fn resolve_ref(&self, spec: &str, flag: &str) -> Result<ItemFile> {
+        // What the request names does not resolve: its field is invalid.
         self.resolve(spec).map_err(|e| Error {
             message: format!("{flag} {spec}: {}", e.message),
+            kind: match e.kind {
+                crate::error::ErrorKind::NotFound | crate::error::ErrorKind::Ambiguous => {
+                    crate::error::ErrorKind::Invalid
+                }
+                k => k,
+            },
             ..e
         })
     }

@@ -181,13 +181,13 @@ impl Tracker {
             }
         }
         if self.actor.is_agent() && self.config.is_human_only(status) {
-            return Err(
-                Error::user(format!("Status '{status}' requires human authority.")).with_hint(
-                    format!(
-                        "'{status}' is in stop_hook.human_only_statuses: ask your human to set it"
-                    ),
-                ),
-            );
+            return Err(Error::new(
+                crate::error::ErrorKind::HumanOnly,
+                format!("Status '{status}' requires human authority."),
+            )
+            .with_hint(format!(
+                "'{status}' is in stop_hook.human_only_statuses: ask your human to set it"
+            )));
         }
         Ok(())
     }
@@ -312,8 +312,8 @@ impl Tracker {
             .map(|t| self.item_path(*t, &id))
             .find(|p| p.exists())
         {
-            let log = oplog::read(&existing)
-                .map_err(|e| Error::internal(format!("corrupt data: {e}")))?;
+            let log =
+                oplog::read(&existing).map_err(|e| Error::corrupt(format!("corrupt data: {e}")))?;
             let title = log
                 .ops
                 .iter()
@@ -327,9 +327,10 @@ impl Tracker {
                 });
             match title {
                 Some(t) => {
-                    return Err(Error::user(format!(
-                        "{id} already exists (title: '{t}'). Use 'update' to modify it."
-                    )))
+                    return Err(Error::new(
+                        crate::error::ErrorKind::Conflict,
+                        format!("{id} already exists (title: '{t}'). Use 'update' to modify it."),
+                    ))
                 }
                 // A file without a create op under our hash: salt the ID.
                 None => id = compute_id(&kind.prefix, &data, &nonce),
@@ -363,7 +364,10 @@ impl Tracker {
         let mirror = |t: &str| crate::journal::mirror_or_warn(self, &path, t);
         oplog::append_text_mirrored(&path, &text, AppendMode::New, &mirror).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::user(format!("{id} already exists. Use 'update' to modify it."))
+                Error::new(
+                    crate::error::ErrorKind::Conflict,
+                    format!("{id} already exists. Use 'update' to modify it."),
+                )
             } else {
                 // Refused (readers would refuse it), disk full, read-only
                 // file system, permission denied: exit 1; nothing was left.
@@ -473,23 +477,26 @@ impl Tracker {
             self.require_human(kind)?;
         }
         if self.actor.is_agent() && self.frozen_path(file.tier, &file.id).exists() {
-            return Err(Error::user(format!(
-                "{} is frozen: agent writes are refused until a human unfreezes it",
-                file.id
-            ))
+            return Err(Error::new(
+                crate::error::ErrorKind::Frozen,
+                format!(
+                    "{} is frozen: agent writes are refused until a human unfreezes it",
+                    file.id
+                ),
+            )
             .with_hint(format!(
                 "ask your human to run 'htrac unfreeze {}'",
                 file.id
             )));
         }
         let log = oplog::read(&file.path).map_err(|e| {
-            Error::internal(format!("corrupt data: {e}"))
+            Error::corrupt(format!("corrupt data: {e}"))
                 .with_hint("a human must repair the ops file before further writes")
         })?;
         let taken: Vec<String> = log.ops.iter().map(|(_, o)| o.nonce.clone()).collect();
         let ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
         compile(&file.id, file.tier, &ops).map_err(|e| {
-            Error::internal(format!("corrupt data: {}: {e}", file.path.display())).with_hint(
+            Error::corrupt(format!("corrupt data: {}: {e}", file.path.display())).with_hint(
                 "the item is uncompilable; a human must inspect the ops file before further writes",
             )
         })?;
@@ -617,10 +624,13 @@ impl Tracker {
                 touched.extend(fields.keys().map(|k| format!("fields.{k}")));
             }
             if let Some(f) = touched.iter().find(|f| locked.contains(f)) {
-                return Err(Error::user(format!(
-                    "Field '{f}' on {} is locked. Ask the human to unlock it.",
-                    file.id
-                )));
+                return Err(Error::new(
+                    crate::error::ErrorKind::Locked,
+                    format!(
+                        "Field '{f}' on {} is locked. Ask the human to unlock it.",
+                        file.id
+                    ),
+                ));
             }
         }
         let mut body = Map::new();
@@ -658,10 +668,13 @@ impl Tracker {
             .iter()
             .any(|f| f == "discussion")
         {
-            return Err(Error::user(format!(
-                "Discussion on {} is locked. Ask the human to unlock it.",
-                file.id
-            )));
+            return Err(Error::new(
+                crate::error::ErrorKind::Locked,
+                format!(
+                    "Discussion on {} is locked. Ask the human to unlock it.",
+                    file.id
+                ),
+            ));
         }
         Ok(Some(copies))
     }

@@ -58,39 +58,24 @@ impl ApiError {
     }
 }
 
-/// Maps a library error to a status and code by what it says.
+/// The HTTP status of each kind of library error.
+pub fn status_of(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::Invalid => 400,
+        ErrorKind::HumanOnly => 403,
+        ErrorKind::NotFound => 404,
+        ErrorKind::Ambiguous | ErrorKind::Locked | ErrorKind::Frozen | ErrorKind::Conflict => 409,
+        ErrorKind::Unavailable => 503,
+        ErrorKind::Corrupt | ErrorKind::Internal => 500,
+    }
+}
+
+/// Maps a library error to a status and code by its kind (never by what
+/// its message says).
 pub fn classify(e: Error) -> ApiError {
-    let m = e.message.as_str();
-    let (status, code) = if e.kind == ErrorKind::Internal {
-        (500, "internal")
-    } else if m.contains("requires human authority") {
-        (403, "human_required")
-    } else if m.starts_with("--") {
-        // A referenced item (parent, isbefore, ...) that does not resolve.
-        (400, "invalid_field")
-    } else if m.starts_with("No items match prefix") || m.starts_with("Item not found") {
-        (404, "not_found")
-    } else if m.starts_with("Ambiguous prefix") {
-        (409, "ambiguous")
-    } else if m.contains(" is locked") {
-        (409, "locked")
-    } else if m.contains(" is frozen") {
-        (409, "frozen")
-    } else if m.contains("already exists")
-        || m.contains("already frozen")
-        || m.contains("is not frozen")
-        || m.contains("cross-tier conflict")
-        || m.starts_with("Can only ")
-        || m.contains("cannot go to stealth")
-        || m.contains("cannot leave stealth")
-    {
-        (409, "conflict")
-    } else {
-        (400, "invalid_field")
-    };
     ApiError {
-        status,
-        code,
+        status: status_of(e.kind),
+        code: e.kind.code(),
         message: e.message,
         hint: e.hint,
     }
@@ -630,45 +615,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn library_errors_map_to_statuses() {
-        let cases = [
-            (
-                Error::user("lock requires human authority: OS user 'x' is an agent"),
-                403,
-                "human_required",
-            ),
-            (Error::user("No items match prefix: zz"), 404, "not_found"),
-            (
-                Error::user("Ambiguous prefix 'a' matches 2 items:"),
-                409,
-                "ambiguous",
-            ),
-            (
-                Error::user("Field 'status' on WI-x is locked. Ask the human to unlock it."),
-                409,
-                "locked",
-            ),
-            (
-                Error::user("WI-x is frozen: agent writes are refused"),
-                409,
-                "frozen",
-            ),
-            (Error::user("Item WI-x is already frozen"), 409, "conflict"),
-            (
-                Error::user("--parent zz: No items match prefix: zz"),
-                400,
-                "invalid_field",
-            ),
-            (
-                Error::user("Unknown status 'x'. Valid statuses: a"),
-                400,
-                "invalid_field",
-            ),
-            (Error::internal("corrupt data"), 500, "internal"),
+    fn every_error_kind_has_its_status_and_code_whatever_the_message() {
+        let want = [
+            (ErrorKind::Invalid, 400, "invalid_field"),
+            (ErrorKind::NotFound, 404, "not_found"),
+            (ErrorKind::Ambiguous, 409, "ambiguous"),
+            (ErrorKind::HumanOnly, 403, "human_required"),
+            (ErrorKind::Locked, 409, "locked"),
+            (ErrorKind::Frozen, 409, "frozen"),
+            (ErrorKind::Conflict, 409, "conflict"),
+            (ErrorKind::Unavailable, 503, "unavailable"),
+            (ErrorKind::Corrupt, 500, "corrupt"),
+            (ErrorKind::Internal, 500, "internal"),
         ];
-        for (e, status, code) in cases {
-            let a = classify(e.clone());
-            assert_eq!((a.status, a.code), (status, code), "{}", e.message);
+        assert_eq!(want.len(), ErrorKind::ALL.len());
+        for (kind, status, code) in want {
+            assert!(ErrorKind::ALL.contains(&kind));
+            // The same words under every kind: only the kind decides.
+            let a = classify(Error::new(kind, "Field 'status' on WI-x is locked"));
+            assert_eq!((a.status, a.code), (status, code), "{kind:?}");
         }
     }
 

@@ -153,7 +153,7 @@ impl Tracker {
         };
         for f in self.files()? {
             let log = crate::oplog::read(&f.path)
-                .map_err(|e| Error::internal(format!("corrupt data: {e}")))?;
+                .map_err(|e| Error::corrupt(format!("corrupt data: {e}")))?;
             add(&f.id, log.ops.into_iter().map(|(_, o)| o).collect());
         }
         let mut logs: Vec<PathBuf> = Vec::new();
@@ -161,7 +161,7 @@ impl Tracker {
             let log = t.edit_mode_log(&self.root);
             if log.is_file() && !logs.contains(&log) {
                 let ops = crate::oplog::read(&log)
-                    .map_err(|e| Error::internal(format!("corrupt data: {e}")))?;
+                    .map_err(|e| Error::corrupt(format!("corrupt data: {e}")))?;
                 add(
                     EDIT_MODE_BINDING,
                     ops.ops.into_iter().map(|(_, o)| o).collect(),

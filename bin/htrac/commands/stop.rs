@@ -15,7 +15,10 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let name = p.command.name;
     inner(p, t, out).map_err(|e| Error {
         message: format!("{name} failed: {}", e.message),
-        kind: htrac::ErrorKind::User,
+        kind: match e.kind.exit_code() {
+            2 => htrac::ErrorKind::Unavailable,
+            _ => e.kind,
+        },
         ..e
     })
 }
