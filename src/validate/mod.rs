@@ -207,12 +207,16 @@ fn report_rejected(checked: &mut [Checked], policy: &crate::policy::Policy) {
         let mut unsigned: Vec<(usize, String, String, String, String)> = Vec::new();
         match (&c.item, c.target.role) {
             (Some(item), _) => {
-                for r in &item.unverified_ops {
-                    let Some((line, _)) = c
-                        .ops
+                // The line of an op of this file (ops of the tier's edit-mode
+                // log are reported there).
+                let line_of = |nonce: &str, kind: &str| {
+                    c.ops
                         .iter()
-                        .find(|(_, o)| o.nonce == r.nonce && o.kind == r.kind)
-                    else {
+                        .find(|(_, o)| o.nonce == nonce && o.kind == kind)
+                        .map(|(l, _)| *l)
+                };
+                for r in &item.unverified_ops {
+                    let Some(line) = line_of(&r.nonce, &r.kind) else {
                         continue;
                     };
                     if !item
@@ -221,20 +225,15 @@ fn report_rejected(checked: &mut [Checked], policy: &crate::policy::Policy) {
                         .any(|x| x.nonce == r.nonce && x.kind == r.kind)
                     {
                         let r = r.clone();
-                        unsigned.push((*line, r.kind, r.actor, r.nonce, r.reason));
+                        unsigned.push((line, r.kind, r.actor, r.nonce, r.reason));
                     }
                 }
                 for r in &item.rejected_ops {
-                    // Ops of the tier's edit-mode log are reported there.
-                    let Some((line, _)) = c
-                        .ops
-                        .iter()
-                        .find(|(_, o)| o.nonce == r.nonce && o.kind == r.kind)
-                    else {
+                    let Some(line) = line_of(&r.nonce, &r.kind) else {
                         continue;
                     };
                     let r = r.clone();
-                    found.push((*line, r.kind, r.actor, r.nonce, r.reason));
+                    found.push((line, r.kind, r.actor, r.nonce, r.reason));
                 }
             }
             (None, Role::EditModeLog) => {
