@@ -80,7 +80,15 @@ pub struct Tracker {
     /// user's (`htrac-serve` sets `authority.server_key`); see
     /// [`crate::signing::sign`].
     pub signing_key: Option<PathBuf>,
+    /// Warnings the library had for the user (the library never prints):
+    /// each front end takes them ([`Tracker::take_warnings`]) and shows them
+    /// its way. Shared by clones of the tracker.
+    notices: Notices,
 }
+
+/// Where the library leaves warnings for the front end.
+#[derive(Debug, Clone, Default)]
+struct Notices(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
 
 impl Tracker {
     /// Finds the tracker: `explicit` (the `--tracker-root` flag) or the
@@ -131,6 +139,7 @@ impl Tracker {
             actor,
             policy,
             signing_key: None,
+            notices: Notices::default(),
         })
     }
 
@@ -280,11 +289,22 @@ impl Tracker {
         }
     }
 
+    /// Leaves a warning for the front end to show (see [`Tracker::take_warnings`]).
+    pub fn warn(&self, line: impl Into<String>) {
+        let mut v = self.notices.0.lock().unwrap_or_else(|p| p.into_inner());
+        v.push(line.into());
+    }
+
+    /// The warnings left since the last call, oldest first.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// Loads one item by its resolved file.
     pub fn load(&self, file: &ItemFile) -> Result<Item> {
         let (edit_ops, mut warnings) = self.edit_mode_ops(file.tier);
         let item = self.load_file(file, &edit_ops, &mut warnings);
-        print_warnings(&warnings);
+        warnings.into_iter().for_each(|w| self.warn(w));
         let mut item = item.map_err(|b| {
             Error::corrupt(format!("corrupt data: {}", b.error)).with_hint(format!(
                 "inspect {} (htrac log {}); other items are unaffected",
@@ -305,7 +325,7 @@ impl Tracker {
                 item.id, r.kind, r.actor, r.nonce, r.reason
             )
         }));
-        print_warnings(&unsigned);
+        unsigned.into_iter().for_each(|w| self.warn(w));
         item.cross_tier_conflict = Tier::ALL
             .iter()
             .filter(|t| self.item_path(**t, &file.id).exists())
@@ -338,11 +358,11 @@ impl Tracker {
         let (snap, _) =
             crate::cache::snapshot_with(self, path.as_deref(), window, false, summary, None)?;
         if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
-            eprintln!(
+            self.warn(format!(
                 "cache: {} of {} items read from the cache",
                 snap.cache_hits,
                 snap.items.len()
-            );
+            ));
         }
         Ok(snap)
     }
@@ -487,11 +507,5 @@ pub fn find_agent_dir(start: &Path) -> Option<PathBuf> {
         if !cur.pop() {
             return None;
         }
-    }
-}
-
-pub fn print_warnings(warnings: &[String]) {
-    for w in warnings {
-        eprintln!("{w}");
     }
 }

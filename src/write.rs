@@ -346,7 +346,7 @@ impl Tracker {
             &self.config.lamport_branches,
         )
         .unwrap_or_else(|e| {
-            eprintln!("warning: cannot read other branches (git: {e}); the Lamport clock uses local ops only");
+            self.warn(format!("warning: cannot read other branches (git: {e}); the Lamport clock uses local ops only"));
             Vec::new()
         });
         let clock = crate::clock::next_clock(0, &copies);
@@ -451,7 +451,7 @@ impl Tracker {
                     .unwrap_or_default()
             ))),
             Err(e) => {
-                eprintln!("warning: cannot read this item on the other branches (git: {e}); the Lamport clock uses local ops only");
+                self.warn(format!("warning: cannot read this item on the other branches (git: {e}); the Lamport clock uses local ops only"));
                 Ok(Vec::new())
             }
         }

@@ -458,3 +458,20 @@ fn governance_refusals_are_tool_errors_the_agent_can_act_on() {
     s.ok("update", json!({"id": locked, "priority": 1}));
     s.finish();
 }
+
+/// The library never prints: its warnings travel in results, so an MCP
+/// client sees them in the tool result (they used to go to the server's
+/// stderr, which no client reads).
+#[test]
+fn library_warnings_reach_the_tool_result() {
+    let env = Env::new();
+    let id = env.add("torn later", &[]);
+    // A crash mid-append: a torn last op, which readers skip with a warning.
+    common::append_raw(&env.workspace_ops(&id), "- op: update  # dead\n  at: '2026");
+    let mut s = Session::start(&env);
+    s.initialize();
+    let (_, r) = s.ok("show", json!({"id": id}));
+    let notes = r["content"][1]["text"].as_str().unwrap_or_default();
+    assert!(notes.contains("warning:") && notes.contains("torn"), "{r}");
+    s.finish();
+}

@@ -176,6 +176,11 @@ fn run(mut app: App) -> std::io::Result<()> {
                 refresh_due = None;
                 app.reload();
             }
+            // The library's warnings, and (as a safety net) anything a child
+            // process wrote to stderr, become toasts instead of screen garbage.
+            if let Some(line) = app.tracker.take_warnings().pop() {
+                app.toast(line);
+            }
             if let Some(line) = captured.as_mut().and_then(|c| c.new_lines().pop()) {
                 app.toast(line);
             }

@@ -144,7 +144,15 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         &cwd,
         parsed.tracker_root.as_deref().map(std::path::Path::new),
     )?;
-    run_on(&tracker, parsed, out)?;
+    let result = run_on(&tracker, parsed, out);
+    // The library's warnings come first on stderr, before the command's own notes.
+    let warnings: String = tracker
+        .take_warnings()
+        .into_iter()
+        .map(|w| w + "\n")
+        .collect();
+    out.stderr.insert_str(0, &warnings);
+    result?;
     let mutated = match parsed.command.name {
         // Of the tag verbs only `rename` appends ops.
         "tags" => parsed.positional(0) == Some("rename"),
@@ -153,6 +161,9 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
     if mutated && !parsed.no_auto_sync && !out.refused {
         for line in htrac::sync::auto_sync(&tracker) {
             out.warn(line);
+        }
+        for w in tracker.take_warnings() {
+            out.warn(w);
         }
     }
     Ok(())

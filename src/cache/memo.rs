@@ -72,7 +72,7 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
     if let Some(key) = &key {
         if let Some(result) = read(&path, key) {
             if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
-                eprintln!("cache: {name} from the memo");
+                t.warn(format!("cache: {name} from the memo"));
             }
             return Ok(Lookup::Hit(result));
         }

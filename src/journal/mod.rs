@@ -112,11 +112,11 @@ pub fn mirror_or_warn(tracker: &Tracker, path: &Path, text: &str) -> std::io::Re
             let where_ = dir(tracker)
                 .map(|d| d.display().to_string())
                 .unwrap_or_else(|| "(no state directory: HOME is unset)".into());
-            eprintln!(
+            tracker.warn(format!(
                 "warning: op written but not journalled: {e} (journal {where_}); \
                  'htrac reconcile' cannot restore it if a git command removes it \
                  (set HTRAC_STATE_DIR to a writable directory)"
-            );
+            ));
         }
     }
     Ok(())

@@ -249,6 +249,9 @@ impl Live {
                 }
             }
         }
+        for w in t.take_warnings() {
+            eprintln!("htrac-serve: {w}");
+        }
         self.publish(&mut st, changed, removed)
     }
 

@@ -73,7 +73,15 @@ pub(crate) fn me(app: &App, s: &Session) -> Value {
 }
 
 /// Answers one request (on a worker thread).
-pub fn handle(app: &App, mut rq: Request) {
+pub fn handle(app: &App, rq: Request) {
+    handle_request(app, rq);
+    // What the library had to say while serving it goes to the server's log.
+    for w in app.tracker.take_warnings() {
+        eprintln!("htrac-serve: {w}");
+    }
+}
+
+fn handle_request(app: &App, mut rq: Request) {
     let host_ok = header(&rq, "host").is_some_and(|h| app.origins.host_ok(h));
     if !host_ok {
         let r = err(
