@@ -214,6 +214,39 @@ impl Tracker {
         Ok(())
     }
 
+    /// The references an update adds (`parent`, and `isbefore`,
+    /// `duplicate_of`, `not_duplicate_of` set or added) may not point from a
+    /// canonical or workspace item into stealth — the one rule for every
+    /// front end.
+    fn check_update_refs(&self, file: &ItemFile, changes: &Changes) -> Result<()> {
+        if file.tier == Tier::Stealth {
+            return Ok(());
+        }
+        let mut targets: Vec<(&str, &str)> = Vec::new();
+        if let Some(Value::String(p)) = changes.set.get("parent") {
+            targets.push(("parent", p));
+        }
+        for key in ["isbefore", "duplicate_of", "not_duplicate_of"] {
+            for map in [&changes.set, &changes.add] {
+                if let Some(Value::Array(a)) = map.get(key) {
+                    targets.extend(a.iter().filter_map(Value::as_str).map(|id| (key, id)));
+                }
+            }
+        }
+        for (key, id) in targets {
+            let path = self.item_path(Tier::Stealth, id);
+            if path.is_file() {
+                let target = ItemFile {
+                    id: id.to_string(),
+                    tier: Tier::Stealth,
+                    path,
+                };
+                self.check_ref_tier(file.tier, &target, key)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Creates a new item; returns its ID.
     pub fn add(&self, new: &NewItem) -> Result<String> {
         let Some(kind) = self.config.kind(&new.kind) else {
@@ -592,6 +625,7 @@ impl Tracker {
                 check_tag(tag.as_str().unwrap_or(""))?;
             }
         }
+        self.check_update_refs(file, changes)?;
         let item = self.load(file)?;
         if let Some(status) = changes.set.get("status").and_then(Value::as_str) {
             self.check_status(&item.kind, status)?;

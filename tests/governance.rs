@@ -677,3 +677,38 @@ fn the_read_cache_follows_the_agent_patterns() {
     assert_eq!(shown["status"], "todo_hard", "{shown}");
     assert_eq!(shown["rejected_ops"][0]["nonce"], "d001");
 }
+
+/// The stealth-link rule is the library's (`Tracker::update`), so every
+/// front end — the CLI here, the TUI through the same call — refuses a link
+/// from a synced item into stealth, and writes nothing.
+#[test]
+fn no_synced_item_may_point_into_stealth_whatever_the_front_end() {
+    let env = Env::new();
+    let hidden = env.add("hidden", &[]);
+    env.run(&["stealth", &hidden]).ok();
+    let open = env.add("open", &[]);
+    let before = env.tree();
+    for flag in [
+        "--parent",
+        "--add-isbefore",
+        "--add-duplicate-of",
+        "--add-not-duplicate-of",
+    ] {
+        let r = env.run(&["update", &open, flag, &hidden]).fails(1);
+        assert!(
+            r.stderr.contains("points at a stealth item"),
+            "{flag}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(env.tree(), before);
+    let t = htrac::Tracker::open(&env.root()).unwrap();
+    let file = t.resolve(&open).unwrap();
+    let mut ch = htrac::write::Changes::default();
+    ch.set.insert("parent".into(), serde_json::json!(hidden));
+    let e = t.update(&file, &ch).unwrap_err();
+    assert_eq!(e.kind, htrac::ErrorKind::Invalid);
+    assert_eq!(env.tree(), before);
+    // The other way round is fine: a stealth item may point at a synced one.
+    env.run(&["update", &hidden, "--parent", &open]).ok();
+}

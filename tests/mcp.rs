@@ -475,3 +475,26 @@ fn library_warnings_reach_the_tool_result() {
     assert!(notes.contains("warning:") && notes.contains("torn"), "{r}");
     s.finish();
 }
+
+/// A rule lives once, in the library: MCP is refused a link from a synced
+/// item into stealth as the CLI is, and nothing is written.
+#[test]
+fn the_stealth_link_rule_holds_for_mcp_as_for_the_cli() {
+    let env = Env::new();
+    let hidden = env.add("hidden", &[]);
+    env.run(&["stealth", &hidden]).ok();
+    let open = env.add("open", &[]);
+    let before = env.tree();
+    let cli_err = env
+        .run(&["update", &open, "--parent", &hidden])
+        .fails(1)
+        .stderr;
+    assert!(cli_err.contains("points at a stealth item"), "{cli_err}");
+    let mut s = Session::start(&env);
+    s.initialize();
+    let r = s.call("update", json!({"id": open, "parent": hidden}));
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(r.to_string().contains("points at a stealth item"), "{r}");
+    assert_eq!(env.tree(), before);
+    s.finish();
+}

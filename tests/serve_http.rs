@@ -305,6 +305,24 @@ fn bad_input_gets_json_errors_never_a_bare_500() {
         &json!({"parent": "zzzzz"}),
     )
     .expect(400, Some("invalid_field"));
+    // The stealth-link rule is the library's: the web is refused as the
+    // CLI is, and nothing is written.
+    let hidden = s.env.add("hidden", &[]);
+    s.env.run(&["stealth", &hidden]).ok();
+    let before = s.env.tree();
+    let r = s
+        .post(
+            &format!("/api/items/{a}/update"),
+            Some(&l),
+            &json!({"add_before": [hidden]}),
+        )
+        .expect(400, Some("invalid_field"));
+    let msg = r.json()["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        msg.contains("points at a stealth item") && !msg.contains("--"),
+        "{msg}"
+    );
+    assert_eq!(s.env.tree(), before);
     s.post(
         &format!("/api/items/{a}/discuss"),
         Some(&l),

@@ -385,27 +385,14 @@ pub fn add(t: &Tracker, body: &Value) -> ApiResult<Value> {
     Ok(json!({ "id": id, "item": load(t, &file)? }))
 }
 
-/// Resolves item references (parent, isbefore, ...) as the CLI does:
-/// to full IDs, and never from a synced item into stealth.
-fn refs(
-    t: &Tracker,
-    writer: &ItemFile,
-    specs: &[String],
-    key: &str,
-    adding: bool,
-) -> ApiResult<Vec<Value>> {
+/// Resolves item references (parent, isbefore, ...) to full IDs, as the
+/// CLI does (the library judges what they may point at), naming the
+/// request's key in errors.
+fn refs(t: &Tracker, specs: &[String], key: &str) -> ApiResult<Vec<Value>> {
     specs
         .iter()
         .map(|s| {
-            let f = t.resolve_ref(s, &format!("--{key}")).map_err(classify)?;
-            if adding && writer.tier != Tier::Stealth && f.tier == Tier::Stealth {
-                return Err(ApiError::invalid(format!(
-                    "'{key}' {s} is the stealth item {}, but {} is in tier '{}'; stealth items are never synced",
-                    f.id,
-                    writer.id,
-                    writer.tier.as_str()
-                )));
-            }
+            let f = t.resolve_ref(s, &format!("'{key}'")).map_err(classify)?;
             Ok(json!(f.id))
         })
         .collect()
@@ -457,7 +444,7 @@ pub fn update(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
     if b.contains_key("parent") {
         let v = match opt_str(b, "parent")?.filter(|s| !s.is_empty()) {
             None => Value::Null,
-            Some(p) => refs(t, &file, &[p], "parent", true)?.remove(0),
+            Some(p) => refs(t, &[p], "parent")?.remove(0),
         };
         ch.set.insert("parent".into(), v);
     }
@@ -483,7 +470,7 @@ pub fn update(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
         let values: Vec<Value> = if field == "tags" {
             list.iter().map(|s| json!(s)).collect()
         } else {
-            refs(t, &file, &list, key, adding)?
+            refs(t, &list, key)?
         };
         let target = if adding { &mut ch.add } else { &mut ch.remove };
         target.insert(field.into(), Value::Array(values));

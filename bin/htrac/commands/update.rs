@@ -24,28 +24,11 @@ const SET_FLAGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn resolve_refs(
-    t: &Tracker,
-    writer: &ItemFile,
-    specs: &[String],
-    flag: &str,
-    adding: bool,
-) -> Result<Vec<ItemFile>> {
+/// The items `specs` name (the library checks what they may point at).
+fn resolve_refs(t: &Tracker, specs: &[String], flag: &str) -> Result<Vec<ItemFile>> {
     specs
         .iter()
-        .map(|s| {
-            let f = t.resolve_ref(s, &format!("--{flag}"))?;
-            if adding && writer.tier != htrac::Tier::Stealth && f.tier == htrac::Tier::Stealth {
-                return Err(Error::user(format!(
-                    "--{flag} {s} resolves to stealth-tier item {} but {} is in tier '{}'; stealth items are never synced",
-                    f.id,
-                    writer.id,
-                    writer.tier.as_str()
-                ))
-                .with_hint("move the target out of stealth (unstealth) or the writing item into it"));
-            }
-            Ok(f)
-        })
+        .map(|s| t.resolve_ref(s, &format!("--{flag}")))
         .collect()
 }
 
@@ -72,7 +55,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             Value::Null
         } else {
             Value::String(
-                resolve_refs(t, &file, &[parent.to_string()], "parent", true)?
+                resolve_refs(t, &[parent.to_string()], "parent")?
                     .remove(0)
                     .id,
             )
@@ -112,7 +95,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             let list: Vec<Value> = if *field == "tags" {
                 values.iter().map(|v| json!(v)).collect()
             } else {
-                resolve_refs(t, &file, values, flag, adding)?
+                resolve_refs(t, values, flag)?
                     .into_iter()
                     .map(|f| json!(f.id))
                     .collect()
