@@ -110,6 +110,7 @@ pub fn compile_governed(
     policy: &Policy,
     approved: Option<&[Op]>,
 ) -> Result<Item, CompileError> {
+    COMPILES.with(|c| c.set(c.get() + 1));
     // Human claims whose signature does not hold (signing on only).
     let unverified: Vec<(&Op, Problem)> = match &policy.signing {
         Some(v) => {
@@ -205,50 +206,90 @@ pub fn compile_governed(
             }
         }
         applied.push(op);
-        item.updated_at = op.at.clone();
-        match op.kind.as_str() {
-            // A later create (the same item created on two branches) only
-            // moves created_at earlier.
-            "create"
-                if !std::ptr::eq(*op, *first_create)
-                    && !op.at.is_empty()
-                    && (item.created_at.is_empty() || op.at < item.created_at) =>
-            {
-                item.created_at = op.at.clone();
-            }
-            "create" => {}
-            "update" => apply_update(&mut item, op),
-            "discuss" => item.discussion.push(entry(op, false, human(op))),
-            "discuss_clear" => item.discussion.clear(),
-            "discuss_summarize" => item.discussion = vec![entry(op, true, human(op))],
-            "lock" | "unlock" => {
-                let names = op
-                    .get(op.kind.as_str())
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                for name in names.iter().filter_map(Value::as_str) {
-                    let name = name.to_lowercase();
-                    let name = canonical_field(&name).to_string();
-                    if op.kind == "lock" {
-                        if !item.locked_fields.contains(&name) {
-                            item.locked_fields.push(name);
-                        }
-                    } else {
-                        item.locked_fields.retain(|f| f != &name);
-                    }
-                }
-            }
-            // Tier moves and reconcile are audit records; edit-mode ops are
-            // applied below; unknown kinds are kept in the file and ignored here.
-            _ => {}
-        }
+        apply_op(&mut item, op, std::ptr::eq(*op, *first_create), human(op));
     }
     apply_message_edits(&mut item, &applied, &human);
     if item.updated_at < item.created_at {
         item.updated_at = item.created_at.clone();
     }
     Ok(item)
+}
+
+/// How many items this thread has compiled ([`compile_governed`] calls):
+/// lets tests prove that a command compiles an item once.
+pub fn compiles_on_this_thread() -> u64 {
+    COMPILES.with(std::cell::Cell::get)
+}
+
+thread_local! {
+    static COMPILES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Folds `op`, just appended to the item's file, into `item` (its state
+/// before the append) without compiling again: an appended op carries the
+/// highest clock, so it folds last. Returns false for an op this cannot
+/// fold alone (a create, a message edit): compile the item again then.
+pub fn fold_appended(item: &mut Item, op: &Op, policy: &Policy) -> bool {
+    if !matches!(
+        op.kind.as_str(),
+        "update" | "discuss" | "discuss_clear" | "discuss_summarize" | "lock" | "unlock"
+    ) {
+        return false;
+    }
+    let human = policy.is_human(op);
+    if policy.enforced {
+        if let Some(reason) = policy.judge_as(op, human, None, &item.locked_fields, None) {
+            item.rejected_ops.push(Rejected::of(op, reason));
+            item.op_count += 1;
+            return true;
+        }
+    }
+    item.op_count += 1;
+    apply_op(item, op, false, human);
+    true
+}
+
+/// The effect of one op at its place in the fold (`first_create`: the op
+/// that created the item; `human`: whether it counts as a human's).
+fn apply_op(item: &mut Item, op: &Op, first_create: bool, human: bool) {
+    item.updated_at = op.at.clone();
+    match op.kind.as_str() {
+        // A later create (the same item created on two branches) only
+        // moves created_at earlier.
+        "create"
+            if !first_create
+                && !op.at.is_empty()
+                && (item.created_at.is_empty() || op.at < item.created_at) =>
+        {
+            item.created_at = op.at.clone();
+        }
+        "create" => {}
+        "update" => apply_update(item, op),
+        "discuss" => item.discussion.push(entry(op, false, human)),
+        "discuss_clear" => item.discussion.clear(),
+        "discuss_summarize" => item.discussion = vec![entry(op, true, human)],
+        "lock" | "unlock" => {
+            let names = op
+                .get(op.kind.as_str())
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for name in names.iter().filter_map(Value::as_str) {
+                let name = name.to_lowercase();
+                let name = canonical_field(&name).to_string();
+                if op.kind == "lock" {
+                    if !item.locked_fields.contains(&name) {
+                        item.locked_fields.push(name);
+                    }
+                } else {
+                    item.locked_fields.retain(|f| f != &name);
+                }
+            }
+        }
+        // Tier moves and reconcile are audit records; edit-mode ops are
+        // applied below; unknown kinds are kept in the file and ignored here.
+        _ => {}
+    }
 }
 
 fn scalar_string(v: &Value) -> Option<String> {

@@ -267,8 +267,9 @@ impl Tracker {
             ))
             .with_hint("a human may open a new window with 'htrac edit-mode on'"));
         }
-        let item = self.load(file)?;
-        let Some(entry) = item
+        let mut it = self.open_item(file)?;
+        let Some(entry) = it
+            .item
             .discussion
             .iter()
             .rev()
@@ -299,7 +300,7 @@ impl Tracker {
             }
             _ => {}
         }
-        let copies = self.check_discussion_open(file, Some(&item))?;
+        let copies = self.check_discussion_open(&it)?;
         let mut body = Map::new();
         body.insert("item".into(), json!(file.id));
         body.insert("target_nonce".into(), json!(target_nonce));
@@ -311,6 +312,6 @@ impl Tracker {
             body.insert("new_text".into(), json!(text));
         }
         body.insert("reason".into(), json!(reason));
-        self.append_with(file, kind.as_str(), body, copies, now_utc_micros())
+        self.append_to(&mut it, kind.as_str(), body, copies, now_utc_micros())
     }
 }

@@ -77,6 +77,11 @@ pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
     pub hint: Option<String>,
+    /// The request field the error is about (`parent`, `add_blocked_by`,
+    /// ... as the action requests in [`crate::actions`] name them), shown
+    /// before the message in each front end's own terms: `--parent` on the
+    /// command line, `'parent'` in htrac-serve's JSON. See [`Error::text`].
+    pub field: Option<&'static str>,
 }
 
 impl Error {
@@ -85,6 +90,23 @@ impl Error {
             kind,
             message: message.into(),
             hint: None,
+            field: None,
+        }
+    }
+
+    /// The same error, about request field `field` (its message then reads
+    /// on from the field's name: `must not be empty`).
+    pub fn on_field(mut self, field: &'static str) -> Error {
+        self.field = Some(field);
+        self
+    }
+
+    /// The message as a front end shows it, `term` naming the field in its
+    /// own terms (the field's name itself when there is no better one).
+    pub fn text(&self, term: impl Fn(&str) -> String) -> String {
+        match self.field {
+            Some(f) => format!("{} {}", term(f), self.message),
+            None => self.message.clone(),
         }
     }
 
@@ -121,7 +143,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.text(str::to_string))
     }
 }
 

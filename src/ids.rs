@@ -163,6 +163,20 @@ pub fn python_float_repr(f: f64) -> String {
     }
 }
 
+/// An ID without its hash's tail: `WI-foh` for `WI-foh-k3j...`.
+pub fn short_id(id: &str) -> String {
+    id.splitn(3, '-').take(2).collect::<Vec<_>>().join("-")
+}
+
+/// `SHORT (title)` for an item, or just the short ID when its title is
+/// unknown; control characters in the title are shown escaped.
+pub fn label(id: &str, title: Option<&str>) -> String {
+    match title {
+        Some(t) => format!("{} ({})", short_id(id), crate::safetext::one_line(t)),
+        None => short_id(id),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

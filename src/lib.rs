@@ -40,6 +40,7 @@
 //! assert_eq!(emit_op(&ops[1]), text.split_inclusive('\n').skip(11).collect::<String>());
 //! ```
 
+pub mod actions;
 pub mod actor;
 pub mod alias;
 pub mod append;

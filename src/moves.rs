@@ -61,7 +61,7 @@ impl Move {
         }
     }
 
-    fn human_only(self) -> bool {
+    pub fn human_only(self) -> bool {
         matches!(self, Move::Stealth | Move::Unstealth)
     }
 }

@@ -86,9 +86,10 @@ pub struct Tracker {
     notices: Notices,
 }
 
-/// Where the library leaves warnings for the front end.
+/// Where the library leaves warnings for the front end, and how many ops
+/// it appended (shared by clones of the tracker).
 #[derive(Debug, Clone, Default)]
-struct Notices(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+struct Notices(std::sync::Arc<(std::sync::Mutex<Vec<String>>, std::sync::atomic::AtomicU64)>);
 
 impl Tracker {
     /// Finds the tracker: `explicit` (the `--tracker-root` flag) or the
@@ -250,6 +251,18 @@ impl Tracker {
         frozen: bool,
         warnings: &mut Vec<String>,
     ) -> std::result::Result<Item, Broken> {
+        self.compile_file_ops(file, edit_ops, frozen, warnings)
+            .map(|(item, _)| item)
+    }
+
+    /// [`Tracker::compile_file`], also returning the ops of the item's file.
+    fn compile_file_ops(
+        &self,
+        file: &ItemFile,
+        edit_ops: &[Op],
+        frozen: bool,
+        warnings: &mut Vec<String>,
+    ) -> std::result::Result<(Item, Vec<Op>), Broken> {
         let log = oplog::read(&file.path).map_err(|e| Broken {
             file: file.clone(),
             error: e.to_string(),
@@ -258,18 +271,20 @@ impl Tracker {
             warnings.push(format!("warning: {t}"));
         }
         let mut ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
+        let own = ops.len();
         ops.extend(edit_ops.iter().cloned());
         let approved = if frozen {
             Some(self.approved_ops(file, warnings))
         } else {
             None
         };
-        compile_governed(&file.id, file.tier, &ops, &self.policy, approved.as_deref()).map_err(
-            |e| Broken {
+        let item = compile_governed(&file.id, file.tier, &ops, &self.policy, approved.as_deref())
+            .map_err(|e| Broken {
                 file: file.clone(),
                 error: format!("{}: {e}", file.path.display()),
-            },
-        )
+            })?;
+        ops.truncate(own);
+        Ok((item, ops))
     }
 
     /// The ops a human approved when freezing `file`'s item: those of its
@@ -291,27 +306,50 @@ impl Tracker {
 
     /// Leaves a warning for the front end to show (see [`Tracker::take_warnings`]).
     pub fn warn(&self, line: impl Into<String>) {
-        let mut v = self.notices.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v = self.notices.0 .0.lock().unwrap_or_else(|p| p.into_inner());
         v.push(line.into());
     }
 
     /// The warnings left since the last call, oldest first.
     pub fn take_warnings(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notices.0.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut *self.notices.0 .0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// How many appends (of one op or several) this tracker and its clones
+    /// made: [`crate::actions::Transaction`] runs what follows writes when
+    /// it grew.
+    pub fn appends(&self) -> u64 {
+        self.notices.0 .1.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Counts one append (every path that appends to an op file calls it).
+    pub(crate) fn appended(&self) {
+        self.notices.0 .1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Loads one item by its resolved file.
     pub fn load(&self, file: &ItemFile) -> Result<Item> {
-        let (edit_ops, mut warnings) = self.edit_mode_ops(file.tier);
-        let item = self.load_file(file, &edit_ops, &mut warnings);
-        warnings.into_iter().for_each(|w| self.warn(w));
-        let mut item = item.map_err(|b| {
+        self.read_item(file).map(|(item, _)| item).map_err(|b| {
             Error::corrupt(format!("corrupt data: {}", b.error)).with_hint(format!(
                 "inspect {} (htrac log {}); other items are unaffected",
                 b.file.path.display(),
                 b.file.id
             ))
-        })?;
+        })
+    }
+
+    /// [`Tracker::load`], also returning the ops of the item's file (its
+    /// warnings left on the tracker).
+    pub(crate) fn read_item(
+        &self,
+        file: &ItemFile,
+    ) -> std::result::Result<(Item, Vec<Op>), Broken> {
+        let (edit_ops, mut warnings) = self.edit_mode_ops(file.tier);
+        let frozen = self.frozen_path(file.tier, &file.id).exists();
+        let read = self.compile_file_ops(file, &edit_ops, frozen, &mut warnings);
+        warnings.into_iter().for_each(|w| self.warn(w));
+        let (mut item, ops) = read?;
+        item.frozen = frozen;
         // Shown by every command that loads one item (`show`, writes).
         let mut unsigned: Vec<String> = self
             .policy
@@ -331,7 +369,7 @@ impl Tracker {
             .filter(|t| self.item_path(**t, &file.id).exists())
             .count()
             > 1;
-        Ok(item)
+        Ok((item, ops))
     }
 
     /// Loads every item of every tier. Broken items are reported, not fatal.
@@ -465,18 +503,19 @@ impl Tracker {
         }
     }
 
-    /// Resolves a reference to another item (for --parent, --add-isbefore, ...)
-    /// to its full ID.
-    pub fn resolve_ref(&self, spec: &str, flag: &str) -> Result<ItemFile> {
+    /// Resolves a reference to another item, given in request field
+    /// `field` (`parent`, `add_isbefore`, ...: errors name it), to its file.
+    pub fn resolve_ref(&self, spec: &str, field: &'static str) -> Result<ItemFile> {
         // What the request names does not resolve: its field is invalid.
         self.resolve(spec).map_err(|e| Error {
-            message: format!("{flag} {spec}: {}", e.message),
+            message: format!("{spec}: {}", e.message),
             kind: match e.kind {
                 crate::error::ErrorKind::NotFound | crate::error::ErrorKind::Ambiguous => {
                     crate::error::ErrorKind::Invalid
                 }
                 k => k,
             },
+            field: Some(field),
             ..e
         })
     }

@@ -4,7 +4,6 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::compile::compile;
 use crate::error::{Error, Result};
 use crate::fieldkeys::check_field_key;
 use crate::ids::compute_id;
@@ -48,6 +47,24 @@ pub const LOCKABLE: &[&str] = &[
     "fields",
     "discussion",
 ];
+
+/// An item read and compiled once for writing (see
+/// [`Tracker::open_item`]): each op appended through it is folded into
+/// `item`, which therefore always holds the item's state after the writes.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub file: ItemFile,
+    pub item: Item,
+    /// The ops of the item's file (their nonces and clocks).
+    ops: Vec<Op>,
+}
+
+impl Opened {
+    /// The ops of the item's file, in file order.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+}
 
 /// A new item, as `add` describes it.
 #[derive(Debug, Clone)]
@@ -202,13 +219,19 @@ impl Tracker {
     }
 
     /// References from canonical/workspace items may not point into stealth.
-    fn check_ref_tier(&self, writer: Tier, target: &ItemFile, flag: &str) -> Result<()> {
+    pub(crate) fn check_ref_tier(
+        &self,
+        writer: Tier,
+        target: &ItemFile,
+        field: &'static str,
+    ) -> Result<()> {
         if writer != Tier::Stealth && target.tier == Tier::Stealth {
             return Err(Error::user(format!(
-                "{flag} {} points at a stealth item from a {} item; stealth items are local-only and never synced",
+                "{} points at a stealth item from a {} item; stealth items are local-only and never synced",
                 target.id,
                 writer.as_str()
             ))
+            .on_field(field)
             .with_hint("unstealth the target first, or keep both items in stealth"));
         }
         Ok(())
@@ -222,14 +245,18 @@ impl Tracker {
         if file.tier == Tier::Stealth {
             return Ok(());
         }
-        let mut targets: Vec<(&str, &str)> = Vec::new();
+        let mut targets: Vec<(&'static str, &str)> = Vec::new();
         if let Some(Value::String(p)) = changes.set.get("parent") {
             targets.push(("parent", p));
         }
-        for key in ["isbefore", "duplicate_of", "not_duplicate_of"] {
-            for map in [&changes.set, &changes.add] {
+        for (key, set, add) in [
+            ("isbefore", "isbefore", "add_isbefore"),
+            ("duplicate_of", "duplicate_of", "add_duplicate_of"),
+            ("not_duplicate_of", "not_duplicate_of", "add_not_duplicate_of"),
+        ] {
+            for (map, field) in [(&changes.set, set), (&changes.add, add)] {
                 if let Some(Value::Array(a)) = map.get(key) {
-                    targets.extend(a.iter().filter_map(Value::as_str).map(|id| (key, id)));
+                    targets.extend(a.iter().filter_map(Value::as_str).map(|id| (field, id)));
                 }
             }
         }
@@ -276,7 +303,7 @@ impl Tracker {
             check_tag(tag)?;
         }
         if new.title.trim().is_empty() {
-            return Err(Error::user("--title must not be empty"));
+            return Err(Error::user("must not be empty").on_field("title"));
         }
         let declared: Vec<&str> = kind.fields_schema.iter().map(|f| f.name.as_str()).collect();
         for key in new.fields.keys() {
@@ -296,7 +323,7 @@ impl Tracker {
             )));
         }
         // Resolve references to full IDs.
-        let resolve_all = |specs: &[String], flag: &str| -> Result<Vec<Value>> {
+        let resolve_all = |specs: &[String], flag: &'static str| -> Result<Vec<Value>> {
             specs
                 .iter()
                 .map(|s| {
@@ -308,8 +335,8 @@ impl Tracker {
         };
         let parent = match &new.parent {
             Some(p) => {
-                let f = self.resolve_ref(p, "--parent")?;
-                self.check_ref_tier(new.tier, &f, "--parent")?;
+                let f = self.resolve_ref(p, "parent")?;
+                self.check_ref_tier(new.tier, &f, "parent")?;
                 Value::String(f.id)
             }
             None => Value::Null,
@@ -323,15 +350,15 @@ impl Tracker {
         data.insert("tags".into(), json!(new.tags));
         data.insert(
             "isbefore".into(),
-            Value::Array(resolve_all(&new.isbefore, "--isbefore")?),
+            Value::Array(resolve_all(&new.isbefore, "isbefore")?),
         );
         data.insert(
             "duplicate_of".into(),
-            Value::Array(resolve_all(&new.duplicate_of, "--duplicate-of")?),
+            Value::Array(resolve_all(&new.duplicate_of, "duplicate_of")?),
         );
         data.insert(
             "not_duplicate_of".into(),
-            Value::Array(resolve_all(&new.not_duplicate_of, "--not-duplicate-of")?),
+            Value::Array(resolve_all(&new.not_duplicate_of, "not_duplicate_of")?),
         );
         data.insert("pr_ref".into(), json!(new.pr_ref));
         data.insert("description".into(), json!(new.description));
@@ -407,6 +434,7 @@ impl Tracker {
                 append_error(&path, &e, "write")
             }
         })?;
+        self.appended();
         Ok(id)
     }
 
@@ -490,22 +518,39 @@ impl Tracker {
         }
     }
 
+    /// Reads and compiles an item once for writing: the ops that follow
+    /// are checked against, and folded into, this state.
+    pub fn open_item(&self, file: &ItemFile) -> Result<Opened> {
+        let (item, ops) = self.read_item(file).map_err(|b| {
+            Error::corrupt(format!("corrupt data: {}", b.error)).with_hint(
+                "the item cannot be read; a human must repair its ops file before further writes",
+            )
+        })?;
+        Ok(Opened {
+            file: file.clone(),
+            item,
+            ops,
+        })
+    }
+
     /// Appends an op of `kind` with `body` to an existing item, after the
     /// checks every write shares. Returns the op written.
     pub fn append(&self, file: &ItemFile, kind: &str, body: Map<String, Value>) -> Result<Op> {
-        self.append_with(file, kind, body, None, now_utc())
+        self.append_to(&mut self.open_item(file)?, kind, body, None, now_utc())
     }
 
-    /// [`Tracker::append`] with a caller's timestamp, reusing branch copies
-    /// a caller already read.
-    pub(crate) fn append_with(
+    /// [`Tracker::append`] to an opened item with a caller's timestamp,
+    /// reusing branch copies a caller already read; the op is folded into
+    /// `it`, which then holds the item's state after the write.
+    pub(crate) fn append_to(
         &self,
-        file: &ItemFile,
+        it: &mut Opened,
         kind: &str,
         body: Map<String, Value>,
         copies: Option<crate::clock::BranchCopies>,
         at: String,
     ) -> Result<Op> {
+        let file = &it.file;
         if HUMAN_ONLY_OPS.contains(&kind) {
             self.require_human(kind)?;
         }
@@ -522,18 +567,8 @@ impl Tracker {
                 file.id
             )));
         }
-        let log = oplog::read(&file.path).map_err(|e| {
-            Error::corrupt(format!("corrupt data: {e}"))
-                .with_hint("a human must repair the ops file before further writes")
-        })?;
-        let taken: Vec<String> = log.ops.iter().map(|(_, o)| o.nonce.clone()).collect();
-        let ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
-        compile(&file.id, file.tier, &ops).map_err(|e| {
-            Error::corrupt(format!("corrupt data: {}: {e}", file.path.display())).with_hint(
-                "the item is uncompilable; a human must inspect the ops file before further writes",
-            )
-        })?;
-        let local_max = ops.iter().map(|o| o.clock).max().unwrap_or(0);
+        let taken: Vec<String> = it.ops.iter().map(|o| o.nonce.clone()).collect();
+        let local_max = it.ops.iter().map(|o| o.clock).max().unwrap_or(0);
         let copies = match copies {
             Some(c) => c,
             None => self.branch_copies(&file.path)?,
@@ -554,6 +589,10 @@ impl Tracker {
         if !self.actor.is_agent() {
             self.refresh_sentinel(file)?;
         }
+        it.ops.push(op.clone());
+        if !crate::compile::fold_appended(&mut it.item, &op, &self.policy) {
+            *it = self.open_item(&it.file)?;
+        }
         Ok(op)
     }
 
@@ -571,7 +610,7 @@ impl Tracker {
         // corrupt data (exit 1); a failed append leaves no partial op.
         let cannot = |e: std::io::Error| append_error(path, &e, "append to");
         let mirror = |t: &str| crate::journal::mirror_or_warn(self, path, t);
-        match oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror) {
+        let appended = match oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror) {
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 crate::atomic::take_over(path).map_err(|e2| {
                     Error::user(format!("cannot append to {}: {e}", path.display())).with_hint(
@@ -586,24 +625,30 @@ impl Tracker {
                     .map_err(cannot)
             }
             r => r.map_err(cannot),
+        };
+        if appended.is_ok() {
+            self.appended();
         }
+        appended
     }
 
     /// Appends an `update` op after checking statuses, priority, field keys
     /// and (for agents) locked fields.
     pub fn update(&self, file: &ItemFile, changes: &Changes) -> Result<Op> {
-        self.update_prefetched(file, changes, self.prefetch_branch_copies(&file.path))
+        let pending = self.prefetch_branch_copies(&file.path);
+        self.update_opened(&mut self.open_item(file)?, changes, pending)
     }
 
-    /// [`Tracker::update`] with the item's branch copies already being read
-    /// ([`Tracker::prefetch_branch_copies`]): a caller that reads the item
-    /// first lets git run meanwhile.
-    pub fn update_prefetched(
+    /// [`Tracker::update`] of an opened item, with its branch copies
+    /// already being read ([`Tracker::prefetch_branch_copies`], started
+    /// before the item was opened so that git runs meanwhile).
+    pub fn update_opened(
         &self,
-        file: &ItemFile,
+        it: &mut Opened,
         changes: &Changes,
         pending: crate::clock::Prefetch,
     ) -> Result<Op> {
+        let file = &it.file.clone();
         for (label, map) in [
             ("set", &changes.set),
             ("add", &changes.add),
@@ -620,13 +665,15 @@ impl Tracker {
                 }
             }
         }
-        if let Some(Value::Array(tags)) = changes.add.get("tags") {
-            for tag in tags {
-                check_tag(tag.as_str().unwrap_or(""))?;
+        for map in [&changes.set, &changes.add] {
+            if let Some(Value::Array(tags)) = map.get("tags") {
+                for tag in tags {
+                    check_tag(tag.as_str().unwrap_or(""))?;
+                }
             }
         }
         self.check_update_refs(file, changes)?;
-        let item = self.load(file)?;
+        let item = &it.item;
         if let Some(status) = changes.set.get("status").and_then(Value::as_str) {
             self.check_status(&item.kind, status)?;
         }
@@ -649,7 +696,7 @@ impl Tracker {
         let copies = Some(self.copies_or_refusal(pending.wait())?);
         if self.actor.is_agent() {
             let branch = copies.as_ref().expect("read above");
-            let locked = self.locked_fields(file, &item, branch);
+            let locked = self.locked_fields(file, item, branch);
             let mut touched: Vec<String> = Vec::new();
             for map in [&changes.set, &changes.add, &changes.remove] {
                 touched.extend(map.keys().cloned());
@@ -675,27 +722,19 @@ impl Tracker {
         if !changes.remove.is_empty() {
             body.insert("remove".into(), Value::Object(changes.remove.clone()));
         }
-        self.append_with(file, "update", body, copies, now_utc())
+        self.append_to(it, "update", body, copies, now_utc())
     }
 
     /// For an agent: refuses when the discussion is locked (here or on a
     /// lamport branch). Returns the branch copies read, for the append.
     pub(crate) fn check_discussion_open(
         &self,
-        file: &ItemFile,
-        item: Option<&Item>,
+        it: &Opened,
     ) -> Result<Option<crate::clock::BranchCopies>> {
         if !self.actor.is_agent() {
             return Ok(None);
         }
-        let loaded;
-        let item = match item {
-            Some(i) => i,
-            None => {
-                loaded = self.load(file)?;
-                &loaded
-            }
-        };
+        let (file, item) = (&it.file, &it.item);
         let copies = self.branch_copies(&file.path)?;
         if self
             .locked_fields(file, item, &copies)
@@ -715,7 +754,12 @@ impl Tracker {
 
     /// Appends a `discuss` (or `discuss_summarize`) op.
     pub fn discuss(&self, file: &ItemFile, message: &str, summarize: bool) -> Result<Op> {
-        let copies = self.check_discussion_open(file, None)?;
+        self.discuss_opened(&mut self.open_item(file)?, message, summarize)
+    }
+
+    /// [`Tracker::discuss`] on an opened item.
+    pub fn discuss_opened(&self, it: &mut Opened, message: &str, summarize: bool) -> Result<Op> {
+        let copies = self.check_discussion_open(it)?;
         let mut body = Map::new();
         body.insert("message".into(), json!(message));
         let kind = if summarize {
@@ -723,11 +767,16 @@ impl Tracker {
         } else {
             "discuss"
         };
-        self.append_with(file, kind, body, copies, now_utc())
+        self.append_to(it, kind, body, copies, now_utc())
     }
 
     /// Appends a `discuss_clear` op (human only).
     pub fn discuss_clear(&self, file: &ItemFile) -> Result<Op> {
-        self.append(file, "discuss_clear", Map::new())
+        self.discuss_clear_opened(&mut self.open_item(file)?)
+    }
+
+    /// [`Tracker::discuss_clear`] on an opened item.
+    pub fn discuss_clear_opened(&self, it: &mut Opened) -> Result<Op> {
+        self.append_to(it, "discuss_clear", Map::new(), None, now_utc())
     }
 }

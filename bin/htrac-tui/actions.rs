@@ -1,23 +1,19 @@
 //! Writes: opening the form for a write key, turning a submitted form into
-//! one htrac library call, and showing the result. Every check happens
-//! before the first write, so a refused form changes nothing; governance
-//! refusals come back as `htrac::Error` and are shown in a toast.
+//! the request of an `htrac::actions` action (the one every front end
+//! runs) in a transaction, and showing the result with its warnings.
+//! Every check happens before the first write, so a refused form changes
+//! nothing; refusals come back as `htrac::Error` and are shown in a toast.
 
-use serde_json::{json, Map, Value};
-
+use htrac::actions::{
+    self, Discuss, Discussed, Freeze, LockChange, Outcome, Transaction, Update,
+};
 use htrac::authority::normalize_field;
 use htrac::moves::Move;
-use htrac::tracker::ItemFile;
-use htrac::write::{Changes, NewItem};
+use htrac::write::NewItem;
 use htrac::{Item, Tier};
 
 use crate::app::{Action, App, Modal};
 use crate::forms::{split_list, Confirm, Field, Form, Purpose};
-
-/// The file of an item as the library resolves it.
-fn file_of(app: &App, id: &str) -> htrac::Result<ItemFile> {
-    app.tracker.resolve(id)
-}
 
 /// The statuses a kind allows (all statuses when it does not restrict them).
 fn statuses_for(app: &App, kind: &str) -> Vec<String> {
@@ -130,18 +126,16 @@ pub fn start(app: &mut App, action: Action) {
             return;
         }
         Action::Freeze => {
-            let result = file_of(app, &id).and_then(|f| {
-                if item.frozen {
-                    app.tracker.unfreeze(&f).map(|_| "unfrozen")
-                } else {
-                    app.tracker.freeze(&f).map(|_| "frozen")
-                }
+            let (what, word) = if item.frozen {
+                (Freeze::Unfreeze, "unfrozen")
+            } else {
+                (Freeze::Freeze, "frozen")
+            };
+            let (result, warnings) = transact(app, |tx| {
+                let o = actions::freeze(tx, &id, what)?;
+                Ok((format!("{} {word}", app.short_id(&id)), vec![o]))
             });
-            done(
-                app,
-                result.map(|w| format!("{} {w}", app.short_id(&id))),
-                None,
-            );
+            done(app, result, warnings, None);
             return;
         }
         _ => return,
@@ -195,21 +189,46 @@ pub fn form_changed(app: &App, form: &mut Form, field: usize) {
     }
 }
 
-/// Shows a write's outcome, reloads, and selects `select` if given.
-fn done(app: &mut App, result: htrac::Result<String>, select: Option<&str>) {
+/// Shows a write's outcome (with the warnings the write had), reloads, and
+/// selects `select` if given.
+fn done(app: &mut App, result: htrac::Result<String>, warnings: Vec<String>, select: Option<&str>) {
     match result {
         Ok(msg) => {
             app.reload();
             if let Some(id) = select {
                 app.refilter(Some(id));
             }
-            app.toast(msg);
+            let mut text = msg;
+            for w in warnings {
+                text.push('\n');
+                text.push_str(&w);
+            }
+            app.toast(text);
         }
         Err(e) => {
             app.reload();
             app.error(&e);
         }
     }
+}
+
+/// Runs `f`'s actions in one transaction and finishes it (tag stamps,
+/// auto-sync): its result, and the warnings of its outcomes and finish.
+fn transact<T>(
+    app: &App,
+    f: impl FnOnce(&mut Transaction) -> htrac::Result<(T, Vec<Outcome>)>,
+) -> (htrac::Result<T>, Vec<String>) {
+    let mut tx = Transaction::new(&app.tracker, true);
+    let result = f(&mut tx);
+    let mut warnings = Vec::new();
+    let result = result.map(|(value, outcomes)| {
+        for o in outcomes {
+            warnings.extend(o.warnings);
+        }
+        value
+    });
+    warnings.extend(tx.finish().warnings);
+    (result, warnings)
 }
 
 fn parse_priority(s: &str) -> htrac::Result<i64> {
@@ -225,116 +244,108 @@ fn parse_priority(s: &str) -> htrac::Result<i64> {
 
 /// Performs a submitted form. A form that cannot be written stays open.
 pub fn submit(app: &mut App, form: Form) {
-    let result: htrac::Result<(String, Option<String>)> = (|| match &form.purpose {
-        Purpose::New => {
-            let title = form.get("Title").trim().to_string();
-            if title.is_empty() {
-                return Err(htrac::Error::user("a new item needs a title")
-                    .with_hint("type a title, or press Esc to cancel"));
-            }
-            let mut new = NewItem::new(form.get("Kind"), &title);
-            new.status = Some(form.get("Status").to_string()).filter(|s| !s.is_empty());
-            new.priority = parse_priority(form.get("Priority"))?;
-            new.tier = Tier::parse(form.get("Tier")).unwrap_or(Tier::Workspace);
-            new.description = form.get("Description").to_string();
-            let id = app.tracker.add(&new)?;
-            Ok((format!("created {id}"), Some(id)))
-        }
-        Purpose::Edit(id) => {
-            let item = app.items.iter().find(|i| &i.id == id).cloned();
-            let Some(item) = item else {
-                return Err(htrac::Error::user(format!("{id} is gone")));
-            };
-            let changes = edit_changes(&item, &form)?;
-            if changes.is_empty() {
-                return Ok(("no changes".into(), None));
-            }
-            app.tracker.update(&file_of(app, id)?, &changes)?;
-            Ok((format!("updated {}", app.short_id(id)), None))
-        }
-        Purpose::Discuss(id) => {
-            let msg = form.get("Message").trim();
-            if msg.is_empty() {
-                return Ok(("nothing sent".into(), None));
-            }
-            app.tracker.discuss(&file_of(app, id)?, msg, false)?;
-            Ok(("message sent".into(), None))
-        }
-        Purpose::Parent(id) => {
-            let file = file_of(app, id)?;
-            let spec = form.get("Parent").trim();
-            let parent = if spec.is_empty() {
-                Value::Null
-            } else {
-                json!(app.tracker.resolve_ref(spec, "parent")?.id)
-            };
-            let mut changes = Changes::default();
-            changes.set.insert("parent".into(), parent);
-            app.tracker.update(&file, &changes)?;
-            Ok(("parent set".into(), None))
-        }
-        Purpose::Before(id) => {
-            let file = file_of(app, id)?;
-            let mut changes = Changes::default();
-            for (label, map) in [("Add", &mut changes.add), ("Remove", &mut changes.remove)] {
-                let mut ids = Vec::new();
-                for spec in split_list(form.get(label)) {
-                    ids.push(json!(app.tracker.resolve_ref(&spec, "before")?.id));
+    type Said = (String, Option<String>);
+    let (result, warnings) = transact(app, |tx| -> htrac::Result<(Said, Vec<Outcome>)> {
+        match &form.purpose {
+            Purpose::New => {
+                let title = form.get("Title").trim().to_string();
+                if title.is_empty() {
+                    return Err(htrac::Error::user("a new item needs a title")
+                        .with_hint("type a title, or press Esc to cancel"));
                 }
-                if !ids.is_empty() {
-                    map.insert("isbefore".into(), Value::Array(ids));
+                let mut new = NewItem::new(form.get("Kind"), &title);
+                new.status = Some(form.get("Status").to_string()).filter(|s| !s.is_empty());
+                new.priority = parse_priority(form.get("Priority"))?;
+                new.tier = Tier::parse(form.get("Tier")).unwrap_or(Tier::Workspace);
+                new.description = form.get("Description").to_string();
+                let o = actions::add(tx, &new)?;
+                Ok(((format!("created {}", o.id), Some(o.id.clone())), vec![o]))
+            }
+            Purpose::Edit(id) => {
+                let item = app.items.iter().find(|i| &i.id == id).cloned();
+                let Some(item) = item else {
+                    return Err(htrac::Error::user(format!("{id} is gone")));
+                };
+                let req = edit_request(&item, &form)?;
+                if req.is_empty() {
+                    return Ok((("no changes".into(), None), vec![]));
                 }
+                let o = actions::update(tx, &req)?;
+                Ok(((format!("updated {}", app.short_id(id)), None), vec![o]))
             }
-            if changes.is_empty() {
-                return Ok(("no changes".into(), None));
+            Purpose::Discuss(id) => {
+                let msg = form.get("Message").trim();
+                if msg.is_empty() {
+                    return Ok((("nothing sent".into(), None), vec![]));
+                }
+                let o = written(actions::discuss(tx, &message(id, msg))?);
+                Ok((("message sent".into(), None), vec![o]))
             }
-            app.tracker.update(&file, &changes)?;
-            Ok(("before-links updated".into(), None))
+            Purpose::Parent(id) => {
+                let req = Update {
+                    item: id.clone(),
+                    parent: Some(form.get("Parent").trim().to_string()),
+                    ..Update::default()
+                };
+                let o = actions::update(tx, &req)?;
+                Ok((("parent set".into(), None), vec![o]))
+            }
+            Purpose::Before(id) => {
+                let req = Update {
+                    item: id.clone(),
+                    add_isbefore: split_list(form.get("Add")),
+                    remove_isbefore: split_list(form.get("Remove")),
+                    ..Update::default()
+                };
+                if req.is_empty() {
+                    return Ok((("no changes".into(), None), vec![]));
+                }
+                let o = actions::update(tx, &req)?;
+                Ok((("before-links updated".into(), None), vec![o]))
+            }
+            Purpose::Lock(id) => {
+                let lock = split_list(form.get("Lock"));
+                let unlock = split_list(form.get("Unlock"));
+                // Validate every name first: nothing is written if one is wrong.
+                for f in lock.iter().chain(&unlock) {
+                    normalize_field(f)?;
+                }
+                let mut said = Vec::new();
+                let mut outcomes = Vec::new();
+                for (fields, unlock, verb) in [(lock, false, "locked"), (unlock, true, "unlocked")] {
+                    if fields.is_empty() {
+                        continue;
+                    }
+                    let o = actions::lock(
+                        tx,
+                        &LockChange {
+                            item: id.clone(),
+                            fields,
+                            unlock,
+                        },
+                    )?;
+                    let names: Vec<&str> = o.changes.iter().map(|c| c.field.as_str()).collect();
+                    said.push(format!("{verb} {}", names.join(", ")));
+                    outcomes.push(o);
+                }
+                let text = none_if_empty(&said.join("; ")).replace("(none)", "no changes");
+                Ok(((text, None), outcomes))
+            }
+            Purpose::Move(id) => {
+                let mv = match form.get("Move") {
+                    "Demote to workspace" => Move::Demote,
+                    "Promote to canonical" => Move::Promote,
+                    "Stealth" => Move::Stealth,
+                    _ => Move::Unstealth,
+                };
+                let o = actions::move_tier(tx, id, mv)?;
+                let tier = o.after.as_ref().map(|i| i.tier.as_str()).unwrap_or("?");
+                Ok(((format!("{} moved to {tier}", app.short_id(id)), None), vec![o]))
+            }
         }
-        Purpose::Lock(id) => {
-            let file = file_of(app, id)?;
-            let lock = split_list(form.get("Lock"));
-            let unlock = split_list(form.get("Unlock"));
-            // Validate every name first: nothing is written if one is wrong.
-            for f in lock.iter().chain(&unlock) {
-                normalize_field(f)?;
-            }
-            app.tracker.require_human("lock")?;
-            let mut said = Vec::new();
-            if !lock.is_empty() {
-                said.push(format!(
-                    "locked {}",
-                    app.tracker.lock(&file, &lock, false)?.join(", ")
-                ));
-            }
-            if !unlock.is_empty() {
-                said.push(format!(
-                    "unlocked {}",
-                    app.tracker.lock(&file, &unlock, true)?.join(", ")
-                ));
-            }
-            Ok((
-                none_if_empty(&said.join("; ")).replace("(none)", "no changes"),
-                None,
-            ))
-        }
-        Purpose::Move(id) => {
-            let file = file_of(app, id)?;
-            let mv = match form.get("Move") {
-                "Demote to workspace" => Move::Demote,
-                "Promote to canonical" => Move::Promote,
-                "Stealth" => Move::Stealth,
-                _ => Move::Unstealth,
-            };
-            let moved = app.tracker.move_tier(&file, mv)?;
-            Ok((
-                format!("{} moved to {}", app.short_id(id), moved.tier.as_str()),
-                None,
-            ))
-        }
-    })();
+    });
     match result {
-        Ok((msg, select)) => done(app, Ok(msg), select.as_deref()),
+        Ok((msg, select)) => done(app, Ok(msg), warnings, select.as_deref()),
         Err(e) => {
             app.error(&e);
             // Keep what was typed: the human can fix it or press Esc.
@@ -343,64 +354,65 @@ pub fn submit(app: &mut App, form: Form) {
     }
 }
 
+/// A message to `id`: the TUI shows the thread while one writes, so its
+/// unread human messages count as read.
+fn message(id: &str, text: &str) -> Discuss {
+    Discuss::Message {
+        item: id.to_string(),
+        text: text.to_string(),
+        ack_thread: true,
+    }
+}
+
+fn written(d: Discussed) -> Outcome {
+    match d {
+        Discussed::Written(o) | Discussed::Unacknowledged(o) => o,
+    }
+}
+
 /// The `update` an edit form asks for: only the fields that changed.
-pub fn edit_changes(item: &Item, form: &Form) -> htrac::Result<Changes> {
-    let mut c = Changes::default();
+pub fn edit_request(item: &Item, form: &Form) -> htrac::Result<Update> {
+    let mut req = Update {
+        item: item.id.clone(),
+        ..Update::default()
+    };
     if form.get("Status") != item.status {
-        c.set.insert("status".into(), json!(form.get("Status")));
+        req.status = Some(form.get("Status").to_string());
     }
     let prio = form.get("Priority");
     if prio.trim() != htrac::item::value_text(&item.priority) {
-        c.set
-            .insert("priority".into(), json!(parse_priority(prio)?));
+        req.priority = Some(parse_priority(prio)?);
     }
     let title = form.get("Title").trim();
     if title != item.title {
         if title.is_empty() {
             return Err(htrac::Error::user("the title cannot be empty"));
         }
-        c.set.insert("title".into(), json!(title));
+        req.title = Some(title.to_string());
     }
     if form.get("Description") != item.description {
-        c.set
-            .insert("description".into(), json!(form.get("Description")));
+        req.description = Some(form.get("Description").to_string());
     }
     let old = Item::string_list(&item.tags);
     let new = split_list(form.get("Tags"));
-    let added: Vec<Value> = new
-        .iter()
-        .filter(|t| !old.contains(t))
-        .map(|t| json!(t))
-        .collect();
-    let removed: Vec<Value> = old
-        .iter()
-        .filter(|t| !new.contains(t))
-        .map(|t| json!(t))
-        .collect();
-    for t in &added {
-        htrac::write::check_tag(t.as_str().unwrap_or(""))?;
-    }
-    let put = |m: &mut Map<String, Value>, v: Vec<Value>| {
-        if !v.is_empty() {
-            m.insert("tags".into(), Value::Array(v));
-        }
-    };
-    put(&mut c.add, added);
-    put(&mut c.remove, removed);
-    Ok(c)
+    req.add_tags = new.iter().filter(|t| !old.contains(t)).cloned().collect();
+    req.remove_tags = old.iter().filter(|t| !new.contains(t)).cloned().collect();
+    Ok(req)
 }
 
 /// A confirmed destructive action.
 pub fn confirm(app: &mut App, what: Confirm) {
-    let result = match &what {
-        Confirm::ClearDiscussion(id) => file_of(app, id)
-            .and_then(|f| app.tracker.discuss_clear(&f))
-            .map(|_| "discussion cleared".to_string()),
-        Confirm::RepairDrift(id) => file_of(app, id)
-            .and_then(|f| app.tracker.repair_drift(&f))
-            .map(|n| format!("reverted to the frozen state ({n} bytes dropped)")),
-    };
-    done(app, result, None);
+    let (result, warnings) = transact(app, |tx| match &what {
+        Confirm::ClearDiscussion(id) => {
+            let d = actions::discuss(tx, &Discuss::Clear { item: id.clone() })?;
+            Ok(("discussion cleared".to_string(), vec![written(d)]))
+        }
+        Confirm::RepairDrift(id) => {
+            let o = actions::freeze(tx, id, Freeze::RepairDrift)?;
+            Ok(("reverted to the frozen state".to_string(), vec![o]))
+        }
+    });
+    done(app, result, warnings, None);
 }
 
 /// Sends the wide layout's inline message to the item it was opened for.
@@ -409,13 +421,14 @@ pub fn send_chat(app: &mut App, id: &str, text: &str) {
     if text.is_empty() {
         return;
     }
-    let result = file_of(app, id)
-        .and_then(|f| app.tracker.discuss(&f, text, false))
-        .map(|_| format!("message sent to {}", app.short_id(id)));
+    let (result, warnings) = transact(app, |tx| {
+        let o = written(actions::discuss(tx, &message(id, text))?);
+        Ok((format!("message sent to {}", app.short_id(id)), vec![o]))
+    });
     if result.is_err() {
         app.chat = Some((id.to_string(), text.to_string()));
     }
-    done(app, result, None);
+    done(app, result, warnings, None);
 }
 
 /// Writes the annotated screenshot and says where.

@@ -216,7 +216,7 @@ impl App {
     }
 
     pub fn error(&mut self, e: &htrac::Error) {
-        let mut text = e.message.clone();
+        let mut text = e.text(form_label);
         if let Some(h) = &e.hint {
             text.push_str("\nhint: ");
             text.push_str(h);
@@ -654,4 +654,18 @@ pub enum FilterKey {
     Tier(String),
     Tagged,
     Tag(String),
+}
+
+/// The form field a request field is typed in (errors name it so).
+fn form_label(field: &str) -> String {
+    match field {
+        "title" => "Title",
+        "parent" => "Parent",
+        "add_isbefore" => "Add",
+        "remove_isbefore" => "Remove",
+        "add_tags" | "remove_tags" | "tags" => "Tags",
+        "message" => "Message",
+        f => f,
+    }
+    .to_string()
 }

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use args::{Parsed, Request};
+use htrac::actions::Transaction;
 use htrac::{Error, Result, Tracker};
 
 /// What a command produced on stdout (text or JSON), plus notes for stderr.
@@ -83,8 +84,8 @@ fn emit(out: &Output) {
 /// The `error: …` and `hint: …` lines an error is reported with.
 pub fn error_lines(e: &Error) -> String {
     match &e.hint {
-        Some(hint) => format!("error: {}\nhint: {hint}\n", e.message),
-        None => format!("error: {}\n", e.message),
+        Some(hint) => format!("error: {}\nhint: {hint}\n", message(e)),
+        None => format!("error: {}\n", message(e)),
     }
 }
 
@@ -144,7 +145,8 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         &cwd,
         parsed.tracker_root.as_deref().map(std::path::Path::new),
     )?;
-    let result = run_on(&tracker, parsed, out);
+    let mut tx = Transaction::new(&tracker, !parsed.no_auto_sync);
+    let result = run_on(&mut tx, parsed, out);
     // The library's warnings come first on stderr, before the command's own notes.
     let warnings: String = tracker
         .take_warnings()
@@ -152,49 +154,37 @@ fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
         .map(|w| w + "\n")
         .collect();
     out.stderr.insert_str(0, &warnings);
-    result?;
-    let mutated = match parsed.command.name {
-        // Of the tag verbs only `rename` appends ops.
-        "tags" => parsed.positional(0) == Some("rename"),
-        name => MUTATIONS.contains(&name),
-    };
-    if mutated && !parsed.no_auto_sync && !out.refused {
-        for line in htrac::sync::auto_sync(&tracker) {
-            out.warn(line);
-        }
-        for w in tracker.take_warnings() {
-            out.warn(w);
-        }
+    // What follows writes (tag stamps, auto-sync) follows every write made,
+    // even when the command then failed.
+    for line in tx.finish().warnings {
+        out.warn(line);
     }
-    Ok(())
+    result
 }
 
-/// Commands that write ops; after one succeeds, auto-sync may run (once
-/// for a whole `batch`, never for a line inside it).
-const MUTATIONS: &[&str] = &[
-    "add",
-    "update",
-    "discuss",
-    "lock",
-    "unlock",
-    "freeze",
-    "unfreeze",
-    "repair-drift",
-    "promote",
-    "demote",
-    "stealth",
-    "unstealth",
-    "delete",
-    "reconcile-reset",
-    "batch",
-    "delete-msg",
-    "undelete-msg",
-    "edit-msg-text",
-];
+/// The command line's name for a request field (`add_tags` is `--add-tag`):
+/// errors about a field name it as the user typed it.
+pub fn flag(field: &str) -> String {
+    match field {
+        "tags" => "--tag".into(),
+        "add_tags" => "--add-tag".into(),
+        "remove_tags" => "--remove-tag".into(),
+        "fields" => "--field".into(),
+        "remove_fields" => "--remove-field".into(),
+        "message" => "MESSAGE".into(),
+        f => format!("--{}", f.replace('_', "-")),
+    }
+}
 
-/// Runs a parsed command against an open tracker (`batch` runs each of its
-/// lines through here too).
-pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Result<()> {
+/// An error's message in the command line's terms.
+pub fn message(e: &Error) -> String {
+    e.text(flag)
+}
+
+/// Runs a parsed command in a transaction on an open tracker (`batch` runs
+/// each of its lines through here too, in the batch's transaction).
+pub fn run_on(tx: &mut Transaction, parsed: &mut Parsed, out: &mut Output) -> Result<()> {
+    let tracker = tx.tracker();
     // `:N` aliases are resolved here, once, for every item argument.
     let root = tracker.root.clone();
     parsed.map_items(|v| {
@@ -205,18 +195,18 @@ pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Resul
         }
     })?;
     match parsed.command.name {
-        "add" => commands::add::run(parsed, tracker, out),
-        "update" => commands::update::run(parsed, tracker, out),
+        "add" => commands::add::run(parsed, tx, out),
+        "update" => commands::update::run(parsed, tx, out),
         "show" => commands::view::show(parsed, tracker, out),
         "list" => commands::view::list(parsed, tracker, out),
         "ready" => commands::view::ready(parsed, tracker, out),
         "log" => commands::view::log(parsed, tracker, out),
-        "discuss" => commands::discuss::run(parsed, tracker, out),
-        "lock" | "unlock" => commands::govern::lock(parsed, tracker, out),
-        "freeze" | "unfreeze" | "repair-drift" => commands::govern::freeze(parsed, tracker, out),
-        "delete" => commands::govern::delete(parsed, tracker, out),
+        "discuss" => commands::discuss::run(parsed, tx, out),
+        "lock" | "unlock" => commands::govern::lock(parsed, tx, out),
+        "freeze" | "unfreeze" | "repair-drift" => commands::govern::freeze(parsed, tx, out),
+        "delete" => commands::govern::delete(parsed, tx, out),
         "promote" | "demote" | "stealth" | "unstealth" => {
-            commands::govern::move_tier(parsed, tracker, out)
+            commands::govern::move_tier(parsed, tx, out)
         }
         "reconcile-reset" => commands::govern::reconcile_reset(parsed, tracker, out),
         "edit-mode" => commands::editmode::edit_mode(parsed, tracker, out),
@@ -229,7 +219,7 @@ pub fn run_on(tracker: &Tracker, parsed: &mut Parsed, out: &mut Output) -> Resul
         "cache-rebuild" => commands::cache::rebuild(parsed, tracker, out),
         "signing-cutover" => commands::govern::signing_cutover(parsed, tracker, out),
         "deps" => commands::deps::run(parsed, tracker, out),
-        "batch" => commands::batch::run(parsed, tracker, out),
+        "batch" => commands::batch::run(parsed, tx, out),
         "check-messages" => commands::messages::run(parsed, tracker, out),
         "clusters" => commands::insight::clusters(parsed, tracker, out),
         "priority-trend" => commands::insight::priority_trend(parsed, tracker, out),

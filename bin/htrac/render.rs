@@ -9,20 +9,8 @@ use htrac::item::{value_text, Item};
 use htrac::safetext::one_line;
 use serde_json::Value;
 
-/// The first two dash-separated parts of an ID (`WI-zusuh`).
-pub fn short_id(id: &str) -> String {
-    id.splitn(3, '-').take(2).collect::<Vec<_>>().join("-")
-}
-
-/// `SHORT (title)` for an item, or just the short ID when unknown.
-pub fn label(id: &str, title: Option<&str>) -> String {
-    match title {
-        Some(t) => format!("{} ({})", short_id(id), one_line(t)),
-        None => short_id(id),
-    }
-}
-
-pub use htrac::pyrepr::{py_repr_str, py_str};
+pub use htrac::ids::short_id;
+pub use htrac::pyrepr::py_str;
 
 fn priority_text(item: &Item) -> String {
     match &item.priority {

@@ -248,7 +248,9 @@ fn write_create(t: &Tracker, tier: Tier, id: &str, data: Value) -> Result<()> {
             e.hint.as_deref().unwrap_or("")
         );
         e.with_hint(hint)
-    })
+    })?;
+    t.appended();
+    Ok(())
 }
 
 /// Sets `id`'s parent to `parent` unless it already is; true if it wrote.

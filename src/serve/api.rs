@@ -1,8 +1,9 @@
 //! The item actions of the web API, shared by REST routes and WebSocket
-//! commands: JSON request bodies become the same library calls the CLI
-//! makes (`Tracker::add`, `update`, `discuss`, `lock`, `freeze`,
-//! `move_tier`), under the same governance rules, and answers are the CLI's
-//! `--json` item objects. Library errors become HTTP statuses with codes.
+//! commands: JSON request bodies become the requests of
+//! [`crate::actions`] — the ones every front end runs, under the same
+//! rules — and answers are the CLI's `--json` item objects, with the
+//! action's `changes` and `warnings`. Library errors become HTTP statuses
+//! with codes, from their kind.
 
 use serde_json::{json, Map, Value};
 
@@ -12,7 +13,8 @@ use crate::item::Item;
 use crate::moves::Move;
 use crate::tiers::Tier;
 use crate::tracker::{ItemFile, Tracker};
-use crate::write::{Changes, NewItem};
+use crate::actions::{self, Discuss, Discussed, Freeze, LockChange, Transaction, Update};
+use crate::write::NewItem;
 
 /// An API error: HTTP status, a stable code, and a message (with the
 /// library's hint, if any).
@@ -76,9 +78,20 @@ pub fn classify(e: Error) -> ApiError {
     ApiError {
         status: status_of(e.kind),
         code: e.kind.code(),
-        message: e.message,
+        message: e.text(key),
         hint: e.hint,
     }
+}
+
+/// A request field as the API's JSON bodies name it (errors about a field
+/// name it so): `'add_before'` for the action's `add_isbefore`.
+fn key(field: &str) -> String {
+    let name = match field {
+        "add_isbefore" => "add_before",
+        "remove_isbefore" => "remove_before",
+        f => f,
+    };
+    format!("'{name}'")
 }
 
 type ApiResult<T> = std::result::Result<T, ApiError>;
@@ -336,8 +349,27 @@ pub fn config(t: &Tracker) -> Value {
     })
 }
 
+/// An action's answer: `ok`, the item after it, what changed, warnings.
+fn answer(t: &Tracker, done: &actions::Outcome) -> ApiResult<Value> {
+    let mut m = Map::new();
+    m.insert("ok".into(), json!(true));
+    let item = match &done.after {
+        Some(item) => item_json(item),
+        None => load(t, &t.resolve(&done.id).map_err(classify)?)?,
+    };
+    m.insert("item".into(), item);
+    if !done.changes.is_empty() {
+        let list = done.changes.iter().map(|c| c.to_json()).collect();
+        m.insert("changes".into(), Value::Array(list));
+    }
+    if !done.warnings.is_empty() {
+        m.insert("warnings".into(), json!(done.warnings));
+    }
+    Ok(Value::Object(m))
+}
+
 /// `POST /api/items`.
-pub fn add(t: &Tracker, body: &Value) -> ApiResult<Value> {
+pub fn add(tx: &mut Transaction, body: &Value) -> ApiResult<Value> {
     let b = object(body)?;
     only_keys(
         b,
@@ -380,26 +412,14 @@ pub fn add(t: &Tracker, body: &Value) -> ApiResult<Value> {
             ))
         })?;
     }
-    let id = t.add(&new).map_err(classify)?;
-    let file = t.resolve(&id).map_err(classify)?;
-    Ok(json!({ "id": id, "item": load(t, &file)? }))
-}
-
-/// Resolves item references (parent, isbefore, ...) to full IDs, as the
-/// CLI does (the library judges what they may point at), naming the
-/// request's key in errors.
-fn refs(t: &Tracker, specs: &[String], key: &str) -> ApiResult<Vec<Value>> {
-    specs
-        .iter()
-        .map(|s| {
-            let f = t.resolve_ref(s, &format!("'{key}'")).map_err(classify)?;
-            Ok(json!(f.id))
-        })
-        .collect()
+    let done = actions::add(tx, &new).map_err(classify)?;
+    let mut a = answer(tx.tracker(), &done)?;
+    a["id"] = json!(done.id);
+    Ok(a)
 }
 
 /// `POST /api/items/{id}/update`.
-pub fn update(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
+pub fn update(tx: &mut Transaction, id: &str, body: &Value) -> ApiResult<Value> {
     let b = object(body)?;
     only_keys(
         b,
@@ -418,108 +438,93 @@ pub fn update(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
             "fields",
         ],
     )?;
-    let file = resolve(t, id)?;
-    let mut ch = Changes::default();
-    if let Some(s) = opt_str(b, "status")? {
-        ch.set.insert("status".into(), json!(s));
-    }
-    if let Some(p) = opt_priority(b)? {
-        ch.set.insert("priority".into(), json!(p));
-    }
-    if let Some(title) = opt_str(b, "title")? {
-        if title.trim().is_empty() {
-            return Err(ApiError::invalid("'title' must not be empty"));
-        }
-        ch.set.insert("title".into(), json!(title));
-    }
-    if let Some(d) = opt_str(b, "description")? {
-        ch.set.insert("description".into(), json!(d));
-    }
-    if let Some(tags) = opt_list(b, "tags")? {
-        for tag in &tags {
-            crate::write::check_tag(tag).map_err(classify)?;
-        }
-        ch.set.insert("tags".into(), json!(tags));
-    }
-    if b.contains_key("parent") {
-        let v = match opt_str(b, "parent")?.filter(|s| !s.is_empty()) {
-            None => Value::Null,
-            Some(p) => refs(t, &[p], "parent")?.remove(0),
-        };
-        ch.set.insert("parent".into(), v);
-    }
-    if b.contains_key("pr_ref") {
-        let v = opt_str(b, "pr_ref")?
-            .filter(|s| !s.is_empty())
-            .map(Value::String)
-            .unwrap_or(Value::Null);
-        ch.set.insert("pr_ref".into(), v);
-    }
-    if let Some(f) = opt_fields(b)? {
-        ch.set.insert("fields".into(), Value::Object(f));
-    }
-    for (key, field, adding) in [
-        ("add_tags", "tags", true),
-        ("remove_tags", "tags", false),
-        ("add_before", "isbefore", true),
-        ("remove_before", "isbefore", false),
-    ] {
-        let Some(list) = opt_list(b, key)?.filter(|l| !l.is_empty()) else {
-            continue;
-        };
-        let values: Vec<Value> = if field == "tags" {
-            list.iter().map(|s| json!(s)).collect()
-        } else {
-            refs(t, &list, key)?
-        };
-        let target = if adding { &mut ch.add } else { &mut ch.remove };
-        target.insert(field.into(), Value::Array(values));
-    }
-    if ch.is_empty() {
+    check_id(id)?;
+    let list = |key: &str| -> ApiResult<Vec<String>> { Ok(opt_list(b, key)?.unwrap_or_default()) };
+    let req = Update {
+        item: id.to_string(),
+        status: opt_str(b, "status")?,
+        priority: opt_priority(b)?,
+        title: opt_str(b, "title")?,
+        description: opt_str(b, "description")?,
+        tags: opt_list(b, "tags")?,
+        add_tags: list("add_tags")?,
+        remove_tags: list("remove_tags")?,
+        // A present `parent` or `pr_ref` that is null or "" removes it.
+        parent: b
+            .contains_key("parent")
+            .then(|| opt_str(b, "parent"))
+            .transpose()?
+            .map(Option::unwrap_or_default),
+        pr_ref: b
+            .contains_key("pr_ref")
+            .then(|| opt_str(b, "pr_ref"))
+            .transpose()?
+            .map(Option::unwrap_or_default),
+        add_isbefore: list("add_before")?,
+        remove_isbefore: list("remove_before")?,
+        fields: opt_fields(b)?.unwrap_or_default(),
+        ..Update::default()
+    };
+    if req.is_empty() {
         return Err(ApiError::invalid(
             "nothing to update: name at least one field",
         ));
     }
-    t.update(&file, &ch).map_err(classify)?;
-    Ok(json!({ "ok": true, "item": load(t, &file)? }))
+    let done = actions::update(tx, &req).map_err(classify)?;
+    answer(tx.tracker(), &done)
 }
 
-/// `POST /api/items/{id}/discuss`.
-pub fn discuss(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
+/// `POST /api/items/{id}/discuss`. The page shows the thread as one
+/// writes, so the unread human messages are read.
+pub fn discuss(tx: &mut Transaction, id: &str, body: &Value) -> ApiResult<Value> {
     let b = object(body)?;
     only_keys(b, &["message"])?;
     let msg = opt_str(b, "message")?
         .filter(|m| !m.trim().is_empty())
         .ok_or_else(|| ApiError::invalid("'message' is required"))?;
-    let file = resolve(t, id)?;
-    t.discuss(&file, &msg, false).map_err(classify)?;
-    Ok(json!({ "ok": true, "item": load(t, &file)? }))
+    check_id(id)?;
+    let req = Discuss::Message {
+        item: id.to_string(),
+        text: msg,
+        ack_thread: true,
+    };
+    match actions::discuss(tx, &req).map_err(classify)? {
+        Discussed::Written(done) | Discussed::Unacknowledged(done) => answer(tx.tracker(), &done),
+    }
 }
 
 /// `POST /api/items/{id}/lock` and `/unlock`.
-pub fn lock(t: &Tracker, id: &str, body: &Value, unlock: bool) -> ApiResult<Value> {
+pub fn lock(tx: &mut Transaction, id: &str, body: &Value, unlock: bool) -> ApiResult<Value> {
     let b = object(body)?;
     only_keys(b, &["fields"])?;
-    let fields = opt_list(b, "fields")?.unwrap_or_default();
-    let file = resolve(t, id)?;
-    let names = t.lock(&file, &fields, unlock).map_err(classify)?;
-    Ok(json!({ "ok": true, "fields": names, "item": load(t, &file)? }))
+    check_id(id)?;
+    let req = LockChange {
+        item: id.to_string(),
+        fields: opt_list(b, "fields")?.unwrap_or_default(),
+        unlock,
+    };
+    let done = actions::lock(tx, &req).map_err(classify)?;
+    let mut a = answer(tx.tracker(), &done)?;
+    let names: Vec<&str> = done.changes.iter().map(|c| c.field.as_str()).collect();
+    a["fields"] = json!(names);
+    Ok(a)
 }
 
 /// `POST /api/items/{id}/freeze` and `/unfreeze`.
-pub fn freeze(t: &Tracker, id: &str, body: &Value, unfreeze: bool) -> ApiResult<Value> {
+pub fn freeze(tx: &mut Transaction, id: &str, body: &Value, unfreeze: bool) -> ApiResult<Value> {
     only_keys(object(body)?, &[])?;
-    let file = resolve(t, id)?;
-    if unfreeze {
-        t.unfreeze(&file).map_err(classify)?;
+    check_id(id)?;
+    let what = if unfreeze {
+        Freeze::Unfreeze
     } else {
-        t.freeze(&file).map_err(classify)?;
-    }
-    Ok(json!({ "ok": true, "item": load(t, &file)? }))
+        Freeze::Freeze
+    };
+    let done = actions::freeze(tx, id, what).map_err(classify)?;
+    answer(tx.tracker(), &done)
 }
 
 /// `POST /api/items/{id}/move` `{"to": "promote"|"demote"|"stealth"|"unstealth"}`.
-pub fn move_tier(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
+pub fn move_tier(tx: &mut Transaction, id: &str, body: &Value) -> ApiResult<Value> {
     let b = object(body)?;
     only_keys(b, &["to"])?;
     let to = opt_str(b, "to")?.unwrap_or_default();
@@ -528,17 +533,9 @@ pub fn move_tier(t: &Tracker, id: &str, body: &Value) -> ApiResult<Value> {
             "'to' must be promote, demote, stealth or unstealth, not '{to}'"
         ))
     })?;
-    let file = resolve(t, id)?;
-    let moved = t.move_tier(&file, mv).map_err(classify)?;
-    Ok(json!({ "ok": true, "item": load(t, &moved)? }))
-}
-
-/// Whether an action writes (auto-sync runs after a successful write).
-pub fn writes(action: &str) -> bool {
-    matches!(
-        action,
-        "add" | "update" | "discuss" | "lock" | "unlock" | "freeze" | "unfreeze" | "move"
-    )
+    check_id(id)?;
+    let done = actions::move_tier(tx, id, mv).map_err(classify)?;
+    answer(tx.tracker(), &done)
 }
 
 /// Runs one action by name (a WebSocket command or a REST route).
@@ -550,6 +547,7 @@ pub fn dispatch(
     body: &Value,
 ) -> ApiResult<(u16, Value)> {
     let need = || item.ok_or_else(|| ApiError::invalid(format!("'{action}' needs an 'item'")));
+    let mut tx = Transaction::new(t, true);
     let answer = match action {
         "list" => {
             let mut query = Vec::new();
@@ -568,19 +566,19 @@ pub fn dispatch(
                     query.push((k.clone(), text));
                 }
             }
-            list(t, &query)?
+            list(t, &query)
         }
-        "ready" => ready(t)?,
-        "show" => show(t, need()?)?,
-        "config" => config(t),
-        "add" => return Ok((201, add(t, body)?)),
-        "update" => update(t, need()?, body)?,
-        "discuss" => discuss(t, need()?, body)?,
-        "lock" => lock(t, need()?, body, false)?,
-        "unlock" => lock(t, need()?, body, true)?,
-        "freeze" => freeze(t, need()?, body, false)?,
-        "unfreeze" => freeze(t, need()?, body, true)?,
-        "move" => move_tier(t, need()?, body)?,
+        "ready" => ready(t),
+        "show" => show(t, need()?),
+        "config" => Ok(config(t)),
+        "add" => add(&mut tx, body),
+        "update" => update(&mut tx, need()?, body),
+        "discuss" => discuss(&mut tx, need()?, body),
+        "lock" => lock(&mut tx, need()?, body, false),
+        "unlock" => lock(&mut tx, need()?, body, true),
+        "freeze" => freeze(&mut tx, need()?, body, false),
+        "unfreeze" => freeze(&mut tx, need()?, body, true),
+        "move" => move_tier(&mut tx, need()?, body),
         other => {
             return Err(ApiError::new(
                 404,
@@ -588,13 +586,14 @@ pub fn dispatch(
                 format!("unknown action '{other}'"),
             ))
         }
-    };
-    if writes(action) {
-        for line in crate::sync::auto_sync(t) {
-            eprintln!("{line}");
-        }
     }
-    Ok((200, answer))
+    .map(|a| (if action == "add" { 201 } else { 200 }, a));
+    // What follows writes (tag stamps, auto-sync) follows every write made,
+    // even when the action then failed; its notes go to the server's log.
+    for line in tx.finish().warnings {
+        eprintln!("{line}");
+    }
+    answer
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 use std::io::Read;
 
 use htrac::batch::{self, ALLOWED};
-use htrac::{Error, Result, Tracker};
+use htrac::actions::Transaction;
+use htrac::{Error, Result};
 use serde_json::{json, Map, Value};
 
 use crate::args::{self, Parsed, Request};
@@ -20,7 +21,7 @@ struct Outcome {
     result: std::result::Result<Option<Value>, String>,
 }
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     let source = p.positional(0).unwrap_or("-");
     let text = if source == "-" {
         let mut s = String::new();
@@ -57,7 +58,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     for line in &lines {
         let words = line.words.as_ref().expect("checked above");
         let command = line.command().to_string();
-        let result = run_line(t, words, p.json, out);
+        let result = run_line(tx, words, p.json, out);
         if let Err(e) = &result {
             out.warn(format!("  FAIL line {}: {e}", line.number));
         }
@@ -113,7 +114,7 @@ fn outcome_json(o: &Outcome) -> Value {
 
 /// Runs one line; its text output goes to `out`, its JSON (with `json`) is returned.
 fn run_line(
-    t: &Tracker,
+    tx: &mut Transaction,
     words: &[String],
     json: bool,
     out: &mut Output,
@@ -129,14 +130,16 @@ fn run_line(
     let mut parsed = match args::parse(argv) {
         Ok(Request::Run(parsed)) => parsed,
         Ok(_) => return Err(format!("invalid arguments for '{n}'")),
-        Err(e) => return Err(format!("invalid arguments for '{n}': {}", e.message)),
+        Err(e) => return Err(format!("invalid arguments for '{n}': {}", crate::message(&e))),
     };
     parsed.json = json;
     let mut sub = Output::default();
-    let ran = crate::run_on(t, &mut parsed, &mut sub);
+    // Every line runs in the batch's transaction: what follows writes
+    // (tag stamps, auto-sync) happens once, after the last line.
+    let ran = crate::run_on(tx, &mut parsed, &mut sub);
     out.stderr.push_str(&sub.stderr);
     if let Err(e) = ran {
-        return Err(e.message);
+        return Err(crate::message(&e));
     }
     if sub.refused {
         // The unread-message gate: its notice (stderr with --json) is the reason.

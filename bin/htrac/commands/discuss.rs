@@ -2,49 +2,49 @@
 //! after unread human messages is refused until the writer passes
 //! `--ack-thread` (proof that the agent read them).
 
-use htrac::{Result, Tracker};
+use htrac::actions::{self, Discuss, Discussed, Transaction};
+use htrac::Result;
 use serde_json::{json, Value};
 
 use crate::args::Parsed;
 use crate::render;
 use crate::Output;
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let typed = p.positional(0).unwrap_or("");
-    let file = t.resolve(typed)?;
+pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+    let typed = p.positional(0).unwrap_or("").to_string();
     let message = p.positional(1).unwrap_or("");
-    let ok = |out: &mut Output, json: bool| {
-        if json {
-            out.line(htrac::jsonfmt::compact(&json!({"ok": true})));
-        } else {
-            out.line("discussed");
+    let req = if p.has("clear") {
+        Discuss::Clear { item: typed.clone() }
+    } else if let Some(summary) = p.one("summarize") {
+        Discuss::Summarize {
+            item: typed.clone(),
+            text: summary.to_string(),
+        }
+    } else if message.is_empty() {
+        let t = tx.tracker();
+        return view(p, &t.load(&t.resolve(&typed)?)?, out);
+    } else {
+        Discuss::Message {
+            item: typed.clone(),
+            text: message.to_string(),
+            ack_thread: p.has("ack-thread"),
         }
     };
-    if p.has("clear") {
-        t.require_human("discuss --clear")?;
-        t.discuss_clear(&file)?;
-        ok(out, p.json);
-        return Ok(());
+    let (done, written) = match actions::discuss(tx, &req)? {
+        Discussed::Written(o) => (o, true),
+        Discussed::Unacknowledged(o) => (o, false),
+    };
+    for w in &done.warnings {
+        out.warn(w);
     }
-    if let Some(summary) = p.one("summarize") {
-        t.discuss(&file, summary, true)?;
-        ok(out, p.json);
-        return Ok(());
-    }
-    let item = t.load(&file)?;
-    if message.is_empty() {
-        return view(p, &item, out);
-    }
-    let unread = item.unread_human();
-    if !unread.is_empty() {
-        let notice = render::unread_notice(&item, typed);
-        let acked = p.has("ack-thread");
+    if let (false, Some(before)) = (done.unread.is_empty(), &done.before) {
+        let notice = render::unread_notice(before, &typed);
         if p.json {
             // stdout stays one JSON document: the notice goes to stderr, and
             // a refusal is JSON too.
             out.stderr.push_str(&notice);
-            if !acked {
-                let entries: Vec<Value> = unread.iter().map(|e| e.to_json(false)).collect();
+            if !written {
+                let entries: Vec<Value> = done.unread.iter().map(|e| e.to_json(false)).collect();
                 out.line(htrac::jsonfmt::compact(&json!({
                     "ok": false,
                     "reason": "unread_human_messages",
@@ -54,13 +54,14 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         } else {
             out.stdout.push_str(&notice);
         }
-        if !acked {
-            out.refused = true;
-            return Ok(());
-        }
     }
-    t.discuss(&file, message, false)?;
-    ok(out, p.json);
+    if !written {
+        out.refused = true;
+    } else if p.json {
+        out.line(htrac::jsonfmt::compact(&json!({"ok": true})));
+    } else {
+        out.line("discussed");
+    }
     Ok(())
 }
 

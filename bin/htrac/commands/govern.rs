@@ -2,6 +2,7 @@
 //! `delete`, tier moves, `reconcile-reset` and `signing-cutover`. Each prints one word (or
 //! `{"ok": true}`), as the reference does.
 
+use htrac::actions::{self, Freeze, LockChange, Transaction};
 use htrac::moves::Move;
 use htrac::{Error, Result, Tracker};
 use serde_json::{json, Value};
@@ -21,47 +22,37 @@ fn ok() -> Value {
     json!({"ok": true})
 }
 
-pub fn lock(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn lock(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     let unlock = p.command.name == "unlock";
-    // Authority first: an agent learns nothing else about the item.
-    t.require_human(p.command.name)?;
-    let file = t.resolve(p.positional(0).unwrap_or(""))?;
-    t.lock(&file, p.rest(1), unlock)?;
+    actions::lock(
+        tx,
+        &LockChange {
+            item: p.positional(0).unwrap_or("").to_string(),
+            fields: p.rest(1).to_vec(),
+            unlock,
+        },
+    )?;
     done(p, out, if unlock { "unlocked" } else { "locked" }, ok());
     Ok(())
 }
 
-pub fn freeze(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    t.require_human(p.command.name)?;
-    let file = t.resolve(p.positional(0).unwrap_or(""))?;
-    match p.command.name {
-        "freeze" => {
-            t.freeze(&file)?;
-            done(p, out, "frozen", ok());
-        }
-        "unfreeze" => {
-            t.unfreeze(&file)?;
-            done(p, out, "unfrozen", ok());
-        }
-        _ => {
-            let dropped = t.repair_drift(&file)?;
-            done(p, out, "drift repaired", ok());
-            if dropped > 0 {
-                out.warn(format!(
-                    "{}: {dropped} byte(s) written since the freeze were dropped",
-                    file.id
-                ));
-            }
-        }
+pub fn freeze(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+    let (what, word) = match p.command.name {
+        "freeze" => (Freeze::Freeze, "frozen"),
+        "unfreeze" => (Freeze::Unfreeze, "unfrozen"),
+        _ => (Freeze::RepairDrift, "drift repaired"),
+    };
+    let outcome = actions::freeze(tx, p.positional(0).unwrap_or(""), what)?;
+    done(p, out, word, ok());
+    for w in outcome.warnings {
+        out.warn(w);
     }
     Ok(())
 }
 
-pub fn delete(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    t.require_human("delete")?;
-    let file = t.resolve(p.positional(0).unwrap_or(""))?;
-    let deleted = t.delete(&file)?;
-    let n = deleted.inbound_cleared.len();
+pub fn delete(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+    let outcome = actions::delete(tx, p.positional(0).unwrap_or(""))?;
+    let n = outcome.changes.len();
     if p.json {
         out.line(htrac::jsonfmt::compact(
             &json!({"ok": true, "inbound_isbefore_cleared": n}),
@@ -73,14 +64,16 @@ pub fn delete(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             out.line(format!("Cleared {n} inbound isbefore {word}."));
         }
     }
+    for w in outcome.warnings {
+        out.warn(w);
+    }
     Ok(())
 }
 
-pub fn move_tier(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn move_tier(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     let mv = Move::parse(p.command.name)
         .ok_or_else(|| Error::internal(format!("'{}' is not a tier move", p.command.name)))?;
-    let file = t.resolve(p.positional(0).unwrap_or(""))?;
-    t.move_tier(&file, mv)?;
+    let outcome = actions::move_tier(tx, p.positional(0).unwrap_or(""), mv)?;
     let word = match mv {
         Move::Promote => "promoted",
         Move::Demote => "demoted",
@@ -88,6 +81,9 @@ pub fn move_tier(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         Move::Unstealth => "unstealthed",
     };
     done(p, out, word, ok());
+    for w in outcome.warnings {
+        out.warn(w);
+    }
     Ok(())
 }
 

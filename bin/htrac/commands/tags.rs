@@ -161,21 +161,3 @@ fn deprecate(p: &Parsed, t: &Tracker, tag: &str, out: &mut Output) -> Result<()>
     }
     Ok(())
 }
-
-/// Before `add` / `update --add-tag`: one warning per deprecated tag
-/// applied (never blocking; an unreadable catalog is itself only a warning).
-pub fn warn_deprecated(t: &Tracker, applied: &[String], out: &mut Output) {
-    match tags::deprecation_warnings(&t.root, applied) {
-        Ok(ws) => ws.into_iter().for_each(|w| out.warn(w)),
-        Err(e) => out.warn(format!("warning: tag catalog not read: {}", e.message)),
-    }
-}
-
-/// After a successful `add` / `update` that added or removed tags: stamp
-/// their `last_used` in the catalog. The item is already written, so a
-/// failure here is a warning, not an error.
-pub fn touch(t: &Tracker, touched: &[String], out: &mut Output) {
-    if let Err(e) = tags::touch(&t.root, touched, &htrac::timestamp::now_utc()) {
-        out.warn(format!("warning: tag catalog not updated: {}", e.message));
-    }
-}

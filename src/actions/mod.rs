@@ -1,0 +1,150 @@
+//! What a user can do to the tracker, written once for every front end.
+//!
+//! The command line, htrac-tui, htrac-serve and the MCP server each turn
+//! their input into a typed request (`Update`, `Discuss`, `Lock`, ...), run
+//! it in a [`Transaction`], show the [`Outcome`] in their own form, and
+//! [`Transaction::finish`] it. Every rule — authority, locks, the stealth
+//! rule, the unread-message gate — is applied here or below, in
+//! [`Tracker`]; what follows writes (the tag catalog's `last_used` stamps,
+//! auto-sync) happens once, in `finish`.
+//!
+//! ```text
+//! front end: input -> request -> action (this module) -> Tracker (rules,
+//! policy) -> oplog (append) -> Outcome -> output
+//! ```
+
+mod add;
+mod describe;
+mod discuss;
+mod govern;
+mod update;
+
+pub use add::add;
+pub use describe::{describe, Change};
+pub use discuss::{discuss, Discuss, Discussed};
+pub use govern::{delete, freeze, lock, move_tier, Freeze, LockChange};
+pub use update::{update, Update};
+
+use crate::item::{Entry, Item};
+use crate::op::Op;
+use crate::tracker::Tracker;
+
+/// What one action did: the item before and after (as compiled), the ops
+/// it appended, what changed in words, and warnings to show the user.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The item the action was about (its new ID after `add`).
+    pub id: String,
+    /// Its state before the action (`None` for `add`).
+    pub before: Option<Item>,
+    /// Its state after the action.
+    pub after: Option<Item>,
+    /// Every op appended, in order (to this item and, for blocked-by
+    /// links, to others).
+    pub ops: Vec<Op>,
+    /// What changed, one entry per field change (`update`).
+    pub changes: Vec<Change>,
+    /// Unread human messages on the item when the writer added a message
+    /// (front ends show them: the writer has now been told).
+    pub unread: Vec<Entry>,
+    /// Warnings for the user (deprecated tags, near-duplicates, torn ops
+    /// read on the way, unsigned human ops, ...), oldest first.
+    pub warnings: Vec<String>,
+}
+
+/// One front end's run of actions against a tracker: the actions, then
+/// [`Transaction::finish`], which does what follows the writes once.
+pub struct Transaction<'t> {
+    tracker: &'t Tracker,
+    auto_sync: bool,
+    /// [`Tracker::appends`] when the transaction began.
+    appends: u64,
+    tags: Vec<String>,
+}
+
+/// What [`Transaction::finish`] did after the writes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Finished {
+    /// Whether any action appended an op.
+    pub wrote: bool,
+    /// Whether auto-sync was started (it decides itself whether to sync).
+    pub auto_synced: bool,
+    /// Lines to show: auto-sync's report and warnings.
+    pub warnings: Vec<String>,
+}
+
+impl<'t> Transaction<'t> {
+    /// A transaction on `tracker`; `auto_sync`: run auto-sync after the
+    /// writes (the user's `--no-auto-sync` turns it off).
+    pub fn new(tracker: &'t Tracker, auto_sync: bool) -> Transaction<'t> {
+        Transaction {
+            tracker,
+            auto_sync,
+            appends: tracker.appends(),
+            tags: Vec::new(),
+        }
+    }
+
+    pub fn tracker(&self) -> &'t Tracker {
+        self.tracker
+    }
+
+    /// Whether anything was appended to an op file since the transaction
+    /// began (by an action here or any other library call on the tracker).
+    pub fn wrote(&self) -> bool {
+        self.tracker.appends() != self.appends
+    }
+
+    /// Tags added or removed: their `last_used` is stamped at the finish.
+    fn touched_tags(&mut self, tags: &[String]) {
+        for t in tags {
+            if !self.tags.contains(t) {
+                self.tags.push(t.clone());
+            }
+        }
+    }
+
+    /// Closes an action's outcome: the tracker's warnings left on the way
+    /// are moved into it, and a write is noted.
+    fn close(&mut self, mut outcome: Outcome) -> Outcome {
+        let mut warnings = self.tracker.take_warnings();
+        warnings.append(&mut outcome.warnings);
+        outcome.warnings = warnings;
+        outcome
+    }
+
+    /// What follows the writes: the tag catalog's `last_used` stamps for
+    /// every tag added or removed (a failure is a warning: the ops are
+    /// written), then auto-sync when anything was appended to an op file
+    /// since the transaction began.
+    pub fn finish(self) -> Finished {
+        let mut done = Finished {
+            wrote: self.wrote(),
+            ..Finished::default()
+        };
+        if !self.tags.is_empty() {
+            let now = crate::timestamp::now_utc();
+            if let Err(e) = crate::tags::touch(&self.tracker.root, &self.tags, &now) {
+                done.warnings
+                    .push(format!("warning: tag catalog not updated: {}", e.message));
+            }
+        }
+        if done.wrote && self.auto_sync {
+            done.auto_synced = true;
+            done.warnings.extend(crate::sync::auto_sync(self.tracker));
+        }
+        done.warnings.extend(self.tracker.take_warnings());
+        done
+    }
+}
+
+/// Warnings for deprecated tags among `tags` (from the tag catalog).
+fn deprecated_tags(tracker: &Tracker, tags: &[String], warnings: &mut Vec<String>) {
+    if tags.is_empty() {
+        return;
+    }
+    match crate::tags::deprecation_warnings(&tracker.root, tags) {
+        Ok(ws) => warnings.extend(ws),
+        Err(e) => warnings.push(format!("warning: tag catalog not read: {}", e.message)),
+    }
+}
