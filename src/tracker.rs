@@ -280,9 +280,9 @@ impl Tracker {
         };
         let item = compile_governed(&file.id, file.tier, &ops, &self.policy, approved.as_deref())
             .map_err(|e| Broken {
-                file: file.clone(),
-                error: format!("{}: {e}", file.path.display()),
-            })?;
+            file: file.clone(),
+            error: format!("{}: {e}", file.path.display()),
+        })?;
         ops.truncate(own);
         Ok((item, ops))
     }
@@ -324,7 +324,10 @@ impl Tracker {
 
     /// Counts one append (every path that appends to an op file calls it).
     pub(crate) fn appended(&self) {
-        self.notices.0 .1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.notices
+            .0
+             .1
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Loads one item by its resolved file.

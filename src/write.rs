@@ -252,7 +252,11 @@ impl Tracker {
         for (key, set, add) in [
             ("isbefore", "isbefore", "add_isbefore"),
             ("duplicate_of", "duplicate_of", "add_duplicate_of"),
-            ("not_duplicate_of", "not_duplicate_of", "add_not_duplicate_of"),
+            (
+                "not_duplicate_of",
+                "not_duplicate_of",
+                "add_not_duplicate_of",
+            ),
         ] {
             for (map, field) in [(&changes.set, set), (&changes.add, add)] {
                 if let Some(Value::Array(a)) = map.get(key) {
@@ -610,7 +614,8 @@ impl Tracker {
         // corrupt data (exit 1); a failed append leaves no partial op.
         let cannot = |e: std::io::Error| append_error(path, &e, "append to");
         let mirror = |t: &str| crate::journal::mirror_or_warn(self, path, t);
-        let appended = match oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror) {
+        let appended = match oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror)
+        {
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 crate::atomic::take_over(path).map_err(|e2| {
                     Error::user(format!("cannot append to {}: {e}", path.display())).with_hint(

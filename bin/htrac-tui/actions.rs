@@ -4,9 +4,7 @@
 //! Every check happens before the first write, so a refused form changes
 //! nothing; refusals come back as `htrac::Error` and are shown in a toast.
 
-use htrac::actions::{
-    self, Discuss, Discussed, Freeze, LockChange, Outcome, Transaction, Update,
-};
+use htrac::actions::{self, Discuss, Discussed, Freeze, LockChange, Outcome, Transaction, Update};
 use htrac::authority::normalize_field;
 use htrac::moves::Move;
 use htrac::write::NewItem;
@@ -312,7 +310,8 @@ pub fn submit(app: &mut App, form: Form) {
                 }
                 let mut said = Vec::new();
                 let mut outcomes = Vec::new();
-                for (fields, unlock, verb) in [(lock, false, "locked"), (unlock, true, "unlocked")] {
+                for (fields, unlock, verb) in [(lock, false, "locked"), (unlock, true, "unlocked")]
+                {
                     if fields.is_empty() {
                         continue;
                     }
@@ -340,7 +339,10 @@ pub fn submit(app: &mut App, form: Form) {
                 };
                 let o = actions::move_tier(tx, id, mv)?;
                 let tier = o.after.as_ref().map(|i| i.tier.as_str()).unwrap_or("?");
-                Ok(((format!("{} moved to {tier}", app.short_id(id)), None), vec![o]))
+                Ok((
+                    (format!("{} moved to {tier}", app.short_id(id)), None),
+                    vec![o],
+                ))
             }
         }
     });

@@ -17,6 +17,8 @@ mod svg;
 mod tests;
 #[cfg(test)]
 mod tests_keys;
+#[cfg(test)]
+mod tests_rules;
 mod view;
 mod watch;
 

@@ -54,7 +54,8 @@ fn main() -> ExitCode {
                 0
             }
         }
-        Err((out, e)) => {
+        Err(failed) => {
+            let (out, e) = *failed;
             emit(&out);
             report(&e);
             e.exit_code()
@@ -95,12 +96,16 @@ fn report(e: &Error) {
         .write_all(htrac::safetext::escape(&error_lines(e)).as_bytes());
 }
 
-pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, (Output, Error)> {
+/// A command's output, or its output so far and the error that stopped it.
+pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, Box<(Output, Error)>> {
     // `htrac serve ...` hands every argument to htrac-serve unparsed.
     if args.first().is_some_and(|a| a == "serve") {
-        return Err((Output::default(), commands::serve::exec(&args[1..])));
+        return Err(Box::new((
+            Output::default(),
+            commands::serve::exec(&args[1..]),
+        )));
     }
-    let request = args::parse(args).map_err(|e| (Output::default(), e))?;
+    let request = args::parse(args).map_err(|e| Box::new((Output::default(), e)))?;
     let mut parsed = match request {
         Request::Help(cmd) => {
             return Ok(Output {
@@ -122,7 +127,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, (Output
     };
     match dispatch(&mut parsed, &mut out) {
         Ok(()) => Ok(out),
-        Err(e) => Err((out, e)),
+        Err(e) => Err(Box::new((out, e))),
     }
 }
 

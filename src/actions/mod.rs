@@ -148,3 +148,78 @@ fn deprecated_tags(tracker: &Tracker, tags: &[String], warnings: &mut Vec<String
         Err(e) => warnings.push(format!("warning: tag catalog not read: {}", e.message)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compiles_on_this_thread;
+
+    fn tracker() -> (tempfile::TempDir, Tracker) {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .arg("-C")
+                .arg(dir.path())
+                .args(args)
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q", "-b", "dev"]);
+        git(&[
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=T",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "root",
+        ]);
+        let root = dir.path().join(".agent");
+        crate::init::init(&root).unwrap();
+        let t = Tracker::open(&root).unwrap();
+        (dir, t)
+    }
+
+    #[test]
+    fn update_with_a_note_compiles_the_item_once_and_after_is_what_a_reader_compiles() {
+        let (_dir, t) = tracker();
+        let mut tx = Transaction::new(&t, false);
+        let id = add(&mut tx, &crate::write::NewItem::new("work_item", "first"))
+            .unwrap()
+            .id;
+        let req = Update {
+            item: id.clone(),
+            status: Some("in_progress".into()),
+            priority: Some(1),
+            add_tags: vec!["core".into()],
+            note: Some("starting".into()),
+            ..Update::default()
+        };
+        let before = compiles_on_this_thread();
+        let done = update(&mut tx, &req).unwrap();
+        assert_eq!(compiles_on_this_thread() - before, 1, "one compile");
+        assert_eq!(done.ops.len(), 2, "an update and a discuss op");
+        let after = done.after.unwrap();
+        let read = t.load(&t.resolve(&id).unwrap()).unwrap();
+        assert_eq!(after.to_json(true, true), read.to_json(true, true));
+        assert_eq!(after.op_count, read.op_count);
+        assert_eq!(done.before.unwrap().status, "todo_hard");
+        let fields: Vec<&str> = done.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["status", "priority", "tags"]);
+        let finished = tx.finish();
+        assert!(finished.wrote && !finished.auto_synced);
+    }
+
+    #[test]
+    fn a_transaction_that_wrote_nothing_does_not_sync() {
+        let (_dir, t) = tracker();
+        let tx = Transaction::new(&t, true);
+        let done = tx.finish();
+        assert!(!done.wrote && !done.auto_synced);
+    }
+}

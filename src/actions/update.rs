@@ -85,6 +85,15 @@ fn refs(tx: &Transaction, specs: &[String], field: &'static str) -> Result<Vec<V
         .collect()
 }
 
+/// A set-valued field with its add and remove request fields and values.
+type SetEdit<'a> = (
+    &'a str,
+    &'static str,
+    &'a [String],
+    &'static str,
+    &'a [String],
+);
+
 /// The `update` op's changes, every reference resolved.
 fn changes(tx: &Transaction, req: &Update) -> Result<Changes> {
     let mut ch = Changes {
@@ -128,8 +137,14 @@ fn changes(tx: &Transaction, req: &Update) -> Result<Changes> {
     if !fields.is_empty() {
         ch.set.insert("fields".into(), Value::Object(fields));
     }
-    let sets: [(&str, &'static str, &[String], &'static str, &[String]); 4] = [
-        ("tags", "add_tags", &req.add_tags, "remove_tags", &req.remove_tags),
+    let sets: [SetEdit; 4] = [
+        (
+            "tags",
+            "add_tags",
+            &req.add_tags,
+            "remove_tags",
+            &req.remove_tags,
+        ),
         (
             "isbefore",
             "add_isbefore",

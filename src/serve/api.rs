@@ -7,13 +7,13 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::actions::{self, Discuss, Discussed, Freeze, LockChange, Transaction, Update};
 use crate::actor::Actor;
 use crate::error::{Error, ErrorKind};
 use crate::item::Item;
 use crate::moves::Move;
 use crate::tiers::Tier;
 use crate::tracker::{ItemFile, Tracker};
-use crate::actions::{self, Discuss, Discussed, Freeze, LockChange, Transaction, Update};
 use crate::write::NewItem;
 
 /// An API error: HTTP status, a stable code, and a message (with the
@@ -434,6 +434,8 @@ pub fn update(tx: &mut Transaction, id: &str, body: &Value) -> ApiResult<Value> 
             "parent",
             "add_before",
             "remove_before",
+            "add_blocked_by",
+            "remove_blocked_by",
             "pr_ref",
             "fields",
         ],
@@ -462,6 +464,8 @@ pub fn update(tx: &mut Transaction, id: &str, body: &Value) -> ApiResult<Value> 
             .map(Option::unwrap_or_default),
         add_isbefore: list("add_before")?,
         remove_isbefore: list("remove_before")?,
+        add_blocked_by: list("add_blocked_by")?,
+        remove_blocked_by: list("remove_blocked_by")?,
         fields: opt_fields(b)?.unwrap_or_default(),
         ..Update::default()
     };

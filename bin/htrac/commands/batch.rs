@@ -6,8 +6,8 @@
 
 use std::io::Read;
 
-use htrac::batch::{self, ALLOWED};
 use htrac::actions::Transaction;
+use htrac::batch::{self, ALLOWED};
 use htrac::{Error, Result};
 use serde_json::{json, Map, Value};
 
@@ -130,7 +130,12 @@ fn run_line(
     let mut parsed = match args::parse(argv) {
         Ok(Request::Run(parsed)) => parsed,
         Ok(_) => return Err(format!("invalid arguments for '{n}'")),
-        Err(e) => return Err(format!("invalid arguments for '{n}': {}", crate::message(&e))),
+        Err(e) => {
+            return Err(format!(
+                "invalid arguments for '{n}': {}",
+                crate::message(&e)
+            ))
+        }
     };
     parsed.json = json;
     let mut sub = Output::default();

@@ -14,7 +14,9 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     let typed = p.positional(0).unwrap_or("").to_string();
     let message = p.positional(1).unwrap_or("");
     let req = if p.has("clear") {
-        Discuss::Clear { item: typed.clone() }
+        Discuss::Clear {
+            item: typed.clone(),
+        }
     } else if let Some(summary) = p.one("summarize") {
         Discuss::Summarize {
             item: typed.clone(),

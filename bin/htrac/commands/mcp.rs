@@ -33,11 +33,14 @@ impl Runner for Cli {
                 stdout: out.stdout,
                 stderr: out.stderr,
             },
-            Ok(Err((out, e))) => Run {
-                ok: false,
-                stdout: out.stdout,
-                stderr: out.stderr + &crate::error_lines(&e),
-            },
+            Ok(Err(failed)) => {
+                let (out, e) = *failed;
+                Run {
+                    ok: false,
+                    stdout: out.stdout,
+                    stderr: out.stderr + &crate::error_lines(&e),
+                }
+            }
             Err(_) => Run {
                 ok: false,
                 stdout: String::new(),

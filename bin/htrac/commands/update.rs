@@ -73,7 +73,11 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
         out.line("updated");
     } else {
         let list: Vec<String> = done.changes.iter().map(|c| c.to_string()).collect();
-        out.line(format!("updated {}: {}", short_id(&done.id), list.join("; ")));
+        out.line(format!(
+            "updated {}: {}",
+            short_id(&done.id),
+            list.join("; ")
+        ));
     }
     Ok(())
 }
