@@ -17,9 +17,10 @@ use rustix::fs::{flock, FlockOperation, Mode, OFlags};
 
 use crate::emit::emit_op;
 use crate::op::Op;
+use crate::oplog::blocks::Blocks;
 #[cfg(doc)]
 use crate::oplog::MAX_FLOW_DEPTH;
-use crate::oplog::{blocks, looks_torn, open_no_follow, parse_block, MAX_FILE_BYTES};
+use crate::oplog::{open_no_follow, parse_block, MAX_FILE_BYTES};
 
 /// How [`append`] opens the file.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -159,13 +160,16 @@ fn closing_breaks_tail(path: &Path, file: &File, len: u64) -> std::io::Result<Op
         let line = bytes.iter().filter(|&&b| b == b'\n').count();
         return Ok(refuse(line, "it ends inside a multi-byte character"));
     };
-    let Ok(blocks) = blocks(text) else {
+    let split = Blocks::new(text);
+    if split.stray_lines().next().is_some() {
+        return Ok(None);
+    }
+    let Some(last) = split.last() else {
         return Ok(None);
     };
-    let Some(last) = blocks.last() else {
-        return Ok(None);
-    };
-    if looks_torn(last, false) {
+    // `text` ends with the closing newline, so only a missing nonce tail
+    // can make its last block torn.
+    if last.torn().is_some() {
         return Ok(None);
     }
     Ok(match parse_block(last.text) {
@@ -197,13 +201,16 @@ pub fn check_appendable(text: &str) -> Result<(), Refused> {
             text.len()
         )));
     }
-    let blocks =
-        blocks(text).map_err(|(line, m)| Refused::new(format!("line {line} of the op: {m}")))?;
-    if blocks.is_empty() {
-        return Err(Refused::new("no op to write"));
+    let split = Blocks::new(text);
+    if let Some(line) = split.stray_lines().next() {
+        return Err(Refused::new(format!(
+            "line {line} of the op: expected an op starting with '- ' (a YAML sequence item)"
+        )));
     }
-    for block in &blocks {
-        if !block.text.ends_with('\n') || looks_torn(block, true) {
+    let mut any = false;
+    for block in split {
+        any = true;
+        if !block.text.ends_with('\n') || block.torn().is_some() {
             return Err(Refused::new(format!(
                 "line {} of the op would read back as a torn op",
                 block.line
@@ -215,6 +222,9 @@ pub fn check_appendable(text: &str) -> Result<(), Refused> {
                 block.line
             ))
         })?;
+    }
+    if !any {
+        return Err(Refused::new("no op to write"));
     }
     Ok(())
 }

@@ -18,7 +18,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::oplog::{self, Block};
+use crate::oplog;
+use crate::oplog::blocks::{stray_lines, Block, RawBlock, RawBlocks};
 use crate::repairtail::{backup_dir, open_locked, write_backup};
 use crate::tracker::{ItemFile, Tracker};
 
@@ -65,57 +66,18 @@ pub fn quarantine_files(t: &Tracker, files: &[ItemFile]) -> Result<Vec<Quarantin
     Ok(out)
 }
 
-/// One byte block of a file: its first line and its bytes.
-struct RawBlock<'a> {
-    line: usize,
-    bytes: &'a [u8],
-}
-
-/// Splits bytes as readers split text: a block starts at a line beginning
-/// `- ` (or a line that is just `-`). Returns the lines before the first
-/// block as a block of its own (line 1), when there are any.
-fn raw_blocks(bytes: &[u8]) -> (Option<RawBlock<'_>>, Vec<RawBlock<'_>>) {
-    let mut out = Vec::new();
-    let mut start: Option<(usize, usize)> = None;
-    let mut first = bytes.len();
-    let mut offset = 0;
-    for (i, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
-        let trimmed = line.trim_ascii_end();
-        if line.starts_with(b"- ") || trimmed == b"-" {
-            first = first.min(offset);
-            if let Some((l, o)) = start {
-                out.push(RawBlock {
-                    line: l,
-                    bytes: &bytes[o..offset],
-                });
-            }
-            start = Some((i + 1, offset));
-        }
-        offset += line.len();
-    }
-    if let Some((l, o)) = start {
-        out.push(RawBlock {
-            line: l,
-            bytes: &bytes[o..],
-        });
-    }
-    let prefix = (first > 0).then(|| RawBlock {
-        line: 1,
-        bytes: &bytes[..first],
-    });
-    (prefix, out)
-}
-
 /// Why readers refuse or skip this block, or `None` when it is a good op.
-fn broken(block: &RawBlock<'_>, is_last: bool) -> Option<String> {
+fn broken(block: &RawBlock<'_>) -> Option<String> {
     let Ok(text) = std::str::from_utf8(block.bytes) else {
         return Some("not valid UTF-8".into());
     };
     let b = Block {
         line: block.line,
+        offset: block.offset,
         text,
+        is_last: block.is_last,
     };
-    if oplog::looks_torn(&b, is_last) {
+    if b.torn().is_some() {
         return Some("torn op (cut short mid-write)".into());
     }
     if let Err(e) = oplog::parse_block(text) {
@@ -151,26 +113,22 @@ fn missing_header(text: &str) -> Option<&'static str> {
 /// Quarantines one file's broken blocks; `None` when it has none.
 pub fn quarantine_file(id: &str, path: &Path, backups: &Path) -> Result<Option<Quarantined>> {
     let (file, bytes) = open_locked(path, "quarantine")?;
-    let (prefix, blocks) = raw_blocks(&bytes);
+    let blocks = RawBlocks::new(&bytes);
+    let prelude = blocks.prelude();
     let mut good: Vec<u8> = Vec::with_capacity(bytes.len());
-    let mut bad: Vec<(&RawBlock<'_>, String)> = Vec::new();
-    if let Some(p) = &prefix {
-        // Blank lines and comments before the first op are fine.
-        let stray = std::str::from_utf8(p.bytes).map_or(true, |t| {
-            t.lines()
-                .any(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
-        });
-        if stray {
-            bad.push((p, "text before the first op".into()));
-        } else {
-            good.extend_from_slice(p.bytes);
-        }
+    // (first line, bytes, why)
+    let mut bad: Vec<(usize, &[u8], String)> = Vec::new();
+    // Blank lines and comments before the first op are fine.
+    let stray = std::str::from_utf8(prelude).map_or(true, |t| stray_lines(t).next().is_some());
+    if stray {
+        bad.push((1, prelude, "text before the first op".into()));
+    } else {
+        good.extend_from_slice(prelude);
     }
     let mut kept = 0;
-    let n = blocks.len();
-    for (i, block) in blocks.iter().enumerate() {
-        match broken(block, i + 1 == n) {
-            Some(reason) => bad.push((block, reason)),
+    for block in blocks {
+        match broken(&block) {
+            Some(reason) => bad.push((block.line, block.bytes, reason)),
             None => {
                 good.extend_from_slice(block.bytes);
                 kept += 1;
@@ -181,12 +139,11 @@ pub fn quarantine_file(id: &str, path: &Path, backups: &Path) -> Result<Option<Q
         return Ok(None);
     }
     let mut moved: Vec<u8> = Vec::new();
-    for (block, reason) in &bad {
-        moved.extend_from_slice(
-            format!("# {}: line {}: {reason}\n", path.display(), block.line).as_bytes(),
-        );
-        moved.extend_from_slice(block.bytes);
-        if !block.bytes.ends_with(b"\n") {
+    for (line, block, reason) in &bad {
+        moved
+            .extend_from_slice(format!("# {}: line {line}: {reason}\n", path.display()).as_bytes());
+        moved.extend_from_slice(block);
+        if !block.ends_with(b"\n") {
             moved.push(b'\n');
         }
     }
@@ -210,9 +167,9 @@ pub fn quarantine_file(id: &str, path: &Path, backups: &Path) -> Result<Option<Q
         path: path.to_path_buf(),
         blocks: bad
             .iter()
-            .map(|(b, reason)| BrokenBlock {
-                line: b.line,
-                bytes: b.bytes.len() as u64,
+            .map(|(line, b, reason)| BrokenBlock {
+                line: *line,
+                bytes: b.len() as u64,
                 reason: reason.clone(),
             })
             .collect(),

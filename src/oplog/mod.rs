@@ -33,6 +33,10 @@ use serde_json::{Map, Value};
 
 use crate::op::Op;
 
+pub mod blocks;
+
+use blocks::{trailing_nonce, Blocks};
+
 /// The largest op file htrac reads (16 MiB; an item with 10,000 ops is
 /// about 2 MB). Larger files are refused with an error naming the file.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -64,85 +68,19 @@ pub struct OpLog {
     pub torn: Vec<BadBlock>,
 }
 
-/// One block of lines of a file.
-pub(crate) struct Block<'a> {
-    pub(crate) line: usize,
-    pub(crate) text: &'a str,
-}
-
-/// Splits file text into op blocks. Text before the first block must be
-/// blank or comments.
-pub(crate) fn blocks(text: &str) -> Result<Vec<Block<'_>>, (usize, String)> {
-    let mut out: Vec<Block<'_>> = Vec::new();
-    let mut start: Option<(usize, usize)> = None; // (line, byte offset)
-    let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let is_start = line.starts_with("- ") || line.trim_end() == "-";
-        if is_start {
-            if let Some((l, o)) = start {
-                out.push(Block {
-                    line: l,
-                    text: &text[o..offset],
-                });
-            }
-            start = Some((i + 1, offset));
-        } else if start.is_none() {
-            let t = line.trim();
-            if !t.is_empty() && !t.starts_with('#') {
-                return Err((
-                    i + 1,
-                    "expected an op starting with '- ' (a YAML sequence item)".into(),
-                ));
-            }
-        }
-        offset += line.len();
-    }
-    if let Some((l, o)) = start {
-        out.push(Block {
-            line: l,
-            text: &text[o..],
-        });
-    }
-    Ok(out)
-}
-
-/// The nonce in a line's trailing `# xxxx` comment, if any.
-fn trailing_nonce(line: &str) -> Option<&str> {
-    let line = line.trim_end();
-    let idx = line.rfind("  # ")?;
-    let n = &line[idx + 4..];
-    (!n.is_empty() && !n.contains(' ')).then_some(n)
-}
-
-/// Is this block cut short? Written ops carry the first line's nonce comment
-/// on every line, and end with a newline.
-pub(crate) fn looks_torn(block: &Block<'_>, is_last: bool) -> bool {
-    if is_last && !block.text.ends_with('\n') {
-        return true;
-    }
-    let first = block.text.lines().next().unwrap_or("");
-    let Some(nonce) = trailing_nonce(first) else {
-        return false;
-    };
-    let last = block
-        .text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
-    trailing_nonce(last) != Some(nonce)
-}
-
 /// Where a torn final op starts: the byte offset of the last block when
 /// readers would skip it as torn (cut short mid-write), else `None`. Text
 /// before the offset is whole ops; [`repair_tail`](crate::repairtail)
 /// truncates the file there.
 pub fn torn_tail(text: &str) -> Option<usize> {
-    let blocks = blocks(text).ok()?;
-    let last = blocks.last()?;
+    let split = Blocks::new(text);
+    if split.stray_lines().next().is_some() {
+        return None;
+    }
+    let last = split.last()?;
     let torn =
-        looks_torn(last, true) || (!last.text.ends_with('\n') && parse_block(last.text).is_err());
-    torn.then(|| last.text.as_ptr() as usize - text.as_ptr() as usize)
+        last.torn().is_some() || (!last.text.ends_with('\n') && parse_block(last.text).is_err());
+    torn.then_some(last.offset)
 }
 
 /// Parses the text of one `.ops` file.
@@ -169,13 +107,17 @@ pub fn parse_texts<'a>(
         line,
         message,
     };
-    let blocks = blocks(text).map_err(|(l, m)| bad(l, m))?;
-    let mut ops = Vec::with_capacity(blocks.len());
+    let split = Blocks::new(text);
+    if let Some(line) = split.stray_lines().next() {
+        return Err(bad(
+            line,
+            "expected an op starting with '- ' (a YAML sequence item)".into(),
+        ));
+    }
+    let mut ops = Vec::new();
     let mut torn = Vec::new();
-    let n = blocks.len();
-    for (i, block) in blocks.iter().enumerate() {
-        let is_last = i + 1 == n;
-        if looks_torn(block, is_last) {
+    for block in split {
+        if block.torn().is_some() {
             torn.push(bad(
                 block.line,
                 "torn op (cut short mid-write), skipped".into(),
@@ -184,7 +126,7 @@ pub fn parse_texts<'a>(
         }
         match parse_block(block.text) {
             Ok(op) => ops.push((block.line, block.text, op)),
-            Err(message) if is_last && !block.text.ends_with('\n') => {
+            Err(message) if block.is_last && !block.text.ends_with('\n') => {
                 torn.push(bad(block.line, format!("torn op skipped: {message}")));
             }
             Err(message) => return Err(bad(block.line, message)),

@@ -9,50 +9,13 @@
 
 use std::collections::HashSet;
 
+use crate::oplog::blocks::Blocks;
+
 /// The complete op blocks of `text`, in order (torn ones left out).
-pub fn blocks(text: &str) -> Vec<&str> {
-    let mut starts = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.starts_with("- ") || line.trim_end() == "-" {
-            starts.push(offset);
-        }
-        offset += line.len();
-    }
-    let mut out = Vec::with_capacity(starts.len());
-    for (i, &s) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).copied().unwrap_or(text.len());
-        let block = &text[s..end];
-        if !is_torn(block) {
-            out.push(block);
-        }
-    }
-    out
-}
-
-/// A block is torn when it lacks its final newline, or when its first line
-/// carries a `# <nonce>` tail that its last line does not.
-fn is_torn(block: &str) -> bool {
-    if !block.ends_with('\n') {
-        return true;
-    }
-    let first = block.lines().next().unwrap_or("");
-    let Some(nonce) = nonce_tail(first) else {
-        return false;
-    };
-    let last = block
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
-    nonce_tail(last) != Some(nonce)
-}
-
-fn nonce_tail(line: &str) -> Option<&str> {
-    let line = line.trim_end();
-    let idx = line.rfind("  # ")?;
-    let n = &line[idx + 4..];
-    (!n.is_empty() && !n.contains(' ')).then_some(n)
+fn blocks(text: &str) -> impl Iterator<Item = &str> {
+    Blocks::new(text)
+        .filter(|b| b.torn().is_none())
+        .map(|b| b.text)
 }
 
 fn key(block: &str) -> &str {
@@ -62,7 +25,7 @@ fn key(block: &str) -> &str {
 /// `first` followed by the complete blocks of `second` it lacks, and how
 /// many blocks were added.
 pub fn union(first: &str, second: &str) -> (String, usize) {
-    let have: HashSet<&str> = blocks(first).into_iter().map(key).collect();
+    let have: HashSet<&str> = blocks(first).map(key).collect();
     let mut out = first.to_string();
     let mut added = 0;
     let mut seen = HashSet::new();
@@ -82,13 +45,13 @@ pub fn union(first: &str, second: &str) -> (String, usize) {
 
 /// Does `outer` hold every complete block of `inner`?
 pub fn contains_all(outer: &str, inner: &str) -> bool {
-    let have: HashSet<&str> = blocks(outer).into_iter().map(key).collect();
-    blocks(inner).into_iter().all(|b| have.contains(key(b)))
+    let have: HashSet<&str> = blocks(outer).map(key).collect();
+    blocks(inner).all(|b| have.contains(key(b)))
 }
 
 /// Counts op blocks (complete ones) in `text`.
 pub fn count(text: &str) -> usize {
-    blocks(text).len()
+    blocks(text).count()
 }
 
 #[cfg(test)]

@@ -9,62 +9,13 @@ use super::{schema, Checked, Role, Target};
 use crate::compile::compile_governed;
 use crate::config::Config;
 use crate::op::Op;
+use crate::oplog::blocks::{trailing_nonce, Block, Blocks, Torn};
 use crate::tiers::Tier;
-
-/// One op block: the line it starts on and its text.
-pub(super) struct Block<'a> {
-    pub line: usize,
-    pub text: &'a str,
-}
-
-/// Splits text into op blocks (a block starts at a line beginning `- `).
-/// Also returns the lines before the first block that are neither blank
-/// nor comments.
-pub(super) fn blocks(text: &str) -> (Vec<Block<'_>>, Vec<usize>) {
-    let mut out = Vec::new();
-    let mut stray = Vec::new();
-    let mut start: Option<(usize, usize)> = None;
-    let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        if line.starts_with("- ") || line.trim_end() == "-" {
-            if let Some((l, o)) = start {
-                out.push(Block {
-                    line: l,
-                    text: &text[o..offset],
-                });
-            }
-            start = Some((i + 1, offset));
-        } else if start.is_none() {
-            let t = line.trim();
-            if !t.is_empty() && !t.starts_with('#') {
-                stray.push(i + 1);
-            }
-        }
-        offset += line.len();
-    }
-    if let Some((l, o)) = start {
-        out.push(Block {
-            line: l,
-            text: &text[o..],
-        });
-    }
-    (out, stray)
-}
-
-/// The nonce of a line's trailing `  # xxxx` comment, as readers see it.
-pub(super) fn trailing_nonce(line: &str) -> Option<&str> {
-    let line = line.trim_end();
-    let idx = line.rfind("  # ")?;
-    let n = &line[idx + 4..];
-    (!n.is_empty() && !n.contains(' ')).then_some(n)
-}
 
 /// The ops of `text` that parse, ignoring the rest (for other revisions of
 /// a file, where only the ops matter).
 pub(super) fn ops_lenient(text: &str) -> Vec<(usize, Op)> {
-    blocks(text)
-        .0
-        .iter()
+    Blocks::new(text)
         .filter_map(|b| {
             crate::oplog::parse_block(b.text)
                 .ok()
@@ -125,16 +76,17 @@ pub(super) fn check(
             return c;
         }
     };
-    let (blocks, stray) = blocks(&text);
-    for line in stray {
+    let split = Blocks::new(&text);
+    for line in split.stray_lines() {
         c.error(
             Some(line),
             "text before the first op (ops start with '- '): readers reject the file",
         );
     }
-    let n = blocks.len();
-    for (i, block) in blocks.iter().enumerate() {
-        check_block(&mut c, block, i + 1 == n, config);
+    let mut n = 0;
+    for block in split {
+        n += 1;
+        check_block(&mut c, &block, config);
     }
     check_nonces_unique(&mut c);
     if c.target.role == Role::Item {
@@ -165,31 +117,24 @@ pub(super) fn check(
 }
 
 /// Checks one block; a block readers can use is added to `c.ops`.
-fn check_block(c: &mut Checked, block: &Block<'_>, is_last: bool, config: &Config) {
-    let last_line = block.line + block.text.lines().count().saturating_sub(1);
-    if is_last && !block.text.ends_with('\n') {
-        c.error(
-            Some(last_line),
-            "the file does not end with a newline: readers take its last op for a torn write and skip it (remove it with 'htrac repair-tail')",
-        );
-        return;
-    }
-    let first = block.text.lines().next().unwrap_or("");
-    if let Some(nonce) = trailing_nonce(first) {
-        let last = block
-            .text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
-        if trailing_nonce(last) != Some(nonce) {
-            let fix = if is_last {
+fn check_block(c: &mut Checked, block: &Block<'_>, config: &Config) {
+    match block.torn() {
+        None => {}
+        Some(Torn::NoNewline) => {
+            c.error(
+                Some(block.last_line()),
+                "the file does not end with a newline: readers take its last op for a torn write and skip it (remove it with 'htrac repair-tail')",
+            );
+            return;
+        }
+        Some(Torn::NonceTail(nonce)) => {
+            let fix = if block.is_last {
                 " (remove it with 'htrac repair-tail')".to_string()
             } else {
                 quarantine_fix(c)
             };
             c.error(
-                Some(last_line),
+                Some(block.last_line()),
                 format!(
                     "the op's last line lacks the comment '  # {nonce}' of its first line: readers take the op for a torn write and skip it{fix}"
                 ),
@@ -314,14 +259,5 @@ mod tests {
     fn line_ranges() {
         assert_eq!(ranges(&[3, 5, 6, 7, 9]), "3, 5-7, 9");
         assert_eq!(ranges(&[1]), "1");
-    }
-
-    #[test]
-    fn splits_like_readers() {
-        let (b, stray) = blocks("# c\nstray\n- op: a\n  x: 1\n- op: b\n");
-        assert_eq!(stray, vec![2]);
-        assert_eq!(b.len(), 2);
-        assert_eq!((b[0].line, b[0].text), (3, "- op: a\n  x: 1\n"));
-        assert_eq!(b[1].line, 5);
     }
 }

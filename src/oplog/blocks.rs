@@ -1,0 +1,303 @@
+//! Splitting an op file into op blocks: the one place that decides where an
+//! op starts (a line beginning `- `, or a line that is just `-`), what a
+//! line's `  # <nonce>` tail is, and which blocks are torn (cut short by a
+//! crash mid-append). Readers, the validator, the union merge, `quarantine`
+//! and the append checks all split files here, each taking what it needs
+//! from a [`Block`]: its first line, byte offset and text.
+
+/// One op block of a file's text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Block<'a> {
+    /// 1-based line of the block's first line.
+    pub line: usize,
+    /// Byte offset of the block in the file.
+    pub offset: usize,
+    /// The block's lines, newlines included.
+    pub text: &'a str,
+    /// Is this the file's final block (nothing follows it)?
+    pub is_last: bool,
+}
+
+/// One op block of a file's bytes, which need not be UTF-8 (for moving
+/// broken blocks aside byte for byte).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawBlock<'a> {
+    /// 1-based line of the block's first line.
+    pub line: usize,
+    /// Byte offset of the block in the file.
+    pub offset: usize,
+    pub bytes: &'a [u8],
+    /// Is this the file's final block (nothing follows it)?
+    pub is_last: bool,
+}
+
+/// Why a block is taken for torn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Torn<'a> {
+    /// The file's final block does not end with a newline.
+    NoNewline,
+    /// The block's last line lacks its first line's `  # <nonce>` tail.
+    NonceTail(&'a str),
+}
+
+/// Does this line start an op block?
+fn is_start(line: &[u8]) -> bool {
+    match line {
+        [b'-', b' ', ..] => true,
+        // `-` followed only by whitespace (as `str::trim_end` sees it).
+        [b'-', rest @ ..] => std::str::from_utf8(rest).is_ok_and(|r| r.trim_end().is_empty()),
+        _ => false,
+    }
+}
+
+/// The end of the line starting at `from` (just past its newline, or the
+/// end of `bytes`).
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    match bytes[from..].iter().position(|&b| b == b'\n') {
+        Some(i) => from + i + 1,
+        None => bytes.len(),
+    }
+}
+
+/// The op blocks of a file's bytes, in order.
+#[derive(Debug, Clone)]
+pub struct RawBlocks<'a> {
+    bytes: &'a [u8],
+    /// Where the first block starts (the prelude's length).
+    first: usize,
+    /// Where the next block starts, and its line.
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> RawBlocks<'a> {
+    /// Splits `bytes`; the lines before the first block are its prelude.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        let mut pos = 0;
+        let mut line = 1;
+        while pos < bytes.len() {
+            let end = line_end(bytes, pos);
+            if is_start(&bytes[pos..end]) {
+                break;
+            }
+            pos = end;
+            line += 1;
+        }
+        RawBlocks {
+            bytes,
+            first: pos,
+            pos,
+            line,
+        }
+    }
+
+    /// The bytes before the first block (all of them when there is none).
+    pub fn prelude(&self) -> &'a [u8] {
+        &self.bytes[..self.first]
+    }
+}
+
+impl<'a> Iterator for RawBlocks<'a> {
+    type Item = RawBlock<'a>;
+
+    fn next(&mut self) -> Option<RawBlock<'a>> {
+        let (start, line) = (self.pos, self.line);
+        if start >= self.bytes.len() {
+            return None;
+        }
+        let mut pos = line_end(self.bytes, start);
+        let mut next_line = line + 1;
+        while pos < self.bytes.len() {
+            let end = line_end(self.bytes, pos);
+            if is_start(&self.bytes[pos..end]) {
+                break;
+            }
+            pos = end;
+            next_line += 1;
+        }
+        self.pos = pos;
+        self.line = next_line;
+        Some(RawBlock {
+            line,
+            offset: start,
+            bytes: &self.bytes[start..pos],
+            is_last: pos == self.bytes.len(),
+        })
+    }
+}
+
+/// The op blocks of a file's text, in order.
+#[derive(Debug, Clone)]
+pub struct Blocks<'a> {
+    text: &'a str,
+    raw: RawBlocks<'a>,
+}
+
+impl<'a> Blocks<'a> {
+    /// Splits `text`; the lines before the first block are its prelude.
+    pub fn new(text: &'a str) -> Self {
+        Blocks {
+            text,
+            raw: RawBlocks::new(text.as_bytes()),
+        }
+    }
+
+    /// The text before the first block (all of it when there is none).
+    pub fn prelude(&self) -> &'a str {
+        &self.text[..self.raw.first]
+    }
+
+    /// The 1-based lines of the prelude that are neither blank nor comments:
+    /// readers refuse a file that has any.
+    pub fn stray_lines(&self) -> impl Iterator<Item = usize> + 'a {
+        stray_lines(self.prelude())
+    }
+}
+
+/// The 1-based lines of a prelude (the text before the first block) that
+/// are neither blank nor comments.
+pub fn stray_lines(prelude: &str) -> impl Iterator<Item = usize> + '_ {
+    prelude
+        .split_inclusive('\n')
+        .enumerate()
+        .filter(|(_, l)| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .map(|(i, _)| i + 1)
+}
+
+impl<'a> Iterator for Blocks<'a> {
+    type Item = Block<'a>;
+
+    fn next(&mut self) -> Option<Block<'a>> {
+        let r = self.raw.next()?;
+        Some(Block {
+            line: r.line,
+            offset: r.offset,
+            // Blocks split at line starts, which are character boundaries.
+            text: &self.text[r.offset..r.offset + r.bytes.len()],
+            is_last: r.is_last,
+        })
+    }
+}
+
+/// The nonce in a line's trailing `  # xxxx` comment, if any.
+pub fn trailing_nonce(line: &str) -> Option<&str> {
+    let line = line.trim_end();
+    let idx = line.rfind("  # ")?;
+    let n = &line[idx + 4..];
+    (!n.is_empty() && !n.contains(' ')).then_some(n)
+}
+
+impl<'a> Block<'a> {
+    /// Is this block cut short, and how? Written ops carry the first line's
+    /// nonce comment on every line, and end with a newline (only the final
+    /// block of a file can lack it; a caller checking text that must be
+    /// whole ops sets [`is_last`](Self::is_last) on every block).
+    pub fn torn(&self) -> Option<Torn<'a>> {
+        if self.is_last && !self.text.ends_with('\n') {
+            return Some(Torn::NoNewline);
+        }
+        let first = self.text.lines().next().unwrap_or("");
+        let nonce = trailing_nonce(first)?;
+        let last = self
+            .text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        (trailing_nonce(last) != Some(nonce)).then_some(Torn::NonceTail(nonce))
+    }
+
+    /// The 1-based line of the block's last line.
+    pub fn last_line(&self) -> usize {
+        self.line + self.text.lines().count().saturating_sub(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str) -> Vec<(usize, &str)> {
+        Blocks::new(text).map(|b| (b.line, b.text)).collect()
+    }
+
+    #[test]
+    fn splits_like_readers() {
+        let text = "# c\nstray\n- op: a\n  x: 1\n- op: b\n";
+        let b = Blocks::new(text);
+        assert_eq!(b.stray_lines().collect::<Vec<_>>(), vec![2]);
+        assert_eq!(b.prelude(), "# c\nstray\n");
+        let b: Vec<Block<'_>> = b.collect();
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0].line, b[0].text), (3, "- op: a\n  x: 1\n"));
+        assert_eq!((b[0].offset, b[0].is_last), (10, false));
+        assert_eq!(b[1].line, 5);
+        assert_eq!((b[1].offset, b[1].is_last), (25, true));
+    }
+
+    #[test]
+    fn a_block_starts_at_a_dash_and_a_space_or_a_lone_dash() {
+        assert_eq!(
+            all("-\n  op: a\n- op: b\n-x\n  -\n-  \t\n- \n-"),
+            vec![
+                (1, "-\n  op: a\n"),
+                (3, "- op: b\n-x\n  -\n"),
+                (6, "-  \t\n"),
+                (7, "- \n"),
+                (8, "-")
+            ]
+        );
+        // Unicode whitespace after a lone dash counts, as `trim_end` sees it.
+        assert_eq!(all("- a\n-\u{3000}\n").len(), 2);
+        assert_eq!(all("").len(), 0);
+        let none = Blocks::new("# only\n\nstray");
+        assert_eq!(none.prelude(), "# only\n\nstray");
+        assert_eq!(none.stray_lines().collect::<Vec<_>>(), vec![3]);
+        assert_eq!(none.count(), 0);
+    }
+
+    #[test]
+    fn raw_blocks_split_bytes_that_are_not_utf8_alike() {
+        let bytes = b"# c\n- op: a\xff\n  x: 1\n- op: b";
+        let raw = RawBlocks::new(bytes);
+        assert_eq!(raw.prelude(), b"# c\n");
+        let b: Vec<RawBlock<'_>> = raw.collect();
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0].line, b[0].bytes), (2, &b"- op: a\xff\n  x: 1\n"[..]));
+        assert_eq!((b[1].line, b[1].offset, b[1].is_last), (4, 20, true));
+    }
+
+    #[test]
+    fn torn_blocks() {
+        let whole = "- op: a  # 1a2b\n  x: 1  # 1a2b\n\n";
+        let b = Blocks::new(whole).next().unwrap();
+        assert_eq!(b.torn(), None);
+        assert_eq!(b.last_line(), 3);
+        let cut = Blocks::new("- op: a  # 1a2b\n  x: 1").next().unwrap();
+        assert_eq!(cut.torn(), Some(Torn::NoNewline));
+        assert_eq!(
+            Block {
+                is_last: false,
+                ..cut
+            }
+            .torn(),
+            Some(Torn::NonceTail("1a2b"))
+        );
+        let tail = Blocks::new("- op: a  # 1a2b\n  x: 1\n").next().unwrap();
+        assert_eq!(tail.torn(), Some(Torn::NonceTail("1a2b")));
+        // Without a nonce comment nothing tells a cut-short op from a whole one.
+        let bare = Blocks::new("- op: a\n  x: 1\n").next().unwrap();
+        assert_eq!(bare.torn(), None);
+    }
+
+    #[test]
+    fn nonce_tails() {
+        assert_eq!(trailing_nonce("  x: 1  # 1a2b  "), Some("1a2b"));
+        assert_eq!(trailing_nonce("  x: 1 # 1a2b"), None);
+        assert_eq!(trailing_nonce("  x: 1  # a b"), None);
+        assert_eq!(trailing_nonce("  x: 1  # "), None);
+    }
+}
