@@ -6,9 +6,10 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
+use crate::op;
 use crate::tiers::Tier;
 use crate::tracker::{ItemFile, Tracker};
-use crate::write::{Changes, LOCKABLE};
+use crate::write::Changes;
 
 /// What `delete` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,10 +28,10 @@ pub fn normalize_field(name: &str) -> Result<String> {
         lower
     };
     let custom = lower.strip_prefix("fields.").is_some_and(|k| !k.is_empty());
-    if LOCKABLE.contains(&lower.as_str()) || custom {
+    if op::is_lockable(&lower) || custom {
         Ok(lower)
     } else {
-        let mut names: Vec<&str> = LOCKABLE.to_vec();
+        let mut names: Vec<&str> = op::lockable().collect();
         names.sort_unstable();
         Err(Error::user(format!(
             "Unknown field '{name}'. Lockable fields: {}, fields.<custom>",

@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::op::{Op, CREATE_DATA_ORDER};
+use crate::op::{Op, ITEM_FIELDS};
 
 /// Keys whose string values the reference always double-quotes.
 const DOUBLE_QUOTED: &[&str] = &["title", "description", "message"];
@@ -110,13 +110,13 @@ fn emit_known(key: &str, value: &Value, out: &mut Lines) {
     match (key, value) {
         ("data", Value::Object(data)) if !data.is_empty() => {
             out.push(2, "data:".into());
-            for k in CREATE_DATA_ORDER {
+            for k in ITEM_FIELDS {
                 if let Some(v) = data.get(*k) {
                     emit_user_entry(k, v, 4, out);
                 }
             }
             for (k, v) in data {
-                if !CREATE_DATA_ORDER.contains(&k.as_str()) {
+                if !ITEM_FIELDS.contains(&k.as_str()) {
                     emit_user_entry(k, v, 4, out);
                 }
             }

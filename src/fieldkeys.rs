@@ -4,26 +4,24 @@
 
 use crate::error::{Error, Result};
 
-/// Item attributes that have their own flags.
-pub const CORE_ATTRIBUTE_NAMES: &[&str] = &[
+/// Item attributes that are not stored as item fields in ops but still
+/// have their own flags or places (`blocked_by` is written as the other
+/// item's `isbefore`).
+const OTHER_ATTRIBUTES: &[&str] = &[
     "id",
-    "kind",
-    "title",
-    "status",
-    "priority",
-    "tags",
-    "description",
-    "parent",
-    "isbefore",
-    "pr_ref",
     "tier",
-    "duplicate_of",
-    "not_duplicate_of",
     "blocked_by",
     "discussion",
     "created",
     "updated",
 ];
+
+/// Is `name` (normalised) a core item attribute: one of the
+/// [`ITEM_FIELDS`](crate::op::ITEM_FIELDS) or [`OTHER_ATTRIBUTES`]? The
+/// `fields` map itself is not one: a custom field may be called `fields`.
+fn is_core_attribute(name: &str) -> bool {
+    (name != "fields" && crate::op::ITEM_FIELDS.contains(&name)) || OTHER_ATTRIBUTES.contains(&name)
+}
 
 /// Folds case, surrounding space and `-`/`_`/space spellings together.
 pub fn normalise(key: &str) -> String {
@@ -49,7 +47,7 @@ pub fn check_field_key(key: &str, declared: &[&str], force: bool) -> Result<()> 
     if key.is_empty() {
         return Err(Error::user("empty field name").with_hint("write --field name=value"));
     }
-    if CORE_ATTRIBUTE_NAMES.contains(&folded.as_str()) {
+    if is_core_attribute(&folded) {
         return Err(Error::user(format!(
             "'{key}' is a core attribute, not a custom field: storing it under --field would give one fact two homes and the second would never be updated. Use {} instead.",
             flag_for(&folded)

@@ -51,8 +51,11 @@ pub const KNOWN_KINDS: &[&str] = &[
     "edit-msg-text",
 ];
 
-/// The keys of a `create` op's `data`, in the order the reference writes them.
-pub const CREATE_DATA_ORDER: &[&str] = &[
+/// The item fields ops store: the keys of a `create` op's `data`, in the
+/// order the reference writes them. This is the one list of item field
+/// names; what an `update` may change ([`is_updatable`]) and what a human
+/// may lock ([`lockable`]) derive from it.
+pub const ITEM_FIELDS: &[&str] = &[
     "kind",
     "title",
     "status",
@@ -69,6 +72,27 @@ pub const CREATE_DATA_ORDER: &[&str] = &[
 
 /// Set-valued item fields: changed with `add:`/`remove:`; `set:` replaces them.
 pub const SET_VALUED: &[&str] = &["tags", "isbefore", "duplicate_of", "not_duplicate_of"];
+
+/// The fields an `update` may set, add to or remove from (every item field
+/// but `kind`), in [`ITEM_FIELDS`] order.
+pub fn updatable() -> impl Iterator<Item = &'static str> {
+    ITEM_FIELDS.iter().copied().filter(|f| *f != "kind")
+}
+
+/// May an `update` change this field?
+pub fn is_updatable(field: &str) -> bool {
+    field != "kind" && ITEM_FIELDS.contains(&field)
+}
+
+/// The fields a human may lock: every updatable field, and the discussion.
+pub fn lockable() -> impl Iterator<Item = &'static str> {
+    updatable().chain(["discussion"])
+}
+
+/// May a human lock this field (custom `fields.<key>` aside)?
+pub fn is_lockable(field: &str) -> bool {
+    field == "discussion" || is_updatable(field)
+}
 
 /// One op as read from, or about to be written to, an op-log.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,4 @@
-//! Untrusted text made safe for a terminal. Titles, messages, descriptions
+//! Untrusted text made safe for a terminal, and for XML. Titles, messages, descriptions
 //! and field values come from agents; printed raw, their control characters
 //! would reach the human's terminal (ESC sequences recolour or rewrite the
 //! screen, OSC 52 writes the clipboard, CR overwrites a line, BEL rings).
@@ -10,6 +10,7 @@
 //! line. Ordinary text (anything without C0/C1 controls or DEL) comes back
 //! unchanged, byte for byte, so output compared with the reference's stays
 //! identical. [`picture`] is the one-cell form for the TUI (`␛`, `␍`, `␇`).
+//! [`xml`] escapes text for XML (SVG) content and attribute values.
 //! JSON output needs none of this: its strings escape controls already.
 
 use std::borrow::Cow;
@@ -69,6 +70,29 @@ pub fn picture(c: char) -> Option<char> {
     }
 }
 
+/// Text escaped for XML content and attribute values (the SVG documents):
+/// `&`, `<`, `>`, `"` and `'` as entities, tab, newline and carriage return
+/// kept, every other control character as its one-cell [`picture`] (XML
+/// 1.0 forbids the C0 ones), and the non-characters U+FFFE and U+FFFF,
+/// which XML also forbids, as `�`. One character stays one character, so
+/// text laid out in cells stays aligned.
+pub fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(picture(c).unwrap_or(c)),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +120,23 @@ mod tests {
         assert_eq!(picture('\r'), Some('␍'));
         assert_eq!(picture('\u{7f}'), Some('␡'));
         assert_eq!(picture('a'), None);
+    }
+
+    #[test]
+    fn xml_escapes_markup_and_shows_controls_as_pictures() {
+        assert_eq!(
+            xml("<a href='x' title=\"y\">&amp;</a>"),
+            "&lt;a href=&#39;x&#39; title=&quot;y&quot;&gt;&amp;amp;&lt;/a&gt;"
+        );
+        assert_eq!(
+            xml("a\u{1}b\u{1b}\u{7f}\u{9b}"),
+            "a\u{2401}b\u{241b}\u{2421}\u{fffd}"
+        );
+        assert_eq!(xml("tab\tnew\nline\r"), "tab\tnew\nline\r");
+        assert_eq!(xml("\u{fffe}\u{ffff}"), "\u{fffd}\u{fffd}");
+        assert_eq!(xml("Crème 漢字 🚀"), "Crème 漢字 🚀");
+        // One character stays one character.
+        let odd = "x\u{0}\u{1f}\u{85}\u{fffe}y";
+        assert_eq!(xml(odd).chars().count(), odd.chars().count());
     }
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::fieldkeys::check_field_key;
 use crate::ids::compute_id;
 use crate::item::Item;
-use crate::op::{Op, SET_VALUED};
+use crate::op::{self, Op, SET_VALUED};
 use crate::oplog::{self, AppendMode};
 use crate::tiers::Tier;
 use crate::timestamp::now_utc;
@@ -16,37 +16,6 @@ use crate::tracker::{ItemFile, Tracker};
 
 /// Op kinds only a human may append.
 pub use crate::policy::HUMAN_ONLY_OPS;
-
-/// Fields an `update` may set, add to or remove from.
-pub const UPDATABLE: &[&str] = &[
-    "title",
-    "status",
-    "priority",
-    "parent",
-    "tags",
-    "isbefore",
-    "duplicate_of",
-    "not_duplicate_of",
-    "pr_ref",
-    "description",
-    "fields",
-];
-
-/// Fields a human may lock (everything updatable, plus the discussion).
-pub const LOCKABLE: &[&str] = &[
-    "title",
-    "status",
-    "priority",
-    "parent",
-    "tags",
-    "isbefore",
-    "duplicate_of",
-    "not_duplicate_of",
-    "pr_ref",
-    "description",
-    "fields",
-    "discussion",
-];
 
 /// An item read and compiled once for writing (see
 /// [`Tracker::open_item`]): each op appended through it is folded into
@@ -660,12 +629,11 @@ impl Tracker {
             ("remove", &changes.remove),
         ] {
             for key in map.keys() {
-                if !UPDATABLE.contains(&key.as_str())
-                    || (label != "set" && !SET_VALUED.contains(&key.as_str()))
+                if !op::is_updatable(key) || (label != "set" && !SET_VALUED.contains(&key.as_str()))
                 {
                     return Err(Error::user(format!(
                         "Unknown field '{key}' in {label}. Valid fields: {}",
-                        UPDATABLE.join(", ")
+                        op::updatable().collect::<Vec<_>>().join(", ")
                     )));
                 }
             }

@@ -11,29 +11,14 @@ use std::path::{Path, PathBuf};
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
+use htrac::safetext::xml;
+
 use crate::annotate::{Shape, COLOR};
 
 pub const CELL_W: f64 = 9.6;
 pub const CELL_H: f64 = 20.0;
 const BG: &str = "#1e1e1e";
 const FG: &str = "#d4d4d4";
-
-/// Escapes text for XML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// `#rrggbb` only; anything else becomes the annotation red.
 pub fn safe_color(c: &str) -> &str {
@@ -141,7 +126,7 @@ pub fn render(frame: &Buffer, shapes: &[Shape]) -> String {
                     y as f64 * CELL_H,
                     (x - start) as f64 * CELL_W,
                     CELL_H,
-                    esc(&bg)
+                    xml(&bg)
                 );
             }
         }
@@ -175,10 +160,10 @@ pub fn render(frame: &Buffer, shapes: &[Shape]) -> String {
                 r#"<text x="{:.1}" y="{:.1}" fill="{}"{}{} xml:space="preserve">{}</text>"#,
                 start as f64 * CELL_W,
                 y as f64 * CELL_H + CELL_H * 0.75,
-                esc(&st.0),
+                xml(&st.0),
                 if st.1 { r#" font-weight="bold""# } else { "" },
                 if st.2 { r#" font-style="italic""# } else { "" },
-                esc(&text)
+                xml(&text)
             );
         }
     }
@@ -193,7 +178,7 @@ pub fn annotations(shapes: &[Shape]) -> String {
     if shapes.is_empty() {
         return String::new();
     }
-    let color = esc(safe_color(COLOR));
+    let color = xml(safe_color(COLOR));
     let mut s = String::from("<g class=\"annotations\">\n");
     if shapes.iter().any(|x| matches!(x, Shape::Arrow { .. })) {
         let _ = writeln!(
@@ -235,7 +220,7 @@ pub fn annotations(shapes: &[Shape]) -> String {
                     *x as f64 * CELL_W,
                     *y as f64 * CELL_H + CELL_H * 0.75,
                     CELL_H * 0.8,
-                    esc(&body)
+                    xml(&body)
                 );
             }
         }
@@ -330,11 +315,7 @@ mod tests {
     use ratatui::layout::Rect;
 
     #[test]
-    fn escapes_and_validates() {
-        assert_eq!(
-            esc(r#"<a href="x">&'"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
-        );
+    fn validates_colours_and_stamps() {
         assert_eq!(safe_color("#00ff00"), "#00ff00");
         assert_eq!(safe_color("red\" onload=\"x"), COLOR);
         assert!(stamp().ends_with('Z') && stamp().len() == 23);

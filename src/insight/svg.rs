@@ -8,6 +8,7 @@
 use std::fmt::Write;
 
 use super::trend::Point;
+use crate::safetext;
 
 pub const DEFAULT_TITLE: &str = "Mean priority of open tracker items";
 
@@ -21,24 +22,6 @@ const INK: &str = "#222222";
 const GRID: &str = "#dddddd";
 const MEAN: &str = "#2a6fdb";
 const OPEN: &str = "#e07b00";
-
-/// Text escaped for SVG content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters are not allowed in XML 1.0.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The priority axis: the data range rounded out to quarter steps, inside 0-4.
 fn priority_range(values: &[f64]) -> (f64, f64) {
@@ -87,15 +70,15 @@ pub fn trend_svg_titled(points: &[Point], title: &str) -> String {
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" \
          font-family=\"sans-serif\" font-size=\"12\" role=\"img\" aria-label=\"{}\">",
-        escape(title)
+        safetext::xml(title)
     );
-    let _ = writeln!(s, "<title>{}</title>", escape(title));
+    let _ = writeln!(s, "<title>{}</title>", safetext::xml(title));
     let _ = writeln!(s, "<rect width=\"{W}\" height=\"{H}\" fill=\"#ffffff\"/>");
     let _ = writeln!(
         s,
         "<text x=\"{}\" y=\"28\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\" fill=\"{INK}\">{}</text>",
         W / 2.0,
-        escape(title)
+        safetext::xml(title)
     );
     let means: Vec<f64> = points.iter().filter_map(|p| p.mean_priority).collect();
     if means.is_empty() {
@@ -278,14 +261,6 @@ pub fn trend_svg_titled(points: &[Point], title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_drops_control_characters() {
-        assert_eq!(
-            escape("<a href='x'>\"&\u{1}\n"),
-            "&lt;a href=&#39;x&#39;&gt;&quot;&amp;\n"
-        );
-    }
 
     #[test]
     fn axes_round_out_and_step_sensibly() {

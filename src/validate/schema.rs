@@ -8,9 +8,8 @@ use serde_json::{Map, Value};
 use super::Checked;
 use crate::config::{Config, FieldSchema};
 use crate::item::Item;
-use crate::op::{canonical_field, Op, CREATE_DATA_ORDER, KNOWN_KINDS, SET_VALUED};
+use crate::op::{self, canonical_field, Op, ITEM_FIELDS, KNOWN_KINDS, SET_VALUED};
 use crate::timestamp::parse_utc;
-use crate::write::{LOCKABLE, UPDATABLE};
 
 /// Keys old versions of the reference wrote into `data`/`set` that compile
 /// ignores; not worth a warning.
@@ -291,9 +290,7 @@ fn check_create(c: &mut Checked, op: &Op, line: usize, config: &Config) {
         );
     }
     for k in data.keys() {
-        if !CREATE_DATA_ORDER.contains(&k.as_str())
-            && k != "before"
-            && !LEGACY_KEYS.contains(&k.as_str())
+        if !ITEM_FIELDS.contains(&k.as_str()) && k != "before" && !LEGACY_KEYS.contains(&k.as_str())
         {
             c.warn(at, format!("data.{k}: not an item attribute (ignored)"));
         }
@@ -314,7 +311,7 @@ fn check_update(c: &mut Checked, op: &Op, line: usize, config: &Config) {
         for (key, value) in map {
             let field = canonical_field(key);
             if which == "set" {
-                if !UPDATABLE.contains(&field) && !LEGACY_KEYS.contains(&field) {
+                if !op::is_updatable(field) && !LEGACY_KEYS.contains(&field) {
                     c.warn(at, format!("set.{key}: not an updatable item field"));
                 }
             } else if !SET_VALUED.contains(&field) {
@@ -372,12 +369,12 @@ fn check_lock(c: &mut Checked, op: &Op, line: usize) {
         };
         let lower = name.to_lowercase();
         let name = canonical_field(&lower);
-        if !LOCKABLE.contains(&name) && !name.starts_with("fields.") {
+        if !op::is_lockable(name) && !name.starts_with("fields.") {
             c.warn(
                 at,
                 format!(
                     "{key}: '{name}' is not a lockable field ({})",
-                    LOCKABLE.join(", ")
+                    op::lockable().collect::<Vec<_>>().join(", ")
                 ),
             );
         }
