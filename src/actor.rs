@@ -2,7 +2,7 @@
 //! `actor_resolution.agent_usernames`. No environment variable can change it,
 //! so an agent run as its own OS user cannot pass for its human.
 
-use crate::op::Role;
+use crate::oplog::op::Role;
 
 /// The resolved actor of this process.
 #[derive(Debug, Clone, PartialEq, Eq)]

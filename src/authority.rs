@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
-use crate::op;
+use crate::oplog::op;
 use crate::tiers::Tier;
 use crate::tracker::{ItemFile, Tracker};
 use crate::write::Changes;

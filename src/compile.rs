@@ -21,7 +21,7 @@ use crate::timestamp::parse_utc_micros;
 use serde_json::{Map, Value};
 
 use crate::item::{Entry, Item};
-use crate::op::{canonical_field, Op, SET_VALUED};
+use crate::oplog::op::{canonical_field, Op, SET_VALUED};
 use crate::policy::{Policy, Rejected};
 use crate::signing::{binding, Problem};
 use crate::tiers::Tier;

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
-use crate::op::Op;
+use crate::oplog::op::Op;
 use crate::oplog::{self, AppendMode};
 use crate::tiers::Tier;
 use crate::timestamp::{now_utc_micros, parse_utc_micros};
@@ -114,7 +114,7 @@ impl Tracker {
 
     fn append_global(&self, mut op: Op) -> Result<()> {
         self.sign_op(crate::signing::EDIT_MODE_BINDING, &mut op)?;
-        let text = crate::emit::emit_op(&op);
+        let text = crate::oplog::emit::emit_op(&op);
         for log in self.edit_mode_logs() {
             let dir = log.parent().expect("log has a directory");
             if !dir.exists() {

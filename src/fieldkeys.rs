@@ -17,10 +17,11 @@ const OTHER_ATTRIBUTES: &[&str] = &[
 ];
 
 /// Is `name` (normalised) a core item attribute: one of the
-/// [`ITEM_FIELDS`](crate::op::ITEM_FIELDS) or [`OTHER_ATTRIBUTES`]? The
+/// [`ITEM_FIELDS`](crate::oplog::op::ITEM_FIELDS) or [`OTHER_ATTRIBUTES`]? The
 /// `fields` map itself is not one: a custom field may be called `fields`.
 fn is_core_attribute(name: &str) -> bool {
-    (name != "fields" && crate::op::ITEM_FIELDS.contains(&name)) || OTHER_ATTRIBUTES.contains(&name)
+    (name != "fields" && crate::oplog::op::ITEM_FIELDS.contains(&name))
+        || OTHER_ATTRIBUTES.contains(&name)
 }
 
 /// Folds case, surrounding space and `-`/`_`/space spellings together.

@@ -6,7 +6,7 @@
 //! through one function ([`write`]) that checks policy and appends.
 //!
 //! ```
-//! use htrac::{compile::compile, emit::emit_op, oplog, Tier};
+//! use htrac::{compile::compile, oplog::emit::emit_op, oplog, Tier};
 //!
 //! // Two ops of one item, as they sit in its `.ops` file...
 //! let text = "\
@@ -43,7 +43,6 @@
 pub mod actions;
 pub mod actor;
 pub mod alias;
-pub mod append;
 pub mod atomic;
 pub mod authority;
 pub mod batch;
@@ -53,9 +52,7 @@ pub mod compile;
 pub mod config;
 pub mod deps;
 pub mod editmode;
-pub mod emit;
 pub mod error;
-pub mod fastparse;
 pub mod fieldkeys;
 pub mod git;
 pub mod ids;
@@ -63,17 +60,14 @@ pub mod init;
 pub mod insight;
 pub mod item;
 pub mod journal;
-pub mod jsonfmt;
 pub mod mcp;
 pub mod messages;
 pub mod migrate;
 pub mod moves;
-pub mod op;
 pub mod oplog;
 pub mod policy;
 pub mod prime;
-pub mod pyrepr;
-pub mod pyyaml;
+pub mod py;
 pub mod quarantine;
 pub mod ready;
 pub mod refs;
@@ -86,7 +80,6 @@ pub mod signing;
 pub mod stophook;
 pub mod sync;
 pub mod tags;
-pub mod textconv;
 pub mod tiers;
 pub mod timestamp;
 pub mod tracker;
@@ -94,10 +87,9 @@ pub mod trustroot;
 pub mod users;
 pub mod validate;
 pub mod write;
-mod yamlres;
 
 pub use error::{Error, ErrorKind, Result};
 pub use item::Item;
-pub use op::Op;
+pub use oplog::op::Op;
 pub use tiers::Tier;
 pub use tracker::Tracker;

@@ -8,10 +8,10 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::emit::emit_op;
 use crate::error::{Error, Result};
 use crate::item::Item;
 use crate::oplog;
+use crate::oplog::emit::emit_op;
 use crate::tiers::Tier;
 use crate::tracker::{ItemFile, Tracker};
 

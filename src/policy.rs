@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::op::{canonical_field, Op};
+use crate::oplog::op::{canonical_field, Op};
 use crate::signing::{Problem, Verifier};
 
 /// The authority rules in force for one tracker.
@@ -271,7 +271,7 @@ pub fn touched(op: &Op) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::Role;
+    use crate::oplog::op::Role;
 
     fn op(kind: &str, by: Role, actor: &str, body: Value) -> Op {
         let mut o = Op::new(kind, "2026-01-01T00:00:00Z", by, actor, 2, "abcd");

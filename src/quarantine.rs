@@ -94,7 +94,7 @@ const WRITTEN_KEYS: &[&str] = &["at", "by", "clock", "nonce"];
 
 /// The first of [`WRITTEN_KEYS`] the block lacks (or has as null).
 fn missing_header(text: &str) -> Option<&'static str> {
-    let map = match crate::fastparse::parse_block(text) {
+    let map = match crate::oplog::fast::parse_block(text) {
         Some(m) => m,
         None => match serde_norway::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Array(mut items)) if items.len() == 1 => match items.remove(0) {

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::item::{value_text, Item};
-use crate::pyyaml::{self, Node};
+use crate::py::yaml::{self, Node};
 use crate::tiers::Tier;
 use crate::timestamp::now_utc;
 use crate::tracker::{ItemFile, Tracker};
@@ -183,7 +183,7 @@ pub fn render(catalog: &Catalog) -> String {
             (name.clone(), Node::Map(fields))
         })
         .collect();
-    pyyaml::dump(&[("tags".to_string(), Node::Map(tags))])
+    yaml::dump(&[("tags".to_string(), Node::Map(tags))])
 }
 
 /// Validates and writes the catalog atomically.

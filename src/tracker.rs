@@ -14,8 +14,8 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::split_id;
 use crate::item::Item;
-use crate::op::Op;
 use crate::oplog;
+use crate::oplog::op::Op;
 use crate::tiers::{id_from_file_name, ops_file_name, Tier};
 
 /// One item's op-log file.

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::fieldkeys::check_field_key;
 use crate::ids::compute_id;
 use crate::item::Item;
-use crate::op::{self, Op, SET_VALUED};
+use crate::oplog::op::{self, Op, SET_VALUED};
 use crate::oplog::{self, AppendMode};
 use crate::tiers::Tier;
 use crate::timestamp::now_utc;
@@ -393,7 +393,7 @@ impl Tracker {
         )
         .with("data", data);
         self.sign_op(&id, &mut op)?;
-        let text = crate::emit::emit_op(&op);
+        let text = crate::oplog::emit::emit_op(&op);
         let mirror = |t: &str| crate::journal::mirror_or_warn(self, &path, t);
         oplog::append_text_mirrored(&path, &text, AppendMode::New, &mirror).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
@@ -573,7 +573,7 @@ impl Tracker {
     /// copy + rename) when the other user of a two-user set-up owns it
     /// without group write.
     pub(crate) fn append_op_file(&self, path: &std::path::Path, op: &Op) -> Result<()> {
-        let text = crate::emit::emit_op(op);
+        let text = crate::oplog::emit::emit_op(op);
         self.append_text_file(path, &text)
     }
 

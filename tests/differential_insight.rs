@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use htrac::emit::emit_op;
-use htrac::op::{Op, Role};
+use htrac::oplog::emit::emit_op;
+use htrac::oplog::op::{Op, Role};
 use reference::*;
 use serde_json::{json, Value};
 

@@ -6,8 +6,8 @@
 mod common;
 
 use common::Env;
-use htrac::emit::emit_op;
-use htrac::op::{Op, Role};
+use htrac::oplog::emit::emit_op;
+use htrac::oplog::op::{Op, Role};
 use serde_json::{json, Value};
 
 /// One op of a hand-made log.

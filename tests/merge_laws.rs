@@ -5,9 +5,9 @@
 mod common;
 
 use htrac::compile::compile;
-use htrac::emit::emit_op;
-use htrac::op::Op;
 use htrac::oplog;
+use htrac::oplog::emit::emit_op;
+use htrac::oplog::op::Op;
 use htrac::Tier;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -94,9 +94,9 @@ fn body() -> impl Strategy<Value = Body> {
 
 fn make_op(b: &Body, clock: i64, nonce: &str, human: bool, at: &str) -> Op {
     let role = if human {
-        htrac::op::Role::Human
+        htrac::oplog::op::Role::Human
     } else {
-        htrac::op::Role::Agent
+        htrac::oplog::op::Role::Agent
     };
     let actor = if human { "alice" } else { "alice_agent" };
     let (kind, body): (&str, Map<String, Value>) = match b {
@@ -146,7 +146,7 @@ fn create_op() -> Op {
     Op::new(
         "create",
         "2026-01-01T00:00:00Z",
-        htrac::op::Role::Human,
+        htrac::oplog::op::Role::Human,
         "alice",
         1,
         "0000",
@@ -264,7 +264,7 @@ proptest! {
             end -= 1;
         }
         for candidate in [text.as_str(), &text[..end]] {
-            if let Some(fast) = htrac::fastparse::parse_block(candidate) {
+            if let Some(fast) = htrac::oplog::fast::parse_block(candidate) {
                 let slow: Value = serde_norway::from_str(candidate).map_err(|e| TestCaseError::fail(format!("fast accepted what YAML rejects: {e}\n{candidate}")))?;
                 prop_assert_eq!(&Value::Array(vec![Value::Object(fast)]), &slow, "{}", candidate);
             }
@@ -273,12 +273,12 @@ proptest! {
         // itself reads as null/bool/number (then it needs YAML's rules).
         let odd_key = match &b {
             Body::Set(m) => m.get("fields").and_then(Value::as_object).is_some_and(|f| {
-                f.keys().any(|k| !matches!(htrac::fastparse::resolve_plain(k), Some(Value::String(_))))
+                f.keys().any(|k| !matches!(htrac::oplog::fast::resolve_plain(k), Some(Value::String(_))))
             }),
             _ => false,
         };
         if !odd_key {
-            prop_assert!(htrac::fastparse::parse_block(&text).is_some(), "slow path for canonical text:\n{}", text);
+            prop_assert!(htrac::oplog::fast::parse_block(&text).is_some(), "slow path for canonical text:\n{}", text);
         }
     }
 

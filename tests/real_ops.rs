@@ -111,7 +111,7 @@ fn fast_reader_reads_every_real_block_like_the_yaml_parser() {
             for b in blocks {
                 total += 1;
                 let slow = htrac::oplog::parse_block_yaml(&b).unwrap();
-                if htrac::fastparse::parse_block(&b).is_some() {
+                if htrac::oplog::fast::parse_block(&b).is_some() {
                     fast += 1;
                     assert_eq!(htrac::oplog::parse_block(&b).unwrap(), slow, "{b}");
                 }

@@ -3,9 +3,9 @@
 //! `compile` depend on the order of its ops.
 
 use htrac::compile::compile;
-use htrac::emit::emit_op;
-use htrac::op::{Op, Role};
 use htrac::oplog;
+use htrac::oplog::emit::emit_op;
+use htrac::oplog::op::{Op, Role};
 use htrac::Tier;
 
 fn round_trip(text: &str) {

@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::Env;
-use htrac::op::{Op, Role};
+use htrac::oplog::op::{Op, Role};
 use htrac::oplog::{self, AppendMode};
 use serde_json::Value;
 

@@ -296,7 +296,14 @@ fn a_symlink_out_of_the_tracker_is_never_followed() {
     // The library refuses the link itself with a clear reason.
     let e = htrac::oplog::read_bytes(&link).unwrap_err();
     assert!(e.to_string().contains("symbolic link"), "{e}");
-    let op = htrac::op::Op::new("discuss", "x", htrac::op::Role::Human, "amy", 2, "bbbb");
+    let op = htrac::oplog::op::Op::new(
+        "discuss",
+        "x",
+        htrac::oplog::op::Role::Human,
+        "amy",
+        2,
+        "bbbb",
+    );
     let e = htrac::oplog::append(&link, &op, htrac::oplog::AppendMode::Existing).unwrap_err();
     assert!(e.to_string().contains("symbolic link"), "{e}");
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), text);

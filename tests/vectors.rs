@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use htrac::op::Op;
+use htrac::oplog::op::Op;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Vec<Value> {
@@ -81,7 +81,7 @@ fn emitter_matches_reference_byte_for_byte() {
             continue;
         }
         let op = op_from_json(&v["op"]);
-        let ours = htrac::emit::emit_op(&op);
+        let ours = htrac::oplog::emit::emit_op(&op);
         let theirs = v["yaml"].as_str().unwrap();
         if ours != theirs {
             failures.push(format!("--- {}\nours:\n{ours}theirs:\n{theirs}", v["name"]));
@@ -100,7 +100,7 @@ fn emitter_matches_reference_byte_for_byte() {
 fn emitted_ops_parse_back_to_themselves() {
     for v in fixture("emit_vectors.json") {
         let op = op_from_json(&v["op"]);
-        let text = htrac::emit::emit_op(&op);
+        let text = htrac::oplog::emit::emit_op(&op);
         let back = htrac::oplog::parse_block(&text)
             .unwrap_or_else(|e| panic!("{}: {e}\n{text}", v["name"]));
         assert_eq!(back, op, "{}", v["name"]);

@@ -131,7 +131,7 @@ fn an_agent_in_the_tui_is_refused_as_everywhere() {
     t.lock(&t.resolve(B).unwrap(), &["title".to_string()], false)
         .unwrap();
     t.actor = htrac::actor::Actor {
-        role: htrac::op::Role::Agent,
+        role: htrac::oplog::op::Role::Agent,
         name: "bot_agent".into(),
     };
     let mut a = App::new(t, None);

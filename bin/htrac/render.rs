@@ -10,7 +10,7 @@ use htrac::safetext::one_line;
 use serde_json::Value;
 
 pub use htrac::ids::short_id;
-pub use htrac::pyrepr::py_str;
+pub use htrac::py::repr::py_str;
 
 fn priority_text(item: &Item) -> String {
     match &item.priority {

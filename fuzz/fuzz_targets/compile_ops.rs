@@ -17,7 +17,7 @@
 
 use arbitrary::{Result, Unstructured};
 use htrac::compile::{compile, CompileError};
-use htrac::op::{Op, KNOWN_KINDS};
+use htrac::oplog::op::{Op, KNOWN_KINDS};
 use htrac::Tier;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};

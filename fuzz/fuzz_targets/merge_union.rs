@@ -19,9 +19,9 @@ use std::path::Path;
 
 use arbitrary::{Result, Unstructured};
 use htrac::compile::compile;
-use htrac::emit::emit_op;
-use htrac::op::{Op, Role};
 use htrac::oplog;
+use htrac::oplog::emit::emit_op;
+use htrac::oplog::op::{Op, Role};
 use htrac::{Item, Tier};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};

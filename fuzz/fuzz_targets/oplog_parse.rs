@@ -9,17 +9,17 @@
 //! 4. The emitted block, read as a file on its own (`oplog::parse`, which is
 //!    how `append`ed ops are read back), yields exactly that op and nothing torn.
 //! 5. The fast reader agrees with the YAML parser: on every block of the
-//!    input it accepts (`fastparse::parse_block` gives `Some`), and on every
+//!    input it accepts (`fast::parse_block` gives `Some`), and on every
 //!    emitted block, `oplog::parse_block_yaml` gives the same op.
 #![no_main]
 
 use std::path::Path;
 
 use htrac::compile::compile;
-use htrac::emit::emit_op;
-use htrac::fastparse;
-use htrac::op::Op;
 use htrac::oplog;
+use htrac::oplog::emit::emit_op;
+use htrac::oplog::fast;
+use htrac::oplog::op::Op;
 use htrac::Tier;
 use libfuzzer_sys::fuzz_target;
 
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for (_, block, op) in &texts {
-        if fastparse::parse_block(block).is_some() {
+        if fast::parse_block(block).is_some() {
             assert_eq!(
                 oplog::parse_block_yaml(block).as_ref(),
                 Ok(op),

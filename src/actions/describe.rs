@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::ids::{label, short_id};
 use crate::item::Item;
-use crate::pyrepr::{py_repr_str, py_str};
+use crate::py::repr::{py_repr_str, py_str};
 use crate::tracker::Tracker;
 
 /// One field's change: `field` (`status`, `tags`, `fields.owner`,

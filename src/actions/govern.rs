@@ -5,7 +5,7 @@
 use super::{Outcome, Transaction};
 use crate::error::Result;
 use crate::moves::Move;
-use crate::op::Op;
+use crate::oplog::op::Op;
 use crate::write::Opened;
 
 /// `lock` (or `unlock`) of `fields` on `item`.

@@ -26,7 +26,7 @@ pub use govern::{delete, freeze, lock, move_tier, Freeze, LockChange};
 pub use update::{update, Update};
 
 use crate::item::{Entry, Item};
-use crate::op::Op;
+use crate::oplog::op::Op;
 use crate::tracker::Tracker;
 
 /// What one action did: the item before and after (as compiled), the ops

@@ -297,10 +297,10 @@ pub fn save(
 
 /// A key for the edit-mode ops folded into every item of a tier: a hash of
 /// their serialized text (`None` when there are none).
-pub fn edit_key(ops: &[crate::op::Op]) -> u64 {
+pub fn edit_key(ops: &[crate::oplog::op::Op]) -> u64 {
     let mut h = 0x5eed_u64;
     for op in ops {
-        h = checksum(h, crate::emit::emit_op(op).as_bytes());
+        h = checksum(h, crate::oplog::emit::emit_op(op).as_bytes());
     }
     h
 }

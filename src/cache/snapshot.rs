@@ -12,7 +12,7 @@ use super::listing::{Listed, Listing};
 use super::FileKey;
 use crate::error::Result;
 use crate::item::Item;
-use crate::op::Op;
+use crate::oplog::op::Op;
 use crate::tiers::Tier;
 use crate::tracker::{Broken, ItemFile, Snapshot, Tracker};
 

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use super::simhash::{self, Hasher, THRESHOLD};
 use crate::compile::compile;
-use crate::op::Op;
+use crate::oplog::op::Op;
 use crate::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
 

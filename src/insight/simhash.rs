@@ -27,7 +27,7 @@ pub fn create_text(data: &Map<String, Value>) -> String {
         for v in fields.values() {
             match v {
                 Value::String(s) => parts.push(s.clone()),
-                Value::Array(items) => parts.extend(items.iter().map(crate::pyrepr::py_str)),
+                Value::Array(items) => parts.extend(items.iter().map(crate::py::repr::py_str)),
                 _ => {}
             }
         }

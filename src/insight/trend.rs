@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::compile::compile;
 use crate::config::Scope;
-use crate::op::Op;
+use crate::oplog::op::Op;
 use crate::tiers::Tier;
 use crate::tracker::Tracker;
 

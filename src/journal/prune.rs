@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{entries, lock_dir, open_locked};
 use crate::error::{Error, Result};
-use crate::op::Op;
+use crate::oplog::op::Op;
 use crate::tiers::{ops_file_name, Tier};
 use crate::tracker::Tracker;
 

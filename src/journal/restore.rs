@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use super::{entries, lock_dir, Entry};
 use crate::error::{Error, Result};
 use crate::moves::Move;
-use crate::op::Op;
+use crate::oplog::op::Op;
 use crate::tiers::Tier;
 use crate::tracker::Tracker;
 

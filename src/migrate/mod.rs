@@ -239,7 +239,7 @@ fn write_create(t: &Tracker, tier: Tier, id: &str, data: Value) -> Result<()> {
     )
     .with("data", data);
     t.sign_op(id, &mut op)?;
-    let text = crate::emit::emit_op(&op);
+    let text = crate::oplog::emit::emit_op(&op);
     let mirror = |s: &str| crate::journal::mirror_or_warn(t, &path, s);
     crate::oplog::append_text_mirrored(&path, &text, AppendMode::New, &mirror).map_err(|e| {
         let e = crate::write::append_error(&path, &e, "write");

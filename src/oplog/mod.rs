@@ -1,4 +1,7 @@
-//! Reading and appending `.ops` files.
+//! Reading and appending `.ops` files: the op-log package. Files are split
+//! into op blocks by [`blocks`], each block read by the fast reader
+//! ([`fast`]) or the YAML parser into an [`op::Op`], and ops are written by
+//! the emitter ([`emit`]) and appended here.
 //!
 //! A file is a YAML sequence; every op is one block starting at a line that
 //! begins with `- `. Blocks are parsed one at a time with a real YAML parser
@@ -31,9 +34,14 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{Mode, OFlags};
 use serde_json::{Map, Value};
 
-use crate::op::Op;
+use crate::oplog::op::Op;
 
+mod append;
 pub mod blocks;
+pub mod emit;
+pub mod fast;
+pub mod op;
+pub(crate) mod yamlres;
 
 use blocks::{trailing_nonce, Blocks};
 
@@ -138,7 +146,7 @@ pub fn parse_texts<'a>(
 /// Parses one `- op: ...` block into an [`Op`]: the canonical layout by the
 /// fast reader, anything else by the YAML parser.
 pub fn parse_block(text: &str) -> Result<Op, String> {
-    match crate::fastparse::parse_block(text) {
+    match crate::oplog::fast::parse_block(text) {
         Some(map) => op_from_map(text, map),
         None => parse_block_yaml(text),
     }
@@ -446,7 +454,7 @@ impl fmt::Display for ReadError {
     }
 }
 
-pub use crate::append::{
+pub use append::{
     append, append_text, append_text_mirrored, check_appendable, refusal, refusal_hint, AppendMode,
     Refused,
 };

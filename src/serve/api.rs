@@ -345,7 +345,7 @@ pub fn config(t: &Tracker) -> Value {
         "ready_statuses": c.blocking_statuses,
         "resolved_statuses": c.resolved_statuses,
         "human_only_statuses": c.human_only_statuses,
-        "lockable_fields": crate::op::lockable().collect::<Vec<_>>(),
+        "lockable_fields": crate::oplog::op::lockable().collect::<Vec<_>>(),
     })
 }
 

@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use ssh_key::{PublicKey, SshSig};
 
 use crate::config::{Authority, SigningMode};
-use crate::op::Op;
+use crate::oplog::op::Op;
 use allowed::AllowedSigners;
 
 /// The sshsig namespace of op signatures (and of the cut-over list).
@@ -58,9 +58,9 @@ pub fn message(binding: &str, op: &Op) -> Vec<u8> {
     if op.body.contains_key(SIG_KEY) {
         let mut bare = op.clone();
         bare.body.shift_remove(SIG_KEY);
-        text.push_str(&crate::emit::emit_op(&bare));
+        text.push_str(&crate::oplog::emit::emit_op(&bare));
     } else {
-        text.push_str(&crate::emit::emit_op(op));
+        text.push_str(&crate::oplog::emit::emit_op(op));
     }
     text.into_bytes()
 }
@@ -305,7 +305,7 @@ pub fn now_stamp() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::Role;
+    use crate::oplog::op::Role;
     use serde_json::json;
 
     #[test]
@@ -321,7 +321,7 @@ mod tests {
         .with(SIG_KEY, json!("U1NIU0lHAAAA"))
         .with("lock", json!(["status"]))
         .with("x_note", json!("kept"));
-        let text = crate::emit::emit_op(&op);
+        let text = crate::oplog::emit::emit_op(&op);
         assert!(text.ends_with("  sig: U1NIU0lHAAAA  # beef\n"), "{text}");
         let msg = String::from_utf8(message("WI-a", &op)).unwrap();
         let without: String = text
@@ -360,7 +360,7 @@ mod tests {
                 .with(SIG_KEY, json!(sig))
                 .with("set", json!({"title": title}))
                 .with(&format!("x_{extra}"), json!(value));
-            let text = crate::emit::emit_op(&op);
+            let text = crate::oplog::emit::emit_op(&op);
             let last = text.lines().last().unwrap().to_string();
             proptest::prop_assert!(last.starts_with("  sig: "), "{}", text);
             let back = crate::oplog::parse_block(&text).unwrap();

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 
 use crate::config::{Authority, SigningMode};
 use crate::error::{Error, Result};
-use crate::op::Op;
+use crate::oplog::op::Op;
 use crate::tiers::Tier;
 use crate::tracker::Tracker;
 

@@ -120,7 +120,7 @@ impl Breaker {
             "blocked": state.blocked,
             "updated_at": crate::timestamp::now_utc(),
         });
-        let mut text = crate::jsonfmt::pretty(&v);
+        let mut text = crate::py::json::pretty(&v);
         text.push('\n');
         crate::atomic::replace(&self.path, text.as_bytes(), 0o600)
     }

@@ -69,7 +69,7 @@ impl State {
             "last_attempt": self.last_attempt,
             "last": self.last,
         });
-        let text = format!("{}\n", crate::jsonfmt::pretty(&v));
+        let text = format!("{}\n", crate::py::json::pretty(&v));
         crate::atomic::replace_or_rewrite(&State::path(common_dir), text.as_bytes(), 0o664)
     }
 

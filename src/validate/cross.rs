@@ -13,7 +13,7 @@ use super::{Checked, Role};
 use crate::error::Result;
 use crate::ids::split_id;
 use crate::item::{value_text, Item};
-use crate::op::{canonical_field, Op};
+use crate::oplog::op::{canonical_field, Op};
 use crate::tiers::Tier;
 use crate::tracker::Tracker;
 

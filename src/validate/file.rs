@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use super::{schema, Checked, Role, Target};
 use crate::compile::compile_governed;
 use crate::config::Config;
-use crate::op::Op;
 use crate::oplog::blocks::{trailing_nonce, Block, Blocks, Torn};
+use crate::oplog::op::Op;
 use crate::tiers::Tier;
 
 /// The ops of `text` that parse, ignoring the rest (for other revisions of
@@ -27,7 +27,7 @@ pub(super) fn ops_lenient(text: &str) -> Vec<(usize, Op)> {
 /// The op's keys as written, in order (the parsed [`Op`] no longer knows
 /// which header keys were absent).
 fn raw_map(text: &str) -> Result<Map<String, Value>, String> {
-    if let Some(m) = crate::fastparse::parse_block(text) {
+    if let Some(m) = crate::oplog::fast::parse_block(text) {
         return Ok(m);
     }
     crate::oplog::check_flow_depth(text)?;

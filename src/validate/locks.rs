@@ -22,7 +22,7 @@ use super::copies::Copies;
 use super::file::ops_lenient;
 use super::Checked;
 use crate::compile::fold_order;
-use crate::op::{canonical_field, Op};
+use crate::oplog::op::{canonical_field, Op};
 use crate::policy::{status_set, touched, HUMAN_ONLY_OPS};
 use crate::tracker::Tracker;
 

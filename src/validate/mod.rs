@@ -89,7 +89,7 @@ struct Target {
 struct Checked {
     target: Target,
     /// The ops readers use, each with the line its block starts on.
-    ops: Vec<(usize, crate::op::Op)>,
+    ops: Vec<(usize, crate::oplog::op::Op)>,
     item: Option<crate::item::Item>,
     findings: Vec<Finding>,
     /// The file's bytes, when it could be read.
@@ -179,7 +179,7 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
 }
 
 /// The ops of the item's freeze sentinel, when `t` is a frozen item's file.
-fn frozen_approval(tracker: &Tracker, t: &Target) -> Option<Vec<crate::op::Op>> {
+fn frozen_approval(tracker: &Tracker, t: &Target) -> Option<Vec<crate::oplog::op::Op>> {
     let (Some(id), Some(tier), Role::Item) = (&t.id, t.tier, t.role) else {
         return None;
     };

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::Checked;
 use crate::config::{Config, FieldSchema};
 use crate::item::Item;
-use crate::op::{self, canonical_field, Op, ITEM_FIELDS, KNOWN_KINDS, SET_VALUED};
+use crate::oplog::op::{self, canonical_field, Op, ITEM_FIELDS, KNOWN_KINDS, SET_VALUED};
 use crate::timestamp::parse_utc;
 
 /// Keys old versions of the reference wrote into `data`/`set` that compile
@@ -86,7 +86,7 @@ pub(super) fn check_op(
         );
         return;
     }
-    let payload = crate::op::payload_keys(&op.kind);
+    let payload = crate::oplog::op::payload_keys(&op.kind);
     let expected: Vec<&str> = HEADER
         .iter()
         .chain(payload)

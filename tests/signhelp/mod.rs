@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{self, Env};
-use htrac::op::{Op, Role};
+use htrac::oplog::op::{Op, Role};
 use serde_json::{json, Value};
 
 pub const AT: &str = "2026-11-24T19:41:13Z";
@@ -112,7 +112,7 @@ pub fn signed_with(key: &Path, id: &str, mut op: Op) -> Op {
 }
 
 pub fn append(path: &Path, op: &Op) {
-    common::append_raw(path, &htrac::emit::emit_op(op));
+    common::append_raw(path, &htrac::oplog::emit::emit_op(op));
 }
 
 pub fn reasons(shown: &Value, key: &str) -> Vec<String> {

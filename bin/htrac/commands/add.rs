@@ -40,7 +40,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     }
     let id = done.id;
     if p.json {
-        out.line(htrac::jsonfmt::compact(&json!({"id": id})));
+        out.line(htrac::py::json::compact(&json!({"id": id})));
     } else {
         out.line(id);
     }

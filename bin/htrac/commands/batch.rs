@@ -48,7 +48,9 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     }
     if lines.is_empty() {
         if p.json {
-            out.line(htrac::jsonfmt::compact(&json!({"ok": true, "results": []})));
+            out.line(htrac::py::json::compact(
+                &json!({"ok": true, "results": []}),
+            ));
         } else {
             out.line("batch: 0 operations (nothing to do)");
         }
@@ -72,7 +74,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     let total = outcomes.len();
     if p.json {
         let results: Vec<Value> = outcomes.iter().map(outcome_json).collect();
-        out.line(htrac::jsonfmt::compact(&json!({
+        out.line(htrac::py::json::compact(&json!({
             "ok": failed == 0,
             "total": total,
             "succeeded": total - failed,

@@ -10,7 +10,7 @@ pub fn rebuild(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let snap = t.rebuild_cache()?;
     super::report_broken(&snap, out);
     if p.json {
-        out.line(htrac::jsonfmt::compact(
+        out.line(htrac::py::json::compact(
             &json!({"ok": true, "items": snap.items.len()}),
         ));
     } else {

@@ -47,7 +47,7 @@ fn item(p: &Parsed, t: &Tracker, spec: &str, out: &mut Output) -> Result<()> {
     };
     let d = deps(items, item);
     if p.json {
-        out.line(htrac::jsonfmt::compact(&d.to_json()));
+        out.line(htrac::py::json::compact(&d.to_json()));
         return Ok(());
     }
     out.line(format!(
@@ -91,7 +91,7 @@ fn graph(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     super::report_broken(&snap, out);
     let g = open_graph(&snap.items, &t.config);
     if p.json {
-        out.line(htrac::jsonfmt::pretty(&g.to_json()));
+        out.line(htrac::py::json::pretty(&g.to_json()));
     } else {
         out.stdout.push_str(&g.to_dot());
     }

@@ -47,7 +47,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
             out.stderr.push_str(&notice);
             if !written {
                 let entries: Vec<Value> = done.unread.iter().map(|e| e.to_json(false)).collect();
-                out.line(htrac::jsonfmt::compact(&json!({
+                out.line(htrac::py::json::compact(&json!({
                     "ok": false,
                     "reason": "unread_human_messages",
                     "unread": entries,
@@ -60,7 +60,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     if !written {
         out.refused = true;
     } else if p.json {
-        out.line(htrac::jsonfmt::compact(&json!({"ok": true})));
+        out.line(htrac::py::json::compact(&json!({"ok": true})));
     } else {
         out.line("discussed");
     }
@@ -78,7 +78,7 @@ fn view(p: &Parsed, item: &htrac::Item, out: &mut Output) -> Result<()> {
                 v
             })
             .collect();
-        out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
+        out.line(htrac::py::json::pretty(&Value::Array(arr)));
         return Ok(());
     }
     out.line(format!("{} — {}", item.id, item.title));

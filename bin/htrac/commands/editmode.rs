@@ -18,7 +18,7 @@ pub fn edit_mode(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             let cap = p.int("cap-max")?.unwrap_or(500);
             t.edit_mode_on(ttl, cap)?;
             if p.json {
-                out.line(htrac::jsonfmt::compact(
+                out.line(htrac::py::json::compact(
                     &json!({"ok": true, "ttl_seconds": ttl, "cap_max": cap}),
                 ));
             } else {
@@ -28,7 +28,7 @@ pub fn edit_mode(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         "off" => {
             t.edit_mode_off()?;
             if p.json {
-                out.line(htrac::jsonfmt::compact(&json!({"ok": true})));
+                out.line(htrac::py::json::compact(&json!({"ok": true})));
             } else {
                 out.line("edit-mode OFF");
             }
@@ -36,7 +36,7 @@ pub fn edit_mode(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         "status" => {
             let w = t.edit_mode_status()?;
             if p.json {
-                out.line(htrac::jsonfmt::compact(&w.to_json()));
+                out.line(htrac::py::json::compact(&w.to_json()));
             } else if w.on {
                 out.line(format!(
                     "edit-mode ON  remaining={}s  ops_used={}/{}",
@@ -70,7 +70,7 @@ pub fn message(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     }
     t.message_op(&file, kind, nonce, p.one("new-text"), reason)?;
     if p.json {
-        out.line(htrac::jsonfmt::compact(&json!({"ok": true})));
+        out.line(htrac::py::json::compact(&json!({"ok": true})));
     } else {
         let verb = match kind {
             MessageOp::Delete => "deleted",

@@ -12,7 +12,7 @@ use crate::Output;
 
 fn done(p: &Parsed, out: &mut Output, word: &str, json: Value) {
     if p.json {
-        out.line(htrac::jsonfmt::compact(&json));
+        out.line(htrac::py::json::compact(&json));
     } else {
         out.line(word);
     }
@@ -54,7 +54,7 @@ pub fn delete(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> 
     let outcome = actions::delete(tx, p.positional(0).unwrap_or(""))?;
     let n = outcome.changes.len();
     if p.json {
-        out.line(htrac::jsonfmt::compact(
+        out.line(htrac::py::json::compact(
             &json!({"ok": true, "inbound_isbefore_cleared": n}),
         ));
     } else {
@@ -107,7 +107,7 @@ pub fn signing_cutover(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> 
     let n = t.signing_cutover()?;
     let path = htrac::signing::trusted_ops_path(&t.config.authority, &t.root);
     if p.json {
-        out.line(htrac::jsonfmt::compact(
+        out.line(htrac::py::json::compact(
             &json!({"ok": true, "trusted_ops": n, "path": path.display().to_string()}),
         ));
     } else {

@@ -31,7 +31,7 @@ pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
     htrac::init::init(&root)?;
     let root = root.canonicalize().unwrap_or(root);
     if p.json {
-        out.line(htrac::jsonfmt::compact(
+        out.line(htrac::py::json::compact(
             &json!({"root": root.to_string_lossy()}),
         ));
     } else {

@@ -98,7 +98,7 @@ pub fn clusters(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             "k": k, "shared": shared, "items": items.len(), "fit_items": fit.len(),
             "clusters": list,
         });
-        out.line(htrac::jsonfmt::pretty(&payload));
+        out.line(htrac::py::json::pretty(&payload));
         return Ok(());
     }
     if found.is_empty() {
@@ -162,7 +162,7 @@ pub fn priority_trend(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         })?;
     }
     if p.json {
-        out.line(htrac::jsonfmt::pretty(&json!({
+        out.line(htrac::py::json::pretty(&json!({
             "resolved_statuses": t.config.resolved_statuses,
             "svg": target,
             "points": trend::points_json(&points),

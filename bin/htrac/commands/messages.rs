@@ -34,7 +34,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let found = unread(&snap.items, scope_tiers(t.config.scope), autolimit);
     if p.json {
         let arr: Vec<Value> = found.iter().map(|u| u.to_json()).collect();
-        out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
+        out.line(htrac::py::json::pretty(&Value::Array(arr)));
         return Ok(());
     }
     if found.is_empty() {

@@ -34,7 +34,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         out.warn(format!("warning: {w}"));
     }
     if p.json {
-        out.line(htrac::jsonfmt::pretty(&report.to_json(dry_run)));
+        out.line(htrac::py::json::pretty(&report.to_json(dry_run)));
         return Ok(());
     }
     let action = if dry_run { "would create" } else { "created" };

@@ -11,7 +11,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         out.warn(w);
     }
     if p.json {
-        out.line(htrac::jsonfmt::pretty(&prime.to_json()));
+        out.line(htrac::py::json::pretty(&prime.to_json()));
     } else {
         out.stdout.push_str(&prime.to_text());
     }

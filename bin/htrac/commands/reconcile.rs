@@ -65,7 +65,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             .iter()
             .map(|r| json!({"id": r.id, "tier": r.tier.as_str(), "ops": r.ops, "created": r.created}))
             .collect();
-        out.line(htrac::jsonfmt::compact(&json!({
+        out.line(htrac::py::json::compact(&json!({
             "restored": restored,
             "total": report.total(),
             "pruned": report.pruned,

@@ -23,7 +23,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
                 |r| json!({"id": r.id, "bytes": r.bytes, "backup": r.backup.display().to_string()}),
             )
             .collect();
-        out.line(htrac::jsonfmt::compact(&json!({"repaired": list})));
+        out.line(htrac::py::json::compact(&json!({"repaired": list})));
     } else if repaired.is_empty() {
         out.line("nothing to repair");
     } else {
@@ -57,7 +57,7 @@ pub fn quarantine(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
                 })
             })
             .collect();
-        out.line(htrac::jsonfmt::compact(&json!({"quarantined": list})));
+        out.line(htrac::py::json::compact(&json!({"quarantined": list})));
     } else if done.is_empty() {
         out.line("nothing to quarantine");
     } else {

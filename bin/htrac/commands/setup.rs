@@ -38,7 +38,7 @@ pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
     }
     let checks = setup::run(&mut ctx);
     if p.json {
-        out.line(htrac::jsonfmt::pretty(&setup::to_json(&checks)));
+        out.line(htrac::py::json::pretty(&setup::to_json(&checks)));
     } else {
         out.stdout.push_str(&setup::render_text(&checks));
     }
@@ -52,7 +52,7 @@ pub fn fork_setup(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     t.require_human("fork-setup")?;
     forkscope::set_workspace_scope(&t.root)?;
     if p.json {
-        out.line(htrac::jsonfmt::compact(
+        out.line(htrac::py::json::compact(
             &json!({"ok": true, "scope": "workspace"}),
         ));
     } else {

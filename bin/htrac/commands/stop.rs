@@ -52,7 +52,7 @@ fn inner(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         }
     };
     if p.json {
-        out.line(htrac::jsonfmt::compact(&json!({ key: value })));
+        out.line(htrac::py::json::compact(&json!({ key: value })));
     } else {
         match value {
             serde_json::Value::String(s) => out.line(s),

@@ -1,6 +1,6 @@
 //! `sync`: send pending tracker ops to the remote by hand; `--status`, `--prune`.
 
-use htrac::jsonfmt::pretty;
+use htrac::py::json::pretty;
 use htrac::{Error, Result, Tracker};
 use serde_json::{json, Value};
 

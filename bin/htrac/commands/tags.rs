@@ -84,7 +84,7 @@ fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
                 }),
             );
         }
-        out.line(htrac::jsonfmt::pretty(&Value::Object(obj)));
+        out.line(htrac::py::json::pretty(&Value::Object(obj)));
     } else if p.has("count") {
         let mut rows: Vec<(&str, usize, &str)> = counts
             .iter()
@@ -116,7 +116,7 @@ fn rename(p: &Parsed, t: &Tracker, old: &str, new: &str, out: &mut Output) -> Re
     super::report_broken(&snap, out);
     let n = t.rename_tag(&snap.items, old, new)?;
     if p.json {
-        out.line(htrac::jsonfmt::compact(
+        out.line(htrac::py::json::compact(
             &json!({"renamed": n, "old": old, "new": new}),
         ));
     } else {
@@ -134,7 +134,7 @@ fn describe(
 ) -> Result<()> {
     let description = tags::describe(&t.root, tag, text)?;
     if p.json {
-        out.line(htrac::jsonfmt::compact(
+        out.line(htrac::py::json::compact(
             &json!({"tag": tag, "description": description}),
         ));
     } else if text.is_none() {
@@ -148,7 +148,7 @@ fn describe(
 fn deprecate(p: &Parsed, t: &Tracker, tag: &str, out: &mut Output) -> Result<()> {
     let e = tags::deprecate(&t.root, tag, p.one("in-favor-of"))?;
     if p.json {
-        out.line(htrac::jsonfmt::compact(
+        out.line(htrac::py::json::compact(
             &json!({"tag": tag, "deprecated": true, "in_favor_of": e.in_favor_of}),
         ));
     } else {

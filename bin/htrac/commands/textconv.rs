@@ -1,5 +1,5 @@
 //! `textconv`: an .ops file's compiled state, for `git diff`. Runs without
-//! a tracker: the rendering depends on the file alone (see `htrac::textconv`).
+//! a tracker: the rendering depends on the file alone (see `htrac::py::textconv`).
 
 use std::path::Path;
 
@@ -16,6 +16,7 @@ pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
     if !path.exists() {
         return Err(Error::user(format!("file not found: {given}")));
     }
-    out.stdout.push_str(&htrac::textconv::render_file(&path)?);
+    out.stdout
+        .push_str(&htrac::py::textconv::render_file(&path)?);
     Ok(())
 }

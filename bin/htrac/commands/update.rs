@@ -68,7 +68,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
             let list = done.changes.iter().map(|c| c.to_json()).collect();
             result.insert("changes".into(), Value::Array(list));
         }
-        out.line(htrac::jsonfmt::compact(&Value::Object(result)));
+        out.line(htrac::py::json::compact(&Value::Object(result)));
     } else if done.changes.is_empty() {
         out.line("updated");
     } else {

@@ -16,7 +16,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let report = validate(t, &cwd, p.rest(0), opts)?;
     if p.json {
         let v = json!({"errors": report.errors, "warnings": report.warnings});
-        out.line(htrac::jsonfmt::compact(&v));
+        out.line(htrac::py::json::compact(&v));
     } else {
         for e in &report.errors {
             out.line(format!("ERROR: {e}"));

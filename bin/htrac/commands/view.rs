@@ -22,7 +22,7 @@ pub fn show(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let item = t.load(&file)?;
     let (deleted, history) = (p.has("include-deleted"), p.has("include-history"));
     if p.json {
-        out.line(htrac::jsonfmt::pretty(&item.to_json(deleted, history)));
+        out.line(htrac::py::json::pretty(&item.to_json(deleted, history)));
     } else {
         out.stdout.push_str(&render::show(&item, deleted, history));
         if t.drifted(&file) == Some(true) {
@@ -100,7 +100,7 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
     if p.json {
         let arr: Vec<Value> = shown.iter().map(|i| i.to_json(false, false)).collect();
-        out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
+        out.line(htrac::py::json::pretty(&Value::Array(arr)));
     } else {
         if shown.is_empty() && snap.broken.is_empty() {
             out.line("(no items)");
@@ -161,7 +161,7 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
                 .collect();
             m.insert("items_with_unread_messages".into(), Value::Array(list));
         }
-        out.line(htrac::jsonfmt::pretty(&Value::Object(m)));
+        out.line(htrac::py::json::pretty(&Value::Object(m)));
         snap.discard();
         return Ok(());
     }

@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::op::{Op, ITEM_FIELDS};
+use crate::oplog::op::{Op, ITEM_FIELDS};
 
 /// Keys whose string values the reference always double-quotes.
 const DOUBLE_QUOTED: &[&str] = &["title", "description", "message"];
@@ -88,7 +88,7 @@ fn comment_tag(nonce: &str) -> String {
 /// The payload: known keys in canonical order, then any other key as it
 /// came (an op read from a newer writer keeps everything it had).
 fn emit_body(op: &Op, out: &mut Lines) {
-    let known = crate::op::payload_keys(&op.kind);
+    let known = crate::oplog::op::payload_keys(&op.kind);
     for key in known {
         if let Some(v) = op.body.get(*key) {
             emit_known(key, v, out);
@@ -508,8 +508,8 @@ fn analyze(s: &str) -> Analysis {
 fn resolves_to_non_string(s: &str) -> bool {
     // The reference's writer quotes by YAML 1.2's rules; our reader has its
     // own idea of a few numbers (`.5e3`), so quote what either would misread.
-    crate::yamlres::resolves_to_non_string(s)
-        || !matches!(crate::fastparse::resolve_plain(s), Some(Value::String(_)))
+    crate::oplog::yamlres::resolves_to_non_string(s)
+        || !matches!(crate::oplog::fast::resolve_plain(s), Some(Value::String(_)))
 }
 
 /// A double-quoted scalar with the reference's escapes; never folded.

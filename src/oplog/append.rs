@@ -6,7 +6,7 @@
 //! past [`MAX_FLOW_DEPTH`] or the YAML parser's recursion limit, text that
 //! does not read back as whole ops; and closing a torn tail that readers
 //! would then refuse), so a write can never make an item unreadable.
-//! Re-exported by [`crate::oplog`].
+//! Its items are named from [`crate::oplog`] (this module is private).
 
 use std::fmt;
 use std::fs::File;
@@ -15,9 +15,9 @@ use std::path::Path;
 
 use rustix::fs::{flock, FlockOperation, Mode, OFlags};
 
-use crate::emit::emit_op;
-use crate::op::Op;
 use crate::oplog::blocks::Blocks;
+use crate::oplog::emit::emit_op;
+use crate::oplog::op::Op;
 #[cfg(doc)]
 use crate::oplog::MAX_FLOW_DEPTH;
 use crate::oplog::{open_no_follow, parse_block, MAX_FILE_BYTES};
@@ -254,7 +254,7 @@ mod tests {
         Op::new(
             "update",
             "2026-01-01T00:00:00Z",
-            crate::op::Role::Human,
+            crate::oplog::op::Role::Human,
             "amy",
             2,
             "abcd",

@@ -26,7 +26,7 @@ use crate::compile::compile;
 use crate::error::{Error, Result};
 use crate::item::value_text;
 use crate::oplog;
-use crate::pyrepr::py_str;
+use crate::py::repr::py_str;
 use crate::tiers::{id_from_file_name, Tier};
 
 /// The item ID a file stands for, from its name: `.<ID>.ops`. git hands the

@@ -401,7 +401,7 @@ pub fn resolves_non_str(s: &str) -> bool {
         || (starts("-+0123456789") && is_int(s))
         || s == "<<"
         || matches!(s, "" | "~" | "null" | "Null" | "NULL")
-        || (starts("0123456789") && crate::yamlres::is_timestamp(s))
+        || (starts("0123456789") && crate::oplog::yamlres::is_timestamp(s))
         || s == "="
 }
 
