@@ -22,8 +22,8 @@ use crate::item::{value_text, Item};
 use crate::py::yaml::{self, Node};
 use crate::tiers::Tier;
 use crate::timestamp::now_utc;
+use crate::tracker::write::{check_tag, Changes};
 use crate::tracker::{ItemFile, Tracker};
-use crate::write::{check_tag, Changes};
 
 /// The catalog's file name, beside `config.yaml`.
 pub const CATALOG_FILE: &str = "tag_catalog.yaml";

@@ -407,7 +407,7 @@ fn lists(root: &Path, cache: &Path) -> (String, String, usize) {
 
 mod prop {
     use super::*;
-    use htrac::write::NewItem;
+    use htrac::tracker::write::NewItem;
     use htrac::Tracker;
     use proptest::prelude::*;
 

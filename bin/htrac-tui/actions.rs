@@ -5,9 +5,9 @@
 //! nothing; refusals come back as `htrac::Error` and are shown in a toast.
 
 use htrac::actions::{self, Discuss, Discussed, Freeze, LockChange, Outcome, Transaction, Update};
-use htrac::authority::normalize_field;
-use htrac::moves::Move;
-use htrac::write::NewItem;
+use htrac::tracker::authority::normalize_field;
+use htrac::tracker::moves::Move;
+use htrac::tracker::write::NewItem;
 use htrac::{Item, Tier};
 
 use crate::app::{Action, App, Modal};

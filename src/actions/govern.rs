@@ -4,9 +4,9 @@
 
 use super::{Outcome, Transaction};
 use crate::error::Result;
-use crate::moves::Move;
 use crate::oplog::op::Op;
-use crate::write::Opened;
+use crate::tracker::moves::Move;
+use crate::tracker::write::Opened;
 
 /// `lock` (or `unlock`) of `fields` on `item`.
 #[derive(Debug, Clone)]

@@ -189,9 +189,12 @@ mod tests {
     fn update_with_a_note_compiles_the_item_once_and_after_is_what_a_reader_compiles() {
         let (_dir, t) = tracker();
         let mut tx = Transaction::new(&t, false);
-        let id = add(&mut tx, &crate::write::NewItem::new("work_item", "first"))
-            .unwrap()
-            .id;
+        let id = add(
+            &mut tx,
+            &crate::tracker::write::NewItem::new("work_item", "first"),
+        )
+        .unwrap()
+        .id;
         let req = Update {
             item: id.clone(),
             status: Some("in_progress".into()),

@@ -10,8 +10,8 @@ use super::{deprecated_tags, Outcome, Transaction};
 use crate::error::{Error, Result};
 use crate::ids::{label, short_id};
 use crate::tiers::Tier;
+use crate::tracker::write::Changes;
 use crate::tracker::ItemFile;
-use crate::write::Changes;
 
 /// A change to one item. Reference fields take anything `resolve` does
 /// (full ID, unique prefix); `parent` and `pr_ref` set to `""` remove them.

@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 
 use super::{entries, lock_dir, Entry};
 use crate::error::{Error, Result};
-use crate::moves::Move;
 use crate::oplog::op::Op;
 use crate::tiers::Tier;
+use crate::tracker::moves::Move;
 use crate::tracker::Tracker;
 
 /// The ops restored to one item file.

@@ -22,8 +22,8 @@ use crate::ids::compute_id;
 use crate::oplog::AppendMode;
 use crate::tiers::Tier;
 use crate::timestamp::now_utc;
+use crate::tracker::write::{fresh_nonce, Changes};
 use crate::tracker::Tracker;
-use crate::write::{fresh_nonce, Changes};
 use crate::Op;
 
 pub use markdown::ParsedItem;
@@ -242,7 +242,7 @@ fn write_create(t: &Tracker, tier: Tier, id: &str, data: Value) -> Result<()> {
     let text = crate::oplog::emit::emit_op(&op);
     let mirror = |s: &str| crate::journal::mirror_or_warn(t, &path, s);
     crate::oplog::append_text_mirrored(&path, &text, AppendMode::New, &mirror).map_err(|e| {
-        let e = crate::write::append_error(&path, &e, "write");
+        let e = crate::tracker::write::append_error(&path, &e, "write");
         let hint = format!(
             "{}; the items before it were written; fix the cause and run migrate again (it skips them)",
             e.hint.as_deref().unwrap_or("")

@@ -11,10 +11,10 @@ use crate::actions::{self, Discuss, Discussed, Freeze, LockChange, Transaction, 
 use crate::actor::Actor;
 use crate::error::{Error, ErrorKind};
 use crate::item::Item;
-use crate::moves::Move;
 use crate::tiers::Tier;
+use crate::tracker::moves::Move;
+use crate::tracker::write::NewItem;
 use crate::tracker::{ItemFile, Tracker};
-use crate::write::NewItem;
 
 /// An API error: HTTP status, a stable code, and a message (with the
 /// library's hint, if any).

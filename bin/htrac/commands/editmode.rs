@@ -1,7 +1,7 @@
 //! `edit-mode on|off|status` and the message ops it authorises
 //! (`delete-msg`, `undelete-msg`, `edit-msg-text`).
 
-use htrac::editmode::{parse_ttl, MessageOp};
+use htrac::tracker::editmode::{parse_ttl, MessageOp};
 use htrac::{Error, Result, Tracker};
 use serde_json::json;
 

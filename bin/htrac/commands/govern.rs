@@ -3,7 +3,7 @@
 //! `{"ok": true}`), as the reference does.
 
 use htrac::actions::{self, Freeze, LockChange, Transaction};
-use htrac::moves::Move;
+use htrac::tracker::moves::Move;
 use htrac::{Error, Result, Tracker};
 use serde_json::{json, Value};
 

@@ -3,7 +3,7 @@
 //! resolving what a user typed (full ID, prefix with or without the kind
 //! prefix) to one item file.
 //!
-//! Reading never calls git. Writing goes through [`crate::write`].
+//! Reading never calls git. Writing goes through [`crate::tracker::write`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,12 @@ use crate::item::Item;
 use crate::oplog;
 use crate::oplog::op::Op;
 use crate::tiers::{id_from_file_name, ops_file_name, Tier};
+
+pub mod authority;
+pub mod checks;
+pub mod editmode;
+pub mod moves;
+pub mod write;
 
 /// One item's op-log file.
 #[derive(Debug, Clone, PartialEq, Eq)]

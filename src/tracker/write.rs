@@ -5,13 +5,13 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
-use crate::fieldkeys::check_field_key;
 use crate::ids::compute_id;
 use crate::item::Item;
 use crate::oplog::op::{self, Op, SET_VALUED};
 use crate::oplog::{self, AppendMode};
 use crate::tiers::Tier;
 use crate::timestamp::now_utc;
+use crate::tracker::checks::check_field_key;
 use crate::tracker::{ItemFile, Tracker};
 
 /// Op kinds only a human may append.

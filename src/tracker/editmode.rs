@@ -16,8 +16,8 @@ use crate::oplog::op::Op;
 use crate::oplog::{self, AppendMode};
 use crate::tiers::Tier;
 use crate::timestamp::{now_utc_micros, parse_utc_micros};
+use crate::tracker::write::fresh_nonce;
 use crate::tracker::{ItemFile, Tracker};
-use crate::write::fresh_nonce;
 
 /// Longest window a human may open, in seconds.
 pub const MAX_TTL: i64 = 3600;

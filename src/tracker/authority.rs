@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 use crate::error::{Error, Result};
 use crate::oplog::op;
 use crate::tiers::Tier;
+use crate::tracker::write::Changes;
 use crate::tracker::{ItemFile, Tracker};
-use crate::write::Changes;
 
 /// What `delete` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
