@@ -2,7 +2,7 @@
 //! item blocks and what blocks it), and the open graph as Graphviz DOT.
 //!
 //! `X.isbefore = [Y]` means "finish X before Y": X blocks Y. Everything here
-//! works on the items of one [`crate::tracker::Snapshot`] (tier order, then
+//! works on the items of one [`crate::tracker::load::Snapshot`] (tier order, then
 //! ID), so lookups follow the same first-tier-wins rule as `show`.
 
 use std::collections::HashSet;

@@ -22,7 +22,8 @@ use crate::item::{value_text, Item};
 use crate::py::yaml::{self, Node};
 use crate::tiers::Tier;
 use crate::timestamp::now_utc;
-use crate::tracker::write::{check_tag, Changes};
+use crate::tracker::checks::check_tag;
+use crate::tracker::update::Changes;
 use crate::tracker::{ItemFile, Tracker};
 
 /// The catalog's file name, beside `config.yaml`.

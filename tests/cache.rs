@@ -388,7 +388,7 @@ fn lists(root: &Path, cache: &Path) -> (String, String, usize) {
     let t = htrac::Tracker::open(root).unwrap();
     let (warm, _) = htrac::cache::snapshot_at(&t, Some(cache), Duration::ZERO, false).unwrap();
     let (cold, _) = htrac::cache::snapshot_at(&t, None, Duration::ZERO, false).unwrap();
-    let json = |s: htrac::tracker::Snapshot| {
+    let json = |s: htrac::tracker::load::Snapshot| {
         let v: Vec<_> = s.items.iter().map(|i| i.to_json(true, true)).collect();
         (serde_json::to_string(&v).unwrap(), s.broken.len())
     };
@@ -407,7 +407,7 @@ fn lists(root: &Path, cache: &Path) -> (String, String, usize) {
 
 mod prop {
     use super::*;
-    use htrac::tracker::write::NewItem;
+    use htrac::tracker::create::NewItem;
     use htrac::Tracker;
     use proptest::prelude::*;
 

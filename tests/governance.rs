@@ -704,7 +704,7 @@ fn no_synced_item_may_point_into_stealth_whatever_the_front_end() {
     assert_eq!(env.tree(), before);
     let t = htrac::Tracker::open(&env.root()).unwrap();
     let file = t.resolve(&open).unwrap();
-    let mut ch = htrac::tracker::write::Changes::default();
+    let mut ch = htrac::tracker::update::Changes::default();
     ch.set.insert("parent".into(), serde_json::json!(hidden));
     let e = t.update(&file, &ch).unwrap_err();
     assert_eq!(e.kind, htrac::ErrorKind::Invalid);

@@ -1,7 +1,7 @@
 //! Loading a large tracker (read in parallel) gives exactly what loading
 //! each file one by one gives, in the same order.
 
-use htrac::tracker::write::NewItem;
+use htrac::tracker::create::NewItem;
 use htrac::{Tier, Tracker};
 
 #[test]

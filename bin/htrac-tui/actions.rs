@@ -6,8 +6,8 @@
 
 use htrac::actions::{self, Discuss, Discussed, Freeze, LockChange, Outcome, Transaction, Update};
 use htrac::tracker::authority::normalize_field;
+use htrac::tracker::create::NewItem;
 use htrac::tracker::moves::Move;
-use htrac::tracker::write::NewItem;
 use htrac::{Item, Tier};
 
 use crate::app::{Action, App, Modal};

@@ -425,7 +425,7 @@ fn control_characters_in_titles_and_messages_never_reach_the_terminal() {
     let t = htrac::Tracker::open(&fx.root()).unwrap();
     let f = t.resolve(A).unwrap();
     let evil = "evil \u{1b}[31mred\u{1b}]52;c;aGk=\u{7} cr\rbell\u{7} c1\u{9b}2J del\u{7f}";
-    let mut ch = htrac::tracker::write::Changes::default();
+    let mut ch = htrac::tracker::update::Changes::default();
     ch.set.insert("title".into(), serde_json::json!(evil));
     t.update(&f, &ch).unwrap();
     t.discuss(&f, evil, false).unwrap();

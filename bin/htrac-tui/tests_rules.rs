@@ -98,7 +98,7 @@ fn a_tui_write_is_auto_synced_and_stamps_its_tags() {
 fn a_tui_link_into_stealth_is_refused_naming_the_form_field() {
     let fx = fixture();
     let t = htrac::Tracker::open(&fx.root()).unwrap();
-    let mut new = htrac::tracker::write::NewItem::new("work_item", "hidden");
+    let mut new = htrac::tracker::create::NewItem::new("work_item", "hidden");
     new.tier = htrac::Tier::Stealth;
     let hidden = t.add(&new).unwrap();
     let mut a = App::new(t, None);

@@ -7,7 +7,7 @@ use super::{deprecated_tags, Outcome, Transaction};
 use crate::error::Result;
 use crate::insight::dupes::{self, NearDuplicate};
 use crate::insight::simhash;
-use crate::tracker::write::NewItem;
+use crate::tracker::create::NewItem;
 
 /// Runs an `add`: the new item's ID is the outcome's `id`.
 pub fn add(tx: &mut Transaction, new: &NewItem) -> Result<Outcome> {

@@ -191,7 +191,7 @@ mod tests {
         let mut tx = Transaction::new(&t, false);
         let id = add(
             &mut tx,
-            &crate::tracker::write::NewItem::new("work_item", "first"),
+            &crate::tracker::create::NewItem::new("work_item", "first"),
         )
         .unwrap()
         .id;

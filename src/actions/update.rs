@@ -10,7 +10,7 @@ use super::{deprecated_tags, Outcome, Transaction};
 use crate::error::{Error, Result};
 use crate::ids::{label, short_id};
 use crate::tiers::Tier;
-use crate::tracker::write::Changes;
+use crate::tracker::update::Changes;
 use crate::tracker::ItemFile;
 
 /// A change to one item. Reference fields take anything `resolve` does

@@ -15,7 +15,8 @@ use super::codec::{checksum, Dec, Enc};
 use super::listing::Listing;
 use crate::error::Result;
 use crate::tiers::Tier;
-use crate::tracker::{Snapshot, Tracker};
+use crate::tracker::load::Snapshot;
+use crate::tracker::Tracker;
 
 const MAGIC: &[u8; 8] = b"HTRACMM\x01";
 /// Bump when the layout changes.

@@ -14,7 +14,8 @@ use crate::error::Result;
 use crate::item::Item;
 use crate::oplog::op::Op;
 use crate::tiers::Tier;
-use crate::tracker::{Broken, ItemFile, Snapshot, Tracker};
+use crate::tracker::load::{Broken, Snapshot};
+use crate::tracker::{ItemFile, Tracker};
 
 /// What parsing one file produced: the item (or why not) and whether it
 /// had warnings (torn ops), which keeps it out of the cache.

@@ -22,7 +22,8 @@ use crate::ids::compute_id;
 use crate::oplog::AppendMode;
 use crate::tiers::Tier;
 use crate::timestamp::now_utc;
-use crate::tracker::write::{fresh_nonce, Changes};
+use crate::tracker::update::Changes;
+use crate::tracker::write::fresh_nonce;
 use crate::tracker::Tracker;
 use crate::Op;
 

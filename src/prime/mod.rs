@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 use crate::cache::memo::Lookup;
 use crate::error::Result;
 use crate::item::Item;
-use crate::tracker::{Snapshot, Tracker};
+use crate::tracker::load::Snapshot;
+use crate::tracker::Tracker;
 
 /// How many items each list shows (the totals are given beside them).
 pub const SHOWN: usize = 5;

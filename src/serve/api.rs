@@ -12,8 +12,8 @@ use crate::actor::Actor;
 use crate::error::{Error, ErrorKind};
 use crate::item::Item;
 use crate::tiers::Tier;
+use crate::tracker::create::NewItem;
 use crate::tracker::moves::Move;
-use crate::tracker::write::NewItem;
 use crate::tracker::{ItemFile, Tracker};
 
 /// An API error: HTTP status, a stable code, and a message (with the

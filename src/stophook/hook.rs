@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use crate::config::OnError;
 use crate::error::{Error, Result};
 use crate::item::Item;
-use crate::tracker::{find_agent_dir, Broken, Tracker};
+use crate::tracker::load::Broken;
+use crate::tracker::{find_agent_dir, Tracker};
 
 use super::breaker::{self, Breaker, Progress, Verdict};
 use super::event::{EventError, HookEvent};

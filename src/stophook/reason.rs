@@ -5,7 +5,7 @@
 
 use crate::config::{Config, Scope};
 use crate::item::{value_text, Item};
-use crate::tracker::Broken;
+use crate::tracker::load::Broken;
 
 use super::scope;
 

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::error::{Error, Result};
 use crate::oplog::op;
 use crate::tiers::Tier;
-use crate::tracker::write::Changes;
+use crate::tracker::update::Changes;
 use crate::tracker::{ItemFile, Tracker};
 
 /// What `delete` did.

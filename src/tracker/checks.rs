@@ -1,8 +1,15 @@
-//! What may be stored under a custom field key (`--field k=v`): never a core
-//! attribute name (that would give one fact two homes), and not a near-twin
-//! of a declared field (`Statement` for `statement`) unless forced.
+//! The checks `add` and `update` share: statuses (known, allowed for the
+//! kind, human-only), priorities, tag names, references into stealth, and
+//! what may be stored under a custom field key (`--field k=v`): never a
+//! core attribute name (that would give one fact two homes), and not a
+//! near-twin of a declared field (`Statement` for `statement`) unless
+//! forced.
 
+use serde_json::Value;
+
+use super::{ItemFile, Tracker};
 use crate::error::{Error, Result};
+use crate::tiers::Tier;
 
 /// Item attributes that are not stored as item fields in ops but still
 /// have their own flags or places (`blocked_by` is written as the other
@@ -62,4 +69,88 @@ pub fn check_field_key(key: &str, declared: &[&str], force: bool) -> Result<()> 
         }
     }
     Ok(())
+}
+
+/// Tag names are `^[a-z_][a-z0-9_]*$`.
+pub fn check_tag(tag: &str) -> Result<()> {
+    let ok = tag.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::user(format!(
+            "tag name '{tag}' does not match ^[a-z_][a-z0-9_]*$"
+        ))
+        .with_hint("use lower-case letters, digits and underscores, e.g. ci_infrastructure"))
+    }
+}
+
+impl Tracker {
+    pub(super) fn check_status(&self, kind: &str, status: &str) -> Result<()> {
+        if !self.config.statuses.iter().any(|s| s == status) {
+            return Err(Error::user(format!(
+                "Unknown status '{status}'. Valid statuses: {}",
+                self.config.statuses.join(", ")
+            ))
+            .with_hint(
+                "pick one of the statuses listed (they come from the tracker's config.yaml)",
+            ));
+        }
+        if let Some(k) = self.config.kind(kind) {
+            if let Some(allowed) = &k.allowed_statuses {
+                if !allowed.iter().any(|s| s == status) {
+                    let deprecated = k.deprecated_statuses.iter().flatten().any(|s| s == status);
+                    let what = if deprecated {
+                        "deprecated"
+                    } else {
+                        "not allowed"
+                    };
+                    return Err(Error::user(format!(
+                        "Status '{status}' is {what} for kind '{kind}'. Use one of: {}",
+                        allowed.join(", ")
+                    )));
+                }
+            }
+        }
+        if self.actor.is_agent() && self.config.is_human_only(status) {
+            return Err(Error::new(
+                crate::error::ErrorKind::HumanOnly,
+                format!("Status '{status}' requires human authority."),
+            )
+            .with_hint(format!(
+                "'{status}' is in stop_hook.human_only_statuses: ask your human to set it"
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_priority(p: &Value) -> Result<()> {
+        match p.as_i64() {
+            Some(0..=4) => Ok(()),
+            _ => Err(Error::user(format!(
+                "invalid priority {p}: must be an integer from 0 (highest) to 4 (lowest)"
+            ))),
+        }
+    }
+
+    /// References from canonical/workspace items may not point into stealth.
+    pub(crate) fn check_ref_tier(
+        &self,
+        writer: Tier,
+        target: &ItemFile,
+        field: &'static str,
+    ) -> Result<()> {
+        if writer != Tier::Stealth && target.tier == Tier::Stealth {
+            return Err(Error::user(format!(
+                "{} points at a stealth item from a {} item; stealth items are local-only and never synced",
+                target.id,
+                writer.as_str()
+            ))
+            .on_field(field)
+            .with_hint("unstealth the target first, or keep both items in stealth"));
+        }
+        Ok(())
+    }
 }

@@ -2,7 +2,7 @@
 //! ID, and the action's warnings (near-duplicates, deprecated tags) on stderr.
 
 use htrac::actions::{self, Transaction};
-use htrac::tracker::write::NewItem;
+use htrac::tracker::create::NewItem;
 use htrac::{Error, Result, Tier};
 use serde_json::json;
 

@@ -102,7 +102,7 @@ pub fn tier(p: &Parsed) -> Result<Option<Tier>> {
 }
 
 /// Prints warnings collected while reading (torn ops, broken items).
-pub fn report_broken(snap: &htrac::tracker::Snapshot, out: &mut crate::Output) {
+pub fn report_broken(snap: &htrac::tracker::load::Snapshot, out: &mut crate::Output) {
     for w in &snap.warnings {
         out.warn(w);
     }
