@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use divan::{black_box, Bencher};
-use htrac::{compile::compile, oplog, Op, Tier, Tracker};
+use htrac::items::compile::compile;
+use htrac::{oplog, Op, Tier, Tracker};
 
 fn main() {
     divan::main();
@@ -158,7 +159,7 @@ fn snapshot_1k_warm(b: Bencher) {
 fn ready_1k(b: Bencher) {
     let (_, t, cache) = tracker();
     let (snap, _) = htrac::cache::snapshot_at(t, Some(cache), Duration::ZERO, false).unwrap();
-    b.bench(|| htrac::ready::ready(black_box(&snap.items), &t.config).len());
+    b.bench(|| htrac::items::ready::ready(black_box(&snap.items), &t.config).len());
 }
 
 /// A tracker of 10,000 typical items whose read cache (in its own cache

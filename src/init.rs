@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::config::DEFAULT_CONFIG_YAML;
 use crate::error::Result;
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 
 /// Writes `text` to `path` unless the file exists. Returns whether it wrote.
 fn write_new(path: &Path, text: &str) -> Result<bool> {

@@ -6,7 +6,9 @@
 //! through one function ([`write`]) that checks policy and appends.
 //!
 //! ```
-//! use htrac::{compile::compile, oplog::emit::emit_op, oplog, Tier};
+//! use htrac::items::compile::compile;
+//! use htrac::oplog::{self, emit::emit_op};
+//! use htrac::Tier;
 //!
 //! // Two ops of one item, as they sit in its `.ops` file...
 //! let text = "\
@@ -47,25 +49,20 @@ pub mod atomic;
 pub mod batch;
 pub mod cache;
 pub mod clock;
-pub mod compile;
 pub mod config;
-pub mod deps;
 pub mod error;
 pub mod git;
-pub mod ids;
 pub mod init;
 pub mod insight;
-pub mod item;
+pub mod items;
 pub mod journal;
 pub mod mcp;
-pub mod messages;
 pub mod migrate;
 pub mod oplog;
 pub mod policy;
 pub mod prime;
 pub mod py;
 pub mod quarantine;
-pub mod ready;
 pub mod refs;
 pub mod repairtail;
 pub mod safetext;
@@ -75,8 +72,6 @@ pub mod setup;
 pub mod signing;
 pub mod stophook;
 pub mod sync;
-pub mod tags;
-pub mod tiers;
 pub mod timestamp;
 pub mod tracker;
 pub mod trustroot;
@@ -84,7 +79,7 @@ pub mod users;
 pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
-pub use item::Item;
+pub use items::item::Item;
+pub use items::tiers::Tier;
 pub use oplog::op::Op;
-pub use tiers::Tier;
 pub use tracker::Tracker;

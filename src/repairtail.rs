@@ -77,7 +77,7 @@ pub fn repair_file(path: &Path, backups: &Path) -> Result<Option<(u64, PathBuf)>
 /// The item ID of an op file's path (`.<ID>.ops`), for hints.
 pub(crate) fn id_hint(path: &Path) -> String {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("ITEM");
-    crate::tiers::id_from_file_name(name)
+    crate::items::tiers::id_from_file_name(name)
         .unwrap_or("ITEM")
         .to_string()
 }

@@ -201,7 +201,7 @@ fn write_ops(dir: &Path, prefix: &str, ops: &[Op]) -> String {
         .and_then(|o| o.body.get("data"))
         .cloned()
         .unwrap_or_else(|| json!({"title": "no create"}));
-    let id = htrac::ids::compute_id(prefix, &data, "");
+    let id = htrac::items::ids::compute_id(prefix, &data, "");
     fs::create_dir_all(dir).unwrap();
     fs::write(
         dir.join(format!(".{id}.ops")),

@@ -348,11 +348,11 @@ fn tags_and_the_catalog_agree() {
     let root = repos[0].dir.join(".agent");
     let path = root.join("tracker/tag_catalog.yaml");
     let written = fs::read_to_string(&path).unwrap();
-    let cat = htrac::tags::load(&root).unwrap().unwrap();
+    let cat = htrac::items::tags::load(&root).unwrap().unwrap();
     assert_text_eq(
         "catalog re-rendered",
         ("reference", &written),
-        ("ours", &htrac::tags::render(&cat)),
+        ("ours", &htrac::items::tags::render(&cat)),
     );
     // ...and a catalog rebuilt from the op logs is the same file.
     fs::remove_file(&path).unwrap();
@@ -441,7 +441,7 @@ impl Gen {
 fn catalog_writer_matches_pyyaml_on_awkward_strings() {
     let Some(ctx) = Ctx::new() else { return };
     let mut g = Gen(0x9e37_79b9_7f4a_7c15);
-    let mut cat = htrac::tags::Catalog::new();
+    let mut cat = htrac::items::tags::Catalog::new();
     let mut input = Vec::new();
     for i in 0..400 {
         let desc = g.string();
@@ -450,7 +450,7 @@ fn catalog_writer_matches_pyyaml_on_awkward_strings() {
         input.push(json!({"name": name, "description": desc, "created_on": when}));
         cat.insert(
             name,
-            htrac::tags::Entry {
+            htrac::items::tags::Entry {
                 description: desc,
                 created_on: when,
                 deprecated: i % 5 == 0,
@@ -488,6 +488,6 @@ sys.stdout.write(yaml.safe_dump({"tags": dict(sorted(tags.items()))}, sort_keys=
     assert_text_eq(
         "safe_dump",
         ("PyYAML", &theirs),
-        ("ours", &htrac::tags::render(&cat)),
+        ("ours", &htrac::items::tags::render(&cat)),
     );
 }

@@ -186,7 +186,7 @@ fn mcp_call(c: &synchelp::Clone, tool: &str, args: Value) -> Value {
 }
 
 fn last_used(c: &synchelp::Clone, tag: &str) -> Option<String> {
-    let catalog = htrac::tags::load(&c.path.join(".agent")).unwrap()?;
+    let catalog = htrac::items::tags::load(&c.path.join(".agent")).unwrap()?;
     catalog.get(tag)?.last_used.clone()
 }
 

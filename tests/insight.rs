@@ -28,7 +28,7 @@ fn write_item(env: &Env, ops: &[Op]) -> String {
         .find(|o| o.kind == "create")
         .and_then(|o| o.body.get("data"))
         .expect("a create op");
-    let id = htrac::ids::compute_id("WI", data, "");
+    let id = htrac::items::ids::compute_id("WI", data, "");
     let text: String = ops.iter().map(emit_op).collect();
     std::fs::write(env.workspace_ops(&id), text).unwrap();
     id

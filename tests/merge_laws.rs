@@ -4,7 +4,7 @@
 
 mod common;
 
-use htrac::compile::compile;
+use htrac::items::compile::compile;
 use htrac::oplog;
 use htrac::oplog::emit::emit_op;
 use htrac::oplog::op::Op;

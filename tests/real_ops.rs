@@ -75,7 +75,7 @@ fn list_and_ready_match_reference_order() {
         .collect();
     assert_eq!(ours, theirs);
 
-    let ready = htrac::ready::ready(&snap.items, &t.config);
+    let ready = htrac::items::ready::ready(&snap.items, &t.config);
     let golden: Value =
         serde_json::from_str(&std::fs::read_to_string(corpus().join("golden/ready.json")).unwrap())
             .unwrap();

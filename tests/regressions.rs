@@ -2,7 +2,7 @@
 //! the round trip (parse → emit → parse), panicked in `compile`, or made
 //! `compile` depend on the order of its ops.
 
-use htrac::compile::compile;
+use htrac::items::compile::compile;
 use htrac::oplog;
 use htrac::oplog::emit::emit_op;
 use htrac::oplog::op::{Op, Role};

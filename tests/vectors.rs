@@ -112,7 +112,7 @@ fn ids_match_reference() {
     let vectors = fixture("id_vectors.json");
     assert!(vectors.len() >= 40);
     for v in vectors {
-        let id = htrac::ids::compute_id(
+        let id = htrac::items::ids::compute_id(
             v["prefix"].as_str().unwrap(),
             &v["data"],
             v["salt"].as_str().unwrap(),

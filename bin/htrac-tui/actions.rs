@@ -168,7 +168,7 @@ fn edit_form(app: &App, item: &Item) -> Form {
         Purpose::Edit(item.id.clone()),
         vec![
             Field::choice("Status", statuses, chosen),
-            Field::text("Priority", &htrac::item::value_text(&item.priority)),
+            Field::text("Priority", &htrac::items::item::value_text(&item.priority)),
             Field::text("Title", &item.title),
             Field::text("Tags", &Item::string_list(&item.tags).join(", ")),
             Field::text("Description", &item.description),
@@ -382,7 +382,7 @@ pub fn edit_request(item: &Item, form: &Form) -> htrac::Result<Update> {
         req.status = Some(form.get("Status").to_string());
     }
     let prio = form.get("Priority");
-    if prio.trim() != htrac::item::value_text(&item.priority) {
+    if prio.trim() != htrac::items::item::value_text(&item.priority) {
         req.priority = Some(parse_priority(prio)?);
     }
     let title = form.get("Title").trim();

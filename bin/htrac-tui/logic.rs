@@ -425,7 +425,7 @@ mod tests {
     }
 
     fn item(id: &str, status: &str, tags: &[&str]) -> Item {
-        let mut i = htrac::compile::compile(
+        let mut i = htrac::items::compile::compile(
             id,
             htrac::Tier::Workspace,
             &htrac::oplog::parse(
@@ -452,7 +452,7 @@ mod tests {
             item("WI-b", "done", &[]),
             item("WI-c", "todo_hard", &["ui"]),
         ];
-        items[1].discussion.push(htrac::item::Entry {
+        items[1].discussion.push(htrac::items::item::Entry {
             by: "agent".into(),
             actor: "x".into(),
             at: String::new(),

@@ -86,7 +86,7 @@ fn a_tui_write_is_auto_synced_and_stamps_its_tags() {
     );
     let shown = git(&remote, &["show", "dev", "--", ".agent"]);
     assert!(shown.contains("docs"), "{shown}");
-    let catalog = htrac::tags::load(&fx.root()).unwrap().unwrap();
+    let catalog = htrac::items::tags::load(&fx.root()).unwrap().unwrap();
     let stamp = catalog["docs"].last_used.clone();
     assert!(
         stamp.is_some_and(|s| s.starts_with("20")),

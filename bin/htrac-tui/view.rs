@@ -251,7 +251,7 @@ fn list(f: &mut Frame, app: &mut App, area: Rect, layout: Layout) {
         let mut cells = vec![
             Cell::from(format!("{}{}", n + 1, if full { mark } else { "" })),
             Cell::from(tier_letter(item.tier)),
-            Cell::from(htrac::item::value_text(&item.priority)),
+            Cell::from(htrac::items::item::value_text(&item.priority)),
             Cell::from(truncate(app.short_id(&item.id), id_w)),
         ];
         if with_status {
@@ -433,7 +433,7 @@ pub fn detail_lines(app: &App, item: &Item, with_discussion: bool) -> Vec<Line<'
     kv(
         "Priority",
         "priority",
-        htrac::item::value_text(&item.priority),
+        htrac::items::item::value_text(&item.priority),
     );
     kv("Tier", "", item.tier.as_str().to_string());
     if let Some(p) = item.parent.as_deref().filter(|p| !p.is_empty()) {
@@ -488,14 +488,14 @@ pub fn detail_lines(app: &App, item: &Item, with_discussion: bool) -> Vec<Line<'
                 lines.push(Line::from(vec![
                     label(name),
                     Span::raw(" "),
-                    Span::raw(htrac::item::value_text(v)),
+                    Span::raw(htrac::items::item::value_text(v)),
                     locked(&format!("fields.{name}")),
                 ]));
             }
         }
         for (k, v) in &item.fields {
             if !schema.contains(k) {
-                other.push(format!("{k}: {}", htrac::item::value_text(v)));
+                other.push(format!("{k}: {}", htrac::items::item::value_text(v)));
             }
         }
         if !other.is_empty() {
@@ -519,7 +519,7 @@ pub fn detail_lines(app: &App, item: &Item, with_discussion: bool) -> Vec<Line<'
     lines
 }
 
-fn entry_line(e: &htrac::item::Entry) -> Line<'static> {
+fn entry_line(e: &htrac::items::item::Entry) -> Line<'static> {
     let who = Style::default().fg(if e.is_human() {
         Color::Cyan
     } else {

@@ -3,13 +3,13 @@
 //! newlines escaped); every other control character in text output is
 //! escaped by `main::emit`.
 
-use htrac::item::{value_text, Item};
+use htrac::items::item::{value_text, Item};
 // Control characters in any text output are escaped where it is printed
 // (`main::emit`); a title's newlines too, here, where a title is one line.
 use htrac::safetext::one_line;
 use serde_json::Value;
 
-pub use htrac::ids::short_id;
+pub use htrac::items::ids::short_id;
 pub use htrac::py::repr::py_str;
 
 fn priority_text(item: &Item) -> String {

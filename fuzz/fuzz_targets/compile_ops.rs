@@ -16,7 +16,7 @@
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
-use htrac::compile::{compile, CompileError};
+use htrac::items::compile::{compile, CompileError};
 use htrac::oplog::op::{Op, KNOWN_KINDS};
 use htrac::Tier;
 use libfuzzer_sys::fuzz_target;

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use arbitrary::{Result, Unstructured};
-use htrac::compile::compile;
+use htrac::items::compile::compile;
 use htrac::oplog;
 use htrac::oplog::emit::emit_op;
 use htrac::oplog::op::{Op, Role};

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use htrac::compile::compile;
+use htrac::items::compile::compile;
 use htrac::oplog;
 use htrac::oplog::emit::emit_op;
 use htrac::oplog::fast;

@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::ids::{label, short_id};
-use crate::item::Item;
+use crate::items::ids::{label, short_id};
+use crate::items::item::Item;
 use crate::py::repr::{py_repr_str, py_str};
 use crate::tracker::Tracker;
 

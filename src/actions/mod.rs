@@ -25,7 +25,7 @@ pub use discuss::{discuss, Discuss, Discussed};
 pub use govern::{delete, freeze, lock, move_tier, Freeze, LockChange};
 pub use update::{update, Update};
 
-use crate::item::{Entry, Item};
+use crate::items::item::{Entry, Item};
 use crate::oplog::op::Op;
 use crate::tracker::Tracker;
 
@@ -124,7 +124,7 @@ impl<'t> Transaction<'t> {
         };
         if !self.tags.is_empty() {
             let now = crate::timestamp::now_utc();
-            if let Err(e) = crate::tags::touch(&self.tracker.root, &self.tags, &now) {
+            if let Err(e) = crate::items::tags::touch(&self.tracker.root, &self.tags, &now) {
                 done.warnings
                     .push(format!("warning: tag catalog not updated: {}", e.message));
             }
@@ -143,7 +143,7 @@ fn deprecated_tags(tracker: &Tracker, tags: &[String], warnings: &mut Vec<String
     if tags.is_empty() {
         return;
     }
-    match crate::tags::deprecation_warnings(&tracker.root, tags) {
+    match crate::items::tags::deprecation_warnings(&tracker.root, tags) {
         Ok(ws) => warnings.extend(ws),
         Err(e) => warnings.push(format!("warning: tag catalog not read: {}", e.message)),
     }
@@ -152,7 +152,7 @@ fn deprecated_tags(tracker: &Tracker, tags: &[String], warnings: &mut Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::compiles_on_this_thread;
+    use crate::items::compile::compiles_on_this_thread;
 
     fn tracker() -> (tempfile::TempDir, Tracker) {
         let dir = tempfile::tempdir().unwrap();

@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 use super::describe::{describe, title_of, Change};
 use super::{deprecated_tags, Outcome, Transaction};
 use crate::error::{Error, Result};
-use crate::ids::{label, short_id};
-use crate::tiers::Tier;
+use crate::items::ids::{label, short_id};
+use crate::items::tiers::Tier;
 use crate::tracker::update::Changes;
 use crate::tracker::ItemFile;
 

@@ -6,8 +6,8 @@
 
 use serde_json::{Map, Number, Value};
 
-use crate::item::{Entry, Item};
-use crate::tiers::Tier;
+use crate::items::item::{Entry, Item};
+use crate::items::tiers::Tier;
 
 /// Appends encoded values to a byte buffer.
 pub struct Enc<'a>(pub &'a mut Vec<u8>);

@@ -15,7 +15,7 @@ use rustix::fs::FileType;
 
 use super::FileKey;
 use crate::error::{Error, Result};
-use crate::tiers::{id_from_file_name, Tier};
+use crate::items::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
 
 /// One listed op file and its key (`None` if it could not be stat-ed).

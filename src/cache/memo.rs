@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use super::codec::{checksum, Dec, Enc};
 use super::listing::Listing;
 use crate::error::Result;
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 use crate::tracker::load::Snapshot;
 use crate::tracker::Tracker;
 

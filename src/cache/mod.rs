@@ -38,8 +38,8 @@ pub use codec::{checksum, strip};
 use codec::{Dec, Enc};
 pub use snapshot::{snapshot_at, snapshot_with};
 
-use crate::item::Item;
-use crate::tiers::Tier;
+use crate::items::item::Item;
+use crate::items::tiers::Tier;
 
 const MAGIC: &[u8; 8] = b"HTRACIC\x01";
 /// Bump when the record layout or what compiling means changes.

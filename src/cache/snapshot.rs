@@ -11,9 +11,9 @@ use std::time::Duration;
 use super::listing::{Listed, Listing};
 use super::FileKey;
 use crate::error::Result;
-use crate::item::Item;
+use crate::items::item::Item;
+use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
-use crate::tiers::Tier;
 use crate::tracker::load::{Broken, Snapshot};
 use crate::tracker::{ItemFile, Tracker};
 

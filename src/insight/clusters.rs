@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::tfidf::{self, IdMasker, Vector};
-use crate::item::Item;
+use crate::items::item::Item;
 
 pub const DEFAULT_K: usize = 6;
 pub const DEFAULT_SHARED: usize = 3;

@@ -18,9 +18,9 @@
 use std::path::{Path, PathBuf};
 
 use super::simhash::{self, Hasher, THRESHOLD};
-use crate::compile::compile;
+use crate::items::compile::compile;
+use crate::items::tiers::{id_from_file_name, Tier};
 use crate::oplog::op::Op;
-use crate::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
 
 /// An existing item close to the new one.
@@ -186,7 +186,7 @@ pub fn fingerprints(t: &Tracker, tier: Tier) -> Vec<(String, u64)> {
                 inos.push(*ino);
             }
             _ => {
-                let p = dir.join(crate::tiers::ops_file_name(id));
+                let p = dir.join(crate::items::tiers::ops_file_name(id));
                 if let Some(fp) = read_fingerprint(&p, id, tier, &mut hasher) {
                     misses += 1;
                     out.push((id.clone(), fp));

@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::config::Config;
-use crate::item::Item;
+use crate::items::item::Item;
 
 pub const MIN_DF: usize = 2;
 pub const MAX_DF: f64 = 0.8;

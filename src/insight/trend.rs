@@ -16,10 +16,10 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use crate::compile::compile;
 use crate::config::Scope;
+use crate::items::compile::compile;
+use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
-use crate::tiers::Tier;
 use crate::tracker::Tracker;
 
 pub use super::svg::trend_svg as svg;
@@ -242,7 +242,7 @@ pub fn csv(points: &[Point]) -> String {
     for p in points {
         let mean = p
             .rounded_mean()
-            .map(crate::ids::python_float_repr)
+            .map(crate::items::ids::python_float_repr)
             .unwrap_or_default();
         s.push_str(&format!("{},{},{mean}\n", p.date(), p.open));
     }

@@ -45,7 +45,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustix::fs::{flock, FlockOperation, Mode, OFlags};
 
-use crate::tiers::{id_from_file_name, ops_file_name, Tier};
+use crate::items::tiers::{id_from_file_name, ops_file_name, Tier};
 use crate::tracker::Tracker;
 
 pub use prune::{base_ref, prune, Pruned};

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::{entries, lock_dir, open_locked};
 use crate::error::{Error, Result};
+use crate::items::tiers::{ops_file_name, Tier};
 use crate::oplog::op::Op;
-use crate::tiers::{ops_file_name, Tier};
 use crate::tracker::Tracker;
 
 /// What [`prune`] did.

@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 
 use super::{entries, lock_dir, Entry};
 use crate::error::{Error, Result};
+use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
-use crate::tiers::Tier;
 use crate::tracker::moves::Move;
 use crate::tracker::Tracker;
 

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
-use crate::ids::compute_id;
+use crate::items::ids::compute_id;
+use crate::items::tiers::Tier;
 use crate::oplog::AppendMode;
-use crate::tiers::Tier;
 use crate::timestamp::now_utc;
 use crate::tracker::update::Changes;
 use crate::tracker::write::fresh_nonce;

@@ -326,7 +326,7 @@ fn python_float_yaml(f: f64) -> String {
             "-.inf".into()
         };
     }
-    crate::ids::python_float_repr(f)
+    crate::items::ids::python_float_repr(f)
 }
 
 /// Writes a string scalar in the requested style, deciding between bare,

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::cache::memo::Lookup;
 use crate::error::Result;
-use crate::item::Item;
+use crate::items::item::Item;
 use crate::tracker::load::Snapshot;
 use crate::tracker::Tracker;
 
@@ -213,7 +213,7 @@ fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
             .collect(),
     );
     let in_progress = sorted(items.iter().filter(|i| i.status == "in_progress").collect());
-    let ready = crate::ready::ready(items, &t.config);
+    let ready = crate::items::ready::ready(items, &t.config);
     let locked = sorted(
         items
             .iter()

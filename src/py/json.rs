@@ -52,14 +52,14 @@ fn write(value: &Value, indent: Option<usize>, level: usize, out: &mut String) {
                     }
                 }
                 newline(indent, level + 1, out);
-                out.push_str(&crate::ids::python_json(&Value::String(k.clone())));
+                out.push_str(&crate::items::ids::python_json(&Value::String(k.clone())));
                 out.push_str(": ");
                 write(v, indent, level + 1, out);
             }
             newline(indent, level, out);
             out.push('}');
         }
-        other => out.push_str(&crate::ids::python_json(other)),
+        other => out.push_str(&crate::items::ids::python_json(other)),
     }
 }
 

@@ -20,7 +20,7 @@ pub fn py_repr(v: &Value) -> String {
         Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
             (Some(i), _, _) => i.to_string(),
             (_, Some(u), _) => u.to_string(),
-            (_, _, Some(f)) => crate::ids::python_float_repr(f),
+            (_, _, Some(f)) => crate::items::ids::python_float_repr(f),
             _ => n.to_string(),
         },
         Value::String(s) => py_repr_str(s),

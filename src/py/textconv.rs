@@ -22,12 +22,12 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::compile::compile;
 use crate::error::{Error, Result};
-use crate::item::value_text;
+use crate::items::compile::compile;
+use crate::items::item::value_text;
+use crate::items::tiers::{id_from_file_name, Tier};
 use crate::oplog;
 use crate::py::repr::py_str;
-use crate::tiers::{id_from_file_name, Tier};
 
 /// The item ID a file stands for, from its name: `.<ID>.ops`. git hands the
 /// driver a temporary copy, named `/tmp/git-blob-XXXXXX/.<ID>.ops` by current

@@ -10,8 +10,8 @@ use serde_json::{json, Map, Value};
 use crate::actions::{self, Discuss, Discussed, Freeze, LockChange, Transaction, Update};
 use crate::actor::Actor;
 use crate::error::{Error, ErrorKind};
-use crate::item::Item;
-use crate::tiers::Tier;
+use crate::items::item::Item;
+use crate::items::tiers::Tier;
 use crate::tracker::create::NewItem;
 use crate::tracker::moves::Move;
 use crate::tracker::{ItemFile, Tracker};
@@ -277,7 +277,7 @@ pub fn list(t: &Tracker, query: &[(String, String)]) -> ApiResult<Value> {
 /// `GET /api/ready`: `htrac ready --json`'s items, in its order.
 pub fn ready(t: &Tracker) -> ApiResult<Value> {
     let snap = t.snapshot().map_err(classify)?;
-    let items: Vec<Value> = crate::ready::ready(&snap.items, &t.config)
+    let items: Vec<Value> = crate::items::ready::ready(&snap.items, &t.config)
         .into_iter()
         .map(item_json)
         .collect();

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 use crate::tracker::{ItemFile, Tracker};
 
 /// Deltas kept for `resume`.

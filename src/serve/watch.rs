@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 
 use super::live::Live;
-use crate::tiers::{id_from_file_name, Tier};
+use crate::items::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
 
 /// Quiet time that ends a burst of events.

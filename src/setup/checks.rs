@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::{gitconfig, os, Check, Context, Status};
 use crate::config::{Config, DEFAULT_CONFIG_YAML};
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 use crate::tracker::Tracker;
 
 /// Check 1: is the tracker inside a git work tree git will open for us?

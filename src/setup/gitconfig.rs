@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{os, Check, Context, Status};
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 
 /// Runs git in `repo`; `Ok(stdout)` on success, else `Err(stderr)`.
 pub fn git(repo: Option<&Path>, args: &[&str]) -> Result<String, String> {
@@ -124,7 +124,7 @@ fn probe_file(ctx: &Context) -> Option<PathBuf> {
             .filter(|p| {
                 p.file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| crate::tiers::id_from_file_name(n).is_some())
+                    .is_some_and(|n| crate::items::tiers::id_from_file_name(n).is_some())
             })
             .collect();
         names.sort();

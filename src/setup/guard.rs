@@ -34,7 +34,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::{os, Check, Context, Status};
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 
 /// The directories under the git directory that stay read-only to the group.
 pub fn protected_git_dirs(git_dir: &Path) -> Vec<PathBuf> {
@@ -334,9 +334,9 @@ fn tracker_paths(ctx: &Context, out: &mut Outcome) {
         read_only(ctx, out, &p);
     }
     // The catalog the agent updates on --add-tag: present and group-writable.
-    let catalog = crate::tags::catalog_path(&root);
+    let catalog = crate::items::tags::catalog_path(&root);
     if !catalog.exists() && !ctx.is_agent() && root.join("tracker").is_dir() {
-        let made = crate::tags::save(&root, &Default::default()).and_then(|()| {
+        let made = crate::items::tags::save(&root, &Default::default()).and_then(|()| {
             if let Some(s) = &ctx.shared {
                 let _ = std::os::unix::fs::chown(&catalog, None, Some(s.gid));
             }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::checks::root_in_repo;
 use super::{gitconfig, os, Check, Context, Status};
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 
 /// The directory git runs hooks from: `core.hooksPath`, else `.githooks/`
 /// when it exists in a single-user set-up (check 19b then points git at

@@ -9,7 +9,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::{os, Check, Context, Shared, Status};
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 
 /// Finds the shared group (see the module docs of [`super`]).
 pub fn detect_shared(root: &Path, repo: Option<&Path>, me: &crate::users::User) -> Option<Shared> {
@@ -343,7 +343,7 @@ pub fn group_permissions(ctx: &mut Context) -> Check {
         files.sort();
         targets.extend(files.into_iter().map(|f| (f, 0o060)));
     }
-    let catalog = crate::tags::catalog_path(&ctx.root);
+    let catalog = crate::items::tags::catalog_path(&ctx.root);
     if catalog.is_file() {
         targets.push((catalog, 0o060));
     }

@@ -15,8 +15,8 @@ use std::process::{Command, Stdio};
 
 use crate::config::{Authority, SigningMode};
 use crate::error::{Error, Result};
+use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
-use crate::tiers::Tier;
 use crate::tracker::Tracker;
 
 use super::{binding, message_hash, unarmor, EDIT_MODE_BINDING, NAMESPACE, SIG_KEY};

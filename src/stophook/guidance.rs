@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::item::{value_text, Item};
+use crate::items::item::{value_text, Item};
 use crate::timestamp::format_utc;
 use crate::tracker::Tracker;
 
@@ -254,7 +254,7 @@ pub fn write(dir: &Path, doc: &Document) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::item::Entry;
+    use crate::items::item::Entry;
     use crate::stophook::sample;
     use crate::Tier;
 

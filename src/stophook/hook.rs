@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::OnError;
 use crate::error::{Error, Result};
-use crate::item::Item;
+use crate::items::item::Item;
 use crate::tracker::load::Broken;
 use crate::tracker::{find_agent_dir, Tracker};
 
@@ -220,7 +220,7 @@ pub fn stop(event: std::result::Result<HookEvent, EventError>, opts: &Options) -
     }
 
     let hard = todos::count(&in_scope, config, Strength::Hard);
-    let ready: Vec<&Item> = crate::ready::ready(&survey.items, config)
+    let ready: Vec<&Item> = crate::items::ready::ready(&survey.items, config)
         .into_iter()
         .filter(|i| scope::covers(config.scope, i.tier))
         .collect();

@@ -4,7 +4,7 @@
 //! with the command that claims each, then how to finish one.
 
 use crate::config::{Config, Scope};
-use crate::item::{value_text, Item};
+use crate::items::item::{value_text, Item};
 use crate::tracker::load::Broken;
 
 use super::scope;
@@ -185,7 +185,7 @@ pub fn error_reason(error: &str, stop_hook_active: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::item::Entry;
+    use crate::items::item::Entry;
     use crate::stophook::sample;
     use crate::Tier;
 

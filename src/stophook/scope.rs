@@ -3,8 +3,8 @@
 //! canonical tier belongs upstream).
 
 use crate::config::{Config, Scope};
-use crate::item::Item;
-use crate::tiers::Tier;
+use crate::items::item::Item;
+use crate::items::tiers::Tier;
 
 /// The tiers a scope covers, in tier order.
 pub fn tiers(scope: Scope) -> &'static [Tier] {

@@ -12,7 +12,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::item::Item;
+use crate::items::item::Item;
 
 /// Which blocking statuses to count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use super::gitrun::git;
 use super::{union, Repo};
 use crate::error::{Error, Result};
-use crate::tiers::id_from_file_name;
+use crate::items::tiers::id_from_file_name;
 
 /// One file the sync commit changes.
 #[derive(Debug, Clone)]

@@ -33,7 +33,7 @@ use gitrun::git;
 use local::LocalUpdate;
 
 use crate::error::{Error, Result};
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 use crate::tracker::Tracker;
 
 /// The test-only failpoint variable: `after-commit-tree` kills the process

@@ -6,8 +6,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
+use crate::items::tiers::Tier;
 use crate::oplog::op;
-use crate::tiers::Tier;
 use crate::tracker::update::Changes;
 use crate::tracker::{ItemFile, Tracker};
 

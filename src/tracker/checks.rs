@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{ItemFile, Tracker};
 use crate::error::{Error, Result};
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 
 /// Item attributes that are not stored as item fields in ops but still
 /// have their own flags or places (`blocked_by` is written as the other

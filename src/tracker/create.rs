@@ -8,10 +8,10 @@ use super::checks::{check_field_key, check_tag};
 use super::write::{append_error, fresh_nonce};
 use super::Tracker;
 use crate::error::{Error, Result};
-use crate::ids::compute_id;
+use crate::items::ids::compute_id;
+use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
 use crate::oplog::{self, AppendMode};
-use crate::tiers::Tier;
 use crate::timestamp::now_utc;
 
 /// A new item, as `add` describes it.

@@ -4,7 +4,7 @@
 //! tier directory (`<tier>/.edit-mode/edit-mode.ops`), outside the synced
 //! `.ops/` directories; message ops live in the item's own log and take
 //! effect only when they fall inside a human-opened window (see
-//! [`crate::compile`]). A log owned by an agent OS user is ignored.
+//! [`crate::items::compile`]). A log owned by an agent OS user is ignored.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
+use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
 use crate::oplog::{self, AppendMode};
-use crate::tiers::Tier;
 use crate::timestamp::{now_utc_micros, parse_utc_micros};
 use crate::tracker::write::fresh_nonce;
 use crate::tracker::{ItemFile, Tracker};

@@ -4,12 +4,12 @@
 //! cache). Broken items are reported, not fatal; warnings are left on the
 //! tracker.
 
-use crate::compile::compile_governed;
 use crate::error::{Error, Result};
-use crate::item::Item;
+use crate::items::compile::compile_governed;
+use crate::items::item::Item;
+use crate::items::tiers::Tier;
 use crate::oplog;
 use crate::oplog::op::Op;
-use crate::tiers::Tier;
 
 use super::{ItemFile, Tracker};
 

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::actor::Actor;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::tiers::{id_from_file_name, ops_file_name, Tier};
+use crate::items::tiers::{id_from_file_name, ops_file_name, Tier};
 
 pub mod authority;
 pub mod checks;

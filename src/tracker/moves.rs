@@ -9,10 +9,10 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
-use crate::item::Item;
+use crate::items::item::Item;
+use crate::items::tiers::Tier;
 use crate::oplog;
 use crate::oplog::emit::emit_op;
-use crate::tiers::Tier;
 use crate::tracker::{ItemFile, Tracker};
 
 /// A tier move.

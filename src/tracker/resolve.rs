@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::ids::split_id;
+use crate::items::ids::split_id;
+use crate::items::tiers::Tier;
 use crate::oplog;
-use crate::tiers::Tier;
 
 use super::{ItemFile, Tracker};
 

@@ -9,8 +9,8 @@ use super::checks::{check_field_key, check_tag};
 use super::write::Opened;
 use super::{ItemFile, Tracker};
 use crate::error::{Error, Result};
+use crate::items::tiers::Tier;
 use crate::oplog::op::{self, Op, SET_VALUED};
-use crate::tiers::Tier;
 use crate::timestamp::now_utc;
 
 /// The changes of one `update` op.

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::item::Item;
+use crate::items::item::Item;
 use crate::oplog::op::Op;
 use crate::oplog::{self, AppendMode};
 use crate::timestamp::now_utc;
@@ -83,9 +83,13 @@ impl Tracker {
                 continue;
             };
             let ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
-            if let Ok(other) =
-                crate::compile::compile_governed(&file.id, file.tier, &ops, &self.policy, None)
-            {
+            if let Ok(other) = crate::items::compile::compile_governed(
+                &file.id,
+                file.tier,
+                &ops,
+                &self.policy,
+                None,
+            ) {
                 for f in other.locked_fields {
                     if !locked.contains(&f) {
                         locked.push(f);
@@ -215,7 +219,7 @@ impl Tracker {
             self.refresh_sentinel(file)?;
         }
         it.ops.push(op.clone());
-        if !crate::compile::fold_appended(&mut it.item, &op, &self.policy) {
+        if !crate::items::compile::fold_appended(&mut it.item, &op, &self.policy) {
             *it = self.open_item(&it.file)?;
         }
         Ok(op)

@@ -11,10 +11,10 @@ use serde_json::Value;
 use super::schema::writer_line;
 use super::{Checked, Role};
 use crate::error::Result;
-use crate::ids::split_id;
-use crate::item::{value_text, Item};
+use crate::items::ids::split_id;
+use crate::items::item::{value_text, Item};
+use crate::items::tiers::Tier;
 use crate::oplog::op::{canonical_field, Op};
-use crate::tiers::Tier;
 use crate::tracker::Tracker;
 
 /// The reference fields of an item, with their values.

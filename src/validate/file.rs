@@ -6,11 +6,11 @@
 use serde_json::{Map, Value};
 
 use super::{schema, Checked, Role, Target};
-use crate::compile::compile_governed;
 use crate::config::Config;
+use crate::items::compile::compile_governed;
+use crate::items::tiers::Tier;
 use crate::oplog::blocks::{trailing_nonce, Block, Blocks, Torn};
 use crate::oplog::op::Op;
-use crate::tiers::Tier;
 
 /// The ops of `text` that parse, ignoring the rest (for other revisions of
 /// a file, where only the ops matter).

@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::copies::Copies;
 use super::file::ops_lenient;
 use super::Checked;
-use crate::compile::fold_order;
+use crate::items::compile::fold_order;
 use crate::oplog::op::{canonical_field, Op};
 use crate::policy::{status_set, touched, HUMAN_ONLY_OPS};
 use crate::tracker::Tracker;

@@ -24,7 +24,7 @@ mod schema;
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
-use crate::tiers::{id_from_file_name, Tier};
+use crate::items::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
 
 /// What to check beyond the defaults.
@@ -90,7 +90,7 @@ struct Checked {
     target: Target,
     /// The ops readers use, each with the line its block starts on.
     ops: Vec<(usize, crate::oplog::op::Op)>,
-    item: Option<crate::item::Item>,
+    item: Option<crate::items::item::Item>,
     findings: Vec<Finding>,
     /// The file's bytes, when it could be read.
     bytes: Option<Vec<u8>>,

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::Checked;
 use crate::config::{Config, FieldSchema};
-use crate::item::Item;
+use crate::items::item::Item;
 use crate::oplog::op::{self, canonical_field, Op, ITEM_FIELDS, KNOWN_KINDS, SET_VALUED};
 use crate::timestamp::parse_utc;
 
@@ -32,7 +32,7 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 fn show(v: &Value) -> String {
-    crate::ids::python_json(v)
+    crate::items::ids::python_json(v)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, as writers record times.

@@ -1,6 +1,6 @@
 //! `deps`: an item's dependencies, or the whole open graph as DOT.
 
-use htrac::deps::{deps, open_graph, Parent};
+use htrac::items::deps::{deps, open_graph, Parent};
 use htrac::{Error, Result, Tracker};
 
 use crate::args::Parsed;

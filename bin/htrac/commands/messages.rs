@@ -1,6 +1,6 @@
 //! `check-messages`: items with unread human messages, with context.
 
-use htrac::messages::{preview, unread};
+use htrac::items::messages::{preview, unread};
 use htrac::stophook::scope::tiers as scope_tiers;
 use htrac::{Result, Tracker};
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! `tags`: list, count, rename, describe and deprecate tags.
 
-use htrac::tags::{self, status};
+use htrac::items::tags::{self, status};
 use htrac::{Error, Result, Tracker};
 use serde_json::{json, Map, Value};
 

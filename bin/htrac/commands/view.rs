@@ -1,6 +1,6 @@
 //! Read-only commands: `show`, `list`, `ready`, `log`. They never call git.
 
-use htrac::ready::ready as ready_items;
+use htrac::items::ready::ready as ready_items;
 use htrac::{Error, Item, Result, Tracker};
 use serde_json::{json, Map, Value};
 

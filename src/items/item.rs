@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::tiers::Tier;
+use crate::items::tiers::Tier;
 
 /// One entry of an item's discussion thread.
 #[derive(Debug, Clone, PartialEq)]

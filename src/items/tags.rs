@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::item::{value_text, Item};
+use crate::items::item::{value_text, Item};
+use crate::items::tiers::Tier;
 use crate::py::yaml::{self, Node};
-use crate::tiers::Tier;
 use crate::timestamp::now_utc;
 use crate::tracker::checks::check_tag;
 use crate::tracker::update::Changes;

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use crate::config::Config;
-use crate::item::Item;
+use crate::items::item::Item;
 
 /// The ready items, best first.
 pub fn ready<'a>(items: &'a [Item], config: &Config) -> Vec<&'a Item> {

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::config::Config;
-use crate::item::Item;
+use crate::items::item::Item;
 
 /// The first item with this ID (tier order: canonical, workspace, stealth).
 fn find<'a>(items: &'a [Item], id: &str) -> Option<&'a Item> {
@@ -160,7 +160,7 @@ pub struct Graph<'a> {
 /// items, and placeholder nodes for IDs that open items name but no item
 /// has. Links to resolved items are left out: they constrain nothing.
 pub fn open_graph<'a>(items: &'a [Item], config: &Config) -> Graph<'a> {
-    let ready: HashSet<&str> = crate::ready::ready(items, config)
+    let ready: HashSet<&str> = crate::items::ready::ready(items, config)
         .into_iter()
         .map(|i| i.id.as_str())
         .collect();

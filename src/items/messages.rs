@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::item::{Entry, Item};
-use crate::tiers::Tier;
+use crate::items::item::{Entry, Item};
+use crate::items::tiers::Tier;
 
 /// How many entries before the unread ones are shown for context.
 pub const PRIOR_ENTRIES: usize = 3;

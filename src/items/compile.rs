@@ -20,11 +20,11 @@
 use crate::timestamp::parse_utc_micros;
 use serde_json::{Map, Value};
 
-use crate::item::{Entry, Item};
+use crate::items::item::{Entry, Item};
+use crate::items::tiers::Tier;
 use crate::oplog::op::{canonical_field, Op, SET_VALUED};
 use crate::policy::{Policy, Rejected};
 use crate::signing::{binding, Problem};
-use crate::tiers::Tier;
 
 /// Why an op-log cannot be compiled.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +89,7 @@ fn tiebreak(op: &Op) -> (&str, &str, &str, String) {
         &op.kind,
         &op.by,
         &op.actor,
-        crate::ids::python_json(&Value::Object(op.body.clone())),
+        crate::items::ids::python_json(&Value::Object(op.body.clone())),
     )
 }
 
