@@ -253,8 +253,8 @@ fn signed_op() -> &'static (tempfile::TempDir, htrac::config::Authority, Op) {
         let mut op = ops_of(&typical_ops(1)).remove(0);
         op.by = "human".into();
         op.actor = "alice".into();
-        let msg = htrac::signing::message("WI-bench", &op);
-        let sig = htrac::signing::sign::sign_bytes(&key, &msg).expect("sign");
+        let msg = htrac::governance::signing::message("WI-bench", &op);
+        let sig = htrac::governance::signing::sign::sign_bytes(&key, &msg).expect("sign");
         op.body.insert("sig".into(), sig.into());
         let authority = htrac::config::Authority {
             signing: htrac::config::SigningMode::Required,
@@ -265,9 +265,10 @@ fn signed_op() -> &'static (tempfile::TempDir, htrac::config::Authority, Op) {
     })
 }
 
-fn verifier() -> htrac::signing::Verifier {
+fn verifier() -> htrac::governance::signing::Verifier {
     let (dir, authority, _) = signed_op();
-    htrac::signing::Verifier::load(authority, &dir.path().join(".agent"), &[]).expect("signing on")
+    htrac::governance::signing::Verifier::load(authority, &dir.path().join(".agent"), &[])
+        .expect("signing on")
 }
 
 /// One op's signature checked with nothing remembered: the canonical

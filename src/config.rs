@@ -77,8 +77,8 @@ pub struct Config {
     /// Where `guidance` writes (`stop_hook.guidance_dir`), if configured.
     pub guidance_dir: Option<PathBuf>,
     pub lamport_branches: Vec<String>,
-    /// `authority:`: signed human authority (see [`crate::signing`]),
-    /// merged with the host's ([`crate::trustroot`]): never weaker.
+    /// `authority:`: signed human authority (see [`crate::governance::signing`]),
+    /// merged with the host's ([`crate::governance::trustroot`]): never weaker.
     pub authority: Authority,
     /// The host configuration files merged in (empty: none).
     pub system_files: Vec<PathBuf>,
@@ -116,13 +116,15 @@ pub const DEFAULT_CONFIG_YAML: &str = include_str!("../config.yaml.template");
 
 impl Config {
     /// Loads the configuration for the tracker whose `.agent/` directory is
-    /// `root`, under the host's trust root ([`crate::trustroot`]): the host
+    /// `root`, under the host's trust root ([`crate::governance::trustroot`]): the host
     /// configuration merged in, and a config an agent could have written
     /// refused (or, for an agent, kept from making it a human).
     pub fn load(root: &Path) -> Result<Config, ConfigError> {
-        let sys = crate::trustroot::load_system(&crate::trustroot::system_paths())?;
+        let sys = crate::governance::trustroot::load_system(
+            &crate::governance::trustroot::system_paths(),
+        )?;
         let mut config = Config::load_unchecked(root)?;
-        crate::trustroot::apply(&mut config, sys.as_ref())?;
+        crate::governance::trustroot::apply(&mut config, sys.as_ref())?;
         // Checked once the host's settings are in: it may be the one
         // naming the allowed_signers file.
         let a = &config.authority;
@@ -503,8 +505,8 @@ impl Config {
     }
 
     /// The authority rules this configuration puts in force when ops are read.
-    pub fn policy(&self) -> crate::policy::Policy {
-        crate::policy::Policy::new(&self.agent_usernames, &self.human_only_statuses)
+    pub fn policy(&self) -> crate::governance::policy::Policy {
+        crate::governance::policy::Policy::new(&self.agent_usernames, &self.human_only_statuses)
     }
 }
 
@@ -537,7 +539,7 @@ impl SigningMode {
     }
 }
 
-/// The `authority:` mapping: signed human authority (see [`crate::signing`]).
+/// The `authority:` mapping: signed human authority (see [`crate::governance::signing`]).
 /// Paths are as written; relative ones are taken from the `.agent/`
 /// directory and `~/` from `$HOME` ([`Authority::path`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

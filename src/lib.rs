@@ -43,7 +43,6 @@
 //! ```
 
 pub mod actions;
-pub mod actor;
 pub mod alias;
 pub mod atomic;
 pub mod batch;
@@ -52,6 +51,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod git;
+pub mod governance;
 pub mod init;
 pub mod insight;
 pub mod items;
@@ -59,7 +59,6 @@ pub mod journal;
 pub mod mcp;
 pub mod migrate;
 pub mod oplog;
-pub mod policy;
 pub mod prime;
 pub mod py;
 pub mod quarantine;
@@ -69,12 +68,10 @@ pub mod safetext;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod setup;
-pub mod signing;
 pub mod stophook;
 pub mod sync;
 pub mod timestamp;
 pub mod tracker;
-pub mod trustroot;
 pub mod users;
 pub mod validate;
 

@@ -1,6 +1,6 @@
 //! OS users and groups, from the system databases (`getpwuid_r` and
 //! friends), and the groups this process acts with. The actor
-//! ([`crate::actor`]) and the set-up checks ([`crate::setup`]) both ask here.
+//! ([`crate::governance::actor`]) and the set-up checks ([`crate::setup`]) both ask here.
 
 use std::ffi::{CStr, CString};
 

@@ -294,7 +294,7 @@ fn ops_written_before_the_cut_over_stay_trusted() {
     // An agent that adds its op's hash to the list breaks the list's
     // signature: nothing before the cut-over is trusted any more.
     let op = forged("unlock", 61, "f002", json!({"unlock": ["status"]}), None);
-    let hash: String = htrac::signing::message_hash(&id, &op)
+    let hash: String = htrac::governance::signing::message_hash(&id, &op)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();

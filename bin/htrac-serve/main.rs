@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use htrac::actor::Actor;
+use htrac::governance::actor::Actor;
 use htrac::serve::passkey::cli as passkey_cli;
 use htrac::serve::{daemon, http, password, passwords, pidfile, ratelimit};
 use htrac::{Error, Result, Tracker};

@@ -179,7 +179,8 @@ fn governance_refusals_show_the_rule_and_write_nothing() {
     let fx = fixture();
     let mut a = app(&fx);
     // The same process, seen as an agent user.
-    a.tracker.actor = htrac::actor::Actor::for_name("bot_agent", &a.tracker.config.agent_usernames);
+    a.tracker.actor =
+        htrac::governance::actor::Actor::for_name("bot_agent", &a.tracker.config.agent_usernames);
     select(&mut a, B);
     let before = ops(&fx, B);
     key(&mut a, KeyCode::Char('l'));

@@ -130,7 +130,7 @@ fn an_agent_in_the_tui_is_refused_as_everywhere() {
     // A human locks B's title; then an agent works in the TUI.
     t.lock(&t.resolve(B).unwrap(), &["title".to_string()], false)
         .unwrap();
-    t.actor = htrac::actor::Actor {
+    t.actor = htrac::governance::actor::Actor {
         role: htrac::oplog::op::Role::Agent,
         name: "bot_agent".into(),
     };

@@ -214,11 +214,11 @@ impl<'a> Dec<'a> {
         (n <= self.buf.len() - self.pos).then_some(n)
     }
 
-    fn rejected(&mut self) -> Option<Vec<crate::policy::Rejected>> {
+    fn rejected(&mut self) -> Option<Vec<crate::governance::policy::Rejected>> {
         let n = self.count()?;
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            out.push(crate::policy::Rejected {
+            out.push(crate::governance::policy::Rejected {
                 kind: self.string()?,
                 by: self.string()?,
                 actor: self.string()?,
@@ -482,7 +482,7 @@ mod tests {
             frozen: false,
             cross_tier_conflict: false,
             op_count: 3,
-            rejected_ops: vec![crate::policy::Rejected {
+            rejected_ops: vec![crate::governance::policy::Rejected {
                 kind: "lock".into(),
                 by: "human".into(),
                 actor: "amy_agent".into(),
@@ -491,7 +491,7 @@ mod tests {
                 nonce: "beef".into(),
                 reason: "'lock' needs human authority".into(),
             }],
-            unverified_ops: vec![crate::policy::Rejected {
+            unverified_ops: vec![crate::governance::policy::Rejected {
                 kind: "unlock".into(),
                 by: "human".into(),
                 actor: "amy".into(),

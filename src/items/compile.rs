@@ -14,17 +14,17 @@
 //! human's op folds after an agent's (a deliberate divergence from the
 //! reference, whose fold lets the agent's win). With signed authority on,
 //! human claims without a valid signature are found first
-//! ([`crate::signing`]): listed in [`Item::unverified_ops`], and under
+//! ([`crate::governance::signing`]): listed in [`Item::unverified_ops`], and under
 //! `required` folded as agent ops.
 
 use crate::timestamp::parse_utc_micros;
 use serde_json::{Map, Value};
 
+use crate::governance::policy::{Policy, Rejected};
+use crate::governance::signing::{binding, Problem};
 use crate::items::item::{Entry, Item};
 use crate::items::tiers::Tier;
 use crate::oplog::op::{canonical_field, Op, SET_VALUED};
-use crate::policy::{Policy, Rejected};
-use crate::signing::{binding, Problem};
 
 /// Why an op-log cannot be compiled.
 #[derive(Debug, Clone, PartialEq)]

@@ -68,11 +68,11 @@ pub struct Item {
     /// Number of ops folded (duplicates counted once).
     pub op_count: usize,
     /// Ops in the file that had no effect: an agent's use of a human's
-    /// power (see [`crate::policy`]), in fold order.
-    pub rejected_ops: Vec<crate::policy::Rejected>,
+    /// power (see [`crate::governance::policy`]), in fold order.
+    pub rejected_ops: Vec<crate::governance::policy::Rejected>,
     /// Ops claiming `by: human` without a valid signature, where signed
-    /// authority is on ([`crate::signing`]), in fold order.
-    pub unverified_ops: Vec<crate::policy::Rejected>,
+    /// authority is on ([`crate::governance::signing`]), in fold order.
+    pub unverified_ops: Vec<crate::governance::policy::Rejected>,
 }
 
 impl Item {

@@ -95,14 +95,14 @@ fn emit_body(op: &Op, out: &mut Lines) {
         }
     }
     for (k, v) in &op.body {
-        if !known.contains(&k.as_str()) && k != crate::signing::SIG_KEY {
+        if !known.contains(&k.as_str()) && k != crate::governance::signing::SIG_KEY {
             emit_entry(k, v, 2, Style::Plain, out);
         }
     }
     // The signature comes last, so that the signed bytes are the op's
-    // lines without it ([`crate::signing::message`]).
-    if let Some(v) = op.body.get(crate::signing::SIG_KEY) {
-        emit_entry(crate::signing::SIG_KEY, v, 2, Style::Plain, out);
+    // lines without it ([`crate::governance::signing::message`]).
+    if let Some(v) = op.body.get(crate::governance::signing::SIG_KEY) {
+        emit_entry(crate::governance::signing::SIG_KEY, v, 2, Style::Plain, out);
     }
 }
 

@@ -24,7 +24,7 @@ impl Role {
 
     /// Sort rank used to break clock and time ties: an agent's op folds
     /// first, so a human's is applied last and wins (the reference folds the
-    /// human's first; see [`crate::policy`]).
+    /// human's first; see [`crate::governance::policy`]).
     pub fn rank(by: &str) -> u8 {
         u8::from(by == "human")
     }

@@ -8,8 +8,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::actions::{self, Discuss, Discussed, Freeze, LockChange, Transaction, Update};
-use crate::actor::Actor;
 use crate::error::{Error, ErrorKind};
+use crate::governance::actor::Actor;
 use crate::items::item::Item;
 use crate::items::tiers::Tier;
 use crate::tracker::create::NewItem;

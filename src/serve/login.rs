@@ -12,7 +12,7 @@ use super::password;
 use super::passwords;
 use super::ratelimit::{addr_key, user_key, Refusal};
 use super::routes::{err, me};
-use crate::actor::Actor;
+use crate::governance::actor::Actor;
 
 fn client_addr(rq: &Request) -> String {
     rq.remote_addr()

@@ -16,8 +16,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::actor::Actor;
 use crate::error::{Error, Result};
+use crate::governance::actor::Actor;
 
 use super::authcfg::{self, AuthConfig};
 use super::passkey::store::PrivateDir;

@@ -444,10 +444,10 @@ pub fn existing_data(ctx: &mut Context) -> Check {
 }
 
 /// The last check: the host configuration (`/etc/htrac/config.yaml`, see
-/// [`crate::trustroot`]) is trusted, or absent (advised in a two-user
+/// [`crate::governance::trustroot`]) is trusted, or absent (advised in a two-user
 /// set-up), and the tracker's config is one no agent could have written.
 pub fn trust_root(ctx: &mut Context) -> Check {
-    use crate::trustroot::{load_system, system_paths, SYSTEM_CONFIG};
+    use crate::governance::trustroot::{load_system, system_paths, SYSTEM_CONFIG};
     let name = "trust_root";
     let sys = match load_system(&system_paths()) {
         Ok(s) => s,

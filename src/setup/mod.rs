@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::actor::{fnmatch, Actor};
 use crate::config::Config;
+use crate::governance::actor::{fnmatch, Actor};
 
 /// A check's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

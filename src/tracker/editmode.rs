@@ -113,7 +113,7 @@ impl Tracker {
     }
 
     fn append_global(&self, mut op: Op) -> Result<()> {
-        self.sign_op(crate::signing::EDIT_MODE_BINDING, &mut op)?;
+        self.sign_op(crate::governance::signing::EDIT_MODE_BINDING, &mut op)?;
         let text = crate::oplog::emit::emit_op(&op);
         for log in self.edit_mode_logs() {
             let dir = log.parent().expect("log has a directory");

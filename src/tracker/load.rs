@@ -63,9 +63,12 @@ impl Tracker {
         // could have written) authorises nothing.
         let owner = {
             use std::os::unix::fs::MetadataExt;
-            crate::actor::user_name(meta.uid()).unwrap_or_else(|| meta.uid().to_string())
+            crate::governance::actor::user_name(meta.uid())
+                .unwrap_or_else(|| meta.uid().to_string())
         };
-        if crate::actor::Actor::for_name(&owner, &self.config.agent_usernames).is_agent() {
+        if crate::governance::actor::Actor::for_name(&owner, &self.config.agent_usernames)
+            .is_agent()
+        {
             return (
                 Vec::new(),
                 vec![format!(
@@ -100,7 +103,7 @@ impl Tracker {
     /// (`frozen`: whether its freeze sentinel exists; then agent ops the
     /// sentinel does not hold have no effect).
     ///
-    /// [`policy`]: crate::policy
+    /// [`policy`]: crate::governance::policy
     pub fn compile_file(
         &self,
         file: &ItemFile,

@@ -16,9 +16,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::actor::Actor;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::governance::actor::Actor;
 use crate::items::tiers::{id_from_file_name, ops_file_name, Tier};
 
 pub mod authority;
@@ -50,10 +50,10 @@ pub struct Tracker {
     pub work_tree: Option<PathBuf>,
     pub actor: Actor,
     /// The authority rules applied when ops are read (from `config`).
-    pub policy: crate::policy::Policy,
+    pub policy: crate::governance::policy::Policy,
     /// The key this tracker's human ops are signed with, overriding the
     /// user's (`htrac-serve` sets `authority.server_key`); see
-    /// [`crate::signing::sign`].
+    /// [`crate::governance::signing::sign`].
     pub signing_key: Option<PathBuf>,
     /// Warnings the library had for the user (the library never prints):
     /// each front end takes them ([`Tracker::take_warnings`]) and shows them
@@ -100,14 +100,17 @@ impl Tracker {
     /// Opens the tracker whose `.agent/` directory is `root`.
     pub fn open(root: &Path) -> Result<Tracker> {
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        crate::trustroot::check_tier_dirs(&root)?;
+        crate::governance::trustroot::check_tier_dirs(&root)?;
         let config = Config::load(&root)?;
         let actor = Actor::current(&config.agent_usernames);
         let work_tree = crate::git::work_tree_of(&root);
         let mut policy = config.policy();
-        policy.signing =
-            crate::signing::Verifier::load(&config.authority, &root, &config.agent_usernames)
-                .map(std::sync::Arc::new);
+        policy.signing = crate::governance::signing::Verifier::load(
+            &config.authority,
+            &root,
+            &config.agent_usernames,
+        )
+        .map(std::sync::Arc::new);
         Ok(Tracker {
             root,
             config,

@@ -101,7 +101,8 @@ fn may_rename(path: &std::path::Path, mv: Move, id: &str) -> Result<()> {
     if dir.mode() & 0o1000 == 0 || me == 0 || meta.uid() == me || dir.uid() == me {
         return Ok(());
     }
-    let owner = crate::actor::user_name(meta.uid()).unwrap_or_else(|| meta.uid().to_string());
+    let owner =
+        crate::governance::actor::user_name(meta.uid()).unwrap_or_else(|| meta.uid().to_string());
     Err(Error::user(format!(
         "cannot {} {id}: {} belongs to '{owner}' and its directory is sticky (a two-user set-up), so only '{owner}' can move it",
         mv.as_str(),

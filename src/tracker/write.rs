@@ -180,7 +180,7 @@ impl Tracker {
         at: String,
     ) -> Result<Op> {
         let file = &it.file;
-        if crate::policy::HUMAN_ONLY_OPS.contains(&kind) {
+        if crate::governance::policy::HUMAN_ONLY_OPS.contains(&kind) {
             self.require_human(kind)?;
         }
         if self.actor.is_agent() && self.frozen_path(file.tier, &file.id).exists() {

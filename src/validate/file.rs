@@ -50,7 +50,7 @@ fn raw_map(text: &str) -> Result<Map<String, Value>, String> {
 pub(super) fn check(
     target: Target,
     config: &Config,
-    policy: &crate::policy::Policy,
+    policy: &crate::governance::policy::Policy,
     approved: Option<&[Op]>,
 ) -> Checked {
     let mut c = Checked {

@@ -21,9 +21,9 @@ use serde_json::Value;
 use super::copies::Copies;
 use super::file::ops_lenient;
 use super::Checked;
+use crate::governance::policy::{status_set, touched, HUMAN_ONLY_OPS};
 use crate::items::compile::fold_order;
 use crate::oplog::op::{canonical_field, Op};
-use crate::policy::{status_set, touched, HUMAN_ONLY_OPS};
 use crate::tracker::Tracker;
 
 /// Checks every file's new ops; returns a warning when git could not be asked.
@@ -121,7 +121,7 @@ fn check_file(
         let id = c.target.id.clone().unwrap_or_default();
         let unsigned = tracker
             .policy
-            .signature_problem(crate::signing::binding(&id, op), op)
+            .signature_problem(crate::governance::signing::binding(&id, op), op)
             .filter(|_| tracker.policy.signatures_required());
         if let Some(p) = unsigned {
             c.judged.push(op.nonce.clone());

@@ -195,11 +195,11 @@ fn frozen_approval(tracker: &Tracker, t: &Target) -> Option<Vec<crate::oplog::op
 }
 
 /// Every op of the whole history that compiled without effect (an agent's
-/// use of a human's power: see [`crate::policy`]) is a warning — an error
+/// use of a human's power: see [`crate::governance::policy`]) is a warning — an error
 /// with `--strict` — whether or not it is new since `HEAD`: a commit made
 /// with `--no-verify` does not make it pass. Ops [`locks`] already reported
 /// are not reported twice.
-fn report_rejected(checked: &mut [Checked], policy: &crate::policy::Policy) {
+fn report_rejected(checked: &mut [Checked], policy: &crate::governance::policy::Policy) {
     for c in checked {
         // (line, kind, actor, nonce, reason) of each op of this file without effect.
         let mut found: Vec<(usize, String, String, String, String)> = Vec::new();
@@ -239,7 +239,8 @@ fn report_rejected(checked: &mut [Checked], policy: &crate::policy::Policy) {
             (None, Role::EditModeLog) => {
                 for (line, op) in &c.ops {
                     let (k, a, n) = (op.kind.clone(), op.actor.clone(), op.nonce.clone());
-                    let problem = policy.signature_problem(crate::signing::EDIT_MODE_BINDING, op);
+                    let problem =
+                        policy.signature_problem(crate::governance::signing::EDIT_MODE_BINDING, op);
                     let demoted = problem.as_ref().filter(|_| policy.signatures_required());
                     let human = policy.is_human(op) && demoted.is_none();
                     if let Some(reason) = policy.judge_as(op, human, demoted, &[], None) {

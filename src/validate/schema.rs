@@ -109,7 +109,7 @@ pub(super) fn check_op(
         );
     }
     // A signature (authority.signing) is the op's last key.
-    let sig = crate::signing::SIG_KEY;
+    let sig = crate::governance::signing::SIG_KEY;
     if raw.contains_key(sig) && raw.keys().next_back().map(String::as_str) != Some(sig) {
         c.warn(
             at,

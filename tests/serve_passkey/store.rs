@@ -251,7 +251,8 @@ fn register_key_issues_a_link_for_humans_only() {
     let e = cli::register_key(&tracker, Some("bot_agent"), 7399).unwrap_err();
     assert!(e.message.contains("agent_usernames"), "{e}");
 
-    tracker.actor = htrac::actor::Actor::for_name("bot_agent", &tracker.config.agent_usernames);
+    tracker.actor =
+        htrac::governance::actor::Actor::for_name("bot_agent", &tracker.config.agent_usernames);
     for e in [
         cli::register_key(&tracker, Some("carol"), 7399).unwrap_err(),
         cli::list_keys(&tracker).unwrap_err(),

@@ -6,7 +6,7 @@
 
 use super::*;
 use htrac::config::{Config, Source};
-use htrac::trustroot::{self, Signing};
+use htrac::governance::trustroot::{self, Signing};
 
 fn mode(p: &Path) -> u32 {
     std::fs::symlink_metadata(p).unwrap().mode() & 0o7777

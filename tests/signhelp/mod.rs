@@ -31,7 +31,7 @@ pub fn keygen(dir: &Path, name: &str) -> PathBuf {
 }
 
 pub fn me() -> String {
-    htrac::actor::Actor::current(&[]).name
+    htrac::governance::actor::Actor::current(&[]).name
 }
 
 /// A tracker whose human has a key listed in allowed_signers (and a second
@@ -105,8 +105,8 @@ pub fn forged(kind: &str, clock: i64, nonce: &str, body: Value, sig: Option<&str
 /// `op` signed for item `id` with `key`, as htrac signs (for keys htrac
 /// would not use: a stranger's).
 pub fn signed_with(key: &Path, id: &str, mut op: Op) -> Op {
-    let msg = htrac::signing::message(id, &op);
-    let sig = htrac::signing::sign::sign_bytes(key, &msg).unwrap();
+    let msg = htrac::governance::signing::message(id, &op);
+    let sig = htrac::governance::signing::sign::sign_bytes(key, &msg).unwrap();
     op.body.insert("sig".into(), json!(sig));
     op
 }

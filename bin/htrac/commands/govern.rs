@@ -105,7 +105,7 @@ pub fn reconcile_reset(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> 
 
 pub fn signing_cutover(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let n = t.signing_cutover()?;
-    let path = htrac::signing::trusted_ops_path(&t.config.authority, &t.root);
+    let path = htrac::governance::signing::trusted_ops_path(&t.config.authority, &t.root);
     if p.json {
         out.line(htrac::py::json::compact(
             &json!({"ok": true, "trusted_ops": n, "path": path.display().to_string()}),

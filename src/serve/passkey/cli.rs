@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use crate::actor::Actor;
 use crate::error::{Error, Result};
+use crate::governance::actor::Actor;
 use crate::tracker::Tracker;
 
 use super::{KeyInfo, PasskeyConfig, Passkeys};

@@ -192,7 +192,8 @@ impl PrivateDir {
             )));
         }
         if md.uid() != me {
-            let owner = crate::actor::user_name(md.uid()).unwrap_or_else(|| md.uid().to_string());
+            let owner = crate::governance::actor::user_name(md.uid())
+                .unwrap_or_else(|| md.uid().to_string());
             return Err(PasskeyError::storage(format!(
                 "{} belongs to '{owner}', not to the user running this command; passkeys must be kept by the human who runs htrac-serve — remove it and try again as that user",
                 p.display()

@@ -51,9 +51,10 @@ impl AllowedSigners {
         self.entries.iter().any(|e| {
             &e.key == key
                 && principal_matches(&e.principals, principal)
-                && e.namespaces
-                    .as_ref()
-                    .is_none_or(|ns| ns.iter().any(|n| crate::actor::fnmatch(n, namespace)))
+                && e.namespaces.as_ref().is_none_or(|ns| {
+                    ns.iter()
+                        .any(|n| crate::governance::actor::fnmatch(n, namespace))
+                })
                 && e.valid_after.as_deref().is_none_or(|t| now >= t)
                 && e.valid_before.as_deref().is_none_or(|t| now < t)
         })
@@ -77,9 +78,9 @@ fn principal_matches(patterns: &[String], principal: &str) -> bool {
     let mut ok = false;
     for p in patterns {
         match p.strip_prefix('!') {
-            Some(neg) if crate::actor::fnmatch(neg, principal) => return false,
+            Some(neg) if crate::governance::actor::fnmatch(neg, principal) => return false,
             Some(_) => {}
-            None => ok |= crate::actor::fnmatch(p, principal),
+            None => ok |= crate::governance::actor::fnmatch(p, principal),
         }
     }
     ok

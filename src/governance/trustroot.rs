@@ -37,9 +37,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::actor::fnmatch;
 use crate::config::{Config, ConfigError};
 use crate::error::{Error, Result};
+use crate::governance::actor::fnmatch;
 
 /// The host configuration's fixed path.
 pub const SYSTEM_CONFIG: &str = "/etc/htrac/config.yaml";
@@ -226,7 +226,7 @@ fn is_agent(name: &str, patterns: &[String]) -> bool {
 }
 
 fn owner_label(uid: u32) -> String {
-    crate::actor::user_name(uid).unwrap_or_else(|| uid.to_string())
+    crate::governance::actor::user_name(uid).unwrap_or_else(|| uid.to_string())
 }
 
 /// Whether `uid` may own a trusted file: root, or a user no pattern calls an agent.

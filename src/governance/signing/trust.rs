@@ -74,7 +74,7 @@ pub fn read(
     let signer = signer.ok_or("it names no signer")?;
     if agent_patterns
         .iter()
-        .any(|p| crate::actor::fnmatch(p, &signer))
+        .any(|p| crate::governance::actor::fnmatch(p, &signer))
     {
         return Err(format!("its signer '{signer}' is an agent"));
     }

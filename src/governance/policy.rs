@@ -21,7 +21,7 @@
 //! an agent's, so the human's wins. [`Policy::none`] judges nothing: the
 //! reference's behaviour, for trusted input.
 //!
-//! With signed authority on ([`crate::signing`]), a human claim must also
+//! With signed authority on ([`crate::governance::signing`]), a human claim must also
 //! carry a valid signature: under `required` one without counts as an
 //! agent's op (the compile step works out which claims fail, with
 //! [`Policy::signature_problem`], and judges them with [`Policy::judge_as`]).
@@ -30,8 +30,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::governance::signing::{Problem, Verifier};
 use crate::oplog::op::{canonical_field, Op};
-use crate::signing::{Problem, Verifier};
 
 /// The authority rules in force for one tracker.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,7 +120,7 @@ impl Policy {
             && self
                 .agent_patterns
                 .iter()
-                .any(|p| crate::actor::fnmatch(p, actor))
+                .any(|p| crate::governance::actor::fnmatch(p, actor))
     }
 
     /// Whether `op` carries a human's authority: it says `by: human` and,
@@ -150,7 +150,7 @@ impl Policy {
     }
 
     /// Why the human claim of `op` (bound to `binding`: its item's ID, see
-    /// [`crate::signing::binding`]) lacks a valid signature, when signing
+    /// [`crate::governance::signing::binding`]) lacks a valid signature, when signing
     /// is on; `None` for agent ops and when it holds.
     pub fn signature_problem(&self, binding: &str, op: &Op) -> Option<Problem> {
         let v = self.signing.as_deref()?;
