@@ -47,7 +47,6 @@ pub mod alias;
 pub mod atomic;
 pub mod batch;
 pub mod cache;
-pub mod clock;
 pub mod config;
 pub mod error;
 pub mod git;
@@ -61,9 +60,7 @@ pub mod migrate;
 pub mod oplog;
 pub mod prime;
 pub mod py;
-pub mod quarantine;
-pub mod refs;
-pub mod repairtail;
+pub mod repair;
 pub mod safetext;
 #[cfg(feature = "serve")]
 pub mod serve;

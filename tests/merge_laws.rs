@@ -353,7 +353,7 @@ fn git_merge_with_union_keeps_both_sides_ops() {
     // The next op's clock is above both branches' clocks.
     env.run(&["update", &id, "--priority", "1"]).ok();
     let text = std::fs::read_to_string(env.workspace_ops(&id)).unwrap();
-    let max = htrac::clock::max_clock(text.as_bytes());
+    let max = htrac::tracker::clock::max_clock(text.as_bytes());
     // create 1; feature 2, 3; dev sees the unmerged feature branch: 4, 5; then 6.
     assert_eq!(max, 6, "{text}");
 }
@@ -374,5 +374,9 @@ fn next_clock_reads_lamport_branches() {
     // dev's file only has clock 1, but `main` (a lamport branch) has 5.
     env.run(&["update", &id, "--priority", "0"]).ok();
     let text = std::fs::read_to_string(env.workspace_ops(&id)).unwrap();
-    assert_eq!(htrac::clock::max_clock(text.as_bytes()), 6, "{text}");
+    assert_eq!(
+        htrac::tracker::clock::max_clock(text.as_bytes()),
+        6,
+        "{text}"
+    );
 }

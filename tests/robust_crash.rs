@@ -148,7 +148,7 @@ fn every_cut_inside_the_final_op_is_detected_and_repaired_exactly() {
         let log = oplog::read(&path).unwrap_or_else(|e| panic!("cut {cut}: {e}"));
         assert_eq!(log.ops.len(), complete - 1, "cut {cut}");
         assert_eq!(log.torn.len(), 1, "cut {cut}");
-        let (removed, backup) = htrac::repairtail::repair_file(&path, &backups)
+        let (removed, backup) = htrac::repair::tail::repair_file(&path, &backups)
             .unwrap()
             .unwrap_or_else(|| panic!("cut {cut}: not repaired"));
         assert_eq!(removed as usize, cut - last_start);
@@ -167,7 +167,7 @@ fn every_cut_inside_the_final_op_is_detected_and_repaired_exactly() {
     );
     // A whole file is never touched.
     std::fs::write(&path, &whole).unwrap();
-    assert!(htrac::repairtail::repair_file(&path, &backups)
+    assert!(htrac::repair::tail::repair_file(&path, &backups)
         .unwrap()
         .is_none());
     assert_eq!(std::fs::read(&path).unwrap(), whole);

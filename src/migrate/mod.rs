@@ -227,15 +227,18 @@ pub fn migrate(t: &Tracker, opts: &Options) -> Result<Report> {
 fn write_create(t: &Tracker, tier: Tier, id: &str, data: Value) -> Result<()> {
     let path = t.item_path(tier, id);
     std::fs::create_dir_all(t.tier_dir(tier))?;
-    let copies =
-        crate::clock::branch_copies(&path, t.work_tree.as_deref(), &t.config.lamport_branches)
-            .unwrap_or_default();
+    let copies = crate::tracker::clock::branch_copies(
+        &path,
+        t.work_tree.as_deref(),
+        &t.config.lamport_branches,
+    )
+    .unwrap_or_default();
     let mut op = Op::new(
         "create",
         &now_utc(),
         t.actor.role,
         &t.actor.name,
-        crate::clock::next_clock(0, &copies),
+        crate::tracker::clock::next_clock(0, &copies),
         &fresh_nonce(&[]),
     )
     .with("data", data);

@@ -152,7 +152,7 @@ fn closing_breaks_tail(path: &Path, file: &File, len: u64) -> std::io::Result<Op
             format!("the file ends with an op cut short by a crash (line {line}): {why}, so appending after it would make the item unreadable"),
             Some(format!(
                 "nothing was written; cut the torn op off first with 'htrac repair-tail {}' (human or agent; it keeps a backup), then retry",
-                crate::repairtail::id_hint(path)
+                crate::repair::tail::id_hint(path)
             )),
         ))
     };

@@ -78,7 +78,7 @@ pub struct OpLog {
 
 /// Where a torn final op starts: the byte offset of the last block when
 /// readers would skip it as torn (cut short mid-write), else `None`. Text
-/// before the offset is whole ops; [`repair_tail`](crate::repairtail)
+/// before the offset is whole ops; [`repair_tail`](crate::repair::tail)
 /// truncates the file there.
 pub fn torn_tail(text: &str) -> Option<usize> {
     let split = Blocks::new(text);

@@ -181,7 +181,7 @@ impl Tracker {
         std::fs::create_dir_all(self.tier_dir(new.tier))?;
         // A new item has no locks anywhere: if git cannot read the other
         // branches, the clock falls back to local ops for anyone.
-        let copies = crate::clock::branch_copies(
+        let copies = crate::tracker::clock::branch_copies(
             &path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
@@ -190,7 +190,7 @@ impl Tracker {
             self.warn(format!("warning: cannot read other branches (git: {e}); the Lamport clock uses local ops only"));
             Vec::new()
         });
-        let clock = crate::clock::next_clock(0, &copies);
+        let clock = crate::tracker::clock::next_clock(0, &copies);
         let mut op = Op::new(
             "create",
             &now_utc(),

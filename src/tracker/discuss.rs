@@ -16,7 +16,7 @@ impl Tracker {
     pub(crate) fn check_discussion_open(
         &self,
         it: &Opened,
-    ) -> Result<Option<crate::clock::BranchCopies>> {
+    ) -> Result<Option<crate::tracker::clock::BranchCopies>> {
         if !self.actor.is_agent() {
             return Ok(None);
         }

@@ -23,6 +23,7 @@ use crate::items::tiers::{id_from_file_name, ops_file_name, Tier};
 
 pub mod authority;
 pub mod checks;
+pub mod clock;
 pub mod create;
 pub mod discuss;
 pub mod editmode;

@@ -84,7 +84,7 @@ impl Tracker {
         &self,
         it: &mut Opened,
         changes: &Changes,
-        pending: crate::clock::Prefetch,
+        pending: crate::tracker::clock::Prefetch,
     ) -> Result<Op> {
         let file = &it.file.clone();
         for (label, map) in [

@@ -64,7 +64,7 @@ pub(crate) fn append_error(path: &std::path::Path, e: &std::io::Error, verb: &st
 
 impl Tracker {
     /// The fields locked on `file`'s item here, on any lamport branch or on
-    /// HEAD (`copies` from [`crate::clock::branch_copies`]).
+    /// HEAD (`copies` from [`crate::tracker::clock::branch_copies`]).
     pub fn locked_fields(
         &self,
         file: &ItemFile,
@@ -106,8 +106,8 @@ impl Tracker {
     pub(crate) fn branch_copies(
         &self,
         path: &std::path::Path,
-    ) -> Result<crate::clock::BranchCopies> {
-        self.copies_or_refusal(crate::clock::branch_copies(
+    ) -> Result<crate::tracker::clock::BranchCopies> {
+        self.copies_or_refusal(crate::tracker::clock::branch_copies(
             path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
@@ -116,8 +116,11 @@ impl Tracker {
 
     /// [`Tracker::branch_copies`], started now on a thread of its own so
     /// that git runs while the caller reads and checks the item.
-    pub fn prefetch_branch_copies(&self, path: &std::path::Path) -> crate::clock::Prefetch {
-        crate::clock::Prefetch::start(
+    pub fn prefetch_branch_copies(
+        &self,
+        path: &std::path::Path,
+    ) -> crate::tracker::clock::Prefetch {
+        crate::tracker::clock::Prefetch::start(
             path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
@@ -126,8 +129,8 @@ impl Tracker {
 
     pub(super) fn copies_or_refusal(
         &self,
-        read: std::io::Result<crate::clock::BranchCopies>,
-    ) -> Result<crate::clock::BranchCopies> {
+        read: std::io::Result<crate::tracker::clock::BranchCopies>,
+    ) -> Result<crate::tracker::clock::BranchCopies> {
         match read {
             Ok(c) => Ok(c),
             Err(e) if self.actor.is_agent() => Err(Error::user(format!(
@@ -176,7 +179,7 @@ impl Tracker {
         it: &mut Opened,
         kind: &str,
         body: Map<String, Value>,
-        copies: Option<crate::clock::BranchCopies>,
+        copies: Option<crate::tracker::clock::BranchCopies>,
         at: String,
     ) -> Result<Op> {
         let file = &it.file;
@@ -202,7 +205,7 @@ impl Tracker {
             Some(c) => c,
             None => self.branch_copies(&file.path)?,
         };
-        let clock = crate::clock::next_clock(local_max, &copies);
+        let clock = crate::tracker::clock::next_clock(local_max, &copies);
         let mut op = Op::new(
             kind,
             &at,

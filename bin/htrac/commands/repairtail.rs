@@ -1,10 +1,10 @@
 //! `repair-tail [ITEM...]`: cuts a torn final op off the named items' op
 //! files (every item file when none is named), after backing each file up
-//! under `.agent/repair-backups/` (see `htrac::repairtail`). Human or agent.
+//! under `.agent/repair-backups/` (see `htrac::repair::tail`). Human or agent.
 //!
 //! `quarantine [ITEM...]` (human only): moves every op block readers refuse
 //! or skip — a torn op buried by later appends included — out of the files,
-//! after the same backup (see `htrac::quarantine`).
+//! after the same backup (see `htrac::repair::quarantine`).
 
 use htrac::tracker::ItemFile;
 use htrac::{Result, Tier, Tracker};
@@ -15,7 +15,7 @@ use crate::Output;
 
 pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let files = item_files(p, t)?;
-    let repaired = htrac::repairtail::repair_files(t, &files)?;
+    let repaired = htrac::repair::tail::repair_files(t, &files)?;
     if p.json {
         let list: Vec<_> = repaired
             .iter()
@@ -43,7 +43,7 @@ pub fn quarantine(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     // Refuse an agent before looking at any file.
     t.require_human("quarantine")?;
     let files = item_files(p, t)?;
-    let done = htrac::quarantine::quarantine_files(t, &files)?;
+    let done = htrac::repair::quarantine::quarantine_files(t, &files)?;
     if p.json {
         let list: Vec<_> = done
             .iter()

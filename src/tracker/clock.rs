@@ -33,7 +33,7 @@ pub fn max_clock(text: &[u8]) -> i64 {
 /// are asked for once, with their `locks` joined: each costs git a lookup
 /// in a tree as large as the tracker.
 pub fn branch_specs(work_tree: &Path, rel: &str, lamport: &[String]) -> Vec<(String, bool)> {
-    let refs = crate::refs::RefTable::read(work_tree);
+    let refs = crate::git::refs::RefTable::read(work_tree);
     let branches = match &refs {
         Some(t) => t.local_branches(),
         None => crate::git::local_branches(work_tree),

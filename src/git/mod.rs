@@ -1,10 +1,14 @@
 //! The few things htrac asks of git, by running the `git` CLI: where the
 //! repository is, and the contents of files on other branches (one
-//! `git cat-file --batch` process for any number of blobs).
+//! `git cat-file --batch` process for any number of blobs); and the refs
+//! read straight from the repository's files, with no git process
+//! ([`refs`]).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+pub mod refs;
 
 /// The top of the git work tree containing `path`, found by walking up to
 /// the nearest `.git` (no git process needed).
@@ -108,7 +112,7 @@ pub fn output(work_tree: &Path, args: &[&str]) -> Option<String> {
 /// Every local branch, as a full ref name (`refs/heads/...`). Read from the
 /// repository's files when it has a plain `.git` directory, else asked of git.
 pub fn local_branches(work_tree: &Path) -> Vec<String> {
-    match crate::refs::RefTable::read(work_tree) {
+    match crate::git::refs::RefTable::read(work_tree) {
         Some(t) => t.local_branches(),
         None => output(
             work_tree,

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::oplog;
 use crate::oplog::blocks::{stray_lines, Block, RawBlock, RawBlocks};
-use crate::repairtail::{backup_dir, open_locked, write_backup};
+use crate::repair::tail::{backup_dir, open_locked, write_backup};
 use crate::tracker::{ItemFile, Tracker};
 
 /// A broken block moved aside.
