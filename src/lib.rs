@@ -1,9 +1,29 @@
 //! htrac: a repository-local work tracker for governing AI coding agents.
 //!
-//! State lives in append-only YAML op-logs committed to git. Data flows one
-//! way: files → op blocks ([`oplog`]) → items ([`compile`]) → queries
-//! ([`ready`], [`tracker`]) → rendering (the binaries). Writes flow back
-//! through one function ([`write`]) that checks policy and appends.
+//! State lives in append-only YAML op-logs committed to git. Reads flow one
+//! way: files → op blocks ([`oplog`]) → items ([`items::compile`]) →
+//! queries ([`items::ready`], [`tracker`]) → each front end's rendering.
+//! Changes flow back through layers: a front end's typed request →
+//! [`actions`] (one function per thing a user does) → [`tracker`] (the
+//! rules — authority, locks, frozen items — and the one write path,
+//! [`tracker::write`]) → [`oplog`] (ops emitted and appended). The library
+//! never prints; errors carry an [`ErrorKind`].
+//!
+//! The modules, by concept:
+//!
+//! - the data: [`oplog`] (op files: blocks, ops, reading, emitting,
+//!   appending), [`items`] (compiled items and the queries over them),
+//!   [`tracker`] (a tracker on disk, its rules and its write path),
+//!   [`actions`] (the commands every front end shares), [`config`],
+//!   [`error`];
+//! - who may do what: [`governance`] (actor, policy, signing, trust root);
+//! - keeping ops safe and shared: [`journal`], [`sync`], [`repair`],
+//!   [`cache`] (the read cache), [`validate`], [`git`], [`atomic`];
+//! - what the front ends and hooks ask for: [`prime`], [`stophook`],
+//!   [`insight`], [`migrate`], [`setup`], [`init`], [`batch`], [`alias`],
+//!   [`mcp`] and `serve` (the MCP and web servers);
+//! - text: [`py`] (output byte for byte as the Python reference writes
+//!   it), [`safetext`], [`timestamp`], [`users`].
 //!
 //! ```
 //! use htrac::items::compile::compile;
@@ -42,35 +62,44 @@
 //! assert_eq!(emit_op(&ops[1]), text.split_inclusive('\n').skip(11).collect::<String>());
 //! ```
 
+// The data.
 pub mod actions;
-pub mod alias;
-pub mod atomic;
-pub mod batch;
-pub mod cache;
 pub mod config;
 pub mod error;
-pub mod git;
+pub mod items;
+pub mod oplog;
+pub mod tracker;
+
+// Who may do what.
 pub mod governance;
+
+// Keeping ops safe and shared.
+pub mod atomic;
+pub mod cache;
+pub mod git;
+pub mod journal;
+pub mod repair;
+pub mod sync;
+pub mod validate;
+
+// What the front ends and hooks ask for.
+pub mod alias;
+pub mod batch;
 pub mod init;
 pub mod insight;
-pub mod items;
-pub mod journal;
 pub mod mcp;
 pub mod migrate;
-pub mod oplog;
 pub mod prime;
-pub mod py;
-pub mod repair;
-pub mod safetext;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod setup;
 pub mod stophook;
-pub mod sync;
+
+// Text.
+pub mod py;
+pub mod safetext;
 pub mod timestamp;
-pub mod tracker;
 pub mod users;
-pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
 pub use items::item::Item;

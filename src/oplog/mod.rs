@@ -12,9 +12,10 @@
 //! file and line.
 //!
 //! Appends are one `write` of the whole op with `O_APPEND` under an exclusive
-//! `flock`, followed by `fsync`; files are never rewritten (the one
-//! exception is [`repair_tail`], which cuts off a torn final op after
-//! backing the file up). A failed append (disk full, file size limit) is
+//! `flock`, followed by `fsync`; files are never rewritten (the
+//! exceptions are [`repair-tail`](crate::repair::tail), which cuts off a
+//! torn final op, and [`quarantine`](crate::repair::quarantine), both
+//! after backing the file up). A failed append (disk full, file size limit) is
 //! undone, so no partial op is left behind. An append whose result readers
 //! would refuse (over [`MAX_FILE_BYTES`], nesting over [`MAX_FLOW_DEPTH`],
 //! anything that does not read back) is refused before a byte is written

@@ -3,11 +3,13 @@
 //! [`Tracker`] is defined here, with discovery (`--tracker-root` or the
 //! nearest `.agent/`) and its files; its other methods live by concept:
 //!
-//! - [`load`]: reading items (one, or all as a [`load::Snapshot`]); never calls git;
-//! - [`resolve`]: what a user typed (full ID, unique prefix) to one item file;
-//! - [`write`]: the one way ops get written (checks every write shares,
-//!   the Lamport clock, a fresh nonce, the append), on an item read once
-//!   ([`write::Opened`]);
+//! - [`load`]: reading items (one, or all as a [`load::Snapshot`]);
+//!   never calls git;
+//! - [`resolve`]: what a user typed (full ID, unique prefix) to one item
+//!   file;
+//! - [`write`](mod@write): the one way ops get written (checks every
+//!   write shares, the Lamport clock ([`clock`]), a fresh nonce, the
+//!   append), on an item read once ([`write::Opened`]);
 //! - [`create`], [`update`], [`discuss`]: the item ops, with [`checks`]
 //!   they share;
 //! - [`authority`]: human-only actions, locks, freezing, deletion;
