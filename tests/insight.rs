@@ -302,7 +302,7 @@ fn svg_escapes_text_and_handles_empty_series() {
     // A day with nothing open breaks the mean line into two runs of one point: no line drawn.
     assert_eq!(doc.matches("<polyline").count(), 1);
     assert_eq!(doc.matches("<circle").count(), 2);
-    let empty = htrac::insight::trend::svg(&[]);
+    let empty = svg::trend_svg(&[]);
     assert!(svg_texts(&empty).contains(&"no history in this window".to_string()));
 }
 

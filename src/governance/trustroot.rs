@@ -48,14 +48,14 @@ pub const SYSTEM_CONFIG_ENV: &str = "HTRAC_SYSTEM_CONFIG";
 /// The agent pattern that is always in force for configs an agent could write.
 pub const DEFAULT_AGENT_PATTERN: &str = "*_agent";
 
-/// How strictly ops must be signed (`authority.signing`): the tracker
-/// config's own type, so the host's and the tracker's modes compare.
-pub use crate::config::SigningMode as Signing;
+// How strictly ops must be signed (`authority.signing`) is the tracker
+// config's own type, so the host's and the tracker's modes compare.
+use crate::config::SigningMode;
 
 /// The `authority` settings in force.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Authority {
-    pub signing: Signing,
+    pub signing: SigningMode,
     /// The allowed-signers file (ssh-keygen format), if one is named.
     pub allowed_signers: Option<PathBuf>,
 }
@@ -81,10 +81,10 @@ impl Authority {
             ));
         }
         let signing = match a.get("signing") {
-            None | Some(Value::Null) => Signing::Off,
+            None | Some(Value::Null) => SigningMode::Off,
             // YAML 1.1 reads a bare `off` as false.
-            Some(Value::Bool(false)) => Signing::Off,
-            Some(Value::String(s)) => Signing::parse(s).ok_or_else(|| {
+            Some(Value::Bool(false)) => SigningMode::Off,
+            Some(Value::String(s)) => SigningMode::parse(s).ok_or_else(|| {
                 err(
                     "authority.signing",
                     format!("must be off, warn or required, got '{s}'"),
@@ -408,9 +408,9 @@ mod tests {
 
     #[test]
     fn signing_modes_order_and_parse() {
-        assert!(Signing::Off < Signing::Warn && Signing::Warn < Signing::Required);
-        assert_eq!(Signing::parse("warn"), Some(Signing::Warn));
-        assert_eq!(Signing::parse("on"), None);
+        assert!(SigningMode::Off < SigningMode::Warn && SigningMode::Warn < SigningMode::Required);
+        assert_eq!(SigningMode::parse("warn"), Some(SigningMode::Warn));
+        assert_eq!(SigningMode::parse("on"), None);
         let err = |k: &str, m: String| ConfigError {
             file: None,
             key: k.into(),
@@ -419,7 +419,7 @@ mod tests {
         let top: Map<String, Value> =
             serde_norway::from_str("authority: {signing: off, allowed_signers: /x}").unwrap();
         let a = Authority::from_top(&top, &err).unwrap();
-        assert_eq!(a.signing, Signing::Off);
+        assert_eq!(a.signing, SigningMode::Off);
         assert_eq!(a.allowed_signers, Some(PathBuf::from("/x")));
         let top: Map<String, Value> = serde_norway::from_str("authority: {sign: warn}").unwrap();
         assert_eq!(

@@ -10,7 +10,8 @@
 //! per calendar day from the first change point to the last (or the
 //! `since`/`until` window), quiet days carrying the state forward.
 //!
-//! [`svg`] draws the series as a chart; [`csv`] and [`points_json`] print it.
+//! [`svg::trend_svg`](super::svg::trend_svg) draws the series as a chart;
+//! [`csv`] and [`points_json`] print it.
 
 use std::collections::HashMap;
 
@@ -21,8 +22,6 @@ use crate::items::compile::compile;
 use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
 use crate::tracker::Tracker;
-
-pub use super::svg::trend_svg as svg;
 
 /// The default SVG file name (in the working directory), as the reference's.
 pub const DEFAULT_OUT: &str = "tracker-priority-trend.svg";

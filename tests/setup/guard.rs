@@ -5,8 +5,9 @@
 //! a real agent OS user trying.
 
 use super::*;
+use htrac::config::SigningMode;
 use htrac::config::{Config, Source};
-use htrac::governance::trustroot::{self, Signing};
+use htrac::governance::trustroot;
 
 fn mode(p: &Path) -> u32 {
     std::fs::symlink_metadata(p).unwrap().mode() & 0o7777
@@ -84,10 +85,10 @@ fn the_tracker_config_cannot_widen_the_host_config() {
         + "\nauthority:\n  signing: off\n  allowed_signers: /tmp/mine\n";
     let mut c = Config::parse(&text, Source::Defaults).unwrap();
     assert_eq!(c.agent_usernames, vec!["ci_*"]);
-    assert_eq!(c.authority.signing, Signing::Off);
+    assert_eq!(c.authority.signing, SigningMode::Off);
     trustroot::apply(&mut c, Some(&sys)).unwrap();
     assert_eq!(c.agent_usernames, vec!["ci_*", "bot-*"]);
-    assert_eq!(c.authority.signing, Signing::Warn);
+    assert_eq!(c.authority.signing, SigningMode::Warn);
     assert_eq!(
         c.authority.allowed_signers.as_deref(),
         Some(Path::new("/etc/htrac/allowed_signers"))
@@ -99,7 +100,7 @@ fn the_tracker_config_cannot_widen_the_host_config() {
     )
     .unwrap();
     trustroot::apply(&mut c, Some(&sys)).unwrap();
-    assert_eq!(c.authority.signing, Signing::Required);
+    assert_eq!(c.authority.signing, SigningMode::Required);
     assert!(c.agent_usernames.contains(&"*_agent".to_string()));
 }
 

@@ -156,7 +156,7 @@ pub fn priority_trend(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         None => None,
     };
     if let Some(path) = &target {
-        std::fs::write(path, trend::svg(&points)).map_err(|e| {
+        std::fs::write(path, htrac::insight::svg::trend_svg(&points)).map_err(|e| {
             Error::user(format!("cannot write {path}: {e}"))
                 .with_hint("pass --out with a writable path")
         })?;
