@@ -210,3 +210,222 @@ pub fn help(cmd: Option<&dyn Command>) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Checks over every command's declarations (each command's own flags
+    //! are tested next to them).
+
+    use super::super::testing::{cmd, err};
+    use super::*;
+
+    /// The `n`th value a placeholder accepts (none is any flag's default).
+    fn sample(placeholder: &str, n: usize) -> String {
+        match placeholder {
+            "0-4" => n.to_string(),
+            "N" => (6 + n).to_string(),
+            "TIER" => ["stealth", "canonical"][n - 1].to_string(),
+            "DURATION" => format!("{n}m"),
+            "YYYY-MM-DD" => format!("2026-01-0{n}"),
+            "KEY=VALUE" => format!("k{n}=v"),
+            "on|off|status" => "on".to_string(),
+            "ITEM" => format!("WI-{n}"),
+            _ => format!("x{n}"),
+        }
+    }
+
+    /// The command and its required arguments.
+    fn required(c: &dyn Command) -> Vec<String> {
+        let mut argv = vec![c.name().to_string()];
+        for a in c.arg_docs().into_iter().filter(|a| a.required) {
+            argv.push(sample(a.name, 1));
+        }
+        argv
+    }
+
+    fn with(base: &[String], more: &[String]) -> Vec<String> {
+        base.iter().chain(more).cloned().collect()
+    }
+
+    fn parse_all(argv: &[String]) -> Cmd {
+        cmd(&argv.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// Flags that keep every value though their help does not say
+    /// "(repeatable)" (as they always have).
+    const QUIETLY_REPEATABLE: &[&str] = &["add-blocked-by", "remove-blocked-by"];
+
+    #[test]
+    fn every_flag_lands_in_its_own_place() {
+        for c in COMMANDS {
+            let base = required(*c);
+            let plain = parse_all(&base);
+            let mut seen: Vec<(&str, Cmd)> = Vec::new();
+            for f in c.flag_docs() {
+                let (long, name) = (f.long, c.name());
+                let flag = format!("--{long}");
+                let given = match f.value {
+                    None => parse_all(&with(&base, &[flag.clone()])),
+                    Some(ph) => {
+                        let got = parse_all(&with(&base, &[flag.clone(), sample(ph, 1)]));
+                        let joined = format!("{flag}={}", sample(ph, 1));
+                        assert_eq!(parse_all(&with(&base, &[joined])), got, "{name} {flag}=");
+                        // A repeatable flag keeps every value; another keeps the last.
+                        let twice = parse_all(&with(
+                            &base,
+                            &[flag.clone(), sample(ph, 1), flag.clone(), sample(ph, 2)],
+                        ));
+                        let last = parse_all(&with(&base, &[flag.clone(), sample(ph, 2)]));
+                        let repeatable =
+                            f.help.contains("(repeatable)") || QUIETLY_REPEATABLE.contains(&long);
+                        assert_eq!(twice != last, repeatable, "{name} {flag} given twice");
+                        got
+                    }
+                };
+                assert_ne!(given, plain, "{name} {flag}: its value lands nowhere");
+                for (other, earlier) in &seen {
+                    assert_ne!(
+                        &given, earlier,
+                        "{name}: {flag} and --{other} land in one place"
+                    );
+                }
+                assert!(
+                    global::find(long).is_none(),
+                    "{name} {flag} is hidden by the global flag"
+                );
+                seen.push((long, given));
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_flags_are_refused() {
+        for c in COMMANDS {
+            let name = c.name();
+            let argv = with(&required(*c), &["--bogus".to_string()]);
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+            assert_eq!(
+                err(&argv),
+                format!(
+                    "error: unknown flag '--bogus' for '{name}'\nhint: see 'htrac {name} --help' for its flags\n"
+                )
+            );
+        }
+        assert_eq!(
+            err(&["--bogus", "list"]),
+            "error: unknown flag '--bogus'\nhint: put the command name first: htrac COMMAND [FLAGS]; see 'htrac --help'\n"
+        );
+        assert_eq!(
+            err(&["list", "-x"]),
+            "error: unknown flag '-x'\nhint: see 'htrac --help'\n"
+        );
+        // Another command's flag is unknown too.
+        assert!(
+            err(&["show", "WI-x", "--limit", "3"]).contains("unknown flag '--limit' for 'show'")
+        );
+        assert_eq!(
+            err(&["frobnicate"]),
+            "error: unknown command 'frobnicate'\nhint: see 'htrac --help' for the list of commands\n"
+        );
+    }
+
+    #[test]
+    fn values_arguments_and_dashes() {
+        assert_eq!(
+            err(&["update", "WI-x", "--priority"]),
+            "error: --priority needs a value (0-4)\nhint: write --priority 0-4\n"
+        );
+        assert_eq!(
+            err(&["show"]),
+            "error: 'show' needs ITEM\nhint: usage: htrac show ITEM [FLAGS]\n"
+        );
+        assert_eq!(
+            err(&["lock", "WI-x"]),
+            "error: 'lock' needs FIELD\nhint: usage: htrac lock ITEM FIELD...\n"
+        );
+        assert_eq!(
+            err(&["show", "a", "b"]),
+            "error: unexpected argument 'b' for 'show'\nhint: see 'htrac show --help'; quote text that contains spaces\n"
+        );
+        assert!(err(&["--tracker-root"]).contains("missing argument for option '--tracker-root'"));
+        // After `--` everything is an argument, even what looks like a flag.
+        let Cmd::Discuss(d) = cmd(&["discuss", "WI-x", "--", "--not-a-flag"]) else {
+            panic!()
+        };
+        assert_eq!(d.message.as_deref(), Some("--not-a-flag"));
+        let Cmd::Lock(l) = cmd(&["lock", "WI-x", "status", "--", "-p"]) else {
+            panic!()
+        };
+        assert_eq!(l.fields, ["status", "-p"]);
+        assert!(matches!(parse(vec!["-V".into()]), Ok(Request::Version)));
+        assert!(err(&["list", "--version"]).contains("unknown flag '--version' for 'list'"));
+    }
+
+    /// `:N` is resolved in every value that names an item, and only there.
+    #[test]
+    fn item_values_are_the_ones_resolved() {
+        let resolved = |argv: &[String]| -> bool {
+            let mut c = parse_all(argv);
+            for v in c.items_mut() {
+                if v == ":1" {
+                    *v = "WI-resolved".into();
+                }
+            }
+            !format!("{c:?}").contains("\":1\"")
+        };
+        for c in COMMANDS {
+            let base = required(*c);
+            for f in c.flag_docs() {
+                let Some(ph) = f.value else { continue };
+                let argv = with(&base, &[format!("--{}", f.long), ":1".into()]);
+                let argv_str: Vec<&str> = argv.iter().map(String::as_str).collect();
+                if parse(argv_str.iter().map(Into::into).collect()).is_err() {
+                    continue; // a number, a tier, ...: never an item
+                }
+                assert_eq!(resolved(&argv), ph == "ITEM", "{} --{}", c.name(), f.long);
+            }
+            let args = c.arg_docs();
+            for (i, a) in args.iter().enumerate() {
+                let mut argv = vec![c.name().to_string()];
+                for (j, b) in args.iter().enumerate() {
+                    if j == i {
+                        argv.push(":1".into());
+                    } else if j < i || b.required {
+                        argv.push(sample(b.name, 1));
+                    }
+                }
+                let argv_str: Vec<&str> = argv.iter().map(String::as_str).collect();
+                if parse(argv_str.iter().map(Into::into).collect()).is_err() {
+                    continue;
+                }
+                assert_eq!(resolved(&argv), a.name == "ITEM", "{} {}", c.name(), a.name);
+            }
+        }
+    }
+
+    #[test]
+    fn help_is_made_from_the_declarations() {
+        for c in COMMANDS {
+            let text = help(Some(*c));
+            assert!(text.starts_with(c.summary()), "{}", c.name());
+            for f in c.flag_docs() {
+                let shown = match f.value {
+                    Some(v) => format!("--{} {v}", f.long),
+                    None => format!("--{}", f.long),
+                };
+                let line = text.lines().find(|l| l.trim_start().starts_with(&shown));
+                assert!(
+                    line.is_some_and(|l| l.ends_with(f.help)),
+                    "{}: {shown}",
+                    c.name()
+                );
+            }
+            assert!(help(None).contains(&format!("  {} ", c.name())));
+        }
+        assert_eq!(
+            help(find_command("show")),
+            "Show one item in full\n\nusage: htrac show ITEM [FLAGS]\n\nflags:\n  --include-deleted  also show deleted (tombstoned) messages\n  --include-history  show earlier texts of edited messages\n\nglobal flags (anywhere on the line):\n  --json               print machine-readable JSON (stable; see README)\n  --tracker-root PATH  the .agent/ directory (default: nearest .agent/ above the working directory)\n  --no-auto-sync       do not sync after a change\n  --help               show help\n"
+        );
+        assert!(help(find_command("init")).contains("flags:\n  (none)\n"));
+    }
+}

@@ -10,30 +10,45 @@ use crate::args::{AddArgs, Globals};
 use crate::Output;
 
 pub fn run(a: &AddArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+    // Every argument named: a new one must be handled here.
+    let AddArgs {
+        kind,
+        title,
+        status,
+        priority,
+        parent,
+        tags,
+        isbefore,
+        description,
+        pr_ref,
+        fields,
+        force_field_key,
+        tier,
+    } = a;
     let t = tx.tracker();
     let kinds = t.config.kind_names().join(", ");
-    let kind = a.kind.as_deref().ok_or_else(|| {
+    let kind = kind.as_deref().ok_or_else(|| {
         Error::user("add needs --kind").with_hint(format!(
             "e.g. htrac add --kind work_item --title \"...\" (kinds: {kinds})"
         ))
     })?;
-    let title = a.title.as_deref().ok_or_else(|| {
+    let title = title.as_deref().ok_or_else(|| {
         Error::user("add needs --title")
             .with_hint(format!("e.g. htrac add --kind {kind} --title \"...\""))
     })?;
     let mut new = NewItem::new(kind, title);
-    new.status = super::nonempty(&a.status);
-    if let Some(pr) = a.priority {
+    new.status = super::nonempty(status);
+    if let Some(pr) = *priority {
         new.priority = pr;
     }
-    new.parent = super::nonempty(&a.parent);
-    new.tags = a.tags.clone();
-    new.isbefore = a.isbefore.clone();
-    new.pr_ref = super::nonempty(&a.pr_ref);
-    new.description = super::description(&a.description)?.unwrap_or_default();
-    super::fields(&a.fields, &mut new.fields);
-    new.force_field_key = a.force_field_key;
-    new.tier = a.tier.unwrap_or(Tier::Workspace);
+    new.parent = super::nonempty(parent);
+    new.tags = tags.clone();
+    new.isbefore = isbefore.clone();
+    new.pr_ref = super::nonempty(pr_ref);
+    new.description = super::description(description)?.unwrap_or_default();
+    super::fields(fields, &mut new.fields);
+    new.force_field_key = *force_field_key;
+    new.tier = tier.unwrap_or(Tier::Workspace);
     let done = actions::add(tx, &new)?;
     for w in &done.warnings {
         out.warn(w);

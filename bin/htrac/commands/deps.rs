@@ -8,7 +8,11 @@ use crate::render::short_id;
 use crate::Output;
 
 pub fn run(a: &DepsArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    match (&a.item, a.graph) {
+    let DepsArgs {
+        item: spec,
+        graph: draw,
+    } = a;
+    match (spec, *draw) {
         (None, true) => graph(g, t, out),
         (Some(spec), false) => item(g, t, spec, out),
         (Some(_), true) => Err(Error::user("deps takes either ITEM or --graph, not both")

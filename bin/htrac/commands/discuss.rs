@@ -11,13 +11,20 @@ use crate::render;
 use crate::Output;
 
 pub fn run(a: &DiscussArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -> Result<()> {
-    let typed = a.item.clone();
-    let message = a.message.as_deref().unwrap_or("");
-    let req = if a.clear {
+    let DiscussArgs {
+        item,
+        message,
+        clear,
+        summarize,
+        ack_thread,
+    } = a;
+    let typed = item.clone();
+    let message = message.as_deref().unwrap_or("");
+    let req = if *clear {
         Discuss::Clear {
             item: typed.clone(),
         }
-    } else if let Some(summary) = &a.summarize {
+    } else if let Some(summary) = summarize {
         Discuss::Summarize {
             item: typed.clone(),
             text: summary.to_string(),
@@ -29,7 +36,7 @@ pub fn run(a: &DiscussArgs, g: &Globals, tx: &mut Transaction, out: &mut Output)
         Discuss::Message {
             item: typed.clone(),
             text: message.to_string(),
-            ack_thread: a.ack_thread,
+            ack_thread: *ack_thread,
         }
     };
     let (done, written) = match actions::discuss(tx, &req)? {

@@ -9,10 +9,15 @@ use crate::args::{EditModeAction, EditModeArgs, Globals, MsgArgs};
 use crate::Output;
 
 pub fn edit_mode(a: &EditModeArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    match a.action {
+    let EditModeArgs {
+        action,
+        ttl,
+        cap_max,
+    } = *a;
+    match action {
         EditModeAction::On => {
-            let ttl = a.ttl.unwrap_or(1800);
-            let cap = a.cap_max.unwrap_or(500);
+            let ttl = ttl.unwrap_or(1800);
+            let cap = cap_max.unwrap_or(500);
             t.edit_mode_on(ttl, cap)?;
             if g.json {
                 out.line(htrac::jsonfmt::compact(
@@ -54,16 +59,21 @@ pub fn message(
     t: &Tracker,
     out: &mut Output,
 ) -> Result<()> {
-    let file = t.resolve(&a.item)?;
-    let nonce = a.nonce.as_str();
-    let reason = a.reason.as_deref().ok_or_else(|| {
+    let MsgArgs {
+        item,
+        nonce,
+        reason,
+        new_text,
+    } = a;
+    let file = t.resolve(item)?;
+    let reason = reason.as_deref().ok_or_else(|| {
         Error::user(format!("{} needs --reason TEXT", kind.as_str()))
             .with_hint("say why in at most 100 characters")
     })?;
-    if kind == MessageOp::EditText && a.new_text.is_none() {
+    if kind == MessageOp::EditText && new_text.is_none() {
         return Err(Error::user("edit-msg-text needs --new-text TEXT"));
     }
-    t.message_op(&file, kind, nonce, a.new_text.as_deref(), reason)?;
+    t.message_op(&file, kind, nonce, new_text.as_deref(), reason)?;
     if g.json {
         out.line(htrac::jsonfmt::compact(&json!({"ok": true})));
     } else {

@@ -29,11 +29,12 @@ pub fn lock(
     tx: &mut Transaction,
     out: &mut Output,
 ) -> Result<()> {
+    let LockArgs { item, fields } = a;
     actions::lock(
         tx,
         &LockChange {
-            item: a.item.clone(),
-            fields: a.fields.clone(),
+            item: item.clone(),
+            fields: fields.clone(),
             unlock,
         },
     )?;

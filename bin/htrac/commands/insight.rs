@@ -16,7 +16,15 @@ fn round4(x: f64) -> f64 {
 }
 
 pub fn clusters(a: &ClustersArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let (k, shared, min_size, limit) = (a.k, a.shared, a.min_size, a.limit);
+    let ClustersArgs {
+        k,
+        shared,
+        status,
+        all,
+        min_size,
+        limit,
+    } = a;
+    let (k, shared, min_size, limit) = (*k, *shared, *min_size, *limit);
     let snap = t.snapshot()?;
     super::report_broken(&snap, out);
     let tiers = trend::analysis_tiers(t);
@@ -25,9 +33,9 @@ pub fn clusters(a: &ClustersArgs, g: &Globals, t: &Tracker, out: &mut Output) ->
         .iter()
         .filter(|i| tiers.contains(&i.tier) && i.status != "deleted")
         .collect();
-    let items: Vec<&Item> = if a.all {
+    let items: Vec<&Item> = if *all {
         fit.clone()
-    } else if let Some(wanted) = &a.status {
+    } else if let Some(wanted) = status {
         fit.iter()
             .copied()
             .filter(|i| wanted.contains(&i.status))
@@ -114,17 +122,23 @@ pub fn clusters(a: &ClustersArgs, g: &Globals, t: &Tracker, out: &mut Output) ->
 }
 
 pub fn priority_trend(a: &TrendArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let csv = a.csv;
+    let TrendArgs {
+        out: chart,
+        csv,
+        since,
+        until,
+    } = a;
+    let csv = *csv;
     if csv && g.json {
         return Err(Error::user("--csv and --json are mutually exclusive")
             .with_hint("use one: --csv prints day,open,mean_priority lines; --json one object"));
     }
-    let (since, until) = (a.since, a.until);
+    let (since, until) = (*since, *until);
     let (points, warnings) = trend::tracker_series(t, since, until)?;
     for w in warnings {
         out.warn(w);
     }
-    let target = match &a.out {
+    let target = match chart {
         Some(o) => Some(o.clone()),
         None if !g.json && !csv => Some(trend::DEFAULT_OUT.to_string()),
         None => None,

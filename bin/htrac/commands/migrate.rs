@@ -22,10 +22,15 @@ fn given(value: &Option<String>, flag: &str) -> Result<Option<PathBuf>> {
 }
 
 pub fn run(a: &MigrateArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let dry_run = a.dry_run;
+    let MigrateArgs {
+        ledger,
+        work_items,
+        dry_run,
+    } = a;
+    let dry_run = *dry_run;
     let opts = Options {
-        ledger: given(&a.ledger, "ledger")?.unwrap_or_else(|| migrate::default_ledger(&t.root)),
-        work_items: given(&a.work_items, "work-items")?.or_else(migrate::default_work_items),
+        ledger: given(ledger, "ledger")?.unwrap_or_else(|| migrate::default_ledger(&t.root)),
+        work_items: given(work_items, "work-items")?.or_else(migrate::default_work_items),
         dry_run,
     };
     let report = migrate::migrate(t, &opts)?;

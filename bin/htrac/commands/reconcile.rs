@@ -35,7 +35,7 @@ fn hook_skip(t: &Tracker) -> Option<&'static str> {
 }
 
 pub fn run(a: &ReconcileArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let (dry, hook) = (a.dry_run, a.hook);
+    let ReconcileArgs { dry_run: dry, hook } = *a;
     if hook {
         if let Some(why) = hook_skip(t) {
             if why != "HTRAC_NO_RECONCILE is set" {

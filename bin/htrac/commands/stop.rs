@@ -40,15 +40,15 @@ fn inner(query: &Query, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()
     super::report_broken(&snap, out);
     let items = scope::in_scope(&snap.items, &t.config);
     let (key, value) = match query {
-        Query::Count(a) => {
-            let strength = todos::Strength::from_flags(a.hard, a.soft);
+        Query::Count(CountTodosArgs { hard, soft }) => {
+            let strength = todos::Strength::from_flags(*hard, *soft);
             let n = todos::count(&items, &t.config, strength);
             ("count", json!(n))
         }
         Query::Hash => ("hash", json!(todos::hash(&items, &t.config))),
-        Query::Guidance(a) => {
+        Query::Guidance(GuidanceArgs { guidance_dir }) => {
             let cwd = std::env::current_dir()?;
-            let dir = guidance::choose_dir(a.guidance_dir.as_deref().map(Path::new), &cwd, t)?;
+            let dir = guidance::choose_dir(guidance_dir.as_deref().map(Path::new), &cwd, t)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)

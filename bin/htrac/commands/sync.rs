@@ -8,7 +8,12 @@ use crate::args::{Globals, SyncArgs};
 use crate::Output;
 
 pub fn run(a: &SyncArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let chosen = [a.dry_run, a.status, a.prune]
+    let SyncArgs {
+        dry_run,
+        status,
+        prune,
+    } = *a;
+    let chosen = [dry_run, status, prune]
         .into_iter()
         .filter(|on| *on)
         .count();
@@ -18,7 +23,7 @@ pub fn run(a: &SyncArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<(
                 .with_hint("pass one of them, or none to sync now"),
         );
     }
-    if a.status {
+    if status {
         let s = htrac::sync::status(t)?;
         if g.json {
             out.line(pretty(&s));
@@ -27,7 +32,7 @@ pub fn run(a: &SyncArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<(
         }
         return Ok(());
     }
-    if a.prune {
+    if prune {
         let deleted = htrac::sync::prune(t)?;
         if g.json {
             out.line(pretty(&json!({"ok": true, "pruned": deleted})));
@@ -40,7 +45,7 @@ pub fn run(a: &SyncArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<(
         }
         return Ok(());
     }
-    let report = if a.dry_run {
+    let report = if dry_run {
         htrac::sync::dry_run(t)?
     } else {
         let mut notes = Vec::new();

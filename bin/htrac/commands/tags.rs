@@ -16,12 +16,17 @@ fn usage(msg: String) -> Error {
 }
 
 pub fn run(a: &TagsArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let action = a.action.as_deref();
-    let args = &a.args;
-    if a.in_favor_of.is_some() && action != Some("deprecate") {
+    let TagsArgs {
+        action,
+        args,
+        count,
+        in_favor_of,
+    } = a;
+    let action = action.as_deref();
+    if in_favor_of.is_some() && action != Some("deprecate") {
         return Err(usage("--in-favor-of goes with 'tags deprecate TAG'".into()));
     }
-    if a.count && action.is_some() {
+    if *count && action.is_some() {
         return Err(usage(
             "--count goes with the plain listing ('htrac tags --count')".into(),
         ));
@@ -34,7 +39,7 @@ pub fn run(a: &TagsArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<(
         }
     };
     match action {
-        None => list(a.count, g, t, out),
+        None => list(*count, g, t, out),
         Some("rename") => {
             want(2..=2, "rename OLD NEW")?;
             rename(g, t, &args[0], &args[1], out)
@@ -45,7 +50,7 @@ pub fn run(a: &TagsArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<(
         }
         Some("deprecate") => {
             want(1..=1, "deprecate TAG [--in-favor-of NEW]")?;
-            deprecate(g, t, &args[0], a.in_favor_of.as_deref(), out)
+            deprecate(g, t, &args[0], in_favor_of.as_deref(), out)
         }
         Some(other) => Err(usage(format!("unknown tags action '{other}'"))),
     }

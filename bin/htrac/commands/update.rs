@@ -11,38 +11,63 @@ use crate::Output;
 
 /// The request the command line asks for.
 fn request(a: &UpdateArgs) -> Result<Update> {
-    if !a.field.is_empty() && !(a.add_field.is_empty() && a.remove_field.is_empty()) {
+    // Every argument named: a new one must be handled here.
+    let UpdateArgs {
+        item,
+        status,
+        priority,
+        title,
+        parent,
+        pr_ref,
+        description,
+        add_tag,
+        remove_tag,
+        add_isbefore,
+        remove_isbefore,
+        add_duplicate_of,
+        remove_duplicate_of,
+        add_not_duplicate_of,
+        remove_not_duplicate_of,
+        add_blocked_by,
+        remove_blocked_by,
+        field,
+        add_field,
+        remove_field,
+        force_field_key,
+        note,
+    } = a;
+    if !field.is_empty() && !(add_field.is_empty() && remove_field.is_empty()) {
         return Err(Error::user(
             "--field and --add-field/--remove-field are mutually exclusive",
         ));
     }
     let mut fields = Map::new();
-    super::fields(&a.field, &mut fields);
-    super::fields(&a.add_field, &mut fields);
+    super::fields(field, &mut fields);
+    super::fields(add_field, &mut fields);
     Ok(Update {
-        item: a.item.clone(),
-        status: a.status.clone(),
-        priority: a.priority,
-        title: a.title.clone(),
-        parent: a.parent.clone(),
-        pr_ref: a.pr_ref.clone(),
+        item: item.clone(),
+        status: status.clone(),
+        priority: *priority,
+        title: title.clone(),
+        parent: parent.clone(),
+        pr_ref: pr_ref.clone(),
         // An empty description clears it (the reference ignores an empty one).
-        description: super::description(&a.description)?,
+        description: super::description(description)?,
         tags: None,
-        add_tags: a.add_tag.clone(),
-        remove_tags: a.remove_tag.clone(),
-        add_isbefore: a.add_isbefore.clone(),
-        remove_isbefore: a.remove_isbefore.clone(),
-        add_duplicate_of: a.add_duplicate_of.clone(),
-        remove_duplicate_of: a.remove_duplicate_of.clone(),
-        add_not_duplicate_of: a.add_not_duplicate_of.clone(),
-        remove_not_duplicate_of: a.remove_not_duplicate_of.clone(),
-        add_blocked_by: a.add_blocked_by.clone(),
-        remove_blocked_by: a.remove_blocked_by.clone(),
+        add_tags: add_tag.clone(),
+        remove_tags: remove_tag.clone(),
+        add_isbefore: add_isbefore.clone(),
+        remove_isbefore: remove_isbefore.clone(),
+        add_duplicate_of: add_duplicate_of.clone(),
+        remove_duplicate_of: remove_duplicate_of.clone(),
+        add_not_duplicate_of: add_not_duplicate_of.clone(),
+        remove_not_duplicate_of: remove_not_duplicate_of.clone(),
+        add_blocked_by: add_blocked_by.clone(),
+        remove_blocked_by: remove_blocked_by.clone(),
         fields,
-        remove_fields: a.remove_field.clone(),
-        force_field_key: a.force_field_key,
-        note: super::nonempty(&a.note),
+        remove_fields: remove_field.clone(),
+        force_field_key: *force_field_key,
+        note: super::nonempty(note),
     })
 }
 

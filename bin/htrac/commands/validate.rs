@@ -9,11 +9,16 @@ use crate::Output;
 
 pub fn run(a: &ValidateArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let cwd = std::env::current_dir()?;
+    let ValidateArgs {
+        files,
+        check_locks,
+        strict,
+    } = a;
     let opts = Options {
-        check_locks: a.check_locks,
-        strict: a.strict,
+        check_locks: *check_locks,
+        strict: *strict,
     };
-    let report = validate(t, &cwd, &a.files, opts)?;
+    let report = validate(t, &cwd, files, opts)?;
     if g.json {
         let v = json!({"errors": report.errors, "warnings": report.warnings});
         out.line(htrac::jsonfmt::compact(&v));

@@ -18,9 +18,14 @@ const OPEN_STATUSES: &[&str] = &[
 ];
 
 pub fn show(a: &ShowArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let file = t.resolve(&a.item)?;
+    let ShowArgs {
+        item,
+        include_deleted,
+        include_history,
+    } = a;
+    let file = t.resolve(item)?;
     let item = t.load(&file)?;
-    let (deleted, history) = (a.include_deleted, a.include_history);
+    let (deleted, history) = (*include_deleted, *include_history);
     if g.json {
         out.line(htrac::jsonfmt::pretty(&item.to_json(deleted, history)));
     } else {
@@ -53,12 +58,20 @@ fn rows(items: &[&Item], out: &mut Output) {
 }
 
 pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let mut statuses: Vec<String> = a.status.clone();
-    if a.open {
+    let ListArgs {
+        status,
+        open,
+        kind,
+        tag,
+        tier,
+        limit,
+    } = a;
+    let mut statuses: Vec<String> = status.clone();
+    if *open {
         statuses.extend(OPEN_STATUSES.iter().map(|s| s.to_string()));
     }
-    let tier = a.tier;
-    let kind = a.kind.as_deref();
+    let (tier, limit) = (*tier, *limit);
+    let kind = kind.as_deref();
     if let Some(k) = kind {
         if t.config.kind(k).is_none() {
             return Err(Error::user(format!(
@@ -67,8 +80,7 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
             )));
         }
     }
-    let tag = a.tag.as_deref();
-    let limit = a.limit;
+    let tag = tag.as_deref();
     // The text listing prints no long texts: a summary read is enough.
     let snap = if g.json {
         t.snapshot()?
@@ -118,7 +130,7 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
 }
 
 pub fn ready(a: &ReadyArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let limit = a.limit;
+    let ReadyArgs { limit } = *a;
     let snap = if g.json {
         t.snapshot()?
     } else {
@@ -186,7 +198,8 @@ pub fn ready(a: &ReadyArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Resul
 }
 
 pub fn log(a: &ItemArg, t: &Tracker, out: &mut Output) -> Result<()> {
-    let file = t.resolve(&a.item)?;
+    let ItemArg { item } = a;
+    let file = t.resolve(item)?;
     let bytes = htrac::oplog::read_bytes(&file.path)
         .map_err(|e| Error::internal(format!("cannot read {}: {e}", file.path.display())))?;
     out.stdout.push_str(&String::from_utf8_lossy(&bytes));
