@@ -1,9 +1,9 @@
-//! The arguments of the commands that write or read items: `add`,
-//! `update`, `show`, `list`, `ready`, `discuss`, `log`, `deps`.
+//! The arguments of the commands that set an item's fields: `add` and
+//! `update` (and the description sources they share).
 
 use htrac::Tier;
 
-use super::{parsed, pos, switch, text, Cmd, Flag, ItemArg, Set, Spec, ITEM_ARG};
+use super::{parsed, pos, switch, text, Cmd, Flag, Set, Spec};
 
 /// Where a description comes from: at most one of these may be given.
 #[derive(Debug, Default, PartialEq)]
@@ -282,134 +282,180 @@ pub const UPDATE: Spec<UpdateArgs> = Spec {
     wrap: Cmd::Update,
 };
 
-#[derive(Debug, Default, PartialEq)]
-pub struct ShowArgs {
-    pub item: String,
-    pub include_deleted: bool,
-    pub include_history: bool,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::testing::{cmd, err};
+
+    fn s(v: &str) -> String {
+        v.to_string()
+    }
+
+    #[test]
+    fn add() {
+        let Cmd::Add(a) = cmd(&[
+            "add",
+            "--kind",
+            "work_item",
+            "--title=T",
+            "--status",
+            "todo_soft",
+            "--priority",
+            " 1",
+            "--parent",
+            "WI-p",
+            "--tag",
+            "a",
+            "--tag=b",
+            "--isbefore",
+            "WI-q",
+            "--description",
+            "d",
+            "--pr-ref",
+            "#1",
+            "--field",
+            "k=v=w",
+            "--force-field-key",
+            "--tier",
+            "stealth",
+        ]) else {
+            panic!()
+        };
+        let want = AddArgs {
+            kind: Some(s("work_item")),
+            title: Some(s("T")),
+            status: Some(s("todo_soft")),
+            priority: Some(1),
+            parent: Some(s("WI-p")),
+            tags: vec![s("a"), s("b")],
+            isbefore: vec![s("WI-q")],
+            description: Description {
+                text: Some(s("d")),
+                ..Default::default()
+            },
+            pr_ref: Some(s("#1")),
+            fields: vec![(s("k"), s("v=w"))],
+            force_field_key: true,
+            tier: Some(Tier::Stealth),
+        };
+        assert_eq!(a, want);
+        // Range and required flags are the library's and the command's to check.
+        let Cmd::Add(a) = cmd(&["add", "--priority", "9"]) else {
+            panic!()
+        };
+        assert_eq!((a.priority, a.kind), (Some(9), None));
+        assert_eq!(
+            err(&["add", "--priority", "high"]),
+            "error: --priority takes a whole number, got 'high'\nhint: e.g. --priority 2\n"
+        );
+        assert_eq!(
+            err(&["add", "--tier", "gold"]),
+            "error: unknown tier 'gold'\nhint: use canonical, workspace or stealth\n"
+        );
+        assert_eq!(
+            err(&["add", "--field", "kv"]),
+            "error: --field must be key=value, got 'kv'\nhint: write --field name=value\n"
+        );
+    }
+
+    #[test]
+    fn add_description_sources() {
+        let Cmd::Add(a) = cmd(&["add", "--description-file", "d.txt", "--description-stdin"])
+        else {
+            panic!()
+        };
+        assert_eq!(
+            a.description,
+            Description {
+                text: None,
+                file: Some(s("d.txt")),
+                stdin: true,
+            },
+            "both kept: the command refuses more than one"
+        );
+    }
+
+    #[test]
+    fn update() {
+        let Cmd::Update(u) = cmd(&[
+            "update",
+            "WI-x",
+            "--status",
+            "done",
+            "--priority=0",
+            "--title",
+            "T",
+            "--parent",
+            "WI-p",
+            "--pr-ref",
+            "#2",
+            "--description",
+            "",
+            "--add-tag",
+            "a",
+            "--remove-tag",
+            "b",
+            "--add-isbefore",
+            "WI-1",
+            "--remove-isbefore",
+            "WI-2",
+            "--add-duplicate-of",
+            "WI-3",
+            "--remove-duplicate-of",
+            "WI-4",
+            "--add-not-duplicate-of",
+            "WI-5",
+            "--remove-not-duplicate-of",
+            "WI-6",
+            "--add-blocked-by",
+            "WI-7",
+            "--remove-blocked-by",
+            "WI-8",
+            "--field",
+            "f=1",
+            "--add-field",
+            "g=2",
+            "--remove-field",
+            "h",
+            "--force-field-key",
+            "--note",
+            "n",
+        ]) else {
+            panic!()
+        };
+        let want = UpdateArgs {
+            item: s("WI-x"),
+            status: Some(s("done")),
+            priority: Some(0),
+            title: Some(s("T")),
+            parent: Some(s("WI-p")),
+            pr_ref: Some(s("#2")),
+            description: Description {
+                text: Some(s("")),
+                ..Default::default()
+            },
+            add_tag: vec![s("a")],
+            remove_tag: vec![s("b")],
+            add_isbefore: vec![s("WI-1")],
+            remove_isbefore: vec![s("WI-2")],
+            add_duplicate_of: vec![s("WI-3")],
+            remove_duplicate_of: vec![s("WI-4")],
+            add_not_duplicate_of: vec![s("WI-5")],
+            remove_not_duplicate_of: vec![s("WI-6")],
+            add_blocked_by: vec![s("WI-7")],
+            remove_blocked_by: vec![s("WI-8")],
+            field: vec![(s("f"), s("1"))],
+            add_field: vec![(s("g"), s("2"))],
+            remove_field: vec![s("h")],
+            force_field_key: true,
+            note: Some(s("n")),
+        };
+        assert_eq!(u, want);
+        assert!(err(&["update", "WI-x", "--priority", "high"])
+            .contains("--priority takes a whole number"));
+        assert_eq!(
+            err(&["update", "WI-x", "--add-field", "g"]),
+            "error: --add-field must be key=value, got 'g'\nhint: write --add-field name=value\n"
+        );
+    }
 }
-
-pub const SHOW: Spec<ShowArgs> = Spec {
-    name: "show",
-    summary: "Show one item in full",
-    args: &[pos("ITEM", true, false, Set::Text(|a, v| a.item = v))],
-    flags: &[
-        switch(
-            "include-deleted",
-            "also show deleted (tombstoned) messages",
-            |a| a.include_deleted = true,
-        ),
-        switch(
-            "include-history",
-            "show earlier texts of edited messages",
-            |a| a.include_history = true,
-        ),
-    ],
-    wrap: Cmd::Show,
-};
-
-#[derive(Debug, Default, PartialEq)]
-pub struct ListArgs {
-    /// `--status` values, then `--open`'s statuses.
-    pub status: Vec<String>,
-    pub open: bool,
-    pub kind: Option<String>,
-    pub tag: Option<String>,
-    pub tier: Option<Tier>,
-    /// At most this many rows (`None`: all).
-    pub limit: Option<usize>,
-}
-
-pub const LIST: Spec<ListArgs> = Spec {
-    name: "list",
-    summary: "List items, sorted by priority then age",
-    args: &[],
-    flags: &[
-        text("status", "STATUS", "only this status (repeatable)", |a, v| a.status.push(v)),
-        switch("open", "only open statuses (todo_hard, todo_soft, violated, pending_validation, needs_human_review)", |a| a.open = true),
-        text("kind", "KIND", "only this kind", |a, v| a.kind = Some(v)),
-        text("tag", "TAG", "only items with this tag", |a, v| a.tag = Some(v)),
-        parsed("tier", "TIER", "only this tier", |a, v| v.tier().map(|x| a.tier = Some(x))),
-        parsed("limit", "N", "show at most N rows", |a, v| v.limit().map(|x| a.limit = x)),
-    ],
-    wrap: Cmd::List,
-};
-
-#[derive(Debug, Default, PartialEq)]
-pub struct ReadyArgs {
-    /// At most this many rows (`None`: all).
-    pub limit: Option<usize>,
-}
-
-pub const READY: Spec<ReadyArgs> = Spec {
-    name: "ready",
-    summary: "Items to work on next (blocking, unblocked), and unread human messages",
-    args: &[],
-    flags: &[parsed("limit", "N", "show at most N rows", |a, v| {
-        v.limit().map(|x| a.limit = x)
-    })],
-    wrap: Cmd::Ready,
-};
-
-#[derive(Debug, Default, PartialEq)]
-pub struct DiscussArgs {
-    pub item: String,
-    /// The message to add (none, or empty: show the discussion).
-    pub message: Option<String>,
-    pub clear: bool,
-    pub summarize: Option<String>,
-    pub ack_thread: bool,
-}
-
-pub const DISCUSS: Spec<DiscussArgs> = Spec {
-    name: "discuss",
-    summary: "Read an item's discussion, or add to it",
-    args: &[
-        pos("ITEM", true, false, Set::Text(|a, v| a.item = v)),
-        pos(
-            "MESSAGE",
-            false,
-            false,
-            Set::Text(|a, v| a.message = Some(v)),
-        ),
-    ],
-    flags: &[
-        switch("clear", "clear the discussion (human only)", |a| {
-            a.clear = true
-        }),
-        text(
-            "summarize",
-            "TEXT",
-            "replace the discussion with one summary entry",
-            |a, v| a.summarize = Some(v),
-        ),
-        switch(
-            "ack-thread",
-            "confirm you have read unread human messages, and write anyway",
-            |a| a.ack_thread = true,
-        ),
-    ],
-    wrap: Cmd::Discuss,
-};
-
-pub const LOG: Spec<ItemArg> = Spec {
-    name: "log",
-    summary: "Print an item's raw op log",
-    args: ITEM_ARG,
-    flags: &[],
-    wrap: Cmd::Log,
-};
-
-#[derive(Debug, Default, PartialEq)]
-pub struct DepsArgs {
-    pub item: Option<String>,
-    pub graph: bool,
-}
-
-pub const DEPS: Spec<DepsArgs> = Spec {
-    name: "deps",
-    summary: "An item's parent, children, what it blocks and what blocks it; --graph: DOT of all open work",
-    args: &[pos("ITEM", false, false, Set::Text(|a, v| a.item = Some(v)))],
-    flags: &[switch("graph", "print the whole open dependency graph as Graphviz DOT", |a| a.graph = true)],
-    wrap: Cmd::Deps,
-};

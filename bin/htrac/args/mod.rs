@@ -13,14 +13,13 @@ mod parse;
 mod reports;
 mod upkeep;
 mod value;
+mod views;
 
 use htrac::{Error, Result};
 
 pub use global::Globals;
 pub use govern::{EditModeAction, EditModeArgs, LockArgs, MsgArgs};
-pub use items::{
-    AddArgs, DepsArgs, Description, DiscussArgs, ListArgs, ReadyArgs, ShowArgs, UpdateArgs,
-};
+pub use items::{AddArgs, Description, UpdateArgs};
 pub use parse::{help, parse, Invocation, Request};
 pub use reports::{
     CheckMessagesArgs, ClustersArgs, CountTodosArgs, GuidanceArgs, TagsArgs, TrendArgs,
@@ -30,6 +29,7 @@ pub use upkeep::{
     ValidateArgs,
 };
 pub use value::Value;
+pub use views::{DepsArgs, DiscussArgs, ListArgs, ReadyArgs, ShowArgs};
 
 /// How a flag's or argument's value lands in a command's typed arguments.
 pub enum Set<A> {
@@ -224,11 +224,11 @@ pub const COMMANDS: &[&dyn Command] = &[
     &upkeep::INIT,
     &items::ADD,
     &items::UPDATE,
-    &items::SHOW,
-    &items::LIST,
-    &items::READY,
-    &items::DISCUSS,
-    &items::LOG,
+    &views::SHOW,
+    &views::LIST,
+    &views::READY,
+    &views::DISCUSS,
+    &views::LOG,
     &govern::LOCK,
     &govern::UNLOCK,
     &govern::FREEZE,
@@ -250,7 +250,7 @@ pub const COMMANDS: &[&dyn Command] = &[
     &upkeep::TEXTCONV,
     &upkeep::SETUP,
     &govern::FORK_SETUP,
-    &items::DEPS,
+    &views::DEPS,
     &upkeep::BATCH,
     &reports::CHECK_MESSAGES,
     &reports::CLUSTERS,
