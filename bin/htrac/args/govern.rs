@@ -214,3 +214,121 @@ pub const SIGNING_CUTOVER: Spec<NoArgs> = Spec {
     flags: &[],
     wrap: |_| Cmd::SigningCutover,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::testing::{cmd, err};
+
+    fn s(v: &str) -> String {
+        v.to_string()
+    }
+
+    #[test]
+    fn lock_and_the_item_commands() {
+        let fields = LockArgs {
+            item: s("WI-x"),
+            fields: vec![s("status"), s("priority")],
+        };
+        assert_eq!(
+            cmd(&["lock", "WI-x", "status", "priority"]),
+            Cmd::Lock(fields)
+        );
+        assert!(matches!(
+            cmd(&["unlock", "WI-x", "status"]),
+            Cmd::Unlock(LockArgs { .. })
+        ));
+        let item = || ItemArg { item: s("WI-x") };
+        for (name, want) in [
+            ("freeze", Cmd::Freeze(item())),
+            ("unfreeze", Cmd::Unfreeze(item())),
+            ("repair-drift", Cmd::RepairDrift(item())),
+            ("promote", Cmd::Promote(item())),
+            ("demote", Cmd::Demote(item())),
+            ("stealth", Cmd::Stealth(item())),
+            ("unstealth", Cmd::Unstealth(item())),
+            ("delete", Cmd::Delete(item())),
+            ("reconcile-reset", Cmd::ReconcileReset(item())),
+        ] {
+            assert_eq!(cmd(&[name, "WI-x"]), want, "{name}");
+        }
+        assert_eq!(cmd(&["fork-setup"]), Cmd::ForkSetup);
+        assert_eq!(cmd(&["signing-cutover"]), Cmd::SigningCutover);
+    }
+
+    #[test]
+    fn edit_mode() {
+        assert_eq!(
+            cmd(&["edit-mode", "on", "--ttl", "1h", "--cap-max", "20"]),
+            Cmd::EditMode(EditModeArgs {
+                action: EditModeAction::On,
+                ttl: Some(3600),
+                cap_max: Some(20),
+            })
+        );
+        assert_eq!(
+            cmd(&["edit-mode", "off"]),
+            Cmd::EditMode(EditModeArgs {
+                action: EditModeAction::Off,
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            cmd(&["edit-mode", "status", "--ttl=600"]),
+            Cmd::EditMode(EditModeArgs {
+                action: EditModeAction::Status,
+                ttl: Some(600),
+                cap_max: None,
+            })
+        );
+        assert_eq!(
+            err(&["edit-mode", "maybe"]),
+            "error: edit-mode takes on, off or status, not 'maybe'\nhint: e.g. 'htrac edit-mode on --ttl 30m'\n"
+        );
+        assert_eq!(
+            err(&["edit-mode", "on", "--ttl", "soon"]),
+            "error: --ttl: cannot read 'soon' as a duration\nhint: write e.g. --ttl 30m, --ttl 1h, --ttl 600s or --ttl 600\n"
+        );
+        assert_eq!(
+            err(&["edit-mode", "on", "--cap-max", "many"]),
+            "error: --cap-max takes a whole number, got 'many'\nhint: e.g. --cap-max 2\n"
+        );
+    }
+
+    #[test]
+    fn message_ops() {
+        let want = MsgArgs {
+            item: s("WI-x"),
+            nonce: s("ab12"),
+            reason: Some(s("typo")),
+            new_text: Some(s("fixed")),
+        };
+        assert_eq!(
+            cmd(&[
+                "edit-msg-text",
+                "WI-x",
+                "ab12",
+                "--reason",
+                "typo",
+                "--new-text",
+                "fixed"
+            ]),
+            Cmd::EditMsgText(want)
+        );
+        let only_reason = |c| match c {
+            Cmd::DeleteMsg(m) | Cmd::UndeleteMsg(m) => m.reason,
+            _ => None,
+        };
+        assert_eq!(
+            only_reason(cmd(&["delete-msg", "WI-x", "ab12", "--reason=r"])),
+            Some(s("r"))
+        );
+        assert_eq!(
+            only_reason(cmd(&["undelete-msg", "WI-x", "ab12", "--reason", "r"])),
+            Some(s("r"))
+        );
+        // Only edit-msg-text takes a new text.
+        assert!(err(&["delete-msg", "WI-x", "ab12", "--new-text", "t"])
+            .contains("unknown flag '--new-text' for 'delete-msg'"));
+    }
+}

@@ -206,3 +206,136 @@ pub const GUIDANCE: Spec<GuidanceArgs> = Spec {
     )],
     wrap: Cmd::Guidance,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::testing::{cmd, err};
+
+    fn s(v: &str) -> String {
+        v.to_string()
+    }
+
+    #[test]
+    fn check_messages() {
+        let limit = |argv: &[&str]| match cmd(argv) {
+            Cmd::CheckMessages(a) => a.autolimit,
+            _ => panic!(),
+        };
+        assert_eq!(limit(&["check-messages"]), None);
+        assert_eq!(limit(&["check-messages", "--autolimit", "3"]), Some(3));
+        // As the reference: 0 or a negative N means no limit.
+        assert_eq!(limit(&["check-messages", "--autolimit", "0"]), None);
+        assert_eq!(limit(&["check-messages", "--autolimit=-2"]), None);
+        assert!(err(&["check-messages", "--autolimit", "x"])
+            .contains("--autolimit takes a whole number, got 'x'"));
+    }
+
+    #[test]
+    fn clusters() {
+        assert_eq!(cmd(&["clusters"]), Cmd::Clusters(ClustersArgs::default()));
+        assert_eq!(
+            cmd(&[
+                "clusters",
+                "--k",
+                "1",
+                "--shared",
+                "0",
+                "--status",
+                "a,,b",
+                "--all",
+                "--min-size",
+                "3",
+                "--limit",
+                "4",
+            ]),
+            Cmd::Clusters(ClustersArgs {
+                k: 1,
+                shared: 0,
+                status: Some(vec![s("a"), s("b")]),
+                all: true,
+                min_size: 3,
+                limit: 4,
+            })
+        );
+        assert_eq!(
+            err(&["clusters", "--k", "0"]),
+            "error: --k must be at least 1, got 0\nhint: e.g. --k 6\n"
+        );
+        assert_eq!(
+            err(&["clusters", "--shared", "-1"]),
+            "error: --shared must be at least 0, got -1\nhint: e.g. --shared 3\n"
+        );
+        assert!(err(&["clusters", "--min-size", "x"]).contains("--min-size takes a whole number"));
+        assert!(err(&["clusters", "--limit", "-1"]).contains("--limit must be at least 0, got -1"));
+    }
+
+    #[test]
+    fn priority_trend() {
+        assert_eq!(
+            cmd(&[
+                "priority-trend",
+                "--out",
+                "t.svg",
+                "--csv",
+                "--since",
+                "1970-01-02",
+                "--until",
+                "1970-01-03",
+            ]),
+            Cmd::PriorityTrend(TrendArgs {
+                out: Some(s("t.svg")),
+                csv: true,
+                since: Some(1),
+                until: Some(2),
+            })
+        );
+        assert_eq!(
+            err(&["priority-trend", "--until", "31/01/2026"]),
+            "error: --until expects YYYY-MM-DD, got '31/01/2026'\nhint: e.g. --until 2026-01-31 (a UTC day)\n"
+        );
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(
+            cmd(&["tags", "--count"]),
+            Cmd::Tags(TagsArgs {
+                count: true,
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            cmd(&["tags", "deprecate", "old", "--in-favor-of", "new"]),
+            Cmd::Tags(TagsArgs {
+                action: Some(s("deprecate")),
+                args: vec![s("old")],
+                count: false,
+                in_favor_of: Some(s("new")),
+            })
+        );
+        let Cmd::Tags(t) = cmd(&["tags", "describe", "t", "some text"]) else {
+            panic!()
+        };
+        assert_eq!(t.args, ["t", "some text"]);
+    }
+
+    #[test]
+    fn stop_hook_queries() {
+        assert_eq!(
+            cmd(&["count-todos", "--hard", "--soft"]),
+            Cmd::CountTodos(CountTodosArgs {
+                hard: true,
+                soft: true,
+            })
+        );
+        assert_eq!(cmd(&["hash-todos"]), Cmd::HashTodos);
+        assert_eq!(
+            cmd(&["guidance", "--guidance-dir", "/g"]),
+            Cmd::Guidance(GuidanceArgs {
+                guidance_dir: Some(s("/g")),
+            })
+        );
+        assert_eq!(cmd(&["prime"]), Cmd::Prime);
+    }
+}

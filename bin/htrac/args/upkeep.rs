@@ -211,3 +211,98 @@ pub const TUI: Spec<NoArgs> = plain(
     "Open the terminal UI (runs htrac-tui; install it with --features tui)",
     |_| Cmd::Tui,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::testing::{cmd, err};
+
+    fn s(v: &str) -> String {
+        v.to_string()
+    }
+
+    #[test]
+    fn plain_commands() {
+        for (name, want) in [
+            ("init", Cmd::Init),
+            ("cache-rebuild", Cmd::CacheRebuild),
+            ("mcp", Cmd::Mcp),
+            ("serve", Cmd::Serve),
+            ("tui", Cmd::Tui),
+        ] {
+            assert_eq!(cmd(&[name]), want);
+            assert!(err(&[name, "extra"])
+                .contains(&format!("unexpected argument 'extra' for '{name}'")));
+        }
+    }
+
+    #[test]
+    fn validate_and_repairs() {
+        assert_eq!(
+            cmd(&["validate", "a.ops", "b.ops", "--check-locks", "--strict"]),
+            Cmd::Validate(ValidateArgs {
+                files: vec![s("a.ops"), s("b.ops")],
+                check_locks: true,
+                strict: true,
+            })
+        );
+        assert_eq!(cmd(&["validate"]), Cmd::Validate(ValidateArgs::default()));
+        assert_eq!(
+            cmd(&["repair-tail", "WI-a", "WI-b"]),
+            Cmd::RepairTail(ItemsArgs {
+                items: vec![s("WI-a"), s("WI-b")],
+            })
+        );
+        assert_eq!(cmd(&["quarantine"]), Cmd::Quarantine(ItemsArgs::default()));
+        assert_eq!(
+            cmd(&["textconv", "x.ops"]),
+            Cmd::Textconv(TextconvArgs { file: s("x.ops") })
+        );
+    }
+
+    #[test]
+    fn setup_batch_migrate() {
+        assert_eq!(
+            cmd(&["setup", "--root", "/r"]),
+            Cmd::Setup(SetupArgs {
+                root: Some(s("/r")),
+            })
+        );
+        assert_eq!(cmd(&["batch", "-"]), Cmd::Batch(BatchArgs { file: s("-") }));
+        assert_eq!(
+            cmd(&[
+                "migrate",
+                "--ledger",
+                "l.md",
+                "--work-items",
+                "w.md",
+                "--dry-run"
+            ]),
+            Cmd::Migrate(MigrateArgs {
+                ledger: Some(s("l.md")),
+                work_items: Some(s("w.md")),
+                dry_run: true,
+            })
+        );
+    }
+
+    #[test]
+    fn sync_and_reconcile() {
+        assert_eq!(
+            cmd(&["sync", "--dry-run", "--status", "--prune"]),
+            Cmd::Sync(SyncArgs {
+                dry_run: true,
+                status: true,
+                prune: true,
+            }),
+            "all kept: the command refuses more than one"
+        );
+        assert_eq!(
+            cmd(&["reconcile", "--dry-run", "--hook"]),
+            Cmd::Reconcile(ReconcileArgs {
+                dry_run: true,
+                hook: true,
+            })
+        );
+    }
+}
