@@ -121,7 +121,7 @@ pub const ADD: Spec<AddArgs> = Spec {
             |a, v| v.tier().map(|x| a.tier = Some(x)),
         ),
     ],
-    wrap: Cmd::Add,
+    wrap: |a| Cmd::Add(Box::new(a)),
 };
 
 #[derive(Debug, Default, PartialEq)]
@@ -279,7 +279,7 @@ pub const UPDATE: Spec<UpdateArgs> = Spec {
             a.note = Some(v)
         }),
     ],
-    wrap: Cmd::Update,
+    wrap: |a| Cmd::Update(Box::new(a)),
 };
 
 #[cfg(test)]
@@ -338,7 +338,7 @@ mod tests {
             force_field_key: true,
             tier: Some(Tier::Stealth),
         };
-        assert_eq!(a, want);
+        assert_eq!(*a, want);
         // Range and required flags are the library's and the command's to check.
         let Cmd::Add(a) = cmd(&["add", "--priority", "9"]) else {
             panic!()
@@ -450,7 +450,7 @@ mod tests {
             force_field_key: true,
             note: Some(s("n")),
         };
-        assert_eq!(u, want);
+        assert_eq!(*u, want);
         assert!(err(&["update", "WI-x", "--priority", "high"])
             .contains("--priority takes a whole number"));
         assert_eq!(

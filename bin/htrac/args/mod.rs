@@ -287,8 +287,9 @@ pub const ITEM_ARG: &[Pos<ItemArg>] = &[pos("ITEM", true, false, Set::Text(|a, v
 #[derive(Debug, PartialEq)]
 pub enum Cmd {
     Init,
-    Add(AddArgs),
-    Update(UpdateArgs),
+    // Boxed: the largest by far.
+    Add(Box<AddArgs>),
+    Update(Box<UpdateArgs>),
     Show(ShowArgs),
     List(ListArgs),
     Ready(ReadyArgs),

@@ -265,7 +265,7 @@ mod tests {
                 let (long, name) = (f.long, c.name());
                 let flag = format!("--{long}");
                 let given = match f.value {
-                    None => parse_all(&with(&base, &[flag.clone()])),
+                    None => parse_all(&with(&base, std::slice::from_ref(&flag))),
                     Some(ph) => {
                         let got = parse_all(&with(&base, &[flag.clone(), sample(ph, 1)]));
                         let joined = format!("{flag}={}", sample(ph, 1));

@@ -36,7 +36,7 @@ fn request(a: &UpdateArgs) -> Result<Update> {
         force_field_key,
         note,
     } = a;
-    if !field.is_empty() && !(add_field.is_empty() && remove_field.is_empty()) {
+    if !field.is_empty() && (!add_field.is_empty() || !remove_field.is_empty()) {
         return Err(Error::user(
             "--field and --add-field/--remove-field are mutually exclusive",
         ));
