@@ -9,7 +9,7 @@ mod render;
 use std::io::Write;
 use std::process::ExitCode;
 
-use args::{Parsed, Request};
+use args::{Cmd, Globals, Invocation, Request};
 use htrac::actions::Transaction;
 use htrac::{Error, Result, Tracker};
 
@@ -106,7 +106,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, Box<(Ou
         )));
     }
     let request = args::parse(args).map_err(|e| Box::new((Output::default(), e)))?;
-    let mut parsed = match request {
+    let mut inv = match request {
         Request::Help(cmd) => {
             return Ok(Output {
                 stdout: args::help(cmd),
@@ -122,36 +122,34 @@ pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, Box<(Ou
         Request::Run(p) => p,
     };
     let mut out = Output {
-        json: parsed.json,
+        json: inv.global.json,
         ..Default::default()
     };
-    match dispatch(&mut parsed, &mut out) {
+    match dispatch(&mut inv, &mut out) {
         Ok(()) => Ok(out),
         Err(e) => Err(Box::new((out, e))),
     }
 }
 
-fn dispatch(parsed: &mut Parsed, out: &mut Output) -> Result<()> {
+fn dispatch(inv: &mut Invocation, out: &mut Output) -> Result<()> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::internal(format!("cannot read the working directory: {e}")))?;
-    match parsed.command.name {
-        "init" => return commands::init::run(parsed, &cwd, out),
-        "setup" => return commands::setup::run(parsed, &cwd, out),
-        "textconv" => return commands::textconv::run(parsed, &cwd, out),
-        "tui" => return commands::tui::run(parsed, &cwd),
-        "mcp" => return commands::mcp::run(parsed, out),
-        "serve" => {
+    let g = &inv.global;
+    match &inv.command {
+        Cmd::Init => return commands::init::run(g, &cwd, out),
+        Cmd::Setup(a) => return commands::setup::run(a, g, &cwd, out),
+        Cmd::Textconv(a) => return commands::textconv::run(a, &cwd, out),
+        Cmd::Tui => return commands::tui::run(g, &cwd),
+        Cmd::Mcp => return commands::mcp::run(g, out),
+        Cmd::Serve => {
             return Err(Error::user("'serve' must come first on the command line")
                 .with_hint("run 'htrac serve [ARGS]', e.g. 'htrac serve --background'"))
         }
         _ => {}
     }
-    let tracker = Tracker::discover(
-        &cwd,
-        parsed.tracker_root.as_deref().map(std::path::Path::new),
-    )?;
-    let mut tx = Transaction::new(&tracker, !parsed.no_auto_sync);
-    let result = run_on(&mut tx, parsed, out);
+    let tracker = Tracker::discover(&cwd, g.tracker_root.as_deref().map(std::path::Path::new))?;
+    let mut tx = Transaction::new(&tracker, !g.no_auto_sync);
+    let result = run_on(&mut tx, inv, out);
     // The library's warnings come first on stderr, before the command's own notes.
     let warnings: String = tracker
         .take_warnings()
@@ -188,53 +186,63 @@ pub fn message(e: &Error) -> String {
 
 /// Runs a parsed command in a transaction on an open tracker (`batch` runs
 /// each of its lines through here too, in the batch's transaction).
-pub fn run_on(tx: &mut Transaction, parsed: &mut Parsed, out: &mut Output) -> Result<()> {
+pub fn run_on(tx: &mut Transaction, inv: &mut Invocation, out: &mut Output) -> Result<()> {
+    use commands::{editmode, govern, insight, repairtail, stop, view};
+    use htrac::actions::Freeze;
+    use htrac::tracker::editmode::MessageOp;
+    use htrac::tracker::moves::Move;
     let tracker = tx.tracker();
     // `:N` aliases are resolved here, once, for every item argument.
-    let root = tracker.root.clone();
-    parsed.map_items(|v| {
+    for v in inv.command.items_mut() {
         if htrac::alias::is_alias(v) {
-            htrac::alias::resolve(&root, v)
-        } else {
-            Ok(v.to_string())
+            *v = htrac::alias::resolve(&tracker.root, v)?;
         }
-    })?;
-    match parsed.command.name {
-        "add" => commands::add::run(parsed, tx, out),
-        "update" => commands::update::run(parsed, tx, out),
-        "show" => commands::view::show(parsed, tracker, out),
-        "list" => commands::view::list(parsed, tracker, out),
-        "ready" => commands::view::ready(parsed, tracker, out),
-        "log" => commands::view::log(parsed, tracker, out),
-        "discuss" => commands::discuss::run(parsed, tx, out),
-        "lock" | "unlock" => commands::govern::lock(parsed, tx, out),
-        "freeze" | "unfreeze" | "repair-drift" => commands::govern::freeze(parsed, tx, out),
-        "delete" => commands::govern::delete(parsed, tx, out),
-        "promote" | "demote" | "stealth" | "unstealth" => {
-            commands::govern::move_tier(parsed, tx, out)
-        }
-        "reconcile-reset" => commands::govern::reconcile_reset(parsed, tracker, out),
-        "edit-mode" => commands::editmode::edit_mode(parsed, tracker, out),
-        "delete-msg" | "undelete-msg" | "edit-msg-text" => {
-            commands::editmode::message(parsed, tracker, out)
-        }
-        "validate" => commands::validate::run(parsed, tracker, out),
-        "repair-tail" => commands::repairtail::run(parsed, tracker, out),
-        "quarantine" => commands::repairtail::quarantine(parsed, tracker, out),
-        "cache-rebuild" => commands::cache::rebuild(parsed, tracker, out),
-        "signing-cutover" => commands::govern::signing_cutover(parsed, tracker, out),
-        "deps" => commands::deps::run(parsed, tracker, out),
-        "batch" => commands::batch::run(parsed, tx, out),
-        "check-messages" => commands::messages::run(parsed, tracker, out),
-        "clusters" => commands::insight::clusters(parsed, tracker, out),
-        "priority-trend" => commands::insight::priority_trend(parsed, tracker, out),
-        "migrate" => commands::migrate::run(parsed, tracker, out),
-        "tags" => commands::tags::run(parsed, tracker, out),
-        "count-todos" | "hash-todos" | "guidance" => commands::stop::run(parsed, tracker, out),
-        "fork-setup" => commands::setup::fork_setup(parsed, tracker, out),
-        "prime" => commands::prime::run(parsed, tracker, out),
-        "sync" => commands::sync::run(parsed, tracker, out),
-        "reconcile" => commands::reconcile::run(parsed, tracker, out),
-        other => Err(Error::internal(format!("command '{other}' has no handler"))),
+    }
+    let g: &Globals = &inv.global;
+    match &inv.command {
+        Cmd::Add(a) => commands::add::run(a, g, tx, out),
+        Cmd::Update(a) => commands::update::run(a, g, tx, out),
+        Cmd::Show(a) => view::show(a, g, tracker, out),
+        Cmd::List(a) => view::list(a, g, tracker, out),
+        Cmd::Ready(a) => view::ready(a, g, tracker, out),
+        Cmd::Log(a) => view::log(a, tracker, out),
+        Cmd::Discuss(a) => commands::discuss::run(a, g, tx, out),
+        Cmd::Lock(a) => govern::lock(a, false, g, tx, out),
+        Cmd::Unlock(a) => govern::lock(a, true, g, tx, out),
+        Cmd::Freeze(a) => govern::freeze(a, Freeze::Freeze, g, tx, out),
+        Cmd::Unfreeze(a) => govern::freeze(a, Freeze::Unfreeze, g, tx, out),
+        Cmd::RepairDrift(a) => govern::freeze(a, Freeze::RepairDrift, g, tx, out),
+        Cmd::Delete(a) => govern::delete(a, g, tx, out),
+        Cmd::Promote(a) => govern::move_tier(a, Move::Promote, g, tx, out),
+        Cmd::Demote(a) => govern::move_tier(a, Move::Demote, g, tx, out),
+        Cmd::Stealth(a) => govern::move_tier(a, Move::Stealth, g, tx, out),
+        Cmd::Unstealth(a) => govern::move_tier(a, Move::Unstealth, g, tx, out),
+        Cmd::ReconcileReset(a) => govern::reconcile_reset(a, g, tracker, out),
+        Cmd::EditMode(a) => editmode::edit_mode(a, g, tracker, out),
+        Cmd::DeleteMsg(a) => editmode::message(a, MessageOp::Delete, g, tracker, out),
+        Cmd::UndeleteMsg(a) => editmode::message(a, MessageOp::Undelete, g, tracker, out),
+        Cmd::EditMsgText(a) => editmode::message(a, MessageOp::EditText, g, tracker, out),
+        Cmd::Validate(a) => commands::validate::run(a, g, tracker, out),
+        Cmd::RepairTail(a) => repairtail::run(a, g, tracker, out),
+        Cmd::Quarantine(a) => repairtail::quarantine(a, g, tracker, out),
+        Cmd::CacheRebuild => commands::cache::rebuild(g, tracker, out),
+        Cmd::SigningCutover => govern::signing_cutover(g, tracker, out),
+        Cmd::Deps(a) => commands::deps::run(a, g, tracker, out),
+        Cmd::Batch(a) => commands::batch::run(a, g, tx, out),
+        Cmd::CheckMessages(a) => commands::messages::run(a, g, tracker, out),
+        Cmd::Clusters(a) => insight::clusters(a, g, tracker, out),
+        Cmd::PriorityTrend(a) => insight::priority_trend(a, g, tracker, out),
+        Cmd::Migrate(a) => commands::migrate::run(a, g, tracker, out),
+        Cmd::Tags(a) => commands::tags::run(a, g, tracker, out),
+        Cmd::CountTodos(a) => stop::run(inv.name, stop::Query::Count(a), g, tracker, out),
+        Cmd::HashTodos => stop::run(inv.name, stop::Query::Hash, g, tracker, out),
+        Cmd::Guidance(a) => stop::run(inv.name, stop::Query::Guidance(a), g, tracker, out),
+        Cmd::ForkSetup => commands::setup::fork_setup(g, tracker, out),
+        Cmd::Prime => commands::prime::run(g, tracker, out),
+        Cmd::Sync(a) => commands::sync::run(a, g, tracker, out),
+        Cmd::Reconcile(a) => commands::reconcile::run(a, g, tracker, out),
+        Cmd::Init | Cmd::Setup(_) | Cmd::Textconv(_) | Cmd::Tui | Cmd::Mcp | Cmd::Serve => Err(
+            Error::internal(format!("'{}' runs without a tracker", inv.name)),
+        ),
     }
 }

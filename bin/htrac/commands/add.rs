@@ -6,40 +6,55 @@ use htrac::tracker::create::NewItem;
 use htrac::{Error, Result, Tier};
 use serde_json::json;
 
-use crate::args::Parsed;
+use crate::args::{AddArgs, Globals};
 use crate::Output;
 
-pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+pub fn run(a: &AddArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+    // Every argument named: a new one must be handled here.
+    let AddArgs {
+        kind,
+        title,
+        status,
+        priority,
+        parent,
+        tags,
+        isbefore,
+        description,
+        pr_ref,
+        fields,
+        force_field_key,
+        tier,
+    } = a;
     let t = tx.tracker();
     let kinds = t.config.kind_names().join(", ");
-    let kind = p.one("kind").ok_or_else(|| {
+    let kind = kind.as_deref().ok_or_else(|| {
         Error::user("add needs --kind").with_hint(format!(
             "e.g. htrac add --kind work_item --title \"...\" (kinds: {kinds})"
         ))
     })?;
-    let title = p.one("title").ok_or_else(|| {
+    let title = title.as_deref().ok_or_else(|| {
         Error::user("add needs --title")
             .with_hint(format!("e.g. htrac add --kind {kind} --title \"...\""))
     })?;
     let mut new = NewItem::new(kind, title);
-    new.status = super::nonempty(p, "status").map(str::to_string);
-    if let Some(pr) = p.int("priority")? {
+    new.status = super::nonempty(status);
+    if let Some(pr) = *priority {
         new.priority = pr;
     }
-    new.parent = super::nonempty(p, "parent").map(str::to_string);
-    new.tags = p.all("tag").to_vec();
-    new.isbefore = p.all("isbefore").to_vec();
-    new.pr_ref = super::nonempty(p, "pr-ref").map(str::to_string);
-    new.description = super::description(p)?.unwrap_or_default();
-    super::key_values(p, "field", &mut new.fields)?;
-    new.force_field_key = p.has("force-field-key");
-    new.tier = super::tier(p)?.unwrap_or(Tier::Workspace);
+    new.parent = super::nonempty(parent);
+    new.tags = tags.clone();
+    new.isbefore = isbefore.clone();
+    new.pr_ref = super::nonempty(pr_ref);
+    new.description = super::description(description)?.unwrap_or_default();
+    super::fields(fields, &mut new.fields);
+    new.force_field_key = *force_field_key;
+    new.tier = tier.unwrap_or(Tier::Workspace);
     let done = actions::add(tx, &new)?;
     for w in &done.warnings {
         out.warn(w);
     }
     let id = done.id;
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(&json!({"id": id})));
     } else {
         out.line(id);

@@ -11,7 +11,7 @@ use htrac::batch::{self, ALLOWED};
 use htrac::{Error, Result};
 use serde_json::{json, Map, Value};
 
-use crate::args::{self, Parsed, Request};
+use crate::args::{self, BatchArgs, Globals, Request};
 use crate::Output;
 
 /// What one line did.
@@ -21,8 +21,8 @@ struct Outcome {
     result: std::result::Result<Option<Value>, String>,
 }
 
-pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
-    let source = p.positional(0).unwrap_or("-");
+pub fn run(a: &BatchArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+    let source = a.file.as_str();
     let text = if source == "-" {
         let mut s = String::new();
         std::io::stdin()
@@ -47,10 +47,8 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
         ));
     }
     if lines.is_empty() {
-        if p.json {
-            out.line(htrac::py::json::compact(
-                &json!({"ok": true, "results": []}),
-            ));
+        if g.json {
+            out.line(htrac::py::json::compact(&json!({"ok": true, "results": []})));
         } else {
             out.line("batch: 0 operations (nothing to do)");
         }
@@ -60,7 +58,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     for line in &lines {
         let words = line.words.as_ref().expect("checked above");
         let command = line.command().to_string();
-        let result = run_line(tx, words, p.json, out);
+        let result = run_line(tx, words, g.json, out);
         if let Err(e) = &result {
             out.warn(format!("  FAIL line {}: {e}", line.number));
         }
@@ -72,7 +70,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     }
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
     let total = outcomes.len();
-    if p.json {
+    if g.json {
         let results: Vec<Value> = outcomes.iter().map(outcome_json).collect();
         out.line(htrac::py::json::compact(&json!({
             "ok": failed == 0,
@@ -129,8 +127,8 @@ fn run_line(
         ));
     }
     let argv = words.iter().map(std::ffi::OsString::from).collect();
-    let mut parsed = match args::parse(argv) {
-        Ok(Request::Run(parsed)) => parsed,
+    let mut inv = match args::parse(argv) {
+        Ok(Request::Run(inv)) => inv,
         Ok(_) => return Err(format!("invalid arguments for '{n}'")),
         Err(e) => {
             return Err(format!(
@@ -139,11 +137,11 @@ fn run_line(
             ))
         }
     };
-    parsed.json = json;
+    inv.global.json = json;
     let mut sub = Output::default();
     // Every line runs in the batch's transaction: what follows writes
     // (tag stamps, auto-sync) happens once, after the last line.
-    let ran = crate::run_on(tx, &mut parsed, &mut sub);
+    let ran = crate::run_on(tx, &mut inv, &mut sub);
     out.stderr.push_str(&sub.stderr);
     if let Err(e) = ran {
         return Err(crate::message(&e));

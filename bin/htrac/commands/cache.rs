@@ -3,13 +3,13 @@
 use htrac::{Result, Tracker};
 use serde_json::json;
 
-use crate::args::Parsed;
+use crate::args::Globals;
 use crate::Output;
 
-pub fn rebuild(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn rebuild(g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let snap = t.rebuild_cache()?;
     super::report_broken(&snap, out);
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(
             &json!({"ok": true, "items": snap.items.len()}),
         ));

@@ -3,14 +3,18 @@
 use htrac::items::deps::{deps, open_graph, Parent};
 use htrac::{Error, Result, Tracker};
 
-use crate::args::Parsed;
+use crate::args::{DepsArgs, Globals};
 use crate::render::short_id;
 use crate::Output;
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    match (p.positional(0), p.has("graph")) {
-        (None, true) => graph(p, t, out),
-        (Some(spec), false) => item(p, t, spec, out),
+pub fn run(a: &DepsArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let DepsArgs {
+        item: spec,
+        graph: draw,
+    } = a;
+    match (spec, *draw) {
+        (None, true) => graph(g, t, out),
+        (Some(spec), false) => item(g, t, spec, out),
         (Some(_), true) => Err(Error::user("deps takes either ITEM or --graph, not both")
             .with_hint(
                 "htrac deps ITEM shows one item's links; htrac deps --graph draws all open work",
@@ -20,7 +24,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     }
 }
 
-fn item(p: &Parsed, t: &Tracker, spec: &str, out: &mut Output) -> Result<()> {
+fn item(g: &Globals, t: &Tracker, spec: &str, out: &mut Output) -> Result<()> {
     let file = t.resolve(spec)?;
     // Tier then ID order: links resolve to an ID's first tier, as `show` does.
     let snap = t.snapshot()?;
@@ -46,7 +50,7 @@ fn item(p: &Parsed, t: &Tracker, spec: &str, out: &mut Output) -> Result<()> {
         }
     };
     let d = deps(items, item);
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(&d.to_json()));
         return Ok(());
     }
@@ -86,14 +90,14 @@ fn item(p: &Parsed, t: &Tracker, spec: &str, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-fn graph(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+fn graph(g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let snap = t.snapshot()?;
     super::report_broken(&snap, out);
-    let g = open_graph(&snap.items, &t.config);
-    if p.json {
-        out.line(htrac::py::json::pretty(&g.to_json()));
+    let graph = open_graph(&snap.items, &t.config);
+    if g.json {
+        out.line(htrac::py::json::pretty(&graph.to_json()));
     } else {
-        out.stdout.push_str(&g.to_dot());
+        out.stdout.push_str(&graph.to_dot());
     }
     Ok(())
 }

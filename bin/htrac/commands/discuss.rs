@@ -6,30 +6,37 @@ use htrac::actions::{self, Discuss, Discussed, Transaction};
 use htrac::Result;
 use serde_json::{json, Value};
 
-use crate::args::Parsed;
+use crate::args::{DiscussArgs, Globals};
 use crate::render;
 use crate::Output;
 
-pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
-    let typed = p.positional(0).unwrap_or("").to_string();
-    let message = p.positional(1).unwrap_or("");
-    let req = if p.has("clear") {
+pub fn run(a: &DiscussArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+    let DiscussArgs {
+        item,
+        message,
+        clear,
+        summarize,
+        ack_thread,
+    } = a;
+    let typed = item.clone();
+    let message = message.as_deref().unwrap_or("");
+    let req = if *clear {
         Discuss::Clear {
             item: typed.clone(),
         }
-    } else if let Some(summary) = p.one("summarize") {
+    } else if let Some(summary) = summarize {
         Discuss::Summarize {
             item: typed.clone(),
             text: summary.to_string(),
         }
     } else if message.is_empty() {
         let t = tx.tracker();
-        return view(p, &t.load(&t.resolve(&typed)?)?, out);
+        return view(g, &t.load(&t.resolve(&typed)?)?, out);
     } else {
         Discuss::Message {
             item: typed.clone(),
             text: message.to_string(),
-            ack_thread: p.has("ack-thread"),
+            ack_thread: *ack_thread,
         }
     };
     let (done, written) = match actions::discuss(tx, &req)? {
@@ -41,7 +48,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     }
     if let (false, Some(before)) = (done.unread.is_empty(), &done.before) {
         let notice = render::unread_notice(before, &typed);
-        if p.json {
+        if g.json {
             // stdout stays one JSON document: the notice goes to stderr, and
             // a refusal is JSON too.
             out.stderr.push_str(&notice);
@@ -59,7 +66,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     }
     if !written {
         out.refused = true;
-    } else if p.json {
+    } else if g.json {
         out.line(htrac::py::json::compact(&json!({"ok": true})));
     } else {
         out.line("discussed");
@@ -67,8 +74,8 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-fn view(p: &Parsed, item: &htrac::Item, out: &mut Output) -> Result<()> {
-    if p.json {
+fn view(g: &Globals, item: &htrac::Item, out: &mut Output) -> Result<()> {
+    if g.json {
         let arr: Vec<Value> = item
             .discussion
             .iter()

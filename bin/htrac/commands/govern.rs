@@ -4,14 +4,14 @@
 
 use htrac::actions::{self, Freeze, LockChange, Transaction};
 use htrac::tracker::moves::Move;
-use htrac::{Error, Result, Tracker};
+use htrac::{Result, Tracker};
 use serde_json::{json, Value};
 
-use crate::args::Parsed;
+use crate::args::{Globals, ItemArg, LockArgs};
 use crate::Output;
 
-fn done(p: &Parsed, out: &mut Output, word: &str, json: Value) {
-    if p.json {
+fn done(g: &Globals, out: &mut Output, word: &str, json: Value) {
+    if g.json {
         out.line(htrac::py::json::compact(&json));
     } else {
         out.line(word);
@@ -22,38 +22,50 @@ fn ok() -> Value {
     json!({"ok": true})
 }
 
-pub fn lock(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
-    let unlock = p.command.name == "unlock";
+pub fn lock(
+    a: &LockArgs,
+    unlock: bool,
+    g: &Globals,
+    tx: &mut Transaction,
+    out: &mut Output,
+) -> Result<()> {
+    let LockArgs { item, fields } = a;
     actions::lock(
         tx,
         &LockChange {
-            item: p.positional(0).unwrap_or("").to_string(),
-            fields: p.rest(1).to_vec(),
+            item: item.clone(),
+            fields: fields.clone(),
             unlock,
         },
     )?;
-    done(p, out, if unlock { "unlocked" } else { "locked" }, ok());
+    done(g, out, if unlock { "unlocked" } else { "locked" }, ok());
     Ok(())
 }
 
-pub fn freeze(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
-    let (what, word) = match p.command.name {
-        "freeze" => (Freeze::Freeze, "frozen"),
-        "unfreeze" => (Freeze::Unfreeze, "unfrozen"),
-        _ => (Freeze::RepairDrift, "drift repaired"),
+pub fn freeze(
+    a: &ItemArg,
+    what: Freeze,
+    g: &Globals,
+    tx: &mut Transaction,
+    out: &mut Output,
+) -> Result<()> {
+    let word = match what {
+        Freeze::Freeze => "frozen",
+        Freeze::Unfreeze => "unfrozen",
+        Freeze::RepairDrift => "drift repaired",
     };
-    let outcome = actions::freeze(tx, p.positional(0).unwrap_or(""), what)?;
-    done(p, out, word, ok());
+    let outcome = actions::freeze(tx, &a.item, what)?;
+    done(g, out, word, ok());
     for w in outcome.warnings {
         out.warn(w);
     }
     Ok(())
 }
 
-pub fn delete(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
-    let outcome = actions::delete(tx, p.positional(0).unwrap_or(""))?;
+pub fn delete(a: &ItemArg, g: &Globals, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+    let outcome = actions::delete(tx, &a.item)?;
     let n = outcome.changes.len();
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(
             &json!({"ok": true, "inbound_isbefore_cleared": n}),
         ));
@@ -70,28 +82,32 @@ pub fn delete(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> 
     Ok(())
 }
 
-pub fn move_tier(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
-    let mv = Move::parse(p.command.name)
-        .ok_or_else(|| Error::internal(format!("'{}' is not a tier move", p.command.name)))?;
-    let outcome = actions::move_tier(tx, p.positional(0).unwrap_or(""), mv)?;
+pub fn move_tier(
+    a: &ItemArg,
+    mv: Move,
+    g: &Globals,
+    tx: &mut Transaction,
+    out: &mut Output,
+) -> Result<()> {
+    let outcome = actions::move_tier(tx, &a.item, mv)?;
     let word = match mv {
         Move::Promote => "promoted",
         Move::Demote => "demoted",
         Move::Stealth => "stealthed",
         Move::Unstealth => "unstealthed",
     };
-    done(p, out, word, ok());
+    done(g, out, word, ok());
     for w in outcome.warnings {
         out.warn(w);
     }
     Ok(())
 }
 
-pub fn reconcile_reset(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn reconcile_reset(a: &ItemArg, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     t.require_human("reconcile-reset")?;
-    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+    let file = t.resolve(&a.item)?;
     let from = t.reconcile_reset(&file.id)?;
-    done(p, out, "reconciled", ok());
+    done(g, out, "reconciled", ok());
     out.warn(format!(
         "{}: merged the {} copy into canonical",
         file.id,
@@ -103,10 +119,10 @@ pub fn reconcile_reset(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> 
     Ok(())
 }
 
-pub fn signing_cutover(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn signing_cutover(g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let n = t.signing_cutover()?;
     let path = htrac::governance::signing::trusted_ops_path(&t.config.authority, &t.root);
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(
             &json!({"ok": true, "trusted_ops": n, "path": path.display().to_string()}),
         ));

@@ -2,16 +2,16 @@
 
 use std::path::Path;
 
-use htrac::config::Config;
 use htrac::governance::actor::Actor;
+use htrac::config::Config;
 use htrac::{Error, Result};
 use serde_json::json;
 
-use crate::args::Parsed;
+use crate::args::Globals;
 use crate::Output;
 
-pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
-    let root = match &p.tracker_root {
+pub fn run(g: &Globals, cwd: &Path, out: &mut Output) -> Result<()> {
+    let root = match &g.tracker_root {
         Some(r) if Path::new(r).is_absolute() => Path::new(r).to_path_buf(),
         Some(r) => cwd.join(r),
         None => cwd.join(".agent"),
@@ -30,7 +30,7 @@ pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
     }
     htrac::init::init(&root)?;
     let root = root.canonicalize().unwrap_or(root);
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(
             &json!({"root": root.to_string_lossy()}),
         ));

@@ -6,20 +6,8 @@ use htrac::insight::trend;
 use htrac::{Error, Item, Result, Tracker};
 use serde_json::{json, Value};
 
-use crate::args::Parsed;
+use crate::args::{ClustersArgs, Globals, TrendArgs};
 use crate::Output;
-
-/// A whole-number flag with a default and a lower bound.
-fn count(p: &Parsed, flag: &str, default: usize, min: usize) -> Result<usize> {
-    match p.int(flag)? {
-        None => Ok(default),
-        Some(n) if n >= min as i64 => Ok(n as usize),
-        Some(n) => Err(
-            Error::user(format!("--{flag} must be at least {min}, got {n}"))
-                .with_hint(format!("e.g. --{flag} {default}")),
-        ),
-    }
-}
 
 /// To four decimals as Python's `round(x, 4)`: `{:.4}` rounds the exact
 /// binary value, half to even.
@@ -27,11 +15,16 @@ fn round4(x: f64) -> f64 {
     format!("{x:.4}").parse().unwrap_or(x)
 }
 
-pub fn clusters(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let k = count(p, "k", clusters::DEFAULT_K, 1)?;
-    let shared = count(p, "shared", clusters::DEFAULT_SHARED, 0)?;
-    let min_size = count(p, "min-size", 2, 0)?;
-    let limit = count(p, "limit", 0, 0)?;
+pub fn clusters(a: &ClustersArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let ClustersArgs {
+        k,
+        shared,
+        status,
+        all,
+        min_size,
+        limit,
+    } = a;
+    let (k, shared, min_size, limit) = (*k, *shared, *min_size, *limit);
     let snap = t.snapshot()?;
     super::report_broken(&snap, out);
     let tiers = trend::analysis_tiers(t);
@@ -40,13 +33,12 @@ pub fn clusters(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         .iter()
         .filter(|i| tiers.contains(&i.tier) && i.status != "deleted")
         .collect();
-    let items: Vec<&Item> = if p.has("all") {
+    let items: Vec<&Item> = if *all {
         fit.clone()
-    } else if let Some(list) = p.one("status") {
-        let wanted: Vec<&str> = list.split(',').filter(|s| !s.is_empty()).collect();
+    } else if let Some(wanted) = status {
         fit.iter()
             .copied()
-            .filter(|i| wanted.contains(&i.status.as_str()))
+            .filter(|i| wanted.contains(&i.status))
             .collect()
     } else {
         fit.iter()
@@ -78,7 +70,7 @@ pub fn clusters(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         m.sort_by(|a, b| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
         m
     };
-    if p.json {
+    if g.json {
         let list: Vec<Value> = found
             .iter()
             .enumerate()
@@ -129,30 +121,26 @@ pub fn clusters(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-fn day_flag(p: &Parsed, flag: &str) -> Result<Option<i64>> {
-    match p.one(flag) {
-        None => Ok(None),
-        Some(v) => trend::parse_day(v).map(Some).ok_or_else(|| {
-            Error::user(format!("--{flag} expects YYYY-MM-DD, got '{v}'"))
-                .with_hint(format!("e.g. --{flag} 2026-01-31 (a UTC day)"))
-        }),
-    }
-}
-
-pub fn priority_trend(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let csv = p.has("csv");
-    if csv && p.json {
+pub fn priority_trend(a: &TrendArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let TrendArgs {
+        out: chart,
+        csv,
+        since,
+        until,
+    } = a;
+    let csv = *csv;
+    if csv && g.json {
         return Err(Error::user("--csv and --json are mutually exclusive")
             .with_hint("use one: --csv prints day,open,mean_priority lines; --json one object"));
     }
-    let (since, until) = (day_flag(p, "since")?, day_flag(p, "until")?);
+    let (since, until) = (*since, *until);
     let (points, warnings) = trend::tracker_series(t, since, until)?;
     for w in warnings {
         out.warn(w);
     }
-    let target = match p.one("out") {
-        Some(o) => Some(o.to_string()),
-        None if !p.json && !csv => Some(trend::DEFAULT_OUT.to_string()),
+    let target = match chart {
+        Some(o) => Some(o.clone()),
+        None if !g.json && !csv => Some(trend::DEFAULT_OUT.to_string()),
         None => None,
     };
     if let Some(path) = &target {
@@ -161,7 +149,7 @@ pub fn priority_trend(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
                 .with_hint("pass --out with a writable path")
         })?;
     }
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::pretty(&json!({
             "resolved_statuses": t.config.resolved_statuses,
             "svg": target,

@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use htrac::mcp::{Run, Runner};
 use htrac::{Error, Result};
 
-use crate::args::Parsed;
+use crate::args::Globals;
 use crate::Output;
 
 struct Cli {
@@ -53,10 +53,10 @@ impl Runner for Cli {
     }
 }
 
-pub fn run(p: &Parsed, _out: &mut Output) -> Result<()> {
+pub fn run(g: &Globals, _out: &mut Output) -> Result<()> {
     let cli = Cli {
-        tracker_root: p.tracker_root.clone(),
-        no_auto_sync: p.no_auto_sync,
+        tracker_root: g.tracker_root.clone(),
+        no_auto_sync: g.no_auto_sync,
     };
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();

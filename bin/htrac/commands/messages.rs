@@ -5,7 +5,7 @@ use htrac::stophook::scope::tiers as scope_tiers;
 use htrac::{Result, Tracker};
 use serde_json::Value;
 
-use crate::args::Parsed;
+use crate::args::{CheckMessagesArgs, Globals};
 use crate::render::py_str;
 use crate::Output;
 
@@ -26,13 +26,12 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    // As the reference: 0 or a negative N means no limit.
-    let autolimit = p.int("autolimit")?.filter(|n| *n > 0).map(|n| n as usize);
+pub fn run(a: &CheckMessagesArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let autolimit = a.autolimit;
     let snap = t.snapshot()?;
     super::report_broken(&snap, out);
     let found = unread(&snap.items, scope_tiers(t.config.scope), autolimit);
-    if p.json {
+    if g.json {
         let arr: Vec<Value> = found.iter().map(|u| u.to_json()).collect();
         out.line(htrac::py::json::pretty(&Value::Array(arr)));
         return Ok(());

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use htrac::migrate::{self, Options};
 use htrac::{Error, Result, Tracker};
 
-use crate::args::Parsed;
+use crate::args::{Globals, MigrateArgs};
 use crate::Output;
 
 /// A path flag that, when given, must name an existing file.
-fn given(p: &Parsed, flag: &str) -> Result<Option<PathBuf>> {
-    match p.one(flag) {
+fn given(value: &Option<String>, flag: &str) -> Result<Option<PathBuf>> {
+    match value.as_deref() {
         None => Ok(None),
         Some(v) if std::path::Path::new(v).is_file() => Ok(Some(PathBuf::from(v))),
         Some(v) => Err(
@@ -21,11 +21,16 @@ fn given(p: &Parsed, flag: &str) -> Result<Option<PathBuf>> {
     }
 }
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let dry_run = p.has("dry-run");
+pub fn run(a: &MigrateArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let MigrateArgs {
+        ledger,
+        work_items,
+        dry_run,
+    } = a;
+    let dry_run = *dry_run;
     let opts = Options {
-        ledger: given(p, "ledger")?.unwrap_or_else(|| migrate::default_ledger(&t.root)),
-        work_items: given(p, "work-items")?.or_else(migrate::default_work_items),
+        ledger: given(ledger, "ledger")?.unwrap_or_else(|| migrate::default_ledger(&t.root)),
+        work_items: given(work_items, "work-items")?.or_else(migrate::default_work_items),
         dry_run,
     };
     let report = migrate::migrate(t, &opts)?;
@@ -33,7 +38,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     for w in &report.warnings {
         out.warn(format!("warning: {w}"));
     }
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::pretty(&report.to_json(dry_run)));
         return Ok(());
     }

@@ -2,15 +2,15 @@
 
 use htrac::{Result, Tracker};
 
-use crate::args::Parsed;
+use crate::args::Globals;
 use crate::Output;
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn run(g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let prime = htrac::prime::gather(t)?;
     for w in &prime.warnings {
         out.warn(w);
     }
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::pretty(&prime.to_json()));
     } else {
         out.stdout.push_str(&prime.to_text());

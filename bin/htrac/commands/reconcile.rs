@@ -7,7 +7,7 @@ use std::path::Path;
 use htrac::{Result, Tracker};
 use serde_json::json;
 
-use crate::args::Parsed;
+use crate::args::{Globals, ReconcileArgs};
 use crate::Output;
 
 /// Why a hook-run reconcile stands aside: git is in the middle of an
@@ -34,9 +34,8 @@ fn hook_skip(t: &Tracker) -> Option<&'static str> {
     .map(|(_, what)| *what)
 }
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let dry = p.has("dry-run");
-    let hook = p.has("hook");
+pub fn run(a: &ReconcileArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let ReconcileArgs { dry_run: dry, hook } = *a;
     if hook {
         if let Some(why) = hook_skip(t) {
             if why != "HTRAC_NO_RECONCILE is set" {
@@ -59,7 +58,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     for w in &report.warnings {
         out.warn(w);
     }
-    if p.json {
+    if g.json {
         let restored: Vec<_> = report
             .restored
             .iter()

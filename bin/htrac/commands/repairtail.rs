@@ -10,13 +10,13 @@ use htrac::tracker::ItemFile;
 use htrac::{Result, Tier, Tracker};
 use serde_json::json;
 
-use crate::args::Parsed;
+use crate::args::{Globals, ItemsArgs};
 use crate::Output;
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let files = item_files(p, t)?;
+pub fn run(a: &ItemsArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let files = item_files(a, t)?;
     let repaired = htrac::repair::tail::repair_files(t, &files)?;
-    if p.json {
+    if g.json {
         let list: Vec<_> = repaired
             .iter()
             .map(
@@ -39,12 +39,12 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-pub fn quarantine(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn quarantine(a: &ItemsArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     // Refuse an agent before looking at any file.
     t.require_human("quarantine")?;
-    let files = item_files(p, t)?;
+    let files = item_files(a, t)?;
     let done = htrac::repair::quarantine::quarantine_files(t, &files)?;
-    if p.json {
+    if g.json {
         let list: Vec<_> = done
             .iter()
             .map(|q| {
@@ -81,20 +81,15 @@ pub fn quarantine(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-/// The op files of the named items, in every tier each is in (every item
-/// file when none is named).
-fn item_files(p: &Parsed, t: &Tracker) -> Result<Vec<ItemFile>> {
-    if p.rest(0).is_empty() {
+/// The op files of the named items (`:N` aliases already resolved), in
+/// every tier each is in (every item file when none is named).
+fn item_files(a: &ItemsArgs, t: &Tracker) -> Result<Vec<ItemFile>> {
+    if a.items.is_empty() {
         return t.files();
     }
     let mut files = Vec::new();
-    for spec in p.rest(0) {
-        let spec = if htrac::alias::is_alias(spec) {
-            htrac::alias::resolve(&t.root, spec)?
-        } else {
-            spec.clone()
-        };
-        let id = t.resolve(&spec)?.id;
+    for spec in &a.items {
+        let id = t.resolve(spec)?.id;
         // The item's file in every tier it is in.
         for tier in Tier::ALL {
             let path = t.item_path(tier, &id);

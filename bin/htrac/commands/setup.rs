@@ -7,7 +7,7 @@ use htrac::setup::{self, forkscope};
 use htrac::{Result, Tracker};
 use serde_json::json;
 
-use crate::args::Parsed;
+use crate::args::{Globals, SetupArgs};
 use crate::Output;
 
 /// Asks an agent on a terminal whether to go on; true to continue.
@@ -23,21 +23,21 @@ fn confirm_as_agent(ctx: &setup::Context) -> bool {
     matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
 }
 
-pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
-    let root = match p.one("root").or(p.tracker_root.as_deref()) {
+pub fn run(a: &SetupArgs, g: &Globals, cwd: &Path, out: &mut Output) -> Result<()> {
+    let root = match a.root.as_deref().or(g.tracker_root.as_deref()) {
         Some(r) if Path::new(r).is_absolute() => Path::new(r).to_path_buf(),
         Some(r) => cwd.join(r),
         None => setup::default_root(cwd),
     };
     let mut ctx = setup::Context::new(&root);
-    let interactive = !p.json && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let interactive = !g.json && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if ctx.is_agent() && interactive && !confirm_as_agent(&ctx) {
         out.warn("setup not run: nothing was changed.");
         out.refused = true;
         return Ok(());
     }
     let checks = setup::run(&mut ctx);
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::pretty(&setup::to_json(&checks)));
     } else {
         out.stdout.push_str(&setup::render_text(&checks));
@@ -48,10 +48,10 @@ pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-pub fn fork_setup(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn fork_setup(g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     t.require_human("fork-setup")?;
     forkscope::set_workspace_scope(&t.root)?;
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(
             &json!({"ok": true, "scope": "workspace"}),
         ));

@@ -8,12 +8,19 @@ use htrac::stophook::{guidance, scope, todos};
 use htrac::{Error, Result, Tracker};
 use serde_json::json;
 
-use crate::args::Parsed;
+use crate::args::{CountTodosArgs, Globals, GuidanceArgs};
 use crate::Output;
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let name = p.command.name;
-    inner(p, t, out).map_err(|e| Error {
+/// What the stop hook asks.
+pub enum Query<'a> {
+    Count(&'a CountTodosArgs),
+    Hash,
+    Guidance(&'a GuidanceArgs),
+}
+
+/// Answers `query`; `name` is the command's, for the error.
+pub fn run(name: &str, query: Query, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    inner(&query, g, t, out).map_err(|e| Error {
         message: format!("{name} failed: {}", e.message),
         kind: match e.kind.exit_code() {
             2 => htrac::ErrorKind::Unavailable,
@@ -23,25 +30,25 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     })
 }
 
-fn inner(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+fn inner(query: &Query, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     // Counts and the fingerprint read no long texts; the guidance may.
-    let snap = if p.command.name == "guidance" {
+    let snap = if matches!(query, Query::Guidance(_)) {
         t.snapshot()?
     } else {
         t.snapshot_summary()?
     };
     super::report_broken(&snap, out);
     let items = scope::in_scope(&snap.items, &t.config);
-    let (key, value) = match p.command.name {
-        "count-todos" => {
-            let strength = todos::Strength::from_flags(p.has("hard"), p.has("soft"));
+    let (key, value) = match query {
+        Query::Count(CountTodosArgs { hard, soft }) => {
+            let strength = todos::Strength::from_flags(*hard, *soft);
             let n = todos::count(&items, &t.config, strength);
             ("count", json!(n))
         }
-        "hash-todos" => ("hash", json!(todos::hash(&items, &t.config))),
-        _ => {
+        Query::Hash => ("hash", json!(todos::hash(&items, &t.config))),
+        Query::Guidance(GuidanceArgs { guidance_dir }) => {
             let cwd = std::env::current_dir()?;
-            let dir = guidance::choose_dir(p.one("guidance-dir").map(Path::new), &cwd, t)?;
+            let dir = guidance::choose_dir(guidance_dir.as_deref().map(Path::new), &cwd, t)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
@@ -51,7 +58,7 @@ fn inner(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             ("path", json!(path.to_string_lossy()))
         }
     };
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(&json!({ key: value })));
     } else {
         match value {

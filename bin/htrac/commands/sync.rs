@@ -4,13 +4,18 @@ use htrac::py::json::pretty;
 use htrac::{Error, Result, Tracker};
 use serde_json::{json, Value};
 
-use crate::args::Parsed;
+use crate::args::{Globals, SyncArgs};
 use crate::Output;
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let chosen = ["dry-run", "status", "prune"]
-        .iter()
-        .filter(|f| p.has(f))
+pub fn run(a: &SyncArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let SyncArgs {
+        dry_run,
+        status,
+        prune,
+    } = *a;
+    let chosen = [dry_run, status, prune]
+        .into_iter()
+        .filter(|on| *on)
         .count();
     if chosen > 1 {
         return Err(
@@ -18,18 +23,18 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
                 .with_hint("pass one of them, or none to sync now"),
         );
     }
-    if p.has("status") {
+    if status {
         let s = htrac::sync::status(t)?;
-        if p.json {
+        if g.json {
             out.line(pretty(&s));
         } else {
             status_text(&s, out);
         }
         return Ok(());
     }
-    if p.has("prune") {
+    if prune {
         let deleted = htrac::sync::prune(t)?;
-        if p.json {
+        if g.json {
             out.line(pretty(&json!({"ok": true, "pruned": deleted})));
         } else if deleted.is_empty() {
             out.line("no tracker-sync branches to prune");
@@ -40,7 +45,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         }
         return Ok(());
     }
-    let report = if p.has("dry-run") {
+    let report = if dry_run {
         htrac::sync::dry_run(t)?
     } else {
         let mut notes = Vec::new();
@@ -50,7 +55,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         }
         r?
     };
-    if p.json {
+    if g.json {
         out.line(pretty(&report.to_json()));
         return Ok(());
     }

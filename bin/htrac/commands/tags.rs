@@ -4,7 +4,7 @@ use htrac::items::tags::{self, status};
 use htrac::{Error, Result, Tracker};
 use serde_json::{json, Map, Value};
 
-use crate::args::Parsed;
+use crate::args::{Globals, TagsArgs};
 use crate::Output;
 
 const ACTIONS: &str = "rename OLD NEW | describe TAG [TEXT] | deprecate TAG [--in-favor-of NEW]";
@@ -15,13 +15,18 @@ fn usage(msg: String) -> Error {
     ))
 }
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let action = p.positional(0);
-    let args = p.rest(1);
-    if p.has("in-favor-of") && action != Some("deprecate") {
+pub fn run(a: &TagsArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let TagsArgs {
+        action,
+        args,
+        count,
+        in_favor_of,
+    } = a;
+    let action = action.as_deref();
+    if in_favor_of.is_some() && action != Some("deprecate") {
         return Err(usage("--in-favor-of goes with 'tags deprecate TAG'".into()));
     }
-    if p.has("count") && action.is_some() {
+    if *count && action.is_some() {
         return Err(usage(
             "--count goes with the plain listing ('htrac tags --count')".into(),
         ));
@@ -34,24 +39,24 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         }
     };
     match action {
-        None => list(p, t, out),
+        None => list(*count, g, t, out),
         Some("rename") => {
             want(2..=2, "rename OLD NEW")?;
-            rename(p, t, &args[0], &args[1], out)
+            rename(g, t, &args[0], &args[1], out)
         }
         Some("describe") => {
             want(1..=2, "describe TAG [TEXT]")?;
-            describe(p, t, &args[0], args.get(1).map(String::as_str), out)
+            describe(g, t, &args[0], args.get(1).map(String::as_str), out)
         }
         Some("deprecate") => {
             want(1..=1, "deprecate TAG [--in-favor-of NEW]")?;
-            deprecate(p, t, &args[0], out)
+            deprecate(g, t, &args[0], in_favor_of.as_deref(), out)
         }
         Some(other) => Err(usage(format!("unknown tags action '{other}'"))),
     }
 }
 
-fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+fn list(count: bool, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let snap = t.snapshot()?;
     super::report_broken(&snap, out);
     let mut warnings = Vec::new();
@@ -60,7 +65,7 @@ fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         out.warn(w);
     }
     let counts = tags::counts(&snap.items);
-    if p.json {
+    if g.json {
         let mut names: Vec<&String> = counts.keys().chain(catalog.keys()).collect();
         names.sort();
         names.dedup();
@@ -85,7 +90,7 @@ fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             );
         }
         out.line(htrac::py::json::pretty(&Value::Object(obj)));
-    } else if p.has("count") {
+    } else if count {
         let mut rows: Vec<(&str, usize, &str)> = counts
             .iter()
             .map(|(n, c)| {
@@ -111,11 +116,11 @@ fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-fn rename(p: &Parsed, t: &Tracker, old: &str, new: &str, out: &mut Output) -> Result<()> {
+fn rename(g: &Globals, t: &Tracker, old: &str, new: &str, out: &mut Output) -> Result<()> {
     let snap = t.snapshot()?;
     super::report_broken(&snap, out);
     let n = t.rename_tag(&snap.items, old, new)?;
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(
             &json!({"renamed": n, "old": old, "new": new}),
         ));
@@ -126,14 +131,14 @@ fn rename(p: &Parsed, t: &Tracker, old: &str, new: &str, out: &mut Output) -> Re
 }
 
 fn describe(
-    p: &Parsed,
+    g: &Globals,
     t: &Tracker,
     tag: &str,
     text: Option<&str>,
     out: &mut Output,
 ) -> Result<()> {
     let description = tags::describe(&t.root, tag, text)?;
-    if p.json {
+    if g.json {
         out.line(htrac::py::json::compact(
             &json!({"tag": tag, "description": description}),
         ));
@@ -145,9 +150,15 @@ fn describe(
     Ok(())
 }
 
-fn deprecate(p: &Parsed, t: &Tracker, tag: &str, out: &mut Output) -> Result<()> {
-    let e = tags::deprecate(&t.root, tag, p.one("in-favor-of"))?;
-    if p.json {
+fn deprecate(
+    g: &Globals,
+    t: &Tracker,
+    tag: &str,
+    in_favor_of: Option<&str>,
+    out: &mut Output,
+) -> Result<()> {
+    let e = tags::deprecate(&t.root, tag, in_favor_of)?;
+    if g.json {
         out.line(htrac::py::json::compact(
             &json!({"tag": tag, "deprecated": true, "in_favor_of": e.in_favor_of}),
         ));

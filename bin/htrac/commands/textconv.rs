@@ -5,11 +5,11 @@ use std::path::Path;
 
 use htrac::{Error, Result};
 
-use crate::args::Parsed;
+use crate::args::TextconvArgs;
 use crate::Output;
 
-pub fn run(p: &Parsed, cwd: &Path, out: &mut Output) -> Result<()> {
-    let given = p.positional(0).unwrap_or("");
+pub fn run(a: &TextconvArgs, cwd: &Path, out: &mut Output) -> Result<()> {
+    let given = a.file.as_str();
     // Relative paths are relative to the working directory (git runs
     // drivers at the top of the work tree); errors name the path as given.
     let path = cwd.join(given);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use htrac::{Error, Result, Tracker};
 
-use crate::args::Parsed;
+use crate::args::Globals;
 
 /// `htrac-tui` beside the running executable, else the first on PATH.
 fn find_tui() -> Option<PathBuf> {
@@ -24,8 +24,8 @@ fn find_tui() -> Option<PathBuf> {
     })
 }
 
-pub fn run(parsed: &Parsed, cwd: &Path) -> Result<()> {
-    let tracker = Tracker::discover(cwd, parsed.tracker_root.as_deref().map(Path::new))?;
+pub fn run(g: &Globals, cwd: &Path) -> Result<()> {
+    let tracker = Tracker::discover(cwd, g.tracker_root.as_deref().map(Path::new))?;
     let Some(bin) = find_tui() else {
         return Err(Error::user("htrac-tui is not installed (it is built only with the 'tui' feature)")
             .with_hint("install it with 'cargo install --path . --features tui' or 'make install', then run 'htrac tui' again"));

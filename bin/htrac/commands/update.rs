@@ -5,63 +5,87 @@ use htrac::actions::{self, Transaction, Update};
 use htrac::{Error, Result};
 use serde_json::{json, Map, Value};
 
-use crate::args::Parsed;
+use crate::args::{Globals, UpdateArgs};
 use crate::render::short_id;
 use crate::Output;
 
 /// The request the command line asks for.
-fn request(p: &Parsed) -> Result<Update> {
-    if p.has("field") && (p.has("add-field") || p.has("remove-field")) {
+fn request(a: &UpdateArgs) -> Result<Update> {
+    // Every argument named: a new one must be handled here.
+    let UpdateArgs {
+        item,
+        status,
+        priority,
+        title,
+        parent,
+        pr_ref,
+        description,
+        add_tag,
+        remove_tag,
+        add_isbefore,
+        remove_isbefore,
+        add_duplicate_of,
+        remove_duplicate_of,
+        add_not_duplicate_of,
+        remove_not_duplicate_of,
+        add_blocked_by,
+        remove_blocked_by,
+        field,
+        add_field,
+        remove_field,
+        force_field_key,
+        note,
+    } = a;
+    if !field.is_empty() && (!add_field.is_empty() || !remove_field.is_empty()) {
         return Err(Error::user(
             "--field and --add-field/--remove-field are mutually exclusive",
         ));
     }
     let mut fields = Map::new();
-    super::key_values(p, "field", &mut fields)?;
-    super::key_values(p, "add-field", &mut fields)?;
-    let all = |f: &str| p.all(f).to_vec();
+    super::fields(field, &mut fields);
+    super::fields(add_field, &mut fields);
     Ok(Update {
-        item: p.positional(0).unwrap_or("").to_string(),
-        status: p.one("status").map(str::to_string),
-        priority: p.int("priority")?,
-        title: p.one("title").map(str::to_string),
-        parent: p.one("parent").map(str::to_string),
-        pr_ref: p.one("pr-ref").map(str::to_string),
+        item: item.clone(),
+        status: status.clone(),
+        priority: *priority,
+        title: title.clone(),
+        parent: parent.clone(),
+        pr_ref: pr_ref.clone(),
         // An empty description clears it (the reference ignores an empty one).
-        description: super::description(p)?,
+        description: super::description(description)?,
         tags: None,
-        add_tags: all("add-tag"),
-        remove_tags: all("remove-tag"),
-        add_isbefore: all("add-isbefore"),
-        remove_isbefore: all("remove-isbefore"),
-        add_duplicate_of: all("add-duplicate-of"),
-        remove_duplicate_of: all("remove-duplicate-of"),
-        add_not_duplicate_of: all("add-not-duplicate-of"),
-        remove_not_duplicate_of: all("remove-not-duplicate-of"),
-        add_blocked_by: all("add-blocked-by"),
-        remove_blocked_by: all("remove-blocked-by"),
+        add_tags: add_tag.clone(),
+        remove_tags: remove_tag.clone(),
+        add_isbefore: add_isbefore.clone(),
+        remove_isbefore: remove_isbefore.clone(),
+        add_duplicate_of: add_duplicate_of.clone(),
+        remove_duplicate_of: remove_duplicate_of.clone(),
+        add_not_duplicate_of: add_not_duplicate_of.clone(),
+        remove_not_duplicate_of: remove_not_duplicate_of.clone(),
+        add_blocked_by: add_blocked_by.clone(),
+        remove_blocked_by: remove_blocked_by.clone(),
         fields,
-        remove_fields: all("remove-field"),
-        force_field_key: p.has("force-field-key"),
-        note: super::nonempty(p, "note").map(str::to_string),
+        remove_fields: remove_field.clone(),
+        force_field_key: *force_field_key,
+        note: super::nonempty(note),
     })
 }
 
-pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
-    let done = actions::update(tx, &request(p)?)?;
+pub fn run(a: &UpdateArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -> Result<()> {
+    let done = actions::update(tx, &request(a)?)?;
     for w in &done.warnings {
         out.warn(w);
     }
     if let (false, Some(before)) = (done.unread.is_empty(), &done.before) {
         let notice = crate::render::unread_notice(before, &short_id(&done.id));
         // With --json, stdout stays one JSON document.
-        if p.json {
+        if g.json {
             out.stderr.push_str(&notice);
         } else {
             out.stdout.push_str(&notice);
         }
     }
-    if p.json {
+    if g.json {
         let mut result = Map::new();
         result.insert("ok".into(), json!(true));
         if !done.changes.is_empty() {

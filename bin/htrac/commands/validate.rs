@@ -4,17 +4,22 @@ use htrac::validate::{validate, Options};
 use htrac::{Result, Tracker};
 use serde_json::json;
 
-use crate::args::Parsed;
+use crate::args::{Globals, ValidateArgs};
 use crate::Output;
 
-pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn run(a: &ValidateArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let cwd = std::env::current_dir()?;
+    let ValidateArgs {
+        files,
+        check_locks,
+        strict,
+    } = a;
     let opts = Options {
-        check_locks: p.has("check-locks"),
-        strict: p.has("strict"),
+        check_locks: *check_locks,
+        strict: *strict,
     };
-    let report = validate(t, &cwd, p.rest(0), opts)?;
-    if p.json {
+    let report = validate(t, &cwd, files, opts)?;
+    if g.json {
         let v = json!({"errors": report.errors, "warnings": report.warnings});
         out.line(htrac::py::json::compact(&v));
     } else {

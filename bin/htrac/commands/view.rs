@@ -4,7 +4,7 @@ use htrac::items::ready::ready as ready_items;
 use htrac::{Error, Item, Result, Tracker};
 use serde_json::{json, Map, Value};
 
-use crate::args::Parsed;
+use crate::args::{Globals, ItemArg, ListArgs, ReadyArgs, ShowArgs};
 use crate::render;
 use crate::Output;
 
@@ -17,11 +17,16 @@ const OPEN_STATUSES: &[&str] = &[
     "needs_human_review",
 ];
 
-pub fn show(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+pub fn show(a: &ShowArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let ShowArgs {
+        item,
+        include_deleted,
+        include_history,
+    } = a;
+    let file = t.resolve(item)?;
     let item = t.load(&file)?;
-    let (deleted, history) = (p.has("include-deleted"), p.has("include-history"));
-    if p.json {
+    let (deleted, history) = (*include_deleted, *include_history);
+    if g.json {
         out.line(htrac::py::json::pretty(&item.to_json(deleted, history)));
     } else {
         out.stdout.push_str(&render::show(&item, deleted, history));
@@ -46,27 +51,27 @@ pub fn show(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-fn limit(p: &Parsed) -> Result<Option<usize>> {
-    match p.int("limit")? {
-        None | Some(0) => Ok(None),
-        Some(n) if n > 0 => Ok(Some(n as usize)),
-        Some(n) => Err(Error::user(format!("--limit must be positive, got {n}"))),
-    }
-}
-
 fn rows(items: &[&Item], out: &mut Output) {
     for (i, item) in items.iter().enumerate() {
         out.line(render::row(i + 1, item));
     }
 }
 
-pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let mut statuses: Vec<String> = p.all("status").to_vec();
-    if p.has("open") {
+pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let ListArgs {
+        status,
+        open,
+        kind,
+        tag,
+        tier,
+        limit,
+    } = a;
+    let mut statuses: Vec<String> = status.clone();
+    if *open {
         statuses.extend(OPEN_STATUSES.iter().map(|s| s.to_string()));
     }
-    let tier = super::tier(p)?;
-    let kind = p.one("kind");
+    let (tier, limit) = (*tier, *limit);
+    let kind = kind.as_deref();
     if let Some(k) = kind {
         if t.config.kind(k).is_none() {
             return Err(Error::user(format!(
@@ -75,10 +80,9 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             )));
         }
     }
-    let tag = p.one("tag");
-    let limit = limit(p)?;
+    let tag = tag.as_deref();
     // The text listing prints no long texts: a summary read is enough.
-    let snap = if p.json {
+    let snap = if g.json {
         t.snapshot()?
     } else {
         t.snapshot_summary()?
@@ -98,7 +102,7 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
     );
     let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
-    if p.json {
+    if g.json {
         let arr: Vec<Value> = shown.iter().map(|i| i.to_json(false, false)).collect();
         out.line(htrac::py::json::pretty(&Value::Array(arr)));
     } else {
@@ -125,9 +129,9 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let limit = limit(p)?;
-    let snap = if p.json {
+pub fn ready(a: &ReadyArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let ReadyArgs { limit } = *a;
+    let snap = if g.json {
         t.snapshot()?
     } else {
         t.snapshot_summary()?
@@ -146,7 +150,7 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         .collect();
     unread.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     unread.sort_by(|a, b| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
-    if p.json {
+    if g.json {
         let mut m = Map::new();
         m.insert(
             "ready".into(),
@@ -193,8 +197,9 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-pub fn log(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let file = t.resolve(p.positional(0).unwrap_or(""))?;
+pub fn log(a: &ItemArg, t: &Tracker, out: &mut Output) -> Result<()> {
+    let ItemArg { item } = a;
+    let file = t.resolve(item)?;
     let bytes = htrac::oplog::read_bytes(&file.path)
         .map_err(|e| Error::internal(format!("cannot read {}: {e}", file.path.display())))?;
     out.stdout.push_str(&String::from_utf8_lossy(&bytes));

@@ -1,0 +1,308 @@
+//! The arguments of the commands that keep the tracker and its set-up
+//! sound: `init`, `setup`, `validate`, `repair-tail`, `quarantine`,
+//! `textconv`, `batch`, `migrate`, `cache-rebuild`, `sync`, `reconcile`,
+//! and the other front ends (`mcp`, `serve`, `tui`).
+
+use super::{pos, switch, text, Cmd, NoArgs, Set, Spec};
+
+/// A command with no arguments of its own.
+const fn plain(name: &'static str, summary: &'static str, wrap: fn(NoArgs) -> Cmd) -> Spec<NoArgs> {
+    Spec {
+        name,
+        summary,
+        args: &[],
+        flags: &[],
+        wrap,
+    }
+}
+
+pub const INIT: Spec<NoArgs> = plain(
+    "init",
+    "Create the tracker directories in ./.agent (human only)",
+    |_| Cmd::Init,
+);
+
+#[derive(Debug, Default, PartialEq)]
+pub struct ValidateArgs {
+    pub files: Vec<String>,
+    pub check_locks: bool,
+    pub strict: bool,
+}
+
+pub const VALIDATE: Spec<ValidateArgs> = Spec {
+    name: "validate",
+    summary: "Check op logs: format, schema, references, cycles (pre-commit)",
+    args: &[pos("FILE", false, true, Set::Text(|a, v| a.files.push(v)))],
+    flags: &[
+        switch("check-locks", "also flag agent ops that changed locked fields or used human powers (new ops only, against HEAD)", |a| a.check_locks = true),
+        switch("strict", "treat warnings as errors", |a| a.strict = true),
+    ],
+    wrap: Cmd::Validate,
+};
+
+/// Items named on the line (none: every item).
+#[derive(Debug, Default, PartialEq)]
+pub struct ItemsArgs {
+    pub items: Vec<String>,
+}
+
+const ITEMS: &[super::Pos<ItemsArgs>] =
+    &[pos("ITEM", false, true, Set::Text(|a, v| a.items.push(v)))];
+
+pub const REPAIR_TAIL: Spec<ItemsArgs> = Spec {
+    name: "repair-tail",
+    summary: "Truncate an unterminated final op (a crash mid-append) after backing the file up",
+    args: ITEMS,
+    flags: &[],
+    wrap: Cmd::RepairTail,
+};
+
+pub const QUARANTINE: Spec<ItemsArgs> = Spec {
+    name: "quarantine",
+    summary: "Move op blocks readers refuse or skip (a torn op buried by later appends) out of the op files, after backing them up (human only)",
+    args: ITEMS,
+    flags: &[],
+    wrap: Cmd::Quarantine,
+};
+
+#[derive(Debug, Default, PartialEq)]
+pub struct TextconvArgs {
+    pub file: String,
+}
+
+pub const TEXTCONV: Spec<TextconvArgs> = Spec {
+    name: "textconv",
+    summary: "Render an .ops file's compiled state (git diff textconv driver)",
+    args: &[pos("FILE", true, false, Set::Text(|a, v| a.file = v))],
+    flags: &[],
+    wrap: Cmd::Textconv,
+};
+
+#[derive(Debug, Default, PartialEq)]
+pub struct SetupArgs {
+    pub root: Option<String>,
+}
+
+pub const SETUP: Spec<SetupArgs> = Spec {
+    name: "setup",
+    summary: "Check and fix the tracker's set-up (idempotent)",
+    args: &[],
+    flags: &[text(
+        "root",
+        "DIR",
+        "the .agent/ directory (default: discovered, or ./.agent)",
+        |a, v| a.root = Some(v),
+    )],
+    wrap: Cmd::Setup,
+};
+
+#[derive(Debug, Default, PartialEq)]
+pub struct BatchArgs {
+    /// A file, or `-` for standard input.
+    pub file: String,
+}
+
+pub const BATCH: Spec<BatchArgs> = Spec {
+    name: "batch",
+    summary:
+        "Run many add/update/discuss/lock/unlock/promote/demote lines from FILE (or - for stdin)",
+    args: &[pos("FILE", true, false, Set::Text(|a, v| a.file = v))],
+    flags: &[],
+    wrap: Cmd::Batch,
+};
+
+#[derive(Debug, Default, PartialEq)]
+pub struct MigrateArgs {
+    pub ledger: Option<String>,
+    pub work_items: Option<String>,
+    pub dry_run: bool,
+}
+
+pub const MIGRATE: Spec<MigrateArgs> = Spec {
+    name: "migrate",
+    summary: "Import legacy markdown ledgers (invariant ledger, work items) as items; idempotent",
+    args: &[],
+    flags: &[
+        text(
+            "ledger",
+            "PATH",
+            "invariant ledger (default .agent/invariant-ledger.md)",
+            |a, v| a.ledger = Some(v),
+        ),
+        text(
+            "work-items",
+            "PATH",
+            "work-items backlog (default ~/hypergumbo_lab_notebook/guidance_log/work_items.md)",
+            |a, v| a.work_items = Some(v),
+        ),
+        switch(
+            "dry-run",
+            "report what would be created, write nothing",
+            |a| a.dry_run = true,
+        ),
+    ],
+    wrap: Cmd::Migrate,
+};
+
+pub const CACHE_REBUILD: Spec<NoArgs> = plain(
+    "cache-rebuild",
+    "Rebuild the read cache from every op file (it also rebuilds itself when stale or corrupt)",
+    |_| Cmd::CacheRebuild,
+);
+
+#[derive(Debug, Default, PartialEq)]
+pub struct SyncArgs {
+    pub dry_run: bool,
+    pub status: bool,
+    pub prune: bool,
+}
+
+pub const SYNC: Spec<SyncArgs> = Spec {
+    name: "sync",
+    summary: "Send pending tracker ops to the remote now (auto-sync does this by itself)",
+    args: &[],
+    flags: &[
+        switch("dry-run", "say what would be synced, change nothing", |a| {
+            a.dry_run = true
+        }),
+        switch(
+            "status",
+            "pending lines, last result, circuit breaker",
+            |a| a.status = true,
+        ),
+        switch(
+            "prune",
+            "delete tracker-sync/* branches already merged",
+            |a| a.prune = true,
+        ),
+    ],
+    wrap: Cmd::Sync,
+};
+
+#[derive(Debug, Default, PartialEq)]
+pub struct ReconcileArgs {
+    pub dry_run: bool,
+    pub hook: bool,
+}
+
+pub const RECONCILE: Spec<ReconcileArgs> = Spec {
+    name: "reconcile",
+    summary: "Restore journalled ops that a git command removed from the working tree",
+    args: &[],
+    flags: &[
+        switch("dry-run", "say what would be restored, change nothing", |a| a.dry_run = true),
+        switch(
+            "hook",
+            "as git hooks run it: quiet unless it restored something, skipped mid-rebase/merge/bisect or when HTRAC_NO_RECONCILE is set",
+            |a| a.hook = true,
+        ),
+    ],
+    wrap: Cmd::Reconcile,
+};
+
+pub const MCP: Spec<NoArgs> = plain(
+    "mcp",
+    "Serve the tracker to an agent over MCP (JSON-RPC on stdin/stdout) until stdin ends",
+    |_| Cmd::Mcp,
+);
+pub const SERVE: Spec<NoArgs> = plain("serve", "Run the web interface (runs htrac-serve with the same arguments; install it with --features serve)", |_| Cmd::Serve);
+pub const TUI: Spec<NoArgs> = plain(
+    "tui",
+    "Open the terminal UI (runs htrac-tui; install it with --features tui)",
+    |_| Cmd::Tui,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::testing::{cmd, err};
+
+    fn s(v: &str) -> String {
+        v.to_string()
+    }
+
+    #[test]
+    fn plain_commands() {
+        for (name, want) in [
+            ("init", Cmd::Init),
+            ("cache-rebuild", Cmd::CacheRebuild),
+            ("mcp", Cmd::Mcp),
+            ("serve", Cmd::Serve),
+            ("tui", Cmd::Tui),
+        ] {
+            assert_eq!(cmd(&[name]), want);
+            assert!(err(&[name, "extra"])
+                .contains(&format!("unexpected argument 'extra' for '{name}'")));
+        }
+    }
+
+    #[test]
+    fn validate_and_repairs() {
+        assert_eq!(
+            cmd(&["validate", "a.ops", "b.ops", "--check-locks", "--strict"]),
+            Cmd::Validate(ValidateArgs {
+                files: vec![s("a.ops"), s("b.ops")],
+                check_locks: true,
+                strict: true,
+            })
+        );
+        assert_eq!(cmd(&["validate"]), Cmd::Validate(ValidateArgs::default()));
+        assert_eq!(
+            cmd(&["repair-tail", "WI-a", "WI-b"]),
+            Cmd::RepairTail(ItemsArgs {
+                items: vec![s("WI-a"), s("WI-b")],
+            })
+        );
+        assert_eq!(cmd(&["quarantine"]), Cmd::Quarantine(ItemsArgs::default()));
+        assert_eq!(
+            cmd(&["textconv", "x.ops"]),
+            Cmd::Textconv(TextconvArgs { file: s("x.ops") })
+        );
+    }
+
+    #[test]
+    fn setup_batch_migrate() {
+        assert_eq!(
+            cmd(&["setup", "--root", "/r"]),
+            Cmd::Setup(SetupArgs {
+                root: Some(s("/r")),
+            })
+        );
+        assert_eq!(cmd(&["batch", "-"]), Cmd::Batch(BatchArgs { file: s("-") }));
+        assert_eq!(
+            cmd(&[
+                "migrate",
+                "--ledger",
+                "l.md",
+                "--work-items",
+                "w.md",
+                "--dry-run"
+            ]),
+            Cmd::Migrate(MigrateArgs {
+                ledger: Some(s("l.md")),
+                work_items: Some(s("w.md")),
+                dry_run: true,
+            })
+        );
+    }
+
+    #[test]
+    fn sync_and_reconcile() {
+        assert_eq!(
+            cmd(&["sync", "--dry-run", "--status", "--prune"]),
+            Cmd::Sync(SyncArgs {
+                dry_run: true,
+                status: true,
+                prune: true,
+            }),
+            "all kept: the command refuses more than one"
+        );
+        assert_eq!(
+            cmd(&["reconcile", "--dry-run", "--hook"]),
+            Cmd::Reconcile(ReconcileArgs {
+                dry_run: true,
+                hook: true,
+            })
+        );
+    }
+}
