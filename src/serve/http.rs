@@ -148,6 +148,55 @@ pub fn response(reply: Reply, host: Option<&str>) -> Response {
     }
 }
 
+/// Ends the sessions of a user whose password changed or was removed (by
+/// `htrac-serve passwd` in another process, or an edit of the config), so
+/// their WebSockets close too. Checked twice a second.
+struct PasswordWatch {
+    hashes: Option<std::collections::BTreeMap<String, String>>,
+    next: Instant,
+}
+
+impl PasswordWatch {
+    fn new(app: &App) -> PasswordWatch {
+        PasswordWatch {
+            hashes: Self::load(app),
+            next: Instant::now(),
+        }
+    }
+
+    fn load(app: &App) -> Option<std::collections::BTreeMap<String, String>> {
+        super::passwords::load_current(
+            &app.tracker.root,
+            super::passwords::guarded_names(&app.tracker),
+        )
+        .ok()
+        .map(|l| l.users)
+    }
+
+    fn check(&mut self, app: &App) {
+        if Instant::now() < self.next {
+            return;
+        }
+        self.next = Instant::now() + Duration::from_millis(500);
+        let Some(now) = Self::load(app) else {
+            return; // unreadable just now (mid-write): keep the old view
+        };
+        if let Some(before) = &self.hashes {
+            for (user, hash) in before {
+                if now.get(user) != Some(hash) {
+                    let n = app.sessions.remove_user(user);
+                    if n > 0 {
+                        eprintln!(
+                            "htrac-serve: the password of '{user}' changed: {n} session(s) ended"
+                        );
+                    }
+                }
+            }
+        }
+        self.hashes = Some(now);
+    }
+}
+
 /// The server as the connection layer sees it.
 struct Web(Arc<App>);
 
@@ -270,8 +319,10 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
     }
     println!("htrac-serve listening on {url} (pid {pid})");
     notifier.started(pid, &url);
+    let mut passwords = PasswordWatch::new(&app);
     while !daemon::shutdown_requested() {
         server.accept_for(Duration::from_millis(100));
+        passwords.check(&app);
     }
     eprintln!("htrac-serve: shutting down");
     stop.store(true, Ordering::SeqCst);
