@@ -210,3 +210,91 @@ fn logout_ends_the_sockets_commands() {
         "todo_hard"
     );
 }
+
+/// Reads until the server closes the socket; the close frame's code.
+fn closed_by_server(ws: &mut Ws, within: Duration) -> Option<u16> {
+    let deadline = Instant::now() + within;
+    ws.get_mut().set_read_timeout(Some(within)).unwrap();
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the socket was still open after {within:?}"
+        );
+        match ws.read() {
+            Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+            Ok(_) => {}
+            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                return None
+            }
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                panic!("the socket was still open after {within:?}")
+            }
+            Err(e) => panic!("reading the socket: {e}"),
+        }
+    }
+}
+
+#[test]
+fn logout_and_a_password_change_close_the_sessions_websockets() {
+    let s = Server::start();
+    let gone = s.login();
+    let stays = s.login();
+    let mut ws = connect(&s, Some(&gone), &s.url, "").unwrap();
+    next_of(&mut ws, "snapshot");
+    let mut other = connect(&s, Some(&stays), &s.url, "").unwrap();
+    next_of(&mut other, "snapshot");
+    s.post("/api/auth/logout", Some(&gone), &json!({}))
+        .expect(200, None);
+    let t = Instant::now();
+    // 1008: policy violation, the session has ended. (Before, the socket
+    // stayed open and kept receiving deltas.)
+    assert_eq!(
+        closed_by_server(&mut ws, Duration::from_secs(3)),
+        Some(1008)
+    );
+    eprintln!("closed {:?} after logout", t.elapsed());
+    // The other session's socket is untouched.
+    other
+        .send(Message::text(json!({"type": "ping"}).to_string()))
+        .unwrap();
+    assert_eq!(next_of(&mut other, "pong")["type"], "pong");
+
+    // A password change (from another process) ends every session of that user.
+    serve_support::passwd(&s.env, "amy", "another secret");
+    let t = Instant::now();
+    assert_eq!(
+        closed_by_server(&mut other, Duration::from_secs(4)),
+        Some(1008)
+    );
+    eprintln!("closed {:?} after the password change", t.elapsed());
+    s.get("/api/auth/me", Some(&stays))
+        .expect(401, Some("unauthenticated"));
+    assert_eq!(
+        s.try_login("amy", "another secret").status,
+        200,
+        "the new password works"
+    );
+}
+
+#[test]
+fn an_idle_session_that_expires_closes_its_websocket() {
+    let env = common::Env::new();
+    serve_support::passwd(&env, "amy", "secret");
+    // 0.02 minutes: the session expires after a second without requests.
+    serve_support::append_config(&env, "auth:\n  session_ttl_minutes: 0.02\n");
+    let s = Server::start_in(env);
+    let login = s.login();
+    let mut ws = connect(&s, Some(&login), &s.url, "").unwrap();
+    next_of(&mut ws, "snapshot");
+    assert_eq!(
+        closed_by_server(&mut ws, Duration::from_secs(5)),
+        Some(1008)
+    );
+    s.get("/api/auth/me", Some(&login))
+        .expect(401, Some("unauthenticated"));
+}

@@ -1,20 +1,19 @@
 //! The HTTP server: binding (loopback unless `--allow-remote` with a login
-//! configured), the pid-file lock, a small pool of worker threads taking
-//! requests from tiny_http, the watcher, and a clean shutdown on
-//! SIGTERM/SIGINT. Also the pieces every answer shares: JSON replies with
-//! security headers, cookies, and bounded request bodies.
+//! configured), the pid-file lock, the connection layer ([`super::conn`])
+//! with its limits, the watcher, and a clean shutdown on SIGTERM/SIGINT.
+//! Also the pieces every answer shares: JSON replies with security
+//! headers, cookies, and JSON request bodies.
 
-use std::io::Read;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tiny_http::{Header, Request, Response};
 
 use super::api::ApiError;
 use super::authcfg::AuthConfig;
+use super::conn::{Answer, Limits, Request, Response, Server, Service};
 use super::csrf::Origins;
 use super::daemon::{self, Notifier};
 use super::live::Live;
@@ -24,10 +23,6 @@ use super::session::Sessions;
 use crate::error::{Error, Result};
 use crate::tracker::Tracker;
 
-/// Largest request body accepted.
-pub const MAX_BODY: usize = 1 << 20;
-/// Worker threads answering HTTP requests (WebSocket clients have their own).
-pub const WORKERS: usize = 4;
 pub const COOKIE: &str = "htrac_session";
 
 /// How the server is started.
@@ -50,8 +45,6 @@ pub struct App {
     pub secure_cookie: bool,
     pub port: u16,
     pub started: Instant,
-    /// WebSocket client threads, joined at shutdown.
-    pub ws_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Passkey ceremonies and the key store.
     pub passkeys: super::passkey::Passkeys,
 }
@@ -84,20 +77,10 @@ impl Reply {
     }
 }
 
-/// A request header's value.
-pub fn header<'a>(rq: &'a Request, name: &str) -> Option<&'a str> {
-    rq.headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
-}
-
 /// The session token from the `Cookie` header.
 pub fn session_cookie(rq: &Request) -> Option<String> {
-    rq.headers()
-        .iter()
-        .filter(|h| h.field.as_str().as_str().eq_ignore_ascii_case("cookie"))
-        .flat_map(|h| h.value.as_str().split(';'))
+    rq.headers_named("cookie")
+        .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == COOKIE)
         .map(|(_, v)| v.trim().to_string())
@@ -114,30 +97,13 @@ impl App {
     }
 }
 
-/// Reads a JSON body of at most [`MAX_BODY`] bytes (empty is `{}`).
-pub fn read_json(rq: &mut Request) -> std::result::Result<Value, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            413,
-            "too_large",
-            format!("the request body is over {MAX_BODY} bytes"),
-        )
-    };
-    if rq.body_length().is_some_and(|n| n > MAX_BODY) {
-        return Err(too_large());
-    }
-    let mut buf = Vec::new();
-    rq.as_reader()
-        .take(MAX_BODY as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| ApiError::bad(format!("cannot read the request body: {e}")))?;
-    if buf.len() > MAX_BODY {
-        return Err(too_large());
-    }
-    if buf.iter().all(|b| b.is_ascii_whitespace()) {
+/// The request's JSON body (empty is `{}`); the connection layer has
+/// already refused one over its size limit.
+pub fn read_json(rq: &Request) -> std::result::Result<Value, ApiError> {
+    if rq.body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(Value::Object(Default::default()));
     }
-    serde_json::from_slice(&buf).map_err(|e| {
+    serde_json::from_slice(&rq.body).map_err(|e| {
         ApiError::new(
             400,
             "bad_json",
@@ -169,23 +135,83 @@ fn security_headers(host: Option<&str>) -> Vec<(String, String)> {
     ]
 }
 
-/// Sends `reply` for `rq`.
-pub fn respond(rq: Request, reply: Reply, host_ok: bool) {
-    let host = if host_ok {
-        header(&rq, "host").map(str::to_string)
-    } else {
-        None
-    };
-    let mut resp = Response::from_data(reply.body).with_status_code(reply.status);
-    let mut all = security_headers(host.as_deref());
-    all.push(("Content-Type".into(), reply.content_type.into()));
-    all.extend(reply.headers);
-    for (k, v) in all {
-        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            resp.add_header(h);
+/// The answer `reply`, with the security headers (the WebSocket source in
+/// the CSP names `host` when the request's Host was checked).
+pub fn response(reply: Reply, host: Option<&str>) -> Response {
+    let mut headers = security_headers(host);
+    headers.push(("Content-Type".into(), reply.content_type.into()));
+    headers.extend(reply.headers);
+    Response {
+        status: reply.status,
+        headers,
+        body: reply.body,
+    }
+}
+
+/// Ends the sessions of a user whose password changed or was removed (by
+/// `htrac-serve passwd` in another process, or an edit of the config), so
+/// their WebSockets close too. Checked twice a second.
+struct PasswordWatch {
+    hashes: Option<std::collections::BTreeMap<String, String>>,
+    next: Instant,
+}
+
+impl PasswordWatch {
+    fn new(app: &App) -> PasswordWatch {
+        PasswordWatch {
+            hashes: Self::load(app),
+            next: Instant::now(),
         }
     }
-    let _ = rq.respond(resp);
+
+    fn load(app: &App) -> Option<std::collections::BTreeMap<String, String>> {
+        super::passwords::load_current(
+            &app.tracker.root,
+            super::passwords::guarded_names(&app.tracker),
+        )
+        .ok()
+        .map(|l| l.users)
+    }
+
+    fn check(&mut self, app: &App) {
+        if Instant::now() < self.next {
+            return;
+        }
+        self.next = Instant::now() + Duration::from_millis(500);
+        let Some(now) = Self::load(app) else {
+            return; // unreadable just now (mid-write): keep the old view
+        };
+        if let Some(before) = &self.hashes {
+            for (user, hash) in before {
+                if now.get(user) != Some(hash) {
+                    let n = app.sessions.remove_user(user);
+                    if n > 0 {
+                        eprintln!(
+                            "htrac-serve: the password of '{user}' changed: {n} session(s) ended"
+                        );
+                    }
+                }
+            }
+        }
+        self.hashes = Some(now);
+    }
+}
+
+/// The server as the connection layer sees it.
+struct Web(Arc<App>);
+
+impl Service for Web {
+    fn handle(&self, rq: Request) -> Answer {
+        super::routes::handle(&self.0, rq)
+    }
+
+    fn refuse(&self, status: u16, code: &'static str, message: &str) -> Response {
+        response(Reply::error(&ApiError::new(status, code, message)), None)
+    }
+
+    fn stopping(&self) -> bool {
+        self.0.stop.load(Ordering::SeqCst)
+    }
 }
 
 /// Starts the server and runs it until SIGTERM/SIGINT.
@@ -212,7 +238,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
     super::ratelimit::ensure_state_dir(&tracker.root)
         .map_err(|e| Error::user(format!("cannot create .agent/serve/: {e}")))?;
     let mut lock = PidLock::acquire(&tracker.root)?;
-    let server = match tiny_http::Server::http(SocketAddr::new(opts.bind, opts.port)) {
+    let listener = match TcpListener::bind(SocketAddr::new(opts.bind, opts.port)) {
         Ok(s) => s,
         Err(e) => {
             lock.release();
@@ -223,9 +249,8 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
             .with_hint("pick another port with --port, or stop whatever uses this one"));
         }
     };
-    let port = server
-        .server_addr()
-        .to_ip()
+    let port = listener
+        .local_addr()
         .map(|a| a.port())
         .unwrap_or(opts.port);
     // Loopback is announced as `localhost`: browsers refuse IP addresses
@@ -259,7 +284,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
     let (passkeys, live) = match ready {
         Ok(r) => r,
         Err(e) => {
-            drop(server);
+            drop(listener);
             lock.release();
             return Err(e);
         }
@@ -279,29 +304,11 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
         secure_cookie: !loopback,
         port,
         started: Instant::now(),
-        ws_threads: Mutex::new(Vec::new()),
         passkeys,
         tracker: tracker.clone(),
     });
     let watcher = super::watch::spawn(tracker.clone(), live.clone(), stop.clone());
-    let (tx, rx) = mpsc::channel::<Request>();
-    let rx = Arc::new(Mutex::new(rx));
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|i| {
-            let rx = rx.clone();
-            let app = app.clone();
-            std::thread::Builder::new()
-                .name(format!("htrac-serve-{i}"))
-                .spawn(move || loop {
-                    let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                    match next {
-                        Ok(rq) => super::routes::handle(&app, rq),
-                        Err(_) => return,
-                    }
-                })
-                .expect("spawn a worker thread")
-        })
-        .collect();
+    let server = Server::new(listener, Web(app.clone()), Limits::default());
     if !loopback {
         eprintln!(
             "WARNING: htrac-serve is listening on {} — reachable from other machines. \
@@ -312,31 +319,18 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
     }
     println!("htrac-serve listening on {url} (pid {pid})");
     notifier.started(pid, &url);
+    let mut passwords = PasswordWatch::new(&app);
     while !daemon::shutdown_requested() {
-        match server.recv_timeout(Duration::from_millis(100)) {
-            Ok(Some(rq)) => {
-                if tx.send(rq).is_err() {
-                    break;
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                eprintln!("htrac-serve: {e}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
+        server.accept_for(Duration::from_millis(100));
+        passwords.check(&app);
     }
     eprintln!("htrac-serve: shutting down");
     stop.store(true, Ordering::SeqCst);
-    drop(tx);
-    server.unblock();
     live.wake_all();
-    for w in workers {
-        let _ = w.join();
-    }
-    let ws: Vec<_> = std::mem::take(&mut *app.ws_threads.lock().unwrap_or_else(|p| p.into_inner()));
-    for t in ws {
-        let _ = t.join();
+    // Connections notice the stop within half a second; WebSockets send a close.
+    let until = Instant::now() + Duration::from_secs(3);
+    while server.open_connections() > 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
     }
     let _ = watcher.join();
     drop(server);

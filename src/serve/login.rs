@@ -3,9 +3,9 @@
 //! and per client address); a success starts a session and sets its cookie.
 
 use serde_json::{json, Value};
-use tiny_http::Request;
 
 use super::authcfg::AuthConfig;
+use super::conn::Request;
 use super::http::{read_json, App, Reply};
 use super::passkey::PasskeyError;
 use super::password;
@@ -15,13 +15,11 @@ use super::routes::{err, me};
 use crate::governance::actor::Actor;
 
 fn client_addr(rq: &Request) -> String {
-    rq.remote_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    rq.remote.ip().to_string()
 }
 
 /// `POST /api/auth/login` `{"user", "password"}`.
-pub fn password(app: &App, rq: &mut Request) -> Reply {
+pub fn password(app: &App, rq: &Request) -> Reply {
     let body = match read_json(rq) {
         Ok(b) => b,
         Err(e) => return Reply::error(&e),
@@ -103,7 +101,7 @@ fn passkey_error(e: &PasskeyError) -> Reply {
 }
 
 /// `POST /api/auth/passkey/{login,register}/{start,finish}`.
-pub fn passkey(app: &App, rq: &mut Request, route: &str) -> Reply {
+pub fn passkey(app: &App, rq: &Request, route: &str) -> Reply {
     let body = match read_json(rq) {
         Ok(b @ Value::Object(_)) => b,
         Ok(_) => return err(400, "bad_json", "the request body must be a JSON object"),

@@ -1,11 +1,12 @@
 //! The web interface's library side (`htrac-serve`), behind the `serve`
-//! feature: a blocking tiny_http server with a small thread pool, a REST
+//! feature: a blocking HTTP/1.1 server ([`conn`]: a thread per connection,
+//! deadlines and size limits on every request, a few routing permits), a REST
 //! API over the same library calls as the CLI, live deltas over WebSocket
 //! (tungstenite) fed by an inotify watcher, password logins (bcrypt) with
 //! server-side sessions, brute-force limits, Origin/CSRF/Host checks, and
 //! the embedded web page.
 //!
-//! Modules by concept: [`http`] (server, pool, replies), [`routes`]
+//! Modules by concept: [`conn`] (connections, request limits), [`http`] (server, replies), [`routes`]
 //! (routing), [`login`] (password and passkey logins), [`api`] (item actions), [`live`] (state, deltas,
 //! clients), [`watch`] (inotify), [`ws`] (WebSocket clients), [`session`],
 //! [`password`], [`passwords`] (where hashes are kept), [`ratelimit`], [`csrf`], [`authcfg`] (the `auth:` config),
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod assets;
 pub mod authcfg;
+pub mod conn;
 pub mod csrf;
 pub mod daemon;
 pub mod http;

@@ -3,10 +3,10 @@
 //! Origin/CSRF check on every POST and on the WebSocket handshake.
 
 use serde_json::{json, Value};
-use tiny_http::{Method, Request, Response};
 
 use super::api::{self, ApiError};
-use super::http::{header, read_json, respond, session_cookie, App, Reply};
+use super::conn::{Answer, Method, Request};
+use super::http::{read_json, response, session_cookie, App, Reply};
 use super::session::Session;
 use super::{assets, csrf, login, ws};
 
@@ -45,8 +45,8 @@ fn split_url(url: &str) -> (&str, Vec<(String, String)>) {
 
 /// Whether the request's `Origin` is this server's own.
 fn origin_ok(app: &App, rq: &Request) -> Option<bool> {
-    let origin = header(rq, "origin")?;
-    let host = header(rq, "host").unwrap_or("");
+    let origin = rq.header("origin")?;
+    let host = rq.header("host").unwrap_or("");
     Some(app.origins.origin_ok(origin, host))
 }
 
@@ -61,7 +61,7 @@ fn session(app: &App, rq: &Request) -> Option<(String, Session)> {
 fn csrf_ok(rq: &Request, s: &Session, origin: Option<bool>) -> bool {
     match origin {
         Some(ok) => ok,
-        None => header(rq, "x-csrf-token").is_some_and(|t| csrf::same_secret(t, &s.csrf)),
+        None => rq.header("x-csrf-token").is_some_and(|t| csrf::same_secret(t, &s.csrf)),
     }
 }
 
@@ -72,33 +72,38 @@ pub(crate) fn me(app: &App, s: &Session) -> Value {
     json!({"user": s.user, "csrf": s.csrf, "human": human})
 }
 
-/// Answers one request (on a worker thread).
-pub fn handle(app: &App, rq: Request) {
-    handle_request(app, rq);
+/// Answers one request.
+pub fn handle(app: &App, rq: Request) -> Answer {
+    let answer = handle_request(app, rq);
     // What the library had to say while serving it goes to the server's log.
     for w in app.tracker.take_warnings() {
         eprintln!("htrac-serve: {w}");
     }
+    answer
 }
 
-fn handle_request(app: &App, mut rq: Request) {
-    let host_ok = header(&rq, "host").is_some_and(|h| app.origins.host_ok(h));
-    if !host_ok {
+fn handle_request(app: &App, rq: Request) -> Answer {
+    let Some(host) = rq
+        .header("host")
+        .filter(|h| app.origins.host_ok(h))
+        .map(str::to_string)
+    else {
         let r = err(
             400,
             "bad_host",
             "unknown Host header: reach the server by the name it serves",
         );
-        return respond(rq, r, false);
-    }
-    let url = rq.url().to_string();
+        return Answer::Respond(response(r, None));
+    };
+    let respond = |r: Reply| Answer::Respond(response(r, Some(&host)));
+    let url = rq.url.clone();
     let (path, query) = split_url(&url);
-    let method = rq.method().clone();
+    let method = rq.method.clone();
     let is_post = method == Method::Post;
     let origin = origin_ok(app, &rq);
     // A cross-site page's POST is refused before anything else looks at it.
     if is_post && origin == Some(false) {
-        return respond(rq, forbidden_origin(), true);
+        return respond(forbidden_origin());
     }
     let reply = match (method.clone(), path) {
         (Method::Get, "/health") => Reply::json(
@@ -106,14 +111,14 @@ fn handle_request(app: &App, mut rq: Request) {
             &json!({"status": "ok", "pid": std::process::id(),
                     "uptime_seconds": app.started.elapsed().as_secs_f64()}),
         ),
-        (Method::Get, "/ws") => return websocket(app, rq, &query, origin),
+        (Method::Get, "/ws") => return websocket(app, &rq, &query, origin, &host),
         (Method::Post, "/api/auth/login") if origin != Some(true) => forbidden_origin(),
-        (Method::Post, "/api/auth/login") => login::password(app, &mut rq),
+        (Method::Post, "/api/auth/login") => login::password(app, &rq),
         (Method::Post, p) if p.starts_with("/api/auth/passkey/") => {
             if origin != Some(true) {
                 forbidden_origin()
             } else {
-                login::passkey(app, &mut rq, &p["/api/auth/passkey/".len()..])
+                login::passkey(app, &rq, &p["/api/auth/passkey/".len()..])
             }
         }
         (Method::Get, "/api/auth/methods") => {
@@ -134,7 +139,7 @@ fn handle_request(app: &App, mut rq: Request) {
                 if is_post && !csrf_ok(&rq, &s, origin) {
                     forbidden_origin()
                 } else {
-                    authed(app, &mut rq, &method, p, &query, &token, &s)
+                    authed(app, &rq, &method, p, &query, &token, &s)
                 }
             }
         },
@@ -153,13 +158,13 @@ fn handle_request(app: &App, mut rq: Request) {
             format!("{method} is not allowed here"),
         ),
     };
-    respond(rq, reply, true);
+    respond(reply)
 }
 
 /// Routes that need a session.
 fn authed(
     app: &App,
-    rq: &mut Request,
+    rq: &Request,
     method: &Method,
     path: &str,
     query: &[(String, String)],
@@ -168,7 +173,7 @@ fn authed(
 ) -> Reply {
     let t = api::acting_as(&app.tracker, &s.user);
     let segs: Vec<&str> = path.trim_start_matches("/api/").split('/').collect();
-    let post_body = |rq: &mut Request| read_json(rq);
+    let post_body = |rq: &Request| read_json(rq);
     let result: std::result::Result<(u16, Value), ApiError> = match (method, segs.as_slice()) {
         (Method::Get, ["auth", "me"]) => Ok((200, me(app, s))),
         (Method::Post, ["auth", "logout"]) => {
@@ -226,65 +231,64 @@ fn authed(
     }
 }
 
-/// `GET /ws`: checks the session and Origin, answers the handshake, and
-/// hands the connection to its own thread.
-fn websocket(app: &App, rq: Request, query: &[(String, String)], origin: Option<bool>) {
-    let Some((token, s)) = session(app, &rq) else {
-        return respond(rq, unauthenticated(), true);
+/// `GET /ws`: checks the session and Origin, then answers the handshake;
+/// the connection's thread goes on as the client's WebSocket thread.
+fn websocket(
+    app: &App,
+    rq: &Request,
+    query: &[(String, String)],
+    origin: Option<bool>,
+    host: &str,
+) -> Answer {
+    let respond = |r: Reply| Answer::Respond(response(r, Some(host)));
+    let Some((token, s)) = session(app, rq) else {
+        return respond(unauthenticated());
     };
     if origin != Some(true) {
-        return respond(rq, forbidden_origin(), true);
+        return respond(forbidden_origin());
     }
-    let upgrade = header(&rq, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
-    let version_ok = header(&rq, "sec-websocket-version").is_some_and(|v| v.trim() == "13");
-    let key = header(&rq, "sec-websocket-key").map(str::to_string);
+    let upgrade = rq
+        .header("upgrade")
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    let version_ok = rq
+        .header("sec-websocket-version")
+        .is_some_and(|v| v.trim() == "13");
+    let key = rq.header("sec-websocket-key").map(str::to_string);
     let (true, true, Some(key)) = (upgrade, version_ok, key) else {
         return respond(
-            rq,
             err(
                 400,
                 "bad_request",
                 "a WebSocket handshake (version 13) is expected here",
             )
             .header("Sec-WebSocket-Version", "13"),
-            true,
         );
     };
     let resume = query
         .iter()
         .find(|(k, _)| k == "resume")
         .and_then(|(_, v)| v.parse().ok());
-    let Some(peer) = rq.remote_addr().copied() else {
-        return respond(rq, err(400, "bad_request", "no peer address"), true);
-    };
-    let resp = Response::empty(101).with_header(
-        tiny_http::Header::from_bytes(
-            &b"Sec-WebSocket-Accept"[..],
-            ws::accept_key(&key).as_bytes(),
-        )
-        .expect("header"),
-    );
-    let keep = rq.upgrade("websocket", resp);
-    let Some(stream) = ws::find_socket(peer, app.port) else {
-        eprintln!("htrac-serve: cannot find the socket of the WebSocket client {peer}");
-        return;
-    };
-    let conn = ws::Conn {
-        stream,
-        keep,
-        tracker: api::acting_as(&app.tracker, &s.user),
-        live: app.live.clone(),
-        sessions: app.sessions.clone(),
-        token,
-        stop: app.stop.clone(),
-        resume,
-    };
-    let handle = std::thread::Builder::new()
-        .name("htrac-serve-ws".into())
-        .spawn(move || ws::run(conn));
-    if let Ok(h) = handle {
-        let mut threads = app.ws_threads.lock().unwrap_or_else(|p| p.into_inner());
-        threads.retain(|t| !t.is_finished());
-        threads.push(h);
+    let tracker = api::acting_as(&app.tracker, &s.user);
+    let live = app.live.clone();
+    let sessions = app.sessions.clone();
+    let stop = app.stop.clone();
+    Answer::Upgrade {
+        headers: vec![
+            ("Upgrade".into(), "websocket".into()),
+            ("Connection".into(), "Upgrade".into()),
+            ("Sec-WebSocket-Accept".into(), ws::accept_key(&key)),
+        ],
+        run: Box::new(move |stream, early| {
+            ws::run(ws::Conn {
+                stream,
+                early,
+                tracker,
+                live,
+                sessions,
+                token,
+                stop,
+                resume,
+            })
+        }),
     }
 }

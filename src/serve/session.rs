@@ -80,6 +80,21 @@ impl Sessions {
         Some(s.clone())
     }
 
+    /// Whether `token`'s session is live (without marking it used).
+    pub fn is_live(&self, token: &str) -> bool {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(token)
+            .is_some_and(|s| !expired(s, Instant::now(), self.idle, self.absolute))
+    }
+
+    /// Ends every session of `user`; returns how many there were.
+    pub fn remove_user(&self, user: &str) -> usize {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let before = map.len();
+        map.retain(|_, s| s.user != user);
+        before - map.len()
+    }
+
     pub fn remove(&self, token: &str) -> bool {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(token).is_some()

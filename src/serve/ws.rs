@@ -1,23 +1,19 @@
-//! WebSocket connections (`GET /ws`): the handshake answer over tiny_http's
-//! upgrade, then one thread per client running tungstenite on the
-//! connection's socket (non-blocking, polled together with the client's
-//! wake-up eventfd): the snapshot first, then every delta, and answers to
-//! the client's commands (`command`, `resume`, `ping`).
-//!
-//! tiny_http hands an upgraded connection back only as one boxed
-//! read+write stream, which cannot be polled or read and written from
-//! different places. So the client thread works on a duplicate of the
-//! socket's descriptor, found by its address pair, and keeps the box alive
-//! (dropping it shuts the socket down) until the connection ends.
+//! WebSocket connections (`GET /ws`): after the handshake answer, the
+//! connection's thread runs tungstenite on its socket (non-blocking, polled
+//! together with the client's wake-up eventfd): the snapshot first, then
+//! every delta, and answers to the client's commands (`command`, `resume`,
+//! `ping`). The socket closes within half a second of its session ending
+//! (logout, expiry, a password change) or the server stopping.
 
 use std::io::ErrorKind;
-use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsFd, BorrowedFd, FromRawFd};
+use std::net::TcpStream;
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use tungstenite::protocol::{Role, WebSocketConfig};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 
 use super::api;
@@ -33,40 +29,11 @@ pub fn accept_key(key: &str) -> String {
     tungstenite::handshake::derive_accept_key(key.trim().as_bytes())
 }
 
-/// The socket of this process connected to `peer` on local port `port`, duplicated.
-pub fn find_socket(peer: SocketAddr, port: u16) -> Option<TcpStream> {
-    for entry in std::fs::read_dir("/proc/self/fd").ok()?.flatten() {
-        let Some(fd) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let is_socket = std::fs::read_link(entry.path())
-            .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"));
-        if !is_socket {
-            continue;
-        }
-        // SAFETY: the descriptor is open (listed just now) and only
-        // borrowed: ManuallyDrop keeps the temporary TcpStream from closing it.
-        let probe = std::mem::ManuallyDrop::new(unsafe { TcpStream::from_raw_fd(fd) });
-        let matches = probe.peer_addr().ok() == Some(peer)
-            && probe.local_addr().is_ok_and(|a| a.port() == port);
-        if matches {
-            // SAFETY: as above; the duplicate is a new descriptor we own.
-            let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-            return borrowed.try_clone_to_owned().ok().map(TcpStream::from);
-        }
-    }
-    None
-}
-
 /// What a client connection needs.
 pub struct Conn {
     pub stream: TcpStream,
-    /// tiny_http's side of the connection, kept until the end.
-    pub keep: Box<dyn tiny_http::ReadWrite + Send>,
+    /// What the client sent after its handshake, before it was answered.
+    pub early: Vec<u8>,
     pub tracker: Tracker,
     pub live: Arc<Live>,
     pub sessions: Arc<Sessions>,
@@ -141,7 +108,7 @@ fn answer(conn: &Conn, text: &str) -> Vec<std::sync::Arc<str>> {
 }
 
 /// Runs one client until it closes, the session ends, or the server stops.
-pub fn run(conn: Conn) {
+pub fn run(mut conn: Conn) {
     let Ok(stream) = conn.stream.try_clone() else {
         return;
     };
@@ -151,7 +118,8 @@ pub fn run(conn: Conn) {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
-    let mut ws = WebSocket::from_raw_socket(stream, Role::Server, Some(config));
+    let early = std::mem::take(&mut conn.early);
+    let mut ws = WebSocket::from_partially_read(stream, early, Role::Server, Some(config));
     let Ok((client, first)) = conn.live.subscribe(conn.resume) else {
         return;
     };
@@ -172,6 +140,14 @@ pub fn run(conn: Conn) {
         }
         if conn.stop.load(Ordering::SeqCst) {
             let _ = ws.close(None);
+            let _ = ws.flush();
+            break;
+        }
+        if !conn.sessions.is_live(&conn.token) {
+            let _ = ws.close(Some(CloseFrame {
+                code: CloseCode::Policy,
+                reason: "the session has ended; log in again".into(),
+            }));
             let _ = ws.flush();
             break;
         }
@@ -219,6 +195,4 @@ pub fn run(conn: Conn) {
         }
     }
     conn.live.unsubscribe(&client);
-    drop(ws);
-    drop(conn.keep);
 }
