@@ -101,6 +101,7 @@ bench: build
 	python3 benches/compare.py --sizes $(BENCH_SIZES) --runs 5 --htrac $(HTRAC)
 	$(CARGO) bench --locked --bench core
 	$(CARGO) bench --locked --features serve --bench serve_ws
+	$(CARGO) bench --locked --features serve --bench serve_slow
 
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)

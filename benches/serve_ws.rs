@@ -5,33 +5,14 @@
 //!
 //! `cargo bench --features serve --bench serve_ws` (env: `CLIENTS`, `WRITES`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod serve_common;
+
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tungstenite::client::IntoClientRequest;
 use tungstenite::Message;
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
 
 fn main() {
     // `cargo bench` passes --bench; under `cargo test --all-targets` this is a quick smoke run.
@@ -44,91 +25,9 @@ fn main() {
     };
     let clients = env_or("CLIENTS", 50, 5);
     let writes = env_or("WRITES", 25, 3);
-    let htrac = env!("CARGO_BIN_EXE_htrac");
-    let serve = env!("CARGO_BIN_EXE_htrac-serve");
-    let dir = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    for args in [
-        &["init", "-q", "-b", "dev"][..],
-        &["config", "user.email", "b@example.com"],
-        &["config", "user.name", "B"],
-        &["commit", "-q", "--allow-empty", "-m", "root"],
-    ] {
-        run(Command::new("git").arg("-C").arg(d).args(args));
-    }
-    let cli = |args: &[&str]| {
-        let mut c = Command::new(htrac);
-        c.args(args)
-            .current_dir(d)
-            .env("HTRAC_CACHE_DIR", cache.path());
-        c
-    };
-    run(&mut cli(&["init"]));
-    let mut ids = Vec::new();
-    for i in 0..if full { 100 } else { 5 } {
-        let t = format!("item {i}");
-        ids.push(
-            run(&mut cli(&["add", "--kind", "work_item", "--title", &t]))
-                .trim()
-                .to_string(),
-        );
-    }
-    let mut pw = Command::new(serve)
-        .args(["passwd", "--user", "bench", "--cost", "4"])
-        .current_dir(d)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    pw.stdin.take().unwrap().write_all(b"pw\n").unwrap();
-    assert!(pw.wait().unwrap().success());
-    let mut server = Command::new(serve)
-        .args(["--port", "0"])
-        .current_dir(d)
-        .env("HTRAC_CACHE_DIR", cache.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_string();
-    let host = url.trim_start_matches("http://").to_string();
-
-    // Log in (one raw request; the answer's Set-Cookie is the session).
-    let body = r#"{"user":"bench","password":"pw"}"#;
-    let mut s = TcpStream::connect(&host).unwrap();
-    write!(
-        s,
-        "POST /api/auth/login HTTP/1.1\r\nHost: {host}\r\nOrigin: {url}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).unwrap();
-    let mut headers = [httparse::EMPTY_HEADER; 32];
-    let mut r = httparse::Response::new(&mut headers);
-    r.parse(&resp).unwrap();
-    assert_eq!(r.code, Some(200));
-    let cookie = r
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("set-cookie"))
-        .map(|h| {
-            String::from_utf8_lossy(h.value)
-                .split(';')
-                .next()
-                .unwrap()
-                .to_string()
-        })
-        .unwrap();
+    let b = serve_common::Bench::start(if full { 100 } else { 5 });
+    let (host, url, cookie, ids) = (&b.host, &b.url, &b.cookie, &b.ids);
+    let cli = |args: &[&str]| b.cli(args);
 
     // The clients: each reports (write number, arrival time) per delta.
     let (tx, rx) = mpsc::channel::<(u64, Instant)>();
@@ -167,7 +66,7 @@ fn main() {
         let prio = (w % 4).to_string();
         let prio = if w % 4 == 2 { "3".to_string() } else { prio };
         let t0 = Instant::now();
-        run(&mut cli(&[
+        serve_common::run(&mut cli(&[
             "update",
             id,
             "--priority",
@@ -189,8 +88,7 @@ fn main() {
         }
         latencies.push(last - t0);
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(b);
     latencies.sort();
     cli_times.sort();
     println!();
@@ -201,15 +99,15 @@ fn main() {
     println!("|------------------------------------------|----------|----------|----------|");
     println!(
         "| CLI write → delta at every client        | {:>8} | {:>8} | {:>8} |",
-        ms(percentile(&latencies, 0.5)),
-        ms(percentile(&latencies, 0.99)),
-        ms(*latencies.last().unwrap())
+        serve_common::ms(serve_common::percentile(&latencies, 0.5)),
+        serve_common::ms(serve_common::percentile(&latencies, 0.99)),
+        serve_common::ms(*latencies.last().unwrap())
     );
     println!(
         "| the CLI process alone                    | {:>8} | {:>8} | {:>8} |",
-        ms(percentile(&cli_times, 0.5)),
-        ms(percentile(&cli_times, 0.99)),
-        ms(*cli_times.last().unwrap())
+        serve_common::ms(serve_common::percentile(&cli_times, 0.5)),
+        serve_common::ms(serve_common::percentile(&cli_times, 0.99)),
+        serve_common::ms(*cli_times.last().unwrap())
     );
     println!("(the watcher waits for 50 ms without file events before it sends a delta)");
 }

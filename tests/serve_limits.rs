@@ -97,7 +97,8 @@ fn oversized_heads_are_refused_with_431_without_growing_the_server() {
             std::thread::spawn(move || {
                 let mut c = TcpStream::connect(&host).unwrap();
                 c.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
-                let _ = c.write_all(format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Big: ").as_bytes());
+                let _ =
+                    c.write_all(format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Big: ").as_bytes());
                 let chunk = vec![b'b'; 1 << 20];
                 let mut sent = 0;
                 while sent < 64 && c.write_all(&chunk).is_ok() {
@@ -114,7 +115,10 @@ fn oversized_heads_are_refused_with_431_without_growing_the_server() {
     // Too many headers.
     let many: String = (0..100).map(|i| format!("X-H{i}: v\r\n")).collect();
     let r = s.raw(
-        &format!("GET /health HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{many}\r\n", s.host),
+        &format!(
+            "GET /health HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{many}\r\n",
+            s.host
+        ),
         b"",
     );
     assert_eq!(r.status, 431);

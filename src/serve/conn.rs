@@ -442,15 +442,15 @@ fn read_request<S: Service>(
                     headers,
                 );
             }
-            Ok(httparse::Status::Complete(_)) => return head_too_large("the request head is too large"),
+            Ok(httparse::Status::Complete(_)) => {
+                return head_too_large("the request head is too large")
+            }
             Ok(httparse::Status::Partial) if buf.len() > limits.max_head => {
                 return head_too_large("the request head is too large")
             }
             Ok(httparse::Status::Partial) => {}
             Err(httparse::Error::TooManyHeaders) => return head_too_large("too many headers"),
-            Err(e) => {
-                return Read1::Refuse(400, "bad_request", format!("malformed request: {e}"))
-            }
+            Err(e) => return Read1::Refuse(400, "bad_request", format!("malformed request: {e}")),
         }
         match fill(shared, stream, buf, deadline, limits.max_head + 1) {
             Ok(_) => {}
@@ -656,9 +656,15 @@ mod tests {
         assert!(exchange(addr, many.as_bytes()).starts_with("HTTP/1.1 431 "));
         let out = exchange(addr, b"POST / HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n");
         assert!(out.starts_with("HTTP/1.1 413 "), "{out}");
-        let out = exchange(addr, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let out = exchange(
+            addr,
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        );
         assert!(out.starts_with("HTTP/1.1 411 "), "{out}");
-        let out = exchange(addr, b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
+        let out = exchange(
+            addr,
+            b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        );
         assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
         let out = exchange(addr, b"\x01\x02 nonsense\r\n\r\n");
         assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
@@ -683,7 +689,11 @@ mod tests {
         let t = Instant::now();
         let out = exchange(addr, b"GET /quick HTTP/1.1\r\nConnection: close\r\n\r\n");
         assert!(out.contains("X-Url: /quick"), "{out}");
-        assert!(t.elapsed() < Duration::from_millis(600), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_millis(600),
+            "{:?}",
+            t.elapsed()
+        );
         for c in &mut slow {
             c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             let mut out = Vec::new();

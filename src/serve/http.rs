@@ -249,10 +249,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
             .with_hint("pick another port with --port, or stop whatever uses this one"));
         }
     };
-    let port = listener
-        .local_addr()
-        .map(|a| a.port())
-        .unwrap_or(opts.port);
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(opts.port);
     // Loopback is announced as `localhost`: browsers refuse IP addresses
     // as a passkey's relying party.
     let host = match opts.bind {

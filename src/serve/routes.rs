@@ -61,7 +61,9 @@ fn session(app: &App, rq: &Request) -> Option<(String, Session)> {
 fn csrf_ok(rq: &Request, s: &Session, origin: Option<bool>) -> bool {
     match origin {
         Some(ok) => ok,
-        None => rq.header("x-csrf-token").is_some_and(|t| csrf::same_secret(t, &s.csrf)),
+        None => rq
+            .header("x-csrf-token")
+            .is_some_and(|t| csrf::same_secret(t, &s.csrf)),
     }
 }
 
