@@ -36,7 +36,7 @@ fn main() {
         let mut rq = format!("ws://{host}/ws").into_client_request().unwrap();
         rq.headers_mut().insert("Origin", url.parse().unwrap());
         rq.headers_mut().insert("Cookie", cookie.parse().unwrap());
-        let (mut ws, _) = tungstenite::client(rq, TcpStream::connect(&host).unwrap()).unwrap();
+        let (mut ws, _) = tungstenite::client(rq, TcpStream::connect(host).unwrap()).unwrap();
         let snap: serde_json::Value = match ws.read().unwrap() {
             Message::Text(t) => serde_json::from_str(t.as_str()).unwrap(),
             m => panic!("{m:?}"),

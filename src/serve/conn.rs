@@ -504,10 +504,12 @@ fn read_request<S: Service>(
     let expects_continue = rq_header("expect").any(|v| v.eq_ignore_ascii_case("100-continue"));
     // The body.
     buf.drain(..head_len);
-    if buf.len() < length && expects_continue && minor == 1 {
-        if stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
-            return Read1::Gone;
-        }
+    if buf.len() < length
+        && expects_continue
+        && minor == 1
+        && stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+    {
+        return Read1::Gone;
     }
     while buf.len() < length {
         match fill(shared, stream, buf, deadline, length) {

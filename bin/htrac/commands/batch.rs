@@ -48,7 +48,9 @@ pub fn run(a: &BatchArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -
     }
     if lines.is_empty() {
         if g.json {
-            out.line(htrac::py::json::compact(&json!({"ok": true, "results": []})));
+            out.line(htrac::py::json::compact(
+                &json!({"ok": true, "results": []}),
+            ));
         } else {
             out.line("batch: 0 operations (nothing to do)");
         }

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use htrac::governance::actor::Actor;
 use htrac::config::Config;
+use htrac::governance::actor::Actor;
 use htrac::{Error, Result};
 use serde_json::json;
 
