@@ -57,6 +57,7 @@ pub mod emit;
 pub mod error;
 pub mod fastparse;
 pub mod fieldkeys;
+pub mod filter;
 pub mod git;
 pub mod ids;
 pub mod init;

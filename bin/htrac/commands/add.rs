@@ -4,7 +4,6 @@
 use htrac::actions::{self, Transaction};
 use htrac::write::NewItem;
 use htrac::{Error, Result, Tier};
-use serde_json::json;
 
 use crate::args::Parsed;
 use crate::Output;
@@ -38,11 +37,10 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     for w in &done.warnings {
         out.warn(w);
     }
-    let id = done.id;
     if p.json {
-        out.line(htrac::jsonfmt::compact(&json!({"id": id})));
+        out.line(htrac::jsonfmt::compact(&done.to_add_json()));
     } else {
-        out.line(id);
+        out.line(&done.id);
     }
     Ok(())
 }

@@ -4,7 +4,6 @@
 
 use htrac::actions::{self, Discuss, Discussed, Transaction};
 use htrac::Result;
-use serde_json::{json, Value};
 
 use crate::args::Parsed;
 use crate::render;
@@ -32,10 +31,9 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
             ack_thread: p.has("ack-thread"),
         }
     };
-    let (done, written) = match actions::discuss(tx, &req)? {
-        Discussed::Written(o) => (o, true),
-        Discussed::Unacknowledged(o) => (o, false),
-    };
+    let answer = actions::discuss(tx, &req)?;
+    let written = matches!(answer, Discussed::Written(_));
+    let done = answer.outcome();
     for w in &done.warnings {
         out.warn(w);
     }
@@ -46,12 +44,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
             // a refusal is JSON too.
             out.stderr.push_str(&notice);
             if !written {
-                let entries: Vec<Value> = done.unread.iter().map(|e| e.to_json(false)).collect();
-                out.line(htrac::jsonfmt::compact(&json!({
-                    "ok": false,
-                    "reason": "unread_human_messages",
-                    "unread": entries,
-                })));
+                out.line(htrac::jsonfmt::compact(&answer.to_json()));
             }
         } else {
             out.stdout.push_str(&notice);
@@ -60,7 +53,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     if !written {
         out.refused = true;
     } else if p.json {
-        out.line(htrac::jsonfmt::compact(&json!({"ok": true})));
+        out.line(htrac::jsonfmt::compact(&answer.to_json()));
     } else {
         out.line("discussed");
     }
@@ -69,16 +62,7 @@ pub fn run(p: &Parsed, tx: &mut Transaction, out: &mut Output) -> Result<()> {
 
 fn view(p: &Parsed, item: &htrac::Item, out: &mut Output) -> Result<()> {
     if p.json {
-        let arr: Vec<Value> = item
-            .discussion
-            .iter()
-            .map(|e| {
-                let mut v = e.to_json(false);
-                v["edit_history"] = json!(e.edit_history);
-                v
-            })
-            .collect();
-        out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
+        out.line(htrac::jsonfmt::pretty(&item.discussion_json()));
         return Ok(());
     }
     out.line(format!("{} — {}", item.id, item.title));

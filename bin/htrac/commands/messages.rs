@@ -33,8 +33,7 @@ pub fn run(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     super::report_broken(&snap, out);
     let found = unread(&snap.items, scope_tiers(t.config.scope), autolimit);
     if p.json {
-        let arr: Vec<Value> = found.iter().map(|u| u.to_json()).collect();
-        out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
+        out.line(htrac::jsonfmt::pretty(&htrac::messages::list_json(&found)));
         return Ok(());
     }
     if found.is_empty() {

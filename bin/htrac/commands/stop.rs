@@ -36,7 +36,13 @@ fn inner(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         "count-todos" => {
             let strength = todos::Strength::from_flags(p.has("hard"), p.has("soft"));
             let n = todos::count(&items, &t.config, strength);
-            ("count", json!(n))
+            if p.json {
+                out.line(htrac::jsonfmt::compact(&todos::count_json(n)));
+            } else {
+                out.line(n.to_string());
+            }
+            snap.discard();
+            return Ok(());
         }
         "hash-todos" => ("hash", json!(todos::hash(&items, &t.config))),
         _ => {

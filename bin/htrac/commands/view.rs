@@ -1,21 +1,12 @@
 //! Read-only commands: `show`, `list`, `ready`, `log`. They never call git.
 
-use htrac::ready::ready as ready_items;
+use htrac::filter::{self, Filter};
+use htrac::ready::Ready;
 use htrac::{Error, Item, Result, Tracker};
-use serde_json::{json, Map, Value};
 
 use crate::args::Parsed;
 use crate::render;
 use crate::Output;
-
-/// Statuses `--open` selects (whether or not the config defines them).
-const OPEN_STATUSES: &[&str] = &[
-    "todo_hard",
-    "todo_soft",
-    "violated",
-    "pending_validation",
-    "needs_human_review",
-];
 
 pub fn show(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     let file = t.resolve(p.positional(0).unwrap_or(""))?;
@@ -47,11 +38,7 @@ pub fn show(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
 }
 
 fn limit(p: &Parsed) -> Result<Option<usize>> {
-    match p.int("limit")? {
-        None | Some(0) => Ok(None),
-        Some(n) if n > 0 => Ok(Some(n as usize)),
-        Some(n) => Err(Error::user(format!("--limit must be positive, got {n}"))),
-    }
+    filter::limit(p.int("limit")?)
 }
 
 fn rows(items: &[&Item], out: &mut Output) {
@@ -61,21 +48,15 @@ fn rows(items: &[&Item], out: &mut Output) {
 }
 
 pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
-    let mut statuses: Vec<String> = p.all("status").to_vec();
-    if p.has("open") {
-        statuses.extend(OPEN_STATUSES.iter().map(|s| s.to_string()));
-    }
-    let tier = super::tier(p)?;
-    let kind = p.one("kind");
-    if let Some(k) = kind {
-        if t.config.kind(k).is_none() {
-            return Err(Error::user(format!(
-                "Unknown kind '{k}'. Valid kinds: {}",
-                t.config.kind_names().join(", ")
-            )));
-        }
-    }
-    let tag = p.one("tag");
+    let filter = Filter {
+        statuses: p.all("status").to_vec(),
+        open: p.has("open"),
+        kind: p.one("kind").map(str::to_string),
+        tag: p.one("tag").map(str::to_string),
+        tier: super::tier(p)?,
+    };
+    filter.check(&t.config)?;
+    let tier = filter.tier;
     let limit = limit(p)?;
     // The text listing prints no long texts: a summary read is enough.
     let snap = if p.json {
@@ -85,22 +66,14 @@ pub fn list(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
     }
     .sorted();
     super::report_broken(&snap, out);
-    let items: Vec<&Item> = snap
-        .items
-        .iter()
-        .filter(|i| statuses.is_empty() || statuses.contains(&i.status))
-        .filter(|i| kind.is_none_or(|k| i.kind == k))
-        .filter(|i| tag.is_none_or(|g| i.has_tag(g)))
-        .filter(|i| tier.is_none_or(|tr| i.tier == tr))
-        .collect();
+    let items = filter.apply(&snap.items);
     htrac::alias::save(
         &t.root,
         &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
     );
-    let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
+    let shown = filter::first(&items, limit);
     if p.json {
-        let arr: Vec<Value> = shown.iter().map(|i| i.to_json(false, false)).collect();
-        out.line(htrac::jsonfmt::pretty(&Value::Array(arr)));
+        out.line(htrac::jsonfmt::pretty(&Item::list_json(shown)));
     } else {
         if shown.is_empty() && snap.broken.is_empty() {
             out.line("(no items)");
@@ -133,38 +106,21 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
         t.snapshot_summary()?
     };
     super::report_broken(&snap, out);
-    let items = ready_items(&snap.items, &t.config);
+    let found = Ready::gather(&snap.items, &t.config);
     htrac::alias::save(
         &t.root,
-        &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        &found
+            .ready
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>(),
     );
-    let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
-    // Borrowed, not cloned: with_unread_human's filter and order, on references.
-    let mut unread: Vec<&Item> = htrac::stophook::scope::in_scope(&snap.items, &t.config)
-        .into_iter()
-        .filter(|i| !i.unread_human().is_empty())
-        .collect();
-    unread.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    unread.sort_by(|a, b| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
     if p.json {
-        let mut m = Map::new();
-        m.insert(
-            "ready".into(),
-            Value::Array(shown.iter().map(|i| i.to_json(false, false)).collect()),
-        );
-        if !unread.is_empty() {
-            let list: Vec<Value> = unread
-                .iter()
-                .map(|i| {
-                    json!({"id": i.id, "title": i.title, "status": i.status, "priority": i.priority, "unread_count": i.unread_human().len()})
-                })
-                .collect();
-            m.insert("items_with_unread_messages".into(), Value::Array(list));
-        }
-        out.line(htrac::jsonfmt::pretty(&Value::Object(m)));
+        out.line(htrac::jsonfmt::pretty(&found.to_json(limit)));
         snap.discard();
         return Ok(());
     }
+    let (shown, unread) = (found.shown(limit), &found.unread);
     if shown.is_empty() {
         out.line("(no ready items)");
     } else {
@@ -176,7 +132,7 @@ pub fn ready(p: &Parsed, t: &Tracker, out: &mut Output) -> Result<()> {
             "--- {} item(s) with unread human message(s) ---",
             unread.len()
         ));
-        for i in &unread {
+        for i in unread {
             out.line(format!(
                 "  {}  [{}]  {}  ({} unread)",
                 i.id,
