@@ -6,7 +6,7 @@
 // follows dependency links, queues a message while offline and sees it sent
 // when back online, checks phone width, and logs out (the API then says 401).
 //
-// Run by tests/browser.rs (`cargo test --features serve --test browser`), or by
+// Run by tests/serve/browser.rs (`cargo test --features serve --test serve browser`), or by
 // hand: HTRAC_BIN=target/debug/htrac HTRAC_SERVE_BIN=target/debug/htrac-serve
 // node tests/browser/web.test.mjs. Screenshots of every page, the server log
 // and the browser console go to target/browser/ when a step fails.

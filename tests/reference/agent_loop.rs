@@ -1,6 +1,6 @@
 //! Differential tests of the agent-loop commands against the reference
 //! (`htrac` of hypergumbo-tracker 0.11.0): `deps`, `check-messages`,
-//! `tags` and the tag catalog file. See `tests/differential.rs` for how
+//! `tags` and the tag catalog file. See `differential.rs` for how
 //! the reference is installed and run (skipped loudly without it, except
 //! under `CI=true`).
 //!

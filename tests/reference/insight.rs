@@ -7,7 +7,7 @@
 //! other imported.
 //!
 //! Skips loudly (or fails under `CI=true`) when the reference cannot be
-//! installed, as `tests/differential.rs`.
+//! installed, as `differential.rs`.
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -8,7 +8,7 @@
 //! the reference's project wrapper `scripts/tracker` there).
 //!
 //! Skips loudly (or fails under `CI=true`) when the reference cannot be
-//! installed, as `tests/differential.rs`.
+//! installed, as `differential.rs`.
 //!
 //! Every repository is initialised by our `init`: the reference's writes
 //! no `config.yaml`, and its `fork-setup` then writes one with nothing but
