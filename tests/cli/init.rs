@@ -1,5 +1,5 @@
-//! `htrac init`: the tier directories, the git attributes and ignore files,
-//! and the read-only configuration it lays out, and that a second run is harmless.
+//! `htrac init`: the tier directories, the git attributes and ignore files
+//! and the read-only configuration it lays out; a second run is harmless.
 
 use crate::common::Env;
 

@@ -7,12 +7,6 @@ use std::os::unix::fs::PermissionsExt;
 use crate::common::{self, Env};
 use crate::show;
 
-// ---------------------------------------------------------------------------
-// Authority enforced when ops are read (issue 17): ops written behind
-// htrac's back — appended by hand, merged from a branch — that use a human's
-// power have no effect, stay in the file, and are reported.
-// ---------------------------------------------------------------------------
-
 const AT: &str = "2026-11-24T19:41:13Z";
 
 /// An item with `status` locked by the human, committed.

@@ -4,9 +4,10 @@
 //! human ops (unsigned, garbage, copied from another item, signed by a key
 //! not allowed, altered) have no effect under `required` and are reported;
 //! `warn` reports but applies; `off` changes nothing; a human without a
-//! usable key is refused; ops before the cut-over stay trusted.
-//! And `ssh-keygen -Y verify` accepts what htrac signed, by the README's recipe.
-//! (The reference: tests/reference/signing.rs; the web server: tests/serve/signing.rs.)
+//! usable key is refused; ops before the cut-over stay trusted; and
+//! `ssh-keygen -Y verify` accepts what htrac signed, by the README's recipe.
+//! (The reference reading signed files: tests/reference/signing.rs; the web
+//! server signing: tests/serve/signing.rs.)
 
 use std::path::Path;
 use std::process::Command;

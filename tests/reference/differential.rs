@@ -1,5 +1,6 @@
-//! Differential tests of whole sessions against the reference implementation, `htrac` from
-//! hypergumbo-tracker 0.11.0 (Python, PyPI).
+//! Differential tests of whole sessions against the reference
+//! implementation, `htrac` from hypergumbo-tracker 0.11.0 (Python, PyPI);
+//! what each write puts on disk is compared in `writes.rs`.
 //!
 //! The reference is installed once into `<target>/ref-venv` (`make test`
 //! does it up front). When that is impossible (no network), each test fails

@@ -431,7 +431,7 @@ mod prop {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(crate::proptest_config(24))]
         #[test]
         fn random_changes_leave_warm_equal_to_cold(steps in proptest::collection::vec(step(), 1..14)) {
             let dir = tempfile::tempdir().unwrap();

@@ -14,6 +14,21 @@ mod regressions;
 mod snapshot;
 mod takeover;
 
+/// The configuration of this binary's property tests, with `cases` cases:
+/// failing cases are kept beside the test's file
+/// (`tests/robust/cache.proptest-regressions`). proptest's default, once it
+/// finds this `main.rs`, would look in `tests/proptest-regressions/` instead.
+fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence};
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..Config::default()
+    }
+}
+
 #[test]
 fn no_test_file_is_forgotten() {
     common::layout::assert_no_forgotten_test_files("robust");

@@ -213,7 +213,7 @@ fn compile_text(text: &str) -> htrac::Item {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_config(300))]
 
     #[test]
     fn union_merge_in_any_order_compiles_the_same(s in scenario()) {
