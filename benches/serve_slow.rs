@@ -42,13 +42,8 @@ fn row(label: &str, t: &[Duration]) {
 }
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let env_or = |k: &str, full_n: usize, smoke_n: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(if full { full_n } else { smoke_n })
-    };
+    let full = serve_common::full_run();
+    let env_or = serve_common::env_or;
     let slow_n = env_or("SLOW", 64, 8);
     let idle_n = env_or("IDLE", 200, 20);
     let requests = env_or("REQUESTS", 300, 15);

@@ -15,14 +15,8 @@ use tungstenite::client::IntoClientRequest;
 use tungstenite::Message;
 
 fn main() {
-    // `cargo bench` passes --bench; under `cargo test --all-targets` this is a quick smoke run.
-    let full = std::env::args().any(|a| a == "--bench");
-    let env_or = |k: &str, full_n: usize, smoke_n: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(if full { full_n } else { smoke_n })
-    };
+    let full = serve_common::full_run();
+    let env_or = serve_common::env_or;
     let clients = env_or("CLIENTS", 50, 5);
     let writes = env_or("WRITES", 25, 3);
     let b = serve_common::Bench::start(if full { 100 } else { 5 });

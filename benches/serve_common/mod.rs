@@ -28,6 +28,20 @@ pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// Whether this is a full `cargo bench` run (it passes --bench); under
+/// `cargo test --all-targets` each benchmark is a quick smoke run.
+pub fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// The number in environment variable `k`, else `full_n` or `smoke_n`.
+pub fn env_or(k: &str, full_n: usize, smoke_n: usize) -> usize {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if full_run() { full_n } else { smoke_n })
+}
+
 /// A running server on a fresh tracker.
 pub struct Bench {
     pub dir: tempfile::TempDir,
