@@ -169,8 +169,8 @@ fn list(values: &[Value]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-/// Python's truth value of a value.
-fn truthy(v: &Value) -> bool {
+/// Python's truth value of a value (`if item.pr_ref:`).
+pub fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,

@@ -14,18 +14,6 @@ const DESCRIPTION_CHARS: usize = 500;
 /// Longest preview of an earlier message (characters), as the reference.
 const PRIOR_CHARS: usize = 200;
 
-/// Python truthiness of a JSON value (`if item.pr_ref:`).
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
 pub fn run(a: &CheckMessagesArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let autolimit = a.autolimit;
     let snap = t.snapshot()?;
@@ -59,7 +47,7 @@ pub fn run(a: &CheckMessagesArgs, g: &Globals, t: &Tracker, out: &mut Output) ->
                 preview(&i.description, DESCRIPTION_CHARS)
             ));
         }
-        if truthy(&i.pr_ref) {
+        if htrac::py::textconv::truthy(&i.pr_ref) {
             out.line(format!("  pr_ref: {}", py_str(&i.pr_ref)));
         }
         if !u.prior.is_empty() {
