@@ -26,8 +26,8 @@ usage:
                                      set a login password (human OS user only; not for
                                      an agent's name), kept in .agent/serve/passwords.json;
                                      reads it twice from the terminal, or once from stdin
-  htrac-serve unlock-login USER|addr:IP|--all
-                                     clear a lockout after repeated failed logins (human only)
+  htrac-serve unlock-login USER|KEY|--all
+                                     clear a password lockout (a name from one source; human only)
   htrac-serve register-key [--user NAME] [--port N] [--json]
                                      print a one-time link (valid 10 minutes) that registers
                                      a passkey for NAME (default: you) in the browser
@@ -300,7 +300,7 @@ fn passwd(tracker: &Tracker, a: &Args) -> Result<()> {
 fn unlock_login(tracker: &Tracker, a: &Args) -> Result<()> {
     require_human(tracker, "unlock-login")?;
     let who = a.positional.first().ok_or_else(|| {
-        Error::user("unlock-login needs a USER (or addr:IP, or --all)")
+        Error::user("unlock-login needs a USER (or a key such as pair:amy@loopback, or --all)")
             .with_hint("e.g. 'htrac-serve unlock-login amy'")
     })?;
     for k in ratelimit::unlock(&tracker.root, who)? {

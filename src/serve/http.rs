@@ -269,6 +269,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
         for w in &logins.warnings {
             eprintln!("htrac-serve: warning: {w}");
         }
+        super::password::prepare(&logins.users);
         if !loopback && logins.users.is_empty() && !super::passkeys_configured(Some(&passkeys)) {
             return Err(Error::user(
                 "--allow-remote needs a login method: no password or passkey is configured",
@@ -276,9 +277,24 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
             .with_hint("set a password with 'htrac-serve passwd' first"));
         }
         lock.write(std::process::id(), &url)?;
-        Ok((passkeys, Arc::new(Live::new(&tracker)?)))
+        let (sessions, warnings) = Sessions::open(
+            Duration::from_secs(auth.idle_secs),
+            Duration::from_secs(auth.absolute_secs),
+            super::session::sessions_path(&tracker.root),
+            |user| {
+                logins
+                    .users
+                    .get(user)
+                    .map(|h| super::session::sha256_hex(h))
+                    .unwrap_or_default()
+            },
+        );
+        for w in &warnings {
+            eprintln!("htrac-serve: warning: {w}");
+        }
+        Ok((passkeys, sessions, Arc::new(Live::new(&tracker)?)))
     })();
-    let (passkeys, live) = match ready {
+    let (passkeys, sessions, live) = match ready {
         Ok(r) => r,
         Err(e) => {
             drop(listener);
@@ -291,10 +307,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
     let stop = Arc::new(AtomicBool::new(false));
     let app = Arc::new(App {
         origins: Origins::new(opts.bind, port, &auth.allowed_hosts),
-        sessions: Arc::new(Sessions::new(
-            Duration::from_secs(auth.idle_secs),
-            Duration::from_secs(auth.absolute_secs),
-        )),
+        sessions: Arc::new(sessions),
         limiter: Limiter::new(&tracker.root, auth.base_delay_secs, auth.max_failures),
         live: live.clone(),
         stop: stop.clone(),

@@ -1,6 +1,9 @@
 //! Logging in: the password route and the passkey ceremonies' routes,
-//! each behind the brute-force limits (per user name or per credential,
-//! and per client address); a success starts a session and sets its cookie.
+//! each behind the brute-force limits ([`super::ratelimit`]: a password
+//! login counts against its name-and-source pair, which alone can lock,
+//! and against the name and the source, which only slow down; passkeys
+//! against the credential and the source); a success starts a session and
+//! sets its cookie.
 
 use serde_json::{json, Value};
 
@@ -10,8 +13,9 @@ use super::http::{read_json, App, Reply};
 use super::passkey::PasskeyError;
 use super::password;
 use super::passwords;
-use super::ratelimit::{addr_key, user_key, Refusal};
+use super::ratelimit::{addr_key, pair_key, user_key, Refusal};
 use super::routes::{err, me};
+use super::session::sha256_hex;
 use crate::governance::actor::Actor;
 
 fn client_addr(rq: &Request) -> String {
@@ -44,7 +48,7 @@ pub fn password(app: &App, rq: &Request) -> Reply {
         );
     }
     let addr = client_addr(rq);
-    let keys = vec![user_key(&user), addr_key(&addr)];
+    let keys = vec![pair_key(&user, &addr), user_key(&user), addr_key(&addr)];
     if let Err(r) = app.limiter.begin(&keys) {
         return refused(r);
     }
@@ -65,7 +69,7 @@ pub fn password(app: &App, rq: &Request) -> Reply {
         let msg = if locked.is_empty() {
             "wrong user name or password".to_string()
         } else {
-            "wrong user name or password; too many failures: logins are now locked out until a human runs 'htrac-serve unlock-login'".to_string()
+            format!("wrong user name or password; too many failures: password logins as '{user}' from this address are now locked out until a human runs 'htrac-serve unlock-login {user}' (passkey sign-in still works)")
         };
         return err(401, "bad_credentials", msg);
     }
@@ -73,9 +77,16 @@ pub fn password(app: &App, rq: &Request) -> Reply {
     logged_in(app, &user)
 }
 
-/// A new session for `user`: the login answer with its cookie.
+/// A new session for `user`: the login answer with its cookie. The
+/// session is bound to the user's current password hash, so a password
+/// change ends it (now, or at the next start if the server was down).
 pub fn logged_in(app: &App, user: &str) -> Reply {
-    let (token, s) = app.sessions.create(user);
+    let fingerprint =
+        passwords::load_current(&app.tracker.root, passwords::guarded_names(&app.tracker))
+            .ok()
+            .and_then(|l| l.users.get(user).map(|h| sha256_hex(h)))
+            .unwrap_or_default();
+    let (token, s) = app.sessions.create(user, &fingerprint);
     Reply::json(200, &me(app, &s)).header("Set-Cookie", app.cookie(Some(&token)))
 }
 
@@ -87,12 +98,18 @@ fn refused(r: Refusal) -> Reply {
             format!("too many failed logins: wait {secs} s"),
         )
         .header("Retry-After", secs.to_string()),
-        Refusal::Locked(key) => err(
-            429,
-            "locked_out",
-            format!("logins for {key} are locked out after repeated failures; a human must run 'htrac-serve unlock-login'"),
-        )
-        .header("Retry-After", "3600"),
+        Refusal::Locked(key) => {
+            let name = key
+                .strip_prefix("pair:")
+                .and_then(|r| r.rsplit_once('@'))
+                .map_or(key.as_str(), |(n, _)| n);
+            err(
+                429,
+                "locked_out",
+                format!("password logins as '{name}' from this address are locked out after repeated failures; sign in with a passkey, or ask a human to run 'htrac-serve unlock-login {name}'"),
+            )
+            .header("Retry-After", "3600")
+        }
     }
 }
 

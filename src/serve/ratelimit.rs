@@ -1,11 +1,26 @@
-//! Brute-force limits on logins, per user name and per client address:
-//! after the n-th failure in a row the next attempt must wait
-//! `base_delay × 2^(n−1)` seconds (monotonic clock); at `max_failures` the
-//! key is locked out until a human clears it (`htrac-serve unlock-login`).
-//! Lockouts persist in `.agent/serve/lockouts.json`, which the server
-//! re-reads at every check, so a clear takes effect without a restart.
+//! Brute-force limits on logins. Every attempt is counted under several
+//! keys, each with its own policy:
+//!
+//! - `pair:NAME@SOURCE` — one user name from one source. After the n-th
+//!   failure in a row the next attempt waits `base_delay × 2^(n−1)` seconds;
+//!   at `max_failures` the pair is locked out until a human clears it
+//!   (`htrac-serve unlock-login NAME`). Only this key ever locks: a stranger
+//!   elsewhere can lock a name out of *their own* source, never the real
+//!   user's, and passkey sign-in is never locked.
+//! - `user:NAME`, `addr:SOURCE`, `key:CREDENTIAL` — shared keys with the
+//!   same exponential backoff, capped at [`SHARED_BACKOFF_CAP`]: they slow
+//!   guessing spread over many sources (or many names from one source) to a
+//!   trickle, and whoever they delay is delayed by a minute at most.
+//!
+//! A source is a client address with all of loopback counted as one
+//! (`127.x.y.z`, `::1`), IPv4-mapped IPv6 as its IPv4 address, and IPv6 as
+//! its /64 network (one host usually owns a whole /64).
+//! Backoff uses the monotonic clock. Lockouts persist in
+//! `.agent/serve/lockouts.json`, which the server re-reads at every check,
+//! so a human's clear takes effect without a restart.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -16,6 +31,9 @@ use crate::error::{Error, Result};
 
 /// At most this many keys' failure counts are remembered (oldest dropped).
 const MAX_TRACKED: usize = 10_000;
+
+/// The longest backoff a shared key (name, source, credential) imposes.
+pub const SHARED_BACKOFF_CAP: Duration = Duration::from_secs(60);
 
 /// Why a login attempt is refused before the password is checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,14 +96,47 @@ fn write_lockouts(path: &Path, locked: &BTreeMap<String, Value>) -> std::io::Res
     crate::atomic::replace(path, text.as_bytes(), 0o600)
 }
 
-/// The rate-limit key of a user name.
+/// The source a client address counts as: all of loopback is one source,
+/// an IPv4-mapped IPv6 address is its IPv4 address, and an IPv6 address
+/// stands for its /64 network. Anything that is not an address is kept as is.
+pub fn source(addr: &str) -> String {
+    let Ok(ip) = addr.parse::<IpAddr>() else {
+        return addr.to_string();
+    };
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    match ip {
+        ip if ip.is_loopback() => "loopback".to_string(),
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+    }
+}
+
+/// The rate-limit key of a user name (shared: backoff only).
 pub fn user_key(user: &str) -> String {
     format!("user:{user}")
 }
 
-/// The rate-limit key of a client address.
+/// The rate-limit key of a client address's source (shared: backoff only).
 pub fn addr_key(addr: &str) -> String {
-    format!("addr:{addr}")
+    format!("addr:{}", source(addr))
+}
+
+/// The rate-limit key of a user name tried from a client address's source:
+/// the one key that locks out.
+pub fn pair_key(user: &str, addr: &str) -> String {
+    format!("pair:{user}@{}", source(addr))
+}
+
+/// Whether `key` locks out at `max_failures` (only name-and-source pairs do).
+fn locks(key: &str) -> bool {
+    key.starts_with("pair:")
 }
 
 impl Limiter {
@@ -136,12 +187,12 @@ impl Limiter {
                 return Err(Refusal::Locked(k.clone()));
             }
             if let Some(f) = state.get(k) {
-                if self.max_failures > 0 && f.count >= self.max_failures {
+                if locks(k) && self.max_failures > 0 && f.count >= self.max_failures {
                     // Cleared by a human since: start afresh.
                     state.remove(k);
                     continue;
                 }
-                let delay = self.delay(f.count);
+                let delay = self.delay(k, f.count);
                 let until = f.last + delay;
                 if until > now {
                     let left = until - now;
@@ -156,12 +207,17 @@ impl Limiter {
         }
     }
 
-    fn delay(&self, failures: u32) -> Duration {
+    fn delay(&self, key: &str, failures: u32) -> Duration {
         if failures == 0 {
             return Duration::ZERO;
         }
         let secs = self.base_delay * 2f64.powi((failures - 1).min(30) as i32);
-        Duration::from_secs_f64(secs.min(86_400.0 * 365.0))
+        let delay = Duration::from_secs_f64(secs.min(86_400.0 * 365.0));
+        if locks(key) {
+            delay
+        } else {
+            delay.min(SHARED_BACKOFF_CAP)
+        }
     }
 
     /// Records a failed attempt under each key; returns the keys now locked out.
@@ -190,7 +246,7 @@ impl Limiter {
                 });
                 f.count += 1;
                 f.last = now;
-                if self.max_failures > 0 && f.count >= self.max_failures {
+                if locks(k) && self.max_failures > 0 && f.count >= self.max_failures {
                     newly.push(k.clone());
                 }
             }
@@ -240,19 +296,30 @@ impl Limiter {
 }
 
 /// Clears lockouts (a human's `htrac-serve unlock-login`): `who` is a user
-/// name, `addr:IP`, `user:NAME`, or `--all`. Returns the keys cleared.
+/// name (every source it is locked out from), a key as listed
+/// (`pair:NAME@SOURCE`, or `user:NAME` / `addr:IP` from older versions), or
+/// `--all`. Returns the keys cleared.
 pub fn unlock(root: &Path, who: &str) -> Result<Vec<String>> {
     let path = lockouts_path(root);
     let mut locked = read_lockouts(&path);
     let cleared: Vec<String> = if who == "--all" {
         locked.keys().cloned().collect()
     } else {
-        let key = if who.starts_with("user:") || who.starts_with("addr:") {
-            who.to_string()
-        } else {
-            user_key(who)
-        };
-        locked.keys().filter(|k| **k == key).cloned().collect()
+        let keyed = ["pair:", "user:", "addr:"]
+            .iter()
+            .any(|p| who.starts_with(p));
+        locked
+            .keys()
+            .filter(|k| {
+                if keyed {
+                    k.as_str() == who
+                } else {
+                    let name = k.strip_prefix("pair:").and_then(|r| r.rsplit_once('@'));
+                    name.is_some_and(|(n, _)| n == who) || **k == user_key(who)
+                }
+            })
+            .cloned()
+            .collect()
     };
     if cleared.is_empty() {
         let list: Vec<&String> = locked.keys().collect();
@@ -283,10 +350,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exponential_backoff_then_lockout_until_cleared() {
+    fn sources_count_loopback_as_one_and_ipv6_by_network() {
+        assert_eq!(source("127.0.0.1"), "loopback");
+        assert_eq!(source("127.3.4.5"), "loopback");
+        assert_eq!(source("::1"), "loopback");
+        assert_eq!(source("::ffff:127.9.9.9"), "loopback");
+        assert_eq!(source("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(source("192.0.2.7"), "192.0.2.7");
+        assert_eq!(source("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(source("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(addr_key("127.0.0.2"), addr_key("127.0.0.1"));
+        assert_eq!(pair_key("amy", "127.8.0.1"), "pair:amy@loopback");
+    }
+
+    #[test]
+    fn a_pair_backs_off_exponentially_then_locks_until_cleared() {
         let dir = tempfile::tempdir().unwrap();
         let l = Limiter::new(dir.path(), 2.0, 4);
-        let keys = vec![user_key("amy"), addr_key("127.0.0.1")];
+        let keys = vec![pair_key("amy", "127.0.0.1")];
         let t0 = Instant::now();
         assert_eq!(l.check_at(&keys, t0), Ok(()));
         l.failure_at(&keys, t0);
@@ -307,28 +388,78 @@ mod tests {
         let far = t0 + Duration::from_secs(100_000);
         assert_eq!(
             l.check_at(&keys, far),
-            Err(Refusal::Locked(user_key("amy")))
+            Err(Refusal::Locked("pair:amy@loopback".into()))
         );
+        // The same name from another source is not locked.
+        assert_eq!(l.check_at(&[pair_key("amy", "192.0.2.7")], far), Ok(()));
         // Persisted: a new limiter (a restart) still refuses.
         let l2 = Limiter::new(dir.path(), 2.0, 4);
         assert!(matches!(l2.check(&keys), Err(Refusal::Locked(_))));
         assert!(unlock(dir.path(), "bob").is_err());
-        assert_eq!(unlock(dir.path(), "amy").unwrap(), vec![user_key("amy")]);
         assert_eq!(
-            l.check_at(&keys, far),
-            Err(Refusal::Locked(addr_key("127.0.0.1")))
+            unlock(dir.path(), "amy").unwrap(),
+            vec!["pair:amy@loopback".to_string()]
         );
-        unlock(dir.path(), "--all").unwrap();
         assert_eq!(l.check_at(&keys, far), Ok(()));
         // A success resets the count.
-        l.failure_at(&[user_key("cy")], far);
-        l.success(&[user_key("cy")]);
-        assert_eq!(l.check_at(&[user_key("cy")], far), Ok(()));
+        let cy = vec![pair_key("cy", "::1")];
+        l.failure_at(&cy, far);
+        l.success(&cy);
+        assert_eq!(l.check_at(&cy, far), Ok(()));
         // An attempt in progress makes a parallel one wait.
-        let k = vec![user_key("dee")];
+        let k = vec![pair_key("dee", "::1")];
         assert_eq!(l.begin(&k), Ok(()));
         assert_eq!(l.begin(&k), Err(Refusal::Backoff(1)));
         l.success(&k);
         assert_eq!(l.begin(&k), Ok(()));
+    }
+
+    #[test]
+    fn shared_keys_back_off_at_most_a_minute_and_never_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Limiter::new(dir.path(), 2.0, 3);
+        let keys = vec![user_key("amy"), addr_key("192.0.2.7")];
+        let t0 = Instant::now();
+        let mut t = t0;
+        for _ in 0..40 {
+            assert!(l.failure_at(&keys, t).is_empty(), "a shared key locked");
+            t += Duration::from_secs(1);
+        }
+        assert_eq!(l.check_at(&keys, t), Err(Refusal::Backoff(60 - 1)));
+        assert_eq!(l.check_at(&keys, t + SHARED_BACKOFF_CAP), Ok(()));
+        assert!(read_lockouts(&lockouts_path(dir.path())).is_empty());
+    }
+
+    #[test]
+    fn unlock_clears_every_source_of_a_name_and_older_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = lockouts_path(dir.path());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut locked = BTreeMap::new();
+        for k in [
+            "pair:amy@loopback",
+            "pair:amy@192.0.2.7",
+            "pair:amy@x@loopback",
+            "user:amy",
+            "addr:10.0.0.1",
+        ] {
+            locked.insert(k.to_string(), json!({}));
+        }
+        write_lockouts(&path, &locked).unwrap();
+        let mut cleared = unlock(dir.path(), "amy").unwrap();
+        cleared.sort();
+        assert_eq!(
+            cleared,
+            ["pair:amy@192.0.2.7", "pair:amy@loopback", "user:amy"]
+        );
+        assert_eq!(
+            unlock(dir.path(), "addr:10.0.0.1").unwrap(),
+            ["addr:10.0.0.1"]
+        );
+        assert_eq!(
+            unlock(dir.path(), "amy@x").unwrap(),
+            ["pair:amy@x@loopback"]
+        );
+        assert!(read_lockouts(&path).is_empty());
     }
 }

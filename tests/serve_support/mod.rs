@@ -88,8 +88,14 @@ pub fn append_config(env: &Env, text: &str) {
 
 /// Sets a password for `user` through `htrac-serve passwd` (stdin).
 pub fn passwd(env: &Env, user: &str, pw: &str) {
+    passwd_cost(env, user, pw, 4)
+}
+
+/// [`passwd`] with a bcrypt cost of `cost`.
+pub fn passwd_cost(env: &Env, user: &str, pw: &str, cost: u32) {
+    let cost = cost.to_string();
     let mut child = Command::new(serve_bin())
-        .args(["passwd", "--user", user, "--cost", "4"])
+        .args(["passwd", "--user", user, "--cost", &cost])
         .current_dir(env.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -130,21 +136,13 @@ impl Server {
 
     /// Starts the server in the foreground on a free port of `env`'s tracker.
     pub fn start_in(env: Env) -> Server {
-        let mut child = serve_command(&env, &["--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {line:?}"))
-            .to_string();
-        let host = url.trim_start_matches("http://").to_string();
+        Server::start_with(env, &[])
+    }
+
+    /// The server started with `args` besides `--port 0` (e.g. a bind
+    /// address and `--allow-remote`).
+    pub fn start_with(env: Env, args: &[&str]) -> Server {
+        let (child, url, host) = spawn(&env, args);
         Server {
             env,
             child: Some(child),
@@ -153,38 +151,126 @@ impl Server {
         }
     }
 
-    /// Sends one request (`Connection: close`) and reads the answer.
-    pub fn raw(&self, head: &str, body: &[u8]) -> Resp {
-        let mut s = TcpStream::connect(&self.host).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        s.write_all(head.as_bytes()).unwrap();
-        let _ = s.write_all(body);
-        let mut buf = Vec::new();
-        let _ = s.read_to_end(&mut buf);
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut r = httparse::Response::new(&mut headers);
-        let n = match r.parse(&buf).unwrap() {
-            httparse::Status::Complete(n) => n,
-            httparse::Status::Partial => {
-                panic!("partial response: {}", String::from_utf8_lossy(&buf))
-            }
-        };
-        Resp {
-            status: r.code.unwrap(),
-            headers: r
-                .headers
-                .iter()
-                .map(|h| {
-                    (
-                        h.name.to_string(),
-                        String::from_utf8_lossy(h.value).into_owned(),
-                    )
-                })
-                .collect(),
-            body: buf[n..].to_vec(),
-        }
+    /// Stops the server (SIGTERM) and starts it again on the same repo,
+    /// with `args` as in [`Server::start_with`].
+    pub fn restart(&mut self, args: &[&str]) {
+        let status = self.stop();
+        assert!(status.success(), "the server exited with {status}");
+        self.restart_stopped(args);
     }
 
+    /// Starts a server that [`Server::stop`] stopped again on the same repo.
+    pub fn restart_stopped(&mut self, args: &[&str]) {
+        assert!(self.child.is_none(), "the server is still running");
+        let (child, url, host) = spawn(&self.env, args);
+        self.child = Some(child);
+        self.url = url;
+        self.host = host;
+    }
+
+    /// Sends one request (`Connection: close`) and reads the answer.
+    pub fn raw(&self, head: &str, body: &[u8]) -> Resp {
+        let s = TcpStream::connect(&self.host).unwrap();
+        exchange(s, head, body)
+    }
+
+    /// [`Server::raw`] from the local address `from` to the server's port
+    /// on `to` (so a test can be several clients: 127.0.0.2, the host's own
+    /// non-loopback address, …).
+    pub fn raw_from(
+        &self,
+        from: std::net::IpAddr,
+        to: std::net::IpAddr,
+        head: &str,
+        body: &[u8],
+    ) -> Resp {
+        use rustix::net::{AddressFamily, SocketType};
+        let port: u16 = self.host.rsplit(':').next().unwrap().parse().unwrap();
+        let family = if from.is_ipv4() {
+            AddressFamily::INET
+        } else {
+            AddressFamily::INET6
+        };
+        let fd = rustix::net::socket(family, SocketType::STREAM, None).unwrap();
+        rustix::net::bind(&fd, &std::net::SocketAddr::new(from, 0)).unwrap();
+        rustix::net::connect(&fd, &std::net::SocketAddr::new(to, port)).unwrap();
+        exchange(TcpStream::from(fd), head, body)
+    }
+
+    /// A password login sent from `from` to the server's address `to`.
+    pub fn login_from(
+        &self,
+        from: std::net::IpAddr,
+        to: std::net::IpAddr,
+        user: &str,
+        pw: &str,
+    ) -> Resp {
+        let body = serde_json::json!({"user": user, "password": pw}).to_string();
+        let head = format!(
+            "POST /api/auth/login HTTP/1.1\r\nHost: {}\r\nOrigin: {}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            self.url,
+            body.len()
+        );
+        self.raw_from(from, to, &head, body.as_bytes())
+    }
+}
+
+/// Starts `htrac-serve --port 0 ARGS` in `env`; returns it with its URL
+/// and host:port, read from the line it prints once listening.
+fn spawn(env: &Env, args: &[&str]) -> (Child, String, String) {
+    let mut all = vec!["--port", "0"];
+    all.extend_from_slice(args);
+    let mut child = serve_command(env, &all)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    let host = url.trim_start_matches("http://").to_string();
+    (child, url, host)
+}
+
+/// Sends one request on `s` and reads the whole answer.
+fn exchange(mut s: TcpStream, head: &str, body: &[u8]) -> Resp {
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut r = httparse::Response::new(&mut headers);
+    let n = match r.parse(&buf).unwrap() {
+        httparse::Status::Complete(n) => n,
+        httparse::Status::Partial => {
+            panic!("partial response: {}", String::from_utf8_lossy(&buf))
+        }
+    };
+    Resp {
+        status: r.code.unwrap(),
+        headers: r
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect(),
+        body: buf[n..].to_vec(),
+    }
+}
+
+impl Server {
     /// A request with the right Host, plus `headers`.
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
         let mut head = format!(
