@@ -25,6 +25,8 @@ pub use discuss::{discuss, Discuss, Discussed};
 pub use govern::{delete, freeze, lock, move_tier, Freeze, LockChange};
 pub use update::{update, Update};
 
+use serde_json::{json, Map, Value};
+
 use crate::items::item::{Entry, Item};
 use crate::oplog::op::Op;
 use crate::tracker::Tracker;
@@ -50,6 +52,25 @@ pub struct Outcome {
     /// Warnings for the user (deprecated tags, near-duplicates, torn ops
     /// read on the way, unsigned human ops, ...), oldest first.
     pub warnings: Vec<String>,
+}
+
+impl Outcome {
+    /// `add`'s answer, as `add --json` prints it: `{"id": ...}`.
+    pub fn to_add_json(&self) -> Value {
+        json!({"id": self.id})
+    }
+
+    /// `update`'s answer, as `update --json` prints it: `{"ok": true,
+    /// "changes": [{"field", "detail"}...]}` (`changes` only when some).
+    pub fn to_update_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("ok".into(), json!(true));
+        if !self.changes.is_empty() {
+            let list = self.changes.iter().map(|c| c.to_json()).collect();
+            m.insert("changes".into(), Value::Array(list));
+        }
+        Value::Object(m)
+    }
 }
 
 /// One front end's run of actions against a tracker: the actions, then

@@ -45,6 +45,22 @@ impl Snapshot {
         self.items.iter().find(|i| i.id == id)
     }
 
+    /// What a reader is told about this read: its warnings (torn ops
+    /// skipped, ...), then one line for each item that cannot be read and
+    /// is left out.
+    pub fn notes(&self) -> Vec<String> {
+        let broken = self.broken.iter().map(|b| {
+            format!(
+                "warning: item {} [{}] cannot be read and is left out: {} (inspect it with 'htrac log {}')",
+                b.file.id,
+                b.file.tier.as_str(),
+                b.error,
+                b.file.id
+            )
+        });
+        self.warnings.iter().cloned().chain(broken).collect()
+    }
+
     /// Items sorted by (priority, created_at) as `list` shows them.
     pub fn sorted(mut self) -> Snapshot {
         self.items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
