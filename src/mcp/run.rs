@@ -145,13 +145,19 @@ pub fn run(name: &str, tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Res
 fn deps_of(tx: &Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
     let t = tx.tracker();
     let spec = a.nonempty("id");
-    if spec.is_some() == a.flag("graph") {
-        return Err(Error::user(if spec.is_some() {
-            "takes either id or graph: true, not both"
-        } else {
-            "needs id, or graph: true for the whole open graph"
-        })
-        .on_field("id"));
+    match (spec, a.flag("graph")) {
+        (Some(_), true) => {
+            return Err(Error::user(
+                "is not taken with id: deps shows one item's links, or the whole open graph",
+            )
+            .on_field("graph"))
+        }
+        (None, false) => {
+            return Err(
+                Error::user("is needed (or graph: true for the whole open graph)").on_field("id"),
+            )
+        }
+        _ => {}
     }
     let file = spec.map(|s| t.resolve(s)).transpose()?;
     let snap = t.snapshot()?;
