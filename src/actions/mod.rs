@@ -240,6 +240,30 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_lends_its_copy_of_an_item_and_reads_one_written_since() {
+        use std::borrow::Cow;
+        let (_dir, t) = tracker();
+        let mut tx = Transaction::new(&t, false);
+        let new = |title: &str| crate::tracker::create::NewItem::new("work_item", title);
+        let first = add(&mut tx, &new("first")).unwrap().id;
+        let snap = t.snapshot().unwrap();
+        let second = add(&mut tx, &new("second")).unwrap().id;
+        let held = snap.item_of(&t, &t.resolve(&first).unwrap()).unwrap();
+        assert!(matches!(held, Cow::Borrowed(_)));
+        assert_eq!(held.title, "first");
+        let read = snap.item_of(&t, &t.resolve(&second).unwrap()).unwrap();
+        assert!(
+            matches!(read, Cow::Owned(_)),
+            "not in the snapshot: read afresh"
+        );
+        assert_eq!(
+            (read.id.as_str(), read.title.as_str()),
+            (second.as_str(), "second")
+        );
+        tx.finish();
+    }
+
+    #[test]
     fn a_transaction_that_wrote_nothing_does_not_sync() {
         let (_dir, t) = tracker();
         let tx = Transaction::new(&t, true);

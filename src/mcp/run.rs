@@ -166,19 +166,8 @@ fn deps_of(tx: &Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
         return Ok(Reply::pretty(open_graph(&snap.items, &t.config).to_json()));
     };
     // Tier then ID order: links resolve to an ID's first tier, as `show` does.
-    let loaded;
-    let item = match snap
-        .items
-        .iter()
-        .find(|i| i.id == file.id && i.tier == file.tier)
-    {
-        Some(i) => i,
-        None => {
-            loaded = t.load(&file)?;
-            &loaded
-        }
-    };
-    Ok(Reply::compact(deps(&snap.items, item).to_json()))
+    let item = snap.item_of(t, &file)?;
+    Ok(Reply::compact(deps(&snap.items, &item).to_json()))
 }
 
 fn add(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
