@@ -145,24 +145,9 @@ pub fn show(item: &Item, include_deleted: bool, include_history: bool) -> String
 
 /// The notice shown before writing after unread human messages.
 pub fn unread_notice(item: &Item, typed: &str) -> String {
-    let unread = item.unread_human();
-    let earlier = &item.discussion[..item.discussion.len() - unread.len()];
-    let mut out = String::from("\nYour addition to the Activity/Discussion for this item comes after an unread message from the human:\n");
-    for e in unread {
-        out.push_str(&format!("  [{}] {}: {}\n", e.at, e.actor, e.message));
-    }
-    if !earlier.is_empty() {
-        out.push_str("\nFor context, here is the full Activity/Discussion transcript preceding that latest unread message:\n");
-        for e in earlier {
-            let summary = if e.is_summary { "(summary) " } else { "" };
-            out.push_str(&format!(
-                "  [{}] {} ({}): {summary}{}\n",
-                e.at, e.actor, e.by, e.message
-            ));
-        }
-    }
-    out.push_str(&format!(
-        "\nTo proceed, re-run with --ack-thread to confirm you have read the thread:\n  htrac discuss {typed} \"<your reply>\" --ack-thread\n"
-    ));
-    out
+    htrac::items::messages::unread_notice(
+        item,
+        "--ack-thread",
+        &format!("htrac discuss {typed} \"<your reply>\" --ack-thread"),
+    )
 }

@@ -2,6 +2,8 @@
 //! thread ends in human messages the writer has not acknowledged — or
 //! replaces the thread with a summary, or clears it (human only).
 
+use serde_json::{json, Value};
+
 use super::{Outcome, Transaction};
 use crate::error::{Error, Result};
 
@@ -29,6 +31,27 @@ pub enum Discussed {
     /// The message was not written: the thread ends in human messages the
     /// writer did not acknowledge (in `outcome.unread`).
     Unacknowledged(Outcome),
+}
+
+impl Discussed {
+    /// The answer, as `discuss --json` prints it: `{"ok": true}`, or for a
+    /// message refused by the gate `{"ok": false, "reason":
+    /// "unread_human_messages", "unread": [entries...]}`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Discussed::Written(_) => json!({"ok": true}),
+            Discussed::Unacknowledged(o) => {
+                let entries: Vec<Value> = o.unread.iter().map(|e| e.to_json(false)).collect();
+                json!({"ok": false, "reason": "unread_human_messages", "unread": entries})
+            }
+        }
+    }
+
+    pub fn outcome(&self) -> &Outcome {
+        match self {
+            Discussed::Written(o) | Discussed::Unacknowledged(o) => o,
+        }
+    }
 }
 
 /// Runs a [`Discuss`].

@@ -25,6 +25,8 @@ pub use discuss::{discuss, Discuss, Discussed};
 pub use govern::{delete, freeze, lock, move_tier, Freeze, LockChange};
 pub use update::{update, Update};
 
+use serde_json::{json, Map, Value};
+
 use crate::items::item::{Entry, Item};
 use crate::oplog::op::Op;
 use crate::tracker::Tracker;
@@ -50,6 +52,25 @@ pub struct Outcome {
     /// Warnings for the user (deprecated tags, near-duplicates, torn ops
     /// read on the way, unsigned human ops, ...), oldest first.
     pub warnings: Vec<String>,
+}
+
+impl Outcome {
+    /// `add`'s answer, as `add --json` prints it: `{"id": ...}`.
+    pub fn to_add_json(&self) -> Value {
+        json!({"id": self.id})
+    }
+
+    /// `update`'s answer, as `update --json` prints it: `{"ok": true,
+    /// "changes": [{"field", "detail"}...]}` (`changes` only when some).
+    pub fn to_update_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("ok".into(), json!(true));
+        if !self.changes.is_empty() {
+            let list = self.changes.iter().map(|c| c.to_json()).collect();
+            m.insert("changes".into(), Value::Array(list));
+        }
+        Value::Object(m)
+    }
 }
 
 /// One front end's run of actions against a tracker: the actions, then
@@ -216,6 +237,30 @@ mod tests {
         assert_eq!(fields, ["status", "priority", "tags"]);
         let finished = tx.finish();
         assert!(finished.wrote && !finished.auto_synced);
+    }
+
+    #[test]
+    fn a_snapshot_lends_its_copy_of_an_item_and_reads_one_written_since() {
+        use std::borrow::Cow;
+        let (_dir, t) = tracker();
+        let mut tx = Transaction::new(&t, false);
+        let new = |title: &str| crate::tracker::create::NewItem::new("work_item", title);
+        let first = add(&mut tx, &new("first")).unwrap().id;
+        let snap = t.snapshot().unwrap();
+        let second = add(&mut tx, &new("second")).unwrap().id;
+        let held = snap.item_of(&t, &t.resolve(&first).unwrap()).unwrap();
+        assert!(matches!(held, Cow::Borrowed(_)));
+        assert_eq!(held.title, "first");
+        let read = snap.item_of(&t, &t.resolve(&second).unwrap()).unwrap();
+        assert!(
+            matches!(read, Cow::Owned(_)),
+            "not in the snapshot: read afresh"
+        );
+        assert_eq!(
+            (read.id.as_str(), read.title.as_str()),
+            (second.as_str(), "second")
+        );
+        tx.finish();
     }
 
     #[test]

@@ -109,6 +109,25 @@ impl Item {
         &self.discussion[self.discussion.len() - n..]
     }
 
+    /// The discussion as `discuss --json` shows it: every entry, each with
+    /// its `edit_history` (empty when never edited).
+    pub fn discussion_json(&self) -> Value {
+        self.discussion
+            .iter()
+            .map(|e| {
+                let mut v = e.to_json(false);
+                v["edit_history"] = json!(e.edit_history);
+                v
+            })
+            .collect()
+    }
+
+    /// A list of items as `list --json` shows it (each `show --json`'s
+    /// object, without deleted messages or edit histories).
+    pub fn list_json(items: &[&Item]) -> Value {
+        items.iter().map(|i| i.to_json(false, false)).collect()
+    }
+
     /// The `show --json` object. Tombstoned messages are left out unless
     /// `include_deleted`; `hidden_deleted` reports how many were left out.
     pub fn to_json(&self, include_deleted: bool, include_history: bool) -> Value {

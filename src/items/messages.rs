@@ -1,7 +1,8 @@
 //! Unread human messages: which items in the stop hook's scope end their
 //! discussion with human entries the agent has not answered, those
 //! entries (optionally only the last N), and the discussion just before
-//! them for context — what `check-messages` shows.
+//! them for context — what `check-messages` shows — and the notice a
+//! writer gets who adds to such a discussion.
 
 use serde_json::{json, Value};
 
@@ -62,6 +63,11 @@ pub fn preview(s: &str, n: usize) -> String {
     }
 }
 
+/// `check-messages --json`: the array of [`Unread::to_json`] elements.
+pub fn list_json(found: &[Unread]) -> Value {
+    found.iter().map(Unread::to_json).collect()
+}
+
 impl Unread<'_> {
     /// The reference's `check-messages --json` element.
     pub fn to_json(&self) -> Value {
@@ -88,4 +94,32 @@ impl Unread<'_> {
             "prior_discussion": prior,
         })
     }
+}
+
+/// The notice shown to a writer whose message comes after unread human
+/// messages on `item` (its state before the write): those messages, the
+/// discussion before them for context, and how to go on — re-run with
+/// `ack` (the front end's name for acknowledging, `--ack-thread`), e.g.
+/// `example`.
+pub fn unread_notice(item: &Item, ack: &str, example: &str) -> String {
+    let unread = item.unread_human();
+    let earlier = &item.discussion[..item.discussion.len() - unread.len()];
+    let mut out = String::from("\nYour addition to the Activity/Discussion for this item comes after an unread message from the human:\n");
+    for e in unread {
+        out.push_str(&format!("  [{}] {}: {}\n", e.at, e.actor, e.message));
+    }
+    if !earlier.is_empty() {
+        out.push_str("\nFor context, here is the full Activity/Discussion transcript preceding that latest unread message:\n");
+        for e in earlier {
+            let summary = if e.is_summary { "(summary) " } else { "" };
+            out.push_str(&format!(
+                "  [{}] {} ({}): {summary}{}\n",
+                e.at, e.actor, e.by, e.message
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\nTo proceed, re-run with {ack} to confirm you have read the thread:\n  {example}\n"
+    ));
+    out
 }

@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use serde_json::{json, Map, Value};
+
 use crate::config::Config;
 use crate::items::item::Item;
 
@@ -43,4 +45,51 @@ pub fn with_unread_human(items: &[Item]) -> Vec<&Item> {
         .collect();
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
+}
+
+/// What `ready` shows: the ready items, best first, and the items in the
+/// stop hook's scope whose discussion ends with unread human messages.
+#[derive(Debug)]
+pub struct Ready<'a> {
+    pub ready: Vec<&'a Item>,
+    /// Sorted by (priority, ID).
+    pub unread: Vec<&'a Item>,
+}
+
+impl<'a> Ready<'a> {
+    pub fn gather(items: &'a [Item], config: &Config) -> Ready<'a> {
+        let mut unread: Vec<&Item> = crate::stophook::scope::in_scope(items, config)
+            .into_iter()
+            .filter(|i| !i.unread_human().is_empty())
+            .collect();
+        unread.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        unread.sort_by(|a, b| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
+        Ready {
+            ready: ready(items, config),
+            unread,
+        }
+    }
+
+    /// The first `limit` ready items (all of them without one).
+    pub fn shown(&self, limit: Option<usize>) -> &[&'a Item] {
+        crate::items::filter::first(&self.ready, limit)
+    }
+
+    /// `ready --json`: `{"ready": [...], "items_with_unread_messages": [...]}`,
+    /// the second key only when there are some.
+    pub fn to_json(&self, limit: Option<usize>) -> Value {
+        let mut m = Map::new();
+        m.insert("ready".into(), Item::list_json(self.shown(limit)));
+        if !self.unread.is_empty() {
+            let list: Vec<Value> = self
+                .unread
+                .iter()
+                .map(|i| {
+                    json!({"id": i.id, "title": i.title, "status": i.status, "priority": i.priority, "unread_count": i.unread_human().len()})
+                })
+                .collect();
+            m.insert("items_with_unread_messages".into(), Value::Array(list));
+        }
+        Value::Object(m)
+    }
 }

@@ -1,127 +1,46 @@
-//! One `tools/call`: its arguments checked against the tool's table entry
-//! (a bad one is a JSON-RPC invalid-params error naming it) and turned into
-//! the htrac command line it runs; the command's output as the result. What
-//! the command refuses — governance, an unknown item, the unread-message
-//! gate — is a result with `isError: true` and the command's own message.
+//! One `tools/call`: its arguments checked ([`super::args`]; a bad one is
+//! a JSON-RPC invalid-params error naming it), the tool run on the library
+//! in one [`Transaction`] ([`super::run`]), and its answer as the result.
+//! What the library refuses — governance, an unknown item, the
+//! unread-message gate — is a result with `isError: true`: the error's
+//! message naming the tool's argument, its hint, and its kind's code.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde_json::{json, Map, Value};
 
+use super::args;
 use super::rpc::RpcError;
-use super::tools::{find, To, Tool, Ty, TOOLS};
-use super::{Run, Runner};
+use super::run::{run, Notes, Reply};
+use super::tools::{find, Tool, TOOLS};
+use super::Session;
+use crate::actions::Transaction;
+use crate::error::{Error, Result};
 
-fn bad(tool: &Tool, why: String) -> RpcError {
-    RpcError::invalid_params(format!(
-        "invalid params for tool '{}': {why} (see its inputSchema in tools/list)",
-        tool.name
-    ))
+/// The tool argument a request field is (errors about a field name it so):
+/// the actions' `item` is the tools' `id`; every other field has its name.
+pub fn argument(field: &str) -> String {
+    match field {
+        "item" => "id".into(),
+        f => f.into(),
+    }
 }
 
-/// The command line (after the program name) a call runs: `COMMAND --json
-/// FLAGS... -- POSITIONALS...`, flag values as `--flag=value` so that no
-/// value is ever read as a flag.
-pub fn argv(tool: &Tool, args: &Map<String, Value>) -> Result<Vec<String>, RpcError> {
-    if let Some(k) = args
-        .keys()
-        .find(|k| !tool.params.iter().any(|p| p.name == *k))
-    {
-        let known: Vec<&str> = tool.params.iter().map(|p| p.name).collect();
-        return Err(bad(
-            tool,
-            format!(
-                "unknown argument '{k}' (arguments: {})",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        ));
+/// An error as the tool result's text: `error: …` naming the tool's
+/// argument, then `hint: …`.
+pub fn error_text(e: &Error) -> String {
+    let message = e.text(argument);
+    match &e.hint {
+        Some(hint) => format!("error: {message}\nhint: {hint}"),
+        None => format!("error: {message}"),
     }
-    let mut line = vec![tool.command.to_string(), "--json".to_string()];
-    let mut positionals = Vec::new();
-    for p in tool.params {
-        let v = match args.get(p.name) {
-            None | Some(Value::Null) if p.required => {
-                return Err(bad(tool, format!("'{}' is required: {}", p.name, p.help)))
-            }
-            None | Some(Value::Null) => continue,
-            Some(v) => v,
-        };
-        let values: Vec<String> = match (p.ty, v) {
-            (Ty::Str, Value::String(s)) => vec![s.clone()],
-            (Ty::OneOf(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => {
-                vec![s.clone()]
-            }
-            (Ty::OneOf(allowed), _) => {
-                return Err(bad(
-                    tool,
-                    format!("'{}' must be one of {}", p.name, allowed.join(", ")),
-                ))
-            }
-            (Ty::Int, Value::Number(n)) if n.is_i64() => vec![n.to_string()],
-            (Ty::Bool, Value::Bool(b)) => {
-                if !b {
-                    continue;
-                }
-                vec![String::new()]
-            }
-            (Ty::Strs, Value::Array(a)) if a.iter().all(Value::is_string) => a
-                .iter()
-                .map(|s| s.as_str().unwrap_or_default().to_string())
-                .collect(),
-            (Ty::Fields, Value::Object(m)) => {
-                let mut out = Vec::new();
-                for (k, v) in m {
-                    let Value::String(s) = v else {
-                        return Err(bad(tool, format!("'{}.{k}' must be a string", p.name)));
-                    };
-                    if k.is_empty() || k.contains('=') {
-                        return Err(bad(
-                            tool,
-                            format!(
-                                "'{}' has a bad field name '{k}' (empty or with '=')",
-                                p.name
-                            ),
-                        ));
-                    }
-                    out.push(format!("{k}={s}"));
-                }
-                out
-            }
-            (ty, _) => {
-                let want = match ty {
-                    Ty::Str | Ty::OneOf(_) => "a string",
-                    Ty::Int => "an integer",
-                    Ty::Bool => "true or false",
-                    Ty::Strs => "an array of strings",
-                    Ty::Fields => "an object of string values",
-                };
-                return Err(bad(tool, format!("'{}' must be {want}, got {v}", p.name)));
-            }
-        };
-        match p.to {
-            To::Arg => positionals.extend(values),
-            To::Flag(flag) => {
-                for v in values {
-                    line.push(match p.ty {
-                        Ty::Bool => format!("--{flag}"),
-                        _ => format!("--{flag}={v}"),
-                    });
-                }
-            }
-        }
-    }
-    line.push("--".to_string());
-    line.extend(positionals);
-    Ok(line)
 }
 
-/// `tools/call`: runs the tool's command line and answers its output.
+/// `tools/call`: runs the tool and answers its result.
 pub fn call(
-    runner: &mut dyn Runner,
+    session: &Session,
     name: &str,
-    args: &Map<String, Value>,
+    arguments: &Map<String, Value>,
     structured: bool,
 ) -> Result<Value, RpcError> {
     let Some(tool) = find(name) else {
@@ -131,210 +50,162 @@ pub fn call(
             names.join(", ")
         )));
     };
-    let line = argv(tool, args)?;
-    Ok(result(tool, &runner.run(&line), structured))
+    let args = args::check(tool, arguments)?;
+    let mut notes = Notes::default();
+    // A panic fails this call only; the server goes on.
+    let answer = catch_unwind(AssertUnwindSafe(|| {
+        let tracker = session.open()?;
+        let mut tx = Transaction::new(&tracker, session.auto_sync);
+        let answer = run(tool.name, &mut tx, &args, &mut notes);
+        // The library's warnings come first, before the tool's own notes.
+        let mut first = Notes::default();
+        for w in tracker.take_warnings() {
+            first.0.push_str(&w);
+            first.0.push('\n');
+        }
+        notes.0.insert_str(0, &first.0);
+        // What follows writes (tag stamps, auto-sync) follows every write
+        // made, even when the tool then failed.
+        for line in tx.finish().warnings {
+            notes.0.push_str(&line);
+            notes.0.push('\n');
+        }
+        answer
+    }))
+    .unwrap_or_else(|_| {
+        Err(Error::internal(format!(
+            "htrac's {} tool crashed (see the server's stderr); the server goes on",
+            tool.name
+        )))
+    });
+    Ok(result(tool, answer, notes.0.trim_end(), structured))
 }
 
 fn text(s: &str) -> Value {
     json!({"type": "text", "text": s})
 }
 
-/// A `tools/call` result: the command's output as text (and, when
-/// `structured`, as `structuredContent`), its notes or error as a second
-/// text, and `isError` when the command failed or refused.
-pub fn result(tool: &Tool, run: &Run, structured: bool) -> Value {
-    let out = run.stdout.trim_end();
-    let notes = in_tool_terms(tool, run.stderr.trim_end());
-    let notes = notes.as_str();
+/// A `tools/call` result: the answer as text (the CLI's `--json` output)
+/// and, when `structured`, as `structuredContent`; notes as a second text;
+/// `isError` when the tool failed or refused. A failure's text comes first,
+/// and `_meta` names its kind (`htrac/error`: `code`, and the `argument`
+/// it is about).
+pub fn result(tool: &Tool, answer: Result<Reply>, notes: &str, structured: bool) -> Value {
     let mut content = Vec::new();
-    if !out.is_empty() {
-        content.push(text(out));
+    let mut r = Map::new();
+    match answer {
+        Ok(reply) => {
+            let out = if reply.pretty {
+                crate::py::json::pretty(&reply.value)
+            } else {
+                crate::py::json::compact(&reply.value)
+            };
+            content.push(text(&out));
+            if structured {
+                match reply.value {
+                    v @ Value::Object(_) => {
+                        r.insert("structuredContent".into(), v);
+                    }
+                    v @ Value::Array(_) if !tool.wrap.is_empty() => {
+                        r.insert("structuredContent".into(), json!({ tool.wrap: v }));
+                    }
+                    _ => {}
+                }
+            }
+            if reply.refused {
+                r.insert("isError".into(), json!(true));
+            }
+        }
+        Err(e) => {
+            content.push(text(&error_text(&e)));
+            let mut about = Map::new();
+            about.insert("code".into(), json!(e.kind.code()));
+            if let Some(f) = e.field {
+                about.insert("argument".into(), json!(argument(f)));
+            }
+            r.insert("_meta".into(), json!({"htrac/error": about}));
+            r.insert("isError".into(), json!(true));
+        }
     }
     if !notes.is_empty() {
         content.push(text(notes));
     }
-    if content.is_empty() {
-        content.push(text(if run.ok { "ok" } else { "failed" }));
-    }
-    let mut r = json!({ "content": content });
-    if structured {
-        match serde_json::from_str::<Value>(out) {
-            Ok(v @ Value::Object(_)) => r["structuredContent"] = v,
-            Ok(v @ Value::Array(_)) if !tool.wrap.is_empty() => {
-                r["structuredContent"] = json!({ tool.wrap: v })
-            }
-            _ => {}
-        }
-    }
-    if !run.ok {
-        r["isError"] = json!(true);
-    }
-    r
-}
-
-/// The CLI's notes and hints with each of the tool's flags named as the
-/// argument an MCP client passes: `re-run with --ack-thread` becomes
-/// `re-run with ack_thread: true`.
-fn in_tool_terms(tool: &Tool, text: &str) -> String {
-    let mut flags: Vec<(&str, String)> = tool
-        .params
-        .iter()
-        .filter_map(|p| match p.to {
-            To::Flag(f) => Some((
-                f,
-                if matches!(p.ty, Ty::Bool) {
-                    format!("{}: true", p.name)
-                } else {
-                    p.name.to_string()
-                },
-            )),
-            To::Arg => None,
-        })
-        .collect();
-    // Longer flags first, so `--tags` is never read as `--tag` + "s".
-    flags.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("--") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 2..];
-        let hit = flags.iter().find(|(f, _)| {
-            after.starts_with(f)
-                && !after[f.len()..]
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_')
-        });
-        match hit {
-            Some((f, name)) => {
-                out.push_str(name);
-                rest = &after[f.len()..];
-            }
-            None => {
-                out.push_str("--");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    r.insert("content".into(), Value::Array(content));
+    Value::Object(r)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
+    use crate::error::ErrorKind;
 
     #[test]
-    fn arguments_become_a_command_line() {
-        let update = find("update").unwrap();
-        let line = argv(
-            update,
-            &args(json!({"id": "--x", "status": "-done", "priority": 1, "add_tags": ["a", "b"], "fields": {"k": "v=w"}, "force_field_key": false})),
-        )
-        .unwrap();
-        assert_eq!(
-            line,
-            [
-                "update",
-                "--json",
-                "--status=-done",
-                "--priority=1",
-                "--add-tag=a",
-                "--add-tag=b",
-                "--field=k=v=w",
-                "--",
-                "--x"
-            ]
-        );
-    }
-
-    #[test]
-    fn bad_arguments_are_invalid_params() {
-        let add = find("add").unwrap();
-        for (a, needle) in [
-            (json!({"title": "t"}), "'kind' is required"),
-            (
-                json!({"kind": "work_item", "title": 3}),
-                "'title' must be a string",
-            ),
-            (
-                json!({"kind": "k", "title": "t", "priority": "1"}),
-                "an integer",
-            ),
-            (
-                json!({"kind": "k", "title": "t", "tags": "x"}),
-                "an array of strings",
-            ),
-            (
-                json!({"kind": "k", "title": "t", "tier": "moon"}),
-                "one of canonical",
-            ),
-            (
-                json!({"kind": "k", "title": "t", "colour": "red"}),
-                "unknown argument 'colour'",
-            ),
-            (
-                json!({"kind": "k", "title": "t", "fields": {"a=b": "c"}}),
-                "bad field name",
-            ),
-        ] {
-            let e = argv(add, &args(a)).unwrap_err();
-            assert_eq!(e.code, super::super::rpc::INVALID_PARAMS);
-            assert!(e.message.contains(needle), "{}", e.message);
-        }
-    }
-
-    #[test]
-    fn failures_are_tool_errors_and_arrays_are_wrapped() {
+    fn answers_are_the_cli_s_json_and_arrays_are_wrapped() {
         let list = find("list").unwrap();
-        let r = result(
-            list,
-            &Run {
-                ok: true,
-                stdout: "[{\"id\": \"WI-a\"}]\n".into(),
-                stderr: String::new(),
-            },
-            true,
-        );
+        let reply = Reply {
+            value: json!([{"id": "WI-a"}]),
+            pretty: true,
+            refused: false,
+        };
+        let r = result(list, Ok(reply), "warning: torn", true);
         assert_eq!(r["structuredContent"], json!({"items": [{"id": "WI-a"}]}));
-        assert_eq!(r["content"][0]["text"], "[{\"id\": \"WI-a\"}]");
-        assert!(r.get("isError").is_none());
-        let r = result(
-            list,
-            &Run {
-                ok: false,
-                stdout: String::new(),
-                stderr: "error: no\nhint: yes\n".into(),
-            },
-            true,
+        assert_eq!(
+            r["content"][0]["text"],
+            "[\n  {\n    \"id\": \"WI-a\"\n  }\n]"
         );
-        assert_eq!(r["isError"], true);
+        assert_eq!(r["content"][1]["text"], "warning: torn");
+        assert!(r.get("isError").is_none());
+        let count = find("count_todos").unwrap();
+        let reply = Reply {
+            value: json!({"count": 2}),
+            pretty: false,
+            refused: false,
+        };
+        let r = result(count, Ok(reply), "", false);
         assert_eq!(
             r["content"],
-            json!([{"type": "text", "text": "error: no\nhint: yes"}])
+            json!([{"type": "text", "text": "{\"count\": 2}"}])
         );
         assert!(r.get("structuredContent").is_none());
     }
 
+    /// Every kind of library error is a tool error (never a protocol
+    /// error) whose code comes from the kind, whatever the message says.
     #[test]
-    fn hints_name_the_tool_s_arguments_not_the_cli_s_flags() {
-        let discuss = find("discuss").unwrap();
-        let r = result(
-            discuss,
-            &Run {
-                ok: false,
-                stdout: String::new(),
-                stderr: "unread: re-run with --ack-thread, or --ack-threads, --json\n".into(),
-            },
-            true,
-        );
-        assert_eq!(
-            r["content"][0]["text"],
-            "unread: re-run with ack_thread: true, or --ack-threads, --json"
-        );
+    fn every_error_kind_is_a_tool_error_with_its_code() {
+        let show = find("show").unwrap();
+        for kind in ErrorKind::ALL {
+            let e = Error::new(kind, "Field 'status' on WI-x is locked").with_hint("ask");
+            let r = result(show, Err(e), "warning: w", true);
+            assert_eq!(r["isError"], true, "{kind:?}");
+            assert_eq!(r["_meta"]["htrac/error"]["code"], kind.code(), "{kind:?}");
+            assert_eq!(
+                r["content"],
+                json!([
+                    {"type": "text", "text": "error: Field 'status' on WI-x is locked\nhint: ask"},
+                    {"type": "text", "text": "warning: w"},
+                ])
+            );
+            assert!(r.get("structuredContent").is_none());
+        }
+    }
+
+    #[test]
+    fn errors_name_the_tool_s_argument() {
+        let update = find("update").unwrap();
+        for (field, named) in [
+            ("item", "id"),
+            ("add_blocked_by", "add_blocked_by"),
+            ("parent", "parent"),
+        ] {
+            let e = Error::user("points at a stealth item").on_field(field);
+            let r = result(update, Err(e), "", true);
+            assert_eq!(
+                r["content"][0]["text"],
+                format!("error: {named} points at a stealth item")
+            );
+            assert_eq!(r["_meta"]["htrac/error"]["argument"], named);
+            assert_eq!(r["_meta"]["htrac/error"]["code"], "invalid_field");
+        }
     }
 }

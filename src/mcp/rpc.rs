@@ -10,7 +10,7 @@ use std::io::{BufRead, Write};
 
 use serde_json::{json, Map, Value};
 
-use super::{call, tools, Runner};
+use super::{call, tools, Session};
 
 /// Protocol versions we speak, newest (ours) first.
 pub const VERSIONS: &[&str] = &["2025-06-18", "2025-03-26", "2024-11-05"];
@@ -48,16 +48,16 @@ fn error_response(id: Value, e: &RpcError) -> Value {
 }
 
 /// One server session.
-pub struct Server<R: Runner> {
-    runner: R,
+pub struct Server {
+    session: Session,
     /// The version agreed at `initialize`.
     version: Option<&'static str>,
 }
 
-impl<R: Runner> Server<R> {
-    pub fn new(runner: R) -> Server<R> {
+impl Server {
+    pub fn new(session: Session) -> Server {
         Server {
-            runner,
+            session,
             version: None,
         }
     }
@@ -193,7 +193,7 @@ impl<R: Runner> Server<R> {
                     }
                 };
                 let structured = self.structured();
-                call::call(&mut self.runner, name, args, structured)
+                call::call(&self.session, name, args, structured)
             }
             other => Err(RpcError::new(
                 METHOD_NOT_FOUND,
@@ -221,14 +221,18 @@ impl<R: Runner> Server<R> {
             .find(|v| v == asked)
             .unwrap_or(VERSIONS[0]);
         self.version = Some(version);
-        let primed = self.runner.run(&["prime".to_string()]);
-        let instructions = if primed.ok {
-            primed.stdout
-        } else {
-            format!(
+        // The session briefing, as `htrac prime` prints it.
+        let primed = self
+            .session
+            .open()
+            .and_then(|t| crate::prime::gather(&t))
+            .map(|p| p.to_text());
+        let instructions = match primed {
+            Ok(text) => text,
+            Err(e) => format!(
                 "htrac tracks this repository's work items. Start with the 'prime' or 'ready' tool.\n({})",
-                primed.stderr.trim()
-            )
+                call::error_text(&e)
+            ),
         };
         Ok(json!({
             "protocolVersion": version,
@@ -307,12 +311,12 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io
 /// Serves one session: reads messages from `input` until it ends, writes
 /// each answer as one line to `output`. Returns when the input ends (or
 /// the output cannot be written).
-pub fn serve<R: Runner>(
-    runner: R,
+pub fn serve(
+    session: Session,
     mut input: impl BufRead,
     mut output: impl Write,
 ) -> std::io::Result<()> {
-    let mut server = Server::new(runner);
+    let mut server = Server::new(session);
     let mut buf = Vec::new();
     loop {
         let answer = match read_line(&mut input, &mut buf, MAX_MESSAGE)? {
@@ -339,21 +343,17 @@ pub fn serve<R: Runner>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mcp::Run;
 
-    /// Echoes the command line back as the output.
-    struct Echo;
-    impl Runner for Echo {
-        fn run(&mut self, argv: &[String]) -> Run {
-            Run {
-                ok: true,
-                stdout: serde_json::to_string(&json!({"argv": argv})).unwrap(),
-                stderr: String::new(),
-            }
-        }
+    /// A session whose tracker does not exist (these tests call no tool).
+    fn nowhere() -> Server {
+        Server::new(Session {
+            cwd: "/".into(),
+            tracker_root: Some("/nonexistent/htrac/.agent".into()),
+            auto_sync: false,
+        })
     }
 
-    fn ask(s: &mut Server<Echo>, line: &str) -> Option<Value> {
+    fn ask(s: &mut Server, line: &str) -> Option<Value> {
         s.handle_line(line.as_bytes())
             .map(|l| serde_json::from_str(&l).unwrap())
     }
@@ -366,19 +366,22 @@ mod tests {
             ("2024-11-05", "2024-11-05"),
             ("1999-01-01", "2025-06-18"),
         ] {
-            let mut s = Server::new(Echo);
+            let mut s = nowhere();
             let r = ask(
                 &mut s,
                 &format!(r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"{asked}","capabilities":{{}},"clientInfo":{{"name":"t","version":"1"}}}}}}"#),
             )
             .unwrap();
             assert_eq!(r["result"]["protocolVersion"], got);
+            // Without a tracker the instructions say so.
+            let text = r["result"]["instructions"].as_str().unwrap();
+            assert!(text.contains("error: tracker root"), "{text}");
         }
     }
 
     #[test]
     fn errors_and_silence() {
-        let mut s = Server::new(Echo);
+        let mut s = nowhere();
         assert_eq!(ask(&mut s, "{").unwrap()["error"]["code"], PARSE_ERROR);
         assert_eq!(ask(&mut s, "3").unwrap()["error"]["code"], INVALID_REQUEST);
         assert_eq!(

@@ -1,6 +1,7 @@
-//! The MCP tools: one table, from which both each tool's JSON Schemas
-//! (`inputSchema`, `outputSchema`) and the htrac command line a call runs
-//! are made ([`super::call`] runs a call).
+//! The MCP tools: one table, from which each tool's JSON Schemas
+//! (`inputSchema`, `outputSchema`) are made and against which a call's
+//! arguments are checked ([`super::args`]); [`super::run`] says what each
+//! tool does.
 
 use serde_json::{json, Map, Value};
 
@@ -10,46 +11,34 @@ pub enum Ty {
     Str,
     Int,
     Bool,
-    /// A list of strings (a repeatable flag).
+    /// A list of strings.
     Strs,
-    /// An object of string values (`--field key=value`, repeated).
+    /// An object of string values (custom fields, name to value).
     Fields,
     /// One of these strings.
     OneOf(&'static [&'static str]),
 }
 
-/// Where an argument goes on the command line.
-#[derive(Clone, Copy)]
-pub enum To {
-    /// The next positional argument.
-    Arg,
-    /// `--flag` (switch) or `--flag=value` (repeated for lists).
-    Flag(&'static str),
-}
-
 pub struct Param {
     pub name: &'static str,
     pub ty: Ty,
-    pub to: To,
     pub required: bool,
     pub help: &'static str,
 }
 
-const fn p(name: &'static str, ty: Ty, to: To, help: &'static str) -> Param {
+const fn p(name: &'static str, ty: Ty, help: &'static str) -> Param {
     Param {
         name,
         ty,
-        to,
         required: false,
         help,
     }
 }
 
-const fn req(name: &'static str, ty: Ty, to: To, help: &'static str) -> Param {
+const fn req(name: &'static str, ty: Ty, help: &'static str) -> Param {
     Param {
         name,
         ty,
-        to,
         required: true,
         help,
     }
@@ -57,8 +46,6 @@ const fn req(name: &'static str, ty: Ty, to: To, help: &'static str) -> Param {
 
 pub struct Tool {
     pub name: &'static str,
-    /// The htrac command it runs.
-    pub command: &'static str,
     pub title: &'static str,
     pub description: &'static str,
     pub params: &'static [Param],
@@ -71,21 +58,14 @@ pub struct Tool {
 const ID: Param = req(
     "id",
     Ty::Str,
-    To::Arg,
     "item ID: the full ID or any unique prefix (WI-foh, foh)",
 );
 const TIERS: &[&str] = &["canonical", "workspace", "stealth"];
-const LIMIT: Param = p(
-    "limit",
-    Ty::Int,
-    To::Flag("limit"),
-    "at most this many items",
-);
+const LIMIT: Param = p("limit", Ty::Int, "at most this many items");
 
 pub const TOOLS: &[Tool] = &[
     Tool {
         name: "prime",
-        command: "prime",
         title: "Session briefing",
         description: "What to know at the start of a session: the workflow, items with unread human messages, items in progress, the top ready items, locked fields, and whether the stop hook is active.",
         params: &[],
@@ -94,7 +74,6 @@ pub const TOOLS: &[Tool] = &[
     },
     Tool {
         name: "ready",
-        command: "ready",
         title: "Ready items",
         description: "Items to work on next (blocking status, not waiting on another item), best first, and the items whose discussion ends with unread human messages.",
         params: &[LIMIT],
@@ -103,15 +82,14 @@ pub const TOOLS: &[Tool] = &[
     },
     Tool {
         name: "list",
-        command: "list",
         title: "List items",
         description: "Items sorted by priority then age, optionally filtered.",
         params: &[
-            p("status", Ty::Strs, To::Flag("status"), "only these statuses"),
-            p("open", Ty::Bool, To::Flag("open"), "only open statuses"),
-            p("kind", Ty::Str, To::Flag("kind"), "only this kind (work_item, invariant, ...)"),
-            p("tag", Ty::Str, To::Flag("tag"), "only items with this tag"),
-            p("tier", Ty::OneOf(TIERS), To::Flag("tier"), "only this tier"),
+            p("status", Ty::Strs, "only these statuses"),
+            p("open", Ty::Bool, "only open statuses"),
+            p("kind", Ty::Str, "only this kind (work_item, invariant, ...)"),
+            p("tag", Ty::Str, "only items with this tag"),
+            p("tier", Ty::OneOf(TIERS), "only this tier"),
             LIMIT,
         ],
         read_only: true,
@@ -119,114 +97,107 @@ pub const TOOLS: &[Tool] = &[
     },
     Tool {
         name: "show",
-        command: "show",
         title: "Show an item",
         description: "One item in full: fields, description, locked fields, discussion.",
         params: &[
             ID,
-            p("include_deleted", Ty::Bool, To::Flag("include-deleted"), "also show deleted messages"),
-            p("include_history", Ty::Bool, To::Flag("include-history"), "show earlier texts of edited messages"),
+            p("include_deleted", Ty::Bool, "also show deleted messages"),
+            p("include_history", Ty::Bool, "show earlier texts of edited messages"),
         ],
         read_only: true,
         wrap: "",
     },
     Tool {
         name: "add",
-        command: "add",
         title: "Add an item",
         description: "Create an item; answers its ID.",
         params: &[
-            req("kind", Ty::Str, To::Flag("kind"), "item kind: work_item, invariant, ... (from the config)"),
-            req("title", Ty::Str, To::Flag("title"), "title"),
-            p("status", Ty::Str, To::Flag("status"), "initial status (default: the kind's first blocking status)"),
-            p("priority", Ty::Int, To::Flag("priority"), "0 (highest) to 4; default 2"),
-            p("parent", Ty::Str, To::Flag("parent"), "parent item"),
-            p("tags", Ty::Strs, To::Flag("tag"), "tags"),
-            p("isbefore", Ty::Strs, To::Flag("isbefore"), "items this one must be done before"),
-            p("description", Ty::Str, To::Flag("description"), "description"),
-            p("pr_ref", Ty::Str, To::Flag("pr-ref"), "pull request reference"),
-            p("fields", Ty::Fields, To::Flag("field"), "custom fields, name to value"),
-            p("force_field_key", Ty::Bool, To::Flag("force-field-key"), "allow a field name that differs from a declared one only in spelling"),
-            p("tier", Ty::OneOf(TIERS), To::Flag("tier"), "tier (default workspace)"),
+            req("kind", Ty::Str, "item kind: work_item, invariant, ... (from the config)"),
+            req("title", Ty::Str, "title"),
+            p("status", Ty::Str, "initial status (default: the kind's first blocking status)"),
+            p("priority", Ty::Int, "0 (highest) to 4; default 2"),
+            p("parent", Ty::Str, "parent item"),
+            p("tags", Ty::Strs, "tags"),
+            p("isbefore", Ty::Strs, "items this one must be done before"),
+            p("description", Ty::Str, "description"),
+            p("pr_ref", Ty::Str, "pull request reference"),
+            p("fields", Ty::Fields, "custom fields, name to value"),
+            p("force_field_key", Ty::Bool, "allow a field name that differs from a declared one only in spelling"),
+            p("tier", Ty::OneOf(TIERS), "tier (default workspace)"),
         ],
         read_only: false,
         wrap: "",
     },
     Tool {
         name: "update",
-        command: "update",
         title: "Update an item",
         description: "Change an item's fields; answers what changed. Locked fields and human-only statuses are refused to agents.",
         params: &[
             ID,
-            p("status", Ty::Str, To::Flag("status"), "new status"),
-            p("priority", Ty::Int, To::Flag("priority"), "new priority, 0 (highest) to 4"),
-            p("title", Ty::Str, To::Flag("title"), "new title"),
-            p("parent", Ty::Str, To::Flag("parent"), "new parent (\"\" removes it)"),
-            p("pr_ref", Ty::Str, To::Flag("pr-ref"), "pull request reference (\"\" removes it)"),
-            p("description", Ty::Str, To::Flag("description"), "new description"),
-            p("add_tags", Ty::Strs, To::Flag("add-tag"), "tags to add"),
-            p("remove_tags", Ty::Strs, To::Flag("remove-tag"), "tags to remove"),
-            p("add_isbefore", Ty::Strs, To::Flag("add-isbefore"), "items this one must be done before"),
-            p("remove_isbefore", Ty::Strs, To::Flag("remove-isbefore"), "isbefore links to remove"),
-            p("add_blocked_by", Ty::Strs, To::Flag("add-blocked-by"), "items that must be done before this one"),
-            p("remove_blocked_by", Ty::Strs, To::Flag("remove-blocked-by"), "blocked-by links to remove"),
-            p("add_duplicate_of", Ty::Strs, To::Flag("add-duplicate-of"), "mark as a duplicate of these items"),
-            p("remove_duplicate_of", Ty::Strs, To::Flag("remove-duplicate-of"), "unmark duplicates"),
-            p("add_not_duplicate_of", Ty::Strs, To::Flag("add-not-duplicate-of"), "mark as not a duplicate of these items"),
-            p("remove_not_duplicate_of", Ty::Strs, To::Flag("remove-not-duplicate-of"), "remove not-duplicate marks"),
-            p("fields", Ty::Fields, To::Flag("field"), "custom fields to set, name to value (others kept)"),
-            p("remove_fields", Ty::Strs, To::Flag("remove-field"), "custom fields to delete"),
-            p("force_field_key", Ty::Bool, To::Flag("force-field-key"), "allow a field name that differs from a declared one only in spelling"),
-            p("note", Ty::Str, To::Flag("note"), "also add this text to the discussion"),
+            p("status", Ty::Str, "new status"),
+            p("priority", Ty::Int, "new priority, 0 (highest) to 4"),
+            p("title", Ty::Str, "new title"),
+            p("parent", Ty::Str, "new parent (\"\" removes it)"),
+            p("pr_ref", Ty::Str, "pull request reference (\"\" removes it)"),
+            p("description", Ty::Str, "new description"),
+            p("add_tags", Ty::Strs, "tags to add"),
+            p("remove_tags", Ty::Strs, "tags to remove"),
+            p("add_isbefore", Ty::Strs, "items this one must be done before"),
+            p("remove_isbefore", Ty::Strs, "isbefore links to remove"),
+            p("add_blocked_by", Ty::Strs, "items that must be done before this one"),
+            p("remove_blocked_by", Ty::Strs, "blocked-by links to remove"),
+            p("add_duplicate_of", Ty::Strs, "mark as a duplicate of these items"),
+            p("remove_duplicate_of", Ty::Strs, "unmark duplicates"),
+            p("add_not_duplicate_of", Ty::Strs, "mark as not a duplicate of these items"),
+            p("remove_not_duplicate_of", Ty::Strs, "remove not-duplicate marks"),
+            p("fields", Ty::Fields, "custom fields to set, name to value (others kept)"),
+            p("remove_fields", Ty::Strs, "custom fields to delete"),
+            p("force_field_key", Ty::Bool, "allow a field name that differs from a declared one only in spelling"),
+            p("note", Ty::Str, "also add this text to the discussion"),
         ],
         read_only: false,
         wrap: "",
     },
     Tool {
         name: "discuss",
-        command: "discuss",
         title: "Read or add to a discussion",
         description: "Without a message: the item's discussion. With one: add it. A message after unread human messages is refused (isError, with the unread messages) until you pass ack_thread: true, confirming you read them.",
         params: &[
             ID,
-            p("message", Ty::Str, To::Arg, "the message to add"),
-            p("ack_thread", Ty::Bool, To::Flag("ack-thread"), "confirm you have read the unread human messages, and write anyway"),
-            p("summarize", Ty::Str, To::Flag("summarize"), "replace the discussion with this one summary entry"),
-            p("clear", Ty::Bool, To::Flag("clear"), "clear the discussion (human only)"),
+            p("message", Ty::Str, "the message to add"),
+            p("ack_thread", Ty::Bool, "confirm you have read the unread human messages, and write anyway"),
+            p("summarize", Ty::Str, "replace the discussion with this one summary entry"),
+            p("clear", Ty::Bool, "clear the discussion (human only)"),
         ],
         read_only: false,
         wrap: "discussion",
     },
     Tool {
         name: "deps",
-        command: "deps",
         title: "Dependencies",
         description: "An item's parent, children, what it blocks and what blocks it; or, with graph: true and no id, the whole open dependency graph.",
         params: &[
-            p("id", Ty::Str, To::Arg, "item ID (or use graph)"),
-            p("graph", Ty::Bool, To::Flag("graph"), "the whole open graph as nodes and edges"),
+            p("id", Ty::Str, "item ID (or use graph)"),
+            p("graph", Ty::Bool, "the whole open graph as nodes and edges"),
         ],
         read_only: true,
         wrap: "",
     },
     Tool {
         name: "check_messages",
-        command: "check-messages",
         title: "Unread human messages",
         description: "Items whose discussion ends with unread human messages, with context.",
-        params: &[p("autolimit", Ty::Int, To::Flag("autolimit"), "at most this many unread messages per item")],
+        params: &[p("autolimit", Ty::Int, "at most this many unread messages per item")],
         read_only: true,
         wrap: "items",
     },
     Tool {
         name: "count_todos",
-        command: "count-todos",
         title: "Count blocking items",
         description: "How many blocking items remain in the stop hook's scope (the agent may not stop while any remain).",
         params: &[
-            p("hard", Ty::Bool, To::Flag("hard"), "only blocking statuses whose name contains 'hard'"),
-            p("soft", Ty::Bool, To::Flag("soft"), "only the other blocking statuses"),
+            p("hard", Ty::Bool, "only blocking statuses whose name contains 'hard'"),
+            p("soft", Ty::Bool, "only the other blocking statuses"),
         ],
         read_only: true,
         wrap: "",
@@ -269,8 +240,9 @@ pub fn input_schema(tool: &Tool) -> Value {
     schema
 }
 
-/// A tool's `outputSchema`: the shape of its `--json` output (an array
-/// output sits under the tool's `wrap` key).
+/// A tool's `outputSchema`: the shape of its answer, the matching CLI
+/// command's `--json` output (an array output sits under the tool's `wrap`
+/// key).
 pub fn output_schema(tool: &Tool) -> Value {
     let arr = json!({"type": "array", "items": {"type": "object"}});
     let (props, required): (Value, Vec<&str>) = match tool.name {

@@ -72,6 +72,11 @@ pub fn count(items: &[&Item], config: &Config, strength: Strength) -> usize {
     blocking(items, config, strength).len()
 }
 
+/// `count-todos --json`: `{"count": N}`.
+pub fn count_json(n: usize) -> serde_json::Value {
+    serde_json::json!({ "count": n })
+}
+
 /// `hash-todos`: the fingerprint of the blocking items among `items`.
 pub fn hash(items: &[&Item], config: &Config) -> String {
     let mut lines: Vec<String> = blocking(items, config, Strength::Any)

@@ -1,9 +1,9 @@
 //! The checks `add` and `update` share: statuses (known, allowed for the
 //! kind, human-only), priorities, tag names, references into stealth, and
-//! what may be stored under a custom field key (`--field k=v`): never a
-//! core attribute name (that would give one fact two homes), and not a
-//! near-twin of a declared field (`Statement` for `statement`) unless
-//! forced.
+//! what may be stored under a custom field key (request field `fields`,
+//! the CLI's `--field k=v`): never a core attribute name (that would give
+//! one fact two homes), and not a near-twin of a declared field
+//! (`Statement` for `statement`) unless forced (`force_field_key`).
 
 use serde_json::Value;
 
@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::items::tiers::Tier;
 
 /// Item attributes that are not stored as item fields in ops but still
-/// have their own flags or places (`blocked_by` is written as the other
+/// have their own request fields or places (`blocked_by` is written as the other
 /// item's `isbefore`).
 const OTHER_ATTRIBUTES: &[&str] = &[
     "id",
@@ -36,36 +36,29 @@ pub fn normalise(key: &str) -> String {
     key.trim().to_lowercase().replace(['-', ' '], "_")
 }
 
-/// The flag that sets a core attribute.
-pub fn flag_for(core: &str) -> String {
-    match core {
-        "tags" => "--tag".into(),
-        "isbefore" => "--add-isbefore".into(),
-        "duplicate_of" => "--add-duplicate-of".into(),
-        "not_duplicate_of" => "--add-not-duplicate-of".into(),
-        "blocked_by" => "--add-blocked-by".into(),
-        other => format!("--{}", other.replace('_', "-")),
-    }
-}
-
 /// Refuses a custom field key that shadows a core attribute, or one that
-/// differs from a declared field only in spelling (unless `force`).
+/// differs from a declared field only in spelling (unless `force`). Errors
+/// name the request fields (`fields`, `force_field_key`), so each front end
+/// shows them in its own terms (`--field`, MCP's `fields`).
 pub fn check_field_key(key: &str, declared: &[&str], force: bool) -> Result<()> {
     let folded = normalise(key);
     if key.is_empty() {
-        return Err(Error::user("empty field name").with_hint("write --field name=value"));
+        return Err(Error::user("has an empty field name")
+            .on_field("fields")
+            .with_hint("give each custom field a name"));
     }
     if is_core_attribute(&folded) {
         return Err(Error::user(format!(
-            "'{key}' is a core attribute, not a custom field: storing it under --field would give one fact two homes and the second would never be updated. Use {} instead.",
-            flag_for(&folded)
-        )));
+            "cannot hold '{key}': it is a core attribute, not a custom field; storing it there would give one fact two homes and the second would never be updated. Set the item's {folded} itself."
+        ))
+        .on_field("fields"));
     }
     if let Some(twin) = declared.iter().find(|d| normalise(d) == folded) {
         if *twin != key && !force {
             return Err(Error::user(format!(
-                "'{key}' differs from the declared field '{twin}' only in spelling, so the two would be stored separately and read as one. Use '{twin}', or pass --force-field-key if you really mean a second field."
-            )));
+                "is needed to store '{key}': it differs from the declared field '{twin}' only in spelling, so the two would be stored separately and read as one. Use '{twin}', or force the key if you really mean a second field."
+            ))
+            .on_field("force_field_key"));
         }
     }
     Ok(())

@@ -96,9 +96,9 @@ impl Tracker {
             .filter(|f| f.required && !new.fields.contains_key(&f.name))
             .map(|f| f.name.as_str())
             .collect();
-        if let Some(first) = missing.first() {
+        if !missing.is_empty() {
             return Err(Error::user(format!(
-                "Kind '{}' requires field(s): {}. Use --field {first}=...",
+                "Kind '{}' requires field(s): {}; set them as custom fields",
                 new.kind,
                 missing.join(", ")
             )));

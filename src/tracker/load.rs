@@ -4,6 +4,8 @@
 //! cache). Broken items are reported, not fatal; warnings are left on the
 //! tracker.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 use crate::items::compile::compile_governed;
 use crate::items::item::Item;
@@ -43,6 +45,36 @@ impl Snapshot {
 
     pub fn get(&self, id: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.id == id)
+    }
+
+    /// The item `file` names (its ID in its tier, as [`Tracker::resolve`]
+    /// found it): this snapshot's copy, else read afresh (an item the
+    /// snapshot left out).
+    pub fn item_of(&self, t: &Tracker, file: &ItemFile) -> Result<Cow<'_, Item>> {
+        match self
+            .items
+            .iter()
+            .find(|i| i.id == file.id && i.tier == file.tier)
+        {
+            Some(i) => Ok(Cow::Borrowed(i)),
+            None => t.load(file).map(Cow::Owned),
+        }
+    }
+
+    /// What a reader is told about this read: its warnings (torn ops
+    /// skipped, ...), then one line for each item that cannot be read and
+    /// is left out.
+    pub fn notes(&self) -> Vec<String> {
+        let broken = self.broken.iter().map(|b| {
+            format!(
+                "warning: item {} [{}] cannot be read and is left out: {} (inspect it with 'htrac log {}')",
+                b.file.id,
+                b.file.tier.as_str(),
+                b.error,
+                b.file.id
+            )
+        });
+        self.warnings.iter().cloned().chain(broken).collect()
     }
 
     /// Items sorted by (priority, created_at) as `list` shows them.

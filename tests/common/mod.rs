@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod mcp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -21,16 +21,17 @@ impl Value {
         })
     }
 
-    /// A row limit: `None` for 0 (no limit); a negative one is refused.
+    /// A row limit: `None` for 0 (no limit); a negative one is refused
+    /// (the library's [`htrac::items::filter::limit`], the flag named).
     pub fn limit(&self) -> Result<Option<usize>> {
-        match self.whole()? {
-            0 => Ok(None),
-            n if n > 0 => Ok(Some(n as usize)),
-            n => Err(Error::user(format!(
-                "--{} must be positive, got {n}",
-                self.name
-            ))),
-        }
+        htrac::items::filter::limit(Some(self.whole()?)).map_err(|e| {
+            let message = e.text(|_| format!("--{}", self.name));
+            Error {
+                message,
+                field: None,
+                ..e
+            }
+        })
     }
 
     /// A count of at least `min`; the hint suggests `example` (the default).

@@ -4,7 +4,6 @@
 use htrac::actions::{self, Transaction};
 use htrac::tracker::create::NewItem;
 use htrac::{Error, Result, Tier};
-use serde_json::json;
 
 use crate::args::{AddArgs, Globals};
 use crate::Output;
@@ -53,11 +52,10 @@ pub fn run(a: &AddArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -> 
     for w in &done.warnings {
         out.warn(w);
     }
-    let id = done.id;
     if g.json {
-        out.line(htrac::py::json::compact(&json!({"id": id})));
+        out.line(htrac::py::json::compact(&done.to_add_json()));
     } else {
-        out.line(id);
+        out.line(&done.id);
     }
     Ok(())
 }

@@ -38,18 +38,8 @@ fn item(g: &Globals, t: &Tracker, spec: &str, out: &mut Output) -> Result<()> {
         &t.root,
         &listed.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
     );
-    let loaded;
-    let item = match items
-        .iter()
-        .find(|i| i.id == file.id && i.tier == file.tier)
-    {
-        Some(i) => i,
-        None => {
-            loaded = t.load(&file)?;
-            &loaded
-        }
-    };
-    let d = deps(items, item);
+    let item = snap.item_of(t, &file)?;
+    let d = deps(items, &item);
     if g.json {
         out.line(htrac::py::json::compact(&d.to_json()));
         return Ok(());

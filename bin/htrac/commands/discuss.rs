@@ -4,7 +4,6 @@
 
 use htrac::actions::{self, Discuss, Discussed, Transaction};
 use htrac::Result;
-use serde_json::{json, Value};
 
 use crate::args::{DiscussArgs, Globals};
 use crate::render;
@@ -39,10 +38,9 @@ pub fn run(a: &DiscussArgs, g: &Globals, tx: &mut Transaction, out: &mut Output)
             ack_thread: *ack_thread,
         }
     };
-    let (done, written) = match actions::discuss(tx, &req)? {
-        Discussed::Written(o) => (o, true),
-        Discussed::Unacknowledged(o) => (o, false),
-    };
+    let answer = actions::discuss(tx, &req)?;
+    let written = matches!(answer, Discussed::Written(_));
+    let done = answer.outcome();
     for w in &done.warnings {
         out.warn(w);
     }
@@ -53,12 +51,7 @@ pub fn run(a: &DiscussArgs, g: &Globals, tx: &mut Transaction, out: &mut Output)
             // a refusal is JSON too.
             out.stderr.push_str(&notice);
             if !written {
-                let entries: Vec<Value> = done.unread.iter().map(|e| e.to_json(false)).collect();
-                out.line(htrac::py::json::compact(&json!({
-                    "ok": false,
-                    "reason": "unread_human_messages",
-                    "unread": entries,
-                })));
+                out.line(htrac::py::json::compact(&answer.to_json()));
             }
         } else {
             out.stdout.push_str(&notice);
@@ -67,7 +60,7 @@ pub fn run(a: &DiscussArgs, g: &Globals, tx: &mut Transaction, out: &mut Output)
     if !written {
         out.refused = true;
     } else if g.json {
-        out.line(htrac::py::json::compact(&json!({"ok": true})));
+        out.line(htrac::py::json::compact(&answer.to_json()));
     } else {
         out.line("discussed");
     }
@@ -76,16 +69,7 @@ pub fn run(a: &DiscussArgs, g: &Globals, tx: &mut Transaction, out: &mut Output)
 
 fn view(g: &Globals, item: &htrac::Item, out: &mut Output) -> Result<()> {
     if g.json {
-        let arr: Vec<Value> = item
-            .discussion
-            .iter()
-            .map(|e| {
-                let mut v = e.to_json(false);
-                v["edit_history"] = json!(e.edit_history);
-                v
-            })
-            .collect();
-        out.line(htrac::py::json::pretty(&Value::Array(arr)));
+        out.line(htrac::py::json::pretty(&item.discussion_json()));
         return Ok(());
     }
     out.line(format!("{} — {}", item.id, item.title));

@@ -3,7 +3,6 @@
 use htrac::items::messages::{preview, unread};
 use htrac::stophook::scope::tiers as scope_tiers;
 use htrac::{Result, Tracker};
-use serde_json::Value;
 
 use crate::args::{CheckMessagesArgs, Globals};
 use crate::render::py_str;
@@ -20,8 +19,9 @@ pub fn run(a: &CheckMessagesArgs, g: &Globals, t: &Tracker, out: &mut Output) ->
     super::report_broken(&snap, out);
     let found = unread(&snap.items, scope_tiers(t.config.scope), autolimit);
     if g.json {
-        let arr: Vec<Value> = found.iter().map(|u| u.to_json()).collect();
-        out.line(htrac::py::json::pretty(&Value::Array(arr)));
+        out.line(htrac::py::json::pretty(&htrac::items::messages::list_json(
+            &found,
+        )));
         return Ok(());
     }
     if found.is_empty() {

@@ -90,16 +90,7 @@ pub fn fields(pairs: &[(String, String)], into: &mut Map<String, Value>) {
 
 /// Prints warnings collected while reading (torn ops, broken items).
 pub fn report_broken(snap: &htrac::tracker::load::Snapshot, out: &mut crate::Output) {
-    for w in &snap.warnings {
+    for w in snap.notes() {
         out.warn(w);
-    }
-    for b in &snap.broken {
-        out.warn(format!(
-            "warning: item {} [{}] cannot be read and is left out: {} (inspect it with 'htrac log {}')",
-            b.file.id,
-            b.file.tier.as_str(),
-            b.error,
-            b.file.id
-        ));
     }
 }

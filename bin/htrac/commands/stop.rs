@@ -43,7 +43,13 @@ fn inner(query: &Query, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()
         Query::Count(CountTodosArgs { hard, soft }) => {
             let strength = todos::Strength::from_flags(*hard, *soft);
             let n = todos::count(&items, &t.config, strength);
-            ("count", json!(n))
+            if g.json {
+                out.line(htrac::py::json::compact(&todos::count_json(n)));
+            } else {
+                out.line(n.to_string());
+            }
+            snap.discard();
+            return Ok(());
         }
         Query::Hash => ("hash", json!(todos::hash(&items, &t.config))),
         Query::Guidance(GuidanceArgs { guidance_dir }) => {

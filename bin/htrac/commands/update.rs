@@ -3,7 +3,7 @@
 
 use htrac::actions::{self, Transaction, Update};
 use htrac::{Error, Result};
-use serde_json::{json, Map, Value};
+use serde_json::Map;
 
 use crate::args::{Globals, UpdateArgs};
 use crate::render::short_id;
@@ -86,13 +86,7 @@ pub fn run(a: &UpdateArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) 
         }
     }
     if g.json {
-        let mut result = Map::new();
-        result.insert("ok".into(), json!(true));
-        if !done.changes.is_empty() {
-            let list = done.changes.iter().map(|c| c.to_json()).collect();
-            result.insert("changes".into(), Value::Array(list));
-        }
-        out.line(htrac::py::json::compact(&Value::Object(result)));
+        out.line(htrac::py::json::compact(&done.to_update_json()));
     } else if done.changes.is_empty() {
         out.line("updated");
     } else {

@@ -1,21 +1,12 @@
 //! Read-only commands: `show`, `list`, `ready`, `log`. They never call git.
 
-use htrac::items::ready::ready as ready_items;
+use htrac::items::filter::{self, Filter};
+use htrac::items::ready::Ready;
 use htrac::{Error, Item, Result, Tracker};
-use serde_json::{json, Map, Value};
 
 use crate::args::{Globals, ItemArg, ListArgs, ReadyArgs, ShowArgs};
 use crate::render;
 use crate::Output;
-
-/// Statuses `--open` selects (whether or not the config defines them).
-const OPEN_STATUSES: &[&str] = &[
-    "todo_hard",
-    "todo_soft",
-    "violated",
-    "pending_validation",
-    "needs_human_review",
-];
 
 pub fn show(a: &ShowArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let ShowArgs {
@@ -66,21 +57,15 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
         tier,
         limit,
     } = a;
-    let mut statuses: Vec<String> = status.clone();
-    if *open {
-        statuses.extend(OPEN_STATUSES.iter().map(|s| s.to_string()));
-    }
-    let (tier, limit) = (*tier, *limit);
-    let kind = kind.as_deref();
-    if let Some(k) = kind {
-        if t.config.kind(k).is_none() {
-            return Err(Error::user(format!(
-                "Unknown kind '{k}'. Valid kinds: {}",
-                t.config.kind_names().join(", ")
-            )));
-        }
-    }
-    let tag = tag.as_deref();
+    let filter = Filter {
+        statuses: status.clone(),
+        open: *open,
+        kind: kind.clone(),
+        tag: tag.clone(),
+        tier: *tier,
+    };
+    filter.check(&t.config)?;
+    let limit = *limit;
     // The text listing prints no long texts: a summary read is enough.
     let snap = if g.json {
         t.snapshot()?
@@ -89,22 +74,14 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
     }
     .sorted();
     super::report_broken(&snap, out);
-    let items: Vec<&Item> = snap
-        .items
-        .iter()
-        .filter(|i| statuses.is_empty() || statuses.contains(&i.status))
-        .filter(|i| kind.is_none_or(|k| i.kind == k))
-        .filter(|i| tag.is_none_or(|g| i.has_tag(g)))
-        .filter(|i| tier.is_none_or(|tr| i.tier == tr))
-        .collect();
+    let items = filter.apply(&snap.items);
     htrac::alias::save(
         &t.root,
         &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
     );
-    let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
+    let shown = filter::first(&items, limit);
     if g.json {
-        let arr: Vec<Value> = shown.iter().map(|i| i.to_json(false, false)).collect();
-        out.line(htrac::py::json::pretty(&Value::Array(arr)));
+        out.line(htrac::py::json::pretty(&Item::list_json(shown)));
     } else {
         if shown.is_empty() && snap.broken.is_empty() {
             out.line("(no items)");
@@ -137,38 +114,21 @@ pub fn ready(a: &ReadyArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Resul
         t.snapshot_summary()?
     };
     super::report_broken(&snap, out);
-    let items = ready_items(&snap.items, &t.config);
+    let found = Ready::gather(&snap.items, &t.config);
     htrac::alias::save(
         &t.root,
-        &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        &found
+            .ready
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>(),
     );
-    let shown = &items[..limit.unwrap_or(items.len()).min(items.len())];
-    // Borrowed, not cloned: with_unread_human's filter and order, on references.
-    let mut unread: Vec<&Item> = htrac::stophook::scope::in_scope(&snap.items, &t.config)
-        .into_iter()
-        .filter(|i| !i.unread_human().is_empty())
-        .collect();
-    unread.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    unread.sort_by(|a, b| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
     if g.json {
-        let mut m = Map::new();
-        m.insert(
-            "ready".into(),
-            Value::Array(shown.iter().map(|i| i.to_json(false, false)).collect()),
-        );
-        if !unread.is_empty() {
-            let list: Vec<Value> = unread
-                .iter()
-                .map(|i| {
-                    json!({"id": i.id, "title": i.title, "status": i.status, "priority": i.priority, "unread_count": i.unread_human().len()})
-                })
-                .collect();
-            m.insert("items_with_unread_messages".into(), Value::Array(list));
-        }
-        out.line(htrac::py::json::pretty(&Value::Object(m)));
+        out.line(htrac::py::json::pretty(&found.to_json(limit)));
         snap.discard();
         return Ok(());
     }
+    let (shown, unread) = (found.shown(limit), &found.unread);
     if shown.is_empty() {
         out.line("(no ready items)");
     } else {
@@ -180,7 +140,7 @@ pub fn ready(a: &ReadyArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Resul
             "--- {} item(s) with unread human message(s) ---",
             unread.len()
         ));
-        for i in &unread {
+        for i in unread {
             out.line(format!(
                 "  {}  [{}]  {}  ({} unread)",
                 i.id,
