@@ -550,9 +550,47 @@ pub fn dispatch(
     item: Option<&str>,
     body: &Value,
 ) -> ApiResult<(u16, Value)> {
-    let need = || item.ok_or_else(|| ApiError::invalid(format!("'{action}' needs an 'item'")));
+    dispatch_noting_writes(t, action, item, body).0
+}
+
+/// Whether `action` writes (and so may carry an idempotency key).
+pub fn is_write(action: &str) -> bool {
+    matches!(
+        action,
+        "add" | "update" | "discuss" | "lock" | "unlock" | "freeze" | "unfreeze" | "move"
+    )
+}
+
+/// [`dispatch`], and whether anything was appended to an op file while it
+/// ran (by it or, the tracker being shared, by another request meanwhile).
+pub fn dispatch_noting_writes(
+    t: &Tracker,
+    action: &str,
+    item: Option<&str>,
+    body: &Value,
+) -> (ApiResult<(u16, Value)>, bool) {
     let mut tx = Transaction::new(t, true);
-    let answer = match action {
+    let answer = run_action(&mut tx, action, item, body)
+        .map(|a| (if action == "add" { 201 } else { 200 }, a));
+    // What follows writes (tag stamps, auto-sync) follows every write made,
+    // even when the action then failed; its notes go to the server's log.
+    let finished = tx.finish();
+    for line in finished.warnings {
+        eprintln!("{line}");
+    }
+    (answer, finished.wrote)
+}
+
+/// Runs one action by name in `tx`.
+fn run_action(
+    tx: &mut Transaction,
+    action: &str,
+    item: Option<&str>,
+    body: &Value,
+) -> ApiResult<Value> {
+    let t = tx.tracker();
+    let need = || item.ok_or_else(|| ApiError::invalid(format!("'{action}' needs an 'item'")));
+    match action {
         "list" => {
             let mut query = Vec::new();
             if let Some(b) = body.as_object() {
@@ -575,29 +613,20 @@ pub fn dispatch(
         "ready" => ready(t),
         "show" => show(t, need()?),
         "config" => Ok(config(t)),
-        "add" => add(&mut tx, body),
-        "update" => update(&mut tx, need()?, body),
-        "discuss" => discuss(&mut tx, need()?, body),
-        "lock" => lock(&mut tx, need()?, body, false),
-        "unlock" => lock(&mut tx, need()?, body, true),
-        "freeze" => freeze(&mut tx, need()?, body, false),
-        "unfreeze" => freeze(&mut tx, need()?, body, true),
-        "move" => move_tier(&mut tx, need()?, body),
-        other => {
-            return Err(ApiError::new(
-                404,
-                "not_found",
-                format!("unknown action '{other}'"),
-            ))
-        }
+        "add" => add(tx, body),
+        "update" => update(tx, need()?, body),
+        "discuss" => discuss(tx, need()?, body),
+        "lock" => lock(tx, need()?, body, false),
+        "unlock" => lock(tx, need()?, body, true),
+        "freeze" => freeze(tx, need()?, body, false),
+        "unfreeze" => freeze(tx, need()?, body, true),
+        "move" => move_tier(tx, need()?, body),
+        other => Err(ApiError::new(
+            404,
+            "not_found",
+            format!("unknown action '{other}'"),
+        )),
     }
-    .map(|a| (if action == "add" { 201 } else { 200 }, a));
-    // What follows writes (tag stamps, auto-sync) follows every write made,
-    // even when the action then failed; its notes go to the server's log.
-    for line in tx.finish().warnings {
-        eprintln!("{line}");
-    }
-    answer
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! (routing), [`login`] (password and passkey logins), [`api`] (item actions), [`live`] (state, deltas,
 //! clients), [`watch`] (inotify), [`ws`] (WebSocket clients), [`session`],
 //! [`password`], [`passwords`] (where hashes are kept), [`ratelimit`], [`csrf`], [`authcfg`] (the `auth:` config),
+//! [`idempotency`] (keys that make a retried write apply once),
 //! [`assets`], [`pidfile`], [`daemon`], [`passkey`] (WebAuthn with
 //! webauthn-rs).
 
@@ -20,6 +21,7 @@ pub mod conn;
 pub mod csrf;
 pub mod daemon;
 pub mod http;
+pub mod idempotency;
 pub mod live;
 pub mod login;
 pub mod passkey;
