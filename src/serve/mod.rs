@@ -7,7 +7,7 @@
 //! the embedded web page.
 //!
 //! Modules by concept: [`conn`] (connections, request limits), [`http`] (server, replies), [`routes`]
-//! (routing), [`login`] (password and passkey logins), [`api`] (item actions), [`live`] (state, deltas,
+//! (routing), [`login`] (password and passkey logins), [`api`] (item actions), [`dispatch`] (an action by name), [`live`] (state, deltas,
 //! clients), [`watch`] (inotify), [`ws`] (WebSocket clients), [`session`],
 //! [`password`], [`passwords`] (where hashes are kept), [`ratelimit`], [`csrf`], [`authcfg`] (the `auth:` config),
 //! [`idempotency`] (keys that make a retried write apply once),
@@ -20,6 +20,7 @@ pub mod authcfg;
 pub mod conn;
 pub mod csrf;
 pub mod daemon;
+pub mod dispatch;
 pub mod http;
 pub mod idempotency;
 pub mod live;
