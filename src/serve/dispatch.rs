@@ -99,4 +99,3 @@ fn run_action(
         )),
     }
 }
-
