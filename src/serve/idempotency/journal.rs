@@ -1,8 +1,8 @@
 //! Where kept answers survive a restart: `.agent/serve/idempotency.jsonl`,
 //! mode 0600, one JSON line per kept answer, appended (and synced) before
 //! the answer goes out. At start it is read (bad lines skipped, expired
-//! answers and those past the per-user cap dropped) and rewritten compacted;
-//! it is compacted again when it holds more than twice what is kept. A file
+//! answers and those past the per-user caps dropped) and rewritten compacted;
+//! it is compacted again when it holds about twice what is kept. A file
 //! that is not this user's private plain file is left alone and the keys
 //! live in memory only: the server starts whatever the file holds.
 
@@ -27,8 +27,9 @@ type Users = HashMap<String, HashMap<String, Entry>>;
 pub(super) struct Journal {
     path: PathBuf,
     file: File,
-    /// Lines in the file.
+    /// Lines and bytes in the file.
     lines: usize,
+    bytes: usize,
     /// An append failed part-way: the next compaction rewrites the file.
     torn: bool,
 }
@@ -58,11 +59,13 @@ fn parse_line(line: &[u8]) -> Option<(String, String, Entry)> {
     if !(100..=599).contains(&status) {
         return None;
     }
+    let body = v.get("body")?.clone();
     let entry = Entry {
         fp: text("fp")?,
+        size: body.to_string().len(),
         state: State::Done(Answer {
             status: status as u16,
-            body: v.get("body")?.clone(),
+            body,
         }),
         at: v.get("at").and_then(Value::as_u64)?,
         order: 0,
@@ -136,6 +139,11 @@ pub(super) fn load(dir: &Path, now: u64) -> (Option<Journal>, Users, u64, Vec<St
             let cut = orders[m.len() - PER_USER];
             m.retain(|_, e| e.order >= cut);
         }
+        let newest = m
+            .iter()
+            .max_by_key(|(_, e)| e.order)
+            .map(|(k, _)| k.clone());
+        super::trim_bytes(m, newest.as_deref().unwrap_or(""));
     }
     users.retain(|_, m| !m.is_empty());
     match Journal::write(path, &users) {
@@ -179,6 +187,7 @@ impl Journal {
             path,
             file: File::from(fd),
             lines: lines.len(),
+            bytes: lines.iter().map(String::len).sum(),
             torn: false,
         })
     }
@@ -200,6 +209,7 @@ impl Journal {
         {
             Ok(()) => {
                 self.lines += 1;
+                self.bytes += text.len();
                 Ok(())
             }
             Err(e) => {
@@ -212,9 +222,10 @@ impl Journal {
         }
     }
 
-    /// Whether the file should be rewritten, `kept` answers being kept.
-    pub(super) fn needs_compaction(&self, kept: usize) -> bool {
-        self.torn || self.lines > 2 * kept + 64
+    /// Whether the file should be rewritten, `kept` answers of
+    /// `kept_bytes` bytes being kept: when it holds twice as much.
+    pub(super) fn needs_compaction(&self, kept: usize, kept_bytes: usize) -> bool {
+        self.torn || self.lines > 2 * kept + 64 || self.bytes > 2 * kept_bytes + (1 << 20)
     }
 
     /// Rewrites the file with what `users` keep.

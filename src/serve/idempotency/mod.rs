@@ -6,8 +6,9 @@
 //! An answer is kept when the write succeeded or something was written on
 //! the way (an error after a write must not be re-run); an error with
 //! nothing written frees the key, so a retry is a fresh attempt. Kept
-//! answers expire after [`TTL`]; a user has at most [`PER_USER`] keys, and a
-//! new key past the cap forgets that user's oldest kept answer. They are
+//! answers expire after [`TTL`]; a user has at most [`PER_USER`] keys and
+//! [`PER_USER_BYTES`] of kept answers, and past either cap that user's
+//! oldest kept answers are forgotten. They are
 //! written to `.agent/serve/idempotency.jsonl` ([`journal`]) so a retry
 //! after a restart is not applied again.
 
@@ -34,6 +35,8 @@ pub const REPLAYED: &str = "Idempotent-Replayed";
 pub const MAX_KEY: usize = 255;
 /// Keys kept per user (kept answers and writes in progress).
 pub const PER_USER: usize = 1000;
+/// Bytes of kept answers per user (a single larger answer is still kept).
+pub const PER_USER_BYTES: usize = 16 << 20;
 /// How long an answer is kept.
 pub const TTL: Duration = Duration::from_secs(24 * 3600);
 /// How long a repeat waits for the first attempt before `409 in_progress`.
@@ -128,6 +131,25 @@ struct Entry {
     at: u64,
     /// Keeping order: the lowest is forgotten first at the cap.
     order: u64,
+    /// The kept answer's size in bytes (its body as JSON).
+    size: usize,
+}
+
+/// Forgets the oldest kept answers in `m` (never `newest`'s) while they
+/// hold more than [`PER_USER_BYTES`].
+fn trim_bytes(m: &mut HashMap<String, Entry>, newest: &str) {
+    let mut total: usize = m.values().map(|e| e.size).sum();
+    while total > PER_USER_BYTES {
+        let Some(oldest) = m
+            .iter()
+            .filter(|(k, e)| k.as_str() != newest && matches!(e.state, State::Done(_)))
+            .min_by_key(|(_, e)| e.order)
+            .map(|(k, _)| k.clone())
+        else {
+            break;
+        };
+        total -= m.remove(&oldest).map_or(0, |e| e.size);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -145,8 +167,13 @@ impl Inner {
         }
     }
 
-    fn kept(&self) -> usize {
-        self.users.values().map(|m| m.len()).sum()
+    /// Keys kept, and the bytes of their answers.
+    fn kept(&self) -> (usize, usize) {
+        let entries = self.users.values().flat_map(|m| m.values());
+        (
+            self.users.values().map(|m| m.len()).sum(),
+            entries.map(|e| e.size).sum(),
+        )
     }
 }
 
@@ -316,6 +343,7 @@ impl Keys {
                 state: State::Running,
                 at: now,
                 order: 0,
+                size: 0,
             },
         );
         Ok(Err(Ticket {
@@ -355,14 +383,18 @@ impl Ticket<'_> {
             e.state = State::Done(answer.clone());
             e.at = now;
             e.order = inner.next;
+            e.size = answer.body.to_string().len();
             let fp = e.fp.clone();
             inner.next += 1;
-            let kept = inner.kept();
+            if let Some(m) = inner.users.get_mut(&self.user) {
+                trim_bytes(m, &self.key);
+            }
+            let (kept, kept_bytes) = inner.kept();
             if let Some(j) = &mut inner.journal {
                 if let Err(w) = j.append(&self.user, &self.key, &fp, answer, now) {
                     inner.warnings.push(w);
                 }
-                if j.needs_compaction(kept) {
+                if j.needs_compaction(kept, kept_bytes) {
                     if let Err(w) = j.compact(&inner.users) {
                         inner.warnings.push(w);
                     }

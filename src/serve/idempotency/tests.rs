@@ -188,6 +188,42 @@ fn answers_expire_and_past_the_cap_the_oldest_is_forgotten() {
 }
 
 #[test]
+fn past_the_byte_cap_the_oldest_answers_are_forgotten_also_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, _) = Keys::open(dir.path());
+    let big = |i: usize| {
+        (
+            Answer {
+                status: 200,
+                body: json!({"n": i, "pad": "x".repeat(1 << 20)}),
+            },
+            true,
+        )
+    };
+    let count = PER_USER_BYTES / (1 << 20) + 4;
+    for i in 0..count {
+        keys.run_at("amy", &format!("k{i}"), "fp", now_secs(), || big(i))
+            .unwrap();
+    }
+    keys.run_at("bob", "b", "fp", now_secs(), || ok(0)).unwrap();
+    let replayed = |keys: &Keys, key: &str, user: &str| {
+        keys.run_at(user, key, "fp", now_secs(), || ok(99))
+            .unwrap()
+            .replayed
+    };
+    assert!(replayed(&keys, &format!("k{}", count - 1), "amy"));
+    assert!(replayed(&keys, "b", "bob"));
+    let (again, w) = Keys::open(dir.path());
+    assert!(w.is_empty(), "{w:?}");
+    assert!(replayed(&again, &format!("k{}", count - 1), "amy"));
+    assert!(replayed(&again, &format!("k{}", count - 2), "amy"));
+    assert!(replayed(&again, "b", "bob"));
+    // The oldest were forgotten: a retry of one is applied again.
+    assert!(!replayed(&again, "k0", "amy"));
+    assert!(!replayed(&keys, "k1", "amy"));
+}
+
+#[test]
 fn keys_bad_and_good() {
     assert_eq!(parse_key("abc-123").unwrap(), "abc-123");
     assert_eq!(parse_key(" \"quoted\" ").unwrap(), "quoted");
