@@ -178,10 +178,22 @@ impl Inner {
 }
 
 /// Every user's keys.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Keys {
     inner: Mutex<Inner>,
     changed: Condvar,
+    /// How long a repeat waits for the first attempt ([`WAIT`]).
+    wait: Duration,
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys {
+            inner: Mutex::default(),
+            changed: Condvar::new(),
+            wait: WAIT,
+        }
+    }
 }
 
 /// What a write with a key came to.
@@ -211,6 +223,7 @@ impl Keys {
                 warnings: Vec::new(),
             }),
             changed: Condvar::new(),
+            wait: WAIT,
         };
         (keys, warnings)
     }
@@ -280,7 +293,7 @@ impl Keys {
         fp: &str,
         now: u64,
     ) -> std::result::Result<std::result::Result<Answer, Ticket<'k>>, ApiError> {
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + self.wait;
         let mut inner = self.lock();
         loop {
             inner.expire(user, now);

@@ -152,6 +152,41 @@ fn a_repeat_waits_for_the_first_attempt_and_gets_its_answer() {
 }
 
 #[test]
+fn a_repeat_that_waited_too_long_is_told_in_progress_and_nothing_is_applied() {
+    let keys = Arc::new(Keys {
+        wait: std::time::Duration::from_millis(20),
+        ..Keys::default()
+    });
+    let (started_tx, started) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let first = {
+        let keys = keys.clone();
+        std::thread::spawn(move || {
+            keys.run("amy", Some("k"), "fp", || {
+                started_tx.send(()).unwrap();
+                go_rx.recv().unwrap();
+                ok(1)
+            })
+            .unwrap()
+        })
+    };
+    started.recv().unwrap();
+    let n = Cell::new(0);
+    let e = keys
+        .run("amy", Some("k"), "fp", || {
+            n.set(1);
+            ok(2)
+        })
+        .unwrap_err();
+    assert_eq!((e.status, e.code), (409, "in_progress"));
+    go.send(()).unwrap();
+    let first = first.join().unwrap();
+    let later = run(&keys, "amy", "k", "fp", now_secs(), &n);
+    assert!(later.replayed && later.answer == first.answer);
+    assert_eq!(n.get(), 0, "a repeat was applied");
+}
+
+#[test]
 fn a_panicking_write_frees_its_key() {
     let keys = Keys::in_memory();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
