@@ -4,9 +4,15 @@
 // connection is back. A command whose connection drops before the server
 // answered, or that the server refuses, is listed as failed with its text,
 // so the user can retry or dismiss it: nothing is dropped silently.
+//
+// Every command carries an idempotency key, made when the user makes the
+// change and kept with it (also across reloads): a Retry sends the same key,
+// so a change the server applied before its answer was lost is answered
+// again instead of being applied twice.
 
 const KEY = 'htrac-outbox';
 const REPLY_TIMEOUT_MS = 30000;
+const IN_PROGRESS_RETRY_MS = 1000;
 const listeners = new Set();
 
 let transport = { isOpen: () => false, send: () => false };
@@ -17,13 +23,23 @@ const entries = new Map();
 function persist() {
   const keep = [...entries.values()]
     .filter((e) => e.state === 'queued' || e.state === 'failed')
-    .map(({ id, action, fields, label, state, error, code, at }) => (
-      { id, action, fields, label, state, error, code, at }));
+    .map(({ id, key, action, fields, label, state, error, code, at }) => (
+      { id, key, action, fields, label, state, error, code, at }));
   try {
     sessionStorage.setItem(KEY, JSON.stringify(keep));
   } catch (e) {
     // Storage full or disabled: the queue still works for this page.
   }
+}
+
+/** A random UUID (version 4): the idempotency key of one change. */
+export function newKey() {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function changed() {
@@ -41,7 +57,7 @@ export function restore() {
   }
   for (const e of saved) {
     if (!e || !e.id || entries.has(e.id)) continue;
-    entries.set(e.id, { ...e, state: e.state === 'failed' ? 'failed' : 'queued' });
+    entries.set(e.id, { ...e, key: e.key || newKey(), state: e.state === 'failed' ? 'failed' : 'queued' });
   }
   changed();
 }
@@ -79,13 +95,13 @@ export function setAnnouncer(fn) {
 }
 
 function sendEntry(e) {
-  const msg = { type: 'command', id: e.id, action: e.action, ...e.fields };
+  const msg = { type: 'command', id: e.id, action: e.action, ...e.fields, idempotency_key: e.key };
   if (!transport.isOpen() || !transport.send(msg)) return false;
   e.state = 'sent';
   e.at = Date.now();
   clearTimeout(e.timer);
   e.timer = setTimeout(() => fail(e, 'no_reply',
-    'The server did not answer within 30 s; the change may or may not have been applied. Check, then retry or dismiss.'),
+    'The server did not answer within 30 s; the change may or may not have been applied. Retry is safe: the server applies a change once.'),
   REPLY_TIMEOUT_MS);
   return true;
 }
@@ -99,7 +115,7 @@ function sendEntry(e) {
 export function submit(action, fields, label) {
   counter += 1;
   const id = `c${Date.now().toString(36)}${counter}`;
-  const e = { id, action, fields, label, state: 'queued', at: Date.now(), handled: false };
+  const e = { id, key: newKey(), action, fields, label, state: 'queued', at: Date.now(), handled: false };
   const promise = new Promise((resolve, reject) => {
     e.resolve = resolve;
     e.reject = reject;
@@ -125,14 +141,23 @@ export function flush() {
   if (any) changed();
 }
 
+/**
+ * Whether a failure `code` leaves it unknown if the server applied the
+ * change (the answer was lost): such a command stays in the outbox, where
+ * Retry resends it under its key, even when a view was waiting for it.
+ */
+export function outcomeUnknown(code) {
+  return code === 'connection_lost' || code === 'no_reply';
+}
+
 function fail(e, code, error) {
   clearTimeout(e.timer);
   e.state = 'failed';
   e.code = code;
   e.error = error;
   if (e.reject) e.reject({ error, code });
-  if (e.handled) entries.delete(e.id);
-  else announce({ kind: 'error', text: `${e.label}: ${error}` });
+  if (!e.handled) announce({ kind: 'error', text: `${e.label}: ${error}` });
+  else if (!outcomeUnknown(code)) entries.delete(e.id);
   changed();
 }
 
@@ -147,12 +172,28 @@ export function reply(msg) {
     changed();
     return true;
   }
+  if (msg.type === 'error' && msg.code === 'in_progress') {
+    // The first attempt under this key is still being applied: ask again
+    // shortly for its answer (the same key never applies it twice).
+    clearTimeout(e.timer);
+    e.state = 'queued';
+    e.timer = setTimeout(() => {
+      if (e.state === 'queued' && sendEntry(e)) changed();
+    }, IN_PROGRESS_RETRY_MS);
+    changed();
+    return true;
+  }
   if (msg.type === 'result' && msg.ok !== false) {
     clearTimeout(e.timer);
     entries.delete(e.id);
     // htrac-serve nests the REST-shaped answer in `data`; accept it flat too.
     if (e.resolve) e.resolve(msg.data && typeof msg.data === 'object' ? msg.data : msg);
-    if (!e.handled) announce({ kind: 'ok', text: `Done: ${e.label}` });
+    if (!e.handled) {
+      const text = msg.replayed
+        ? `Done: ${e.label} (the server had applied it before the connection dropped)`
+        : `Done: ${e.label}`;
+      announce({ kind: 'ok', text });
+    }
     changed();
   } else {
     fail(e, msg.code || 'error', msg.error || msg.message || 'The server refused this change.');
@@ -165,7 +206,7 @@ export function connectionLost() {
   for (const e of [...entries.values()]) {
     if (e.state === 'sent') {
       fail(e, 'connection_lost',
-        'The connection dropped before the server confirmed this change; it may or may not have been applied. Check, then retry or dismiss.');
+        'The connection dropped before the server confirmed this change; it may or may not have been applied. Retry is safe: the server applies a change once.');
     }
   }
 }

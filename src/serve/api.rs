@@ -542,63 +542,7 @@ pub fn move_tier(tx: &mut Transaction, id: &str, body: &Value) -> ApiResult<Valu
     answer(tx.tracker(), &done)
 }
 
-/// Runs one action by name (a WebSocket command or a REST route).
-/// Returns the HTTP status and the answer.
-pub fn dispatch(
-    t: &Tracker,
-    action: &str,
-    item: Option<&str>,
-    body: &Value,
-) -> ApiResult<(u16, Value)> {
-    let need = || item.ok_or_else(|| ApiError::invalid(format!("'{action}' needs an 'item'")));
-    let mut tx = Transaction::new(t, true);
-    let answer = match action {
-        "list" => {
-            let mut query = Vec::new();
-            if let Some(b) = body.as_object() {
-                for (k, v) in b {
-                    let text = match v {
-                        Value::String(s) => s.clone(),
-                        Value::Array(a) => a
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        Value::Null => continue,
-                        other => other.to_string(),
-                    };
-                    query.push((k.clone(), text));
-                }
-            }
-            list(t, &query)
-        }
-        "ready" => ready(t),
-        "show" => show(t, need()?),
-        "config" => Ok(config(t)),
-        "add" => add(&mut tx, body),
-        "update" => update(&mut tx, need()?, body),
-        "discuss" => discuss(&mut tx, need()?, body),
-        "lock" => lock(&mut tx, need()?, body, false),
-        "unlock" => lock(&mut tx, need()?, body, true),
-        "freeze" => freeze(&mut tx, need()?, body, false),
-        "unfreeze" => freeze(&mut tx, need()?, body, true),
-        "move" => move_tier(&mut tx, need()?, body),
-        other => {
-            return Err(ApiError::new(
-                404,
-                "not_found",
-                format!("unknown action '{other}'"),
-            ))
-        }
-    }
-    .map(|a| (if action == "add" { 201 } else { 200 }, a));
-    // What follows writes (tag stamps, auto-sync) follows every write made,
-    // even when the action then failed; its notes go to the server's log.
-    for line in tx.finish().warnings {
-        eprintln!("{line}");
-    }
-    answer
-}
+pub use super::dispatch::{dispatch, dispatch_noting_writes, is_write};
 
 #[cfg(test)]
 mod tests {

@@ -47,6 +47,8 @@ pub struct App {
     pub started: Instant,
     /// Passkey ceremonies and the key store.
     pub passkeys: super::passkey::Passkeys,
+    /// The writes' idempotency keys.
+    pub keys: Arc<super::idempotency::Keys>,
 }
 
 /// A finished answer.
@@ -302,6 +304,11 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
             return Err(e);
         }
     };
+    let (keys, key_warnings) =
+        super::idempotency::Keys::open(&super::ratelimit::state_dir(&tracker.root));
+    for w in key_warnings {
+        eprintln!("htrac-serve: warning: {w}");
+    }
     let pid = std::process::id();
     daemon::install_signal_handlers();
     let stop = Arc::new(AtomicBool::new(false));
@@ -315,6 +322,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
         port,
         started: Instant::now(),
         passkeys,
+        keys: Arc::new(keys),
         tracker: tracker.clone(),
     });
     let watcher = super::watch::spawn(tracker.clone(), live.clone(), stop.clone());

@@ -7,9 +7,10 @@
 //! the embedded web page.
 //!
 //! Modules by concept: [`conn`] (connections, request limits), [`http`] (server, replies), [`routes`]
-//! (routing), [`login`] (password and passkey logins), [`api`] (item actions), [`live`] (state, deltas,
+//! (routing), [`login`] (password and passkey logins), [`api`] (item actions), [`dispatch`] (an action by name), [`live`] (state, deltas,
 //! clients), [`watch`] (inotify), [`ws`] (WebSocket clients), [`session`],
 //! [`password`], [`passwords`] (where hashes are kept), [`ratelimit`], [`csrf`], [`authcfg`] (the `auth:` config),
+//! [`idempotency`] (keys that make a retried write apply once),
 //! [`assets`], [`pidfile`], [`daemon`], [`passkey`] (WebAuthn with
 //! webauthn-rs).
 
@@ -19,7 +20,9 @@ pub mod authcfg;
 pub mod conn;
 pub mod csrf;
 pub mod daemon;
+pub mod dispatch;
 pub mod http;
+pub mod idempotency;
 pub mod live;
 pub mod login;
 pub mod passkey;

@@ -8,7 +8,7 @@ use super::api::{self, ApiError};
 use super::conn::{Answer, Method, Request};
 use super::http::{read_json, response, session_cookie, App, Reply};
 use super::session::Session;
-use super::{assets, csrf, login, ws};
+use super::{assets, csrf, idempotency, login, ws};
 
 pub(crate) fn err(status: u16, code: &'static str, msg: impl Into<String>) -> Reply {
     Reply::error(&ApiError::new(status, code, msg))
@@ -78,7 +78,12 @@ pub(crate) fn me(app: &App, s: &Session) -> Value {
 pub fn handle(app: &App, rq: Request) -> Answer {
     let answer = handle_request(app, rq);
     // What the library had to say while serving it goes to the server's log.
-    for w in app.tracker.take_warnings() {
+    for w in app
+        .tracker
+        .take_warnings()
+        .into_iter()
+        .chain(app.keys.take_warnings())
+    {
         eprintln!("htrac-serve: {w}");
     }
     answer
@@ -175,7 +180,6 @@ fn authed(
 ) -> Reply {
     let t = api::acting_as(&app.tracker, &s.user);
     let segs: Vec<&str> = path.trim_start_matches("/api/").split('/').collect();
-    let post_body = |rq: &Request| read_json(rq);
     let result: std::result::Result<(u16, Value), ApiError> = match (method, segs.as_slice()) {
         (Method::Get, ["auth", "me"]) => Ok((200, me(app, s))),
         (Method::Post, ["auth", "logout"]) => {
@@ -198,14 +202,9 @@ fn authed(
             };
         }
         (Method::Get, ["items", id]) => api::show(&t, id).map(|v| (200, v)),
-        (Method::Post, ["items"]) => post_body(rq).and_then(|b| api::dispatch(&t, "add", None, &b)),
-        (Method::Post, ["items", id, action])
-            if matches!(
-                *action,
-                "update" | "discuss" | "lock" | "unlock" | "freeze" | "unfreeze" | "move"
-            ) =>
-        {
-            post_body(rq).and_then(|b| api::dispatch(&t, action, Some(id), &b))
+        (Method::Post, ["items"]) => return write(app, rq, s, &t, path, "add", None),
+        (Method::Post, ["items", id, action]) if api::is_write(action) && *action != "add" => {
+            return write(app, rq, s, &t, path, action, Some(id))
         }
         (
             _,
@@ -229,6 +228,45 @@ fn authed(
     };
     match result {
         Ok((status, v)) => Reply::json(status, &v),
+        Err(e) => Reply::error(&e),
+    }
+}
+
+/// A write (`POST /api/items…`): applied once per `Idempotency-Key`, a
+/// repeat answered with the first answer (see [`idempotency`]).
+fn write(
+    app: &App,
+    rq: &Request,
+    s: &Session,
+    t: &crate::tracker::Tracker,
+    path: &str,
+    action: &str,
+    item: Option<&str>,
+) -> Reply {
+    let key = match rq.header(idempotency::HEADER).map(idempotency::parse_key) {
+        Some(Err(e)) => return Reply::error(&e),
+        Some(Ok(k)) => Some(k),
+        None => None,
+    };
+    let body = match read_json(rq) {
+        Ok(b) => b,
+        Err(e) => return Reply::error(&e),
+    };
+    let fp = idempotency::fingerprint("POST", path, &body);
+    let done = app.keys.run(&s.user, key.as_deref(), &fp, || {
+        let (answer, wrote) = api::dispatch_noting_writes(t, action, item, &body);
+        (answer.into(), wrote)
+    });
+    match done {
+        Ok(o) => {
+            let reply = Reply::json(o.answer.status, &o.answer.body);
+            if o.replayed {
+                reply.header(idempotency::REPLAYED, "true")
+            } else {
+                reply
+            }
+        }
+        Err(e) if e.status == 409 => Reply::error(&e).header("Retry-After", "1"),
         Err(e) => Reply::error(&e),
     }
 }
@@ -274,6 +312,7 @@ fn websocket(
     let live = app.live.clone();
     let sessions = app.sessions.clone();
     let stop = app.stop.clone();
+    let keys = app.keys.clone();
     Answer::Upgrade {
         headers: vec![
             ("Upgrade".into(), "websocket".into()),
@@ -290,6 +329,8 @@ fn websocket(
                 token,
                 stop,
                 resume,
+                user: s.user.clone(),
+                keys,
             })
         }),
     }

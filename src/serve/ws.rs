@@ -17,6 +17,7 @@ use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 
 use super::api;
+use super::idempotency::{self, Keys};
 use super::live::Live;
 use super::session::Sessions;
 use crate::tracker::Tracker;
@@ -41,6 +42,9 @@ pub struct Conn {
     pub stop: Arc<AtomicBool>,
     /// `?resume=N` from the URL.
     pub resume: Option<u64>,
+    /// The logged-in user (whose idempotency keys its commands use).
+    pub user: String,
+    pub keys: Arc<Keys>,
 }
 
 fn error_msg(id: &Value, e: &api::ApiError) -> String {
@@ -77,19 +81,7 @@ fn answer(conn: &Conn, text: &str) -> Vec<std::sync::Arc<str>> {
                 );
                 return one(error_msg(&id, &e));
             }
-            let action = msg.get("action").and_then(Value::as_str).unwrap_or("");
-            let item = msg.get("item").and_then(Value::as_str).map(str::to_string);
-            let mut body = msg.as_object().cloned().unwrap_or_default();
-            for k in ["type", "id", "action", "item"] {
-                body.remove(k);
-            }
-            match api::dispatch(&conn.tracker, action, item.as_deref(), &Value::Object(body)) {
-                Ok((status, data)) => one(
-                    json!({"type": "result", "id": id, "ok": true, "status": status, "data": data})
-                        .to_string(),
-                ),
-                Err(e) => one(error_msg(&id, &e)),
-            }
+            one(command(conn, &id, &msg))
         }
         other => {
             let e = api::ApiError::new(
@@ -104,6 +96,71 @@ fn answer(conn: &Conn, text: &str) -> Vec<std::sync::Arc<str>> {
             );
             one(error_msg(&id, &e))
         }
+    }
+}
+
+/// Runs a `command`: a write with an `idempotency_key` is applied once,
+/// a repeat answered with the first answer (marked `"replayed": true`).
+fn command(conn: &Conn, id: &Value, msg: &Value) -> String {
+    let action = msg.get("action").and_then(Value::as_str).unwrap_or("");
+    let item = msg.get("item").and_then(Value::as_str).map(str::to_string);
+    let key = match msg.get(idempotency::FIELD) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) => match idempotency::parse_key(k) {
+            Ok(k) => Some(k),
+            Err(e) => return error_msg(id, &e),
+        },
+        Some(_) => {
+            let e = api::ApiError::new(
+                400,
+                "bad_idempotency_key",
+                "'idempotency_key' must be a string",
+            );
+            return error_msg(id, &e);
+        }
+    };
+    let mut body = msg.as_object().cloned().unwrap_or_default();
+    for k in ["type", "id", "action", "item", idempotency::FIELD] {
+        body.remove(k);
+    }
+    let body = Value::Object(body);
+    // The REST request it stands for: the same key means the same change
+    // whichever way it came.
+    let path = match &item {
+        _ if action == "add" => "/api/items".to_string(),
+        Some(i) => format!("/api/items/{i}/{action}"),
+        None => format!("/api/items/-/{action}"),
+    };
+    let fp = idempotency::fingerprint("POST", &path, &body);
+    let key = key.filter(|_| api::is_write(action));
+    let done = conn.keys.run(&conn.user, key.as_deref(), &fp, || {
+        let (answer, wrote) =
+            api::dispatch_noting_writes(&conn.tracker, action, item.as_deref(), &body);
+        (answer.into(), wrote)
+    });
+    for w in conn.keys.take_warnings() {
+        eprintln!("htrac-serve: {w}");
+    }
+    match done {
+        Ok(o) if o.answer.status < 400 => {
+            let mut m = json!({"type": "result", "id": id, "ok": true,
+                               "status": o.answer.status, "data": o.answer.body});
+            if o.replayed {
+                m["replayed"] = json!(true);
+            }
+            m.to_string()
+        }
+        Ok(o) => {
+            let mut m = o.answer.body;
+            m["type"] = json!("error");
+            m["id"] = id.clone();
+            m["status"] = json!(o.answer.status);
+            if o.replayed {
+                m["replayed"] = json!(true);
+            }
+            m.to_string()
+        }
+        Err(e) => error_msg(id, &e),
     }
 }
 

@@ -384,6 +384,62 @@ async function main() {
     check(all.length === 1, `the queued message is on disk ${all.length} times`);
   });
 
+  const lostMessage = 'Applied, but its answer was lost';
+  await step('a change whose answer was lost is applied once when retried from the outbox', async () => {
+    // page1's WebSockets from now on pass through here. While `lose` is set,
+    // a command reaches the server but its answer never reaches the page:
+    // the page's socket is closed instead, as if the connection dropped.
+    let lose = false;
+    let lost = 0;
+    await page1.routeWebSocket((url) => url.pathname === '/ws', (ws) => {
+      const server = ws.connectToServer();
+      let waiting = null;
+      ws.onMessage((m) => {
+        if (lose && waiting === null) {
+          try {
+            const msg = JSON.parse(m);
+            if (msg.type === 'command') waiting = msg.id;
+          } catch (e) { /* not JSON: passed on as it is */ }
+        }
+        server.send(m);
+      });
+      server.onMessage((m) => {
+        let msg = null;
+        try { msg = JSON.parse(m); } catch (e) { /* not JSON */ }
+        if (waiting !== null && msg && msg.id === waiting) {
+          lose = false;
+          waiting = null;
+          lost += 1;
+          ws.close({ code: 4000, reason: 'answer lost' });
+          server.close();
+          return;
+        }
+        ws.send(m);
+      });
+    });
+    await page1.reload();
+    await until('the item page', async () => (await detailTitle(page1)) === newTitle);
+    await until('live through the route', async () => (await connState(page1)) === 'live');
+    lose = true;
+    await page1.getByLabel('Add to the discussion').fill(lostMessage);
+    await page1.getByRole('button', { name: 'Send' }).click();
+    await until('the answer to be lost', async () => lost === 1);
+    const onDisk = () => htracJson('show', newId).discussion.filter((e) => e.message === lostMessage).length;
+    check(onDisk() === 1, `the message reached the server ${onDisk()} times`);
+    const row = page1.locator('#outbox-list li[data-state="failed"]', { hasText: lostMessage });
+    await row.waitFor({ timeout: WAIT_MS });
+    check(await page1.getByLabel('Add to the discussion').inputValue() === '',
+      'the message stayed in the box, to be sent again under a new key');
+    await until('live again', async () => (await connState(page1)) === 'live');
+    await row.getByRole('button', { name: 'Retry' }).click();
+    await until('the confirmation', async () =>
+      /Done: Message on .*applied it before/.test(await page1.textContent('#toasts')));
+    await until('an empty outbox', async () => (await page1.locator('#outbox-list li[data-state]').count()) === 0);
+    await until('the message in page1, once', async () =>
+      (await discussion(page1)).filter((m) => m === lostMessage).length === 1);
+    check(onDisk() === 1, `after Retry the message is on disk ${onDisk()} times`);
+  });
+
   await step('server errors are shown to the user', async () => {
     // An empty edit title is refused by the form; a bad parent by the server.
     await page1.getByRole('button', { name: 'Edit' }).click();

@@ -102,6 +102,9 @@ function discussForm(id) {
       if (res && res.item) putItem(res.item);
       area.value = '';
     } catch (e) {
+      // A lost answer: the message waits in the outbox (Retry there sends
+      // it under the same key); sending it again from here would not.
+      if (outbox.outcomeUnknown(e.code)) area.value = '';
       err.textContent = e.error;
       if (!document.contains(form)) toast({ kind: 'error', text: `Message on ${id}: ${e.error}` });
     } finally {

@@ -250,6 +250,9 @@ async function submit(ev) {
       go(itemHref(newId));
     }
   } catch (e) {
+    // A lost answer: the change waits in the outbox, where Retry resends it
+    // under the same key; the dialog closes so it is not sent a second time.
+    if (outbox.outcomeUnknown(e.code) && mode === opened) close();
     // The user may have closed the dialog meanwhile: then say it out loud.
     if (mode === opened && byId('item-dialog').open) err.textContent = e.error;
     else toast({ kind: 'error', text: `${label}: ${e.error}` });
