@@ -64,6 +64,7 @@
 
 // The data.
 pub mod actions;
+pub mod claims;
 pub mod config;
 pub mod error;
 pub mod items;

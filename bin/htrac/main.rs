@@ -204,7 +204,13 @@ pub fn run_on(tx: &mut Transaction, inv: &mut Invocation, out: &mut Output) -> R
         Cmd::Update(a) => commands::update::run(a, g, tx, out),
         Cmd::Show(a) => view::show(a, g, tracker, out),
         Cmd::List(a) => view::list(a, g, tracker, out),
+        Cmd::Ready(a) if a.claim => {
+            let claim = crate::args::ClaimArgs::default();
+            commands::claim::run(&claim, g, tx, out)
+        }
         Cmd::Ready(a) => view::ready(a, g, tracker, out),
+        Cmd::Claim(a) => commands::claim::run(a, g, tx, out),
+        Cmd::Release(a) => commands::claim::release(a, g, tx, out),
         Cmd::Log(a) => view::log(a, tracker, out),
         Cmd::Discuss(a) => commands::discuss::run(a, g, tx, out),
         Cmd::Lock(a) => govern::lock(a, false, g, tx, out),

@@ -22,13 +22,34 @@ fn priority_text(item: &Item) -> String {
 /// One row of `list` / `ready`.
 pub fn row(n: usize, item: &Item) -> String {
     format!(
-        "{n:>2}  {}  {:<12} P{}  {:<12} {}",
+        "{n:>2}  {}  {:<12} P{}  {:<12} {}{}",
         item.id,
         item.status,
         priority_text(item),
         format!("[{}]", item.tier.as_str()),
-        one_line(&item.title)
+        one_line(&item.title),
+        claim_note(item)
     )
+}
+
+/// `  (claimed by S until T)` / `  (claim by S expired T)` after a row of
+/// a claimed item; empty for others.
+pub fn claim_note(item: &Item) -> String {
+    match htrac::claims::Claim::of(item) {
+        Some(c) if c.is_live(htrac::claims::now()) => {
+            format!(
+                "  (claimed by {} until {})",
+                one_line(&c.session),
+                c.until_utc()
+            )
+        }
+        Some(c) => format!(
+            "  (claim by {} expired {})",
+            one_line(&c.session),
+            c.until_utc()
+        ),
+        None => String::new(),
+    }
 }
 
 fn list_text(values: &[Value]) -> String {

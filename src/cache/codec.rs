@@ -127,6 +127,8 @@ impl Enc<'_> {
                 self.u64(r.clock as u64);
             }
         }
+        // The claim fields, which listings do read, also come before the block.
+        self.map(&summary_fields(&it.fields));
         let tail = it.unread_human().len();
         let (read, unread) = it.discussion.split_at(it.discussion.len() - tail);
         let at = self.0.len();
@@ -351,9 +353,10 @@ impl<'a> Dec<'a> {
         let op_count = usize::try_from(self.u64()?).ok()?;
         let rejected_ops = self.rejected()?;
         let unverified_ops = self.rejected()?;
+        let claim_fields = self.map(0)?;
         let block = self.u32()? as usize;
         let mut description = String::new();
-        let mut fields = Map::new();
+        let mut fields = claim_fields;
         let mut discussion = Vec::new();
         if summary {
             self.take(block)?;
@@ -401,13 +404,21 @@ impl<'a> Dec<'a> {
     }
 }
 
+/// The custom fields a summary keeps: those of a claim ([`crate::claims`]).
+fn summary_fields(fields: &Map<String, Value>) -> Map<String, Value> {
+    crate::claims::FIELDS
+        .iter()
+        .filter_map(|k| fields.get(*k).map(|v| (k.to_string(), v.clone())))
+        .collect()
+}
+
 /// Drops what listings, `ready` and the stop hook's counts never read:
-/// the description, custom fields, every discussion entry before the
-/// unread tail ([`Item::unread_human`]), and the tail's message bodies and
-/// edit history (its authors, times and nonces stay).
+/// the description, custom fields but a claim's, every discussion entry
+/// before the unread tail ([`Item::unread_human`]), and the tail's message
+/// bodies and edit history (its authors, times and nonces stay).
 pub fn strip(item: &mut Item) {
     item.description = String::new();
-    item.fields = Map::new();
+    item.fields = summary_fields(&item.fields);
     let tail = item.unread_human().len();
     item.discussion.drain(..item.discussion.len() - tail);
     for e in &mut item.discussion {

@@ -43,7 +43,7 @@ use crate::items::tiers::Tier;
 
 const MAGIC: &[u8; 8] = b"HTRACIC\x01";
 /// Bump when the record layout or what compiling means changes.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// What identifies one version of an op file on disk (from `statx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

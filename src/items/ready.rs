@@ -1,23 +1,35 @@
-//! What an agent should work on next: items whose status is blocking, not
-//! marked a duplicate, not in cross-tier conflict, and not waiting on an
-//! unresolved item that lists them in its `isbefore`; sorted by (priority,
-//! created_at). Items whose discussion ends with unread human messages are
-//! reported beside them, whatever their status.
+//! What an agent should work on next: items whose status is blocking (or
+//! that are `in_progress` under a claim whose lease ended), that no live
+//! claim holds ([`crate::claims`]), not marked a duplicate, not in
+//! cross-tier conflict, and not waiting on an unresolved item that lists
+//! them in its `isbefore`; sorted by (priority, created_at). Items whose
+//! discussion ends with unread human messages are reported beside them,
+//! whatever their status.
 
 use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
 
+use crate::claims::Claim;
 use crate::config::Config;
 use crate::items::item::Item;
 
 /// The ready items, best first.
 pub fn ready<'a>(items: &'a [Item], config: &Config) -> Vec<&'a Item> {
+    ready_at(items, config, crate::claims::now())
+}
+
+/// [`ready`] with claims judged at `now` (Unix seconds).
+pub fn ready_at<'a>(items: &'a [Item], config: &Config, now: i64) -> Vec<&'a Item> {
     let blocked = blocked_ids(items, config);
     let mut out: Vec<&Item> = items
         .iter()
         .filter(|i| {
-            config.is_blocking(&i.status)
+            let claim = Claim::of(i);
+            let live = claim.as_ref().is_some_and(|c| c.is_live(now));
+            let lapsed = claim.is_some() && !live && i.status == crate::claims::CLAIMED_STATUS;
+            (config.is_blocking(&i.status) || lapsed)
+                && !live
                 && i.duplicate_of.is_empty()
                 && !i.cross_tier_conflict
                 && !blocked.contains(i.id.as_str())

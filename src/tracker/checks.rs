@@ -81,6 +81,11 @@ pub fn check_tag(tag: &str) -> Result<()> {
 }
 
 impl Tracker {
+    /// Whether an item of `kind` may have `status`.
+    pub fn status_allowed(&self, kind: &str, status: &str) -> bool {
+        self.check_status(kind, status).is_ok()
+    }
+
     pub(super) fn check_status(&self, kind: &str, status: &str) -> Result<()> {
         if !self.config.statuses.iter().any(|s| s == status) {
             return Err(Error::user(format!(

@@ -196,15 +196,27 @@ impl Tracker {
         }
     }
 
-    /// Loads one item by its resolved file.
+    /// Loads one item by its resolved file, with the claim a session on
+    /// this host holds on it ([`crate::claims::overlay`]).
     pub fn load(&self, file: &ItemFile) -> Result<Item> {
-        self.read_item(file).map(|(item, _)| item).map_err(|b| {
+        let item = self.read_item(file).map(|(item, _)| item).map_err(|b| {
             Error::corrupt(format!("corrupt data: {}", b.error)).with_hint(format!(
                 "inspect {} (htrac log {}); other items are unaffected",
                 b.file.path.display(),
                 b.file.id
             ))
-        })
+        })?;
+        let mut one = [item];
+        self.overlay_claims(&mut one);
+        let [item] = one;
+        Ok(item)
+    }
+
+    /// Lays the host's claim board over `items` ([`crate::claims::overlay`]).
+    pub fn overlay_claims(&self, items: &mut [Item]) {
+        let (file, _) = crate::claims::board::paths(&self.root, self.work_tree.as_deref());
+        let board = crate::claims::board::read(&file);
+        crate::claims::overlay(items, &board, crate::claims::now());
     }
 
     /// [`Tracker::load`], also returning the ops of the item's file (its
@@ -262,8 +274,9 @@ impl Tracker {
     fn snapshot_inner(&self, summary: bool) -> Result<Snapshot> {
         let path = crate::cache::path_for(&self.root);
         let window = crate::cache::racy_window();
-        let (snap, _) =
+        let (mut snap, _) =
             crate::cache::snapshot_with(self, path.as_deref(), window, false, summary, None)?;
+        self.overlay_claims(&mut snap.items);
         if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
             self.warn(format!(
                 "cache: {} of {} items read from the cache",

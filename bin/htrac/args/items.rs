@@ -1,5 +1,6 @@
 //! The arguments of the commands that set an item's fields: `add` and
-//! `update` (and the description sources they share).
+//! `update` (and the description sources they share), and `claim` and
+//! `release`, which set who works on an item.
 
 use htrac::Tier;
 
@@ -280,6 +281,46 @@ pub const UPDATE: Spec<UpdateArgs> = Spec {
         }),
     ],
     wrap: |a| Cmd::Update(Box::new(a)),
+};
+
+#[derive(Debug, Default, PartialEq)]
+pub struct ClaimArgs {
+    /// The item; `None`: the best free ready item.
+    pub item: Option<String>,
+    /// `--lease`, as typed (checked by the library).
+    pub lease: Option<String>,
+}
+
+pub const CLAIM: Spec<ClaimArgs> = Spec {
+    name: "claim",
+    summary: "Take an item for this agent session (the best free ready one, or ITEM) for a lease",
+    args: &[pos("ITEM", false, false, Set::Text(|a, v| a.item = Some(v)))],
+    flags: &[text(
+        "lease",
+        "DURATION",
+        "how long the claim holds unless renewed (90s, 45m, 4h, 2d; default: config claims.lease, else 4h)",
+        |a, v| a.lease = Some(v),
+    )],
+    wrap: Cmd::Claim,
+};
+
+#[derive(Debug, Default, PartialEq)]
+pub struct ReleaseArgs {
+    pub item: String,
+    /// Break another session's claim (human only).
+    pub breaking: bool,
+}
+
+pub const RELEASE: Spec<ReleaseArgs> = Spec {
+    name: "release",
+    summary: "Give up this session's claim on an item (a human may --break anyone's)",
+    args: &[pos("ITEM", true, false, Set::Text(|a, v| a.item = v))],
+    flags: &[switch(
+        "break",
+        "release another session's claim (human only)",
+        |a| a.breaking = true,
+    )],
+    wrap: Cmd::Release,
 };
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use htrac::{Error, Result};
 
 pub use global::Globals;
 pub use govern::{EditModeAction, EditModeArgs, LockArgs, MsgArgs};
-pub use items::{AddArgs, Description, UpdateArgs};
+pub use items::{AddArgs, ClaimArgs, Description, ReleaseArgs, UpdateArgs};
 pub use parse::{help, parse, Invocation, Request};
 pub use reports::{
     CheckMessagesArgs, ClustersArgs, CountTodosArgs, GuidanceArgs, TagsArgs, TrendArgs,
@@ -227,6 +227,8 @@ pub const COMMANDS: &[&dyn Command] = &[
     &views::SHOW,
     &views::LIST,
     &views::READY,
+    &items::CLAIM,
+    &items::RELEASE,
     &views::DISCUSS,
     &views::LOG,
     &govern::LOCK,
@@ -293,6 +295,8 @@ pub enum Cmd {
     Show(ShowArgs),
     List(ListArgs),
     Ready(ReadyArgs),
+    Claim(ClaimArgs),
+    Release(ReleaseArgs),
     Discuss(DiscussArgs),
     Log(ItemArg),
     Lock(LockArgs),
@@ -344,6 +348,8 @@ impl Cmd {
             Cmd::Add(a) => a.parent.iter_mut().chain(&mut a.isbefore).collect(),
             Cmd::Update(a) => a.items_mut(),
             Cmd::Show(a) => vec![&mut a.item],
+            Cmd::Claim(a) => a.item.iter_mut().collect(),
+            Cmd::Release(a) => vec![&mut a.item],
             Cmd::Discuss(a) => vec![&mut a.item],
             Cmd::Lock(a) | Cmd::Unlock(a) => vec![&mut a.item],
             Cmd::Log(a)

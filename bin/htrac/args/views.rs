@@ -63,15 +63,24 @@ pub const LIST: Spec<ListArgs> = Spec {
 pub struct ReadyArgs {
     /// At most this many rows (`None`: all).
     pub limit: Option<usize>,
+    /// Claim the first ready item instead (`htrac claim`).
+    pub claim: bool,
 }
 
 pub const READY: Spec<ReadyArgs> = Spec {
     name: "ready",
-    summary: "Items to work on next (blocking, unblocked), and unread human messages",
+    summary: "Items to work on next (blocking, unblocked, not claimed), and unread human messages",
     args: &[],
-    flags: &[parsed("limit", "N", "show at most N rows", |a, v| {
-        v.limit().map(|x| a.limit = x)
-    })],
+    flags: &[
+        parsed("limit", "N", "show at most N rows", |a, v| {
+            v.limit().map(|x| a.limit = x)
+        }),
+        switch(
+            "claim",
+            "claim the first free ready item (as 'htrac claim')",
+            |a| a.claim = true,
+        ),
+    ],
     wrap: Cmd::Ready,
 };
 
@@ -185,7 +194,10 @@ mod tests {
         // 0 is no limit; a negative one is refused.
         assert_eq!(
             cmd(&["ready", "--limit", "0"]),
-            Cmd::Ready(ReadyArgs { limit: None })
+            Cmd::Ready(ReadyArgs {
+                limit: None,
+                claim: false
+            })
         );
         assert_eq!(
             err(&["list", "--limit", "-1"]),

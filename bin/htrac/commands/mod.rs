@@ -4,6 +4,7 @@
 pub mod add;
 pub mod batch;
 pub mod cache;
+pub mod claim;
 pub mod deps;
 pub mod discuss;
 pub mod editmode;

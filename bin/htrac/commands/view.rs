@@ -107,7 +107,7 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
 }
 
 pub fn ready(a: &ReadyArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let ReadyArgs { limit } = *a;
+    let ReadyArgs { limit, claim: _ } = *a;
     let snap = if g.json {
         t.snapshot()?
     } else {

@@ -1,0 +1,216 @@
+//! Claims: which agent session is working on an item, until when.
+//!
+//! A claim is recorded twice. The durable record is an ordinary `update` op
+//! on the item — `status: in_progress` and three custom fields,
+//! `claimed_by` (the session), `claim_until` (the lease's end, UTC) and
+//! `claim_from` (the status before the claim) — so the reference and every
+//! other clone can read it and git merges it like any other op. The
+//! coordination record is the host's claim board ([`board`]), in the git
+//! common directory shared by every worktree of the repository and guarded
+//! by a file lock: a claim is decided and written while holding that lock,
+//! so on one host two claims of one item can never both succeed, and every
+//! worktree sees a claim made in another at once, before any commit.
+//!
+//! A claim is *live* until its lease ends; the holder renews it by claiming
+//! the item again (any write by the holder through htrac also renews it on
+//! the board). An expired claim leaves the item `in_progress`, and `ready`
+//! offers it again. `release` gives a claim up (the status goes back to
+//! `claim_from`); a human can break anyone's claim the same way.
+//!
+//! A session names one agent: `HTRAC_SESSION` when set (see the README's
+//! "Many agents"), else `USER@HOST:WORKTREE` — one agent per worktree.
+
+pub mod board;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Result};
+use crate::items::item::Item;
+
+/// The custom field naming the session that holds the claim.
+pub const CLAIMED_BY: &str = "claimed_by";
+/// The custom field holding the lease's end (`YYYY-MM-DDTHH:MM:SSZ`).
+pub const CLAIM_UNTIL: &str = "claim_until";
+/// The custom field holding the status the item had before the claim.
+pub const CLAIM_FROM: &str = "claim_from";
+/// Every claim field.
+pub const FIELDS: [&str; 3] = [CLAIMED_BY, CLAIM_UNTIL, CLAIM_FROM];
+
+/// The lease when the config names none (`claims.lease`).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(4 * 3600);
+
+/// The status a claimed item has.
+pub const CLAIMED_STATUS: &str = "in_progress";
+
+/// A claim as the item's fields record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub session: String,
+    /// The lease's end, Unix seconds.
+    pub until: i64,
+    /// The status before the claim ("" when unknown).
+    pub from: String,
+}
+
+impl Claim {
+    /// The claim `item`'s fields record, if any.
+    pub fn of(item: &Item) -> Option<Claim> {
+        Claim::from_fields(&item.fields)
+    }
+
+    pub fn from_fields(fields: &Map<String, Value>) -> Option<Claim> {
+        let session = fields.get(CLAIMED_BY)?.as_str()?.to_string();
+        let until = fields
+            .get(CLAIM_UNTIL)
+            .and_then(Value::as_str)
+            .and_then(crate::timestamp::parse_utc)?;
+        let from = fields
+            .get(CLAIM_FROM)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        Some(Claim {
+            session,
+            until,
+            from,
+        })
+    }
+
+    /// Whether the lease still runs at `now` (Unix seconds).
+    pub fn is_live(&self, now: i64) -> bool {
+        self.until > now
+    }
+
+    /// The lease's end as written in ops.
+    pub fn until_utc(&self) -> String {
+        crate::timestamp::format_utc(self.until)
+    }
+
+    /// The `fields` of the op that records this claim.
+    pub fn to_fields(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert(CLAIMED_BY.into(), json!(self.session));
+        m.insert(CLAIM_UNTIL.into(), json!(self.until_utc()));
+        m.insert(CLAIM_FROM.into(), json!(self.from));
+        m
+    }
+
+    /// `{"session", "until", "live"}` for `--json` views.
+    pub fn to_json(&self, now: i64) -> Value {
+        json!({"session": self.session, "until": self.until_utc(), "live": self.is_live(now)})
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The current session's name: `HTRAC_SESSION`, else
+/// `USER@HOST:WORKTREE` (`work_tree`, or `-` outside git).
+pub fn session_name(user: &str, work_tree: Option<&Path>) -> String {
+    if let Some(s) = std::env::var("HTRAC_SESSION")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+    {
+        return s;
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    let tree = work_tree.map_or("-".to_string(), |p| p.display().to_string());
+    format!("{user}@{host}:{tree}")
+}
+
+/// Parses a lease: a number with a unit, `90s`, `45m`, `4h`, `2d` (a bare
+/// number is seconds).
+pub fn parse_lease(text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        Error::user(format!("'{text}' is not a lease")).with_hint("write e.g. 90s, 45m, 4h or 2d")
+    })?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        _ => {
+            return Err(Error::user(format!("'{text}' has an unknown unit"))
+                .with_hint("write e.g. 90s, 45m, 4h or 2d"))
+        }
+    };
+    if secs == 0 {
+        return Err(Error::user("a lease must be longer than 0 s"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// Lays the host board's live claims over `items` (as if their ops had
+/// been read here): a claim made in another worktree shows at once.
+/// Claims the items' own ops already record more recently are kept.
+pub fn overlay(items: &mut [Item], board: &board::Board, now: i64) {
+    if board.claims.is_empty() {
+        return;
+    }
+    for item in items.iter_mut() {
+        let Some(entry) = board.claims.get(&item.id) else {
+            continue;
+        };
+        if !entry.is_live(now) {
+            continue;
+        }
+        let mine = Claim::of(item);
+        if mine.as_ref().is_some_and(|c| c.until >= entry.until) {
+            continue;
+        }
+        let claim = Claim {
+            session: entry.session.clone(),
+            until: entry.until,
+            from: entry.from.clone(),
+        };
+        item.fields.extend(claim.to_fields());
+        item.status = CLAIMED_STATUS.to_string();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leases_parse_with_units() {
+        assert_eq!(parse_lease("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_lease("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_lease("45m").unwrap(), Duration::from_secs(2700));
+        assert_eq!(parse_lease("4h").unwrap(), Duration::from_secs(14_400));
+        assert_eq!(parse_lease("2d").unwrap(), Duration::from_secs(172_800));
+        for bad in ["", "h", "4x", "-1h", "0", "1.5h"] {
+            assert!(parse_lease(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_claim_round_trips_through_fields() {
+        let c = Claim {
+            session: "s1".into(),
+            until: 1_800_000_000,
+            from: "todo_hard".into(),
+        };
+        assert_eq!(Claim::from_fields(&c.to_fields()), Some(c.clone()));
+        assert!(c.is_live(1_799_999_999));
+        assert!(!c.is_live(1_800_000_000));
+        let mut f = c.to_fields();
+        f.remove(CLAIMED_BY);
+        assert_eq!(Claim::from_fields(&f), None);
+    }
+}

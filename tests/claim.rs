@@ -1,0 +1,223 @@
+//! `htrac claim`, `ready --claim` and `release`: agent sessions taking
+//! items — never two for one item, even racing from several worktrees —
+//! leases that lapse, and who may give a claim up.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier};
+
+use common::{git, Env};
+use serde_json::Value;
+
+/// `htrac` in `dir` as session `session`.
+fn htrac(env: &Env, dir: &Path, session: &str, args: &[&str]) -> std::process::Output {
+    let mut c = env.command(args);
+    c.current_dir(dir).env("HTRAC_SESSION", session);
+    c.output().expect("htrac runs")
+}
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// A repo with `n` ready items, committed, and `extra` linked worktrees
+/// of it; returns the work trees (the main one first) and the item IDs.
+fn repo_with_worktrees(env: &Env, n: usize, extra: usize) -> (Vec<PathBuf>, Vec<String>) {
+    let ids: Vec<String> = (0..n)
+        .map(|i| env.add(&format!("item {i}"), &["--priority", &(i % 5).to_string()]))
+        .collect();
+    git(env.path(), &["add", "-A"]);
+    git(env.path(), &["commit", "-q", "-m", "items"]);
+    let mut trees = vec![env.path().to_path_buf()];
+    for w in 0..extra {
+        let dir = env.path().join(format!("wt{w}"));
+        git(
+            env.path(),
+            &["worktree", "add", "-q", dir.to_str().unwrap()],
+        );
+        trees.push(dir);
+    }
+    (trees, ids)
+}
+
+#[test]
+fn racing_sessions_in_four_worktrees_never_share_an_item() {
+    for round in 0..3u64 {
+        let env = Env::new();
+        let (trees, ids) = repo_with_worktrees(&env, 10, 3);
+        let env = Arc::new(env);
+        let start = Arc::new(Barrier::new(8));
+        let racers: Vec<_> = (0..8)
+            .map(|p| {
+                let (env, start) = (env.clone(), start.clone());
+                let dir = trees[(p + round as usize) % trees.len()].clone();
+                std::thread::spawn(move || {
+                    let session = format!("agent-{p}");
+                    let mut won = Vec::new();
+                    start.wait();
+                    loop {
+                        let out = htrac(&env, &dir, &session, &["--json", "claim"]);
+                        if out.status.code() == Some(1) {
+                            let err = String::from_utf8_lossy(&out.stderr).to_string();
+                            assert!(err.contains("nothing to claim"), "{session}: {err}");
+                            break;
+                        }
+                        assert!(
+                            out.status.success(),
+                            "{session}: {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                        let v = json(&out);
+                        assert_eq!(v["claim"]["session"], session.as_str());
+                        won.push(v["id"].as_str().unwrap().to_string());
+                    }
+                    (session, won)
+                })
+            })
+            .collect();
+        let mut holder = std::collections::BTreeMap::new();
+        for r in racers {
+            let (session, won) = r.join().unwrap();
+            for id in won {
+                if let Some(first) = holder.insert(id.clone(), session.clone()) {
+                    panic!("round {round}: {id} claimed by both {first} and {session}");
+                }
+            }
+        }
+        let mut all: Vec<&String> = holder.keys().collect();
+        all.sort();
+        let mut want: Vec<&String> = ids.iter().collect();
+        want.sort();
+        assert_eq!(all, want, "round {round}: every item claimed once");
+        // Every worktree sees every claim at once, with no commit.
+        for dir in &trees {
+            let list = json(&htrac(&env, dir, "observer", &["--json", "list"]));
+            for item in list.as_array().unwrap() {
+                let id = item["id"].as_str().unwrap();
+                assert_eq!(item["status"], "in_progress", "{id} in {}", dir.display());
+                assert_eq!(
+                    item["fields"]["claimed_by"].as_str(),
+                    Some(holder[id].as_str()),
+                    "{id} in {}",
+                    dir.display()
+                );
+            }
+            let ready = json(&htrac(&env, dir, "observer", &["--json", "ready"]));
+            assert_eq!(ready["ready"], Value::Array(vec![]), "{}", dir.display());
+        }
+    }
+}
+
+#[test]
+fn a_held_item_is_refused_with_the_holder_and_offered_again_when_the_lease_lapses() {
+    let env = Env::new();
+    let a = env.add("first", &["--priority", "1"]);
+    let b = env.add("second", &["--priority", "2"]);
+    let dir = env.path();
+    let out = htrac(&env, dir, "s1", &["claim", "--lease", "2s"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("claimed WI-") && text.contains("(session s1)"),
+        "{text}"
+    );
+    // Another session naming it is refused, with the reason in JSON.
+    let out = htrac(&env, dir, "s2", &["--json", "claim", &a]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["reason"], "claimed");
+    assert_eq!(v["holder"]["session"], "s1");
+    assert!(v["holder"]["until"].as_str().unwrap().ends_with('Z'));
+    // Without an item it gets the next one; ready offers nothing then.
+    let v = json(&htrac(&env, dir, "s2", &["--json", "ready", "--claim"]));
+    assert_eq!(v["id"], b.as_str());
+    let list = String::from_utf8(htrac(&env, dir, "s3", &["list"]).stdout).unwrap();
+    assert!(list.contains("(claimed by s1 until"), "{list}");
+    // The holder claiming again renews its lease.
+    let v = json(&htrac(
+        &env,
+        dir,
+        "s1",
+        &["--json", "claim", &a, "--lease", "2s"],
+    ));
+    assert_eq!(v["renewed"], true);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // Lapsed: offered again, shown as expired, claimable by another.
+    let v = json(&htrac(&env, dir, "s3", &["--json", "ready"]));
+    let ready: Vec<&str> = v["ready"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert!(ready.contains(&a.as_str()), "{v}");
+    let text = String::from_utf8(htrac(&env, dir, "s3", &["ready"]).stdout).unwrap();
+    assert!(text.contains("(claim by s1 expired"), "{text}");
+    let v = json(&htrac(&env, dir, "s3", &["--json", "claim", &a]));
+    assert_eq!(v["claim"]["session"], "s3");
+    assert_eq!(v["renewed"], false);
+}
+
+#[test]
+fn release_gives_the_status_back_and_only_a_human_breaks_anothers_claim() {
+    let env = Env::new();
+    let id = env.add("soft one", &["--status", "todo_soft"]);
+    let dir = env.path();
+    assert!(htrac(&env, dir, "s1", &["claim", &id]).status.success());
+    let show = json(&htrac(&env, dir, "s1", &["--json", "show", &id]));
+    assert_eq!(show["status"], "in_progress");
+    assert_eq!(show["fields"]["claim_from"], "todo_soft");
+    // Another session may not release it…
+    let out = htrac(&env, dir, "s2", &["release", &id]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("claimed by s1"));
+    // …nor break it as an agent…
+    let cfg = env.root().join("tracker/config.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&cfg, text.replace("- \"*_agent\"", "- \"*\"")).unwrap();
+    let out = htrac(&env, dir, "s2", &["release", &id, "--break"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("only a human"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // …but its holder can, and the item is todo_soft again, unclaimed.
+    let v = json(&htrac(&env, dir, "s1", &["--json", "release", &id]));
+    assert_eq!(v["status"], "todo_soft");
+    let show = json(&htrac(&env, dir, "s1", &["--json", "show", &id]));
+    assert_eq!(show["status"], "todo_soft");
+    assert!(show["fields"].get("claimed_by").is_none(), "{show}");
+    // A human breaks a claim.
+    std::fs::write(&cfg, text).unwrap();
+    assert!(htrac(&env, dir, "s1", &["claim", &id]).status.success());
+    let out = htrac(&env, dir, "someone", &["release", &id, "--break"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = htrac(&env, dir, "s1", &["release", &id]);
+    assert_eq!(out.status.code(), Some(1), "released twice");
+}
+
+#[test]
+fn nothing_to_claim_is_a_clear_refusal() {
+    let env = Env::new();
+    let out = htrac(&env, env.path(), "s1", &["claim"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to claim"));
+    let out = htrac(&env, env.path(), "s1", &["claim", "--lease", "soon"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a lease"));
+}
