@@ -221,3 +221,95 @@ fn nothing_to_claim_is_a_clear_refusal() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a lease"));
 }
+
+/// `htrac-hook ARGS` in `env`'s repo with `event` on stdin and `vars` set.
+fn hook(env: &Env, args: &[&str], event: &Value, vars: &[(&str, &Path)]) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_htrac-hook"));
+    cmd.args(args)
+        .current_dir(env.path())
+        .env("HTRAC_CACHE_DIR", env.cache.path())
+        .env("HTRAC_STATE_DIR", env.cache.path().join("state"))
+        .env_remove("HTRAC_SESSION")
+        .env_remove("CLAUDE_ENV_FILE")
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(event.to_string().as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_stop_hook_counts_this_sessions_claims_and_free_items_not_others_work() {
+    let env = Env::new();
+    let a = env.add("theirs", &["--priority", "1"]);
+    let b = env.add("free then mine", &["--priority", "2"]);
+    let dir = env.path();
+    let stop = serde_json::json!({"session_id": "sess-42", "cwd": dir,
+                                  "hook_event_name": "Stop", "stop_hook_active": false});
+    let blocked = |out: &std::process::Output| -> Option<String> {
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (!text.is_empty()).then(|| {
+            serde_json::from_str::<Value>(&text).unwrap()["reason"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+    };
+    assert!(htrac(&env, dir, "other", &["claim", &a]).status.success());
+    // Another session's item is its work: only the free one blocks.
+    let reason = blocked(&hook(&env, &["stop"], &stop, &[])).expect("the free item blocks");
+    assert!(
+        reason.contains(&b[..8]) && !reason.contains(&a[..8]),
+        "{reason}"
+    );
+    // Once the other session holds both, this one may stop.
+    assert!(htrac(&env, dir, "other", &["claim", &b]).status.success());
+    assert_eq!(blocked(&hook(&env, &["stop"], &stop, &[])), None);
+    // This session's own claim (by the harness's session id) blocks it.
+    let brk = htrac(&env, dir, "x", &["release", &b, "--break"]);
+    assert!(brk.status.success());
+    assert!(htrac(&env, dir, "sess-42", &["claim", &b]).status.success());
+    let reason = blocked(&hook(&env, &["stop"], &stop, &[])).expect("its own claim blocks");
+    assert!(reason.contains(&b[..8]), "{reason}");
+}
+
+#[test]
+fn session_start_exports_the_harness_session_for_the_agents_commands() {
+    let env = Env::new();
+    let file = env.path().join("claude-env");
+    let start = serde_json::json!({"session_id": "sess-77", "cwd": env.path(),
+                                   "hook_event_name": "SessionStart", "source": "startup"});
+    let out = hook(
+        &env,
+        &["session-start"],
+        &start,
+        &[("CLAUDE_ENV_FILE", &file)],
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "export HTRAC_SESSION=sess-77\n"
+    );
+    // An id a shell would read specially is never written.
+    let bad = serde_json::json!({"session_id": "x; rm -rf ~", "cwd": env.path(),
+                                 "hook_event_name": "SessionStart"});
+    let file2 = env.path().join("claude-env-2");
+    hook(
+        &env,
+        &["session-start"],
+        &bad,
+        &[("CLAUDE_ENV_FILE", &file2)],
+    );
+    assert!(!file2.exists());
+}

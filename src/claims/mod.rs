@@ -121,6 +121,11 @@ pub fn session_name(user: &str, work_tree: Option<&Path>) -> String {
     {
         return s;
     }
+    default_name(user, work_tree)
+}
+
+/// `USER@HOST:WORKTREE`: the session name when nothing names one.
+fn default_name(user: &str, work_tree: Option<&Path>) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_string())
@@ -128,6 +133,62 @@ pub fn session_name(user: &str, work_tree: Option<&Path>) -> String {
         .unwrap_or_else(|| "localhost".into());
     let tree = work_tree.map_or("-".to_string(), |p| p.display().to_string());
     format!("{user}@{host}:{tree}")
+}
+
+/// The names the current agent's claims may carry: `HTRAC_SESSION`, the
+/// harness's session id (`session_id` of a hook event; our session-start
+/// hook exports it as `HTRAC_SESSION` for the agent's commands where the
+/// harness allows, see [`export_session`]), and the default name.
+pub fn own_sessions(
+    user: &str,
+    work_tree: Option<&Path>,
+    hook_session: Option<&str>,
+) -> Vec<String> {
+    let mut names = vec![session_name(user, work_tree)];
+    if let Some(s) = hook_session.map(str::trim).filter(|s| !s.is_empty()) {
+        names.push(s.to_string());
+    }
+    names.push(default_name(user, work_tree));
+    names.dedup();
+    names
+}
+
+/// Writes `export HTRAC_SESSION=ID` to the harness's environment file
+/// (Claude Code's `CLAUDE_ENV_FILE`, read before each of the agent's shell
+/// commands), so the agent's claims carry the harness's session id. Does
+/// nothing when `HTRAC_SESSION` is already set, there is no such file, or
+/// the id has characters a shell would read specially.
+pub fn export_session(session_id: Option<&str>) -> Option<String> {
+    if std::env::var_os("HTRAC_SESSION").is_some() {
+        return None;
+    }
+    let id = session_id?.trim();
+    let safe = !id.is_empty()
+        && id.len() <= 200
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'));
+    if !safe {
+        return None;
+    }
+    let file = std::env::var_os("CLAUDE_ENV_FILE")?;
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+        .ok()?;
+    f.write_all(format!("export HTRAC_SESSION={id}\n").as_bytes())
+        .ok()?;
+    Some(id.to_string())
+}
+
+/// Whether a live claim on `item` is held by one of `mine` (`Some(true)`),
+/// by another session (`Some(false)`), or there is none (`None`).
+pub fn held_by_me(item: &Item, mine: &[String], now: i64) -> Option<bool> {
+    Claim::of(item)
+        .filter(|c| c.is_live(now))
+        .map(|c| mine.iter().any(|m| *m == c.session))
 }
 
 /// Parses a lease: a number with a unit, `90s`, `45m`, `4h`, `2d` (a bare

@@ -41,6 +41,11 @@ pub fn session_start(event: Result<HookEvent, EventError>, opts: &Options) -> Ou
         }
     };
     notes.extend(prime.warnings.iter().cloned());
+    if let Some(id) = crate::claims::export_session(event.session_id.as_deref()) {
+        notes.push(format!(
+            "htrac-hook: claims by this agent are made as session {id} (HTRAC_SESSION, in CLAUDE_ENV_FILE)"
+        ));
+    }
     let mut text = prime.to_text();
     if event.source.as_deref() == Some("compact") {
         text.insert_str(

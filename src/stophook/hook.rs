@@ -174,7 +174,27 @@ pub fn stop(event: std::result::Result<HookEvent, EventError>, opts: &Options) -
     notes.extend(survey.warnings.iter().cloned());
     let config = &survey.tracker.config;
     let in_scope = survey.in_scope();
-    let mut blocking = todos::blocking(&in_scope, config, Strength::Any);
+    // Claims: another live session's items are its work, not this one's;
+    // this session's own live claims block until done or released.
+    let mine = crate::claims::own_sessions(
+        &survey.tracker.actor.name,
+        survey.tracker.work_tree.as_deref(),
+        event.session_id.as_deref(),
+    );
+    let now = crate::claims::now();
+    let claimed = |i: &Item| crate::claims::held_by_me(i, &mine, now);
+    let mut blocking: Vec<&Item> = todos::blocking(&in_scope, config, Strength::Any)
+        .into_iter()
+        .filter(|i| claimed(i) != Some(false))
+        .collect();
+    for i in &in_scope {
+        if claimed(i) == Some(true)
+            && !config.is_resolved(&i.status)
+            && !blocking.iter().any(|b| b.id == i.id)
+        {
+            blocking.push(i);
+        }
+    }
     blocking.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let broken = survey.broken_in_scope();
     for b in &broken {
@@ -219,7 +239,11 @@ pub fn stop(event: std::result::Result<HookEvent, EventError>, opts: &Options) -
         };
     }
 
-    let hard = todos::count(&in_scope, config, Strength::Hard);
+    // This session's claims count as hard: it took them on.
+    let hard = blocking
+        .iter()
+        .filter(|i| todos::is_hard(&i.status) || claimed(i) == Some(true))
+        .count();
     let ready: Vec<&Item> = crate::items::ready::ready(&survey.items, config)
         .into_iter()
         .filter(|i| scope::covers(config.scope, i.tier))
