@@ -188,7 +188,7 @@ pub fn export_session(session_id: Option<&str>) -> Option<String> {
 pub fn held_by_me(item: &Item, mine: &[String], now: i64) -> Option<bool> {
     Claim::of(item)
         .filter(|c| c.is_live(now))
-        .map(|c| mine.iter().any(|m| *m == c.session))
+        .map(|c| mine.contains(&c.session))
 }
 
 /// Parses a lease: a number with a unit, `90s`, `45m`, `4h`, `2d` (a bare
