@@ -313,3 +313,34 @@ fn session_start_exports_the_harness_session_for_the_agents_commands() {
     );
     assert!(!file2.exists());
 }
+
+#[test]
+fn mcp_claims_and_releases_as_the_cli_does() {
+    let env = Env::new();
+    let a = env.add("one", &["--priority", "1"]);
+    let b = env.add("two", &["--priority", "2"]);
+    assert!(htrac(&env, env.path(), "cli-agent", &["claim", &b])
+        .status
+        .success());
+    let mut s = common::mcp::Session::start(&env);
+    s.initialize();
+    // No id: the best free item, a.
+    let (text, r) = s.ok("claim", serde_json::json!({"lease": "1h"}));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["id"], a.as_str());
+    assert_eq!(r["structuredContent"]["claim"]["live"], true);
+    // b is held by the CLI's session: a tool error naming the holder.
+    let r = s.call("claim", serde_json::json!({"id": b}));
+    assert_eq!(r["isError"], true, "{r}");
+    assert_eq!(r["structuredContent"]["holder"]["session"], "cli-agent");
+    let r = s.call("claim", serde_json::json!({"lease": "soon"}));
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(r.to_string().contains("lease"), "{r}");
+    // Released through MCP: todo_hard again, and free for the CLI.
+    let (text, _) = s.ok("release", serde_json::json!({"id": a}));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["status"], "todo_hard");
+    s.finish();
+    let v = json(&htrac(&env, env.path(), "cli-agent", &["--json", "claim"]));
+    assert_eq!(v["id"], a.as_str());
+}

@@ -42,6 +42,8 @@ fn every_tool_answers_what_the_cli_answers() {
             "show",
             "add",
             "update",
+            "claim",
+            "release",
             "discuss",
             "deps",
             "check_messages",

@@ -79,6 +79,10 @@ fn every_structured_result_matches_its_output_schema() {
         ("add", json!({"kind": "work_item", "title": "third"})),
         ("update", json!({"id": a, "priority": 1})),
         ("update", json!({"id": a})),
+        ("claim", json!({"id": a})),
+        ("claim", json!({"id": a, "lease": "2h"})),
+        ("release", json!({"id": a})),
+        ("claim", json!({})),
         ("discuss", json!({"id": b})),
         ("discuss", json!({"id": b, "message": "reply"})),
         (

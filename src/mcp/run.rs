@@ -138,6 +138,8 @@ pub fn run(name: &str, tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Res
         "add" => add(tx, a, notes),
         "update" => update(tx, a, notes),
         "discuss" => discuss(tx, a, notes),
+        "claim" => claim(tx, a, notes),
+        "release" => release(tx, a, notes),
         other => Err(Error::internal(format!("tool '{other}' has no handler"))),
     }
 }
@@ -250,4 +252,60 @@ fn discuss(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
         refused: matches!(answer, Discussed::Unacknowledged(_)),
         ..Reply::compact(answer.to_json())
     })
+}
+
+/// This connection's session, for claims (as the CLI names it).
+fn session(tx: &Transaction) -> String {
+    let t = tx.tracker();
+    crate::claims::session_name(&t.actor.name, t.work_tree.as_deref())
+}
+
+fn claim(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
+    let lease = a
+        .nonempty("lease")
+        .map(|l| crate::claims::parse_lease(l).map_err(|e| e.on_field("lease")))
+        .transpose()?;
+    let req = actions::ClaimRequest {
+        item: a.nonempty("id").map(str::to_string),
+        lease,
+        session: session(tx),
+    };
+    let now = crate::claims::now();
+    match actions::claim(tx, &req)? {
+        actions::Claimed::Taken {
+            outcome,
+            claim,
+            renewed,
+        } => {
+            notes.warn_all(outcome.warnings.iter().cloned());
+            let title = outcome.after.as_ref().map_or("", |i| i.title.as_str());
+            Ok(Reply::compact(
+                serde_json::json!({"ok": true, "id": outcome.id,
+                "title": title, "claim": claim.to_json(now), "renewed": renewed}),
+            ))
+        }
+        actions::Claimed::Held { id, title, holder } => {
+            notes.warn(actions::Claimed::held_error(&id, &holder).message);
+            Ok(Reply {
+                refused: true,
+                ..Reply::compact(serde_json::json!({"ok": false, "id": id, "title": title,
+                    "reason": "claimed", "holder": holder.to_json(now)}))
+            })
+        }
+    }
+}
+
+fn release(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
+    let req = actions::Release {
+        item: a.str("id").unwrap_or("").to_string(),
+        session: session(tx),
+        breaking: a.flag("break"),
+    };
+    let (outcome, claim) = actions::release(tx, &req)?;
+    notes.warn_all(outcome.warnings.iter().cloned());
+    let status = outcome.after.as_ref().map_or("", |i| i.status.as_str());
+    Ok(Reply::compact(
+        serde_json::json!({"ok": true, "id": outcome.id,
+        "released": claim.to_json(crate::claims::now()), "status": status}),
+    ))
 }

@@ -159,6 +159,28 @@ pub const TOOLS: &[Tool] = &[
         wrap: "",
     },
     Tool {
+        name: "claim",
+        title: "Claim an item",
+        description: "Take an item for this agent session for a lease: without id, the best ready item no live claim holds; with id, that item, or a refusal (isError) naming its holder and when the lease ends. The item becomes in_progress. Claiming an item you hold renews the lease. The session is HTRAC_SESSION, else USER@HOST:WORKTREE.",
+        params: &[
+            p("id", Ty::Str, "item ID (default: the best free ready item)"),
+            p("lease", Ty::Str, "how long the claim holds unless renewed: 90s, 45m, 4h, 2d (default: config claims.lease, else 4h)"),
+        ],
+        read_only: false,
+        wrap: "",
+    },
+    Tool {
+        name: "release",
+        title: "Release a claim",
+        description: "Give up this session's claim on an item; its status goes back to what it was before the claim. A human may break another session's claim with break: true.",
+        params: &[
+            ID,
+            p("break", Ty::Bool, "release another session's claim (human only)"),
+        ],
+        read_only: false,
+        wrap: "",
+    },
+    Tool {
         name: "discuss",
         title: "Read or add to a discussion",
         description: "Without a message: the item's discussion. With one: add it. A message after unread human messages is refused (isError, with the unread messages) until you pass ack_thread: true, confirming you read them.",
@@ -272,6 +294,14 @@ pub fn output_schema(tool: &Tool) -> Value {
             vec![],
         ),
         "count_todos" => (json!({"count": {"type": "integer"}}), vec!["count"]),
+        "claim" => (
+            json!({"ok": {"type": "boolean"}, "id": {"type": "string"}, "title": {"type": "string"}, "claim": {"type": "object"}, "renewed": {"type": "boolean"}, "reason": {"type": "string"}, "holder": {"type": "object"}}),
+            vec!["ok", "id"],
+        ),
+        "release" => (
+            json!({"ok": {"type": "boolean"}, "id": {"type": "string"}, "released": {"type": "object"}, "status": {"type": "string"}}),
+            vec!["ok", "id"],
+        ),
         _ => (json!({ tool.wrap: arr }), vec![tool.wrap]),
     };
     json!({"type": "object", "properties": props, "required": required})
