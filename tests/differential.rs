@@ -1006,3 +1006,64 @@ fn batch_files_mean_the_same() {
     let so = state(&ctx, Ours, &ours, LOOSE);
     assert_states_eq("batch", (Theirs, &st), (Ours, &so), true);
 }
+
+// ---------------------------------------------------------------------------
+// Claims are ordinary ops the reference reads
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_reference_reads_claims_and_releases() {
+    let Some(ctx) = Ctx::new() else { return };
+    let repo = ctx.repo("claims", Ours);
+    let mut ids = Ids::new();
+    let steps = vec![
+        add(
+            "a",
+            &["--kind", "work_item", "--title", "first", "--priority", "1"],
+        ),
+        add(
+            "b",
+            &[
+                "--kind",
+                "work_item",
+                "--title",
+                "second",
+                "--status",
+                "todo_soft",
+            ],
+        ),
+        cmd(&["claim"]),
+        cmd(&["claim", "{b}", "--lease", "2h"]),
+    ];
+    run_script(&ctx, Ours, &repo, &mut ids, &steps);
+    let ours = state(&ctx, Ours, &repo, STRICT);
+    let theirs = state(&ctx, Theirs, &repo, STRICT);
+    assert_states_eq("after two claims", (Ours, &ours), (Theirs, &theirs), true);
+    for (name, from) in [("a", "todo_hard"), ("b", "todo_soft")] {
+        let item = &theirs.show[&ids[name]];
+        assert_eq!(item["status"], "in_progress", "{item}");
+        assert_eq!(item["fields"]["claim_from"], from, "{item}");
+        assert!(item["fields"]["claimed_by"].is_string(), "{item}");
+    }
+    ctx.ok(Theirs, &repo, false, &["validate"]);
+    // Released by ours, read by the reference; then the reference writes on.
+    run_script(&ctx, Ours, &repo, &mut ids, &[cmd(&["release", "{b}"])]);
+    run_script(
+        &ctx,
+        Theirs,
+        &repo,
+        &mut ids,
+        &[cmd(&["update", "{a}", "--status", "done"])],
+    );
+    let ours = state(&ctx, Ours, &repo, STRICT);
+    let theirs = state(&ctx, Theirs, &repo, STRICT);
+    assert_states_eq(
+        "after release and done",
+        (Ours, &ours),
+        (Theirs, &theirs),
+        true,
+    );
+    assert_eq!(theirs.show[&ids["b"]]["status"], "todo_soft");
+    assert!(theirs.show[&ids["b"]]["fields"].get("claimed_by").is_none());
+    assert_eq!(ours.show[&ids["a"]]["status"], "done");
+}

@@ -105,12 +105,13 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
     };
     let now = claims::now();
     let (file, lock_file) = board::paths(&t.root, t.work_tree.as_deref());
+    let here = board::worktree_key(t.work_tree.as_deref());
     let mut locked = board::lock(&file, &lock_file, now)?;
     let item = match &req.item {
         Some(spec) => {
             let f = t.resolve(spec)?;
             let mut one = vec![t.load(&f)?];
-            claims::overlay(&mut one, &locked.board, now);
+            claims::overlay(&mut one, &locked.board, now, &here);
             let item = one.remove(0);
             if let Some(holder) = held_by_other(&item, &req.session, now) {
                 return Ok(Claimed::Held {
@@ -129,7 +130,7 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
         }
         None => {
             let mut snap = t.snapshot_summary()?;
-            claims::overlay(&mut snap.items, &locked.board, now);
+            claims::overlay(&mut snap.items, &locked.board, now, &here);
             let ready = crate::items::ready::ready_at(&snap.items, &t.config, now);
             match ready.first() {
                 Some(i) => (*i).clone(),
@@ -176,6 +177,7 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
             actor: t.actor.name.clone(),
             until: claim.until,
             from: claim.from.clone(),
+            worktree: here,
         },
     );
     locked.save()?;
@@ -192,10 +194,11 @@ pub fn release(tx: &mut Transaction, req: &Release) -> Result<(Outcome, Claim)> 
     let t = tx.tracker;
     let now = claims::now();
     let (file, lock_file) = board::paths(&t.root, t.work_tree.as_deref());
+    let here = board::worktree_key(t.work_tree.as_deref());
     let mut locked = board::lock(&file, &lock_file, now)?;
     let f = t.resolve(&req.item)?;
     let mut one = vec![t.load(&f)?];
-    claims::overlay(&mut one, &locked.board, now);
+    claims::overlay(&mut one, &locked.board, now, &here);
     let item = one.remove(0);
     let Some(claim) = Claim::of(&item) else {
         return Err(Error::new(

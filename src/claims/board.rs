@@ -27,6 +27,10 @@ pub struct Entry {
     pub until: i64,
     /// The status before the claim.
     pub from: String,
+    /// The work tree whose op files record the claim ("" outside git):
+    /// there, the op files are the truth and the board is not laid over.
+    #[serde(default)]
+    pub worktree: String,
 }
 
 impl Entry {
@@ -67,6 +71,11 @@ pub fn common_dir(work_tree: &Path) -> Option<PathBuf> {
         }
         Err(_) => Some(git_dir),
     }
+}
+
+/// How a board entry names the work tree `work_tree`.
+pub fn worktree_key(work_tree: Option<&Path>) -> String {
+    work_tree.map_or(String::new(), |p| p.display().to_string())
 }
 
 /// Where a tracker's board lives: `(board file, lock file)`.
@@ -188,6 +197,7 @@ mod tests {
             actor: "a".into(),
             until,
             from: "todo_hard".into(),
+            worktree: String::new(),
         };
         l.board.claims.insert("WI-a".into(), e(150));
         l.board.claims.insert("WI-b".into(), e(300));

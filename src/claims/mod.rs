@@ -216,10 +216,13 @@ pub fn parse_lease(text: &str) -> Result<Duration> {
     Ok(Duration::from_secs(secs))
 }
 
-/// Lays the host board's live claims over `items` (as if their ops had
-/// been read here): a claim made in another worktree shows at once.
-/// Claims the items' own ops already record more recently are kept.
-pub fn overlay(items: &mut [Item], board: &board::Board, now: i64) {
+/// Lays the host board's live claims made in *other* work trees over
+/// `items` (as if their ops had been read here), so a claim made in another
+/// worktree shows at once. In `here`, the work tree the items were read
+/// from ([`board::worktree_key`]), its own op files are the truth: a claim
+/// released there by any means is not brought back. Claims the items' ops
+/// record with a later lease are kept.
+pub fn overlay(items: &mut [Item], board: &board::Board, now: i64, here: &str) {
     if board.claims.is_empty() {
         return;
     }
@@ -227,7 +230,7 @@ pub fn overlay(items: &mut [Item], board: &board::Board, now: i64) {
         let Some(entry) = board.claims.get(&item.id) else {
             continue;
         };
-        if !entry.is_live(now) {
+        if !entry.is_live(now) || entry.worktree == here {
             continue;
         }
         let mine = Claim::of(item);

@@ -216,7 +216,8 @@ impl Tracker {
     pub fn overlay_claims(&self, items: &mut [Item]) {
         let (file, _) = crate::claims::board::paths(&self.root, self.work_tree.as_deref());
         let board = crate::claims::board::read(&file);
-        crate::claims::overlay(items, &board, crate::claims::now());
+        let here = crate::claims::board::worktree_key(self.work_tree.as_deref());
+        crate::claims::overlay(items, &board, crate::claims::now(), &here);
     }
 
     /// [`Tracker::load`], also returning the ops of the item's file (its

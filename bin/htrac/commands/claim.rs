@@ -41,7 +41,7 @@ pub fn run(a: &ClaimArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -
             if g.json {
                 let v = json!({"ok": true, "id": outcome.id, "title": title,
                                "claim": claim.to_json(now), "renewed": renewed});
-                out.line(htrac::py::json::pretty(&v));
+                out.line(htrac::py::json::compact(&v));
             } else {
                 let verb = if renewed { "renewed" } else { "claimed" };
                 out.line(format!(
@@ -57,7 +57,7 @@ pub fn run(a: &ClaimArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -
             if g.json {
                 let v = json!({"ok": false, "id": id, "title": title,
                                "reason": "claimed", "holder": holder.to_json(now)});
-                out.line(htrac::py::json::pretty(&v));
+                out.line(htrac::py::json::compact(&v));
             }
             Err(Claimed::held_error(&id, &holder))
         }
@@ -79,7 +79,7 @@ pub fn release(a: &ReleaseArgs, g: &Globals, tx: &mut Transaction, out: &mut Out
     if g.json {
         let v = json!({"ok": true, "id": outcome.id, "released": claim.to_json(claims::now()),
                        "status": status});
-        out.line(htrac::py::json::pretty(&v));
+        out.line(htrac::py::json::compact(&v));
     } else {
         out.line(format!(
             "released {} (was {}'s; status {status})",
