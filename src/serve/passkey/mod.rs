@@ -26,8 +26,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 use webauthn_rs::prelude::{
-    Base64UrlSafeData, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn,
-    WebauthnBuilder, WebauthnError,
+    PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+    WebauthnError,
 };
 
 use ceremony::{Ceremonies, Pending};
@@ -473,10 +473,8 @@ fn parse_credential<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Pass
 
 /// `bytes` as unpadded base64url.
 pub fn b64url(bytes: &[u8]) -> String {
-    match serde_json::to_value(Base64UrlSafeData::from(bytes)) {
-        Ok(Value::String(s)) => s,
-        _ => unreachable!("Base64UrlSafeData serializes as a string"),
-    }
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// `n` random bytes from the OS, as hex.
