@@ -8,6 +8,8 @@
 #[path = "serve_passkey/authenticator.rs"]
 mod authenticator;
 mod common;
+#[path = "serve_passkey/compat.rs"]
+mod compat;
 #[path = "serve_passkey/rejections.rs"]
 mod rejections;
 #[path = "serve_passkey/store.rs"]
