@@ -505,6 +505,14 @@ async function main() {
       `the authenticator's counter is ${count}, htrac-serve keys says ${JSON.stringify(key)}`);
     await ctx3.close();
     pages.delete('page3');
+
+    // The same page opened as 127.0.0.1 cannot use keys made for localhost:
+    // it says where to go instead of failing with the browser's SecurityError.
+    await page1.goto(base + '/');
+    await page1.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await until('the wrong-site message', async () =>
+      (await page1.textContent('#login-error')).includes(`open http://localhost:${port}/`));
+    check(await page1.locator('#app-view').isHidden(), 'signed in on the wrong site?');
   });
 
   await step('no CSP violations or uncaught errors', async () => {
