@@ -28,7 +28,7 @@ pub enum Alg {
 
 enum Secret {
     Ec(EcKey),
-    Rsa(RsaPrivateKey),
+    Rsa(Box<RsaPrivateKey>),
 }
 
 pub struct SoftKey {
@@ -99,7 +99,7 @@ impl SoftKey {
     pub fn new(alg: Alg) -> SoftKey {
         let key = match alg {
             Alg::Es256 => Secret::Ec(EcKey::random(&mut OsRng)),
-            Alg::Rs256 => Secret::Rsa(RsaPrivateKey::new(&mut OsRng, 2048).unwrap()),
+            Alg::Rs256 => Secret::Rsa(Box::new(RsaPrivateKey::new(&mut OsRng, 2048).unwrap())),
         };
         let mut cred_id = vec![0u8; 16];
         OsRng.fill_bytes(&mut cred_id);
@@ -115,7 +115,7 @@ impl SoftKey {
     pub fn from_secret(alg: Alg, secret: &[u8], cred_id: Vec<u8>, counter: u32) -> SoftKey {
         let key = match alg {
             Alg::Es256 => Secret::Ec(EcKey::from_slice(secret).unwrap()),
-            Alg::Rs256 => Secret::Rsa(RsaPrivateKey::from_pkcs8_der(secret).unwrap()),
+            Alg::Rs256 => Secret::Rsa(Box::new(RsaPrivateKey::from_pkcs8_der(secret).unwrap())),
         };
         SoftKey {
             alg,
@@ -163,7 +163,9 @@ impl SoftKey {
                 let sig: p256::ecdsa::Signature = k.sign(data);
                 sig.to_der().as_bytes().to_vec()
             }
-            Secret::Rsa(k) => RsaSigner::<Sha256>::new(k.clone()).sign(data).to_vec(),
+            Secret::Rsa(k) => RsaSigner::<Sha256>::new(k.as_ref().clone())
+                .sign(data)
+                .to_vec(),
         }
     }
 
