@@ -19,7 +19,7 @@
 #   chromium, node, npm  the web page in a real browser
 #   tests/browser/node_modules   playwright-core (npm ci, no browser download)
 #   target/ref-venv      hypergumbo-tracker 0.11.0 from PyPI, the reference
-#   cc, perl             webauthn-rs's vendored OpenSSL is built from source
+#   cc                   the linker rustc calls (nothing is compiled from C)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,7 +49,7 @@ apt_for() {
 
 missing_apt() {
   local pkgs=()
-  for cmd in git make python3 useradd groupadd runuser mount dot script tmux ssh-keygen chromium node npm cc perl; do
+  for cmd in git make python3 useradd groupadd runuser mount dot script tmux ssh-keygen chromium node npm cc; do
     command -v "$cmd" >/dev/null 2>&1 || pkgs+=("$(apt_for "$cmd")")
   done
   if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 //! Passkeys (`htrac::serve::passkey`): real WebAuthn registration and login
 //! ceremonies against two software authenticators — webauthn-authenticator-rs's
-//! SoftPasskey and an openssl one (ES256 and RS256) — and every way a
+//! SoftPasskey and one on RustCrypto's p256 and rsa (ES256 and RS256) — and every way a
 //! response, a ceremony id, a token or a counter can be wrong.
 
 #![cfg(feature = "serve")]
@@ -8,6 +8,8 @@
 #[path = "serve_passkey/authenticator.rs"]
 mod authenticator;
 mod common;
+#[path = "serve_passkey/compat.rs"]
+mod compat;
 #[path = "serve_passkey/rejections.rs"]
 mod rejections;
 #[path = "serve_passkey/store.rs"]
@@ -90,7 +92,7 @@ fn soft_passkey_from_webauthn_authenticator_rs_registers_and_logs_in() {
     let pk = site.open();
     let origin = Url::parse(ORIGIN).unwrap();
     // `true`: the soft token claims user verification, as a passkey must.
-    let mut auth = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let mut auth = SoftPasskey::new(true);
 
     let token = pk.issue_registration_token("amy").unwrap();
     let (ceremony, options) = pk.start_registration(&token).unwrap();

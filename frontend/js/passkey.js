@@ -95,16 +95,42 @@ function options(start) {
   return pk.publicKey && pk.publicKey.challenge ? pk.publicKey : pk;
 }
 
+/**
+ * Why this page cannot use the passkeys of relying party `rpId`, or null:
+ * the browser only offers them on that host name (or one under it), so a
+ * page opened as http://127.0.0.1:7380 cannot use keys made for localhost.
+ */
+export function wrongSite(rpId, loc = window.location) {
+  const host = loc.hostname;
+  if (!rpId || host === rpId || host.endsWith(`.${rpId}`)) return null;
+  const port = loc.port ? `:${loc.port}` : '';
+  return `Passkeys for this server belong to ${rpId}, and this page is open as ${host}: `
+    + `open ${loc.protocol}//${rpId}${port}/ to use them.`;
+}
+
+function checkSite(rpId) {
+  const why = wrongSite(rpId);
+  if (why) {
+    const e = new Error(why);
+    e.name = 'WrongSite';
+    throw e;
+  }
+}
+
 /** Runs a login ceremony: `start` gives {ceremony, publicKey}; returns {ceremony, credential}. */
 export async function getAssertion(start) {
-  const cred = await navigator.credentials.get({ publicKey: requestOptions(options(start)) });
+  const pk = options(start);
+  checkSite(pk.rpId);
+  const cred = await navigator.credentials.get({ publicKey: requestOptions(pk) });
   if (!cred) throw new Error('No passkey was chosen.');
   return { ceremony: start.ceremony, credential: assertionJson(cred) };
 }
 
 /** Runs a registration ceremony; returns {ceremony, credential}. */
 export async function createCredential(start) {
-  const cred = await navigator.credentials.create({ publicKey: creationOptions(options(start)) });
+  const pk = options(start);
+  checkSite(pk.rp && pk.rp.id);
+  const cred = await navigator.credentials.create({ publicKey: creationOptions(pk) });
   if (!cred) throw new Error('No passkey was created.');
   return { ceremony: start.ceremony, credential: attestationJson(cred) };
 }

@@ -117,7 +117,9 @@ fn passkey_error(e: &PasskeyError) -> Reply {
     Reply::json(e.status(), &e.to_json())
 }
 
-/// `POST /api/auth/passkey/{login,register}/{start,finish}`.
+/// `POST /api/auth/passkey/{login,register}/{start,finish}`. Starts keep
+/// no server state (the ceremony travels sealed, see
+/// `passkey::ceremony`), so `login/start` needs no limit of its own.
 pub fn passkey(app: &App, rq: &Request, route: &str) -> Reply {
     let body = match read_json(rq) {
         Ok(b @ Value::Object(_)) => b,
@@ -162,7 +164,7 @@ pub fn passkey(app: &App, rq: &Request, route: &str) -> Reply {
         }
         "register/finish" => {
             let credential = body.get("credential").cloned().unwrap_or(Value::Null);
-            match pk.finish_registration(&text("ceremony"), &credential) {
+            match pk.finish_registration_from(rq.remote.ip(), &text("ceremony"), &credential) {
                 Ok(user) => Reply::json(200, &json!({"ok": true, "user": user})),
                 Err(e) => passkey_error(&e),
             }
@@ -180,7 +182,7 @@ pub fn passkey(app: &App, rq: &Request, route: &str) -> Reply {
             if let Err(r) = app.limiter.begin(&keys) {
                 return refused(r);
             }
-            match pk.finish_login(&text("ceremony"), &credential) {
+            match pk.finish_login_from(rq.remote.ip(), &text("ceremony"), &credential) {
                 Ok(user) => {
                     app.limiter.success(&keys);
                     logged_in(app, &user)

@@ -4,7 +4,9 @@
 // ready queue against `htrac ready --json`, creates an item through the form
 // and sees it appear live in the second page, discusses on it (live too),
 // follows dependency links, queues a message while offline and sees it sent
-// when back online, checks phone width, and logs out (the API then says 401).
+// when back online, checks phone width, and logs out (the API then says 401);
+// then registers a passkey from a `register-key` link with Chromium's
+// virtual authenticator and signs in with it.
 //
 // Run by tests/browser.rs (`cargo test --features serve --test browser`), or by
 // hand: HTRAC_BIN=target/debug/htrac HTRAC_SERVE_BIN=target/debug/htrac-serve
@@ -503,6 +505,70 @@ async function main() {
     check(viaCtx.status() === 401, `/api/auth/me with context 1's cookies answered ${viaCtx.status()}`);
     const other = await ctx2.request.get(`${base}/api/auth/me`);
     check(other.status() === 200, `the other browser's session ended too (${other.status()})`);
+  });
+
+  // A passkey, end to end: a human runs `htrac-serve register-key`, the
+  // link opens on http://localhost (the relying party; browsers refuse IP
+  // addresses), Chromium's DevTools virtual authenticator stands in for
+  // the fingerprint reader, and webauthn-rs on the server verifies it all.
+  await step('a passkey: registered from a register-key link, then signs in (twice)', async () => {
+    const who = 'kim';
+    const link = JSON.parse(run(SERVE, ['register-key', '--user', who, '--json']));
+    const localBase = `http://localhost:${port}`;
+    check(link.url.startsWith(`${localBase}/#register=`), `register-key printed ${link.url}, not a link to ${localBase}`);
+    const ctx3 = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page3 = watch('page3', await ctx3.newPage());
+    const cdp = await page3.context().newCDPSession(page3);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    });
+    const signCount = async () => {
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      check(credentials.length === 1, `the authenticator holds ${credentials.length} credentials`);
+      return credentials[0].signCount;
+    };
+    const keys = () => JSON.parse(run(SERVE, ['keys', '--json']));
+
+    await page3.goto(link.url);
+    await page3.getByRole('heading', { name: 'Register a passkey' }).waitFor({ timeout: WAIT_MS });
+    await page3.getByRole('button', { name: 'Create a passkey' }).click();
+    await until('the registration to succeed', async () =>
+      new RegExp(`Passkey registered for ${who}`).test(await page3.textContent('#register-status')));
+    const stored = keys().filter((k) => k.user === who);
+    check(stored.length === 1 && stored[0].algorithm === 'ES256', `htrac-serve keys: ${JSON.stringify(keys())}`);
+    await signCount();
+
+    const passkeySignIn = async (what) => {
+      await page3.getByRole('button', { name: 'Sign in with a passkey' }).waitFor({ state: 'visible', timeout: WAIT_MS });
+      await page3.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await page3.locator('#app-view').waitFor({ state: 'visible', timeout: WAIT_MS });
+      await until(`the user name after ${what}`, async () => (await page3.textContent('#user-name')).trim() === who);
+      const me = await page3.evaluate(async () => (await fetch('/api/auth/me')).json());
+      check(me.user === who, `${what}: /api/auth/me says ${JSON.stringify(me)}`);
+    };
+    await page3.getByRole('link', { name: 'Go to the sign-in page' }).click();
+    await passkeySignIn('the first passkey sign-in');
+    await page3.getByRole('button', { name: 'Log out' }).click();
+    await page3.getByLabel('User name').waitFor({ state: 'visible', timeout: WAIT_MS });
+    const out = await page3.evaluate(async () => (await fetch('/api/auth/me')).status);
+    check(out === 401, `/api/auth/me after logging out answered ${out}`);
+    await passkeySignIn('signing in again');
+    // The server recorded the authenticator's signature counter.
+    const count = await signCount();
+    const key = keys().find((k) => k.user === who);
+    check(count > 0 && key.sign_count === count && key.last_used_at,
+      `the authenticator's counter is ${count}, htrac-serve keys says ${JSON.stringify(key)}`);
+    await ctx3.close();
+    pages.delete('page3');
+
+    // The same page opened as 127.0.0.1 cannot use keys made for localhost:
+    // it says where to go instead of failing with the browser's SecurityError.
+    await page1.goto(base + '/');
+    await page1.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await until('the wrong-site message', async () =>
+      (await page1.textContent('#login-error')).includes(`open http://localhost:${port}/`));
+    check(await page1.locator('#app-view').isHidden(), 'signed in on the wrong site?');
   });
 
   await step('no CSP violations or uncaught errors', async () => {

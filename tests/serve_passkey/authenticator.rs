@@ -1,18 +1,21 @@
 //! A software authenticator and browser for the passkey tests, built from
-//! openssl (signatures) and serde_cbor_2 (CBOR): ES256 or RS256 keys, a
-//! counter the test sets, and every signed byte in reach so a test can
-//! tamper with one. It answers the server's `publicKey` options as
+//! RustCrypto's p256 and rsa (signatures) and serde_cbor_2 (CBOR): ES256 or
+//! RS256 keys, a counter the test sets, and every signed byte in reach so a
+//! test can tamper with one. It answers the server's `publicKey` options as
 //! `navigator.credentials.create/get` would, in the browser's JSON shape.
+//! Only the attestation and assertion bytes are assembled here; hashing
+//! and signing are the crates'.
 
-use openssl::bn::BigNumContext;
-use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::{hash, MessageDigest};
-use openssl::nid::Nid;
-use openssl::pkey::{PKey, Private};
-use openssl::rsa::Rsa;
-use openssl::sign::Signer;
+use p256::ecdsa::SigningKey as EcKey;
+use rand_core::{OsRng, RngCore};
+use rsa::pkcs1v15::SigningKey as RsaSigner;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::signature::{SignatureEncoding, Signer};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
 use serde_cbor_2::Value as Cbor;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 use htrac::serve::passkey::b64url;
@@ -23,9 +26,14 @@ pub enum Alg {
     Rs256,
 }
 
+enum Secret {
+    Ec(EcKey),
+    Rsa(Box<RsaPrivateKey>),
+}
+
 pub struct SoftKey {
     pub alg: Alg,
-    key: PKey<Private>,
+    key: Secret,
     pub cred_id: Vec<u8>,
     /// The counter the next assertion carries (then incremented).
     pub counter: u32,
@@ -62,13 +70,15 @@ impl<'a> Client<'a> {
 }
 
 pub fn sha256(b: &[u8]) -> Vec<u8> {
-    hash(MessageDigest::sha256(), b).unwrap().to_vec()
+    Sha256::digest(b).to_vec()
 }
 
 /// Decodes base64url (what the frontend does before calling WebAuthn).
 pub fn unb64(s: &str) -> Vec<u8> {
-    let d: webauthn_rs::prelude::Base64UrlSafeData = serde_json::from_value(json!(s)).unwrap();
-    d.to_vec()
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap_or_else(|e| panic!("{s:?} is not unpadded base64url: {e}"))
 }
 
 fn client_data(kind: &str, options: &Value, client: &Client) -> Vec<u8> {
@@ -88,14 +98,11 @@ fn client_data(kind: &str, options: &Value, client: &Client) -> Vec<u8> {
 impl SoftKey {
     pub fn new(alg: Alg) -> SoftKey {
         let key = match alg {
-            Alg::Es256 => {
-                let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-                PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
-            }
-            Alg::Rs256 => PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap(),
+            Alg::Es256 => Secret::Ec(EcKey::random(&mut OsRng)),
+            Alg::Rs256 => Secret::Rsa(Box::new(RsaPrivateKey::new(&mut OsRng, 2048).unwrap())),
         };
         let mut cred_id = vec![0u8; 16];
-        openssl::rand::rand_bytes(&mut cred_id).unwrap();
+        OsRng.fill_bytes(&mut cred_id);
         SoftKey {
             alg,
             key,
@@ -104,39 +111,62 @@ impl SoftKey {
         }
     }
 
+    /// A key from its secret (as [`SoftKey::secret`] gives it).
+    pub fn from_secret(alg: Alg, secret: &[u8], cred_id: Vec<u8>, counter: u32) -> SoftKey {
+        let key = match alg {
+            Alg::Es256 => Secret::Ec(EcKey::from_slice(secret).unwrap()),
+            Alg::Rs256 => Secret::Rsa(Box::new(RsaPrivateKey::from_pkcs8_der(secret).unwrap())),
+        };
+        SoftKey {
+            alg,
+            key,
+            cred_id,
+            counter,
+        }
+    }
+
+    /// The private key (to keep a key in a fixture): the P-256 scalar, or
+    /// the RSA key as PKCS#8 DER.
+    pub fn secret(&self) -> Vec<u8> {
+        match &self.key {
+            Secret::Ec(k) => k.to_bytes().to_vec(),
+            Secret::Rsa(k) => k.to_pkcs8_der().unwrap().as_bytes().to_vec(),
+        }
+    }
+
     /// The public key as a COSE_Key (CBOR).
     fn cose_public(&self) -> Vec<u8> {
         let mut m = BTreeMap::new();
-        match self.alg {
-            Alg::Es256 => {
-                let ec = self.key.ec_key().unwrap();
-                let mut ctx = BigNumContext::new().unwrap();
-                let mut x = openssl::bn::BigNum::new().unwrap();
-                let mut y = openssl::bn::BigNum::new().unwrap();
-                ec.public_key()
-                    .affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx)
-                    .unwrap();
+        match &self.key {
+            Secret::Ec(k) => {
+                let point = k.verifying_key().to_encoded_point(false);
                 m.insert(Cbor::Integer(1), Cbor::Integer(2)); // kty: EC2
                 m.insert(Cbor::Integer(3), Cbor::Integer(-7)); // alg: ES256
                 m.insert(Cbor::Integer(-1), Cbor::Integer(1)); // crv: P-256
-                m.insert(Cbor::Integer(-2), Cbor::Bytes(x.to_vec_padded(32).unwrap()));
-                m.insert(Cbor::Integer(-3), Cbor::Bytes(y.to_vec_padded(32).unwrap()));
+                m.insert(Cbor::Integer(-2), Cbor::Bytes(point.x().unwrap().to_vec()));
+                m.insert(Cbor::Integer(-3), Cbor::Bytes(point.y().unwrap().to_vec()));
             }
-            Alg::Rs256 => {
-                let rsa = self.key.rsa().unwrap();
+            Secret::Rsa(k) => {
                 m.insert(Cbor::Integer(1), Cbor::Integer(3)); // kty: RSA
                 m.insert(Cbor::Integer(3), Cbor::Integer(-257)); // alg: RS256
-                m.insert(Cbor::Integer(-1), Cbor::Bytes(rsa.n().to_vec()));
-                m.insert(Cbor::Integer(-2), Cbor::Bytes(rsa.e().to_vec()));
+                m.insert(Cbor::Integer(-1), Cbor::Bytes(k.n().to_bytes_be()));
+                m.insert(Cbor::Integer(-2), Cbor::Bytes(k.e().to_bytes_be()));
             }
         }
         serde_cbor_2::to_vec(&Cbor::Map(m)).unwrap()
     }
 
+    /// ES256: ECDSA P-256 over SHA-256, DER-encoded; RS256: PKCS#1 v1.5 with SHA-256.
     fn sign(&self, data: &[u8]) -> Vec<u8> {
-        let mut s = Signer::new(MessageDigest::sha256(), &self.key).unwrap();
-        s.update(data).unwrap();
-        s.sign_to_vec().unwrap()
+        match &self.key {
+            Secret::Ec(k) => {
+                let sig: p256::ecdsa::Signature = k.sign(data);
+                sig.to_der().as_bytes().to_vec()
+            }
+            Secret::Rsa(k) => RsaSigner::<Sha256>::new(k.as_ref().clone())
+                .sign(data)
+                .to_vec(),
+        }
     }
 
     /// `navigator.credentials.create({publicKey: options})`, as JSON.

@@ -223,7 +223,13 @@ fn ceremony_ids_are_single_use_and_kind_bound() {
         kind(pk.finish_login("made-up", &good)),
         PasskeyErrorKind::UnknownCeremony
     );
-    assert_eq!(pk.ceremonies_in_flight(), 0);
+    // Only finishes are remembered (against replays), refused ones too
+    // once their seal verified; the made-up id and the starts add nothing.
+    let remembered = pk.ceremonies_remembered();
+    for _ in 0..50 {
+        pk.start_login().unwrap();
+    }
+    assert_eq!(pk.ceremonies_remembered(), remembered);
 }
 
 #[test]
@@ -238,10 +244,26 @@ fn ceremonies_expire() {
     let token = pk.issue_registration_token("amy").unwrap();
     let (ceremony, options) = pk.start_registration(&token).unwrap();
     let cred = key.register(&options, &Client::at(ORIGIN));
-    assert_eq!(
-        kind(pk.finish_registration(&ceremony, &cred)),
-        PasskeyErrorKind::UnknownCeremony
-    );
+    let e = pk.finish_registration(&ceremony, &cred).unwrap_err();
+    assert_eq!(e.kind, PasskeyErrorKind::UnknownCeremony);
+    assert!(e.message.contains("expired"), "{e}");
+
+    // A login sealed with a zero lifetime is expired on arrival too.
+    let mut key = SoftKey::new(Alg::Es256);
+    register(&site.open(), &key, "amy");
+    let (ceremony, options) = pk.start_login().unwrap();
+    let e = pk
+        .finish_login(&ceremony, &key.login(&options, ORIGIN))
+        .unwrap_err();
+    assert_eq!(e.kind, PasskeyErrorKind::UnknownCeremony);
+    assert!(e.message.contains("expired"), "{e}");
+    // A seal from another server process (another key) is not ours.
+    let (ceremony, options) = site.open().start_login().unwrap();
+    let e = pk
+        .finish_login(&ceremony, &key.login(&options, ORIGIN))
+        .unwrap_err();
+    assert_eq!(e.kind, PasskeyErrorKind::UnknownCeremony);
+    assert!(e.message.contains("not started by this server"), "{e}");
 }
 
 #[test]

@@ -29,7 +29,7 @@ pub enum PasskeyErrorKind {
     AlreadyRegistered,
     /// The key named does not exist (`remove_key`): 404.
     UnknownKey,
-    /// Too many ceremonies in flight: 429.
+    /// Too many ceremonies finished from one source lately: 429.
     TooManyCeremonies,
     /// `auth.webauthn` in config.yaml (or a user name) is unusable.
     Config,

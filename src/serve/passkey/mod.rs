@@ -2,8 +2,9 @@
 //! webauthn-rs: registration with a one-time token from
 //! `htrac-serve register-key`, login with any registered key. JSON goes in
 //! and out as `serde_json::Value` in the browser's shapes, so the HTTP layer
-//! only passes it through. Ceremony state lives in memory ([`ceremony`]),
-//! keys and token hashes in private files under `.agent/serve/` ([`store`]).
+//! only passes it through. Ceremony state travels sealed with the browser,
+//! so a flood of starts fills nothing ([`ceremony`], [`seal`]); keys and
+//! token hashes live in private files under `.agent/serve/` ([`store`]).
 //!
 //! ```text
 //! register: issue_registration_token(user) → (CLI prints the link)
@@ -16,21 +17,22 @@
 pub mod ceremony;
 pub mod cli;
 pub mod error;
+pub mod seal;
 pub mod store;
 pub mod tokens;
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use webauthn_rs::prelude::{
-    Base64UrlSafeData, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn,
-    WebauthnBuilder, WebauthnError,
+    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    Url, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
 };
 
-use ceremony::{Ceremonies, Pending};
+use ceremony::{source_of, Ceremonies, Kind};
 pub use error::{PasskeyError, PasskeyErrorKind};
 use store::{
     CredentialFile, CredentialRecord, PrivateDir, TokenFile, CREDENTIALS_FILE, TOKENS_FILE,
@@ -137,7 +139,17 @@ pub struct Passkeys {
     dir: PrivateDir,
     origin: String,
     token_ttl: Duration,
-    ceremonies: Mutex<Ceremonies>,
+    ceremonies: Ceremonies,
+}
+
+/// What a registration's finish needs from its start (sealed).
+#[derive(Serialize, Deserialize)]
+struct PendingRegistration {
+    webauthn: PasskeyRegistration,
+    user: String,
+    user_handle: Uuid,
+    /// The registration token's hash, consumed when the key is stored.
+    token_sha256: String,
 }
 
 impl Passkeys {
@@ -169,7 +181,7 @@ impl Passkeys {
             dir,
             origin: cfg.origin.trim_end_matches('/').to_string(),
             token_ttl: cfg.token_ttl,
-            ceremonies: Mutex::new(Ceremonies::new(cfg.ceremony_ttl)),
+            ceremonies: Ceremonies::new(cfg.ceremony_ttl)?,
         })
     }
 
@@ -214,32 +226,46 @@ impl Passkeys {
                 PasskeyError::storage(format!("cannot start a passkey registration: {e}"))
             })?;
         let options = inner_public_key(&ccr)?;
-        let id = self.ceremonies().insert(Pending::Registration {
-            state,
+        let pending = PendingRegistration {
+            webauthn: state,
             user,
             user_handle,
             token_sha256,
-        })?;
+        };
+        let id = self
+            .ceremonies
+            .start(Kind::Registration, encode_state(&pending)?)?;
         Ok((id, options))
     }
 
     /// Finishes a registration with the browser's `PublicKeyCredential`
     /// (as JSON, binary fields base64url): verifies it, stores the key, uses
-    /// up the token, and returns the user the key belongs to.
+    /// up the token, and returns the user the key belongs to. The ceremony
+    /// counts as coming from this host (loopback).
     pub fn finish_registration(
         &self,
         ceremony_id: &str,
         credential: &Value,
     ) -> Result<String, PasskeyError> {
-        let Pending::Registration {
-            state,
+        self.finish_registration_from(LOCAL, ceremony_id, credential)
+    }
+
+    /// [`Passkeys::finish_registration`] for a request from `client`.
+    pub fn finish_registration_from(
+        &self,
+        client: IpAddr,
+        ceremony_id: &str,
+        credential: &Value,
+    ) -> Result<String, PasskeyError> {
+        let sealed = self
+            .ceremonies
+            .finish(Kind::Registration, ceremony_id, &source_of(client))?;
+        let PendingRegistration {
+            webauthn: state,
             user,
             user_handle,
             token_sha256,
-        } = self.take(ceremony_id)?
-        else {
-            return Err(wrong_ceremony());
-        };
+        } = decode_state(sealed)?;
         let reg: RegisterPublicKeyCredential = parse_credential(credential)?;
         let passkey = self
             .webauthn
@@ -295,21 +321,49 @@ impl Passkeys {
             .start_passkey_authentication(&keys)
             .map_err(|e| PasskeyError::storage(format!("cannot start a passkey login: {e}")))?;
         let options = inner_public_key(&rcr)?;
-        let id = self.ceremonies().insert(Pending::Login { state })?;
+        // The keys go back in at the finish, fresh from the store: the seal
+        // carries no more than the options do (and a removed or disabled
+        // key cannot finish a ceremony started before).
+        let mut state = encode_state(&state)?;
+        *credentials_of(&mut state)? = json!([]);
+        let id = self.ceremonies.start(Kind::Login, state)?;
         Ok((id, options))
     }
 
     /// Finishes a login with the browser's `PublicKeyCredential` (JSON):
     /// verifies the assertion, checks and records the sign counter, and
-    /// returns the user the key belongs to.
+    /// returns the user the key belongs to. The ceremony counts as coming
+    /// from this host (loopback).
     pub fn finish_login(
         &self,
         ceremony_id: &str,
         credential: &Value,
     ) -> Result<String, PasskeyError> {
-        let Pending::Login { state } = self.take(ceremony_id)? else {
-            return Err(wrong_ceremony());
-        };
+        self.finish_login_from(LOCAL, ceremony_id, credential)
+    }
+
+    /// [`Passkeys::finish_login`] for a request from `client`.
+    pub fn finish_login_from(
+        &self,
+        client: IpAddr,
+        ceremony_id: &str,
+        credential: &Value,
+    ) -> Result<String, PasskeyError> {
+        let mut state = self
+            .ceremonies
+            .finish(Kind::Login, ceremony_id, &source_of(client))?;
+        let creds: CredentialFile = self.dir.read(CREDENTIALS_FILE)?;
+        let usable = creds
+            .credentials
+            .iter()
+            .filter(|c| c.disabled.is_none())
+            .map(|c| {
+                let mut passkey = encode_state(&c.passkey)?;
+                Ok(passkey["cred"].take())
+            })
+            .collect::<Result<Vec<Value>, PasskeyError>>()?;
+        *credentials_of(&mut state)? = Value::Array(usable);
+        let state: PasskeyAuthentication = decode_state(state)?;
         let cred: PublicKeyCredential = parse_credential(credential)?;
         let result = match self.webauthn.finish_passkey_authentication(&cred, &state) {
             Ok(r) => r,
@@ -395,9 +449,10 @@ impl Passkeys {
         Ok(KeyInfo::of(&removed))
     }
 
-    /// How many ceremonies are in flight (for tests and status pages).
-    pub fn ceremonies_in_flight(&self) -> usize {
-        self.ceremonies().len()
+    /// How many finished ceremonies are remembered against replays (the
+    /// only ceremony state the server keeps; starts add nothing).
+    pub fn ceremonies_remembered(&self) -> usize {
+        self.ceremonies.remembered()
     }
 
     /// Marks key `id` disabled after a counter regression and returns the
@@ -413,16 +468,10 @@ impl Passkeys {
         }
         Ok(counter_regression())
     }
-
-    fn take(&self, id: &str) -> Result<Pending, PasskeyError> {
-        self.ceremonies().take(id)
-    }
-
-    fn ceremonies(&self) -> MutexGuard<'_, Ceremonies> {
-        // A panic while holding the lock leaves a consistent map.
-        self.ceremonies.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }
+
+/// In-process callers (the CLI, tests) count as loopback.
+const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 fn mark_disabled(rec: &mut CredentialRecord) {
     rec.disabled = Some(format!(
@@ -447,11 +496,26 @@ fn disabled_error(why: &str) -> PasskeyError {
     )
 }
 
-fn wrong_ceremony() -> PasskeyError {
-    PasskeyError::new(
-        PasskeyErrorKind::UnknownCeremony,
-        "this ceremony id belongs to another kind of passkey ceremony; start again",
-    )
+fn encode_state(state: &impl Serialize) -> Result<Value, PasskeyError> {
+    serde_json::to_value(state)
+        .map_err(|e| PasskeyError::storage(format!("cannot encode a passkey ceremony: {e}")))
+}
+
+fn decode_state<T: serde::de::DeserializeOwned>(state: Value) -> Result<T, PasskeyError> {
+    T::deserialize(state)
+        .map_err(|e| PasskeyError::storage(format!("a passkey ceremony does not decode: {e}")))
+}
+
+/// The allowed credentials in webauthn-rs's serialised login state
+/// (`{"ast": {"credentials": [...], ...}}`; every login test reads it).
+fn credentials_of(state: &mut Value) -> Result<&mut Value, PasskeyError> {
+    state
+        .get_mut("ast")
+        .and_then(|a| a.get_mut("credentials"))
+        .filter(|c| c.is_array())
+        .ok_or_else(|| {
+            PasskeyError::storage("webauthn-rs's login state has no ast.credentials list")
+        })
 }
 
 /// The `publicKey` member of webauthn-rs's `{"publicKey": {...}}` challenge.
@@ -473,21 +537,25 @@ fn parse_credential<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Pass
 
 /// `bytes` as unpadded base64url.
 pub fn b64url(bytes: &[u8]) -> String {
-    match serde_json::to_value(Base64UrlSafeData::from(bytes)) {
-        Ok(Value::String(s)) => s,
-        _ => unreachable!("Base64UrlSafeData serializes as a string"),
-    }
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// `n` random bytes from the OS, as hex.
 pub(crate) fn random_hex(n: usize) -> Result<String, PasskeyError> {
     let mut b = vec![0u8; n];
+    fill_random(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Fills `b` with random bytes from the OS.
+pub(crate) fn fill_random(b: &mut [u8]) -> Result<(), PasskeyError> {
     let mut filled = 0;
-    while filled < n {
+    while filled < b.len() {
         filled += rustix::rand::getrandom(&mut b[filled..], rustix::rand::GetRandomFlags::empty())
             .map_err(|e| PasskeyError::storage(format!("no randomness from the OS: {e}")))?;
     }
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+    Ok(())
 }
 
 /// A web user name: 1–64 letters, digits, `.`, `_`, `-` or `@`.
