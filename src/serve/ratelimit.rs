@@ -100,9 +100,15 @@ fn write_lockouts(path: &Path, locked: &BTreeMap<String, Value>) -> std::io::Res
 /// an IPv4-mapped IPv6 address is its IPv4 address, and an IPv6 address
 /// stands for its /64 network. Anything that is not an address is kept as is.
 pub fn source(addr: &str) -> String {
-    let Ok(ip) = addr.parse::<IpAddr>() else {
-        return addr.to_string();
-    };
+    match addr.parse::<IpAddr>() {
+        Ok(ip) => source_of(ip),
+        Err(_) => addr.to_string(),
+    }
+}
+
+/// [`source`] of an address: the one rule for logins' limits and passkey
+/// ceremonies' limits alike.
+pub fn source_of(ip: IpAddr) -> String {
     let ip = match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,

@@ -32,7 +32,6 @@
 //!   the seconds the user takes to touch their key.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -62,25 +61,8 @@ impl Kind {
     }
 }
 
-/// Where a request comes from, for the per-source limit: all of loopback
-/// is one source ("loopback"), an IPv6 address counts by its /64 (what one
-/// host usually gets), an IPv4 address by itself.
-pub fn source_of(ip: IpAddr) -> String {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    };
-    if ip.is_loopback() {
-        return "loopback".into();
-    }
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-    }
-}
+/// The source an address counts as (see [`crate::serve::ratelimit::source_of`]).
+pub use crate::serve::ratelimit::source_of;
 
 pub struct Ceremonies {
     sealer: Sealer,
