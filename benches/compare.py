@@ -596,6 +596,19 @@ def bench_size(n, runs, htrac, scratch_root, seed):
          update_cmd(ref, ids[2])),
     ]
 
+    # `claim` has no counterpart in the reference (an htrac built before it
+    # existed skips these rows). By ID: the same session claims the same
+    # item again, renewing its lease (one item read, one op written, as
+    # `update`); without an ID: the best free ready item (a `ready` read,
+    # then the same write), a new one each time.
+    has_claim = subprocess.run([*ours, "claim", "--help"], cwd=repo, env=env,
+                               capture_output=True).returncode == 0
+    if has_claim:
+        rows += [
+            ("`claim <id>` (renews; `--no-auto-sync`)", ours + ["claim", ids[3]], None),
+            ("`claim` (best free ready item; `--no-auto-sync`)", ours + ["claim"], None),
+        ]
+
     # `prime` has no counterpart in the reference. Kept: nothing changed
     # since the last briefing (its memo is used); recomputed: the memo is
     # removed first, as after any write.
