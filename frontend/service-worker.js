@@ -26,6 +26,7 @@ const SHELL = [
   '/js/views/shell.js',
   '/js/views/list.js',
   '/js/views/detail.js',
+  '/js/views/claim.js',
   '/js/views/forms.js',
   '/js/views/trend.js',
 ];

@@ -187,6 +187,24 @@ mod tmux {
     }
 
     #[test]
+    fn tmux_shows_who_holds_a_claimed_item() {
+        require_tmux();
+        let env = Env::new();
+        let id = env.add("Claimed elsewhere", &[]);
+        let out = env
+            .command(&["claim", &id])
+            .env("HTRAC_SESSION", "agent-7")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let server = start("htrac-tui-claims", &env, "");
+        server.wait_until("the holder beside the title", |p| {
+            p.lines().any(|l| l.contains("⚑ agent-7 Claimed")) && p.contains("claimed_by")
+        });
+        server.keys(&["q"]);
+    }
+
+    #[test]
     fn library_warnings_become_toasts_not_screen_garbage() {
         require_tmux();
         let env = Env::new();

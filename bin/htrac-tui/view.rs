@@ -237,6 +237,16 @@ fn list(f: &mut Frame, app: &mut App, area: Rect, layout: Layout) {
         if item.frozen {
             title.push_str("🧊 ");
         }
+        // Who holds it (the detail pane has the lease's end): ⚑ and the
+        // session's first 16 characters; ⚐ once the lease has lapsed.
+        if let Some(c) = htrac::claims::Claim::of(item) {
+            if c.is_live(htrac::claims::now()) {
+                let who: String = c.session.chars().take(16).collect();
+                title.push_str(&format!("⚑ {who} "));
+            } else {
+                title.push_str("⚐ ");
+            }
+        }
         title.push_str(&item.title);
         let tags = Item::string_list(&item.tags).join(",");
         status_w = status_w.max(item.status.len().min(18));

@@ -114,9 +114,18 @@ pub fn now() -> i64 {
 /// The current session's name: `HTRAC_SESSION`, else
 /// `USER@HOST:WORKTREE` (`work_tree`, or `-` outside git).
 pub fn session_name(user: &str, work_tree: Option<&Path>) -> String {
+    // Control characters are dropped and the name cut to 200 characters:
+    // it is shown in listings and written into ops.
     if let Some(s) = std::env::var("HTRAC_SESSION")
         .ok()
-        .map(|s| s.trim().to_string())
+        .map(|s| {
+            s.chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
         .filter(|s| !s.is_empty())
     {
         return s;

@@ -47,6 +47,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/views/shell.js", "text/javascript; charset=utf-8"),
     asset!("/js/views/list.js", "text/javascript; charset=utf-8"),
     asset!("/js/views/detail.js", "text/javascript; charset=utf-8"),
+    asset!("/js/views/claim.js", "text/javascript; charset=utf-8"),
     asset!("/js/views/forms.js", "text/javascript; charset=utf-8"),
     asset!("/js/views/trend.js", "text/javascript; charset=utf-8"),
 ];

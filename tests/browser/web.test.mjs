@@ -353,6 +353,18 @@ async function main() {
     await until('the CLI message in page1', async () => (await discussion(page1)).includes('Written with the CLI'));
   });
 
+  await step('a claim made with the CLI shows who holds the item, live', async () => {
+    const as = { cwd: repo, env: { ...env, HTRAC_SESSION: 'web-agent' }, encoding: 'utf8' };
+    const r = spawnSync(HTRAC, ['claim', newId], as);
+    check(r.status === 0, `htrac claim: ${r.stderr}`);
+    const badge = page1.locator('.detail .badges .badge.claim');
+    await until('the claim badge in the open item', async () =>
+      (await badge.count()) === 1 && (await badge.innerText()).includes('web-agent'));
+    const back = spawnSync(HTRAC, ['release', newId], as);
+    check(back.status === 0, `htrac release: ${back.stderr}`);
+    await until('the badge gone after the release', async () => (await badge.count()) === 0);
+  });
+
   await step('follow dependency links: before, after, parent', async () => {
     await page1.getByRole('link', { name: 'Ready' }).click();
     await openItem(page1, 'Write the README');

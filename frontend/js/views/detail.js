@@ -9,6 +9,7 @@ import * as outbox from '../outbox.js';
 import { itemHref, allHref } from '../router.js';
 import { toast } from './shell.js';
 import { openEdit } from './forms.js';
+import { claimBadge } from './claim.js';
 
 /** {id, discuss: form element, lockKey, locks: fieldset} for the item on show. */
 let current = null;
@@ -191,6 +192,7 @@ function body(item) {
     h('div', { class: 'id', text: item.id }),
     h('div', { class: 'badges' },
       h('span', { class: 'badge', dataset: { status: item.status }, text: item.status }),
+      claimBadge(item),
       h('span', { class: 'badge', text: `P${item.priority ?? '?'}` }),
       h('span', { class: 'badge', text: item.kind }),
       item.tier ? h('span', { class: 'badge', text: item.tier }) : null,

@@ -2,6 +2,7 @@
 // change) or every item with filters (status, kind, tier, tag, text), kept
 // current from the live item set.
 
+import { claimBadge } from './claim.js';
 import { h, byId, fill } from '../dom.js';
 import { api } from '../api.js';
 import { store, byPriority, allTags } from '../store.js';
@@ -30,6 +31,7 @@ function row(item) {
   h('span', { class: 'meta' },
     h('span', { text: `P${item.priority ?? '?'}` }),
     statusBadge(item.status),
+    claimBadge(item),
     h('span', { text: item.kind }),
     item.tier ? h('span', { text: item.tier }) : null,
     item.frozen ? h('span', { class: 'badge frozen', text: 'frozen' }) : null,
