@@ -344,3 +344,61 @@ fn mcp_claims_and_releases_as_the_cli_does() {
     let v = json(&htrac(&env, env.path(), "cli-agent", &["--json", "claim"]));
     assert_eq!(v["id"], a.as_str());
 }
+
+#[test]
+fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
+    let env = Env::new();
+    let (trees, ids) = repo_with_worktrees(&env, 2, 1);
+    let (main, other) = (&trees[0], &trees[1]);
+    let board = || std::fs::read_to_string(env.path().join(".git/htrac-claims.json")).unwrap();
+    assert!(
+        htrac(&env, main, "s1", &["claim", &ids[0], "--lease", "3s"])
+            .status
+            .success()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    // A note by the holder renews the lease (by its length, 3 s)…
+    let out = htrac(
+        &env,
+        main,
+        "s1",
+        &["update", &ids[0], "--note", "still on it"],
+    );
+    assert!(out.status.success());
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    // …so 4 s after the claim the other worktree still sees it held.
+    let out = htrac(&env, other, "s2", &["--json", "claim", &ids[0]]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json(&out)["holder"]["session"], "s1");
+    // A write by another session renews nothing.
+    assert!(htrac(&env, main, "s1", &["claim", &ids[1]])
+        .status
+        .success());
+    let before = board();
+    assert!(
+        htrac(&env, main, "s3", &["update", &ids[1], "--note", "hello"])
+            .status
+            .success()
+    );
+    assert_eq!(board(), before);
+    // Done: the claim leaves the board, and the other worktree's view.
+    assert!(
+        htrac(&env, main, "s1", &["update", &ids[0], "--status", "done"])
+            .status
+            .success()
+    );
+    assert!(!board().contains(&ids[0]), "{}", board());
+    let list = json(&htrac(&env, other, "s2", &["--json", "list"]));
+    let item = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == ids[0].as_str())
+        .unwrap();
+    assert!(item["fields"].get("claimed_by").is_none(), "{item}");
+}

@@ -178,8 +178,10 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
             until: claim.until,
             from: claim.from.clone(),
             worktree: here,
+            lease: lease.as_secs() as i64,
         },
     );
+    tx.claims_written(&item.id);
     locked.save()?;
     Ok(Claimed::Taken {
         outcome: Box::new(outcome),
@@ -245,5 +247,6 @@ pub fn release(tx: &mut Transaction, req: &Release) -> Result<(Outcome, Claim)> 
     )?;
     locked.board.claims.remove(&item.id);
     locked.save()?;
+    tx.claims_written(&item.id);
     Ok((outcome, claim))
 }

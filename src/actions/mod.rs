@@ -83,6 +83,10 @@ pub struct Transaction<'t> {
     /// [`Tracker::appends`] when the transaction began.
     appends: u64,
     tags: Vec<String>,
+    /// Items written (their state after), for the claim board.
+    written: Vec<Item>,
+    /// Items whose claim a `claim` or `release` action already set.
+    claims_set: Vec<String>,
 }
 
 /// What [`Transaction::finish`] did after the writes.
@@ -105,6 +109,8 @@ impl<'t> Transaction<'t> {
             auto_sync,
             appends: tracker.appends(),
             tags: Vec::new(),
+            written: Vec::new(),
+            claims_set: Vec::new(),
         }
     }
 
@@ -133,7 +139,76 @@ impl<'t> Transaction<'t> {
         let mut warnings = self.tracker.take_warnings();
         warnings.append(&mut outcome.warnings);
         outcome.warnings = warnings;
+        if let (false, Some(after)) = (outcome.ops.is_empty(), &outcome.after) {
+            self.written.retain(|i| i.id != after.id);
+            self.written.push(after.clone());
+        }
         outcome
+    }
+
+    /// Notes that a claim action set `id`'s claim on the board itself.
+    fn claims_written(&mut self, id: &str) {
+        self.claims_set.push(id.to_string());
+    }
+
+    /// The host board after this transaction's writes: claims released or
+    /// resolved by other means leave it, the holder's writes renew them
+    /// ([`crate::claims::after_write`]). A failure is a warning.
+    fn settle_claims(&self) -> Option<String> {
+        use crate::claims::{self, board};
+        let t = self.tracker;
+        let written: Vec<&Item> = self
+            .written
+            .iter()
+            .filter(|i| !self.claims_set.contains(&i.id))
+            .collect();
+        if written.is_empty() {
+            return None;
+        }
+        let (file, lock_file) = board::paths(&t.root, t.work_tree.as_deref());
+        let here = board::worktree_key(t.work_tree.as_deref());
+        let ours =
+            |b: &board::Board, i: &Item| b.claims.get(&i.id).is_some_and(|e| e.worktree == here);
+        // Most writes touch no claim: look before taking the lock.
+        let peek = board::read(&file);
+        if !written.iter().any(|i| ours(&peek, i)) {
+            return None;
+        }
+        let now = claims::now();
+        let session = claims::session_name(&t.actor.name, t.work_tree.as_deref());
+        let mut locked = match board::lock(&file, &lock_file, now) {
+            Ok(l) => l,
+            Err(e) => return Some(format!("warning: claim board not updated: {}", e.message)),
+        };
+        let mut changed = false;
+        for item in written {
+            let Some(entry) = locked
+                .board
+                .claims
+                .get(&item.id)
+                .filter(|e| e.worktree == here)
+            else {
+                continue;
+            };
+            let resolved = t.config.is_resolved(&item.status);
+            match claims::after_write(entry, item, resolved, &session, now) {
+                Some(Some(renewed)) => {
+                    locked.board.claims.insert(item.id.clone(), renewed);
+                    changed = true;
+                }
+                Some(None) => {
+                    locked.board.claims.remove(&item.id);
+                    changed = true;
+                }
+                None => {}
+            }
+        }
+        if changed {
+            if let Err(e) = locked.save() {
+                return Some(format!("warning: claim board not updated: {}", e.message));
+            }
+        }
+        None
     }
 
     /// What follows the writes: the tag catalog's `last_used` stamps for
@@ -145,6 +220,7 @@ impl<'t> Transaction<'t> {
             wrote: self.wrote(),
             ..Finished::default()
         };
+        done.warnings.extend(self.settle_claims());
         if !self.tags.is_empty() {
             let now = crate::timestamp::now_utc();
             if let Err(e) = crate::items::tags::touch(&self.tracker.root, &self.tags, &now) {

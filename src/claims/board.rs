@@ -31,6 +31,10 @@ pub struct Entry {
     /// there, the op files are the truth and the board is not laid over.
     #[serde(default)]
     pub worktree: String,
+    /// The lease's length in seconds: a write by the holder renews the
+    /// claim by this much (0: not renewed by writes).
+    #[serde(default)]
+    pub lease: i64,
 }
 
 impl Entry {
@@ -198,6 +202,7 @@ mod tests {
             until,
             from: "todo_hard".into(),
             worktree: String::new(),
+            lease: 0,
         };
         l.board.claims.insert("WI-a".into(), e(150));
         l.board.claims.insert("WI-b".into(), e(300));

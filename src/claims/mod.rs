@@ -200,6 +200,29 @@ pub fn held_by_me(item: &Item, mine: &[String], now: i64) -> Option<bool> {
         .map(|c| mine.contains(&c.session))
 }
 
+/// What a write through htrac does to the host board's claim on `item`
+/// (made in this work tree, `here`): a claim gone from the item's fields,
+/// or an item now resolved, leaves the board; a write by the holder
+/// (`session`) renews the lease by its length. `None`: nothing to change.
+pub fn after_write(
+    entry: &board::Entry,
+    item: &Item,
+    resolved: bool,
+    session: &str,
+    now: i64,
+) -> Option<Option<board::Entry>> {
+    let recorded = Claim::of(item);
+    if resolved || recorded.as_ref().is_none_or(|c| c.session != entry.session) {
+        return Some(None);
+    }
+    if entry.session == session && entry.lease > 0 && now + entry.lease > entry.until {
+        let mut renewed = entry.clone();
+        renewed.until = now + entry.lease;
+        return Some(Some(renewed));
+    }
+    None
+}
+
 /// Parses a lease: a number with a unit, `90s`, `45m`, `4h`, `2d` (a bare
 /// number is seconds).
 pub fn parse_lease(text: &str) -> Result<Duration> {
