@@ -121,7 +121,7 @@ fn a_held_item_is_refused_with_the_holder_and_offered_again_when_the_lease_lapse
     let a = env.add("first", &["--priority", "1"]);
     let b = env.add("second", &["--priority", "2"]);
     let dir = env.path();
-    let out = htrac(&env, dir, "s1", &["claim", "--lease", "2s"]);
+    let out = htrac(&env, dir, "s1", &["claim", "--lease", "5s"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -146,10 +146,10 @@ fn a_held_item_is_refused_with_the_holder_and_offered_again_when_the_lease_lapse
         &env,
         dir,
         "s1",
-        &["--json", "claim", &a, "--lease", "2s"],
+        &["--json", "claim", &a, "--lease", "5s"],
     ));
     assert_eq!(v["renewed"], true);
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    std::thread::sleep(std::time::Duration::from_millis(5100));
     // Lapsed: offered again, shown as expired, claimable by another.
     let v = json(&htrac(&env, dir, "s3", &["--json", "ready"]));
     let ready: Vec<&str> = v["ready"]
@@ -352,12 +352,12 @@ fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
     let (main, other) = (&trees[0], &trees[1]);
     let board = || std::fs::read_to_string(env.path().join(".git/htrac-claims.json")).unwrap();
     assert!(
-        htrac(&env, main, "s1", &["claim", &ids[0], "--lease", "3s"])
+        htrac(&env, main, "s1", &["claim", &ids[0], "--lease", "6s"])
             .status
             .success()
     );
-    std::thread::sleep(std::time::Duration::from_millis(2000));
-    // A note by the holder renews the lease (by its length, 3 s)…
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // A note by the holder renews the lease (by its length, 6 s)…
     let out = htrac(
         &env,
         main,
@@ -365,8 +365,8 @@ fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
         &["update", &ids[0], "--note", "still on it"],
     );
     assert!(out.status.success());
-    std::thread::sleep(std::time::Duration::from_millis(2000));
-    // …so 4 s after the claim the other worktree still sees it held.
+    std::thread::sleep(std::time::Duration::from_millis(4000));
+    // …so 6.5 s after the claim (past its first lease) the other worktree still sees it held.
     let out = htrac(&env, other, "s2", &["--json", "claim", &ids[0]]);
     assert_eq!(
         out.status.code(),

@@ -112,8 +112,8 @@ fn blocks_with_todos_naming_the_items_and_the_commands_to_claim_them() {
         reason.contains("2 blocking item(s) remain in the tracker (1 hard, 1 soft; scope: all)"),
         "{reason}"
     );
-    assert!(reason.contains(&format!("htrac update {first} --status in_progress")));
-    assert!(reason.contains(&format!("htrac update {second} --status in_progress")));
+    assert!(reason.contains(&format!("htrac claim {first}")));
+    assert!(reason.contains(&format!("htrac claim {second}")));
     assert!(
         reason.find(&first).unwrap() < reason.find(&second).unwrap(),
         "best (P0) first"
@@ -162,9 +162,7 @@ fn unread_human_messages_come_before_ready_items() {
         "the item is named before its message"
     );
     assert!(reason.contains("htrac discuss <ID>"));
-    let claim = reason
-        .find(&format!("htrac update {work} --status in_progress"))
-        .unwrap();
+    let claim = reason.find(&format!("htrac claim {work}")).unwrap();
     assert!(msg < claim, "messages first:\n{reason}");
 }
 
@@ -447,8 +445,7 @@ fn check_and_count_speak_exit_codes_for_shell_hooks() {
     );
     assert!(!c.stderr.contains("blocked stop"), "{}", c.stderr);
     assert!(
-        c.stderr
-            .contains(&format!("htrac update {id} --status in_progress")),
+        c.stderr.contains(&format!("htrac claim {id}")),
         "{}",
         c.stderr
     );

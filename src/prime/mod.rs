@@ -31,8 +31,8 @@ pub const WORKFLOW: &[(&str, &str, &str)] = &[
     ),
     (
         "claim",
-        "htrac --json update ID --status in_progress",
-        "take one item",
+        "htrac --json claim",
+        "take the best free item for this session (or: claim ID)",
     ),
     (
         "read",
@@ -73,6 +73,9 @@ pub struct Brief {
     pub title: String,
     pub status: String,
     pub priority: Value,
+    /// The session holding a live claim on it, and the lease's end.
+    #[serde(default)]
+    pub claim: Option<(String, String)>,
 }
 
 impl Brief {
@@ -82,6 +85,9 @@ impl Brief {
             title: i.title.clone(),
             status: i.status.clone(),
             priority: i.priority.clone(),
+            claim: crate::claims::Claim::of(i)
+                .filter(|c| c.is_live(crate::claims::now()))
+                .map(|c| (c.session.clone(), c.until_utc())),
         }
     }
 
@@ -91,6 +97,10 @@ impl Brief {
         m.insert("title".into(), json!(self.title));
         m.insert("status".into(), json!(self.status));
         m.insert("priority".into(), self.priority.clone());
+        if let Some((session, until)) = &self.claim {
+            m.insert("claimed_by".into(), json!(session));
+            m.insert("claim_until".into(), json!(until));
+        }
         m
     }
 }
@@ -152,22 +162,31 @@ struct Derived {
     locked_total: usize,
     blocking: usize,
     warnings: Vec<String>,
+    /// When the first live claim's lease ends (Unix seconds).
+    #[serde(default)]
+    next_lapse: Option<i64>,
 }
 
 /// Gathers the briefing from one summary read (no long texts), or from the
 /// memo when no op file, edit-mode window, configuration or actor changed
 /// since it was last gathered.
 pub fn gather(t: &Tracker) -> Result<Prime> {
+    // The host's claim board lays claims from other worktrees over the
+    // items, so it is an input too.
+    let (board, _) = crate::claims::board::paths(&t.root, t.work_tree.as_deref());
+    let board = std::fs::read(&board).unwrap_or_default();
     let inputs = format!(
-        "{:?}\0{}\0{}",
+        "{:?}\0{}\0{}\0{}",
         t.config,
         t.actor.name,
-        t.actor.role.as_str()
+        t.actor.role.as_str(),
+        String::from_utf8_lossy(&board),
     );
     let derived = match crate::cache::memo::summary_or_memo(t, "prime", inputs.as_bytes())? {
-        Lookup::Hit(kept) => match serde_json::from_slice(&kept) {
-            Ok(d) => d,
-            Err(_) => derive(t, &t.snapshot_summary()?),
+        Lookup::Hit(kept) => match serde_json::from_slice::<Derived>(&kept) {
+            // A claim's lease ending changes what is ready and in progress.
+            Ok(d) if d.next_lapse.is_none_or(|at| crate::claims::now() < at) => d,
+            _ => derive(t, &t.snapshot_summary()?),
         },
         Lookup::Miss(snap, keeper) => {
             let d = derive(t, &snap);
@@ -232,7 +251,15 @@ fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
             b.error
         ));
     }
+    let now = crate::claims::now();
+    let next_lapse = items
+        .iter()
+        .filter_map(crate::claims::Claim::of)
+        .filter(|c| c.is_live(now))
+        .map(|c| c.until)
+        .min();
     Derived {
+        next_lapse,
         unread_total: unread.len(),
         unread: unread
             .iter()
@@ -275,8 +302,12 @@ fn priority(v: &Value) -> String {
 }
 
 fn row(b: &Brief) -> String {
+    let claim = match &b.claim {
+        Some((session, until)) => format!("  (claimed by {session} until {until})"),
+        None => String::new(),
+    };
     format!(
-        "  {}  {}  [{}]  {}",
+        "  {}  {}  [{}]  {}{claim}",
         b.id,
         priority(&b.priority),
         b.status,

@@ -120,10 +120,7 @@ pub fn block_reason(f: &Facts) -> String {
         });
         for (n, item) in f.ready.iter().take(TOP).enumerate() {
             lines.push(row(n + 1, item));
-            lines.push(format!(
-                "   claim: htrac update {} --status in_progress",
-                item.id
-            ));
+            lines.push(format!("   claim: htrac claim {}", item.id));
         }
         more(&mut lines, f.ready.len(), "htrac ready");
     } else {
@@ -229,12 +226,10 @@ mod tests {
         });
         assert!(text.starts_with("You may not stop yet: 7 blocking item(s) remain in the tracker (7 hard, 0 soft; scope: all)."));
         let msg = text.find("why is this done?").unwrap();
-        let claim = text
-            .find("claim: htrac update WI-0 --status in_progress")
-            .unwrap();
+        let claim = text.find("claim: htrac claim WI-0").unwrap();
         assert!(msg < claim, "messages first:\n{text}");
         assert!(text.contains("      please check"));
-        assert!(text.contains("claim: htrac update WI-4 --status in_progress"));
+        assert!(text.contains("claim: htrac claim WI-4"));
         assert!(!text.contains("WI-5 --status"), "only the top {TOP}");
         assert!(text.contains("(+2 more: htrac ready)"));
         assert!(text.contains("already continuing"));
