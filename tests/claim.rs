@@ -3,6 +3,7 @@
 //! leases that lapse, and who may give a claim up.
 
 mod common;
+mod synchelp;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
@@ -401,4 +402,52 @@ fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
         .find(|i| i["id"] == ids[0].as_str())
         .unwrap();
     assert!(item["fields"].get("claimed_by").is_none(), "{item}");
+}
+
+#[test]
+fn two_clones_claiming_one_item_agree_on_the_winner_and_the_loser_is_told() {
+    let net = synchelp::Net::new();
+    let (a, b) = (net.clone_named("a"), net.clone_named("b"));
+    let first = a.add("shared work");
+    let second = a.add("more work");
+    a.run(&["sync"]).ok();
+    b.run(&["sync"]).ok();
+    // Both claim the first item before either syncs: both succeed offline.
+    let claim =
+        |c: &synchelp::Clone, who: &str, args: &[&str]| c.run_env(args, &[("HTRAC_SESSION", who)]);
+    claim(&a, "agent-a", &["claim", &first]).ok();
+    claim(&b, "agent-b", &["claim", &first]).ok();
+    a.run(&["sync"]).ok();
+    b.run(&["sync"]).ok();
+    a.run(&["sync"]).ok();
+    // One winner, the same in both clones.
+    let holder = |c: &synchelp::Clone| {
+        c.run(&["--json", "show", &first]).ok().json()["fields"]["claimed_by"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let winner = holder(&a).expect("claimed");
+    assert_eq!(holder(&b).as_deref(), Some(winner.as_str()));
+    let (loser, loser_name) = if winner == "agent-a" {
+        (&b, "agent-b")
+    } else {
+        (&a, "agent-a")
+    };
+    // The loser's briefing says so, and its next claim too, taking the next item.
+    let prime = claim(loser, loser_name, &["prime"]).ok();
+    assert!(
+        prime
+            .stderr
+            .contains(&format!("you no longer hold {first}")),
+        "{}",
+        prime.stderr
+    );
+    let r = claim(loser, loser_name, &["--json", "claim"]).ok();
+    assert!(
+        r.stderr
+            .contains(&format!("you no longer hold {first}: {winner}")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.json()["id"], second.as_str());
 }

@@ -107,6 +107,7 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
     let (file, lock_file) = board::paths(&t.root, t.work_tree.as_deref());
     let here = board::worktree_key(t.work_tree.as_deref());
     let mut locked = board::lock(&file, &lock_file, now)?;
+    let mut lost = Vec::new();
     let item = match &req.item {
         Some(spec) => {
             let f = t.resolve(spec)?;
@@ -130,6 +131,15 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
         }
         None => {
             let mut snap = t.snapshot_summary()?;
+            // Claims this session lost to another clone's (after a sync):
+            // say so, and forget them here.
+            let mine = [req.session.clone()];
+            for (id, winner) in claims::lost(&locked.board, &snap.items, &here, &mine) {
+                lost.push(format!(
+                    "warning: you no longer hold {id}: {winner} claimed it at the same time in another clone and won; taking the next free item"
+                ));
+                locked.board.claims.remove(&id);
+            }
             claims::overlay(&mut snap.items, &locked.board, now, &here);
             let ready = crate::items::ready::ready_at(&snap.items, &t.config, now);
             match ready.first() {
@@ -170,6 +180,8 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
             ..Update::default()
         },
     )?;
+    let mut outcome = outcome;
+    outcome.warnings.splice(0..0, lost);
     locked.board.claims.insert(
         item.id.clone(),
         board::Entry {

@@ -223,6 +223,33 @@ pub fn after_write(
     None
 }
 
+/// Claims this host's board gives to one of `mine` in work tree `here`
+/// that the items' op files now give to another session: claims made at
+/// the same time in another clone, which won in the merged fold order (the
+/// same order in every clone). Returns `(item ID, winner)`.
+pub fn lost(
+    board: &board::Board,
+    items: &[Item],
+    here: &str,
+    mine: &[String],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (id, entry) in &board.claims {
+        if entry.worktree != here || !mine.contains(&entry.session) {
+            continue;
+        }
+        let Some(item) = items.iter().find(|i| &i.id == id) else {
+            continue;
+        };
+        if let Some(c) = Claim::of(item) {
+            if c.session != entry.session {
+                out.push((id.clone(), c.session));
+            }
+        }
+    }
+    out
+}
+
 /// Parses a lease: a number with a unit, `90s`, `45m`, `4h`, `2d` (a bare
 /// number is seconds).
 pub fn parse_lease(text: &str) -> Result<Duration> {

@@ -251,6 +251,15 @@ fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
             b.error
         ));
     }
+    let (board_file, _) = crate::claims::board::paths(&t.root, t.work_tree.as_deref());
+    let here = crate::claims::board::worktree_key(t.work_tree.as_deref());
+    let mine = crate::claims::own_sessions(&t.actor.name, t.work_tree.as_deref(), None);
+    let board = crate::claims::board::read(&board_file);
+    for (id, winner) in crate::claims::lost(&board, items, &here, &mine) {
+        warnings.push(format!(
+            "warning: you no longer hold {id}: {winner} claimed it at the same time in another clone and won (htrac claim takes the next free item)"
+        ));
+    }
     let now = crate::claims::now();
     let next_lapse = items
         .iter()
