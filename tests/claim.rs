@@ -405,22 +405,22 @@ fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
 }
 
 #[test]
-fn two_clones_claiming_one_item_agree_on_the_winner_and_the_loser_is_told() {
+fn two_clones_claiming_one_item_offline_agree_on_the_winner_and_the_loser_is_told() {
     let net = synchelp::Net::new();
     let (a, b) = (net.clone_named("a"), net.clone_named("b"));
     let first = a.add("shared work");
     let second = a.add("more work");
     a.run(&["sync"]).ok();
     b.run(&["sync"]).ok();
-    // Both claim the first item before either syncs: both succeed offline.
+    // Both claim the first item without reaching the remote: both succeed.
     let claim =
         |c: &synchelp::Clone, who: &str, args: &[&str]| c.run_env(args, &[("HTRAC_SESSION", who)]);
-    claim(&a, "agent-a", &["claim", &first]).ok();
-    claim(&b, "agent-b", &["claim", &first]).ok();
+    claim(&a, "agent-a", &["--no-auto-sync", "claim", &first]).ok();
+    claim(&b, "agent-b", &["--no-auto-sync", "claim", &first]).ok();
     a.run(&["sync"]).ok();
     b.run(&["sync"]).ok();
     a.run(&["sync"]).ok();
-    // One winner, the same in both clones.
+    // One winner, the same in both clones whatever the order they synced in.
     let holder = |c: &synchelp::Clone| {
         c.run(&["--json", "show", &first]).ok().json()["fields"]["claimed_by"]
             .as_str()
@@ -450,4 +450,32 @@ fn two_clones_claiming_one_item_agree_on_the_winner_and_the_loser_is_told() {
         r.stderr
     );
     assert_eq!(r.json()["id"], second.as_str());
+}
+
+#[test]
+fn with_a_remote_a_claim_is_confirmed_at_once_and_the_second_clone_is_refused() {
+    let net = synchelp::Net::new();
+    let (a, b) = (net.clone_named("a"), net.clone_named("b"));
+    let first = a.add("shared work");
+    let second = a.add("more work");
+    a.run(&["sync"]).ok();
+    b.run(&["sync"]).ok();
+    let claim =
+        |c: &synchelp::Clone, who: &str, args: &[&str]| c.run_env(args, &[("HTRAC_SESSION", who)]);
+    // a's claim reaches the remote with its sync.
+    claim(&a, "agent-a", &["claim", &first]).ok();
+    // b has not synced since, yet its claim of the same item is refused…
+    let r = claim(&b, "agent-b", &["--json", "claim", &first]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["holder"]["session"], "agent-a");
+    // …and without an ID it gets the other item.
+    let r = claim(&b, "agent-b", &["--json", "claim"]).ok();
+    assert_eq!(r.json()["id"], second.as_str());
+    a.run(&["sync"]).ok();
+    for c in [&a, &b] {
+        let v = c.run(&["--json", "show", &first]).ok().json();
+        assert_eq!(v["fields"]["claimed_by"], "agent-a");
+        let v = c.run(&["--json", "show", &second]).ok().json();
+        assert_eq!(v["fields"]["claimed_by"], "agent-b");
+    }
 }

@@ -96,110 +96,230 @@ fn held_by_other(item: &Item, session: &str, now: i64) -> Option<Claim> {
     Claim::of(item).filter(|c| c.is_live(now) && c.session != session)
 }
 
-/// Claims an item: see [`ClaimRequest`].
+/// How many items a claim without an ID tries when the remote shows that
+/// other clones took them first.
+const ATTEMPTS: usize = 8;
+
+/// Claims an item: see [`ClaimRequest`]. With a remote configured (and
+/// auto-sync on), the claim is confirmed at once by a sync — its
+/// compare-and-swap push — and the item read again: a claim another clone
+/// made first wins in the merged fold order, and then this one is refused
+/// (with an ID) or the next free item is tried (without one).
 pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
     let t = tx.tracker;
     let lease = match req.lease {
         Some(l) => l,
         None => configured_lease(t)?,
     };
-    let now = claims::now();
     let (file, lock_file) = board::paths(&t.root, t.work_tree.as_deref());
     let here = board::worktree_key(t.work_tree.as_deref());
-    let mut locked = board::lock(&file, &lock_file, now)?;
-    let mut lost = Vec::new();
-    let item = match &req.item {
-        Some(spec) => {
-            let f = t.resolve(spec)?;
-            let mut one = vec![t.load(&f)?];
-            claims::overlay(&mut one, &locked.board, now, &here);
-            let item = one.remove(0);
-            if let Some(holder) = held_by_other(&item, &req.session, now) {
-                return Ok(Claimed::Held {
-                    id: item.id,
-                    title: item.title,
-                    holder,
-                });
+    let mut locked = board::lock(&file, &lock_file, claims::now())?;
+    let confirm = tx.auto_sync && crate::sync::has_remote(t);
+    let mut notes = Vec::new();
+    let mut passed_over: Vec<String> = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let now = claims::now();
+        let item = match pick(t, req, &mut locked, &here, &passed_over, &mut notes, now)? {
+            Ok(item) => item,
+            Err(held) => return Ok(held),
+        };
+        let previous = Claim::of(&item);
+        let renewed = previous
+            .as_ref()
+            .is_some_and(|c| c.is_live(now) && c.session == req.session);
+        // An expired or renewed claim keeps the status from before it.
+        let from = match &previous {
+            Some(c) if item.status == claims::CLAIMED_STATUS && !c.from.is_empty() => {
+                c.from.clone()
             }
-            if t.config.is_resolved(&item.status) {
-                return Err(Error::new(
-                    ErrorKind::Conflict,
-                    format!("{} is {}: there is nothing to claim", item.id, item.status),
-                ));
-            }
-            item
-        }
-        None => {
-            let mut snap = t.snapshot_summary()?;
-            // Claims this session lost to another clone's (after a sync):
-            // say so, and forget them here.
-            let mine = [req.session.clone()];
-            for (id, winner) in claims::lost(&locked.board, &snap.items, &here, &mine) {
-                lost.push(format!(
-                    "warning: you no longer hold {id}: {winner} claimed it at the same time in another clone and won; taking the next free item"
-                ));
-                locked.board.claims.remove(&id);
-            }
-            claims::overlay(&mut snap.items, &locked.board, now, &here);
-            let ready = crate::items::ready::ready_at(&snap.items, &t.config, now);
-            match ready.first() {
-                Some(i) => (*i).clone(),
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::NotFound,
-                        "nothing to claim: no ready item is free",
-                    )
-                    .with_hint("'htrac list --status in_progress' shows what others hold"))
+            _ => item.status.clone(),
+        };
+        let claim = Claim {
+            session: req.session.clone(),
+            until: now + lease.as_secs() as i64,
+            from,
+        };
+        let status = (item.status != claims::CLAIMED_STATUS
+            && t.status_allowed(&item.kind, claims::CLAIMED_STATUS))
+        .then(|| claims::CLAIMED_STATUS.to_string());
+        let file = t.resolve(&item.id)?;
+        // The item's ops before this claim: a claim arriving with the
+        // confirming sync was pushed before this one.
+        let known: std::collections::HashSet<String> = match t.read_item(&file) {
+            Ok((_, ops)) => ops.into_iter().map(|o| o.nonce).collect(),
+            Err(_) => Default::default(),
+        };
+        let mut outcome = update(
+            tx,
+            &Update {
+                item: item.id.clone(),
+                status,
+                fields: claim.to_fields(),
+                ..Update::default()
+            },
+        )?;
+        tx.claims_written(&item.id);
+        if confirm {
+            match crate::sync::sync_now(t, &mut |_| {}) {
+                Ok(_) => {
+                    if let Some(winner) = pushed_first(tx, &file, &known, &req.session)? {
+                        notes.push(format!(
+                            "warning: {} was claimed first in another clone, by {}",
+                            item.id, winner.session
+                        ));
+                        if req.item.is_some() {
+                            locked.save()?;
+                            return Ok(Claimed::Held {
+                                id: item.id,
+                                title: item.title,
+                                holder: winner,
+                            });
+                        }
+                        passed_over.push(item.id.clone());
+                        continue;
+                    }
                 }
+                Err(e) => notes.push(format!(
+                    "warning: the claim of {} is not confirmed with the remote ({}): it holds on this host; a claim another clone made first wins when they sync",
+                    item.id, e.message
+                )),
             }
         }
-    };
-    let previous = Claim::of(&item);
-    let renewed = previous
-        .as_ref()
-        .is_some_and(|c| c.is_live(now) && c.session == req.session);
-    // An expired or renewed claim keeps the status from before it.
-    let from = match &previous {
-        Some(c) if item.status == claims::CLAIMED_STATUS && !c.from.is_empty() => c.from.clone(),
-        _ => item.status.clone(),
-    };
-    let claim = Claim {
-        session: req.session.clone(),
-        until: now + lease.as_secs() as i64,
-        from,
-    };
-    let status = (item.status != claims::CLAIMED_STATUS
-        && t.status_allowed(&item.kind, claims::CLAIMED_STATUS))
-    .then(|| claims::CLAIMED_STATUS.to_string());
-    let outcome = update(
-        tx,
-        &Update {
-            item: item.id.clone(),
-            status,
-            fields: claim.to_fields(),
-            ..Update::default()
-        },
-    )?;
-    let mut outcome = outcome;
-    outcome.warnings.splice(0..0, lost);
-    locked.board.claims.insert(
-        item.id.clone(),
-        board::Entry {
-            session: claim.session.clone(),
-            actor: t.actor.name.clone(),
-            until: claim.until,
-            from: claim.from.clone(),
-            worktree: here,
-            lease: lease.as_secs() as i64,
-        },
-    );
-    tx.claims_written(&item.id);
+        outcome.warnings.splice(0..0, std::mem::take(&mut notes));
+        locked.board.claims.insert(
+            item.id.clone(),
+            board::Entry {
+                session: claim.session.clone(),
+                actor: t.actor.name.clone(),
+                until: claim.until,
+                from: claim.from.clone(),
+                worktree: here,
+                lease: lease.as_secs() as i64,
+            },
+        );
+        locked.save()?;
+        return Ok(Claimed::Taken {
+            outcome: Box::new(outcome),
+            claim,
+            renewed,
+        });
+    }
     locked.save()?;
-    Ok(Claimed::Taken {
-        outcome: Box::new(outcome),
-        claim,
-        renewed,
-    })
+    Err(Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "other clones claimed each of the {ATTEMPTS} items tried first: {}",
+            passed_over.join(", ")
+        ),
+    )
+    .with_hint("run 'htrac claim' again"))
+}
+
+/// After the confirming sync: the claim that beat this session's to the
+/// remote, if any. A live claim by another session that this session had
+/// not seen before its own was pushed first, whatever the fold order of
+/// the two ops; when the fold still gives the item to this session, an op
+/// restoring the other claim is written (and sent), so every clone ends
+/// with the claim that reached the remote first.
+fn pushed_first(
+    tx: &mut Transaction,
+    file: &crate::tracker::ItemFile,
+    known: &std::collections::HashSet<String>,
+    session: &str,
+) -> Result<Option<Claim>> {
+    let t = tx.tracker;
+    let (item, ops) = t
+        .read_item(file)
+        .map_err(|b| Error::corrupt(format!("corrupt data: {}", b.error)))?;
+    let now = claims::now();
+    let arrived = ops
+        .iter()
+        .filter(|op| op.kind == "update" && !known.contains(&op.nonce))
+        .filter_map(|op| op.get_map("set")?.get("fields")?.as_object())
+        .filter_map(Claim::from_fields)
+        .find(|c| c.session != session && c.is_live(now));
+    let Some(first) = arrived else {
+        return Ok(None);
+    };
+    if Claim::of(&item).is_some_and(|c| c.session == session) {
+        // Give it up, then give it back: two ops, since a claim over a
+        // live one does not take (see `items::compile`).
+        for fields in [None, Some(first.to_fields())] {
+            let remove_fields = match fields {
+                None => claims::FIELDS.iter().map(|f| f.to_string()).collect(),
+                Some(_) => Vec::new(),
+            };
+            update(
+                tx,
+                &Update {
+                    item: item.id.clone(),
+                    fields: fields.unwrap_or_default(),
+                    remove_fields,
+                    ..Update::default()
+                },
+            )?;
+        }
+        if let Err(e) = crate::sync::sync_now(t, &mut |_| {}) {
+            t.warn(format!(
+                "warning: giving {} back to {} is not sent yet ({}); the next sync sends it",
+                item.id, first.session, e.message
+            ));
+        }
+    }
+    Ok(Some(first))
+}
+
+/// The item to claim: the one named (or [`Claimed::Held`] when another
+/// live session holds it), or the best ready item nobody holds, leaving
+/// out `passed_over`. Claims this session lost to another clone's since
+/// its last look are noted and forgotten.
+fn pick(
+    t: &Tracker,
+    req: &ClaimRequest,
+    locked: &mut board::Locked,
+    here: &str,
+    passed_over: &[String],
+    notes: &mut Vec<String>,
+    now: i64,
+) -> Result<std::result::Result<Item, Claimed>> {
+    if let Some(spec) = &req.item {
+        let f = t.resolve(spec)?;
+        let mut one = vec![t.load(&f)?];
+        claims::overlay(&mut one, &locked.board, now, here);
+        let item = one.remove(0);
+        if let Some(holder) = held_by_other(&item, &req.session, now) {
+            return Ok(Err(Claimed::Held {
+                id: item.id,
+                title: item.title,
+                holder,
+            }));
+        }
+        if t.config.is_resolved(&item.status) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("{} is {}: there is nothing to claim", item.id, item.status),
+            ));
+        }
+        return Ok(Ok(item));
+    }
+    let mut snap = t.snapshot_summary()?;
+    let mine = [req.session.clone()];
+    for (id, winner) in claims::lost(&locked.board, &snap.items, here, &mine) {
+        notes.push(format!(
+            "warning: you no longer hold {id}: {winner} claimed it at the same time in another clone and won; taking the next free item"
+        ));
+        locked.board.claims.remove(&id);
+    }
+    claims::overlay(&mut snap.items, &locked.board, now, here);
+    let ready = crate::items::ready::ready_at(&snap.items, &t.config, now);
+    match ready.iter().find(|i| !passed_over.contains(&i.id)) {
+        Some(i) => Ok(Ok((*i).clone())),
+        None => Err(Error::new(
+            ErrorKind::NotFound,
+            "nothing to claim: no ready item is free",
+        )
+        .with_hint("'htrac list --status in_progress' shows what others hold")),
+    }
 }
 
 /// Releases a claim: see [`Release`]. The item's status goes back to what

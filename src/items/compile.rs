@@ -331,13 +331,34 @@ fn set_list_mut<'a>(item: &'a mut Item, key: &str) -> Option<&'a mut Vec<Value>>
     }
 }
 
+/// Whether `op` claims `item` (sets `claimed_by`) while another session's
+/// claim is live at the op's time: the first claim wins, so a claim made
+/// concurrently in another clone does not take the item over when the
+/// clones merge, in whatever order they sync. (The reference, which knows
+/// no claims, lets the later write win.)
+fn claim_overruled(item: &Item, op: &Op, fields: &Map<String, Value>) -> bool {
+    let Some(Value::String(session)) = fields.get(crate::claims::CLAIMED_BY) else {
+        return false;
+    };
+    let Some(held) = crate::claims::Claim::of(item) else {
+        return false;
+    };
+    let at = crate::timestamp::parse_utc(&op.at).unwrap_or(i64::MIN);
+    held.session != *session && held.is_live(at)
+}
+
 fn apply_update(item: &mut Item, op: &Op) {
     if let Some(set) = op.get_map("set") {
         for (key, value) in set {
             let key = canonical_field(key);
             match key {
                 "fields" if value.is_object() => {
-                    for (fk, fv) in value.as_object().into_iter().flatten() {
+                    let fields = value.as_object().expect("an object");
+                    let overruled = claim_overruled(item, op, fields);
+                    for (fk, fv) in fields {
+                        if overruled && crate::claims::FIELDS.contains(&fk.as_str()) {
+                            continue;
+                        }
                         if fv.is_null() {
                             item.fields.shift_remove(fk);
                         } else {

@@ -395,6 +395,12 @@ fn open(tracker: &Tracker) -> Result<(Repo, SyncConfig)> {
     Ok((repo, cfg))
 }
 
+/// Whether the tracker has a remote to sync with: inside a git work tree,
+/// with a valid sync configuration naming a remote that exists.
+pub fn has_remote(tracker: &Tracker) -> bool {
+    open(tracker).is_ok_and(|(repo, cfg)| repo.remote_exists(&cfg.remote).is_ok())
+}
+
 /// `htrac sync`: syncs now, whatever the threshold and the breaker say;
 /// waits for another sync to finish (up to `sync.lock_wait_seconds`).
 /// The result feeds the breaker: a success turns auto-sync back on.
