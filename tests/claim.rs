@@ -479,3 +479,98 @@ fn with_a_remote_a_claim_is_confirmed_at_once_and_the_second_clone_is_refused() 
         assert_eq!(v["fields"]["claimed_by"], "agent-b");
     }
 }
+
+/// `htrac` in `dir` as session `who`, with a clone's environment.
+fn in_tree(c: &synchelp::Clone, dir: &Path, who: &str, args: &[&str]) -> std::process::Output {
+    let mut cmd = c.command(args);
+    cmd.current_dir(dir).env("HTRAC_SESSION", who);
+    cmd.output().expect("htrac runs")
+}
+
+#[test]
+fn eight_agents_in_four_worktrees_of_two_clones_race_for_ten_items() {
+    for round in 0..4usize {
+        let net = synchelp::Net::new();
+        let clones = [net.clone_named("a"), net.clone_named("b")];
+        let ids: Vec<String> = (0..10)
+            .map(|i| clones[0].add(&format!("round {round} item {i}")))
+            .collect();
+        clones[0].run(&["sync"]).ok();
+        clones[1].run(&["sync"]).ok();
+        // Each clone: its main tree and one linked worktree.
+        let mut trees = Vec::new();
+        for (n, c) in clones.iter().enumerate() {
+            let wt = c.path.with_file_name(format!("{}-wt", c.path.display()));
+            c.git(&["worktree", "add", "-q", wt.to_str().unwrap()]);
+            trees.push((n, c.path.clone()));
+            trees.push((n, wt));
+        }
+        let clones = Arc::new(clones);
+        let start = Arc::new(Barrier::new(8));
+        let racers: Vec<_> = (0..8usize)
+            .map(|p| {
+                let (clones, start) = (clones.clone(), start.clone());
+                let (n, dir) = trees[(p + round) % trees.len()].clone();
+                std::thread::spawn(move || {
+                    let who = format!("agent-{p}");
+                    let mut held = Vec::new();
+                    start.wait();
+                    loop {
+                        let out = in_tree(&clones[n], &dir, &who, &["--json", "claim"]);
+                        let err = String::from_utf8_lossy(&out.stderr).to_string();
+                        if out.status.code() == Some(1) && err.contains("nothing to claim") {
+                            break;
+                        }
+                        // Every item it tried went to other clones first: try again.
+                        if out.status.code() == Some(1) && err.contains("claim' again") {
+                            continue;
+                        }
+                        assert!(out.status.success(), "{who}: {err}");
+                        held.push(json(&out)["id"].as_str().unwrap().to_string());
+                    }
+                    (who, n, dir, held)
+                })
+            })
+            .collect();
+        let agents: Vec<_> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+        // Everything reaches everyone.
+        for c in clones.iter() {
+            c.run(&["sync"]).ok();
+        }
+        clones[0].run(&["sync"]).ok();
+        // Each agent looks again (its briefing tells it of a claim it lost:
+        // one whose confirming sync failed under the load); what it still
+        // believes it holds, nobody else does.
+        let mut believed = std::collections::BTreeMap::new();
+        for (who, n, dir, held) in agents {
+            let prime = in_tree(&clones[n], &dir, &who, &["prime"]);
+            let told = String::from_utf8_lossy(&prime.stderr).to_string();
+            for id in held {
+                if told.contains(&format!("you no longer hold {id}")) {
+                    continue;
+                }
+                if let Some(other) = believed.insert(id.clone(), who.clone()) {
+                    panic!("round {round}: {id} believed held by {other} and {who}");
+                }
+            }
+        }
+        for c in clones.iter() {
+            let list = c.run(&["--json", "list"]).ok().json();
+            for id in &ids {
+                let item = list
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|i| i["id"] == id.as_str())
+                    .unwrap();
+                assert_eq!(
+                    item["fields"]["claimed_by"].as_str(),
+                    believed.get(id).map(String::as_str),
+                    "round {round}: {id} in {}",
+                    c.path.display()
+                );
+            }
+        }
+        assert_eq!(believed.len(), 10, "round {round}: every item claimed");
+    }
+}

@@ -149,7 +149,7 @@ fn prime_text_names_what_matters() {
             .to_string()
     };
     assert!(text.starts_with("# htrac: this repository's work tracker\n"));
-    assert!(text.contains("  claim     htrac --json claim "));
+    assert!(text.contains("  claim     htrac --json claim\n"));
     let unread = section("Unread human messages");
     assert!(
         unread.contains(&format!(

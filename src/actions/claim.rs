@@ -119,7 +119,16 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
     let mut passed_over: Vec<String> = Vec::new();
     for _ in 0..ATTEMPTS {
         let now = claims::now();
-        let item = match pick(t, req, &mut locked, &here, &passed_over, &mut notes, now)? {
+        let item = match pick(
+            t,
+            req,
+            confirm,
+            &mut locked,
+            &here,
+            &passed_over,
+            &mut notes,
+            now,
+        )? {
             Ok(item) => item,
             Err(held) => return Ok(held),
         };
@@ -160,7 +169,7 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
         )?;
         tx.claims_written(&item.id);
         if confirm {
-            match crate::sync::sync_now(t, &mut |_| {}) {
+            match confirm_sync(t) {
                 Ok(_) => {
                     if let Some(winner) = pushed_first(tx, &file, &known, &req.session)? {
                         notes.push(format!(
@@ -215,6 +224,20 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
     .with_hint("run 'htrac claim' again"))
 }
 
+/// The confirming sync: many agents pushing at once can outlast one sync's
+/// retries, so it is tried a few more times, pausing longer each time.
+fn confirm_sync(t: &Tracker) -> Result<crate::sync::Report> {
+    let mut last = None;
+    for attempt in 1..=4 {
+        match crate::sync::sync_now(t, &mut |_| {}) {
+            Ok(r) => return Ok(r),
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(crate::sync::push::backoff(100, attempt));
+    }
+    Err(last.expect("tried"))
+}
+
 /// After the confirming sync: the claim that beat this session's to the
 /// remote, if any. A live claim by another session that this session had
 /// not seen before its own was pushed first, whatever the fold order of
@@ -228,9 +251,12 @@ fn pushed_first(
     session: &str,
 ) -> Result<Option<Claim>> {
     let t = tx.tracker;
-    let (item, ops) = t
+    let (item, mut ops) = t
         .read_item(file)
         .map_err(|b| Error::corrupt(format!("corrupt data: {}", b.error)))?;
+    // What the remote holds now: it reaches this work tree's files only on
+    // the base branch itself (not in a linked worktree, say).
+    ops.extend(remote_ops(t, &[&file.path]).into_iter().flatten());
     let now = claims::now();
     let arrived = ops
         .iter()
@@ -269,13 +295,49 @@ fn pushed_first(
     Ok(Some(first))
 }
 
+/// The ops of each of `paths` on the remote's base branch (empty when
+/// unknown), for [`pushed_first`] and [`pick`].
+fn remote_ops(t: &Tracker, paths: &[&std::path::Path]) -> Vec<Vec<crate::oplog::op::Op>> {
+    crate::sync::remote_copies(t, paths)
+        .into_iter()
+        .zip(paths)
+        .map(|(text, path)| {
+            text.and_then(|text| crate::oplog::parse(path, &text).ok())
+                .map(|log| log.ops.into_iter().map(|(_, op)| op).collect())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The items `ids` as the remote's base branch has them (`None`: not
+/// there, no remote, or unreadable), from one git process.
+pub fn remote_items(t: &Tracker, ids: &[&str]) -> Vec<Option<Item>> {
+    let files: Vec<Option<crate::tracker::ItemFile>> =
+        ids.iter().map(|id| t.resolve(id).ok()).collect();
+    let paths: Vec<&std::path::Path> = files.iter().flatten().map(|f| f.path.as_path()).collect();
+    let mut ops = remote_ops(t, &paths).into_iter();
+    files
+        .iter()
+        .map(|f| {
+            let f = f.as_ref()?;
+            let ops = ops.next()?;
+            crate::items::compile::compile(&f.id, f.tier, &ops).ok()
+        })
+        .collect()
+}
+
+/// How many of the best ready items [`pick`] checks against the remote.
+const CHECKED: usize = 16;
+
 /// The item to claim: the one named (or [`Claimed::Held`] when another
 /// live session holds it), or the best ready item nobody holds, leaving
 /// out `passed_over`. Claims this session lost to another clone's since
 /// its last look are noted and forgotten.
+#[allow(clippy::too_many_arguments)]
 fn pick(
     t: &Tracker,
     req: &ClaimRequest,
+    confirm: bool,
     locked: &mut board::Locked,
     here: &str,
     passed_over: &[String],
@@ -304,7 +366,8 @@ fn pick(
     }
     let mut snap = t.snapshot_summary()?;
     let mine = [req.session.clone()];
-    for (id, winner) in claims::lost(&locked.board, &snap.items, here, &mine) {
+    let remote = |ids: &[&str]| remote_items(t, ids);
+    for (id, winner) in claims::lost(&locked.board, &snap.items, here, &mine, &remote) {
         notes.push(format!(
             "warning: you no longer hold {id}: {winner} claimed it at the same time in another clone and won; taking the next free item"
         ));
@@ -312,7 +375,27 @@ fn pick(
     }
     claims::overlay(&mut snap.items, &locked.board, now, here);
     let ready = crate::items::ready::ready_at(&snap.items, &t.config, now);
-    match ready.iter().find(|i| !passed_over.contains(&i.id)) {
+    let candidates: Vec<&Item> = ready
+        .into_iter()
+        .filter(|i| !passed_over.contains(&i.id))
+        .collect();
+    // With a remote, leave out the best candidates the remote shows claimed
+    // by others (claims from other clones reach this work tree's files only
+    // on the base branch).
+    let mut taken = std::collections::HashSet::new();
+    if confirm {
+        let head: Vec<&str> = candidates
+            .iter()
+            .take(CHECKED)
+            .map(|i| i.id.as_str())
+            .collect();
+        for (id, remote) in head.iter().zip(remote_items(t, &head)) {
+            if remote.is_some_and(|r| held_by_other(&r, &req.session, now).is_some()) {
+                taken.insert(id.to_string());
+            }
+        }
+    }
+    match candidates.iter().find(|i| !taken.contains(&i.id)) {
         Some(i) => Ok(Ok((*i).clone())),
         None => Err(Error::new(
             ErrorKind::NotFound,

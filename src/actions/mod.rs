@@ -21,7 +21,7 @@ mod govern;
 mod update;
 
 pub use add::add;
-pub use claim::{claim, configured_lease, release, ClaimRequest, Claimed, Release};
+pub use claim::{claim, configured_lease, release, remote_items, ClaimRequest, Claimed, Release};
 pub use describe::{describe, Change};
 pub use discuss::{discuss, Discuss, Discussed};
 pub use govern::{delete, freeze, lock, move_tier, Freeze, LockChange};

@@ -224,16 +224,20 @@ pub fn after_write(
 }
 
 /// Claims this host's board gives to one of `mine` in work tree `here`
-/// that the items' op files now give to another session: claims made at
-/// the same time in another clone, which won in the merged fold order (the
-/// same order in every clone). Returns `(item ID, winner)`.
+/// that another session holds now: claims made at the same time in another
+/// clone, which won. The holder comes from `items` (this work tree's op
+/// files) and, where those still show this session, from `remote` (the
+/// item as the remote's base branch has it, which reaches a work tree's
+/// files only on the base branch). Returns `(item ID, winner)`.
 pub fn lost(
     board: &board::Board,
     items: &[Item],
     here: &str,
     mine: &[String],
+    remote: &dyn Fn(&[&str]) -> Vec<Option<Item>>,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    let mut ask = Vec::new();
     for (id, entry) in &board.claims {
         if entry.worktree != here || !mine.contains(&entry.session) {
             continue;
@@ -241,9 +245,19 @@ pub fn lost(
         let Some(item) = items.iter().find(|i| &i.id == id) else {
             continue;
         };
-        if let Some(c) = Claim::of(item) {
-            if c.session != entry.session {
-                out.push((id.clone(), c.session));
+        match Claim::of(item) {
+            Some(c) if c.session != entry.session => out.push((id.clone(), c.session)),
+            _ => ask.push((id.as_str(), entry.session.as_str())),
+        }
+    }
+    if ask.is_empty() {
+        return out;
+    }
+    let ids: Vec<&str> = ask.iter().map(|(id, _)| *id).collect();
+    for ((id, session), item) in ask.iter().zip(remote(&ids)) {
+        if let Some(c) = item.as_ref().and_then(Claim::of) {
+            if c.session != *session {
+                out.push((id.to_string(), c.session));
             }
         }
     }

@@ -255,7 +255,8 @@ fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
     let here = crate::claims::board::worktree_key(t.work_tree.as_deref());
     let mine = crate::claims::own_sessions(&t.actor.name, t.work_tree.as_deref(), None);
     let board = crate::claims::board::read(&board_file);
-    for (id, winner) in crate::claims::lost(&board, items, &here, &mine) {
+    let remote = |ids: &[&str]| crate::actions::remote_items(t, ids);
+    for (id, winner) in crate::claims::lost(&board, items, &here, &mine, &remote) {
         warnings.push(format!(
             "warning: you no longer hold {id}: {winner} claimed it at the same time in another clone and won (htrac claim takes the next free item)"
         ));

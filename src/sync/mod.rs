@@ -401,6 +401,36 @@ pub fn has_remote(tracker: &Tracker) -> bool {
     open(tracker).is_ok_and(|(repo, cfg)| repo.remote_exists(&cfg.remote).is_ok())
 }
 
+/// The texts of the op files `paths` (in this work tree) as the remote's
+/// base branch held them at the last fetch or push (`None`: not there, or
+/// no remote), read by one git process. Remote ops reach a work tree's
+/// files only when its branch is the base branch; this reads them from any
+/// branch or linked worktree.
+pub fn remote_copies(tracker: &Tracker, paths: &[&std::path::Path]) -> Vec<Option<String>> {
+    let none = || vec![None; paths.len()];
+    let Ok((repo, cfg)) = open(tracker) else {
+        return none();
+    };
+    let specs: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            let rel = p
+                .strip_prefix(&repo.work_tree)
+                .ok()
+                .and_then(|r| r.to_str())
+                .unwrap_or("");
+            format!("refs/remotes/{}/{}:{rel}", cfg.remote, cfg.base_branch)
+        })
+        .collect();
+    match crate::git::cat_files(&repo.work_tree, &specs) {
+        Ok(blobs) => blobs
+            .into_iter()
+            .map(|b| b.and_then(|b| String::from_utf8(b).ok()))
+            .collect(),
+        Err(_) => none(),
+    }
+}
+
 /// `htrac sync`: syncs now, whatever the threshold and the breaker say;
 /// waits for another sync to finish (up to `sync.lock_wait_seconds`).
 /// The result feeds the breaker: a success turns auto-sync back on.
