@@ -1,10 +1,51 @@
-//! The near-duplicate warning of `add` on small fixed trackers: SimHash
-//! distances as the reference computes them, never blocking, never on
-//! stdout, the same answer with or without the fingerprint store.
+//! `htrac add`: a description from stdin or a file, and the near-duplicate
+//! warning on small fixed trackers: SimHash distances as the reference
+//! computes them, never blocking, never on stdout, the same answer with or
+//! without the fingerprint store.
 
-mod common;
+use crate::common::{self, Env};
 
-use common::Env;
+#[test]
+fn description_from_stdin_and_file() {
+    let env = Env::new();
+    let r = env
+        .run_stdin(
+            &[
+                "add",
+                "--kind",
+                "work_item",
+                "--title",
+                "stdin",
+                "--description-stdin",
+            ],
+            "from stdin\n\n",
+        )
+        .ok();
+    let id = r.stdout.trim().to_string();
+    assert_eq!(
+        env.run(&["show", &id, "--json"]).ok().json()["description"],
+        "from stdin"
+    );
+    let f = env.path().join("desc.txt");
+    std::fs::write(&f, "from a file\nsecond line\n").unwrap();
+    env.run(&["update", &id, "--description-file", f.to_str().unwrap()])
+        .ok();
+    assert_eq!(
+        env.run(&["show", &id, "--json"]).ok().json()["description"],
+        "from a file\nsecond line"
+    );
+    let r = env
+        .run(&[
+            "update",
+            &id,
+            "--description",
+            "x",
+            "--description-file",
+            "y",
+        ])
+        .fails(1);
+    assert!(r.stderr.contains("only one of"), "{}", r.stderr);
+}
 
 fn similar(stderr: &str) -> Vec<(String, String, u32)> {
     stderr

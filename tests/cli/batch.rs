@@ -1,9 +1,7 @@
 //! `htrac batch`: many mutations from a file or stdin, in order, each on
 //! its own, with a per-line result; `--json` output is JSON all the way down.
 
-mod common;
-
-use common::Env;
+use crate::common::Env;
 
 fn write(env: &Env, name: &str, text: &str) -> String {
     let p = env.path().join(name);

@@ -1,11 +1,9 @@
 //! `check-messages`: unread human messages in scope, with context, as text
 //! and JSON, in real repositories.
 
-mod common;
-
 use std::io::Write;
 
-use common::Env;
+use crate::common::Env;
 use serde_json::json;
 
 /// Appends an agent's `discuss` op by hand (this process is a human).

@@ -2,13 +2,11 @@
 //! items — never two for one item, even racing from several worktrees —
 //! leases that lapse, and who may give a claim up.
 
-mod common;
-mod synchelp;
-
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 
-use common::{git, Env};
+use crate::common::{self, git, Env};
+use crate::synchelp;
 use serde_json::Value;
 
 /// `htrac` in `dir` as session `session`.

@@ -1,9 +1,7 @@
 //! `deps ITEM` (text and JSON, the `:N` stash) and `deps --graph` (DOT and
 //! JSON of the open dependency graph) in real repositories.
 
-mod common;
-
-use common::Env;
+use crate::common::{self, Env};
 use serde_json::Value;
 
 fn short(id: &str) -> String {

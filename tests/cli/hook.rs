@@ -2,12 +2,10 @@
 //! stdin, in real git repositories with a tracker, the circuit breaker's
 //! state in a private directory.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{Env, Run};
+use crate::common::{Env, Run};
 use serde_json::Value;
 
 const HOOK: &str = env!("CARGO_BIN_EXE_htrac-hook");

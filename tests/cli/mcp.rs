@@ -4,10 +4,8 @@
 //! governance refusals as tool errors — and the server keeps serving after
 //! every one of them, then exits 0 at end of input.
 
-mod common;
-
-use common::mcp::{become_agent, cli, Session};
-use common::Env;
+use crate::common::mcp::{become_agent, cli, Session};
+use crate::common::{self, Env};
 use serde_json::{json, Value};
 
 #[test]

@@ -3,10 +3,8 @@
 //! library error a tool meets is a tool error with its kind's code, an
 //! error about one argument naming it as the tool does.
 
-mod common;
-
-use common::mcp::{become_agent, Session};
-use common::Env;
+use crate::common::mcp::{become_agent, Session};
+use crate::common::{self, Env};
 use serde_json::{json, Value};
 
 /// Whether `v` fits `schema` as far as the output schemas go: an object's

@@ -2,11 +2,9 @@
 //! to the reference parser's expectations): what it creates, where, with
 //! which fields; idempotence; `--dry-run`; errors that say what to do.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::Env;
+use crate::common::{self, Env};
 use serde_json::{json, Value};
 
 fn fixture(name: &str) -> PathBuf {

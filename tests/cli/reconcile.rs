@@ -2,13 +2,11 @@
 //! journalled outside the work tree, destructive git commands lose them,
 //! `reconcile` (or the installed hooks) brings every one back, once.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{git, Env, Run};
+use crate::common::{self, git, Env, Run};
 
 /// A tracker in a git repository with its own journal state directory.
 struct J {

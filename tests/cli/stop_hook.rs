@@ -2,11 +2,9 @@
 //! the scope, hard and soft, the exact fingerprint, both guidance
 //! documents and where they are written, and failing closed.
 
-mod common;
-
 use std::path::Path;
 
-use common::Env;
+use crate::common::{self, Env};
 use sha2::{Digest, Sha256};
 
 fn sha256_hex(s: &str) -> String {

@@ -1,10 +1,8 @@
 //! `tags`: listing, counts, the catalog file, describe/deprecate/rename,
 //! the add/update hooks, and what an agent may not rename.
 
-mod common;
-
-use common::agent::{agent_user, as_agent, open_up};
-use common::Env;
+use crate::common::agent::{agent_user, as_agent, open_up};
+use crate::common::Env;
 use serde_json::json;
 
 fn catalog(env: &Env) -> String {

@@ -2,11 +2,9 @@
 //! an item's compiled state changing, history that does not compile shows a
 //! marker instead of breaking the diff, and the rendering is the reference's.
 
-mod common;
-
 use std::path::Path;
 
-use common::{bin, git, Env};
+use crate::common::{bin, git, Env};
 
 /// Wires git to `htrac textconv` for `*.ops` files, as `htrac setup` does.
 fn wire(env: &Env) {

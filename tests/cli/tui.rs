@@ -3,9 +3,7 @@
 //! a real terminal: `n` adds an item, Enter... the pane shows it and its op
 //! is in the ops file.
 
-mod common;
-
-use common::Env;
+use crate::common::{self, Env};
 
 #[test]
 fn htrac_tui_without_the_binary_says_how_to_install_it() {
@@ -31,7 +29,7 @@ fn htrac_tui_without_the_binary_says_how_to_install_it() {
 
 #[cfg(feature = "tui")]
 mod tmux {
-    use super::common::Env;
+    use crate::common::Env;
     use std::process::Command;
     use std::time::{Duration, Instant};
 

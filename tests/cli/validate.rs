@@ -3,11 +3,9 @@
 //! references against the whole tracker; `--check-locks` judging only the
 //! ops that are new since HEAD.
 
-mod common;
-
 use std::path::Path;
 
-use common::{git, Env};
+use crate::common::{self, git, Env};
 
 const WS: &str = ".agent/tracker-workspace/.ops";
 

@@ -3,11 +3,10 @@
 //! statuses, whatever `USER`/`LOGNAME` say. Needs root (CI runs as root) to
 //! create the user; elsewhere the test says why it skipped.
 
-mod common;
-
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-use common::agent::{agent_user, as_agent, as_agent_with, open_up, AGENT};
+use crate::common;
+use crate::common::agent::{agent_user, as_agent, as_agent_with, open_up, AGENT};
 
 #[test]
 fn the_os_user_decides_agent_or_human() {

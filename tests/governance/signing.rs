@@ -4,14 +4,17 @@
 //! human ops (unsigned, garbage, copied from another item, signed by a key
 //! not allowed, altered) have no effect under `required` and are reported;
 //! `warn` reports but applies; `off` changes nothing; a human without a
-//! usable key is refused; ops before the cut-over stay trusted.
-//! (`signing_compat.rs`: ssh-keygen, the reference, the web server.)
+//! usable key is refused; ops before the cut-over stay trusted; and
+//! `ssh-keygen -Y verify` accepts what htrac signed, by the README's recipe.
+//! (The reference reading signed files: tests/reference/signing.rs; the web
+//! server signing: tests/serve/signing.rs.)
 
-mod common;
-mod signhelp;
+use std::path::Path;
+use std::process::Command;
 
+use crate::common;
+use crate::signhelp::*;
 use serde_json::json;
-use signhelp::*;
 
 #[test]
 fn under_required_a_signed_lock_holds_and_forged_unlocks_do_nothing() {
@@ -331,4 +334,52 @@ fn ops_written_before_the_cut_over_stay_trusted() {
     // Restored (as from git), it is trusted again.
     std::fs::write(&list, &listed).unwrap();
     assert_eq!(s.show(&id)["locked_fields"], json!(["status"]));
+}
+
+#[test]
+fn ssh_keygen_verifies_what_htrac_signed_by_the_readme_recipe() {
+    let s = Signed::new("required");
+    let id = s.env.add("by hand", &[]);
+    s.env.run(&["lock", &id, "title"]).ok();
+    let path = s.ops(&id);
+    let nonce = last_nonce(&path);
+    // The commands of the README's "Signed human authority" section.
+    let script = r#"
+        { printf 'htrac-op v1 %s\n' "$ID"; grep "  # $N\$" "$F" | grep -v '^  sig: '; } > op.msg
+        grep "^  sig: .*  # $N\$" "$F" | sed "s/^  sig: //; s/  # $N\$//" | fold -w 70 \
+          | { echo '-----BEGIN SSH SIGNATURE-----'; cat; echo '-----END SSH SIGNATURE-----'; } > op.sig
+        ssh-keygen -Y verify -f "$ALLOWED" -I "$ME" -n htrac-op -s op.sig < op.msg
+    "#;
+    let run = |file: &Path| {
+        Command::new("sh")
+            .args(["-c", script])
+            .current_dir(s.keys.path())
+            .env("ID", &id)
+            .env("N", &nonce)
+            .env("F", file)
+            .env("ALLOWED", &s.allowed)
+            .env("ME", me())
+            .output()
+            .unwrap()
+    };
+    let out = run(&path);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Good \"htrac-op\" signature"));
+    // ...and refuses the op once it is altered.
+    let tampered = s.keys.path().join("tampered.ops");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &tampered,
+        text.replace(
+            &format!("- title  # {nonce}"),
+            &format!("- status  # {nonce}"),
+        ),
+    )
+    .unwrap();
+    assert!(!run(&tampered).status.success());
 }

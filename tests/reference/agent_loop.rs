@@ -1,6 +1,6 @@
 //! Differential tests of the agent-loop commands against the reference
 //! (`htrac` of hypergumbo-tracker 0.11.0): `deps`, `check-messages`,
-//! `tags` and the tag catalog file. See `tests/differential.rs` for how
+//! `tags` and the tag catalog file. See `differential.rs` for how
 //! the reference is installed and run (skipped loudly without it, except
 //! under `CI=true`).
 //!
@@ -8,13 +8,11 @@
 //! `"tier": null` in `check-messages` (it never sets the tier there); we
 //! print the item's tier. The tests check ours and compare the rest.
 
-mod reference;
-
 use std::fs;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use reference::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 
 /// Items linked every way `deps` shows, in three tiers, with tags.

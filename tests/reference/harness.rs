@@ -305,10 +305,9 @@ impl Ctx {
     }
 
     /// Runs the reference's own reader and writer over every op file of the
-    /// repo (see `tests/differential/reserialize.py`).
+    /// repo (see `tests/reference/reserialize.py`).
     pub fn reference_reserialises(&self, repo: &Repo) {
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/reserialize.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/reserialize.py");
         let files = op_files(repo);
         assert!(!files.is_empty());
         let mut cmd = Command::new(self.venv.join("bin/python"));

@@ -7,17 +7,15 @@
 //! other imported.
 //!
 //! Skips loudly (or fails under `CI=true`) when the reference cannot be
-//! installed, as `tests/differential.rs`.
-
-mod reference;
+//! installed, as `differential.rs`.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::harness::*;
 use htrac::oplog::emit::emit_op;
 use htrac::oplog::op::{Op, Role};
-use reference::*;
 use serde_json::{json, Value};
 
 /// A small deterministic generator (64-bit LCG).

@@ -1,4 +1,4 @@
-# Oracle for tests/differential.rs, run with the reference's own Python.
+# Oracle for the differential tests (tests/reference/), run with the reference's own Python.
 #
 # For every op file named on the command line: parse it with the reference's
 # reader (`_parse_ops_file`, PyYAML CSafeLoader), split the text into op

@@ -8,18 +8,16 @@
 //! the reference's project wrapper `scripts/tracker` there).
 //!
 //! Skips loudly (or fails under `CI=true`) when the reference cannot be
-//! installed, as `tests/differential.rs`.
+//! installed, as `differential.rs`.
 //!
 //! Every repository is initialised by our `init`: the reference's writes
 //! no `config.yaml`, and its `fork-setup` then writes one with nothing but
 //! `stop_hook.scope`, which the reference itself cannot read.
 
-mod reference;
-
 use std::fs;
 use std::path::Path;
 
-use reference::*;
+use crate::harness::*;
 
 /// Items in every tier and many statuses, titles with non-ASCII, a tab
 /// and quotes (the fingerprint's lines are tab-separated), discussions

@@ -5,12 +5,10 @@
 //! (`HTRAC_CACHE_RACY_MS=0`) so files are cached at once; each test waits
 //! a little before changing a cached file, as the 2 s default would.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::{git, Env, Run};
+use crate::common::{self, git, Env, Run};
 
 fn run(env: &Env, args: &[&str]) -> Run {
     let out = env
@@ -433,7 +431,7 @@ mod prop {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(crate::proptest_config(24))]
         #[test]
         fn random_changes_leave_warm_equal_to_cold(steps in proptest::collection::vec(step(), 1..14)) {
             let dir = tempfile::tempdir().unwrap();

@@ -9,14 +9,12 @@
 //! itself is covered by 8 concurrent `htrac batch` processes
 //! (`HTRAC_ROBUST_FULL=1` runs them at 8 × 1,000 too).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::Env;
+use crate::common::{self, Env};
 use htrac::oplog::op::{Op, Role};
 use htrac::oplog::{self, AppendMode};
 use serde_json::Value;
@@ -57,13 +55,14 @@ fn writer_child() {
 /// Runs `WRITERS` writer processes at once; writer `w` appends to `paths[w]`.
 fn run_writers(paths: &[Vec<PathBuf>]) {
     let exe = std::env::current_exe().unwrap();
+    let writer = common::test_name(module_path!(), "writer_child");
     let children: Vec<_> = paths
         .iter()
         .enumerate()
         .map(|(w, p)| {
             let list: Vec<String> = p.iter().map(|p| p.display().to_string()).collect();
             Command::new(&exe)
-                .args(["--exact", "writer_child", "--nocapture", "--test-threads=1"])
+                .args(["--exact", &writer, "--nocapture", "--test-threads=1"])
                 .env(
                     "HTRAC_ROBUST_WRITER",
                     format!("{}|{w}|{PER_WRITER}", list.join(",")),
@@ -271,4 +270,53 @@ fn eight_cli_batches_add_distinct_items_at_once() {
     assert_eq!(titles.len(), WRITERS * n, "items lost");
     assert!(titles.values().all(|&c| c == 1), "an item was added twice");
     validate_clean(&env);
+}
+
+#[test]
+fn concurrent_writers_never_tear_or_lose_an_op() {
+    let env = Env::new();
+    let id = env.add("hot item", &[]);
+    let writers = 8;
+    let per_writer = 10;
+    let handles: Vec<_> = (0..writers)
+        .map(|w| {
+            let dir = env.path().to_path_buf();
+            let cache = env.cache.path().to_path_buf();
+            let id = id.clone();
+            std::thread::spawn(move || {
+                for i in 0..per_writer {
+                    let msg = format!("writer {w} message {i} {}", "x".repeat(2000));
+                    let st = std::process::Command::new(common::bin())
+                        .args(["discuss", &id, &msg, "--ack-thread"])
+                        .current_dir(&dir)
+                        .env("HTRAC_CACHE_DIR", &cache)
+                        .env("HTRAC_STATE_DIR", cache.join("state"))
+                        .output()
+                        .unwrap();
+                    assert!(
+                        st.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&st.stderr)
+                    );
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let r = env.run(&["show", &id, "--json"]).ok();
+    assert!(!r.stderr.contains("torn"), "{}", r.stderr);
+    assert_eq!(
+        r.json()["discussion"].as_array().unwrap().len(),
+        writers * per_writer
+    );
+    // Every line still carries its op's nonce.
+    let text = std::fs::read_to_string(env.workspace_ops(&id)).unwrap();
+    let log = htrac::oplog::parse(std::path::Path::new("x"), &text).unwrap();
+    assert_eq!(log.ops.len(), 1 + writers * per_writer);
+    assert!(
+        text.lines().all(|l| l.contains("  # ")),
+        "a line lost its nonce"
+    );
 }

@@ -5,14 +5,12 @@
 //! disk full, permission denied, read-only directory) is a clear error,
 //! exit 1, with nothing partial left behind.
 
-mod common;
-
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, Run};
+use crate::common::{self, Env, Run};
 use htrac::oplog;
 use serde_json::Value;
 

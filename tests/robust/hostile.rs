@@ -2,12 +2,10 @@
 //! malicious op files. Each gives a clear error or a safe refusal within a
 //! time bound — never a hang or a crash — and other items stay readable.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Env, Run};
+use crate::common::{self, Env, Run};
 
 /// Runs htrac with a deadline: a hang fails the test instead of stalling it.
 fn bounded(env: &Env, args: &[&str], secs: u64) -> Run {

@@ -2,8 +2,7 @@
 //! several replicas (any order, blocks duplicated), the item compiles to the
 //! same state; and everything we emit parses back to the same op.
 
-mod common;
-
+use crate::common;
 use htrac::items::compile::compile;
 use htrac::oplog;
 use htrac::oplog::emit::emit_op;
@@ -214,7 +213,7 @@ fn compile_text(text: &str) -> htrac::Item {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_config(300))]
 
     #[test]
     fn union_merge_in_any_order_compiles_the_same(s in scenario()) {

@@ -4,8 +4,6 @@
 //! or `npm ci` in tests/browser it fails, naming what is missing: it never
 //! reports `ok` without running.
 
-#![cfg(feature = "serve")]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

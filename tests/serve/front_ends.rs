@@ -5,17 +5,14 @@
 //! the stealth rule refuses a link into stealth, and an agent's refusals
 //! (human-only status, locked field) come back with the same kind and
 //! message. htrac-tui's side of these rules is in `bin/htrac-tui/tests_rules.rs`.
-#![cfg(feature = "serve")]
-
-mod synchelp;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
+use crate::synchelp::{self, remote_op_count, Net};
 use htrac::serve::api;
 use htrac::Tracker;
 use serde_json::{json, Value};
-use synchelp::{remote_op_count, Net};
 
 #[derive(Clone, Copy, Debug)]
 enum Front {

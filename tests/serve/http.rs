@@ -3,13 +3,10 @@
 //! JSON errors for bad input, body cap, Origin/CSRF/Host checks, cookie
 //! flags, security headers, brute-force backoff and lockout, and an agent
 //! OS user's server giving web users only agent authority.
-#![cfg(feature = "serve")]
 
-mod common;
-mod serve_support;
-
+use crate::common;
+use crate::support::{append_config, passwd, serve_command, Server};
 use serde_json::json;
-use serve_support::{append_config, passwd, serve_command, Server};
 
 #[test]
 fn public_routes_and_everything_else_needs_a_session() {

@@ -3,17 +3,14 @@
 //! restart, or once over the WebSocket and once over REST) is one op and one
 //! answer; the same key on another request is refused (422); keys are per
 //! user; writes without a key work as before.
-#![cfg(feature = "serve")]
-
-mod common;
-mod serve_support;
 
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
+use crate::common;
+use crate::support::{passwd, Login, Resp, Server};
 use serde_json::{json, Value};
-use serve_support::{passwd, Login, Resp, Server};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::{Message, WebSocket};
 

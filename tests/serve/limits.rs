@@ -1,15 +1,11 @@
 //! htrac-serve under slow and greedy clients: a request must arrive whole
 //! within its deadline, heads are capped, and neither stalls anyone else.
-#![cfg(feature = "serve")]
-
-mod common;
-mod serve_support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use serve_support::Server;
+use crate::support::Server;
 
 /// Opens a login request whose body never finishes (5000 bytes announced, 9 sent).
 fn slow_login(s: &Server) -> TcpStream {

@@ -3,13 +3,13 @@
 //! itself only backs off, and an unknown name costs the same time as a known
 //! one with a wrong password.
 
-mod common;
-mod serve_support;
-
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use serve_support::{append_config, passwd, passwd_cost, serve_command, Server};
+use crate::common;
+use crate::support::{
+    self as serve_support, append_config, passwd, passwd_cost, serve_command, Server,
+};
 
 /// A local address that is not loopback (the host's own), for a second
 /// source; the server must be bound to all addresses to be reached on it.

@@ -3,17 +3,11 @@
 //! through `/api/auth/passkey/*` (verified by webauthn-rs), a login sets
 //! the session cookie, and a tampered assertion, a reused token or a
 //! foreign Origin are refused.
-#![cfg(feature = "serve")]
 
-#[allow(dead_code)] // shared with tests/serve_passkey.rs, which uses all of it
-#[path = "serve_passkey/authenticator.rs"]
-mod authenticator;
-mod common;
-mod serve_support;
-
-use authenticator::{Alg, Client, SoftKey};
+use crate::common;
+use crate::passkey::authenticator::{Alg, Client, SoftKey};
+use crate::support::{self as serve_support, serve_command, Server};
 use serde_json::json;
-use serve_support::{serve_command, Server};
 
 #[test]
 fn register_then_log_in_with_a_passkey_over_http() {

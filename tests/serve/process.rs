@@ -2,14 +2,11 @@
 //! flock-held pid file (a stale file naming a live, foreign process is
 //! never signalled), a second server refused, remote binding rules, a
 //! clean exit on SIGTERM, and `htrac serve` handing over to htrac-serve.
-#![cfg(feature = "serve")]
-
-mod common;
-mod serve_support;
 
 use std::process::{Command, Stdio};
 
-use serve_support::{passwd, serve_command, Server};
+use crate::common;
+use crate::support::{passwd, serve_command, Server};
 
 fn run(env: &common::Env, args: &[&str]) -> common::Run {
     let out = serve_command(env, args).output().unwrap();

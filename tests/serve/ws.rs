@@ -2,16 +2,13 @@
 //! a snapshot then deltas (only the changed items) to two clients after
 //! CLI writes, commands over the socket, `resume` from the ring buffer,
 //! ping, and a tier directory created after start being watched.
-#![cfg(feature = "serve")]
-
-mod common;
-mod serve_support;
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use crate::common;
+use crate::support::{self as serve_support, Login, Server};
 use serde_json::{json, Value};
-use serve_support::{Login, Server};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::{Message, WebSocket};
 

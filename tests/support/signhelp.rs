@@ -1,6 +1,6 @@
-//! Shared by the signed-authority tests (`signing.rs`, `signing_compat.rs`):
-//! real ssh-keygen keys, a tracker with `authority:` set, and human ops
-//! forged behind htrac's back.
+//! Shared by the signed-authority tests (`signing.rs` of the governance,
+//! reference and serve binaries): real ssh-keygen keys, a tracker with
+//! `authority:` set, and human ops forged behind htrac's back.
 
 #![allow(dead_code)]
 

@@ -4,11 +4,9 @@
 //! every clone compiles to the same state byte for byte, and the number of
 //! ops equals the number written: nothing lost, nothing doubled.
 
-mod synchelp;
-
 use std::collections::BTreeSet;
 
-use synchelp::{remote_op_count, Net, Rng};
+use crate::synchelp::{self, remote_op_count, Net, Rng};
 
 fn converge(seed: u64, steps: usize, threshold: &str) {
     let net = Net::new();

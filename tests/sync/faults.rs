@@ -4,12 +4,10 @@
 //! locally and the next sync completes. Also: the circuit breaker, the
 //! pre-sync validation, dry runs and the cost of auto-sync below threshold.
 
-mod synchelp;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use synchelp::{remote_op_count, Net};
+use crate::synchelp::{self, remote_op_count, Net};
 
 fn write_script(path: &Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();

@@ -2,11 +2,9 @@
 //! journal of every op that reached the base branch, and a destructive git
 //! command after a sync loses nothing that `reconcile` cannot restore.
 
-mod synchelp;
-
 use std::path::Path;
 
-use synchelp::Net;
+use crate::synchelp::Net;
 
 /// `- op:` lines in every journal file under `dir`.
 fn journalled_ops(dir: &Path) -> usize {

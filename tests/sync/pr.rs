@@ -3,11 +3,9 @@
 //! run in order with quoted placeholders; a failing merge leaves local ops
 //! untouched and keeps the branch; `--prune` deletes merged sync branches.
 
-mod synchelp;
-
 use std::os::unix::fs::PermissionsExt;
 
-use synchelp::{remote_op_count, Net};
+use crate::synchelp::{self, remote_op_count, Net};
 
 /// Installs the stand-in forge and configures `pr` mode; returns the call log.
 fn forge(net: &Net, c: &synchelp::Clone, merge_fails: bool) -> std::path::PathBuf {

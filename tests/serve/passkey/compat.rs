@@ -7,7 +7,7 @@ use super::*;
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/serve_passkey/webauthn-rs-0.5"
+    "/tests/serve/passkey/webauthn-rs-0.5"
 );
 
 fn fixture_keys() -> Vec<(String, SoftKey)> {

@@ -3,16 +3,9 @@
 //! SoftPasskey and one on RustCrypto's p256 and rsa (ES256 and RS256) — and every way a
 //! response, a ceremony id, a token or a counter can be wrong.
 
-#![cfg(feature = "serve")]
-
-#[path = "serve_passkey/authenticator.rs"]
-mod authenticator;
-mod common;
-#[path = "serve_passkey/compat.rs"]
+pub mod authenticator;
 mod compat;
-#[path = "serve_passkey/rejections.rs"]
 mod rejections;
-#[path = "serve_passkey/store.rs"]
 mod store;
 
 use std::os::unix::fs::PermissionsExt;

@@ -3,6 +3,7 @@
 //! removing keys, `register-key`, and `auth.webauthn` in config.yaml.
 
 use super::*;
+use crate::common;
 #[test]
 fn registration_tokens_are_one_time_expire_and_are_stored_hashed() {
     let site = Site::new();

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod layout;
 pub mod mcp;
 
 use std::path::{Path, PathBuf};
@@ -283,4 +284,40 @@ pub fn append_raw(path: &Path, text: &str) {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     f.write_all(text.as_bytes()).unwrap();
+}
+
+/// The name libtest gives the test `test` of the module `module_path`
+/// (`module_path!()`, which starts with the test binary's crate name).
+pub fn test_name(module_path: &str, test: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_crate, module)) => format!("{module}::{test}"),
+        None => test.to_string(),
+    }
+}
+
+/// For a test whose own process needs a particular environment (a library
+/// call made in this process reads `HTRAC_CACHE_DIR`, say): the tests of a
+/// binary run on threads of one process, so none may change the environment
+/// the others and their child processes see. The test runs again, alone, in
+/// a child process of this binary with `envs` set: returns `true` in that
+/// child (go on with the test), `false` in the caller once the child passed.
+pub fn in_own_process(module_path: &str, test: &str, envs: &[(&str, &Path)]) -> bool {
+    const MARK: &str = "HTRAC_TEST_OWN_PROCESS";
+    let name = test_name(module_path, test);
+    if std::env::var_os(MARK).is_some_and(|v| v == name.as_str()) {
+        return true;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", &name, "--nocapture", "--test-threads=1"])
+        .env(MARK, &name)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{name} in its own process:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
 }
