@@ -28,7 +28,7 @@ test-permission:
 # The web page in headless chromium (needs chromium, node, and `npm ci` in
 # tests/browser; .ci/run installs them). `make test` runs it too.
 test-browser:
-	$(CARGO) test --locked --features serve --test browser -- --nocapture
+	$(CARGO) test --locked --features serve --test serve browser:: -- --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,5 +1,5 @@
 //! The rules every front end shares, as htrac-tui keeps them (the command
-//! line, web API and MCP sides are in `tests/front_ends.rs`): a write is
+//! line, web API and MCP sides are in `tests/serve/front_ends.rs`): a write is
 //! auto-synced and stamps its tags in the catalog, a link into stealth is
 //! refused naming the form's field, and an agent's refusals are the
 //! library's (human-only status, locked field) with nothing written.

@@ -8,7 +8,7 @@
 // then registers a passkey from a `register-key` link with Chromium's
 // virtual authenticator and signs in with it.
 //
-// Run by tests/browser.rs (`cargo test --features serve --test browser`), or by
+// Run by tests/serve/browser.rs (`cargo test --features serve --test serve browser`), or by
 // hand: HTRAC_BIN=target/debug/htrac HTRAC_SERVE_BIN=target/debug/htrac-serve
 // node tests/browser/web.test.mjs. Screenshots of every page, the server log
 // and the browser console go to target/browser/ when a step fails.

@@ -1,0 +1,495 @@
+//! The read cache is correct by construction: whatever happens to the op
+//! files between two commands, a warm read (through the cache) prints
+//! exactly what a cold read (`HTRAC_NO_CACHE`) prints, and the cache is
+//! really used when nothing changed. The racy-timestamp window is set to 0
+//! (`HTRAC_CACHE_RACY_MS=0`) so files are cached at once; each test waits
+//! a little before changing a cached file, as the 2 s default would.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::common::{self, git, Env, Run};
+
+fn run(env: &Env, args: &[&str]) -> Run {
+    let out = env
+        .command(args)
+        .env("HTRAC_CACHE_RACY_MS", "0")
+        .env("HTRAC_CACHE_STATS", "1")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn cold(env: &Env, args: &[&str]) -> Run {
+    let out = env
+        .command(args)
+        .env("HTRAC_NO_CACHE", "1")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// How many items the last command took from the cache (HTRAC_CACHE_STATS).
+fn hits(r: &Run) -> usize {
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("cache: "))
+        .unwrap_or_else(|| panic!("no cache stats in stderr:\n{}", r.stderr));
+    line["cache: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// `list --json` and `ready --json` warm equal cold, byte for byte; returns
+/// the warm run's cache hits.
+fn assert_warm_equals_cold(env: &Env) -> usize {
+    let mut h = 0;
+    for args in [&["--json", "list"][..], &["--json", "ready"], &["list"]] {
+        let warm = run(env, args).ok();
+        let c = cold(env, args).ok();
+        assert_eq!(warm.stdout, c.stdout, "{args:?}: warm != cold");
+        h = hits(&warm);
+    }
+    h
+}
+
+/// Waits past the file system's timestamp tick (as the racy window would).
+fn tick(env: &Env) {
+    common::next_timestamp_tick(env.path());
+}
+
+fn setup(n: usize) -> (Env, Vec<String>) {
+    let env = Env::new();
+    let ids = (0..n)
+        .map(|i| env.add(&format!("item {i}"), &["--no-auto-sync", "--priority", "1"]))
+        .collect();
+    (env, ids)
+}
+
+fn cache_file(env: &Env) -> std::path::PathBuf {
+    env.cache_files("items-").pop().expect("a cache file")
+}
+
+#[test]
+fn second_read_comes_from_the_cache_and_an_append_invalidates_one_item() {
+    let (env, ids) = setup(4);
+    assert_eq!(assert_warm_equals_cold(&env), 4, "warm reads hit the cache");
+    tick(&env);
+    run(
+        &env,
+        &["--no-auto-sync", "update", &ids[1], "--status", "done"],
+    )
+    .ok();
+    let first = run(&env, &["--json", "list"]).ok();
+    assert_eq!(hits(&first), 3, "exactly the appended item is re-read");
+    assert_eq!(assert_warm_equals_cold(&env), 4);
+    let list = run(&env, &["--json", "list"]).ok().json();
+    let done = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == ids[1].as_str())
+        .unwrap();
+    assert_eq!(done["status"], "done");
+}
+
+/// IDs one of which is a prefix of another, or that share their first
+/// eight bytes, sort differently as IDs and as file names (`.WI-q-r.ops` <
+/// `.WI-q.ops`): the listing must follow the cache's ID order, or a warm
+/// read would miss items it holds.
+#[test]
+fn ids_that_prefix_each_other_are_all_read_from_the_cache() {
+    let (env, ids) = setup(1);
+    let text = std::fs::read(env.workspace_ops(&ids[0])).unwrap();
+    let names = [
+        "WI-q",
+        "WI-q-r",
+        "WI-qr",
+        "WI-q.r",
+        "WI-q_r",
+        "WI-quuuuuuua",
+        "WI-quuuuuuub",
+        "WI-quuuuuuu",
+    ];
+    for id in names {
+        std::fs::write(env.workspace_ops(id), &text).unwrap();
+    }
+    let total = names.len() + 1;
+    assert_warm_equals_cold(&env);
+    assert_eq!(
+        assert_warm_equals_cold(&env),
+        total,
+        "every item from the cache"
+    );
+    let t = htrac::Tracker::open(&env.root()).unwrap();
+    let listing = htrac::cache::listing::Listing::scan(&t).unwrap();
+    let listed: Vec<&str> = listing.files.iter().map(|f| f.id()).collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "listed in ID order");
+    assert_eq!(listed.len(), total);
+}
+
+#[test]
+fn same_size_rewrite_with_the_old_mtime_is_seen() {
+    let (env, ids) = setup(2);
+    assert_warm_equals_cold(&env);
+    tick(&env);
+    common::rewrite_keeping_mtime(&env.workspace_ops(&ids[0]), "item 0", "ITEM 0");
+    assert_eq!(assert_warm_equals_cold(&env), 2);
+    let show = run(&env, &["--json", "list"]).ok().stdout;
+    assert!(show.contains("ITEM 0"), "{show}");
+}
+
+#[test]
+fn git_checkout_of_an_older_revision_is_seen() {
+    let (env, ids) = setup(3);
+    git(env.path(), &["add", "-A"]);
+    git(env.path(), &["commit", "-qm", "three items"]);
+    tick(&env);
+    run(
+        &env,
+        &["--no-auto-sync", "update", &ids[0], "--title", "renamed"],
+    )
+    .ok();
+    run(&env, &["--no-auto-sync", "discuss", &ids[2], "a note"]).ok();
+    assert_warm_equals_cold(&env);
+    tick(&env);
+    git(env.path(), &["checkout", "HEAD", "--", ".agent"]);
+    assert_warm_equals_cold(&env);
+    let list = run(&env, &["--json", "list"]).ok().stdout;
+    assert!(
+        !list.contains("renamed") && !list.contains("a note"),
+        "{list}"
+    );
+}
+
+#[test]
+fn an_item_moved_between_tiers_is_seen() {
+    let (env, ids) = setup(3);
+    assert_warm_equals_cold(&env);
+    tick(&env);
+    run(&env, &["--no-auto-sync", "stealth", &ids[1]]).ok();
+    assert_warm_equals_cold(&env);
+    let list = run(&env, &["--json", "list"]).ok().json();
+    let moved = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == ids[1].as_str())
+        .unwrap();
+    assert_eq!(moved["tier"], "stealth");
+    // A file copied (not moved) into a second tier: both copies are read.
+    tick(&env);
+    let src = env.workspace_ops(&ids[2]);
+    std::fs::copy(&src, env.ops_path("tracker/.ops", &ids[2])).unwrap();
+    assert_warm_equals_cold(&env);
+    let list = run(&env, &["--json", "list"]).ok().stdout;
+    assert!(list.contains("\"cross_tier_conflict\": true"), "{list}");
+}
+
+#[test]
+fn a_closed_edit_mode_window_changes_the_tier_s_items() {
+    let (env, ids) = setup(2);
+    run(&env, &["--no-auto-sync", "discuss", &ids[0], "delete me"]).ok();
+    let nonce = run(&env, &["--json", "show", &ids[0]]).ok().json()["discussion"][0]["nonce"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    run(&env, &["--no-auto-sync", "edit-mode", "on"]).ok();
+    run(
+        &env,
+        &[
+            "--no-auto-sync",
+            "delete-msg",
+            &ids[0],
+            &nonce,
+            "--reason",
+            "test",
+        ],
+    )
+    .ok();
+    assert_warm_equals_cold(&env);
+    let list = run(&env, &["--json", "list"]).ok().stdout;
+    assert!(!list.contains("delete me"), "tombstoned: {list}");
+    // Without the window's log the deletion is no longer authorised.
+    tick(&env);
+    let log = env
+        .root()
+        .join("tracker-workspace/.edit-mode/edit-mode.ops");
+    std::fs::remove_file(&log).unwrap();
+    let warm = run(&env, &["--json", "list"]).ok();
+    assert_eq!(
+        hits(&warm),
+        0,
+        "the tier's entries are keyed by its edit-mode ops"
+    );
+    assert_warm_equals_cold(&env);
+    let list = run(&env, &["--json", "list"]).ok().stdout;
+    assert!(list.contains("delete me"), "restored: {list}");
+}
+
+#[test]
+fn a_corrupt_or_truncated_cache_is_rebuilt_silently() {
+    let (env, _) = setup(3);
+    assert_warm_equals_cold(&env);
+    let path = cache_file(&env);
+    let good = std::fs::read(&path).unwrap();
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x20;
+    let cases: Vec<Vec<u8>> = vec![
+        b"garbage, not a cache".to_vec(),
+        Vec::new(),
+        good[..good.len() - 1].to_vec(),
+        good[..good.len() / 3].to_vec(),
+        flipped,
+        [good.clone(), b"x".to_vec()].concat(),
+    ];
+    for bytes in cases {
+        std::fs::write(&path, &bytes).unwrap();
+        let warm = run(&env, &["--json", "list"]).ok();
+        assert_eq!(hits(&warm), 0, "a damaged cache is not used");
+        assert!(
+            !warm.stderr.lines().any(|l| !l.starts_with("cache: ")),
+            "silent: {}",
+            warm.stderr
+        );
+        assert_eq!(warm.stdout, cold(&env, &["--json", "list"]).ok().stdout);
+        assert_eq!(assert_warm_equals_cold(&env), 3, "and rebuilt");
+    }
+}
+
+#[test]
+fn a_read_only_cache_dir_never_fails_a_command() {
+    let (env, ids) = setup(2);
+    let ro = env.cache.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    let mut perms = std::fs::metadata(&ro).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+    std::fs::set_permissions(&ro, perms).unwrap();
+    let writable = std::fs::File::create(ro.join("probe")).is_ok();
+    for args in [
+        &["--json", "list"][..],
+        &["ready"],
+        &["show", &ids[0]],
+        &["count-todos"],
+    ] {
+        let out = env
+            .command(args)
+            .env("HTRAC_CACHE_DIR", &ro)
+            .env("HTRAC_CACHE_RACY_MS", "0")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            cold(&env, args).stdout,
+            "{args:?}"
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    if !writable {
+        // (root can write anyway; then there is nothing more to check)
+        let r = env
+            .command(&["cache-rebuild"])
+            .env("HTRAC_CACHE_DIR", &ro)
+            .output()
+            .unwrap();
+        assert_eq!(
+            r.status.code(),
+            Some(2),
+            "an explicit rebuild reports the failure"
+        );
+    }
+}
+
+#[test]
+fn cache_rebuild_reports_and_rebuilds() {
+    let (env, _) = setup(3);
+    let r = run(&env, &["cache-rebuild"]).ok();
+    assert_eq!(r.stdout, "cache rebuilt\n");
+    let r = run(&env, &["--json", "cache-rebuild"]).ok();
+    assert_eq!(r.json(), serde_json::json!({"ok": true, "items": 3}));
+    std::fs::write(cache_file(&env), b"junk").unwrap();
+    run(&env, &["cache-rebuild"]).ok();
+    assert_eq!(assert_warm_equals_cold(&env), 3);
+}
+
+#[test]
+fn broken_and_torn_files_are_never_cached_and_always_reported() {
+    let (env, ids) = setup(3);
+    assert_eq!(assert_warm_equals_cold(&env), 3);
+    tick(&env);
+    let broken = env.workspace_ops(&ids[0]);
+    std::fs::write(&broken, "- op: update\n  this is: [not closed\n").unwrap();
+    let torn = env.workspace_ops(&ids[1]);
+    let mut text = std::fs::read_to_string(&torn).unwrap();
+    text.push_str("- op: update  # abcd\n  at: '2026-01-01T00:00:00Z'");
+    std::fs::write(&torn, text).unwrap();
+    for _ in 0..2 {
+        let warm = run(&env, &["list"]).ok();
+        let c = cold(&env, &["list"]).ok();
+        assert_eq!(warm.stdout, c.stdout);
+        assert_eq!(hits(&warm), 1, "only the clean file comes from the cache");
+        let warnings: Vec<&str> = warm
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("cache: "))
+            .collect();
+        assert_eq!(warnings.join("\n"), c.stderr.trim_end(), "same warnings");
+        assert!(
+            warm.stderr.contains(&ids[0]) && warm.stderr.contains("torn"),
+            "{}",
+            warm.stderr
+        );
+    }
+}
+
+#[test]
+fn recently_changed_files_are_not_trusted() {
+    let (env, _) = setup(2);
+    // With the default 2 s window, files written just now are parsed each time.
+    for _ in 0..2 {
+        let r = env
+            .command(&["list"])
+            .env("HTRAC_CACHE_STATS", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert!(stderr.contains("cache: 0 of 2"), "{stderr}");
+    }
+}
+
+/// Used by the property test: the tracker's JSON list, warm and cold.
+fn lists(root: &Path, cache: &Path) -> (String, String, usize) {
+    let t = htrac::Tracker::open(root).unwrap();
+    let (warm, _) = htrac::cache::snapshot_at(&t, Some(cache), Duration::ZERO, false).unwrap();
+    let (cold, _) = htrac::cache::snapshot_at(&t, None, Duration::ZERO, false).unwrap();
+    let json = |s: htrac::tracker::load::Snapshot| {
+        let v: Vec<_> = s.items.iter().map(|i| i.to_json(true, true)).collect();
+        (serde_json::to_string(&v).unwrap(), s.broken.len())
+    };
+    let hits = warm.cache_hits;
+    // A summary read (through the same cache) is the cold read, stripped.
+    let (summary, _) =
+        htrac::cache::snapshot_with(&t, Some(cache), Duration::ZERO, false, true, None).unwrap();
+    let mut stripped = cold.items.clone();
+    stripped.iter_mut().for_each(htrac::cache::strip);
+    assert_eq!(summary.items, stripped, "summary == stripped cold");
+    let (w, wb) = json(warm);
+    let (c, cb) = json(cold);
+    assert_eq!(wb, cb);
+    (w, c, hits)
+}
+
+mod prop {
+    use super::*;
+    use htrac::tracker::create::NewItem;
+    use htrac::Tracker;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Add,
+        Append(usize),
+        Rewrite(usize),
+        Delete(usize),
+        Move(usize),
+        Read,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            Just(Step::Add),
+            (0usize..8).prop_map(Step::Append),
+            (0usize..8).prop_map(Step::Rewrite),
+            (0usize..8).prop_map(Step::Delete),
+            (0usize..8).prop_map(Step::Move),
+            Just(Step::Read),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(crate::proptest_config(24))]
+        #[test]
+        fn random_changes_leave_warm_equal_to_cold(steps in proptest::collection::vec(step(), 1..14)) {
+            let dir = tempfile::tempdir().unwrap();
+            let cache = dir.path().join("cache.bin");
+            let root = dir.path().join(".agent");
+            htrac::init::init(&root).unwrap();
+            let t = Tracker::open(&root).unwrap();
+            let mut n = 0;
+            for s in steps {
+                let files = t.files().unwrap();
+                let pick = |i: usize| files.get(i % files.len().max(1)).cloned();
+                match s {
+                    Step::Add => {
+                        n += 1;
+                        t.add(&NewItem::new("work_item", &format!("item {n}"))).unwrap();
+                    }
+                    Step::Append(i) => if let Some(f) = pick(i) {
+                        let text = std::fs::read_to_string(&f.path).unwrap();
+                        let first = text.split_inclusive('\n').take_while(|l| !l.starts_with("  data:")).collect::<String>();
+                        let op = first.replace("op: create", "op: update").replace("clock: 1", "clock: 9")
+                            + &format!("  set:{}\n    title: changed {n}{}\n", tail(&first), tail(&first));
+                        std::fs::OpenOptions::new().append(true).open(&f.path).unwrap()
+                            .write_all(op.as_bytes()).unwrap();
+                    },
+                    Step::Rewrite(i) => if let Some(f) = pick(i) {
+                        // Same size, same mtime, other content.
+                        let meta = std::fs::metadata(&f.path).unwrap();
+                        let text = std::fs::read_to_string(&f.path).unwrap();
+                        let new = text.replacen("item", "ITEM", 1);
+                        std::fs::write(&f.path, new).unwrap();
+                        std::fs::File::options().write(true).open(&f.path).unwrap()
+                            .set_modified(meta.modified().unwrap()).unwrap();
+                    },
+                    Step::Delete(i) => if let Some(f) = pick(i) {
+                        std::fs::remove_file(&f.path).unwrap();
+                    },
+                    Step::Move(i) => if let Some(f) = pick(i) {
+                        let to = if f.tier == htrac::Tier::Stealth { htrac::Tier::Canonical } else { htrac::Tier::Stealth };
+                        std::fs::rename(&f.path, t.item_path(to, &f.id)).unwrap();
+                    },
+                    Step::Read => {}
+                }
+                common::next_timestamp_tick(dir.path());
+                let (w, c, _) = lists(&root, &cache);
+                prop_assert_eq!(w, c);
+            }
+            let (_, _, hits) = lists(&root, &cache);
+            prop_assert_eq!(hits, t.files().unwrap().len());
+        }
+    }
+
+    use std::io::Write;
+
+    /// The `  # nonce` tail of an op's first line.
+    fn tail(block: &str) -> String {
+        let line = block.lines().next().unwrap_or("");
+        line.rfind("  #")
+            .map(|i| line[i..].to_string())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,17 @@
+//! The sync engine against a bare remote in a temp dir, with clones of it
+//! (no network): convergence, faults, `pr` mode, and the journal.
+
+#[path = "../support/common/mod.rs"]
+mod common;
+#[path = "../support/synchelp.rs"]
+mod synchelp;
+
+mod converge;
+mod faults;
+mod journal;
+mod pr;
+
+#[test]
+fn no_test_file_is_forgotten() {
+    common::layout::assert_no_forgotten_test_files("sync");
+}
