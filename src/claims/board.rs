@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{flock, FlockOperation, Mode, OFlags};
+use rustix::fs::{flock, FlockOperation};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -106,28 +106,10 @@ pub struct Locked {
     pub board: Board,
 }
 
-/// Opens `path` for locking, group-writable whatever the umask (several
-/// OS users' agents share one repository).
-fn open_shared(path: &Path) -> std::io::Result<File> {
-    let fd = rustix::fs::open(
-        path,
-        OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o664),
-    )?;
-    let file = File::from(fd);
-    if file.metadata().is_ok_and(|m| {
-        std::os::unix::fs::MetadataExt::uid(&m) == rustix::process::geteuid().as_raw()
-    }) {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o664));
-    }
-    Ok(file)
-}
-
 /// Takes the board's lock (waiting for another claim to finish) and reads
 /// it, dropping claims whose lease ended before `now`.
 pub fn lock(file: &Path, lock_file: &Path, now: i64) -> Result<Locked> {
-    let lock = open_shared(lock_file).map_err(|e| {
+    let lock = crate::sync::lock::open(lock_file).map_err(|e| {
         Error::new(
             crate::error::ErrorKind::Unavailable,
             format!("cannot open the claim lock {}: {e}", lock_file.display()),

@@ -52,7 +52,9 @@ pub enum Acquire {
     Busy(Holder),
 }
 
-fn open(path: &Path) -> std::io::Result<File> {
+/// Opens (creating) the lock file `path` read-write, group-writable
+/// whatever the umask; the claim board's lock shares it.
+pub fn open(path: &Path) -> std::io::Result<File> {
     let fd = rustix::fs::open(
         path,
         OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC,

@@ -402,14 +402,26 @@ fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
     assert!(item["fields"].get("claimed_by").is_none(), "{item}");
 }
 
-#[test]
-fn two_clones_claiming_one_item_offline_agree_on_the_winner_and_the_loser_is_told() {
+/// Two clones of one remote, both with two ready items.
+fn two_clones() -> (
+    synchelp::Net,
+    synchelp::Clone,
+    synchelp::Clone,
+    String,
+    String,
+) {
     let net = synchelp::Net::new();
     let (a, b) = (net.clone_named("a"), net.clone_named("b"));
     let first = a.add("shared work");
     let second = a.add("more work");
     a.run(&["sync"]).ok();
     b.run(&["sync"]).ok();
+    (net, a, b, first, second)
+}
+
+#[test]
+fn two_clones_claiming_one_item_offline_agree_on_the_winner_and_the_loser_is_told() {
+    let (_net, a, b, first, second) = two_clones();
     // Both claim the first item without reaching the remote: both succeed.
     let claim =
         |c: &synchelp::Clone, who: &str, args: &[&str]| c.run_env(args, &[("HTRAC_SESSION", who)]);
@@ -452,12 +464,7 @@ fn two_clones_claiming_one_item_offline_agree_on_the_winner_and_the_loser_is_tol
 
 #[test]
 fn with_a_remote_a_claim_is_confirmed_at_once_and_the_second_clone_is_refused() {
-    let net = synchelp::Net::new();
-    let (a, b) = (net.clone_named("a"), net.clone_named("b"));
-    let first = a.add("shared work");
-    let second = a.add("more work");
-    a.run(&["sync"]).ok();
-    b.run(&["sync"]).ok();
+    let (_net, a, b, first, second) = two_clones();
     let claim =
         |c: &synchelp::Clone, who: &str, args: &[&str]| c.run_env(args, &[("HTRAC_SESSION", who)]);
     // a's claim reaches the remote with its sync.
