@@ -90,12 +90,21 @@ pub fn paths(root: &Path, work_tree: Option<&Path>) -> (PathBuf, PathBuf) {
     }
 }
 
-/// The board in `file` (empty when missing or unreadable).
+/// The board in `file` (empty when missing or unreadable), read under a
+/// shared lock on the file: a writer that may not replace it (another OS
+/// user's file in a sticky directory) rewrites it in place under an
+/// exclusive one.
 pub fn read(file: &Path) -> Board {
-    std::fs::read(file)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+    let Ok(mut f) = File::open(file) else {
+        return Board::default();
+    };
+    let _ = flock(&f, FlockOperation::LockShared);
+    let mut bytes = Vec::new();
+    use std::io::Read;
+    if f.read_to_end(&mut bytes).is_err() {
+        return Board::default();
+    }
+    serde_json::from_slice(&bytes).unwrap_or_default()
 }
 
 /// The board, locked for a change: read it, change it, [`Locked::save`].
@@ -140,7 +149,9 @@ impl Locked {
     /// Writes the board back (atomically, group-readable and -writable).
     pub fn save(&self) -> Result<()> {
         let text = serde_json::to_string_pretty(&self.board).expect("JSON") + "\n";
-        crate::atomic::replace(&self.file, text.as_bytes(), 0o664).map_err(|e| {
+        // Both users of a two-user set-up write it: a file of the other
+        // user's in the sticky git directory is rewritten in place.
+        crate::atomic::replace_or_rewrite(&self.file, text.as_bytes(), 0o664).map_err(|e| {
             Error::new(
                 crate::error::ErrorKind::Unavailable,
                 format!("cannot write the claim board {}: {e}", self.file.display()),

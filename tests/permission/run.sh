@@ -888,6 +888,35 @@ expect 6.4b "the human's show: unlocked, priority 3" \
   "$(json '[d["locked_fields"], d["priority"]]' "$(show_json "$SG")")" '[[], 3]'
 
 # ---------------------------------------------------------------------------
+# Claims: both users share the claim board in the git directory.
+# ---------------------------------------------------------------------------
+
+phase 7 "claims: the human's and the agent's sessions share one board"
+claim_as() { # USER SESSION ARGS...: htrac claim/release as USER in session SESSION
+  local user=$1 session=$2
+  shift 2
+  run_as "$user" env HTRAC_SESSION="$session" "$BIN" --tracker-root "$ROOT" --no-auto-sync --json "$@"
+}
+check 7.1 "human adds two items → 0" 0 -- ht_human add --kind work_item --title "Claim me first" --priority 0
+C1=$(json 'd["id"]' "$OUT"); [[ $C1 == WI-* ]] || C1="WI-MISSING-C1"
+check 7.1a "human adds a second → 0" 0 -- ht_human add --kind work_item --title "Claim me second" --priority 0
+C2=$(json 'd["id"]' "$OUT"); [[ $C2 == WI-* ]] || C2="WI-MISSING-C2"
+check 7.2 "human session h1 claims the first → 0 (the board file is the human's)" 0 \
+  --out '"session": "h1"' -- claim_as "$HUMAN" h1 claim "$C1"
+BOARD=$REPO/.git/htrac-claims.json
+check 7.3 "agent session a1 claims the second → 0 (writes the human's board file)" 0 \
+  --out '"session": "a1"' -- claim_as "$AGENT" a1 claim "$C2"
+expect 7.3a "the board names both claims" \
+  "$(json '[sorted(e["session"] for e in d["claims"].values())]' "$(cat "$BOARD")")" '[["a1", "h1"]]'
+check 7.4 "agent a1 claims the human's item → 1, naming the holder" 1 \
+  --out '"holder": \{"session": "h1"' -- claim_as "$AGENT" a1 claim "$C1"
+check 7.5 "agent a1 breaks the human's claim → 1 (human only)" 1 \
+  --err 'only a human' -- claim_as "$AGENT" a1 release "$C1" --break
+check 7.6 "human breaks the agent's claim → 0" 0 -- claim_as "$HUMAN" h2 release "$C2" --break
+expect 7.6a "the second item is todo_hard again, unclaimed" \
+  "$(json '[d["status"], "claimed_by" in d["fields"]]' "$(show_json "$C2")")" '["todo_hard", false]'
+
+# ---------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------
 
@@ -906,8 +935,8 @@ for i in "${!R_ID[@]}"; do
   fi
 done
 say ""
-PHASE_NAMES=("set-up (human)" "script 1 (agent)" "script 2 (human)" "script 3 (agent)" "script 4 (human)" "attacks after setup" "signed authority")
-for ph in 0 1 2 3 4 5 6; do
+PHASE_NAMES=("set-up (human)" "script 1 (agent)" "script 2 (human)" "script 3 (agent)" "script 4 (human)" "attacks after setup" "signed authority" "claims")
+for ph in 0 1 2 3 4 5 6 7; do
   printf '  phase %s %-18s %3d passed, %3d failed\n' "$ph" "${PHASE_NAMES[$ph]}" "${P_PASS[$ph]:-0}" "${P_FAIL[$ph]:-0}"
 done
 say "  ($(($(date +%s) - START))s)"
