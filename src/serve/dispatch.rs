@@ -47,7 +47,7 @@ pub fn dispatch_noting_writes(
     // even when the action then failed; its notes go to the server's log.
     let finished = tx.finish();
     for line in finished.warnings {
-        eprintln!("{line}");
+        super::log::line(line);
     }
     (answer, finished.wrote)
 }

@@ -188,9 +188,9 @@ impl PasswordWatch {
                 if now.get(user) != Some(hash) {
                     let n = app.sessions.remove_user(user);
                     if n > 0 {
-                        eprintln!(
-                            "htrac-serve: the password of '{user}' changed: {n} session(s) ended"
-                        );
+                        super::log::line(format_args!(
+                            "the password of '{user}' changed: {n} session(s) ended"
+                        ));
                     }
                 }
             }
@@ -269,7 +269,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
             super::passwords::guarded_names(&tracker),
         )?;
         for w in &logins.warnings {
-            eprintln!("htrac-serve: warning: {w}");
+            super::log::warn(w);
         }
         super::password::prepare(&logins.users);
         if !loopback && logins.users.is_empty() && !super::passkeys_configured(Some(&passkeys)) {
@@ -292,7 +292,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
             },
         );
         for w in &warnings {
-            eprintln!("htrac-serve: warning: {w}");
+            super::log::warn(w);
         }
         Ok((passkeys, sessions, Arc::new(Live::new(&tracker)?)))
     })();
@@ -307,7 +307,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
     let (keys, key_warnings) =
         super::idempotency::Keys::open(&super::ratelimit::state_dir(&tracker.root));
     for w in key_warnings {
-        eprintln!("htrac-serve: warning: {w}");
+        super::log::warn(w);
     }
     let pid = std::process::id();
     daemon::install_signal_handlers();
@@ -342,7 +342,7 @@ fn start(tracker: Tracker, opts: &Options, notifier: &mut Notifier) -> Result<()
         server.accept_for(Duration::from_millis(100));
         passwords.check(&app);
     }
-    eprintln!("htrac-serve: shutting down");
+    super::log::line("shutting down");
     stop.store(true, Ordering::SeqCst);
     live.wake_all();
     // Connections notice the stop within half a second; WebSockets send a close.

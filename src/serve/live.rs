@@ -245,12 +245,12 @@ impl Live {
                     }
                 }
                 Some(Err(msg)) => {
-                    eprintln!("htrac-serve: {id} is unreadable, left as it was: {msg}")
+                    super::log::line(format_args!("{id} is unreadable, left as it was: {msg}"))
                 }
             }
         }
         for w in t.take_warnings() {
-            eprintln!("htrac-serve: {w}");
+            super::log::line(w);
         }
         self.publish(&mut st, changed, removed)
     }
@@ -261,7 +261,7 @@ impl Live {
         let snap = match t.snapshot() {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("htrac-serve: cannot read the tracker: {}", e.message);
+                super::log::line(format_args!("cannot read the tracker: {}", e.message));
                 return None;
             }
         };

@@ -24,6 +24,7 @@ pub mod dispatch;
 pub mod http;
 pub mod idempotency;
 pub mod live;
+pub mod log;
 pub mod login;
 pub mod passkey;
 pub mod password;

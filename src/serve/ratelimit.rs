@@ -272,20 +272,20 @@ impl Limiter {
                 .transpose()
                 .and_then(|_| write_lockouts(&self.file, &locked));
             if let Err(e) = saved {
-                eprintln!(
-                    "htrac-serve: cannot save lockouts to {}: {e}; they hold until restart",
+                super::log::line(format_args!(
+                    "cannot save lockouts to {}: {e}; they hold until restart",
                     self.file.display()
-                );
+                ));
                 self.unsaved
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .extend(newly.iter().cloned());
             }
             for k in &newly {
-                eprintln!(
-                    "htrac-serve: {k} locked out after {} failed logins",
+                super::log::line(format_args!(
+                    "{k} locked out after {} failed logins",
                     self.max_failures
-                );
+                ));
             }
         }
         newly

@@ -84,7 +84,7 @@ pub fn handle(app: &App, rq: Request) -> Answer {
         .into_iter()
         .chain(app.keys.take_warnings())
     {
-        eprintln!("htrac-serve: {w}");
+        super::log::line(w);
     }
     answer
 }

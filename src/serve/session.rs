@@ -207,7 +207,7 @@ impl Sessions {
 
     fn save_or_log(&self, st: &mut State) {
         if let Some(w) = self.save(st) {
-            eprintln!("htrac-serve: {w}");
+            super::log::line(w);
         }
     }
 

@@ -170,7 +170,9 @@ pub fn spawn(
             let mut w = match Watcher::new(&tracker.root) {
                 Ok(w) => w,
                 Err(e) => {
-                    eprintln!("htrac-serve: inotify unavailable ({e}); re-reading every second");
+                    super::log::line(format_args!(
+                        "inotify unavailable ({e}); re-reading every second"
+                    ));
                     while !stop.load(Ordering::SeqCst) {
                         std::thread::sleep(Duration::from_secs(1));
                         live.rescan(&tracker);

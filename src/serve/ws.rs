@@ -139,7 +139,7 @@ fn command(conn: &Conn, id: &Value, msg: &Value) -> String {
         (answer.into(), wrote)
     });
     for w in conn.keys.take_warnings() {
-        eprintln!("htrac-serve: {w}");
+        super::log::line(w);
     }
     match done {
         Ok(o) if o.answer.status < 400 => {
