@@ -33,6 +33,7 @@ mod textconv;
 mod tui;
 mod update;
 mod validate;
+mod worktrees;
 
 #[test]
 fn no_test_file_is_forgotten() {
