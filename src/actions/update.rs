@@ -211,6 +211,52 @@ fn blockers(tx: &Transaction, file: &ItemFile, req: &Update) -> Result<Vec<(Item
 }
 
 /// Runs an [`Update`].
+/// A write by the session holding a live claim on the item renews the
+/// claim's lease in the same op (`fields.claim_until`), so every clone sees
+/// it renewed — unless the write changes the claim itself.
+fn renew_claim(t: &crate::tracker::Tracker, item: &crate::items::item::Item, ch: &mut Changes) {
+    use crate::claims::{self, Claim};
+    if ch.is_empty() {
+        return;
+    }
+    let now = claims::now();
+    let Some(claim) = Claim::of(item).filter(|c| c.is_live(now)) else {
+        return;
+    };
+    if claim.session != claims::session_name(&t.actor.name, t.work_tree.as_deref()) {
+        return;
+    }
+    let fields = ch
+        .set
+        .entry("fields")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(fields) = fields.as_object_mut() else {
+        return;
+    };
+    if claims::FIELDS.iter().any(|f| fields.contains_key(*f)) {
+        return;
+    }
+    // The claim's own lease when this host's board knows it, else the config's.
+    let (board, _) = claims::board::paths(&t.root, t.work_tree.as_deref());
+    let lease = claims::board::read(&board)
+        .claims
+        .get(&item.id)
+        .filter(|e| e.lease > 0 && e.session == claim.session)
+        .map(|e| std::time::Duration::from_secs(e.lease as u64))
+        .unwrap_or_else(|| super::claim::configured_lease(t).unwrap_or(claims::DEFAULT_LEASE));
+    let until = Claim {
+        until: now + lease.as_secs() as i64,
+        ..claim
+    };
+    if until.until > claim_until_of(item) {
+        fields.insert(claims::CLAIM_UNTIL.into(), json!(until.until_utc()));
+    }
+}
+
+fn claim_until_of(item: &crate::items::item::Item) -> i64 {
+    crate::claims::Claim::of(item).map_or(0, |c| c.until)
+}
+
 pub fn update(tx: &mut Transaction, req: &Update) -> Result<Outcome> {
     let t = tx.tracker;
     let file = t.resolve(&req.item)?;
@@ -224,6 +270,8 @@ pub fn update(tx: &mut Transaction, req: &Update) -> Result<Outcome> {
     let pending = (!ch.is_empty()).then(|| t.prefetch_branch_copies(&file.path));
     let mut it = t.open_item(&file)?;
     let before = it.item.clone();
+    let mut ch = ch;
+    renew_claim(t, &before, &mut ch);
     let mut tags: Vec<String> = req.add_tags.clone();
     tags.extend(req.tags.iter().flatten().cloned());
     deprecated_tags(t, &tags, &mut out.warnings);

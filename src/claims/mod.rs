@@ -11,9 +11,9 @@
 //! so on one host two claims of one item can never both succeed, and every
 //! worktree sees a claim made in another at once, before any commit.
 //!
-//! A claim is *live* until its lease ends; the holder renews it by claiming
-//! the item again (any write by the holder through htrac also renews it on
-//! the board). An expired claim leaves the item `in_progress`, and `ready`
+//! A claim is *live* until its lease ends. The holder's writes renew it by
+//! its lease: claiming again, or any `update` (in the op itself, so every
+//! clone sees it), or any other write through htrac (on this host's board). An expired claim leaves the item `in_progress`, and `ready`
 //! offers it again. `release` gives a claim up (the status goes back to
 //! `claim_from`); a human can break anyone's claim the same way.
 //!

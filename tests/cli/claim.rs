@@ -579,3 +579,38 @@ fn eight_agents_in_four_worktrees_of_two_clones_race_for_ten_items() {
         assert_eq!(believed.len(), 10, "round {round}: every item claimed");
     }
 }
+
+#[test]
+fn an_update_by_the_holder_renews_the_claim_in_its_op_for_every_clone() {
+    let env = Env::new();
+    let id = env.add("renewed by writes", &[]);
+    let dir = env.path();
+    assert!(htrac(&env, dir, "s1", &["claim", &id, "--lease", "1h"])
+        .status
+        .success());
+    let until = |env: &Env| {
+        json(&htrac(env, dir, "s9", &["--json", "show", &id]))["fields"]["claim_until"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let first = until(&env);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(htrac(&env, dir, "s1", &["update", &id, "--priority", "1"])
+        .status
+        .success());
+    let renewed = until(&env);
+    assert!(renewed > first, "{renewed} <= {first}");
+    // In the op itself (what other clones read), with the claim's own lease.
+    let log = String::from_utf8(htrac(&env, dir, "s9", &["log", &id]).stdout).unwrap();
+    let last = log.rsplit("- op: ").next().unwrap();
+    assert!(
+        last.contains("priority: 1") && last.contains("claim_until"),
+        "{last}"
+    );
+    // Another session's write renews nothing.
+    assert!(htrac(&env, dir, "s2", &["update", &id, "--priority", "2"])
+        .status
+        .success());
+    assert_eq!(until(&env), renewed);
+}

@@ -216,5 +216,8 @@ fn setup_in_a_worktree_installs_the_repositorys_hooks_and_they_guard_its_commits
         .unwrap();
     assert!(!commit.status.success(), "the hook let a torn op log in");
     let err = String::from_utf8_lossy(&commit.stderr);
-    assert!(err.contains(&ids[0][..8]), "the refusal names the file: {err}");
+    assert!(
+        err.contains(&ids[0][..8]),
+        "the refusal names the file: {err}"
+    );
 }
