@@ -30,12 +30,7 @@ fn run_in(env: &Env, dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 fn stdout(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    crate::common::succeeded(out)
 }
 
 #[test]
@@ -157,11 +152,7 @@ fn two_worktrees_writing_at_once_merge_without_a_conflict() {
                         .current_dir(&dir)
                         .output()
                         .unwrap();
-                    assert!(
-                        out.status.success(),
-                        "{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
+                    crate::common::succeeded(&out);
                 }
             })
         })

@@ -56,6 +56,18 @@ pub fn ids(items: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that a finished process exited 0 (showing its stderr when not),
+/// and returns its stdout as text.
+pub fn succeeded(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
