@@ -43,11 +43,39 @@ pub struct PrCommands {
     pub timeout_seconds: u64,
 }
 
+/// Where the base branch came from: the configuration, the committed
+/// template (when the clone's own config names none), the remote's default
+/// branch (`REMOTE/HEAD`), the current branch's upstream, or the built-in
+/// default (`dev`, as the reference).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseFrom {
+    Config,
+    Template,
+    RemoteHead,
+    Upstream,
+    Default,
+}
+
+impl BaseFrom {
+    /// How a report names it (`syncing to origin/main (…)`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            BaseFrom::Config => "sync.base_branch",
+            BaseFrom::Template => "sync.base_branch in config.yaml.template",
+            BaseFrom::RemoteHead => "the remote's default branch",
+            BaseFrom::Upstream => "the current branch's upstream",
+            BaseFrom::Default => "the default; set sync.base_branch",
+        }
+    }
+}
+
 /// The sync settings in force.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncConfig {
     pub remote: String,
     pub base_branch: String,
+    /// Where `base_branch` came from (see [`BaseFrom`]).
+    pub base_from: BaseFrom,
     /// Pending lines that trigger an auto-sync; ≤ 0 disables auto-sync.
     pub threshold: i64,
     pub mode: Mode,
@@ -67,6 +95,7 @@ impl Default for SyncConfig {
         SyncConfig {
             remote: "origin".into(),
             base_branch: "dev".into(),
+            base_from: BaseFrom::Default,
             threshold: 80,
             mode: Mode::Direct,
             retries: 3,
@@ -130,6 +159,7 @@ impl SyncConfig {
         }
         if let Some(v) = string(map, "base_branch")? {
             cfg.base_branch = v;
+            cfg.base_from = BaseFrom::Config;
         }
         if let Some(n) = int(map, "threshold")? {
             cfg.threshold = n;

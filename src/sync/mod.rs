@@ -391,8 +391,73 @@ fn open(tracker: &Tracker) -> Result<(Repo, SyncConfig)> {
         Error::user("the tracker is not inside a git work tree; there is nothing to sync through")
             .with_hint("run 'git init' (and add a remote) at the top of your project")
     })?;
-    let cfg = SyncConfig::load(&tracker.config)?;
+    let cfg = load_config(tracker, &repo)?;
     Ok((repo, cfg))
+}
+
+/// The sync settings, with the base branch found when no configuration
+/// names one: the committed template's, else the remote's default branch
+/// (`REMOTE/HEAD`), else the current branch's upstream on that remote,
+/// else `dev`.
+pub fn load_config(tracker: &Tracker, repo: &Repo) -> Result<SyncConfig> {
+    let mut cfg = SyncConfig::load(&tracker.config)?;
+    if cfg.base_from != config::BaseFrom::Default {
+        return Ok(cfg);
+    }
+    let template = tracker.root.join("tracker/config.yaml.template");
+    let from_template = std::fs::read_to_string(&template)
+        .ok()
+        .and_then(|t| serde_norway::from_str::<Value>(&t).ok())
+        .and_then(|v| SyncConfig::from_raw(&v).ok())
+        .filter(|c| c.base_from == config::BaseFrom::Config);
+    if let Some(t) = from_template {
+        cfg.base_branch = t.base_branch;
+        cfg.base_from = config::BaseFrom::Template;
+        return Ok(cfg);
+    }
+    // `REMOTE/HEAD` is a file in the common git directory (a symbolic ref
+    // is never packed); git answers where that is not so.
+    let symref = format!("refs/remotes/{}/HEAD", cfg.remote);
+    let text = crate::claims::board::common_dir(&repo.work_tree)
+        .and_then(|d| std::fs::read_to_string(d.join(&symref)).ok())
+        .and_then(|t| t.strip_prefix("ref: ").map(|r| r.trim().to_string()))
+        .or_else(|| {
+            git(&repo.work_tree, &["symbolic-ref", "-q", &symref])
+                .run()
+                .ok()
+                .map(|o| o.stdout.trim().to_string())
+        });
+    let head = text.and_then(|t| {
+        t.strip_prefix(&format!("refs/remotes/{}/", cfg.remote))
+            .map(str::to_string)
+    });
+    if let Some(b) = head.filter(|b| !b.is_empty()) {
+        cfg.base_branch = b;
+        cfg.base_from = config::BaseFrom::RemoteHead;
+        return Ok(cfg);
+    }
+    let upstream = git(
+        &repo.work_tree,
+        &[
+            "rev-parse",
+            "--abbrev-ref",
+            "--symbolic-full-name",
+            "@{upstream}",
+        ],
+    )
+    .run()
+    .ok()
+    .and_then(|o| {
+        o.stdout
+            .trim()
+            .strip_prefix(&format!("{}/", cfg.remote))
+            .map(str::to_string)
+    });
+    if let Some(b) = upstream.filter(|b| !b.is_empty()) {
+        cfg.base_branch = b;
+        cfg.base_from = config::BaseFrom::Upstream;
+    }
+    Ok(cfg)
 }
 
 /// Whether the tracker has a remote to sync with: inside a git work tree,
@@ -487,13 +552,17 @@ pub fn auto_sync(tracker: &Tracker) -> Vec<String> {
     let Some(repo) = Repo::of(tracker) else {
         return Vec::new();
     };
-    let cfg = match SyncConfig::load(&tracker.config) {
+    // The threshold is checked before the base branch is looked up (that
+    // may run git): most writes stop here.
+    match SyncConfig::load(&tracker.config) {
+        Ok(c) if c.threshold <= 0 => return Vec::new(),
+        Ok(_) => {}
+        Err(e) => return vec![format!("auto-sync: {}", e.message)],
+    }
+    let cfg = match load_config(tracker, &repo) {
         Ok(c) => c,
         Err(e) => return vec![format!("auto-sync: {}", e.message)],
     };
-    if cfg.threshold <= 0 {
-        return Vec::new();
-    }
     let pending =
         pending::pending_lines(&repo, &cfg.remote, &cfg.base_branch, cfg.threshold as u64);
     if pending < cfg.threshold as u64 {
@@ -536,8 +605,11 @@ pub fn auto_sync(tracker: &Tracker) -> Vec<String> {
         return vec![line];
     }
     let mut msgs = vec![format!(
-        "auto-sync: {pending} pending line(s) ≥ threshold {}, syncing to {}/{}...",
-        cfg.threshold, cfg.remote, cfg.base_branch
+        "auto-sync: {pending} pending line(s) ≥ threshold {}, syncing to {}/{} ({})...",
+        cfg.threshold,
+        cfg.remote,
+        cfg.base_branch,
+        cfg.base_from.describe()
     )];
     let result = run_locked(tracker, &repo, &dirs, &cfg);
     let now = breaker::now();
@@ -599,6 +671,7 @@ pub fn status(tracker: &Tracker) -> Result<Value> {
         "mode": cfg.mode.as_str(),
         "remote": cfg.remote,
         "base_branch": cfg.base_branch,
+        "base_branch_from": cfg.base_from.describe(),
         "last": state.last,
         "breaker": breaker_json,
         "lock": holder.map(|h| json!({"pid": h.pid, "started": h.started, "alive": h.alive, "holder": h.describe()})),

@@ -82,24 +82,34 @@ pub struct Clone {
 
 impl Net {
     pub fn new() -> Net {
+        Net::on_branch("dev")
+    }
+
+    /// A bare remote whose default branch is `branch`, seeded with a tracker.
+    pub fn on_branch(branch: &str) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let remote = dir.path().join("remote.git");
         git(
             dir.path(),
-            &["init", "-q", "--bare", "-b", "dev", "remote.git"],
+            &["init", "-q", "--bare", "-b", branch, "remote.git"],
         );
         let net = Net { dir, remote };
-        let seed = net.clone_named("seed");
+        let seed = net.clone_on("seed", branch);
         git(&seed.path, &["commit", "-q", "--allow-empty", "-m", "root"]);
         seed.run(&["init"]).ok();
         git(&seed.path, &["add", "-A"]);
         git(&seed.path, &["commit", "-q", "-m", "tracker"]);
-        git(&seed.path, &["push", "-q", "origin", "dev"]);
+        git(&seed.path, &["push", "-q", "origin", branch]);
         net
     }
 
     /// A fresh clone with its identity set (tracker included once seeded).
     pub fn clone_named(&self, name: &str) -> Clone {
+        self.clone_on(name, "dev")
+    }
+
+    /// [`Net::clone_named`], on branch `branch`.
+    pub fn clone_on(&self, name: &str, branch: &str) -> Clone {
         let path = self.dir.path().join(name);
         let out = Command::new("git")
             .arg("clone")
@@ -119,7 +129,7 @@ impl Net {
         );
         git(&path, &["config", "user.name", name]);
         git(&path, &["config", "commit.gpgsign", "false"]);
-        let _ = git(&path, &["checkout", "-q", "-B", "dev"]);
+        let _ = git(&path, &["checkout", "-q", "-B", branch]);
         let home = self.dir.path().join(format!("{name}-home"));
         std::fs::create_dir_all(&home).unwrap();
         Clone {

@@ -7,6 +7,7 @@ mod common;
 mod synchelp;
 
 mod converge;
+mod defaults;
 mod faults;
 mod journal;
 mod pr;
