@@ -98,11 +98,13 @@ fn report(e: &Error) {
 
 /// A command's output, or its output so far and the error that stopped it.
 pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, Box<(Output, Error)>> {
-    // `htrac serve ...` hands every argument to htrac-serve unparsed.
-    if args.first().is_some_and(|a| a == "serve") {
+    // `htrac [GLOBAL FLAGS] serve ...` hands every argument to htrac-serve
+    // unparsed, the global flags it shares (`--json`, `--tracker-root`)
+    // included; `--no-auto-sync` means nothing to it.
+    if let Some(serve_args) = commands::serve::args_for_serve(&args) {
         return Err(Box::new((
             Output::default(),
-            commands::serve::exec(&args[1..]),
+            commands::serve::exec(&serve_args),
         )));
     }
     let request = args::parse(args).map_err(|e| Box::new((Output::default(), e)))?;

@@ -136,3 +136,17 @@ fn broken_quoting_runs_nothing_and_empty_batches_do_nothing() {
         r.stderr
     );
 }
+
+#[test]
+fn with_no_file_the_batch_comes_from_standard_input() {
+    let env = Env::new();
+    let r = env
+        .run_stdin(&["batch"], "add --kind work_item --title 'piped in'\n")
+        .ok();
+    assert!(
+        r.stdout.ends_with("batch: 1/1 succeeded (ok)\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(env.run(&["list"]).ok().stdout.contains("piped in"));
+}

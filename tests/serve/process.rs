@@ -170,4 +170,21 @@ fn htrac_serve_runs_htrac_serve() {
     );
     let r = env.run(&["serve", "--bogus"]).fails(1);
     assert!(r.stderr.contains("bogus"), "{}", r.stderr);
+    // htrac's global flags may come first, as for every other command.
+    let r = env.run(&["--json", "serve", "--status"]).ok();
+    assert_eq!(r.json()["running"], false);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let root = env.root();
+    let mut c = env.command(&[
+        "--tracker-root",
+        root.to_str().unwrap(),
+        "serve",
+        "--status",
+    ]);
+    let out = c.current_dir(elsewhere.path()).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("htrac-serve is not running"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -98,15 +98,15 @@ pub const SETUP: Spec<SetupArgs> = Spec {
 
 #[derive(Debug, Default, PartialEq)]
 pub struct BatchArgs {
-    /// A file, or `-` for standard input.
+    /// A file, or `-` (or nothing) for standard input.
     pub file: String,
 }
 
 pub const BATCH: Spec<BatchArgs> = Spec {
     name: "batch",
     summary:
-        "Run many add/update/discuss/lock/unlock/promote/demote lines from FILE (or - for stdin)",
-    args: &[pos("FILE", true, false, Set::Text(|a, v| a.file = v))],
+        "Run many add/update/discuss/lock/unlock/promote/demote lines from FILE (or standard input: -, or no FILE)",
+    args: &[pos("FILE", false, false, Set::Text(|a, v| a.file = v))],
     flags: &[],
     wrap: Cmd::Batch,
 };

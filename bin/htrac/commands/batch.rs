@@ -23,7 +23,7 @@ struct Outcome {
 
 pub fn run(a: &BatchArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     let source = a.file.as_str();
-    let text = if source == "-" {
+    let text = if source == "-" || source.is_empty() {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
