@@ -225,13 +225,18 @@ pub fn default_dir() -> Option<PathBuf> {
 }
 
 /// Where to write: `flag` (relative to `cwd`), else the configured
-/// directory (relative to the repository holding `.agent/`), else
+/// directory (relative to the repository holding `.agent/`, or to the
+/// home directory when it starts with `~/`), else
 /// [`default_dir`].
 pub fn choose_dir(flag: Option<&Path>, cwd: &Path, tracker: &Tracker) -> Result<PathBuf> {
     if let Some(d) = flag {
         return Ok(cwd.join(d));
     }
     if let Some(d) = &tracker.config.guidance_dir {
+        // `~/…` is the user's home (the reference's own place is written so).
+        if let (Ok(rest), Some(home)) = (d.strip_prefix("~"), std::env::var_os("HOME")) {
+            return Ok(PathBuf::from(home).join(rest));
+        }
         let repo = tracker.root.parent().unwrap_or(&tracker.root);
         return Ok(repo.join(d));
     }

@@ -200,6 +200,28 @@ fn guidance_dir_flag_then_config_then_default() {
         0,
         "the data dir is untouched"
     );
+    // `~/…` is the home directory: the reference's place, when asked for.
+    set_config(
+        &env,
+        "guidance_dir: logs/guidance",
+        "guidance_dir: ~/hypergumbo_lab_notebook/guidance_log",
+    );
+    let home = tempfile::tempdir().unwrap();
+    let out = env
+        .command(&["guidance"])
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        Path::new(path.trim()).parent().unwrap(),
+        home.path().join("hypergumbo_lab_notebook/guidance_log")
+    );
 }
 
 #[test]
