@@ -249,6 +249,10 @@ pub fn run_on(tx: &mut Transaction, inv: &mut Invocation, out: &mut Output) -> R
         Cmd::Prime => commands::prime::run(g, tracker, out),
         Cmd::Sync(a) => commands::sync::run(a, g, tracker, out),
         Cmd::Reconcile(a) => commands::reconcile::run(a, g, tracker, out),
+        Cmd::Recover(a) => {
+            out.warn("htrac: 'recover' is deprecated; it is 'htrac reconcile' now");
+            commands::reconcile::run(a, g, tracker, out)
+        }
         Cmd::Init | Cmd::Setup(_) | Cmd::Textconv(_) | Cmd::Tui | Cmd::Mcp | Cmd::Serve => Err(
             Error::internal(format!("'{}' runs without a tracker", inv.name)),
         ),

@@ -22,7 +22,7 @@
 //! tree is not journalled: no git command can reach it.
 //!
 //! **Bounded.** [`prune`] drops the journalled ops already reachable from
-//! the base branch (`sync.base_branch`, default `dev`, read at
+//! the base branch (as sync finds it: `sync.base_branch`, else the remote's default branch…, read at
 //! `<sync.remote>/<base>`, default remote `origin`, else the local branch):
 //! git itself keeps those. Stealth ops never reach it, so a stealth journal
 //! stays about the size of the stealth files themselves.

@@ -39,13 +39,21 @@ fn sync_setting(tracker: &Tracker, key: &str, default: &str) -> String {
         .to_string()
 }
 
-/// The commit of the base branch: `<sync.remote>/<sync.base_branch>`
-/// (defaults `origin`, `dev`), else the local base branch; `None` when
-/// neither exists or the tracker is not in a git work tree.
+/// The commit of the base branch: `<sync.remote>/<base branch>` (the base
+/// branch as sync finds it: configured, the template's, the remote's
+/// default branch, …), else the local base branch; `None` when neither
+/// exists or the tracker is not in a git work tree.
 pub fn base_ref(tracker: &Tracker) -> Option<String> {
     let wt = tracker.work_tree.as_deref()?;
-    let base = sync_setting(tracker, "base_branch", "dev");
-    let remote = sync_setting(tracker, "remote", "origin");
+    let found = crate::sync::Repo::of(tracker)
+        .and_then(|repo| crate::sync::load_config(tracker, &repo).ok())
+        .map(|c| (c.base_branch, c.remote));
+    let (base, remote) = found.unwrap_or_else(|| {
+        (
+            sync_setting(tracker, "base_branch", "dev"),
+            sync_setting(tracker, "remote", "origin"),
+        )
+    });
     [
         format!("refs/remotes/{remote}/{base}"),
         format!("refs/heads/{base}"),

@@ -353,7 +353,12 @@ fn run_locked(tracker: &Tracker, repo: &Repo, dirs: &GitDirs, cfg: &SyncConfig) 
 /// `htrac sync --dry-run`: what would be synced against what is known of
 /// the remote (no fetch, no lock, nothing written).
 pub fn dry_run(tracker: &Tracker) -> Result<Report> {
-    let (repo, cfg) = open(tracker)?;
+    dry_run_with(tracker, &Overrides::default())
+}
+
+/// [`dry_run`] with the command line's overrides.
+pub fn dry_run_with(tracker: &Tracker, over: &Overrides) -> Result<Report> {
+    let (repo, cfg) = open_with(tracker, over)?;
     validate(tracker)?;
     let mut report = Report::new(&cfg);
     report.dry_run = true;
@@ -384,6 +389,27 @@ pub fn dry_run(tracker: &Tracker) -> Result<Report> {
     let plan = commit::plan(&repo, base.as_deref())?;
     report.take_plan(&plan);
     Ok(report)
+}
+
+/// What a command line may set for one sync (`--base-branch`, `--timeout`),
+/// over the configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    pub base_branch: Option<String>,
+    /// How long `pr` mode waits for the pull request's checks and merge.
+    pub timeout_seconds: Option<u64>,
+}
+
+fn open_with(tracker: &Tracker, over: &Overrides) -> Result<(Repo, SyncConfig)> {
+    let (repo, mut cfg) = open(tracker)?;
+    if let Some(b) = &over.base_branch {
+        cfg.base_branch = b.clone();
+        cfg.base_from = config::BaseFrom::Config;
+    }
+    if let Some(t) = over.timeout_seconds {
+        cfg.pr.timeout_seconds = t;
+    }
+    Ok((repo, cfg))
 }
 
 fn open(tracker: &Tracker) -> Result<(Repo, SyncConfig)> {
@@ -500,7 +526,16 @@ pub fn remote_copies(tracker: &Tracker, paths: &[&std::path::Path]) -> Vec<Optio
 /// waits for another sync to finish (up to `sync.lock_wait_seconds`).
 /// The result feeds the breaker: a success turns auto-sync back on.
 pub fn sync_now(tracker: &Tracker, waiting: &mut dyn FnMut(&str)) -> Result<Report> {
-    let (repo, cfg) = open(tracker)?;
+    sync_now_with(tracker, &Overrides::default(), waiting)
+}
+
+/// [`sync_now`] with the command line's overrides.
+pub fn sync_now_with(
+    tracker: &Tracker,
+    over: &Overrides,
+    waiting: &mut dyn FnMut(&str),
+) -> Result<Report> {
+    let (repo, cfg) = open_with(tracker, over)?;
     let dirs = repo.dirs()?;
     let lock_path = Repo::lock_path(&dirs);
     if let Some(h) = lock::holder(&lock_path) {

@@ -260,7 +260,11 @@ fn pruning_drops_ops_on_the_base_branch_and_keeps_the_rest() {
     j.run(&["discuss", &a, "unsynced"]).ok();
     assert_eq!(ops(&j.journal_file("workspace", &a)), 4);
 
-    let r = j.run(&["--json", "reconcile"]).ok().json();
+    // (--no-auto-sync: the journal's own pruning, without reconcile's sync.)
+    let r = j
+        .run(&["--no-auto-sync", "--json", "reconcile"])
+        .ok()
+        .json();
     assert_eq!(r["total"], 0);
     assert_eq!(r["pruned"], 2, "{r}");
     let kept = std::fs::read_to_string(j.journal_file("workspace", &a)).unwrap();
@@ -271,7 +275,12 @@ fn pruning_drops_ops_on_the_base_branch_and_keeps_the_rest() {
     j.commit_all("discuss");
     j.git(&["push", "-q", "origin", "dev"]);
     j.git(&["fetch", "-q", "origin"]);
-    assert_eq!(j.run(&["--json", "reconcile"]).ok().json()["pruned"], 2);
+    assert_eq!(
+        j.run(&["--no-auto-sync", "--json", "reconcile"])
+            .ok()
+            .json()["pruned"],
+        2
+    );
     assert!(!j.journal_file("workspace", &a).exists());
 }
 

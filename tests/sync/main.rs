@@ -9,6 +9,7 @@ mod synchelp;
 mod converge;
 mod defaults;
 mod faults;
+mod flags;
 mod journal;
 mod pr;
 

@@ -3,7 +3,7 @@
 //! `textconv`, `batch`, `migrate`, `cache-rebuild`, `sync`, `reconcile`,
 //! and the other front ends (`mcp`, `serve`, `tui`).
 
-use super::{pos, switch, text, Cmd, NoArgs, Set, Spec};
+use super::{parsed, pos, switch, text, Cmd, Flag, NoArgs, Set, Spec};
 
 /// A command with no arguments of its own.
 const fn plain(name: &'static str, summary: &'static str, wrap: fn(NoArgs) -> Cmd) -> Spec<NoArgs> {
@@ -155,6 +155,32 @@ pub struct SyncArgs {
     pub dry_run: bool,
     pub status: bool,
     pub prune: bool,
+    pub base_branch: Option<String>,
+    /// Seconds (`pr` mode: how long to wait for checks and the merge).
+    pub timeout: Option<u64>,
+}
+
+/// `--base-branch B` and `--timeout S`, shared by `sync` and `reconcile`.
+macro_rules! sync_overrides {
+    ($args:ty) => {
+        [
+            text(
+                "base-branch",
+                "BRANCH",
+                "deliver the ops to this branch (default: sync.base_branch, else the remote's default branch)",
+                |a: &mut $args, v| a.base_branch = Some(v),
+            ),
+            parsed(
+                "timeout",
+                "DURATION",
+                "pr mode: how long to wait for the pull request's checks and merge (default: sync.pr.timeout_seconds)",
+                |a: &mut $args, v| {
+                    a.timeout = Some(v.duration()?);
+                    Ok(())
+                },
+            ),
+        ]
+    };
 }
 
 pub const SYNC: Spec<SyncArgs> = Spec {
@@ -175,6 +201,8 @@ pub const SYNC: Spec<SyncArgs> = Spec {
             "delete tracker-sync/* branches already merged",
             |a| a.prune = true,
         ),
+        sync_overrides!(SyncArgs)[0],
+        sync_overrides!(SyncArgs)[1],
     ],
     wrap: Cmd::Sync,
 };
@@ -183,21 +211,35 @@ pub const SYNC: Spec<SyncArgs> = Spec {
 pub struct ReconcileArgs {
     pub dry_run: bool,
     pub hook: bool,
+    pub base_branch: Option<String>,
+    pub timeout: Option<u64>,
 }
 
 pub const RECONCILE: Spec<ReconcileArgs> = Spec {
     name: "reconcile",
-    summary: "Restore journalled ops that a git command removed from the working tree",
+    summary: "Send pending ops to the remote and bring the local branch up to date (as sync), then restore journalled ops a git command removed from the working tree",
     args: &[],
-    flags: &[
-        switch("dry-run", "say what would be restored, change nothing", |a| a.dry_run = true),
-        switch(
-            "hook",
-            "as git hooks run it: quiet unless it restored something, skipped mid-rebase/merge/bisect or when HTRAC_NO_RECONCILE is set",
-            |a| a.hook = true,
-        ),
-    ],
+    flags: RECONCILE_FLAGS,
     wrap: Cmd::Reconcile,
+};
+
+const RECONCILE_FLAGS: &[Flag<ReconcileArgs>] = &[
+    switch("dry-run", "say what would be synced and restored, change nothing", |a| a.dry_run = true),
+    switch(
+        "hook",
+        "as git hooks run it: no sync, quiet unless it restored something, skipped mid-rebase/merge/bisect or when HTRAC_NO_RECONCILE is set",
+        |a| a.hook = true,
+    ),
+    sync_overrides!(ReconcileArgs)[0],
+    sync_overrides!(ReconcileArgs)[1],
+];
+
+pub const RECOVER: Spec<ReconcileArgs> = Spec {
+    name: "recover",
+    summary: "Deprecated: the old name of 'reconcile' (says so, then runs it)",
+    args: &[],
+    flags: RECONCILE_FLAGS,
+    wrap: Cmd::Recover,
 };
 
 pub const MCP: Spec<NoArgs> = plain(
@@ -294,6 +336,7 @@ mod tests {
                 dry_run: true,
                 status: true,
                 prune: true,
+                ..SyncArgs::default()
             }),
             "all kept: the command refuses more than one"
         );
@@ -302,6 +345,7 @@ mod tests {
             Cmd::Reconcile(ReconcileArgs {
                 dry_run: true,
                 hook: true,
+                ..ReconcileArgs::default()
             })
         );
     }

@@ -63,6 +63,17 @@ impl Value {
         })
     }
 
+    /// A duration: `90s`, `45m`, `4h`, `2d` or a number of seconds.
+    pub fn duration(&self) -> Result<u64> {
+        let long = self.name;
+        htrac::claims::parse_lease(&self.text)
+            .map(|d| d.as_secs())
+            .map_err(|e| {
+                Error::user(format!("--{long}: {}", e.message))
+                    .with_hint(format!("e.g. --{long} 300, --{long} 5m or --{long} 2h"))
+            })
+    }
+
     /// A duration in seconds: `30m`, `1h`, `600s` or `600`.
     pub fn seconds(&self) -> Result<i64> {
         htrac::tracker::editmode::parse_ttl(&self.text)

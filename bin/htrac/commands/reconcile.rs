@@ -1,6 +1,8 @@
-//! `reconcile`: restore journalled ops a git command removed from the
-//! working tree (see `htrac::journal`), then prune the journal of ops the
-//! base branch already holds.
+//! `reconcile`: as the reference's, first send pending ops to the remote
+//! and bring the local branch up to date (a sync, when there is a remote;
+//! not from a git hook), then restore journalled ops a git command removed
+//! from the working tree (see `htrac::journal`), then prune the journal of
+//! ops the base branch already holds.
 
 use std::path::Path;
 
@@ -35,7 +37,12 @@ fn hook_skip(t: &Tracker) -> Option<&'static str> {
 }
 
 pub fn run(a: &ReconcileArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    let ReconcileArgs { dry_run: dry, hook } = *a;
+    let ReconcileArgs {
+        dry_run: dry,
+        hook,
+        ref base_branch,
+        timeout,
+    } = *a;
     if hook {
         if let Some(why) = hook_skip(t) {
             if why != "HTRAC_NO_RECONCILE is set" {
@@ -44,6 +51,32 @@ pub fn run(a: &ReconcileArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Res
                 ));
             }
             return Ok(());
+        }
+    }
+    // Step 1 (not from a hook, nor with --no-auto-sync: no network then):
+    // flush pending ops and fast-forward, as a sync does. A failure is
+    // reported; the restore runs anyway.
+    if !hook && !g.no_auto_sync && htrac::sync::has_remote(t) {
+        let over = htrac::sync::Overrides {
+            base_branch: base_branch.clone(),
+            timeout_seconds: timeout,
+        };
+        let synced = if dry {
+            htrac::sync::dry_run_with(t, &over)
+        } else {
+            htrac::sync::sync_now_with(t, &over, &mut |m| out.warn(format!("reconcile: {m}")))
+        };
+        match synced {
+            Ok(r) => {
+                out.warn(format!("reconcile: {}", r.summary()));
+                if let Some(l) = &r.local {
+                    out.warn(format!("reconcile: {}", l.describe(&r.base_branch)));
+                }
+            }
+            Err(e) => out.warn(format!(
+                "reconcile: sync failed: {} (the journal restore runs anyway)",
+                e.message
+            )),
         }
     }
     let report = match htrac::journal::reconcile(t, dry) {

@@ -12,7 +12,13 @@ pub fn run(a: &SyncArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<(
         dry_run,
         status,
         prune,
+        ref base_branch,
+        timeout,
     } = *a;
+    let over = htrac::sync::Overrides {
+        base_branch: base_branch.clone(),
+        timeout_seconds: timeout,
+    };
     let chosen = [dry_run, status, prune]
         .into_iter()
         .filter(|on| *on)
@@ -46,10 +52,10 @@ pub fn run(a: &SyncArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<(
         return Ok(());
     }
     let report = if dry_run {
-        htrac::sync::dry_run(t)?
+        htrac::sync::dry_run_with(t, &over)?
     } else {
         let mut notes = Vec::new();
-        let r = htrac::sync::sync_now(t, &mut |m| notes.push(m.to_string()));
+        let r = htrac::sync::sync_now_with(t, &over, &mut |m| notes.push(m.to_string()));
         for n in notes {
             out.warn(n);
         }
