@@ -36,6 +36,14 @@ lint:
 
 install:
 	$(CARGO) install --path . --locked --features tui,serve
+	@# Shell completions, where each shell looks for a user's own.
+	@bin="$${CARGO_HOME:-$$HOME/.cargo}/bin/htrac"; [ -x "$$bin" ] || bin=$$(command -v htrac); \
+	data=$${XDG_DATA_HOME:-$$HOME/.local/share}; \
+	mkdir -p "$$data/bash-completion/completions" "$$HOME/.config/fish/completions" "$$data/zsh/site-functions"; \
+	"$$bin" completions bash > "$$data/bash-completion/completions/htrac"; \
+	"$$bin" completions fish > "$$HOME/.config/fish/completions/htrac.fish"; \
+	"$$bin" completions zsh > "$$data/zsh/site-functions/_htrac"; \
+	echo "completions installed for bash, fish and zsh (zsh: add $$data/zsh/site-functions to fpath)"
 
 # A short scripted agent session in a throwaway git repo: what an agent sees.
 demo: build

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod completions;
 mod render;
 
 use std::io::Write;
@@ -101,6 +102,14 @@ pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, Box<(Ou
     // `htrac [GLOBAL FLAGS] serve ...` hands every argument to htrac-serve
     // unparsed, the global flags it shares (`--json`, `--tracker-root`)
     // included; `--no-auto-sync` means nothing to it.
+    // `htrac __complete WHAT`: the shell completions' live values (hidden).
+    if args.first().is_some_and(|a| a == "__complete") {
+        let what = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+        return Ok(Output {
+            stdout: completions::values(what),
+            ..Default::default()
+        });
+    }
     if let Some(serve_args) = commands::serve::args_for_serve(&args) {
         return Err(Box::new((
             Output::default(),
@@ -141,6 +150,10 @@ fn dispatch(inv: &mut Invocation, out: &mut Output) -> Result<()> {
         Cmd::Init => return commands::init::run(g, &cwd, out),
         Cmd::Setup(a) => return commands::setup::run(a, g, &cwd, out),
         Cmd::Textconv(a) => return commands::textconv::run(a, &cwd, out),
+        Cmd::Completions(a) => {
+            out.stdout.push_str(&completions::script(&a.shell)?);
+            return Ok(());
+        }
         Cmd::Tui => return commands::tui::run(g, &cwd),
         Cmd::Mcp => return commands::mcp::run(g, out),
         Cmd::Serve => {
@@ -253,8 +266,15 @@ pub fn run_on(tx: &mut Transaction, inv: &mut Invocation, out: &mut Output) -> R
             out.warn("htrac: 'recover' is deprecated; it is 'htrac reconcile' now");
             commands::reconcile::run(a, g, tracker, out)
         }
-        Cmd::Init | Cmd::Setup(_) | Cmd::Textconv(_) | Cmd::Tui | Cmd::Mcp | Cmd::Serve => Err(
-            Error::internal(format!("'{}' runs without a tracker", inv.name)),
-        ),
+        Cmd::Init
+        | Cmd::Setup(_)
+        | Cmd::Textconv(_)
+        | Cmd::Tui
+        | Cmd::Mcp
+        | Cmd::Serve
+        | Cmd::Completions(_) => Err(Error::internal(format!(
+            "'{}' runs without a tracker",
+            inv.name
+        ))),
     }
 }

@@ -12,6 +12,7 @@ mod batch;
 mod check_messages;
 mod claim;
 mod clusters;
+mod completions;
 mod deps;
 mod discuss;
 mod global;

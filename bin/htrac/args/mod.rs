@@ -17,7 +17,7 @@ mod views;
 
 use htrac::{Error, Result};
 
-pub use global::Globals;
+pub use global::{Globals, GLOBAL_FLAGS};
 pub use govern::{EditModeAction, EditModeArgs, LockArgs, MsgArgs};
 pub use items::{AddArgs, ClaimArgs, Description, ReleaseArgs, UpdateArgs};
 pub use parse::{help, parse, Invocation, Request};
@@ -25,8 +25,8 @@ pub use reports::{
     CheckMessagesArgs, ClustersArgs, CountTodosArgs, GuidanceArgs, TagsArgs, TrendArgs,
 };
 pub use upkeep::{
-    BatchArgs, ItemsArgs, MigrateArgs, ReconcileArgs, SetupArgs, SyncArgs, TextconvArgs,
-    ValidateArgs,
+    BatchArgs, CompletionsArgs, ItemsArgs, MigrateArgs, ReconcileArgs, SetupArgs, SyncArgs,
+    TextconvArgs, ValidateArgs,
 };
 pub use value::Value;
 pub use views::{DepsArgs, DiscussArgs, ListArgs, ReadyArgs, ShowArgs};
@@ -271,6 +271,7 @@ pub const COMMANDS: &[&dyn Command] = &[
     &upkeep::MCP,
     &upkeep::SERVE,
     &upkeep::TUI,
+    &upkeep::COMPLETIONS,
 ];
 
 /// A command that takes nothing but the global flags.
@@ -335,6 +336,7 @@ pub enum Cmd {
     Guidance(GuidanceArgs),
     Sync(SyncArgs),
     Reconcile(ReconcileArgs),
+    Completions(CompletionsArgs),
     Recover(ReconcileArgs),
     Prime,
     Mcp,

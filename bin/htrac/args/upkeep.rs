@@ -254,6 +254,20 @@ pub const TUI: Spec<NoArgs> = plain(
     |_| Cmd::Tui,
 );
 
+#[derive(Debug, Default, PartialEq)]
+pub struct CompletionsArgs {
+    pub shell: String,
+}
+
+pub const COMPLETIONS: Spec<CompletionsArgs> = Spec {
+    name: "completions",
+    summary:
+        "Print the shell completion script for bash, zsh or fish ('make install' installs them)",
+    args: &[pos("SHELL", true, false, Set::Text(|a, v| a.shell = v))],
+    flags: &[],
+    wrap: Cmd::Completions,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
