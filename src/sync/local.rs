@@ -93,8 +93,22 @@ pub fn bring_up_to_date(
     }
     let ancestor = git(wt, &["merge-base", "--is-ancestor", &old, tip]).run()?;
     if !ancestor.ok {
+        // The synced ops would sit in the working tree as local changes, and
+        // `git pull` refuses to merge over those: commit them on the local
+        // branch (the op files only), so that it can.
+        let how = match commit_ops(repo, git_dir, branch, &old, remote, base) {
+            Ok(Some((sha, n))) => format!(
+                "the synced ops are committed on it ({n} op file(s), {}), so 'git pull' merges {remote}/{base} (op files merge by union)",
+                &sha[..sha.len().min(10)]
+            ),
+            Ok(None) => "run 'git pull' to merge (op files merge by union)".into(),
+            Err(e) => format!(
+                "the synced ops could not be committed on it ({}); commit them ('git add .agent && git commit'), then 'git pull'",
+                e.message
+            ),
+        };
         return Ok(LocalUpdate::Left(format!(
-            "local {base} has commits that {remote}/{base} lacks; run 'git pull' to merge (op files merge by union)"
+            "local {base} has commits that {remote}/{base} lacks; {how}"
         )));
     }
     let changed = commit::changed_paths(repo, &old, tip)?;
@@ -216,6 +230,109 @@ pub fn bring_up_to_date(
 }
 
 /// Opens and exclusively locks a file as appenders do; `None` if absent.
+/// Commits the op files that differ from `head` on `branch` (a ref name),
+/// exactly as the working tree has them (under their append locks), in a
+/// temporary index, moving the branch by compare-and-swap and staging the
+/// same blobs in the user's index. Nothing else is committed. Returns the
+/// commit and how many files it holds (`None`: nothing to commit).
+fn commit_ops(
+    repo: &Repo,
+    git_dir: &Path,
+    branch: &str,
+    head: &str,
+    remote: &str,
+    base: &str,
+) -> Result<Option<(String, usize)>> {
+    let wt = &repo.work_tree;
+    let changed = git(wt, &["diff", "--name-only", "-z", head, "--"])
+        .args(&repo.ops_dirs)
+        .ok("cannot list the changed op files")?;
+    let untracked = git(
+        wt,
+        &["ls-files", "-z", "--others", "--exclude-standard", "--"],
+    )
+    .args(&repo.ops_dirs)
+    .ok("cannot list the new op files")?;
+    let mut paths: Vec<&str> = changed
+        .split('\0')
+        .chain(untracked.split('\0'))
+        .filter(|p| !p.is_empty() && repo.is_ops_path(p) && wt.join(p).is_file())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut locks = Vec::new();
+    for p in &paths {
+        if let Some(f) = lock_existing(&wt.join(p))? {
+            locks.push(f);
+        }
+    }
+    let list: String = paths.iter().map(|p| format!("{p}\n")).collect();
+    let shas = git(wt, &["hash-object", "-w", "--stdin-paths"])
+        .stdin(list.as_bytes())
+        .ok("cannot store the op files")?;
+    let info: String = shas
+        .lines()
+        .zip(&paths)
+        .map(|(sha, p)| format!("100644 {sha}\t{p}\n"))
+        .collect();
+    let index = git_dir.join(format!("htrac-local-index-{}", std::process::id()));
+    let _ = std::fs::remove_file(&index);
+    let idx = index.as_os_str();
+    let result = (|| {
+        git(wt, &["read-tree", head])
+            .env("GIT_INDEX_FILE", idx)
+            .ok("cannot read HEAD into a temporary index")?;
+        git(wt, &["update-index", "--add", "--index-info"])
+            .env("GIT_INDEX_FILE", idx)
+            .stdin(info.as_bytes())
+            .ok("cannot stage the op files")?;
+        git(wt, &["write-tree"])
+            .env("GIT_INDEX_FILE", idx)
+            .ok("cannot write the tree")
+    })();
+    let _ = std::fs::remove_file(&index);
+    let tree = result?;
+    let message = format!(
+        "tracker: ops synced to {remote}/{base}\n\nCommitted by htrac sync so that 'git pull' can merge {remote}/{base}."
+    );
+    let sha = git(
+        wt,
+        &[
+            "-c",
+            "commit.gpgSign=false",
+            "commit-tree",
+            &tree,
+            "-p",
+            head,
+            "-F",
+            "-",
+        ],
+    )
+    .stdin(message.as_bytes())
+    .ok("cannot make the commit")?;
+    git(
+        wt,
+        &[
+            "update-ref",
+            "-m",
+            "htrac sync: commit synced ops",
+            branch,
+            &sha,
+            head,
+        ],
+    )
+    .ok("the branch moved meanwhile")?;
+    // The user's index gets the same blobs, so the files show as committed.
+    let _ = git(wt, &["update-index", "--add", "--index-info"])
+        .stdin(info.as_bytes())
+        .run();
+    drop(locks);
+    Ok(Some((sha, paths.len())))
+}
+
 fn lock_existing(path: &Path) -> Result<Option<File>> {
     match rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
         Ok(fd) => {

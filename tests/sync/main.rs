@@ -12,6 +12,7 @@ mod faults;
 mod flags;
 mod journal;
 mod pr;
+mod pull;
 
 #[test]
 fn no_test_file_is_forgotten() {
