@@ -114,8 +114,16 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
     let (file, lock_file) = board::paths(&t.root, t.work_tree.as_deref());
     let here = board::worktree_key(t.work_tree.as_deref());
     let mut locked = board::lock(&file, &lock_file, claims::now())?;
-    let confirm = tx.auto_sync && crate::sync::has_remote(t);
     let mut notes = Vec::new();
+    let mut confirm = tx.auto_sync && crate::sync::has_remote(t);
+    // A remote that just failed is not asked again per claim (each try can
+    // wait on the network): the claim holds here, unconfirmed, as offline.
+    if let Some(why) = confirm.then(|| crate::sync::breaker_holds(t)).flatten() {
+        notes.push(format!(
+            "warning: claims are not confirmed with the remote while {why}; a claim another clone made first wins when they sync"
+        ));
+        confirm = false;
+    }
     let mut passed_over: Vec<String> = Vec::new();
     for _ in 0..ATTEMPTS {
         let now = claims::now();
@@ -226,16 +234,22 @@ pub fn claim(tx: &mut Transaction, req: &ClaimRequest) -> Result<Claimed> {
 
 /// The confirming sync: many agents pushing at once can outlast one sync's
 /// retries, so it is tried a few more times, pausing longer each time.
+/// The circuit breaker counts them as one failure, so one claim against a
+/// remote that is gone does not switch auto-sync off.
 fn confirm_sync(t: &Tracker) -> Result<crate::sync::Report> {
     let mut last = None;
     for attempt in 1..=4 {
-        match crate::sync::sync_now(t, &mut |_| {}) {
+        match crate::sync::sync_attempt(t) {
             Ok(r) => return Ok(r),
             Err(e) => last = Some(e),
         }
-        std::thread::sleep(crate::sync::push::backoff(100, attempt));
+        if attempt < 4 {
+            std::thread::sleep(crate::sync::push::backoff(100, attempt));
+        }
     }
-    Err(last.expect("tried"))
+    let e = last.expect("tried");
+    crate::sync::record_failure(t, &e);
+    Err(e)
 }
 
 /// After the confirming sync: the claim that beat this session's to the

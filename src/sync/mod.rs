@@ -486,6 +486,24 @@ pub fn load_config(tracker: &Tracker, repo: &Repo) -> Result<SyncConfig> {
     Ok(cfg)
 }
 
+/// Why an automatic sync (auto-sync, a claim's confirmation) should not
+/// try now: the circuit breaker is cooling down after a failure, or off
+/// after repeated ones. `None`: go ahead.
+pub fn breaker_holds(tracker: &Tracker) -> Option<String> {
+    let (repo, cfg) = open(tracker).ok()?;
+    let dirs = repo.dirs().ok()?;
+    match breaker::State::load(&dirs.common_dir).gate(breaker::now(), cfg.cooldown_seconds) {
+        breaker::Gate::Open => None,
+        breaker::Gate::Cooling(s) => Some(format!(
+            "the sync circuit breaker is open after a failed sync ({s} s of cooldown left)"
+        )),
+        breaker::Gate::Off => Some(
+            "auto-sync is off after repeated failures ('htrac sync' retries and turns it back on)"
+                .into(),
+        ),
+    }
+}
+
 /// Whether the tracker has a remote to sync with: inside a git work tree,
 /// with a valid sync configuration naming a remote that exists.
 pub fn has_remote(tracker: &Tracker) -> bool {
@@ -535,6 +553,36 @@ pub fn sync_now_with(
     over: &Overrides,
     waiting: &mut dyn FnMut(&str),
 ) -> Result<Report> {
+    sync_now_inner(tracker, over, waiting, true)
+}
+
+/// One sync attempt, as [`sync_now`], whose failure the circuit breaker
+/// does not count (a caller that retries records the end result itself with
+/// [`record_failure`]); a success still resets it.
+pub fn sync_attempt(tracker: &Tracker) -> Result<Report> {
+    sync_now_inner(tracker, &Overrides::default(), &mut |_| {}, false)
+}
+
+/// Counts one failed sync (of a caller that made several attempts) in the
+/// circuit breaker.
+pub fn record_failure(tracker: &Tracker, e: &Error) {
+    let Ok((repo, cfg)) = open(tracker) else {
+        return;
+    };
+    let Ok(dirs) = repo.dirs() else {
+        return;
+    };
+    let mut state = breaker::State::load(&dirs.common_dir);
+    state.record_failure(breaker::now(), &e.message, failure_json(&cfg, e));
+    let _ = state.save(&dirs.common_dir);
+}
+
+fn sync_now_inner(
+    tracker: &Tracker,
+    over: &Overrides,
+    waiting: &mut dyn FnMut(&str),
+    count_failure: bool,
+) -> Result<Report> {
     let (repo, cfg) = open_with(tracker, over)?;
     let dirs = repo.dirs()?;
     let lock_path = Repo::lock_path(&dirs);
@@ -571,9 +619,10 @@ pub fn sync_now_with(
             // What reached the base branch no longer needs the journal.
             let _ = crate::journal::prune(tracker);
         }
-        Err(e) => {
+        Err(e) if count_failure => {
             state.record_failure(now, &e.message, failure_json(&cfg, e));
         }
+        Err(_) => return result,
     }
     let _ = state.save(&dirs.common_dir);
     result

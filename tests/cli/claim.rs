@@ -614,3 +614,25 @@ fn an_update_by_the_holder_renews_the_claim_in_its_op_for_every_clone() {
         .success());
     assert_eq!(until(&env), renewed);
 }
+
+#[test]
+fn with_the_remote_gone_a_claim_holds_here_and_later_claims_stop_asking_it() {
+    let (net, a, _b, first, second) = two_clones();
+    std::fs::rename(&net.remote, net.remote.with_extension("gone")).unwrap();
+    let claim = |id: &str| a.run_env(&["--json", "claim", id], &[("HTRAC_SESSION", "agent-a")]);
+    let r = claim(&first).ok();
+    assert!(
+        r.stderr.contains("is not confirmed with the remote"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.json()["claim"]["session"], "agent-a");
+    // The failed sync opened the breaker: the next claim does not wait on the remote.
+    let r = claim(&second).ok();
+    assert!(
+        r.stderr
+            .contains("not confirmed with the remote while the sync circuit breaker is open"),
+        "{}",
+        r.stderr
+    );
+}
