@@ -22,6 +22,7 @@ pub mod forkscope;
 pub mod gitconfig;
 pub mod guard;
 pub mod hooks;
+pub mod install;
 pub mod journalhooks;
 pub mod os;
 pub mod perms;
@@ -267,6 +268,8 @@ pub fn run(ctx: &mut Context) -> Vec<Check> {
         journalhooks::journal_hooks(ctx),
         gitconfig::hooks_path(ctx),
         guard::agent_guard(ctx),
+        install::sync_remote(ctx),
+        install::provenance(ctx),
         checks::trust_root(ctx),
     ]
 }

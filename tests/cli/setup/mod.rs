@@ -7,6 +7,7 @@ mod agents_md;
 mod first_run;
 mod fork_setup;
 mod guard;
+mod outward;
 mod pre_commit;
 mod two_users;
 
@@ -150,7 +151,7 @@ fn details(c: &serde_json::Value) -> String {
         .join("\n")
 }
 
-const CHECKS: [&str; 23] = [
+const CHECKS: [&str; 25] = [
     "git_repo",
     "directory_structure",
     "gitattributes",
@@ -173,6 +174,8 @@ const CHECKS: [&str; 23] = [
     "journal_hooks",
     "hooks_path",
     "agent_guard",
+    "sync_remote",
+    "install_provenance",
     "trust_root",
 ];
 

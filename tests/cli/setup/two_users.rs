@@ -51,8 +51,10 @@ fn two_users_share_the_tracker_through_a_group() {
     std::fs::set_permissions(repo.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let (_, r) = repo.setup_json();
     assert_eq!(r["summary"]["fixed"], 0, "{r:#}");
-    // The stop hook, and no host configuration (advised in a two-user set-up).
-    assert_eq!(r["summary"]["warn"], 2, "{r:#}");
+    // The stop hook, htrac not on PATH (as this harness runs it), and no
+    // host configuration (advised in a two-user set-up).
+    assert_eq!(r["summary"]["warn"], 3, "{r:#}");
+    assert_eq!(check(&r, "install_provenance")["status"], "warn", "{r:#}");
     assert_eq!(check(&r, "trust_root")["status"], "warn", "{r:#}");
 
     // The agent: git distrusts a repository root owns until setup adds it
