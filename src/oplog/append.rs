@@ -27,6 +27,10 @@ use crate::oplog::{open_no_follow, parse_block, MAX_FILE_BYTES};
 pub enum AppendMode {
     /// The file must already exist.
     Existing,
+    /// The file must already exist, and the ops' nonces were just chosen
+    /// from it: refused with [`NonceTaken`] when another writer took one
+    /// since (checked under the lock), so the writer chooses again.
+    Fresh,
     /// The file must not exist yet (a new item).
     New,
 }
@@ -70,7 +74,7 @@ pub fn append_text_mirrored(
             let _ = rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o664));
         }
         flock(&fd, FlockOperation::LockExclusive)?;
-        if mode == AppendMode::Existing {
+        if mode != AppendMode::New {
             let held = rustix::fs::fstat(&fd)?;
             match rustix::fs::stat(path) {
                 Ok(now) if now.st_ino == held.st_ino && now.st_dev == held.st_dev => {}
@@ -81,6 +85,14 @@ pub fn append_text_mirrored(
         let mut file = File::from(fd);
         let mut buf = Vec::with_capacity(text.len() + 1);
         let len = file.metadata()?.len();
+        // The nonce was chosen from the file as it was read before the lock:
+        // another writer may have taken it since. Checked under the lock, so
+        // every line of every op stays unique in the file.
+        if mode == AppendMode::Fresh && len > 0 {
+            if let Some(nonce) = nonce_in_use(&file, len, text)? {
+                return Err(std::io::Error::other(NonceTaken(nonce)));
+            }
+        }
         if len > 0 && !last_byte_is_newline(&file, len)? {
             if let Some(why) = closing_breaks_tail(path, &file, len)? {
                 return Err(std::io::Error::other(why));
@@ -114,6 +126,52 @@ pub fn append_text_mirrored(
         // The lock is released when `file` is closed.
         return mirrored;
     }
+}
+
+/// An append refused because another writer appended an op with the same
+/// nonce since the writer read the file; the writer chooses again.
+#[derive(Debug)]
+pub struct NonceTaken(pub String);
+
+impl fmt::Display for NonceTaken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the nonce {} was taken by another writer meanwhile",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NonceTaken {}
+
+/// Whether `e` is a [`NonceTaken`] refusal.
+pub fn nonce_taken(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|r| r.is::<NonceTaken>())
+}
+
+/// The first nonce of the ops in `text` that some line of the file's first
+/// `len` bytes already ends with (`  # NONCE`), if any.
+fn nonce_in_use(file: &File, len: u64, text: &str) -> std::io::Result<Option<String>> {
+    use std::os::unix::fs::FileExt;
+    let nonces: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("- "))
+        .filter_map(|l| l.rsplit_once("  # ").map(|(_, n)| n))
+        .collect();
+    if nonces.is_empty() {
+        return Ok(None);
+    }
+    let mut bytes = vec![0u8; len as usize];
+    file.read_exact_at(&mut bytes, 0)?;
+    let content = String::from_utf8_lossy(&bytes);
+    for n in nonces {
+        let tail = format!("  # {n}\n");
+        if content.contains(&tail) || content.ends_with(&tail[..tail.len() - 1]) {
+            return Ok(Some(n.to_string()));
+        }
+    }
+    Ok(None)
 }
 
 /// An append refused before anything was written, because readers would
@@ -289,6 +347,29 @@ mod tests {
             assert!(check_appendable(bad).is_err(), "{bad:?}");
         }
         assert_eq!(crate::oplog::read(&path).unwrap().ops.len(), 1);
+    }
+
+    #[test]
+    fn a_fresh_nonce_another_writer_took_meanwhile_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".WI-x.ops");
+        let first = update_with(json!(1));
+        append(&path, &first, AppendMode::New).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        // The same nonce, chosen from an older read of the file: refused.
+        let mut second = update_with(json!(2));
+        second.nonce = first.nonce.clone();
+        let e = append(&path, &second, AppendMode::Fresh).unwrap_err();
+        assert!(nonce_taken(&e), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        // Another nonce goes in.
+        second.nonce = if first.nonce == "0001" {
+            "0002".into()
+        } else {
+            "0001".into()
+        };
+        append(&path, &second, AppendMode::Fresh).unwrap();
+        assert_eq!(crate::oplog::read(&path).unwrap().ops.len(), 2);
     }
 
     #[test]

@@ -456,8 +456,8 @@ impl fmt::Display for ReadError {
 }
 
 pub use append::{
-    append, append_text, append_text_mirrored, check_appendable, refusal, refusal_hint, AppendMode,
-    Refused,
+    append, append_text, append_text_mirrored, check_appendable, nonce_taken, refusal,
+    refusal_hint, AppendMode, NonceTaken, Refused,
 };
 
 #[cfg(test)]

@@ -29,6 +29,12 @@ impl Opened {
     }
 }
 
+/// What an append did: the op is in the file, or its nonce was taken.
+enum Appended {
+    Done,
+    NonceTaken,
+}
+
 /// A 4-hex-digit nonce not yet used in `taken`.
 pub fn fresh_nonce(taken: &[String]) -> String {
     loop {
@@ -199,24 +205,42 @@ impl Tracker {
                 file.id
             )));
         }
-        let taken: Vec<String> = it.ops.iter().map(|o| o.nonce.clone()).collect();
+        let mut taken: Vec<String> = it.ops.iter().map(|o| o.nonce.clone()).collect();
         let local_max = it.ops.iter().map(|o| o.clock).max().unwrap_or(0);
         let copies = match copies {
             Some(c) => c,
             None => self.branch_copies(&file.path)?,
         };
         let clock = crate::tracker::clock::next_clock(local_max, &copies);
-        let mut op = Op::new(
-            kind,
-            &at,
-            self.actor.role,
-            &self.actor.name,
-            clock,
-            &fresh_nonce(&taken),
-        );
-        op.body = body;
-        self.sign_op(&file.id, &mut op)?;
-        self.append_op_file(&file.path, &op)?;
+        // Another writer may take the chosen nonce between the read and the
+        // append's lock: the append refuses then, and another is chosen.
+        let mut attempt = 0;
+        let op = loop {
+            attempt += 1;
+            let mut op = Op::new(
+                kind,
+                &at,
+                self.actor.role,
+                &self.actor.name,
+                clock,
+                &fresh_nonce(&taken),
+            );
+            op.body = body.clone();
+            self.sign_op(&file.id, &mut op)?;
+            match self.append_op_checked(&file.path, &op)? {
+                Appended::Done => break op,
+                Appended::NonceTaken if attempt < 16 => {
+                    taken.push(op.nonce.clone());
+                    if let Ok(log) = crate::oplog::read(&file.path) {
+                        taken.extend(log.ops.into_iter().map(|(_, o)| o.nonce));
+                    }
+                }
+                Appended::NonceTaken => return Err(Error::internal(format!(
+                    "cannot append to {}: every nonce tried was taken by other writers meanwhile",
+                    file.path.display()
+                ))),
+            }
+        };
         // A human's write to a frozen item is approved state: the sentinel follows it.
         if !self.actor.is_agent() {
             self.refresh_sentinel(file)?;
@@ -230,38 +254,56 @@ impl Tracker {
 
     /// Appends one op to an existing file, taking the file over (same-directory
     /// copy + rename) when the other user of a two-user set-up owns it
-    /// without group write.
-    pub(crate) fn append_op_file(&self, path: &std::path::Path, op: &Op) -> Result<()> {
+    /// without group write; a taken nonce is told apart from every other
+    /// failure (the caller that chose the nonce chooses again).
+    fn append_op_checked(&self, path: &std::path::Path, op: &Op) -> Result<Appended> {
         let text = crate::oplog::emit::emit_op(op);
-        self.append_text_file(path, &text)
+        self.append_text_checked(path, &text, AppendMode::Fresh)
     }
 
-    /// [`Tracker::append_op_file`] for already-serialized ops.
+    /// [`Tracker::append_op_checked`] for already-serialized ops.
     pub(crate) fn append_text_file(&self, path: &std::path::Path, text: &str) -> Result<()> {
-        // Disk full, file size limit, read-only: the environment, not
-        // corrupt data (exit 1); a failed append leaves no partial op.
-        let cannot = |e: std::io::Error| append_error(path, &e, "append to");
-        let mirror = |t: &str| crate::journal::mirror_or_warn(self, path, t);
-        let appended = match oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror)
-        {
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                crate::atomic::take_over(path).map_err(|e2| {
-                    Error::user(format!("cannot append to {}: {e}", path.display())).with_hint(
-                        format!(
-                            "the file belongs to another user and cannot be taken over ({e2}); \
-                             give the directory group write and setgid: chmod g+ws '{}' (or run 'htrac setup')",
-                            path.parent().map(|p| p.display().to_string()).unwrap_or_default()
-                        ),
-                    )
-                })?;
-                oplog::append_text_mirrored(path, text, AppendMode::Existing, &mirror)
-                    .map_err(cannot)
-            }
-            r => r.map_err(cannot),
-        };
-        if appended.is_ok() {
-            self.appended();
+        match self.append_text_checked(path, text, AppendMode::Existing)? {
+            Appended::Done => Ok(()),
+            Appended::NonceTaken => Err(Error::internal(format!(
+                "cannot append to {}: a nonce of the op was taken by another writer meanwhile; try again",
+                path.display()
+            ))),
         }
-        appended
+    }
+
+    /// The append itself, with the take-over of another user's file, the
+    /// journal mirror and the append count.
+    fn append_text_checked(
+        &self,
+        path: &std::path::Path,
+        text: &str,
+        mode: AppendMode,
+    ) -> Result<Appended> {
+        let mirror = |t: &str| crate::journal::mirror_or_warn(self, path, t);
+        let mut io = oplog::append_text_mirrored(path, text, mode, &mirror);
+        if matches!(&io, Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied) {
+            let e = io.expect_err("matched");
+            crate::atomic::take_over(path).map_err(|e2| {
+                Error::user(format!("cannot append to {}: {e}", path.display())).with_hint(
+                    format!(
+                        "the file belongs to another user and cannot be taken over ({e2}); \
+                         give the directory group write and setgid: chmod g+ws '{}' (or run 'htrac setup')",
+                        path.parent().map(|p| p.display().to_string()).unwrap_or_default()
+                    ),
+                )
+            })?;
+            io = oplog::append_text_mirrored(path, text, mode, &mirror);
+        }
+        match io {
+            Ok(()) => {
+                self.appended();
+                Ok(Appended::Done)
+            }
+            Err(e) if oplog::nonce_taken(&e) => Ok(Appended::NonceTaken),
+            // Disk full, file size limit, read-only: the environment, not
+            // corrupt data (exit 1); a failed append leaves no partial op.
+            Err(e) => Err(append_error(path, &e, "append to")),
+        }
     }
 }
