@@ -266,15 +266,24 @@ pub fn commit(repo: &Repo, git_dir: &std::path::Path, plan: &Plan) -> Result<Str
         .ok("cannot write the sync tree")?;
 
     let message = format!("{}\n\n{}", plan.title(), plan.body());
+    let sha = commit_tree(repo, &tree, base, &message)?;
+    // Test-only: die here, temporary index and all, before anything is pushed.
+    super::failpoint("after-commit-tree");
+    Ok(sha)
+}
+
+/// `git commit-tree TREE -p PARENT` with `message` (never signed: htrac
+/// makes these commits itself); a missing git identity gets a hint.
+pub fn commit_tree(repo: &Repo, tree: &str, parent: &str, message: &str) -> Result<String> {
     let out = git(
-        wt,
+        &repo.work_tree,
         &[
             "-c",
             "commit.gpgSign=false",
             "commit-tree",
-            &tree,
+            tree,
             "-p",
-            base,
+            parent,
             "-F",
             "-",
         ],
@@ -283,14 +292,12 @@ pub fn commit(repo: &Repo, git_dir: &std::path::Path, plan: &Plan) -> Result<Str
     .run()?;
     if !out.ok {
         let msg = out.message();
-        let mut e = Error::user(format!("cannot make the sync commit: {msg}"));
+        let mut e = Error::user(format!("cannot make the commit: {msg}"));
         if msg.contains("identity") || msg.contains("user.email") || msg.contains("name") {
             e = e.with_hint("set your git identity: git config user.name 'Name'; git config user.email you@example.com");
         }
         return Err(e);
     }
-    // Test-only: die here, temporary index and all, before anything is pushed.
-    super::failpoint("after-commit-tree");
     Ok(out.stdout.trim().to_string())
 }
 

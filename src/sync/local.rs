@@ -298,21 +298,7 @@ fn commit_ops(
     let message = format!(
         "tracker: ops synced to {remote}/{base}\n\nCommitted by htrac sync so that 'git pull' can merge {remote}/{base}."
     );
-    let sha = git(
-        wt,
-        &[
-            "-c",
-            "commit.gpgSign=false",
-            "commit-tree",
-            &tree,
-            "-p",
-            head,
-            "-F",
-            "-",
-        ],
-    )
-    .stdin(message.as_bytes())
-    .ok("cannot make the commit")?;
+    let sha = commit::commit_tree(repo, &tree, head, &message)?;
     git(
         wt,
         &[

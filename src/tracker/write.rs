@@ -235,10 +235,12 @@ impl Tracker {
                         taken.extend(log.ops.into_iter().map(|(_, o)| o.nonce));
                     }
                 }
-                Appended::NonceTaken => return Err(Error::internal(format!(
+                Appended::NonceTaken => {
+                    return Err(Error::internal(format!(
                     "cannot append to {}: every nonce tried was taken by other writers meanwhile",
                     file.path.display()
-                ))),
+                )))
+                }
             }
         };
         // A human's write to a frozen item is approved state: the sentinel follows it.

@@ -212,12 +212,7 @@ fn guidance_dir_flag_then_config_then_default() {
         .env("HOME", home.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let path = String::from_utf8(out.stdout).unwrap();
+    let path = crate::common::succeeded(&out);
     assert_eq!(
         Path::new(path.trim()).parent().unwrap(),
         home.path().join("hypergumbo_lab_notebook/guidance_log")
