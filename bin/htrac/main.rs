@@ -102,6 +102,19 @@ pub fn run(args: Vec<std::ffi::OsString>) -> std::result::Result<Output, Box<(Ou
     // `htrac [GLOBAL FLAGS] serve ...` hands every argument to htrac-serve
     // unparsed, the global flags it shares (`--json`, `--tracker-root`)
     // included; `--no-auto-sync` means nothing to it.
+    // `htrac merge-catalog BASE OURS THEIRS`: git's merge driver for the
+    // tag catalog (hidden; see htrac::items::tagmerge).
+    if args.first().is_some_and(|a| a == "merge-catalog") {
+        let paths: Vec<std::path::PathBuf> = args[1..].iter().map(Into::into).collect();
+        let merged = match paths.as_slice() {
+            [base, ours, theirs] => htrac::items::tagmerge::merge_files(base, ours, theirs),
+            _ => Err(Error::user("usage: htrac merge-catalog BASE OURS THEIRS")),
+        };
+        return match merged {
+            Ok(()) => Ok(Output::default()),
+            Err(e) => Err(Box::new((Output::default(), e))),
+        };
+    }
     // `htrac __complete WHAT`: the shell completions' live values (hidden).
     if args.first().is_some_and(|a| a == "__complete") {
         let what = args.get(1).and_then(|a| a.to_str()).unwrap_or("");

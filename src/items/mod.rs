@@ -11,5 +11,6 @@ pub mod ids;
 pub mod item;
 pub mod messages;
 pub mod ready;
+pub mod tagmerge;
 pub mod tags;
 pub mod tiers;

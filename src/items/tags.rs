@@ -120,18 +120,24 @@ pub fn load(root: &Path) -> Result<Option<Catalog>> {
             )))
         }
     };
+    parse_catalog(&path, &text).map(Some)
+}
+
+/// A catalog's text, read (`path` names it in errors).
+pub fn parse_catalog(path: &Path, text: &str) -> Result<Catalog> {
     if text.trim().is_empty() {
-        return Ok(Some(Catalog::new()));
+        return Ok(Catalog::new());
     }
+    let path = path.to_path_buf();
     let raw: Value =
-        serde_norway::from_str(&text).map_err(|e| corrupt(&path, format!("invalid YAML: {e}")))?;
+        serde_norway::from_str(text).map_err(|e| corrupt(&path, format!("invalid YAML: {e}")))?;
     let top = match &raw {
-        Value::Null => return Ok(Some(Catalog::new())),
+        Value::Null => return Ok(Catalog::new()),
         Value::Object(m) => m,
         _ => return Err(corrupt(&path, "expected a mapping at the top level")),
     };
     let tags = match top.get("tags") {
-        None | Some(Value::Null) => return Ok(Some(Catalog::new())),
+        None | Some(Value::Null) => return Ok(Catalog::new()),
         Some(Value::Object(m)) => m,
         Some(_) => return Err(corrupt(&path, "expected 'tags' to be a mapping")),
     };
@@ -161,7 +167,7 @@ pub fn load(root: &Path) -> Result<Option<Catalog>> {
             },
         );
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// The file's text for `catalog` (what the reference's `save_catalog` writes).
@@ -217,7 +223,11 @@ pub fn save(root: &Path, catalog: &Catalog) -> Result<()> {
     // not the agent's to write, but the catalog is group-writable: it is
     // then rewritten in place. A torn catalog is rebuilt from the items.
     crate::atomic::replace_or_rewrite(&path, render(catalog).as_bytes(), mode)
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))?;
+    // Wherever the catalog is written, branches that each change it merge
+    // without a conflict (see `items::tagmerge`).
+    crate::items::tagmerge::ensure_driver(root);
+    Ok(())
 }
 
 fn ts_min(a: Option<String>, b: &str) -> Option<String> {

@@ -245,7 +245,7 @@ pub fn default_root(cwd: &Path) -> PathBuf {
 
 /// Runs every check in order, fixing what it can.
 pub fn run(ctx: &mut Context) -> Vec<Check> {
-    vec![
+    let checks = vec![
         checks::git_repo(ctx),
         checks::directory_structure(ctx),
         checks::gitattributes(ctx),
@@ -271,7 +271,12 @@ pub fn run(ctx: &mut Context) -> Vec<Check> {
         install::sync_remote(ctx),
         install::provenance(ctx),
         checks::trust_root(ctx),
-    ]
+    ];
+    // The tag catalog's merge driver (quietly; see items::tagmerge).
+    if ctx.root.join("tracker").is_dir() {
+        crate::items::tagmerge::ensure_driver(&ctx.root);
+    }
+    checks
 }
 
 /// How many checks ended in each status: ok, fixed, warn, error.

@@ -308,3 +308,39 @@ fn agent_rename_is_refused_whole_when_any_item_is_locked_or_frozen() {
     let r = as_agent(&env, &["tags", "rename", "bug", "defect"]).ok();
     assert_eq!(r.stdout, "renamed bug → defect on 3 item(s)\n");
 }
+
+#[test]
+fn two_branches_that_each_use_a_new_tag_merge_without_a_conflict() {
+    use crate::common::git;
+    let env = Env::new();
+    env.add("base item", &["--tag", "core"]);
+    git(env.path(), &["add", "-A"]);
+    git(env.path(), &["commit", "-q", "-m", "base"]);
+    git(env.path(), &["checkout", "-q", "-b", "a"]);
+    env.add("on a", &["--tag", "alpha"]);
+    env.run(&["tags", "describe", "core", "the core"]).ok();
+    git(env.path(), &["add", "-A"]);
+    git(env.path(), &["commit", "-q", "-m", "a"]);
+    git(env.path(), &["checkout", "-q", "dev"]);
+    git(env.path(), &["checkout", "-q", "-b", "b"]);
+    env.add("on b", &["--tag", "beta", "--tag", "core"]);
+    git(env.path(), &["add", "-A"]);
+    git(env.path(), &["commit", "-q", "-m", "b"]);
+    // git's own line merge stops here (CONFLICT add/add or content); the
+    // catalog's merge driver does not.
+    git(env.path(), &["merge", "-q", "--no-edit", "a"]);
+    let catalog = std::fs::read_to_string(env.root().join("tracker/tag_catalog.yaml")).unwrap();
+    assert!(!catalog.contains("<<<<<<<"), "{catalog}");
+    for tag in ["alpha", "beta", "core"] {
+        assert!(catalog.contains(&format!("  {tag}:\n")), "{tag}: {catalog}");
+    }
+    assert!(catalog.contains("description: the core"), "{catalog}");
+    let tags = env.run(&["--json", "tags"]).ok().json();
+    let names: Vec<&str> = tags
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names, ["alpha", "beta", "core"], "{tags}");
+}
