@@ -14,15 +14,16 @@ use crate::support::{
 /// A local address that is not loopback (the host's own), for a second
 /// source; the server must be bound to all addresses to be reached on it.
 fn outside_address() -> IpAddr {
-    let out = std::process::Command::new("hostname")
-        .arg("-I")
-        .output()
-        .expect("hostname -I");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter_map(|w| w.parse::<IpAddr>().ok())
-        .find(|ip| ip.is_ipv4() && !ip.is_loopback())
-        .expect("this test needs a non-loopback IPv4 address on the host (hostname -I)")
+    // The kernel's own list of local addresses (no tool needed): each
+    // `|-- ADDR` line followed by `/32 host LOCAL`.
+    let trie = std::fs::read_to_string("/proc/net/fib_trie").unwrap_or_default();
+    let lines: Vec<&str> = trie.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[1].trim() == "/32 host LOCAL")
+        .filter_map(|w| w[0].trim().strip_prefix("|-- ")?.parse::<IpAddr>().ok())
+        .find(|ip| !ip.is_loopback())
+        .expect("this test needs a non-loopback IPv4 address on the host (/proc/net/fib_trie)")
 }
 
 fn lo(last: u8) -> IpAddr {
