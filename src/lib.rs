@@ -99,6 +99,7 @@ pub mod stophook;
 // Text.
 pub mod py;
 pub mod safetext;
+pub mod settings;
 pub mod timestamp;
 pub mod users;
 

@@ -275,6 +275,7 @@ pub fn run_on(tx: &mut Transaction, inv: &mut Invocation, out: &mut Output) -> R
         Cmd::Prime => commands::prime::run(g, tracker, out),
         Cmd::Sync(a) => commands::sync::run(a, g, tracker, out),
         Cmd::Reconcile(a) => commands::reconcile::run(a, g, tracker, out),
+        Cmd::Config(a) => commands::config::run(a, g, tracker, out),
         Cmd::Recover(a) => {
             out.warn("htrac: 'recover' is deprecated; it is 'htrac reconcile' now");
             commands::reconcile::run(a, g, tracker, out)

@@ -25,8 +25,8 @@ pub use reports::{
     CheckMessagesArgs, ClustersArgs, CountTodosArgs, GuidanceArgs, TagsArgs, TrendArgs,
 };
 pub use upkeep::{
-    BatchArgs, CompletionsArgs, ItemsArgs, MigrateArgs, ReconcileArgs, SetupArgs, SyncArgs,
-    TextconvArgs, ValidateArgs,
+    BatchArgs, CompletionsArgs, ConfigArgs, ItemsArgs, MigrateArgs, ReconcileArgs, SetupArgs,
+    SyncArgs, TextconvArgs, ValidateArgs,
 };
 pub use value::Value;
 pub use views::{DepsArgs, DiscussArgs, ListArgs, ReadyArgs, ShowArgs};
@@ -271,6 +271,7 @@ pub const COMMANDS: &[&dyn Command] = &[
     &upkeep::MCP,
     &upkeep::SERVE,
     &upkeep::TUI,
+    &upkeep::CONFIG,
     &upkeep::COMPLETIONS,
 ];
 
@@ -337,6 +338,7 @@ pub enum Cmd {
     Sync(SyncArgs),
     Reconcile(ReconcileArgs),
     Completions(CompletionsArgs),
+    Config(ConfigArgs),
     Recover(ReconcileArgs),
     Prime,
     Mcp,

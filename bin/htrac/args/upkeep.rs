@@ -255,6 +255,26 @@ pub const TUI: Spec<NoArgs> = plain(
 );
 
 #[derive(Debug, Default, PartialEq)]
+pub struct ConfigArgs {
+    /// `get` or `set`.
+    pub action: String,
+    pub key: String,
+    pub value: Option<String>,
+}
+
+pub const CONFIG: Spec<ConfigArgs> = Spec {
+    name: "config",
+    summary: "Read one configuration key (get KEY), or change it in config.yaml keeping the rest (set KEY VALUE; human only)",
+    args: &[
+        pos("ACTION", true, false, Set::Text(|a, v| a.action = v)),
+        pos("KEY", true, false, Set::Text(|a, v| a.key = v)),
+        pos("VALUE", false, false, Set::Text(|a, v| a.value = Some(v))),
+    ],
+    flags: &[],
+    wrap: Cmd::Config,
+};
+
+#[derive(Debug, Default, PartialEq)]
 pub struct CompletionsArgs {
     pub shell: String,
 }

@@ -5,6 +5,7 @@ pub mod add;
 pub mod batch;
 pub mod cache;
 pub mod claim;
+pub mod config;
 pub mod deps;
 pub mod discuss;
 pub mod editmode;

@@ -4,6 +4,7 @@
 //! group) the two-user checks and the agent's refusals.
 
 mod agents_md;
+mod configure;
 mod first_run;
 mod fork_setup;
 mod guard;
