@@ -110,7 +110,7 @@ pub fn run(name: &str, tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Res
             Ok(Reply::pretty(Item::list_json(filter::first(&items, limit))))
         }
         "show" => {
-            let item = t.load(&t.resolve(a.str("id").unwrap_or(""))?)?;
+            let item = t.load_for_view(&t.resolve(a.str("id").unwrap_or(""))?)?;
             let value = item.to_json(a.flag("include_deleted"), a.flag("include_history"));
             Ok(Reply::pretty(value))
         }

@@ -372,6 +372,51 @@ pub fn read(path: &Path) -> Result<OpLog, ReadError> {
     parse(path, text).map_err(ReadError::Bad)
 }
 
+/// [`read`] for a view only: a complete op block that does not read is
+/// skipped (as the reference does) and returned beside the log, instead of
+/// failing the file. Writes never use this: an item with such an op stays
+/// refused to them until a human repairs the file.
+pub fn read_skipping_bad(path: &Path) -> Result<(OpLog, Vec<BadBlock>), ReadError> {
+    let bytes = read_bytes(path).map_err(|e| ReadError::Io(path.to_path_buf(), e))?;
+    let text = text_of(&bytes).map_err(|line| {
+        ReadError::Bad(BadBlock {
+            path: path.to_path_buf(),
+            line,
+            message: "file is not valid UTF-8".into(),
+        })
+    })?;
+    let bad = |line: usize, message: String| BadBlock {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let split = Blocks::new(text);
+    if let Some(line) = split.stray_lines().next() {
+        return Err(ReadError::Bad(bad(
+            line,
+            "expected an op starting with '- ' (a YAML sequence item)".into(),
+        )));
+    }
+    let (mut ops, mut torn, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+    for block in split {
+        if block.torn().is_some() {
+            torn.push(bad(
+                block.line,
+                "torn op (cut short mid-write), skipped".into(),
+            ));
+            continue;
+        }
+        match parse_block(block.text) {
+            Ok(op) => ops.push((block.line, op)),
+            Err(message) if block.is_last && !block.text.ends_with('\n') => {
+                torn.push(bad(block.line, format!("torn op skipped: {message}")));
+            }
+            Err(message) => skipped.push(bad(block.line, message)),
+        }
+    }
+    Ok((OpLog { ops, torn }, skipped))
+}
+
 /// The bytes of an op file, safely: a symbolic link is not followed, a
 /// directory, FIFO or device is refused (without blocking on it), and so is
 /// a file larger than [`MAX_FILE_BYTES`]. The errors say which.

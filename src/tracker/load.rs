@@ -212,6 +212,52 @@ impl Tracker {
         Ok(item)
     }
 
+    /// [`Tracker::load`] for a view (`show`): when the file has a complete
+    /// op that does not read, the item is compiled from its good ops (as
+    /// the reference shows it) and a warning names the op skipped. Writes
+    /// keep refusing such an item ([`Tracker::load`] and every write path
+    /// read strictly), so a broken op cannot drop, say, a human's lock for
+    /// an agent; `validate` reports it and a human can `quarantine` it.
+    pub fn load_for_view(&self, file: &ItemFile) -> Result<Item> {
+        let strict = match self.load(file) {
+            Ok(item) => return Ok(item),
+            Err(e) => e,
+        };
+        let Ok((log, skipped)) = oplog::read_skipping_bad(&file.path) else {
+            return Err(strict);
+        };
+        if skipped.is_empty() {
+            return Err(strict);
+        }
+        let (edit_ops, mut warnings) = self.edit_mode_ops(file.tier);
+        let frozen = self.frozen_path(file.tier, &file.id).exists();
+        let mut ops: Vec<Op> = log.ops.into_iter().map(|(_, o)| o).collect();
+        ops.extend(edit_ops);
+        let approved = frozen.then(|| self.approved_ops(file, &mut warnings));
+        let Ok(mut item) =
+            compile_governed(&file.id, file.tier, &ops, &self.policy, approved.as_deref())
+        else {
+            return Err(strict);
+        };
+        item.frozen = frozen;
+        item.cross_tier_conflict = Tier::ALL
+            .iter()
+            .filter(|t| self.item_path(**t, &file.id).exists())
+            .count()
+            > 1;
+        warnings.into_iter().for_each(|w| self.warn(w));
+        for b in &skipped {
+            self.warn(format!(
+                "warning: {b}: this op does not read and is left out of the view; writes to {} are refused until a human repairs it ('htrac quarantine {}' keeps a backup)",
+                file.id, file.id
+            ));
+        }
+        let mut one = [item];
+        self.overlay_claims(&mut one);
+        let [item] = one;
+        Ok(item)
+    }
+
     /// Lays the host's claim board over `items` ([`crate::claims::overlay`]).
     pub fn overlay_claims(&self, items: &mut [Item]) {
         let (file, _) = crate::claims::board::paths(&self.root, self.work_tree.as_deref());

@@ -43,3 +43,29 @@ fn an_op_present_twice_counts_once() {
     let v = env.run(&["show", &id, "--json"]).ok().json();
     assert_eq!(v["discussion"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn an_item_with_one_unreadable_op_is_shown_from_its_good_ops_but_not_written() {
+    let env = Env::new();
+    let id = env.add("one bad op", &[]);
+    env.run(&["update", &id, "--priority", "1"]).ok();
+    // A complete op (every line with its nonce) whose clock is not a number.
+    crate::common::append_raw(
+        &env.workspace_ops(&id),
+        "- op: update  # beef\n  at: '2026-12-06T22:00:00Z'  # beef\n  by: agent  # beef\n  actor: x  # beef\n  clock: many  # beef\n  nonce: beef  # beef\n  set:  # beef\n    priority: 4  # beef\n",
+    );
+    let r = env.run(&["--json", "show", &id]).ok();
+    assert_eq!(r.json()["priority"], 1, "the good ops, without the bad one");
+    assert!(
+        r.stderr
+            .contains("does not read and is left out of the view"),
+        "{}",
+        r.stderr
+    );
+    // Writes stay refused, and validate still reports the op.
+    let w = env.run(&["update", &id, "--priority", "2"]);
+    assert_eq!(w.code, 2, "{}", w.stderr);
+    let v = env.run(&["validate"]);
+    assert_ne!(v.code, 0);
+    assert!(v.stdout.contains("clock"), "{}", v.stdout);
+}

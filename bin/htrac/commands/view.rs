@@ -15,7 +15,7 @@ pub fn show(a: &ShowArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
         include_history,
     } = a;
     let file = t.resolve(item)?;
-    let item = t.load(&file)?;
+    let item = t.load_for_view(&file)?;
     let (deleted, history) = (*include_deleted, *include_history);
     if g.json {
         out.line(htrac::py::json::pretty(&item.to_json(deleted, history)));
