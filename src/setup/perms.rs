@@ -88,7 +88,9 @@ fn take_over(path: &Path, mode: u32) -> std::io::Result<()> {
     crate::atomic::replace(path, &bytes, mode)
 }
 
-/// Check 10: the human owns `config.yaml` (governance is the human's).
+/// Check 10: the human owns `config.yaml` (governance is the human's): one
+/// an agent owns is taken back, and so is one another (non-agent) user owns,
+/// such as root after a `sudo htrac init`.
 pub fn config_ownership(ctx: &mut Context) -> Check {
     let name = "config_ownership";
     let path = ctx.config_path();
@@ -97,7 +99,7 @@ pub fn config_ownership(ctx: &mut Context) -> Check {
     };
     let owner = owner_name(&meta);
     let owner_is_agent = ctx.is_agent_name(&owner);
-    if !owner_is_agent {
+    if !owner_is_agent && (owner == ctx.me.name || ctx.is_agent()) {
         return Check::ok(name, format!("config.yaml owned by human user '{owner}'"));
     }
     let p = os::sh_path(&path);
@@ -116,15 +118,29 @@ pub fn config_ownership(ctx: &mut Context) -> Check {
     let mode = meta.permissions().mode() & 0o7777;
     let fixed =
         std::os::unix::fs::chown(&path, Some(ctx.me.uid), None).or_else(|_| take_over(&path, mode));
+    // Another non-agent user's (root's, after a `sudo htrac init`, say): the
+    // human running setup takes it over, as the reference does.
+    let whose = if owner_is_agent { "agent" } else { "user" };
     match fixed {
         Ok(()) => Check::new(
             name,
             Status::Fixed,
             format!(
-                "config.yaml ownership — taken from agent '{owner}' by '{}'",
+                "config.yaml ownership — taken from {whose} '{owner}' by '{}'",
                 ctx.me.name
             ),
         ),
+        Err(e) if !owner_is_agent => Check::new(
+            name,
+            Status::Warn,
+            format!(
+                "config.yaml is owned by the user '{owner}', not by you, and cannot be taken over"
+            ),
+        )
+        .with([
+            e.to_string(),
+            format!("Fix with: sudo chown {} {p}", os::sh_quote(&ctx.me.name)),
+        ]),
         Err(e) => Check::new(
             name,
             Status::Error,

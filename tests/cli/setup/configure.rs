@@ -1,5 +1,6 @@
 //! `htrac config get KEY` / `htrac config set KEY VALUE`: the configuration
-//! one key at a time, for scripts and agents (setting is the human's).
+//! one key at a time, for scripts and agents (setting is the human's); and
+//! setup taking the config back from another user.
 
 use super::*;
 
@@ -64,4 +65,27 @@ fn an_agent_reads_the_configuration_but_may_not_change_it() {
     let r = repo.run(&["config", "set", "sync.base_branch", "main"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("only a human"), "{}", r.stderr);
+}
+
+#[test]
+fn setup_takes_back_a_config_another_user_owns() {
+    let repo = Repo::new();
+    repo.setup_json();
+    let config = repo.root().join("tracker/config.yaml");
+    // nobody (uid 65534) is no agent: say, a config written by another login.
+    std::os::unix::fs::chown(&config, Some(65534), None).unwrap();
+    let (_, v) = repo.setup_json();
+    let c = check(&v, "config_ownership");
+    assert_eq!(c["status"], "fixed", "{v:#}");
+    assert!(
+        c["message"].as_str().unwrap().contains("taken from user"),
+        "{c}"
+    );
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        std::fs::metadata(&config).unwrap().uid(),
+        rustix::process::getuid().as_raw()
+    );
+    let (_, v) = repo.setup_json();
+    assert_eq!(check(&v, "config_ownership")["status"], "ok", "{v:#}");
 }
