@@ -111,6 +111,17 @@ pub fn parse_texts<'a>(
     path: &Path,
     text: &'a str,
 ) -> Result<(Vec<TextOp<'a>>, Vec<BadBlock>), BadBlock> {
+    let (ops, torn, _) = split_ops(path, text, false)?;
+    Ok((ops, torn))
+}
+
+/// What [`split_ops`] found: the ops, the torn blocks skipped, and the
+/// complete blocks that do not read (when asked to skip them).
+type Split<'a> = (Vec<TextOp<'a>>, Vec<BadBlock>, Vec<BadBlock>);
+
+/// The ops of `text` and the torn blocks skipped; a complete block that
+/// does not read is an error, or, with `skip_bad`, returned apart.
+fn split_ops<'a>(path: &Path, text: &'a str, skip_bad: bool) -> Result<Split<'a>, BadBlock> {
     let bad = |line: usize, message: String| BadBlock {
         path: path.to_path_buf(),
         line,
@@ -123,8 +134,7 @@ pub fn parse_texts<'a>(
             "expected an op starting with '- ' (a YAML sequence item)".into(),
         ));
     }
-    let mut ops = Vec::new();
-    let mut torn = Vec::new();
+    let (mut ops, mut torn, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for block in split {
         if block.torn().is_some() {
             torn.push(bad(
@@ -138,10 +148,11 @@ pub fn parse_texts<'a>(
             Err(message) if block.is_last && !block.text.ends_with('\n') => {
                 torn.push(bad(block.line, format!("torn op skipped: {message}")));
             }
+            Err(message) if skip_bad => skipped.push(bad(block.line, message)),
             Err(message) => return Err(bad(block.line, message)),
         }
     }
-    Ok((ops, torn))
+    Ok((ops, torn, skipped))
 }
 
 /// Parses one `- op: ...` block into an [`Op`]: the canonical layout by the
@@ -385,35 +396,8 @@ pub fn read_skipping_bad(path: &Path) -> Result<(OpLog, Vec<BadBlock>), ReadErro
             message: "file is not valid UTF-8".into(),
         })
     })?;
-    let bad = |line: usize, message: String| BadBlock {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let split = Blocks::new(text);
-    if let Some(line) = split.stray_lines().next() {
-        return Err(ReadError::Bad(bad(
-            line,
-            "expected an op starting with '- ' (a YAML sequence item)".into(),
-        )));
-    }
-    let (mut ops, mut torn, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
-    for block in split {
-        if block.torn().is_some() {
-            torn.push(bad(
-                block.line,
-                "torn op (cut short mid-write), skipped".into(),
-            ));
-            continue;
-        }
-        match parse_block(block.text) {
-            Ok(op) => ops.push((block.line, op)),
-            Err(message) if block.is_last && !block.text.ends_with('\n') => {
-                torn.push(bad(block.line, format!("torn op skipped: {message}")));
-            }
-            Err(message) => skipped.push(bad(block.line, message)),
-        }
-    }
+    let (ops, torn, skipped) = split_ops(path, text, true).map_err(ReadError::Bad)?;
+    let ops = ops.into_iter().map(|(line, _, op)| (line, op)).collect();
     Ok((OpLog { ops, torn }, skipped))
 }
 
