@@ -43,6 +43,25 @@ pub enum Claimed {
 }
 
 impl Claimed {
+    /// `claim --json` (and MCP's `claim`): `{"ok": true, "id", "title",
+    /// "claim", "renewed"}`, or `{"ok": false, "id", "title", "reason":
+    /// "claimed", "holder"}` for a held item.
+    pub fn to_json(&self, now: i64) -> serde_json::Value {
+        match self {
+            Claimed::Taken {
+                outcome,
+                claim,
+                renewed,
+            } => {
+                let title = outcome.after.as_ref().map_or("", |i| i.title.as_str());
+                serde_json::json!({"ok": true, "id": outcome.id, "title": title,
+                    "claim": claim.to_json(now), "renewed": renewed})
+            }
+            Claimed::Held { id, title, holder } => serde_json::json!({"ok": false, "id": id,
+                "title": title, "reason": "claimed", "holder": holder.to_json(now)}),
+        }
+    }
+
     /// The refusal of a [`Claimed::Held`] as an error (kind conflict).
     pub fn held_error(id: &str, holder: &Claim) -> Error {
         Error::new(
@@ -66,6 +85,20 @@ pub struct Release {
     pub session: String,
     /// Release a claim another session holds (human only).
     pub breaking: bool,
+}
+
+/// The session the current process claims as ([`claims::session_name`]
+/// for this tracker's OS user and work tree): the CLI's and MCP's alike.
+pub fn session_of(t: &Tracker) -> String {
+    claims::session_name(&t.actor.name, t.work_tree.as_deref())
+}
+
+/// `release --json` (and MCP's `release`): `{"ok": true, "id", "released",
+/// "status"}`.
+pub fn released_json(outcome: &Outcome, claim: &Claim, now: i64) -> serde_json::Value {
+    let status = outcome.after.as_ref().map_or("", |i| i.status.as_str());
+    serde_json::json!({"ok": true, "id": outcome.id, "released": claim.to_json(now),
+        "status": status})
 }
 
 /// The lease from the config (`claims.lease`), else the default.

@@ -21,7 +21,10 @@ mod govern;
 mod update;
 
 pub use add::add;
-pub use claim::{claim, configured_lease, release, remote_items, ClaimRequest, Claimed, Release};
+pub use claim::{
+    claim, configured_lease, release, released_json, remote_items, session_of, ClaimRequest,
+    Claimed, Release,
+};
 pub use describe::{describe, Change};
 pub use discuss::{discuss, Discuss, Discussed};
 pub use govern::{delete, freeze, lock, move_tier, Freeze, LockChange};
@@ -175,7 +178,7 @@ impl<'t> Transaction<'t> {
             return None;
         }
         let now = claims::now();
-        let session = claims::session_name(&t.actor.name, t.work_tree.as_deref());
+        let session = claim::session_of(t);
         let mut locked = match board::lock(&file, &lock_file, now) {
             Ok(l) => l,
             Err(e) => return Some(format!("warning: claim board not updated: {}", e.message)),

@@ -223,7 +223,7 @@ fn renew_claim(t: &crate::tracker::Tracker, item: &crate::items::item::Item, ch:
     let Some(claim) = Claim::of(item).filter(|c| c.is_live(now)) else {
         return;
     };
-    if claim.session != claims::session_name(&t.actor.name, t.work_tree.as_deref()) {
+    if claim.session != super::claim::session_of(t) {
         return;
     }
     let fields = ch

@@ -254,12 +254,6 @@ fn discuss(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
     })
 }
 
-/// This connection's session, for claims (as the CLI names it).
-fn session(tx: &Transaction) -> String {
-    let t = tx.tracker();
-    crate::claims::session_name(&t.actor.name, t.work_tree.as_deref())
-}
-
 fn claim(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
     let lease = a
         .nonempty("lease")
@@ -268,28 +262,20 @@ fn claim(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
     let req = actions::ClaimRequest {
         item: a.nonempty("id").map(str::to_string),
         lease,
-        session: session(tx),
+        session: actions::session_of(tx.tracker()),
     };
-    let now = crate::claims::now();
-    match actions::claim(tx, &req)? {
-        actions::Claimed::Taken {
-            outcome,
-            claim,
-            renewed,
-        } => {
+    let done = actions::claim(tx, &req)?;
+    let value = done.to_json(crate::claims::now());
+    match &done {
+        actions::Claimed::Taken { outcome, .. } => {
             notes.warn_all(outcome.warnings.iter().cloned());
-            let title = outcome.after.as_ref().map_or("", |i| i.title.as_str());
-            Ok(Reply::compact(
-                serde_json::json!({"ok": true, "id": outcome.id,
-                "title": title, "claim": claim.to_json(now), "renewed": renewed}),
-            ))
+            Ok(Reply::compact(value))
         }
-        actions::Claimed::Held { id, title, holder } => {
-            notes.warn(actions::Claimed::held_error(&id, &holder).message);
+        actions::Claimed::Held { id, holder, .. } => {
+            notes.warn(actions::Claimed::held_error(id, holder).message);
             Ok(Reply {
                 refused: true,
-                ..Reply::compact(serde_json::json!({"ok": false, "id": id, "title": title,
-                    "reason": "claimed", "holder": holder.to_json(now)}))
+                ..Reply::compact(value)
             })
         }
     }
@@ -298,14 +284,14 @@ fn claim(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
 fn release(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
     let req = actions::Release {
         item: a.str("id").unwrap_or("").to_string(),
-        session: session(tx),
+        session: actions::session_of(tx.tracker()),
         breaking: a.flag("break"),
     };
     let (outcome, claim) = actions::release(tx, &req)?;
     notes.warn_all(outcome.warnings.iter().cloned());
-    let status = outcome.after.as_ref().map_or("", |i| i.status.as_str());
-    Ok(Reply::compact(
-        serde_json::json!({"ok": true, "id": outcome.id,
-        "released": claim.to_json(crate::claims::now()), "status": status}),
-    ))
+    Ok(Reply::compact(actions::released_json(
+        &outcome,
+        &claim,
+        crate::claims::now(),
+    )))
 }

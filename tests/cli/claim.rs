@@ -16,6 +16,19 @@ fn htrac(env: &Env, dir: &Path, session: &str, args: &[&str]) -> std::process::O
     c.output().expect("htrac runs")
 }
 
+/// Waits (polling the clock) until the clock is past `until` (Unix
+/// seconds): a lease has ended, whatever the machine's speed.
+fn wait_past(until: i64) {
+    while htrac::claims::now() <= until {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A lease's end as `claim --json` or a claim field gives it.
+fn secs(utc: &Value) -> i64 {
+    htrac::timestamp::parse_utc(utc.as_str().expect("a timestamp")).expect("UTC")
+}
+
 fn json(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -148,7 +161,7 @@ fn a_held_item_is_refused_with_the_holder_and_offered_again_when_the_lease_lapse
         &["--json", "claim", &a, "--lease", "5s"],
     ));
     assert_eq!(v["renewed"], true);
-    std::thread::sleep(std::time::Duration::from_millis(5100));
+    wait_past(secs(&v["claim"]["until"]));
     // Lapsed: offered again, shown as expired, claimable by another.
     let v = json(&htrac(&env, dir, "s3", &["--json", "ready"]));
     let ready: Vec<&str> = v["ready"]
@@ -350,12 +363,15 @@ fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
     let (trees, ids) = repo_with_worktrees(&env, 2, 1);
     let (main, other) = (&trees[0], &trees[1]);
     let board = || std::fs::read_to_string(env.path().join(".git/htrac-claims.json")).unwrap();
-    assert!(
-        htrac(&env, main, "s1", &["claim", &ids[0], "--lease", "6s"])
-            .status
-            .success()
-    );
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let v = json(&htrac(
+        &env,
+        main,
+        "s1",
+        &["--json", "claim", &ids[0], "--lease", "6s"],
+    ));
+    let first_until = secs(&v["claim"]["until"]);
+    // Halfway through the lease…
+    wait_past(first_until - 3);
     // A note by the holder renews the lease (by its length, 6 s)…
     let out = htrac(
         &env,
@@ -364,8 +380,8 @@ fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
         &["update", &ids[0], "--note", "still on it"],
     );
     assert!(out.status.success());
-    std::thread::sleep(std::time::Duration::from_millis(4000));
-    // …so 6.5 s after the claim (past its first lease) the other worktree still sees it held.
+    wait_past(first_until);
+    // …so past its first lease the other worktree still sees it held.
     let out = htrac(&env, other, "s2", &["--json", "claim", &ids[0]]);
     assert_eq!(
         out.status.code(),
@@ -595,7 +611,8 @@ fn an_update_by_the_holder_renews_the_claim_in_its_op_for_every_clone() {
             .to_string()
     };
     let first = until(&env);
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // The next second (timestamps are whole seconds).
+    wait_past(htrac::claims::now());
     assert!(htrac(&env, dir, "s1", &["update", &id, "--priority", "1"])
         .status
         .success());

@@ -1,22 +1,15 @@
 //! `htrac claim [ITEM] [--lease D]`, `htrac ready --claim` and `htrac
 //! release ITEM [--break]`: the command line's requests for
 //! [`htrac::actions::claim`] and [`htrac::actions::release`], and their
-//! outcomes as a line or JSON.
+//! outcomes as a line or the library's JSON.
 
 use htrac::actions::{self, ClaimRequest, Claimed, Release, Transaction};
-use htrac::claims::{self, Claim};
+use htrac::claims;
 use htrac::Result;
-use serde_json::json;
 
 use crate::args::{ClaimArgs, Globals, ReleaseArgs};
 use crate::render::short_id;
 use crate::Output;
-
-/// This process's session, for claims.
-pub fn session(tx: &Transaction) -> String {
-    let t = tx.tracker();
-    claims::session_name(&t.actor.name, t.work_tree.as_deref())
-}
 
 pub fn run(a: &ClaimArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -> Result<()> {
     let ClaimArgs { item, lease } = a;
@@ -24,10 +17,12 @@ pub fn run(a: &ClaimArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -
     let req = ClaimRequest {
         item: item.clone(),
         lease,
-        session: session(tx),
+        session: actions::session_of(tx.tracker()),
     };
     let done = actions::claim(tx, &req)?;
-    let now = claims::now();
+    if g.json {
+        out.line(htrac::py::json::compact(&done.to_json(claims::now())));
+    }
     match done {
         Claimed::Taken {
             outcome,
@@ -37,12 +32,8 @@ pub fn run(a: &ClaimArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -
             for w in &outcome.warnings {
                 out.warn(w);
             }
-            let title = outcome.after.as_ref().map_or("", |i| i.title.as_str());
-            if g.json {
-                let v = json!({"ok": true, "id": outcome.id, "title": title,
-                               "claim": claim.to_json(now), "renewed": renewed});
-                out.line(htrac::py::json::compact(&v));
-            } else {
+            if !g.json {
+                let title = outcome.after.as_ref().map_or("", |i| i.title.as_str());
                 let verb = if renewed { "renewed" } else { "claimed" };
                 out.line(format!(
                     "{verb} {} \"{title}\" until {} (session {})",
@@ -53,14 +44,7 @@ pub fn run(a: &ClaimArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) -
             }
             Ok(())
         }
-        Claimed::Held { id, title, holder } => {
-            if g.json {
-                let v = json!({"ok": false, "id": id, "title": title,
-                               "reason": "claimed", "holder": holder.to_json(now)});
-                out.line(htrac::py::json::compact(&v));
-            }
-            Err(Claimed::held_error(&id, &holder))
-        }
+        Claimed::Held { id, holder, .. } => Err(Claimed::held_error(&id, &holder)),
     }
 }
 
@@ -68,19 +52,18 @@ pub fn release(a: &ReleaseArgs, g: &Globals, tx: &mut Transaction, out: &mut Out
     let ReleaseArgs { item, breaking } = a;
     let req = Release {
         item: item.clone(),
-        session: session(tx),
+        session: actions::session_of(tx.tracker()),
         breaking: *breaking,
     };
-    let (outcome, claim): (_, Claim) = actions::release(tx, &req)?;
+    let (outcome, claim) = actions::release(tx, &req)?;
     for w in &outcome.warnings {
         out.warn(w);
     }
-    let status = outcome.after.as_ref().map_or("", |i| i.status.as_str());
     if g.json {
-        let v = json!({"ok": true, "id": outcome.id, "released": claim.to_json(claims::now()),
-                       "status": status});
+        let v = actions::released_json(&outcome, &claim, claims::now());
         out.line(htrac::py::json::compact(&v));
     } else {
+        let status = outcome.after.as_ref().map_or("", |i| i.status.as_str());
         out.line(format!(
             "released {} (was {}'s; status {status})",
             short_id(&outcome.id),
