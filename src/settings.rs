@@ -45,41 +45,207 @@ fn is_key(part: &str) -> bool {
 /// Sets `key` (dotted) to `value` (YAML: `main`, `4h`, `[a, b]`, `true`) in
 /// the tracker's `config.yaml` under `root`; returns the value written.
 pub fn set(root: &Path, actor: &Actor, key: &str, value: &str) -> Result<Value> {
-    if actor.is_agent() {
-        return Err(Error::new(
-            ErrorKind::HumanOnly,
-            "only a human may change the configuration",
-        ));
+    let mut draft = Draft::open(root, actor)?;
+    let v = draft.set(key, value)?;
+    draft.save()?;
+    Ok(v)
+}
+
+/// The keys `htrac setup configure` walks through, by section, each with
+/// what it means; any other key can be set after them.
+pub const QUESTIONS: &[(&str, &str, &str)] = &[
+    ("Statuses", "statuses", "every status an item may have"),
+    (
+        "Stop hook",
+        "stop_hook.blocking_statuses",
+        "statuses that keep an agent from stopping (and that `ready` offers)",
+    ),
+    (
+        "Stop hook",
+        "stop_hook.resolved_statuses",
+        "statuses that count as finished",
+    ),
+    (
+        "Stop hook",
+        "stop_hook.human_only_statuses",
+        "statuses only a human may set",
+    ),
+    (
+        "Stop hook",
+        "stop_hook.scope",
+        "which tiers the stop hook counts: all or workspace",
+    ),
+    (
+        "Tags",
+        "well_known_tags",
+        "tags every agent should know about",
+    ),
+    (
+        "Actor resolution",
+        "actor_resolution.agent_usernames",
+        "OS user-name patterns that are agents",
+    ),
+    (
+        "Lamport branches",
+        "lamport_branches",
+        "branches read for clocks and locks",
+    ),
+    (
+        "Sync",
+        "sync.base_branch",
+        "the branch ops are delivered to",
+    ),
+    ("Sync", "sync.mode", "direct or pr"),
+];
+
+/// An edit of `config.yaml` in progress: every change is checked as it is
+/// made (the whole file must stay a valid configuration), and nothing is
+/// written until [`Draft::save`], which refuses if the file changed since
+/// [`Draft::open`].
+pub struct Draft {
+    path: std::path::PathBuf,
+    original: String,
+    text: String,
+}
+
+impl Draft {
+    /// Opens the tracker's `config.yaml` under `root` for a human.
+    pub fn open(root: &Path, actor: &Actor) -> Result<Draft> {
+        if actor.is_agent() {
+            return Err(Error::new(
+                ErrorKind::HumanOnly,
+                "only a human may change the configuration",
+            ));
+        }
+        let path = root.join("tracker").join("config.yaml");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::user(format!("cannot read {}: {e}", path.display()))
+                .with_hint("run 'htrac setup' to create it")
+        })?;
+        Ok(Draft {
+            path,
+            original: text.clone(),
+            text,
+        })
     }
-    let parts: Vec<&str> = key.split('.').collect();
-    if !parts.iter().all(|p| is_key(p)) {
-        return Err(Error::user(format!("'{key}' is not a configuration key"))
-            .with_hint("write dotted names, e.g. sync.base_branch"));
+
+    /// The configuration as the draft stands.
+    pub fn config(&self) -> Result<Config> {
+        Config::parse(&self.text, Source::File(self.path.clone()))
+            .map_err(|e| Error::user(format!("{}: {}", e.key, e.message)))
     }
-    let parsed: Value = serde_norway::from_str(value)
-        .map_err(|e| Error::user(format!("'{value}' is not a YAML value: {e}")))?;
-    let path = root.join("tracker").join("config.yaml");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::user(format!("cannot read {}: {e}", path.display()))
-            .with_hint("run 'htrac setup' to create it")
-    })?;
-    // JSON is YAML's flow style: one line, quoted where it must be.
-    let flow = serde_json::to_string(&parsed).expect("JSON");
-    let edited = edit(&text, &parts, &flow).ok_or_else(|| {
-        Error::user(format!(
-            "'{key}' sits in an inline mapping in {}; edit it by hand",
-            path.display()
-        ))
-    })?;
-    Config::parse(&edited, Source::File(path.clone())).map_err(|e| {
-        Error::user(format!(
-            "refused: with {key} = {value} the configuration is invalid ({}: {}); config.yaml is unchanged",
-            e.key, e.message
-        ))
-    })?;
-    crate::atomic::replace(&path, edited.as_bytes(), 0o444)
-        .map_err(|e| Error::user(format!("cannot write {}: {e}", path.display())))?;
-    Ok(parsed)
+
+    /// Sets `key` (dotted) to `value` (YAML) in the draft; on an invalid
+    /// result the draft is unchanged and the error says why.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<Value> {
+        let parts: Vec<&str> = key.split('.').collect();
+        if !parts.iter().all(|p| is_key(p)) {
+            return Err(Error::user(format!("'{key}' is not a configuration key"))
+                .with_hint("write dotted names, e.g. sync.base_branch"));
+        }
+        let parsed: Value = serde_norway::from_str(value)
+            .map_err(|e| Error::user(format!("'{value}' is not a YAML value: {e}")))?;
+        // JSON is YAML's flow style: one line, quoted where it must be.
+        let flow = serde_json::to_string(&parsed).expect("JSON");
+        let edited = edit(&self.text, &parts, &flow).ok_or_else(|| {
+            Error::user(format!(
+                "'{key}' sits in an inline mapping in {}; edit it by hand",
+                self.path.display()
+            ))
+        })?;
+        Config::parse(&edited, Source::File(self.path.clone())).map_err(|e| {
+            Error::user(format!(
+                "refused: with {key} = {value} the configuration is invalid ({}: {}); config.yaml is unchanged",
+                e.key, e.message
+            ))
+        })?;
+        self.text = edited;
+        Ok(parsed)
+    }
+
+    /// The change so far, as `-old` / `+new` lines with a line of context
+    /// around each change (` ` prefixed) and `@@ line N` before each hunk;
+    /// empty when nothing changed.
+    pub fn diff(&self) -> Vec<String> {
+        line_diff(&self.original, &self.text)
+    }
+
+    pub fn changed(&self) -> bool {
+        self.text != self.original
+    }
+
+    /// Writes the draft (atomically, mode 0444), unless `config.yaml`
+    /// changed on disk since the draft was opened.
+    pub fn save(self) -> Result<()> {
+        let now = std::fs::read_to_string(&self.path).unwrap_or_default();
+        if now != self.original {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "{} changed while it was being edited; nothing was written",
+                    self.path.display()
+                ),
+            )
+            .with_hint("run the edit again"));
+        }
+        if !self.changed() {
+            return Ok(());
+        }
+        crate::atomic::replace(&self.path, self.text.as_bytes(), 0o444)
+            .map_err(|e| Error::user(format!("cannot write {}: {e}", self.path.display())))
+    }
+}
+
+/// A line diff of two small texts (longest common subsequence).
+fn line_diff(old: &str, new: &str) -> Vec<String> {
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    // lcs[i][j]: common lines of a[i..] and b[j..].
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    // Each line of the edit script: (' ' | '-' | '+', old line number, text).
+    let mut script = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            script.push((' ', i, a[i]));
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            script.push(('-', i, a[i]));
+            i += 1;
+        } else {
+            script.push(('+', i, b[j]));
+            j += 1;
+        }
+    }
+    let near = |k: usize| {
+        script[k.saturating_sub(1)..(k + 2).min(script.len())]
+            .iter()
+            .any(|(c, _, _)| *c != ' ')
+    };
+    let mut out = Vec::new();
+    let mut shown_last = false;
+    for (k, (c, line, text)) in script.iter().enumerate() {
+        if *c == ' ' && !near(k) {
+            shown_last = false;
+            continue;
+        }
+        if !shown_last {
+            out.push(format!("@@ line {}", line + 1));
+        }
+        out.push(format!("{c}{text}"));
+        shown_last = true;
+    }
+    out
 }
 
 /// Indentation of a line (spaces).
@@ -190,6 +356,16 @@ mod tests {
         // A sequence at its key's own indentation goes too.
         let out = edit("statuses:\n- a\n- b\nx: 1\n", &["statuses"], "[\"c\"]").unwrap();
         assert_eq!(out, "statuses: [\"c\"]\nx: 1\n");
+    }
+
+    #[test]
+    fn the_diff_shows_changed_lines_with_context() {
+        let d = line_diff("a\nb\nc\nd\ne\nf\n", "a\nB\nc\nd\ne\nf\ng\n");
+        assert_eq!(
+            d,
+            ["@@ line 1", " a", "-b", "+B", " c", "@@ line 6", " f", "+g"]
+        );
+        assert!(line_diff("x\n", "x\n").is_empty());
     }
 
     #[test]

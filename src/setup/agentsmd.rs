@@ -17,7 +17,8 @@ use crate::config::Config;
 pub const BEGIN: &str = "<!-- htrac:begin -->";
 pub const END: &str = "<!-- htrac:end -->";
 
-/// The block, markers included, without a final newline.
+/// The block, markers included, without a final newline: the same for
+/// every configuration, so a refresh never churns.
 pub fn block() -> String {
     format!(
         "{BEGIN}
@@ -25,18 +26,77 @@ pub fn block() -> String {
 
 This repository tracks its work with htrac (`.agent/`). Do not edit files
 under `.agent/` by hand; use the `htrac` command (or its MCP server,
-`htrac mcp`).
+`htrac mcp`). Read an item with `htrac show ID`.
 
 - Start every session (and after a context compaction) with `htrac prime`:
   the workflow, what is ready, unread human messages, locked fields.
 - Loop: `htrac --json ready` → `htrac update ID --status in_progress` →
   work → `htrac discuss ID \"...\"` / `htrac update ID ...` →
-  `htrac update ID --status done --note \"...\"`.
-- Record new work with `htrac add --kind work_item --title \"...\"`.
+  `htrac update ID --status done --note \"...\"` (say why).
+- Record new work with `htrac add --kind work_item --title \"...\"`; make
+  many changes at once with `htrac batch FILE`.
 - Answer unread human messages first (`htrac --json check-messages`).
-  Never change fields a human locked, nor set human-only statuses.
+  Never change fields a human locked, nor set human-only statuses; hand
+  what needs a human's judgment over with `--status needs_human_review`
+  (where the configuration has that status).
+- Do not commit or push files under `.agent/` yourself: htrac syncs them.
 {END}"
     )
+}
+
+/// The heading of the project-owned status policy section.
+pub const POLICY_HEADING: &str = "### Tracker status policy";
+
+/// The status policy section `setup --with-policy-template` adds once,
+/// outside the markers (so setup never touches it again), drawn from the
+/// configuration: each status, whether it keeps an agent from stopping, and
+/// a first guess at what an agent does with it, for the project to edit.
+pub fn policy_template(config: &Config) -> String {
+    let has = |list: &[String], s: &str| list.iter().any(|x| x == s);
+    let mut out = format!(
+        "{POLICY_HEADING}
+
+> This section is the project's: `htrac setup` wrote it once and never
+> changes it. Say what each status means for an agent here.
+
+| Status | Blocks stopping? | Agent behaviour |
+|--------|------------------|-----------------|
+"
+    );
+    for s in &config.statuses {
+        let blocks = has(&config.blocking_statuses, s);
+        let behaviour = if has(&config.human_only_statuses, s) {
+            "Set by a human only"
+        } else if has(&config.resolved_statuses, s) {
+            "Resolved; record why with --note"
+        } else if blocks {
+            "Work on it (`htrac ready` offers it)"
+        } else if s == "in_progress" {
+            "Being worked on; finish or hand back"
+        } else if s == "needs_human_review" {
+            "Do not work on it; the human triages it"
+        } else {
+            "Not offered by `ready`"
+        };
+        out.push_str(&format!(
+            "| `{s}` | {} | {behaviour} |\n",
+            if blocks { "Yes" } else { "No" }
+        ));
+    }
+    out
+}
+
+/// Adds the policy section after the managed block unless the text has one.
+pub fn with_policy(text: &str, policy: &str) -> Option<String> {
+    if text
+        .lines()
+        .any(|l| l.trim_end().eq_ignore_ascii_case(POLICY_HEADING))
+    {
+        return None;
+    }
+    let at = text.find(END).map(|i| i + END.len()).unwrap_or(text.len());
+    let (head, tail) = text.split_at(at);
+    Some(format!("{head}\n\n{}{tail}", policy.trim_end()))
 }
 
 /// What inserting or refreshing the block does to a file's text.
@@ -114,7 +174,8 @@ pub fn files(top: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The setup check: insert or refresh the block, unless opted out.
+/// The setup check: insert or refresh the block (unless opted out), add
+/// the policy section when asked, then scan for what agents are not told.
 pub fn agents_md(ctx: &mut Context) -> Check {
     let name = "agents_md";
     let config = match Config::load(&ctx.root) {
@@ -128,22 +189,20 @@ pub fn agents_md(ctx: &mut Context) -> Check {
             .with([e.to_string()])
         }
     };
-    match enabled(&config) {
-        Ok(true) => {}
-        Ok(false) => {
-            return Check::ok(name, "AGENTS.md block off (agents_md: false in the config)")
-        }
+    let on = match enabled(&config) {
+        Ok(on) => on,
         Err(e) => {
             return Check::new(name, Status::Warn, "AGENTS.md left alone").with([
                 e,
                 "Set agents_md: true or false in .agent/tracker/config.yaml".to_string(),
             ])
         }
-    }
+    };
     let block = block();
     let mut fixed = Vec::new();
     let mut unclear = Vec::new();
-    for path in files(&ctx.top()) {
+    let mut texts = Vec::new();
+    for (n, path) in files(&ctx.top()).into_iter().enumerate() {
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -152,33 +211,93 @@ pub fn agents_md(ctx: &mut Context) -> Check {
                 continue;
             }
         };
-        match upsert(&text, &block) {
-            Edit::Unchanged => {}
-            Edit::Changed(new) => match write(&path, &new) {
-                Ok(()) => fixed.push(format!(
-                    "  {}: {}",
-                    if text.is_empty() {
-                        "created"
-                    } else {
-                        "updated"
-                    },
-                    path.display()
-                )),
-                Err(e) => unclear.push(format!("{}: cannot write: {e}", path.display())),
+        let mut new = match on {
+            false => None,
+            true => match upsert(&text, &block) {
+                Edit::Unchanged => None,
+                Edit::Changed(new) => Some(new),
+                Edit::Unclear(why) => {
+                    unclear.push(format!("{}: {why}", path.display()));
+                    None
+                }
             },
-            Edit::Unclear(why) => unclear.push(format!("{}: {why}", path.display())),
+        };
+        // The policy section goes in AGENTS.md only, once.
+        if ctx.with_policy_template && n == 0 && (on || !text.is_empty()) {
+            let base = new.as_deref().unwrap_or(&text);
+            if let Some(with) = with_policy(base, &policy_template(&config)) {
+                new = Some(with);
+            }
+        }
+        match new {
+            Some(new) => match write(&path, &new) {
+                Ok(()) => {
+                    fixed.push(format!(
+                        "  {}: {}",
+                        if text.is_empty() {
+                            "created"
+                        } else {
+                            "updated"
+                        },
+                        path.display()
+                    ));
+                    texts.push(new);
+                }
+                Err(e) => {
+                    unclear.push(format!("{}: cannot write: {e}", path.display()));
+                    texts.push(text);
+                }
+            },
+            None => texts.push(text),
         }
     }
+    if !on && texts.iter().all(|t| t.is_empty()) {
+        return Check::ok(
+            name,
+            "AGENTS.md block off (agents_md: false in the config); no AGENTS.md to scan",
+        );
+    }
+    let missing = super::concepts::missing(&texts.join("\n"), &config);
+    let mut advice: Vec<String> = Vec::new();
+    for c in &missing {
+        advice.push(format!("Missing concept '{}': {}", c.name, c.description));
+        advice.push(format!("  {}", c.suggestion));
+    }
+    let still = match missing.len() {
+        0 => String::new(),
+        n => format!(" ({n} concept(s) missing)"),
+    };
     if !unclear.is_empty() {
-        return Check::new(name, Status::Warn, "AGENTS.md block not written")
+        return Check::new(name, Status::Warn, format!("AGENTS.md block not written{still}"))
             .with(unclear)
             .with(fixed)
-            .with(["Fix the markers by hand (or delete the block) and run setup again; opt out with agents_md: false in the config".to_string()]);
+            .with(["Fix the markers by hand (or delete the block) and run setup again; opt out with agents_md: false in the config".to_string()])
+            .with(advice);
     }
-    if fixed.is_empty() {
-        return Check::ok(name, "AGENTS.md block is current");
+    if !fixed.is_empty() {
+        return Check::new(
+            name,
+            Status::Fixed,
+            format!("AGENTS.md block written{still}"),
+        )
+        .with(fixed)
+        .with(advice);
     }
-    Check::new(name, Status::Fixed, "AGENTS.md block written").with(fixed)
+    if !missing.is_empty() {
+        return Check::new(
+            name,
+            Status::Warn,
+            format!("AGENTS.md: {} tracker concept(s) missing", missing.len()),
+        )
+        .with(advice);
+    }
+    match on {
+        true => Check::ok(name, "AGENTS.md block is current"),
+        false => Check::ok(
+            name,
+            "AGENTS.md block off (agents_md: false in the config); it covers every tracker concept",
+        ),
+    }
 }
 
 #[cfg(test)]

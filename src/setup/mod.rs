@@ -18,6 +18,7 @@
 
 pub mod agentsmd;
 pub mod checks;
+pub mod concepts;
 pub mod forkscope;
 pub mod gitconfig;
 pub mod guard;
@@ -26,6 +27,7 @@ pub mod install;
 pub mod journalhooks;
 pub mod os;
 pub mod perms;
+pub mod shims;
 
 use std::path::{Path, PathBuf};
 
@@ -109,6 +111,8 @@ pub struct Context {
     pub htrac: String,
     /// The binary that runs setup, as the pre-commit hook's fallback.
     pub exe: Option<PathBuf>,
+    /// `--with-policy-template`: add the project's status policy section to AGENTS.md.
+    pub with_policy_template: bool,
 }
 
 impl Context {
@@ -138,6 +142,7 @@ impl Context {
             me,
             actor,
             shared,
+            with_policy_template: false,
             htrac,
             exe,
         }
@@ -262,6 +267,7 @@ pub fn run(ctx: &mut Context) -> Vec<Check> {
         perms::ops_writable(ctx),
         gitconfig::textconv(ctx),
         checks::existing_data(ctx),
+        shims::tracker_wrapper(ctx),
         agentsmd::agents_md(ctx),
         hooks::stop_hook(ctx),
         hooks::precommit_hook(ctx),

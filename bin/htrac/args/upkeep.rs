@@ -81,18 +81,33 @@ pub const TEXTCONV: Spec<TextconvArgs> = Spec {
 #[derive(Debug, Default, PartialEq)]
 pub struct SetupArgs {
     pub root: Option<String>,
+    /// `configure`: edit the configuration interactively.
+    pub action: Option<String>,
+    pub with_policy_template: bool,
 }
 
 pub const SETUP: Spec<SetupArgs> = Spec {
     name: "setup",
-    summary: "Check and fix the tracker's set-up (idempotent)",
-    args: &[],
-    flags: &[text(
-        "root",
-        "DIR",
-        "the .agent/ directory (default: discovered, or ./.agent)",
-        |a, v| a.root = Some(v),
+    summary: "Check and fix the tracker's set-up (idempotent); 'setup configure' edits the config",
+    args: &[pos(
+        "configure",
+        false,
+        false,
+        Set::Text(|a, v| a.action = Some(v)),
     )],
+    flags: &[
+        text(
+            "root",
+            "DIR",
+            "the .agent/ directory (default: discovered, or ./.agent)",
+            |a, v| a.root = Some(v),
+        ),
+        switch(
+            "with-policy-template",
+            "add a status policy section (the project's to edit) to AGENTS.md",
+            |a| a.with_policy_template = true,
+        ),
+    ],
     wrap: Cmd::Setup,
 };
 
@@ -342,6 +357,15 @@ mod tests {
             cmd(&["setup", "--root", "/r"]),
             Cmd::Setup(SetupArgs {
                 root: Some(s("/r")),
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            cmd(&["setup", "configure", "--with-policy-template"]),
+            Cmd::Setup(SetupArgs {
+                action: Some(s("configure")),
+                with_policy_template: true,
+                ..Default::default()
             })
         );
         assert_eq!(cmd(&["batch", "-"]), Cmd::Batch(BatchArgs { file: s("-") }));

@@ -90,10 +90,91 @@ fn agents_md_is_created_left_alone_when_unclear_and_can_be_turned_off() {
     assert_eq!(code, 0, "{r:#}");
     let c = check(&r, "agents_md");
     assert_eq!(c["status"], "ok");
-    assert!(c["message"].as_str().unwrap().contains("agents_md: false"));
+    assert!(c["message"].as_str().unwrap().contains("agents_md: false"), "{c:#}");
     assert!(!agents.exists());
     // The key breaks nothing else: the config still validates.
     assert_eq!(check(&r, "config_validation")["status"], "ok", "{r:#}");
     repo.run(&["add", "--kind", "work_item", "--title", "still works"])
         .ok();
+}
+
+/// The concept scan: with the block off and instructions of the project's
+/// own, setup names each concept the file never mentions, with advice.
+#[test]
+fn setup_names_the_tracker_concepts_agents_md_leaves_out() {
+    let repo = Repo::new();
+    repo.setup_json();
+    let config = repo.root().join("tracker/config.yaml");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}agents_md: false\n")).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let agents = repo.path().join("AGENTS.md");
+    std::fs::write(
+        &agents,
+        "# Rules\n\nStart with htrac prime.\nChoose work: htrac ready.\nRead items with htrac show ID.\n",
+    )
+    .unwrap();
+    let (_, v) = repo.setup_json();
+    let c = check(&v, "agents_md");
+    assert_eq!(c["status"], "warn", "{c:#}");
+    let d = details(c);
+    for absent in [
+        "unread_messages",
+        "resolution_rationale",
+        "human_authority",
+        "batching",
+        "auto_sync",
+        "human_review_status",
+    ] {
+        assert!(
+            d.contains(&format!("Missing concept '{absent}'")),
+            "{absent}: {d}"
+        );
+    }
+    for present in ["session_start", "task_selection", "context_protection"] {
+        assert!(!d.contains(&format!("'{present}'")), "{present}: {d}");
+    }
+    assert!(d.contains("htrac check-messages"), "{d}");
+    // The file is the project's: untouched.
+    assert!(std::fs::read_to_string(&agents)
+        .unwrap()
+        .ends_with("htrac show ID.\n"));
+    // With the block on, everything is covered.
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&config, &text).unwrap();
+    let (_, v) = repo.setup_json();
+    let c = check(&v, "agents_md");
+    assert_eq!(c["status"], "fixed", "{c:#}");
+    assert!(!details(c).contains("Missing concept"), "{c:#}");
+}
+
+/// `--with-policy-template` adds the project's status policy section once,
+/// from the configuration's statuses; setup never touches it again.
+#[test]
+fn with_policy_template_adds_the_status_policy_once() {
+    use htrac::setup::agentsmd::{END, POLICY_HEADING};
+    let repo = Repo::new();
+    let r = repo.run(&["--json", "setup", "--with-policy-template"]);
+    assert_eq!(check(&r.json(), "agents_md")["status"], "fixed");
+    let agents = repo.path().join("AGENTS.md");
+    let text = std::fs::read_to_string(&agents).unwrap();
+    let at = text.find(POLICY_HEADING).expect("policy section");
+    assert!(at > text.find(END).unwrap(), "outside the managed block");
+    assert!(text.contains("| `todo_hard` | Yes |"), "{text}");
+    assert!(
+        text.contains("| `deleted` | No | Set by a human only |"),
+        "{text}"
+    );
+    // The project edits its section; setup with the flag again keeps it as is.
+    let edited = text.replace(
+        "| `todo_soft` | Yes | Work on it (`htrac ready` offers it) |",
+        "| `todo_soft` | Yes | Only on Fridays |",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&agents, &edited).unwrap();
+    let r = repo.run(&["--json", "setup", "--with-policy-template"]);
+    assert_eq!(check(&r.json(), "agents_md")["status"], "ok");
+    assert_eq!(std::fs::read_to_string(&agents).unwrap(), edited);
+    assert_eq!(edited.matches(POLICY_HEADING).count(), 1);
 }

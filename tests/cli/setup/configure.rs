@@ -89,3 +89,112 @@ fn setup_takes_back_a_config_another_user_owns() {
     let (_, v) = repo.setup_json();
     assert_eq!(check(&v, "config_ownership")["status"], "ok", "{v:#}");
 }
+
+/// Runs `htrac setup configure` with `input` on standard input.
+fn configure(repo: &Repo, input: &str) -> Run {
+    use std::io::Write;
+    let mut c = repo.command(&["setup", "configure"]);
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn setup_configure_walks_the_keys_checks_each_answer_and_writes_on_yes() {
+    let repo = Repo::new();
+    repo.setup_json();
+    let config = repo.root().join("tracker/config.yaml");
+    let before = std::fs::read_to_string(&config).unwrap();
+    let questions = htrac::settings::QUESTIONS.len();
+    // First answer is refused (not a list) and asked again; then a new
+    // status list; the rest kept, except sync.base_branch; then one other
+    // key; a malformed line; Enter; and "no" to writing.
+    let mut answers = vec![
+        "not-a-list",
+        "[todo_hard, todo_soft, in_progress, done, wont_do, deleted, blocked]",
+    ];
+    let base = htrac::settings::QUESTIONS
+        .iter()
+        .position(|q| q.1 == "sync.base_branch")
+        .unwrap();
+    for n in 1..questions {
+        answers.push(if n == base { "trunk" } else { "" });
+    }
+    answers.extend(["kinds.bug.prefix BUG", "just-a-key", "", "n"]);
+    let input = answers.join("\n") + "\n";
+    let r = configure(&repo, &input);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("statuses: must be a list"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("write KEY VALUE"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("+  base_branch: \"trunk\""),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("+    prefix: \"BUG\""), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("-  - needs_human_review") || r.stdout.contains("-statuses:"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.ends_with("Nothing written.\n"), "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+
+    // The same answers and "y": written, read-only, and in force.
+    let r = configure(&repo, &input.replace("\nn\n", "\ny\n"));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.ends_with("config.yaml written.\n"), "{}", r.stdout);
+    let mode = std::fs::metadata(&config).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o444);
+    assert_eq!(
+        repo.run(&["config", "get", "sync.base_branch"]).stdout,
+        "trunk\n"
+    );
+    assert_eq!(
+        repo.run(&["config", "get", "kinds.bug.prefix"]).stdout,
+        "BUG\n"
+    );
+    let r = repo.run(&["--json", "config", "get", "statuses"]);
+    assert!(r.stdout.contains("\"blocked\""), "{}", r.stdout);
+    // Comments in the file are kept.
+    assert!(std::fs::read_to_string(&config)
+        .unwrap()
+        .contains("# Tags every agent should know about."));
+
+    // Nothing typed at all (end of input at once): no change, no question.
+    let r = configure(&repo, "");
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("No change"), "{}", r.stdout);
+}
+
+#[test]
+fn setup_configure_is_the_humans() {
+    let repo = Repo::new();
+    repo.setup_json();
+    let config = repo.root().join("tracker/config.yaml");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("- \"*_agent\"", "- \"*\"")).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let r = configure(&repo, "[a]\n");
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("only a human"), "{}", r.stderr);
+    assert!(!r.stdout.contains("now:"), "{}", r.stdout);
+}

@@ -22,6 +22,7 @@ fn a_fresh_repository_is_set_up_and_a_second_run_changes_nothing() {
         "textconv",
         "precommit_hook",
         "journal_hooks",
+        "tracker_wrapper",
         "agents_md",
     ] {
         assert_eq!(
@@ -30,7 +31,7 @@ fn a_fresh_repository_is_set_up_and_a_second_run_changes_nothing() {
             "{fixed}: {first:#}"
         );
     }
-    assert_eq!(first["summary"]["fixed"], 9);
+    assert_eq!(first["summary"]["fixed"], 10);
     assert_eq!(first["summary"]["error"], 0);
 
     // The layout is the tracker `init` makes, plus the diff driver.

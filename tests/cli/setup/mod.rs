@@ -10,6 +10,7 @@ mod fork_setup;
 mod guard;
 mod outward;
 mod pre_commit;
+mod shims;
 mod two_users;
 
 use std::collections::BTreeMap;
@@ -152,7 +153,7 @@ fn details(c: &serde_json::Value) -> String {
         .join("\n")
 }
 
-const CHECKS: [&str; 25] = [
+const CHECKS: [&str; 26] = [
     "git_repo",
     "directory_structure",
     "gitattributes",
@@ -169,6 +170,7 @@ const CHECKS: [&str; 25] = [
     "ops_writable",
     "textconv",
     "existing_data",
+    "tracker_wrapper",
     "agents_md",
     "stop_hook",
     "precommit_hook",
