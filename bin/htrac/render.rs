@@ -164,11 +164,28 @@ pub fn show(item: &Item, include_deleted: bool, include_history: bool) -> String
     out
 }
 
-/// The notice shown before writing after unread human messages.
+/// The notice for a discuss refused after unread human messages.
 pub fn unread_notice(item: &Item, typed: &str) -> String {
     htrac::items::messages::unread_notice(
         item,
-        "--ack-thread",
-        &format!("htrac discuss {typed} \"<your reply>\" --ack-thread"),
+        htrac::items::messages::Gate::Refused {
+            ack: "--ack-thread",
+            example: &format!("htrac discuss {typed} \"<your reply>\" --ack-thread"),
+        },
     )
+}
+
+/// The `error:` a discuss refused by the unread-message gate exits with.
+pub fn unread_refusal(item: &Item, typed: &str) -> htrac::Error {
+    let n = item.unread_human().len();
+    htrac::Error::new(
+        htrac::ErrorKind::Conflict,
+        format!(
+            "not written: {typed} has {n} unread message{} from the human (shown above)",
+            if n == 1 { "" } else { "s" }
+        ),
+    )
+    .with_hint(format!(
+        "read them, then re-run: htrac discuss {typed} \"<your reply>\" --ack-thread"
+    ))
 }

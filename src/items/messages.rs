@@ -96,12 +96,20 @@ impl Unread<'_> {
     }
 }
 
+/// How a write after unread human messages went.
+pub enum Gate<'a> {
+    /// Refused: re-run with `ack` (the front end's name for acknowledging,
+    /// `--ack-thread`), e.g. `example`.
+    Refused { ack: &'a str, example: &'a str },
+    /// Written without a gate (`update --note`): the messages are shown so
+    /// the writer reads them.
+    Written,
+}
+
 /// The notice shown to a writer whose message comes after unread human
 /// messages on `item` (its state before the write): those messages, the
-/// discussion before them for context, and how to go on — re-run with
-/// `ack` (the front end's name for acknowledging, `--ack-thread`), e.g.
-/// `example`.
-pub fn unread_notice(item: &Item, ack: &str, example: &str) -> String {
+/// discussion before them for context, and, when refused, how to go on.
+pub fn unread_notice(item: &Item, gate: Gate) -> String {
     let unread = item.unread_human();
     let earlier = &item.discussion[..item.discussion.len() - unread.len()];
     let mut out = String::from("\nYour addition to the Activity/Discussion for this item comes after an unread message from the human:\n");
@@ -118,8 +126,20 @@ pub fn unread_notice(item: &Item, ack: &str, example: &str) -> String {
             ));
         }
     }
-    out.push_str(&format!(
-        "\nTo proceed, re-run with {ack} to confirm you have read the thread:\n  {example}\n"
-    ));
+    match gate {
+        Gate::Refused { ack, example } => out.push_str(&format!(
+            "\nTo proceed, re-run with {ack} to confirm you have read the thread:\n  {example}\n"
+        )),
+        Gate::Written => out.push_str("\nYour note was written; answer the human with discuss if they asked something.\n"),
+    }
     out
+}
+
+/// The one line a writer sees when it confirmed reading `n` unread
+/// human messages and its message was written after them.
+pub fn acknowledged(n: usize) -> String {
+    format!(
+        "(acknowledged {n} unread message{} from the human)",
+        if n == 1 { "" } else { "s" }
+    )
 }

@@ -61,18 +61,28 @@ impl Notes {
         }
     }
 
-    /// The notice for a writer after unread human messages, in the tool's terms.
-    fn unread_notice(&mut self, done: &actions::Outcome) {
+    /// The notice for a writer after unread human messages, in the tool's
+    /// terms: the messages and how to go on when `refused`, the messages
+    /// when an update's note went through, one line when acknowledged.
+    fn unread_notice(&mut self, done: &actions::Outcome, gate: Option<bool>) {
+        use crate::items::messages::{acknowledged, unread_notice, Gate};
         if let (false, Some(before)) = (done.unread.is_empty(), &done.before) {
             let again = format!(
                 "discuss {{\"id\": \"{}\", \"message\": \"<your reply>\", \"ack_thread\": true}}",
                 short_id(&done.id)
             );
-            self.0.push_str(&crate::items::messages::unread_notice(
-                before,
-                "ack_thread: true",
-                &again,
-            ));
+            let text = match gate {
+                Some(true) => unread_notice(
+                    before,
+                    Gate::Refused {
+                        ack: "ack_thread: true",
+                        example: &again,
+                    },
+                ),
+                Some(false) => acknowledged(done.unread.len()) + "\n",
+                None => unread_notice(before, Gate::Written),
+            };
+            self.0.push_str(&text);
         }
     }
 }
@@ -220,7 +230,7 @@ fn update(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
     };
     let done = actions::update(tx, &req)?;
     notes.warn_all(done.warnings.iter().cloned());
-    notes.unread_notice(&done);
+    notes.unread_notice(&done, None);
     Ok(Reply::compact(done.to_update_json()))
 }
 
@@ -247,7 +257,8 @@ fn discuss(tx: &mut Transaction, a: &Args, notes: &mut Notes) -> Result<Reply> {
     };
     let answer = actions::discuss(tx, &req)?;
     notes.warn_all(answer.outcome().warnings.iter().cloned());
-    notes.unread_notice(answer.outcome());
+    let refused = matches!(answer, Discussed::Unacknowledged(_));
+    notes.unread_notice(answer.outcome(), Some(refused));
     Ok(Reply {
         refused: matches!(answer, Discussed::Unacknowledged(_)),
         ..Reply::compact(answer.to_json())

@@ -45,21 +45,23 @@ pub fn run(a: &DiscussArgs, g: &Globals, tx: &mut Transaction, out: &mut Output)
         out.warn(w);
     }
     if let (false, Some(before)) = (done.unread.is_empty(), &done.before) {
-        let notice = render::unread_notice(before, &typed);
-        if g.json {
-            // stdout stays one JSON document: the notice goes to stderr, and
-            // a refusal is JSON too.
-            out.stderr.push_str(&notice);
-            if !written {
-                out.line(htrac::py::json::compact(&answer.to_json()));
-            }
+        if written {
+            // Acknowledged: the messages were read; one line says so.
+            out.warn(htrac::items::messages::acknowledged(done.unread.len()));
         } else {
-            out.stdout.push_str(&notice);
+            let notice = render::unread_notice(before, &typed);
+            if g.json {
+                // stdout stays one JSON document: the notice goes to
+                // stderr, and the refusal is JSON too.
+                out.stderr.push_str(&notice);
+                out.line(htrac::py::json::compact(&answer.to_json()));
+            } else {
+                out.stdout.push_str(&notice);
+            }
+            return Err(render::unread_refusal(before, &typed));
         }
     }
-    if !written {
-        out.refused = true;
-    } else if g.json {
+    if g.json {
         out.line(htrac::py::json::compact(&answer.to_json()));
     } else {
         out.line("discussed");

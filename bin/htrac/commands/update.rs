@@ -77,7 +77,10 @@ pub fn run(a: &UpdateArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) 
         out.warn(w);
     }
     if let (false, Some(before)) = (done.unread.is_empty(), &done.before) {
-        let notice = crate::render::unread_notice(before, &short_id(&done.id));
+        let notice = htrac::items::messages::unread_notice(
+            before,
+            htrac::items::messages::Gate::Written,
+        );
         // With --json, stdout stays one JSON document.
         if g.json {
             out.stderr.push_str(&notice);
