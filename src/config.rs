@@ -163,6 +163,23 @@ impl Config {
     }
 
     /// The built-in defaults.
+    /// The error for a kind this configuration does not define, with the
+    /// nearest kind as a hint.
+    pub fn unknown_kind(&self, kind: &str) -> crate::Error {
+        let names = self.kind_names();
+        let hint = match crate::nearest::did_you_mean(kind, names.iter().copied()) {
+            Some(d) => format!("{d} (kinds come from the tracker's config.yaml)"),
+            None => {
+                "pick one of the kinds listed (they come from the tracker's config.yaml)".into()
+            }
+        };
+        crate::Error::user(format!(
+            "Unknown kind '{kind}'. Valid kinds: {}",
+            names.join(", ")
+        ))
+        .with_hint(hint)
+    }
+
     pub fn defaults() -> Config {
         Config::parse(DEFAULT_CONFIG_YAML, Source::Defaults).expect("built-in config is valid")
     }

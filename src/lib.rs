@@ -97,6 +97,7 @@ pub mod setup;
 pub mod stophook;
 
 // Text.
+pub mod nearest;
 pub mod py;
 pub mod safetext;
 pub mod settings;

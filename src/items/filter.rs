@@ -32,10 +32,7 @@ impl Filter {
     /// Refuses a kind the config does not define.
     pub fn check(&self, config: &Config) -> Result<()> {
         match &self.kind {
-            Some(k) if config.kind(k).is_none() => Err(Error::user(format!(
-                "Unknown kind '{k}'. Valid kinds: {}",
-                config.kind_names().join(", ")
-            ))),
+            Some(k) if config.kind(k).is_none() => Err(config.unknown_kind(k)),
             _ => Ok(()),
         }
     }

@@ -130,7 +130,9 @@ pub fn unread_notice(item: &Item, gate: Gate) -> String {
         Gate::Refused { ack, example } => out.push_str(&format!(
             "\nTo proceed, re-run with {ack} to confirm you have read the thread:\n  {example}\n"
         )),
-        Gate::Written => out.push_str("\nYour note was written; answer the human with discuss if they asked something.\n"),
+        Gate::Written => out.push_str(
+            "\nYour note was written; answer the human with discuss if they asked something.\n",
+        ),
     }
     out
 }

@@ -199,9 +199,10 @@ pub fn save(root: &Path, catalog: &Catalog) -> Result<()> {
     for (name, e) in catalog {
         check_tag(name)?;
         if e.description.contains('\n') {
-            return Err(Error::user(format!(
-                "tag '{name}': description must be single-line"
-            )));
+            return Err(
+                Error::user(format!("tag '{name}': description must be single-line"))
+                    .with_hint("write the description on one line"),
+            );
         }
         if let Some(f) = &e.in_favor_of {
             check_tag(f).map_err(|err| Error {

@@ -224,10 +224,7 @@ pub fn list(t: &Tracker, query: &[(String, String)]) -> ApiResult<Value> {
             "status" => statuses.extend(v.split(',').filter(|s| !s.is_empty()).map(str::to_string)),
             "kind" if !v.is_empty() => {
                 if t.config.kind(v).is_none() {
-                    return Err(ApiError::invalid(format!(
-                        "Unknown kind '{v}'. Valid kinds: {}",
-                        t.config.kind_names().join(", ")
-                    )));
+                    return Err(classify(t.config.unknown_kind(v)));
                 }
                 kind = Some(v.clone());
             }

@@ -93,7 +93,16 @@ impl Tracker {
                 self.config.statuses.join(", ")
             ))
             .with_hint(
-                "pick one of the statuses listed (they come from the tracker's config.yaml)",
+                match crate::nearest::did_you_mean(
+                    status,
+                    self.config.statuses.iter().map(String::as_str),
+                ) {
+                    Some(d) => format!("{d} (the statuses come from the tracker's config.yaml)"),
+                    None => {
+                        "pick one of the statuses listed (they come from the tracker's config.yaml)"
+                            .into()
+                    }
+                },
             ));
         }
         if let Some(k) = self.config.kind(kind) {
@@ -108,6 +117,9 @@ impl Tracker {
                     return Err(Error::user(format!(
                         "Status '{status}' is {what} for kind '{kind}'. Use one of: {}",
                         allowed.join(", ")
+                    ))
+                    .with_hint(format!(
+                        "kinds.{kind}.allowed_statuses in the tracker's config.yaml lists what a {kind} may be"
                     )));
                 }
             }
@@ -129,7 +141,8 @@ impl Tracker {
             Some(0..=4) => Ok(()),
             _ => Err(Error::user(format!(
                 "invalid priority {p}: must be an integer from 0 (highest) to 4 (lowest)"
-            ))),
+            ))
+            .with_hint("e.g. --priority 1 (P1); 2 is the default")),
         }
     }
 

@@ -58,11 +58,7 @@ impl Tracker {
     /// Creates a new item; returns its ID.
     pub fn add(&self, new: &NewItem) -> Result<String> {
         let Some(kind) = self.config.kind(&new.kind) else {
-            return Err(Error::user(format!(
-                "Unknown kind '{}'. Valid kinds: {}",
-                new.kind,
-                self.config.kind_names().join(", ")
-            )));
+            return Err(self.config.unknown_kind(&new.kind));
         };
         let status = match &new.status {
             Some(s) => s.clone(),
@@ -101,6 +97,10 @@ impl Tracker {
                 "Kind '{}' requires field(s): {}; set them as custom fields",
                 new.kind,
                 missing.join(", ")
+            ))
+            .with_hint(format!(
+                "add --field {}=... (kinds.{}.fields_schema in the config lists them)",
+                missing[0], new.kind
             )));
         }
         // Resolve references to full IDs.
@@ -171,7 +171,11 @@ impl Tracker {
                     return Err(Error::new(
                         crate::error::ErrorKind::Conflict,
                         format!("{id} already exists (title: '{t}'). Use 'update' to modify it."),
-                    ))
+                    )
+                    .with_hint(format!(
+                        "htrac update {} ...",
+                        crate::items::ids::short_id(&id)
+                    )))
                 }
                 // A file without a create op under our hash: salt the ID.
                 None => id = compute_id(&kind.prefix, &data, &nonce),
@@ -209,6 +213,10 @@ impl Tracker {
                     crate::error::ErrorKind::Conflict,
                     format!("{id} already exists. Use 'update' to modify it."),
                 )
+                .with_hint(format!(
+                    "htrac update {} ...",
+                    crate::items::ids::short_id(&id)
+                ))
             } else {
                 // Refused (readers would refuse it), disk full, read-only
                 // file system, permission denied: exit 1; nothing was left.

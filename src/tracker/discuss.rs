@@ -33,7 +33,11 @@ impl Tracker {
                     "Discussion on {} is locked. Ask the human to unlock it.",
                     file.id
                 ),
-            ));
+            )
+            .with_hint(format!(
+                "a human locked the discussion; ask them to run 'htrac unlock {} discussion'",
+                crate::items::ids::short_id(&file.id)
+            )));
         }
         Ok(Some(copies))
     }

@@ -146,7 +146,8 @@ impl Tracker {
                     file.id,
                     file.tier.as_str()
                 ),
-            ));
+            )
+            .with_hint("'htrac show ID' says which tier an item is in; promote moves workspace → canonical, demote the reverse, stealth/unstealth workspace ↔ stealth"));
         }
         self.check_move_references(file, mv)?;
         let dest = self.item_path(mv.to(), &file.id);
@@ -154,6 +155,9 @@ impl Tracker {
             return Err(Error::new(
                 crate::error::ErrorKind::Conflict,
                 format!("{} already exists in {}", file.id, mv.to().as_str()),
+            )
+            .with_hint(
+                "two copies of one item: a human runs 'htrac reconcile-reset ID' to keep one",
             ));
         }
         for p in [file.path.clone(), self.frozen_path(file.tier, &file.id)] {

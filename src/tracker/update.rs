@@ -98,7 +98,15 @@ impl Tracker {
                     return Err(Error::user(format!(
                         "Unknown field '{key}' in {label}. Valid fields: {}",
                         op::updatable().collect::<Vec<_>>().join(", ")
-                    )));
+                    ))
+                    .with_hint(
+                        match crate::nearest::did_you_mean(key, op::updatable()) {
+                            Some(d) => {
+                                format!("{d} (custom fields go under fields: --field KEY=VALUE)")
+                            }
+                            None => "custom fields go under fields: --field KEY=VALUE".into(),
+                        },
+                    ));
                 }
             }
         }
@@ -148,7 +156,11 @@ impl Tracker {
                         "Field '{f}' on {} is locked. Ask the human to unlock it.",
                         file.id
                     ),
-                ));
+                )
+                .with_hint(format!(
+                    "a human locked it ('htrac show {}' lists locked fields); leave '{f}' out, or ask them to run 'htrac unlock {} {f}'",
+                    crate::items::ids::short_id(&file.id), crate::items::ids::short_id(&file.id)
+                )));
             }
         }
         let mut body = Map::new();

@@ -500,28 +500,9 @@ fn field_problem(fs: &FieldSchema, value: &Value) -> Option<String> {
     None
 }
 
-/// The closest of `names` to `name` within edit distance 3.
+/// The closest of `names` to `name`.
 fn suggest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
-    names
-        .iter()
-        .map(|n| (edit_distance(name, n), *n))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, n)| n)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (cur[j] + 1).min(prev[j + 1] + 1).min(prev[j] + cost);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::nearest::nearest(name, names.iter().copied())
 }
 
 #[cfg(test)]
@@ -539,7 +520,7 @@ mod tests {
 
     #[test]
     fn suggestions_and_distances() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(crate::nearest::distance("kitten", "sitting"), 3);
         assert_eq!(
             suggest("statment", &["statement", "root_cause"]),
             Some("statement")

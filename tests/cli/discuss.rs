@@ -21,7 +21,8 @@ fn unread_human_messages_gate_discuss_until_acknowledged() {
     assert!(
         r.stderr.starts_with("error: not written: ")
             && r.stderr.contains("1 unread message from the human")
-            && r.stderr.contains("\nhint: read them, then re-run: htrac discuss"),
+            && r.stderr
+                .contains("\nhint: read them, then re-run: htrac discuss"),
         "{}",
         r.stderr
     );
@@ -75,7 +76,8 @@ fn with_json_the_unread_gate_answers_in_json_and_notices_go_to_stderr() {
         .ok();
     assert_eq!(r.json()["ok"], true);
     // update --note has no gate: the messages are shown, no re-run advice.
-    env.run(&["discuss", &id, "Another question?", "--ack-thread"]).ok();
+    env.run(&["discuss", &id, "Another question?", "--ack-thread"])
+        .ok();
     let r = env.run(&["update", &id, "--note", "noted"]).ok();
     assert!(r.stdout.contains("Another question?"), "{}", r.stdout);
     assert!(r.stdout.contains("Your note was written"), "{}", r.stdout);

@@ -15,6 +15,7 @@ mod clusters;
 mod completions;
 mod deps;
 mod discuss;
+mod errors;
 mod global;
 mod hook;
 mod init;

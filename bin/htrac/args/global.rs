@@ -32,6 +32,11 @@ pub const GLOBAL_FLAGS: &[Flag<Globals>] = &[
     switch("help", "show help", |g| g.help = true),
 ];
 
+/// Every global flag's long name.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    GLOBAL_FLAGS.iter().map(|g| g.doc.long)
+}
+
 /// The global flag named `long`, if it is one.
 pub fn find(long: &str) -> Option<&'static Flag<Globals>> {
     GLOBAL_FLAGS.iter().find(|f| f.doc.long == long)

@@ -53,16 +53,27 @@ pub fn parse(args: Vec<OsString>) -> Result<Request> {
                     continue;
                 }
                 let Some(cmd) = command else {
-                    return Err(Error::user(format!("unknown flag '--{name}'")).with_hint(
-                        "put the command name first: htrac COMMAND [FLAGS]; see 'htrac --help'",
-                    ));
+                    return Err(unknown_flag_before_command(&name));
                 };
                 let Some(flag) = cmd.flag_docs().into_iter().find(|f| f.long == name) else {
+                    let known: Vec<&str> = cmd
+                        .flag_docs()
+                        .iter()
+                        .map(|f| f.long)
+                        .chain(global::names())
+                        .collect();
+                    let hint = match htrac::nearest::nearest(&name, known) {
+                        Some(n) => format!(
+                            "did you mean '--{n}'? see 'htrac {} --help' for its flags",
+                            cmd.name()
+                        ),
+                        None => format!("see 'htrac {} --help' for its flags", cmd.name()),
+                    };
                     return Err(Error::user(format!(
                         "unknown flag '--{name}' for '{}'",
                         cmd.name()
                     ))
-                    .with_hint(format!("see 'htrac {} --help' for its flags", cmd.name())));
+                    .with_hint(hint));
                 };
                 let value = match flag.value {
                     Some(placeholder) => string(p.value().map_err(|_| {
@@ -83,8 +94,13 @@ pub fn parse(args: Vec<OsString>) -> Result<Request> {
                 match command {
                     None => {
                         command = Some(find_command(&v).ok_or_else(|| {
-                            Error::user(format!("unknown command '{v}'"))
-                                .with_hint("see 'htrac --help' for the list of commands")
+                            let names = COMMANDS.iter().map(|c| c.name());
+                            Error::user(format!("unknown command '{v}'")).with_hint(
+                                match htrac::nearest::nearest(&v, names) {
+                                    Some(n) => format!("did you mean '{n}'? see 'htrac --help' for the list of commands"),
+                                    None => "see 'htrac --help' for the list of commands".into(),
+                                },
+                            )
                         })?);
                     }
                     Some(cmd) => {
@@ -128,6 +144,24 @@ pub fn parse(args: Vec<OsString>) -> Result<Request> {
         command: cmd.build(positionals, flags)?,
         global: globals,
     }))
+}
+
+/// A flag no global flag is, met before the command name: a command's own
+/// flag (which must follow its command), or a slip of a global one.
+fn unknown_flag_before_command(name: &str) -> Error {
+    let e = Error::user(format!("unknown flag '--{name}'"));
+    if COMMANDS
+        .iter()
+        .any(|c| c.flag_docs().iter().any(|f| f.long == name))
+    {
+        return e.with_hint(format!(
+            "--{name} belongs to a command: write it after the command name (htrac COMMAND --{name} ...)"
+        ));
+    }
+    match htrac::nearest::nearest(name, global::names()) {
+        Some(n) => e.with_hint(format!("did you mean '--{n}'? see 'htrac --help'")),
+        None => e.with_hint("see 'htrac --help' for the global flags and commands"),
+    }
 }
 
 fn string(v: OsString) -> Result<String> {
@@ -313,7 +347,7 @@ mod tests {
         }
         assert_eq!(
             err(&["--bogus", "list"]),
-            "error: unknown flag '--bogus'\nhint: put the command name first: htrac COMMAND [FLAGS]; see 'htrac --help'\n"
+            "error: unknown flag '--bogus'\nhint: see 'htrac --help' for the global flags and commands\n"
         );
         assert_eq!(
             err(&["list", "-x"]),

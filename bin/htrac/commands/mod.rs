@@ -53,7 +53,8 @@ pub fn description(d: &Description) -> Result<Option<String>> {
         return Err(Error::user(format!(
             "only one of --description, --description-file, --description-stdin may be specified (got --{})",
             given.join(", --")
-        )));
+        ))
+        .with_hint("keep one of them"));
     }
     let text = if let Some(t) = &d.text {
         t.clone()

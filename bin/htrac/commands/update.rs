@@ -39,7 +39,8 @@ fn request(a: &UpdateArgs) -> Result<Update> {
     if !field.is_empty() && (!add_field.is_empty() || !remove_field.is_empty()) {
         return Err(Error::user(
             "--field and --add-field/--remove-field are mutually exclusive",
-        ));
+        )
+        .with_hint("--field KEY=VALUE replaces all custom fields; --add-field/--remove-field change one each"));
     }
     let mut fields = Map::new();
     super::fields(field, &mut fields);
@@ -77,10 +78,8 @@ pub fn run(a: &UpdateArgs, g: &Globals, tx: &mut Transaction, out: &mut Output) 
         out.warn(w);
     }
     if let (false, Some(before)) = (done.unread.is_empty(), &done.before) {
-        let notice = htrac::items::messages::unread_notice(
-            before,
-            htrac::items::messages::Gate::Written,
-        );
+        let notice =
+            htrac::items::messages::unread_notice(before, htrac::items::messages::Gate::Written);
         // With --json, stdout stays one JSON document.
         if g.json {
             out.stderr.push_str(&notice);
