@@ -160,7 +160,7 @@ fn dispatch(inv: &mut Invocation, out: &mut Output) -> Result<()> {
         .map_err(|e| Error::internal(format!("cannot read the working directory: {e}")))?;
     let g = &inv.global;
     match &inv.command {
-        Cmd::Init => return commands::init::run(g, &cwd, out),
+        Cmd::Init(a) => return commands::init::run(a, g, &cwd, out),
         Cmd::Setup(a) => return commands::setup::run(a, g, &cwd, out),
         Cmd::Textconv(a) => return commands::textconv::run(a, &cwd, out),
         Cmd::Completions(a) => {
@@ -280,7 +280,7 @@ pub fn run_on(tx: &mut Transaction, inv: &mut Invocation, out: &mut Output) -> R
             out.warn("htrac: 'recover' is deprecated; it is 'htrac reconcile' now");
             commands::reconcile::run(a, g, tracker, out)
         }
-        Cmd::Init
+        Cmd::Init(_)
         | Cmd::Setup(_)
         | Cmd::Textconv(_)
         | Cmd::Tui

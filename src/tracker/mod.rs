@@ -92,8 +92,8 @@ impl Tracker {
                 p
             }
             None => find_agent_dir(cwd).ok_or_else(|| {
-                Error::user("no .agent/ directory found. Run 'init' first.").with_hint(
-                    "run 'htrac init' at the top of your repository, or pass --tracker-root PATH",
+                Error::user("no .agent/ directory found. Run 'htrac setup' first.").with_hint(
+                    "a human runs 'htrac setup' at the top of the repository (it creates the tracker; see the README's Quickstart), or pass --tracker-root PATH",
                 )
             })?,
         };

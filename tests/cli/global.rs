@@ -197,7 +197,7 @@ fn no_tracker_gives_a_helpful_error() {
     let r = env.run(&["list"]).fails(1);
     assert!(
         r.stderr
-            .contains("no .agent/ directory found. Run 'init' first."),
+            .contains("no .agent/ directory found. Run 'htrac setup' first."),
         "{}",
         r.stderr
     );

@@ -39,3 +39,22 @@ fn init_lays_out_tiers_and_governance_files() {
     // Idempotent.
     env.run(&["init"]).ok();
 }
+
+#[test]
+fn init_outside_a_git_repository_is_refused_unless_insisted() {
+    let env = Env::bare();
+    let r = env.run(&["init"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("is not in a git repository; nothing was created"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: htrac keeps its state in git"), "{}", r.stderr);
+    assert!(r.stderr.contains("'htrac init --no-git'"), "{}", r.stderr);
+    assert!(!env.root().exists());
+    // Insisting works, and the tracker is usable.
+    env.run(&["init", "--no-git"]).ok();
+    env.add("without git", &[]);
+    // A command with no tracker at all points at setup, as the quickstart does.
+    let other = Env::bare();
+    let r = other.run(&["ready"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Run 'htrac setup' first"), "{}", r.stderr);
+}

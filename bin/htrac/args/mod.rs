@@ -25,8 +25,8 @@ pub use reports::{
     CheckMessagesArgs, ClustersArgs, CountTodosArgs, GuidanceArgs, TagsArgs, TrendArgs,
 };
 pub use upkeep::{
-    BatchArgs, CompletionsArgs, ConfigArgs, ItemsArgs, MigrateArgs, ReconcileArgs, SetupArgs,
-    SyncArgs, TextconvArgs, ValidateArgs,
+    BatchArgs, CompletionsArgs, ConfigArgs, InitArgs, ItemsArgs, MigrateArgs, ReconcileArgs,
+    SetupArgs, SyncArgs, TextconvArgs, ValidateArgs,
 };
 pub use value::Value;
 pub use views::{DepsArgs, DiscussArgs, ListArgs, ReadyArgs, ShowArgs};
@@ -291,7 +291,7 @@ pub const ITEM_ARG: &[Pos<ItemArg>] = &[pos("ITEM", true, false, Set::Text(|a, v
 /// A parsed command with its typed arguments.
 #[derive(Debug, PartialEq)]
 pub enum Cmd {
-    Init,
+    Init(InitArgs),
     // Boxed: the largest by far.
     Add(Box<AddArgs>),
     Update(Box<UpdateArgs>),

@@ -460,6 +460,6 @@ mod tests {
             help(find_command("show")),
             "Show one item in full\n\nusage: htrac show ITEM [FLAGS]\n\nflags:\n  --include-deleted  also show deleted (tombstoned) messages\n  --include-history  show earlier texts of edited messages\n\nglobal flags (anywhere on the line):\n  --json               print machine-readable JSON (stable; see README)\n  --tracker-root PATH  the .agent/ directory (default: nearest .agent/ above the working directory)\n  --no-auto-sync       do not sync after a change\n  --help               show help\n"
         );
-        assert!(help(find_command("init")).contains("flags:\n  (none)\n"));
+        assert!(help(find_command("cache-rebuild")).contains("flags:\n  (none)\n"));
     }
 }

@@ -16,11 +16,23 @@ const fn plain(name: &'static str, summary: &'static str, wrap: fn(NoArgs) -> Cm
     }
 }
 
-pub const INIT: Spec<NoArgs> = plain(
-    "init",
-    "Create the tracker directories in ./.agent (human only)",
-    |_| Cmd::Init,
-);
+#[derive(Debug, Default, PartialEq)]
+pub struct InitArgs {
+    /// Lay the tracker out even outside a git repository.
+    pub no_git: bool,
+}
+
+pub const INIT: Spec<InitArgs> = Spec {
+    name: "init",
+    summary: "Create the tracker directories in ./.agent (human only; in a git repository)",
+    args: &[],
+    flags: &[switch(
+        "no-git",
+        "create it outside a git repository anyway (no clocks across branches, no merges, no sync)",
+        |a| a.no_git = true,
+    )],
+    wrap: Cmd::Init,
+};
 
 #[derive(Debug, Default, PartialEq)]
 pub struct ValidateArgs {
@@ -313,9 +325,17 @@ mod tests {
     }
 
     #[test]
+    fn init_outside_git_needs_a_flag() {
+        assert_eq!(
+            cmd(&["init", "--no-git"]),
+            Cmd::Init(InitArgs { no_git: true })
+        );
+    }
+
+    #[test]
     fn plain_commands() {
         for (name, want) in [
-            ("init", Cmd::Init),
+            ("init", Cmd::Init(InitArgs::default())),
             ("cache-rebuild", Cmd::CacheRebuild),
             ("mcp", Cmd::Mcp),
             ("serve", Cmd::Serve),
