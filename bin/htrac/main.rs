@@ -272,7 +272,7 @@ pub fn run_on(tx: &mut Transaction, inv: &mut Invocation, out: &mut Output) -> R
         Cmd::HashTodos => stop::run(inv.name, stop::Query::Hash, g, tracker, out),
         Cmd::Guidance(a) => stop::run(inv.name, stop::Query::Guidance(a), g, tracker, out),
         Cmd::ForkSetup => commands::setup::fork_setup(g, tracker, out),
-        Cmd::Prime => commands::prime::run(g, tracker, out),
+        Cmd::Prime(a) => commands::prime::run(a, g, tracker, out),
         Cmd::Sync(a) => commands::sync::run(a, g, tracker, out),
         Cmd::Reconcile(a) => commands::reconcile::run(a, g, tracker, out),
         Cmd::Config(a) => commands::config::run(a, g, tracker, out),

@@ -226,7 +226,7 @@ impl Server {
             .session
             .open()
             .and_then(|t| crate::prime::gather(&t))
-            .map(|p| p.to_text());
+            .map(|p| p.to_text(crate::prime::Audience::Agent));
         let instructions = match primed {
             Ok(text) => text,
             Err(e) => format!(

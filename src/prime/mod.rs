@@ -134,6 +134,10 @@ pub struct Prime {
     /// Open items with locked fields or frozen (at most [`SHOWN`]).
     pub locked: Vec<Locked>,
     pub locked_total: usize,
+    /// Open items waiting on a human (status `needs_human_review`, where
+    /// the configuration has it; at most [`SHOWN`]).
+    pub review: Vec<Brief>,
+    pub review_total: usize,
     pub human_only_statuses: Vec<String>,
     /// Blocking items in the stop hook's scope.
     pub blocking: usize,
@@ -160,6 +164,10 @@ struct Derived {
     ready_total: usize,
     locked: Vec<Locked>,
     locked_total: usize,
+    #[serde(default)]
+    review: Vec<Brief>,
+    #[serde(default)]
+    review_total: usize,
     blocking: usize,
     warnings: Vec<String>,
     /// When the first live claim's lease ends (Unix seconds).
@@ -176,7 +184,7 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
     let (board, _) = crate::claims::board::paths(&t.root, t.work_tree.as_deref());
     let board = std::fs::read(&board).unwrap_or_default();
     let inputs = format!(
-        "{:?}\0{}\0{}\0{}",
+        "prime 2\0{:?}\0{}\0{}\0{}",
         t.config,
         t.actor.name,
         t.actor.role.as_str(),
@@ -214,6 +222,8 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
         ready_total: derived.ready_total,
         locked: derived.locked,
         locked_total: derived.locked_total,
+        review: derived.review,
+        review_total: derived.review_total,
         human_only_statuses: t.config.human_only_statuses.clone(),
         blocking: derived.blocking,
         stop_hook: crate::setup::hooks::installed_stop_hook(&t.root, &top),
@@ -240,6 +250,7 @@ fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
             .filter(|i| i.frozen || !i.locked_fields.is_empty())
             .collect(),
     );
+    let review = sorted(items.iter().filter(|i| i.status == REVIEW_STATUS).collect());
     let blocking =
         crate::stophook::todos::count(&scoped, &t.config, crate::stophook::todos::Strength::Any);
     let mut warnings = snap.warnings.clone();
@@ -298,10 +309,25 @@ fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
                 }
             })
             .collect(),
+        review_total: review.len(),
+        review: review.iter().take(SHOWN).map(|i| Brief::of(i)).collect(),
         blocking,
         warnings,
     }
 }
+
+/// Whom the text briefing speaks to. The role alone cannot say: in a
+/// single-user set-up the agent runs as the human's own OS user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Agent,
+    Human,
+}
+
+/// The status that hands an item to a human for a decision.
+pub const REVIEW_STATUS: &str = "needs_human_review";
+
+mod human;
 
 fn priority(v: &Value) -> String {
     match v {
@@ -342,8 +368,13 @@ fn heading(out: &mut String, title: &str, note: &str, shown: usize, total: usize
 }
 
 impl Prime {
-    /// The text an agent reads: a few hundred words at most.
-    pub fn to_text(&self) -> String {
+    /// The briefing as text for `audience`: for an agent, the workflow and
+    /// its work (a few hundred words at most); for a human, what the agents
+    /// are doing and what waits for them.
+    pub fn to_text(&self, audience: Audience) -> String {
+        if audience == Audience::Human {
+            return self.to_text_for_human();
+        }
         let mut out = format!(
             "# htrac: this repository's work tracker\n\nYou are {} '{}'. Work items live in {}; read and change them only with htrac.\n",
             self.role,
@@ -460,6 +491,8 @@ impl Prime {
                 Value::Object(m)
             }).collect::<Vec<_>>(),
             "locked_total": self.locked_total,
+            "needs_review": briefs(&self.review),
+            "needs_review_total": self.review_total,
             "human_only_statuses": self.human_only_statuses,
             "blocking_count": self.blocking,
             "stop_hook": {

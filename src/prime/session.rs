@@ -46,7 +46,8 @@ pub fn session_start(event: Result<HookEvent, EventError>, opts: &Options) -> Ou
             "htrac-hook: claims by this agent are made as session {id} (HTRAC_SESSION, in CLAUDE_ENV_FILE)"
         ));
     }
-    let mut text = prime.to_text();
+    // The hook feeds an agent's context, whoever the OS user is.
+    let mut text = prime.to_text(super::Audience::Agent);
     if event.source.as_deref() == Some("compact") {
         text.insert_str(
             0,

@@ -45,8 +45,17 @@ fn init_outside_a_git_repository_is_refused_unless_insisted() {
     let env = Env::bare();
     let r = env.run(&["init"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.stderr.contains("is not in a git repository; nothing was created"), "{}", r.stderr);
-    assert!(r.stderr.contains("hint: htrac keeps its state in git"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("is not in a git repository; nothing was created"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("hint: htrac keeps its state in git"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("'htrac init --no-git'"), "{}", r.stderr);
     assert!(!env.root().exists());
     // Insisting works, and the tracker is usable.

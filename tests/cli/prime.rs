@@ -393,3 +393,55 @@ fn a_file_changed_within_the_racy_window_is_never_kept() {
     }
     assert!(memo_files(&env).is_empty(), "a racy listing was kept");
 }
+
+#[test]
+fn prime_for_a_human_speaks_to_the_supervisor() {
+    let env = Env::new();
+    let review = env.add("Which database?", &["--status", "needs_human_review"]);
+    let working = env.add("Port the parser", &[]);
+    env.run(&["update", &working, "--status", "in_progress"]).ok();
+    env.run(&["discuss", &working, "Use the new grammar"]).ok();
+    let r = env.run(&["prime", "--for", "human"]).ok();
+    let t = &r.stdout;
+    assert!(t.contains("You are human"), "{t}");
+    let waiting = t.find("Waiting for your decision (1)").expect(t);
+    assert!(t[waiting..].contains(&review), "{t}");
+    let doing = t.find("What the agents are doing (1)").expect(t);
+    assert!(t[doing..].contains("Port the parser"), "{t}");
+    assert!(t.contains("Your messages no agent has answered yet (1)"), "{t}");
+    assert!(t.contains("htrac lock ID FIELD"), "{t}");
+    // Nothing addressed to an agent.
+    for agent_talk in ["You cannot stop", "finish them before you stop", "--ack-thread", "Workflow:"] {
+        assert!(!t.contains(agent_talk), "{agent_talk}: {t}");
+    }
+    // Not on a terminal (a harness, even as the human's user): the agent's
+    // brief, as the session-start hook gives it.
+    let r = env.run(&["prime"]).ok();
+    assert!(r.stdout.contains("Workflow:"), "{}", r.stdout);
+    assert_eq!(r.stdout, env.run(&["prime", "--for", "agent"]).ok().stdout);
+    let r = env.run(&["--json", "prime"]).ok();
+    assert_eq!(r.json()["needs_review_total"], 1);
+    assert_eq!(r.json()["needs_review"][0]["id"], review.as_str());
+    let r = env.run(&["prime", "--for", "boss"]).fails(1);
+    assert!(r.stderr.contains("--for must be agent or human"), "{}", r.stderr);
+}
+
+/// On a terminal (here a pseudo-terminal from util-linux `script`), a
+/// human gets the supervisor's view without asking for it.
+#[test]
+fn a_human_at_a_terminal_gets_the_human_view_by_default() {
+    let env = Env::new();
+    env.add("Port the parser", &[]);
+    let cmd = format!("{} prime", crate::common::bin());
+    let r = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(env.path())
+        .env("HTRAC_CACHE_DIR", env.path().join(".cache"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux script runs");
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success(), "{text}");
+    assert!(text.contains("What the agents are doing"), "{text}");
+    assert!(!text.contains("Workflow:"), "{text}");
+}

@@ -22,7 +22,7 @@ pub use govern::{EditModeAction, EditModeArgs, LockArgs, MsgArgs};
 pub use items::{AddArgs, ClaimArgs, Description, ReleaseArgs, UpdateArgs};
 pub use parse::{help, parse, Invocation, Request};
 pub use reports::{
-    CheckMessagesArgs, ClustersArgs, CountTodosArgs, GuidanceArgs, TagsArgs, TrendArgs,
+    CheckMessagesArgs, ClustersArgs, CountTodosArgs, GuidanceArgs, PrimeArgs, TagsArgs, TrendArgs,
 };
 pub use upkeep::{
     BatchArgs, CompletionsArgs, ConfigArgs, InitArgs, ItemsArgs, MigrateArgs, ReconcileArgs,
@@ -340,7 +340,7 @@ pub enum Cmd {
     Completions(CompletionsArgs),
     Config(ConfigArgs),
     Recover(ReconcileArgs),
-    Prime,
+    Prime(PrimeArgs),
     Mcp,
     Serve,
     Tui,

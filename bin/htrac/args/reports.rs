@@ -6,12 +6,23 @@ use htrac::insight::clusters::{DEFAULT_K, DEFAULT_SHARED};
 
 use super::{parsed, pos, switch, text, Cmd, NoArgs, Set, Spec};
 
-pub const PRIME: Spec<NoArgs> = Spec {
+#[derive(Debug, Default, PartialEq)]
+pub struct PrimeArgs {
+    /// `agent` or `human` (default: human for a human on a terminal).
+    pub audience: Option<String>,
+}
+
+pub const PRIME: Spec<PrimeArgs> = Spec {
     name: "prime",
-    summary: "What an agent needs at session start: workflow, unread messages, ready and locked items, stop hook",
+    summary: "What an agent needs at session start (workflow, unread messages, ready and locked items, stop hook); for a human on a terminal, what the agents are doing and what waits for you",
     args: &[],
-    flags: &[],
-    wrap: |_| Cmd::Prime,
+    flags: &[text(
+        "for",
+        "WHOM",
+        "agent or human: whom the text speaks to (default: human when a human runs it on a terminal, else agent)",
+        |a, v| a.audience = Some(v),
+    )],
+    wrap: Cmd::Prime,
 };
 
 #[derive(Debug, Default, PartialEq)]
@@ -336,6 +347,12 @@ mod tests {
                 guidance_dir: Some(s("/g")),
             })
         );
-        assert_eq!(cmd(&["prime"]), Cmd::Prime);
+        assert_eq!(cmd(&["prime"]), Cmd::Prime(PrimeArgs::default()));
+        assert_eq!(
+            cmd(&["prime", "--for", "human"]),
+            Cmd::Prime(PrimeArgs {
+                audience: Some("human".into())
+            })
+        );
     }
 }

@@ -1,11 +1,28 @@
 //! `htrac prime`: the session-start briefing (see `htrac::prime`).
 
-use htrac::{Result, Tracker};
+use std::io::IsTerminal;
 
-use crate::args::Globals;
+use htrac::prime::Audience;
+use htrac::{Error, Result, Tracker};
+
+use crate::args::{Globals, PrimeArgs};
 use crate::Output;
 
-pub fn run(g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+pub fn run(a: &PrimeArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
+    let audience = match a.audience.as_deref() {
+        Some("agent") => Audience::Agent,
+        Some("human") => Audience::Human,
+        Some(other) => {
+            return Err(
+                Error::user(format!("--for must be agent or human, not '{other}'"))
+                    .with_hint("htrac prime --for agent (what an agent reads) or --for human"),
+            )
+        }
+        // A human at a terminal is the supervisor; anything else (an agent,
+        // or a harness running as the human's user) gets the agent's brief.
+        None if !t.actor.is_agent() && std::io::stdout().is_terminal() => Audience::Human,
+        None => Audience::Agent,
+    };
     let prime = htrac::prime::gather(t)?;
     for w in &prime.warnings {
         out.warn(w);
@@ -13,7 +30,7 @@ pub fn run(g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     if g.json {
         out.line(htrac::py::json::pretty(&prime.to_json()));
     } else {
-        out.stdout.push_str(&prime.to_text());
+        out.stdout.push_str(&prime.to_text(audience));
     }
     Ok(())
 }

@@ -1,0 +1,106 @@
+//! `prime` for a human: the same facts as the agent's briefing, told to
+//! the person who supervises the agents — what they are doing, what waits
+//! for the human, and the commands that are the human's.
+
+use super::{heading, row, Prime};
+
+impl Prime {
+    pub(super) fn to_text_for_human(&self) -> String {
+        let mut out = format!(
+            "# htrac: this repository's work tracker\n\nYou are human '{}': you set the work and the rules; agents work through it. Items live in {}.\n",
+            self.actor,
+            self.root.display()
+        );
+        if !self.review.is_empty() {
+            heading(
+                &mut out,
+                "Waiting for your decision",
+                "agents set these to needs_human_review (htrac show ID; then update or discuss)",
+                self.review.len(),
+                self.review_total,
+            );
+            for b in &self.review {
+                out.push_str(&row(b));
+                out.push('\n');
+            }
+        }
+        heading(
+            &mut out,
+            "What the agents are doing",
+            "in progress",
+            self.in_progress.len(),
+            self.in_progress_total,
+        );
+        if self.in_progress.is_empty() {
+            out.push_str("  (nothing in progress)\n");
+        }
+        for b in &self.in_progress {
+            out.push_str(&row(b));
+            out.push('\n');
+        }
+        if !self.unread.is_empty() {
+            heading(
+                &mut out,
+                "Your messages no agent has answered yet",
+                "an agent must read them before it writes there again",
+                self.unread.len(),
+                self.unread_total,
+            );
+            for (b, n) in &self.unread {
+                out.push_str(&format!("{}  ({n} message(s))\n", row(b)));
+            }
+        }
+        heading(
+            &mut out,
+            "Next for the agents",
+            "what 'ready' offers them, best first",
+            self.ready.len(),
+            self.ready_total,
+        );
+        if self.ready.is_empty() {
+            out.push_str("  (nothing ready)\n");
+        }
+        for b in &self.ready {
+            out.push_str(&row(b));
+            out.push('\n');
+        }
+        if !self.locked.is_empty() {
+            heading(
+                &mut out,
+                "Held by you",
+                "agents may not change these",
+                self.locked.len(),
+                self.locked_total,
+            );
+            for l in &self.locked {
+                let what = if l.frozen {
+                    "frozen".to_string()
+                } else {
+                    format!("locked: {}", l.fields.join(", "))
+                };
+                out.push_str(&format!("  {}  {}  ({what})\n", l.item.id, l.item.title));
+            }
+        }
+        out.push('\n');
+        match &self.stop_hook {
+            Some(p) => out.push_str(&format!(
+                "Stop hook: active ({}); it keeps agents at work while {} blocking item(s) remain.\n",
+                p.display(),
+                self.blocking
+            )),
+            None => out.push_str(&format!(
+                "Stop hook: not installed, so agents may stop with {} blocking item(s) left (see the README, the stop hook).\n",
+                self.blocking
+            )),
+        }
+        out.push_str("Yours: htrac tui (browse and edit) · htrac discuss ID \"...\" · htrac lock ID FIELD · htrac freeze ID");
+        if !self.human_only_statuses.is_empty() {
+            out.push_str(&format!(
+                " · statuses only you may set: {}",
+                self.human_only_statuses.join(", ")
+            ));
+        }
+        out.push('\n');
+        out
+    }
+}
