@@ -145,6 +145,48 @@ pub fn current_user() -> User {
     })
 }
 
+/// Every group `user` is in: its primary group and the groups that list
+/// it (`getgrouplist`).
+pub fn groups_of(user: &User) -> Vec<u32> {
+    let Ok(name) = CString::new(user.name.as_str()) else {
+        return vec![user.gid];
+    };
+    let mut n: libc::c_int = 64;
+    loop {
+        let mut gids = vec![0 as libc::gid_t; n as usize];
+        let mut count = n;
+        // SAFETY: `gids` holds `count` entries; getgrouplist writes at most
+        // that many and sets `count` to the number it needs.
+        let rc =
+            unsafe { libc::getgrouplist(name.as_ptr(), user.gid, gids.as_mut_ptr(), &mut count) };
+        if rc >= 0 {
+            gids.truncate(count.max(0) as usize);
+            return gids;
+        }
+        if count <= n || n > 65536 {
+            return vec![user.gid];
+        }
+        n = count;
+    }
+}
+
+/// The users in group `gid`: those it lists and those whose primary group
+/// it is (from `/etc/passwd`, for the latter).
+pub fn members_of(gid: u32) -> Vec<User> {
+    let mut names: Vec<String> = group_by_gid(gid).map(|g| g.members).unwrap_or_default();
+    if let Ok(passwd) = std::fs::read_to_string("/etc/passwd") {
+        for line in passwd.lines() {
+            let f: Vec<&str> = line.split(':').collect();
+            if f.len() > 3 && f[3].parse() == Ok(gid) {
+                names.push(f[0].to_string());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names.iter().filter_map(|n| user_by_name(n)).collect()
+}
+
 /// Whether this process acts with group `gid` (its effective or a supplementary group).
 pub fn process_in_group(gid: u32) -> bool {
     if rustix::process::getegid().as_raw() == gid {

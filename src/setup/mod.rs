@@ -27,6 +27,7 @@ pub mod install;
 pub mod journalhooks;
 pub mod os;
 pub mod perms;
+pub mod reach;
 pub mod shims;
 
 use std::path::{Path, PathBuf};
@@ -274,6 +275,7 @@ pub fn run(ctx: &mut Context) -> Vec<Check> {
         journalhooks::journal_hooks(ctx),
         gitconfig::hooks_path(ctx),
         guard::agent_guard(ctx),
+        reach::agent_can_write(ctx),
         install::sync_remote(ctx),
         install::provenance(ctx),
         checks::trust_root(ctx),

@@ -399,7 +399,8 @@ fn prime_for_a_human_speaks_to_the_supervisor() {
     let env = Env::new();
     let review = env.add("Which database?", &["--status", "needs_human_review"]);
     let working = env.add("Port the parser", &[]);
-    env.run(&["update", &working, "--status", "in_progress"]).ok();
+    env.run(&["update", &working, "--status", "in_progress"])
+        .ok();
     env.run(&["discuss", &working, "Use the new grammar"]).ok();
     let r = env.run(&["prime", "--for", "human"]).ok();
     let t = &r.stdout;
@@ -408,10 +409,18 @@ fn prime_for_a_human_speaks_to_the_supervisor() {
     assert!(t[waiting..].contains(&review), "{t}");
     let doing = t.find("What the agents are doing (1)").expect(t);
     assert!(t[doing..].contains("Port the parser"), "{t}");
-    assert!(t.contains("Your messages no agent has answered yet (1)"), "{t}");
+    assert!(
+        t.contains("Your messages no agent has answered yet (1)"),
+        "{t}"
+    );
     assert!(t.contains("htrac lock ID FIELD"), "{t}");
     // Nothing addressed to an agent.
-    for agent_talk in ["You cannot stop", "finish them before you stop", "--ack-thread", "Workflow:"] {
+    for agent_talk in [
+        "You cannot stop",
+        "finish them before you stop",
+        "--ack-thread",
+        "Workflow:",
+    ] {
         assert!(!t.contains(agent_talk), "{agent_talk}: {t}");
     }
     // Not on a terminal (a harness, even as the human's user): the agent's
@@ -423,7 +432,11 @@ fn prime_for_a_human_speaks_to_the_supervisor() {
     assert_eq!(r.json()["needs_review_total"], 1);
     assert_eq!(r.json()["needs_review"][0]["id"], review.as_str());
     let r = env.run(&["prime", "--for", "boss"]).fails(1);
-    assert!(r.stderr.contains("--for must be agent or human"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--for must be agent or human"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// On a terminal (here a pseudo-terminal from util-linux `script`), a

@@ -153,7 +153,7 @@ fn details(c: &serde_json::Value) -> String {
         .join("\n")
 }
 
-const CHECKS: [&str; 26] = [
+const CHECKS: [&str; 27] = [
     "git_repo",
     "directory_structure",
     "gitattributes",
@@ -177,6 +177,7 @@ const CHECKS: [&str; 26] = [
     "journal_hooks",
     "hooks_path",
     "agent_guard",
+    "agent_can_write",
     "sync_remote",
     "install_provenance",
     "trust_root",

@@ -21,7 +21,15 @@ fn two_users_share_the_tracker_through_a_group() {
     // The human's first run: group write and setgid on what root owns,
     // git told to share, and the private temp dir named as a barrier.
     let (code, r) = repo.setup_json();
-    assert_eq!(code, 0, "{r:#}");
+    // The agent cannot reach the tracker through the private directory:
+    // an error, not "All checks passed".
+    assert_eq!(code, 1, "{r:#}");
+    let can = check(&r, "agent_can_write");
+    assert_eq!(can["status"], "error", "{r:#}");
+    assert!(
+        details(can).contains(&format!("cannot pass through {}", repo.path().display())),
+        "{can}"
+    );
     assert_eq!(check(&r, "group_permissions")["status"], "fixed", "{r:#}");
     assert!(check(&r, "group_permissions")["message"]
         .as_str()
@@ -56,6 +64,16 @@ fn two_users_share_the_tracker_through_a_group() {
     assert_eq!(r["summary"]["warn"], 3, "{r:#}");
     assert_eq!(check(&r, "install_provenance")["status"], "warn", "{r:#}");
     assert_eq!(check(&r, "trust_root")["status"], "warn", "{r:#}");
+    // The proof from the agent's side: its account can write what it must.
+    let can = check(&r, "agent_can_write");
+    assert_eq!(can["status"], "ok", "{r:#}");
+    assert!(
+        can["message"]
+            .as_str()
+            .unwrap()
+            .contains("htrac_setup_agent"),
+        "{can}"
+    );
 
     // The agent: git distrusts a repository root owns until setup adds it
     // to safe.directory; everything else is already right.
@@ -96,6 +114,9 @@ fn two_users_share_the_tracker_through_a_group() {
     let ws = repo.root().join("tracker-workspace/.ops");
     let mode = std::fs::metadata(&ws).unwrap().mode();
     std::fs::set_permissions(&ws, std::fs::Permissions::from_mode(mode & !0o020 & 0o7777)).unwrap();
+    // And the tag catalog every --add-tag rewrites: no group write.
+    let catalog = repo.root().join("tracker/tag_catalog.yaml");
+    std::fs::set_permissions(&catalog, std::fs::Permissions::from_mode(0o644)).unwrap();
     let r = agent.run(&repo, &["setup"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
@@ -132,7 +153,25 @@ fn two_users_share_the_tracker_through_a_group() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains(" 2 errors.\n"), "{}", r.stdout);
+    // And the proof names both paths from the agent's account.
+    assert!(
+        r.stdout
+            .contains("[error] The agent cannot write 2 path(s) it needs"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "htrac_setup_agent → {}: cannot write it:",
+            catalog.display()
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(" 3 errors.\n"), "{}", r.stdout);
+    // The human's setup puts it right; the proof passes again.
+    let (_, v) = repo.setup_json();
+    assert_eq!(check(&v, "agent_can_write")["status"], "ok", "{v:#}");
 
     // fork-setup is the human's: refused, naming the rule, nothing changed.
     let before = fingerprint(repo.path(), &[]);
