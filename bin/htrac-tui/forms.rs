@@ -235,10 +235,8 @@ fn area_key(text: &mut String, cursor: &mut usize, key: KeyEvent) -> Area {
                 text.remove(*cursor);
             }
         }
-        KeyCode::Delete => {
-            if c < text.len() {
-                text.remove(c);
-            }
+        KeyCode::Delete if c < text.len() => {
+            text.remove(c);
         }
         KeyCode::Left => {
             if let Some(ch) = text[..c].chars().next_back() {
