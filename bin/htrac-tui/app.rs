@@ -1,13 +1,14 @@
-//! The TUI's state and its key and mouse handling: the item snapshot, the
+//! The TUI's state and its key handling: the item snapshot, the
 //! visible rows, the cursor, filters, toggles, the open modal, toasts.
-//! Keys map to [`Action`]s (`action_for`), which `App::run` performs;
+//! Keys map to [`Action`]s (`action_for`), which `App::run` performs (the
+//! mouse is in `mouse`);
 //! writes go through `actions` and always through the htrac library.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use htrac::{Item, Tracker};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -587,52 +588,6 @@ impl App {
             }
             New | Edit | Discuss | ClearDiscussion | MoveTier | Parent | Before | Lock | Freeze
             | Repair => crate::actions::start(self, action),
-        }
-    }
-
-    pub fn handle_mouse(&mut self, m: MouseEvent) {
-        if let Some(a) = self.annotate.as_mut() {
-            a.mouse(m);
-            return;
-        }
-        if self.modal.is_some() {
-            return;
-        }
-        match m.kind {
-            MouseEventKind::ScrollDown => self.move_cursor(self.cursor + 3),
-            MouseEventKind::ScrollUp => self.move_cursor(self.cursor.saturating_sub(3)),
-            MouseEventKind::Down(MouseButton::Left) => {
-                if let Some(l) = self.link_at(m.column, m.row) {
-                    self.link = Some(l);
-                    self.follow_link(l);
-                    return;
-                }
-                let a = self.list_area;
-                if m.column >= a.x
-                    && m.column < a.x + a.width
-                    && m.row >= a.y
-                    && m.row < a.y + a.height
-                {
-                    let n = self.scroll + (m.row - a.y) as usize;
-                    if n < self.rows.len() {
-                        self.move_cursor(n);
-                    }
-                }
-                let f = self.filter_area;
-                if self.filter_panel
-                    && m.column >= f.x
-                    && m.column < f.x + f.width
-                    && m.row > f.y
-                    && m.row < f.y + f.height
-                {
-                    // Lines 0 and 1 are "Filters active" and the section; entries follow.
-                    let n = (m.row - f.y - 1) as usize;
-                    if n > 1 {
-                        self.toggle_filter(n - 2);
-                    }
-                }
-            }
-            _ => {}
         }
     }
 }

@@ -11,6 +11,7 @@ mod filters;
 mod forms;
 mod keys;
 mod logic;
+mod mouse;
 mod nav;
 mod panels;
 mod prefs;
