@@ -45,9 +45,9 @@ pub fn start(app: &mut App, action: Action) {
                 Field::choice("Status", statuses, 0),
                 Field::text("Priority", "2"),
                 Field::choice("Tier", TIERS.iter().map(|s| s.to_string()).collect(), 0),
-                Field::text("Description", ""),
+                Field::lines("Description", ""),
             ],
-            "←→ choose · Tab next field · Enter create · Esc cancel",
+            "←→ choose · Tab next field · Enter create (in Description a new line) · Ctrl+S create · Esc cancel",
         );
         app.modal = Some(Modal::Form(form));
         return;
@@ -156,10 +156,10 @@ fn edit_form(app: &App, item: &Item) -> Form {
     }
     let chosen = statuses.iter().position(|s| s == &item.status).unwrap_or(0);
     let hint = if statuses_for(app, &item.kind).contains(&item.status) {
-        "Enter save (only changed fields) · Esc cancel".to_string()
+        "Enter save (in Description a new line) · Ctrl+S save · only changed fields are written · Esc cancel".to_string()
     } else {
         format!(
-            "status '{}' is deprecated for {} · Enter save · Esc cancel",
+            "status '{}' is deprecated for {} · Ctrl+S save · Esc cancel",
             item.status, item.kind
         )
     };
@@ -171,7 +171,7 @@ fn edit_form(app: &App, item: &Item) -> Form {
             Field::text("Priority", &htrac::items::item::value_text(&item.priority)),
             Field::text("Title", &item.title),
             Field::text("Tags", &Item::string_list(&item.tags).join(", ")),
-            Field::text("Description", &item.description),
+            Field::lines("Description", &item.description),
         ],
         &hint,
     )
@@ -442,5 +442,27 @@ pub fn save_screenshot(app: &mut App, a: &crate::annotate::Annotator) {
         Err(e) => app.error(&htrac::Error::internal(format!(
             "screenshot not saved: {e}"
         ))),
+    }
+}
+
+/// Ctrl+E: opens the edit-mode window (the CLI's default 30 minutes and
+/// 500 edits) when it is closed, closes it when it is open. Human only:
+/// the library refuses an agent.
+pub fn toggle_edit_mode(app: &mut App) {
+    use htrac::tracker::editmode::{DEFAULT_CAP, DEFAULT_TTL};
+    let open = app.edit_mode_left().is_some();
+    let result = if open {
+        app.tracker.edit_mode_off()
+    } else {
+        app.tracker.edit_mode_on(DEFAULT_TTL, DEFAULT_CAP)
+    };
+    app.reload();
+    match result {
+        Ok(()) if open => app.toast("edit mode OFF"),
+        Ok(()) => app.toast(format!(
+            "edit mode ON for {} min (up to {DEFAULT_CAP} message edits); Ctrl+E ends it",
+            DEFAULT_TTL / 60
+        )),
+        Err(e) => app.error(&e),
     }
 }

@@ -1,7 +1,8 @@
 //! Screenshot annotation mode (`S`): the frozen frame, a cursor, and the
 //! shapes drawn on it — rectangles (`r`), arrows (`a`), numbered labels
 //! (`l`) — with chronological undo (`u`), Shift+arrows to nudge the last
-//! shape, Enter to save and Esc to discard. Keys and mouse both draw.
+//! shape, Enter to save and Esc to discard. Keys and mouse both draw; a
+//! click while a label's text is typed moves the label there.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::buffer::Buffer;
@@ -223,14 +224,19 @@ impl Annotator {
     }
 
     pub fn mouse(&mut self, m: MouseEvent) {
-        if self.typing.is_some() {
-            return;
-        }
         let (w, h) = self.size();
         let pos = (
             m.column.min(w.saturating_sub(1)),
             m.row.min(h.saturating_sub(1)),
         );
+        if self.typing.is_some() {
+            // A label being typed (keyboard mode, `l`): a click puts it
+            // where it was clicked, keeping what was typed.
+            if m.kind == MouseEventKind::Down(MouseButton::Left) {
+                self.cursor = pos;
+            }
+            return;
+        }
         match m.kind {
             MouseEventKind::Down(MouseButton::Left) => {
                 self.cursor = pos;
@@ -323,11 +329,25 @@ pub fn render(a: &Annotator, buf: &mut Buffer, area: Rect) {
     if let Some(d) = a.draft() {
         draw_shape(buf, &d, true);
     }
+    // The label being typed, where Enter will place it.
+    if let Some(text) = &a.typing {
+        let (x, y) = a.cursor;
+        let label = Shape::Label {
+            x,
+            y,
+            n: a.labels() + 1,
+            text: text.clone(),
+        };
+        draw_shape(buf, &label, true);
+    }
     if let Some(c) = buf.cell_mut(a.cursor) {
         c.set_style(Style::default().add_modifier(Modifier::REVERSED));
     }
     let status = match &a.typing {
-        Some(t) => format!("label [{}]: {t}█  Enter place · Esc cancel", a.labels() + 1),
+        Some(t) => format!(
+            "label [{}]: {t}█  a click moves it · Enter place · Esc cancel",
+            a.labels() + 1
+        ),
         None => {
             let mode = match a.mode {
                 Mode::Rect => "rect",
@@ -412,6 +432,33 @@ mod tests {
         assert_eq!(a.shapes.len(), 1);
         assert_eq!(a.key(k(KeyCode::Enter)), Outcome::Save);
         assert_eq!(a.key(k(KeyCode::Esc)), Outcome::Discard);
+    }
+
+    #[test]
+    fn a_click_places_the_label_being_typed() {
+        let mut a = Annotator::new(Buffer::empty(Rect::new(0, 0, 20, 10)), None);
+        let click = |column, row| MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        a.key(k(KeyCode::Char('l'))); // keyboard mode: typing at the cursor
+        a.key(k(KeyCode::Char('o')));
+        a.mouse(click(2, 1));
+        a.key(k(KeyCode::Char('k')));
+        a.mouse(click(4, 3)); // the last click wins
+        a.key(k(KeyCode::Enter));
+        assert_eq!(
+            a.shapes,
+            vec![Shape::Label {
+                x: 4,
+                y: 3,
+                n: 1,
+                text: "ok".into()
+            }]
+        );
+        assert_eq!(a.mode, Mode::Rect);
     }
 
     #[test]

@@ -1,21 +1,24 @@
-//! The TUI's state and its key and mouse handling: the item snapshot, the
+//! The TUI's state and its key handling: the item snapshot, the
 //! visible rows, the cursor, filters, toggles, the open modal, toasts.
-//! Keys map to [`Action`]s (`action_for`), which `App::run` performs;
+//! Keys map to [`Action`]s (`action_for`), which `App::run` performs (the
+//! mouse is in `mouse`);
 //! writes go through `actions` and always through the htrac library.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use htrac::{Item, Tracker};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use crate::annotate::Annotator;
+pub use crate::filters::FILTER_SECTIONS;
 use crate::forms::{Confirm, Form, FormEvent};
 pub use crate::keys::{action_for, Action, KEYS};
 use crate::logic::{self, Chain, Filters, Layout, Links, ReadMark, Row};
+use crate::nav::{History, Hit};
 use crate::prefs::Prefs;
 
 /// A short message in the corner.
@@ -32,6 +35,8 @@ pub enum Modal {
     Form(Form),
     Confirm(Confirm, String),
     Help,
+    /// The filter favourites, the cursor on a slot.
+    Favourites(usize),
 }
 
 /// The TUI's state.
@@ -76,11 +81,26 @@ pub struct App {
     /// Where the list rows were drawn (first row's area), for mouse clicks.
     pub list_area: Rect,
     pub filter_area: Rect,
+    /// The selected link of the detail pane (see `nav`).
+    pub link: Option<usize>,
+    /// A link was selected by key: scroll the detail to it when drawing.
+    pub reveal_link: bool,
+    /// Where the links were drawn, for clicks.
+    pub link_hits: Vec<Hit>,
+    /// Items visited through links (Alt+← / Alt+→).
+    pub history: History,
+    /// What counts as an item ID in text (from the configured kinds).
+    pub id_pattern: Option<htrac::items::ids::IdPattern>,
+    /// The five filter favourites.
+    pub favourites: Vec<Option<Filters>>,
+    /// The edit-mode window as last read, and when.
+    pub edit_window: Option<(htrac::tracker::editmode::Window, Instant)>,
 }
 
 impl App {
     pub fn new(tracker: Tracker, prefs_path: Option<PathBuf>) -> App {
         let prefs = prefs_path.as_deref().map(Prefs::load).unwrap_or_default();
+        let id_pattern = htrac::items::ids::IdPattern::for_config(&tracker.config);
         let mut app = App {
             tracker,
             items: Vec::new(),
@@ -120,6 +140,13 @@ impl App {
             last_frame: None,
             list_area: Rect::default(),
             filter_area: Rect::default(),
+            link: None,
+            reveal_link: false,
+            link_hits: Vec::new(),
+            history: History::default(),
+            id_pattern,
+            favourites: prefs.favourites,
+            edit_window: None,
         };
         app.reload();
         app
@@ -143,7 +170,23 @@ impl App {
         let ids: Vec<&str> = self.items.iter().map(|i| i.id.as_str()).collect();
         self.id_lens = logic::short_lens(&ids);
         self.chain = None;
+        self.edit_window = self
+            .tracker
+            .edit_mode_status()
+            .ok()
+            .map(|w| (w, Instant::now()));
         self.refilter(keep.as_deref());
+        // Links may have changed (an ID added to the text, an item gone).
+        if self.link.is_some_and(|l| l >= self.current_links().len()) {
+            self.link = None;
+        }
+    }
+
+    /// Seconds left in the edit-mode window (None when it is closed).
+    pub fn edit_mode_left(&self) -> Option<i64> {
+        let (w, read) = self.edit_window.as_ref()?;
+        let left = w.remaining_s - read.elapsed().as_secs() as i64;
+        (w.on && left > 0).then_some(left)
     }
 
     /// Recomputes the rows after a filter, order or mode change.
@@ -215,6 +258,15 @@ impl App {
         });
     }
 
+    /// A toast in the error colour.
+    pub fn toast_error(&mut self, text: impl Into<String>) {
+        self.toast = Some(Toast {
+            text: text.into(),
+            error: true,
+            until: Instant::now() + Duration::from_secs(6),
+        });
+    }
+
     pub fn error(&mut self, e: &htrac::Error) {
         let mut text = e.text(form_label);
         if let Some(h) = &e.hint {
@@ -252,6 +304,7 @@ impl App {
             read_marks: self.marks.clone(),
             full_ids: self.full_ids,
             tree: self.tree,
+            favourites: self.favourites.clone(),
         };
         if let Err(e) = prefs.save(&path) {
             self.toast = Some(Toast {
@@ -262,13 +315,14 @@ impl App {
         }
     }
 
-    fn move_cursor(&mut self, to: usize) {
+    pub fn move_cursor(&mut self, to: usize) {
         if self.rows.is_empty() {
             return;
         }
         let to = to.min(self.rows.len() - 1);
         if to != self.cursor {
             self.detail_scroll = 0;
+            self.link = None;
         }
         self.cursor = to;
         self.update_chain();
@@ -283,91 +337,6 @@ impl App {
 
     fn page(&self) -> usize {
         (self.list_area.height as usize).max(1)
-    }
-
-    /// The filter panel's entries in the current section: (key, label,
-    /// hidden, count).
-    pub fn filter_entries(&self) -> Vec<(FilterKey, String, bool, usize)> {
-        let mut out = Vec::new();
-        let count = |f: &dyn Fn(&Item) -> bool| self.items.iter().filter(|i| f(i)).count();
-        match self.filter_section {
-            1 => {
-                for k in self.tracker.config.kind_names() {
-                    let hidden = self.filters.hidden_kinds.contains(k);
-                    let n = count(&|i: &Item| i.kind == k);
-                    out.push((FilterKey::Kind(k.to_string()), k.to_string(), hidden, n));
-                }
-                return out;
-            }
-            2 => {
-                for t in htrac::Tier::ALL {
-                    let hidden = self.filters.hidden_tiers.contains(t.as_str());
-                    let n = count(&|i: &Item| i.tier == t);
-                    out.push((
-                        FilterKey::Tier(t.as_str().into()),
-                        t.as_str().into(),
-                        hidden,
-                        n,
-                    ));
-                }
-                return out;
-            }
-            3 => return self.tag_entries(),
-            _ => {}
-        }
-        for s in &self.tracker.config.statuses {
-            let n = self.items.iter().filter(|i| &i.status == s).count();
-            let hidden = self.filters.hidden_statuses.contains(s);
-            out.push((FilterKey::Status(s.clone()), s.clone(), hidden, n));
-        }
-        out
-    }
-
-    fn tag_entries(&self) -> Vec<(FilterKey, String, bool, usize)> {
-        let mut out = Vec::new();
-        let tagged = self.items.iter().filter(|i| !i.tags.is_empty()).count();
-        out.push((
-            FilterKey::Tagged,
-            "Tagged".into(),
-            self.filters.hide_tagged,
-            tagged,
-        ));
-        let mut tags: BTreeSet<String> = self
-            .tracker
-            .config
-            .well_known_tags
-            .iter()
-            .cloned()
-            .collect();
-        for i in &self.items {
-            tags.extend(Item::string_list(&i.tags));
-        }
-        for t in tags {
-            let n = self.items.iter().filter(|i| i.has_tag(&t)).count();
-            let hidden = self.filters.hidden_tags.contains(&t);
-            out.push((FilterKey::Tag(t.clone()), format!("#{t}"), hidden, n));
-        }
-        out
-    }
-
-    pub fn toggle_filter(&mut self, n: usize) {
-        let Some((key, ..)) = self.filter_entries().into_iter().nth(n) else {
-            return;
-        };
-        fn flip(set: &mut BTreeSet<String>, v: String) {
-            if !set.remove(&v) {
-                set.insert(v);
-            }
-        }
-        match key {
-            FilterKey::Status(s) => flip(&mut self.filters.hidden_statuses, s),
-            FilterKey::Tag(t) => flip(&mut self.filters.hidden_tags, t),
-            FilterKey::Kind(k) => flip(&mut self.filters.hidden_kinds, k),
-            FilterKey::Tier(t) => flip(&mut self.filters.hidden_tiers, t),
-            FilterKey::Tagged => self.filters.hide_tagged = !self.filters.hide_tagged,
-        }
-        self.refilter(None);
-        self.save_prefs();
     }
 
     /// Moves the selected item one row up (-1) or down (+1) in the custom order.
@@ -465,6 +434,7 @@ impl App {
     fn modal_key(&mut self, modal: Modal, key: KeyEvent) {
         match modal {
             Modal::Help => {}
+            Modal::Favourites(at) => self.favourites_key(at, key),
             Modal::Confirm(what, text) => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => crate::actions::confirm(self, what),
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {}
@@ -491,7 +461,9 @@ impl App {
                 self.quit = true;
             }
             Back => {
-                if !self.filters.text.is_empty() {
+                if self.link.is_some() {
+                    self.link = None;
+                } else if !self.filters.text.is_empty() {
                     self.filters.text.clear();
                     self.refilter(None);
                 } else if self.filter_panel {
@@ -521,10 +493,26 @@ impl App {
             Home => self.move_cursor(0),
             End => self.move_cursor(usize::MAX),
             Open => {
-                if layout == Layout::Compact && self.selected().is_some() {
+                if let Some(l) = self.link.filter(|_| self.detail_visible()) {
+                    self.follow_link(l);
+                } else if layout == Layout::Compact && self.selected().is_some() {
                     self.detail_open = true;
                 }
             }
+            PrevLink if self.filter_panel => {
+                let n = FILTER_SECTIONS.len();
+                self.filter_section = (self.filter_section + n - 1) % n;
+            }
+            PrevLink => self.cycle_link(-1),
+            HistoryBack => self.go_history(-1),
+            HistoryForward => self.go_history(1),
+            Favourites => {
+                if layout == Layout::TooSmall {
+                    return;
+                }
+                self.modal = Some(Modal::Favourites(0));
+            }
+            EditMode => crate::actions::toggle_edit_mode(self),
             ToggleTree => {
                 if layout == Layout::Compact {
                     self.toast("the tree view needs a wider terminal (60×20)");
@@ -547,6 +535,8 @@ impl App {
             NextSection => {
                 if self.filter_panel {
                     self.filter_section = (self.filter_section + 1) % FILTER_SECTIONS.len();
+                } else {
+                    self.cycle_link(1);
                 }
             }
             QuickToggle(n) => {
@@ -579,7 +569,7 @@ impl App {
             Help => self.modal = Some(Modal::Help),
             Copy => {
                 if let Some(item) = self.selected() {
-                    let text = crate::view::detail_plain(self, item);
+                    let text = crate::detail::detail_plain(self, item);
                     self.clipboard = Some(text);
                     self.toast("copied the detail text (OSC 52)");
                 }
@@ -600,60 +590,6 @@ impl App {
             | Repair => crate::actions::start(self, action),
         }
     }
-
-    pub fn handle_mouse(&mut self, m: MouseEvent) {
-        if let Some(a) = self.annotate.as_mut() {
-            a.mouse(m);
-            return;
-        }
-        if self.modal.is_some() {
-            return;
-        }
-        match m.kind {
-            MouseEventKind::ScrollDown => self.move_cursor(self.cursor + 3),
-            MouseEventKind::ScrollUp => self.move_cursor(self.cursor.saturating_sub(3)),
-            MouseEventKind::Down(MouseButton::Left) => {
-                let a = self.list_area;
-                if m.column >= a.x
-                    && m.column < a.x + a.width
-                    && m.row >= a.y
-                    && m.row < a.y + a.height
-                {
-                    let n = self.scroll + (m.row - a.y) as usize;
-                    if n < self.rows.len() {
-                        self.move_cursor(n);
-                    }
-                }
-                let f = self.filter_area;
-                if self.filter_panel
-                    && m.column >= f.x
-                    && m.column < f.x + f.width
-                    && m.row > f.y
-                    && m.row < f.y + f.height
-                {
-                    // Lines 0 and 1 are "Filters active" and the section; entries follow.
-                    let n = (m.row - f.y - 1) as usize;
-                    if n > 1 {
-                        self.toggle_filter(n - 2);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The filter panel's sections, in Tab order.
-pub const FILTER_SECTIONS: [&str; 4] = ["Statuses", "Kinds", "Tiers", "Tags"];
-
-/// An entry of the filter panel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FilterKey {
-    Status(String),
-    Kind(String),
-    Tier(String),
-    Tagged,
-    Tag(String),
 }
 
 /// The form field a request field is typed in (errors name it so).

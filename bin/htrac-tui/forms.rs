@@ -1,7 +1,8 @@
-//! Modal forms as data: a titled list of text inputs and choices, edited
-//! by keys (Tab/↑↓ move, ←→ cycle a choice, Enter submits, Esc cancels),
-//! plus the yes/no confirmation. What a submitted form writes is decided
-//! in `actions`.
+//! Modal forms as data: a titled list of text inputs, multi-line text
+//! areas and choices, edited by keys (Tab/↑↓ move, ←→ cycle a choice,
+//! Enter submits — in a text area Enter starts a new line and Ctrl+S or
+//! Alt+Enter submits —, Esc cancels), plus the yes/no confirmation. What a
+//! submitted form writes is decided in `actions`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -21,6 +22,8 @@ pub enum Purpose {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     Text(String),
+    /// Multi-line text and the cursor (a byte offset at a char boundary).
+    Lines(String, usize),
     /// Options and the chosen index.
     Choice(Vec<String>, usize),
 }
@@ -39,6 +42,14 @@ impl Field {
         }
     }
 
+    /// A multi-line text area, the cursor at the end.
+    pub fn lines(label: &str, value: &str) -> Field {
+        Field {
+            label: label.into(),
+            input: Input::Lines(value.into(), value.len()),
+        }
+    }
+
     pub fn choice(label: &str, options: Vec<String>, chosen: usize) -> Field {
         Field {
             label: label.into(),
@@ -49,7 +60,7 @@ impl Field {
     /// The text, or the chosen option.
     pub fn value(&self) -> &str {
         match &self.input {
-            Input::Text(s) => s,
+            Input::Text(s) | Input::Lines(s, _) => s,
             Input::Choice(o, i) => o.get(*i).map(String::as_str).unwrap_or(""),
         }
     }
@@ -101,17 +112,52 @@ impl Form {
 
     pub fn key(&mut self, key: KeyEvent) -> FormEvent {
         let n = self.fields.len().max(1);
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        let in_area = matches!(
+            self.fields.get(self.focus).map(|f| &f.input),
+            Some(Input::Lines(..))
+        );
         match key.code {
             KeyCode::Esc => return FormEvent::Cancel,
-            KeyCode::Enter => return FormEvent::Submit,
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
-            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
+            // Ctrl+S everywhere; Ctrl+Enter / Alt+Enter where the terminal
+            // reports them; a plain Enter outside a text area.
+            KeyCode::Char('s') if ctrl => return FormEvent::Submit,
+            KeyCode::Enter if ctrl || alt || !in_area => return FormEvent::Submit,
+            KeyCode::Tab => {
+                self.focus = (self.focus + 1) % n;
+                return FormEvent::None;
+            }
+            KeyCode::BackTab => {
+                self.focus = (self.focus + n - 1) % n;
+                return FormEvent::None;
+            }
             _ => {}
         }
         let focus = self.focus;
         let Some(field) = self.fields.get_mut(focus) else {
             return FormEvent::None;
         };
+        if let Input::Lines(text, cursor) = &mut field.input {
+            match area_key(text, cursor, key) {
+                Area::Edited => return FormEvent::None,
+                // ↑ on the first line, ↓ on the last: leave the area.
+                Area::Above => self.focus = (self.focus + n - 1) % n,
+                Area::Below => self.focus = (self.focus + 1) % n,
+            }
+            return FormEvent::None;
+        }
+        match key.code {
+            KeyCode::Down => {
+                self.focus = (self.focus + 1) % n;
+                return FormEvent::None;
+            }
+            KeyCode::Up => {
+                self.focus = (self.focus + n - 1) % n;
+                return FormEvent::None;
+            }
+            _ => {}
+        }
         match (&mut field.input, key.code) {
             (Input::Choice(opts, i), KeyCode::Right | KeyCode::Char(' ')) if !opts.is_empty() => {
                 *i = (*i + 1) % opts.len();
@@ -125,9 +171,7 @@ impl Form {
                 s.pop();
                 FormEvent::None
             }
-            (Input::Text(s), KeyCode::Char(c))
-                if !key.modifiers.contains(KeyModifiers::CONTROL) =>
-            {
+            (Input::Text(s), KeyCode::Char(c)) if !ctrl => {
                 s.push(c);
                 FormEvent::None
             }
@@ -138,6 +182,91 @@ impl Form {
             _ => FormEvent::None,
         }
     }
+}
+
+/// What a key did in a text area.
+enum Area {
+    Edited,
+    /// ↑ on the first line.
+    Above,
+    /// ↓ on the last line.
+    Below,
+}
+
+/// The start of the line holding byte `at`, and that line's end.
+fn line_bounds(text: &str, at: usize) -> (usize, usize) {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    (start, end)
+}
+
+/// The byte offset `col` characters into `text[start..end]` (its end when shorter).
+fn at_column(text: &str, start: usize, end: usize, col: usize) -> usize {
+    text[start..end]
+        .char_indices()
+        .nth(col)
+        .map_or(end, |(i, _)| start + i)
+}
+
+/// Edits a text area: typing and Enter insert at the cursor, Backspace and
+/// Delete remove around it, ←→ move by character (across lines), ↑↓ by
+/// line keeping the column, Home/End to the line's ends, Ctrl+U clears.
+fn area_key(text: &mut String, cursor: &mut usize, key: KeyEvent) -> Area {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let c = (*cursor).min(text.len());
+    let (start, end) = line_bounds(text, c);
+    let col = text[start..c].chars().count();
+    match key.code {
+        KeyCode::Char('u') if ctrl => {
+            text.clear();
+            *cursor = 0;
+        }
+        KeyCode::Char(ch) if !ctrl => {
+            text.insert(c, ch);
+            *cursor = c + ch.len_utf8();
+        }
+        KeyCode::Enter => {
+            text.insert(c, '\n');
+            *cursor = c + 1;
+        }
+        KeyCode::Backspace => {
+            if let Some(ch) = text[..c].chars().next_back() {
+                *cursor = c - ch.len_utf8();
+                text.remove(*cursor);
+            }
+        }
+        KeyCode::Delete if c < text.len() => {
+            text.remove(c);
+        }
+        KeyCode::Left => {
+            if let Some(ch) = text[..c].chars().next_back() {
+                *cursor = c - ch.len_utf8();
+            }
+        }
+        KeyCode::Right => {
+            if let Some(ch) = text[c..].chars().next() {
+                *cursor = c + ch.len_utf8();
+            }
+        }
+        KeyCode::Home => *cursor = start,
+        KeyCode::End => *cursor = end,
+        KeyCode::Up => {
+            if start == 0 {
+                return Area::Above;
+            }
+            let (ps, pe) = line_bounds(text, start - 1);
+            *cursor = at_column(text, ps, pe, col);
+        }
+        KeyCode::Down => {
+            if end == text.len() {
+                return Area::Below;
+            }
+            let (ns, ne) = line_bounds(text, end + 1);
+            *cursor = at_column(text, ns, ne, col);
+        }
+        _ => {}
+    }
+    Area::Edited
 }
 
 /// Splits a comma-separated list, trimming blanks.
@@ -190,5 +319,63 @@ mod tests {
         assert_eq!(f.key(k(KeyCode::Enter)), FormEvent::Submit);
         assert_eq!(f.key(k(KeyCode::Esc)), FormEvent::Cancel);
         assert_eq!(split_list(" a, ,b ,"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn a_text_area_takes_newlines_and_moves_across_lines() {
+        let mut f = Form::new(
+            "t",
+            Purpose::New,
+            vec![
+                Field::text("Title", "x"),
+                Field::lines("Description", "ab"),
+                Field::text("Tags", ""),
+            ],
+            "",
+        );
+        f.key(k(KeyCode::Tab));
+        // Enter is a new line here; ↑/↓ move between lines, keeping the column.
+        assert_eq!(f.key(k(KeyCode::Enter)), FormEvent::None);
+        for c in "cdé".chars() {
+            f.key(k(KeyCode::Char(c)));
+        }
+        f.key(k(KeyCode::Up));
+        f.key(k(KeyCode::Char('X'))); // column 3 is past "ab": at its end
+        assert_eq!(f.get("Description"), "abX\ncdé");
+        f.key(k(KeyCode::Down));
+        f.key(k(KeyCode::Backspace));
+        assert_eq!(f.get("Description"), "abX\ncd");
+        f.key(k(KeyCode::Home));
+        f.key(k(KeyCode::Left)); // across the line break
+        f.key(k(KeyCode::Enter));
+        f.key(k(KeyCode::Enter));
+        assert_eq!(f.get("Description"), "abX\n\n\ncd");
+        // ↓ from the last line leaves the area; ↑ from the first enters the previous field.
+        f.key(k(KeyCode::Down));
+        f.key(k(KeyCode::Down));
+        assert_eq!(f.focus, 2);
+        f.key(k(KeyCode::BackTab));
+        f.key(k(KeyCode::Home));
+        for _ in 0..3 {
+            f.key(k(KeyCode::Up));
+        }
+        assert_eq!((f.focus, f.get("Description")), (1, "abX\n\n\ncd"));
+        f.key(k(KeyCode::Up));
+        assert_eq!(f.focus, 0);
+        // Submitting: Ctrl+S anywhere, Alt+Enter and Ctrl+Enter in the area.
+        f.key(k(KeyCode::Tab));
+        assert_eq!(
+            f.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+            FormEvent::Submit
+        );
+        assert_eq!(
+            f.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)),
+            FormEvent::Submit
+        );
+        assert_eq!(
+            f.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::CONTROL)),
+            FormEvent::Submit
+        );
+        assert_eq!(f.get("Description"), "abX\n\n\ncd");
     }
 }

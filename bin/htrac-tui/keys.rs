@@ -40,16 +40,30 @@ pub enum Action {
     Screenshot,
     Help,
     QuickToggle(usize),
+    /// Tab: the filter panel's next section, else the detail's next link.
     NextSection,
+    /// Shift+Tab: the previous section, else the previous link.
+    PrevLink,
+    HistoryBack,
+    HistoryForward,
+    Favourites,
+    EditMode,
 }
 
 /// The reference's key set (plus `r` read/unread and `/` text filter).
 pub fn action_for(key: KeyEvent) -> Option<Action> {
     use Action::*;
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
     Some(match key.code {
         KeyCode::Char('c') if ctrl => Copy,
+        KeyCode::Char('e') if ctrl => EditMode,
         _ if ctrl => return None,
+        KeyCode::Left if alt => HistoryBack,
+        KeyCode::Right if alt => HistoryForward,
+        KeyCode::Char('[') => HistoryBack,
+        KeyCode::Char(']') => HistoryForward,
+        KeyCode::Char('F') => Favourites,
         KeyCode::Char('q') => Quit,
         KeyCode::Esc => Back,
         KeyCode::Up | KeyCode::Char('k') => Up,
@@ -84,6 +98,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('?') => Help,
         KeyCode::Char(c @ '1'..='9') => QuickToggle(c as usize - '1' as usize),
         KeyCode::Tab => NextSection,
+        KeyCode::BackTab => PrevLink,
         _ => return None,
     })
 }
@@ -95,16 +110,31 @@ pub const KEYS: &[(&str, &str)] = &[
         "J K { }",
         "scroll the detail (line / page); in the compact detail ↑↓ PgUp PgDn",
     ),
-    ("Enter", "compact: open the detail view"),
+    (
+        "Enter",
+        "open the selected link; compact: open the detail view",
+    ),
+    (
+        "Tab Shift+Tab",
+        "select the next / previous item ID (link) in the detail",
+    ),
+    (
+        "Alt+← Alt+→ [ ]",
+        "back / forward through the items opened by links",
+    ),
     (
         "Esc",
-        "back: close the text filter, the detail view or a modal",
+        "back: drop the link selection, close the text filter, the detail or a modal",
     ),
     ("q", "quit (saves preferences)"),
     ("t", "table / tree by parent (standard and wide)"),
     (
         "f",
         "filter panel; 1–9 toggle its entries, Tab next section",
+    ),
+    (
+        "F",
+        "filter favourites: 1–5 apply one, s saves the filter in a slot",
     ),
     ("/", "live text filter (title, status, kind, ID, tags)"),
     ("< >", "move the item up/down in the custom order"),
@@ -124,7 +154,14 @@ pub const KEYS: &[(&str, &str)] = &[
     ("i", "short / full IDs"),
     ("r", "mark read / unread"),
     ("Ctrl+C", "copy the detail text (OSC 52)"),
+    (
+        "Ctrl+E",
+        "edit mode on (30 min) / off: agents may edit messages",
+    ),
     ("S", "screenshot and annotate"),
     ("?", "this help"),
-    ("mouse", "click selects, wheel scrolls"),
+    (
+        "mouse",
+        "click selects a row or opens a link, wheel scrolls",
+    ),
 ];

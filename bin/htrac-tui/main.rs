@@ -6,9 +6,13 @@
 mod actions;
 mod annotate;
 mod app;
+mod detail;
+mod filters;
 mod forms;
 mod keys;
 mod logic;
+mod mouse;
+mod nav;
 mod panels;
 mod prefs;
 mod stderr;
@@ -17,6 +21,10 @@ mod svg;
 mod tests;
 #[cfg(test)]
 mod tests_keys;
+#[cfg(test)]
+mod tests_links;
+#[cfg(test)]
+mod tests_modes;
 #[cfg(test)]
 mod tests_rules;
 mod view;

@@ -3,7 +3,7 @@
 //! help, confirmations, forms and toasts.
 
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style, Stylize};
+use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
@@ -26,7 +26,7 @@ pub fn filters(f: &mut Frame, app: &mut App, area: Rect) {
         )),
         Line::from(format!(
             "── {} ({}/4) ──",
-            crate::app::FILTER_SECTIONS[app.filter_section],
+            crate::filters::FILTER_SECTIONS[app.filter_section],
             app.filter_section + 1
         ))
         .bold(),
@@ -133,7 +133,41 @@ pub fn footer(f: &mut Frame, app: &App, area: Rect) {
         app.rows.iter().filter(|r| !r.ghost).count(),
         status.join(" ")
     );
-    f.render_widget(Paragraph::new(text).dim(), area);
+    let mut spans = Vec::new();
+    if let Some(left) = app.edit_mode_left() {
+        let used = app.edit_window.as_ref().map_or(0, |(w, _)| w.ops_used);
+        let cap = app.edit_window.as_ref().map_or(0, |(w, _)| w.cap_max);
+        spans.push(Span::styled(
+            format!(
+                "✎ EDIT MODE {} min left, {used}/{cap} edits (Ctrl+E ends) ",
+                (left + 59) / 60
+            ),
+            Style::default().fg(Color::Black).bg(Color::Yellow).bold(),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    if let Some(n) = app.link {
+        let links = app.current_links();
+        if let Some(l) = links.get(n) {
+            let what = match &l.target {
+                Some(id) => {
+                    let title = app.item_named(id).map_or("", |i| i.title.as_str());
+                    format!("→ {} {title}", app.short_id(id))
+                }
+                None => format!("→ {} (no such item)", l.text),
+            };
+            spans.push(Span::styled(
+                format!("link {}/{} {what}", n + 1, links.len()),
+                Style::default().fg(Color::Cyan),
+            ));
+            spans.push(Span::raw(" · Enter opens · Tab next · Esc  ").dim());
+        }
+    }
+    if let Some((at, depth)) = app.history.position() {
+        spans.push(Span::raw(format!("[{at}/{depth}] Alt+←→ back/forward · ")).dim());
+    }
+    spans.push(Span::raw(text).dim());
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -165,6 +199,44 @@ pub fn overlays(f: &mut Frame, app: &App, area: Rect) {
             let block = Block::default().borders(Borders::ALL).title(" Keys ");
             f.render_widget(Paragraph::new(lines).block(block), r);
         }
+        Some(Modal::Favourites(at)) => {
+            let mut lines = vec![
+                Line::from(format!("now: {}", crate::filters::summary(&app.filters))).dim(),
+                Line::from(""),
+            ];
+            for (n, slot) in app.favourites.iter().enumerate() {
+                let here = n == *at;
+                let text = match slot {
+                    Some(fav) => crate::filters::summary(fav),
+                    None => "(empty)".into(),
+                };
+                let style = if here {
+                    Style::default().fg(Color::Yellow).bold()
+                } else {
+                    Style::default()
+                };
+                lines.push(Line::from(Span::styled(
+                    format!("{} [{}] {text}", if here { "›" } else { " " }, n + 1),
+                    style,
+                )));
+            }
+            lines.push(Line::from(""));
+            lines.push(
+                Line::from("1–5 apply · ↑↓ choose · Enter apply · s save the filter here · x clear · Esc close")
+                    .dim(),
+            );
+            let r = centered(area, 72, lines.len() as u16 + 3);
+            f.render_widget(Clear, r);
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(" Filter favourites ");
+            f.render_widget(
+                Paragraph::new(lines)
+                    .wrap(Wrap { trim: false })
+                    .block(block),
+                r,
+            );
+        }
         Some(Modal::Confirm(what, text)) => {
             let title = match what {
                 Confirm::ClearDiscussion(_) => " Clear discussion ",
@@ -186,28 +258,46 @@ pub fn overlays(f: &mut Frame, app: &App, area: Rect) {
             let mut lines = Vec::new();
             for (i, field) in form.fields.iter().enumerate() {
                 let focus = i == form.focus;
-                let value = match &field.input {
-                    Input::Text(s) => format!("{s}{}", if focus { "█" } else { "" }),
-                    Input::Choice(opts, i) => {
-                        format!("‹ {} ›", opts.get(*i).map(String::as_str).unwrap_or(""))
-                    }
-                };
                 let style = if focus {
                     Style::default().fg(Color::Yellow)
                 } else {
                     Style::default()
                 };
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("{}{:>12}: ", if focus { "›" } else { " " }, field.label),
-                        style.bold(),
-                    ),
-                    Span::styled(value, style),
-                ]));
+                let head = Span::styled(
+                    format!("{}{:>12}: ", if focus { "›" } else { " " }, field.label),
+                    style.bold(),
+                );
+                let value = match &field.input {
+                    Input::Text(s) => format!("{s}{}", if focus { "█" } else { "" }),
+                    Input::Choice(opts, i) => {
+                        format!("‹ {} ›", opts.get(*i).map(String::as_str).unwrap_or(""))
+                    }
+                    Input::Lines(text, cursor) => {
+                        let rows = text_area(text, *cursor, focus, style);
+                        let mut rows = rows.into_iter();
+                        let mut first = vec![head];
+                        first.extend(rows.next().unwrap_or_default().spans);
+                        lines.push(Line::from(first));
+                        for row in rows {
+                            // (An all-blank row would wrap into two.)
+                            if row.width() == 0 {
+                                lines.push(Line::default());
+                                continue;
+                            }
+                            let mut spans = vec![Span::raw(" ".repeat(15))];
+                            spans.extend(row.spans);
+                            lines.push(Line::from(spans));
+                        }
+                        continue;
+                    }
+                };
+                lines.push(Line::from(vec![head, Span::styled(value, style)]));
             }
             lines.push(Line::from(""));
             lines.push(Line::from(form.hint.clone()).dim());
-            let r = centered(area, 72, lines.len() as u16 + 3);
+            // Rows once wrapped inside the 72-wide box.
+            let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(70)).sum();
+            let r = centered(area, 72, rows as u16 + 2);
             f.render_widget(Clear, r);
             let block = Block::default()
                 .borders(Borders::ALL)
@@ -248,6 +338,43 @@ pub fn overlays(f: &mut Frame, app: &App, area: Rect) {
             r,
         );
     }
+}
+
+/// The rows of a multi-line text area: focused, up to 8 lines around the
+/// cursor (drawn as a reversed cell); else the first 3 and how many more.
+fn text_area(text: &str, cursor: usize, focus: bool, style: Style) -> Vec<Line<'static>> {
+    let all: Vec<&str> = text.split('\n').collect();
+    let cursor = cursor.min(text.len());
+    let at_line = text[..cursor].matches('\n').count();
+    let line_start = text[..cursor].rfind('\n').map_or(0, |i| i + 1);
+    let (from, to, more) = if focus {
+        let from = at_line.saturating_sub(7);
+        (from, (from + 8).min(all.len()), 0)
+    } else {
+        let to = all.len().min(3);
+        (0, to, all.len() - to)
+    };
+    let mut out = Vec::new();
+    for (n, row) in all.iter().enumerate().take(to).skip(from) {
+        if focus && n == at_line {
+            let col = cursor - line_start;
+            let (before, rest) = row.split_at(col);
+            let mut chars = rest.chars();
+            let under = chars.next().map_or(" ".to_string(), |c| c.to_string());
+            out.push(Line::from(vec![
+                Span::styled(before.to_string(), style),
+                Span::styled(under, style.add_modifier(Modifier::REVERSED)),
+                Span::styled(chars.as_str().to_string(), style),
+            ]));
+        } else {
+            out.push(Line::from(Span::styled(row.to_string(), style)));
+        }
+    }
+    if more > 0 {
+        let s = if more == 1 { "" } else { "s" };
+        out.push(Line::from(format!("… {more} more line{s}")).dim());
+    }
+    out
 }
 
 /// Replaces every cell holding a control character (ESC, CR, BEL, DEL, C1

@@ -1,8 +1,9 @@
 //! Preferences saved per repository in the user's config directory
 //! (`$XDG_CONFIG_HOME/htrac/<fingerprint>/tui.json`, else
-//! `~/.config/htrac/<fingerprint>/tui.json`): custom order, filters,
-//! read/unread marks, the full-ID and tree toggles. A corrupt or missing
-//! file gives the defaults; a failed save is reported, never fatal.
+//! `~/.config/htrac/<fingerprint>/tui.json`): custom order, filters, the
+//! five filter favourites, read/unread marks, the full-ID and tree
+//! toggles. A corrupt or missing file gives the defaults; a failed save is
+//! reported, never fatal.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,9 +11,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::logic::ReadMark;
+use crate::logic::{Filters, ReadMark};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prefs {
     pub display_order: Vec<String>,
     pub hidden_statuses: BTreeSet<String>,
@@ -23,6 +24,50 @@ pub struct Prefs {
     pub read_marks: BTreeMap<String, ReadMark>,
     pub full_ids: bool,
     pub tree: bool,
+    /// Always `filters::SLOTS` long; `None` is an empty slot.
+    pub favourites: Vec<Option<Filters>>,
+}
+
+impl Default for Prefs {
+    fn default() -> Prefs {
+        Prefs {
+            display_order: Vec::new(),
+            hidden_statuses: BTreeSet::new(),
+            hidden_kinds: BTreeSet::new(),
+            hidden_tiers: BTreeSet::new(),
+            hidden_tags: BTreeSet::new(),
+            hide_tagged: false,
+            read_marks: BTreeMap::new(),
+            full_ids: false,
+            tree: false,
+            favourites: vec![None; crate::filters::SLOTS],
+        }
+    }
+}
+
+/// A saved filter as JSON.
+fn filters_json(f: &Filters) -> Value {
+    json!({
+        "hidden_statuses": f.hidden_statuses,
+        "hidden_kinds": f.hidden_kinds,
+        "hidden_tiers": f.hidden_tiers,
+        "hidden_tags": f.hidden_tags,
+        "hide_tagged": f.hide_tagged,
+        "text": f.text,
+    })
+}
+
+/// A saved filter from JSON (`None` for anything but an object).
+fn filters_from(v: &Value) -> Option<Filters> {
+    v.as_object()?;
+    Some(Filters {
+        hidden_statuses: strings(&v["hidden_statuses"]).collect(),
+        hidden_kinds: strings(&v["hidden_kinds"]).collect(),
+        hidden_tiers: strings(&v["hidden_tiers"]).collect(),
+        hidden_tags: strings(&v["hidden_tags"]).collect(),
+        hide_tagged: v["hide_tagged"].as_bool().unwrap_or(false),
+        text: v["text"].as_str().unwrap_or("").to_string(),
+    })
 }
 
 /// The preferences file of the tracker at `root` (its `.agent/` directory).
@@ -76,6 +121,9 @@ impl Prefs {
             read_marks,
             full_ids: v["full_ids"].as_bool().unwrap_or(false),
             tree: v["tree"].as_bool().unwrap_or(false),
+            favourites: (0..crate::filters::SLOTS)
+                .map(|n| filters_from(&v["filter_favourites"][n]))
+                .collect(),
         }
     }
 
@@ -101,6 +149,11 @@ impl Prefs {
             "human_read_state": marks,
             "full_ids": self.full_ids,
             "tree": self.tree,
+            "filter_favourites": self
+                .favourites
+                .iter()
+                .map(|f| f.as_ref().map_or(Value::Null, filters_json))
+                .collect::<Vec<_>>(),
         })
     }
 
@@ -139,8 +192,20 @@ mod tests {
                 discussion_len: 3,
             },
         );
+        let mut fav = Filters {
+            hide_tagged: true,
+            text: "parser".into(),
+            ..Filters::default()
+        };
+        fav.hidden_tags.insert("docs".into());
+        p.favourites[1] = Some(fav);
         p.save(&path).unwrap();
         assert_eq!(Prefs::load(&path), p);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("\"filter_favourites\": [\n    null,"),
+            "{text}"
+        );
         std::fs::write(&path, "{not json").unwrap();
         assert_eq!(Prefs::load(&path), Prefs::default());
         assert_eq!(Prefs::load(&dir.path().join("missing")), Prefs::default());

@@ -213,6 +213,11 @@ pub fn key(app: &mut App, code: KeyCode) {
     app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
 }
 
+/// Presses Ctrl+`c`.
+pub fn ctrl(app: &mut App, c: char) {
+    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
 #[allow(dead_code)]
 pub fn typ(app: &mut App, text: &str) {
     for c in text.chars() {
@@ -246,7 +251,7 @@ pub fn screen(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
-fn check(name: &str, got: &str) {
+pub fn check(name: &str, got: &str) {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/tui_{name}.txt"));
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
@@ -442,7 +447,7 @@ fn control_characters_in_titles_and_messages_never_reach_the_terminal() {
     }
     // Nor does the text copied to the clipboard carry them.
     let item = app.selected().unwrap().clone();
-    let copied = crate::view::detail_plain(&app, &item);
+    let copied = crate::detail::detail_plain(&app, &item);
     assert!(copied.contains("evil \\e[31mred"), "{copied}");
     assert!(
         !copied.chars().any(|c| c.is_control() && c != '\n'),

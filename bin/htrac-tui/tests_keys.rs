@@ -4,7 +4,7 @@
 
 use crossterm::event::KeyCode;
 
-use crate::tests::{app, fixture, key, screen, typ, A, B, D};
+use crate::tests::{app, ctrl, fixture, key, screen, typ, A, B, D};
 
 fn ops(fx: &crate::tests::Fixture, id: &str) -> String {
     let t = htrac::Tracker::open(&fx.root()).unwrap();
@@ -42,16 +42,22 @@ fn new_item_through_the_form() {
     key(&mut a, KeyCode::Backspace);
     typ(&mut a, "1");
     key(&mut a, KeyCode::Tab); // Tier
-    key(&mut a, KeyCode::Tab); // Description
+    key(&mut a, KeyCode::Tab); // Description: Enter is a new line there
     typ(&mut a, "from the keyboard");
     key(&mut a, KeyCode::Enter);
+    typ(&mut a, "  and a second line");
+    assert!(
+        a.modal.is_some(),
+        "Enter in the description does not submit"
+    );
+    ctrl(&mut a, 's');
     assert!(a.modal.is_none(), "form closed");
     let sel = a.selected().unwrap().clone();
     assert_eq!(sel.title, "Ship the TUI", "the new item is selected");
     let it = item(&fx, &sel.id);
     assert_eq!(it.status, "todo_soft");
     assert_eq!(it.priority, serde_json::json!(1));
-    assert_eq!(it.description, "from the keyboard");
+    assert_eq!(it.description, "from the keyboard\n  and a second line");
     assert_eq!(it.tier, htrac::Tier::Workspace);
     let text = ops(&fx, &sel.id);
     assert!(text.starts_with("- op: create"), "{text}");

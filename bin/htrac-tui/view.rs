@@ -1,7 +1,7 @@
-//! Drawing: picks the layout for the terminal size and renders the list,
-//! the detail view, and the wide layout's activity log and message box
-//! (the filter panel, bars and overlays are in `panels`). Reads the `App`;
-//! records only where things were drawn (for mouse clicks).
+//! Drawing: picks the layout for the terminal size and renders the list
+//! (the detail pane, activity log and message box are in `detail`; the
+//! filter panel, bars and overlays in `panels`). Reads the `App`; records
+//! only where things were drawn (for mouse clicks).
 
 use ratatui::layout::{Constraint, Direction, Layout as Split, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
@@ -12,17 +12,12 @@ use ratatui::Frame;
 use htrac::{Item, Tier};
 
 use crate::app::App;
+use crate::detail::{activity, chat_box, detail, reveal_link};
 use crate::logic::{self, Layout, Role};
+use crate::nav::Hit;
 use crate::panels::{chain_bar, filters, footer, overlays};
 
 pub const ORANGE: Color = Color::Indexed(208);
-
-fn label(s: &str) -> Span<'static> {
-    Span::styled(
-        format!(" {s} "),
-        Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
-    )
-}
 
 fn tier_letter(t: Tier) -> &'static str {
     match t {
@@ -48,6 +43,7 @@ fn draw(f: &mut Frame, app: &mut App) {
     }
     app.list_area = Rect::default();
     app.filter_area = Rect::default();
+    app.link_hits.clear();
     let layout = app.layout();
     match layout {
         Layout::TooSmall => {
@@ -66,7 +62,7 @@ fn draw(f: &mut Frame, app: &mut App) {
                     .title(" detail · Esc back ");
                 let inner = block.inner(main);
                 f.render_widget(block, main);
-                detail(f, app, inner, true);
+                app.link_hits = show_detail(f, app, inner, true);
             } else {
                 list(f, app, main, layout);
             }
@@ -92,15 +88,15 @@ fn draw(f: &mut Frame, app: &mut App) {
                 if app.filter_panel {
                     let h = right_in.height / 2;
                     let [d, fp] = vsplit(right_in, [Constraint::Fill(1), Constraint::Length(h)]);
-                    detail(f, app, d, true);
+                    app.link_hits = show_detail(f, app, d, true);
                     filters(f, app, fp);
                 } else {
-                    detail(f, app, right_in, true);
+                    app.link_hits = show_detail(f, app, right_in, true);
                 }
             } else {
                 let h = right_in.height * 55 / 100;
                 let [d, bottom] = vsplit(right_in, [Constraint::Fill(1), Constraint::Length(h)]);
-                detail(f, app, d, false);
+                app.link_hits = show_detail(f, app, d, false);
                 let cols = if app.filter_panel {
                     [Constraint::Fill(1), Constraint::Length(30)]
                 } else {
@@ -108,7 +104,8 @@ fn draw(f: &mut Frame, app: &mut App) {
                 };
                 let [act, fp] = hsplit(bottom, cols);
                 let [log, chat] = vsplit(act, [Constraint::Fill(1), Constraint::Length(6)]);
-                activity(f, app, log);
+                let more = activity(f, app, log);
+                app.link_hits.extend(more);
                 chat_box(f, app, chat);
                 if app.filter_panel {
                     filters(f, app, fp);
@@ -119,6 +116,14 @@ fn draw(f: &mut Frame, app: &mut App) {
         }
     }
     overlays(f, app, area);
+}
+
+/// The detail, first scrolled to a link just selected by key.
+fn show_detail(f: &mut Frame, app: &mut App, area: Rect, with_discussion: bool) -> Vec<Hit> {
+    if std::mem::take(&mut app.reveal_link) {
+        reveal_link(app, area, with_discussion);
+    }
+    detail(f, app, area, with_discussion)
 }
 
 fn vsplit<const N: usize>(r: Rect, c: [Constraint; N]) -> [Rect; N] {
@@ -399,242 +404,4 @@ fn list(f: &mut Frame, app: &mut App, area: Rect, layout: Layout) {
         };
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), r);
     }
-}
-
-/// The detail lines of an item.
-pub fn detail_lines(app: &App, item: &Item, with_discussion: bool) -> Vec<Line<'static>> {
-    let locked = |f: &str| {
-        if item.locked_fields.iter().any(|l| l == f) {
-            Span::styled(" [locked]", Style::default().fg(Color::Yellow))
-        } else {
-            Span::raw("")
-        }
-    };
-    let mut lines = vec![Line::from(Span::styled(
-        item.title.clone(),
-        Style::default().bold(),
-    ))];
-    if item.frozen {
-        let file = app.tracker.resolve(&item.id).ok();
-        let drifted = file.and_then(|f| app.tracker.drifted(&f)).unwrap_or(false);
-        lines.push(if drifted {
-            Line::from(Span::styled(
-                "FROZEN (DRIFTED) — R reverts",
-                Style::default().fg(Color::Yellow).bold(),
-            ))
-        } else {
-            Line::from(Span::styled(
-                "*** FROZEN ***",
-                Style::default().fg(Color::Cyan).bold(),
-            ))
-        });
-    }
-    let mut kv = |name: &str, field: &str, value: String| {
-        lines.push(Line::from(vec![
-            label(name),
-            Span::raw(" "),
-            Span::raw(value),
-            locked(field),
-        ]));
-    };
-    kv("ID", "", item.id.clone());
-    kv("Kind", "", item.kind.clone());
-    kv("Status", "status", item.status.clone());
-    kv(
-        "Priority",
-        "priority",
-        htrac::items::item::value_text(&item.priority),
-    );
-    kv("Tier", "", item.tier.as_str().to_string());
-    if let Some(p) = item.parent.as_deref().filter(|p| !p.is_empty()) {
-        kv("Parent", "parent", p.to_string());
-    }
-    let tags = Item::string_list(&item.tags);
-    if !tags.is_empty() {
-        kv("Tags", "tags", tags.join(", "));
-    }
-    let blocked_by = app
-        .links
-        .blocked_by
-        .get(&item.id)
-        .cloned()
-        .unwrap_or_default();
-    if !blocked_by.is_empty() {
-        kv("Blocked by", "", blocked_by.join(", "));
-    }
-    let blocks = item.isbefore_ids();
-    if !blocks.is_empty() {
-        kv("Blocks", "isbefore", blocks.join(", "));
-    }
-    if item.cross_tier_conflict {
-        kv(
-            "Conflict",
-            "",
-            "⚠ this item is in more than one tier".into(),
-        );
-    }
-    kv("Created", "", item.created_at.clone());
-    kv("Updated", "", item.updated_at.clone());
-    if !item.locked_fields.is_empty() {
-        kv("Locked", "", item.locked_fields.join(", "));
-    }
-    if !item.description.is_empty() {
-        lines.push(Line::from(vec![
-            label("Description"),
-            locked("description"),
-        ]));
-        lines.extend(item.description.lines().map(|l| Line::from(l.to_string())));
-    }
-    if !item.fields.is_empty() {
-        let schema: Vec<String> = app
-            .tracker
-            .config
-            .kind(&item.kind)
-            .map(|k| k.fields_schema.iter().map(|f| f.name.clone()).collect())
-            .unwrap_or_default();
-        let mut other = Vec::new();
-        for name in &schema {
-            if let Some(v) = item.fields.get(name) {
-                lines.push(Line::from(vec![
-                    label(name),
-                    Span::raw(" "),
-                    Span::raw(htrac::items::item::value_text(v)),
-                    locked(&format!("fields.{name}")),
-                ]));
-            }
-        }
-        for (k, v) in &item.fields {
-            if !schema.contains(k) {
-                other.push(format!("{k}: {}", htrac::items::item::value_text(v)));
-            }
-        }
-        if !other.is_empty() {
-            lines.push(Line::from(label("Other")));
-            lines.extend(other.into_iter().map(Line::from));
-        }
-    }
-    if with_discussion {
-        let shown: Vec<_> = item
-            .discussion
-            .iter()
-            .filter(|e| !e.is_tombstoned)
-            .collect();
-        if !shown.is_empty() {
-            lines.push(Line::from(vec![label("Discussion"), locked("discussion")]));
-            for e in shown {
-                lines.push(entry_line(e));
-            }
-        }
-    }
-    lines
-}
-
-fn entry_line(e: &htrac::items::item::Entry) -> Line<'static> {
-    let who = Style::default().fg(if e.is_human() {
-        Color::Cyan
-    } else {
-        Color::Magenta
-    });
-    Line::from(vec![
-        Span::styled(format!("{} {}", e.at.get(..16).unwrap_or(&e.at), e.by), who),
-        Span::raw(format!(": {}", e.message)),
-    ])
-}
-
-/// The detail text without styles (what Ctrl+C copies).
-/// The detail as plain text for the clipboard; control characters an
-/// agent wrote are shown escaped, so pasting it runs nothing.
-pub fn detail_plain(app: &App, item: &Item) -> String {
-    let text = detail_lines(app, item, true)
-        .iter()
-        .map(|l| {
-            l.spans
-                .iter()
-                .map(|s| s.content.trim_matches(' '))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .map(|l| l.trim().to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
-    htrac::safetext::escape(&text).into_owned()
-}
-
-fn detail(f: &mut Frame, app: &App, area: Rect, with_discussion: bool) {
-    let Some(item) = app.selected() else {
-        f.render_widget(Paragraph::new("No item selected."), area);
-        return;
-    };
-    let lines = detail_lines(app, item, with_discussion);
-    // Never scroll past the end: at most (wrapped lines - 1), estimated
-    // from each line's width.
-    let width = area.width.max(1) as usize;
-    let total: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
-    let max = total.saturating_sub(area.height as usize / 2) as u16;
-    app.detail_max.set(max);
-    let scroll = app.detail_scroll.min(max);
-    let more_below = (scroll as usize + area.height as usize) < total;
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
-    if (scroll > 0 || more_below) && area.height > 1 && area.width > 12 {
-        let hint = if more_below {
-            " J/} more ↓ "
-        } else {
-            " K/{ ↑ "
-        };
-        let w = hint.chars().count() as u16;
-        let r = Rect::new(area.x + area.width - w, area.y + area.height - 1, w, 1);
-        f.render_widget(Paragraph::new(hint).dim(), r);
-    }
-}
-
-fn activity(f: &mut Frame, app: &App, area: Rect) {
-    let block = Block::default().borders(Borders::TOP).title(" Activity ");
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let Some(item) = app.selected() else { return };
-    let shown: Vec<_> = item
-        .discussion
-        .iter()
-        .filter(|e| !e.is_tombstoned)
-        .collect();
-    let mut lines = Vec::new();
-    if shown.len() > 10 {
-        let badge = if shown.len() >= 20 { "[20+ msgs] " } else { "" };
-        lines.push(Line::from(format!("{badge}showing last 10 of {}", shown.len())).dim());
-    }
-    if shown.is_empty() {
-        lines.push(Line::from("No discussion yet.").dim());
-    }
-    for e in shown.iter().rev().take(10).rev() {
-        lines.push(entry_line(e));
-    }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-}
-
-fn chat_box(f: &mut Frame, app: &App, area: Rect) {
-    let (title, body, style) = match &app.chat {
-        Some((id, text)) => (
-            format!(" Message to {} · Enter send · Esc close ", app.short_id(id)),
-            format!("{text}█"),
-            Style::default().fg(Color::Yellow),
-        ),
-        None => (
-            " Message · d to write ".to_string(),
-            "Ctrl+C copy · r mark read/unread".to_string(),
-            Style::default().add_modifier(Modifier::DIM),
-        ),
-    };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(style);
-    f.render_widget(
-        Paragraph::new(body).wrap(Wrap { trim: false }).block(block),
-        area,
-    );
 }

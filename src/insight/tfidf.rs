@@ -15,6 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::config::Config;
+use crate::items::ids::IdPattern;
 use crate::items::item::Item;
 
 pub const MIN_DF: usize = 2;
@@ -24,89 +25,24 @@ pub const MAX_DF: f64 = 0.8;
 /// in the document (the order sums are taken in).
 pub type Vector = Vec<(String, f64)>;
 
-/// Replaces item IDs with `ITEM`.
-///
-/// An ID is one of the configured kind prefixes, then two or more
-/// `-CVCVC` proquint syllables (consonants `bcdfghjklmnpqrstvz`, vowels
-/// `aeiou`), not preceded or followed by an ASCII letter or digit; the
-/// longest such run of syllables wins.
+/// Replaces item IDs (as [`IdPattern`] finds them) with `ITEM`.
 pub struct IdMasker {
-    /// Prefixes, sorted (the order the reference's alternation tries them).
-    prefixes: Vec<String>,
-}
-
-fn is_consonant(b: u8) -> bool {
-    b"bcdfghjklmnpqrstvz".contains(&b)
-}
-
-fn is_vowel(b: u8) -> bool {
-    b"aeiou".contains(&b)
-}
-
-/// Whether `s[i..]` starts with `-CVCVC`.
-fn syllable_at(s: &[u8], i: usize) -> bool {
-    s.len() >= i + 6
-        && s[i] == b'-'
-        && is_consonant(s[i + 1])
-        && is_vowel(s[i + 2])
-        && is_consonant(s[i + 3])
-        && is_vowel(s[i + 4])
-        && is_consonant(s[i + 5])
+    ids: IdPattern,
 }
 
 impl IdMasker {
     /// The masker for a configuration's kinds (`None` without kinds).
     pub fn for_config(config: &Config) -> Option<IdMasker> {
-        let mut prefixes: Vec<String> = config
-            .kinds
-            .iter()
-            .map(|k| k.prefix.clone())
-            .filter(|p| !p.is_empty())
-            .collect();
-        prefixes.sort();
-        prefixes.dedup();
-        (!prefixes.is_empty()).then_some(IdMasker { prefixes })
-    }
-
-    /// The end of an ID starting at byte `i`, if one does.
-    fn match_at(&self, s: &[u8], i: usize) -> Option<usize> {
-        for p in &self.prefixes {
-            let p = p.as_bytes();
-            if !s[i..].starts_with(p) {
-                continue;
-            }
-            let mut ends = Vec::new();
-            let mut j = i + p.len();
-            while syllable_at(s, j) {
-                j += 6;
-                ends.push(j);
-            }
-            // Longest first, at least two syllables, not followed by [A-Za-z0-9].
-            for (n, &end) in ends.iter().enumerate().rev() {
-                if n >= 1 && !s.get(end).is_some_and(u8::is_ascii_alphanumeric) {
-                    return Some(end);
-                }
-            }
-        }
-        None
+        IdPattern::for_config(config).map(|ids| IdMasker { ids })
     }
 
     pub fn mask(&self, text: &str) -> String {
-        let s = text.as_bytes();
         let mut out = String::with_capacity(text.len());
-        let (mut i, mut copied) = (0, 0);
-        while i < s.len() {
-            let boundary = i == 0 || !s[i - 1].is_ascii_alphanumeric();
-            if boundary {
-                if let Some(end) = self.match_at(s, i) {
-                    out.push_str(&text[copied..i]);
-                    out.push_str("ITEM");
-                    i = end;
-                    copied = end;
-                    continue;
-                }
-            }
-            i += 1;
+        let mut copied = 0;
+        for r in self.ids.find(text) {
+            out.push_str(&text[copied..r.start]);
+            out.push_str("ITEM");
+            copied = r.end;
         }
         out.push_str(&text[copied..]);
         out
@@ -230,7 +166,7 @@ mod tests {
 
     fn masker() -> IdMasker {
         IdMasker {
-            prefixes: vec!["INV".into(), "WI".into()],
+            ids: IdPattern::for_prefixes(["INV", "WI"]).unwrap(),
         }
     }
 

@@ -43,6 +43,104 @@ pub fn split_id(id: &str) -> (&str, &str) {
     }
 }
 
+/// Whether `spec` (what a user typed) names `id`: a prefix of the whole ID
+/// or of its part after the kind prefix (`WI-foh` or `foh`).
+pub fn prefix_matches(id: &str, spec: &str) -> bool {
+    !spec.is_empty() && (id.starts_with(spec) || split_id(id).1.starts_with(spec))
+}
+
+/// Finds item IDs in free text (descriptions, messages), as the
+/// reference's `id_matching` does: one of the configured kind prefixes,
+/// then two or more `-CVCVC` proquint syllables (consonants
+/// `bcdfghjklmnpqrstvz`, vowels `aeiou`), not preceded or followed by an
+/// ASCII letter or digit; the longest such run of syllables wins. A
+/// shortened ID (`WI-fohog-lubid`) is found too; resolving it is the
+/// caller's business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdPattern {
+    /// Prefixes, sorted (the order the reference's alternation tries them).
+    prefixes: Vec<String>,
+}
+
+fn is_consonant(b: u8) -> bool {
+    b"bcdfghjklmnpqrstvz".contains(&b)
+}
+
+fn is_vowel(b: u8) -> bool {
+    b"aeiou".contains(&b)
+}
+
+/// Whether `s[i..]` starts with `-CVCVC`.
+fn syllable_at(s: &[u8], i: usize) -> bool {
+    s.len() >= i + 6
+        && s[i] == b'-'
+        && is_consonant(s[i + 1])
+        && is_vowel(s[i + 2])
+        && is_consonant(s[i + 3])
+        && is_vowel(s[i + 4])
+        && is_consonant(s[i + 5])
+}
+
+impl IdPattern {
+    /// The pattern for a configuration's kinds (`None` without kinds).
+    pub fn for_config(config: &crate::config::Config) -> Option<IdPattern> {
+        IdPattern::for_prefixes(config.kinds.iter().map(|k| k.prefix.as_str()))
+    }
+
+    /// The pattern for these kind prefixes (`None` when all are empty).
+    pub fn for_prefixes<'a>(prefixes: impl IntoIterator<Item = &'a str>) -> Option<IdPattern> {
+        let mut prefixes: Vec<String> = prefixes
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        prefixes.sort();
+        prefixes.dedup();
+        (!prefixes.is_empty()).then_some(IdPattern { prefixes })
+    }
+
+    /// The end of an ID starting at byte `i`, if one does.
+    fn match_at(&self, s: &[u8], i: usize) -> Option<usize> {
+        for p in &self.prefixes {
+            let p = p.as_bytes();
+            if !s[i..].starts_with(p) {
+                continue;
+            }
+            let mut ends = Vec::new();
+            let mut j = i + p.len();
+            while syllable_at(s, j) {
+                j += 6;
+                ends.push(j);
+            }
+            // Longest first, at least two syllables, not followed by [A-Za-z0-9].
+            for (n, &end) in ends.iter().enumerate().rev() {
+                if n >= 1 && !s.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+                    return Some(end);
+                }
+            }
+        }
+        None
+    }
+
+    /// The byte ranges of the IDs in `text`, in order, not overlapping.
+    pub fn find(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let s = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < s.len() {
+            if i == 0 || !s[i - 1].is_ascii_alphanumeric() {
+                if let Some(end) = self.match_at(s, i) {
+                    out.push(i..end);
+                    i = end;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
 /// Python's `json.dumps(value, sort_keys=True)` with default separators and
 /// `ensure_ascii=True`.
 pub fn python_json(value: &Value) -> String {
@@ -180,6 +278,28 @@ pub fn label(id: &str, title: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_in_text_as_the_reference_finds_them() {
+        let p = IdPattern::for_prefixes(["WI", "INV", ""]).unwrap();
+        let found =
+            |t: &str| -> Vec<String> { p.find(t).into_iter().map(|r| t[r].to_string()).collect() };
+        assert_eq!(
+            found("see WI-fohog-lubid, (INV-zumov-posab-ridul) and fix-WI-bahab-kilop-x"),
+            vec!["WI-fohog-lubid", "INV-zumov-posab-ridul", "WI-bahab-kilop"]
+        );
+        // One syllable is not enough; letters or digits around are not IDs;
+        // a sixth letter is not a syllable's end.
+        assert!(found("WI-fohog aWI-fohog-lubid WI-fohog-lubid9 WI-fohog-lubida").is_empty());
+        // The longest run of syllables wins, cut where a syllable breaks.
+        assert_eq!(found("WI-fohog-lubid-nosa"), vec!["WI-fohog-lubid"]);
+        assert_eq!(found("é WI-fohog-lubid"), vec!["WI-fohog-lubid"]);
+        assert!(IdPattern::for_prefixes([""]).is_none());
+        assert!(prefix_matches("WI-fohog-lubid", "WI-foh"));
+        assert!(prefix_matches("WI-fohog-lubid", "fohog-lu"));
+        assert!(!prefix_matches("WI-fohog-lubid", "lubid"));
+        assert!(!prefix_matches("WI-fohog-lubid", ""));
+    }
 
     #[test]
     fn float_repr_matches_python() {

@@ -23,6 +23,10 @@ use crate::tracker::{ItemFile, Tracker};
 pub const MAX_TTL: i64 = 3600;
 /// Largest edit cap of a window.
 pub const MAX_CAP: i64 = 500;
+/// A window's length when none is asked for (30 minutes).
+pub const DEFAULT_TTL: i64 = 1800;
+/// A window's edit cap when none is asked for.
+pub const DEFAULT_CAP: i64 = 500;
 
 /// The state of the edit-mode window now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

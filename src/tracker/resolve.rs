@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::items::ids::split_id;
+use crate::items::ids::prefix_matches;
 use crate::items::tiers::Tier;
 use crate::oplog;
 
@@ -43,8 +43,7 @@ impl Tracker {
         let files = self.files()?;
         let mut matches: BTreeMap<&str, Vec<&ItemFile>> = BTreeMap::new();
         for f in &files {
-            let (_, rest) = split_id(&f.id);
-            if f.id.starts_with(spec) || rest.starts_with(spec) {
+            if prefix_matches(&f.id, spec) {
                 matches.entry(f.id.as_str()).or_default().push(f);
             }
         }

@@ -235,4 +235,187 @@ mod tmux {
         );
         server.keys(&["q"]);
     }
+
+    /// The item the library reads back for `id`.
+    fn item(env: &Env, id: &str) -> htrac::Item {
+        let t = htrac::Tracker::open(&env.root()).unwrap();
+        t.load(&t.resolve(id).unwrap()).unwrap()
+    }
+
+    /// The right pane's first line shows this title (the selected item).
+    fn detail_of(pane: &str, title: &str) -> bool {
+        pane.lines()
+            .next()
+            .and_then(|l| l.split('│').nth(1))
+            .is_some_and(|d| d.trim_start().starts_with(title))
+    }
+
+    #[test]
+    fn tmux_links_open_items_and_history_goes_back() {
+        require_tmux();
+        let env = Env::new();
+        let parent = env.add("Parent item", &["--priority", "1"]);
+        let desc = format!("Mentions {parent} too.");
+        env.add(
+            "Child item",
+            &[
+                "--priority",
+                "0",
+                "--parent",
+                &parent,
+                "--description",
+                &desc,
+            ],
+        );
+        let server = start("htrac-tui-links", &env, "");
+        server.wait_until("the child selected", |p| detail_of(p, "Child item"));
+        // Tab selects the parent link, Enter opens it.
+        server.keys(&["Tab"]);
+        server.wait_for("link 1/2 → WI-");
+        server.keys(&["Enter"]);
+        server.wait_until("the parent opened", |p| {
+            detail_of(p, "Parent item") && p.contains("Children") && p.contains("[2/2] Alt+")
+        });
+        // Alt+← goes back, Alt+→ forward again.
+        server.keys(&["M-Left"]);
+        server.wait_until("back at the child", |p| {
+            detail_of(p, "Child item") && p.contains("[1/2] Alt+")
+        });
+        server.keys(&["M-Right"]);
+        server.wait_until("forward at the parent", |p| {
+            detail_of(p, "Parent item") && p.contains("[2/2] Alt+")
+        });
+        server.keys(&["q"]);
+    }
+
+    #[test]
+    fn tmux_ctrl_e_toggles_edit_mode() {
+        require_tmux();
+        let env = Env::new();
+        env.add("Some item", &[]);
+        let server = start("htrac-tui-editmode", &env, "");
+        server.wait_for("Some item");
+        server.keys(&["C-e"]);
+        server.wait_for("EDIT MODE 30 min left, 0/500 edits");
+        let status = env.run(&["edit-mode", "status"]).ok().stdout;
+        assert!(status.starts_with("edit-mode ON"), "{status}");
+        server.keys(&["C-e"]);
+        server.wait_until("edit mode closed", |p| {
+            p.contains("edit mode OFF") && !p.contains("EDIT MODE")
+        });
+        let status = env.run(&["edit-mode", "status"]).ok().stdout;
+        assert!(status.starts_with("edit-mode OFF"), "{status}");
+        server.keys(&["q"]);
+    }
+
+    #[test]
+    fn tmux_filter_favourite_saved_and_recalled() {
+        require_tmux();
+        let env = Env::new();
+        env.add("Alpha item", &[]);
+        env.add("Beta item", &[]);
+        let server = start("htrac-tui-favs", &env, "");
+        server.wait_for("Beta item");
+        server.keys(&["/"]);
+        server.keys(&["-l", "alpha"]);
+        server.keys(&["Enter"]);
+        server.wait_until("the text filter", |p| !p.contains("Beta item"));
+        // F, then s: the filter is favourite 1.
+        server.keys(&["F"]);
+        server.wait_for("Filter favourites");
+        server.keys(&["s"]);
+        server.wait_for("[1] /alpha");
+        server.keys(&["Escape"]);
+        server.keys(&["Escape"]); // clears the text filter
+        server.wait_until("everything shown", |p| {
+            p.contains("Beta item") && !p.contains("Filter favourites")
+        });
+        server.keys(&["F"]);
+        server.keys(&["1"]);
+        server.wait_until("favourite 1 applied", |p| {
+            p.contains("favourite 1 applied") && !p.contains("Beta item")
+        });
+        server.keys(&["q"]);
+        // Saved in the preferences file.
+        let found = walk(env.cache.path())
+            .into_iter()
+            .filter(|p| p.ends_with("tui.json"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .any(|t| t.contains("filter_favourites") && t.contains("\"text\": \"alpha\""));
+        assert!(found, "no favourite in the preferences");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn tmux_annotator_click_places_the_label_being_typed() {
+        require_tmux();
+        let env = Env::new();
+        env.add("Some item", &[]);
+        let server = start("htrac-tui-annotate", &env, "");
+        server.wait_for("Some item");
+        server.keys(&["S"]);
+        server.wait_for("ANNOTATE");
+        server.keys(&["l"]);
+        server.keys(&["-l", "hey"]);
+        server.wait_for("label [1]: hey");
+        // A left click (SGR mouse report) at column 10, row 5 (1-based),
+        // still in the label's keyboard mode.
+        server.keys(&["-l", "\u{1b}[<0;10;5M"]);
+        server.wait_until("the label at the click", |p| {
+            p.lines()
+                .nth(4)
+                .is_some_and(|l| l.chars().skip(9).collect::<String>().starts_with("[1] hey"))
+        });
+        server.keys(&["Enter"]); // places it
+        server.keys(&["Enter"]); // saves
+        server.wait_for("screenshot saved");
+        let svg = walk(&env.root())
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "svg"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .expect("the screenshot in .agent/screenshots");
+        assert!(svg.contains("[1] hey"), "{svg}");
+        server.keys(&["q"]);
+    }
+
+    #[test]
+    fn tmux_multi_line_description_in_the_edit_form() {
+        require_tmux();
+        let env = Env::new();
+        let id = env.add("Some item", &[]);
+        let server = start("htrac-tui-multiline", &env, "");
+        server.wait_for("Some item");
+        server.keys(&["e"]);
+        server.wait_for("Ctrl+S save");
+        for _ in 0..4 {
+            server.keys(&["Tab"]);
+        }
+        server.keys(&["-l", "first line"]);
+        server.keys(&["Enter"]);
+        server.keys(&["-l", "  second"]);
+        server.wait_until("two lines in the form", |p| {
+            p.contains("first line") && p.contains("  second") && p.contains("Edit WI-")
+        });
+        server.keys(&["C-s"]);
+        server.wait_for("updated WI-");
+        assert_eq!(item(&env, &id).description, "first line\n  second");
+        let ops = std::fs::read_to_string(env.workspace_ops(&id)).unwrap();
+        assert!(
+            ops.contains(r#"description: "first line\n  second""#),
+            "{ops}"
+        );
+        server.keys(&["q"]);
+    }
 }

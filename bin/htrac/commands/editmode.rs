@@ -16,8 +16,8 @@ pub fn edit_mode(a: &EditModeArgs, g: &Globals, t: &Tracker, out: &mut Output) -
     } = *a;
     match action {
         EditModeAction::On => {
-            let ttl = ttl.unwrap_or(1800);
-            let cap = cap_max.unwrap_or(500);
+            let ttl = ttl.unwrap_or(htrac::tracker::editmode::DEFAULT_TTL);
+            let cap = cap_max.unwrap_or(htrac::tracker::editmode::DEFAULT_CAP);
             t.edit_mode_on(ttl, cap)?;
             if g.json {
                 out.line(htrac::py::json::compact(
