@@ -15,6 +15,7 @@ mod clusters;
 mod completions;
 mod deps;
 mod discuss;
+mod escalation;
 mod global;
 mod hook;
 mod init;
