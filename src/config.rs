@@ -50,6 +50,17 @@ pub enum OnError {
     Allow,
 }
 
+/// `stop_hook.precedence_gate`: the command that decides whether a
+/// `[[tag]]`-prefaced human message is answered first (see
+/// [`crate::stophook::escalation`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrecedenceGate {
+    /// Run with `sh -c`; the prompt on stdin, the answer on stdout.
+    pub command: String,
+    /// Killed after this long (default 60).
+    pub timeout_seconds: u64,
+}
+
 /// Where the configuration came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -76,6 +87,8 @@ pub struct Config {
     pub on_error: OnError,
     /// Where `guidance` writes (`stop_hook.guidance_dir`), if configured.
     pub guidance_dir: Option<PathBuf>,
+    /// `stop_hook.precedence_gate`, if configured: no gate, no escalation.
+    pub precedence_gate: Option<PrecedenceGate>,
     pub lamport_branches: Vec<String>,
     /// `authority:`: signed human authority (see [`crate::governance::signing`]),
     /// merged with the host's ([`crate::governance::trustroot`]): never weaker.
@@ -455,6 +468,57 @@ impl Config {
                 ))
             }
         };
+        let precedence_gate = match stop_hook.get("precedence_gate") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => {
+                let key = "stop_hook.precedence_gate";
+                if let Some(k) = m
+                    .keys()
+                    .find(|k| !["command", "timeout_seconds"].contains(&k.as_str()))
+                {
+                    return Err(err(
+                        &format!("{key}.{k}"),
+                        "unknown key (known: command, timeout_seconds)".into(),
+                    ));
+                }
+                let command = match m.get("command") {
+                    Some(Value::String(c)) if !c.trim().is_empty() => c.clone(),
+                    other => {
+                        return Err(err(
+                            &format!("{key}.command"),
+                            format!(
+                                "must be a shell command, got {}",
+                                other
+                                    .map(Value::to_string)
+                                    .unwrap_or_else(|| "nothing".into())
+                            ),
+                        ))
+                    }
+                };
+                let timeout_seconds = match m.get("timeout_seconds") {
+                    None | Some(Value::Null) => 60,
+                    Some(v) => match v.as_u64() {
+                        Some(n) if (1..=3600).contains(&n) => n,
+                        _ => {
+                            return Err(err(
+                                &format!("{key}.timeout_seconds"),
+                                format!("must be a whole number from 1 to 3600, got {v}"),
+                            ))
+                        }
+                    },
+                };
+                Some(PrecedenceGate {
+                    command,
+                    timeout_seconds,
+                })
+            }
+            Some(other) => {
+                return Err(err(
+                    "stop_hook.precedence_gate",
+                    format!("must be a mapping (command, timeout_seconds), got {other}"),
+                ))
+            }
+        };
         let actor = top.get("actor_resolution").and_then(Value::as_object);
         let agent_usernames = match actor.and_then(|a| a.get("agent_usernames")) {
             None => vec!["*_agent".to_string()],
@@ -488,6 +552,7 @@ impl Config {
             max_blocked_stops,
             on_error,
             guidance_dir,
+            precedence_gate,
             lamport_branches,
             authority,
             system_files: Vec::new(),

@@ -8,8 +8,50 @@ use std::process::{Command, Stdio};
 
 use super::{os, Check, Context, Status};
 
-/// Sync's prerequisites: a remote, reachable, with the base branch.
+/// Sync's prerequisites: a remote, reachable, with the base branch; in `pr`
+/// mode with a forge preset, that preset's CLI on PATH.
 pub fn sync_remote(ctx: &mut Context) -> Check {
+    let check = remote_reachable(ctx);
+    let Some(forge) = preset_in_use(ctx) else {
+        return check;
+    };
+    if os::which(forge.cli()).is_some() {
+        return check;
+    }
+    let warning = format!(
+        "sync.pr.forge is '{}' but the {} CLI is not on PATH: pr-mode syncs will fail",
+        forge.as_str(),
+        forge.cli()
+    );
+    let hint = format!(
+        "install {} and log in, or set sync.pr.open/status/merge/close to other commands",
+        forge.cli()
+    );
+    if check.status == Status::Ok {
+        Check::new(check.name, Status::Warn, warning).with([hint])
+    } else {
+        let mut check = check;
+        check.details.push(warning);
+        check.details.push(hint);
+        check
+    }
+}
+
+/// The forge preset whose commands a `pr`-mode sync would run, if any.
+fn preset_in_use(ctx: &Context) -> Option<crate::sync::forge::Forge> {
+    use crate::sync::config::Step;
+    let tracker = crate::tracker::Tracker::open(&ctx.root).ok()?;
+    let repo = crate::sync::Repo::of(&tracker)?;
+    let cfg = crate::sync::load_config(&tracker, &repo).ok()?;
+    if cfg.mode != crate::sync::Mode::Pr {
+        return None;
+    }
+    [Step::Open, Step::Status, Step::Merge, Step::Close]
+        .into_iter()
+        .find_map(|s| cfg.pr.command(s)?.preset)
+}
+
+fn remote_reachable(ctx: &mut Context) -> Check {
     let name = "sync_remote";
     let Some(repo_dir) = ctx.repo.clone() else {
         return Check::ok(name, "Not a git repository: no sync (N/A)");
@@ -24,6 +66,7 @@ pub fn sync_remote(ctx: &mut Context) -> Check {
         Ok(c) => c,
         Err(e) => return Check::new(name, Status::Warn, format!("Sync settings: {}", e.message)),
     };
+
     let remotes = git_out(&repo_dir, &["remote"]).unwrap_or_default();
     if remotes.trim().is_empty() {
         return Check::ok(

@@ -9,10 +9,12 @@
 //! instead (`# REPLY-FIRST CYCLE — <ts>`): a four-step protocol and the
 //! items with unread messages, the TODO list deliberately left out.
 //!
-//! Left out on purpose: the reference's "precedence gate", which sends a
-//! `[[tag]]`-prefaced message to an LLM (OpenRouter) to decide whether to
-//! lift it into an `## Escalated` section. Here no item is ever escalated,
-//! which is what the reference does when that call is unavailable.
+//! The reference's "precedence gate" decides whether an item whose first
+//! unread human message starts with `[[tag]]` is lifted into an
+//! `## Escalated` section at the top; the reference asks an LLM
+//! (OpenRouter), htrac asks the command in `stop_hook.precedence_gate`
+//! ([`super::escalation`]). Without one no item is escalated — what the
+//! reference does when its call is unavailable.
 //!
 //! The file is `stop_guidance_<MMDDYYYY_HHMM>.md` (UTC; runs within the
 //! same minute overwrite each other) in `--guidance-dir`, else
@@ -28,6 +30,7 @@ use crate::items::item::{value_text, Item};
 use crate::timestamp::format_utc;
 use crate::tracker::Tracker;
 
+use super::escalation::{self, Answer};
 use super::todos::{statuses, Strength};
 
 /// A rendered guidance document.
@@ -38,6 +41,9 @@ pub struct Document {
     pub text: String,
     /// The reply-first document (some item has unread human messages).
     pub reply_first: bool,
+    /// What went wrong on the way (a precedence gate that could not
+    /// answer), for the front end to show.
+    pub notes: Vec<String>,
 }
 
 /// `PN` as the reference prints a priority.
@@ -50,8 +56,27 @@ fn by_priority_then_id(items: &mut [&Item]) {
 }
 
 /// Renders the document for the items in scope (`items`) at `now`
-/// (seconds since the epoch).
+/// (seconds since the epoch), asking the configured precedence gate, if
+/// any, about `[[tag]]`-prefaced messages.
 pub fn render(items: &[&Item], config: &Config, now: i64) -> Document {
+    match &config.precedence_gate {
+        Some(g) => render_with(
+            items,
+            config,
+            now,
+            Some(&mut |p: &str| escalation::ask(g, p)),
+        ),
+        None => render_with(items, config, now, None),
+    }
+}
+
+/// [`render`], with the precedence gate given (`None`: no escalation).
+pub fn render_with(
+    items: &[&Item],
+    config: &Config,
+    now: i64,
+    gate: Option<&mut dyn FnMut(&str) -> Answer>,
+) -> Document {
     let hard_statuses = statuses(config, Strength::Hard);
     let soft_statuses = statuses(config, Strength::Soft);
     let (mut hard, mut violated, mut soft) = (Vec::new(), Vec::new(), Vec::new());
@@ -108,10 +133,20 @@ pub fn render(items: &[&Item], config: &Config, now: i64) -> Document {
             .filter(|i| unread_listed.contains(i.id.as_str()))
             .collect();
         by_priority_then_id(&mut blocked);
+        let (elevated, notes) = escalate(&blocked, &unread_other, gate);
+        let total = blocked.len() + unread_other.len();
+        let text = reply_first(
+            &ts,
+            total,
+            &elevated,
+            &without(&blocked, &elevated),
+            &without(&unread_other, &elevated),
+        );
         return Document {
             file_name,
-            text: reply_first(&ts, &blocked, &unread_other),
+            text,
             reply_first: true,
+            notes,
         };
     }
 
@@ -160,12 +195,68 @@ pub fn render(items: &[&Item], config: &Config, now: i64) -> Document {
         file_name,
         text: lines.join("\n"),
         reply_first: false,
+        notes: Vec::new(),
     }
 }
 
+/// `list` less the escalated items.
+fn without<'a>(list: &[&'a Item], elevated: &[(&Item, String)]) -> Vec<&'a Item> {
+    list.iter()
+        .copied()
+        .filter(|i| !elevated.iter().any(|(e, _)| e.id == i.id))
+        .collect()
+}
+
+/// The items the gate lifts (with their tag, sorted by priority then ID),
+/// and notes on answers that failed. An item is put to the gate when its
+/// first unread human message has a `[[tag]]` preface and other items have
+/// unread messages too.
+fn escalate<'a>(
+    blocked: &[&'a Item],
+    other: &[&'a Item],
+    gate: Option<&mut dyn FnMut(&str) -> Answer>,
+) -> (Vec<(&'a Item, String)>, Vec<String>) {
+    let (mut elevated, mut notes) = (Vec::new(), Vec::new());
+    let Some(gate) = gate else {
+        return (elevated, notes);
+    };
+    let all: Vec<&Item> = blocked.iter().chain(other).copied().collect();
+    if all.len() < 2 {
+        return (elevated, notes);
+    }
+    for &item in &all {
+        let Some(first) = item.unread_human().first() else {
+            continue;
+        };
+        let Some(tag) = escalation::preface(&first.message) else {
+            continue;
+        };
+        let others: Vec<(&str, &str)> = all
+            .iter()
+            .filter(|o| o.id != item.id)
+            .map(|o| (o.id.as_str(), o.title.as_str()))
+            .collect();
+        match gate(&escalation::prompt(tag, &item.id, &item.title, &others)) {
+            Answer::Yes => elevated.push((item, tag.to_string())),
+            Answer::No => {}
+            Answer::Failed(why) => notes.push(format!(
+                "precedence gate for {} [[{tag}]]: {why}; not escalated",
+                item.id
+            )),
+        }
+    }
+    elevated.sort_by(|(a, _), (b, _)| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
+    (elevated, notes)
+}
+
 /// The REPLY-FIRST CYCLE document: answering humans is the only assignment.
-fn reply_first(ts: &str, blocked: &[&Item], other: &[&Item]) -> String {
-    let total = blocked.len() + other.len();
+fn reply_first(
+    ts: &str,
+    total: usize,
+    elevated: &[(&Item, String)],
+    blocked: &[&Item],
+    other: &[&Item],
+) -> String {
     let mut lines: Vec<String> = vec![
         format!("# REPLY-FIRST CYCLE — {ts}"),
         String::new(),
@@ -184,6 +275,25 @@ fn reply_first(ts: &str, blocked: &[&Item], other: &[&Item]) -> String {
         "4. `htrac discuss <ID>` — post the reply".into(),
         String::new(),
     ];
+    if !elevated.is_empty() {
+        lines.push("## Escalated (preface precedence gate → YES)".into());
+        for (i, tag) in elevated {
+            lines.push(format!(
+                "- [{}] {} [[{tag}]] {} ({} unread)",
+                i.id,
+                p(i),
+                i.title,
+                i.unread_human().len()
+            ));
+        }
+        lines.push(String::new());
+        lines.push(
+            "Reply to the escalated item(s) above first — the human's preface tag was judged to \
+             carry precedence over the other unreads. Then continue with the listing below."
+                .into(),
+        );
+        lines.push(String::new());
+    }
     for (heading, list) in [
         ("## Blocking items with unread messages", blocked),
         ("## Non-blocking items with unread messages", other),
@@ -326,5 +436,50 @@ mod tests {
         assert!(doc
             .text
             .ends_with("intentionally suppressed in this cycle.\n"));
+    }
+
+    #[test]
+    fn a_preface_the_gate_says_yes_to_is_escalated_first() {
+        let c = Config::defaults();
+        let mut a = sample("WI-a", Tier::Workspace, "todo_hard", 1, "blocking one");
+        a.discussion = vec![human("plain")];
+        let mut d = sample("WI-d", Tier::Workspace, "done", 0, "urgent one");
+        d.discussion = vec![human("[[urgent]] now please"), human("and this")];
+        let mut asked = Vec::new();
+        let mut yes = |p: &str| {
+            asked.push(p.to_string());
+            Answer::Yes
+        };
+        let doc = render_with(&[&a, &d], &c, NOW, Some(&mut yes));
+        assert_eq!(asked.len(), 1, "only the prefaced item is put to the gate");
+        assert!(
+            asked[0].contains("tag [[urgent]]") && asked[0].contains("- WI-a: \"blocking one\"")
+        );
+        assert!(doc.text.contains(
+            "## Escalated (preface precedence gate → YES)\n- [WI-d] P0 [[urgent]] urgent one (2 unread)\n\n\
+             Reply to the escalated item(s) above first"
+        ), "{}", doc.text);
+        assert!(doc
+            .text
+            .contains("**2 unread human message(s) across 2 item(s).**"));
+        assert!(
+            !doc.text.contains("## Non-blocking items"),
+            "lifted out of its list"
+        );
+        assert!(doc
+            .text
+            .contains("## Blocking items with unread messages\n- [WI-a]"));
+        // No, a failure, or no gate: not escalated; a failure is noted.
+        let mut no = |_: &str| Answer::Failed("timed out after 1 s (killed)".into());
+        let doc = render_with(&[&a, &d], &c, NOW, Some(&mut no));
+        assert!(!doc.text.contains("## Escalated"));
+        assert_eq!(
+            doc.notes,
+            ["precedence gate for WI-d [[urgent]]: timed out after 1 s (killed); not escalated"]
+        );
+        assert_eq!(render_with(&[&a, &d], &c, NOW, None).text, doc.text);
+        // Alone, an item has nothing to take precedence over: no question.
+        let mut never = |_: &str| -> Answer { panic!("asked") };
+        render_with(&[&d], &c, NOW, Some(&mut never));
     }
 }

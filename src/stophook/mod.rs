@@ -9,6 +9,7 @@
 //! [`hook`] (the decision `htrac-hook` prints, tying them together).
 
 pub mod breaker;
+pub mod escalation;
 pub mod event;
 pub mod guidance;
 pub mod hook;

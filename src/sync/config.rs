@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use super::forge::Forge;
 use crate::config::{Config, Source};
 use crate::error::{Error, Result};
 
@@ -28,8 +29,11 @@ impl Mode {
 }
 
 /// Command templates of `pr` mode (run with `sh -c`, placeholders quoted).
+/// `forge` fills in the ones not set (see [`super::forge`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PrCommands {
+    /// `sync.pr.forge`: the preset whose commands fill in those not set.
+    pub forge: Option<Forge>,
     /// Opens the pull request; its last stdout line identifies it (`{pr}`).
     pub open: Option<String>,
     /// Polled until it exits 0 (ready) — exit 8 means pending (as `gh pr
@@ -41,6 +45,65 @@ pub struct PrCommands {
     pub close: Option<String>,
     pub poll_seconds: u64,
     pub timeout_seconds: u64,
+}
+
+/// One step's command and how to read its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepCommand {
+    pub template: String,
+    /// `Some`: the preset's command, read the preset's way; `None`: a
+    /// configured command, read the generic way.
+    pub preset: Option<Forge>,
+}
+
+/// The four steps of `pr` mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Open,
+    Status,
+    Merge,
+    Close,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Open => "open",
+            Step::Status => "status",
+            Step::Merge => "merge",
+            Step::Close => "close",
+        }
+    }
+}
+
+impl PrCommands {
+    /// The command for `step`: the configured one, else the preset's.
+    pub fn command(&self, step: Step) -> Option<StepCommand> {
+        let explicit = match step {
+            Step::Open => &self.open,
+            Step::Status => &self.status,
+            Step::Merge => &self.merge,
+            Step::Close => &self.close,
+        };
+        if let Some(t) = explicit {
+            return Some(StepCommand {
+                template: t.clone(),
+                preset: None,
+            });
+        }
+        let forge = self.forge?;
+        let p = forge.preset();
+        let template = match step {
+            Step::Open => p.open,
+            Step::Status => p.status,
+            Step::Merge => p.merge,
+            Step::Close => p.close,
+        };
+        Some(StepCommand {
+            template: template.to_string(),
+            preset: Some(forge),
+        })
+    }
 }
 
 /// Where the base branch came from: the configuration, the committed
@@ -198,6 +261,14 @@ impl SyncConfig {
                     }
                 }
                 let p = &mut cfg.pr;
+                if let Some(f) = string_in(pr, "sync.pr.forge", "forge")? {
+                    p.forge = Some(Forge::parse(&f).ok_or_else(|| {
+                        bad(
+                            "sync.pr.forge",
+                            &format!("expected one of {}, found '{f}'", Forge::NAMES.join(", ")),
+                        )
+                    })?);
+                }
                 p.open = string_in(pr, "sync.pr.open", "open")?;
                 p.status = string_in(pr, "sync.pr.status", "status")?;
                 p.merge = string_in(pr, "sync.pr.merge", "merge")?;
@@ -225,13 +296,14 @@ impl SyncConfig {
 
     /// Is `pr` mode configured well enough to run?
     pub fn check_pr(&self) -> Result<()> {
-        for (key, v) in [("open", &self.pr.open), ("merge", &self.pr.merge)] {
-            if v.is_none() {
+        for (key, step) in [("open", Step::Open), ("merge", Step::Merge)] {
+            if self.pr.command(step).is_none() {
                 return Err(
                     Error::user(format!("sync.mode is 'pr' but sync.pr.{key} is not set"))
                         .with_hint(
-                            "set sync.pr.open and sync.pr.merge in .agent/tracker/config.yaml \
-                     (see the commented example in config.yaml.template), or use sync.mode: direct",
+                            "set sync.pr.forge (github, gitlab or gitea), or sync.pr.open and \
+                     sync.pr.merge, in .agent/tracker/config.yaml (see the commented example in \
+                     config.yaml.template), or use sync.mode: direct",
                         ),
                 );
             }
@@ -253,6 +325,7 @@ const KEYS: &[&str] = &[
 ];
 
 const PR_KEYS: &[&str] = &[
+    "forge",
     "open",
     "status",
     "merge",
@@ -372,6 +445,34 @@ mod tests {
         assert!(e.message.starts_with("sync.base_branch"), "{}", e.message);
         let e = parse("sync: [1]\n").unwrap_err();
         assert!(e.message.starts_with("sync:"), "{}", e.message);
+    }
+
+    #[test]
+    fn forge_presets_fill_in_what_is_not_set() {
+        let c = parse("sync:\n  mode: pr\n  pr:\n    forge: gitlab\n    merge: my-merge {pr}\n")
+            .unwrap();
+        assert!(c.check_pr().is_ok());
+        let open = c.pr.command(Step::Open).unwrap();
+        assert_eq!(open.preset, Some(Forge::Gitlab));
+        assert!(
+            open.template.starts_with("glab mr create "),
+            "{}",
+            open.template
+        );
+        let merge = c.pr.command(Step::Merge).unwrap();
+        assert_eq!(
+            (merge.template.as_str(), merge.preset),
+            ("my-merge {pr}", None)
+        );
+        let e = parse("sync:\n  pr:\n    forge: bitbucket\n").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("sync.pr.forge: expected one of github, gitlab, gitea"),
+            "{}",
+            e.message
+        );
+        let none = parse("sync:\n  mode: pr\n").unwrap();
+        assert_eq!(none.pr.command(Step::Status), None);
     }
 
     #[test]

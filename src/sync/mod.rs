@@ -8,13 +8,15 @@
 //! ([`commit`], [`union`]); deliver it — `direct`: a compare-and-swap push
 //! to the base, rebuilt and retried with backoff when the remote moved
 //! ([`push`]); `pr`: a `tracker-sync/*` branch merged through configured
-//! forge commands ([`pr`]); then bring the local base branch up to date,
-//! keeping every op written meanwhile ([`local`]). Failures feed a circuit
+//! forge commands or a forge CLI preset ([`pr`], [`forge`]); then bring the
+//! local base branch up to date, keeping every op written meanwhile
+//! ([`local`]). Failures feed a circuit
 //! breaker ([`breaker`]); settings come from `sync:` ([`config`]).
 
 pub mod breaker;
 pub mod commit;
 pub mod config;
+pub mod forge;
 mod gitrun;
 pub mod local;
 pub mod lock;

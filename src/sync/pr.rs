@@ -2,7 +2,8 @@
 //!
 //! The sync commit is pushed to `tracker-sync/<YYYYmmdd-HHMMSS>` and merged
 //! through a pull request by the configured commands (`sync.pr.open`,
-//! `status`, `merge`, `close`; e.g. the `gh` CLI), run with `sh -c` with
+//! `status`, `merge`, `close`), or a forge preset's (`sync.pr.forge`: the
+//! `gh`, `glab` or `tea` CLI, see [`super::forge`]), run with `sh -c` with
 //! placeholders replaced by shell-quoted values. No forge HTTP here. A
 //! failing step leaves every local op where it was; the local
 //! `tracker-sync/*` branch is kept until its ops are in the base.
@@ -11,7 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::commit::Plan;
-use super::config::SyncConfig;
+use super::config::{Step, StepCommand, SyncConfig};
+use super::forge::{self, Checks};
 use super::gitrun::git;
 use super::push::{push_cas, PushOutcome};
 use super::{union, Repo};
@@ -66,20 +68,13 @@ struct Ran {
 
 impl Ran {
     fn tail(&self) -> String {
-        let pick = |s: &str| {
-            s.lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .map(|l| l.trim().to_string())
-        };
-        pick(&self.stderr)
-            .or_else(|| pick(&self.stdout))
-            .unwrap_or_else(|| format!("exit {:?}", self.code))
+        forge::tail(&self.stdout, &self.stderr, self.code)
     }
 }
 
-fn run_step(repo: &Repo, step: &str, template: &str, vars: &[(&str, &str)]) -> Result<Ran> {
-    let cmd = render(template, vars);
+fn run_step(repo: &Repo, step: Step, cmd: &StepCommand, vars: &[(&str, &str)]) -> Result<Ran> {
+    let step = step.as_str();
+    let cmd = render(&cmd.template, vars);
     let out = Command::new("sh")
         .arg("-c")
         .arg(&cmd)
@@ -158,49 +153,54 @@ pub fn run(
             ("body_file", &body_path),
             ("commit", sha),
         ];
-        let open = cfg.pr.open.as_deref().unwrap_or_default();
-        let ran = run_step(repo, "open", open, &vars)?;
+        let open = cfg
+            .pr
+            .command(Step::Open)
+            .ok_or_else(|| missing(Step::Open))?;
+        let ran = run_step(repo, Step::Open, &open, &vars)?;
         if ran.code != Some(0) {
             return Err(Error::user(format!("sync.pr.open failed: {}", ran.tail())));
         }
-        let pr = ran
-            .stdout
-            .lines()
-            .rev()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                Error::user("sync.pr.open printed no pull request identifier").with_hint(
-                    "the open command must print the pull request's number or URL as its last line",
-                )
-            })?;
+        let pr = match open.preset {
+            Some(f) => f.pr_id(&ran.stdout),
+            None => forge::last_line(&ran.stdout),
+        }
+        .ok_or_else(|| {
+            Error::user("sync.pr.open printed no pull request identifier").with_hint(
+                "the open command must print the pull request's number or URL as its last line",
+            )
+        })?;
         vars.push(("pr", &pr));
         let failed = |e: Error| -> Error {
-            if let Some(close) = cfg.pr.close.as_deref() {
-                let _ = run_step(repo, "close", close, &vars);
+            if let Some(close) = cfg.pr.command(Step::Close) {
+                let _ = run_step(repo, Step::Close, &close, &vars);
             }
             e
         };
-        if let Some(status) = cfg.pr.status.as_deref() {
+        if let Some(status) = cfg.pr.command(Step::Status) {
             let started = Instant::now();
             loop {
-                let ran = run_step(repo, "status", status, &vars)?;
-                match ran.code {
-                    Some(0) => break,
-                    Some(8) if started.elapsed() < Duration::from_secs(cfg.pr.timeout_seconds) => {
+                let ran = run_step(repo, Step::Status, &status, &vars)?;
+                let checks = match status.preset {
+                    Some(f) => f.checks(ran.code, &ran.stdout, &ran.stderr),
+                    None => forge::by_exit_code(ran.code, &ran.stdout, &ran.stderr),
+                };
+                match checks {
+                    Checks::Passed => break,
+                    Checks::Pending(_)
+                        if started.elapsed() < Duration::from_secs(cfg.pr.timeout_seconds) =>
+                    {
                         std::thread::sleep(Duration::from_secs(cfg.pr.poll_seconds))
                     }
-                    Some(8) => {
+                    Checks::Pending(why) => {
                         return Err(failed(Error::user(format!(
-                            "pull request {pr} still pending after {} s",
+                            "pull request {pr} still pending after {} s ({why})",
                             cfg.pr.timeout_seconds
                         ))))
                     }
-                    _ => {
+                    Checks::Failed(why) => {
                         return Err(failed(Error::user(format!(
-                            "pull request {pr} failed its checks: {}",
-                            ran.tail()
+                            "pull request {pr} failed its checks: {why}"
                         ))))
                     }
                 }
@@ -230,8 +230,11 @@ pub fn run(
                 }
             }
         }
-        let merge = cfg.pr.merge.as_deref().unwrap_or_default();
-        let ran = run_step(repo, "merge", merge, &vars)?;
+        let merge = cfg
+            .pr
+            .command(Step::Merge)
+            .ok_or_else(|| missing(Step::Merge))?;
+        let ran = run_step(repo, Step::Merge, &merge, &vars)?;
         if ran.code != Some(0) {
             return Err(failed(Error::user(format!(
                 "cannot merge pull request {pr}: {}",
@@ -259,6 +262,11 @@ pub fn run(
         tip,
         commit: sha,
     })
+}
+
+/// A step [`SyncConfig::check_pr`] should have required.
+fn missing(step: Step) -> Error {
+    Error::internal(format!("sync.pr.{} is not set", step.as_str()))
 }
 
 /// Does `base` hold every op (and every other tracker file) that `commit`

@@ -16,6 +16,7 @@ mod completions;
 mod deps;
 mod discuss;
 mod errors;
+mod escalation;
 mod global;
 mod hook;
 mod init;

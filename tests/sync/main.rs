@@ -10,6 +10,7 @@ mod converge;
 mod defaults;
 mod faults;
 mod flags;
+mod forge;
 mod journal;
 mod pr;
 mod pull;

@@ -60,6 +60,9 @@ fn inner(query: &Query, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0);
             let doc = guidance::render(&items, &t.config, now);
+            for note in &doc.notes {
+                out.warn(format!("warning: {note}"));
+            }
             let path = guidance::write(&dir, &doc)?;
             ("path", json!(path.to_string_lossy()))
         }

@@ -83,3 +83,42 @@ fn setup_says_which_htrac_runs() {
         "{msg}"
     );
 }
+
+#[test]
+fn setup_warns_when_the_forge_presets_cli_is_missing() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = Repo::new();
+    repo.setup_json();
+    let cfg = repo.root().join("tracker/config.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{text}\nsync:\n  mode: pr\n  pr:\n    forge: github\n"),
+    )
+    .unwrap();
+    let (_, v) = repo.setup_json();
+    let (status, msg) = message(&v, "sync_remote");
+    assert_eq!(status, "warn", "{v:#}");
+    assert!(
+        msg.contains("sync.pr.forge is 'github' but the gh CLI is not on PATH"),
+        "{msg}"
+    );
+    // With gh on PATH the check is back to the remote's state.
+    let bin = tempfile::tempdir().unwrap();
+    let gh = bin.path().join("gh");
+    std::fs::write(&gh, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = repo
+        .command(&["--json", "setup"])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.path().display()))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (status, msg) = message(&v, "sync_remote");
+    assert_eq!(
+        (status.as_str(), msg.contains("No git remote")),
+        ("ok", true),
+        "{msg}"
+    );
+}
