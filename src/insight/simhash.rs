@@ -215,7 +215,13 @@ mod tests {
 
     #[test]
     fn near_pairs_finds_what_comparing_every_pair_finds() {
-        assert_eq!(block_masks().iter().map(|(_, m)| m.count_ones()).sum::<u32>(), 64);
+        assert_eq!(
+            block_masks()
+                .iter()
+                .map(|(_, m)| m.count_ones())
+                .sum::<u32>(),
+            64
+        );
         // Fingerprints in clusters (random bases, a few bits flipped) plus
         // zeros and noise: every distance from 0 to 64 occurs.
         let mut x = 0x9E37_79B9_7F4A_7C15u64;

@@ -182,7 +182,9 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             report.warnings.extend(similar::simhash_warnings(&items));
         }
         if opts.deep_similar {
-            report.warnings.push(similar::DEEP_SIMILAR_SKIPPED.to_string());
+            report
+                .warnings
+                .push(similar::DEEP_SIMILAR_SKIPPED.to_string());
         }
     }
     if opts.strict {

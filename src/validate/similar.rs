@@ -47,7 +47,13 @@ pub fn simhash_warnings(items: &[&Item]) -> Vec<String> {
     let mut hasher = Hasher::new();
     let fps: Vec<u64> = items
         .iter()
-        .map(|i| hasher.fingerprint(&simhash::item_text(&i.title, &i.description, Some(&i.fields))))
+        .map(|i| {
+            hasher.fingerprint(&simhash::item_text(
+                &i.title,
+                &i.description,
+                Some(&i.fields),
+            ))
+        })
         .collect();
     let index: HashMap<&str, usize> = items
         .iter()

@@ -16,19 +16,35 @@ const DEEP_SKIPPED: &str =
     "deep-similar: skipped (install dedup extras: pip install hypergumbo-tracker[dedup])";
 
 fn script() -> Vec<Step> {
-    let wi = |name: &'static str, title: &str| add(name, &["--kind", "work_item", "--title", title]);
+    let wi =
+        |name: &'static str, title: &str| add(name, &["--kind", "work_item", "--title", title]);
     vec![
         // A plain pair in the workspace.
-        wi("a1", "Fix the cache invalidation after rebase on dev branch"),
-        wi("a2", "Fix the cache invalidation after a rebase on dev branch"),
+        wi(
+            "a1",
+            "Fix the cache invalidation after rebase on dev branch",
+        ),
+        wi(
+            "a2",
+            "Fix the cache invalidation after a rebase on dev branch",
+        ),
         // A pair with one side resolved and the other deleted later.
         wi("b1", "Terminal pane resize loses focus"),
         wi("b2", "Terminal pane resize loses the focus"),
         cmd(&["update", "{b1}", "--status", "done"]),
         // Three alike across the tiers; two pairs marked, one by each side.
-        wi("c1", "YAML emitter quotes unicode scalars twice in comments"),
-        wi("c2", "YAML emitter quotes unicode scalars twice in the comments"),
-        wi("c3", "The YAML emitter quotes unicode scalars twice in comments"),
+        wi(
+            "c1",
+            "YAML emitter quotes unicode scalars twice in comments",
+        ),
+        wi(
+            "c2",
+            "YAML emitter quotes unicode scalars twice in the comments",
+        ),
+        wi(
+            "c3",
+            "The YAML emitter quotes unicode scalars twice in comments",
+        ),
         cmd(&["promote", "{c1}"]),
         cmd(&["stealth", "{c2}"]),
         cmd(&["update", "{c1}", "--add-not-duplicate-of", "{c3}"]),
@@ -43,8 +59,14 @@ fn script() -> Vec<Step> {
             "--title",
             "After pending threshold on push: sync breaker trips",
         ]),
-        wi("e1", "Racy mtime makes the stat cache rebuild every snapshot"),
-        wi("e2", "Every snapshot: racy mtime makes the stat cache rebuild"),
+        wi(
+            "e1",
+            "Racy mtime makes the stat cache rebuild every snapshot",
+        ),
+        wi(
+            "e2",
+            "Every snapshot: racy mtime makes the stat cache rebuild",
+        ),
         cmd(&[
             "update",
             "{e2}",
@@ -75,7 +97,10 @@ fn script() -> Vec<Step> {
         wi("g2", "?!"),
         cmd(&["update", "{g2}", "--status", "deleted"]),
         // One alone.
-        wi("h1", "Nonce comments vanish when the batch importer rewrites files"),
+        wi(
+            "h1",
+            "Nonce comments vanish when the batch importer rewrites files",
+        ),
     ]
 }
 
@@ -105,7 +130,11 @@ fn same(ctx: &Ctx, repo: &Repo, json: bool, args: &[&str]) -> String {
         their_err,
         "{what}: stderr differs"
     );
-    assert_eq!(ours.status.code(), theirs.status.code(), "{what}: exit status");
+    assert_eq!(
+        ours.status.code(),
+        theirs.status.code(),
+        "{what}: exit status"
+    );
     String::from_utf8(theirs.stdout).unwrap()
 }
 
@@ -129,34 +158,62 @@ fn validate_similar_and_deep_similar_print_what_the_reference_prints() {
     let text = same(&ctx, &repo, false, &["validate", "--similar"]);
     // What the tracker was made to show (so the comparison is not vacuous).
     let pair = |a: &str, b: &str| {
-        let (x, y) = if id(a) < id(b) { (id(a), id(b)) } else { (id(b), id(a)) };
+        let (x, y) = if id(a) < id(b) {
+            (id(a), id(b))
+        } else {
+            (id(b), id(a))
+        };
         format!("near-duplicate: {x} and {y} (SimHash distance: ")
     };
-    for (a, b) in [("a1", "a2"), ("b1", "b2"), ("c2", "c3"), ("d1", "d2"), ("g1", "g2")] {
+    for (a, b) in [
+        ("a1", "a2"),
+        ("b1", "b2"),
+        ("c2", "c3"),
+        ("d1", "d2"),
+        ("g1", "g2"),
+    ] {
         assert!(text.contains(&pair(a, b)), "{a}/{b} not reported:\n{text}");
     }
     for (a, b) in [("c1", "c2"), ("c1", "c3"), ("e1", "e2"), ("f1", "f2")] {
         assert!(!text.contains(&pair(a, b)), "{a}/{b} reported:\n{text}");
     }
     assert!(text.ends_with("validation passed\n"), "{text}");
-    let lines: Vec<&str> = text.lines().filter(|l| l.contains("near-duplicate")).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("near-duplicate"))
+        .collect();
     let mut sorted = lines.clone();
     sorted.sort();
     assert_eq!(lines, sorted, "pairs in ID order");
 
     for json in [false, true] {
         same(&ctx, &repo, json, &["validate", "--similar"]);
-        same(&ctx, &repo, json, &["validate", "--similar", "--deep-similar"]);
+        same(
+            &ctx,
+            &repo,
+            json,
+            &["validate", "--similar", "--deep-similar"],
+        );
         let strict = same(&ctx, &repo, json, &["validate", "--similar", "--strict"]);
         assert!(!strict.contains("WARNING") && !strict.contains("validation passed"));
         let deep = same(&ctx, &repo, json, &["validate", "--deep-similar"]);
         assert!(deep.contains(DEEP_SKIPPED), "{deep}");
         assert!(!deep.contains("near-duplicate"));
-        same(&ctx, &repo, json, &["validate", "--deep-similar", "--strict"]);
+        same(
+            &ctx,
+            &repo,
+            json,
+            &["validate", "--deep-similar", "--strict"],
+        );
     }
     // Files named: no cross-item checks, so no similarity report.
     let file = format!(".agent/tracker-workspace/.ops/.{}.ops", id("a1"));
-    let named = same(&ctx, &repo, false, &["validate", "--similar", "--deep-similar", &file]);
+    let named = same(
+        &ctx,
+        &repo,
+        false,
+        &["validate", "--similar", "--deep-similar", &file],
+    );
     assert_eq!(named, "validation passed\n");
 
     // Marking the remaining pairs leaves nothing to report.
@@ -168,7 +225,12 @@ fn validate_similar_and_deep_similar_print_what_the_reference_prints() {
         let (b, _) = rest.split_once(' ').unwrap();
         // From the stealth side: a committed item may not name a stealth one.
         let (a, b) = if b == id("c2") { (b, a) } else { (a, b) };
-        ctx.ok(Ours, &repo, false, &["update", a, "--add-not-duplicate-of", b]);
+        ctx.ok(
+            Ours,
+            &repo,
+            false,
+            &["update", a, "--add-not-duplicate-of", b],
+        );
     }
     let clean = same(&ctx, &repo, false, &["validate", "--similar", "--strict"]);
     assert_eq!(clean, "validation passed\n");
