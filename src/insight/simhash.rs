@@ -22,14 +22,22 @@ pub const THRESHOLD: u32 = 8;
 /// The text SimHash reads from a create op's `data`.
 pub fn create_text(data: &Map<String, Value>) -> String {
     let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("");
-    let mut parts: Vec<String> = vec![text("title").to_string(), text("description").to_string()];
-    if let Some(Value::Object(fields)) = data.get("fields") {
-        for v in fields.values() {
-            match v {
-                Value::String(s) => parts.push(s.clone()),
-                Value::Array(items) => parts.extend(items.iter().map(crate::py::repr::py_str)),
-                _ => {}
-            }
+    let fields = match data.get("fields") {
+        Some(Value::Object(fields)) => Some(fields),
+        _ => None,
+    };
+    item_text(text("title"), text("description"), fields)
+}
+
+/// The text SimHash reads from an item's title, description and custom
+/// fields (a compiled item's, for `validate --similar`, or a create op's).
+pub fn item_text(title: &str, description: &str, fields: Option<&Map<String, Value>>) -> String {
+    let mut parts: Vec<String> = vec![title.to_string(), description.to_string()];
+    for v in fields.into_iter().flat_map(|f| f.values()) {
+        match v {
+            Value::String(s) => parts.push(s.clone()),
+            Value::Array(items) => parts.extend(items.iter().map(crate::py::repr::py_str)),
+            _ => {}
         }
     }
     parts.join(" ")
@@ -108,6 +116,59 @@ pub fn distance(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
 
+/// Every pair `(i, j, distance)` with `i < j` of `fps` whose fingerprints
+/// differ in at most [`THRESHOLD`] bits, sorted by `(i, j)`: what comparing
+/// all pairs in order finds, without comparing all pairs.
+///
+/// Pigeonhole: the 64 bits are cut into `THRESHOLD + 1` blocks, so two
+/// fingerprints within `THRESHOLD` bits agree on at least one whole block.
+/// Fingerprints are bucketed by each block's value and only pairs sharing
+/// a bucket are compared; a pair is kept in the first block it agrees on
+/// only, so none is found twice.
+pub fn near_pairs(fps: &[u64]) -> Vec<(usize, usize, u32)> {
+    let blocks = block_masks();
+    let mut found = Vec::new();
+    for (k, &(shift, mask)) in blocks.iter().enumerate() {
+        let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); mask as usize + 1];
+        for (i, fp) in fps.iter().enumerate() {
+            buckets[(fp >> shift & mask) as usize].push(i);
+        }
+        for bucket in &buckets {
+            for (n, &i) in bucket.iter().enumerate() {
+                for &j in &bucket[n + 1..] {
+                    let d = distance(fps[i], fps[j]);
+                    if d > THRESHOLD {
+                        continue;
+                    }
+                    let diff = fps[i] ^ fps[j];
+                    if blocks[..k].iter().any(|&(s, m)| diff >> s & m == 0) {
+                        continue; // found in an earlier block
+                    }
+                    found.push((i, j, d));
+                }
+            }
+        }
+    }
+    found.sort_unstable();
+    found
+}
+
+/// `(shift, mask)` of each of the `THRESHOLD + 1` blocks that cover the 64
+/// bits (as equal as can be: 64 = 8 + 8 × 7 for a threshold of 8).
+fn block_masks() -> Vec<(u32, u64)> {
+    let n = THRESHOLD + 1;
+    let (base, extra) = (64 / n, 64 % n);
+    let mut shift = 0;
+    (0..n)
+        .map(|k| {
+            let width = base + u32::from(k < extra);
+            let block = (shift, (1u64 << width) - 1);
+            shift += width;
+            block
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +211,51 @@ mod tests {
             create_text(json!({"title": "T"}).as_object().unwrap()),
             "T "
         );
+    }
+
+    #[test]
+    fn near_pairs_finds_what_comparing_every_pair_finds() {
+        assert_eq!(
+            block_masks()
+                .iter()
+                .map(|(_, m)| m.count_ones())
+                .sum::<u32>(),
+            64
+        );
+        // Fingerprints in clusters (random bases, a few bits flipped) plus
+        // zeros and noise: every distance from 0 to 64 occurs.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rnd = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut fps = vec![0, 0, u64::MAX];
+        for _ in 0..40 {
+            let base = rnd();
+            for _ in 0..8 {
+                let mut fp = base;
+                for _ in 0..rnd() % 12 {
+                    fp ^= 1 << (rnd() % 64);
+                }
+                fps.push(fp);
+            }
+            fps.push(rnd());
+        }
+        let mut brute = Vec::new();
+        for i in 0..fps.len() {
+            for j in i + 1..fps.len() {
+                let d = distance(fps[i], fps[j]);
+                if d <= THRESHOLD {
+                    brute.push((i, j, d));
+                }
+            }
+        }
+        assert!(brute.len() > 100 && brute.iter().any(|p| p.2 == THRESHOLD));
+        assert_eq!(near_pairs(&fps), brute);
+        assert_eq!(near_pairs(&[]), []);
+        assert_eq!(near_pairs(&[7]), []);
     }
 
     #[test]

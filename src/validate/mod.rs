@@ -13,13 +13,16 @@
 //!   prefixes, `isbefore` cycles), always against the whole tracker;
 //! * [`locks`] (with `--check-locks`) judges the ops that are new since
 //!   `HEAD` for an agent's use of human powers and locked fields, reading
-//!   git's copies through [`copies`].
+//!   git's copies through [`copies`];
+//! * [`similar`] (with `--similar` / `--deep-similar`, whole tracker only)
+//!   reports near-duplicate items.
 
 mod copies;
 mod cross;
 mod file;
 mod locks;
 mod schema;
+pub mod similar;
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +37,10 @@ pub struct Options {
     pub check_locks: bool,
     /// Report warnings as errors.
     pub strict: bool,
+    /// Report SimHash near-duplicates (whole tracker only).
+    pub similar: bool,
+    /// Report embedding near-duplicates: always "skipped" (whole tracker only).
+    pub deep_similar: bool,
 }
 
 /// The outcome: messages without a severity prefix.
@@ -170,6 +177,15 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     }
     if whole {
         report.warnings.extend(cross::config_kinds(&tracker.root));
+        if opts.similar {
+            let items = similar::items_of(&checked);
+            report.warnings.extend(similar::simhash_warnings(&items));
+        }
+        if opts.deep_similar {
+            report
+                .warnings
+                .push(similar::DEEP_SIMILAR_SKIPPED.to_string());
+        }
     }
     if opts.strict {
         let warnings = std::mem::take(&mut report.warnings);

@@ -14,6 +14,7 @@ mod harness;
 mod insight;
 mod real_ops;
 mod signing;
+mod similar;
 mod stop_hook;
 mod vectors;
 mod writes;

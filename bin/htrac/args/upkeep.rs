@@ -39,6 +39,8 @@ pub struct ValidateArgs {
     pub files: Vec<String>,
     pub check_locks: bool,
     pub strict: bool,
+    pub similar: bool,
+    pub deep_similar: bool,
 }
 
 pub const VALIDATE: Spec<ValidateArgs> = Spec {
@@ -47,6 +49,8 @@ pub const VALIDATE: Spec<ValidateArgs> = Spec {
     args: &[pos("FILE", false, true, Set::Text(|a, v| a.files.push(v)))],
     flags: &[
         switch("check-locks", "also flag agent ops that changed locked fields or used human powers (new ops only, against HEAD)", |a| a.check_locks = true),
+        switch("similar", "also warn about near-duplicate items (SimHash), unless marked duplicate_of/not_duplicate_of", |a| a.similar = true),
+        switch("deep-similar", "embedding near-duplicates: htrac has no embedding model, so this only warns that the check was skipped", |a| a.deep_similar = true),
         switch("strict", "treat warnings as errors", |a| a.strict = true),
     ],
     wrap: Cmd::Validate,
@@ -355,6 +359,15 @@ mod tests {
                 files: vec![s("a.ops"), s("b.ops")],
                 check_locks: true,
                 strict: true,
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            cmd(&["validate", "--similar", "--deep-similar"]),
+            Cmd::Validate(ValidateArgs {
+                similar: true,
+                deep_similar: true,
+                ..Default::default()
             })
         );
         assert_eq!(cmd(&["validate"]), Cmd::Validate(ValidateArgs::default()));

@@ -13,10 +13,14 @@ pub fn run(a: &ValidateArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Resu
         files,
         check_locks,
         strict,
+        similar,
+        deep_similar,
     } = a;
     let opts = Options {
         check_locks: *check_locks,
         strict: *strict,
+        similar: *similar,
+        deep_similar: *deep_similar,
     };
     let report = validate(t, &cwd, files, opts)?;
     if g.json {
