@@ -89,7 +89,7 @@ impl Prime {
                 self.blocking
             )),
             None => out.push_str(&format!(
-                "Stop hook: not installed, so agents may stop with {} blocking item(s) left (see the README, the stop hook).\n",
+                "Stop hook: not installed, so agents may stop with {} blocking item(s) left (see docs/agents.md, the stop hook).\n",
                 self.blocking
             )),
         }

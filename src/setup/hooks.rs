@@ -282,7 +282,7 @@ pub fn stop_hook(ctx: &mut Context) -> Check {
         r#"  {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "htrac-hook stop"}]}]}}"#
             .to_string(),
         "Any other harness: a stop script (e.g. .agent/hooks/stop.sh) that runs".to_string(),
-        "  exec htrac-hook check      (exit 0 = may stop, 2 = blocked; see the README)".to_string(),
+        "  exec htrac-hook check      (exit 0 = may stop, 2 = blocked; see docs/agents.md)".to_string(),
     ];
     if let Some(p) = claude_stop_hook(&top) {
         return Check::ok(

@@ -15,6 +15,7 @@ mod clusters;
 mod completions;
 mod deps;
 mod discuss;
+mod docs;
 mod errors;
 mod escalation;
 mod global;

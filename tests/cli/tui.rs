@@ -328,7 +328,9 @@ mod tmux {
         server.keys(&["Escape"]);
         // Two Escapes sent together can read as one Alt+Escape: wait for
         // the panel to close before the second.
-        server.wait_until("the favourites closed", |p| !p.contains("Filter favourites"));
+        server.wait_until("the favourites closed", |p| {
+            !p.contains("Filter favourites")
+        });
         server.keys(&["Escape"]); // clears the text filter
         server.wait_until("everything shown", |p| {
             p.contains("Beta item") && !p.contains("Filter favourites")
