@@ -11,7 +11,9 @@ use std::process::Command;
 /// returns (exit code, stdout with stderr merged in order).
 pub fn run_demo(script: &str, extra: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
     let bin_dir = Path::new(crate::common::bin()).parent().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/demo").join(script);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/demo")
+        .join(script);
     let mut cmd = Command::new("bash");
     cmd.arg(&script).arg(bin_dir).args(extra);
     for (k, v) in envs {
@@ -46,7 +48,10 @@ fn the_cli_demo_shows_a_lock_the_unread_message_gate_and_the_stop_hook() {
     let shown = answer_to(&out, "agent$ htrac show WI-");
     assert!(shown.contains("Parse the config file"), "{shown}");
     assert!(shown.contains("status: done"), "{shown}");
-    assert!(shown.contains("(agent): Parser done; tests pass"), "{shown}");
+    assert!(
+        shown.contains("(agent): Parser done; tests pass"),
+        "{shown}"
+    );
 
     // The human's lock holds against the agent.
     assert!(out.contains("human$ htrac lock WI-"), "{out}");

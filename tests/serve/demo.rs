@@ -58,7 +58,10 @@ fn the_web_demo_builds_its_backlog_and_its_printed_password_signs_in() {
 
     let all = items(&env);
     let readme = by_title(&all, "Write the README");
-    assert_eq!(readme["locked_fields"], serde_json::json!(["priority", "status"]));
+    assert_eq!(
+        readme["locked_fields"],
+        serde_json::json!(["priority", "status"])
+    );
     assert_eq!(by_title(&all, "Support TOML configs too")["frozen"], true);
     let release = by_title(&all, "Release 1.0");
     assert!(
@@ -70,7 +73,10 @@ fn the_web_demo_builds_its_backlog_and_its_printed_password_signs_in() {
     );
     let anchors = by_title(&all, "Reject YAML anchors in the config");
     let discussion = anchors["discussion"].as_array().unwrap();
-    let roles: Vec<&str> = discussion.iter().map(|e| e["by"].as_str().unwrap()).collect();
+    let roles: Vec<&str> = discussion
+        .iter()
+        .map(|e| e["by"].as_str().unwrap())
+        .collect();
     assert_eq!(roles, ["agent", "human", "agent", "human"], "{anchors}");
     // The agent's ops count as the agent's: the human's lock and freeze hold.
     assert!(anchors.get("rejected_ops").is_none(), "{anchors}");
@@ -89,13 +95,21 @@ fn passwd_check(env: Env, user: &str, password: &str, text: &str) {
         .next()
         .unwrap()
         .to_string();
-    assert_eq!(r.json()["human"], true, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json()["human"],
+        true,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     let login = crate::support::Login {
         cookie,
         csrf: r.json()["csrf"].as_str().unwrap().to_string(),
     };
     s.try_login(user, "not the password").expect(401, None);
-    let trend = s.get("/api/priority-trend", Some(&login)).expect(200, None).json();
+    let trend = s
+        .get("/api/priority-trend", Some(&login))
+        .expect(200, None)
+        .json();
     let points = trend["points"].as_array().unwrap();
     if text.contains("written under faketime") {
         // Two weeks of days, and the mean priority moved over them.

@@ -90,7 +90,10 @@ fn agents_md_is_created_left_alone_when_unclear_and_can_be_turned_off() {
     assert_eq!(code, 0, "{r:#}");
     let c = check(&r, "agents_md");
     assert_eq!(c["status"], "ok");
-    assert!(c["message"].as_str().unwrap().contains("agents_md: false"), "{c:#}");
+    assert!(
+        c["message"].as_str().unwrap().contains("agents_md: false"),
+        "{c:#}"
+    );
     assert!(!agents.exists());
     // The key breaks nothing else: the config still validates.
     assert_eq!(check(&r, "config_validation")["status"], "ok", "{r:#}");
