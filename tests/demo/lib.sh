@@ -24,9 +24,11 @@ unset CLAUDE_PROJECT_DIR HTRAC_SESSION
 # (README "Two OS users"); only the way the second identity is made differs.
 ROLE=human
 AGENT_UID=65534
-HUMAN_NAME=$(id -un)
+# my_name: this process's user name (its uid when it has none), as htrac sees it.
+my_name() { id -un 2>/dev/null || id -u; }
+HUMAN_NAME=$(my_name | tail -n 1)
 if ! AGENT_NAME=$(unshare --user --map-user="$AGENT_UID" --map-group="$AGENT_UID" \
-    sh -c 'id -un 2>/dev/null || id -u' 2>/dev/null); then
+    bash -c "$(declare -f my_name); my_name" 2>/dev/null | tail -n 1) || [ -z "$AGENT_NAME" ]; then
     echo "demo: cannot run the agent as a second OS user: 'unshare --user' failed." >&2
     echo "The demo needs unprivileged user namespaces (util-linux's unshare). On Ubuntu" >&2
     echo "24.04 and later AppArmor restricts them; allow them for a moment with" >&2
