@@ -45,62 +45,21 @@ install:
 	"$$bin" completions zsh > "$$data/zsh/site-functions/_htrac"; \
 	echo "completions installed for bash, fish and zsh (zsh: add $$data/zsh/site-functions to fpath)"
 
-# A short scripted agent session in a throwaway git repo: what an agent sees.
+# A human and an agent share a tracker in a throwaway git repo: a locked
+# field refused, the human's message read before the agent goes on, the stop
+# hook keeping it at work (tests/demo/cli.sh; tested by tests/cli/demo.rs).
 demo: build
-	@set -e; \
-	demo=$$(mktemp -d); trap 'rm -rf "$$demo"' EXIT; \
-	export HTRAC_CACHE_DIR="$$demo/.cache"; \
-	H="$(CURDIR)/$(HTRAC)"; cd "$$demo"; \
-	git init -q -b dev; git -c user.email=demo@example.com -c user.name=demo commit -q --allow-empty -m root; \
-	step() { printf '\n$$ htrac'; for a in "$$@"; do case "$$a" in *[\ \;\#]*) printf ' "%s"' "$$a";; *) printf ' %s' "$$a";; esac; done; echo; "$$H" "$$@"; }; \
-	step init; \
-	echo "(demo: from here on every OS user counts as an agent: actor_resolution.agent_usernames = [\"*\"])"; \
-	chmod u+w .agent/tracker/config.yaml; sed -i 's/"\*_agent"/"*"/' .agent/tracker/config.yaml; chmod 444 .agent/tracker/config.yaml; \
-	step add --kind work_item --title "Parse the config file" --priority 1 --tag core; \
-	step add --kind work_item --title "Write the README" --priority 3; \
-	step add --kind invariant --title "Every op line ends with its nonce" --field statement="each line carries # nonce" --field root_cause="union merges must not mix lines"; \
-	step ready; \
-	step update :1 --status in_progress --note "Starting on the parser"; \
-	step discuss :1 "Parser done; tests pass"; \
-	step update :1 --status done; \
-	step --json ready --limit 1; \
-	step show :1; \
-	step list; \
-	step count-todos; \
-	export HTRAC_STATE_DIR="$$demo/.state"; \
-	printf '\n$$ echo %s | htrac-hook stop\n' "'{\"hook_event_name\": \"Stop\"}'"; \
-	echo '{"hook_event_name": "Stop"}' | "$(CURDIR)/target/release/htrac-hook" stop; echo; \
-	echo; echo "(demo: the human's view of this repo is the terminal UI: $(CURDIR)/target/release/htrac-tui --tracker-root $$demo/.agent"; \
-	echo " or 'htrac tui' inside it. This demo repo is deleted now; run 'make demo-tui' to open the TUI on a fresh one.)"
+	@bash tests/demo/cli.sh target/release
 
-# The demo repo, kept open in the terminal UI (q quits and deletes it).
+# A backlog worth looking at (tests/demo/backlog.sh) in the terminal UI
+# (q quits and deletes the repo).
 demo-tui: build
-	@set -e; \
-	demo=$$(mktemp -d); trap 'rm -rf "$$demo"' EXIT; \
-	export HTRAC_CACHE_DIR="$$demo/.cache" XDG_CONFIG_HOME="$$demo/.config"; \
-	H="$(CURDIR)/$(HTRAC)"; cd "$$demo"; \
-	git init -q -b dev; git -c user.email=demo@example.com -c user.name=demo commit -q --allow-empty -m root; \
-	"$$H" init >/dev/null; \
-	a=$$("$$H" add --kind work_item --title "Parse the config file" --priority 1 --tag core); \
-	"$$H" add --kind work_item --title "Write the README" --priority 3 --isbefore "$$a" >/dev/null; \
-	"$$H" add --kind work_item --title "Handle YAML anchors" --parent "$$a" >/dev/null; \
-	"$$H" add --kind invariant --title "Every op line ends with its nonce" --field statement="each line carries # nonce" --field root_cause="union merges must not mix lines" >/dev/null; \
-	"$$H" discuss "$$a" "Parser started: should anchors be rejected?" >/dev/null; \
-	"$(CURDIR)/target/release/htrac-tui" --tracker-root "$$demo/.agent"
+	@bash tests/demo/tui.sh target/release
 
-# A throwaway repo with a few items, served at http://localhost:7380
-# (user demo, password demo). Ctrl+C stops it and deletes the repo.
+# The same backlog served at http://localhost:7380, with a web login whose
+# random password it prints. Ctrl+C stops it and deletes the repo.
 demo-web: build
-	@set -e; \
-	demo=$$(mktemp -d); trap 'rm -rf "$$demo"' EXIT; \
-	export HTRAC_CACHE_DIR="$$demo/.cache"; \
-	H="$(CURDIR)/$(HTRAC)"; cd "$$demo"; \
-	git init -q -b dev; git -c user.email=demo@example.com -c user.name=demo commit -q --allow-empty -m root; \
-	"$$H" init >/dev/null; \
-	"$$H" add --kind work_item --title "Parse the config file" --priority 1 >/dev/null; \
-	"$$H" add --kind work_item --title "Write the README" --priority 3 >/dev/null; \
-	echo demo | "$(CURDIR)/target/release/htrac-serve" passwd --user demo; \
-	"$(CURDIR)/target/release/htrac-serve"
+	@bash tests/demo/web.sh target/release
 
 # Side by side with the reference (200 and 10,000 items; 100,000 for htrac
 # alone), warm and cold, then the divan micro-benchmarks. About 10 minutes.

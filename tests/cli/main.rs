@@ -13,6 +13,7 @@ mod check_messages;
 mod claim;
 mod clusters;
 mod completions;
+mod demo;
 mod deps;
 mod discuss;
 mod docs;

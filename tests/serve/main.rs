@@ -12,6 +12,7 @@ mod signhelp;
 mod synchelp;
 
 mod browser;
+mod demo;
 mod front_ends;
 mod http;
 mod idempotency;
