@@ -37,7 +37,7 @@ VENV=$TARGET/ref-venv
 apt_for() {
   case "$1" in
     useradd | groupadd | userdel) echo passwd ;;
-    runuser | mount) echo util-linux ;;
+    runuser | unshare | mount) echo util-linux ;;
     dot) echo graphviz ;;
     script) echo bsdutils ;;
     node) echo nodejs ;;
@@ -49,7 +49,7 @@ apt_for() {
 
 missing_apt() {
   local pkgs=()
-  for cmd in git make python3 useradd groupadd runuser mount dot script tmux ssh-keygen chromium node npm cc; do
+  for cmd in git make python3 useradd groupadd runuser unshare mount dot script tmux ssh-keygen chromium node npm cc faketime; do
     command -v "$cmd" >/dev/null 2>&1 || pkgs+=("$(apt_for "$cmd")")
   done
   if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
