@@ -93,6 +93,8 @@ pub struct App {
     pub id_pattern: Option<htrac::items::ids::IdPattern>,
     /// The five filter favourites.
     pub favourites: Vec<Option<Filters>>,
+    /// Filter toggles counted per run, for the "Fav 5".
+    pub toggles: crate::toggles::ToggleHistory,
     /// The edit-mode window as last read, and when.
     pub edit_window: Option<(htrac::tracker::editmode::Window, Instant)>,
 }
@@ -146,6 +148,7 @@ impl App {
             history: History::default(),
             id_pattern,
             favourites: prefs.favourites,
+            toggles: crate::toggles::ToggleHistory::new(prefs.toggle_sessions),
             edit_window: None,
         };
         app.reload();
@@ -287,31 +290,6 @@ impl App {
             .is_some_and(|t| Instant::now() > t.until)
         {
             self.toast = None;
-        }
-    }
-
-    pub fn save_prefs(&mut self) {
-        let Some(path) = self.prefs_path.clone() else {
-            return;
-        };
-        let prefs = Prefs {
-            display_order: self.order.clone(),
-            hidden_statuses: self.filters.hidden_statuses.clone(),
-            hidden_kinds: self.filters.hidden_kinds.clone(),
-            hidden_tiers: self.filters.hidden_tiers.clone(),
-            hidden_tags: self.filters.hidden_tags.clone(),
-            hide_tagged: self.filters.hide_tagged,
-            read_marks: self.marks.clone(),
-            full_ids: self.full_ids,
-            tree: self.tree,
-            favourites: self.favourites.clone(),
-        };
-        if let Err(e) = prefs.save(&path) {
-            self.toast = Some(Toast {
-                text: format!("preferences not saved: {e}"),
-                error: true,
-                until: Instant::now() + Duration::from_secs(6),
-            });
         }
     }
 

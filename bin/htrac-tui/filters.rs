@@ -1,5 +1,6 @@
 //! The filter panel's entries (statuses, kinds, tiers, tags, with counts)
-//! and their toggles, and the five filter favourites: a whole filter saved
+//! and their toggles, the "Fav 5" shown first (see `toggles`), and the
+//! five filter favourites: a whole filter saved
 //! in a slot (`F`, then `s`) and applied again with one key (`F`, then 1–5).
 
 use std::collections::BTreeSet;
@@ -26,74 +27,131 @@ pub enum FilterKey {
     Tag(String),
 }
 
+/// A line of the filter panel: its entry, label, whether the entry hides
+/// items, how many items it matches, and whether it is a favourite (★).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub key: FilterKey,
+    pub label: String,
+    pub hidden: bool,
+    pub count: usize,
+    pub fav: bool,
+}
+
 impl App {
-    /// The filter panel's entries in the current section: (key, label,
-    /// hidden, count).
-    pub fn filter_entries(&self) -> Vec<(FilterKey, String, bool, usize)> {
-        let mut out = Vec::new();
-        let count = |f: &dyn Fn(&Item) -> bool| self.items.iter().filter(|i| f(i)).count();
+    /// The entries of the current section, in order.
+    fn section_keys(&self) -> Vec<FilterKey> {
         match self.filter_section {
-            1 => {
-                for k in self.tracker.config.kind_names() {
-                    let hidden = self.filters.hidden_kinds.contains(k);
-                    let n = count(&|i: &Item| i.kind == k);
-                    out.push((FilterKey::Kind(k.to_string()), k.to_string(), hidden, n));
+            1 => self
+                .tracker
+                .config
+                .kind_names()
+                .into_iter()
+                .map(|k| FilterKey::Kind(k.to_string()))
+                .collect(),
+            2 => htrac::Tier::ALL
+                .iter()
+                .map(|t| FilterKey::Tier(t.as_str().into()))
+                .collect(),
+            3 => {
+                let mut tags: BTreeSet<String> = self
+                    .tracker
+                    .config
+                    .well_known_tags
+                    .iter()
+                    .cloned()
+                    .collect();
+                for i in &self.items {
+                    tags.extend(Item::string_list(&i.tags));
                 }
-                return out;
+                std::iter::once(FilterKey::Tagged)
+                    .chain(tags.into_iter().map(FilterKey::Tag))
+                    .collect()
             }
-            2 => {
-                for t in htrac::Tier::ALL {
-                    let hidden = self.filters.hidden_tiers.contains(t.as_str());
-                    let n = count(&|i: &Item| i.tier == t);
-                    out.push((
-                        FilterKey::Tier(t.as_str().into()),
-                        t.as_str().into(),
-                        hidden,
-                        n,
-                    ));
-                }
-                return out;
-            }
-            3 => return self.tag_entries(),
-            _ => {}
+            _ => self
+                .tracker
+                .config
+                .statuses
+                .iter()
+                .map(|s| FilterKey::Status(s.clone()))
+                .collect(),
         }
-        for s in &self.tracker.config.statuses {
-            let n = self.items.iter().filter(|i| &i.status == s).count();
-            let hidden = self.filters.hidden_statuses.contains(s);
-            out.push((FilterKey::Status(s.clone()), s.clone(), hidden, n));
+    }
+
+    /// One entry as the panel shows it. A favourite's label says what a
+    /// kind or a tier is, as it stands outside its section.
+    fn entry(&self, key: FilterKey, fav: bool) -> Entry {
+        let f = &self.filters;
+        let count = |m: &dyn Fn(&Item) -> bool| self.items.iter().filter(|i| m(i)).count();
+        let (label, hidden, count) = match &key {
+            FilterKey::Status(s) => (
+                s.clone(),
+                f.hidden_statuses.contains(s),
+                count(&|i| &i.status == s),
+            ),
+            FilterKey::Kind(k) => (
+                if fav { format!("kind {k}") } else { k.clone() },
+                f.hidden_kinds.contains(k),
+                count(&|i| &i.kind == k),
+            ),
+            FilterKey::Tier(t) => (
+                if fav { format!("tier {t}") } else { t.clone() },
+                f.hidden_tiers.contains(t),
+                count(&|i| i.tier.as_str() == t),
+            ),
+            FilterKey::Tagged => (
+                "Tagged".into(),
+                f.hide_tagged,
+                count(&|i| !i.tags.is_empty()),
+            ),
+            FilterKey::Tag(t) => (
+                format!("#{t}"),
+                f.hidden_tags.contains(t),
+                count(&|i| i.has_tag(t)),
+            ),
+        };
+        Entry {
+            key,
+            label,
+            hidden,
+            count,
+            fav,
         }
+    }
+
+    /// The "Fav 5" entries (see `toggles`).
+    pub fn fav_entries(&self) -> Vec<Entry> {
+        let favs = self.toggles.favourites();
+        favs.into_iter().map(|k| self.entry(k, true)).collect()
+    }
+
+    /// Every entry of the panel in the order the number keys follow: the
+    /// favourites, then the current section's entries.
+    pub fn filter_entries(&self) -> Vec<Entry> {
+        let mut out = self.fav_entries();
+        let keys = self.section_keys();
+        out.extend(keys.into_iter().map(|k| self.entry(k, false)));
         out
     }
 
-    fn tag_entries(&self) -> Vec<(FilterKey, String, bool, usize)> {
-        let mut out = Vec::new();
-        let tagged = self.items.iter().filter(|i| !i.tags.is_empty()).count();
-        out.push((
-            FilterKey::Tagged,
-            "Tagged".into(),
-            self.filters.hide_tagged,
-            tagged,
-        ));
-        let mut tags: BTreeSet<String> = self
-            .tracker
-            .config
-            .well_known_tags
-            .iter()
-            .cloned()
-            .collect();
-        for i in &self.items {
-            tags.extend(Item::string_list(&i.tags));
+    /// The entry drawn on line `line` of the panel (under its title): the
+    /// "Filters active" line, then the Favorites heading and favourites
+    /// when there are any, then the section's heading and entries.
+    pub fn filter_entry_at_line(&self, line: usize) -> Option<usize> {
+        let favs = self.fav_entries().len();
+        if favs == 0 {
+            return line.checked_sub(2);
         }
-        for t in tags {
-            let n = self.items.iter().filter(|i| i.has_tag(&t)).count();
-            let hidden = self.filters.hidden_tags.contains(&t);
-            out.push((FilterKey::Tag(t.clone()), format!("#{t}"), hidden, n));
+        if (2..favs + 2).contains(&line) {
+            Some(line - 2)
+        } else {
+            line.checked_sub(3).filter(|n| *n >= favs)
         }
-        out
     }
 
+    /// Toggles entry `n` of `filter_entries`, counting the toggle.
     pub fn toggle_filter(&mut self, n: usize) {
-        let Some((key, ..)) = self.filter_entries().into_iter().nth(n) else {
+        let Some(Entry { key, .. }) = self.filter_entries().into_iter().nth(n) else {
             return;
         };
         fn flip(set: &mut BTreeSet<String>, v: String) {
@@ -101,6 +159,7 @@ impl App {
                 set.insert(v);
             }
         }
+        self.toggles.record(&key);
         match key {
             FilterKey::Status(s) => flip(&mut self.filters.hidden_statuses, s),
             FilterKey::Tag(t) => flip(&mut self.filters.hidden_tags, t),

@@ -130,7 +130,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("t", "table / tree by parent (standard and wide)"),
     (
         "f",
-        "filter panel; 1–9 toggle its entries, Tab next section",
+        "filter panel; 1–9 toggle its entries (★ Favorites first), Tab next section",
     ),
     (
         "F",

@@ -20,6 +20,8 @@ mod svg;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_favs;
+#[cfg(test)]
 mod tests_keys;
 #[cfg(test)]
 mod tests_links;
@@ -27,6 +29,7 @@ mod tests_links;
 mod tests_modes;
 #[cfg(test)]
 mod tests_rules;
+mod toggles;
 mod view;
 mod watch;
 

@@ -42,10 +42,8 @@ impl App {
                     && m.row > f.y
                     && m.row < f.y + f.height
                 {
-                    // Lines 0 and 1 are "Filters active" and the section; entries follow.
-                    let n = (m.row - f.y - 1) as usize;
-                    if n > 1 {
-                        self.toggle_filter(n - 2);
+                    if let Some(n) = self.filter_entry_at_line((m.row - f.y - 1) as usize) {
+                        self.toggle_filter(n);
                     }
                 }
             }

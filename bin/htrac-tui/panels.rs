@@ -19,27 +19,37 @@ pub fn filters(f: &mut Frame, app: &mut App, area: Rect) {
         .title(" Filters · 1–9 toggle ");
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let mut lines = vec![
-        Line::from(format!(
-            "Filters active: {} · Tab next",
-            app.filters.active()
-        )),
-        Line::from(format!(
-            "── {} ({}/4) ──",
-            crate::filters::FILTER_SECTIONS[app.filter_section],
-            app.filter_section + 1
-        ))
-        .bold(),
-    ];
-    for (n, (_, label, hidden, count)) in app.filter_entries().into_iter().enumerate() {
+    let mut lines = vec![Line::from(format!(
+        "Filters active: {} · Tab next",
+        app.filters.active()
+    ))];
+    let section = Line::from(format!(
+        "── {} ({}/4) ──",
+        crate::filters::FILTER_SECTIONS[app.filter_section],
+        app.filter_section + 1
+    ))
+    .bold();
+    let entries = app.filter_entries();
+    let favs = entries.iter().filter(|e| e.fav).count();
+    if favs > 0 {
+        lines.push(Line::from("── Favorites ──").bold());
+    }
+    for (n, e) in entries.into_iter().enumerate() {
+        if n == favs {
+            lines.push(section.clone());
+        }
         let key = if n < 9 {
             format!("[{}]", n + 1)
         } else {
             "   ".into()
         };
-        let mark = if hidden { "[ ]" } else { "[X]" };
-        let line = Line::from(format!("{key} {mark} {label} ({count})"));
-        lines.push(if hidden { line.dim() } else { line });
+        let mark = if e.hidden { "[ ]" } else { "[X]" };
+        let star = if e.fav { " ★" } else { "" };
+        let line = Line::from(format!("{key} {mark}{star} {} ({})", e.label, e.count));
+        lines.push(if e.hidden { line.dim() } else { line });
+    }
+    if lines.len() == favs + 1 + usize::from(favs > 0) {
+        lines.push(section); // an empty section still has its heading
     }
     f.render_widget(Paragraph::new(lines), inner);
 }

@@ -1,7 +1,8 @@
 //! Preferences saved per repository in the user's config directory
 //! (`$XDG_CONFIG_HOME/htrac/<fingerprint>/tui.json`, else
 //! `~/.config/htrac/<fingerprint>/tui.json`): custom order, filters, the
-//! five filter favourites, read/unread marks, the full-ID and tree
+//! five filter favourites, the toggle counts of the last nine runs (for
+//! the "Fav 5", see `toggles`), read/unread marks, the full-ID and tree
 //! toggles. A corrupt or missing file gives the defaults; a failed save is
 //! reported, never fatal.
 
@@ -11,7 +12,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::app::{App, Toast};
 use crate::logic::{Filters, ReadMark};
+use crate::toggles::{Counts, MAX_SESSIONS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prefs {
@@ -26,6 +29,8 @@ pub struct Prefs {
     pub tree: bool,
     /// Always `filters::SLOTS` long; `None` is an empty slot.
     pub favourites: Vec<Option<Filters>>,
+    /// Toggle counts of the last runs, oldest first (`toggle_sessions`).
+    pub toggle_sessions: Vec<Counts>,
 }
 
 impl Default for Prefs {
@@ -41,6 +46,7 @@ impl Default for Prefs {
             full_ids: false,
             tree: false,
             favourites: vec![None; crate::filters::SLOTS],
+            toggle_sessions: Vec::new(),
         }
     }
 }
@@ -79,6 +85,15 @@ pub fn path_for(root: &Path) -> Option<PathBuf> {
     let digest = Sha256::digest(root.to_string_lossy().as_bytes());
     let fp: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     Some(base.join("htrac").join(fp).join("tui.json"))
+}
+
+/// One run's toggle counts from JSON (entries that are not counts dropped).
+fn counts_from(v: &Value) -> Counts {
+    v.as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, n)| Some((k.clone(), n.as_u64()?)))
+        .collect()
 }
 
 fn strings(v: &Value) -> impl Iterator<Item = String> + '_ {
@@ -124,10 +139,12 @@ impl Prefs {
             favourites: (0..crate::filters::SLOTS)
                 .map(|n| filters_from(&v["filter_favourites"][n]))
                 .collect(),
+            toggle_sessions: load_sessions(&v),
         }
     }
 
     pub fn to_json(&self) -> Value {
+        let skip = self.toggle_sessions.len().saturating_sub(MAX_SESSIONS);
         let marks: serde_json::Map<String, Value> = self
             .read_marks
             .iter()
@@ -154,6 +171,7 @@ impl Prefs {
                 .iter()
                 .map(|f| f.as_ref().map_or(Value::Null, filters_json))
                 .collect::<Vec<_>>(),
+            "toggle_sessions": self.toggle_sessions[skip..],
         })
     }
 
@@ -168,6 +186,51 @@ impl Prefs {
         std::fs::rename(&tmp, path).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })
+    }
+}
+
+/// The last runs' toggle counts; a file from before they were kept has
+/// none. The reference's older flat `toggle_counts` map counts as one run.
+fn load_sessions(v: &Value) -> Vec<Counts> {
+    let mut runs: Vec<Counts> = v["toggle_sessions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(counts_from)
+        .collect();
+    if runs.is_empty() {
+        runs.extend(Some(counts_from(&v["toggle_counts"])).filter(|c| !c.is_empty()));
+    }
+    let skip = runs.len().saturating_sub(MAX_SESSIONS);
+    runs.split_off(skip)
+}
+
+impl App {
+    /// Saves the preferences; a failure is a toast.
+    pub fn save_prefs(&mut self) {
+        let Some(path) = self.prefs_path.clone() else {
+            return;
+        };
+        let prefs = Prefs {
+            display_order: self.order.clone(),
+            hidden_statuses: self.filters.hidden_statuses.clone(),
+            hidden_kinds: self.filters.hidden_kinds.clone(),
+            hidden_tiers: self.filters.hidden_tiers.clone(),
+            hidden_tags: self.filters.hidden_tags.clone(),
+            hide_tagged: self.filters.hide_tagged,
+            read_marks: self.marks.clone(),
+            full_ids: self.full_ids,
+            tree: self.tree,
+            favourites: self.favourites.clone(),
+            toggle_sessions: self.toggles.sessions(),
+        };
+        if let Err(e) = prefs.save(&path) {
+            self.toast = Some(Toast {
+                text: format!("preferences not saved: {e}"),
+                error: true,
+                until: std::time::Instant::now() + std::time::Duration::from_secs(6),
+            });
+        }
     }
 }
 
@@ -199,6 +262,7 @@ mod tests {
         };
         fav.hidden_tags.insert("docs".into());
         p.favourites[1] = Some(fav);
+        p.toggle_sessions = vec![[("status:done".to_string(), 2)].into()];
         p.save(&path).unwrap();
         assert_eq!(Prefs::load(&path), p);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -206,6 +270,12 @@ mod tests {
             text.contains("\"filter_favourites\": [\n    null,"),
             "{text}"
         );
+        // No toggle_sessions: none; the reference's flat toggle_counts is one run.
+        std::fs::write(&path, r#"{"toggle_counts": {"tag:a": 4, "x": "no"}}"#).unwrap();
+        let old = Prefs::load(&path);
+        assert_eq!(old.toggle_sessions, vec![[("tag:a".to_string(), 4)].into()]);
+        std::fs::write(&path, r#"{"tree": true}"#).unwrap();
+        assert!(Prefs::load(&path).toggle_sessions.is_empty());
         std::fs::write(&path, "{not json").unwrap();
         assert_eq!(Prefs::load(&path), Prefs::default());
         assert_eq!(Prefs::load(&dir.path().join("missing")), Prefs::default());

@@ -354,13 +354,17 @@ fn filter_panel_80x24() {
         "{s}"
     );
     assert!(s.contains("── Statuses (1/4) ──"), "{s}");
-    // 5 toggles "done": E disappears, the panel counts it.
+    // 5 toggles "done": E disappears, the panel counts it, and "done"
+    // is now a favourite, numbered first.
     key(&mut a, KeyCode::Char('5'));
     let s = screen(&mut a, 80, 24);
     assert!(
-        s.contains("[5] [ ] done (1)") && !s.contains("Release checklist"),
+        s.contains("── Favorites ──")
+            && s.contains("[1] [ ] ★ done (1)")
+            && s.contains("[6] [ ] done (1)"),
         "{s}"
     );
+    assert!(!s.contains("Release checklist"), "{s}");
     check("filter_panel", &s);
 }
 
@@ -377,16 +381,17 @@ fn filter_sections_hide_kinds_tiers_and_tags() {
     );
     key(&mut a, KeyCode::Char('1'));
     assert!(!screen(&mut a, 80, 24).contains("Every op line"));
+    // That toggle made "kind invariant" a favourite, numbered first.
     key(&mut a, KeyCode::Tab);
-    key(&mut a, KeyCode::Char('1')); // canonical
+    key(&mut a, KeyCode::Char('2')); // canonical
     assert!(!screen(&mut a, 80, 24).contains("Release checklist"));
     key(&mut a, KeyCode::Tab);
     let s = screen(&mut a, 80, 24);
     assert!(
-        s.contains("[1] [X] Tagged (3)") && s.contains("#ui (1)"),
+        s.contains("[3] [X] Tagged (3)") && s.contains("#ui (1)"),
         "{s}"
     );
-    key(&mut a, KeyCode::Char('1')); // hide every tagged item
+    key(&mut a, KeyCode::Char('3')); // hide every tagged item
     let titles: Vec<&str> = a
         .rows
         .iter()

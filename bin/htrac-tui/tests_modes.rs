@@ -165,7 +165,7 @@ fn filter_favourites_save_recall_and_persist() {
     key(&mut a, KeyCode::Char('5')); // done
     key(&mut a, KeyCode::Tab);
     key(&mut a, KeyCode::Tab);
-    key(&mut a, KeyCode::Char('1')); // canonical
+    key(&mut a, KeyCode::Char('2')); // canonical, after the "Fav 5" entry done
     key(&mut a, KeyCode::Char('F'));
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Char('s'));

@@ -86,7 +86,13 @@ fn draw(f: &mut Frame, app: &mut App) {
             f.render_widget(right_block, right);
             if layout == Layout::Standard {
                 if app.filter_panel {
-                    let h = right_in.height / 2;
+                    // Half the height, grown by the Favorites lines while the
+                    // detail keeps 8.
+                    let favs = app.fav_entries().len() as u16;
+                    let grow = if favs > 0 { favs + 1 } else { 0 };
+                    let h = (right_in.height / 2 + grow)
+                        .min(right_in.height.saturating_sub(8))
+                        .max(right_in.height / 2);
                     let [d, fp] = vsplit(right_in, [Constraint::Fill(1), Constraint::Length(h)]);
                     app.link_hits = show_detail(f, app, d, true);
                     filters(f, app, fp);

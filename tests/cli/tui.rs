@@ -350,6 +350,60 @@ mod tmux {
         assert!(found, "no favourite in the preferences");
     }
 
+    /// "Fav 5": an entry toggled several times in one run is listed under
+    /// Favorites with a ★, numbered first, when the TUI is run again.
+    #[test]
+    fn tmux_fav_5_carries_toggles_into_the_next_run() {
+        require_tmux();
+        let env = Env::new();
+        env.add("Alpha item", &[]);
+        let first = {
+            let server = start("htrac-tui-fav5a", &env, "");
+            server.wait_for("Alpha item");
+            server.keys(&["f"]);
+            let pane = server.wait_for("── Statuses (1/4) ──");
+            assert!(!pane.contains("Favorites"), "{pane}");
+            let status = pane
+                .lines()
+                .find_map(|l| l.split("[1] [X] ").nth(1))
+                .and_then(|rest| rest.split(" (").next())
+                .expect("a first status")
+                .to_string();
+            // Four toggles of entry 1: hidden, shown, hidden, shown. From the
+            // first on it is favourite 1, so 1 stays on it.
+            server.keys(&["1", "1", "1", "1"]);
+            server.wait_for(&format!("[1] [X] ★ {status} ("));
+            // q comes after the four toggles: once the TUI has quit, all
+            // four were counted and saved.
+            server.keys(&["q"]);
+            let start = Instant::now();
+            while server.run(&["list-sessions"]).contains("tui:") {
+                assert!(start.elapsed() < Duration::from_secs(10), "q never quit");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            status
+        };
+        let server = start("htrac-tui-fav5b", &env, "");
+        server.wait_for("Alpha item");
+        server.keys(&["f"]);
+        let pane = server.wait_for("── Favorites ──");
+        let lines: Vec<&str> = pane.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.contains("── Favorites ──"))
+            .unwrap();
+        assert!(
+            lines[at + 1].contains(&format!("[1] [X] ★ {first} (")),
+            "{pane}"
+        );
+        assert!(lines[at + 2].contains("── Statuses (1/4) ──"), "{pane}");
+        assert!(
+            lines[at + 3].contains(&format!("[2] [X] {first} (")),
+            "{pane}"
+        );
+        server.keys(&["q"]);
+    }
+
     fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         let mut out = Vec::new();
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
