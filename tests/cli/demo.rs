@@ -74,7 +74,12 @@ fn the_cli_demo_shows_a_lock_the_unread_message_gate_and_the_stop_hook() {
     let read = answer_to(&out, "agent$ htrac check-messages");
     assert!(read.contains("(human): Reject anchors"), "{read}");
     let acked = answer_to(&out, "no expansion.' --ack-thread\n");
-    assert!(acked.trim_end().ends_with("discussed"), "{acked}");
+    assert!(
+        acked.contains("discussed\n")
+            && acked.contains("(acknowledged 1 unread message from the human)")
+            && !acked.contains("re-run"),
+        "{acked}"
+    );
 
     // The stop hook: blocked while work remains, then free to stop.
     let blocked = answer_to(&out, "agent$ htrac-hook check\n");
