@@ -2,7 +2,7 @@
 //! the person who supervises the agents — what they are doing, what waits
 //! for the human, and the commands that are the human's.
 
-use super::{heading, row, Prime};
+use super::{heading, row, section, Prime};
 
 impl Prime {
     pub(super) fn to_text_for_human(&self) -> String {
@@ -12,32 +12,24 @@ impl Prime {
             self.root.display()
         );
         if !self.review.is_empty() {
-            heading(
+            section(
                 &mut out,
-                "Waiting for your decision",
-                "agents set these to needs_human_review (htrac show ID; then update or discuss)",
-                self.review.len(),
+                (
+                    "Waiting for your decision",
+                    "agents set these to needs_human_review (htrac show ID; then update or discuss)",
+                ),
+                &self.review,
                 self.review_total,
+                "",
             );
-            for b in &self.review {
-                out.push_str(&row(b));
-                out.push('\n');
-            }
         }
-        heading(
+        section(
             &mut out,
-            "What the agents are doing",
-            "in progress",
-            self.in_progress.len(),
+            ("What the agents are doing", "in progress"),
+            &self.in_progress,
             self.in_progress_total,
+            "(nothing in progress)",
         );
-        if self.in_progress.is_empty() {
-            out.push_str("  (nothing in progress)\n");
-        }
-        for b in &self.in_progress {
-            out.push_str(&row(b));
-            out.push('\n');
-        }
         if !self.unread.is_empty() {
             heading(
                 &mut out,
@@ -50,20 +42,16 @@ impl Prime {
                 out.push_str(&format!("{}  ({n} message(s))\n", row(b)));
             }
         }
-        heading(
+        section(
             &mut out,
-            "Next for the agents",
-            "what 'ready' offers them, best first",
-            self.ready.len(),
+            (
+                "Next for the agents",
+                "what 'ready' offers them, best first",
+            ),
+            &self.ready,
             self.ready_total,
+            "(nothing ready)",
         );
-        if self.ready.is_empty() {
-            out.push_str("  (nothing ready)\n");
-        }
-        for b in &self.ready {
-            out.push_str(&row(b));
-            out.push('\n');
-        }
         if !self.locked.is_empty() {
             heading(
                 &mut out,

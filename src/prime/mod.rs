@@ -351,6 +351,25 @@ fn row(b: &Brief) -> String {
     )
 }
 
+/// A heading (`(title, note)`) and one row per item; `empty` (when not
+/// "") says there are none.
+fn section(
+    out: &mut String,
+    (title, note): (&str, &str),
+    items: &[Brief],
+    total: usize,
+    empty: &str,
+) {
+    heading(out, title, note, items.len(), total);
+    if items.is_empty() && !empty.is_empty() {
+        out.push_str(&format!("  {empty}\n"));
+    }
+    for b in items {
+        out.push_str(&row(b));
+        out.push('\n');
+    }
+}
+
 /// `Title (N)`, or `Title (N; the first M)`, then ` — note` and a colon.
 fn heading(out: &mut String, title: &str, note: &str, shown: usize, total: usize) {
     out.push('\n');
@@ -401,32 +420,24 @@ impl Prime {
             }
         }
         if !self.in_progress.is_empty() {
-            heading(
+            section(
                 &mut out,
-                "In progress",
-                "finish these, or say in their discussion why not",
-                self.in_progress.len(),
+                (
+                    "In progress",
+                    "finish these, or say in their discussion why not",
+                ),
+                &self.in_progress,
                 self.in_progress_total,
+                "",
             );
-            for b in &self.in_progress {
-                out.push_str(&row(b));
-                out.push('\n');
-            }
         }
-        heading(
+        section(
             &mut out,
-            "Ready",
-            "best first",
-            self.ready.len(),
+            ("Ready", "best first"),
+            &self.ready,
             self.ready_total,
+            "(nothing ready)",
         );
-        if self.ready.is_empty() {
-            out.push_str("  (nothing ready)\n");
-        }
-        for b in &self.ready {
-            out.push_str(&row(b));
-            out.push('\n');
-        }
         if !self.locked.is_empty() {
             heading(
                 &mut out,
