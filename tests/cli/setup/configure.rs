@@ -92,24 +92,7 @@ fn setup_takes_back_a_config_another_user_owns() {
 
 /// Runs `htrac setup configure` with `input` on standard input.
 fn configure(repo: &Repo, input: &str) -> Run {
-    use std::io::Write;
-    let mut c = repo.command(&["setup", "configure"]);
-    c.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run_with_input(repo.command(&["setup", "configure"]), input)
 }
 
 #[test]

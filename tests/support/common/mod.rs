@@ -112,6 +112,20 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_htrac")
 }
 
+/// Runs `cmd` with `input` on its standard input (a refusal may come
+/// before the input is read: a closed pipe is no failure).
+pub fn run_with_input(mut cmd: Command, input: &str) -> Run {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    to_run(child.wait_with_output().unwrap())
+}
+
 fn to_run(out: Output) -> Run {
     Run {
         code: out.status.code().unwrap_or(-1),
@@ -160,21 +174,7 @@ impl Env {
     }
 
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
-        use std::io::Write;
-        let mut child = self
-            .command(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        to_run(child.wait_with_output().unwrap())
+        run_with_input(self.command(args), input)
     }
 
     /// Adds a work item and returns its ID.
