@@ -1,7 +1,8 @@
 //! `/ws` against a real server: the handshake's session and Origin checks,
 //! a snapshot then deltas (only the changed items) to two clients after
 //! CLI writes, commands over the socket, `resume` from the ring buffer,
-//! ping, and a tier directory created after start being watched.
+//! ping, a tier directory created after start being watched, and a client
+//! that applies every delta ending with what a fresh snapshot has.
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -160,6 +161,93 @@ fn two_clients_get_only_the_changed_items_after_cli_writes() {
         (d["type"].as_str(), d["seq"].as_u64()),
         (Some("delta"), Some(seq0 + 3))
     );
+}
+
+/// Items by ID.
+fn by_id(items: &Value) -> std::collections::BTreeMap<String, Value> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_str().unwrap().to_string(), i.clone()))
+        .collect()
+}
+
+#[test]
+fn a_client_applying_every_delta_has_what_a_fresh_snapshot_has() {
+    let env = common::Env::new();
+    serve_support::passwd(&env, "amy", "secret");
+    let a = env.add("first", &[]);
+    let b = env.add("second", &["--priority", "3"]);
+    let s = Server::start_in(env);
+    let l = s.login();
+    let mut ws = connect(&s, Some(&l), &s.url, "").unwrap();
+    let snap = next_of(&mut ws, "snapshot");
+    let mut seq = snap["seq"].as_u64().unwrap();
+    let mut mine = by_id(&snap["items"]);
+    let apply = |d: &Value, mine: &mut std::collections::BTreeMap<String, Value>| {
+        for (id, item) in by_id(&d["items"]) {
+            mine.insert(id, item);
+        }
+        for id in d["removed"].as_array().unwrap() {
+            mine.remove(id.as_str().unwrap());
+        }
+    };
+    // Writes of every kind, some in quick succession (one delta may carry several).
+    let c = s.env.add("third", &[]);
+    let d = s.env.add("fourth", &["--tier", "canonical"]);
+    for args in [
+        &["update", &a, "--priority", "0", "--title", "first, renamed"][..],
+        &["discuss", &b, "a message"],
+        &["update", &c, "--status", "in_progress"],
+        &["lock", &a, "status"],
+        &["stealth", &b],
+        &["demote", &d],
+        &["update", &b, "--priority", "1"],
+        &["freeze", &c],
+    ] {
+        s.env.run(args).ok();
+    }
+    // A file gone (as a git checkout can do): a `removed` entry.
+    std::fs::remove_file(
+        s.env
+            .root()
+            .join(format!("tracker-workspace/.ops/.{c}.ops")),
+    )
+    .unwrap();
+    let last = s.env.add("the last write", &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !mine.contains_key(&last) || mine.contains_key(&c) {
+        assert!(Instant::now() < deadline, "the deltas never caught up");
+        let d = next_of(&mut ws, "delta");
+        assert!(d["seq"].as_u64().unwrap() > seq, "{d}");
+        seq = d["seq"].as_u64().unwrap();
+        apply(&d, &mut mine);
+    }
+    // A fresh client's snapshot: the same items, byte for byte once parsed.
+    let mut fresh = connect(&s, Some(&l), &s.url, "").unwrap();
+    let snap = next_of(&mut fresh, "snapshot");
+    while snap["seq"].as_u64().unwrap() > seq {
+        let d = next_of(&mut ws, "delta");
+        seq = d["seq"].as_u64().unwrap();
+        apply(&d, &mut mine);
+    }
+    assert_eq!(snap["seq"].as_u64().unwrap(), seq);
+    assert_eq!(by_id(&snap["items"]), mine);
+    assert_eq!(mine.len(), 4, "{:?}", mine.keys());
+    // In list order, and each as `show --json` has it.
+    let listed: Vec<String> = common::ids(&s.env.run(&["list", "--json"]).ok().json());
+    let shown = common::ids(&snap["items"]);
+    let open: Vec<&String> = shown.iter().filter(|i| listed.contains(i)).collect();
+    let listed: Vec<&String> = listed.iter().filter(|i| shown.contains(i)).collect();
+    assert_eq!(open, listed);
+    for (id, item) in &mine {
+        assert_eq!(
+            item,
+            &s.env.run(&["show", id, "--json"]).ok().json(),
+            "{id}"
+        );
+    }
 }
 
 fn ws_text(ws: &mut Ws, t: &str) {
