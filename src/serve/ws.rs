@@ -37,7 +37,7 @@ pub const MAX_MESSAGE: usize = 1 << 20;
 /// Largest frame sent: a longer message goes in fragments.
 pub const FRAGMENT: usize = 256 << 10;
 /// How long a client may leave the socket full, taking nothing, before it is closed.
-pub const STALL: Duration = Duration::from_secs(30);
+pub const STALL: Duration = Duration::from_secs(10);
 
 /// The `Sec-WebSocket-Accept` value for a client's key.
 pub fn accept_key(key: &str) -> String {

@@ -1,8 +1,9 @@
 //! `/ws` against a real server: the handshake's session and Origin checks,
 //! a snapshot then deltas (only the changed items) to two clients after
 //! CLI writes, commands over the socket, `resume` from the ring buffer,
-//! ping, a tier directory created after start being watched, and a client
-//! that applies every delta ending with what a fresh snapshot has.
+//! ping, a tier directory created after start being watched, a client
+//! that applies every delta ending with what a fresh snapshot has, and a
+//! snapshot bigger than the socket holds reaching a client that reads late.
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -248,6 +249,68 @@ fn a_client_applying_every_delta_has_what_a_fresh_snapshot_has() {
             "{id}"
         );
     }
+}
+
+#[test]
+fn a_snapshot_bigger_than_the_socket_reaches_a_client_that_reads_late() {
+    use htrac::items::ids::compute_id;
+    use htrac::oplog::{emit::emit_op, op::Role};
+    let env = common::Env::new();
+    serve_support::passwd(&env, "amy", "secret");
+    // 40 items of 200 KB: an 8 MB snapshot, more than the server's send
+    // buffer (4 MB at most) and this client's small receive buffer hold.
+    let dir = env.root().join("tracker-workspace/.ops");
+    let text = "Words of a long description. ".repeat(200_000 / 29);
+    for i in 0..40 {
+        let data = json!({"kind": "work_item", "title": format!("big {i}"),
+            "status": "todo_hard", "priority": 2, "parent": null, "tags": [],
+            "isbefore": [], "duplicate_of": [], "not_duplicate_of": [],
+            "pr_ref": null, "description": text, "fields": {}});
+        let id = compute_id("WI", &data, "");
+        let op = htrac::Op::new(
+            "create",
+            "2025-01-01T00:00:00Z",
+            Role::Human,
+            "amy",
+            1,
+            "a000",
+        )
+        .with("data", data);
+        std::fs::write(dir.join(format!(".{id}.ops")), emit_op(&op)).unwrap();
+    }
+    let s = Server::start_in(env);
+    let l = s.login();
+    let port: u16 = s.host.rsplit(':').next().unwrap().parse().unwrap();
+    let fd = rustix::net::socket(
+        rustix::net::AddressFamily::INET,
+        rustix::net::SocketType::STREAM,
+        None,
+    )
+    .unwrap();
+    rustix::net::sockopt::set_socket_recv_buffer_size(&fd, 16 << 10).unwrap();
+    rustix::net::connect(&fd, &std::net::SocketAddr::from(([127, 0, 0, 1], port))).unwrap();
+    let stream = TcpStream::from(fd);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rq = format!("ws://{}/ws", s.host).into_client_request().unwrap();
+    rq.headers_mut().insert("Origin", s.url.parse().unwrap());
+    rq.headers_mut().insert("Cookie", l.cookie.parse().unwrap());
+    let (mut slow, _) = tungstenite::client(rq, stream).unwrap();
+    // It reads nothing for a while; another client is served meanwhile.
+    let mut quick = connect(&s, Some(&l), &s.url, "").unwrap();
+    assert_eq!(next(&mut quick)["items"].as_array().unwrap().len(), 40);
+    std::thread::sleep(Duration::from_millis(1500));
+    let id = s.env.add("meanwhile", &[]);
+    let d = next_of(&mut quick, "delta");
+    assert_eq!(common::ids(&d["items"]), vec![id.clone()]);
+    // Then it reads: the whole snapshot, then the delta it missed.
+    let snap = next(&mut slow);
+    assert_eq!(snap["type"], "snapshot");
+    assert_eq!(snap["items"].as_array().unwrap().len(), 40);
+    assert_eq!(snap["items"][0]["description"], text);
+    let d = next_of(&mut slow, "delta");
+    assert_eq!(common::ids(&d["items"]), vec![id]);
 }
 
 fn ws_text(ws: &mut Ws, t: &str) {
