@@ -74,6 +74,22 @@ fn read_all_ops(b: &Bench) -> Duration {
     t.elapsed()
 }
 
+/// CPU time (user + system) the server process has used so far.
+fn server_cpu(b: &Bench) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", b.server.id())).unwrap();
+    // Fields after the command name's closing parenthesis; utime, stime are 14 and 15.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    // SAFETY: sysconf only reads a constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_secs_f64((f[0] + f[1]) as f64 / hz as f64)
+}
+
 /// Watches the workspace tier; sends the time of each burst's first event.
 fn write_clock(b: &Bench) -> mpsc::Receiver<Instant> {
     let mut ino = inotify::Inotify::init().unwrap();
@@ -108,6 +124,7 @@ fn main() {
     let mut floor_read: Vec<Duration> = (0..connects).map(|_| read_all_ops(&b)).collect();
     let mut first_page = Vec::new();
     let mut snapshot_bytes = 0;
+    let cpu0 = server_cpu(&b);
     for _ in 0..connects + 1 {
         let t = Instant::now();
         let mut ws = connect(&b);
@@ -118,6 +135,7 @@ fn main() {
         assert_eq!(v["type"], "snapshot");
         assert_eq!(v["items"].as_array().unwrap().len(), items);
     }
+    let cpu_connect = (server_cpu(&b) - cpu0) / (connects as u32 + 1);
     first_page.remove(0); // the first connect warms the page cache of the client side
 
     // 2. Live updates: the clients each report (client, seq, arrival).
@@ -150,6 +168,7 @@ fn main() {
         floor_rtt.push(t.elapsed());
     }
     let wrote = write_clock(&b);
+    let cpu0 = server_cpu(&b);
     let mut per_client = Vec::new();
     let mut every_client = Vec::new();
     let mut from_cli_start = Vec::new();
@@ -198,6 +217,7 @@ fn main() {
         // Let the server settle so each write is timed on its own.
         std::thread::sleep(Duration::from_millis(100));
     }
+    let cpu_write = (server_cpu(&b) - cpu0) / writes as u32;
     drop(b);
 
     println!();
@@ -236,5 +256,10 @@ fn main() {
         &mut floor_rtt,
         "(floor)",
     );
-    println!("(write = the op file's first inotify event, seen by this program)");
+    println!(
+        "(write = the op file's first inotify event, seen by this program; server CPU: {} per connect, \
+         {} per write with its delta to {clients} clients and one fresh connect)",
+        ms(cpu_connect),
+        ms(cpu_write)
+    );
 }

@@ -106,6 +106,16 @@ impl Bench {
         run(&mut b.cli(&["init"]));
         if generated {
             b.ids = gen::generate(&b.dir.path().join(".agent"), items, 23);
+            // Committed, as a tracker's files are (git on 10,000 untracked
+            // files would slow every CLI write).
+            let d = b.dir.path();
+            run(Command::new("git").arg("-C").arg(d).args(["add", "-A"]));
+            run(Command::new("git").arg("-C").arg(d).args([
+                "commit",
+                "-q",
+                "-m",
+                "generated items",
+            ]));
         }
         for i in 0..if generated { 0 } else { items } {
             let t = format!("item {i}");
