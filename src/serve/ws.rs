@@ -10,7 +10,9 @@
 //! socket has taken the one before: a client that reads slowly is sent
 //! nothing more meanwhile (its deltas wait in its outbox, which turns into
 //! a fresh snapshot when full) and is closed after [`STALL`] without
-//! taking a byte.
+//! taking a byte. Its own messages are answered [`ANSWERS_PER_TURN`] at a
+//! time and not read at all while the socket is full, so one that sends
+//! without reading is held back by TCP rather than by the server's memory.
 
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
@@ -38,6 +40,9 @@ pub const MAX_MESSAGE: usize = 1 << 20;
 pub const FRAGMENT: usize = 256 << 10;
 /// How long a client may leave the socket full, taking nothing, before it is closed.
 pub const STALL: Duration = Duration::from_secs(10);
+/// Client messages answered before the answers are sent (the rest are read
+/// after, so a client that sends without reading meets a full socket).
+pub const ANSWERS_PER_TURN: usize = 32;
 
 /// The `Sec-WebSocket-Accept` value for a client's key.
 pub fn accept_key(key: &str) -> String {
@@ -276,6 +281,8 @@ pub fn run(mut conn: Conn) {
     };
     // Whether the socket is full (tungstenite holds unsent bytes).
     let mut want_write;
+    // Whether tungstenite may hold client messages not yet answered.
+    let mut unread = false;
     let mut taken = (0u64, Instant::now());
     'conn: loop {
         // Send what waits while the socket takes it: what tungstenite
@@ -332,11 +339,11 @@ pub fn run(mut conn: Conn) {
             let n = if busy { 1 } else { 2 };
             let ts = rustix::event::Timespec {
                 tv_sec: 0,
-                tv_nsec: 500_000_000,
+                tv_nsec: if unread && !busy { 0 } else { 500_000_000 },
             };
             match rustix::event::poll(&mut fds[..n], Some(&ts)) {
                 Ok(_) => (
-                    !busy && !fds[0].revents().is_empty(),
+                    !busy && (unread || !fds[0].revents().is_empty()),
                     !busy && !fds[1].revents().is_empty(),
                 ),
                 Err(rustix::io::Errno::INTR) => (false, false),
@@ -352,7 +359,12 @@ pub fn run(mut conn: Conn) {
             }
         }
         if sock_ready {
-            loop {
+            unread = false;
+            for n in 0.. {
+                if n == ANSWERS_PER_TURN {
+                    unread = true;
+                    break;
+                }
                 match ws.read() {
                     Ok(Message::Text(t)) => backlog.msgs.extend(answer(&conn, t.as_str())),
                     Ok(Message::Binary(_)) => {

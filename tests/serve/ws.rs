@@ -3,7 +3,8 @@
 //! CLI writes, commands over the socket, `resume` from the ring buffer,
 //! ping, a tier directory created after start being watched, a client
 //! that applies every delta ending with what a fresh snapshot has, and a
-//! snapshot bigger than the socket holds reaching a client that reads late.
+//! snapshot bigger than the socket holds reaching a client that reads late,
+//! and a burst of messages all answered.
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -311,6 +312,35 @@ fn a_snapshot_bigger_than_the_socket_reaches_a_client_that_reads_late() {
     assert_eq!(snap["items"][0]["description"], text);
     let d = next_of(&mut slow, "delta");
     assert_eq!(common::ids(&d["items"]), vec![id]);
+}
+
+#[test]
+fn many_messages_sent_at_once_are_all_answered_in_order() {
+    let s = Server::start();
+    let l = s.login();
+    let mut ws = connect(&s, Some(&l), &s.url, "").unwrap();
+    assert_eq!(next(&mut ws)["type"], "snapshot");
+    // More than the server answers in one turn, in one burst.
+    for i in 0..100 {
+        let m = if i % 2 == 0 {
+            json!({"type": "ping"})
+        } else {
+            json!({"type": "command", "id": i, "action": "show", "item": "WI-zzzzz"})
+        };
+        ws.write(Message::text(m.to_string())).unwrap();
+    }
+    ws.flush().unwrap();
+    for i in 0..100 {
+        let m = next(&mut ws);
+        if i % 2 == 0 {
+            assert_eq!(m["type"], "pong");
+        } else {
+            assert_eq!(
+                (m["type"].as_str(), m["id"].as_i64()),
+                (Some("error"), Some(i))
+            );
+        }
+    }
 }
 
 fn ws_text(ws: &mut Ws, t: &str) {
