@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod gen;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -65,8 +67,18 @@ impl Bench {
         c
     }
 
-    /// Starts htrac-serve on a tracker of `items` items, logged in.
+    /// Starts htrac-serve on a tracker of `items` items (added with the CLI), logged in.
     pub fn start(items: usize) -> Bench {
+        Bench::start_with(items, false)
+    }
+
+    /// Starts htrac-serve on a tracker of `items` items written straight to
+    /// op files by [`gen::generate`] (10,000 CLI runs would take minutes).
+    pub fn start_generated(items: usize) -> Bench {
+        Bench::start_with(items, true)
+    }
+
+    fn start_with(items: usize, generated: bool) -> Bench {
         let dir = tempfile::tempdir().unwrap();
         let cache = tempfile::tempdir().unwrap();
         let d = dir.path();
@@ -78,7 +90,10 @@ impl Bench {
         ] {
             run(Command::new("git").arg("-C").arg(d).args(args));
         }
-        let serve = env!("CARGO_BIN_EXE_htrac-serve");
+        // HTRAC_SERVE_BIN: another build of the server (before/after comparisons).
+        let serve_bin = std::env::var("HTRAC_SERVE_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_htrac-serve").to_string());
+        let serve = serve_bin.as_str();
         let mut b = Bench {
             dir,
             cache,
@@ -89,7 +104,20 @@ impl Bench {
             ids: Vec::new(),
         };
         run(&mut b.cli(&["init"]));
-        for i in 0..items {
+        if generated {
+            b.ids = gen::generate(&b.dir.path().join(".agent"), items, 23);
+            // Committed, as a tracker's files are (git on 10,000 untracked
+            // files would slow every CLI write).
+            let d = b.dir.path();
+            run(Command::new("git").arg("-C").arg(d).args(["add", "-A"]));
+            run(Command::new("git").arg("-C").arg(d).args([
+                "commit",
+                "-q",
+                "-m",
+                "generated items",
+            ]));
+        }
+        for i in 0..if generated { 0 } else { items } {
             let t = format!("item {i}");
             let id = run(&mut b.cli(&["add", "--kind", "work_item", "--title", &t]));
             b.ids.push(id.trim().to_string());

@@ -3,13 +3,17 @@
 //! client gets what it missed), and the connected clients' outboxes.
 //! The watcher ([`super::watch`]) tells it which items changed; only those
 //! are recompiled, and a `delta` goes to every client.
+//!
+//! Each item's JSON is encoded once, when it changes, and kept as text; a
+//! snapshot is those texts joined in list order, built at most once per
+//! sequence number and shared (like every delta) by all the clients.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::items::tiers::Tier;
 use crate::tracker::{ItemFile, Tracker};
@@ -19,10 +23,11 @@ pub const RING: usize = 1024;
 /// Messages a client may have waiting before it is sent a fresh snapshot instead.
 pub const MAX_QUEUED: usize = 512;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Entry {
     key: (i64, String),
-    json: Value,
+    /// The item's JSON (`show --json`), encoded.
+    json: Box<str>,
 }
 
 #[derive(Debug, Default)]
@@ -30,6 +35,8 @@ struct State {
     seq: u64,
     items: BTreeMap<String, Entry>,
     ring: VecDeque<(u64, Arc<str>)>,
+    /// The snapshot message at `seq`, once one was asked for.
+    snapshot: Option<Arc<str>>,
 }
 
 /// One connected WebSocket client's outbox.
@@ -99,7 +106,7 @@ pub struct Live {
 fn entry(item: &crate::Item) -> Entry {
     Entry {
         key: (item.priority_num(), item.created_at.clone()),
-        json: item.to_json(false, false),
+        json: item.to_json(false, false).to_string().into(),
     }
 }
 
@@ -137,6 +144,7 @@ impl Live {
                     .unwrap_or(1),
                 items,
                 ring: VecDeque::new(),
+                snapshot: None,
             }),
             clients: Mutex::new(Vec::new()),
         })
@@ -146,16 +154,35 @@ impl Live {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).seq
     }
 
-    fn snapshot_of(st: &State) -> String {
+    /// The snapshot message: every item in list order (priority, then
+    /// creation time), built once per sequence number.
+    fn snapshot_of(st: &mut State) -> Arc<str> {
+        if let Some(s) = &st.snapshot {
+            return s.clone();
+        }
         let mut entries: Vec<&Entry> = st.items.values().collect();
         entries.sort_by(|a, b| a.key.cmp(&b.key));
-        let items: Vec<&Value> = entries.iter().map(|e| &e.json).collect();
-        json!({"type": "snapshot", "seq": st.seq, "items": items}).to_string()
+        let len = entries.iter().map(|e| e.json.len() + 1).sum::<usize>() + 64;
+        let mut out = String::with_capacity(len);
+        out.push_str(&format!(
+            r#"{{"type":"snapshot","seq":{},"items":["#,
+            st.seq
+        ));
+        for (i, e) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&e.json);
+        }
+        out.push_str("]}");
+        let snap: Arc<str> = Arc::from(out);
+        st.snapshot = Some(snap.clone());
+        snap
     }
 
     /// A `snapshot` message of the current state.
-    pub fn snapshot(&self) -> String {
-        Self::snapshot_of(&self.state.lock().unwrap_or_else(|p| p.into_inner()))
+    pub fn snapshot(&self) -> Arc<str> {
+        Self::snapshot_of(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Registers a client and returns its first messages: a snapshot, or,
@@ -163,10 +190,10 @@ impl Live {
     /// they are all still buffered. No delta can fall between the two.
     pub fn subscribe(&self, resume: Option<u64>) -> std::io::Result<(Arc<Client>, Vec<Arc<str>>)> {
         let client = Arc::new(Client::new()?);
-        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let first = match resume {
-            Some(seq) => Self::resume_of(&st, seq),
-            None => vec![Arc::from(Self::snapshot_of(&st))],
+            Some(seq) => Self::resume_of(&mut st, seq),
+            None => vec![Self::snapshot_of(&mut st)],
         };
         self.clients
             .lock()
@@ -202,10 +229,13 @@ impl Live {
     /// What a client that has seen up to `seq` needs: the deltas after it
     /// if they are all still buffered, else a snapshot.
     pub fn resume(&self, seq: u64) -> Vec<Arc<str>> {
-        Self::resume_of(&self.state.lock().unwrap_or_else(|p| p.into_inner()), seq)
+        Self::resume_of(
+            &mut self.state.lock().unwrap_or_else(|p| p.into_inner()),
+            seq,
+        )
     }
 
-    fn resume_of(st: &State, seq: u64) -> Vec<Arc<str>> {
+    fn resume_of(st: &mut State, seq: u64) -> Vec<Arc<str>> {
         if seq == st.seq {
             return Vec::new();
         }
@@ -218,7 +248,7 @@ impl Live {
                 .map(|(_, m)| m.clone())
                 .collect();
         }
-        vec![Arc::from(Self::snapshot_of(st))]
+        vec![Self::snapshot_of(st)]
     }
 
     /// Recompiles the items `ids` and sends one delta for those that
@@ -234,7 +264,7 @@ impl Live {
             match now {
                 Some(Ok(item)) => {
                     let e = entry(&item);
-                    if st.items.get(&id).map(|old| &old.json) != Some(&e.json) {
+                    if st.items.get(&id) != Some(&e) {
                         changed.push(e.json.clone());
                         st.items.insert(id, e);
                     }
@@ -277,9 +307,9 @@ impl Live {
                 fresh.insert(b.file.id.clone(), old.clone());
             }
         }
-        let changed: Vec<Value> = fresh
+        let changed: Vec<Box<str>> = fresh
             .iter()
-            .filter(|(id, e)| st.items.get(*id).map(|o| &o.json) != Some(&e.json))
+            .filter(|(id, e)| st.items.get(*id) != Some(*e))
             .map(|(_, e)| e.json.clone())
             .collect();
         let removed: Vec<String> = st
@@ -292,15 +322,22 @@ impl Live {
         self.publish(&mut st, changed, removed)
     }
 
-    fn publish(&self, st: &mut State, changed: Vec<Value>, removed: Vec<String>) -> Option<u64> {
+    fn publish(&self, st: &mut State, changed: Vec<Box<str>>, removed: Vec<String>) -> Option<u64> {
         if changed.is_empty() && removed.is_empty() {
             return None;
         }
         st.seq += 1;
-        let msg: Arc<str> = Arc::from(
-            json!({"type": "delta", "seq": st.seq, "items": changed, "removed": removed})
-                .to_string(),
-        );
+        st.snapshot = None;
+        // The items' texts as they are: encoded once, for every client.
+        let mut text = format!(r#"{{"type":"delta","seq":{},"items":["#, st.seq);
+        for (i, j) in changed.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(j);
+        }
+        text.push_str(&format!(r#"],"removed":{}}}"#, json!(removed)));
+        let msg: Arc<str> = Arc::from(text);
         st.ring.push_back((st.seq, msg.clone()));
         while st.ring.len() > RING {
             st.ring.pop_front();

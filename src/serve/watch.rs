@@ -1,6 +1,6 @@
 //! The watcher thread: inotify on the three tier directories (and the
 //! directories above them, so a tier created later is watched too, and the
-//! edit-mode logs), debounced — events are gathered until 50 ms pass
+//! edit-mode logs), debounced — events are gathered until 5 ms pass
 //! without one (at most 250 ms) — then the changed items go to
 //! [`Live::apply`]; a new directory, an edit-mode change or an inotify
 //! overflow makes it [`Live::rescan`] everything.
@@ -18,8 +18,10 @@ use super::live::Live;
 use crate::items::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
 
-/// Quiet time that ends a burst of events.
-pub const DEBOUNCE: Duration = Duration::from_millis(50);
+/// Quiet time that ends a burst of events. Short: a CLI write is one
+/// `write` of the whole op (then `fsync`, whose `CLOSE_WRITE` comes later
+/// and finds nothing new), and a delta's latency starts with this wait.
+pub const DEBOUNCE: Duration = Duration::from_millis(5);
 /// Longest a burst is gathered before it is applied anyway.
 const MAX_BURST: Duration = Duration::from_millis(250);
 

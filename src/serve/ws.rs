@@ -4,17 +4,29 @@
 //! every delta, and answers to the client's commands (`command`, `resume`,
 //! `ping`). The socket closes within half a second of its session ending
 //! (logout, expiry, a password change) or the server stopping.
+//!
+//! Messages are shared bytes (a snapshot is built once for every client)
+//! sent in fragments of at most [`FRAGMENT`] bytes, each only once the
+//! socket has taken the one before: a client that reads slowly is sent
+//! nothing more meanwhile (its deltas wait in its outbox, which turns into
+//! a fresh snapshot when full) and is closed after [`STALL`] without
+//! taking a byte. Its own messages are answered [`ANSWERS_PER_TURN`] at a
+//! time and not read at all while the socket is full, so one that sends
+//! without reading is held back by TCP rather than by the server's memory.
 
-use std::io::ErrorKind;
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tungstenite::protocol::frame::Frame;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tungstenite::{Message, WebSocket};
+use tungstenite::{Bytes, Message, WebSocket};
 
 use super::api;
 use super::idempotency::{self, Keys};
@@ -24,6 +36,13 @@ use crate::tracker::Tracker;
 
 /// Largest message a client may send.
 pub const MAX_MESSAGE: usize = 1 << 20;
+/// Largest frame sent: a longer message goes in fragments.
+pub const FRAGMENT: usize = 256 << 10;
+/// How long a client may leave the socket full, taking nothing, before it is closed.
+pub const STALL: Duration = Duration::from_secs(10);
+/// Client messages answered before the answers are sent (the rest are read
+/// after, so a client that sends without reading meets a full socket).
+pub const ANSWERS_PER_TURN: usize = 32;
 
 /// The `Sec-WebSocket-Accept` value for a client's key.
 pub fn accept_key(key: &str) -> String {
@@ -70,7 +89,7 @@ fn answer(conn: &Conn, text: &str) -> Vec<std::sync::Arc<str>> {
         Some("ping") => one(json!({"type": "pong"}).to_string()),
         Some("resume") => match msg.get("seq").and_then(Value::as_u64) {
             Some(seq) => conn.live.resume(seq),
-            None => one(conn.live.snapshot()),
+            None => vec![conn.live.snapshot()],
         },
         Some("command") => {
             if conn.sessions.touch(&conn.token).is_none() {
@@ -164,6 +183,81 @@ fn command(conn: &Conn, id: &Value, msg: &Value) -> String {
     }
 }
 
+/// The client's socket, counting the bytes the kernel took (a stalled
+/// client is one whose count stops moving while data waits).
+struct Counted {
+    stream: TcpStream,
+    written: u64,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.stream.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+/// A shared message as `Bytes` (no copy).
+struct Shared(Arc<str>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// Messages waiting for the socket, the first possibly part-sent.
+#[derive(Default)]
+struct Backlog {
+    msgs: VecDeque<Arc<str>>,
+    /// Bytes of the first message already sent (as earlier fragments).
+    sent: usize,
+}
+
+impl Backlog {
+    /// Hands tungstenite frames until the backlog is empty or the socket
+    /// is full (the last frame is buffered then); `Err` when the socket failed.
+    fn pump(&mut self, ws: &mut WebSocket<Counted>) -> Result<(), ()> {
+        while let Some(m) = self.msgs.front() {
+            let mut end = (self.sent + FRAGMENT).min(m.len());
+            while !m.is_char_boundary(end) {
+                end -= 1;
+            }
+            let data = Bytes::from_owner(Shared(m.clone())).slice(self.sent..end);
+            let opcode = if self.sent == 0 {
+                OpCode::Data(Data::Text)
+            } else {
+                OpCode::Data(Data::Continue)
+            };
+            let last = end == m.len();
+            if last {
+                self.msgs.pop_front();
+                self.sent = 0;
+            } else {
+                self.sent = end;
+            }
+            match ws.write(Message::Frame(Frame::message(data, opcode, last))) {
+                Ok(()) => {}
+                Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::WouldBlock => {
+                    return Ok(())
+                }
+                Err(_) => return Err(()),
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs one client until it closes, the session ends, or the server stops.
 pub fn run(mut conn: Conn) {
     let Ok(stream) = conn.stream.try_clone() else {
@@ -176,24 +270,44 @@ pub fn run(mut conn: Conn) {
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
     let early = std::mem::take(&mut conn.early);
+    let stream = Counted { stream, written: 0 };
     let mut ws = WebSocket::from_partially_read(stream, early, Role::Server, Some(config));
     let Ok((client, first)) = conn.live.subscribe(conn.resume) else {
         return;
     };
-    let mut outgoing: Vec<Arc<str>> = first;
+    let mut backlog = Backlog {
+        msgs: first.into(),
+        sent: 0,
+    };
+    // Whether the socket is full (tungstenite holds unsent bytes).
     let mut want_write;
+    // Whether tungstenite may hold client messages not yet answered.
+    let mut unread = false;
+    let mut taken = (0u64, Instant::now());
     'conn: loop {
-        for m in outgoing.drain(..) {
-            if ws.write(Message::text(m.to_string())).is_err() {
+        // Send what waits while the socket takes it: what tungstenite
+        // holds first, then the next fragments.
+        loop {
+            match ws.flush() {
+                Ok(()) => want_write = false,
+                Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::WouldBlock => {
+                    want_write = true;
+                    break;
+                }
+                Err(_) => break 'conn,
+            }
+            if backlog.msgs.is_empty() {
+                break;
+            }
+            if backlog.pump(&mut ws).is_err() {
                 break 'conn;
             }
         }
-        match ws.flush() {
-            Ok(()) => want_write = false,
-            Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::WouldBlock => {
-                want_write = true
-            }
-            Err(_) => break,
+        let written = ws.get_ref().written;
+        if written != taken.0 || !want_write {
+            taken = (written, Instant::now());
+        } else if taken.1.elapsed() >= STALL {
+            break;
         }
         if conn.stop.load(Ordering::SeqCst) {
             let _ = ws.close(None);
@@ -208,22 +322,30 @@ pub fn run(mut conn: Conn) {
             let _ = ws.flush();
             break;
         }
-        let mut sock_flags = rustix::event::PollFlags::IN;
-        if want_write {
-            sock_flags |= rustix::event::PollFlags::OUT;
-        }
+        // While the socket is full: wait for room only. New deltas stay in
+        // the outbox (bounded) and the client's commands unread.
+        let busy = want_write;
+        let sock_flags = if busy {
+            rustix::event::PollFlags::OUT
+        } else {
+            rustix::event::PollFlags::IN
+        };
         let (sock_ready, wake_ready) = {
-            let sock_fd = ws.get_ref().as_fd();
+            let sock_fd = ws.get_ref().stream.as_fd();
             let mut fds = [
                 rustix::event::PollFd::new(&sock_fd, sock_flags),
                 rustix::event::PollFd::new(&client.wake, rustix::event::PollFlags::IN),
             ];
+            let n = if busy { 1 } else { 2 };
             let ts = rustix::event::Timespec {
                 tv_sec: 0,
-                tv_nsec: 500_000_000,
+                tv_nsec: if unread && !busy { 0 } else { 500_000_000 },
             };
-            match rustix::event::poll(&mut fds, Some(&ts)) {
-                Ok(_) => (!fds[0].revents().is_empty(), !fds[1].revents().is_empty()),
+            match rustix::event::poll(&mut fds[..n], Some(&ts)) {
+                Ok(_) => (
+                    !busy && (unread || !fds[0].revents().is_empty()),
+                    !busy && !fds[1].revents().is_empty(),
+                ),
                 Err(rustix::io::Errno::INTR) => (false, false),
                 Err(_) => break,
             }
@@ -231,18 +353,25 @@ pub fn run(mut conn: Conn) {
         if wake_ready {
             let (snapshot_needed, msgs) = client.drain();
             if snapshot_needed {
-                outgoing.push(Arc::from(conn.live.snapshot()));
+                backlog.msgs.push_back(conn.live.snapshot());
             } else {
-                outgoing.extend(msgs);
+                backlog.msgs.extend(msgs);
             }
         }
         if sock_ready {
-            loop {
+            unread = false;
+            for n in 0.. {
+                if n == ANSWERS_PER_TURN {
+                    unread = true;
+                    break;
+                }
                 match ws.read() {
-                    Ok(Message::Text(t)) => outgoing.extend(answer(&conn, t.as_str())),
+                    Ok(Message::Text(t)) => backlog.msgs.extend(answer(&conn, t.as_str())),
                     Ok(Message::Binary(_)) => {
                         let e = api::ApiError::new(400, "bad_request", "send JSON text messages");
-                        outgoing.push(Arc::from(error_msg(&Value::Null, &e)));
+                        backlog
+                            .msgs
+                            .push_back(Arc::from(error_msg(&Value::Null, &e)));
                     }
                     Ok(_) => {} // ping/pong/close frames: tungstenite answers them
                     Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::WouldBlock => break,

@@ -1,7 +1,10 @@
 //! `/ws` against a real server: the handshake's session and Origin checks,
 //! a snapshot then deltas (only the changed items) to two clients after
 //! CLI writes, commands over the socket, `resume` from the ring buffer,
-//! ping, and a tier directory created after start being watched.
+//! ping, a tier directory created after start being watched, a client
+//! that applies every delta ending with what a fresh snapshot has, and a
+//! snapshot bigger than the socket holds reaching a client that reads late,
+//! and a burst of messages all answered.
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -160,6 +163,184 @@ fn two_clients_get_only_the_changed_items_after_cli_writes() {
         (d["type"].as_str(), d["seq"].as_u64()),
         (Some("delta"), Some(seq0 + 3))
     );
+}
+
+/// Items by ID.
+fn by_id(items: &Value) -> std::collections::BTreeMap<String, Value> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_str().unwrap().to_string(), i.clone()))
+        .collect()
+}
+
+#[test]
+fn a_client_applying_every_delta_has_what_a_fresh_snapshot_has() {
+    let env = common::Env::new();
+    serve_support::passwd(&env, "amy", "secret");
+    let a = env.add("first", &[]);
+    let b = env.add("second", &["--priority", "3"]);
+    let s = Server::start_in(env);
+    let l = s.login();
+    let mut ws = connect(&s, Some(&l), &s.url, "").unwrap();
+    let snap = next_of(&mut ws, "snapshot");
+    let mut seq = snap["seq"].as_u64().unwrap();
+    let mut mine = by_id(&snap["items"]);
+    let apply = |d: &Value, mine: &mut std::collections::BTreeMap<String, Value>| {
+        for (id, item) in by_id(&d["items"]) {
+            mine.insert(id, item);
+        }
+        for id in d["removed"].as_array().unwrap() {
+            mine.remove(id.as_str().unwrap());
+        }
+    };
+    // Writes of every kind, some in quick succession (one delta may carry several).
+    let c = s.env.add("third", &[]);
+    let d = s.env.add("fourth", &["--tier", "canonical"]);
+    for args in [
+        &["update", &a, "--priority", "0", "--title", "first, renamed"][..],
+        &["discuss", &b, "a message"],
+        &["update", &c, "--status", "in_progress"],
+        &["lock", &a, "status"],
+        &["stealth", &b],
+        &["demote", &d],
+        &["update", &b, "--priority", "1"],
+        &["freeze", &c],
+    ] {
+        s.env.run(args).ok();
+    }
+    // A file gone (as a git checkout can do): a `removed` entry.
+    std::fs::remove_file(
+        s.env
+            .root()
+            .join(format!("tracker-workspace/.ops/.{c}.ops")),
+    )
+    .unwrap();
+    let last = s.env.add("the last write", &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !mine.contains_key(&last) || mine.contains_key(&c) {
+        assert!(Instant::now() < deadline, "the deltas never caught up");
+        let d = next_of(&mut ws, "delta");
+        assert!(d["seq"].as_u64().unwrap() > seq, "{d}");
+        seq = d["seq"].as_u64().unwrap();
+        apply(&d, &mut mine);
+    }
+    // A fresh client's snapshot: the same items, byte for byte once parsed.
+    let mut fresh = connect(&s, Some(&l), &s.url, "").unwrap();
+    let snap = next_of(&mut fresh, "snapshot");
+    while snap["seq"].as_u64().unwrap() > seq {
+        let d = next_of(&mut ws, "delta");
+        seq = d["seq"].as_u64().unwrap();
+        apply(&d, &mut mine);
+    }
+    assert_eq!(snap["seq"].as_u64().unwrap(), seq);
+    assert_eq!(by_id(&snap["items"]), mine);
+    assert_eq!(mine.len(), 4, "{:?}", mine.keys());
+    // In list order, and each as `show --json` has it.
+    let listed: Vec<String> = common::ids(&s.env.run(&["list", "--json"]).ok().json());
+    let shown = common::ids(&snap["items"]);
+    let open: Vec<&String> = shown.iter().filter(|i| listed.contains(i)).collect();
+    let listed: Vec<&String> = listed.iter().filter(|i| shown.contains(i)).collect();
+    assert_eq!(open, listed);
+    for (id, item) in &mine {
+        assert_eq!(
+            item,
+            &s.env.run(&["show", id, "--json"]).ok().json(),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn a_snapshot_bigger_than_the_socket_reaches_a_client_that_reads_late() {
+    use htrac::items::ids::compute_id;
+    use htrac::oplog::{emit::emit_op, op::Role};
+    let env = common::Env::new();
+    serve_support::passwd(&env, "amy", "secret");
+    // 40 items of 200 KB: an 8 MB snapshot, more than the server's send
+    // buffer (4 MB at most) and this client's small receive buffer hold.
+    let dir = env.root().join("tracker-workspace/.ops");
+    let text = "Words of a long description. ".repeat(200_000 / 29);
+    for i in 0..40 {
+        let data = json!({"kind": "work_item", "title": format!("big {i}"),
+            "status": "todo_hard", "priority": 2, "parent": null, "tags": [],
+            "isbefore": [], "duplicate_of": [], "not_duplicate_of": [],
+            "pr_ref": null, "description": text, "fields": {}});
+        let id = compute_id("WI", &data, "");
+        let op = htrac::Op::new(
+            "create",
+            "2025-01-01T00:00:00Z",
+            Role::Human,
+            "amy",
+            1,
+            "a000",
+        )
+        .with("data", data);
+        std::fs::write(dir.join(format!(".{id}.ops")), emit_op(&op)).unwrap();
+    }
+    let s = Server::start_in(env);
+    let l = s.login();
+    let port: u16 = s.host.rsplit(':').next().unwrap().parse().unwrap();
+    let fd = rustix::net::socket(
+        rustix::net::AddressFamily::INET,
+        rustix::net::SocketType::STREAM,
+        None,
+    )
+    .unwrap();
+    rustix::net::sockopt::set_socket_recv_buffer_size(&fd, 16 << 10).unwrap();
+    rustix::net::connect(&fd, &std::net::SocketAddr::from(([127, 0, 0, 1], port))).unwrap();
+    let stream = TcpStream::from(fd);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rq = format!("ws://{}/ws", s.host).into_client_request().unwrap();
+    rq.headers_mut().insert("Origin", s.url.parse().unwrap());
+    rq.headers_mut().insert("Cookie", l.cookie.parse().unwrap());
+    let (mut slow, _) = tungstenite::client(rq, stream).unwrap();
+    // It reads nothing for a while; another client is served meanwhile.
+    let mut quick = connect(&s, Some(&l), &s.url, "").unwrap();
+    assert_eq!(next(&mut quick)["items"].as_array().unwrap().len(), 40);
+    std::thread::sleep(Duration::from_millis(1500));
+    let id = s.env.add("meanwhile", &[]);
+    let d = next_of(&mut quick, "delta");
+    assert_eq!(common::ids(&d["items"]), vec![id.clone()]);
+    // Then it reads: the whole snapshot, then the delta it missed.
+    let snap = next(&mut slow);
+    assert_eq!(snap["type"], "snapshot");
+    assert_eq!(snap["items"].as_array().unwrap().len(), 40);
+    assert_eq!(snap["items"][0]["description"], text);
+    let d = next_of(&mut slow, "delta");
+    assert_eq!(common::ids(&d["items"]), vec![id]);
+}
+
+#[test]
+fn many_messages_sent_at_once_are_all_answered_in_order() {
+    let s = Server::start();
+    let l = s.login();
+    let mut ws = connect(&s, Some(&l), &s.url, "").unwrap();
+    assert_eq!(next(&mut ws)["type"], "snapshot");
+    // More than the server answers in one turn, in one burst.
+    for i in 0..100 {
+        let m = if i % 2 == 0 {
+            json!({"type": "ping"})
+        } else {
+            json!({"type": "command", "id": i, "action": "show", "item": "WI-zzzzz"})
+        };
+        ws.write(Message::text(m.to_string())).unwrap();
+    }
+    ws.flush().unwrap();
+    for i in 0..100 {
+        let m = next(&mut ws);
+        if i % 2 == 0 {
+            assert_eq!(m["type"], "pong");
+        } else {
+            assert_eq!(
+                (m["type"].as_str(), m["id"].as_i64()),
+                (Some("error"), Some(i))
+            );
+        }
+    }
 }
 
 fn ws_text(ws: &mut Ws, t: &str) {
