@@ -27,44 +27,58 @@ fn is_frozen(frozen: &[HashSet<String>; 3], tier: Tier, id: &str) -> bool {
     !set.is_empty() && set.contains(id)
 }
 
+/// Files handed to a thread at a time: small enough that a core slowed
+/// by other work takes fewer batches, large enough to keep the hand-out
+/// rare.
+const BATCH: usize = 32;
+
 /// Parses and compiles `files`; `edit` holds each tier's edit-mode ops,
-/// `frozen` each tier's frozen IDs.
+/// `frozen` each tier's frozen IDs. The results are in `files`' order,
+/// however many threads share the work (each takes the next batch when it
+/// is done with one).
 fn parse_all(
     t: &Tracker,
     files: &[&ItemFile],
     edit: &[(Vec<Op>, Vec<String>)],
     frozen: &[HashSet<String>; 3],
 ) -> Vec<Parsed> {
-    let run = |chunk: &[&ItemFile]| -> Vec<Parsed> {
-        chunk
-            .iter()
-            .map(|f| {
-                let mut w = Vec::new();
-                let ti = super::tier_index(f.tier);
-                let r = t.compile_file(f, &edit[ti].0, frozen[ti].contains(&f.id), &mut w);
-                (r, w)
-            })
-            .collect()
+    let one = |f: &&ItemFile| -> Parsed {
+        let mut w = Vec::new();
+        let ti = super::tier_index(f.tier);
+        let r = t.compile_file(f, &edit[ti].0, frozen[ti].contains(&f.id), &mut w);
+        (r, w)
     };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .min(8);
-    if threads > 1 && files.len() >= 256 {
-        let size = files.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = files
-                .chunks(size)
-                .map(|c| s.spawn(move || run(c)))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("reader thread"))
-                .collect()
-        })
-    } else {
-        run(files)
+        .min(8)
+        .min(files.len().div_ceil(4 * BATCH));
+    if threads <= 1 {
+        return files.iter().map(one).collect();
     }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done: Vec<(usize, Vec<Parsed>)> = Vec::new();
+        loop {
+            let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let start = b.saturating_mul(BATCH);
+            if start >= files.len() {
+                return done;
+            }
+            let chunk = &files[start..(start + BATCH).min(files.len())];
+            done.push((b, chunk.iter().map(one).collect()));
+        }
+    };
+    let mut batches: Vec<(usize, Vec<Parsed>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut all = work();
+        for h in handles {
+            all.extend(h.join().expect("reader thread"));
+        }
+        all
+    });
+    batches.sort_unstable_by_key(|(b, _)| *b);
+    batches.into_iter().flat_map(|(_, v)| v).collect()
 }
 
 /// Loads every item of every tier, from the cache where it is current.
@@ -96,11 +110,17 @@ pub fn snapshot_with(
     listing: Option<&Listing>,
 ) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
     let quick = summary && !rebuild && cache_path.is_some();
-    let (mut snap, written) = match read(t, cache_path, window, rebuild, quick, listing)? {
-        Some(done) => done,
-        // The cache must be written, which takes whole items.
-        None => {
-            read(t, cache_path, window, rebuild, false, listing)?.expect("a full read finishes")
+    let (mut snap, written) = match read(t, cache_path, window, rebuild, quick, listing, None)? {
+        Read::Done(snap, written) => (snap, written),
+        // The cache must be written, which takes whole items: read again,
+        // from the same listing, without parsing any file twice.
+        Read::Retry(retry) => {
+            let Retry { scanned, parsed } = retry;
+            let listing = listing.or(scanned.as_ref());
+            match read(t, cache_path, window, rebuild, false, listing, Some(parsed))? {
+                Read::Done(snap, written) => (snap, written),
+                Read::Retry(_) => unreachable!("a full read finishes"),
+            }
         }
     };
     if summary {
@@ -109,9 +129,26 @@ pub fn snapshot_with(
     Ok((snap, written))
 }
 
-/// One read; with `summary`, `None` if the cache needs writing.
-type Read = Option<(Snapshot, Option<std::io::Result<()>>)>;
+/// One read's outcome.
+enum Read {
+    /// The snapshot, and the outcome of writing the cache (if it was).
+    Done(Snapshot, Option<std::io::Result<()>>),
+    /// A summary read that found the cache needs writing, which takes
+    /// whole items (it decoded the cached ones without their long texts).
+    Retry(Retry),
+}
 
+/// What a summary read hands on to the full read after it.
+struct Retry {
+    /// The listing it made (when the caller gave none).
+    scanned: Option<Listing>,
+    /// The files it parsed: (index in the listing, result), in order.
+    parsed: Vec<(usize, Parsed)>,
+}
+
+/// One read; with `summary`, [`Read::Retry`] if the cache needs writing and
+/// some items came from it. `preparsed`: files already parsed, by their
+/// index in `listing` (from the summary read before this one).
 fn read(
     t: &Tracker,
     cache_path: Option<&Path>,
@@ -119,6 +156,7 @@ fn read(
     rebuild: bool,
     summary: bool,
     listing: Option<&Listing>,
+    preparsed: Option<Vec<(usize, Parsed)>>,
 ) -> Result<Read> {
     let now = super::now_ns();
     // The edit-mode logs are tiny; their ops key each tier's cache entries.
@@ -138,7 +176,7 @@ fn read(
         (Some(p), false) => super::load(p, &t.root, &want, summary),
         _ => None,
     };
-    let scanned;
+    let mut scanned = None;
     let (listing, contents) = match listing {
         Some(l) => (l, load()),
         None => {
@@ -147,8 +185,7 @@ fn read(
                 let contents = load();
                 (lister.join().expect("lister thread"), contents)
             });
-            scanned = l?;
-            (&scanned, contents)
+            (&*scanned.insert(l?), contents)
         }
     };
     let (listed, frozen) = (&listing.files, &listing.frozen);
@@ -206,47 +243,86 @@ fn read(
         }
         let dirty = rebuild || keys_changed || hits != cached_count;
         if summary && dirty {
-            return Ok(None);
+            return Ok(Read::Retry(Retry {
+                scanned,
+                parsed: Vec::new(),
+            }));
         }
-        return finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty).map(Some);
+        return finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty)
+            .map(|(s, w)| Read::Done(s, w));
     }
     snap.items.reserve(listed.len());
     // Otherwise take cached items out one by one (same layout: no copy).
     let mut pool: Vec<Option<Item>> = items.into_iter().map(Some).collect();
 
-    // Parse and compile the rest.
-    let missing: Vec<ItemFile> = listed
-        .iter()
-        .zip(&slots)
-        .filter(|(_, s)| s.is_none())
-        .map(|(l, _)| ItemFile {
-            id: l.id().to_string(),
-            tier: l.tier,
-            path: t.item_path(l.tier, l.id()),
-        })
+    // Parse and compile the rest (but what the read before this one parsed).
+    let missing: Vec<usize> = (0..listed.len()).filter(|&i| slots[i].is_none()).collect();
+    let mut preparsed = preparsed.unwrap_or_default().into_iter().peekable();
+    let mut parsed: Vec<(usize, Option<Parsed>)> = Vec::with_capacity(missing.len());
+    let mut todo: Vec<ItemFile> = Vec::new();
+    for &i in &missing {
+        while preparsed.next_if(|(j, _)| *j < i).is_some() {}
+        let done = preparsed.next_if(|(j, _)| *j == i).map(|(_, p)| p);
+        if done.is_none() {
+            let l = &listed[i];
+            todo.push(ItemFile {
+                id: l.id().to_string(),
+                tier: l.tier,
+                path: t.item_path(l.tier, l.id()),
+            });
+        }
+        parsed.push((i, done));
+    }
+    drop(preparsed);
+    let todo: Vec<&ItemFile> = todo.iter().collect();
+    let mut fresh_parsed = parse_all(t, &todo, &edit, frozen).into_iter();
+    for (_, p) in &mut parsed {
+        if p.is_none() {
+            *p = Some(fresh_parsed.next().expect("one result per missing file"));
+        }
+    }
+    let mut parsed: Vec<(usize, Parsed)> = parsed
+        .into_iter()
+        .map(|(i, p)| (i, p.expect("parsed")))
         .collect();
-    let missing: Vec<&ItemFile> = missing.iter().collect();
-    let mut parsed = parse_all(t, &missing, &edit, frozen).into_iter();
+
+    // Which parsed items may be cached: read cleanly, not changed within
+    // the racy window, not frozen.
+    let cache_ok = |l: &Listed, (r, w): &Parsed| match r {
+        Ok(item) => {
+            w.is_empty()
+                && l.key.is_some_and(|k| !k.is_racy(now, window))
+                && !is_frozen(frozen, l.tier, &item.id)
+        }
+        Err(_) => false,
+    };
+    let fresh = parsed
+        .iter()
+        .filter(|(i, p)| cache_ok(&listed[*i], p))
+        .count();
+    // Write the cache back if it would differ: new entries, gone entries,
+    // other edit-mode keys, or no (valid) cache at all.
+    let dirty = rebuild || keys_changed || fresh > 0 || hits + fresh != cached_count;
+    // A summary read without a cached item holds only whole items (parsed):
+    // it can write the cache itself.
+    if summary && dirty && hits > 0 {
+        return Ok(Read::Retry(Retry { scanned, parsed }));
+    }
 
     // Assemble in file order; note which items may be cached.
     let mut cacheable: Vec<(FileKey, usize)> = Vec::new();
-    let mut fresh = 0;
+    let mut parsed = parsed.drain(..);
     for (l, slot) in listed.iter().zip(slots) {
         let ti = super::tier_index(l.tier);
         let (mut item, cache_it) = match slot {
             Some(i) => (pool[i].take().expect("a cached item"), true),
             None => {
-                let (r, w) = parsed.next().expect("one result per missing file");
-                let clean = w.is_empty();
+                let (_, p) = parsed.next().expect("one result per missing file");
+                let ok = cache_ok(l, &p);
+                let (r, w) = p;
                 snap.warnings.extend(w);
                 match r {
-                    Ok(item) => {
-                        let ok = clean
-                            && l.key.is_some_and(|k| !k.is_racy(now, window))
-                            && !is_frozen(frozen, l.tier, &item.id);
-                        fresh += usize::from(ok);
-                        (item, ok)
-                    }
+                    Ok(item) => (item, ok),
                     Err(b) => {
                         snap.broken.push(b);
                         continue;
@@ -263,13 +339,7 @@ fn read(
     snap.cache_hits = hits;
 
     drop(pool);
-    // Write the cache back if it would differ: new entries, gone entries,
-    // other edit-mode keys, or no (valid) cache at all.
-    let dirty = rebuild || keys_changed || fresh > 0 || cacheable.len() != cached_count;
-    if summary && dirty {
-        return Ok(None);
-    }
-    finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty).map(Some)
+    finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty).map(|(s, w)| Read::Done(s, w))
 }
 
 /// Marks cross-tier conflicts and writes the cache back when `dirty`.
