@@ -98,6 +98,7 @@ pub mod stophook;
 
 // Text.
 pub mod nearest;
+pub mod par;
 pub mod py;
 pub mod safetext;
 pub mod settings;

@@ -27,58 +27,27 @@ fn is_frozen(frozen: &[HashSet<String>; 3], tier: Tier, id: &str) -> bool {
     !set.is_empty() && set.contains(id)
 }
 
-/// Files handed to a thread at a time: small enough that a core slowed
-/// by other work takes fewer batches, large enough to keep the hand-out
-/// rare.
-const BATCH: usize = 32;
-
 /// Parses and compiles `files`; `edit` holds each tier's edit-mode ops,
-/// `frozen` each tier's frozen IDs. The results are in `files`' order,
-/// however many threads share the work (each takes the next batch when it
-/// is done with one).
+/// `frozen` each tier's frozen IDs. On all cores when there are many
+/// ([`crate::par`]); the results in `files`' order.
 fn parse_all(
     t: &Tracker,
     files: &[&ItemFile],
     edit: &[(Vec<Op>, Vec<String>)],
     frozen: &[HashSet<String>; 3],
 ) -> Vec<Parsed> {
-    let one = |f: &&ItemFile| -> Parsed {
+    let one = |f: &ItemFile| -> Parsed {
         let mut w = Vec::new();
         let ti = super::tier_index(f.tier);
         let r = t.compile_file(f, &edit[ti].0, frozen[ti].contains(&f.id), &mut w);
         (r, w)
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8)
-        .min(files.len().div_ceil(4 * BATCH));
-    if threads <= 1 {
-        return files.iter().map(one).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done: Vec<(usize, Vec<Parsed>)> = Vec::new();
-        loop {
-            let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let start = b.saturating_mul(BATCH);
-            if start >= files.len() {
-                return done;
-            }
-            let chunk = &files[start..(start + BATCH).min(files.len())];
-            done.push((b, chunk.iter().map(one).collect()));
-        }
+    let threads = if files.len() >= 256 {
+        crate::par::threads_for(files.len(), 1)
+    } else {
+        1
     };
-    let mut batches: Vec<(usize, Vec<Parsed>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-        let mut all = work();
-        for h in handles {
-            all.extend(h.join().expect("reader thread"));
-        }
-        all
-    });
-    batches.sort_unstable_by_key(|(b, _)| *b);
-    batches.into_iter().flat_map(|(_, v)| v).collect()
+    crate::par::map(files.to_vec(), threads, 32, |f| one(f))
 }
 
 /// Loads every item of every tier, from the cache where it is current.

@@ -324,7 +324,9 @@ pub fn check_flow_depth(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn op_from_map(text: &str, mut map: Map<String, Value>) -> Result<Op, String> {
+/// The op a block's mapping holds (`text`: the block, for a numeric nonce's
+/// comment).
+pub(crate) fn op_from_map(text: &str, mut map: Map<String, Value>) -> Result<Op, String> {
     let kind = match map.shift_remove("op") {
         Some(Value::String(s)) => s,
         Some(other) => return Err(format!("field 'op' must be a string, found {other}")),
