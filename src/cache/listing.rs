@@ -42,11 +42,11 @@ impl FileKey {
     pub fn of_stat(st: &rustix::fs::Stat) -> FileKey {
         FileKey {
             size: st.st_size as u64,
-            mtime: st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64,
-            ctime: st.st_ctime as i64 * 1_000_000_000 + st.st_ctime_nsec as i64,
-            ino: st.st_ino as u64,
-            dev: (u64::from(rustix::fs::major(st.st_dev as u64)) << 32)
-                | u64::from(rustix::fs::minor(st.st_dev as u64)),
+            mtime: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec as i64,
+            ctime: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec as i64,
+            ino: st.st_ino,
+            dev: (u64::from(rustix::fs::major(st.st_dev)) << 32)
+                | u64::from(rustix::fs::minor(st.st_dev)),
         }
     }
 }
@@ -201,7 +201,9 @@ impl Listing {
     /// The open directory of `tier`, if it was listed.
     pub fn dir(&self, tier: Tier) -> Option<rustix::fd::BorrowedFd<'_>> {
         use rustix::fd::AsFd;
-        self.dirs[super::tier_index(tier)].as_ref().map(|d| d.as_fd())
+        self.dirs[super::tier_index(tier)]
+            .as_ref()
+            .map(|d| d.as_fd())
     }
 
     /// The listing spelled out — every file's tier, ID and key, then each

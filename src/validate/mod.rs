@@ -196,9 +196,11 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             cross::check(tracker, &index, &mut c);
             Kept {
                 links: cross::Links::of(&c),
-                similar: if opts.similar && c.target.role == Role::Item && c.target.tier.is_some()
-                {
-                    c.item.take().filter(|_| c.target.id.is_some()).map(Box::new)
+                similar: if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
+                    c.item
+                        .take()
+                        .filter(|_| c.target.id.is_some())
+                        .map(Box::new)
                 } else {
                     None
                 },

@@ -110,7 +110,7 @@ pub(super) fn check_op(
         .iter()
         .chain(payload)
         .copied()
-        .filter(|k| raw.contains_key(*k))
+        .filter(|k| raw.contains_key(k))
         .collect();
     let actual: Vec<&str> = raw
         .keys()

@@ -586,7 +586,12 @@ fn check_locks_judges_the_staged_copy_and_untracked_files() {
 
 /// Runs `validate ARGS` with `HTRAC_VALIDATE_BATCH` (files validated at a
 /// time; `None`: the default), else with the binary `bin`.
-fn validate_with(env: &Env, args: &[&str], batch: Option<&str>, bin: Option<&str>) -> (i32, String) {
+fn validate_with(
+    env: &Env,
+    args: &[&str],
+    batch: Option<&str>,
+    bin: Option<&str>,
+) -> (i32, String) {
     let mut c = env.command(args);
     if let Some(b) = bin {
         let mut other = std::process::Command::new(b);
@@ -623,7 +628,10 @@ fn batched_validation_reports_exactly_what_a_whole_run_does() {
     let id = |n: usize| format!("WI-batch{n:02}");
     let file = |n: usize| format!("{WS}/.{}.ops", id(n));
     for n in 0..24 {
-        let title = format!("Item {n} of the batch test: fix the parser for case {}", n % 5);
+        let title = format!(
+            "Item {n} of the batch test: fix the parser for case {}",
+            n % 5
+        );
         let mut extra: Vec<String> = Vec::new();
         // Cycles through two and three files; a dangling parent; a self
         // reference; a reference into stealth.
@@ -639,7 +647,11 @@ fn batched_validation_reports_exactly_what_a_whole_run_does() {
             _ => {}
         }
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-        write(&env, &file(n), &create(&format!("{:04x}", 0x100 + n), &title, &extra));
+        write(
+            &env,
+            &file(n),
+            &create(&format!("{:04x}", 0x100 + n), &title, &extra),
+        );
     }
     write(
         &env,
@@ -652,7 +664,11 @@ fn batched_validation_reports_exactly_what_a_whole_run_does() {
         env.root().join(format!("tracker/.ops/.{}.ops", id(3))),
     )
     .unwrap();
-    write(&env, &format!("{WS}/.INV-batch.ops"), &create("0201", "wrong", &[]));
+    write(
+        &env,
+        &format!("{WS}/.INV-batch.ops"),
+        &create("0201", "wrong", &[]),
+    );
     git(env.path(), &["add", "-A"]);
     git(env.path(), &["commit", "-qm", "items"]);
     // New since HEAD: an agent's lock and human-only status, an op forged
@@ -671,18 +687,37 @@ fn batched_validation_reports_exactly_what_a_whole_run_does() {
         &op("update", "human", 2, "0302", &["set:", "  priority: 1"])
             .replace("actor: amy", "actor: bob_agent"),
     );
-    append(&env.path().join(file(10)), "- op: update  # 0303\n  at: {bad  # 0303\n");
+    append(
+        &env.path().join(file(10)),
+        "- op: update  # 0303\n  at: {bad  # 0303\n",
+    );
     append(
         &env.path().join(file(13)),
-        &op("update", "agent", 2, "0304", &["set:", "  title: \"x\""]).replacen("  # 0304\n", "\n", 1),
+        &op("update", "agent", 2, "0304", &["set:", "  title: \"x\""]).replacen(
+            "  # 0304\n",
+            "\n",
+            1,
+        ),
     );
     append(
         &env.path().join(file(20)),
-        &op("update", "human", 2, "0305", &["add:", &format!("  isbefore: [{}]", id(21))]),
+        &op(
+            "update",
+            "human",
+            2,
+            "0305",
+            &["add:", &format!("  isbefore: [{}]", id(21))],
+        ),
     );
     append(
         &env.path().join(file(21)),
-        &op("update", "human", 2, "0306", &["add:", &format!("  isbefore: [{}]", id(20))]),
+        &op(
+            "update",
+            "human",
+            2,
+            "0306",
+            &["add:", &format!("  isbefore: [{}]", id(20))],
+        ),
     );
     let reference = std::env::var("HTRAC_VALIDATE_REFERENCE").ok();
     for args in [
@@ -694,10 +729,18 @@ fn batched_validation_reports_exactly_what_a_whole_run_does() {
         let whole = validate_with(&env, args, Some("100000"), None);
         assert_eq!(whole.0, 1, "{args:?}: {}", whole.1);
         for batch in [None, Some("1"), Some("3")] {
-            assert_eq!(validate_with(&env, args, batch, None), whole, "{args:?} in batches of {batch:?}");
+            assert_eq!(
+                validate_with(&env, args, batch, None),
+                whole,
+                "{args:?} in batches of {batch:?}"
+            );
         }
         if let Some(bin) = &reference {
-            assert_eq!(validate_with(&env, args, None, Some(bin)), whole, "{args:?}: the reference build");
+            assert_eq!(
+                validate_with(&env, args, None, Some(bin)),
+                whole,
+                "{args:?}: the reference build"
+            );
         }
     }
     // Every kind of problem is there.
