@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::schema::writer_line;
 use super::{Checked, Role};
+use crate::cache::listing::Listing;
 use crate::error::Result;
 use crate::items::ids::split_id;
 use crate::items::item::{value_text, Item};
@@ -56,14 +57,12 @@ pub(super) struct Index {
 }
 
 impl Index {
-    pub(super) fn of(tracker: &Tracker) -> Result<Index> {
-        let mut tiers_of: HashMap<String, u8> = HashMap::new();
-        for tier in Tier::ALL {
-            for f in tracker.tier_files(tier)? {
-                *tiers_of.entry(f.id).or_default() |= bit(tier);
-            }
+    pub(super) fn of(listing: &Listing) -> Index {
+        let mut tiers_of: HashMap<String, u8> = HashMap::with_capacity(listing.files.len());
+        for f in &listing.files {
+            *tiers_of.entry(f.id().to_string()).or_default() |= bit(f.tier);
         }
-        Ok(Index { tiers_of })
+        Index { tiers_of }
     }
 
     fn in_tier(&self, id: &str, tier: Tier) -> bool {

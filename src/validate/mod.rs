@@ -26,6 +26,7 @@ pub mod similar;
 
 use std::path::{Path, PathBuf};
 
+use crate::cache::listing::Listing;
 use crate::error::Result;
 use crate::items::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
@@ -154,8 +155,11 @@ fn batch_size() -> usize {
 pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) -> Result<Report> {
     let mut report = Report::default();
     let whole = files.is_empty();
+    // Every op file and freeze sentinel of the tracker, one `getdents` pass
+    // per tier: the files to check, and what references resolve against.
+    let listing = Listing::scan_with(tracker, false)?;
     let targets = if whole {
-        all_targets(tracker)?
+        all_targets(tracker, &listing)
     } else {
         let mut targets = Vec::new();
         for f in files {
@@ -170,7 +174,7 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         }
         targets
     };
-    let index = cross::Index::of(tracker)?;
+    let index = cross::Index::of(&listing);
     let mut git = opts.check_locks.then(|| locks::Git::new(tracker));
     let mut kept: Vec<Kept> = Vec::with_capacity(targets.len());
     let batch = batch_size();
@@ -187,7 +191,7 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         };
         let work: Vec<(Target, Option<copies::Copies>)> = chunk.into_iter().zip(copies).collect();
         kept.extend(crate::par::map(work, threads, 16, |(t, copies)| {
-            let approved = frozen_approval(tracker, &t);
+            let approved = frozen_approval(tracker, &listing, &t);
             let mut c = file::check(t, &tracker.config, &tracker.policy, approved.as_deref());
             if let Some(copies) = copies {
                 locks::check(tracker, &mut c, copies);
@@ -264,10 +268,18 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
 }
 
 /// The ops of the item's freeze sentinel, when `t` is a frozen item's file.
-fn frozen_approval(tracker: &Tracker, t: &Target) -> Option<Vec<crate::oplog::op::Op>> {
+fn frozen_approval(
+    tracker: &Tracker,
+    listing: &Listing,
+    t: &Target,
+) -> Option<Vec<crate::oplog::op::Op>> {
     let (Some(id), Some(tier), Role::Item) = (&t.id, t.tier, t.role) else {
         return None;
     };
+    // Listed sentinels are few: only those are looked at again.
+    if !listing.frozen[crate::cache::tier_index(tier)].contains(id) {
+        return None;
+    }
     let file = crate::tracker::ItemFile {
         id: id.clone(),
         tier,
@@ -359,14 +371,14 @@ fn report_rejected(c: &mut Checked, policy: &crate::governance::policy::Policy) 
 }
 
 /// Every item file of every tier, then the edit-mode logs.
-fn all_targets(tracker: &Tracker) -> Result<Vec<Target>> {
-    let mut out = Vec::new();
-    for f in tracker.files()? {
+fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
+    let mut out = Vec::with_capacity(listing.files.len());
+    for f in &listing.files {
         out.push(Target {
-            path: f.path,
+            path: tracker.item_path(f.tier, f.id()),
             shown: None,
             role: Role::Item,
-            id: Some(f.id),
+            id: Some(f.id().to_string()),
             tier: Some(f.tier),
         });
     }
@@ -386,7 +398,7 @@ fn all_targets(tracker: &Tracker) -> Result<Vec<Target>> {
             tier: None,
         });
     }
-    Ok(out)
+    out
 }
 
 /// What a file named on the command line is: its tier from its directory,
