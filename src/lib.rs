@@ -18,7 +18,8 @@
 //!   [`error`];
 //! - who may do what: [`governance`] (actor, policy, signing, trust root);
 //! - keeping ops safe and shared: [`journal`], [`sync`], [`repair`],
-//!   [`cache`] (the read cache), [`validate`], [`git`], [`atomic`];
+//!   [`cache`] (the read cache), [`validate`], [`git`], [`atomic`],
+//!   [`par`] (work shared among cores, results in order);
 //! - what the front ends and hooks ask for: [`prime`], [`stophook`],
 //!   [`insight`], [`migrate`], [`setup`], [`init`], [`batch`], [`alias`],
 //!   [`mcp`] and `serve` (the MCP and web servers);
@@ -98,6 +99,7 @@ pub mod stophook;
 
 // Text.
 pub mod nearest;
+pub mod par;
 pub mod py;
 pub mod safetext;
 pub mod settings;

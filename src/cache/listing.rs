@@ -30,6 +30,25 @@ impl Listed {
     pub fn id(&self) -> &str {
         id_from_file_name(&self.name).expect("listed names are op file names")
     }
+
+    /// The file name (`.ID.ops`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl FileKey {
+    /// The key of a file as `fstat` gives it (the same as [`stat_key`]'s).
+    pub fn of_stat(st: &rustix::fs::Stat) -> FileKey {
+        FileKey {
+            size: st.st_size as u64,
+            mtime: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec as i64,
+            ctime: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec as i64,
+            ino: st.st_ino,
+            dev: (u64::from(rustix::fs::major(st.st_dev)) << 32)
+                | u64::from(rustix::fs::minor(st.st_dev)),
+        }
+    }
 }
 
 /// Every op file of every tier, sorted by tier then ID, and per tier (in
@@ -37,6 +56,11 @@ impl Listed {
 pub struct Listing {
     pub files: Vec<Listed>,
     pub frozen: [HashSet<String>; 3],
+    /// Whether the files were stat-ed (else every key is `None`: a read
+    /// with no cache to match takes each key as it opens the file).
+    pub stated: bool,
+    /// Each tier's open directory, for opening its files by name.
+    dirs: [Option<OwnedFd>; 3],
 }
 
 /// One tier's directory as `getdents` gave it.
@@ -54,6 +78,13 @@ const PER_THREAD: usize = 1024;
 impl Listing {
     /// Lists and stats every op file of `t`.
     pub fn scan(t: &Tracker) -> Result<Listing> {
+        Listing::scan_with(t, true)
+    }
+
+    /// Lists every op file of `t`, stat-ing them only with `stat` (a file
+    /// whose type the directory does not give is stat-ed anyway, to skip
+    /// what is not a regular file).
+    pub fn scan_with(t: &Tracker, stat: bool) -> Result<Listing> {
         // The tiers' directories are read side by side.
         let dirs: Vec<Option<TierDir>> = std::thread::scope(|s| {
             let rest: Vec<_> = Tier::ALL[1..]
@@ -78,6 +109,36 @@ impl Listing {
                 .map(|&(d, name)| stat_key(&dirs[d].fd, name))
                 .collect()
         };
+        if !stat {
+            let mut files = Vec::with_capacity(work.len());
+            drop(work);
+            let mut frozen: [HashSet<String>; 3] = Default::default();
+            let mut fds: [Option<OwnedFd>; 3] = Default::default();
+            for dir in dirs {
+                let ti = super::tier_index(dir.tier);
+                for (name, kind) in dir.named {
+                    if kind == FileType::Unknown {
+                        match stat_key(&dir.fd, &name) {
+                            StatResult::Key(_) | StatResult::Missing => {}
+                            StatResult::NotAFile => continue,
+                        }
+                    }
+                    files.push(Listed {
+                        tier: dir.tier,
+                        name,
+                        key: None,
+                    });
+                }
+                frozen[ti] = dir.frozen;
+                fds[ti] = Some(dir.fd);
+            }
+            return Ok(Listing {
+                files,
+                frozen,
+                stated: false,
+                dirs: fds,
+            });
+        }
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -103,9 +164,11 @@ impl Listing {
 
         let mut files = Vec::with_capacity(keys.len());
         let mut frozen: [HashSet<String>; 3] = Default::default();
+        let mut fds: [Option<OwnedFd>; 3] = Default::default();
         let mut keys = keys.into_iter();
         for dir in dirs {
             frozen[super::tier_index(dir.tier)] = dir.frozen;
+            fds[super::tier_index(dir.tier)] = Some(dir.fd);
             for (name, kind) in dir.named {
                 match keys.next().expect("one key per file") {
                     // Not a regular file (a directory or symlink with an op
@@ -127,7 +190,20 @@ impl Listing {
                 }
             }
         }
-        Ok(Listing { files, frozen })
+        Ok(Listing {
+            files,
+            frozen,
+            stated: true,
+            dirs: fds,
+        })
+    }
+
+    /// The open directory of `tier`, if it was listed.
+    pub fn dir(&self, tier: Tier) -> Option<rustix::fd::BorrowedFd<'_>> {
+        use rustix::fd::AsFd;
+        self.dirs[super::tier_index(tier)]
+            .as_ref()
+            .map(|d| d.as_fd())
     }
 
     /// The listing spelled out — every file's tier, ID and key, then each

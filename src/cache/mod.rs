@@ -260,13 +260,31 @@ pub fn load(
     })
 }
 
+/// One entry of the cache file: an item with its file's key, or the
+/// record [`record`] made of one.
+pub enum Entry<'a> {
+    Item(FileKey, &'a Item),
+    Record(&'a [u8]),
+}
+
+/// The cache file's record of `item`, whose op file has `key`.
+pub fn record(key: &FileKey, item: &Item) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut e = Enc(&mut buf);
+    e.u8(tier_index(item.tier) as u8);
+    e.str(&item.id);
+    key.encode(&mut e);
+    e.item(item);
+    buf
+}
+
 /// Writes the cache file: `entries` in (tier, ID) order. Best-effort: the
 /// caller ignores the error.
 pub fn save(
     path: &Path,
     root: &Path,
     edit_keys: &[Option<u64>; 3],
-    entries: &[(FileKey, &Item)],
+    entries: &[Entry<'_>],
 ) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -281,15 +299,11 @@ pub fn save(
             Ok(())
         };
         put(w, &header(root, edit_keys, entries.len()))?;
-        let mut buf = Vec::new();
-        for (key, item) in entries {
-            buf.clear();
-            let mut e = Enc(&mut buf);
-            e.u8(tier_index(item.tier) as u8);
-            e.str(&item.id);
-            key.encode(&mut e);
-            e.item(item);
-            put(w, &buf)?;
+        for entry in entries {
+            match entry {
+                Entry::Item(key, item) => put(w, &record(key, item))?,
+                Entry::Record(rec) => put(w, rec)?,
+            }
         }
         w.write_all(&sum.to_le_bytes())
     })

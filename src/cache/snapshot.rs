@@ -17,9 +17,30 @@ use crate::oplog::op::Op;
 use crate::tracker::load::{Broken, Snapshot};
 use crate::tracker::{ItemFile, Tracker};
 
-/// What parsing one file produced: the item (or why not) and whether it
-/// had warnings (torn ops), which keeps it out of the cache.
-type Parsed = (std::result::Result<Item, Broken>, Vec<String>);
+/// What parsing one file produced: the item (or why not), whether it had
+/// warnings (torn ops), which keeps it out of the cache, the file's key
+/// as it was opened (when the listing did not stat it), and the item's
+/// cache record when it may be cached (made on the parsing thread).
+struct Parsed {
+    item: std::result::Result<Item, Broken>,
+    warnings: Vec<String>,
+    key: Option<FileKey>,
+    /// Whether the item may be cached.
+    cache: bool,
+    record: Option<Vec<u8>>,
+}
+
+/// How a parsing thread decides whether an item may be cached, and what
+/// it leaves of the item.
+#[derive(Clone, Copy)]
+struct Keep {
+    /// A cache record is wanted (there is a cache file to write).
+    records: bool,
+    /// Only a summary is wanted ([`super::strip`] once recorded).
+    summary: bool,
+    now: i64,
+    window: Duration,
+}
 
 /// Whether `id` is frozen in `tier` (no hashing when nothing is frozen).
 fn is_frozen(frozen: &[HashSet<String>; 3], tier: Tier, id: &str) -> bool {
@@ -27,44 +48,68 @@ fn is_frozen(frozen: &[HashSet<String>; 3], tier: Tier, id: &str) -> bool {
     !set.is_empty() && set.contains(id)
 }
 
-/// Parses and compiles `files`; `edit` holds each tier's edit-mode ops,
-/// `frozen` each tier's frozen IDs.
+/// Parses and compiles the listed files `which` (indices in `listing`);
+/// `edit` holds each tier's edit-mode ops. Files are opened by name in
+/// their listed directory. Each item that may be cached is recorded for
+/// the cache right away (then, for a summary, stripped) — on all cores
+/// when there are many ([`crate::par`]); the results in `which`'s order.
 fn parse_all(
     t: &Tracker,
-    files: &[&ItemFile],
+    listing: &Listing,
+    which: Vec<usize>,
     edit: &[(Vec<Op>, Vec<String>)],
-    frozen: &[HashSet<String>; 3],
+    keep: Keep,
 ) -> Vec<Parsed> {
-    let run = |chunk: &[&ItemFile]| -> Vec<Parsed> {
-        chunk
-            .iter()
-            .map(|f| {
-                let mut w = Vec::new();
-                let ti = super::tier_index(f.tier);
-                let r = t.compile_file(f, &edit[ti].0, frozen[ti].contains(&f.id), &mut w);
-                (r, w)
-            })
-            .collect()
+    let one = |i: usize| -> Parsed {
+        let l = &listing.files[i];
+        let file = ItemFile {
+            id: l.id().to_string(),
+            tier: l.tier,
+            path: t.item_path(l.tier, l.id()),
+        };
+        let mut warnings = Vec::new();
+        let ti = super::tier_index(l.tier);
+        let frozen = listing.frozen[ti].contains(&file.id);
+        let (log, st) = match listing.dir(l.tier) {
+            Some(dir) => crate::oplog::read_at(dir, l.name(), &file.path),
+            None => (crate::oplog::read(&file.path), None),
+        };
+        let key = st
+            .filter(|_| !listing.stated)
+            .map(|st| FileKey::of_stat(&st));
+        let mut item = t.compile_read(&file, log, &edit[ti].0, frozen, &mut warnings);
+        // Cached: read cleanly, not changed within the racy window, not frozen.
+        let cacheable = warnings.is_empty()
+            && !frozen
+            && l.key
+                .or(key)
+                .is_some_and(|k| !k.is_racy(keep.now, keep.window));
+        let record = match &mut item {
+            Ok(it) if cacheable => {
+                let record = keep
+                    .records
+                    .then(|| super::record(&l.key.or(key).expect("keyed"), it));
+                if keep.summary {
+                    super::strip(it);
+                }
+                record
+            }
+            _ => None,
+        };
+        Parsed {
+            cache: cacheable && item.is_ok(),
+            item,
+            warnings,
+            key,
+            record,
+        }
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
-    if threads > 1 && files.len() >= 256 {
-        let size = files.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = files
-                .chunks(size)
-                .map(|c| s.spawn(move || run(c)))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("reader thread"))
-                .collect()
-        })
+    let threads = if which.len() >= 256 {
+        crate::par::threads_for(which.len(), 1)
     } else {
-        run(files)
-    }
+        1
+    };
+    crate::par::map(which, threads, 32, one)
 }
 
 /// Loads every item of every tier, from the cache where it is current.
@@ -96,11 +141,17 @@ pub fn snapshot_with(
     listing: Option<&Listing>,
 ) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
     let quick = summary && !rebuild && cache_path.is_some();
-    let (mut snap, written) = match read(t, cache_path, window, rebuild, quick, listing)? {
-        Some(done) => done,
-        // The cache must be written, which takes whole items.
-        None => {
-            read(t, cache_path, window, rebuild, false, listing)?.expect("a full read finishes")
+    let (mut snap, written) = match read(t, cache_path, window, rebuild, quick, listing, None)? {
+        Read::Done(snap, written) => (snap, written),
+        // The cache must be written, which takes whole items: read again,
+        // from the same listing, without parsing any file twice.
+        Read::Retry(retry) => {
+            let Retry { scanned, parsed } = retry;
+            let listing = listing.or(scanned.as_ref());
+            match read(t, cache_path, window, rebuild, false, listing, Some(parsed))? {
+                Read::Done(snap, written) => (snap, written),
+                Read::Retry(_) => unreachable!("a full read finishes"),
+            }
         }
     };
     if summary {
@@ -109,9 +160,26 @@ pub fn snapshot_with(
     Ok((snap, written))
 }
 
-/// One read; with `summary`, `None` if the cache needs writing.
-type Read = Option<(Snapshot, Option<std::io::Result<()>>)>;
+/// One read's outcome.
+enum Read {
+    /// The snapshot, and the outcome of writing the cache (if it was).
+    Done(Snapshot, Option<std::io::Result<()>>),
+    /// A summary read that found the cache needs writing, which takes
+    /// whole items (it decoded the cached ones without their long texts).
+    Retry(Retry),
+}
 
+/// What a summary read hands on to the full read after it.
+struct Retry {
+    /// The listing it made (when the caller gave none).
+    scanned: Option<Listing>,
+    /// The files it parsed: (index in the listing, result), in order.
+    parsed: Vec<(usize, Parsed)>,
+}
+
+/// One read; with `summary`, [`Read::Retry`] if the cache needs writing and
+/// some items came from it. `preparsed`: files already parsed, by their
+/// index in `listing` (from the summary read before this one).
 fn read(
     t: &Tracker,
     cache_path: Option<&Path>,
@@ -119,6 +187,7 @@ fn read(
     rebuild: bool,
     summary: bool,
     listing: Option<&Listing>,
+    preparsed: Option<Vec<(usize, Parsed)>>,
 ) -> Result<Read> {
     let now = super::now_ns();
     // The edit-mode logs are tiny; their ops key each tier's cache entries.
@@ -138,17 +207,22 @@ fn read(
         (Some(p), false) => super::load(p, &t.root, &want, summary),
         _ => None,
     };
-    let scanned;
+    let mut scanned = None;
     let (listing, contents) = match listing {
         Some(l) => (l, load()),
         None => {
+            // With no cache to match, the files need no `stat`: each key is
+            // taken as the file is opened.
+            let stat = match (cache_path, rebuild) {
+                (Some(p), false) => p.exists(),
+                _ => false,
+            };
             let (l, contents) = std::thread::scope(|s| {
-                let lister = s.spawn(|| Listing::scan(t));
+                let lister = s.spawn(|| Listing::scan_with(t, stat));
                 let contents = load();
                 (lister.join().expect("lister thread"), contents)
             });
-            scanned = l?;
-            (&scanned, contents)
+            (&*scanned.insert(l?), contents)
         }
     };
     let (listed, frozen) = (&listing.files, &listing.frozen);
@@ -202,51 +276,85 @@ fn read(
         let mut cacheable = Vec::with_capacity(hits);
         for (i, (l, item)) in listed.iter().zip(&mut snap.items).enumerate() {
             item.frozen = frozen[super::tier_index(l.tier)].contains(&item.id);
-            cacheable.push((l.key.expect("a hit has a key"), i));
+            cacheable.push((Cacheable::Item(l.key.expect("a hit has a key")), i));
         }
         let dirty = rebuild || keys_changed || hits != cached_count;
         if summary && dirty {
-            return Ok(None);
+            return Ok(Read::Retry(Retry {
+                scanned,
+                parsed: Vec::new(),
+            }));
         }
-        return finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty).map(Some);
+        return finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty)
+            .map(|(s, w)| Read::Done(s, w));
     }
     snap.items.reserve(listed.len());
     // Otherwise take cached items out one by one (same layout: no copy).
     let mut pool: Vec<Option<Item>> = items.into_iter().map(Some).collect();
 
-    // Parse and compile the rest.
-    let missing: Vec<ItemFile> = listed
-        .iter()
-        .zip(&slots)
-        .filter(|(_, s)| s.is_none())
-        .map(|(l, _)| ItemFile {
-            id: l.id().to_string(),
-            tier: l.tier,
-            path: t.item_path(l.tier, l.id()),
-        })
+    // Parse and compile the rest (but what the read before this one parsed).
+    let missing: Vec<usize> = (0..listed.len()).filter(|&i| slots[i].is_none()).collect();
+    let mut preparsed = preparsed.unwrap_or_default().into_iter().peekable();
+    let mut parsed: Vec<(usize, Option<Parsed>)> = Vec::with_capacity(missing.len());
+    let mut todo: Vec<usize> = Vec::new();
+    for &i in &missing {
+        while preparsed.next_if(|(j, _)| *j < i).is_some() {}
+        let done = preparsed.next_if(|(j, _)| *j == i).map(|(_, p)| p);
+        if done.is_none() {
+            todo.push(i);
+        }
+        parsed.push((i, done));
+    }
+    drop(preparsed);
+    let keep = Keep {
+        records: cache_path.is_some(),
+        summary,
+        now,
+        window,
+    };
+    let mut fresh_parsed = parse_all(t, listing, todo, &edit, keep).into_iter();
+    for (_, p) in &mut parsed {
+        if p.is_none() {
+            *p = Some(fresh_parsed.next().expect("one result per missing file"));
+        }
+    }
+    let mut parsed: Vec<(usize, Parsed)> = parsed
+        .into_iter()
+        .map(|(i, p)| (i, p.expect("parsed")))
         .collect();
-    let missing: Vec<&ItemFile> = missing.iter().collect();
-    let mut parsed = parse_all(t, &missing, &edit, frozen).into_iter();
+
+    // Which parsed items may be cached: read cleanly, not changed within
+    // the racy window, not frozen.
+    let fresh = parsed.iter().filter(|(_, p)| p.cache).count();
+    // Write the cache back if it would differ: new entries, gone entries,
+    // other edit-mode keys, or no (valid) cache at all.
+    let dirty = rebuild || keys_changed || fresh > 0 || hits + fresh != cached_count;
+    // A summary read without a cached item holds only whole items (parsed):
+    // it can write the cache itself.
+    if summary && dirty && hits > 0 {
+        return Ok(Read::Retry(Retry { scanned, parsed }));
+    }
 
     // Assemble in file order; note which items may be cached.
-    let mut cacheable: Vec<(FileKey, usize)> = Vec::new();
-    let mut fresh = 0;
+    let mut cacheable: Vec<(Cacheable, usize)> = Vec::new();
+    let mut parsed = parsed.drain(..);
     for (l, slot) in listed.iter().zip(slots) {
         let ti = super::tier_index(l.tier);
-        let (mut item, cache_it) = match slot {
-            Some(i) => (pool[i].take().expect("a cached item"), true),
+        let (mut item, entry) = match slot {
+            Some(i) => (
+                pool[i].take().expect("a cached item"),
+                Some(Cacheable::Item(l.key.expect("a hit has a key"))),
+            ),
             None => {
-                let (r, w) = parsed.next().expect("one result per missing file");
-                let clean = w.is_empty();
-                snap.warnings.extend(w);
-                match r {
-                    Ok(item) => {
-                        let ok = clean
-                            && l.key.is_some_and(|k| !k.is_racy(now, window))
-                            && !is_frozen(frozen, l.tier, &item.id);
-                        fresh += usize::from(ok);
-                        (item, ok)
-                    }
+                let (_, p) = parsed.next().expect("one result per missing file");
+                snap.warnings.extend(p.warnings);
+                let entry = match (p.cache, p.record) {
+                    (true, Some(r)) => Some(Cacheable::Record(r)),
+                    (true, None) => l.key.or(p.key).map(Cacheable::Item),
+                    (false, _) => None,
+                };
+                match p.item {
+                    Ok(item) => (item, entry),
                     Err(b) => {
                         snap.broken.push(b);
                         continue;
@@ -255,21 +363,22 @@ fn read(
             }
         };
         item.frozen = frozen[ti].contains(&item.id);
-        if cache_it {
-            cacheable.push((l.key.expect("keyed"), snap.items.len()));
+        if let Some(e) = entry {
+            cacheable.push((e, snap.items.len()));
         }
         snap.items.push(item);
     }
     snap.cache_hits = hits;
 
     drop(pool);
-    // Write the cache back if it would differ: new entries, gone entries,
-    // other edit-mode keys, or no (valid) cache at all.
-    let dirty = rebuild || keys_changed || fresh > 0 || cacheable.len() != cached_count;
-    if summary && dirty {
-        return Ok(None);
-    }
-    finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty).map(Some)
+    finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty).map(|(s, w)| Read::Done(s, w))
+}
+
+/// An item to cache (by its index in the snapshot): with its file's key,
+/// or as the record its parsing thread made.
+enum Cacheable {
+    Item(FileKey),
+    Record(Vec<u8>),
 }
 
 /// Marks cross-tier conflicts and writes the cache back when `dirty`.
@@ -277,7 +386,7 @@ fn finish(
     t: &Tracker,
     mut snap: Snapshot,
     listed: &[Listed],
-    cacheable: Vec<(FileKey, usize)>,
+    cacheable: Vec<(Cacheable, usize)>,
     edit_keys: [Option<u64>; 3],
     cache_path: Option<&Path>,
     dirty: bool,
@@ -315,9 +424,12 @@ fn finish(
     // other edit-mode keys, or no (valid) cache at all.
     let written = match cache_path {
         Some(p) if dirty => {
-            let entries: Vec<(FileKey, &Item)> = cacheable
+            let entries: Vec<super::Entry<'_>> = cacheable
                 .iter()
-                .map(|&(k, i)| (k, &snap.items[i]))
+                .map(|(c, i)| match c {
+                    Cacheable::Item(k) => super::Entry::Item(*k, &snap.items[*i]),
+                    Cacheable::Record(r) => super::Entry::Record(r),
+                })
                 .collect();
             Some(super::save(p, &t.root, &edit_keys, &entries))
         }

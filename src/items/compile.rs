@@ -51,8 +51,17 @@ pub fn fold_order_with<'a>(ops: &'a [Op], policy: &Policy) -> Vec<&'a Op> {
     fold_order_by(ops, &|o| policy.rank(o))
 }
 
+/// [`fold_order`] of ops held elsewhere (no copies made).
+pub fn fold_order_refs<'a>(ops: &[&'a Op]) -> Vec<&'a Op> {
+    let none = Policy::none();
+    fold_order_by(ops.iter().copied(), &|o| none.rank(o))
+}
+
 /// [`fold_order`] with `rank` breaking clock and time ties (lower first).
-fn fold_order_by<'a>(ops: &'a [Op], rank: &dyn Fn(&Op) -> u8) -> Vec<&'a Op> {
+fn fold_order_by<'a>(
+    ops: impl IntoIterator<Item = &'a Op>,
+    rank: &dyn Fn(&Op) -> u8,
+) -> Vec<&'a Op> {
     // The rank (a pattern match, maybe a signature check) is worked out
     // only for ops that tie on clock and time, which is rare.
     let cmp = |a: &&'a Op, b: &&'a Op| {
@@ -61,7 +70,7 @@ fn fold_order_by<'a>(ops: &'a [Op], rank: &dyn Fn(&Op) -> u8) -> Vec<&'a Op> {
             .then_with(|| rank(a).cmp(&rank(b)))
             .then_with(|| a.nonce.cmp(&b.nonce))
     };
-    let mut sorted: Vec<&Op> = ops.iter().collect();
+    let mut sorted: Vec<&Op> = ops.into_iter().collect();
     sorted.sort_by(cmp);
     let mut out: Vec<&Op> = Vec::with_capacity(sorted.len());
     // Ops equal on the sort key (rare, but duplicates are such ops): ordered

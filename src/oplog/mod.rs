@@ -324,7 +324,9 @@ pub fn check_flow_depth(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn op_from_map(text: &str, mut map: Map<String, Value>) -> Result<Op, String> {
+/// The op a block's mapping holds (`text`: the block, for a numeric nonce's
+/// comment).
+pub(crate) fn op_from_map(text: &str, mut map: Map<String, Value>) -> Result<Op, String> {
     let kind = match map.shift_remove("op") {
         Some(Value::String(s)) => s,
         Some(other) => return Err(format!("field 'op' must be a string, found {other}")),
@@ -405,18 +407,63 @@ pub fn read_skipping_bad(path: &Path) -> Result<(OpLog, Vec<BadBlock>), ReadErro
 /// directory, FIFO or device is refused (without blocking on it), and so is
 /// a file larger than [`MAX_FILE_BYTES`]. The errors say which.
 pub fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    let (fd, st) = open_checked(path, None, OFlags::RDONLY | OFlags::NONBLOCK)?;
+    read_open(File::from(fd), st.st_size as u64)
+}
+
+/// [`read`] of the op file `name` in the open directory `dir` (`path`: its
+/// path, for messages), with the file's status as it was opened (`None`
+/// when it could not be opened).
+pub fn read_at(
+    dir: rustix::fd::BorrowedFd<'_>,
+    name: &str,
+    path: &Path,
+) -> (Result<OpLog, ReadError>, Option<rustix::fs::Stat>) {
+    let opened = open_checked(path, Some((dir, name)), OFlags::RDONLY | OFlags::NONBLOCK);
+    let (fd, st) = match opened {
+        Ok(x) => x,
+        Err(e) => return (Err(ReadError::Io(path.to_path_buf(), e)), None),
+    };
+    let log = read_open(File::from(fd), st.st_size as u64)
+        .map_err(|e| ReadError::Io(path.to_path_buf(), e))
+        .and_then(|bytes| {
+            let text = text_of(&bytes).map_err(|line| {
+                ReadError::Bad(BadBlock {
+                    path: path.to_path_buf(),
+                    line,
+                    message: "file is not valid UTF-8".into(),
+                })
+            })?;
+            parse(path, text).map_err(ReadError::Bad)
+        });
+    (log, Some(st))
+}
+
+/// The bytes of an open op file `len` bytes long when it was opened.
+fn read_open(file: File, len: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let fd = open_no_follow(path, OFlags::RDONLY | OFlags::NONBLOCK)?;
-    let file = File::from(fd);
-    let len = file.metadata()?.len();
     if len > MAX_FILE_BYTES {
         return Err(std::io::Error::other(format!(
             "the file is {len} bytes, larger than htrac's limit of {MAX_FILE_BYTES} bytes: refusing to read it"
         )));
     }
-    let mut bytes = Vec::with_capacity(len as usize);
     // A file that grows while we read it is still capped.
-    (&file).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    let mut capped = (&file).take(MAX_FILE_BYTES + 1);
+    // One read usually takes the whole file: when it gives exactly the
+    // length the file had when opened (asking for one byte more), that is
+    // the end; otherwise (a short read, a file that grew) read on to EOF.
+    let mut bytes = vec![0u8; len as usize + 1];
+    let n = loop {
+        match capped.read(&mut bytes) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    bytes.truncate(n);
+    if n as u64 != len || n == 0 {
+        capped.read_to_end(&mut bytes)?;
+    }
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(std::io::Error::other(format!(
             "the file is larger than htrac's limit of {MAX_FILE_BYTES} bytes: refusing to read it"
@@ -428,12 +475,23 @@ pub fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
 /// Opens an op file with `flags | O_NOFOLLOW | O_CLOEXEC` and checks that
 /// it is a regular file: clear errors for a symbolic link or anything else.
 pub(crate) fn open_no_follow(path: &Path, flags: OFlags) -> std::io::Result<rustix::fd::OwnedFd> {
-    let fd = rustix::fs::open(
-        path,
-        flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o664),
-    )
-    .map_err(|e| {
+    open_checked(path, None, flags).map(|(fd, _)| fd)
+}
+
+/// [`open_no_follow`] of `path`, or of `name` in the open directory `at`;
+/// also returns the file's status.
+fn open_checked(
+    path: &Path,
+    at: Option<(rustix::fd::BorrowedFd<'_>, &str)>,
+    flags: OFlags,
+) -> std::io::Result<(rustix::fd::OwnedFd, rustix::fs::Stat)> {
+    let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mode = Mode::from_raw_mode(0o664);
+    let opened = match at {
+        Some((dir, name)) => rustix::fs::openat(dir, name, flags, mode),
+        None => rustix::fs::open(path, flags, mode),
+    };
+    let fd = opened.map_err(|e| {
         if e == rustix::io::Errno::LOOP {
             std::io::Error::other(
                 "the op file is a symbolic link: refusing to follow it (op files must be regular files)",
@@ -448,7 +506,7 @@ pub(crate) fn open_no_follow(path: &Path, flags: OFlags) -> std::io::Result<rust
             "not a regular file: refusing to use it as an op file",
         ));
     }
-    Ok(fd)
+    Ok((fd, st))
 }
 
 /// The text of an op file's bytes. A multi-byte character cut short at the

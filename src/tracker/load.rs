@@ -155,7 +155,31 @@ impl Tracker {
         frozen: bool,
         warnings: &mut Vec<String>,
     ) -> std::result::Result<(Item, Vec<Op>), Broken> {
-        let log = oplog::read(&file.path).map_err(|e| Broken {
+        self.compile_log(file, oplog::read(&file.path), edit_ops, frozen, warnings)
+    }
+
+    /// [`Tracker::compile_file`] of the file's op-log as it was read.
+    pub(crate) fn compile_read(
+        &self,
+        file: &ItemFile,
+        log: std::result::Result<oplog::OpLog, oplog::ReadError>,
+        edit_ops: &[Op],
+        frozen: bool,
+        warnings: &mut Vec<String>,
+    ) -> std::result::Result<Item, Broken> {
+        self.compile_log(file, log, edit_ops, frozen, warnings)
+            .map(|(item, _)| item)
+    }
+
+    fn compile_log(
+        &self,
+        file: &ItemFile,
+        log: std::result::Result<oplog::OpLog, oplog::ReadError>,
+        edit_ops: &[Op],
+        frozen: bool,
+        warnings: &mut Vec<String>,
+    ) -> std::result::Result<(Item, Vec<Op>), Broken> {
+        let log = log.map_err(|e| Broken {
             file: file.clone(),
             error: e.to_string(),
         })?;

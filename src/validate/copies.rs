@@ -136,53 +136,70 @@ fn tree_entries(data: &[u8], oid_len: usize) -> HashMap<String, String> {
     out
 }
 
-/// The copies of each of `rels` (paths relative to `work_tree`, `/`-separated).
-pub(super) fn read(work_tree: &Path, rels: &[String]) -> std::io::Result<Vec<Copies>> {
-    let mut batch = Batch::spawn(work_tree)?;
-    let split = |rel: &str| -> (String, String) {
-        match rel.rsplit_once('/') {
-            Some((d, n)) => (d.to_string(), n.to_string()),
-            None => (String::new(), rel.to_string()),
-        }
-    };
-    let mut trees: HashMap<String, HashMap<String, String>> = HashMap::new();
-    for rel in rels {
-        let (dir, _) = split(rel);
-        if let std::collections::hash_map::Entry::Vacant(slot) = trees.entry(dir) {
-            let spec = format!("HEAD:{}", slot.key());
-            let tree = batch
-                .get(&spec)?
-                .filter(|t| t.kind == "tree")
-                .map(|t| tree_entries(&t.data, t.oid.len() / 2))
-                .unwrap_or_default();
-            slot.insert(tree);
-        }
+/// Reads the copies of file after file through one `git cat-file`
+/// process, each directory's `HEAD` tree read once.
+pub(super) struct Reader {
+    batch: Batch,
+    trees: HashMap<String, HashMap<String, String>>,
+}
+
+impl Reader {
+    pub(super) fn new(work_tree: &Path) -> std::io::Result<Reader> {
+        Ok(Reader {
+            batch: Batch::spawn(work_tree)?,
+            trees: HashMap::new(),
+        })
     }
-    let index_specs: Vec<String> = rels.iter().map(|r| format!(":{r}")).collect();
-    let staged: Vec<Option<Object>> = batch
-        .get_many(&index_specs)?
-        .into_iter()
-        .map(|o| o.filter(|o| o.kind == "blob"))
-        .collect();
-    // HEAD blobs that differ from the staged ones (or have no staged copy).
-    let mut wanted: Vec<(usize, String)> = Vec::new();
-    let mut out: Vec<Copies> = Vec::with_capacity(rels.len());
-    for (i, (rel, staged)) in rels.iter().zip(staged).enumerate() {
-        let (dir, name) = split(rel);
-        let head_oid = trees.get(&dir).and_then(|t| t.get(&name));
-        let head = match (&staged, head_oid) {
-            (Some(s), Some(h)) if s.oid == *h => Some(s.data.clone()),
-            (_, Some(h)) => {
-                wanted.push((i, h.clone()));
-                None
+
+    /// The copies of each of `rels` (paths relative to the work tree,
+    /// `/`-separated).
+    pub(super) fn read(&mut self, rels: &[String]) -> std::io::Result<Vec<Copies>> {
+        let batch = &mut self.batch;
+        let trees = &mut self.trees;
+        let split = |rel: &str| -> (String, String) {
+            match rel.rsplit_once('/') {
+                Some((d, n)) => (d.to_string(), n.to_string()),
+                None => (String::new(), rel.to_string()),
             }
-            (_, None) => None,
         };
-        out.push((staged.map(|o| o.data), head));
+        for rel in rels {
+            let (dir, _) = split(rel);
+            if let std::collections::hash_map::Entry::Vacant(slot) = trees.entry(dir) {
+                let spec = format!("HEAD:{}", slot.key());
+                let tree = batch
+                    .get(&spec)?
+                    .filter(|t| t.kind == "tree")
+                    .map(|t| tree_entries(&t.data, t.oid.len() / 2))
+                    .unwrap_or_default();
+                slot.insert(tree);
+            }
+        }
+        let index_specs: Vec<String> = rels.iter().map(|r| format!(":{r}")).collect();
+        let staged: Vec<Option<Object>> = batch
+            .get_many(&index_specs)?
+            .into_iter()
+            .map(|o| o.filter(|o| o.kind == "blob"))
+            .collect();
+        // HEAD blobs that differ from the staged ones (or have no staged copy).
+        let mut wanted: Vec<(usize, String)> = Vec::new();
+        let mut out: Vec<Copies> = Vec::with_capacity(rels.len());
+        for (i, (rel, staged)) in rels.iter().zip(staged).enumerate() {
+            let (dir, name) = split(rel);
+            let head_oid = trees.get(&dir).and_then(|t| t.get(&name));
+            let head = match (&staged, head_oid) {
+                (Some(s), Some(h)) if s.oid == *h => Some(s.data.clone()),
+                (_, Some(h)) => {
+                    wanted.push((i, h.clone()));
+                    None
+                }
+                (_, None) => None,
+            };
+            out.push((staged.map(|o| o.data), head));
+        }
+        let specs: Vec<String> = wanted.iter().map(|(_, h)| h.clone()).collect();
+        for ((i, _), obj) in wanted.iter().zip(batch.get_many(&specs)?) {
+            out[*i].1 = obj.map(|o| o.data);
+        }
+        Ok(out)
     }
-    let specs: Vec<String> = wanted.iter().map(|(_, h)| h.clone()).collect();
-    for ((i, _), obj) in wanted.iter().zip(batch.get_many(&specs)?) {
-        out[*i].1 = obj.map(|o| o.data);
-    }
-    Ok(out)
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::schema::writer_line;
 use super::{Checked, Role};
+use crate::cache::listing::Listing;
 use crate::error::Result;
 use crate::items::ids::split_id;
 use crate::items::item::{value_text, Item};
@@ -49,102 +50,186 @@ fn wrote_ref(op: &Op, field: &str, target: &str) -> bool {
     })
 }
 
-pub(super) fn check(tracker: &Tracker, checked: &mut [Checked], whole: bool) -> Result<()> {
-    let files = tracker.files()?;
-    let mut tiers_of: HashMap<&str, Vec<(Tier, &Path)>> = HashMap::new();
-    for f in &files {
-        tiers_of
-            .entry(f.id.as_str())
-            .or_default()
-            .push((f.tier, f.path.as_path()));
-    }
-    let in_tier = |id: &str, tier: Tier| {
-        tiers_of
-            .get(id)
-            .is_some_and(|v| v.iter().any(|(t, _)| *t == tier))
-    };
-    for c in checked.iter_mut() {
-        if c.target.role != Role::Item {
-            continue;
+/// Which tiers hold a file of each item of the tracker: ID → one bit per
+/// tier (in [`Tier::ALL`] order). References are resolved against it.
+pub(super) struct Index {
+    tiers_of: HashMap<String, u8>,
+}
+
+impl Index {
+    pub(super) fn of(listing: &Listing) -> Index {
+        let mut tiers_of: HashMap<String, u8> = HashMap::with_capacity(listing.files.len());
+        for f in &listing.files {
+            *tiers_of.entry(f.id().to_string()).or_default() |= bit(f.tier);
         }
-        let (Some(id), Some(tier)) = (c.target.id.clone(), c.target.tier) else {
-            continue;
-        };
-        if let Some(places) = tiers_of.get(id.as_str()) {
+        Index { tiers_of }
+    }
+
+    fn in_tier(&self, id: &str, tier: Tier) -> bool {
+        self.tiers_of.get(id).is_some_and(|b| b & bit(tier) != 0)
+    }
+
+    /// The tiers holding a file of `id`, in [`Tier::ALL`] order.
+    fn tiers(&self, id: &str) -> Option<impl Iterator<Item = Tier>> {
+        let b = *self.tiers_of.get(id)?;
+        Some(Tier::ALL.into_iter().filter(move |t| b & bit(*t) != 0))
+    }
+}
+
+fn bit(tier: Tier) -> u8 {
+    1 << crate::cache::tier_index(tier)
+}
+
+/// The checks of one file against the whole tracker: its ID in another
+/// tier, its references, its ID prefix (cycles are [`cycles`]).
+pub(super) fn check(tracker: &Tracker, index: &Index, c: &mut Checked) {
+    if let (Role::Item, Some(id), Some(tier)) = (c.target.role, &c.target.id, c.target.tier) {
+        if let Some(places) = index.tiers(id) {
             let others: Vec<String> = places
-                .iter()
-                .filter(|(t, _)| *t != tier)
-                .map(|(t, p)| format!("{} ({})", t.as_str(), super::shown_path(tracker, p)))
+                .filter(|t| *t != tier)
+                .map(|t| {
+                    let path = tracker.tier_dir(t).join(format!(".{id}.ops"));
+                    format!("{} ({})", t.as_str(), super::shown_path(tracker, &path))
+                })
                 .collect();
             if !others.is_empty() {
+                let msg = format!(
+                    "{id} is also in tier {}: an item must live in exactly one tier",
+                    others.join(", ")
+                );
+                c.error(None, msg);
+            }
+        }
+    }
+    let Some(item) = c.item.take() else { return };
+    let id = item.id.as_str();
+    let committed = c.target.tier != Some(Tier::Stealth);
+    for (field, targets) in refs(&item) {
+        for target in targets.iter().filter(|t| !t.is_empty()) {
+            let line = writer_line(c, |op| wrote_ref(op, field, target));
+            if target == id {
+                c.error(line, format!("{field}: '{target}' is the item itself"));
+                continue;
+            }
+            let visible =
+                index.in_tier(target, Tier::Canonical) || index.in_tier(target, Tier::Workspace);
+            if visible || (!committed && index.in_tier(target, Tier::Stealth)) {
+                continue;
+            }
+            if index.in_tier(target, Tier::Stealth) {
+                c.error(line, format!(
+                    "{field}: '{target}' is a stealth item: stealth is not committed, so other clones (and CI) cannot resolve it"
+                ));
+            } else {
                 c.error(
-                    None,
-                    format!(
-                        "{id} is also in tier {}: an item must live in exactly one tier",
-                        others.join(", ")
-                    ),
+                    line,
+                    format!("{field}: dangling reference '{target}' (no such item)"),
                 );
             }
         }
     }
-    for c in checked.iter_mut() {
-        let Some(item) = c.item.clone() else { continue };
-        let id = item.id.clone();
-        let committed = c.target.tier != Some(Tier::Stealth);
-        for (field, targets) in refs(&item) {
-            for target in targets.iter().filter(|t| !t.is_empty()) {
-                let line = writer_line(c, |op| wrote_ref(op, field, target));
-                if *target == id {
-                    c.error(line, format!("{field}: '{target}' is the item itself"));
-                    continue;
-                }
-                let visible = in_tier(target, Tier::Canonical) || in_tier(target, Tier::Workspace);
-                if visible || (!committed && in_tier(target, Tier::Stealth)) {
-                    continue;
-                }
-                if in_tier(target, Tier::Stealth) {
-                    c.error(line, format!(
-                        "{field}: '{target}' is a stealth item: stealth is not committed, so other clones (and CI) cannot resolve it"
-                    ));
-                } else {
-                    c.error(
-                        line,
-                        format!("{field}: dangling reference '{target}' (no such item)"),
-                    );
-                }
-            }
-        }
-        let (prefix, _) = split_id(&id);
-        if let Some(kind) = tracker.config.kind(&item.kind) {
-            if !prefix.is_empty() && prefix != kind.prefix {
-                c.error(
-                    writer_line(c, |op| op.kind == "create"),
-                    format!(
-                        "ID prefix '{prefix}' does not match kind '{}' (prefix '{}')",
-                        kind.name, kind.prefix
-                    ),
-                );
-            }
+    let (prefix, _) = split_id(id);
+    if let Some(kind) = tracker.config.kind(&item.kind) {
+        if !prefix.is_empty() && prefix != kind.prefix {
+            c.error(
+                writer_line(c, |op| op.kind == "create"),
+                format!(
+                    "ID prefix '{prefix}' does not match kind '{}' (prefix '{}')",
+                    kind.name, kind.prefix
+                ),
+            );
         }
     }
-    cycles(tracker, checked, whole)
+    c.item = Some(item);
+}
+
+/// What [`cycles`] needs of one validated file: its item's ID and
+/// `isbefore` links, and where ops wrote `isbefore` values (to point at).
+pub(super) struct Links {
+    pub(super) id: String,
+    isbefore: Vec<String>,
+    writers: Vec<Writer>,
+}
+
+/// An op that wrote `isbefore` values: its line, its sort key
+/// ([`Op::sort_key`]) and the values' texts ([`value_text`]).
+struct Writer {
+    line: usize,
+    key: (i64, String, u8, String),
+    wrote: Vec<String>,
+}
+
+impl Links {
+    /// The links of `c`'s item (`None` without one).
+    pub(super) fn of(c: &Checked) -> Option<Links> {
+        let item = c.item.as_ref()?;
+        // What `op` wrote into `isbefore`, as [`wrote_ref`] reads it.
+        let wrote = |op: &Op| -> Vec<String> {
+            let maps: &[&str] = match op.kind.as_str() {
+                "create" => &["data"],
+                "update" => &["set", "add"],
+                _ => return Vec::new(),
+            };
+            let mut out = Vec::new();
+            for m in maps {
+                let Some(map) = op.get_map(m) else { continue };
+                for (_, v) in map.iter().filter(|(k, _)| canonical_field(k) == "isbefore") {
+                    match v {
+                        Value::Array(a) => out.extend(a.iter().map(value_text)),
+                        other => out.push(value_text(other)),
+                    }
+                }
+            }
+            out
+        };
+        // Kept even when the item has no `isbefore` now (a later file of
+        // the same ID may close a cycle through it, reported here).
+        let writers = c
+            .ops
+            .iter()
+            .filter_map(|(line, op)| {
+                let wrote = wrote(op);
+                let (clock, at, rank, nonce) = op.sort_key();
+                (!wrote.is_empty()).then(|| Writer {
+                    line: *line,
+                    key: (clock, at.to_string(), rank, nonce.to_string()),
+                    wrote,
+                })
+            })
+            .collect();
+        Some(Links {
+            id: item.id.clone(),
+            isbefore: item.isbefore_ids(),
+            writers,
+        })
+    }
+
+    /// The line of the op that last wrote `target` into `isbefore` (as
+    /// [`writer_line`] finds it among all the file's ops).
+    fn writer_line(&self, target: &str) -> Option<usize> {
+        self.writers
+            .iter()
+            .filter(|w| w.wrote.iter().any(|t| t == target))
+            .max_by(|a, b| a.key.cmp(&b.key))
+            .map(|w| w.line)
+    }
 }
 
 /// Reports each `isbefore` cycle once, on the file of its first item; with
 /// named files, only cycles through one of them (the rest of the tracker is
-/// compiled only when a named item has isbefore links at all).
-fn cycles(tracker: &Tracker, checked: &mut [Checked], whole: bool) -> Result<()> {
+/// compiled only when a named item has isbefore links at all). `files`:
+/// each validated file's links; returns (index in `files`, line, message)
+/// of each error.
+pub(super) fn cycles(
+    tracker: &Tracker,
+    files: &[Option<Links>],
+    whole: bool,
+) -> Result<Vec<(usize, Option<usize>, String)>> {
+    let mut out = Vec::new();
     let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mine: BTreeSet<String> = checked
-        .iter()
-        .filter_map(|c| c.item.as_ref().map(|i| i.id.clone()))
-        .collect();
-    if !whole
-        && !checked
-            .iter()
-            .any(|c| c.item.as_ref().is_some_and(|i| !i.isbefore.is_empty()))
-    {
-        return Ok(());
+    let mine: BTreeSet<String> = files.iter().flatten().map(|l| l.id.clone()).collect();
+    if !whole && !files.iter().flatten().any(|l| !l.isbefore.is_empty()) {
+        return Ok(out);
     }
     if !whole {
         for item in tracker.snapshot()?.items {
@@ -153,10 +238,8 @@ fn cycles(tracker: &Tracker, checked: &mut [Checked], whole: bool) -> Result<()>
             }
         }
     }
-    for c in checked.iter() {
-        if let Some(item) = &c.item {
-            graph.insert(item.id.clone(), item.isbefore_ids());
-        }
+    for l in files.iter().flatten() {
+        graph.insert(l.id.clone(), l.isbefore.clone());
     }
     for edges in graph.values_mut() {
         edges.sort();
@@ -177,22 +260,23 @@ fn cycles(tracker: &Tracker, checked: &mut [Checked], whole: bool) -> Result<()>
         }
         let mut path = key.clone();
         path.push(key[0].clone());
-        let owner = key.iter().find(|id| mine.contains(*id)).cloned();
-        if let Some(c) = checked
-            .iter_mut()
-            .find(|c| c.item.as_ref().map(|i| &i.id) == owner.as_ref() && owner.is_some())
+        let Some(owner) = key.iter().find(|id| mine.contains(*id)) else {
+            continue;
+        };
+        if let Some((i, l)) = files
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| l.as_ref().filter(|l| l.id == *owner).map(|l| (i, l)))
         {
-            let next = path[path
-                .iter()
-                .position(|p| Some(p) == owner.as_ref())
-                .unwrap_or(0)
-                + 1]
-            .clone();
-            let line = writer_line(c, |op| wrote_ref(op, "isbefore", &next));
-            c.error(line, format!("isbefore cycle: {}", path.join(" -> ")));
+            let next = &path[path.iter().position(|p| p == owner).unwrap_or(0) + 1];
+            out.push((
+                i,
+                l.writer_line(next),
+                format!("isbefore cycle: {}", path.join(" -> ")),
+            ));
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Cycles found by depth-first search: one per back edge, as the path from

@@ -68,15 +68,15 @@ pub(super) fn check(
             return c;
         }
     };
-    c.bytes = Some(bytes.clone());
     let text = match crate::oplog::text_of(&bytes) {
-        Ok(t) => t.to_string(),
+        Ok(t) => t,
         Err(line) => {
             c.error(Some(line), "not valid UTF-8: no reader can use this file");
+            c.bytes = Some(bytes);
             return c;
         }
     };
-    let split = Blocks::new(&text);
+    let split = Blocks::new(text);
     for line in split.stray_lines() {
         c.error(
             Some(line),
@@ -88,6 +88,7 @@ pub(super) fn check(
         n += 1;
         check_block(&mut c, &block, config);
     }
+    c.bytes = Some(bytes);
     check_nonces_unique(&mut c);
     if c.target.role == Role::Item {
         if c.ops.is_empty() && n == 0 {
@@ -105,10 +106,13 @@ pub(super) fn check(
                 );
             }
         }
-        let ops: Vec<Op> = c.ops.iter().map(|(_, o)| o.clone()).collect();
+        // The ops compile in place (moved out and back, not copied).
+        let (lines, ops): (Vec<usize>, Vec<Op>) = std::mem::take(&mut c.ops).into_iter().unzip();
         let id = c.target.id.clone().unwrap_or_default();
         let tier = c.target.tier.unwrap_or(Tier::Workspace);
-        if let Ok(item) = compile_governed(&id, tier, &ops, policy, approved) {
+        let compiled = compile_governed(&id, tier, &ops, policy, approved);
+        c.ops = lines.into_iter().zip(ops).collect();
+        if let Ok(item) = compiled {
             schema::check_item(&mut c, &item, config);
             c.item = Some(item);
         }
@@ -150,7 +154,10 @@ fn check_block(c: &mut Checked, block: &Block<'_>, config: &Config) {
             return;
         }
     };
-    let op = match crate::oplog::parse_block(block.text) {
+    // The keys as written (and which are null); the op is read from the
+    // same map, as [`crate::oplog::parse_block`] would read it.
+    let keys: Vec<(String, bool)> = raw.iter().map(|(k, v)| (k.clone(), v.is_null())).collect();
+    let op = match crate::oplog::op_from_map(block.text, raw) {
         Ok(op) => op,
         Err(e) => {
             let fix = quarantine_fix(c);
@@ -158,7 +165,7 @@ fn check_block(c: &mut Checked, block: &Block<'_>, config: &Config) {
             return;
         }
     };
-    schema::check_op(c, &raw, &op, block.line, config);
+    schema::check_op(c, &keys, &op, block.line, config);
     check_line_comments(c, block, &op.nonce);
     c.ops.push((block.line, op));
 }

@@ -18,52 +18,92 @@
 
 use serde_json::Value;
 
-use super::copies::Copies;
+use super::copies::{Copies, Reader};
 use super::file::ops_lenient;
-use super::Checked;
+use super::{Checked, Target};
 use crate::governance::policy::{status_set, touched, HUMAN_ONLY_OPS};
-use crate::items::compile::fold_order;
+use crate::items::compile::fold_order_refs;
 use crate::oplog::op::{canonical_field, Op};
 use crate::tracker::Tracker;
 
-/// Checks every file's new ops; returns a warning when git could not be asked.
-pub(super) fn check(tracker: &Tracker, checked: &mut [Checked]) -> Option<String> {
-    let mut warning = None;
-    let mut copies: Vec<Copies> = vec![(None, None); checked.len()];
-    if let Some(wt) = &tracker.work_tree {
+/// Git's copies of the files being validated, asked for batch by batch
+/// through one `git cat-file` process.
+pub(super) struct Git<'a> {
+    tracker: &'a Tracker,
+    reader: Option<Reader>,
+    /// Why git could not be asked (then every op is judged as new).
+    pub(super) warning: Option<String>,
+}
+
+impl<'a> Git<'a> {
+    pub(super) fn new(tracker: &'a Tracker) -> Git<'a> {
+        let mut git = Git {
+            tracker,
+            reader: None,
+            warning: None,
+        };
+        if let Some(wt) = &tracker.work_tree {
+            match Reader::new(wt) {
+                Ok(r) => git.reader = Some(r),
+                Err(e) => git.failed(e),
+            }
+        }
+        git
+    }
+
+    fn failed(&mut self, e: std::io::Error) {
+        self.reader = None;
+        self.warning.get_or_insert_with(|| {
+            format!("--check-locks: cannot read git's copies ({e}): every op was judged as new")
+        });
+    }
+
+    /// The staged and `HEAD` copies of each of `targets` (none for a file
+    /// outside the work tree, or when git cannot be asked).
+    pub(super) fn copies(&mut self, targets: &[Target]) -> Vec<Copies> {
+        let mut copies: Vec<Copies> = vec![(None, None); targets.len()];
+        let (Some(wt), Some(reader)) = (&self.tracker.work_tree, &mut self.reader) else {
+            return copies;
+        };
         let mut rels = Vec::new();
         let mut owners = Vec::new();
-        for (i, c) in checked.iter().enumerate() {
-            if let Ok(rel) = c.target.path.strip_prefix(wt) {
+        for (i, t) in targets.iter().enumerate() {
+            if let Ok(rel) = t.path.strip_prefix(wt) {
                 rels.push(rel.to_string_lossy().into_owned());
                 owners.push(i);
             }
         }
-        match super::copies::read(wt, &rels) {
+        match reader.read(&rels) {
             Ok(read) => {
                 for (i, c) in owners.into_iter().zip(read) {
                     copies[i] = c;
                 }
             }
-            Err(e) => {
-                warning = Some(format!(
-                    "--check-locks: cannot read git's copies ({e}): every op was judged as new"
-                ))
-            }
+            Err(e) => self.failed(e),
         }
+        copies
     }
-    for (c, (staged, head)) in checked.iter_mut().zip(copies) {
-        // Unchanged since HEAD, staged or not: nothing is new.
-        if head.is_some() && staged == head && c.bytes == head {
-            continue;
-        }
-        let text = |b: &Option<Vec<u8>>| {
-            b.as_deref()
-                .map(|b| ops_lenient(&String::from_utf8_lossy(b)))
-        };
-        check_file(tracker, c, text(&staged), text(&head).unwrap_or_default());
+}
+
+/// Judges the ops of `c` that are new since `HEAD`, given the file's
+/// staged and `HEAD` copies.
+pub(super) fn check(tracker: &Tracker, c: &mut Checked, (staged, head): Copies) {
+    // Unchanged since HEAD, staged or not: nothing is new.
+    if head.is_some() && staged == head && c.bytes == head {
+        return;
     }
-    warning
+    let text = |b: &Option<Vec<u8>>| {
+        b.as_deref()
+            .map(|b| ops_lenient(&String::from_utf8_lossy(b)))
+    };
+    check_file(tracker, c, text(&staged), text(&head).unwrap_or_default());
+}
+
+/// Where a new op is: a working-tree line, or a line of the staged copy.
+#[derive(Clone, Copy)]
+enum At {
+    Line(usize),
+    Staged(usize),
 }
 
 fn check_file(
@@ -72,67 +112,72 @@ fn check_file(
     staged: Option<Vec<(usize, Op)>>,
     head: Vec<(usize, Op)>,
 ) {
+    // (line, message) of each error, and the nonces judged, applied to `c`
+    // once its ops are no longer borrowed.
+    let mut errors: Vec<(Option<usize>, String)> = Vec::new();
+    let mut judged: Vec<String> = Vec::new();
     if let Some(staged) = &staged {
         for (line, op) in &head {
             if !staged.iter().any(|(_, o)| o == op) {
-                c.error(
+                errors.push((
                     None,
                     format!(
                         "the '{}' op at line {line} of HEAD (nonce {}) is missing from the staged copy: op logs are append-only",
                         op.kind, op.nonce
                     ),
-                );
+                ));
             }
         }
     }
     let old: Vec<&Op> = head.iter().map(|(_, o)| o).collect();
-    // New ops with where to point at: a working-tree line, or a staged-copy line.
-    let mut new: Vec<(String, Op)> = Vec::new();
+    let mut new: Vec<(At, &Op)> = Vec::new();
     for (line, op) in &c.ops {
         if !old.contains(&op) {
-            new.push((format!("{line}"), op.clone()));
+            new.push((At::Line(*line), op));
         }
     }
     for (line, op) in staged.iter().flatten() {
-        if !old.contains(&op) && !new.iter().any(|(_, o)| o == op) {
-            new.push((format!("staged copy line {line}"), op.clone()));
+        if !old.contains(&op) && !new.iter().any(|(_, o)| *o == op) {
+            new.push((At::Staged(*line), op));
         }
     }
-    let all: Vec<Op> = old
+    let all: Vec<&Op> = old
         .iter()
-        .map(|o| (*o).clone())
-        .chain(new.iter().map(|(_, o)| o.clone()))
+        .copied()
+        .chain(new.iter().map(|(_, o)| *o))
         .collect();
-    let order = fold_order(&all);
-    for (at, op) in &new {
+    let order = fold_order_refs(&all);
+    let mut error = |at: At, msg: String| match at {
+        At::Line(line) => errors.push((Some(line), msg)),
+        At::Staged(line) => errors.push((None, format!("staged copy line {line}: {msg}"))),
+    };
+    let id = c.target.id.clone().unwrap_or_default();
+    for &(at, op) in &new {
         if op.by == "human" && tracker.policy.is_agent_name(&op.actor) {
-            c.judged.push(op.nonce.clone());
-            let msg = format!(
-                "op '{}' (nonce {}) claims 'by: human' but its actor '{}' matches actor_resolution.agent_usernames",
-                op.kind, op.nonce, op.actor
+            judged.push(op.nonce.clone());
+            error(
+                at,
+                format!(
+                    "op '{}' (nonce {}) claims 'by: human' but its actor '{}' matches actor_resolution.agent_usernames",
+                    op.kind, op.nonce, op.actor
+                ),
             );
-            match at.parse::<usize>() {
-                Ok(line) => c.error(Some(line), msg),
-                Err(_) => c.error(None, format!("{at}: {msg}")),
-            }
         }
         // A new human claim without a valid signature, where signatures are
         // required (authority.signing), is refused at commit time too.
-        let id = c.target.id.clone().unwrap_or_default();
         let unsigned = tracker
             .policy
             .signature_problem(crate::governance::signing::binding(&id, op), op)
             .filter(|_| tracker.policy.signatures_required());
         if let Some(p) = unsigned {
-            c.judged.push(op.nonce.clone());
-            let msg = format!(
-                "op '{}' (nonce {}) claims 'by: human' for '{}', but the claim does not hold: {p} (authority.signing: required)",
-                op.kind, op.nonce, op.actor
+            judged.push(op.nonce.clone());
+            error(
+                at,
+                format!(
+                    "op '{}' (nonce {}) claims 'by: human' for '{}', but the claim does not hold: {p} (authority.signing: required)",
+                    op.kind, op.nonce, op.actor
+                ),
             );
-            match at.parse::<usize>() {
-                Ok(line) => c.error(Some(line), msg),
-                Err(_) => c.error(None, format!("{at}: {msg}")),
-            }
         }
         if op.by != "agent" {
             continue;
@@ -156,20 +201,23 @@ fn check_file(
             }
         }
         if !problems.is_empty() {
-            c.judged.push(op.nonce.clone());
+            judged.push(op.nonce.clone());
         }
         for p in problems {
-            let msg = format!(
-                "agent op '{}' by {} (nonce {}) {p}",
-                op.kind,
-                if op.actor.is_empty() { "?" } else { &op.actor },
-                op.nonce
+            error(
+                at,
+                format!(
+                    "agent op '{}' by {} (nonce {}) {p}",
+                    op.kind,
+                    if op.actor.is_empty() { "?" } else { &op.actor },
+                    op.nonce
+                ),
             );
-            match at.parse::<usize>() {
-                Ok(line) => c.error(Some(line), msg),
-                Err(_) => c.error(None, format!("{at}: {msg}")),
-            }
         }
+    }
+    c.judged.extend(judged);
+    for (line, msg) in errors {
+        c.error(line, msg);
     }
 }
 

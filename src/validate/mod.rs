@@ -26,6 +26,7 @@ pub mod similar;
 
 use std::path::{Path, PathBuf};
 
+use crate::cache::listing::Listing;
 use crate::error::Result;
 use crate::items::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
@@ -84,8 +85,9 @@ enum Role {
 #[derive(Debug, Clone)]
 struct Target {
     path: PathBuf,
-    /// The path as messages show it.
-    shown: String,
+    /// The path as messages show it, when not [`shown_path`] of `path`
+    /// (worked out only for a file with something to report).
+    shown: Option<String>,
     role: Role,
     id: Option<String>,
     /// The tier whose directory holds the file, if any.
@@ -123,14 +125,41 @@ impl Checked {
     }
 }
 
+/// What is kept of one file once it has been validated on its own: its
+/// findings, and what the checks across files still need.
+struct Kept {
+    target: Target,
+    findings: Vec<Finding>,
+    links: Option<cross::Links>,
+    /// The compiled item, with `--similar` only.
+    similar: Option<Box<crate::items::item::Item>>,
+}
+
+/// Files validated at a time (`HTRAC_VALIDATE_BATCH`, for tests): what is
+/// held in memory at once, beside what [`Kept`] keeps of every file.
+fn batch_size() -> usize {
+    std::env::var("HTRAC_VALIDATE_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1024)
+}
+
 /// Validates `files` (paths relative to `cwd`), or every file of every tier
 /// when `files` is empty. References are always resolved against the whole
 /// tracker.
+///
+/// Files are validated a batch at a time, each on its own (on all cores),
+/// and only their findings and `isbefore` links are kept for the checks
+/// across files; the report is the same however the files were batched.
 pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) -> Result<Report> {
     let mut report = Report::default();
     let whole = files.is_empty();
+    // Every op file and freeze sentinel of the tracker, one `getdents` pass
+    // per tier: the files to check, and what references resolve against.
+    let listing = Listing::scan_with(tracker, false)?;
     let targets = if whole {
-        all_targets(tracker)?
+        all_targets(tracker, &listing)
     } else {
         let mut targets = Vec::new();
         for f in files {
@@ -145,29 +174,73 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         }
         targets
     };
-    let mut checked: Vec<Checked> = targets
-        .into_iter()
-        .map(|t| {
-            let approved = frozen_approval(tracker, &t);
-            file::check(t, &tracker.config, &tracker.policy, approved.as_deref())
-        })
-        .collect();
-    if opts.check_locks {
-        if let Some(w) = locks::check(tracker, &mut checked) {
-            report.warnings.push(w);
+    let index = cross::Index::of(&listing);
+    let mut git = opts.check_locks.then(|| locks::Git::new(tracker));
+    let mut kept: Vec<Kept> = Vec::with_capacity(targets.len());
+    let batch = batch_size();
+    let threads = crate::par::threads_for(targets.len(), 64);
+    let mut targets = targets.into_iter();
+    loop {
+        let chunk: Vec<Target> = targets.by_ref().take(batch).collect();
+        if chunk.is_empty() {
+            break;
         }
+        let copies = match &mut git {
+            Some(g) => g.copies(&chunk).into_iter().map(Some).collect(),
+            None => vec![None; chunk.len()],
+        };
+        let work: Vec<(Target, Option<copies::Copies>)> = chunk.into_iter().zip(copies).collect();
+        kept.extend(crate::par::map(work, threads, 16, |(t, copies)| {
+            let approved = frozen_approval(tracker, &listing, &t);
+            let mut c = file::check(t, &tracker.config, &tracker.policy, approved.as_deref());
+            if let Some(copies) = copies {
+                locks::check(tracker, &mut c, copies);
+            }
+            report_rejected(&mut c, &tracker.policy);
+            cross::check(tracker, &index, &mut c);
+            Kept {
+                links: cross::Links::of(&c),
+                similar: if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
+                    c.item
+                        .take()
+                        .filter(|_| c.target.id.is_some())
+                        .map(Box::new)
+                } else {
+                    None
+                },
+                target: c.target,
+                findings: c.findings,
+            }
+        }));
     }
-    report_rejected(&mut checked, &tracker.policy);
+    if let Some(w) = git.and_then(|g| g.warning) {
+        report.warnings.push(w);
+    }
     if let Some(v) = tracker.policy.signing.as_deref() {
         report.warnings.extend(v.warnings.iter().cloned());
     }
-    cross::check(tracker, &mut checked, whole)?;
-    for c in &mut checked {
-        c.findings.sort_by_key(|f| f.line.unwrap_or(0));
-        for f in &c.findings {
+    let links: Vec<Option<cross::Links>> = kept.iter_mut().map(|k| k.links.take()).collect();
+    for (i, line, message) in cross::cycles(tracker, &links, whole)? {
+        kept[i].findings.push(Finding {
+            level: Level::Error,
+            line,
+            message,
+        });
+    }
+    drop(links);
+    for k in &mut kept {
+        if k.findings.is_empty() {
+            continue;
+        }
+        k.findings.sort_by_key(|f| f.line.unwrap_or(0));
+        let shown = match &k.target.shown {
+            Some(s) => s.clone(),
+            None => shown_path(tracker, &k.target.path),
+        };
+        for f in &k.findings {
             let msg = match f.line {
-                Some(l) => format!("{}:{l}: {}", c.target.shown, f.message),
-                None => format!("{}: {}", c.target.shown, f.message),
+                Some(l) => format!("{shown}:{l}: {}", f.message),
+                None => format!("{shown}: {}", f.message),
             };
             match f.level {
                 Level::Error => report.errors.push(msg),
@@ -178,7 +251,7 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     if whole {
         report.warnings.extend(cross::config_kinds(&tracker.root));
         if opts.similar {
-            let items = similar::items_of(&checked);
+            let items = similar::items_of(&kept);
             report.warnings.extend(similar::simhash_warnings(&items));
         }
         if opts.deep_similar {
@@ -195,10 +268,18 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
 }
 
 /// The ops of the item's freeze sentinel, when `t` is a frozen item's file.
-fn frozen_approval(tracker: &Tracker, t: &Target) -> Option<Vec<crate::oplog::op::Op>> {
+fn frozen_approval(
+    tracker: &Tracker,
+    listing: &Listing,
+    t: &Target,
+) -> Option<Vec<crate::oplog::op::Op>> {
     let (Some(id), Some(tier), Role::Item) = (&t.id, t.tier, t.role) else {
         return None;
     };
+    // Listed sentinels are few: only those are looked at again.
+    if !listing.frozen[crate::cache::tier_index(tier)].contains(id) {
+        return None;
+    }
     let file = crate::tracker::ItemFile {
         id: id.clone(),
         tier,
@@ -215,8 +296,8 @@ fn frozen_approval(tracker: &Tracker, t: &Target) -> Option<Vec<crate::oplog::op
 /// with `--strict` — whether or not it is new since `HEAD`: a commit made
 /// with `--no-verify` does not make it pass. Ops [`locks`] already reported
 /// are not reported twice.
-fn report_rejected(checked: &mut [Checked], policy: &crate::governance::policy::Policy) {
-    for c in checked {
+fn report_rejected(c: &mut Checked, policy: &crate::governance::policy::Policy) {
+    {
         // (line, kind, actor, nonce, reason) of each op of this file without effect.
         let mut found: Vec<(usize, String, String, String, String)> = Vec::new();
         // The same for human claims without a valid signature that had their effect.
@@ -290,15 +371,14 @@ fn report_rejected(checked: &mut [Checked], policy: &crate::governance::policy::
 }
 
 /// Every item file of every tier, then the edit-mode logs.
-fn all_targets(tracker: &Tracker) -> Result<Vec<Target>> {
-    let mut out = Vec::new();
-    for f in tracker.files()? {
-        let shown = shown_path(tracker, &f.path);
+fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
+    let mut out = Vec::with_capacity(listing.files.len());
+    for f in &listing.files {
         out.push(Target {
-            path: f.path,
-            shown,
+            path: tracker.item_path(f.tier, f.id()),
+            shown: None,
             role: Role::Item,
-            id: Some(f.id),
+            id: Some(f.id().to_string()),
             tier: Some(f.tier),
         });
     }
@@ -311,14 +391,14 @@ fn all_targets(tracker: &Tracker) -> Result<Vec<Target>> {
     }
     for path in logs {
         out.push(Target {
-            shown: shown_path(tracker, &path),
+            shown: None,
             path,
             role: Role::EditModeLog,
             id: None,
             tier: None,
         });
     }
-    Ok(out)
+    out
 }
 
 /// What a file named on the command line is: its tier from its directory,
@@ -333,9 +413,9 @@ fn classify(tracker: &Tracker, path: &Path, given: &str) -> Target {
     let shown = if path.starts_with(tracker.work_tree.as_deref().unwrap_or(&tracker.root))
         || tracker.root.parent().is_some_and(|p| path.starts_with(p))
     {
-        shown_path(tracker, &path)
+        None
     } else {
-        given.to_string()
+        Some(given.to_string())
     };
     let is_edit_log = name == "edit-mode.ops" && dir.file_name().is_some_and(|d| d == ".edit-mode");
     let tier = Tier::ALL

@@ -3,7 +3,7 @@
 //! and the compiled item (a kind's allowed statuses and `fields_schema`),
 //! which is judged as it stands now: a later op may repair an earlier one.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::Checked;
 use crate::config::{Config, FieldSchema};
@@ -56,17 +56,36 @@ fn is_canonical_time(at: &str) -> bool {
     base && (b.len() == 20 || (b[19] == b'.' && b.len() > 21 && digits(20..b.len() - 1)))
 }
 
+/// An op's keys as written, in order, each with whether its value is null.
+struct Keys<'a>(&'a [(String, bool)]);
+
+impl Keys<'_> {
+    fn contains_key(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key)
+    }
+
+    /// Present and not null.
+    fn has_value(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, null)| k == key && !null)
+    }
+
+    fn keys(&self) -> impl DoubleEndedIterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+}
+
 /// Checks one op's header and payload.
 pub(super) fn check_op(
     c: &mut Checked,
-    raw: &Map<String, Value>,
+    keys: &[(String, bool)],
     op: &Op,
     line: usize,
     config: &Config,
 ) {
+    let raw = Keys(keys);
     let at = Some(line);
     for key in HEADER {
-        if raw.get(*key).is_none_or(Value::is_null) {
+        if !raw.has_value(key) {
             let msg = format!("missing required key '{key}'");
             if *key == "actor" {
                 c.warn(at, msg);
@@ -91,7 +110,7 @@ pub(super) fn check_op(
         .iter()
         .chain(payload)
         .copied()
-        .filter(|k| raw.contains_key(*k))
+        .filter(|k| raw.contains_key(k))
         .collect();
     let actual: Vec<&str> = raw
         .keys()

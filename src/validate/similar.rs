@@ -18,7 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Checked, Role};
+use super::Kept;
 use crate::insight::simhash::{self, Hasher};
 use crate::items::item::Item;
 
@@ -27,15 +27,13 @@ use crate::items::item::Item;
 pub const DEEP_SIMILAR_SKIPPED: &str =
     "deep-similar: skipped (install dedup extras: pip install hypergumbo-tracker[dedup])";
 
-/// The compiled items validate read, one per ID (the first tier's).
-pub(super) fn items_of(checked: &[Checked]) -> Vec<&Item> {
+/// The compiled items validate read, one per ID (the first tier's): those
+/// of item files in a tier's directory ([`Kept::similar`]).
+pub(super) fn items_of(kept: &[Kept]) -> Vec<&Item> {
     let mut seen = HashSet::new();
-    checked
-        .iter()
-        .filter(|c| c.target.role == Role::Item && c.target.tier.is_some())
-        .filter_map(|c| Some((c.target.id.as_deref()?, c.item.as_ref()?)))
-        .filter(|(id, _)| seen.insert(*id))
-        .map(|(_, item)| item)
+    kept.iter()
+        .filter_map(|k| k.similar.as_deref())
+        .filter(|item| seen.insert(item.id.as_str()))
         .collect()
 }
 

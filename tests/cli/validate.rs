@@ -583,3 +583,184 @@ fn check_locks_judges_the_staged_copy_and_untracked_files() {
     let wanted = "op 'update' (nonce 8003) claims 'by: human' but its actor 'bob_agent' matches actor_resolution.agent_usernames";
     assert!(has(&r.stdout, wanted), "{}", r.stdout);
 }
+
+/// Runs `validate ARGS` with `HTRAC_VALIDATE_BATCH` (files validated at a
+/// time; `None`: the default), else with the binary `bin`.
+fn validate_with(
+    env: &Env,
+    args: &[&str],
+    batch: Option<&str>,
+    bin: Option<&str>,
+) -> (i32, String) {
+    let mut c = env.command(args);
+    if let Some(b) = bin {
+        let mut other = std::process::Command::new(b);
+        other.args(c.get_args()).current_dir(env.path());
+        for (k, v) in c.get_envs() {
+            match v {
+                Some(v) => other.env(k, v),
+                None => other.env_remove(k),
+            };
+        }
+        c = other;
+    }
+    if let Some(n) = batch {
+        c.env("HTRAC_VALIDATE_BATCH", n);
+    }
+    let out = c.output().expect("htrac runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Files are validated a batch at a time and only what the checks across
+/// files need is kept: the report — every error and warning, in order — is
+/// the same whatever the batch size, on a tracker with problems of every
+/// kind across files (cycles through several files, an ID in two tiers,
+/// dangling and self references, a wrong ID prefix, agent ops new since
+/// HEAD, malformed ops, near-duplicates). With `HTRAC_VALIDATE_REFERENCE`
+/// naming another htrac binary (one built before validation streamed), its
+/// reports must be the same too.
+#[test]
+fn batched_validation_reports_exactly_what_a_whole_run_does() {
+    let env = Env::new();
+    let id = |n: usize| format!("WI-batch{n:02}");
+    let file = |n: usize| format!("{WS}/.{}.ops", id(n));
+    for n in 0..24 {
+        let title = format!(
+            "Item {n} of the batch test: fix the parser for case {}",
+            n % 5
+        );
+        let mut extra: Vec<String> = Vec::new();
+        // Cycles through two and three files; a dangling parent; a self
+        // reference; a reference into stealth.
+        match n {
+            1 => extra.push(format!("  isbefore: [{}]", id(2))),
+            2 => extra.push(format!("  isbefore: [{}]", id(1))),
+            5 => extra.push(format!("  isbefore: [{}]", id(9))),
+            9 => extra.push(format!("  isbefore: [{}]", id(14))),
+            14 => extra.push(format!("  isbefore: [{}]", id(5))),
+            7 => extra.push("  parent: WI-nope".into()),
+            11 => extra.push(format!("  duplicate_of: [{}]", id(11))),
+            12 => extra.push("  duplicate_of: [WI-hidden]".into()),
+            _ => {}
+        }
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        write(
+            &env,
+            &file(n),
+            &create(&format!("{:04x}", 0x100 + n), &title, &extra),
+        );
+    }
+    write(
+        &env,
+        ".agent/tracker-workspace/stealth/.WI-hidden.ops",
+        &create("0200", "hidden", &[]),
+    );
+    // The same ID in the canonical tier; an INV- file holding a work item.
+    std::fs::copy(
+        env.path().join(file(3)),
+        env.root().join(format!("tracker/.ops/.{}.ops", id(3))),
+    )
+    .unwrap();
+    write(
+        &env,
+        &format!("{WS}/.INV-batch.ops"),
+        &create("0201", "wrong", &[]),
+    );
+    git(env.path(), &["add", "-A"]);
+    git(env.path(), &["commit", "-qm", "items"]);
+    // New since HEAD: an agent's lock and human-only status, an op forged
+    // as a human's, a malformed op, a line without its nonce comment, and
+    // an isbefore closing one more cycle (written later, in another file).
+    append(
+        &env.path().join(file(4)),
+        &op("lock", "agent", 2, "0300", &["lock: [title]"]),
+    );
+    append(
+        &env.path().join(file(6)),
+        &op("update", "agent", 2, "0301", &["set:", "  status: deleted"]),
+    );
+    append(
+        &env.path().join(file(8)),
+        &op("update", "human", 2, "0302", &["set:", "  priority: 1"])
+            .replace("actor: amy", "actor: bob_agent"),
+    );
+    append(
+        &env.path().join(file(10)),
+        "- op: update  # 0303\n  at: {bad  # 0303\n",
+    );
+    append(
+        &env.path().join(file(13)),
+        &op("update", "agent", 2, "0304", &["set:", "  title: \"x\""]).replacen(
+            "  # 0304\n",
+            "\n",
+            1,
+        ),
+    );
+    append(
+        &env.path().join(file(20)),
+        &op(
+            "update",
+            "human",
+            2,
+            "0305",
+            &["add:", &format!("  isbefore: [{}]", id(21))],
+        ),
+    );
+    append(
+        &env.path().join(file(21)),
+        &op(
+            "update",
+            "human",
+            2,
+            "0306",
+            &["add:", &format!("  isbefore: [{}]", id(20))],
+        ),
+    );
+    let reference = std::env::var("HTRAC_VALIDATE_REFERENCE").ok();
+    for args in [
+        &["validate"][..],
+        &["validate", "--check-locks"],
+        &["validate", "--similar"],
+        &["validate", "--strict", "--check-locks"],
+    ] {
+        let whole = validate_with(&env, args, Some("100000"), None);
+        assert_eq!(whole.0, 1, "{args:?}: {}", whole.1);
+        for batch in [None, Some("1"), Some("3")] {
+            assert_eq!(
+                validate_with(&env, args, batch, None),
+                whole,
+                "{args:?} in batches of {batch:?}"
+            );
+        }
+        if let Some(bin) = &reference {
+            assert_eq!(
+                validate_with(&env, args, None, Some(bin)),
+                whole,
+                "{args:?}: the reference build"
+            );
+        }
+    }
+    // Every kind of problem is there.
+    let (_, out) = validate_with(&env, &["validate", "--check-locks"], Some("1"), None);
+    for wanted in [
+        "isbefore cycle: WI-batch01 -> WI-batch02 -> WI-batch01",
+        "isbefore cycle: WI-batch05 -> WI-batch09 -> WI-batch14 -> WI-batch05",
+        "isbefore cycle: WI-batch20 -> WI-batch21 -> WI-batch20",
+        "WI-batch03 is also in tier workspace",
+        "WI-batch03 is also in tier canonical",
+        "parent: dangling reference 'WI-nope'",
+        "duplicate_of: 'WI-batch11' is the item itself",
+        "duplicate_of: 'WI-hidden' is a stealth item",
+        "ID prefix 'INV' does not match kind 'work_item'",
+        "agent op 'lock' by amy_agent (nonce 0300) needs human authority",
+        "(nonce 0301) sets status 'deleted'",
+        "claims 'by: human' but its actor 'bob_agent'",
+        "malformed op",
+        "missing nonce comment",
+    ] {
+        assert!(has(&out, wanted), "{wanted}:\n{out}");
+    }
+}
