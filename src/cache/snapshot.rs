@@ -1,6 +1,6 @@
 //! [`Tracker::snapshot`] through the read cache: list and `stat` every op
-//! file (one `readdir` per tier) while the cache file is read on another
-//! thread, take each item whose file key matches from the cache, parse and
+//! file (one `readdir` per tier) while the cache file is read (on another
+//! thread when it is large), take each item whose file key matches from the cache, parse and
 //! compile the rest (on all cores when there are many), and write the cache
 //! back when it changed.
 
@@ -16,6 +16,10 @@ use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
 use crate::tracker::load::{Broken, Snapshot};
 use crate::tracker::{ItemFile, Tracker};
+
+/// Cache files at least this large (about 1,500 items) are read while the
+/// op files are listed on another thread; below it, one after the other.
+const PARALLEL_LOAD: u64 = 1 << 20;
 
 /// What parsing one file produced: the item (or why not) and whether it
 /// had warnings (torn ops), which keeps it out of the cache.
@@ -46,11 +50,15 @@ fn parse_all(
             })
             .collect()
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
-    if threads > 1 && files.len() >= 256 {
+    let threads = if files.len() >= 256 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8)
+    } else {
+        1
+    };
+    if threads > 1 {
         let size = files.len().div_ceil(threads);
         std::thread::scope(|s| {
             let handles: Vec<_> = files
@@ -132,7 +140,8 @@ fn read(
         std::array::from_fn(|i| super::checksum(super::edit_key(&edit[i].0), policy.as_bytes()));
 
     // List and stat the files (unless the caller did) while the cache is
-    // read.
+    // read — side by side only when the cache file is large: a small
+    // tracker's listing and cache take less time than starting a thread.
     let want: [Option<u64>; 3] = all_keys.map(Some);
     let load = || match (cache_path, rebuild) {
         (Some(p), false) => super::load(p, &t.root, &want, summary),
@@ -142,11 +151,20 @@ fn read(
     let (listing, contents) = match listing {
         Some(l) => (l, load()),
         None => {
-            let (l, contents) = std::thread::scope(|s| {
-                let lister = s.spawn(|| Listing::scan(t));
+            let large = match (cache_path, rebuild) {
+                (Some(p), false) => std::fs::metadata(p).is_ok_and(|m| m.len() >= PARALLEL_LOAD),
+                _ => false,
+            };
+            let (l, contents) = if large {
+                std::thread::scope(|s| {
+                    let lister = s.spawn(|| Listing::scan(t));
+                    let contents = load();
+                    (lister.join().expect("lister thread"), contents)
+                })
+            } else {
                 let contents = load();
-                (lister.join().expect("lister thread"), contents)
-            });
+                (Listing::scan(t), contents)
+            };
             scanned = l?;
             (&scanned, contents)
         }

@@ -100,6 +100,14 @@ impl RefTable {
         .find_map(|full| self.id_of(full))
     }
 
+    /// Whether any ref's full name starts with `prefix` (`refs/replace/`).
+    pub fn has_refs_under(&self, prefix: &str) -> bool {
+        self.ids
+            .keys()
+            .chain(self.symbolic.keys())
+            .any(|n| n.starts_with(prefix))
+    }
+
     /// Every local branch as a full ref name (`refs/heads/...`), sorted.
     pub fn local_branches(&self) -> Vec<String> {
         let mut v: Vec<String> = self
