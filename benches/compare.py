@@ -12,11 +12,12 @@ and IDs are exactly what the reference would have written. Then it times the sam
 write commands with both tools, on the same files, in one run, and prints one Markdown table
 per size (also written to target/bench-results.md).
 
-Every row shows its target (from issue 23: every agent command at 200 and 10,000 items at least
-50x faster than the reference, `add` and `update` included; cold `ready` at 10,000 within 1.2x
-of the cat floor; `prime` recomputed in 20 ms at 10,000; at 100,000 a warm `ready` in 250 ms and
-100 MB, `validate --check-locks` in 2 s and 200 MB) and the floor that bounds it, measured in the
-same run by a helper compiled here with rustc and timed as a process like htrac: the start of an
+Every row shows its target (from issue 23: every agent command at 200 and 10,000 items at
+least 50x faster than the reference, `add` and `update` included; cold `ready` at 10,000 within
+1.2x the cat floor, `find .agent -type f -name '*.ops' -exec cat {} +` as in earlier tables;
+`prime` recomputed in 20 ms at 10,000; at 100,000 a warm `ready` in 250 ms and 100 MB,
+`validate --check-locks` in 2 s and 200 MB) and the floor that bounds it, measured in the same
+run by a helper compiled here with rustc and timed as a process like htrac: the start of an
 empty Rust binary; one `fsync` (append a line to a file, fsync it); `stat` of every op file
 (readdir each tier, stat each file); `cat` of every op file (read each one).
 
@@ -520,7 +521,8 @@ def target_cell(target, so, sr, floors):
         return f"≤ {target[1]:g} ms", med_ms(so) <= target[1]
     if kind == "xfloor":
         limit = med_ms(floors[target[2]]) * target[1]
-        return f"≤ {target[1]}× {target[2]} floor (≤ {limit:.0f} ms)", med_ms(so) <= limit
+        label = "find/cat" if target[2] == "findcat" else target[2]
+        return f"≤ {target[1]}× {label} floor (≤ {limit:.0f} ms)", med_ms(so) <= limit
     raise ValueError(target)
 
 
@@ -536,6 +538,8 @@ def floor_rows(floors, width):
     """The floors themselves, as rows of a table with `width` columns after the name."""
     rows = []
     for k, label in FLOOR_NAMES.items():
+        if k not in floors:
+            continue
         cells = [fmt_ms(floors[k])] + [""] * (width - 1)
         rows.append(f"| floor ({k}): {label} | " + " | ".join(cells) + " |")
     return rows
@@ -657,7 +661,7 @@ def bench_size_htrac_only(n, runs, htrac, scratch_root, seed, base, tools):
         f"### {n} items, htrac only ({base} generated items copied under new IDs, committed; "
         f"{runs} timed runs after 1 warm-up)",
         "",
-        "| command | htrac median ms (min–max) | × cat floor | peak RSS | target | met "
+        "| command | htrac median ms (min–max) | × find/cat floor | peak RSS | target | met "
         "| floor ms (which) |",
         "|---|---:|---:|---:|---|---|---:|",
     ]
@@ -853,7 +857,9 @@ def bench_size(n, runs, htrac, scratch_root, seed, tools):
         lines.append(f"| {name} | {fmt_ms(so) if so else '—'} | {fmt_ms(sr) if sr else '—'} "
                      f"| {ratio} | {tcell} | {met_cell(met)} | {floor_cell(fkey, floors)} |")
     ref_ready = statistics.median(results[0][2])
-    tcell, met = target_cell(("xfloor", 1.2, "cat") if big else None, cold, None, floors)
+    # The issue's cat floor is the find/cat one (as in the earlier tables).
+    floors["findcat"] = floor
+    tcell, met = target_cell(("xfloor", 1.2, "findcat") if big else None, cold, None, floors)
     lines.append(f"| `ready` cold (htrac cache removed first) | {fmt_ms(cold)} | | "
                  f"{ref_ready / statistics.median(cold):.1f}× (vs warm reference) | {tcell} "
                  f"| {met_cell(met)} | {floor_cell('cat', floors)} |")

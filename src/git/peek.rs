@@ -25,7 +25,7 @@
 //! locks bind an agent, and the cache is as trusted as the read cache
 //! beside it (the user's own). Whenever git's answer could differ from
 //! this one, git is asked as before ([`lookup`] returns `None`): a
-//! repository whose refs htrac does not read (reftable, a gitfile),
+//! repository whose refs htrac does not read (reftable),
 //! environment variables that send git elsewhere (`GIT_DIR`, …), replace
 //! refs, a revision that is not a plain ref name, an entry that is not a
 //! file, `HTRAC_NO_CACHE`.
@@ -34,12 +34,14 @@ use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::refs::RefTable;
+use super::refs::{GitDirs, RefTable};
 
 const TREE_MAGIC: &[u8; 8] = b"HTRACPT\x01";
 
-/// Blob files kept at most; past this the oldest go (when git is asked).
+/// Blob files kept at most, and their bytes at most; past either the
+/// oldest go (when git is asked).
 const MAX_BLOBS: usize = 256;
+const MAX_BLOB_BYTES: u64 = 64 << 20;
 
 /// Variables that make git read another repository, other refs or other
 /// objects than `<work tree>/.git` holds.
@@ -61,6 +63,10 @@ pub fn dir_for(root: &Path) -> Option<PathBuf> {
     }
     crate::alias::cache_dir(root).map(|d| d.join("peek"))
 }
+
+/// Each copy's bytes and whether its revision's locks bind (as
+/// [`crate::tracker::clock::BranchCopies`]).
+pub type Copies = Vec<(Vec<u8>, bool)>;
 
 /// One revision that counts: the commit it names and whether its locks bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +92,7 @@ pub fn lookup(
     rel: &str,
     lamport: &[String],
     cache: &Path,
-) -> Option<std::io::Result<Vec<(Vec<u8>, bool)>>> {
+) -> Option<std::io::Result<Copies>> {
     lookup_with(wt, rel, lamport, cache, true)
 }
 
@@ -97,7 +103,7 @@ pub fn lookup_cached(
     rel: &str,
     lamport: &[String],
     cache: &Path,
-) -> Option<std::io::Result<Vec<(Vec<u8>, bool)>>> {
+) -> Option<std::io::Result<Copies>> {
     lookup_with(wt, rel, lamport, cache, false)
 }
 
@@ -107,15 +113,16 @@ fn lookup_with(
     lamport: &[String],
     cache: &Path,
     fetch: bool,
-) -> Option<std::io::Result<Vec<(Vec<u8>, bool)>>> {
+) -> Option<std::io::Result<Copies>> {
     if GIT_ENV.iter().any(|v| std::env::var_os(v).is_some()) {
         return None;
     }
-    let refs = RefTable::read(wt)?;
+    let dirs = GitDirs::of(wt)?;
+    let refs = RefTable::read_dirs(&dirs)?;
     if refs.has_refs_under("refs/replace/") {
         return None;
     }
-    let revs = resolve_revs(&refs, &wt.join(".git"), lamport)?;
+    let revs = resolve_revs(&refs, &dirs, lamport)?;
     let (dir, name) = match rel.rsplit_once('/') {
         Some((d, n)) => (d, n),
         None => ("", rel),
@@ -164,7 +171,7 @@ fn lookup_with(
 /// resolved from the ref files (those naming the same commit joined, those
 /// naming none left out: git would find nothing there), or `None` when a
 /// name might resolve otherwise for git.
-fn resolve_revs(refs: &RefTable, git_dir: &Path, lamport: &[String]) -> Option<Vec<Rev>> {
+fn resolve_revs(refs: &RefTable, dirs: &GitDirs, lamport: &[String]) -> Option<Vec<Rev>> {
     let branches = refs.local_branches();
     let names = lamport
         .iter()
@@ -176,7 +183,8 @@ fn resolve_revs(refs: &RefTable, git_dir: &Path, lamport: &[String]) -> Option<V
         let full = name == "HEAD" || name.starts_with("refs/");
         // git reads `.git/<name>` first (a root ref such as ORIG_HEAD), and
         // takes hex for an object id and `X-g<hex>` for describe output.
-        if !full && (!plain_ref_name(name) || git_dir.join(name).exists()) {
+        let root_ref = || dirs.git_dir.join(name).exists() || dirs.common.join(name).exists();
+        if !full && (!plain_ref_name(name) || root_ref()) {
             return None;
         }
         let Some(commit) = refs.resolve(name) else {
@@ -412,12 +420,13 @@ impl Peek<'_> {
     }
 
     /// Drops trees of commits no revision names now, and the oldest blobs
-    /// past [`MAX_BLOBS`]. Run only when git was asked (refs moved).
+    /// past [`MAX_BLOBS`] or [`MAX_BLOB_BYTES`]. Run only when git was
+    /// asked (refs moved).
     fn prune(&self, revs: &[Rev]) {
         let Ok(list) = std::fs::read_dir(self.cache) else {
             return;
         };
-        let mut blobs: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+        let mut blobs: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
         for e in list.flatten() {
             let name = e.file_name();
             let Some(name) = name.to_str() else { continue };
@@ -427,16 +436,17 @@ impl Peek<'_> {
                     let _ = std::fs::remove_file(e.path());
                 }
             } else if name.starts_with("b-") {
-                let at = e
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .unwrap_or(std::time::UNIX_EPOCH);
-                blobs.push((at, e.path()));
+                let Ok(meta) = e.metadata() else { continue };
+                let at = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+                blobs.push((at, meta.len(), e.path()));
             }
         }
-        if blobs.len() > MAX_BLOBS {
-            blobs.sort();
-            for (_, p) in &blobs[..blobs.len() - MAX_BLOBS] {
+        // Newest first: keep while within both bounds.
+        blobs.sort_by_key(|b| std::cmp::Reverse(b.0));
+        let mut total = 0;
+        for (i, (_, len, p)) in blobs.iter().enumerate() {
+            total += len;
+            if i >= MAX_BLOBS || total > MAX_BLOB_BYTES {
                 let _ = std::fs::remove_file(p);
             }
         }

@@ -66,7 +66,12 @@ impl Counted<'_> {
 }
 
 fn last_clock(env: &Env, id: &str) -> i64 {
-    let text = std::fs::read_to_string(env.workspace_ops(id)).unwrap();
+    last_clock_at(&env.workspace_ops(id))
+}
+
+/// The clock of the last op in the op file `path`.
+fn last_clock_at(path: &Path) -> i64 {
+    let text = std::fs::read_to_string(path).unwrap();
     let last = text.rsplit("- op: ").next().unwrap();
     htrac::tracker::clock::max_clock(last.as_bytes())
 }
@@ -190,4 +195,36 @@ fn a_branch_moved_back_to_a_commit_seen_before_is_answered_from_it() {
     commit_on(&env, "main", &id, &op(70, "bb02"));
     env.run(&["update", &id, "--priority", "3"]).ok();
     assert_eq!(last_clock(&env, &id), 71);
+}
+
+#[test]
+fn in_a_linked_worktree_the_other_worktrees_branches_count_too() {
+    let env = Env::new();
+    let id = env.add("clocked", &[]);
+    common::git(env.path(), &["add", "-A"]);
+    common::git(env.path(), &["commit", "-q", "-m", "item"]);
+    common::git(env.path(), &["branch", "main"]);
+    commit_on(&env, "main", &id, &op(10, "cc01"));
+    let wt = env.path().join("wt-main");
+    let file = wt.join(format!(".agent/tracker-workspace/.ops/.{id}.ops"));
+    let (bin, log) = wrapper(env.cache.path());
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let c = Counted {
+        env: &env,
+        path,
+        log,
+    };
+    assert_eq!(c.run_in(&wt, &["update", &id, "--priority", "1"]), 1);
+    assert_eq!(last_clock_at(&file), 11);
+    assert_eq!(c.run_in(&wt, &["update", &id, "--priority", "2"]), 0);
+    assert_eq!(last_clock_at(&file), 12);
+    // dev (a lamport branch, checked out in the main work tree) moves on.
+    let mut body = std::fs::read_to_string(env.workspace_ops(&id)).unwrap();
+    body.push_str(&op(30, "cc02"));
+    std::fs::write(env.workspace_ops(&id), body).unwrap();
+    common::git(env.path(), &["commit", "-q", "-am", "dev moves on"]);
+    assert_eq!(c.run_in(&wt, &["update", &id, "--priority", "3"]), 1);
+    assert_eq!(last_clock_at(&file), 31);
+    assert_eq!(c.run_in(&wt, &["update", &id, "--priority", "4"]), 0);
+    assert_eq!(last_clock_at(&file), 32);
 }
