@@ -1,8 +1,8 @@
 //! [`Tracker::snapshot`] through the read cache: list and `stat` every op
 //! file (one `readdir` per tier) while the cache file is read (on another
-//! thread when it is large), take each item whose file key matches from the cache, parse and
-//! compile the rest (on all cores when there are many), and write the cache
-//! back when it changed.
+//! thread when it is large), take each item whose file key matches from
+//! the cache, parse and compile the rest (on all cores when there are
+//! many), and write the cache back when it changed.
 
 use std::collections::HashSet;
 use std::path::Path;
