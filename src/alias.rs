@@ -36,14 +36,20 @@ fn stash_path(root: &Path) -> Option<PathBuf> {
 /// write the stash never fails the command.
 pub fn save(root: &Path, ids: &[&str]) {
     let Some(path) = stash_path(root) else { return };
+    let mut text = ids.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    // The same list as the stash holds (the usual case: the same listing
+    // again): nothing to write. A rename over the old file costs more than
+    // reading it (ext4 flushes the new file's data on such a rename).
+    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+        return;
+    }
     if let Some(dir) = path.parent() {
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
-    }
-    let mut text = ids.join("\n");
-    if !text.is_empty() {
-        text.push('\n');
     }
     // Write a temp file and rename it, so a concurrent reader never sees half a list.
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));

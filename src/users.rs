@@ -1,6 +1,14 @@
 //! OS users and groups, from the system databases (`getpwuid_r` and
 //! friends), and the groups this process acts with. The actor
 //! ([`crate::governance::actor`]) and the set-up checks ([`crate::setup`]) both ask here.
+//!
+//! Users are looked up in `/etc/passwd` first when the system's name
+//! service reads that file first (`passwd: files …` in
+//! `/etc/nsswitch.conf`): glibc would return the same first matching line,
+//! and going through NSS costs every command a `socket`/`connect` to nscd
+//! (and, on some systems, systemd-userdb) before it reads the same file.
+//! A user not found there, a file htrac cannot parse line for line as
+//! glibc does, or any other configuration goes through NSS as before.
 
 use std::ffi::{CStr, CString};
 
@@ -56,8 +64,16 @@ fn user_from(pwd: &libc::passwd) -> User {
     }
 }
 
-/// The user with id `uid`.
+/// The user with id `uid`: `/etc/passwd` first (see the module doc), else NSS.
 pub fn user_by_uid(uid: u32) -> Option<User> {
+    if let Some(u) = local_user(|u| u.uid == uid) {
+        return Some(u);
+    }
+    nss_user_by_uid(uid)
+}
+
+/// The user with id `uid`, from NSS (`getpwuid_r`).
+fn nss_user_by_uid(uid: u32) -> Option<User> {
     with_buffer(|buf| {
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
@@ -75,8 +91,16 @@ pub fn user_by_uid(uid: u32) -> Option<User> {
     })
 }
 
-/// The user called `name`.
+/// The user called `name`: `/etc/passwd` first (see the module doc), else NSS.
 pub fn user_by_name(name: &str) -> Option<User> {
+    if let Some(u) = local_user(|u| u.name == name) {
+        return Some(u);
+    }
+    nss_user_by_name(name)
+}
+
+/// The user called `name`, from NSS (`getpwnam_r`).
+fn nss_user_by_name(name: &str) -> Option<User> {
     let cname = CString::new(name).ok()?;
     with_buffer(|buf| {
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
@@ -93,6 +117,73 @@ pub fn user_by_name(name: &str) -> Option<User> {
         };
         (rc, (!result.is_null()).then(|| user_from(&pwd)))
     })
+}
+
+/// The first user in `/etc/passwd` that `matches`, when NSS would answer
+/// from that file too; `None` sends the caller to NSS.
+fn local_user(matches: impl Fn(&User) -> bool) -> Option<User> {
+    // An NSS wrapper preloaded (tests, containers) answers from elsewhere.
+    if std::env::var_os("LD_PRELOAD").is_some() || std::env::var_os("NSS_WRAPPER_PASSWD").is_some()
+    {
+        return None;
+    }
+    let conf = std::fs::read_to_string("/etc/nsswitch.conf").ok()?;
+    passwd_first_source(&conf)?;
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    find_in_passwd(&passwd, matches)
+}
+
+/// The first service of the `passwd:` line of nsswitch.conf text, when it
+/// is one htrac reads the same way (`files`, or `compat`).
+fn passwd_first_source(conf: &str) -> Option<&str> {
+    let line = conf
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .find(|l| {
+            l.strip_prefix("passwd")
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        })?;
+    let (_, services) = line.split_once(':')?;
+    let first = services.split_whitespace().next()?;
+    matches!(first, "files" | "compat").then_some(first)
+}
+
+/// The first entry of passwd-file `text` that `matches`, parsed as glibc's
+/// files service does (blank and `#` lines skipped; `name:passwd:uid:gid:
+/// gecos:dir:shell`). `None` — ask NSS — when it is not found, or when a
+/// line is not in that plain form (glibc's parser is more lenient than
+/// this one, so its answer could differ), or when a line names NIS
+/// entries (`+`/`-`, which `compat` would look up).
+fn find_in_passwd(text: &str, matches: impl Fn(&User) -> bool) -> Option<User> {
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.splitn(7, ':').collect();
+        if f.len() != 7 || f[0].is_empty() || f[0].starts_with(['+', '-']) {
+            // A short line, an empty name, NIS compat syntax: leave it to glibc.
+            return None;
+        }
+        let num = |s: &str| -> Option<u32> {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        let (Some(uid), Some(gid)) = (num(f[2]), num(f[3])) else {
+            return None;
+        };
+        let user = User {
+            uid,
+            name: f[0].to_string(),
+            gid,
+            home: f[5].to_string(),
+        };
+        if matches(&user) {
+            return Some(user);
+        }
+    }
+    None
 }
 
 /// The group with id `gid`.
@@ -208,5 +299,43 @@ mod tests {
         assert_eq!(user_by_uid(me.uid).map(|u| u.name), Some(me.name.clone()));
         assert!(process_in_group(rustix::process::getegid().as_raw()));
         assert!(user_by_name("no such user \u{1}").is_none());
+    }
+
+    #[test]
+    fn nsswitch_passwd_line() {
+        let conf = "# comment\npasswd:         files systemd\ngroup: files\n";
+        assert_eq!(passwd_first_source(conf), Some("files"));
+        assert_eq!(passwd_first_source("passwd: compat\n"), Some("compat"));
+        assert_eq!(passwd_first_source("passwd: sss files\n"), None);
+        assert_eq!(passwd_first_source("passwd: systemd files\n"), None);
+        assert_eq!(passwd_first_source("#passwd: files\n"), None);
+        assert_eq!(passwd_first_source("group: files\n"), None);
+        assert_eq!(passwd_first_source("passwd:\n"), None);
+    }
+
+    #[test]
+    fn passwd_file_first_match_or_nss() {
+        let text = "# c\n\nroot:x:0:0:root:/root:/bin/bash\n  amy:x:1000:100:Amy:/home/amy:/bin/sh:x\ntwin:x:1000:1:t:/t:/bin/sh\n";
+        let amy = find_in_passwd(text, |u| u.uid == 1000).unwrap();
+        assert_eq!(
+            (amy.name.as_str(), amy.gid, amy.home.as_str()),
+            ("amy", 100, "/home/amy")
+        );
+        assert_eq!(find_in_passwd(text, |u| u.name == "twin").unwrap().gid, 1);
+        assert!(
+            find_in_passwd(text, |u| u.uid == 7).is_none(),
+            "not found: NSS"
+        );
+        // Lines glibc might read otherwise, met before a match: NSS decides.
+        for odd in [
+            "+::::::\n",
+            "-bob:x:::::\n",
+            "bob:x:1:1\n",
+            "bob:x: 1:1:g:/h:/s\n",
+            ":x:1:1:g:/h:/s\n",
+        ] {
+            let t = format!("{odd}amy:x:1000:100:Amy:/home/amy:/bin/sh\n");
+            assert!(find_in_passwd(&t, |u| u.uid == 1000).is_none(), "{odd:?}");
+        }
     }
 }

@@ -3,9 +3,10 @@
 //! matches it against the read cache; [`Listing::key_bytes`] spells it out
 //! exactly, for results kept under it ([`super::memo`]).
 //!
-//! One `getdents` pass per tier (the tiers on their own threads), then one
-//! `statx` per op file relative to the open directory (no path walk, no
-//! allocation), the calls shared among threads when there are many.
+//! One `getdents` pass per tier, then one `statx` per op file relative to
+//! the open directory (no path walk, no allocation), the calls shared
+//! among threads only when there are many: a thread costs more to start
+//! than a small tracker's whole listing.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -85,16 +86,13 @@ impl Listing {
     /// whose type the directory does not give is stat-ed anyway, to skip
     /// what is not a regular file).
     pub fn scan_with(t: &Tracker, stat: bool) -> Result<Listing> {
-        // The tiers' directories are read side by side.
-        let dirs: Vec<Option<TierDir>> = std::thread::scope(|s| {
-            let rest: Vec<_> = Tier::ALL[1..]
-                .iter()
-                .map(|&tier| s.spawn(move || read_dir(t, tier)))
-                .collect();
-            let mut dirs = vec![read_dir(t, Tier::ALL[0])];
-            dirs.extend(rest.into_iter().map(|h| h.join().expect("readdir thread")));
-            dirs.into_iter().collect::<Result<Vec<_>>>()
-        })?;
+        // The tiers' directories one after the other: `getdents` returns
+        // hundreds of entries a call, so even 10,000 files take about a
+        // millisecond, less than starting threads to share it.
+        let dirs: Vec<Option<TierDir>> = Tier::ALL
+            .iter()
+            .map(|&tier| read_dir(t, tier))
+            .collect::<Result<Vec<_>>>()?;
         let dirs: Vec<TierDir> = dirs.into_iter().flatten().collect();
 
         // Then every file's key, the calls shared among threads.
@@ -139,11 +137,16 @@ impl Listing {
                 dirs: fds,
             });
         }
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(work.len() / PER_THREAD)
-            .clamp(1, 4);
+        // (`available_parallelism` reads cgroup files: asked only when
+        // there is enough work to share.)
+        let threads = match work.len() / PER_THREAD {
+            0 | 1 => 1,
+            n => std::thread::available_parallelism()
+                .map(|p| p.get())
+                .unwrap_or(1)
+                .min(n)
+                .clamp(1, 4),
+        };
         let keys: Vec<StatResult> = if threads > 1 {
             let size = work.len().div_ceil(threads);
             std::thread::scope(|s| {

@@ -1,8 +1,8 @@
 //! [`Tracker::snapshot`] through the read cache: list and `stat` every op
-//! file (one `readdir` per tier) while the cache file is read on another
-//! thread, take each item whose file key matches from the cache, parse and
-//! compile the rest (on all cores when there are many), and write the cache
-//! back when it changed.
+//! file (one `readdir` per tier) while the cache file is read (on another
+//! thread when it is large), take each item whose file key matches from
+//! the cache, parse and compile the rest (on all cores when there are
+//! many), and write the cache back when it changed.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -16,6 +16,10 @@ use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
 use crate::tracker::load::{Broken, Snapshot};
 use crate::tracker::{ItemFile, Tracker};
+
+/// Cache files at least this large (about 1,500 items) are read while the
+/// op files are listed on another thread; below it, one after the other.
+const PARALLEL_LOAD: u64 = 1 << 20;
 
 /// What parsing one file produced: the item (or why not), whether it had
 /// warnings (torn ops), which keeps it out of the cache, the file's key
@@ -201,7 +205,8 @@ fn read(
         std::array::from_fn(|i| super::checksum(super::edit_key(&edit[i].0), policy.as_bytes()));
 
     // List and stat the files (unless the caller did) while the cache is
-    // read.
+    // read — side by side only when the cache file is large: a small
+    // tracker's listing and cache take less time than starting a thread.
     let want: [Option<u64>; 3] = all_keys.map(Some);
     let load = || match (cache_path, rebuild) {
         (Some(p), false) => super::load(p, &t.root, &want, summary),
@@ -212,16 +217,25 @@ fn read(
         Some(l) => (l, load()),
         None => {
             // With no cache to match, the files need no `stat`: each key is
-            // taken as the file is opened.
-            let stat = match (cache_path, rebuild) {
-                (Some(p), false) => p.exists(),
-                _ => false,
+            // taken as the file is opened. A large cache file is read while
+            // the files are listed on another thread.
+            let (stat, large) = match (cache_path, rebuild) {
+                (Some(p), false) => match std::fs::metadata(p) {
+                    Ok(m) => (true, m.len() >= PARALLEL_LOAD),
+                    Err(_) => (false, false),
+                },
+                _ => (false, false),
             };
-            let (l, contents) = std::thread::scope(|s| {
-                let lister = s.spawn(|| Listing::scan_with(t, stat));
+            let (l, contents) = if large {
+                std::thread::scope(|s| {
+                    let lister = s.spawn(|| Listing::scan_with(t, stat));
+                    let contents = load();
+                    (lister.join().expect("lister thread"), contents)
+                })
+            } else {
                 let contents = load();
-                (lister.join().expect("lister thread"), contents)
-            });
+                (Listing::scan_with(t, stat), contents)
+            };
             (&*scanned.insert(l?), contents)
         }
     };

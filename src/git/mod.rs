@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod peek;
 pub mod refs;
 
 /// The top of the git work tree containing `path`, found by walking up to
@@ -28,6 +29,23 @@ pub fn work_tree_of(path: &Path) -> Option<PathBuf> {
 /// Missing objects come back as `None`. Fails if git cannot be run or
 /// refuses the repository (e.g. "dubious ownership"), with git's message.
 pub fn cat_files(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Option<Vec<u8>>>> {
+    Ok(cat_objects(work_tree, specs)?
+        .into_iter()
+        .map(|o| o.map(|o| o.bytes))
+        .collect())
+}
+
+/// An object as `git cat-file --batch` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    pub id: String,
+    /// `blob`, `tree`, `commit` or `tag`.
+    pub kind: String,
+    pub bytes: Vec<u8>,
+}
+
+/// [`cat_files`], with each object's id and type.
+pub fn cat_objects(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Option<Object>>> {
     if specs.is_empty() {
         return Ok(Vec::new());
     }
@@ -45,17 +63,27 @@ pub fn cat_files(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Opti
         input.push('\n');
     }
     let mut stdin = child.stdin.take().expect("piped stdin");
-    // Write from a thread so a large answer cannot deadlock against our input.
-    let writer = std::thread::spawn(move || {
+    // A large request is written from a thread so that git's answer cannot
+    // fill its pipe while we are still writing (a deadlock); a small one
+    // fits in the pipe's buffer whatever git does, so it is written here.
+    let writer = if input.len() <= PIPE_SAFE {
         let _ = stdin.write_all(input.as_bytes());
-    });
+        drop(stdin);
+        None
+    } else {
+        Some(std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        }))
+    };
     let mut out = Vec::new();
     child
         .stdout
         .take()
         .expect("piped stdout")
         .read_to_end(&mut out)?;
-    let _ = writer.join();
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
     let mut err = String::new();
     if let Some(mut e) = child.stderr.take() {
         let _ = e.read_to_string(&mut err);
@@ -87,12 +115,21 @@ pub fn cat_files(work_tree: &Path, specs: &[String]) -> std::io::Result<Vec<Opti
         }
         let size: usize = parts[2].parse().unwrap_or(0);
         let end = (pos + size).min(out.len());
-        results.push(Some(out[pos..end].to_vec()));
+        results.push(Some(Object {
+            id: parts[0].to_string(),
+            kind: parts[1].to_string(),
+            bytes: out[pos..end].to_vec(),
+        }));
         pos = end + 1;
     }
     results.resize(specs.len(), None);
     Ok(results)
 }
+
+/// Bytes a request to `git cat-file --batch` may have for it to be written
+/// before anything is read: well under the smallest pipe buffer (4 KiB
+/// pages; Linux gives 64 KiB).
+const PIPE_SAFE: usize = 4096;
 
 /// Runs git with `args` in `work_tree` and returns trimmed stdout, or `None`
 /// if git failed.

@@ -1,11 +1,14 @@
 //! A repository's refs read straight from its files — loose refs under
 //! `.git/refs/`, `packed-refs` and `HEAD` — so that finding the local
 //! branches, or noticing that two revisions name the same commit, costs no
-//! git process. Only the plain layout is read (a `.git` directory without
-//! reftable); anything else is `None` and callers ask git instead.
+//! git process. The files layout is read: a `.git` directory, or a `.git`
+//! file naming the git directory (a linked worktree, whose branches live in
+//! the common directory its `commondir` names, or a submodule). Anything
+//! else (reftable, a `.git` file htrac cannot follow) is `None`, and
+//! callers ask git instead.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Ref name → commit (or tag) id, and what `HEAD` points at.
 #[derive(Debug, Default)]
@@ -15,18 +18,70 @@ pub struct RefTable {
     symbolic: HashMap<String, String>,
 }
 
+/// Where a work tree's repository keeps its refs: its own git directory
+/// (`HEAD`, per-worktree refs, root refs such as `ORIG_HEAD`) and the
+/// common one (branches, tags, `packed-refs`), the same for a plain `.git`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitDirs {
+    pub git_dir: PathBuf,
+    pub common: PathBuf,
+}
+
+impl GitDirs {
+    /// The git directories of the work tree `work_tree`, when laid out as
+    /// files htrac reads (see the module doc).
+    pub fn of(work_tree: &Path) -> Option<GitDirs> {
+        let dot = work_tree.join(".git");
+        let meta = std::fs::metadata(&dot).ok()?;
+        let git_dir = if meta.is_dir() {
+            dot
+        } else {
+            let text = std::fs::read_to_string(&dot).ok()?;
+            let target = text.strip_prefix("gitdir:")?.trim();
+            let target = Path::new(target);
+            if target.is_absolute() {
+                target.to_path_buf()
+            } else {
+                work_tree.join(target)
+            }
+        };
+        if !git_dir.is_dir() {
+            return None;
+        }
+        let common = match std::fs::read_to_string(git_dir.join("commondir")) {
+            Ok(c) => {
+                let c = Path::new(c.trim());
+                if c.is_absolute() {
+                    c.to_path_buf()
+                } else {
+                    git_dir.join(c)
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => git_dir.clone(),
+            Err(_) => return None,
+        };
+        if !common.is_dir() || common.join("reftable").exists() || git_dir.join("reftable").exists()
+        {
+            return None;
+        }
+        Some(GitDirs { git_dir, common })
+    }
+}
+
 /// How deep symbolic refs may chain (git's own limit is 5).
 const MAX_SYMREF_DEPTH: usize = 5;
 
 impl RefTable {
     /// Reads the refs of the repository whose work tree is `work_tree`, or
-    /// `None` when it is not a plain `.git` directory (a linked worktree, a
-    /// submodule's gitfile, reftable) or cannot be read.
+    /// `None` when its layout is not one htrac reads ([`GitDirs::of`]) or
+    /// cannot be read.
     pub fn read(work_tree: &Path) -> Option<RefTable> {
-        let git_dir = work_tree.join(".git");
-        if !git_dir.is_dir() || git_dir.join("reftable").exists() {
-            return None;
-        }
+        RefTable::read_dirs(&GitDirs::of(work_tree)?)
+    }
+
+    /// [`RefTable::read`] of the repository in `dirs`.
+    pub fn read_dirs(dirs: &GitDirs) -> Option<RefTable> {
+        let git_dir = &dirs.common;
         let mut t = RefTable::default();
         if let Ok(packed) = std::fs::read_to_string(git_dir.join("packed-refs")) {
             for line in packed.lines() {
@@ -40,7 +95,11 @@ impl RefTable {
         }
         // Loose refs win over packed ones.
         t.walk(&git_dir.join("refs"), "refs/");
-        let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+        // A linked worktree's own refs (`refs/bisect/`, `refs/worktree/`, …).
+        if dirs.git_dir != dirs.common {
+            t.walk(&dirs.git_dir.join("refs"), "refs/");
+        }
+        let head = std::fs::read_to_string(dirs.git_dir.join("HEAD")).ok()?;
         t.add("HEAD", head.trim());
         Some(t)
     }
@@ -98,6 +157,14 @@ impl RefTable {
         ]
         .iter()
         .find_map(|full| self.id_of(full))
+    }
+
+    /// Whether any ref's full name starts with `prefix` (`refs/replace/`).
+    pub fn has_refs_under(&self, prefix: &str) -> bool {
+        self.ids
+            .keys()
+            .chain(self.symbolic.keys())
+            .any(|n| n.starts_with(prefix))
     }
 
     /// Every local branch as a full ref name (`refs/heads/...`), sorted.
@@ -174,5 +241,42 @@ mod tests {
         let w = tempfile::tempdir().unwrap();
         std::fs::write(w.path().join(".git"), "gitdir: /elsewhere\n").unwrap();
         assert!(RefTable::read(w.path()).is_none());
+        std::fs::write(w.path().join(".git"), "not a gitfile\n").unwrap();
+        assert!(RefTable::read(w.path()).is_none());
+    }
+
+    #[test]
+    fn a_linked_worktree_reads_its_head_and_the_common_branches() {
+        let d = repo();
+        let wt_git = d.path().join(".git/worktrees/wt");
+        std::fs::create_dir_all(wt_git.join("refs/bisect")).unwrap();
+        std::fs::write(wt_git.join("commondir"), "../..\n").unwrap();
+        std::fs::write(wt_git.join("HEAD"), "ref: refs/heads/feat/x\n").unwrap();
+        std::fs::write(wt_git.join("refs/bisect/bad"), format!("{A}\n")).unwrap();
+        let w = tempfile::tempdir().unwrap();
+        std::fs::write(
+            w.path().join(".git"),
+            format!("gitdir: {}\n", wt_git.display()),
+        )
+        .unwrap();
+        let dirs = GitDirs::of(w.path()).unwrap();
+        assert_eq!(dirs.git_dir, wt_git);
+        assert_eq!(dirs.common, wt_git.join("../.."));
+        let t = RefTable::read(w.path()).unwrap();
+        assert_eq!(t.resolve("HEAD"), Some(B), "this worktree's HEAD");
+        assert_eq!(t.resolve("dev"), Some(A));
+        assert_eq!(t.resolve("refs/bisect/bad"), Some(A));
+        assert_eq!(
+            t.local_branches(),
+            ["refs/heads/dev", "refs/heads/feat/x", "refs/heads/main"]
+        );
+        // A submodule's gitfile: a git directory without commondir.
+        let s = tempfile::tempdir().unwrap();
+        std::fs::write(
+            s.path().join(".git"),
+            format!("gitdir: {}\n", d.path().join(".git").display()),
+        )
+        .unwrap();
+        assert_eq!(RefTable::read(s.path()).unwrap().resolve("HEAD"), Some(A));
     }
 }

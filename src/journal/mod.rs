@@ -172,6 +172,12 @@ fn open_locked(path: &Path) -> std::io::Result<(File, bool)> {
 
 /// Appends `text` to the journal file `path`: one write, then `fsync` (and
 /// the directory's when the file is new). A torn tail is closed first.
+///
+/// The fsync is not redundant with the op file's: a journal copy lost in a
+/// crash is found missing only when a git command has discarded the op
+/// from the working tree, and then nothing can restore it. So each of the
+/// two files is synced once, and a directory only when a file was created
+/// in it (see [`crate::oplog::append_text_mirrored`]).
 fn append(path: &Path, text: &str) -> std::io::Result<()> {
     let (mut file, created) = open_locked(path)?;
     let mut buf = Vec::with_capacity(text.len() + 1);

@@ -231,6 +231,7 @@ fn write_create(t: &Tracker, tier: Tier, id: &str, data: Value) -> Result<()> {
         &path,
         t.work_tree.as_deref(),
         &t.config.lamport_branches,
+        crate::git::peek::dir_for(&t.root).as_deref(),
     )
     .unwrap_or_default();
     let mut op = Op::new(

@@ -106,6 +106,15 @@ pub fn append_text_mirrored(
                 text.len()
             ))));
         }
+        // Durability: this fsync makes the op survive a crash once the
+        // command says it was written. The journal copy (`mirror`, below)
+        // gets its own: the two are different files in different
+        // directories, so neither sync covers the other, and each guards
+        // a different loss — this one a crash, the journal's a git command
+        // that later discards the uncommitted op (`reconcile` restores it
+        // from the journal, which must then have survived any crash too).
+        // A new file's name is made durable by the directory's fsync
+        // below; an existing file's needs none.
         if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_all()) {
             // Disk full, file size limit, I/O error: take back whatever part
             // of the op reached the file, so no torn op is left behind.

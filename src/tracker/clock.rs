@@ -1,6 +1,8 @@
 //! Lamport clocks: a new op's clock is 1 + the highest clock for the item
 //! in the working tree, on each `lamport_branches` branch, HEAD and every
-//! other local branch, all read through one `git cat-file --batch` process.
+//! other local branch, all read through one `git cat-file --batch` process
+//! — or none, when the refs name commits whose copies the peek cache
+//! already holds ([`crate::git::peek`]).
 
 use std::path::Path;
 
@@ -64,13 +66,15 @@ pub fn branch_specs(work_tree: &Path, rel: &str, lamport: &[String]) -> Vec<(Str
 pub type BranchCopies = Vec<(Vec<u8>, bool)>;
 
 /// The item's file on the branches of [`branch_specs`], with whether each
-/// copy's locks count. One `git cat-file --batch` process. No work tree (or
-/// a file outside it) means no copies; git refusing the repository is an
-/// error with git's message.
+/// copy's locks count. One `git cat-file --batch` process, unless `cache`
+/// (the peek cache, [`crate::git::peek::dir_for`]) holds every copy of the
+/// commits the refs name now. No work tree (or a file outside it) means no
+/// copies; git refusing the repository is an error with git's message.
 pub fn branch_copies(
     file: &Path,
     work_tree: Option<&Path>,
     lamport: &[String],
+    cache: Option<&Path>,
 ) -> std::io::Result<BranchCopies> {
     let Some(wt) = work_tree else {
         return Ok(Vec::new());
@@ -78,6 +82,9 @@ pub fn branch_copies(
     let Some(rel) = relative(file, wt) else {
         return Ok(Vec::new());
     };
+    if let Some(answer) = cache.and_then(|c| crate::git::peek::lookup(wt, &rel, lamport, c)) {
+        return answer;
+    }
     let specs = branch_specs(wt, &rel, lamport);
     let names: Vec<String> = specs.iter().map(|(s, _)| s.clone()).collect();
     let blobs = crate::git::cat_files(wt, &names)?;
@@ -88,32 +95,55 @@ pub fn branch_copies(
         .collect())
 }
 
-/// [`branch_copies`] read on a thread of its own, so that git runs while
-/// the caller does other work. Dropped unread, it waits for the thread: no
-/// git process outlives the write that started it.
-pub struct Prefetch(Option<std::thread::JoinHandle<std::io::Result<BranchCopies>>>);
+/// [`branch_copies`] read on a thread of its own when git must be asked,
+/// so that git runs while the caller does other work; answered at once,
+/// with no thread, when the peek cache holds them. Dropped unread, it
+/// waits for the thread: no git process outlives the write that started
+/// it.
+pub struct Prefetch(Option<Pending>);
+
+enum Pending {
+    Ready(std::io::Result<BranchCopies>),
+    Reading(std::thread::JoinHandle<std::io::Result<BranchCopies>>),
+}
 
 impl Prefetch {
-    pub fn start(file: &Path, work_tree: Option<&Path>, lamport: &[String]) -> Prefetch {
+    pub fn start(
+        file: &Path,
+        work_tree: Option<&Path>,
+        lamport: &[String],
+        cache: Option<&Path>,
+    ) -> Prefetch {
+        let rel = work_tree.and_then(|wt| Some((wt, relative(file, wt)?)));
+        let cached = match (rel, cache) {
+            (None, _) => Some(Ok(Vec::new())),
+            (Some((wt, rel)), Some(c)) => crate::git::peek::lookup_cached(wt, &rel, lamport, c),
+            (Some(_), None) => None,
+        };
+        if let Some(answer) = cached {
+            return Prefetch(Some(Pending::Ready(answer)));
+        }
         let (file, wt) = (file.to_path_buf(), work_tree.map(Path::to_path_buf));
-        let lamport = lamport.to_vec();
-        Prefetch(Some(std::thread::spawn(move || {
-            branch_copies(&file, wt.as_deref(), &lamport)
-        })))
+        let (lamport, cache) = (lamport.to_vec(), cache.map(Path::to_path_buf));
+        Prefetch(Some(Pending::Reading(std::thread::spawn(move || {
+            branch_copies(&file, wt.as_deref(), &lamport, cache.as_deref())
+        }))))
     }
 
     /// The copies (or why git could not read them).
     pub fn wait(mut self) -> std::io::Result<BranchCopies> {
-        let handle = self.0.take().expect("waited once");
-        handle
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the git reader thread panicked")))
+        match self.0.take().expect("waited once") {
+            Pending::Ready(answer) => answer,
+            Pending::Reading(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the git reader thread panicked"))),
+        }
     }
 }
 
 impl Drop for Prefetch {
     fn drop(&mut self) {
-        if let Some(h) = self.0.take() {
+        if let Some(Pending::Reading(h)) = self.0.take() {
             let _ = h.join();
         }
     }

@@ -189,6 +189,7 @@ impl Tracker {
             &path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
+            crate::git::peek::dir_for(&self.root).as_deref(),
         )
         .unwrap_or_else(|e| {
             self.warn(format!("warning: cannot read other branches (git: {e}); the Lamport clock uses local ops only"));

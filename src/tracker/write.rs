@@ -106,7 +106,8 @@ impl Tracker {
         locked
     }
 
-    /// The item file's copies on other branches (one git process). When git
+    /// The item file's copies on other branches (one git process, or none
+    /// when the peek cache has them: [`crate::git::peek`]). When git
     /// cannot read them, an agent's write is refused — locks set there could
     /// not be checked — and a human's goes on with the local clock.
     pub(crate) fn branch_copies(
@@ -117,11 +118,13 @@ impl Tracker {
             path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
+            crate::git::peek::dir_for(&self.root).as_deref(),
         ))
     }
 
-    /// [`Tracker::branch_copies`], started now on a thread of its own so
-    /// that git runs while the caller reads and checks the item.
+    /// [`Tracker::branch_copies`], started now (on a thread of its own when
+    /// git must be asked, so that git runs while the caller reads and checks
+    /// the item).
     pub fn prefetch_branch_copies(
         &self,
         path: &std::path::Path,
@@ -130,6 +133,7 @@ impl Tracker {
             path,
             self.work_tree.as_deref(),
             &self.config.lamport_branches,
+            crate::git::peek::dir_for(&self.root).as_deref(),
         )
     }
 

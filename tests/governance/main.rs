@@ -10,6 +10,7 @@ mod signhelp;
 
 mod actor;
 mod authority;
+mod branch_peek;
 mod delete;
 mod edit_mode;
 mod freeze;
@@ -17,6 +18,7 @@ mod lock;
 mod signing;
 mod stealth;
 mod tiers;
+mod users;
 
 use common::Env;
 

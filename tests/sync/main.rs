@@ -12,6 +12,7 @@ mod faults;
 mod flags;
 mod forge;
 mod journal;
+mod peek;
 mod pr;
 mod pull;
 
