@@ -372,16 +372,21 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
     }
 }
 
-/// Reads and parses one `.ops` file.
-pub fn read(path: &Path) -> Result<OpLog, ReadError> {
-    let bytes = read_bytes(path).map_err(|e| ReadError::Io(path.to_path_buf(), e))?;
-    let text = text_of(&bytes).map_err(|line| {
+/// The text of an op file's bytes, or where the first invalid byte is.
+fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, ReadError> {
+    text_of(bytes).map_err(|line| {
         ReadError::Bad(BadBlock {
             path: path.to_path_buf(),
             line,
             message: "file is not valid UTF-8".into(),
         })
-    })?;
+    })
+}
+
+/// Reads and parses one `.ops` file.
+pub fn read(path: &Path) -> Result<OpLog, ReadError> {
+    let bytes = read_bytes(path).map_err(|e| ReadError::Io(path.to_path_buf(), e))?;
+    let text = utf8(path, &bytes)?;
     parse(path, text).map_err(ReadError::Bad)
 }
 
@@ -391,13 +396,7 @@ pub fn read(path: &Path) -> Result<OpLog, ReadError> {
 /// refused to them until a human repairs the file.
 pub fn read_skipping_bad(path: &Path) -> Result<(OpLog, Vec<BadBlock>), ReadError> {
     let bytes = read_bytes(path).map_err(|e| ReadError::Io(path.to_path_buf(), e))?;
-    let text = text_of(&bytes).map_err(|line| {
-        ReadError::Bad(BadBlock {
-            path: path.to_path_buf(),
-            line,
-            message: "file is not valid UTF-8".into(),
-        })
-    })?;
+    let text = utf8(path, &bytes)?;
     let (ops, torn, skipped) = split_ops(path, text, true).map_err(ReadError::Bad)?;
     let ops = ops.into_iter().map(|(line, _, op)| (line, op)).collect();
     Ok((OpLog { ops, torn }, skipped))
@@ -427,13 +426,7 @@ pub fn read_at(
     let log = read_open(File::from(fd), st.st_size as u64)
         .map_err(|e| ReadError::Io(path.to_path_buf(), e))
         .and_then(|bytes| {
-            let text = text_of(&bytes).map_err(|line| {
-                ReadError::Bad(BadBlock {
-                    path: path.to_path_buf(),
-                    line,
-                    message: "file is not valid UTF-8".into(),
-                })
-            })?;
+            let text = utf8(path, &bytes)?;
             parse(path, text).map_err(ReadError::Bad)
         });
     (log, Some(st))

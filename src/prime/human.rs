@@ -52,23 +52,7 @@ impl Prime {
             self.ready_total,
             "(nothing ready)",
         );
-        if !self.locked.is_empty() {
-            heading(
-                &mut out,
-                "Held by you",
-                "agents may not change these",
-                self.locked.len(),
-                self.locked_total,
-            );
-            for l in &self.locked {
-                let what = if l.frozen {
-                    "frozen".to_string()
-                } else {
-                    format!("locked: {}", l.fields.join(", "))
-                };
-                out.push_str(&format!("  {}  {}  ({what})\n", l.item.id, l.item.title));
-            }
-        }
+        self.held(&mut out, "Held by you", "frozen");
         out.push('\n');
         match &self.stop_hook {
             Some(p) => out.push_str(&format!(

@@ -351,6 +351,31 @@ fn row(b: &Brief) -> String {
     )
 }
 
+impl Prime {
+    /// The items a human holds (locked fields, frozen), under `title`;
+    /// nothing when there are none.
+    fn held(&self, out: &mut String, title: &str, frozen: &str) {
+        if self.locked.is_empty() {
+            return;
+        }
+        heading(
+            out,
+            title,
+            "agents may not change these",
+            self.locked.len(),
+            self.locked_total,
+        );
+        for l in &self.locked {
+            let what = if l.frozen {
+                frozen.to_string()
+            } else {
+                format!("locked: {}", l.fields.join(", "))
+            };
+            out.push_str(&format!("  {}  {}  ({what})\n", l.item.id, l.item.title));
+        }
+    }
+}
+
 /// A heading (`(title, note)`) and one row per item; `empty` (when not
 /// "") says there are none.
 fn section(
@@ -438,23 +463,11 @@ impl Prime {
             self.ready_total,
             "(nothing ready)",
         );
-        if !self.locked.is_empty() {
-            heading(
-                &mut out,
-                "Locked by a human",
-                "agents may not change these",
-                self.locked.len(),
-                self.locked_total,
-            );
-            for l in &self.locked {
-                let what = if l.frozen {
-                    "frozen: no agent writes at all".to_string()
-                } else {
-                    format!("locked: {}", l.fields.join(", "))
-                };
-                out.push_str(&format!("  {}  {}  ({what})\n", l.item.id, l.item.title));
-            }
-        }
+        self.held(
+            &mut out,
+            "Locked by a human",
+            "frozen: no agent writes at all",
+        );
         out.push('\n');
         if !self.human_only_statuses.is_empty() {
             out.push_str(&format!(
