@@ -46,8 +46,8 @@ fn config_get_and_set_one_key_keeping_the_rest_of_the_file() {
     assert!(r.stderr.contains("no configuration key"), "{}", r.stderr);
 }
 
-#[test]
-fn an_agent_reads_the_configuration_but_may_not_change_it() {
+/// A set-up repository whose config makes every user (this one too) an agent.
+fn everyone_an_agent() -> Repo {
     let repo = Repo::new();
     repo.setup_json();
     let config = repo.root().join("tracker/config.yaml");
@@ -55,6 +55,12 @@ fn an_agent_reads_the_configuration_but_may_not_change_it() {
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, text.replace("- \"*_agent\"", "- \"*\"")).unwrap();
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o444)).unwrap();
+    repo
+}
+
+#[test]
+fn an_agent_reads_the_configuration_but_may_not_change_it() {
+    let repo = everyone_an_agent();
     let r = repo.run(&["config", "get", "actor_resolution.agent_usernames"]);
     assert_eq!(
         (r.code, r.stdout.as_str()),
@@ -169,13 +175,7 @@ fn setup_configure_walks_the_keys_checks_each_answer_and_writes_on_yes() {
 
 #[test]
 fn setup_configure_is_the_humans() {
-    let repo = Repo::new();
-    repo.setup_json();
-    let config = repo.root().join("tracker/config.yaml");
-    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, text.replace("- \"*_agent\"", "- \"*\"")).unwrap();
-    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let repo = everyone_an_agent();
     let r = configure(&repo, "[a]\n");
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stderr.contains("only a human"), "{}", r.stderr);
