@@ -116,7 +116,27 @@ impl Repo {
     }
 
     /// The configured remote exists? `Err` carries the names that do.
+    /// A remote named in the repository's own `config` file is found
+    /// there without a git process; otherwise `git remote` (which also
+    /// sees included and global configuration) answers.
     fn remote_exists(&self, remote: &str) -> std::result::Result<(), Vec<String>> {
+        let section = format!("[remote \"{remote}\"]");
+        let env_decides = [
+            "GIT_DIR",
+            "GIT_COMMON_DIR",
+            "GIT_CONFIG",
+            "GIT_CONFIG_PARAMETERS",
+        ]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+        let in_config = (!env_decides)
+            .then(|| crate::git::refs::GitDirs::of(&self.work_tree))
+            .flatten()
+            .and_then(|d| std::fs::read_to_string(d.common.join("config")).ok())
+            .is_some_and(|text| text.lines().any(|l| l.trim() == section));
+        if in_config {
+            return Ok(());
+        }
         let names = git(&self.work_tree, &["remote"])
             .run()
             .map(|o| o.stdout)
@@ -640,10 +660,16 @@ pub fn auto_sync(tracker: &Tracker) -> Vec<String> {
     };
     // The threshold is checked before the base branch is looked up (that
     // may run git): most writes stop here.
-    match SyncConfig::load(&tracker.config) {
+    let remote = match SyncConfig::load(&tracker.config) {
         Ok(c) if c.threshold <= 0 => return Vec::new(),
-        Ok(_) => {}
+        Ok(c) => c.remote,
         Err(e) => return vec![format!("auto-sync: {}", e.message)],
+    };
+    // A repository without any remote has nowhere to sync to: stay quiet,
+    // before counting anything (its ops are all pending, for ever).
+    let remotes = repo.remote_exists(&remote);
+    if remotes.as_ref().is_err_and(|names| names.is_empty()) {
+        return Vec::new();
     }
     let cfg = match load_config(tracker, &repo) {
         Ok(c) => c,
@@ -654,9 +680,8 @@ pub fn auto_sync(tracker: &Tracker) -> Vec<String> {
     if pending < cfg.threshold as u64 {
         return Vec::new();
     }
-    match repo.remote_exists(&cfg.remote) {
+    match remotes {
         Ok(()) => {}
-        // A repository without any remote has nowhere to sync to: stay quiet.
         Err(names) if names.is_empty() => return Vec::new(),
         Err(names) => {
             return vec![format!(

@@ -228,3 +228,53 @@ fn in_a_linked_worktree_the_other_worktrees_branches_count_too() {
     assert_eq!(c.run_in(&wt, &["update", &id, "--priority", "4"]), 0);
     assert_eq!(last_clock_at(&file), 32);
 }
+
+/// Auto-sync in a repository without a remote asks git one question (`git
+/// remote`) and counts nothing, however many lines are pending; with a
+/// remote named in `.git/config` it needs no process to know that.
+#[test]
+fn auto_sync_without_a_remote_counts_nothing_and_a_configured_remote_needs_no_process() {
+    let env = Env::new();
+    let (bin, log) = wrapper(env.path());
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let id = env.add("pending forever", &[]);
+    let write = |p: &str| {
+        let before = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        let out = env
+            .command(&["update", &id, "--priority", p])
+            .env("PATH", &path)
+            .env("TRACKER_AUTO_SYNC_THRESHOLD", "1")
+            .output()
+            .unwrap();
+        common::succeeded(&out);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.lines()
+            .skip(before)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let ran = write("1");
+    assert!(ran.iter().any(|l| l.ends_with(" remote")), "{ran:?}");
+    for counting in ["diff", "ls-files", "symbolic-ref", "rev-parse"] {
+        assert!(
+            !ran.iter().any(|l| l.contains(counting)),
+            "{counting}: {ran:?}"
+        );
+    }
+    // A remote in the repository's config: known without asking git.
+    let remote = tempfile::tempdir().unwrap();
+    common::git(remote.path(), &["init", "-q", "--bare"]);
+    common::git(
+        env.path(),
+        &["remote", "add", "origin", remote.path().to_str().unwrap()],
+    );
+    let ran = write("2");
+    assert!(!ran.iter().any(|l| l.ends_with(" remote")), "{ran:?}");
+    assert!(
+        ran.iter().any(|l| l.contains("diff")),
+        "pending lines are counted: {ran:?}"
+    );
+}
