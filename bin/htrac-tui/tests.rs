@@ -251,6 +251,33 @@ pub fn screen(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
+/// Puts the cursor on `id`.
+pub fn select(a: &mut App, id: &str) {
+    key(a, KeyCode::Home);
+    while a.selected().map(|i| i.id.as_str()) != Some(id) {
+        let before = a.cursor;
+        key(a, KeyCode::Down);
+        assert_ne!(a.cursor, before, "{id} not in the list");
+    }
+}
+
+/// A left click at (`column`, `row`).
+pub fn click(a: &mut App, column: u16, row: u16) {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    a.handle_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    });
+}
+
+/// The op file of `id`, as on disk.
+pub fn ops(fx: &Fixture, id: &str) -> String {
+    let t = htrac::Tracker::open(&fx.root()).unwrap();
+    std::fs::read_to_string(t.resolve(id).unwrap().path).unwrap()
+}
+
 pub fn check(name: &str, got: &str) {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/tui_{name}.txt"));

@@ -4,27 +4,12 @@
 
 use crossterm::event::KeyCode;
 
-use crate::tests::{app, ctrl, fixture, key, screen, typ, A, B, D};
-
-fn ops(fx: &crate::tests::Fixture, id: &str) -> String {
-    let t = htrac::Tracker::open(&fx.root()).unwrap();
-    std::fs::read_to_string(t.resolve(id).unwrap().path).unwrap()
-}
+use crate::tests::{app, ctrl, fixture, key, ops, screen, select, typ, A, B, D};
 
 /// The item as the library reads it from disk (not the TUI's copy).
 fn item(fx: &crate::tests::Fixture, id: &str) -> htrac::Item {
     let t = htrac::Tracker::open(&fx.root()).unwrap();
     t.load(&t.resolve(id).unwrap()).unwrap()
-}
-
-/// Puts the cursor on `id`.
-fn select(a: &mut crate::app::App, id: &str) {
-    key(a, KeyCode::Home);
-    while a.selected().map(|i| i.id.as_str()) != Some(id) {
-        let before = a.cursor;
-        key(a, KeyCode::Down);
-        assert_ne!(a.cursor, before, "{id} not in the list");
-    }
 }
 
 #[test]

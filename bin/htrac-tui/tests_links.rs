@@ -4,32 +4,14 @@
 //! back / forward history; an ID naming no item, or an item the filters
 //! hide, is said so.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Modifier;
 
 use crate::app::App;
-use crate::tests::{app, check, fixture, key, screen, Fixture, A, B, C, D};
-
-fn select(a: &mut App, id: &str) {
-    key(a, KeyCode::Home);
-    while a.selected().map(|i| i.id.as_str()) != Some(id) {
-        let before = a.cursor;
-        key(a, KeyCode::Down);
-        assert_ne!(a.cursor, before, "{id} not in the list");
-    }
-}
+use crate::tests::{app, check, click, fixture, key, screen, select, Fixture, A, B, C, D};
 
 fn alt(a: &mut App, code: KeyCode) {
     a.handle_key(KeyEvent::new(code, KeyModifiers::ALT));
-}
-
-fn click(a: &mut App, column: u16, row: u16) {
-    a.handle_mouse(MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column,
-        row,
-        modifiers: KeyModifiers::NONE,
-    });
 }
 
 fn selected(a: &App) -> &str {

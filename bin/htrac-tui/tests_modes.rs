@@ -4,16 +4,7 @@
 
 use crossterm::event::KeyCode;
 
-use crate::tests::{app, check, ctrl, fixture, key, screen, typ, B};
-
-fn select(a: &mut crate::app::App, id: &str) {
-    key(a, KeyCode::Home);
-    while a.selected().map(|i| i.id.as_str()) != Some(id) {
-        let before = a.cursor;
-        key(a, KeyCode::Down);
-        assert_ne!(a.cursor, before, "{id} not in the list");
-    }
-}
+use crate::tests::{app, check, click, ctrl, fixture, key, screen, select, typ, B};
 
 /// The edit form's description is a text area: Enter makes new lines,
 /// ↑↓←→ move across them, Ctrl+S saves, and the saved description holds
@@ -74,16 +65,6 @@ fn edit_form_multi_line_description() {
     key(&mut a, KeyCode::BackTab);
     let s = screen(&mut a, 80, 24);
     assert!(s.contains("- indented: yes!") && s.contains(" last"), "{s}");
-}
-
-fn click(a: &mut crate::app::App, column: u16, row: u16) {
-    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-    a.handle_mouse(MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column,
-        row,
-        modifiers: KeyModifiers::NONE,
-    });
 }
 
 /// In the annotator, `l` starts a label at the keyboard cursor; a click

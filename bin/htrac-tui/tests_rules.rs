@@ -10,7 +10,7 @@ use std::process::Command;
 use crossterm::event::KeyCode;
 
 use crate::app::{App, Modal};
-use crate::tests::{fixture, key, typ, Fixture, B};
+use crate::tests::{fixture, key, ops, select, typ, Fixture, B};
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -21,21 +21,6 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .expect("git runs");
     assert!(out.status.success(), "git {args:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn ops(fx: &Fixture, id: &str) -> String {
-    let t = htrac::Tracker::open(&fx.root()).unwrap();
-    std::fs::read_to_string(t.resolve(id).unwrap().path).unwrap()
-}
-
-/// Puts the cursor on `id`.
-fn select(a: &mut App, id: &str) {
-    key(a, KeyCode::Home);
-    while a.selected().map(|i| i.id.as_str()) != Some(id) {
-        let before = a.cursor;
-        key(a, KeyCode::Down);
-        assert_ne!(a.cursor, before, "{id} not in the list");
-    }
 }
 
 /// Rewrites the fixture's config: the template plus `extra`.
