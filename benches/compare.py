@@ -464,23 +464,33 @@ fn main() {
 '''
 
 FLOOR_NAMES = {
-    "empty": "process start of an empty Rust binary",
+    "empty": "process start of an empty Rust binary (linked as htrac is)",
     "fsync": "process start + one `fsync` (append a line, fsync it)",
     "stat": "process start + `stat` of every op file (readdir each tier)",
     "cat": "process start + `cat` of every op file (read each one)",
 }
 
 
-def build_floor_tools(scratch_root: Path) -> dict:
-    """Compiles the floor helper and an empty Rust binary with rustc (once per run)."""
+def is_static(binary: Path) -> bool:
+    """Whether an ELF binary has no program interpreter (statically linked)."""
+    with open(binary, "rb") as f:
+        head = f.read(1 << 16)
+    return b"/ld-linux" not in head and b"/ld-musl" not in head
+
+
+def build_floor_tools(scratch_root: Path, static: bool) -> dict:
+    """Compiles the floor helper and an empty Rust binary with rustc (once per run), linked
+    as htrac is (`make build` links htrac statically on glibc hosts), so each floor costs
+    exactly the start-up htrac itself pays."""
     d = scratch_root / "floor"
     d.mkdir(parents=True, exist_ok=True)
     (d / "floor.rs").write_text(FLOOR_SRC)
     (d / "empty.rs").write_text("fn main() {}\n")
     rustc = shutil.which("rustc") or die("rustc not found (needed for the floors)")
+    link = ["-C", "target-feature=+crt-static"] if static else []
     for name in ("floor", "empty"):
-        subprocess.run([rustc, "-O", "--edition", "2021", "-o", str(d / name), str(d / f"{name}.rs")],
-                       check=True)
+        subprocess.run([rustc, "-O", "--edition", "2021", *link, "-o", str(d / name),
+                        str(d / f"{name}.rs")], check=True)
     return {"floor": str(d / "floor"), "empty": str(d / "empty"), "dir": d}
 
 
@@ -904,8 +914,11 @@ def main() -> int:
     load_start = load_note()
     scratch_root = Path(tempfile.mkdtemp(prefix="htrac-bench-"))
     sections = []
+    static = False
     try:
-        tools = build_floor_tools(scratch_root)
+        static = is_static(htrac)
+        log(f"htrac {htrac} is {'statically' if static else 'dynamically'} linked; so are the floors")
+        tools = build_floor_tools(scratch_root, static)
         for n in sizes:
             if n > args.htrac_only_above:
                 sections.append(bench_size_htrac_only(n, args.runs, htrac.resolve(), scratch_root,
@@ -925,7 +938,9 @@ def main() -> int:
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report = "\n\n".join([
         f"## htrac vs hypergumbo-tracker {REF_VERSION} ({stamp})",
-        machine_note() + f" Load average (1 min) at the start: {load_start}. Wall time per "
+        machine_note() + f" htrac {htrac} is {'statically' if static else 'dynamically'} "
+        "linked (`make build`), and so are the floors' helpers."
+        f" Load average (1 min) at the start: {load_start}. Wall time per "
         "process via `time.perf_counter` around `subprocess.run` (stdout/stderr captured); both "
         "tools run with `--no-auto-sync` on the same files; median (min–max). Targets are issue "
         "23's; each floor is a helper process timed the same way: " + "; ".join(

@@ -127,10 +127,41 @@ fn local_user(matches: impl Fn(&User) -> bool) -> Option<User> {
     {
         return None;
     }
-    let conf = std::fs::read_to_string("/etc/nsswitch.conf").ok()?;
-    passwd_first_source(&conf)?;
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    find_in_passwd(&passwd, matches)
+    find_in_passwd(&local_passwd()?, matches)
+}
+
+/// `/etc/passwd`'s text when NSS reads it first. Kept for the process
+/// while both files' keys stay the same (a command asks for its own user
+/// and the configuration file's owner; a server lives on across `useradd`).
+fn local_passwd() -> Option<std::sync::Arc<str>> {
+    use std::os::unix::fs::MetadataExt;
+    type Key = (u64, i64, i64, u64);
+    type Memo = Option<([Key; 2], Option<std::sync::Arc<str>>)>;
+    static MEMO: std::sync::Mutex<Memo> = std::sync::Mutex::new(None);
+    let key = |p: &str| -> Option<Key> {
+        let m = std::fs::metadata(p).ok()?;
+        Some((
+            m.ino(),
+            m.mtime_nsec() + m.mtime() * 1_000_000_000,
+            m.ctime_nsec() + m.ctime() * 1_000_000_000,
+            m.size(),
+        ))
+    };
+    let keys = [key("/etc/nsswitch.conf")?, key("/etc/passwd")?];
+    let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((k, text)) = memo.as_ref() {
+        if *k == keys {
+            return text.clone();
+        }
+    }
+    let read = || -> Option<std::sync::Arc<str>> {
+        let conf = std::fs::read_to_string("/etc/nsswitch.conf").ok()?;
+        passwd_first_source(&conf)?;
+        std::fs::read_to_string("/etc/passwd").ok().map(Into::into)
+    };
+    let text = read();
+    *memo = Some((keys, text.clone()));
+    text
 }
 
 /// The first service of the `passwd:` line of nsswitch.conf text, when it

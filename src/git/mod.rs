@@ -14,7 +14,12 @@ pub mod refs;
 /// The top of the git work tree containing `path`, found by walking up to
 /// the nearest `.git` (no git process needed).
 pub fn work_tree_of(path: &Path) -> Option<PathBuf> {
-    let mut cur = path.canonicalize().ok()?;
+    work_tree_above(path.canonicalize().ok()?)
+}
+
+/// [`work_tree_of`] for a path already canonical (no `readlink` walk).
+pub fn work_tree_above(canonical: PathBuf) -> Option<PathBuf> {
+    let mut cur = canonical;
     loop {
         if cur.join(".git").exists() {
             return Some(cur);

@@ -102,11 +102,18 @@ impl Tracker {
 
     /// Opens the tracker whose `.agent/` directory is `root`.
     pub fn open(root: &Path) -> Result<Tracker> {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let (root, canonical) = match root.canonicalize() {
+            Ok(r) => (r, true),
+            Err(_) => (root.to_path_buf(), false),
+        };
         crate::governance::trustroot::check_tier_dirs(&root)?;
         let config = Config::load(&root)?;
         let actor = Actor::current(&config.agent_usernames);
-        let work_tree = crate::git::work_tree_of(&root);
+        let work_tree = if canonical {
+            crate::git::work_tree_above(root.clone())
+        } else {
+            crate::git::work_tree_of(&root)
+        };
         let mut policy = config.policy();
         policy.signing = crate::governance::signing::Verifier::load(
             &config.authority,
