@@ -1,24 +1,13 @@
 # htrac — developer entry points. `make test` is what CI runs.
 
 CARGO ?= cargo
-# htrac and htrac-hook, the commands agents and stop hooks run all day, are
-# linked statically on glibc hosts (crt-static): no dynamic loader at start,
-# about 0.3 ms less per command (docs/performance.md). Built for the host
-# triple named explicitly, so build scripts and proc macros stay dynamic.
-HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-STATIC_RUSTFLAGS := $(if $(findstring linux-gnu,$(HOST)),-C target-feature=+crt-static,)
-HTRAC := target/$(HOST)/release/htrac
+HTRAC := target/release/htrac
 FUZZ_SECONDS ?= 60
 
-.PHONY: build static test prereqs test-permission test-browser demo demo-tui demo-web bench fuzz lint install clean
+.PHONY: build test prereqs test-permission test-browser demo demo-tui demo-web bench fuzz lint install clean
 
-build: static
+build:
 	$(CARGO) build --release --locked --features tui,serve
-
-# Only the two static binaries (into target/HOST/release; the permission
-# playbook of `make test` runs this htrac, the one `make install` installs).
-static:
-	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --release --locked --target $(HOST) --bin htrac --bin htrac-hook
 
 # The whole suite (tests/run.sh): prerequisites checked (as root, installed)
 # before anything is built, every test binary run to the end, the two-user
@@ -46,8 +35,7 @@ lint:
 	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
 
 install:
-	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) install --path . --locked --target $(HOST) --bin htrac --bin htrac-hook
-	$(CARGO) install --path . --locked --features tui,serve --bin htrac-tui --bin htrac-serve
+	$(CARGO) install --path . --locked --features tui,serve
 	@# Shell completions, where each shell looks for a user's own.
 	@bin="$${CARGO_HOME:-$$HOME/.cargo}/bin/htrac"; [ -x "$$bin" ] || bin=$$(command -v htrac); \
 	data=$${XDG_DATA_HOME:-$$HOME/.local/share}; \
