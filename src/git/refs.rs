@@ -159,6 +159,21 @@ impl RefTable {
         .find_map(|full| self.id_of(full))
     }
 
+    /// Every ref whose full name starts with `prefix`, with the id it names
+    /// (symbolic refs followed), sorted by name.
+    pub fn ids_under(&self, prefix: &str) -> Vec<(&str, &str)> {
+        let mut out: Vec<(&str, &str)> = self
+            .ids
+            .keys()
+            .chain(self.symbolic.keys())
+            .filter(|n| n.starts_with(prefix))
+            .filter_map(|n| Some((n.as_str(), self.id_of(n)?)))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Whether any ref's full name starts with `prefix` (`refs/replace/`).
     pub fn has_refs_under(&self, prefix: &str) -> bool {
         self.ids

@@ -183,8 +183,26 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
     // items, so it is an input too.
     let (board, _) = crate::claims::board::paths(&t.root, t.work_tree.as_deref());
     let board = std::fs::read(&board).unwrap_or_default();
+    // With claims on the board, whether one was lost is asked of the
+    // remote's copies (`git fetch` moves them without touching an op
+    // file): the remote-tracking refs are an input too.
+    let remotes = if board.is_empty() {
+        String::new()
+    } else {
+        t.work_tree
+            .as_deref()
+            .and_then(crate::git::refs::RefTable::read)
+            .map(|refs| {
+                refs.ids_under("refs/remotes/")
+                    .iter()
+                    .map(|(name, id)| format!("{name} {id}\n"))
+                    .collect()
+            })
+            // Refs htrac cannot read (reftable): nothing is kept.
+            .unwrap_or_else(|| format!("unread refs {}", crate::cache::now_ns()))
+    };
     let inputs = format!(
-        "prime 2\0{:?}\0{}\0{}\0{}",
+        "prime 2\0{:?}\0{}\0{}\0{}\0{remotes}",
         t.config,
         t.actor.name,
         t.actor.role.as_str(),

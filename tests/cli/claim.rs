@@ -418,6 +418,40 @@ fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
     assert!(item["fields"].get("claimed_by").is_none(), "{item}");
 }
 
+#[test]
+fn a_claim_lost_on_the_remote_is_told_by_prime_after_a_bare_git_fetch() {
+    let (_net, a, b, first, _second) = two_clones();
+    // (Files just written are kept too: no racy window.)
+    let claim = |c: &synchelp::Clone, who: &str, args: &[&str]| {
+        c.run_env(
+            args,
+            &[("HTRAC_SESSION", who), ("HTRAC_CACHE_RACY_MS", "0")],
+        )
+    };
+    // b claims offline; its briefing, kept for next time, has nothing lost.
+    claim(&b, "agent-b", &["--no-auto-sync", "claim", &first]).ok();
+    let before = claim(&b, "agent-b", &["--no-auto-sync", "prime"]).ok();
+    assert!(
+        !before.stderr.contains("no longer hold"),
+        "{}",
+        before.stderr
+    );
+    // a claims the same item and reaches the remote first.
+    claim(&a, "agent-a", &["--no-auto-sync", "claim", &first]).ok();
+    a.run(&["sync"]).ok();
+    // A plain fetch moves only b's remote-tracking ref: no op file of b's
+    // changes, yet the briefing must not be the one kept before.
+    b.git(&["fetch", "-q", "origin"]);
+    let after = claim(&b, "agent-b", &["--no-auto-sync", "prime"]).ok();
+    assert!(
+        after
+            .stderr
+            .contains(&format!("you no longer hold {first}: agent-a")),
+        "{}",
+        after.stderr
+    );
+}
+
 /// Two clones of one remote, both with two ready items.
 fn two_clones() -> (
     synchelp::Net,
