@@ -392,8 +392,7 @@ impl State {
             | WatchFlags::DELETE_SELF
             | WatchFlags::MOVE_SELF
             | WatchFlags::ONLYDIR;
-        let mask_tier =
-            mask_above | WatchFlags::MODIFY | WatchFlags::ATTRIB | WatchFlags::CLOSE_WRITE;
+        let mask_tier = mask_above | WatchFlags::MODIFY | WatchFlags::ATTRIB;
         let mut changed = false;
         for w in &mut self.watched {
             let now = file_id(&w.path);

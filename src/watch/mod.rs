@@ -135,7 +135,7 @@ pub fn parse_answer(reply: &[u8]) -> Option<Answer> {
             let mut rest = &reply[nl + 1..];
             while !rest.is_empty() {
                 let tier = rest[0];
-                let end = rest.iter().position(|&b| b == 0)?;
+                let end = 1 + rest[1..].iter().position(|&b| b == 0)?;
                 let name = String::from_utf8(rest[1..end].to_vec()).ok()?;
                 if usize::from(tier) >= 3 {
                     return None;
