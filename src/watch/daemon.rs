@@ -83,6 +83,8 @@ struct State {
 
 /// Whether the file system at `path` is one whose changes other machines
 /// make (inotify sees none of them): NFS, SMB/CIFS, FUSE (sshfs...).
+// `f_type` is an `i64` here, a narrower integer on other architectures.
+#[allow(clippy::unnecessary_cast)]
 fn is_remote(path: &Path) -> bool {
     const REMOTE: [i64; 5] = [0x6969, 0x517b, 0xff53_4d42, 0xfe53_4d42, 0x6573_5546];
     rustix::fs::statfs(path).is_ok_and(|s| REMOTE.contains(&(s.f_type as i64)))
