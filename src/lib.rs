@@ -83,6 +83,7 @@ pub mod journal;
 pub mod repair;
 pub mod sync;
 pub mod validate;
+pub mod watch;
 
 // What the front ends and hooks ask for.
 pub mod alias;

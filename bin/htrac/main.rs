@@ -176,6 +176,10 @@ fn dispatch(inv: &mut Invocation, out: &mut Output) -> Result<()> {
         _ => {}
     }
     let tracker = Tracker::discover(&cwd, g.tracker_root.as_deref().map(std::path::Path::new))?;
+    // The watcher reads and writes nothing of the tracker: no transaction.
+    if let Cmd::Watch(a) = &inv.command {
+        return commands::watch::run(a, g, &tracker, out);
+    }
     let mut tx = Transaction::new(&tracker, !g.no_auto_sync);
     let result = run_on(&mut tx, inv, out);
     // The library's warnings come first on stderr, before the command's own notes.
@@ -280,6 +284,7 @@ pub fn run_on(tx: &mut Transaction, inv: &mut Invocation, out: &mut Output) -> R
             out.warn("htrac: 'recover' is deprecated; it is 'htrac reconcile' now");
             commands::reconcile::run(a, g, tracker, out)
         }
+        Cmd::Watch(_) => Err(Error::user("'watch' runs only on its own command line")),
         Cmd::Init(_)
         | Cmd::Setup(_)
         | Cmd::Textconv(_)

@@ -8,6 +8,8 @@
 //! among threads only when there are many: a thread costs more to start
 //! than a small tracker's whole listing.
 
+mod watched;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -84,8 +86,21 @@ impl Listing {
 
     /// Lists every op file of `t`, stat-ing them only with `stat` (a file
     /// whose type the directory does not give is stat-ed anyway, to skip
-    /// what is not a regular file).
+    /// what is not a regular file). With `stat` and a resident watcher
+    /// running (`htrac watch`), only the files it saw change are stat-ed
+    /// ([`watched`]).
     pub fn scan_with(t: &Tracker, stat: bool) -> Result<Listing> {
+        if stat {
+            if let Some(listing) = watched::scan(t) {
+                return Ok(listing);
+            }
+        }
+        Listing::scan_dirs(t, stat)
+    }
+
+    /// [`Listing::scan_with`] without the watcher: every tier directory
+    /// read, every file stat-ed (with `stat`).
+    fn scan_dirs(t: &Tracker, stat: bool) -> Result<Listing> {
         // The tiers' directories one after the other: `getdents` returns
         // hundreds of entries a call, so even 10,000 files take about a
         // millisecond, less than starting threads to share it.

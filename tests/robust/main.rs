@@ -13,6 +13,7 @@ mod merge_laws;
 mod regressions;
 mod snapshot;
 mod takeover;
+mod watch;
 
 /// The configuration of this binary's property tests, with `cases` cases:
 /// failing cases are kept beside the test's file

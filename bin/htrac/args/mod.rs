@@ -26,7 +26,7 @@ pub use reports::{
 };
 pub use upkeep::{
     BatchArgs, CompletionsArgs, ConfigArgs, InitArgs, ItemsArgs, MigrateArgs, ReconcileArgs,
-    SetupArgs, SyncArgs, TextconvArgs, ValidateArgs,
+    SetupArgs, SyncArgs, TextconvArgs, ValidateArgs, WatchArgs,
 };
 pub use value::Value;
 pub use views::{DepsArgs, DiscussArgs, ListArgs, ReadyArgs, ShowArgs};
@@ -262,6 +262,7 @@ pub const COMMANDS: &[&dyn Command] = &[
     &reports::COUNT_TODOS,
     &govern::SIGNING_CUTOVER,
     &upkeep::CACHE_REBUILD,
+    &upkeep::WATCH,
     &reports::HASH_TODOS,
     &reports::GUIDANCE,
     &upkeep::SYNC,
@@ -333,6 +334,7 @@ pub enum Cmd {
     CountTodos(CountTodosArgs),
     SigningCutover,
     CacheRebuild,
+    Watch(WatchArgs),
     HashTodos,
     Guidance(GuidanceArgs),
     Sync(SyncArgs),

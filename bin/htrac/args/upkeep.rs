@@ -1,6 +1,6 @@
 //! The arguments of the commands that keep the tracker and its set-up
 //! sound: `init`, `setup`, `validate`, `repair-tail`, `quarantine`,
-//! `textconv`, `batch`, `migrate`, `cache-rebuild`, `sync`, `reconcile`,
+//! `textconv`, `batch`, `migrate`, `cache-rebuild`, `watch`, `sync`, `reconcile`,
 //! and the other front ends (`mcp`, `serve`, `tui`).
 
 use super::{parsed, pos, switch, text, Cmd, Flag, NoArgs, Set, Spec};
@@ -180,6 +180,31 @@ pub const CACHE_REBUILD: Spec<NoArgs> = plain(
     "Rebuild the read cache from every op file (it also rebuilds itself when stale or corrupt)",
     |_| Cmd::CacheRebuild,
 );
+
+#[derive(Debug, Default, PartialEq)]
+pub struct WatchArgs {
+    /// `start` (default), `stop` or `status`.
+    pub action: Option<String>,
+    /// Run in this process instead of in the background.
+    pub foreground: bool,
+}
+
+pub const WATCH: Spec<WatchArgs> = Spec {
+    name: "watch",
+    summary: "Start (in the background), stop or show the resident watcher that spares warm reads a stat per op file (see docs/performance.md)",
+    args: &[pos(
+        "start|stop|status",
+        false,
+        false,
+        Set::Text(|a, v| a.action = Some(v)),
+    )],
+    flags: &[switch(
+        "foreground",
+        "run the watcher in this process until stopped (no background)",
+        |a| a.foreground = true,
+    )],
+    wrap: Cmd::Watch,
+};
 
 #[derive(Debug, Default, PartialEq)]
 pub struct SyncArgs {

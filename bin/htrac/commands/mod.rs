@@ -28,6 +28,7 @@ pub mod tui;
 pub mod update;
 pub mod validate;
 pub mod view;
+pub mod watch;
 
 use std::io::Read;
 
