@@ -94,6 +94,8 @@ struct Target {
     id: Option<String>,
     /// The tier whose directory holds the file, if any.
     tier: Option<Tier>,
+    /// Listed in its tier's directory (whole-tracker runs): opened there by name.
+    listed: bool,
 }
 
 /// A file read and checked on its own; other checks add to `findings`.
@@ -222,7 +224,18 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         let git_ref = git.as_ref();
         let steps = crate::par::map(chunk, threads, 16, |t| {
             let approved = frozen_approval(tracker, &listing, &t);
-            let c = file::check(t, &tracker.config, &tracker.policy, approved.as_deref());
+            // A listed file is opened by name in its tier's open directory.
+            let dir = t
+                .tier
+                .filter(|_| t.listed)
+                .and_then(|tier| listing.dir(tier));
+            let c = file::check(
+                t,
+                dir,
+                &tracker.config,
+                &tracker.policy,
+                approved.as_deref(),
+            );
             match git_ref {
                 Some(g) if !g.unchanged(&c) => Step::Pending(Box::new(c)),
                 _ => Step::Done(finish(c, None)),
@@ -420,6 +433,7 @@ fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
             role: Role::Item,
             id: Some(f.id().to_string()),
             tier: Some(f.tier),
+            listed: true,
         });
     }
     let mut logs: Vec<PathBuf> = Vec::new();
@@ -436,6 +450,7 @@ fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
             role: Role::EditModeLog,
             id: None,
             tier: None,
+            listed: false,
         });
     }
     out
@@ -471,6 +486,7 @@ fn classify(tracker: &Tracker, path: &Path, given: &str) -> Target {
         },
         id: id_from_file_name(&name).map(str::to_string),
         tier,
+        listed: false,
     }
 }
 
