@@ -524,6 +524,49 @@ mod tests {
         }
     }
 
+    /// `plain_ok` as it was written first, char by char.
+    fn plain_ok_by_chars(s: &str, in_flow: bool) -> bool {
+        let first = s.chars().next().unwrap_or(' ');
+        if first == ' ' {
+            return false;
+        }
+        if "?:,[]{}#&*!|>'\"%@`".contains(first) || s.starts_with("---") || s.starts_with("...") {
+            return false;
+        }
+        if first == '-' && (s.len() == 1 || s[1..].starts_with(' ')) {
+            return false;
+        }
+        if s.contains(": ") || s.ends_with(':') || s.contains(" #") || s.ends_with(' ') {
+            return false;
+        }
+        if in_flow && s.contains([',', '[', ']', '{', '}', ':', '#']) {
+            return false;
+        }
+        !s.chars().any(|c| {
+            c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}'
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_ok_agrees_with_its_char_by_char_form(s in "[ -~\u{80}-\u{a0}\u{2027}-\u{202a}\u{feff}\u{e9}\t\n]{0,12}") {
+            for in_flow in [false, true] {
+                proptest::prop_assert_eq!(plain_ok(&s, in_flow), plain_ok_by_chars(&s, in_flow), "{:?}", s);
+            }
+            // What the short path takes for a string, no number parser reads.
+            if surely_string(&s) {
+                proptest::prop_assert!(
+                    s.parse::<f64>().is_err()
+                        && parse_unsigned(&s).is_none()
+                        && parse_negative(&s).is_none()
+                        && !too_wide_int(&s),
+                    "{:?}",
+                    s
+                );
+            }
+        }
+    }
+
     #[test]
     fn lines_split_like_str_split() {
         for s in ["", "\n", "a", "a\n", "a\nb", "a\n\nb\n", "é\nü\n\n"] {
