@@ -43,9 +43,11 @@ pub(super) struct Git<'a> {
 }
 
 impl<'a> Git<'a> {
-    /// Starts git's cat-file process, and asks (on another thread) which
-    /// files are unchanged since `HEAD`.
-    pub(super) fn new(tracker: &'a Tracker) -> Git<'a> {
+    /// Starts git's cat-file process and, for a whole-tracker run (`whole`),
+    /// asks on another thread which files are unchanged since `HEAD`. (Files
+    /// named on the command line — a pre-commit hook's staged files — have
+    /// changed, mostly: each is read from git.)
+    pub(super) fn new(tracker: &'a Tracker, whole: bool) -> Git<'a> {
         let mut git = Git {
             tracker,
             reader: None,
@@ -54,8 +56,10 @@ impl<'a> Git<'a> {
             warning: None,
         };
         if let Some(wt) = &tracker.work_tree {
-            let (top, root) = (wt.clone(), tracker.root.clone());
-            git.asking = Some(std::thread::spawn(move || Unchanged::ask(&top, &root)));
+            if whole {
+                let (top, root) = (wt.clone(), tracker.root.clone());
+                git.asking = Some(std::thread::spawn(move || Unchanged::ask(&top, &root)));
+            }
             match Reader::new(wt) {
                 Ok(r) => git.reader = Some(r),
                 Err(e) => git.failed(e),

@@ -166,7 +166,7 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     let mut report = Report::default();
     let whole = files.is_empty();
     // Git is asked which files are unchanged since HEAD while the tiers are listed.
-    let mut git = opts.check_locks.then(|| locks::Git::new(tracker));
+    let mut git = opts.check_locks.then(|| locks::Git::new(tracker, whole));
     // Every op file and freeze sentinel of the tracker, one `getdents` pass
     // per tier: the files to check, and what references resolve against.
     let listing = Listing::scan_with(tracker, false)?;
