@@ -185,9 +185,13 @@ impl<'a> Iterator for Blocks<'a> {
 /// The nonce in a line's trailing `  # xxxx` comment, if any.
 pub fn trailing_nonce(line: &str) -> Option<&str> {
     let line = line.trim_end();
-    let idx = line.rfind("  # ")?;
+    // The last `  # ` (a byte search: all four bytes are ASCII).
+    let b = line.as_bytes();
+    let idx = (0..b.len().saturating_sub(3))
+        .rev()
+        .find(|&i| b[i] == b' ' && b[i + 1] == b' ' && b[i + 2] == b'#' && b[i + 3] == b' ')?;
     let n = &line[idx + 4..];
-    (!n.is_empty() && !n.contains(' ')).then_some(n)
+    (!n.is_empty() && !n.as_bytes().contains(&b' ')).then_some(n)
 }
 
 impl<'a> Block<'a> {

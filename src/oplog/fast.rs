@@ -19,7 +19,7 @@ struct Line<'a> {
 pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
     let mut lines = Vec::new();
     let mut nonce: Option<&str> = None;
-    for (i, raw) in block.split('\n').enumerate() {
+    for (i, raw) in lines_of(block).enumerate() {
         if raw.is_empty() && i > 0 {
             continue; // the final newline
         }
@@ -48,6 +48,25 @@ pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
     let mut i = 0;
     let map = parse_map(&lines, &mut i, 2)?;
     (i == lines.len()).then_some(map)
+}
+
+/// `s.split('\n')`, by a byte search (no per-match `memcmp` call).
+fn lines_of(s: &str) -> impl Iterator<Item = &str> {
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        let rest = &s.as_bytes()[from..];
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                start = Some(from + i + 1);
+                Some(&s[from..from + i])
+            }
+            None => {
+                start = None;
+                Some(&s[from..])
+            }
+        }
+    })
 }
 
 /// Tabs, CR, control characters (C0, DEL, C1 including NEL), U+2028,
@@ -82,7 +101,7 @@ fn parse_map(lines: &[Line<'_>], i: &mut usize, indent: usize) -> Option<Map<Str
         if line.indent > indent {
             return None;
         }
-        let colon = line.text.find(':')?;
+        let colon = line.text.bytes().position(|b| b == b':')?;
         let key = &line.text[..colon];
         let rest = &line.text[colon + 1..];
         if !plain_key(key) {
@@ -129,7 +148,19 @@ fn plain_key(key: &str) -> bool {
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && matches!(resolve_plain(key), Some(Value::String(_)))
+        && (surely_string(key) || matches!(resolve_plain(key), Some(Value::String(_))))
+}
+
+/// True when the plain scalar `s` can only resolve to a string: it starts
+/// with a letter that begins no null, boolean, `inf` or `nan` (f64 parses
+/// those), or with a non-ASCII character. A quick answer, no allocation;
+/// `false` means "ask [`resolve_plain`]".
+fn surely_string(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'i' | b'I') => false,
+        Some(c) => c.is_ascii_alphabetic() || *c == b'_' || *c >= 0x80,
+        None => false,
+    }
 }
 
 /// A value on one line: quoted or plain scalar, flow list, `{}`.
@@ -156,27 +187,44 @@ fn inline_value(s: &str) -> Option<Value> {
 
 /// Is `s` a plain scalar the YAML parser reads the simple way?
 fn plain_ok(s: &str, in_flow: bool) -> bool {
-    let first = s.chars().next().unwrap_or(' ');
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
+        // An empty item: YAML skips the spaces; leave that to it.
+        return false;
+    };
     // More than one space after `key:` or `- ` (or an empty item): YAML
     // skips the extra spaces; leave that to it.
-    if first == ' ' {
+    if first == b' ' {
         return false;
     }
-    if "?:,[]{}#&*!|>'\"%@`".contains(first) || s.starts_with("---") || s.starts_with("...") {
+    if b"?:,[]{}#&*!|>'\"%@`".contains(&first) || s.starts_with("---") || s.starts_with("...") {
         return false;
     }
-    if first == '-' && (s.len() == 1 || s[1..].starts_with(' ')) {
+    if first == b'-' && (b.len() == 1 || b[1] == b' ') {
         return false;
     }
-    if s.contains(": ") || s.ends_with(':') || s.contains(" #") || s.ends_with(' ') {
+    if b.ends_with(b":") || b.ends_with(b" ") {
         return false;
     }
-    if in_flow && s.contains([',', '[', ']', '{', '}', ':', '#']) {
-        return false;
+    // `: `, ` #`, flow indicators in a flow list, and control characters
+    // (C0, DEL, C1 including NEL), U+FEFF, U+2028, U+2029.
+    for (i, &c) in b.iter().enumerate() {
+        let next = b.get(i + 1).copied();
+        let bad = match c {
+            b':' => next == Some(b' ') || in_flow,
+            b' ' => next == Some(b'#'),
+            b',' | b'[' | b']' | b'{' | b'}' | b'#' => in_flow,
+            0..=0x1f | 0x7f => true,
+            0xc2 => matches!(next, Some(0x80..=0x9f)),
+            0xe2 => next == Some(0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)),
+            0xef => next == Some(0xbb) && b.get(i + 2) == Some(&0xbf),
+            _ => false,
+        };
+        if bad {
+            return false;
+        }
     }
-    !s.chars().any(|c| {
-        c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}'
-    })
+    true
 }
 
 fn flow_seq(s: &str) -> Option<Value> {
@@ -248,8 +296,14 @@ fn single_quoted(s: &str) -> Option<(String, &str)> {
 
 /// `"..."` at the start of `s`, with YAML's escapes.
 fn double_quoted(s: &str) -> Option<(String, &str)> {
-    let mut out = String::new();
     let body = &s[1..];
+    // Most values have no escape: up to the closing quote in one piece.
+    if let Some(end) = body.find(['"', '\\']) {
+        if body.as_bytes()[end] == b'"' && !body[..end].chars().any(unsafe_in_quotes) {
+            return Some((body[..end].to_string(), &body[end + 1..]));
+        }
+    }
+    let mut out = String::new();
     let mut chars = body.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -299,6 +353,9 @@ fn double_quoted(s: &str) -> Option<(String, &str)> {
 /// `None` for numbers JSON values cannot hold the same way (let the YAML
 /// parser decide).
 pub fn resolve_plain(s: &str) -> Option<Value> {
+    if surely_string(s) {
+        return Some(Value::String(s.to_string()));
+    }
     if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
         return Some(Value::Null);
     }
@@ -464,6 +521,59 @@ mod tests {
             if let Some(f) = fast {
                 assert_eq!(f, expected, "{s}");
             }
+        }
+    }
+
+    /// `plain_ok` as it was written first, char by char.
+    fn plain_ok_by_chars(s: &str, in_flow: bool) -> bool {
+        let first = s.chars().next().unwrap_or(' ');
+        if first == ' ' {
+            return false;
+        }
+        if "?:,[]{}#&*!|>'\"%@`".contains(first) || s.starts_with("---") || s.starts_with("...") {
+            return false;
+        }
+        if first == '-' && (s.len() == 1 || s[1..].starts_with(' ')) {
+            return false;
+        }
+        if s.contains(": ") || s.ends_with(':') || s.contains(" #") || s.ends_with(' ') {
+            return false;
+        }
+        if in_flow && s.contains([',', '[', ']', '{', '}', ':', '#']) {
+            return false;
+        }
+        !s.chars().any(|c| {
+            c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}'
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_ok_agrees_with_its_char_by_char_form(s in "[ -~\u{80}-\u{a0}\u{2027}-\u{202a}\u{feff}\u{e9}\t\n]{0,12}") {
+            for in_flow in [false, true] {
+                proptest::prop_assert_eq!(plain_ok(&s, in_flow), plain_ok_by_chars(&s, in_flow), "{:?}", s);
+            }
+            // What the short path takes for a string, no number parser reads.
+            if surely_string(&s) {
+                proptest::prop_assert!(
+                    s.parse::<f64>().is_err()
+                        && parse_unsigned(&s).is_none()
+                        && parse_negative(&s).is_none()
+                        && !too_wide_int(&s),
+                    "{:?}",
+                    s
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lines_split_like_str_split() {
+        for s in ["", "\n", "a", "a\n", "a\nb", "a\n\nb\n", "é\nü\n\n"] {
+            assert_eq!(
+                lines_of(s).collect::<Vec<_>>(),
+                s.split('\n').collect::<Vec<_>>()
+            );
         }
     }
 

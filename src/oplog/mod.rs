@@ -406,7 +406,16 @@ pub fn read_skipping_bad(path: &Path) -> Result<(OpLog, Vec<BadBlock>), ReadErro
 /// directory, FIFO or device is refused (without blocking on it), and so is
 /// a file larger than [`MAX_FILE_BYTES`]. The errors say which.
 pub fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
-    let (fd, st) = open_checked(path, None, OFlags::RDONLY | OFlags::NONBLOCK)?;
+    read_bytes_at(None, path)
+}
+
+/// [`read_bytes`], the file opened by `name` in the open directory `dir`
+/// when given (no path walk).
+pub fn read_bytes_at(
+    at: Option<(rustix::fd::BorrowedFd<'_>, &str)>,
+    path: &Path,
+) -> std::io::Result<Vec<u8>> {
+    let (fd, st) = open_checked(path, at, OFlags::RDONLY | OFlags::NONBLOCK)?;
     read_open(File::from(fd), st.st_size as u64)
 }
 

@@ -47,8 +47,11 @@ fn raw_map(text: &str) -> Result<Map<String, Value>, String> {
 
 /// Reads and checks one file, compiling it under `policy` (`approved`: the
 /// freeze sentinel's ops when the item is frozen).
+/// `dir`: the open directory holding the file, when known (the file is
+/// opened there by name, without a path walk).
 pub(super) fn check(
     target: Target,
+    dir: Option<rustix::fd::BorrowedFd<'_>>,
     config: &Config,
     policy: &crate::governance::policy::Policy,
     approved: Option<&[Op]>,
@@ -61,7 +64,9 @@ pub(super) fn check(
         bytes: None,
         judged: Vec::new(),
     };
-    let bytes = match crate::oplog::read_bytes(&c.target.path) {
+    let name = c.target.path.file_name().and_then(|n| n.to_str());
+    let at = dir.zip(name);
+    let bytes = match crate::oplog::read_bytes_at(at, &c.target.path) {
         Ok(b) => b,
         Err(e) => {
             c.error(None, format!("cannot read: {e}"));

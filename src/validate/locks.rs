@@ -3,7 +3,9 @@
 //! stealth, unstealth, edit-mode on/off, a status in `human_only_statuses`)
 //! nor change a field locked when it wrote the op.
 //!
-//! The staged (index) and `HEAD` copies of every file are read through one
+//! A file the same, byte for byte, in the working tree, the index and `HEAD`
+//! has no new op ([`super::clean`] tells, from git's object IDs). The
+//! staged (index) and `HEAD` copies of every other file are read through one
 //! `git cat-file --batch` process. Ops in `HEAD` are old; every other op of
 //! the working-tree or staged copy is new. A file git does not know has only
 //! new ops. An op of `HEAD` missing from the staged copy means history was
@@ -18,6 +20,7 @@
 
 use serde_json::Value;
 
+use super::clean::Unchanged;
 use super::copies::{Copies, Reader};
 use super::file::ops_lenient;
 use super::{Checked, Target};
@@ -27,28 +30,62 @@ use crate::oplog::op::{canonical_field, Op};
 use crate::tracker::Tracker;
 
 /// Git's copies of the files being validated, asked for batch by batch
-/// through one `git cat-file` process.
+/// through one `git cat-file` process — only for files that are not the
+/// same in the working tree, the index and `HEAD` ([`Unchanged`]).
 pub(super) struct Git<'a> {
     tracker: &'a Tracker,
     reader: Option<Reader>,
+    /// The files known to be unchanged since `HEAD`, being asked for.
+    asking: Option<std::thread::JoinHandle<Option<Unchanged>>>,
+    unchanged: Option<Unchanged>,
     /// Why git could not be asked (then every op is judged as new).
     pub(super) warning: Option<String>,
 }
 
 impl<'a> Git<'a> {
-    pub(super) fn new(tracker: &'a Tracker) -> Git<'a> {
+    /// Starts git's cat-file process and, for a whole-tracker run (`whole`),
+    /// asks on another thread which files are unchanged since `HEAD`. (Files
+    /// named on the command line — a pre-commit hook's staged files — have
+    /// changed, mostly: each is read from git.)
+    pub(super) fn new(tracker: &'a Tracker, whole: bool) -> Git<'a> {
         let mut git = Git {
             tracker,
             reader: None,
+            asking: None,
+            unchanged: None,
             warning: None,
         };
         if let Some(wt) = &tracker.work_tree {
+            if whole {
+                let (top, root) = (wt.clone(), tracker.root.clone());
+                git.asking = Some(std::thread::spawn(move || Unchanged::ask(&top, &root)));
+            }
             match Reader::new(wt) {
                 Ok(r) => git.reader = Some(r),
                 Err(e) => git.failed(e),
             }
         }
         git
+    }
+
+    /// Waits for git's answer on which files are unchanged.
+    pub(super) fn settle(&mut self) {
+        if let Some(asking) = self.asking.take() {
+            self.unchanged = asking.join().ok().flatten();
+        }
+    }
+
+    /// True when `c`'s file is, byte for byte, its staged and its `HEAD`
+    /// copy: it has no new op, and git's copies are not needed.
+    pub(super) fn unchanged(&self, c: &Checked) -> bool {
+        let (Some(wt), Some(u), Some(bytes)) = (&self.tracker.work_tree, &self.unchanged, &c.bytes)
+        else {
+            return false;
+        };
+        c.target
+            .path
+            .strip_prefix(wt)
+            .is_ok_and(|rel| u.holds(rel, bytes))
     }
 
     fn failed(&mut self, e: std::io::Error) {
@@ -60,7 +97,7 @@ impl<'a> Git<'a> {
 
     /// The staged and `HEAD` copies of each of `targets` (none for a file
     /// outside the work tree, or when git cannot be asked).
-    pub(super) fn copies(&mut self, targets: &[Target]) -> Vec<Copies> {
+    pub(super) fn copies(&mut self, targets: &[&Target]) -> Vec<Copies> {
         let mut copies: Vec<Copies> = vec![(None, None); targets.len()];
         let (Some(wt), Some(reader)) = (&self.tracker.work_tree, &mut self.reader) else {
             return copies;
@@ -72,6 +109,9 @@ impl<'a> Git<'a> {
                 rels.push(rel.to_string_lossy().into_owned());
                 owners.push(i);
             }
+        }
+        if rels.is_empty() {
+            return copies;
         }
         match reader.read(&rels) {
             Ok(read) => {

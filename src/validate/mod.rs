@@ -13,10 +13,12 @@
 //!   prefixes, `isbefore` cycles), always against the whole tracker;
 //! * [`locks`] (with `--check-locks`) judges the ops that are new since
 //!   `HEAD` for an agent's use of human powers and locked fields, reading
-//!   git's copies through [`copies`];
+//!   git's copies through [`copies`] for the files [`clean`] cannot show
+//!   to be unchanged;
 //! * [`similar`] (with `--similar` / `--deep-similar`, whole tracker only)
 //!   reports near-duplicate items.
 
+mod clean;
 mod copies;
 mod cross;
 mod file;
@@ -92,6 +94,8 @@ struct Target {
     id: Option<String>,
     /// The tier whose directory holds the file, if any.
     tier: Option<Tier>,
+    /// Listed in its tier's directory (whole-tracker runs): opened there by name.
+    listed: bool,
 }
 
 /// A file read and checked on its own; other checks add to `findings`.
@@ -135,6 +139,12 @@ struct Kept {
     similar: Option<Box<crate::items::item::Item>>,
 }
 
+/// A file checked on its own: finished, or waiting for git's copies.
+enum Step {
+    Done(Kept),
+    Pending(Box<Checked>),
+}
+
 /// Files validated at a time (`HTRAC_VALIDATE_BATCH`, for tests): what is
 /// held in memory at once, beside what [`Kept`] keeps of every file.
 fn batch_size() -> usize {
@@ -155,6 +165,8 @@ fn batch_size() -> usize {
 pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) -> Result<Report> {
     let mut report = Report::default();
     let whole = files.is_empty();
+    // Git is asked which files are unchanged since HEAD while the tiers are listed.
+    let mut git = opts.check_locks.then(|| locks::Git::new(tracker, whole));
     // Every op file and freeze sentinel of the tracker, one `getdents` pass
     // per tier: the files to check, and what references resolve against.
     let listing = Listing::scan_with(tracker, false)?;
@@ -175,43 +187,84 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         targets
     };
     let index = cross::Index::of(&listing);
-    let mut git = opts.check_locks.then(|| locks::Git::new(tracker));
+    if let Some(g) = &mut git {
+        g.settle();
+    }
     let mut kept: Vec<Kept> = Vec::with_capacity(targets.len());
     let batch = batch_size();
     let threads = crate::par::threads_for(targets.len(), 64);
+    // What is left of one file once it has been checked on its own: the
+    // checks against git's copies (when it may have new ops) and across files.
+    let finish = |mut c: Checked, copies: Option<copies::Copies>| {
+        if let Some(copies) = copies {
+            locks::check(tracker, &mut c, copies);
+        }
+        report_rejected(&mut c, &tracker.policy);
+        cross::check(tracker, &index, &mut c);
+        Kept {
+            links: cross::Links::of(&c),
+            similar: if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
+                c.item
+                    .take()
+                    .filter(|_| c.target.id.is_some())
+                    .map(Box::new)
+            } else {
+                None
+            },
+            target: c.target,
+            findings: c.findings,
+        }
+    };
     let mut targets = targets.into_iter();
     loop {
         let chunk: Vec<Target> = targets.by_ref().take(batch).collect();
         if chunk.is_empty() {
             break;
         }
-        let copies = match &mut git {
-            Some(g) => g.copies(&chunk).into_iter().map(Some).collect(),
-            None => vec![None; chunk.len()],
-        };
-        let work: Vec<(Target, Option<copies::Copies>)> = chunk.into_iter().zip(copies).collect();
-        kept.extend(crate::par::map(work, threads, 16, |(t, copies)| {
+        let git_ref = git.as_ref();
+        let steps = crate::par::map(chunk, threads, 16, |t| {
             let approved = frozen_approval(tracker, &listing, &t);
-            let mut c = file::check(t, &tracker.config, &tracker.policy, approved.as_deref());
-            if let Some(copies) = copies {
-                locks::check(tracker, &mut c, copies);
+            // A listed file is opened by name in its tier's open directory.
+            let dir = t
+                .tier
+                .filter(|_| t.listed)
+                .and_then(|tier| listing.dir(tier));
+            let c = file::check(
+                t,
+                dir,
+                &tracker.config,
+                &tracker.policy,
+                approved.as_deref(),
+            );
+            match git_ref {
+                Some(g) if !g.unchanged(&c) => Step::Pending(Box::new(c)),
+                _ => Step::Done(finish(c, None)),
             }
-            report_rejected(&mut c, &tracker.policy);
-            cross::check(tracker, &index, &mut c);
-            Kept {
-                links: cross::Links::of(&c),
-                similar: if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
-                    c.item
-                        .take()
-                        .filter(|_| c.target.id.is_some())
-                        .map(Box::new)
-                } else {
-                    None
-                },
-                target: c.target,
-                findings: c.findings,
+        });
+        // The files that may have new ops, judged against git's copies.
+        let mut pending: Vec<Checked> = Vec::new();
+        let mut at: Vec<usize> = Vec::new();
+        let mut done: Vec<Option<Kept>> = Vec::with_capacity(steps.len());
+        for (i, step) in steps.into_iter().enumerate() {
+            match step {
+                Step::Done(k) => done.push(Some(k)),
+                Step::Pending(c) => {
+                    pending.push(*c);
+                    at.push(i);
+                    done.push(None);
+                }
             }
-        }));
+        }
+        if let (Some(g), false) = (&mut git, pending.is_empty()) {
+            let copies = g.copies(&pending.iter().map(|c| &c.target).collect::<Vec<_>>());
+            let work: Vec<(Checked, copies::Copies)> = pending.into_iter().zip(copies).collect();
+            let threads = crate::par::threads_for(work.len(), 64);
+            let judged = crate::par::map(work, threads, 16, |(c, copies)| finish(c, Some(copies)));
+            for (i, k) in at.into_iter().zip(judged) {
+                done[i] = Some(k);
+            }
+        }
+        kept.extend(done.into_iter().flatten());
     }
     if let Some(w) = git.and_then(|g| g.warning) {
         report.warnings.push(w);
@@ -380,6 +433,7 @@ fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
             role: Role::Item,
             id: Some(f.id().to_string()),
             tier: Some(f.tier),
+            listed: true,
         });
     }
     let mut logs: Vec<PathBuf> = Vec::new();
@@ -396,6 +450,7 @@ fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
             role: Role::EditModeLog,
             id: None,
             tier: None,
+            listed: false,
         });
     }
     out
@@ -431,6 +486,7 @@ fn classify(tracker: &Tracker, path: &Path, given: &str) -> Target {
         },
         id: id_from_file_name(&name).map(str::to_string),
         tier,
+        listed: false,
     }
 }
 

@@ -38,6 +38,7 @@ mod textconv;
 mod tui;
 mod update;
 mod validate;
+mod validate_locks;
 mod worktrees;
 
 #[test]
