@@ -35,7 +35,9 @@ pub fn run(a: &WatchArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
                 }
             }
             if g.json {
-                out.line(json!({"ok": true, "stopped": stopped}).to_string());
+                out.line(htrac::py::json::compact(
+                    &json!({"ok": true, "stopped": stopped}),
+                ));
             } else if stopped {
                 out.line("watcher stopped");
             } else {
@@ -46,22 +48,19 @@ pub fn run(a: &WatchArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
         "status" => {
             let st = htrac::watch::status(&socket);
             if g.json {
-                out.line(
-                    match &st {
-                        Some(s) => json!({
-                            "running": true,
-                            "pid": s.pid,
-                            "session": format!("{:016x}", s.stamp.session),
-                            "seq": s.stamp.seq,
-                            "names": s.names,
-                            "rescans": s.rescans,
-                            "root": s.root,
-                            "socket": socket.to_string_lossy(),
-                        }),
-                        None => json!({"running": false, "socket": socket.to_string_lossy()}),
-                    }
-                    .to_string(),
-                );
+                out.line(htrac::py::json::compact(&match &st {
+                    Some(s) => json!({
+                        "running": true,
+                        "pid": s.pid,
+                        "session": format!("{:016x}", s.stamp.session),
+                        "seq": s.stamp.seq,
+                        "names": s.names,
+                        "rescans": s.rescans,
+                        "root": s.root,
+                        "socket": socket.to_string_lossy(),
+                    }),
+                    None => json!({"running": false, "socket": socket.to_string_lossy()}),
+                }));
             } else {
                 match &st {
                     Some(s) => out.line(format!(
@@ -85,7 +84,9 @@ fn start(g: &Globals, t: &Tracker, socket: &Path, out: &mut Output) -> Result<()
     use std::process::{Command, Stdio};
     let report = |out: &mut Output, pid: u32, already: bool| {
         if g.json {
-            out.line(json!({"ok": true, "pid": pid, "already_running": already}).to_string());
+            out.line(htrac::py::json::compact(
+                &json!({"ok": true, "pid": pid, "already_running": already}),
+            ));
         } else if already {
             out.line(format!(
                 "a watcher already runs for this tracker (pid {pid})"
