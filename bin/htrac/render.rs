@@ -4,6 +4,7 @@
 //! escaped by `main::emit`.
 
 use htrac::items::item::{value_text, Item};
+use htrac::items::slim::Listable;
 // Control characters in any text output are escaped where it is printed
 // (`main::emit`); a title's newlines too, here, where a title is one line.
 use htrac::safetext::one_line;
@@ -12,30 +13,30 @@ use serde_json::Value;
 pub use htrac::items::ids::short_id;
 pub use htrac::py::repr::py_str;
 
-fn priority_text(item: &Item) -> String {
-    match &item.priority {
+fn priority_text<T: Listable>(item: &T) -> String {
+    match &*item.priority() {
         Value::Number(n) => n.to_string(),
         other => py_str(other),
     }
 }
 
 /// One row of `list` / `ready`.
-pub fn row(n: usize, item: &Item) -> String {
+pub fn row<T: Listable>(n: usize, item: &T) -> String {
     format!(
         "{n:>2}  {}  {:<12} P{}  {:<12} {}{}",
-        item.id,
-        item.status,
+        item.id(),
+        item.status(),
         priority_text(item),
-        format!("[{}]", item.tier.as_str()),
-        one_line(&item.title),
+        format!("[{}]", item.tier().as_str()),
+        one_line(item.title()),
         claim_note(item)
     )
 }
 
 /// `  (claimed by S until T)` / `  (claim by S expired T)` after a row of
 /// a claimed item; empty for others.
-pub fn claim_note(item: &Item) -> String {
-    match htrac::claims::Claim::of(item) {
+pub fn claim_note<T: Listable>(item: &T) -> String {
+    match item.claim() {
         Some(c) if c.is_live(htrac::claims::now()) => {
             format!(
                 "  (claimed by {} until {})",

@@ -7,6 +7,7 @@
 use serde_json::{Map, Number, Value};
 
 use crate::items::item::{Entry, Item};
+use crate::items::slim::{Priority, Slim};
 use crate::items::tiers::Tier;
 
 /// Appends encoded values to a byte buffer.
@@ -235,12 +236,20 @@ impl<'a> Dec<'a> {
 
     fn strs(&mut self) -> Option<Vec<String>> {
         let n = self.count()?;
-        (0..n).map(|_| self.string()).collect()
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.string()?);
+        }
+        Some(out)
     }
 
     fn values(&mut self, depth: u32) -> Option<Vec<Value>> {
         let n = self.count()?;
-        (0..n).map(|_| self.value_at(depth)).collect()
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.value_at(depth)?);
+        }
+        Some(out)
     }
 
     fn map(&mut self, depth: u32) -> Option<Map<String, Value>> {
@@ -404,6 +413,117 @@ impl<'a> Dec<'a> {
     }
 }
 
+impl Dec<'_> {
+    /// Skips a value (checking its structure, not its strings' UTF-8).
+    fn skip_value(&mut self, depth: u32) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.u8()? {
+            0..=2 => {}
+            3..=5 => {
+                self.take(8)?;
+            }
+            6 => self.skip_str()?,
+            7 => {
+                for _ in 0..self.count()? {
+                    self.skip_value(depth + 1)?;
+                }
+            }
+            8 => {
+                for _ in 0..self.count()? {
+                    self.skip_str()?;
+                    self.skip_value(depth + 1)?;
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// Skips a list of values; how many there were.
+    fn skip_values(&mut self) -> Option<usize> {
+        let n = self.count()?;
+        for _ in 0..n {
+            self.skip_value(1)?;
+        }
+        Some(n)
+    }
+
+    /// The item [`Enc::item`] wrote, as a [`Slim`]: what it does not
+    /// keep is skipped unread (the long texts in one step).
+    pub fn slim(&mut self, id: &str, tier: Tier) -> Option<Slim> {
+        let kind = self.str()?;
+        let title = self.str()?;
+        let status = self.str()?;
+        let priority = Priority::of(self.value()?);
+        match self.u8()? {
+            0 => {}
+            1 => self.skip_str()?,
+            _ => return None,
+        }
+        let n = self.count()?;
+        let mut tags = Vec::with_capacity(n);
+        for _ in 0..n {
+            if self.buf.get(self.pos) == Some(&6) {
+                self.pos += 1;
+                tags.push(Box::from(self.str()?));
+            } else {
+                self.skip_value(1)?;
+            }
+        }
+        let isbefore = crate::items::slim::text_list(&self.values(0)?);
+        let duplicate = self.skip_values()? > 0;
+        self.skip_values()?;
+        self.skip_value(0)?;
+        for _ in 0..self.count()? {
+            self.skip_str()?;
+        }
+        let created_at = self.str()?;
+        self.skip_str()?;
+        self.take(8)?;
+        for _ in 0..2 {
+            for _ in 0..self.count()? {
+                for _ in 0..6 {
+                    self.skip_str()?;
+                }
+                self.take(8)?;
+            }
+        }
+        let claim_fields = self.map(0)?;
+        let block = self.u32()? as usize;
+        self.take(block)?;
+        let unread = self.count()?;
+        for _ in 0..unread {
+            if self.str()? != "human" {
+                return None;
+            }
+            for _ in 0..3 {
+                self.skip_str()?;
+            }
+            self.u8()?;
+            self.skip_str()?;
+            for _ in 0..self.count()? {
+                self.skip_str()?;
+            }
+        }
+        Some(Slim::new(
+            id,
+            kind,
+            title,
+            status,
+            created_at,
+            priority,
+            tags.into_boxed_slice(),
+            isbefore,
+            claim_fields,
+            unread,
+            tier,
+            duplicate,
+        ))
+    }
+}
+
 /// The custom fields a summary keeps: those of a claim ([`crate::claims`]).
 fn summary_fields(fields: &Map<String, Value>) -> Map<String, Value> {
     crate::claims::FIELDS
@@ -418,7 +538,14 @@ fn summary_fields(fields: &Map<String, Value>) -> Map<String, Value> {
 /// bodies and edit history (its authors, times and nonces stay).
 pub fn strip(item: &mut Item) {
     item.description = String::new();
-    item.fields = summary_fields(&item.fields);
+    // Cheap on an item that is stripped already (one from the cache).
+    if item
+        .fields
+        .keys()
+        .any(|k| !crate::claims::FIELDS.contains(&k.as_str()))
+    {
+        item.fields = summary_fields(&item.fields);
+    }
     let tail = item.unread_human().len();
     item.discussion.drain(..item.discussion.len() - tail);
     for e in &mut item.discussion {

@@ -36,9 +36,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use codec::{checksum, strip};
 use codec::{Dec, Enc};
-pub use snapshot::{snapshot_at, snapshot_with};
+pub use snapshot::{snapshot_at, snapshot_slim, snapshot_with};
 
 use crate::items::item::Item;
+use crate::items::slim::{Listable, Slim};
 use crate::items::tiers::Tier;
 
 const MAGIC: &[u8; 8] = b"HTRACIC\x01";
@@ -124,23 +125,72 @@ pub struct Record {
 
 impl Record {
     /// The item ID (stored once, in the decoded item when there is one).
-    pub fn id<'a>(&'a self, items: &'a [Item]) -> &'a str {
+    pub(crate) fn id<'a, T: Decoded>(&'a self, items: &'a [T]) -> &'a str {
         match self.item {
-            Some(i) => &items[i].id,
+            Some(i) => items[i].id(),
             None => &self.id,
         }
     }
 }
 
+/// What a cache read decodes each item into: a whole [`Item`] (or its
+/// summary, [`strip`]), or a [`Slim`] one.
+pub(crate) trait Decoded: Listable + Sized {
+    /// Decodes a record's item; `summary` as for [`load`].
+    fn decode(d: &mut Dec<'_>, id: String, tier: Tier, summary: bool) -> Option<Self>;
+    /// Made of a compiled item (stripped already for a summary read).
+    fn from_item(item: Item) -> Self;
+    fn set_frozen(&mut self, frozen: bool);
+    fn set_conflict(&mut self, cross_tier_conflict: bool);
+    /// The whole item, which a cache write needs (a slim one is not).
+    fn as_item(&self) -> Option<&Item>;
+}
+
+impl Decoded for Item {
+    fn decode(d: &mut Dec<'_>, id: String, tier: Tier, summary: bool) -> Option<Item> {
+        d.item(id, tier, summary)
+    }
+    fn from_item(item: Item) -> Item {
+        item
+    }
+    fn set_frozen(&mut self, frozen: bool) {
+        self.frozen = frozen;
+    }
+    fn set_conflict(&mut self, cross_tier_conflict: bool) {
+        self.cross_tier_conflict = cross_tier_conflict;
+    }
+    fn as_item(&self) -> Option<&Item> {
+        Some(self)
+    }
+}
+
+impl Decoded for Slim {
+    fn decode(d: &mut Dec<'_>, id: String, tier: Tier, _summary: bool) -> Option<Slim> {
+        d.slim(&id, tier)
+    }
+    fn from_item(item: Item) -> Slim {
+        Slim::of(&item)
+    }
+    fn set_frozen(&mut self, frozen: bool) {
+        self.frozen = frozen;
+    }
+    fn set_conflict(&mut self, cross_tier_conflict: bool) {
+        self.cross_tier_conflict = cross_tier_conflict;
+    }
+    fn as_item(&self) -> Option<&Item> {
+        None
+    }
+}
+
 /// A cache file's contents.
-pub struct Contents {
+pub struct Contents<T = Item> {
     /// Per tier (in [`Tier::ALL`] order), the edit-mode key it was built with.
     pub edit_keys: [Option<u64>; 3],
     /// In (tier, ID) order.
     pub records: Vec<Record>,
     /// The decoded items, in record order (kept apart from the records so
     /// a fully warm read hands this vector on without copying it).
-    pub items: Vec<Item>,
+    pub items: Vec<T>,
 }
 
 pub(crate) fn tier_index(t: Tier) -> usize {
@@ -170,12 +220,12 @@ fn header(root: &Path, edit_keys: &[Option<u64>; 3], count: usize) -> Vec<u8> {
 /// Records of tiers whose edit key differs from `want_edit_keys` are
 /// returned without their items (not worth decoding). With `summary`,
 /// items are decoded without their long texts ([`strip`]).
-pub fn load(
+pub(crate) fn load<T: Decoded>(
     path: &Path,
     root: &Path,
     want_edit_keys: &[Option<u64>; 3],
     summary: bool,
-) -> Option<Contents> {
+) -> Option<Contents<T>> {
     let file = File::open(path).ok()?;
     let mut r = BufReader::with_capacity(1 << 18, file);
     let mut magic = [0u8; 8];
@@ -218,7 +268,7 @@ pub fn load(
         return None;
     }
     let mut records: Vec<Record> = Vec::with_capacity(count.min(1 << 20));
-    let mut items = Vec::with_capacity(count.min(1 << 20));
+    let mut items: Vec<T> = Vec::with_capacity(count.min(1 << 20));
     for _ in 0..count {
         next(&mut r, &mut buf, &mut sum)?;
         let mut d = Dec::new(&buf);
@@ -232,7 +282,7 @@ pub fn load(
         }
         let ti = tier_index(tier);
         let (id, item) = if edit_keys[ti].is_some() && edit_keys[ti] == want_edit_keys[ti] {
-            let item = d.item(id, tier, summary)?;
+            let item = T::decode(&mut d, id, tier, summary)?;
             if !d.at_end() {
                 return None;
             }
