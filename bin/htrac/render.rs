@@ -20,36 +20,44 @@ fn priority_text<T: Listable>(item: &T) -> String {
     }
 }
 
-/// One row of `list` / `ready`.
-pub fn row<T: Listable>(n: usize, item: &T) -> String {
-    format!(
-        "{n:>2}  {}  {:<12} P{}  {:<12} {}{}",
-        item.id(),
-        item.status(),
-        priority_text(item),
-        format!("[{}]", item.tier().as_str()),
-        one_line(item.title()),
-        claim_note(item)
-    )
+/// One row of `list` / `ready`, appended to `out` (no allocation per row
+/// but for odd values).
+pub fn push_row<T: Listable>(out: &mut String, n: usize, item: &T) {
+    use std::fmt::Write;
+    let tier = match item.tier() {
+        htrac::Tier::Canonical => "[canonical]",
+        htrac::Tier::Workspace => "[workspace]",
+        htrac::Tier::Stealth => "[stealth]",
+    };
+    let _ = write!(out, "{n:>2}  {}  {:<12} P", item.id(), item.status());
+    match &*item.priority() {
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        other => out.push_str(&py_str(other)),
+    }
+    let _ = write!(out, "  {tier:<12} {}", one_line(item.title()));
+    if let Some(c) = item.claim() {
+        out.push_str(&note(&c));
+    }
 }
 
 /// `  (claimed by S until T)` / `  (claim by S expired T)` after a row of
-/// a claimed item; empty for others.
-pub fn claim_note<T: Listable>(item: &T) -> String {
-    match item.claim() {
-        Some(c) if c.is_live(htrac::claims::now()) => {
+/// a claimed item.
+fn note(c: &htrac::claims::Claim) -> String {
+    match c {
+        c if c.is_live(htrac::claims::now()) => {
             format!(
                 "  (claimed by {} until {})",
                 one_line(&c.session),
                 c.until_utc()
             )
         }
-        Some(c) => format!(
+        c => format!(
             "  (claim by {} expired {})",
             one_line(&c.session),
             c.until_utc()
         ),
-        None => String::new(),
     }
 }
 

@@ -45,7 +45,8 @@ pub fn show(a: &ShowArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
 
 fn rows<T: Listable>(items: &[&T], out: &mut Output) {
     for (i, item) in items.iter().enumerate() {
-        out.line(render::row(i + 1, *item));
+        render::push_row(&mut out.stdout, i + 1, *item);
+        out.stdout.push('\n');
     }
 }
 
@@ -78,10 +79,12 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
         snap.discard();
         return Ok(());
     }
-    // The text listing prints no long texts: a slim read is enough.
-    let snap = t.snapshot_slim()?.sorted();
+    // The text listing prints no long texts: a slim read is enough. Kept
+    // items are sorted (a stable sort: the same order as sorting all).
+    let snap = t.snapshot_slim()?;
     super::report_broken(&snap, out);
-    let items = filter.apply(&snap.items);
+    let mut items = filter.apply(&snap.items);
+    items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     save_aliases(t, &items);
     let shown = filter::first(&items, limit);
     {
