@@ -476,8 +476,10 @@ impl Dec<'_> {
         let duplicate = self.skip_values()? > 0;
         self.skip_values()?;
         self.skip_value(0)?;
-        for _ in 0..self.count()? {
-            self.skip_str()?;
+        let n = self.count()?;
+        let mut locked_fields = Vec::with_capacity(n);
+        for _ in 0..n {
+            locked_fields.push(Box::from(self.str()?));
         }
         let created_at = self.str()?;
         self.skip_str()?;
@@ -517,6 +519,7 @@ impl Dec<'_> {
             tags.into_boxed_slice(),
             isbefore,
             claim_fields,
+            locked_fields.into_boxed_slice(),
             unread,
             tier,
             duplicate,

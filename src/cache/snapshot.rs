@@ -162,15 +162,18 @@ pub fn snapshot_with(
 /// at a fraction of [`snapshot_with`]'s memory: a warm read decodes the
 /// cache straight into slim items. When the cache must be written, the
 /// items are read whole (that takes them), then made slim.
+/// `listing`: the op files as the caller just listed them (else listed
+/// here).
 pub fn snapshot_slim(
     t: &Tracker,
     cache_path: Option<&Path>,
     window: Duration,
+    listing: Option<&Listing>,
 ) -> Result<Snapshot<Slim>> {
-    let snap = match read::<Slim>(t, cache_path, window, false, true, None, None)? {
+    let snap = match read::<Slim>(t, cache_path, window, false, true, listing, None)? {
         Read::Done(snap, _) => snap,
         Read::Retry(retry) => {
-            let (full, _) = full_after(t, cache_path, window, false, None, retry)?;
+            let (full, _) = full_after(t, cache_path, window, false, listing, retry)?;
             Snapshot {
                 items: full.items.iter().map(Slim::of).collect(),
                 broken: full.broken,

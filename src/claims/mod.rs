@@ -229,9 +229,9 @@ pub fn after_write(
 /// files) and, where those still show this session, from `remote` (the
 /// item as the remote's base branch has it, which reaches a work tree's
 /// files only on the base branch). Returns `(item ID, winner)`.
-pub fn lost(
+pub fn lost<T: crate::items::slim::Listable>(
     board: &board::Board,
-    items: &[Item],
+    items: &[T],
     here: &str,
     mine: &[String],
     remote: &dyn Fn(&[&str]) -> Vec<Option<Item>>,
@@ -242,10 +242,10 @@ pub fn lost(
         if entry.worktree != here || !mine.contains(&entry.session) {
             continue;
         }
-        let Some(item) = items.iter().find(|i| &i.id == id) else {
+        let Some(item) = items.iter().find(|i| i.id() == id) else {
             continue;
         };
-        match Claim::of(item) {
+        match item.claim() {
             Some(c) if c.session != entry.session => out.push((id.clone(), c.session)),
             _ => ask.push((id.as_str(), entry.session.as_str())),
         }

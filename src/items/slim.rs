@@ -124,6 +124,8 @@ pub struct Slim {
     pub isbefore: Box<[Box<str>]>,
     /// The claim fields ([`crate::claims::FIELDS`]) it has, if any.
     pub claim_fields: Option<Box<Map<String, Value>>>,
+    /// As written (unsorted).
+    pub locked_fields: Box<[Box<str>]>,
     pub unread: u32,
     pub tier: Tier,
     pub frozen: bool,
@@ -144,6 +146,7 @@ impl Slim {
         tags: Box<[Box<str>]>,
         isbefore: Box<[Box<str>]>,
         claim_fields: Map<String, Value>,
+        locked_fields: Box<[Box<str>]>,
         unread: usize,
         tier: Tier,
         duplicate: bool,
@@ -156,6 +159,7 @@ impl Slim {
             tags,
             isbefore,
             claim_fields: (!claim_fields.is_empty()).then(|| Box::new(claim_fields)),
+            locked_fields,
             unread: unread as u32,
             tier,
             frozen: false,
@@ -180,6 +184,10 @@ impl Slim {
             string_tags(&item.tags),
             text_list(&item.isbefore),
             fields,
+            item.locked_fields
+                .iter()
+                .map(|f| Box::from(f.as_str()))
+                .collect(),
             item.unread_human().len(),
             item.tier,
             !item.duplicate_of.is_empty(),
@@ -305,6 +313,7 @@ mod tests {
             string_tags(&[json!("perf"), json!(7)]),
             text_list(&[json!("WI-b"), json!(null)]),
             Map::new(),
+            Box::new([]),
             1,
             Tier::Workspace,
             false,

@@ -364,7 +364,7 @@ impl Tracker {
     pub fn snapshot_slim(&self) -> Result<Snapshot<crate::items::slim::Slim>> {
         let path = crate::cache::path_for(&self.root);
         let window = crate::cache::racy_window();
-        let mut snap = crate::cache::snapshot_slim(self, path.as_deref(), window)?;
+        let mut snap = crate::cache::snapshot_slim(self, path.as_deref(), window, None)?;
         self.overlay_claims(&mut snap.items);
         self.cache_stats(snap.cache_hits, snap.items.len());
         Ok(snap)
