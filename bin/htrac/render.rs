@@ -20,25 +20,94 @@ fn priority_text<T: Listable>(item: &T) -> String {
     }
 }
 
-/// One row of `list` / `ready`, appended to `out` (no allocation per row
-/// but for odd values).
+/// One row of `list` / `ready`, appended to `out`: what
+/// `format!("{n:>2}  {id}  {status:<12} P{priority}  {tier:<12} {title}{claim}")`
+/// makes, without its per-row allocations and formatter calls.
 pub fn push_row<T: Listable>(out: &mut String, n: usize, item: &T) {
-    use std::fmt::Write;
     let tier = match item.tier() {
-        htrac::Tier::Canonical => "[canonical]",
-        htrac::Tier::Workspace => "[workspace]",
-        htrac::Tier::Stealth => "[stealth]",
+        htrac::Tier::Canonical => "[canonical] ",
+        htrac::Tier::Workspace => "[workspace] ",
+        htrac::Tier::Stealth => "[stealth]   ",
     };
-    let _ = write!(out, "{n:>2}  {}  {:<12} P", item.id(), item.status());
+    if n < 10 {
+        out.push(' ');
+    }
+    push_int(out, n as i64);
+    out.push_str("  ");
+    out.push_str(item.id());
+    out.push_str("  ");
+    pad(out, item.status(), 12);
+    out.push_str(" P");
     match &*item.priority() {
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => push_int(out, i),
+            None => out.push_str(&n.to_string()),
+        },
         other => out.push_str(&py_str(other)),
     }
-    let _ = write!(out, "  {tier:<12} {}", one_line(item.title()));
+    out.push_str("  ");
+    out.push_str(tier);
+    out.push(' ');
+    out.push_str(&one_line(item.title()));
     if let Some(c) = item.claim() {
         out.push_str(&note(&c));
+    }
+}
+
+/// `s` left-aligned in `width` characters (as `{:<width}`: it counts
+/// characters, and never cuts).
+fn pad(out: &mut String, s: &str, width: usize) {
+    out.push_str(s);
+    for _ in s.chars().count()..width {
+        out.push(' ');
+    }
+}
+
+/// `i` in decimal, as `Display` writes it.
+fn push_int(out: &mut String, i: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut v = i.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("digits"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_what_format_makes() {
+        for n in [1usize, 9, 10, 123] {
+            for i in [0i64, 7, -3, 42, i64::MIN, i64::MAX] {
+                let mut s = String::new();
+                push_int(&mut s, i);
+                assert_eq!(s, i.to_string());
+                let mut s = String::new();
+                push_int(&mut s, n as i64);
+                assert_eq!(format!("{:>2}", s), format!("{n:>2}"));
+            }
+        }
+        for (text, w) in [
+            ("todo", 12),
+            ("needs_human_review", 12),
+            ("café", 6),
+            ("", 3),
+        ] {
+            let mut s = String::new();
+            pad(&mut s, text, w);
+            assert_eq!(s, format!("{text:<w$}"));
+        }
     }
 }
 

@@ -32,7 +32,7 @@ struct Parsed {
     key: Option<FileKey>,
     /// Whether the item may be cached.
     cache: bool,
-    record: Option<Vec<u8>>,
+    record: Option<super::Rec>,
 }
 
 /// How a parsing thread decides whether an item may be cached, and what
@@ -432,7 +432,7 @@ fn read<T: Decoded>(
 /// or as the record its parsing thread made.
 enum Cacheable {
     Item(FileKey),
-    Record(Vec<u8>),
+    Record(super::Rec),
 }
 
 /// Marks cross-tier conflicts and writes the cache back when `dirty`.

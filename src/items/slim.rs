@@ -168,6 +168,50 @@ impl Slim {
         }
     }
 
+    /// [`Slim::new`] from its text parts as bytes (ID, kind, title,
+    /// status, creation time), checked as UTF-8 once, all together; `None`
+    /// if they are not UTF-8.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_bytes(
+        parts: [&[u8]; 5],
+        priority: Priority,
+        tags: Box<[Box<str>]>,
+        isbefore: Box<[Box<str>]>,
+        claim_fields: Map<String, Value>,
+        locked_fields: Box<[Box<str>]>,
+        unread: usize,
+        tier: Tier,
+        duplicate: bool,
+    ) -> Option<Slim> {
+        let mut bytes = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut starts = [0u32; 4];
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                starts[i - 1] = u32::try_from(bytes.len()).ok()?;
+            }
+            bytes.extend_from_slice(p);
+        }
+        let text = String::from_utf8(bytes).ok()?;
+        // Valid as a whole, and cut only between characters: so is each part.
+        if !starts.iter().all(|&s| text.is_char_boundary(s as usize)) {
+            return None;
+        }
+        Some(Slim {
+            text: text.into_boxed_str(),
+            starts,
+            priority,
+            tags,
+            isbefore,
+            claim_fields: (!claim_fields.is_empty()).then(|| Box::new(claim_fields)),
+            locked_fields,
+            unread: unread as u32,
+            tier,
+            frozen: false,
+            cross_tier_conflict: false,
+            duplicate,
+        })
+    }
+
     /// The slim form of a (whole or summary) item.
     pub fn of(item: &Item) -> Slim {
         let fields: Map<String, Value> = crate::claims::FIELDS
