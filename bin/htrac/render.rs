@@ -79,7 +79,7 @@ fn push_int(out: &mut String, i: i64) {
     if i < 0 {
         out.push('-');
     }
-    out.push_str(std::str::from_utf8(&digits[at..]).expect("digits"));
+    digits[at..].iter().for_each(|&d| out.push(d as char));
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ mod tests {
             sample("WI-c", Tier::Canonical, "todo_soft", 1, "c"),
             sample("WI-d", Tier::Workspace, "done", 1, "d"),
         ];
-        let refs: Vec<&Item> = items.iter().collect();
+        let refs: Vec<&crate::Item> = items.iter().collect();
         assert_eq!(count(&refs, &c, Strength::Any), 3);
         assert_eq!(count(&refs, &c, Strength::Hard), 1);
         assert_eq!(count(&refs, &c, Strength::Soft), 2);
@@ -123,7 +123,7 @@ mod tests {
         let c = Config::defaults();
         // Nothing blocks: the SHA-256 of the empty string.
         assert_eq!(
-            hash(&[], &c),
+            hash::<crate::Item>(&[], &c),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
         let a = sample("WI-b", Tier::Workspace, "todo_hard", 3, "second");
