@@ -10,7 +10,7 @@
 use serde_json::{Map, Number, Value};
 
 use crate::items::item::{Entry, Item};
-use crate::items::slim::{Priority, Slim};
+use crate::items::slim::{Priority, Rest, Slim};
 use crate::items::tiers::Tier;
 
 /// Appends encoded values to a byte buffer.
@@ -475,16 +475,28 @@ impl Dec<'_> {
             1 => self.skip_str()?,
             _ => return None,
         }
+        // The texts, on the stack unless there are many tags.
         let n = self.count()?;
-        let mut tags = Vec::with_capacity(n);
+        let mut small: [&[u8]; 16] = [&[]; 16];
+        let mut many: Vec<&[u8]> = Vec::new();
+        let texts: &mut [&[u8]] = if 5 + n <= small.len() {
+            &mut small[..5 + n]
+        } else {
+            many.resize(5 + n, &[]);
+            &mut many
+        };
+        texts[..4].copy_from_slice(&[id.as_bytes(), kind, title, status]);
+        let mut len = 5;
         for _ in 0..n {
             if self.buf.get(self.pos) == Some(&6) {
                 self.pos += 1;
-                tags.push(Box::from(self.str()?));
+                texts[len] = self.raw()?;
+                len += 1;
             } else {
                 self.skip_value(1)?;
             }
         }
+        let texts = &mut texts[..len];
         let isbefore = crate::items::slim::text_list(&self.values(0)?);
         let duplicate = self.skip_values()? > 0;
         self.skip_values()?;
@@ -494,7 +506,7 @@ impl Dec<'_> {
         for _ in 0..n {
             locked_fields.push(Box::from(self.str()?));
         }
-        let created_at = self.raw()?;
+        texts[4] = self.raw()?;
         self.skip_str()?;
         self.take(8)?;
         for _ in 0..2 {
@@ -517,15 +529,16 @@ impl Dec<'_> {
             self.skip_str()?;
         }
         Slim::from_bytes(
-            [id.as_bytes(), kind, title, status, created_at],
-            priority,
-            tags.into_boxed_slice(),
-            isbefore,
-            claim_fields,
-            locked_fields.into_boxed_slice(),
-            unread,
-            tier,
-            duplicate,
+            texts,
+            Rest {
+                priority,
+                isbefore,
+                claim_fields,
+                locked_fields: locked_fields.into_boxed_slice(),
+                unread,
+                tier,
+                duplicate,
+            },
         )
     }
 }

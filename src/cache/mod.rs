@@ -137,7 +137,7 @@ impl Record {
 /// summary, [`strip`]), or a [`Slim`] one.
 pub(crate) trait Decoded: Listable + Sized {
     /// Decodes a record's item from its summary part.
-    fn decode(d: &mut Dec<'_>, id: String, tier: Tier) -> Option<Self>;
+    fn decode(d: &mut Dec<'_>, id: &str, tier: Tier) -> Option<Self>;
     /// Adds the item's heavy part (a whole read only).
     fn heavy(&mut self, d: &mut Dec<'_>) -> Option<()>;
     /// Made of a compiled item (stripped already for a summary read).
@@ -149,8 +149,8 @@ pub(crate) trait Decoded: Listable + Sized {
 }
 
 impl Decoded for Item {
-    fn decode(d: &mut Dec<'_>, id: String, tier: Tier) -> Option<Item> {
-        d.item(id, tier)
+    fn decode(d: &mut Dec<'_>, id: &str, tier: Tier) -> Option<Item> {
+        d.item(id.to_string(), tier)
     }
     fn heavy(&mut self, d: &mut Dec<'_>) -> Option<()> {
         d.heavy(self)
@@ -170,8 +170,8 @@ impl Decoded for Item {
 }
 
 impl Decoded for Slim {
-    fn decode(d: &mut Dec<'_>, id: String, tier: Tier) -> Option<Slim> {
-        d.slim(&id, tier)
+    fn decode(d: &mut Dec<'_>, id: &str, tier: Tier) -> Option<Slim> {
+        d.slim(id, tier)
     }
     fn heavy(&mut self, _d: &mut Dec<'_>) -> Option<()> {
         None
@@ -339,7 +339,7 @@ pub(crate) fn load<T: Decoded>(
         }
         let ti = tier_index(tier);
         let (id, item) = if edit_keys[ti].is_some() && edit_keys[ti] == want_edit_keys[ti] {
-            let item = T::decode(&mut d, id.to_string(), tier)?;
+            let item = T::decode(&mut d, id, tier)?;
             if !d.at_end() {
                 return None;
             }

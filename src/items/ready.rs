@@ -35,7 +35,7 @@ pub fn ready_at<'a, T: Listable>(items: &'a [T], config: &Config, now: i64) -> V
                 && !blocked.contains(i.id())
         })
         .collect();
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    crate::items::slim::sort_listed(&mut out);
     out
 }
 
@@ -52,7 +52,7 @@ pub fn blocked_ids<T: Listable>(items: &[T], config: &Config) -> HashSet<String>
 /// answered, sorted by (priority, created_at).
 pub fn with_unread_human<T: Listable>(items: &[T]) -> Vec<&T> {
     let mut out: Vec<&T> = items.iter().filter(|i| i.unread_count() > 0).collect();
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    crate::items::slim::sort_listed(&mut out);
     out
 }
 
@@ -71,7 +71,7 @@ impl<'a, T: Listable> Ready<'a, T> {
             .into_iter()
             .filter(|i| i.unread_count() > 0)
             .collect();
-        unread.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        crate::items::slim::sort_listed(&mut unread);
         unread.sort_by(|a, b| (a.priority_num(), a.id()).cmp(&(b.priority_num(), b.id())));
         Ready {
             ready: ready(items, config),

@@ -149,7 +149,7 @@ pub struct Prime {
 }
 
 fn sorted(mut items: Vec<&Slim>) -> Vec<&Slim> {
-    items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    crate::items::slim::sort_listed(&mut items);
     items
 }
 

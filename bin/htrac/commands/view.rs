@@ -84,7 +84,7 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
     let snap = t.snapshot_slim()?;
     super::report_broken(&snap, out);
     let mut items = filter.apply(&snap.items);
-    items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    htrac::items::slim::sort_listed(&mut items);
     save_aliases(t, &items);
     let shown = filter::first(&items, limit);
     {
