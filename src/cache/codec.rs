@@ -301,7 +301,7 @@ impl<'a> Dec<'a> {
     }
 
     /// A string's bytes (its UTF-8 unchecked).
-    fn raw(&mut self) -> Option<&'a [u8]> {
+    pub fn raw(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()? as usize;
         self.take(n)
     }
@@ -465,11 +465,18 @@ impl Dec<'_> {
 
     /// The item [`Enc::summary`] wrote, as a [`Slim`]: what it does not
     /// keep is skipped unread.
-    pub fn slim(&mut self, id: &str, tier: Tier) -> Option<Slim> {
+    /// `id`'s UTF-8 is checked with the item's other texts.
+    pub fn slim(&mut self, id: &[u8], tier: Tier) -> Option<Slim> {
         let kind = self.raw()?;
         let title = self.raw()?;
         let status = self.raw()?;
-        let priority = Priority::of(self.value()?);
+        let priority = match self.buf.get(self.pos) {
+            Some(3) => {
+                self.pos += 1;
+                Priority::Int(self.u64()? as i64)
+            }
+            _ => Priority::of(self.value()?),
+        };
         match self.u8()? {
             0 => {}
             1 => self.skip_str()?,
@@ -485,7 +492,7 @@ impl Dec<'_> {
             many.resize(5 + n, &[]);
             &mut many
         };
-        texts[..4].copy_from_slice(&[id.as_bytes(), kind, title, status]);
+        texts[..4].copy_from_slice(&[id, kind, title, status]);
         let mut len = 5;
         for _ in 0..n {
             if self.buf.get(self.pos) == Some(&6) {
@@ -497,7 +504,13 @@ impl Dec<'_> {
             }
         }
         let texts = &mut texts[..len];
-        let isbefore = crate::items::slim::text_list(&self.values(0)?);
+        let isbefore = match self.buf.get(self.pos..self.pos + 4) {
+            Some([0, 0, 0, 0]) => {
+                self.pos += 4;
+                Box::default()
+            }
+            _ => crate::items::slim::text_list(&self.values(0)?),
+        };
         let duplicate = self.skip_values()? > 0;
         self.skip_values()?;
         self.skip_value(0)?;
@@ -517,7 +530,13 @@ impl Dec<'_> {
                 self.take(8)?;
             }
         }
-        let claim_fields = self.map(0)?;
+        let claim_fields = match self.buf.get(self.pos..self.pos + 4) {
+            Some([0, 0, 0, 0]) => {
+                self.pos += 4;
+                None
+            }
+            _ => Some(self.map(0)?),
+        };
         let unread = self.count()?;
         for _ in 0..unread {
             if self.str()? != "human" {
@@ -679,7 +698,7 @@ mod tests {
         assert!(d.at_end());
         assert_eq!(got, item);
         let mut d = Dec::new(&sum);
-        let slim = d.slim("WI-a", Tier::Stealth).expect("slim");
+        let slim = d.slim(b"WI-a", Tier::Stealth).expect("slim");
         assert!(d.at_end());
         assert_eq!(slim, Slim::of(&item));
         for cut in 0..sum.len() {
@@ -687,7 +706,7 @@ mod tests {
                 Dec::new(&sum[..cut]).item("WI-a".into(), Tier::Stealth),
                 None
             );
-            assert_eq!(Dec::new(&sum[..cut]).slim("WI-a", Tier::Stealth), None);
+            assert_eq!(Dec::new(&sum[..cut]).slim(b"WI-a", Tier::Stealth), None);
         }
         for cut in 0..heavy.len() {
             let mut part = stripped.clone();

@@ -137,7 +137,8 @@ impl Record {
 /// summary, [`strip`]), or a [`Slim`] one.
 pub(crate) trait Decoded: Listable + Sized {
     /// Decodes a record's item from its summary part.
-    fn decode(d: &mut Dec<'_>, id: &str, tier: Tier) -> Option<Self>;
+    /// `id` as the record holds it (its UTF-8 not yet checked).
+    fn decode(d: &mut Dec<'_>, id: &[u8], tier: Tier) -> Option<Self>;
     /// Adds the item's heavy part (a whole read only).
     fn heavy(&mut self, d: &mut Dec<'_>) -> Option<()>;
     /// Made of a compiled item (stripped already for a summary read).
@@ -149,8 +150,8 @@ pub(crate) trait Decoded: Listable + Sized {
 }
 
 impl Decoded for Item {
-    fn decode(d: &mut Dec<'_>, id: &str, tier: Tier) -> Option<Item> {
-        d.item(id.to_string(), tier)
+    fn decode(d: &mut Dec<'_>, id: &[u8], tier: Tier) -> Option<Item> {
+        d.item(std::str::from_utf8(id).ok()?.to_string(), tier)
     }
     fn heavy(&mut self, d: &mut Dec<'_>) -> Option<()> {
         d.heavy(self)
@@ -170,7 +171,7 @@ impl Decoded for Item {
 }
 
 impl Decoded for Slim {
-    fn decode(d: &mut Dec<'_>, id: &str, tier: Tier) -> Option<Slim> {
+    fn decode(d: &mut Dec<'_>, id: &[u8], tier: Tier) -> Option<Slim> {
         d.slim(id, tier)
     }
     fn heavy(&mut self, _d: &mut Dec<'_>) -> Option<()> {
@@ -330,10 +331,10 @@ pub(crate) fn load<T: Decoded>(
     for _ in 0..count {
         let mut d = Dec::new(r.record()?);
         let tier = *Tier::ALL.get(d.u8()? as usize)?;
-        let id = d.str()?;
+        let id = d.raw()?;
         let key = FileKey::decode(&mut d)?;
         if let Some(prev) = records.last() {
-            if (prev.tier, prev.id(&items)) >= (tier, id) {
+            if (prev.tier, prev.id(&items).as_bytes()) >= (tier, id) {
                 return None;
             }
         }
@@ -346,7 +347,7 @@ pub(crate) fn load<T: Decoded>(
             items.push(item);
             (String::new(), Some(items.len() - 1))
         } else {
-            (id.to_string(), None)
+            (std::str::from_utf8(id).ok()?.to_string(), None)
         };
         records.push(Record {
             tier,

@@ -139,7 +139,8 @@ pub struct Slim {
 pub struct Rest {
     pub priority: Priority,
     pub isbefore: Box<[Box<str>]>,
-    pub claim_fields: Map<String, Value>,
+    /// `None` when it has none.
+    pub claim_fields: Option<Map<String, Value>>,
     pub locked_fields: Box<[Box<str>]>,
     pub unread: usize,
     pub tier: Tier,
@@ -181,7 +182,7 @@ impl Slim {
             tag_ends: tag_ends.into_boxed_slice(),
             priority: rest.priority,
             isbefore: rest.isbefore,
-            claim_fields: (!rest.claim_fields.is_empty()).then(|| Box::new(rest.claim_fields)),
+            claim_fields: rest.claim_fields.filter(|m| !m.is_empty()).map(Box::new),
             locked_fields: rest.locked_fields,
             unread: rest.unread as u32,
             tier: rest.tier,
@@ -216,7 +217,7 @@ impl Slim {
             Rest {
                 priority: Priority::of(item.priority.clone()),
                 isbefore: text_list(&item.isbefore),
-                claim_fields: fields,
+                claim_fields: Some(fields),
                 locked_fields: item
                     .locked_fields
                     .iter()
@@ -367,7 +368,7 @@ mod tests {
         Rest {
             priority: Priority::of(json!(2)),
             isbefore: text_list(isbefore),
-            claim_fields: Map::new(),
+            claim_fields: None,
             locked_fields: Box::new([]),
             unread: 1,
             tier: Tier::Workspace,

@@ -44,6 +44,8 @@ pub fn show(a: &ShowArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
 }
 
 fn rows<T: Listable>(items: &[&T], out: &mut Output) {
+    // About what a row takes: no reallocations as the rows are added.
+    out.stdout.reserve(items.len() * 128);
     for (i, item) in items.iter().enumerate() {
         render::push_row(&mut out.stdout, i + 1, *item);
         out.stdout.push('\n');
