@@ -16,12 +16,16 @@
 //! from user space, so even a same-size rewrite that restores the mtime is
 //! seen.
 //!
-//! Layout: an 8-byte magic, then `u32`-length-prefixed records (a header
-//! with format, version, tracker root, edit keys and record count; then one
-//! record per item), then a chained checksum of all records. Anything that
-//! does not read back exactly — other version, truncation, garbage — is
-//! ignored and the cache rebuilt. Writes are atomic (temp file + rename)
-//! and best-effort: a read-only cache directory never fails a command.
+//! Layout: an 8-byte magic, then `u32`-length-prefixed records: a header
+//! (format, version, tracker root, edit keys, record count); one summary
+//! record per item (tier, ID, file key, the item's summary part:
+//! [`codec::Enc::summary`]); a checksum of those; one heavy record per item
+//! in the same order (the rest of it: [`codec::Enc::heavy`]); a checksum
+//! of all. A summary read ([`Contents`] of stripped or [`Slim`] items)
+//! stops after the first checksum. Anything that does not read back
+//! exactly — other version, truncation, garbage — is ignored and the cache
+//! rebuilt. Writes are atomic (temp file + rename) and best-effort: a
+//! read-only cache directory never fails a command.
 //! Broken files and files with torn ops are never cached.
 
 mod codec;
