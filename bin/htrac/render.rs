@@ -82,35 +82,6 @@ fn push_int(out: &mut String, i: i64) {
     digits[at..].iter().for_each(|&d| out.push(d as char));
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_are_what_format_makes() {
-        for n in [1usize, 9, 10, 123] {
-            for i in [0i64, 7, -3, 42, i64::MIN, i64::MAX] {
-                let mut s = String::new();
-                push_int(&mut s, i);
-                assert_eq!(s, i.to_string());
-                let mut s = String::new();
-                push_int(&mut s, n as i64);
-                assert_eq!(format!("{:>2}", s), format!("{n:>2}"));
-            }
-        }
-        for (text, w) in [
-            ("todo", 12),
-            ("needs_human_review", 12),
-            ("café", 6),
-            ("", 3),
-        ] {
-            let mut s = String::new();
-            pad(&mut s, text, w);
-            assert_eq!(s, format!("{text:<w$}"));
-        }
-    }
-}
-
 /// `  (claimed by S until T)` / `  (claim by S expired T)` after a row of
 /// a claimed item.
 fn note(c: &htrac::claims::Claim) -> String {
@@ -266,4 +237,33 @@ pub fn unread_refusal(item: &Item, typed: &str) -> htrac::Error {
     .with_hint(format!(
         "read them, then re-run: htrac discuss {typed} \"<your reply>\" --ack-thread"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_what_format_makes() {
+        for n in [1usize, 9, 10, 123] {
+            for i in [0i64, 7, -3, 42, i64::MIN, i64::MAX] {
+                let mut s = String::new();
+                push_int(&mut s, i);
+                assert_eq!(s, i.to_string());
+                let mut s = String::new();
+                push_int(&mut s, n as i64);
+                assert_eq!(format!("{:>2}", s), format!("{n:>2}"));
+            }
+        }
+        for (text, w) in [
+            ("todo", 12),
+            ("needs_human_review", 12),
+            ("café", 6),
+            ("", 3),
+        ] {
+            let mut s = String::new();
+            pad(&mut s, text, w);
+            assert_eq!(s, format!("{text:<w$}"));
+        }
+    }
 }
