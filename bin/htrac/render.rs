@@ -38,12 +38,12 @@ pub fn push_row<T: Listable>(out: &mut String, n: usize, item: &T) {
     out.push_str("  ");
     pad(out, item.status(), 12);
     out.push_str(" P");
-    match &*item.priority() {
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => push_int(out, i),
-            None => out.push_str(&n.to_string()),
+    match item.priority_int() {
+        Some(i) => push_int(out, i),
+        None => match &*item.priority() {
+            Value::Number(n) => out.push_str(&n.to_string()),
+            other => out.push_str(&py_str(other)),
         },
-        other => out.push_str(&py_str(other)),
     }
     out.push_str("  ");
     out.push_str(tier);

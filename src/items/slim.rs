@@ -28,6 +28,10 @@ pub trait Listable {
     fn priority(&self) -> Cow<'_, Value>;
     /// Priority as a number for sorting (unknown values sort last).
     fn priority_num(&self) -> i64;
+    /// The priority when it is an integer (an `i64`).
+    fn priority_int(&self) -> Option<i64> {
+        self.priority().as_i64()
+    }
     fn has_tag(&self, tag: &str) -> bool;
     /// The `isbefore` entries as text ([`value_text`]).
     fn isbefore_ids(&self) -> Vec<String>;
@@ -117,10 +121,13 @@ pub struct Slim {
     /// ID, kind, title, status and creation time, then its string tags,
     /// one after the other.
     text: Box<str>,
-    /// Where each of the first five ends in `text`.
-    ends: [u32; 5],
-    /// Where each tag ends (the first begins where the creation time ends).
-    tag_ends: Box<[u32]>,
+    /// Where each of the first five texts ends in `text`, then where each
+    /// of the first three tags does (the first begins where the creation
+    /// time ends)...
+    ends: [u32; 8],
+    /// ... and the rest of the tags (no allocation for three tags or fewer).
+    more_ends: Box<[u32]>,
+    tag_count: u32,
     pub priority: Priority,
     pub isbefore: Box<[Box<str>]>,
     /// The claim fields ([`crate::claims::FIELDS`]) it has, if any.
@@ -157,21 +164,21 @@ impl Slim {
             return None;
         }
         let mut bytes = Vec::with_capacity(texts.iter().map(|p| p.len()).sum());
-        let mut ends = [0u32; 5];
-        let mut tag_ends = Vec::with_capacity(texts.len() - 5);
+        let mut ends = [0u32; 8];
+        let mut more_ends = Vec::new();
         for (i, p) in texts.iter().enumerate() {
             bytes.extend_from_slice(p);
             let end = u32::try_from(bytes.len()).ok()?;
             match ends.get_mut(i) {
                 Some(e) => *e = end,
-                None => tag_ends.push(end),
+                None => more_ends.push(end),
             }
         }
         let text = String::from_utf8(bytes).ok()?;
         // Valid as a whole, and cut only between characters: so is each part.
-        if !ends
+        if !ends[..texts.len().min(8)]
             .iter()
-            .chain(&tag_ends)
+            .chain(&more_ends)
             .all(|&e| text.is_char_boundary(e as usize))
         {
             return None;
@@ -179,7 +186,8 @@ impl Slim {
         Some(Slim {
             text: text.into_boxed_str(),
             ends,
-            tag_ends: tag_ends.into_boxed_slice(),
+            more_ends: more_ends.into_boxed_slice(),
+            tag_count: u32::try_from(texts.len() - 5).ok()?,
             priority: rest.priority,
             isbefore: rest.isbefore,
             claim_fields: rest.claim_fields.filter(|m| !m.is_empty()).map(Box::new),
@@ -240,10 +248,14 @@ impl Slim {
 
     /// Its string tags.
     pub fn tags(&self) -> impl Iterator<Item = &str> {
-        let starts = std::iter::once(self.ends[4]).chain(self.tag_ends.iter().copied());
+        let n = self.tag_count as usize;
+        let ends = self.ends[5..5 + n.min(3)]
+            .iter()
+            .chain(self.more_ends.iter());
+        let starts = self.ends[4..].iter().chain(self.more_ends.iter());
         starts
-            .zip(self.tag_ends.iter())
-            .map(|(s, e)| &self.text[s as usize..*e as usize])
+            .zip(ends)
+            .map(|(s, e)| &self.text[*s as usize..*e as usize])
     }
 }
 
@@ -312,9 +324,12 @@ impl Listable for Slim {
         }
     }
     fn priority_num(&self) -> i64 {
+        self.priority_int().unwrap_or(i64::MAX)
+    }
+    fn priority_int(&self) -> Option<i64> {
         match &self.priority {
-            Priority::Int(i) => *i,
-            Priority::Other(_) => i64::MAX,
+            Priority::Int(i) => Some(*i),
+            Priority::Other(_) => None,
         }
     }
     fn has_tag(&self, tag: &str) -> bool {
@@ -344,15 +359,21 @@ impl Listable for Slim {
             self.created_at(),
         ];
         texts.extend(self.tags());
-        let mut all_ends = Vec::with_capacity(texts.len());
-        let mut text = String::new();
-        for t in &texts {
-            text.push_str(t);
-            all_ends.push(text.len() as u32);
-        }
-        self.ends.copy_from_slice(&all_ends[..5]);
-        self.tag_ends = all_ends[5..].into();
-        self.text = text.into_boxed_str();
+        // Rare (a claim on the host's board): owned copies are fine.
+        let owned: Vec<Vec<u8>> = texts.iter().map(|t| t.as_bytes().to_vec()).collect();
+        let bytes: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let rest = Rest {
+            priority: self.priority.clone(),
+            isbefore: std::mem::take(&mut self.isbefore),
+            claim_fields: self.claim_fields.take().map(|m| *m),
+            locked_fields: std::mem::take(&mut self.locked_fields),
+            unread: self.unread as usize,
+            tier: self.tier,
+            duplicate: self.duplicate,
+        };
+        let (frozen, conflict) = (self.frozen, self.cross_tier_conflict);
+        *self = Slim::from_bytes(&bytes, rest).expect("texts of a slim item");
+        (self.frozen, self.cross_tier_conflict) = (frozen, conflict);
     }
     fn unread_count(&self) -> usize {
         self.unread as usize
@@ -413,6 +434,13 @@ mod tests {
             Priority::Other(Box::new(json!("high")))
         );
         assert_eq!(Slim::new(&texts, rest(&[])).tags().count(), 0);
+        // Past three tags, their ends are kept apart.
+        let tags = ["a", "bb", "", "dddd", "é"];
+        let mut many = Slim::new(&[&texts[..], &tags].concat(), rest(&[]));
+        assert_eq!(many.tags().collect::<Vec<_>>(), tags);
+        many.set_claim(&claim);
+        assert_eq!(many.tags().collect::<Vec<_>>(), tags);
+        assert!(many.has_tag("dddd") && many.has_tag("") && !many.has_tag("d"));
         // Texts are checked as UTF-8 together, and cut between characters.
         let made = |t: &[&[u8]]| Slim::from_bytes(t, rest(&[]));
         assert!(made(&[b"WI-a", b"k", "café".as_bytes(), b"s", b"t"]).is_some());
