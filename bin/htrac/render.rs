@@ -65,6 +65,10 @@ fn pad(out: &mut String, s: &str, width: usize) {
 
 /// `i` in decimal, as `Display` writes it.
 fn push_int(out: &mut String, i: i64) {
+    if (0..10).contains(&i) {
+        out.push((b'0' + i as u8) as char);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut v = i.unsigned_abs();
