@@ -105,10 +105,33 @@ impl Enc<'_> {
     /// when. [`Enc::heavy`] writes the rest, which the cache file keeps
     /// apart, so a summary read never reads it.
     pub fn summary(&mut self, it: &Item) {
-        self.str(&it.kind);
-        self.str(&it.title);
-        self.str(&it.status);
+        // First what a slim item keeps, its texts in one block as a slim
+        // item holds them: their count, where each ends, then the bytes.
+        let tags = it.tags.iter().filter_map(Value::as_str);
+        let texts: Vec<&str> = [&it.kind, &it.title, &it.status, &it.created_at]
+            .into_iter()
+            .map(String::as_str)
+            .chain(tags)
+            .collect();
+        self.u32(texts.len() as u32);
+        let mut end = 0;
+        for t in &texts {
+            end += t.len();
+            self.u32(end as u32);
+        }
+        texts
+            .iter()
+            .for_each(|t| self.0.extend_from_slice(t.as_bytes()));
         self.value(&it.priority);
+        self.values(&it.isbefore);
+        self.values(&it.duplicate_of);
+        self.strs(&it.locked_fields);
+        self.map(&summary_fields(&it.fields));
+        let unread = it.unread_human();
+        self.u32(unread.len() as u32);
+        // Then the rest, which a slim read skips in one step.
+        let at = self.0.len();
+        self.u32(0);
         match &it.parent {
             None => self.u8(0),
             Some(p) => {
@@ -117,12 +140,8 @@ impl Enc<'_> {
             }
         }
         self.values(&it.tags);
-        self.values(&it.isbefore);
-        self.values(&it.duplicate_of);
         self.values(&it.not_duplicate_of);
         self.value(&it.pr_ref);
-        self.strs(&it.locked_fields);
-        self.str(&it.created_at);
         self.str(&it.updated_at);
         self.u64(it.op_count as u64);
         for list in [&it.rejected_ops, &it.unverified_ops] {
@@ -134,9 +153,6 @@ impl Enc<'_> {
                 self.u64(r.clock as u64);
             }
         }
-        self.map(&summary_fields(&it.fields));
-        let unread = it.unread_human();
-        self.u32(unread.len() as u32);
         for e in unread {
             self.str(&e.by);
             self.str(&e.actor);
@@ -144,6 +160,8 @@ impl Enc<'_> {
             self.u8(u8::from(e.is_summary) | (u8::from(e.is_tombstoned) << 1));
             self.str(&e.nonce);
         }
+        let len = (self.0.len() - at - 4) as u32;
+        self.0[at..at + 4].copy_from_slice(&len.to_le_bytes());
     }
 
     /// What [`Enc::summary`] leaves out: the description, the custom
@@ -303,6 +321,25 @@ impl<'a> Dec<'a> {
         })
     }
 
+    /// The block of texts [`Enc::summary`] writes first: where each text
+    /// ends (at least four, in order) and their bytes (UTF-8 unchecked).
+    fn texts(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let n = self.u32()? as usize;
+        if n < 4 {
+            return None;
+        }
+        let ends = self.take(n.checked_mul(4)?)?;
+        let mut last = 0;
+        for e in ends.chunks_exact(4) {
+            let e = u32::from_le_bytes(e.try_into().expect("4 bytes"));
+            if e < last {
+                return None;
+            }
+            last = e;
+        }
+        Some((ends, self.take(last as usize)?))
+    }
+
     /// A string's bytes (its UTF-8 unchecked).
     pub fn raw(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()? as usize;
@@ -337,28 +374,33 @@ impl<'a> Dec<'a> {
     /// The item [`Enc::summary`] wrote, as [`strip`] leaves an item; `id`
     /// and `tier` come from the record. [`Dec::heavy`] makes it whole.
     pub fn item(&mut self, id: String, tier: Tier) -> Option<Item> {
-        let kind = self.string()?;
-        let title = self.string()?;
-        let status = self.string()?;
+        let (ends, text) = self.texts()?;
+        let part = |i: usize| -> Option<String> {
+            let start = if i == 0 { 0 } else { end_at(ends, i - 1) };
+            let bytes = text.get(start..end_at(ends, i))?;
+            std::str::from_utf8(bytes).ok().map(str::to_string)
+        };
+        let (kind, title, status, created_at) = (part(0)?, part(1)?, part(2)?, part(3)?);
         let priority = self.value()?;
+        let isbefore = self.values(0)?;
+        let duplicate_of = self.values(0)?;
+        let locked_fields = self.strs()?;
+        let fields = self.map(0)?;
+        let n = self.count()?;
+        let rest = self.u32()? as usize;
+        let end = self.pos.checked_add(rest)?;
         let parent = match self.u8()? {
             0 => None,
             1 => Some(self.string()?),
             _ => return None,
         };
         let tags = self.values(0)?;
-        let isbefore = self.values(0)?;
-        let duplicate_of = self.values(0)?;
         let not_duplicate_of = self.values(0)?;
         let pr_ref = self.value()?;
-        let locked_fields = self.strs()?;
-        let created_at = self.string()?;
         let updated_at = self.string()?;
         let op_count = usize::try_from(self.u64()?).ok()?;
         let rejected_ops = self.rejected()?;
         let unverified_ops = self.rejected()?;
-        let fields = self.map(0)?;
-        let n = self.count()?;
         let mut discussion = Vec::with_capacity(n);
         for _ in 0..n {
             let by = self.string()?;
@@ -378,6 +420,9 @@ impl<'a> Dec<'a> {
                 is_tombstoned: flags & 2 != 0,
                 edit_history: Vec::new(),
             });
+        }
+        if self.pos != end {
+            return None;
         }
         Some(Item {
             id,
@@ -427,6 +472,11 @@ impl<'a> Dec<'a> {
         item.discussion = read;
         Some(())
     }
+}
+
+/// The `i`th end in a block of texts' ends ([`Dec::texts`]).
+fn end_at(ends: &[u8], i: usize) -> usize {
+    u32::from_le_bytes(ends[4 * i..4 * i + 4].try_into().expect("4 bytes")) as usize
 }
 
 /// The custom fields a summary keeps: those of a claim ([`crate::claims`]).

@@ -48,7 +48,7 @@ use crate::items::tiers::Tier;
 
 const MAGIC: &[u8; 8] = b"HTRACIC\x01";
 /// Bump when the record layout or what compiling means changes.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 
 /// What identifies one version of an op file on disk (from `statx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

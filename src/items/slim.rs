@@ -200,6 +200,67 @@ impl Slim {
         })
     }
 
+    /// [`Slim::from_bytes`] from the ID and a block of the other texts as
+    /// the read cache holds them: their bytes one after the other, and
+    /// where each ends in the block (in order, at least four). `None` if
+    /// they are not UTF-8 or the ends do not fit.
+    pub fn from_block(
+        id: &[u8],
+        block: &[u8],
+        block_ends: impl ExactSizeIterator<Item = u32>,
+        rest: Rest,
+    ) -> Option<Slim> {
+        let count = block_ends.len();
+        if count < 4 {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(id.len() + block.len());
+        bytes.extend_from_slice(id);
+        bytes.extend_from_slice(block);
+        let base = u32::try_from(id.len()).ok()?;
+        let mut ends = [0; 8];
+        ends[0] = base;
+        let mut more_ends = Vec::new();
+        let mut last = base;
+        for (i, e) in block_ends.enumerate() {
+            let end = base.checked_add(e)?;
+            if end < last {
+                return None;
+            }
+            last = end;
+            match ends.get_mut(i + 1) {
+                Some(slot) => *slot = end,
+                None => more_ends.push(end),
+            }
+        }
+        if last as usize != bytes.len() {
+            return None;
+        }
+        let text = String::from_utf8(bytes).ok()?;
+        if !ends[..(count + 1).min(8)]
+            .iter()
+            .chain(&more_ends)
+            .all(|&e| text.is_char_boundary(e as usize))
+        {
+            return None;
+        }
+        Some(Slim {
+            text: text.into_boxed_str(),
+            ends,
+            more_ends: more_ends.into_boxed_slice(),
+            tag_count: u32::try_from(count - 4).ok()?,
+            priority: rest.priority,
+            isbefore: rest.isbefore,
+            claim_fields: rest.claim_fields.filter(|m| !m.is_empty()).map(Box::new),
+            locked_fields: rest.locked_fields,
+            unread: rest.unread as u32,
+            tier: rest.tier,
+            frozen: false,
+            cross_tier_conflict: false,
+            duplicate: rest.duplicate,
+        })
+    }
+
     /// [`Slim::from_bytes`] from strings.
     pub fn new(texts: &[&str], rest: Rest) -> Slim {
         let bytes: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();

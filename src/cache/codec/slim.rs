@@ -46,9 +46,7 @@ impl Dec<'_> {
     /// keep is skipped unread.
     /// `id`'s UTF-8 is checked with the item's other texts.
     pub fn slim(&mut self, id: &[u8], tier: Tier) -> Option<Slim> {
-        let kind = self.raw()?;
-        let title = self.raw()?;
-        let status = self.raw()?;
+        let (ends, text) = self.texts()?;
         let priority = match self.buf.get(self.pos) {
             Some(3) => {
                 self.pos += 1;
@@ -56,33 +54,6 @@ impl Dec<'_> {
             }
             _ => Priority::of(self.value()?),
         };
-        match self.u8()? {
-            0 => {}
-            1 => self.skip_str()?,
-            _ => return None,
-        }
-        // The texts, on the stack unless there are many tags.
-        let n = self.count()?;
-        let mut small: [&[u8]; 16] = [&[]; 16];
-        let mut many: Vec<&[u8]> = Vec::new();
-        let texts: &mut [&[u8]] = if 5 + n <= small.len() {
-            &mut small[..5 + n]
-        } else {
-            many.resize(5 + n, &[]);
-            &mut many
-        };
-        texts[..4].copy_from_slice(&[id, kind, title, status]);
-        let mut len = 5;
-        for _ in 0..n {
-            if self.buf.get(self.pos) == Some(&6) {
-                self.pos += 1;
-                texts[len] = self.raw()?;
-                len += 1;
-            } else {
-                self.skip_value(1)?;
-            }
-        }
-        let texts = &mut texts[..len];
         let isbefore = match self.buf.get(self.pos..self.pos + 4) {
             Some([0, 0, 0, 0]) => {
                 self.pos += 4;
@@ -91,23 +62,10 @@ impl Dec<'_> {
             _ => crate::items::slim::text_list(&self.values(0)?),
         };
         let duplicate = self.skip_values()? > 0;
-        self.skip_values()?;
-        self.skip_value(0)?;
         let n = self.count()?;
         let mut locked_fields = Vec::with_capacity(n);
         for _ in 0..n {
             locked_fields.push(Box::from(self.str()?));
-        }
-        texts[4] = self.raw()?;
-        self.skip_str()?;
-        self.take(8)?;
-        for _ in 0..2 {
-            for _ in 0..self.count()? {
-                for _ in 0..6 {
-                    self.skip_str()?;
-                }
-                self.take(8)?;
-            }
         }
         let claim_fields = match self.buf.get(self.pos..self.pos + 4) {
             Some([0, 0, 0, 0]) => {
@@ -116,18 +74,16 @@ impl Dec<'_> {
             }
             _ => Some(self.map(0)?),
         };
-        let unread = self.count()?;
-        for _ in 0..unread {
-            if self.str()? != "human" {
-                return None;
-            }
-            self.skip_str()?;
-            self.skip_str()?;
-            self.u8()?;
-            self.skip_str()?;
-        }
-        Slim::from_bytes(
-            texts,
+        let unread = self.u32()? as usize;
+        let rest = self.u32()? as usize;
+        self.take(rest)?;
+        let ends = ends
+            .chunks_exact(4)
+            .map(|e| u32::from_le_bytes(e.try_into().expect("4 bytes")));
+        Slim::from_block(
+            id,
+            text,
+            ends,
             Rest {
                 priority,
                 isbefore,
