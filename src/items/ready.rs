@@ -6,6 +6,7 @@
 //! discussion ends with unread human messages are reported beside them,
 //! whatever their status.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
@@ -21,7 +22,11 @@ pub fn ready<'a, T: Listable>(items: &'a [T], config: &Config) -> Vec<&'a T> {
 
 /// [`ready`] with claims judged at `now` (Unix seconds).
 pub fn ready_at<'a, T: Listable>(items: &'a [T], config: &Config, now: i64) -> Vec<&'a T> {
-    let blocked = blocked_ids(items, config);
+    // Borrowed IDs: no copy of each, and none looked up when none waits.
+    let mut blocked: HashSet<Cow<'_, str>> = HashSet::new();
+    for item in items.iter().filter(|i| !config.is_resolved(i.status())) {
+        blocked.extend(item.isbefore_texts());
+    }
     let mut out: Vec<&T> = items
         .iter()
         .filter(|i| {
@@ -32,7 +37,7 @@ pub fn ready_at<'a, T: Listable>(items: &'a [T], config: &Config, now: i64) -> V
                 && !live
                 && !i.is_duplicate()
                 && !i.cross_tier_conflict()
-                && !blocked.contains(i.id())
+                && (blocked.is_empty() || !blocked.contains(i.id()))
         })
         .collect();
     crate::items::slim::sort_listed(&mut out);

@@ -34,7 +34,14 @@ pub trait Listable {
     }
     fn has_tag(&self, tag: &str) -> bool;
     /// The `isbefore` entries as text ([`value_text`]).
-    fn isbefore_ids(&self) -> Vec<String>;
+    fn isbefore_ids(&self) -> Vec<String> {
+        self.isbefore_texts()
+            .into_iter()
+            .map(Cow::into_owned)
+            .collect()
+    }
+    /// [`Listable::isbefore_ids`], borrowed where they are strings.
+    fn isbefore_texts(&self) -> Vec<Cow<'_, str>>;
     /// Marked a duplicate of some item.
     fn is_duplicate(&self) -> bool;
     fn cross_tier_conflict(&self) -> bool;
@@ -78,8 +85,14 @@ impl Listable for Item {
     fn has_tag(&self, tag: &str) -> bool {
         Item::has_tag(self, tag)
     }
-    fn isbefore_ids(&self) -> Vec<String> {
-        Item::isbefore_ids(self)
+    fn isbefore_texts(&self) -> Vec<Cow<'_, str>> {
+        self.isbefore
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Cow::Borrowed(s.as_str()),
+                other => Cow::Owned(value_text(other)),
+            })
+            .collect()
     }
     fn is_duplicate(&self) -> bool {
         !self.duplicate_of.is_empty()
@@ -396,8 +409,8 @@ impl Listable for Slim {
     fn has_tag(&self, tag: &str) -> bool {
         self.tags().any(|t| t == tag)
     }
-    fn isbefore_ids(&self) -> Vec<String> {
-        self.isbefore.iter().map(|s| s.to_string()).collect()
+    fn isbefore_texts(&self) -> Vec<Cow<'_, str>> {
+        self.isbefore.iter().map(|s| Cow::Borrowed(&**s)).collect()
     }
     fn is_duplicate(&self) -> bool {
         self.duplicate
