@@ -20,9 +20,34 @@ pub fn is_unsafe(c: char) -> bool {
     c.is_control()
 }
 
+/// Whether `s` holds a character [`escape_with`] changes: a scan of its
+/// bytes (C0 controls and DEL are single bytes; a C1 control is `C2 80`
+/// to `C2 9F` in UTF-8), much faster than decoding characters. A first
+/// pass flags, 64 bytes at a time without branching (so the compiler
+/// vectorises it), any byte that may start one; only then are the bytes
+/// looked at one by one.
+fn needs_escape(s: &str, keep_newlines: bool) -> bool {
+    // A byte let through besides the tab: the newline, or the tab again.
+    let kept = if keep_newlines { b'\n' } else { b'\t' };
+    let b = s.as_bytes();
+    let suspect = b.chunks(64).any(|c| {
+        c.iter().fold(false, |acc, &x| {
+            acc | ((x < 0x20) & (x != b'\t') & (x != kept)) | (x == 0x7f) | (x == 0xc2)
+        })
+    });
+    suspect
+        && b.iter().enumerate().any(|(i, &x)| match x {
+            b'\t' => false,
+            b'\n' => !keep_newlines,
+            0..=0x1f | 0x7f => true,
+            0xc2 => b.get(i + 1).is_some_and(|y| (0x80..=0x9f).contains(y)),
+            _ => false,
+        })
+}
+
 fn escape_with(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     let needs = |c: char| is_unsafe(c) && c != '\t' && (c != '\n' || !keep_newlines);
-    if !s.chars().any(needs) {
+    if !needs_escape(s, keep_newlines) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -115,6 +140,14 @@ mod tests {
             assert!(matches!(escape(plain), Cow::Borrowed(_)), "{plain}");
         }
         assert_eq!(one_line("two\nlines\r"), "two\\nlines\\r");
+        // The byte scan agrees with the characters' own test.
+        for c in (0..0x800u32).filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            for keep in [true, false] {
+                let by_char = c.is_control() && c != '\t' && (c != '\n' || !keep);
+                assert_eq!(needs_escape(&text, keep), by_char, "{:x}", c as u32);
+            }
+        }
         assert_eq!(escape("two\nlines"), "two\nlines");
         assert_eq!(picture('\u{1b}'), Some('␛'));
         assert_eq!(picture('\r'), Some('␍'));

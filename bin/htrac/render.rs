@@ -4,6 +4,7 @@
 //! escaped by `main::emit`.
 
 use htrac::items::item::{value_text, Item};
+use htrac::items::slim::Listable;
 // Control characters in any text output are escaped where it is printed
 // (`main::emit`); a title's newlines too, here, where a title is one line.
 use htrac::safetext::one_line;
@@ -12,43 +13,95 @@ use serde_json::Value;
 pub use htrac::items::ids::short_id;
 pub use htrac::py::repr::py_str;
 
-fn priority_text(item: &Item) -> String {
-    match &item.priority {
+fn priority_text<T: Listable>(item: &T) -> String {
+    match &*item.priority() {
         Value::Number(n) => n.to_string(),
         other => py_str(other),
     }
 }
 
-/// One row of `list` / `ready`.
-pub fn row(n: usize, item: &Item) -> String {
-    format!(
-        "{n:>2}  {}  {:<12} P{}  {:<12} {}{}",
-        item.id,
-        item.status,
-        priority_text(item),
-        format!("[{}]", item.tier.as_str()),
-        one_line(&item.title),
-        claim_note(item)
-    )
+/// One row of `list` / `ready`, appended to `out`: what
+/// `format!("{n:>2}  {id}  {status:<12} P{priority}  {tier:<12} {title}{claim}")`
+/// makes, without its per-row allocations and formatter calls.
+pub fn push_row<T: Listable>(out: &mut String, n: usize, item: &T) {
+    let tier = match item.tier() {
+        htrac::Tier::Canonical => "[canonical] ",
+        htrac::Tier::Workspace => "[workspace] ",
+        htrac::Tier::Stealth => "[stealth]   ",
+    };
+    if n < 10 {
+        out.push(' ');
+    }
+    push_int(out, n as i64);
+    out.push_str("  ");
+    out.push_str(item.id());
+    out.push_str("  ");
+    pad(out, item.status(), 12);
+    out.push_str(" P");
+    match item.priority_int() {
+        Some(i) => push_int(out, i),
+        None => match &*item.priority() {
+            Value::Number(n) => out.push_str(&n.to_string()),
+            other => out.push_str(&py_str(other)),
+        },
+    }
+    out.push_str("  ");
+    out.push_str(tier);
+    out.push(' ');
+    out.push_str(&one_line(item.title()));
+    if let Some(c) = item.claim() {
+        out.push_str(&note(&c));
+    }
+}
+
+/// `s` left-aligned in `width` characters (as `{:<width}`: it counts
+/// characters, and never cuts).
+fn pad(out: &mut String, s: &str, width: usize) {
+    out.push_str(s);
+    for _ in s.chars().count()..width {
+        out.push(' ');
+    }
+}
+
+/// `i` in decimal, as `Display` writes it.
+fn push_int(out: &mut String, i: i64) {
+    if (0..10).contains(&i) {
+        out.push((b'0' + i as u8) as char);
+        return;
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut v = i.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    digits[at..].iter().for_each(|&d| out.push(d as char));
 }
 
 /// `  (claimed by S until T)` / `  (claim by S expired T)` after a row of
-/// a claimed item; empty for others.
-pub fn claim_note(item: &Item) -> String {
-    match htrac::claims::Claim::of(item) {
-        Some(c) if c.is_live(htrac::claims::now()) => {
+/// a claimed item.
+fn note(c: &htrac::claims::Claim) -> String {
+    match c {
+        c if c.is_live(htrac::claims::now()) => {
             format!(
                 "  (claimed by {} until {})",
                 one_line(&c.session),
                 c.until_utc()
             )
         }
-        Some(c) => format!(
+        c => format!(
             "  (claim by {} expired {})",
             one_line(&c.session),
             c.until_utc()
         ),
-        None => String::new(),
     }
 }
 
@@ -188,4 +241,33 @@ pub fn unread_refusal(item: &Item, typed: &str) -> htrac::Error {
     .with_hint(format!(
         "read them, then re-run: htrac discuss {typed} \"<your reply>\" --ack-thread"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_what_format_makes() {
+        for n in [1usize, 9, 10, 123] {
+            for i in [0i64, 7, -3, 42, i64::MIN, i64::MAX] {
+                let mut s = String::new();
+                push_int(&mut s, i);
+                assert_eq!(s, i.to_string());
+                let mut s = String::new();
+                push_int(&mut s, n as i64);
+                assert_eq!(format!("{:>2}", s), format!("{n:>2}"));
+            }
+        }
+        for (text, w) in [
+            ("todo", 12),
+            ("needs_human_review", 12),
+            ("café", 6),
+            ("", 3),
+        ] {
+            let mut s = String::new();
+            pad(&mut s, text, w);
+            assert_eq!(s, format!("{text:<w$}"));
+        }
+    }
 }

@@ -1,5 +1,8 @@
 //! The read cache's record encoding: a compact, length-prefixed binary form
-//! of a compiled [`Item`] (and of the JSON values inside it) that we own.
+//! of a compiled [`Item`] (and of the JSON values inside it) that we own,
+//! in two parts — its summary (what listings read, [`Enc::summary`]) and
+//! the rest ([`Enc::heavy`]) — which the cache file keeps apart, and
+//! decoded into an [`Item`] or straight into a [`Slim`] one ([`Dec::slim`]).
 //! Little-endian integers, strings as a `u32` length plus UTF-8 bytes.
 //! Decoding never panics: any truncation or invalid byte yields `None`, and
 //! the caller treats the whole cache as missing.
@@ -7,7 +10,11 @@
 use serde_json::{Map, Number, Value};
 
 use crate::items::item::{Entry, Item};
+#[cfg(test)]
+use crate::items::slim::Slim;
 use crate::items::tiers::Tier;
+
+mod slim;
 
 /// Appends encoded values to a byte buffer.
 pub struct Enc<'a>(pub &'a mut Vec<u8>);
@@ -90,18 +97,41 @@ impl Enc<'_> {
         }
     }
 
-    /// An item, without its ID and tier (the record holds those) and
-    /// without `frozen` / `cross_tier_conflict` (computed at read time).
-    pub fn item(&mut self, it: &Item) {
-        // What listings read comes first; the long texts and the read part
-        // of the discussion follow in one length-prefixed block that a
-        // summary read skips in one step; the unread tail (trailing human
-        // entries) comes last, so a summary read finds it without walking
-        // the thread.
-        self.str(&it.kind);
-        self.str(&it.title);
-        self.str(&it.status);
+    /// An item's summary part, without its ID and tier (the record holds
+    /// those) and without `frozen` / `cross_tier_conflict` (computed at
+    /// read time): everything listings read — all but the long texts, the
+    /// custom fields but a claim's, and the read part of the discussion;
+    /// of the unread tail (trailing human entries), who wrote each entry
+    /// when. [`Enc::heavy`] writes the rest, which the cache file keeps
+    /// apart, so a summary read never reads it.
+    pub fn summary(&mut self, it: &Item) {
+        // First what a slim item keeps, its texts in one block as a slim
+        // item holds them: their count, where each ends, then the bytes.
+        let tags = it.tags.iter().filter_map(Value::as_str);
+        let texts: Vec<&str> = [&it.kind, &it.title, &it.status, &it.created_at]
+            .into_iter()
+            .map(String::as_str)
+            .chain(tags)
+            .collect();
+        self.u32(texts.len() as u32);
+        let mut end = 0;
+        for t in &texts {
+            end += t.len();
+            self.u32(end as u32);
+        }
+        texts
+            .iter()
+            .for_each(|t| self.0.extend_from_slice(t.as_bytes()));
         self.value(&it.priority);
+        self.values(&it.isbefore);
+        self.values(&it.duplicate_of);
+        self.strs(&it.locked_fields);
+        self.map(&summary_fields(&it.fields));
+        let unread = it.unread_human();
+        self.u32(unread.len() as u32);
+        // Then the rest, which a slim read skips in one step.
+        let at = self.0.len();
+        self.u32(0);
         match &it.parent {
             None => self.u8(0),
             Some(p) => {
@@ -110,12 +140,8 @@ impl Enc<'_> {
             }
         }
         self.values(&it.tags);
-        self.values(&it.isbefore);
-        self.values(&it.duplicate_of);
         self.values(&it.not_duplicate_of);
         self.value(&it.pr_ref);
-        self.strs(&it.locked_fields);
-        self.str(&it.created_at);
         self.str(&it.updated_at);
         self.u64(it.op_count as u64);
         for list in [&it.rejected_ops, &it.unverified_ops] {
@@ -127,20 +153,31 @@ impl Enc<'_> {
                 self.u64(r.clock as u64);
             }
         }
-        // The claim fields, which listings do read, also come before the block.
-        self.map(&summary_fields(&it.fields));
-        let tail = it.unread_human().len();
-        let (read, unread) = it.discussion.split_at(it.discussion.len() - tail);
-        let at = self.0.len();
-        self.u32(0);
-        self.str(&it.description);
-        self.map(&it.fields);
-        self.u32(read.len() as u32);
-        read.iter().for_each(|e| self.entry(e));
+        for e in unread {
+            self.str(&e.by);
+            self.str(&e.actor);
+            self.str(&e.at);
+            self.u8(u8::from(e.is_summary) | (u8::from(e.is_tombstoned) << 1));
+            self.str(&e.nonce);
+        }
         let len = (self.0.len() - at - 4) as u32;
         self.0[at..at + 4].copy_from_slice(&len.to_le_bytes());
-        self.u32(unread.len() as u32);
-        unread.iter().for_each(|e| self.entry(e));
+    }
+
+    /// What [`Enc::summary`] leaves out: the description, the custom
+    /// fields, the read entries of the discussion, and the unread tail's
+    /// message bodies and edit histories.
+    pub fn heavy(&mut self, it: &Item) {
+        self.str(&it.description);
+        self.map(&it.fields);
+        let tail = it.unread_human();
+        let (read, unread) = it.discussion.split_at(it.discussion.len() - tail.len());
+        self.u32(read.len() as u32);
+        read.iter().for_each(|e| self.entry(e));
+        for e in unread {
+            self.str(&e.message);
+            self.strs(&e.edit_history);
+        }
     }
 
     fn entry(&mut self, e: &Entry) {
@@ -235,12 +272,20 @@ impl<'a> Dec<'a> {
 
     fn strs(&mut self) -> Option<Vec<String>> {
         let n = self.count()?;
-        (0..n).map(|_| self.string()).collect()
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.string()?);
+        }
+        Some(out)
     }
 
     fn values(&mut self, depth: u32) -> Option<Vec<Value>> {
         let n = self.count()?;
-        (0..n).map(|_| self.value_at(depth)).collect()
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.value_at(depth)?);
+        }
+        Some(out)
     }
 
     fn map(&mut self, depth: u32) -> Option<Map<String, Value>> {
@@ -276,104 +321,107 @@ impl<'a> Dec<'a> {
         })
     }
 
+    /// The block of texts [`Enc::summary`] writes first: where each text
+    /// ends (at least four, in order) and their bytes (UTF-8 unchecked).
+    fn texts(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let n = self.u32()? as usize;
+        if n < 4 {
+            return None;
+        }
+        let ends = self.take(n.checked_mul(4)?)?;
+        let mut last = 0;
+        for e in ends.chunks_exact(4) {
+            let e = u32::from_le_bytes(e.try_into().expect("4 bytes"));
+            if e < last {
+                return None;
+            }
+            last = e;
+        }
+        Some((ends, self.take(last as usize)?))
+    }
+
+    /// A string's bytes (its UTF-8 unchecked).
+    pub fn raw(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+
     /// Skips a string (checking its bounds, not its UTF-8).
     fn skip_str(&mut self) -> Option<()> {
         let n = self.u32()? as usize;
         self.take(n).map(|_| ())
     }
 
-    /// A string, or (when `skip`) an empty one without reading it.
-    fn text(&mut self, skip: bool) -> Option<String> {
-        if skip {
-            self.skip_str().map(|_| String::new())
-        } else {
-            self.string()
-        }
-    }
-
-    /// One discussion entry; with `summary`, without its message body and
-    /// edit history.
-    fn entry(&mut self, summary: bool) -> Option<Entry> {
+    /// One whole discussion entry.
+    fn entry(&mut self) -> Option<Entry> {
         let by = self.string()?;
         let actor = self.string()?;
         let at = self.string()?;
-        let message = self.text(summary)?;
+        let message = self.string()?;
         let flags = self.u8()?;
-        let nonce = self.string()?;
-        let edit_history = if summary {
-            for _ in 0..self.count()? {
-                self.skip_str()?;
-            }
-            Vec::new()
-        } else {
-            self.strs()?
-        };
         Some(Entry {
             by,
             actor,
             at,
             message,
             is_summary: flags & 1 != 0,
-            nonce,
+            nonce: self.string()?,
             is_tombstoned: flags & 2 != 0,
-            edit_history,
+            edit_history: self.strs()?,
         })
     }
 
-    fn entries(&mut self, summary: bool, into: &mut Vec<Entry>) -> Option<()> {
-        let n = self.count()?;
-        into.reserve(n);
-        for _ in 0..n {
-            into.push(self.entry(summary)?);
-        }
-        Some(())
-    }
-
-    /// The item [`Enc::item`] wrote; `id` and `tier` come from the record.
-    /// With `summary`, it comes as [`strip`] leaves it, and what `strip`
-    /// drops is skipped unread.
-    pub fn item(&mut self, id: String, tier: Tier, summary: bool) -> Option<Item> {
-        let kind = self.string()?;
-        let title = self.string()?;
-        let status = self.string()?;
+    /// The item [`Enc::summary`] wrote, as [`strip`] leaves an item; `id`
+    /// and `tier` come from the record. [`Dec::heavy`] makes it whole.
+    pub fn item(&mut self, id: String, tier: Tier) -> Option<Item> {
+        let (ends, text) = self.texts()?;
+        let part = |i: usize| -> Option<String> {
+            let start = if i == 0 { 0 } else { end_at(ends, i - 1) };
+            let bytes = text.get(start..end_at(ends, i))?;
+            std::str::from_utf8(bytes).ok().map(str::to_string)
+        };
+        let (kind, title, status, created_at) = (part(0)?, part(1)?, part(2)?, part(3)?);
         let priority = self.value()?;
+        let isbefore = self.values(0)?;
+        let duplicate_of = self.values(0)?;
+        let locked_fields = self.strs()?;
+        let fields = self.map(0)?;
+        let n = self.count()?;
+        let rest = self.u32()? as usize;
+        let end = self.pos.checked_add(rest)?;
         let parent = match self.u8()? {
             0 => None,
             1 => Some(self.string()?),
             _ => return None,
         };
         let tags = self.values(0)?;
-        let isbefore = self.values(0)?;
-        let duplicate_of = self.values(0)?;
         let not_duplicate_of = self.values(0)?;
         let pr_ref = self.value()?;
-        let locked_fields = self.strs()?;
-        let created_at = self.string()?;
         let updated_at = self.string()?;
         let op_count = usize::try_from(self.u64()?).ok()?;
         let rejected_ops = self.rejected()?;
         let unverified_ops = self.rejected()?;
-        let claim_fields = self.map(0)?;
-        let block = self.u32()? as usize;
-        let mut description = String::new();
-        let mut fields = claim_fields;
-        let mut discussion = Vec::new();
-        if summary {
-            self.take(block)?;
-        } else {
-            let end = self.pos.checked_add(block)?;
-            description = self.string()?;
-            fields = self.map(0)?;
-            self.entries(false, &mut discussion)?;
-            if self.pos != end {
+        let mut discussion = Vec::with_capacity(n);
+        for _ in 0..n {
+            let by = self.string()?;
+            if by != "human" {
                 return None;
             }
+            let actor = self.string()?;
+            let at = self.string()?;
+            let flags = self.u8()?;
+            discussion.push(Entry {
+                by,
+                actor,
+                at,
+                message: String::new(),
+                is_summary: flags & 1 != 0,
+                nonce: self.string()?,
+                is_tombstoned: flags & 2 != 0,
+                edit_history: Vec::new(),
+            });
         }
-        let tail_from = discussion.len();
-        self.entries(summary, &mut discussion)?;
-        if discussion[tail_from..].iter().any(|e| !e.is_human())
-            || discussion[..tail_from].last().is_some_and(Entry::is_human)
-        {
+        if self.pos != end {
             return None;
         }
         Some(Item {
@@ -388,7 +436,7 @@ impl<'a> Dec<'a> {
             duplicate_of,
             not_duplicate_of,
             pr_ref,
-            description,
+            description: String::new(),
             fields,
             locked_fields,
             discussion,
@@ -402,6 +450,33 @@ impl<'a> Dec<'a> {
             unverified_ops,
         })
     }
+
+    /// Makes the summary `item` [`Dec::item`] read whole again with what
+    /// [`Enc::heavy`] wrote.
+    pub fn heavy(&mut self, item: &mut Item) -> Option<()> {
+        item.description = self.string()?;
+        item.fields = self.map(0)?;
+        let n = self.count()?;
+        let mut read = Vec::with_capacity(n + item.discussion.len());
+        for _ in 0..n {
+            read.push(self.entry()?);
+        }
+        if read.last().is_some_and(Entry::is_human) {
+            return None;
+        }
+        for e in &mut item.discussion {
+            e.message = self.string()?;
+            e.edit_history = self.strs()?;
+        }
+        read.append(&mut item.discussion);
+        item.discussion = read;
+        Some(())
+    }
+}
+
+/// The `i`th end in a block of texts' ends ([`Dec::texts`]).
+fn end_at(ends: &[u8], i: usize) -> usize {
+    u32::from_le_bytes(ends[4 * i..4 * i + 4].try_into().expect("4 bytes")) as usize
 }
 
 /// The custom fields a summary keeps: those of a claim ([`crate::claims`]).
@@ -418,7 +493,14 @@ fn summary_fields(fields: &Map<String, Value>) -> Map<String, Value> {
 /// bodies and edit history (its authors, times and nonces stay).
 pub fn strip(item: &mut Item) {
     item.description = String::new();
-    item.fields = summary_fields(&item.fields);
+    // Cheap on an item that is stripped already (one from the cache).
+    if item
+        .fields
+        .keys()
+        .any(|k| !crate::claims::FIELDS.contains(&k.as_str()))
+    {
+        item.fields = summary_fields(&item.fields);
+    }
     let tail = item.unread_human().len();
     item.discussion.drain(..item.discussion.len() - tail);
     for e in &mut item.discussion {
@@ -517,28 +599,35 @@ mod tests {
     #[test]
     fn item_round_trips_and_truncation_is_detected() {
         let item = sample();
-        let mut buf = Vec::new();
-        Enc(&mut buf).item(&item);
-        let mut d = Dec::new(&buf);
-        assert_eq!(
-            d.item("WI-a".into(), Tier::Stealth, false),
-            Some(item.clone())
-        );
-        assert!(d.at_end());
-        let mut d = Dec::new(&buf);
+        let (mut sum, mut heavy) = (Vec::new(), Vec::new());
+        Enc(&mut sum).summary(&item);
+        Enc(&mut heavy).heavy(&item);
         let mut stripped = item.clone();
         strip(&mut stripped);
         assert_eq!(stripped.discussion.len(), 2, "the unread tail stays");
         assert_eq!(stripped.unread_human().len(), 2);
-        assert_eq!(d.item("WI-a".into(), Tier::Stealth, true), Some(stripped));
-        assert!(d.at_end(), "a summary read consumes the whole record");
-        for cut in 0..buf.len() {
-            for summary in [false, true] {
-                assert_eq!(
-                    Dec::new(&buf[..cut]).item("WI-a".into(), Tier::Stealth, summary),
-                    None
-                );
-            }
+        let mut d = Dec::new(&sum);
+        let mut got = d.item("WI-a".into(), Tier::Stealth).expect("summary");
+        assert!(d.at_end(), "a summary read consumes the whole part");
+        assert_eq!(got, stripped);
+        let mut d = Dec::new(&heavy);
+        d.heavy(&mut got).expect("heavy");
+        assert!(d.at_end());
+        assert_eq!(got, item);
+        let mut d = Dec::new(&sum);
+        let slim = d.slim(b"WI-a", Tier::Stealth).expect("slim");
+        assert!(d.at_end());
+        assert_eq!(slim, Slim::of(&item));
+        for cut in 0..sum.len() {
+            assert_eq!(
+                Dec::new(&sum[..cut]).item("WI-a".into(), Tier::Stealth),
+                None
+            );
+            assert_eq!(Dec::new(&sum[..cut]).slim(b"WI-a", Tier::Stealth), None);
+        }
+        for cut in 0..heavy.len() {
+            let mut part = stripped.clone();
+            assert_eq!(Dec::new(&heavy[..cut]).heavy(&mut part), None);
         }
     }
 

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use super::codec::{checksum, Dec, Enc};
 use super::listing::Listing;
 use crate::error::Result;
+use crate::items::slim::Slim;
 use crate::items::tiers::Tier;
 use crate::tracker::load::Snapshot;
 use crate::tracker::Tracker;
@@ -26,10 +27,10 @@ const FORMAT: u32 = 1;
 pub enum Lookup {
     /// The kept result.
     Hit(Vec<u8>),
-    /// Nothing kept for these inputs: a summary snapshot
-    /// ([`Tracker::snapshot_summary`]) read from the same listing, and how
+    /// Nothing kept for these inputs: a slim snapshot
+    /// ([`Tracker::snapshot_slim`]) read from the same listing, and how
     /// to keep what is derived from it (`None`: it cannot be kept).
-    Miss(Snapshot, Option<Keeper>),
+    Miss(Snapshot<Slim>, Option<Keeper>),
 }
 
 /// Keeps a result under the inputs it was derived from.
@@ -46,10 +47,10 @@ impl Keeper {
 }
 
 /// The result kept as `name` for the tracker as it is now and `inputs`,
-/// or a summary snapshot to derive it from.
+/// or a slim snapshot to derive it from.
 pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup> {
     let Some(items_path) = super::path_for(&t.root) else {
-        return Ok(Lookup::Miss(t.snapshot_summary()?, None));
+        return Ok(Lookup::Miss(t.snapshot_slim()?, None));
     };
     let path = items_path.with_file_name(format!(
         "memo-{name}-{}.bin",
@@ -78,8 +79,7 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
             return Ok(Lookup::Hit(result));
         }
     }
-    let (snap, _) =
-        super::snapshot_with(t, Some(&items_path), window, false, true, Some(&listing))?;
+    let snap = super::snapshot_slim(t, Some(&items_path), window, Some(&listing))?;
     Ok(Lookup::Miss(snap, key.map(|key| Keeper { path, key })))
 }
 

@@ -16,12 +16,16 @@
 //! from user space, so even a same-size rewrite that restores the mtime is
 //! seen.
 //!
-//! Layout: an 8-byte magic, then `u32`-length-prefixed records (a header
-//! with format, version, tracker root, edit keys and record count; then one
-//! record per item), then a chained checksum of all records. Anything that
-//! does not read back exactly — other version, truncation, garbage — is
-//! ignored and the cache rebuilt. Writes are atomic (temp file + rename)
-//! and best-effort: a read-only cache directory never fails a command.
+//! Layout: an 8-byte magic, then `u32`-length-prefixed records: a header
+//! (format, version, tracker root, edit keys, record count); one summary
+//! record per item (tier, ID, file key, the item's summary part:
+//! [`codec::Enc::summary`]); a checksum of those; one heavy record per item
+//! in the same order (the rest of it: [`codec::Enc::heavy`]); a checksum
+//! of all. A summary read ([`Contents`] of stripped or [`Slim`] items)
+//! stops after the first checksum. Anything that does not read back
+//! exactly — other version, truncation, garbage — is ignored and the cache
+//! rebuilt. Writes are atomic (temp file + rename) and best-effort: a
+//! read-only cache directory never fails a command.
 //! Broken files and files with torn ops are never cached.
 
 mod codec;
@@ -30,20 +34,21 @@ pub mod memo;
 mod snapshot;
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use codec::{checksum, strip};
 use codec::{Dec, Enc};
-pub use snapshot::{snapshot_at, snapshot_with};
+pub use snapshot::{snapshot_at, snapshot_slim, snapshot_with};
 
 use crate::items::item::Item;
+use crate::items::slim::{Listable, Slim};
 use crate::items::tiers::Tier;
 
 const MAGIC: &[u8; 8] = b"HTRACIC\x01";
 /// Bump when the record layout or what compiling means changes.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 8;
 
 /// What identifies one version of an op file on disk (from `statx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,23 +129,81 @@ pub struct Record {
 
 impl Record {
     /// The item ID (stored once, in the decoded item when there is one).
-    pub fn id<'a>(&'a self, items: &'a [Item]) -> &'a str {
+    pub(crate) fn id<'a, T: Decoded>(&'a self, items: &'a [T]) -> &'a str {
         match self.item {
-            Some(i) => &items[i].id,
+            Some(i) => items[i].id(),
             None => &self.id,
         }
     }
 }
 
+/// What a cache read decodes each item into: a whole [`Item`] (or its
+/// summary, [`strip`]), or a [`Slim`] one.
+pub(crate) trait Decoded: Listable + Sized {
+    /// Decodes a record's item from its summary part.
+    /// `id` as the record holds it (its UTF-8 not yet checked).
+    fn decode(d: &mut Dec<'_>, id: &[u8], tier: Tier) -> Option<Self>;
+    /// Adds the item's heavy part (a whole read only).
+    fn heavy(&mut self, d: &mut Dec<'_>) -> Option<()>;
+    /// Made of a compiled item (stripped already for a summary read).
+    fn from_item(item: Item) -> Self;
+    fn set_frozen(&mut self, frozen: bool);
+    fn set_conflict(&mut self, cross_tier_conflict: bool);
+    /// The whole item, which a cache write needs (a slim one is not).
+    fn as_item(&self) -> Option<&Item>;
+}
+
+impl Decoded for Item {
+    fn decode(d: &mut Dec<'_>, id: &[u8], tier: Tier) -> Option<Item> {
+        d.item(std::str::from_utf8(id).ok()?.to_string(), tier)
+    }
+    fn heavy(&mut self, d: &mut Dec<'_>) -> Option<()> {
+        d.heavy(self)
+    }
+    fn from_item(item: Item) -> Item {
+        item
+    }
+    fn set_frozen(&mut self, frozen: bool) {
+        self.frozen = frozen;
+    }
+    fn set_conflict(&mut self, cross_tier_conflict: bool) {
+        self.cross_tier_conflict = cross_tier_conflict;
+    }
+    fn as_item(&self) -> Option<&Item> {
+        Some(self)
+    }
+}
+
+impl Decoded for Slim {
+    fn decode(d: &mut Dec<'_>, id: &[u8], tier: Tier) -> Option<Slim> {
+        d.slim(id, tier)
+    }
+    fn heavy(&mut self, _d: &mut Dec<'_>) -> Option<()> {
+        None
+    }
+    fn from_item(item: Item) -> Slim {
+        Slim::of(&item)
+    }
+    fn set_frozen(&mut self, frozen: bool) {
+        self.frozen = frozen;
+    }
+    fn set_conflict(&mut self, cross_tier_conflict: bool) {
+        self.cross_tier_conflict = cross_tier_conflict;
+    }
+    fn as_item(&self) -> Option<&Item> {
+        None
+    }
+}
+
 /// A cache file's contents.
-pub struct Contents {
+pub struct Contents<T = Item> {
     /// Per tier (in [`Tier::ALL`] order), the edit-mode key it was built with.
     pub edit_keys: [Option<u64>; 3],
     /// In (tier, ID) order.
     pub records: Vec<Record>,
     /// The decoded items, in record order (kept apart from the records so
     /// a fully warm read hands this vector on without copying it).
-    pub items: Vec<Item>,
+    pub items: Vec<T>,
 }
 
 pub(crate) fn tier_index(t: Tier) -> usize {
@@ -166,39 +229,89 @@ fn header(root: &Path, edit_keys: &[Option<u64>; 3], count: usize) -> Vec<u8> {
     buf
 }
 
+/// Reads a cache file record by record, through one buffer: a record that
+/// fits is decoded where it lies (no copy).
+struct Reader {
+    file: File,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// The chained checksum of the records read.
+    sum: u64,
+}
+
+impl Reader {
+    /// Makes the next `n` bytes lie in the buffer; `None` at end of file.
+    fn fill(&mut self, n: usize) -> Option<()> {
+        if self.end - self.pos >= n {
+            return Some(());
+        }
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.end -= self.pos;
+        self.pos = 0;
+        if self.buf.len() < n {
+            self.buf.resize(n, 0);
+        }
+        while self.end < n {
+            match self.file.read(&mut self.buf[self.end..]).ok()? {
+                0 => return None,
+                k => self.end += k,
+            }
+        }
+        Some(())
+    }
+
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        self.fill(n)?;
+        self.pos += n;
+        Some(&self.buf[self.pos - n..self.pos])
+    }
+
+    /// The next `u32`-length-prefixed record, added to the checksum.
+    fn record(&mut self) -> Option<&[u8]> {
+        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
+        if len > 1 << 30 {
+            return None;
+        }
+        self.fill(len)?;
+        self.sum = checksum(self.sum, &self.buf[self.pos..self.pos + len]);
+        self.pos += len;
+        Some(&self.buf[self.pos - len..self.pos])
+    }
+
+    /// The checksum the writer put here matches what was read.
+    fn check(&mut self) -> Option<()> {
+        let sum = self.sum;
+        (u64::from_le_bytes(self.take(8)?.try_into().ok()?) == sum).then_some(())
+    }
+
+    fn at_eof(&mut self) -> bool {
+        self.pos == self.end && self.file.read(&mut [0u8; 1]).ok() == Some(0)
+    }
+}
+
 /// Reads the cache file, or `None` if it is missing, stale or corrupt.
 /// Records of tiers whose edit key differs from `want_edit_keys` are
 /// returned without their items (not worth decoding). With `summary`,
-/// items are decoded without their long texts ([`strip`]).
-pub fn load(
+/// items are decoded from their summary parts alone ([`strip`], or
+/// [`Slim`]) and the file's second section, the heavy parts, is not read.
+pub(crate) fn load<T: Decoded>(
     path: &Path,
     root: &Path,
     want_edit_keys: &[Option<u64>; 3],
     summary: bool,
-) -> Option<Contents> {
-    let file = File::open(path).ok()?;
-    let mut r = BufReader::with_capacity(1 << 18, file);
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic).ok()?;
-    if &magic != MAGIC {
+) -> Option<Contents<T>> {
+    let mut r = Reader {
+        file: File::open(path).ok()?,
+        buf: vec![0; 1 << 19],
+        pos: 0,
+        end: 0,
+        sum: 0,
+    };
+    if r.take(8)? != MAGIC {
         return None;
     }
-    let mut buf = Vec::new();
-    let mut sum = 0u64;
-    let next = |r: &mut BufReader<File>, buf: &mut Vec<u8>, sum: &mut u64| -> Option<()> {
-        let mut len = [0u8; 4];
-        r.read_exact(&mut len).ok()?;
-        let len = u32::from_le_bytes(len) as usize;
-        if len > 1 << 30 {
-            return None;
-        }
-        buf.resize(len, 0);
-        r.read_exact(buf).ok()?;
-        *sum = checksum(*sum, buf);
-        Some(())
-    };
-    next(&mut r, &mut buf, &mut sum)?;
-    let mut d = Dec::new(&buf);
+    let mut d = Dec::new(r.record()?);
     if d.u32()? != FORMAT || d.str()? != env!("CARGO_PKG_VERSION") {
         return None;
     }
@@ -218,28 +331,27 @@ pub fn load(
         return None;
     }
     let mut records: Vec<Record> = Vec::with_capacity(count.min(1 << 20));
-    let mut items = Vec::with_capacity(count.min(1 << 20));
+    let mut items: Vec<T> = Vec::with_capacity(count.min(1 << 20));
     for _ in 0..count {
-        next(&mut r, &mut buf, &mut sum)?;
-        let mut d = Dec::new(&buf);
+        let mut d = Dec::new(r.record()?);
         let tier = *Tier::ALL.get(d.u8()? as usize)?;
-        let id = d.string()?;
+        let id = d.raw()?;
         let key = FileKey::decode(&mut d)?;
         if let Some(prev) = records.last() {
-            if (prev.tier, prev.id(&items)) >= (tier, id.as_str()) {
+            if (prev.tier, prev.id(&items).as_bytes()) >= (tier, id) {
                 return None;
             }
         }
         let ti = tier_index(tier);
         let (id, item) = if edit_keys[ti].is_some() && edit_keys[ti] == want_edit_keys[ti] {
-            let item = d.item(id, tier, summary)?;
+            let item = T::decode(&mut d, id, tier)?;
             if !d.at_end() {
                 return None;
             }
             items.push(item);
             (String::new(), Some(items.len() - 1))
         } else {
-            (id, None)
+            (std::str::from_utf8(id).ok()?.to_string(), None)
         };
         records.push(Record {
             tier,
@@ -248,10 +360,23 @@ pub fn load(
             item,
         });
     }
-    let mut trailer = [0u8; 8];
-    r.read_exact(&mut trailer).ok()?;
-    if u64::from_le_bytes(trailer) != sum || r.read(&mut [0u8; 1]).ok()? != 0 {
-        return None;
+    r.check()?;
+    if !summary {
+        // The heavy parts, one per record, in the same order.
+        for rec in &records {
+            let bytes = r.record()?;
+            if let Some(i) = rec.item {
+                let mut d = Dec::new(bytes);
+                items[i].heavy(&mut d)?;
+                if !d.at_end() {
+                    return None;
+                }
+            }
+        }
+        r.check()?;
+        if !r.at_eof() {
+            return None;
+        }
     }
     Some(Contents {
         edit_keys,
@@ -264,22 +389,38 @@ pub fn load(
 /// record [`record`] made of one.
 pub enum Entry<'a> {
     Item(FileKey, &'a Item),
-    Record(&'a [u8]),
+    Record(&'a Rec),
 }
 
-/// The cache file's record of `item`, whose op file has `key`.
-pub fn record(key: &FileKey, item: &Item) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut e = Enc(&mut buf);
+/// An item's two records in the cache file.
+pub struct Rec {
+    /// Tier, ID, file key and the item's summary part ([`Enc::summary`]).
+    pub summary: Vec<u8>,
+    /// The rest of it ([`Enc::heavy`]).
+    pub heavy: Vec<u8>,
+}
+
+/// The cache file's records of `item`, whose op file has `key`.
+pub fn record(key: &FileKey, item: &Item) -> Rec {
+    let mut summary = Vec::with_capacity(512);
+    summary_record(&mut summary, key, item);
+    let mut heavy = Vec::with_capacity(1024);
+    Enc(&mut heavy).heavy(item);
+    Rec { summary, heavy }
+}
+
+/// An item's summary record: tier, ID, file key, summary part.
+fn summary_record(buf: &mut Vec<u8>, key: &FileKey, item: &Item) {
+    let mut e = Enc(buf);
     e.u8(tier_index(item.tier) as u8);
     e.str(&item.id);
     key.encode(&mut e);
-    e.item(item);
-    buf
+    e.summary(item);
 }
 
-/// Writes the cache file: `entries` in (tier, ID) order. Best-effort: the
-/// caller ignores the error.
+/// Writes the cache file: `entries` in (tier, ID) order — the header,
+/// every entry's summary record and a checksum, then every entry's heavy
+/// record and a checksum of all. Best-effort: the caller ignores the error.
 pub fn save(
     path: &Path,
     root: &Path,
@@ -289,20 +430,37 @@ pub fn save(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    fn put(w: &mut impl Write, sum: &mut u64, rec: &[u8]) -> std::io::Result<()> {
+        w.write_all(&(rec.len() as u32).to_le_bytes())?;
+        w.write_all(rec)?;
+        *sum = checksum(*sum, rec);
+        Ok(())
+    }
     crate::atomic::replace_with(path, 0o600, false, |w| {
         w.write_all(MAGIC)?;
         let mut sum = 0u64;
-        let mut put = |w: &mut std::io::BufWriter<File>, rec: &[u8]| -> std::io::Result<()> {
-            w.write_all(&(rec.len() as u32).to_le_bytes())?;
-            w.write_all(rec)?;
-            sum = checksum(sum, rec);
-            Ok(())
-        };
-        put(w, &header(root, edit_keys, entries.len()))?;
+        put(w, &mut sum, &header(root, edit_keys, entries.len()))?;
+        // An item's records are encoded as they are written (one buffer).
+        let mut buf = Vec::with_capacity(1 << 12);
         for entry in entries {
             match entry {
-                Entry::Item(key, item) => put(w, &record(key, item))?,
-                Entry::Record(rec) => put(w, rec)?,
+                Entry::Item(key, item) => {
+                    buf.clear();
+                    summary_record(&mut buf, key, item);
+                    put(w, &mut sum, &buf)?;
+                }
+                Entry::Record(r) => put(w, &mut sum, &r.summary)?,
+            }
+        }
+        w.write_all(&sum.to_le_bytes())?;
+        for entry in entries {
+            match entry {
+                Entry::Item(_, item) => {
+                    buf.clear();
+                    Enc(&mut buf).heavy(item);
+                    put(w, &mut sum, &buf)?;
+                }
+                Entry::Record(r) => put(w, &mut sum, &r.heavy)?,
             }
         }
         w.write_all(&sum.to_le_bytes())

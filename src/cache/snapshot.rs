@@ -9,9 +9,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::listing::{Listed, Listing};
-use super::FileKey;
+use super::{Decoded, FileKey};
 use crate::error::Result;
 use crate::items::item::Item;
+use crate::items::slim::Slim;
 use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
 use crate::tracker::load::{Broken, Snapshot};
@@ -31,7 +32,7 @@ struct Parsed {
     key: Option<FileKey>,
     /// Whether the item may be cached.
     cache: bool,
-    record: Option<Vec<u8>>,
+    record: Option<super::Rec>,
 }
 
 /// How a parsing thread decides whether an item may be cached, and what
@@ -147,27 +148,66 @@ pub fn snapshot_with(
     let quick = summary && !rebuild && cache_path.is_some();
     let (mut snap, written) = match read(t, cache_path, window, rebuild, quick, listing, None)? {
         Read::Done(snap, written) => (snap, written),
-        // The cache must be written, which takes whole items: read again,
-        // from the same listing, without parsing any file twice.
-        Read::Retry(retry) => {
-            let Retry { scanned, parsed } = retry;
-            let listing = listing.or(scanned.as_ref());
-            match read(t, cache_path, window, rebuild, false, listing, Some(parsed))? {
-                Read::Done(snap, written) => (snap, written),
-                Read::Retry(_) => unreachable!("a full read finishes"),
-            }
-        }
+        Read::Retry(retry) => full_after(t, cache_path, window, rebuild, listing, retry)?,
     };
     if summary {
+        // Items from the cache come stripped; parsed ones were stripped
+        // once recorded, but for a full read's.
         snap.items.iter_mut().for_each(super::strip);
     }
     Ok((snap, written))
 }
 
+/// Every item of every tier as a [`Slim`] one — for the text listings,
+/// at a fraction of [`snapshot_with`]'s memory: a warm read decodes the
+/// cache straight into slim items. When the cache must be written, the
+/// items are read whole (that takes them), then made slim.
+/// `listing`: the op files as the caller just listed them (else listed
+/// here).
+pub fn snapshot_slim(
+    t: &Tracker,
+    cache_path: Option<&Path>,
+    window: Duration,
+    listing: Option<&Listing>,
+) -> Result<Snapshot<Slim>> {
+    let snap = match read::<Slim>(t, cache_path, window, false, true, listing, None)? {
+        Read::Done(snap, _) => snap,
+        Read::Retry(retry) => {
+            let (full, _) = full_after(t, cache_path, window, false, listing, retry)?;
+            Snapshot {
+                items: full.items.iter().map(Slim::of).collect(),
+                broken: full.broken,
+                warnings: full.warnings,
+                cache_hits: full.cache_hits,
+            }
+        }
+    };
+    Ok(snap)
+}
+
+/// After a summary read that found the cache needs writing, which takes
+/// whole items: reads again, from the same listing, without parsing any
+/// file twice.
+fn full_after(
+    t: &Tracker,
+    cache_path: Option<&Path>,
+    window: Duration,
+    rebuild: bool,
+    listing: Option<&Listing>,
+    retry: Retry,
+) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
+    let Retry { scanned, parsed } = retry;
+    let listing = listing.or(scanned.as_ref());
+    match read::<Item>(t, cache_path, window, rebuild, false, listing, Some(parsed))? {
+        Read::Done(snap, written) => Ok((snap, written)),
+        Read::Retry(_) => unreachable!("a full read finishes"),
+    }
+}
+
 /// One read's outcome.
-enum Read {
+enum Read<T = Item> {
     /// The snapshot, and the outcome of writing the cache (if it was).
-    Done(Snapshot, Option<std::io::Result<()>>),
+    Done(Snapshot<T>, Option<std::io::Result<()>>),
     /// A summary read that found the cache needs writing, which takes
     /// whole items (it decoded the cached ones without their long texts).
     Retry(Retry),
@@ -184,7 +224,7 @@ struct Retry {
 /// One read; with `summary`, [`Read::Retry`] if the cache needs writing and
 /// some items came from it. `preparsed`: files already parsed, by their
 /// index in `listing` (from the summary read before this one).
-fn read(
+fn read<T: Decoded>(
     t: &Tracker,
     cache_path: Option<&Path>,
     window: Duration,
@@ -192,7 +232,7 @@ fn read(
     summary: bool,
     listing: Option<&Listing>,
     preparsed: Option<Vec<(usize, Parsed)>>,
-) -> Result<Read> {
+) -> Result<Read<T>> {
     let now = super::now_ns();
     // The edit-mode logs are tiny; their ops key each tier's cache entries.
     let edit: Vec<(Vec<Op>, Vec<String>)> = Tier::ALL
@@ -246,7 +286,7 @@ fn read(
         has_files[super::tier_index(l.tier)] = true;
     }
     let edit_keys: [Option<u64>; 3] = std::array::from_fn(|i| has_files[i].then_some(all_keys[i]));
-    let mut snap = Snapshot::default();
+    let mut snap = Snapshot::<T>::default();
     for (i, (_, w)) in edit.iter().enumerate() {
         if has_files[i] {
             snap.warnings.extend(w.iter().cloned());
@@ -289,7 +329,7 @@ fn read(
         snap.cache_hits = hits;
         let mut cacheable = Vec::with_capacity(hits);
         for (i, (l, item)) in listed.iter().zip(&mut snap.items).enumerate() {
-            item.frozen = frozen[super::tier_index(l.tier)].contains(&item.id);
+            item.set_frozen(frozen[super::tier_index(l.tier)].contains(item.id()));
             cacheable.push((Cacheable::Item(l.key.expect("a hit has a key")), i));
         }
         let dirty = rebuild || keys_changed || hits != cached_count;
@@ -304,7 +344,7 @@ fn read(
     }
     snap.items.reserve(listed.len());
     // Otherwise take cached items out one by one (same layout: no copy).
-    let mut pool: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+    let mut pool: Vec<Option<T>> = items.into_iter().map(Some).collect();
 
     // Parse and compile the rest (but what the read before this one parsed).
     let missing: Vec<usize> = (0..listed.len()).filter(|&i| slots[i].is_none()).collect();
@@ -368,7 +408,7 @@ fn read(
                     (false, _) => None,
                 };
                 match p.item {
-                    Ok(item) => (item, entry),
+                    Ok(item) => (T::from_item(item), entry),
                     Err(b) => {
                         snap.broken.push(b);
                         continue;
@@ -376,7 +416,7 @@ fn read(
                 }
             }
         };
-        item.frozen = frozen[ti].contains(&item.id);
+        item.set_frozen(frozen[ti].contains(item.id()));
         if let Some(e) = entry {
             cacheable.push((e, snap.items.len()));
         }
@@ -392,19 +432,19 @@ fn read(
 /// or as the record its parsing thread made.
 enum Cacheable {
     Item(FileKey),
-    Record(Vec<u8>),
+    Record(super::Rec),
 }
 
 /// Marks cross-tier conflicts and writes the cache back when `dirty`.
-fn finish(
+fn finish<T: Decoded>(
     t: &Tracker,
-    mut snap: Snapshot,
+    mut snap: Snapshot<T>,
     listed: &[Listed],
     cacheable: Vec<(Cacheable, usize)>,
     edit_keys: [Option<u64>; 3],
     cache_path: Option<&Path>,
     dirty: bool,
-) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
+) -> Result<(Snapshot<T>, Option<std::io::Result<()>>)> {
     // An ID listed in more than one tier is a cross-tier conflict. Each
     // tier's IDs are sorted, so a merge finds them without hashing them all.
     let mut per_tier: [Vec<&str>; 3] = Default::default();
@@ -430,7 +470,7 @@ fn finish(
     }
     if !conflicted.is_empty() {
         for item in &mut snap.items {
-            item.cross_tier_conflict = conflicted.contains(&item.id);
+            item.set_conflict(conflicted.contains(item.id()));
         }
     }
 
@@ -438,14 +478,18 @@ fn finish(
     // other edit-mode keys, or no (valid) cache at all.
     let written = match cache_path {
         Some(p) if dirty => {
-            let entries: Vec<super::Entry<'_>> = cacheable
+            // Slim items cannot be written (a slim read hands such a write
+            // to a full one: [`Read::Retry`]).
+            let entries: Option<Vec<super::Entry<'_>>> = cacheable
                 .iter()
                 .map(|(c, i)| match c {
-                    Cacheable::Item(k) => super::Entry::Item(*k, &snap.items[*i]),
-                    Cacheable::Record(r) => super::Entry::Record(r),
+                    Cacheable::Item(k) => snap.items[*i]
+                        .as_item()
+                        .map(|it| super::Entry::Item(*k, it)),
+                    Cacheable::Record(r) => Some(super::Entry::Record(r)),
                 })
                 .collect();
-            Some(super::save(p, &t.root, &edit_keys, &entries))
+            entries.map(|e| super::save(p, &t.root, &edit_keys, &e))
         }
         _ => None,
     };

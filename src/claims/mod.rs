@@ -229,9 +229,9 @@ pub fn after_write(
 /// files) and, where those still show this session, from `remote` (the
 /// item as the remote's base branch has it, which reaches a work tree's
 /// files only on the base branch). Returns `(item ID, winner)`.
-pub fn lost(
+pub fn lost<T: crate::items::slim::Listable>(
     board: &board::Board,
-    items: &[Item],
+    items: &[T],
     here: &str,
     mine: &[String],
     remote: &dyn Fn(&[&str]) -> Vec<Option<Item>>,
@@ -242,10 +242,10 @@ pub fn lost(
         if entry.worktree != here || !mine.contains(&entry.session) {
             continue;
         }
-        let Some(item) = items.iter().find(|i| &i.id == id) else {
+        let Some(item) = items.iter().find(|i| i.id() == id) else {
             continue;
         };
-        match Claim::of(item) {
+        match item.claim() {
             Some(c) if c.session != entry.session => out.push((id.clone(), c.session)),
             _ => ask.push((id.as_str(), entry.session.as_str())),
         }
@@ -295,18 +295,23 @@ pub fn parse_lease(text: &str) -> Result<Duration> {
 /// from ([`board::worktree_key`]), its own op files are the truth: a claim
 /// released there by any means is not brought back. Claims the items' ops
 /// record with a later lease are kept.
-pub fn overlay(items: &mut [Item], board: &board::Board, now: i64, here: &str) {
+pub fn overlay<T: crate::items::slim::Listable>(
+    items: &mut [T],
+    board: &board::Board,
+    now: i64,
+    here: &str,
+) {
     if board.claims.is_empty() {
         return;
     }
     for item in items.iter_mut() {
-        let Some(entry) = board.claims.get(&item.id) else {
+        let Some(entry) = board.claims.get(item.id()) else {
             continue;
         };
         if !entry.is_live(now) || entry.worktree == here {
             continue;
         }
-        let mine = Claim::of(item);
+        let mine = item.claim();
         if mine.as_ref().is_some_and(|c| c.until >= entry.until) {
             continue;
         }
@@ -315,8 +320,7 @@ pub fn overlay(items: &mut [Item], board: &board::Board, now: i64, here: &str) {
             until: entry.until,
             from: entry.from.clone(),
         };
-        item.fields.extend(claim.to_fields());
-        item.status = CLAIMED_STATUS.to_string();
+        item.set_claim(&claim);
     }
 }
 

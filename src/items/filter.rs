@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::items::item::Item;
+use crate::items::slim::Listable;
 use crate::items::tiers::Tier;
 
 /// The statuses `open` selects (whether or not the config defines them).
@@ -37,19 +37,19 @@ impl Filter {
         }
     }
 
-    pub fn matches(&self, item: &Item) -> bool {
+    pub fn matches<T: Listable>(&self, item: &T) -> bool {
         let any_status = self.statuses.is_empty() && !self.open;
         (any_status
-            || self.statuses.contains(&item.status)
-            || (self.open && OPEN_STATUSES.contains(&item.status.as_str())))
-            && self.kind.as_ref().is_none_or(|k| &item.kind == k)
+            || self.statuses.iter().any(|s| s == item.status())
+            || (self.open && OPEN_STATUSES.contains(&item.status())))
+            && self.kind.as_ref().is_none_or(|k| item.kind() == k)
             && self.tag.as_ref().is_none_or(|g| item.has_tag(g))
-            && self.tier.is_none_or(|t| item.tier == t)
+            && self.tier.is_none_or(|t| item.tier() == t)
     }
 
     /// The items it keeps, in their order.
-    pub fn apply<'a>(&self, items: &'a [Item]) -> Vec<&'a Item> {
-        items.iter().filter(|i| self.matches(i)).collect()
+    pub fn apply<'a, T: Listable>(&self, items: &'a [T]) -> Vec<&'a T> {
+        items.iter().filter(|i| self.matches(*i)).collect()
     }
 }
 
@@ -64,6 +64,6 @@ pub fn limit(asked: Option<i64>) -> Result<Option<usize>> {
 }
 
 /// The first `limit` of `items` (all of them without one).
-pub fn first<'s, 'a>(items: &'s [&'a Item], limit: Option<usize>) -> &'s [&'a Item] {
+pub fn first<'s, 'a, T>(items: &'s [&'a T], limit: Option<usize>) -> &'s [&'a T] {
     &items[..limit.unwrap_or(items.len()).min(items.len())]
 }

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod item;
 pub mod messages;
 pub mod ready;
+pub mod slim;
 pub mod tagmerge;
 pub mod tags;
 pub mod tiers;

@@ -6,43 +6,48 @@
 //! discussion ends with unread human messages are reported beside them,
 //! whatever their status.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
 
-use crate::claims::Claim;
 use crate::config::Config;
 use crate::items::item::Item;
+use crate::items::slim::Listable;
 
 /// The ready items, best first.
-pub fn ready<'a>(items: &'a [Item], config: &Config) -> Vec<&'a Item> {
+pub fn ready<'a, T: Listable>(items: &'a [T], config: &Config) -> Vec<&'a T> {
     ready_at(items, config, crate::claims::now())
 }
 
 /// [`ready`] with claims judged at `now` (Unix seconds).
-pub fn ready_at<'a>(items: &'a [Item], config: &Config, now: i64) -> Vec<&'a Item> {
-    let blocked = blocked_ids(items, config);
-    let mut out: Vec<&Item> = items
+pub fn ready_at<'a, T: Listable>(items: &'a [T], config: &Config, now: i64) -> Vec<&'a T> {
+    // Borrowed IDs: no copy of each, and none looked up when none waits.
+    let mut blocked: HashSet<Cow<'_, str>> = HashSet::new();
+    for item in items.iter().filter(|i| !config.is_resolved(i.status())) {
+        blocked.extend(item.isbefore_texts());
+    }
+    let mut out: Vec<&T> = items
         .iter()
         .filter(|i| {
-            let claim = Claim::of(i);
+            let claim = i.claim();
             let live = claim.as_ref().is_some_and(|c| c.is_live(now));
-            let lapsed = claim.is_some() && !live && i.status == crate::claims::CLAIMED_STATUS;
-            (config.is_blocking(&i.status) || lapsed)
+            let lapsed = claim.is_some() && !live && i.status() == crate::claims::CLAIMED_STATUS;
+            (config.is_blocking(i.status()) || lapsed)
                 && !live
-                && i.duplicate_of.is_empty()
-                && !i.cross_tier_conflict
-                && !blocked.contains(i.id.as_str())
+                && !i.is_duplicate()
+                && !i.cross_tier_conflict()
+                && (blocked.is_empty() || !blocked.contains(i.id()))
         })
         .collect();
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    crate::items::slim::sort_listed(&mut out);
     out
 }
 
 /// IDs named in the `isbefore` of some unresolved item: they must wait.
-pub fn blocked_ids(items: &[Item], config: &Config) -> HashSet<String> {
+pub fn blocked_ids<T: Listable>(items: &[T], config: &Config) -> HashSet<String> {
     let mut blocked = HashSet::new();
-    for item in items.iter().filter(|i| !config.is_resolved(&i.status)) {
+    for item in items.iter().filter(|i| !config.is_resolved(i.status())) {
         blocked.extend(item.isbefore_ids());
     }
     blocked
@@ -50,32 +55,29 @@ pub fn blocked_ids(items: &[Item], config: &Config) -> HashSet<String> {
 
 /// Items whose discussion ends with human messages the agent has not
 /// answered, sorted by (priority, created_at).
-pub fn with_unread_human(items: &[Item]) -> Vec<&Item> {
-    let mut out: Vec<&Item> = items
-        .iter()
-        .filter(|i| !i.unread_human().is_empty())
-        .collect();
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+pub fn with_unread_human<T: Listable>(items: &[T]) -> Vec<&T> {
+    let mut out: Vec<&T> = items.iter().filter(|i| i.unread_count() > 0).collect();
+    crate::items::slim::sort_listed(&mut out);
     out
 }
 
 /// What `ready` shows: the ready items, best first, and the items in the
 /// stop hook's scope whose discussion ends with unread human messages.
 #[derive(Debug)]
-pub struct Ready<'a> {
-    pub ready: Vec<&'a Item>,
+pub struct Ready<'a, T = Item> {
+    pub ready: Vec<&'a T>,
     /// Sorted by (priority, ID).
-    pub unread: Vec<&'a Item>,
+    pub unread: Vec<&'a T>,
 }
 
-impl<'a> Ready<'a> {
-    pub fn gather(items: &'a [Item], config: &Config) -> Ready<'a> {
-        let mut unread: Vec<&Item> = crate::stophook::scope::in_scope(items, config)
+impl<'a, T: Listable> Ready<'a, T> {
+    pub fn gather(items: &'a [T], config: &Config) -> Ready<'a, T> {
+        let mut unread: Vec<&T> = crate::stophook::scope::in_scope(items, config)
             .into_iter()
-            .filter(|i| !i.unread_human().is_empty())
+            .filter(|i| i.unread_count() > 0)
             .collect();
-        unread.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        unread.sort_by(|a, b| (a.priority_num(), &a.id).cmp(&(b.priority_num(), &b.id)));
+        crate::items::slim::sort_listed(&mut unread);
+        unread.sort_by(|a, b| (a.priority_num(), a.id()).cmp(&(b.priority_num(), b.id())));
         Ready {
             ready: ready(items, config),
             unread,
@@ -83,10 +85,12 @@ impl<'a> Ready<'a> {
     }
 
     /// The first `limit` ready items (all of them without one).
-    pub fn shown(&self, limit: Option<usize>) -> &[&'a Item] {
+    pub fn shown(&self, limit: Option<usize>) -> &[&'a T] {
         crate::items::filter::first(&self.ready, limit)
     }
+}
 
+impl Ready<'_> {
     /// `ready --json`: `{"ready": [...], "items_with_unread_messages": [...]}`,
     /// the second key only when there are some.
     pub fn to_json(&self, limit: Option<usize>) -> Value {

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::cache::memo::Lookup;
 use crate::error::Result;
-use crate::items::item::Item;
+use crate::items::slim::{Listable, Slim};
 use crate::tracker::load::Snapshot;
 use crate::tracker::Tracker;
 
@@ -79,13 +79,14 @@ pub struct Brief {
 }
 
 impl Brief {
-    fn of(i: &Item) -> Brief {
+    fn of(i: &Slim) -> Brief {
         Brief {
-            id: i.id.clone(),
-            title: i.title.clone(),
-            status: i.status.clone(),
-            priority: i.priority.clone(),
-            claim: crate::claims::Claim::of(i)
+            id: i.id().to_string(),
+            title: i.title().to_string(),
+            status: i.status().to_string(),
+            priority: i.priority().into_owned(),
+            claim: i
+                .claim()
                 .filter(|c| c.is_live(crate::claims::now()))
                 .map(|c| (c.session.clone(), c.until_utc())),
         }
@@ -147,8 +148,8 @@ pub struct Prime {
     pub warnings: Vec<String>,
 }
 
-fn sorted(mut items: Vec<&Item>) -> Vec<&Item> {
-    items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+fn sorted(mut items: Vec<&Slim>) -> Vec<&Slim> {
+    crate::items::slim::sort_listed(&mut items);
     items
 }
 
@@ -212,7 +213,7 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
         Lookup::Hit(kept) => match serde_json::from_slice::<Derived>(&kept) {
             // A claim's lease ending changes what is ready and in progress.
             Ok(d) if d.next_lapse.is_none_or(|at| crate::claims::now() < at) => d,
-            _ => derive(t, &t.snapshot_summary()?),
+            _ => derive(t, &t.snapshot_slim()?),
         },
         Lookup::Miss(snap, keeper) => {
             let d = derive(t, &snap);
@@ -249,26 +250,36 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
     })
 }
 
-fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
+fn derive(t: &Tracker, snap: &Snapshot<Slim>) -> Derived {
     let items = &snap.items;
     let scoped = crate::stophook::scope::in_scope(items, &t.config);
     let unread = sorted(
         scoped
             .iter()
             .copied()
-            .filter(|i| !i.unread_human().is_empty())
+            .filter(|i| i.unread_count() > 0)
             .collect(),
     );
-    let in_progress = sorted(items.iter().filter(|i| i.status == "in_progress").collect());
+    let in_progress = sorted(
+        items
+            .iter()
+            .filter(|i| i.status() == "in_progress")
+            .collect(),
+    );
     let ready = crate::items::ready::ready(items, &t.config);
     let locked = sorted(
         items
             .iter()
-            .filter(|i| !t.config.is_resolved(&i.status))
+            .filter(|i| !t.config.is_resolved(i.status()))
             .filter(|i| i.frozen || !i.locked_fields.is_empty())
             .collect(),
     );
-    let review = sorted(items.iter().filter(|i| i.status == REVIEW_STATUS).collect());
+    let review = sorted(
+        items
+            .iter()
+            .filter(|i| i.status() == REVIEW_STATUS)
+            .collect(),
+    );
     let blocking =
         crate::stophook::todos::count(&scoped, &t.config, crate::stophook::todos::Strength::Any);
     let mut warnings = snap.warnings.clone();
@@ -293,7 +304,7 @@ fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
     let now = crate::claims::now();
     let next_lapse = items
         .iter()
-        .filter_map(crate::claims::Claim::of)
+        .filter_map(Listable::claim)
         .filter(|c| c.is_live(now))
         .map(|c| c.until)
         .min();
@@ -303,7 +314,7 @@ fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
         unread: unread
             .iter()
             .take(SHOWN)
-            .map(|i| (Brief::of(i), i.unread_human().len()))
+            .map(|i| (Brief::of(i), i.unread_count()))
             .collect(),
         in_progress_total: in_progress.len(),
         in_progress: in_progress
@@ -318,7 +329,8 @@ fn derive(t: &Tracker, snap: &Snapshot) -> Derived {
             .iter()
             .take(SHOWN)
             .map(|i| {
-                let mut fields = i.locked_fields.clone();
+                let mut fields: Vec<String> =
+                    i.locked_fields.iter().map(|f| f.to_string()).collect();
                 fields.sort();
                 Locked {
                     item: Brief::of(i),

@@ -3,7 +3,7 @@
 //! canonical tier belongs upstream).
 
 use crate::config::{Config, Scope};
-use crate::items::item::Item;
+use crate::items::slim::Listable;
 use crate::items::tiers::Tier;
 
 /// The tiers a scope covers, in tier order.
@@ -27,10 +27,10 @@ pub fn covers(scope: Scope, tier: Tier) -> bool {
 }
 
 /// The items of `items` in the configured scope, in their given order.
-pub fn in_scope<'a>(items: &'a [Item], config: &Config) -> Vec<&'a Item> {
+pub fn in_scope<'a, T: Listable>(items: &'a [T], config: &Config) -> Vec<&'a T> {
     items
         .iter()
-        .filter(|i| covers(config.scope, i.tier))
+        .filter(|i| covers(config.scope, i.tier()))
         .collect()
 }
 

@@ -12,7 +12,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::items::item::Item;
+use crate::items::slim::Listable;
 
 /// Which blocking statuses to count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,17 +58,21 @@ pub fn statuses(config: &Config, strength: Strength) -> Vec<&str> {
 }
 
 /// The items of `items` whose status is blocking with `strength`.
-pub fn blocking<'a>(items: &[&'a Item], config: &Config, strength: Strength) -> Vec<&'a Item> {
+pub fn blocking<'a, T: Listable>(
+    items: &[&'a T],
+    config: &Config,
+    strength: Strength,
+) -> Vec<&'a T> {
     let wanted = statuses(config, strength);
     items
         .iter()
         .copied()
-        .filter(|i| wanted.contains(&i.status.as_str()))
+        .filter(|i| wanted.contains(&i.status()))
         .collect()
 }
 
 /// `count-todos`: how many of `items` (already limited to the scope) block.
-pub fn count(items: &[&Item], config: &Config, strength: Strength) -> usize {
+pub fn count<T: Listable>(items: &[&T], config: &Config, strength: Strength) -> usize {
     blocking(items, config, strength).len()
 }
 
@@ -78,10 +82,10 @@ pub fn count_json(n: usize) -> serde_json::Value {
 }
 
 /// `hash-todos`: the fingerprint of the blocking items among `items`.
-pub fn hash(items: &[&Item], config: &Config) -> String {
+pub fn hash<T: Listable>(items: &[&T], config: &Config) -> String {
     let mut lines: Vec<String> = blocking(items, config, Strength::Any)
         .iter()
-        .map(|i| format!("{}\t{}\t{}\n", i.id, i.status, i.title))
+        .map(|i| format!("{}\t{}\t{}\n", i.id(), i.status(), i.title()))
         .collect();
     // Python sorts str by code point; UTF-8 byte order is the same order.
     lines.sort();
@@ -107,7 +111,7 @@ mod tests {
             sample("WI-c", Tier::Canonical, "todo_soft", 1, "c"),
             sample("WI-d", Tier::Workspace, "done", 1, "d"),
         ];
-        let refs: Vec<&Item> = items.iter().collect();
+        let refs: Vec<&crate::Item> = items.iter().collect();
         assert_eq!(count(&refs, &c, Strength::Any), 3);
         assert_eq!(count(&refs, &c, Strength::Hard), 1);
         assert_eq!(count(&refs, &c, Strength::Soft), 2);
@@ -119,7 +123,7 @@ mod tests {
         let c = Config::defaults();
         // Nothing blocks: the SHA-256 of the empty string.
         assert_eq!(
-            hash(&[], &c),
+            hash::<crate::Item>(&[], &c),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
         let a = sample("WI-b", Tier::Workspace, "todo_hard", 3, "second");

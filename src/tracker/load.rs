@@ -22,10 +22,11 @@ pub struct Broken {
     pub error: String,
 }
 
-/// Everything read from the three tiers.
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    pub items: Vec<Item>,
+/// Everything read from the three tiers: whole items, or slim ones
+/// ([`crate::items::slim::Slim`], [`Tracker::snapshot_slim`]).
+#[derive(Debug)]
+pub struct Snapshot<T = Item> {
+    pub items: Vec<T>,
     pub broken: Vec<Broken>,
     /// Torn ops skipped and similar notices, for stderr.
     pub warnings: Vec<String>,
@@ -33,7 +34,18 @@ pub struct Snapshot {
     pub cache_hits: usize,
 }
 
-impl Snapshot {
+impl<T> Default for Snapshot<T> {
+    fn default() -> Self {
+        Snapshot {
+            items: Vec::new(),
+            broken: Vec::new(),
+            warnings: Vec::new(),
+            cache_hits: 0,
+        }
+    }
+}
+
+impl<T: Send + 'static> Snapshot<T> {
     /// Drops a large snapshot on a thread of its own, so that freeing its
     /// many small allocations does not hold up the caller (a command
     /// exiting does not wait for it).
@@ -42,23 +54,13 @@ impl Snapshot {
             std::thread::spawn(move || drop(self));
         }
     }
+}
 
-    pub fn get(&self, id: &str) -> Option<&Item> {
-        self.items.iter().find(|i| i.id == id)
-    }
-
-    /// The item `file` names (its ID in its tier, as [`Tracker::resolve`]
-    /// found it): this snapshot's copy, else read afresh (an item the
-    /// snapshot left out).
-    pub fn item_of(&self, t: &Tracker, file: &ItemFile) -> Result<Cow<'_, Item>> {
-        match self
-            .items
-            .iter()
-            .find(|i| i.id == file.id && i.tier == file.tier)
-        {
-            Some(i) => Ok(Cow::Borrowed(i)),
-            None => t.load(file).map(Cow::Owned),
-        }
+impl<T: crate::items::slim::Listable> Snapshot<T> {
+    /// Items sorted by (priority, created_at) as `list` shows them.
+    pub fn sorted(mut self) -> Snapshot<T> {
+        self.items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self
     }
 
     /// What a reader is told about this read: its warnings (torn ops
@@ -76,11 +78,25 @@ impl Snapshot {
         });
         self.warnings.iter().cloned().chain(broken).collect()
     }
+}
 
-    /// Items sorted by (priority, created_at) as `list` shows them.
-    pub fn sorted(mut self) -> Snapshot {
-        self.items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        self
+impl Snapshot {
+    pub fn get(&self, id: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+
+    /// The item `file` names (its ID in its tier, as [`Tracker::resolve`]
+    /// found it): this snapshot's copy, else read afresh (an item the
+    /// snapshot left out).
+    pub fn item_of(&self, t: &Tracker, file: &ItemFile) -> Result<Cow<'_, Item>> {
+        match self
+            .items
+            .iter()
+            .find(|i| i.id == file.id && i.tier == file.tier)
+        {
+            Some(i) => Ok(Cow::Borrowed(i)),
+            None => t.load(file).map(Cow::Owned),
+        }
     }
 }
 
@@ -283,7 +299,7 @@ impl Tracker {
     }
 
     /// Lays the host's claim board over `items` ([`crate::claims::overlay`]).
-    pub fn overlay_claims(&self, items: &mut [Item]) {
+    pub fn overlay_claims<T: crate::items::slim::Listable>(&self, items: &mut [T]) {
         let (file, _) = crate::claims::board::paths(&self.root, self.work_tree.as_deref());
         let board = crate::claims::board::read(&file);
         let here = crate::claims::board::worktree_key(self.work_tree.as_deref());
@@ -342,19 +358,31 @@ impl Tracker {
         self.snapshot_inner(true)
     }
 
+    /// Every item as a [`crate::items::slim::Slim`] one: what the text
+    /// listings (`list`, `ready`) read, at a fraction of
+    /// [`Tracker::snapshot_summary`]'s memory and decoding.
+    pub fn snapshot_slim(&self) -> Result<Snapshot<crate::items::slim::Slim>> {
+        let path = crate::cache::path_for(&self.root);
+        let window = crate::cache::racy_window();
+        let mut snap = crate::cache::snapshot_slim(self, path.as_deref(), window, None)?;
+        self.overlay_claims(&mut snap.items);
+        self.cache_stats(snap.cache_hits, snap.items.len());
+        Ok(snap)
+    }
+
+    fn cache_stats(&self, hits: usize, of: usize) {
+        if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
+            self.warn(format!("cache: {hits} of {of} items read from the cache"));
+        }
+    }
+
     fn snapshot_inner(&self, summary: bool) -> Result<Snapshot> {
         let path = crate::cache::path_for(&self.root);
         let window = crate::cache::racy_window();
         let (mut snap, _) =
             crate::cache::snapshot_with(self, path.as_deref(), window, false, summary, None)?;
         self.overlay_claims(&mut snap.items);
-        if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
-            self.warn(format!(
-                "cache: {} of {} items read from the cache",
-                snap.cache_hits,
-                snap.items.len()
-            ));
-        }
+        self.cache_stats(snap.cache_hits, snap.items.len());
         Ok(snap)
     }
 

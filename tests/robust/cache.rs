@@ -8,6 +8,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+use htrac::items::slim::Slim;
+
 use crate::common::{self, git, Env, Run};
 
 fn run(env: &Env, args: &[&str]) -> Run {
@@ -56,7 +58,12 @@ fn hits(r: &Run) -> usize {
 /// the warm run's cache hits.
 fn assert_warm_equals_cold(env: &Env) -> usize {
     let mut h = 0;
-    for args in [&["--json", "list"][..], &["--json", "ready"], &["list"]] {
+    // The text listings and counts read slim items (their own decoding).
+    let text: [&[&str]; 4] = [&["list"], &["ready"], &["count-todos"], &["hash-todos"]];
+    for args in [&["--json", "list"][..], &["--json", "ready"]]
+        .into_iter()
+        .chain(text)
+    {
         let warm = run(env, args).ok();
         let c = cold(env, args).ok();
         assert_eq!(warm.stdout, c.stdout, "{args:?}: warm != cold");
@@ -272,6 +279,66 @@ fn a_corrupt_or_truncated_cache_is_rebuilt_silently() {
     }
 }
 
+/// The cache file keeps every item's summary apart from its heavy part,
+/// each section with its checksum: a damaged heavy section leaves slim
+/// reads (text `list`, `ready`) their summaries; a whole read rebuilds.
+#[test]
+fn a_damaged_heavy_section_spares_slim_reads_and_is_rebuilt_by_a_whole_one() {
+    let (env, ids) = setup(3);
+    run(
+        &env,
+        &["--no-auto-sync", "discuss", &ids[0], "a long human message"],
+    )
+    .ok();
+    assert_warm_equals_cold(&env);
+    let path = cache_file(&env);
+    let good = std::fs::read(&path).unwrap();
+    // The last byte is the heavy section's checksum.
+    let mut bad = good.clone();
+    *bad.last_mut().unwrap() ^= 1;
+    std::fs::write(&path, &bad).unwrap();
+    for args in [&["list"][..], &["ready"]] {
+        let warm = run(&env, args).ok();
+        assert_eq!(hits(&warm), 3, "{args:?}: the summaries are sound");
+        assert_eq!(warm.stdout, cold(&env, args).ok().stdout);
+    }
+    assert!(run(&env, &["ready"]).ok().stdout.contains("(1 unread)"));
+    let whole = run(&env, &["--json", "list"]).ok();
+    assert_eq!(hits(&whole), 0, "a whole read does not use it");
+    assert_eq!(std::fs::read(&path).unwrap(), good, "and rebuilt");
+}
+
+/// Appends and moves between tiers after the cache was written: a slim
+/// read (`ready`, `list`) finds the stale entries, reads those files, and
+/// writes the cache back whole, so the next read takes every item from it.
+#[test]
+fn a_slim_read_of_a_stale_cache_equals_a_cold_one_and_refreshes_it() {
+    let (env, ids) = setup(4);
+    assert_warm_equals_cold(&env);
+    tick(&env);
+    run(
+        &env,
+        &["--no-auto-sync", "update", &ids[0], "--status", "done"],
+    )
+    .ok();
+    run(&env, &["--no-auto-sync", "stealth", &ids[1]]).ok();
+    run(
+        &env,
+        &["--no-auto-sync", "discuss", &ids[2], "are you there?"],
+    )
+    .ok();
+    for args in [
+        &["ready"][..],
+        &["list"],
+        &["list", "--status", "todo_hard"],
+    ] {
+        let warm = run(&env, args).ok();
+        assert_eq!(warm.stdout, cold(&env, args).ok().stdout, "{args:?}");
+    }
+    assert_eq!(hits(&run(&env, &["ready"]).ok()), 4, "refreshed");
+    assert_eq!(assert_warm_equals_cold(&env), 4);
+}
+
 #[test]
 fn a_read_only_cache_dir_never_fails_a_command() {
     let (env, ids) = setup(2);
@@ -384,6 +451,12 @@ fn recently_changed_files_are_not_trusted() {
 /// Used by the property test: the tracker's JSON list, warm and cold.
 fn lists(root: &Path, cache: &Path) -> (String, String, usize) {
     let t = htrac::Tracker::open(root).unwrap();
+    // First a slim read, through the cache as the last step left it
+    // (stale after most steps): it is the cold read, made slim.
+    let stale = htrac::cache::snapshot_slim(&t, Some(cache), Duration::ZERO, None).unwrap();
+    let (cold, _) = htrac::cache::snapshot_at(&t, None, Duration::ZERO, false).unwrap();
+    let made: Vec<Slim> = cold.items.iter().map(Slim::of).collect();
+    assert_eq!(stale.items, made, "slim through a stale cache == cold");
     let (warm, _) = htrac::cache::snapshot_at(&t, Some(cache), Duration::ZERO, false).unwrap();
     let (cold, _) = htrac::cache::snapshot_at(&t, None, Duration::ZERO, false).unwrap();
     let json = |s: htrac::tracker::load::Snapshot| {
@@ -391,6 +464,12 @@ fn lists(root: &Path, cache: &Path) -> (String, String, usize) {
         (serde_json::to_string(&v).unwrap(), s.broken.len())
     };
     let hits = warm.cache_hits;
+    // A slim read (through the same cache, current after the warm read)
+    // is the cold read, made slim.
+    let slim = htrac::cache::snapshot_slim(&t, Some(cache), Duration::ZERO, None).unwrap();
+    let made: Vec<Slim> = cold.items.iter().map(Slim::of).collect();
+    assert_eq!(slim.items, made, "slim == cold made slim");
+    assert_eq!(slim.cache_hits, hits);
     // A summary read (through the same cache) is the cold read, stripped.
     let (summary, _) =
         htrac::cache::snapshot_with(&t, Some(cache), Duration::ZERO, false, true, None).unwrap();

@@ -93,7 +93,10 @@ pub fn fields(pairs: &[(String, String)], into: &mut Map<String, Value>) {
 }
 
 /// Prints warnings collected while reading (torn ops, broken items).
-pub fn report_broken(snap: &htrac::tracker::load::Snapshot, out: &mut crate::Output) {
+pub fn report_broken<T: htrac::items::slim::Listable>(
+    snap: &htrac::tracker::load::Snapshot<T>,
+    out: &mut crate::Output,
+) {
     for w in snap.notes() {
         out.warn(w);
     }

@@ -31,27 +31,32 @@ pub fn run(name: &str, query: Query, g: &Globals, t: &Tracker, out: &mut Output)
 }
 
 fn inner(query: &Query, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
-    // Counts and the fingerprint read no long texts; the guidance may.
-    let snap = if matches!(query, Query::Guidance(_)) {
-        t.snapshot()?
-    } else {
-        t.snapshot_summary()?
-    };
+    // Counts and the fingerprint read no long texts (a slim read); the
+    // guidance may.
+    if !matches!(query, Query::Guidance(_)) {
+        let snap = t.snapshot_slim()?;
+        super::report_broken(&snap, out);
+        let items = scope::in_scope(&snap.items, &t.config);
+        match query {
+            Query::Count(CountTodosArgs { hard, soft }) => {
+                let strength = todos::Strength::from_flags(*hard, *soft);
+                let n = todos::count(&items, &t.config, strength);
+                if g.json {
+                    out.line(htrac::py::json::compact(&todos::count_json(n)));
+                } else {
+                    out.line(n.to_string());
+                }
+            }
+            _ => answer(g, out, "hash", json!(todos::hash(&items, &t.config))),
+        }
+        snap.discard();
+        return Ok(());
+    }
+    let snap = t.snapshot()?;
     super::report_broken(&snap, out);
     let items = scope::in_scope(&snap.items, &t.config);
     let (key, value) = match query {
-        Query::Count(CountTodosArgs { hard, soft }) => {
-            let strength = todos::Strength::from_flags(*hard, *soft);
-            let n = todos::count(&items, &t.config, strength);
-            if g.json {
-                out.line(htrac::py::json::compact(&todos::count_json(n)));
-            } else {
-                out.line(n.to_string());
-            }
-            snap.discard();
-            return Ok(());
-        }
-        Query::Hash => ("hash", json!(todos::hash(&items, &t.config))),
+        Query::Count(_) | Query::Hash => unreachable!("answered from a slim read"),
         Query::Guidance(GuidanceArgs { guidance_dir }) => {
             let cwd = std::env::current_dir()?;
             let dir = guidance::choose_dir(guidance_dir.as_deref().map(Path::new), &cwd, t)?;
@@ -67,6 +72,13 @@ fn inner(query: &Query, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()
             ("path", json!(path.to_string_lossy()))
         }
     };
+    answer(g, out, key, value);
+    snap.discard();
+    Ok(())
+}
+
+/// `{"key": value}` with `--json`, else the value alone.
+fn answer(g: &Globals, out: &mut Output, key: &str, value: serde_json::Value) {
     if g.json {
         out.line(htrac::py::json::compact(&json!({ key: value })));
     } else {
@@ -75,6 +87,4 @@ fn inner(query: &Query, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()
             other => out.line(other.to_string()),
         }
     }
-    snap.discard();
-    Ok(())
 }

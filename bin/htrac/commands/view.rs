@@ -2,6 +2,7 @@
 
 use htrac::items::filter::{self, Filter};
 use htrac::items::ready::Ready;
+use htrac::items::slim::Listable;
 use htrac::{Error, Item, Result, Tracker};
 
 use crate::args::{Globals, ItemArg, ListArgs, ReadyArgs, ShowArgs};
@@ -42,9 +43,12 @@ pub fn show(a: &ShowArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
     Ok(())
 }
 
-fn rows(items: &[&Item], out: &mut Output) {
+fn rows<T: Listable>(items: &[&T], out: &mut Output) {
+    // About what a row takes: no reallocations as the rows are added.
+    out.stdout.reserve(items.len() * 128);
     for (i, item) in items.iter().enumerate() {
-        out.line(render::row(i + 1, item));
+        render::push_row(&mut out.stdout, i + 1, *item);
+        out.stdout.push('\n');
     }
 }
 
@@ -66,23 +70,26 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
     };
     filter.check(&t.config)?;
     let limit = *limit;
-    // The text listing prints no long texts: a summary read is enough.
-    let snap = if g.json {
-        t.snapshot()?
-    } else {
-        t.snapshot_summary()?
-    }
-    .sorted();
-    super::report_broken(&snap, out);
-    let items = filter.apply(&snap.items);
-    htrac::alias::save(
-        &t.root,
-        &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
-    );
-    let shown = filter::first(&items, limit);
     if g.json {
-        out.line(htrac::py::json::pretty(&Item::list_json(shown)));
-    } else {
+        let snap = t.snapshot()?.sorted();
+        super::report_broken(&snap, out);
+        let items = filter.apply(&snap.items);
+        save_aliases(t, &items);
+        out.line(htrac::py::json::pretty(&Item::list_json(filter::first(
+            &items, limit,
+        ))));
+        snap.discard();
+        return Ok(());
+    }
+    // The text listing prints no long texts: a slim read is enough. Kept
+    // items are sorted (a stable sort: the same order as sorting all).
+    let snap = t.snapshot_slim()?;
+    super::report_broken(&snap, out);
+    let mut items = filter.apply(&snap.items);
+    htrac::items::slim::sort_listed(&mut items);
+    save_aliases(t, &items);
+    let shown = filter::first(&items, limit);
+    {
         if shown.is_empty() && snap.broken.is_empty() {
             out.line("(no items)");
         }
@@ -106,28 +113,27 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
     Ok(())
 }
 
+/// Remembers a listing's rows for `:N` aliases.
+fn save_aliases<T: Listable>(t: &Tracker, items: &[&T]) {
+    htrac::alias::save(&t.root, &items.iter().map(|i| i.id()).collect::<Vec<_>>());
+}
+
 pub fn ready(a: &ReadyArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<()> {
     let ReadyArgs { limit, claim: _ } = *a;
-    let snap = if g.json {
-        t.snapshot()?
-    } else {
-        t.snapshot_summary()?
-    };
-    super::report_broken(&snap, out);
-    let found = Ready::gather(&snap.items, &t.config);
-    htrac::alias::save(
-        &t.root,
-        &found
-            .ready
-            .iter()
-            .map(|i| i.id.as_str())
-            .collect::<Vec<_>>(),
-    );
     if g.json {
+        let snap = t.snapshot()?;
+        super::report_broken(&snap, out);
+        let found = Ready::gather(&snap.items, &t.config);
+        save_aliases(t, &found.ready);
         out.line(htrac::py::json::pretty(&found.to_json(limit)));
         snap.discard();
         return Ok(());
     }
+    // The text listing prints no long texts: a slim read is enough.
+    let snap = t.snapshot_slim()?;
+    super::report_broken(&snap, out);
+    let found = Ready::gather(&snap.items, &t.config);
+    save_aliases(t, &found.ready);
     let (shown, unread) = (found.shown(limit), &found.unread);
     if shown.is_empty() {
         out.line("(no ready items)");
@@ -143,10 +149,10 @@ pub fn ready(a: &ReadyArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Resul
         for i in unread {
             out.line(format!(
                 "  {}  [{}]  {}  ({} unread)",
-                i.id,
-                i.status,
-                i.title,
-                i.unread_human().len()
+                i.id(),
+                i.status(),
+                i.title(),
+                i.unread_count()
             ));
         }
         out.line("");
