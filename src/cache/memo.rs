@@ -79,7 +79,10 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
             return Ok(Lookup::Hit(result));
         }
     }
-    let snap = super::snapshot_slim(t, Some(&items_path), window, Some(&listing))?;
+    let mut snap = super::snapshot_slim(t, Some(&items_path), window, Some(&listing))?;
+    // As every read of the tracker: claims from the host's other worktrees
+    // laid over the items (the board is among the caller's inputs).
+    t.overlay_claims(&mut snap.items);
     Ok(Lookup::Miss(snap, key.map(|key| Keeper { path, key })))
 }
 

@@ -419,6 +419,34 @@ fn the_holders_writes_renew_its_lease_and_finishing_leaves_the_board() {
 }
 
 #[test]
+fn prime_in_another_worktree_leaves_out_an_item_claimed_there_kept_or_not() {
+    let env = Env::new();
+    let (trees, ids) = repo_with_worktrees(&env, 2, 1);
+    let (main, other) = (&trees[0], &trees[1]);
+    assert!(htrac(&env, main, "s1", &["claim", &ids[0]])
+        .status
+        .success());
+    // The other worktree's files hold no claim op: only the host's board
+    // says ids[0] is held. prime there — computed, then kept — agrees.
+    let ready = |v: &Value| -> Vec<String> {
+        v["ready"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for round in ["computed", "kept"] {
+        let mut c = env.command(&["--json", "prime"]);
+        c.current_dir(other)
+            .env("HTRAC_SESSION", "s2")
+            .env("HTRAC_CACHE_RACY_MS", "0");
+        let v = json(&c.output().unwrap());
+        assert_eq!(ready(&v), vec![ids[1].clone()], "{round}: {v}");
+    }
+}
+
+#[test]
 fn a_claim_lost_on_the_remote_is_told_by_prime_after_a_bare_git_fetch() {
     let (_net, a, b, first, _second) = two_clones();
     // (Files just written are kept too: no racy window.)
