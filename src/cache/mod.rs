@@ -32,6 +32,7 @@ mod codec;
 pub mod listing;
 pub mod memo;
 mod snapshot;
+mod writeback;
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -390,6 +391,9 @@ pub(crate) fn load<T: Decoded>(
 pub enum Entry<'a> {
     Item(FileKey, &'a Item),
     Record(&'a Rec),
+    /// An item's summary and heavy records as the cache file held them
+    /// ([`writeback`]).
+    Raw(&'a [u8], &'a [u8]),
 }
 
 /// An item's two records in the cache file.
@@ -450,6 +454,7 @@ pub fn save(
                     put(w, &mut sum, &buf)?;
                 }
                 Entry::Record(r) => put(w, &mut sum, &r.summary)?,
+                Entry::Raw(summary, _) => put(w, &mut sum, summary)?,
             }
         }
         w.write_all(&sum.to_le_bytes())?;
@@ -461,6 +466,7 @@ pub fn save(
                     put(w, &mut sum, &buf)?;
                 }
                 Entry::Record(r) => put(w, &mut sum, &r.heavy)?,
+                Entry::Raw(_, heavy) => put(w, &mut sum, heavy)?,
             }
         }
         w.write_all(&sum.to_le_bytes())
