@@ -407,27 +407,29 @@ fn finish<T: Decoded>(
     let written = match cache_path {
         Some(p) if dirty => {
             // Summary and slim items cannot be encoded: their records are
-            // copied from the cache file as they are (none if it changed).
+            // copied from the cache file as they are. One the file no
+            // longer holds soundly (damaged, or replaced since) is left
+            // out: it is parsed, and cached, by the next read.
             let raw = summary
                 .then(|| super::writeback::load_raw(p, &t.root))
                 .flatten();
             let mut at = 0;
-            let entries: Option<Vec<super::Entry<'_>>> = cacheable
+            let entries: Vec<super::Entry<'_>> = cacheable
                 .iter()
-                .map(|(c, i)| match (c, &raw) {
+                .filter_map(|(c, i)| match (c, &raw) {
+                    (Cacheable::Record(r), _) => Some(super::Entry::Record(r)),
+                    (Cacheable::Item(k), _) if !summary => snap.items[*i]
+                        .as_item()
+                        .map(|it| super::Entry::Item(*k, it)),
                     (Cacheable::Item(k), Some(raw)) => {
                         let it = &snap.items[*i];
                         let ti = super::tier_index(it.tier());
                         raw.find(&mut at, it.tier(), it.id(), k, edit_keys[ti])
                     }
-                    (Cacheable::Item(k), None) if !summary => snap.items[*i]
-                        .as_item()
-                        .map(|it| super::Entry::Item(*k, it)),
                     (Cacheable::Item(_), None) => None,
-                    (Cacheable::Record(r), _) => Some(super::Entry::Record(r)),
                 })
                 .collect();
-            entries.map(|e| super::save(p, &t.root, &edit_keys, &e))
+            Some(super::save(p, &t.root, &edit_keys, &entries))
         }
         _ => None,
     };
