@@ -22,7 +22,8 @@
 //! [`codec::Enc::summary`]); a checksum of those; one heavy record per item
 //! in the same order (the rest of it: [`codec::Enc::heavy`]); a checksum
 //! of all. A summary read ([`Contents`] of stripped or [`Slim`] items)
-//! stops after the first checksum. Anything that does not read back
+//! stops after the first checksum, and writes the cache back by copying
+//! unchanged items' records ([`writeback`]). Anything that does not read back
 //! exactly — other version, truncation, garbage — is ignored and the cache
 //! rebuilt. Writes are atomic (temp file + rename) and best-effort: a
 //! read-only cache directory never fails a command.

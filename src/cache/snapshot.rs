@@ -289,7 +289,9 @@ fn read<T: Decoded>(
             cacheable.push((Cacheable::Item(l.key.expect("a hit has a key")), i));
         }
         let dirty = rebuild || keys_changed || still_listed != cached_count;
-        return finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty, summary);
+        return finish(
+            t, snap, listed, cacheable, edit_keys, cache_path, dirty, summary,
+        );
     }
     snap.items.reserve(listed.len());
     // Otherwise take cached items out one by one (same layout: no copy).
@@ -350,7 +352,9 @@ fn read<T: Decoded>(
     snap.cache_hits = hits;
 
     drop(pool);
-    finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty, summary)
+    finish(
+        t, snap, listed, cacheable, edit_keys, cache_path, dirty, summary,
+    )
 }
 
 /// An item to cache (by its index in the snapshot): with its file's key,

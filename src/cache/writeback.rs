@@ -149,7 +149,8 @@ impl Raw {
                 && r.key == *key
                 && self.edit_keys[super::tier_index(tier)] == edit_key
                 && edit_key.is_some();
-            return ok.then(|| Entry::Raw(&self.bytes[r.summary.clone()], &self.bytes[r.heavy.clone()]));
+            return ok
+                .then(|| Entry::Raw(&self.bytes[r.summary.clone()], &self.bytes[r.heavy.clone()]));
         }
         None
     }

@@ -632,7 +632,11 @@ fn a_read_right_after_a_write_shows_it_without_rewriting_the_cache() {
         assert_eq!(file_identity(&path), before, "{args:?}: cache rewritten");
     }
     let warm = run_racy(&env, &["--json", "list"], "3600000").ok();
-    assert_eq!(hits(&warm), 3, "the changed item is parsed, the rest cached");
+    assert_eq!(
+        hits(&warm),
+        3,
+        "the changed item is parsed, the rest cached"
+    );
     assert!(warm.stdout.contains("\"priority\": 3"), "{}", warm.stdout);
 }
 
@@ -649,10 +653,20 @@ fn after_the_racy_window_any_read_refreshes_the_cache_for_all() {
     for (n, first) in firsts.into_iter().enumerate() {
         tick(&env);
         let p = (n % 4).to_string();
-        run(&env, &["--no-auto-sync", "update", &ids[2], "--priority", &p]).ok();
         run(
             &env,
-            &["--no-auto-sync", "discuss", &ids[3], &format!("note {n}"), "--ack-thread"],
+            &["--no-auto-sync", "update", &ids[2], "--priority", &p],
+        )
+        .ok();
+        run(
+            &env,
+            &[
+                "--no-auto-sync",
+                "discuss",
+                &ids[3],
+                &format!("note {n}"),
+                "--ack-thread",
+            ],
         )
         .ok();
         // Just after the write: parsed, not cached.
@@ -684,7 +698,11 @@ fn a_write_back_never_copies_a_damaged_heavy_section() {
     bad[at] ^= 1;
     std::fs::write(&path, &bad).unwrap();
     tick(&env);
-    run(&env, &["--no-auto-sync", "update", &ids[0], "--priority", "3"]).ok();
+    run(
+        &env,
+        &["--no-auto-sync", "update", &ids[0], "--priority", "3"],
+    )
+    .ok();
     for args in [&["ready"][..], &["list"], &["ready"]] {
         let warm = run(&env, args).ok();
         assert_eq!(warm.stdout, cold(&env, args).ok().stdout, "{args:?}");
