@@ -22,7 +22,8 @@
 //! [`codec::Enc::summary`]); a checksum of those; one heavy record per item
 //! in the same order (the rest of it: [`codec::Enc::heavy`]); a checksum
 //! of all. A summary read ([`Contents`] of stripped or [`Slim`] items)
-//! stops after the first checksum. Anything that does not read back
+//! stops after the first checksum, and writes the cache back by copying
+//! unchanged items' records ([`writeback`]). Anything that does not read back
 //! exactly — other version, truncation, garbage — is ignored and the cache
 //! rebuilt. Writes are atomic (temp file + rename) and best-effort: a
 //! read-only cache directory never fails a command.
@@ -32,6 +33,7 @@ mod codec;
 pub mod listing;
 pub mod memo;
 mod snapshot;
+mod writeback;
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -390,6 +392,9 @@ pub(crate) fn load<T: Decoded>(
 pub enum Entry<'a> {
     Item(FileKey, &'a Item),
     Record(&'a Rec),
+    /// An item's summary and heavy records as the cache file held them
+    /// ([`writeback`]).
+    Raw(&'a [u8], &'a [u8]),
 }
 
 /// An item's two records in the cache file.
@@ -450,6 +455,7 @@ pub fn save(
                     put(w, &mut sum, &buf)?;
                 }
                 Entry::Record(r) => put(w, &mut sum, &r.summary)?,
+                Entry::Raw(summary, _) => put(w, &mut sum, summary)?,
             }
         }
         w.write_all(&sum.to_le_bytes())?;
@@ -461,6 +467,7 @@ pub fn save(
                     put(w, &mut sum, &buf)?;
                 }
                 Entry::Record(r) => put(w, &mut sum, &r.heavy)?,
+                Entry::Raw(_, heavy) => put(w, &mut sum, heavy)?,
             }
         }
         w.write_all(&sum.to_le_bytes())

@@ -146,10 +146,7 @@ pub fn snapshot_with(
     listing: Option<&Listing>,
 ) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
     let quick = summary && !rebuild && cache_path.is_some();
-    let (mut snap, written) = match read(t, cache_path, window, rebuild, quick, listing, None)? {
-        Read::Done(snap, written) => (snap, written),
-        Read::Retry(retry) => full_after(t, cache_path, window, rebuild, listing, retry)?,
-    };
+    let (mut snap, written) = read(t, cache_path, window, rebuild, quick, listing)?;
     if summary {
         // Items from the cache come stripped; parsed ones were stripped
         // once recorded, but for a full read's.
@@ -160,8 +157,8 @@ pub fn snapshot_with(
 
 /// Every item of every tier as a [`Slim`] one — for the text listings,
 /// at a fraction of [`snapshot_with`]'s memory: a warm read decodes the
-/// cache straight into slim items. When the cache must be written, the
-/// items are read whole (that takes them), then made slim.
+/// cache straight into slim items, and writes it back (when it must) by
+/// copying unchanged items' records ([`super::writeback`]).
 /// `listing`: the op files as the caller just listed them (else listed
 /// here).
 pub fn snapshot_slim(
@@ -170,60 +167,12 @@ pub fn snapshot_slim(
     window: Duration,
     listing: Option<&Listing>,
 ) -> Result<Snapshot<Slim>> {
-    let snap = match read::<Slim>(t, cache_path, window, false, true, listing, None)? {
-        Read::Done(snap, _) => snap,
-        Read::Retry(retry) => {
-            let (full, _) = full_after(t, cache_path, window, false, listing, retry)?;
-            Snapshot {
-                items: full.items.iter().map(Slim::of).collect(),
-                broken: full.broken,
-                warnings: full.warnings,
-                cache_hits: full.cache_hits,
-            }
-        }
-    };
-    Ok(snap)
+    Ok(read::<Slim>(t, cache_path, window, false, true, listing)?.0)
 }
 
-/// After a summary read that found the cache needs writing, which takes
-/// whole items: reads again, from the same listing, without parsing any
-/// file twice.
-fn full_after(
-    t: &Tracker,
-    cache_path: Option<&Path>,
-    window: Duration,
-    rebuild: bool,
-    listing: Option<&Listing>,
-    retry: Retry,
-) -> Result<(Snapshot, Option<std::io::Result<()>>)> {
-    let Retry { scanned, parsed } = retry;
-    let listing = listing.or(scanned.as_ref());
-    match read::<Item>(t, cache_path, window, rebuild, false, listing, Some(parsed))? {
-        Read::Done(snap, written) => Ok((snap, written)),
-        Read::Retry(_) => unreachable!("a full read finishes"),
-    }
-}
-
-/// One read's outcome.
-enum Read<T = Item> {
-    /// The snapshot, and the outcome of writing the cache (if it was).
-    Done(Snapshot<T>, Option<std::io::Result<()>>),
-    /// A summary read that found the cache needs writing, which takes
-    /// whole items (it decoded the cached ones without their long texts).
-    Retry(Retry),
-}
-
-/// What a summary read hands on to the full read after it.
-struct Retry {
-    /// The listing it made (when the caller gave none).
-    scanned: Option<Listing>,
-    /// The files it parsed: (index in the listing, result), in order.
-    parsed: Vec<(usize, Parsed)>,
-}
-
-/// One read; with `summary`, [`Read::Retry`] if the cache needs writing and
-/// some items came from it. `preparsed`: files already parsed, by their
-/// index in `listing` (from the summary read before this one).
+/// One read, and the outcome of writing the cache back (if it was). With
+/// `summary`, cached items are decoded from their summary parts alone and
+/// a write-back copies their records ([`super::writeback`]).
 fn read<T: Decoded>(
     t: &Tracker,
     cache_path: Option<&Path>,
@@ -231,8 +180,7 @@ fn read<T: Decoded>(
     rebuild: bool,
     summary: bool,
     listing: Option<&Listing>,
-    preparsed: Option<Vec<(usize, Parsed)>>,
-) -> Result<Read<T>> {
+) -> Result<(Snapshot<T>, Option<std::io::Result<()>>)> {
     let now = super::now_ns();
     // The edit-mode logs are tiny; their ops key each tier's cache entries.
     let edit: Vec<(Vec<Op>, Vec<String>)> = Tier::ALL
@@ -305,6 +253,9 @@ fn read<T: Decoded>(
     let mut slots: Vec<Option<usize>> = Vec::with_capacity(listed.len());
     let mut r = 0;
     let mut hits = 0;
+    // Records whose file is still listed (current or not): the others are
+    // gone, and only they make the cache worth rewriting by themselves.
+    let mut still_listed = 0;
     for l in listed {
         let here = (l.tier, l.id());
         while records
@@ -313,6 +264,11 @@ fn read<T: Decoded>(
         {
             r += 1;
         }
+        still_listed += usize::from(
+            records
+                .get(r)
+                .is_some_and(|x| (x.tier, x.id(&items)) == here),
+        );
         // A frozen item is compiled afresh each time (its sentinel decides
         // which ops count); frozen items are few.
         let hit = records.get(r).is_some_and(|x| {
@@ -332,62 +288,33 @@ fn read<T: Decoded>(
             item.set_frozen(frozen[super::tier_index(l.tier)].contains(item.id()));
             cacheable.push((Cacheable::Item(l.key.expect("a hit has a key")), i));
         }
-        let dirty = rebuild || keys_changed || hits != cached_count;
-        if summary && dirty {
-            return Ok(Read::Retry(Retry {
-                scanned,
-                parsed: Vec::new(),
-            }));
-        }
-        return finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty)
-            .map(|(s, w)| Read::Done(s, w));
+        let dirty = rebuild || keys_changed || still_listed != cached_count;
+        return finish(
+            t, snap, listed, cacheable, edit_keys, cache_path, dirty, summary,
+        );
     }
     snap.items.reserve(listed.len());
     // Otherwise take cached items out one by one (same layout: no copy).
     let mut pool: Vec<Option<T>> = items.into_iter().map(Some).collect();
 
-    // Parse and compile the rest (but what the read before this one parsed).
-    let missing: Vec<usize> = (0..listed.len()).filter(|&i| slots[i].is_none()).collect();
-    let mut preparsed = preparsed.unwrap_or_default().into_iter().peekable();
-    let mut parsed: Vec<(usize, Option<Parsed>)> = Vec::with_capacity(missing.len());
-    let mut todo: Vec<usize> = Vec::new();
-    for &i in &missing {
-        while preparsed.next_if(|(j, _)| *j < i).is_some() {}
-        let done = preparsed.next_if(|(j, _)| *j == i).map(|(_, p)| p);
-        if done.is_none() {
-            todo.push(i);
-        }
-        parsed.push((i, done));
-    }
-    drop(preparsed);
+    // Parse and compile the rest.
+    let todo: Vec<usize> = (0..listed.len()).filter(|&i| slots[i].is_none()).collect();
     let keep = Keep {
         records: cache_path.is_some(),
         summary,
         now,
         window,
     };
-    let mut fresh_parsed = parse_all(t, listing, todo, &edit, keep).into_iter();
-    for (_, p) in &mut parsed {
-        if p.is_none() {
-            *p = Some(fresh_parsed.next().expect("one result per missing file"));
-        }
-    }
-    let mut parsed: Vec<(usize, Parsed)> = parsed
-        .into_iter()
-        .map(|(i, p)| (i, p.expect("parsed")))
-        .collect();
+    let mut parsed = parse_all(t, listing, todo, &edit, keep);
 
     // Which parsed items may be cached: read cleanly, not changed within
     // the racy window, not frozen.
-    let fresh = parsed.iter().filter(|(_, p)| p.cache).count();
+    let fresh = parsed.iter().filter(|p| p.cache).count();
     // Write the cache back if it would differ: new entries, gone entries,
-    // other edit-mode keys, or no (valid) cache at all.
-    let dirty = rebuild || keys_changed || fresh > 0 || hits + fresh != cached_count;
-    // A summary read without a cached item holds only whole items (parsed):
-    // it can write the cache itself.
-    if summary && dirty && hits > 0 {
-        return Ok(Read::Retry(Retry { scanned, parsed }));
-    }
+    // other edit-mode keys, or no (valid) cache at all. A stale record of
+    // a listed file (changed within the racy window, broken, frozen) is
+    // harmless — its key matches no file — and is kept.
+    let dirty = rebuild || keys_changed || fresh > 0 || still_listed != cached_count;
 
     // Assemble in file order; note which items may be cached.
     let mut cacheable: Vec<(Cacheable, usize)> = Vec::new();
@@ -400,7 +327,7 @@ fn read<T: Decoded>(
                 Some(Cacheable::Item(l.key.expect("a hit has a key"))),
             ),
             None => {
-                let (_, p) = parsed.next().expect("one result per missing file");
+                let p = parsed.next().expect("one result per missing file");
                 snap.warnings.extend(p.warnings);
                 let entry = match (p.cache, p.record) {
                     (true, Some(r)) => Some(Cacheable::Record(r)),
@@ -425,7 +352,9 @@ fn read<T: Decoded>(
     snap.cache_hits = hits;
 
     drop(pool);
-    finish(t, snap, listed, cacheable, edit_keys, cache_path, dirty).map(|(s, w)| Read::Done(s, w))
+    finish(
+        t, snap, listed, cacheable, edit_keys, cache_path, dirty, summary,
+    )
 }
 
 /// An item to cache (by its index in the snapshot): with its file's key,
@@ -435,7 +364,9 @@ enum Cacheable {
     Record(super::Rec),
 }
 
-/// Marks cross-tier conflicts and writes the cache back when `dirty`.
+/// Marks cross-tier conflicts and writes the cache back when `dirty`;
+/// with `summary` (items not whole), cached items' records are copied.
+#[allow(clippy::too_many_arguments)]
 fn finish<T: Decoded>(
     t: &Tracker,
     mut snap: Snapshot<T>,
@@ -444,6 +375,7 @@ fn finish<T: Decoded>(
     edit_keys: [Option<u64>; 3],
     cache_path: Option<&Path>,
     dirty: bool,
+    summary: bool,
 ) -> Result<(Snapshot<T>, Option<std::io::Result<()>>)> {
     // An ID listed in more than one tier is a cross-tier conflict. Each
     // tier's IDs are sorted, so a merge finds them without hashing them all.
@@ -478,18 +410,30 @@ fn finish<T: Decoded>(
     // other edit-mode keys, or no (valid) cache at all.
     let written = match cache_path {
         Some(p) if dirty => {
-            // Slim items cannot be written (a slim read hands such a write
-            // to a full one: [`Read::Retry`]).
-            let entries: Option<Vec<super::Entry<'_>>> = cacheable
+            // Summary and slim items cannot be encoded: their records are
+            // copied from the cache file as they are. One the file no
+            // longer holds soundly (damaged, or replaced since) is left
+            // out: it is parsed, and cached, by the next read.
+            let raw = summary
+                .then(|| super::writeback::load_raw(p, &t.root))
+                .flatten();
+            let mut at = 0;
+            let entries: Vec<super::Entry<'_>> = cacheable
                 .iter()
-                .map(|(c, i)| match c {
-                    Cacheable::Item(k) => snap.items[*i]
+                .filter_map(|(c, i)| match (c, &raw) {
+                    (Cacheable::Record(r), _) => Some(super::Entry::Record(r)),
+                    (Cacheable::Item(k), _) if !summary => snap.items[*i]
                         .as_item()
                         .map(|it| super::Entry::Item(*k, it)),
-                    Cacheable::Record(r) => Some(super::Entry::Record(r)),
+                    (Cacheable::Item(k), Some(raw)) => {
+                        let it = &snap.items[*i];
+                        let ti = super::tier_index(it.tier());
+                        raw.find(&mut at, it.tier(), it.id(), k, edit_keys[ti])
+                    }
+                    (Cacheable::Item(_), None) => None,
                 })
                 .collect();
-            entries.map(|e| super::save(p, &t.root, &edit_keys, &e))
+            Some(super::save(p, &t.root, &edit_keys, &entries))
         }
         _ => None,
     };

@@ -572,3 +572,141 @@ mod prop {
             .unwrap_or_default()
     }
 }
+
+/// [`run`] with the racy window set to `ms`.
+fn run_racy(env: &Env, args: &[&str], ms: &str) -> Run {
+    let out = env
+        .command(args)
+        .env("HTRAC_CACHE_RACY_MS", ms)
+        .env("HTRAC_CACHE_STATS", "1")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The cache file's identity: a rewrite (temp file + rename) changes it.
+fn file_identity(path: &Path) -> (u64, std::time::SystemTime) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).unwrap();
+    (m.ino(), m.modified().unwrap())
+}
+
+/// The commands an agent reads with: slim ones (text `ready`, `list`) and
+/// whole ones (`--json list`, `show`).
+fn readers(id: &str) -> Vec<Vec<String>> {
+    [
+        &["ready"][..],
+        &["list"],
+        &["--json", "list"],
+        &["show", id],
+        &["--json", "show", id],
+    ]
+    .iter()
+    .map(|a| a.iter().map(|s| s.to_string()).collect())
+    .collect()
+}
+
+/// Right after a write, the changed file is within the racy window: it is
+/// parsed (the read shows the change) but not cached, and its now stale
+/// record is harmless — the cache file is not rewritten for it.
+#[test]
+fn a_read_right_after_a_write_shows_it_without_rewriting_the_cache() {
+    let (env, ids) = setup(4);
+    assert_eq!(assert_warm_equals_cold(&env), 4);
+    let path = cache_file(&env);
+    tick(&env);
+    run(
+        &env,
+        &["--no-auto-sync", "update", &ids[1], "--priority", "3"],
+    )
+    .ok();
+    let before = file_identity(&path);
+    for args in readers(&ids[1]) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let warm = run_racy(&env, &args, "3600000").ok();
+        assert_eq!(warm.stdout, cold(&env, &args).ok().stdout, "{args:?}");
+        assert_eq!(file_identity(&path), before, "{args:?}: cache rewritten");
+    }
+    let warm = run_racy(&env, &["--json", "list"], "3600000").ok();
+    assert_eq!(
+        hits(&warm),
+        3,
+        "the changed item is parsed, the rest cached"
+    );
+    assert!(warm.stdout.contains("\"priority\": 3"), "{}", warm.stdout);
+}
+
+/// Once the changed files leave the racy window, the first snapshot read —
+/// slim or whole — writes the cache back (copying the unchanged items' records),
+/// and every read after it is fully warm and equals a cold one.
+#[test]
+fn after_the_racy_window_any_read_refreshes_the_cache_for_all() {
+    let (env, ids) = setup(4);
+    assert_eq!(assert_warm_equals_cold(&env), 4);
+    let path = cache_file(&env);
+    // `show` reads one item's file, not the snapshot: it is a follow-up only.
+    let firsts: [&[&str]; 3] = [&["ready"], &["list"], &["--json", "list"]];
+    for (n, first) in firsts.into_iter().enumerate() {
+        tick(&env);
+        let p = (n % 4).to_string();
+        run(
+            &env,
+            &["--no-auto-sync", "update", &ids[2], "--priority", &p],
+        )
+        .ok();
+        run(
+            &env,
+            &[
+                "--no-auto-sync",
+                "discuss",
+                &ids[3],
+                &format!("note {n}"),
+                "--ack-thread",
+            ],
+        )
+        .ok();
+        // Just after the write: parsed, not cached.
+        run_racy(&env, &["ready"], "3600000").ok();
+        let before = file_identity(&path);
+        let r = run(&env, first).ok();
+        assert_eq!(r.stdout, cold(&env, first).ok().stdout, "{first:?}");
+        assert_ne!(file_identity(&path), before, "{first:?}: not rewritten");
+        for args in readers(&ids[2]) {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let warm = run(&env, &args).ok();
+            assert_eq!(warm.stdout, cold(&env, &args).ok().stdout, "{args:?}");
+        }
+        assert_eq!(assert_warm_equals_cold(&env), 4, "after {first:?}");
+        assert_eq!(hits(&run(&env, &["--json", "list"]).ok()), 4);
+    }
+}
+
+/// A slim read that must write the cache back while its heavy section is
+/// damaged copies nothing from it: it caches what it parsed, the next
+/// reads parse the rest and cache them again — always equal to cold.
+#[test]
+fn a_write_back_never_copies_a_damaged_heavy_section() {
+    let (env, ids) = setup(3);
+    assert_warm_equals_cold(&env);
+    let path = cache_file(&env);
+    let mut bad = std::fs::read(&path).unwrap();
+    let at = bad.len() - 20;
+    bad[at] ^= 1;
+    std::fs::write(&path, &bad).unwrap();
+    tick(&env);
+    run(
+        &env,
+        &["--no-auto-sync", "update", &ids[0], "--priority", "3"],
+    )
+    .ok();
+    for args in [&["ready"][..], &["list"], &["ready"]] {
+        let warm = run(&env, args).ok();
+        assert_eq!(warm.stdout, cold(&env, args).ok().stdout, "{args:?}");
+    }
+    assert_eq!(assert_warm_equals_cold(&env), 3);
+    assert_eq!(hits(&run(&env, &["--json", "list"]).ok()), 3);
+}
