@@ -292,6 +292,28 @@ impl Reader {
     }
 }
 
+/// The header record's edit keys and record count, or `None` when it is
+/// of another format, htrac version or tracker root ([`header`] writes it).
+pub(crate) fn decode_header(rec: &[u8], root: &Path) -> Option<([Option<u64>; 3], usize)> {
+    let mut d = Dec::new(rec);
+    if d.u32()? != FORMAT || d.str()? != env!("CARGO_PKG_VERSION") {
+        return None;
+    }
+    if d.str()? != root.to_string_lossy() {
+        return None;
+    }
+    let mut edit_keys = [None; 3];
+    for k in &mut edit_keys {
+        *k = match d.u8()? {
+            0 => None,
+            1 => Some(d.u64()?),
+            _ => return None,
+        };
+    }
+    let count = usize::try_from(d.u64()?).ok()?;
+    d.at_end().then_some((edit_keys, count))
+}
+
 /// Reads the cache file, or `None` if it is missing, stale or corrupt.
 /// Records of tiers whose edit key differs from `want_edit_keys` are
 /// returned without their items (not worth decoding). With `summary`,
@@ -313,25 +335,7 @@ pub(crate) fn load<T: Decoded>(
     if r.take(8)? != MAGIC {
         return None;
     }
-    let mut d = Dec::new(r.record()?);
-    if d.u32()? != FORMAT || d.str()? != env!("CARGO_PKG_VERSION") {
-        return None;
-    }
-    if d.str()? != root.to_string_lossy() {
-        return None;
-    }
-    let mut edit_keys = [None; 3];
-    for k in &mut edit_keys {
-        *k = match d.u8()? {
-            0 => None,
-            1 => Some(d.u64()?),
-            _ => return None,
-        };
-    }
-    let count = usize::try_from(d.u64()?).ok()?;
-    if !d.at_end() {
-        return None;
-    }
+    let (edit_keys, count) = decode_header(r.record()?, root)?;
     let mut records: Vec<Record> = Vec::with_capacity(count.min(1 << 20));
     let mut items: Vec<T> = Vec::with_capacity(count.min(1 << 20));
     for _ in 0..count {

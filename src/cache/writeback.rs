@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::codec::Dec;
-use super::{checksum, Entry, FileKey, FORMAT, MAGIC};
+use super::{checksum, Entry, FileKey, MAGIC};
 use crate::items::tiers::Tier;
 
 /// A cache file read whole, its records located but not decoded.
@@ -73,25 +73,7 @@ pub(crate) fn load_raw(path: &Path, root: &Path) -> Option<Raw> {
     if bytes.get(c.take(8)?)? != MAGIC {
         return None;
     }
-    let mut d = Dec::new(&bytes[c.record()?]);
-    if d.u32()? != FORMAT || d.str()? != env!("CARGO_PKG_VERSION") {
-        return None;
-    }
-    if d.str()? != root.to_string_lossy() {
-        return None;
-    }
-    let mut edit_keys = [None; 3];
-    for k in &mut edit_keys {
-        *k = match d.u8()? {
-            0 => None,
-            1 => Some(d.u64()?),
-            _ => return None,
-        };
-    }
-    let count = usize::try_from(d.u64()?).ok()?;
-    if !d.at_end() {
-        return None;
-    }
+    let (edit_keys, count) = super::decode_header(&bytes[c.record()?], root)?;
     let mut recs = Vec::with_capacity(count.min(1 << 20));
     for _ in 0..count {
         let summary = c.record()?;

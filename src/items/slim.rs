@@ -187,9 +187,22 @@ impl Slim {
                 None => more_ends.push(end),
             }
         }
+        Slim::assemble(bytes, ends, more_ends, texts.len(), rest)
+    }
+
+    /// A slim item from its texts' bytes and where each of its `parts`
+    /// texts (ID, kind, title, status, created_at, then tags) ends. `None`
+    /// unless they are UTF-8 cut only between characters (then so is each
+    /// part).
+    fn assemble(
+        bytes: Vec<u8>,
+        ends: [u32; 8],
+        more_ends: Vec<u32>,
+        parts: usize,
+        rest: Rest,
+    ) -> Option<Slim> {
         let text = String::from_utf8(bytes).ok()?;
-        // Valid as a whole, and cut only between characters: so is each part.
-        if !ends[..texts.len().min(8)]
+        if !ends[..parts.min(8)]
             .iter()
             .chain(&more_ends)
             .all(|&e| text.is_char_boundary(e as usize))
@@ -200,7 +213,7 @@ impl Slim {
             text: text.into_boxed_str(),
             ends,
             more_ends: more_ends.into_boxed_slice(),
-            tag_count: u32::try_from(texts.len() - 5).ok()?,
+            tag_count: u32::try_from(parts.checked_sub(5)?).ok()?,
             priority: rest.priority,
             isbefore: rest.isbefore,
             claim_fields: rest.claim_fields.filter(|m| !m.is_empty()).map(Box::new),
@@ -249,29 +262,7 @@ impl Slim {
         if last as usize != bytes.len() {
             return None;
         }
-        let text = String::from_utf8(bytes).ok()?;
-        if !ends[..(count + 1).min(8)]
-            .iter()
-            .chain(&more_ends)
-            .all(|&e| text.is_char_boundary(e as usize))
-        {
-            return None;
-        }
-        Some(Slim {
-            text: text.into_boxed_str(),
-            ends,
-            more_ends: more_ends.into_boxed_slice(),
-            tag_count: u32::try_from(count - 4).ok()?,
-            priority: rest.priority,
-            isbefore: rest.isbefore,
-            claim_fields: rest.claim_fields.filter(|m| !m.is_empty()).map(Box::new),
-            locked_fields: rest.locked_fields,
-            unread: rest.unread as u32,
-            tier: rest.tier,
-            frozen: false,
-            cross_tier_conflict: false,
-            duplicate: rest.duplicate,
-        })
+        Slim::assemble(bytes, ends, more_ends, count + 1, rest)
     }
 
     /// [`Slim::from_bytes`] from strings.

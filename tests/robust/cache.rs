@@ -19,11 +19,7 @@ fn run(env: &Env, args: &[&str]) -> Run {
         .env("HTRAC_CACHE_STATS", "1")
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 fn cold(env: &Env, args: &[&str]) -> Run {
@@ -32,11 +28,7 @@ fn cold(env: &Env, args: &[&str]) -> Run {
         .env("HTRAC_NO_CACHE", "1")
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 /// How many items the last command took from the cache (HTRAC_CACHE_STATS).
@@ -581,11 +573,7 @@ fn run_racy(env: &Env, args: &[&str], ms: &str) -> Run {
         .env("HTRAC_CACHE_STATS", "1")
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 /// The cache file's identity: a rewrite (temp file + rename) changes it.

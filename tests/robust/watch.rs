@@ -20,11 +20,7 @@ fn run(env: &Env, args: &[&str]) -> Run {
         .env("HTRAC_CACHE_RACY_MS", "0")
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 fn listed(env: &Env, cold: bool) -> String {
