@@ -542,6 +542,15 @@ pub fn remote_copies(tracker: &Tracker, paths: &[&std::path::Path]) -> Vec<Optio
     let Ok((repo, cfg)) = open(tracker) else {
         return none();
     };
+    // No remote-tracking branch (no remote, or never fetched): nothing to
+    // ask, and no git process started to learn it. Refs htrac cannot read
+    // itself (reftable) are left to git.
+    let tracking = format!("refs/remotes/{}/{}", cfg.remote, cfg.base_branch);
+    if crate::git::refs::RefTable::read(&repo.work_tree)
+        .is_some_and(|refs| refs.resolve(&tracking).is_none())
+    {
+        return none();
+    }
     let specs: Vec<String> = paths
         .iter()
         .map(|p| {

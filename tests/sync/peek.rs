@@ -278,3 +278,32 @@ fn auto_sync_without_a_remote_counts_nothing_and_a_configured_remote_needs_no_pr
         "pending lines are counted: {ran:?}"
     );
 }
+
+#[test]
+fn a_held_claim_is_checked_against_the_remote_only_when_there_is_one() {
+    let env = Env::new();
+    let id = env.add("held", &[]);
+    common::git(env.path(), &["add", "-A"]);
+    common::git(env.path(), &["commit", "-q", "-m", "item"]);
+    let (bin, log) = wrapper(env.cache.path());
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let c = Counted {
+        env: &env,
+        path,
+        log,
+    };
+    c.run(&["--no-auto-sync", "claim", &id]);
+    // prime asks whether a held claim was lost on the remote: with no
+    // remote-tracking branch there is nothing to ask, and no git runs.
+    assert_eq!(c.run(&["--no-auto-sync", "prime"]), 0);
+    // Once the remote's branch is fetched, the remote's copy is read.
+    let remote = tempfile::tempdir().unwrap();
+    common::git(remote.path(), &["init", "-q", "--bare"]);
+    common::git(
+        env.path(),
+        &["remote", "add", "origin", remote.path().to_str().unwrap()],
+    );
+    common::git(env.path(), &["push", "-q", "origin", "HEAD:dev"]);
+    common::git(env.path(), &["fetch", "-q", "origin"]);
+    assert!(c.run(&["--no-auto-sync", "prime"]) >= 1);
+}
