@@ -539,16 +539,25 @@ pub fn has_remote(tracker: &Tracker) -> bool {
 /// branch or linked worktree.
 pub fn remote_copies(tracker: &Tracker, paths: &[&std::path::Path]) -> Vec<Option<String>> {
     let none = || vec![None; paths.len()];
+    // No remote-tracking branch (no remote, or never fetched): nothing to
+    // ask, and no git process started to learn it — not even the ones that
+    // find the base branch. Refs htrac cannot read itself (reftable) are
+    // left to git.
+    let refs = tracker
+        .work_tree
+        .as_deref()
+        .and_then(crate::git::refs::RefTable::read);
+    if refs
+        .as_ref()
+        .is_some_and(|r| !r.has_refs_under("refs/remotes/"))
+    {
+        return none();
+    }
     let Ok((repo, cfg)) = open(tracker) else {
         return none();
     };
-    // No remote-tracking branch (no remote, or never fetched): nothing to
-    // ask, and no git process started to learn it. Refs htrac cannot read
-    // itself (reftable) are left to git.
     let tracking = format!("refs/remotes/{}/{}", cfg.remote, cfg.base_branch);
-    if crate::git::refs::RefTable::read(&repo.work_tree)
-        .is_some_and(|refs| refs.resolve(&tracking).is_none())
-    {
+    if refs.is_some_and(|r| r.resolve(&tracking).is_none()) {
         return none();
     }
     let specs: Vec<String> = paths

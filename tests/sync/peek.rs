@@ -56,6 +56,14 @@ impl Counted<'_> {
         self.run_in(self.env.path(), args)
     }
 
+    /// Every git run logged so far.
+    fn all(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
     fn cat_files(&self) -> usize {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
@@ -294,8 +302,11 @@ fn a_held_claim_is_checked_against_the_remote_only_when_there_is_one() {
     };
     c.run(&["--no-auto-sync", "claim", &id]);
     // prime asks whether a held claim was lost on the remote: with no
-    // remote-tracking branch there is nothing to ask, and no git runs.
+    // remote-tracking branch there is nothing to ask, and no git runs at
+    // all (not even to find the base branch).
+    let before = c.all();
     assert_eq!(c.run(&["--no-auto-sync", "prime"]), 0);
+    assert_eq!(c.all(), before, "git ran for prime");
     // Once the remote's branch is fetched, the remote's copy is read.
     let remote = tempfile::tempdir().unwrap();
     common::git(remote.path(), &["init", "-q", "--bare"]);
