@@ -37,7 +37,14 @@ struct Counted<'a> {
     log: PathBuf,
 }
 
-impl Counted<'_> {
+impl<'a> Counted<'a> {
+    /// htrac in `env` with the logging `git` first on its PATH.
+    fn new(env: &'a Env) -> Counted<'a> {
+        let (bin, log) = wrapper(env.cache.path());
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        Counted { env, path, log }
+    }
+
     /// Runs htrac (in `dir`) and returns how many `git cat-file` it started.
     fn run_in(&self, dir: &Path, args: &[&str]) -> usize {
         let before = self.cat_files();
@@ -114,13 +121,7 @@ fn clocks_follow_moved_refs_and_unmoved_refs_start_no_git() {
     common::git(env.path(), &["add", "-A"]);
     common::git(env.path(), &["commit", "-q", "-m", "item"]);
     common::git(env.path(), &["branch", "main"]);
-    let (bin, log) = wrapper(env.cache.path());
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let c = Counted {
-        env: &env,
-        path,
-        log,
-    };
+    let c = Counted::new(&env);
 
     // First write: git reads the copies (dev and main: one commit).
     assert_eq!(c.run(&["update", &id, "--priority", "1"]), 1);
@@ -215,13 +216,7 @@ fn in_a_linked_worktree_the_other_worktrees_branches_count_too() {
     commit_on(&env, "main", &id, &op(10, "cc01"));
     let wt = env.path().join("wt-main");
     let file = wt.join(format!(".agent/tracker-workspace/.ops/.{id}.ops"));
-    let (bin, log) = wrapper(env.cache.path());
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let c = Counted {
-        env: &env,
-        path,
-        log,
-    };
+    let c = Counted::new(&env);
     assert_eq!(c.run_in(&wt, &["update", &id, "--priority", "1"]), 1);
     assert_eq!(last_clock_at(&file), 11);
     assert_eq!(c.run_in(&wt, &["update", &id, "--priority", "2"]), 0);
@@ -293,13 +288,7 @@ fn a_held_claim_is_checked_against_the_remote_only_when_there_is_one() {
     let id = env.add("held", &[]);
     common::git(env.path(), &["add", "-A"]);
     common::git(env.path(), &["commit", "-q", "-m", "item"]);
-    let (bin, log) = wrapper(env.cache.path());
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let c = Counted {
-        env: &env,
-        path,
-        log,
-    };
+    let c = Counted::new(&env);
     c.run(&["--no-auto-sync", "claim", &id]);
     // prime asks whether a held claim was lost on the remote: with no
     // remote-tracking branch there is nothing to ask, and no git runs at
