@@ -111,9 +111,15 @@ fn a_same_size_rewrite_that_git_stat_cache_cannot_see_is_judged() {
     common::append_raw(&files[3], &human_lock);
     git(env.path(), &["commit", "-qam", "a human's lock"]);
     env.run(&["validate", "--check-locks"]).ok();
-    // The index is written again a second later, its stat data refreshed:
-    // no entry is racy (as old as the index) any more.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // The file's mtime put an hour back, then the index written again with
+    // its stat data refreshed: the entry is older than the index, so not
+    // racy (git would otherwise compare its contents).
+    let touched = std::process::Command::new("touch")
+        .args(["-m", "-d", "1 hour ago"])
+        .arg(&files[3])
+        .status()
+        .unwrap();
+    assert!(touched.success());
     git(env.path(), &["read-tree", "HEAD"]);
     git(env.path(), &["update-index", "-q", "--refresh"]);
     common::rewrite_keeping_mtime(&files[3], "by: human  # d001", "by: agent  # d001");
