@@ -29,7 +29,7 @@
 //! read-only cache directory never fails a command.
 //! Broken files and files with torn ops are never cached.
 
-mod codec;
+pub(crate) mod codec;
 pub mod listing;
 pub mod memo;
 mod snapshot;

@@ -698,3 +698,26 @@ fn a_write_back_never_copies_a_damaged_heavy_section() {
     assert_eq!(assert_warm_equals_cold(&env), 3);
     assert_eq!(hits(&run(&env, &["--json", "list"]).ok()), 3);
 }
+
+/// The configuration document is kept in the cache directory under its
+/// exact text: an edit to `config.yaml` at the same size with the old
+/// mtime put back is read by the very next command.
+#[test]
+fn an_edit_to_the_config_is_seen_at_once_even_at_the_same_size_and_mtime() {
+    let (env, _) = setup(1);
+    let config = env.root().join("tracker/config.yaml");
+    assert!(config.exists(), "setup wrote a config.yaml");
+    run(&env, &["list"]).ok();
+    let memo = env.cache_files("config-");
+    assert_eq!(memo.len(), 1, "the document is kept after a command");
+    let kept = std::fs::read(&memo[0]).unwrap();
+    common::rewrite_keeping_mtime(&config, "prefix: WI\n", "prefix: WX\n");
+    let id = env.add("after the edit", &["--no-auto-sync"]);
+    assert!(id.starts_with("WX-"), "the new prefix is used: {id}");
+    assert_ne!(std::fs::read(&memo[0]).unwrap(), kept, "kept afresh");
+    // And back: the old text is read again, not the memo of the new one.
+    common::rewrite_keeping_mtime(&config, "prefix: WX\n", "prefix: WI\n");
+    let id = env.add("after the edit back", &["--no-auto-sync"]);
+    assert!(id.starts_with("WI-"), "the old prefix is back: {id}");
+    assert_eq!(std::fs::read(&memo[0]).unwrap(), kept);
+}
