@@ -17,11 +17,13 @@
 //!   JSON; otherwise plain text). Always exits 0; prints nothing without a
 //!   tracker.
 //!
-//! Notes (why a stop was allowed or blocked, errors) go to stderr.
+//! Notes (why a stop was allowed or blocked, errors) go to stderr. It
+//! starts without Rust's runtime set-up (see `htrac::process`).
+
+#![no_main]
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use htrac::config::OnError;
 use htrac::safetext::escape;
@@ -161,31 +163,52 @@ fn notes(outcome: &Outcome, status: bool) {
     }
 }
 
-fn main() -> ExitCode {
+/// Prints `text` on stdout. A reader that has gone is not an error here:
+/// the exit code still says what the hook decided.
+fn say(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Prints `text` on stderr, as [`say`] does on stdout.
+fn tell(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    htrac::process::start(hook)
+}
+
+fn hook() -> u8 {
     let args = match parse() {
         Ok(Request::Run(a)) => a,
         Ok(Request::Help) => {
-            print!("{HELP}");
-            return ExitCode::SUCCESS;
+            say(HELP);
+            return 0;
         }
         Ok(Request::Version) => {
-            println!("htrac-hook {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
+            say(&format!("htrac-hook {}\n", env!("CARGO_PKG_VERSION")));
+            return 0;
         }
         Err(e) => {
-            eprintln!("htrac-hook: error: {e}\nhint: see 'htrac-hook --help'");
-            return ExitCode::from(1);
+            tell(&format!(
+                "htrac-hook: error: {e}\nhint: see 'htrac-hook --help'\n"
+            ));
+            return 1;
         }
     };
     let opts = match options(&args) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("htrac-hook: error: {e}");
-            return ExitCode::from(if args.on_error == OnError::Block {
+            tell(&format!("htrac-hook: error: {e}\n"));
+            return if args.on_error == OnError::Block {
                 2
             } else {
                 0
-            });
+            };
         }
     };
     match args.command.as_str() {
@@ -194,9 +217,9 @@ fn main() -> ExitCode {
             notes(&outcome, true);
             if let Decision::Block(reason) = &outcome.decision {
                 let v = serde_json::json!({"decision": "block", "reason": reason});
-                println!("{v}");
+                say(&format!("{v}\n"));
             }
-            ExitCode::SUCCESS
+            0
         }
         "session-start" => {
             let out = htrac::prime::session::session_start(read_event(), &opts);
@@ -204,8 +227,8 @@ fn main() -> ExitCode {
             for n in &out.notes {
                 let _ = writeln!(err, "{}", escape(n));
             }
-            print!("{}", escape(&out.stdout));
-            ExitCode::SUCCESS
+            say(&escape(&out.stdout));
+            0
         }
         "check" => {
             // stderr is what the agent reads: the reason first, and no
@@ -213,36 +236,38 @@ fn main() -> ExitCode {
             let outcome = hook::stop(Ok(event::HookEvent::default()), &opts);
             match &outcome.decision {
                 Decision::Block(reason) => {
-                    eprintln!("{}", escape(reason));
+                    tell(&format!("{}\n", escape(reason)));
                     notes(&outcome, false);
-                    ExitCode::from(2)
+                    2
                 }
                 Decision::Allow => {
                     notes(&outcome, false);
-                    ExitCode::SUCCESS
+                    0
                 }
             }
         }
         _ => match hook::count(&opts, Strength::from_flags(args.hard, args.soft)) {
             Ok(0) => {
-                println!("0");
-                ExitCode::SUCCESS
+                say("0\n");
+                0
             }
             Ok(n) => {
-                println!("{n}");
-                eprintln!("htrac-hook: {n} blocking item(s) remain in scope (see 'htrac ready')");
-                ExitCode::from(2)
+                say(&format!("{n}\n"));
+                tell(&format!(
+                    "htrac-hook: {n} blocking item(s) remain in scope (see 'htrac ready')\n"
+                ));
+                2
             }
             Err((e, policy)) => {
-                eprintln!("htrac-hook: error: {e}");
+                tell(&format!("htrac-hook: error: {e}\n"));
                 match policy {
                     OnError::Block => {
-                        eprintln!("htrac-hook: failing closed (stop_hook.on_error: block)");
-                        ExitCode::from(2)
+                        tell("htrac-hook: failing closed (stop_hook.on_error: block)\n");
+                        2
                     }
                     OnError::Allow => {
-                        eprintln!("htrac-hook: stop_hook.on_error is allow, so the agent may stop");
-                        ExitCode::SUCCESS
+                        tell("htrac-hook: stop_hook.on_error is allow, so the agent may stop\n");
+                        0
                     }
                 }
             }

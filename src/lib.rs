@@ -101,6 +101,7 @@ pub mod stophook;
 // Text.
 pub mod nearest;
 pub mod par;
+pub mod process;
 pub mod py;
 pub mod safetext;
 pub mod settings;

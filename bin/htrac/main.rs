@@ -1,6 +1,9 @@
 //! `htrac`: the agent-facing command line. A thin shell over the library:
 //! parse (see `args`), resolve `:N` aliases once, run the command, print
 //! its output, map errors to exit codes 1 (user) and 2 (internal/corrupt).
+//! It starts without Rust's runtime set-up (see `htrac::process`).
+
+#![no_main]
 
 mod args;
 mod commands;
@@ -8,7 +11,6 @@ mod completions;
 mod render;
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use args::{Cmd, Globals, Invocation, Request};
 use htrac::actions::Transaction;
@@ -37,14 +39,15 @@ impl Output {
     }
 }
 
-fn main() -> ExitCode {
-    // A file size limit (RLIMIT_FSIZE) must fail the write with EFBIG, which
-    // the append undoes, not kill the process midway through an op.
-    // SAFETY: setting a signal's disposition to ignored at start-up, before
-    // any thread exists.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
+#[unsafe(no_mangle)]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    htrac::process::start(htrac_main)
+}
+
+fn htrac_main() -> u8 {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     let code = match run(args) {
         Ok(out) => {
@@ -62,7 +65,7 @@ fn main() -> ExitCode {
             e.exit_code()
         }
     };
-    ExitCode::from(code as u8)
+    code as u8
 }
 
 /// Prints a command's output. Text carries titles and messages agents

@@ -26,6 +26,7 @@ mod list;
 mod mcp;
 mod mcp_results;
 mod migrate;
+mod pipes;
 mod prime;
 mod priority_trend;
 mod ready;
