@@ -2,7 +2,7 @@
 //! background (the default), run it in the foreground, stop it, or show
 //! whether it runs.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,8 @@ pub fn run(a: &WatchArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
     })?;
     match a.action.as_deref().unwrap_or("start") {
         "start" if a.foreground => htrac::watch::daemon::run(t, || {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "htrac watch: watching {} (pid {}); 'htrac watch stop' stops it",
                 t.root.display(),
                 std::process::id()
