@@ -327,7 +327,7 @@ pub(crate) fn load<T: Decoded>(
 ) -> Option<Contents<T>> {
     let mut r = Reader {
         file: File::open(path).ok()?,
-        buf: vec![0; 1 << 19],
+        buf: vec![0; 1 << 16],
         pos: 0,
         end: 0,
         sum: 0,
