@@ -137,7 +137,10 @@ fn lookup_with(
     let mut entries: Vec<Option<Entry>> = Vec::with_capacity(revs.len());
     for r in &revs {
         entries.push(match peek.tree(&r.commit) {
-            Some(tree) => Some(tree_entry(tree.as_deref(), name, id_len(&r.commit)?)?),
+            Some(kept) => {
+                let tree = kept.as_ref().map(|(bytes, at)| &bytes[*at..]);
+                Some(tree_entry(tree, name, id_len(&r.commit)?)?)
+            }
             None => None,
         });
     }
@@ -303,10 +306,12 @@ impl Peek<'_> {
         Some(bytes)
     }
 
-    /// The directory's tree in `commit` as kept: `Some(None)` when the
-    /// commit has no such directory, `None` when not kept (or damaged).
-    fn tree(&self, commit: &str) -> Option<Option<Vec<u8>>> {
-        let bytes = self.read_own(&self.tree_path(commit))?;
+    /// The directory's tree in `commit` as kept (the file's bytes and where
+    /// the tree starts in them, so that a 10,000-entry tree is not copied
+    /// again): `Some(None)` when the commit has no such directory, `None`
+    /// when not kept (or damaged).
+    fn tree(&self, commit: &str) -> Option<Option<(Vec<u8>, usize)>> {
+        let mut bytes = self.read_own(&self.tree_path(commit))?;
         let (body, sum) = bytes.split_at(bytes.len().checked_sub(8)?);
         if crate::cache::checksum(0, body) != u64::from_le_bytes(sum.try_into().ok()?) {
             return None;
@@ -318,9 +323,13 @@ impl Peek<'_> {
         if dir != self.dir.as_bytes() {
             return None;
         }
+        let at = body.len() - rest.len() + 1;
         match rest.split_first()? {
             (0, []) => Some(None),
-            (1, tree) => Some(Some(tree.to_vec())),
+            (1, _) => {
+                bytes.truncate(bytes.len() - 8);
+                Some(Some((bytes, at)))
+            }
             _ => None,
         }
     }
