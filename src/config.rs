@@ -181,23 +181,30 @@ impl Config {
         Config::parse(DEFAULT_CONFIG_YAML, Source::Defaults)
     }
 
-    /// The configuration in `text`, read from `path`: the document kept in
-    /// the cache directory for exactly this text when there is one
-    /// ([`memo`]), else parsed and kept.
+    /// The configuration in `text`, read from `path`.
     fn read_file(root: &Path, text: String, path: PathBuf) -> Result<Config, ConfigError> {
-        let memo = memo::path_for(root);
-        let kept = memo.as_deref().and_then(|m| memo::recall(m, &text));
-        let raw = match kept {
-            Some(raw) => raw,
-            None => {
-                let raw = parse::document(&text, Some(&path))?;
-                if let Some(m) = &memo {
-                    memo::keep(m, &text, &raw);
-                }
-                raw
-            }
-        };
+        let raw = Config::document(root, "config", &text, &path)?;
         Config::from_document(raw, Source::File(path))
+    }
+
+    /// The YAML document in `text`, read from `path`, a file of the tracker
+    /// at `root`: kept in the cache directory under `slot` for exactly this
+    /// text ([`memo`]), so that a file read by every command is parsed once.
+    pub fn document(
+        root: &Path,
+        slot: &str,
+        text: &str,
+        path: &Path,
+    ) -> Result<Value, ConfigError> {
+        let memo = memo::path_for(root, slot);
+        if let Some(raw) = memo.as_deref().and_then(|m| memo::recall(m, text)) {
+            return Ok(raw);
+        }
+        let raw = parse::document(text, Some(path))?;
+        if let Some(m) = &memo {
+            memo::keep(m, text, &raw);
+        }
+        Ok(raw)
     }
 
     /// The error for a kind this configuration does not define, with the

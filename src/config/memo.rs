@@ -17,10 +17,11 @@ const MAGIC: &[u8; 8] = b"HTRACCF\x01";
 /// Bump when the layout, or the way a document becomes a value, changes.
 const FORMAT: u32 = 1;
 
-/// Where the memo for the tracker at `root` lives (`None`: no cache).
-pub(super) fn path_for(root: &Path) -> Option<PathBuf> {
+/// Where the memo `slot` (`config`, `template`) for the tracker at `root`
+/// lives (`None`: no cache).
+pub(super) fn path_for(root: &Path, slot: &str) -> Option<PathBuf> {
     let items = crate::cache::path_for(root)?;
-    Some(items.with_file_name(format!("config-{}.bin", crate::alias::fingerprint(root))))
+    Some(items.with_file_name(format!("{slot}-{}.bin", crate::alias::fingerprint(root))))
 }
 
 /// The document kept at `path` for exactly `text`.

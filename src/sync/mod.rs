@@ -455,7 +455,9 @@ pub fn load_config(tracker: &Tracker, repo: &Repo) -> Result<SyncConfig> {
     let template = tracker.root.join("tracker/config.yaml.template");
     let from_template = std::fs::read_to_string(&template)
         .ok()
-        .and_then(|t| serde_norway::from_str::<Value>(&t).ok())
+        .and_then(|t| {
+            crate::config::Config::document(&tracker.root, "template", &t, &template).ok()
+        })
         .and_then(|v| SyncConfig::from_raw(&v).ok())
         .filter(|c| c.base_from == config::BaseFrom::Config);
     if let Some(t) = from_template {
