@@ -22,21 +22,33 @@ use crate::items::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
 
 /// One listed op file and its key (`None` if it could not be stat-ed).
+/// Its name is kept in its [`Listing`] ([`Listing::id`], [`Listing::name`]).
+#[derive(Clone, Copy)]
 pub struct Listed {
     pub tier: Tier,
-    /// The file name (`.ID.ops`); no path: most files are never opened.
-    name: String,
     pub key: Option<FileKey>,
+    /// Where its file name (`.ID.ops`) lies in the listing's names.
+    at: u32,
+    len: u32,
 }
 
-impl Listed {
-    pub fn id(&self) -> &str {
-        id_from_file_name(&self.name).expect("listed names are op file names")
+/// The file names of a listing, one after the other (one allocation, not
+/// one per file); a [`Listed`] knows where its own lies.
+#[derive(Default)]
+struct Names(String);
+
+impl Names {
+    /// Adds `name`; `None` past 4 GiB of names.
+    fn push(&mut self, name: &str) -> Option<(u32, u32)> {
+        let at = u32::try_from(self.0.len()).ok()?;
+        let len = u32::try_from(name.len()).ok()?;
+        at.checked_add(len)?;
+        self.0.push_str(name);
+        Some((at, len))
     }
 
-    /// The file name (`.ID.ops`).
-    pub fn name(&self) -> &str {
-        &self.name
+    fn get(&self, at: u32, len: u32) -> &str {
+        &self.0[at as usize..(at + len) as usize]
     }
 }
 
@@ -58,6 +70,7 @@ impl FileKey {
 /// [`Tier::ALL`] order) the IDs with a freeze sentinel.
 pub struct Listing {
     pub files: Vec<Listed>,
+    names: Names,
     pub frozen: [HashSet<String>; 3],
     /// Whether the files were stat-ed (else every key is `None`: a read
     /// with no cache to match takes each key as it opens the file).
@@ -70,8 +83,9 @@ pub struct Listing {
 struct TierDir {
     tier: Tier,
     fd: OwnedFd,
-    /// Op file names and their types, sorted by ID.
-    named: Vec<(String, FileType)>,
+    /// Op file names (where each lies in the names read) and their
+    /// types, sorted by ID.
+    named: Vec<(u32, u32, FileType)>,
     frozen: HashSet<String>,
 }
 
@@ -104,116 +118,111 @@ impl Listing {
         // The tiers' directories one after the other: `getdents` returns
         // hundreds of entries a call, so even 10,000 files take about a
         // millisecond, less than starting threads to share it.
+        let mut names = Names::default();
         let dirs: Vec<Option<TierDir>> = Tier::ALL
             .iter()
-            .map(|&tier| read_dir(t, tier))
+            .map(|&tier| read_dir(t, tier, &mut names))
             .collect::<Result<Vec<_>>>()?;
         let dirs: Vec<TierDir> = dirs.into_iter().flatten().collect();
-
-        // Then every file's key, the calls shared among threads.
-        let work: Vec<(usize, &str)> = dirs
-            .iter()
-            .enumerate()
-            .flat_map(|(d, dir)| dir.named.iter().map(move |(n, _)| (d, n.as_str())))
-            .collect();
-        let stat_all = |chunk: &[(usize, &str)]| -> Vec<StatResult> {
-            chunk
-                .iter()
-                .map(|&(d, name)| stat_key(&dirs[d].fd, name))
-                .collect()
-        };
-        if !stat {
-            let mut files = Vec::with_capacity(work.len());
-            drop(work);
-            let mut frozen: [HashSet<String>; 3] = Default::default();
-            let mut fds: [Option<OwnedFd>; 3] = Default::default();
-            for dir in dirs {
-                let ti = super::tier_index(dir.tier);
-                for (name, kind) in dir.named {
-                    if kind == FileType::Unknown {
-                        match stat_key(&dir.fd, &name) {
-                            StatResult::Key(_) | StatResult::Missing => {}
-                            StatResult::NotAFile => continue,
-                        }
-                    }
-                    files.push(Listed {
-                        tier: dir.tier,
-                        name,
-                        key: None,
-                    });
-                }
-                frozen[ti] = dir.frozen;
-                fds[ti] = Some(dir.fd);
-            }
-            return Ok(Listing {
-                files,
-                frozen,
-                stated: false,
-                dirs: fds,
-            });
-        }
-        // (`available_parallelism` reads cgroup files: asked only when
-        // there is enough work to share.)
-        let threads = match work.len() / PER_THREAD {
-            0 | 1 => 1,
-            n => std::thread::available_parallelism()
-                .map(|p| p.get())
-                .unwrap_or(1)
-                .min(n)
-                .clamp(1, 4),
-        };
-        let keys: Vec<StatResult> = if threads > 1 {
-            let size = work.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = work[size..]
-                    .chunks(size)
-                    .map(|c| s.spawn(move || stat_all(c)))
-                    .collect();
-                let mut keys = stat_all(&work[..size]);
-                for h in handles {
-                    keys.extend(h.join().expect("stat thread"));
-                }
-                keys
-            })
-        } else {
-            stat_all(&work)
-        };
-        drop(work);
-
-        let mut files = Vec::with_capacity(keys.len());
         let mut frozen: [HashSet<String>; 3] = Default::default();
         let mut fds: [Option<OwnedFd>; 3] = Default::default();
-        let mut keys = keys.into_iter();
+        let mut files: Vec<Listed> = Vec::with_capacity(dirs.iter().map(|d| d.named.len()).sum());
+        // Every file, with the type the directory gave (the key comes next).
+        let mut kinds: Vec<(usize, FileType)> = Vec::with_capacity(files.capacity());
+        for (d, dir) in dirs.iter().enumerate() {
+            for &(at, len, kind) in &dir.named {
+                files.push(Listed {
+                    tier: dir.tier,
+                    key: None,
+                    at,
+                    len,
+                });
+                kinds.push((d, kind));
+            }
+        }
+        let named = |i: usize| names.get(files[i].at, files[i].len);
+        if !stat {
+            // Only what the directory did not say is a file is stat-ed.
+            let mut keep = Vec::with_capacity(files.len());
+            for (i, &(d, kind)) in kinds.iter().enumerate() {
+                let file = kind != FileType::Unknown
+                    || !matches!(stat_key(&dirs[d].fd, named(i)), StatResult::NotAFile);
+                keep.push(file);
+            }
+            let mut keep = keep.into_iter();
+            files.retain(|_| keep.next().expect("one per file"));
+        } else {
+            // Then every file's key, the calls shared among threads.
+            let stat_all = |range: std::ops::Range<usize>| -> Vec<StatResult> {
+                range
+                    .map(|i| stat_key(&dirs[kinds[i].0].fd, named(i)))
+                    .collect()
+            };
+            // (`available_parallelism` reads cgroup files: asked only when
+            // there is enough work to share.)
+            let n = files.len();
+            let threads = match n / PER_THREAD {
+                0 | 1 => 1,
+                k => std::thread::available_parallelism()
+                    .map(|p| p.get())
+                    .unwrap_or(1)
+                    .min(k)
+                    .clamp(1, 4),
+            };
+            let keys: Vec<StatResult> = if threads > 1 {
+                let size = n.div_ceil(threads);
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = (1..threads)
+                        .map(|k| {
+                            let range = (k * size).min(n)..((k + 1) * size).min(n);
+                            s.spawn(move || stat_all(range))
+                        })
+                        .collect();
+                    let mut keys = stat_all(0..size.min(n));
+                    for h in handles {
+                        keys.extend(h.join().expect("stat thread"));
+                    }
+                    keys
+                })
+            } else {
+                stat_all(0..n)
+            };
+            let mut keys = keys.into_iter().zip(&kinds);
+            files.retain_mut(|f| match keys.next().expect("one key per file") {
+                // Not a regular file (a directory or symlink with an op
+                // file's name): skipped.
+                (StatResult::NotAFile, _) => false,
+                // Gone between readdir and statx, and not known to be a
+                // file: skipped; a known file without a key is parsed.
+                (StatResult::Missing, &(_, kind)) => kind != FileType::Unknown,
+                (StatResult::Key(key), _) => {
+                    f.key = Some(key);
+                    true
+                }
+            });
+        }
         for dir in dirs {
             frozen[super::tier_index(dir.tier)] = dir.frozen;
             fds[super::tier_index(dir.tier)] = Some(dir.fd);
-            for (name, kind) in dir.named {
-                match keys.next().expect("one key per file") {
-                    // Not a regular file (a directory or symlink with an op
-                    // file's name): skipped.
-                    StatResult::NotAFile => {}
-                    // Gone between readdir and statx, and not known to be a
-                    // file: skipped; a known file without a key is parsed.
-                    StatResult::Missing if kind == FileType::Unknown => {}
-                    StatResult::Missing => files.push(Listed {
-                        tier: dir.tier,
-                        name,
-                        key: None,
-                    }),
-                    StatResult::Key(key) => files.push(Listed {
-                        tier: dir.tier,
-                        name,
-                        key: Some(key),
-                    }),
-                }
-            }
         }
         Ok(Listing {
             files,
+            names,
             frozen,
-            stated: true,
+            stated: stat,
             dirs: fds,
         })
+    }
+
+    /// The file name (`.ID.ops`) of `f`, one of [`Listing::files`].
+    pub fn name(&self, f: &Listed) -> &str {
+        self.names.get(f.at, f.len)
+    }
+
+    /// The item ID of `f`, one of [`Listing::files`].
+    pub fn id(&self, f: &Listed) -> &str {
+        let name = self.name(f);
+        &name[1..name.len() - 4]
     }
 
     /// The open directory of `tier`, if it was listed.
@@ -231,6 +240,37 @@ impl Listing {
     /// a read compiles the same items.
     pub fn key_bytes(&self, now_ns: i64, window: Duration) -> Option<Vec<u8>> {
         let mut buf = Vec::with_capacity(self.files.len() * 96);
+        self.spell(now_ns, window, |b| {
+            buf.extend_from_slice(b);
+            true
+        })?;
+        Some(buf)
+    }
+
+    /// Whether [`Listing::key_bytes`] would be `Some(key)`: compared as
+    /// it is spelled, without making it.
+    pub fn key_is(&self, key: &[u8], now_ns: i64, window: Duration) -> bool {
+        let mut rest = key;
+        let same = self.spell(now_ns, window, |b| match rest.strip_prefix(b) {
+            Some(r) => {
+                rest = r;
+                true
+            }
+            None => false,
+        });
+        same == Some(true) && rest.is_empty()
+    }
+
+    /// Hands [`Listing::key_bytes`] to `put` piece by piece, until it
+    /// returns false (then `Some(false)`); `None` as `key_bytes`.
+    fn spell(
+        &self,
+        now_ns: i64,
+        window: Duration,
+        mut put: impl FnMut(&[u8]) -> bool,
+    ) -> Option<bool> {
+        // One file's tier, ID and key at most (IDs are file names: < 256 bytes).
+        let mut buf = Vec::with_capacity(512);
         let mut e = super::codec::Enc(&mut buf);
         e.u64(self.files.len() as u64);
         for f in &self.files {
@@ -239,8 +279,12 @@ impl Listing {
                 return None;
             }
             e.u8(super::tier_index(f.tier) as u8);
-            e.str(f.id());
+            e.str(self.id(f));
             key.encode(&mut e);
+            if !put(e.0) {
+                return Some(false);
+            }
+            e.0.clear();
         }
         for ids in &self.frozen {
             let mut ids: Vec<&String> = ids.iter().collect();
@@ -250,12 +294,13 @@ impl Listing {
                 e.str(id);
             }
         }
-        Some(buf)
+        Some(put(e.0))
     }
 }
 
-/// A tier's op files and freeze sentinels (`None`: no such directory).
-fn read_dir(t: &Tracker, tier: Tier) -> Result<Option<TierDir>> {
+/// A tier's op files and freeze sentinels (`None`: no such directory);
+/// the op files' names are added to `names`.
+fn read_dir(t: &Tracker, tier: Tier, names: &mut Names) -> Result<Option<TierDir>> {
     use rustix::fs::{Mode, OFlags};
     let dir = t.tier_dir(tier);
     let cannot = |e: rustix::io::Errno| {
@@ -274,7 +319,7 @@ fn read_dir(t: &Tracker, tier: Tier) -> Result<Option<TierDir>> {
         Err(rustix::io::Errno::NOENT) => return Ok(None),
         Err(e) => return Err(cannot(e)),
     };
-    let mut named: Vec<(String, FileType)> = Vec::new();
+    let mut named: Vec<(u32, u32, FileType)> = Vec::new();
     let mut frozen = HashSet::new();
     // getdents into one buffer, no allocation per entry (64 KiB holds many
     // entries of at most 255-byte names).
@@ -288,7 +333,13 @@ fn read_dir(t: &Tracker, tier: Tier) -> Result<Option<TierDir>> {
         if id_from_file_name(name).is_some() {
             let kind = entry.file_type();
             if kind == FileType::RegularFile || kind == FileType::Unknown {
-                named.push((name.to_string(), kind));
+                let Some((at, len)) = names.push(name) else {
+                    return Err(Error::internal(format!(
+                        "cannot list {}: too many files",
+                        dir.display()
+                    )));
+                };
+                named.push((at, len, kind));
             }
         } else if let Some(id) = name
             .strip_prefix('.')
@@ -297,29 +348,66 @@ fn read_dir(t: &Tracker, tier: Tier) -> Result<Option<TierDir>> {
             frozen.insert(id.to_string());
         }
     }
-    // By ID, which is not the file names' order (`.a-b.ops` < `.a.ops`):
-    // each name is `.ID.ops`. The first 8 bytes of the ID, as an integer,
-    // settle most comparisons without a string compare.
-    fn id(name: &str) -> &[u8] {
-        name.get(1..name.len() - 4).unwrap_or_default().as_bytes()
-    }
-    fn prefix(name: &str) -> u64 {
-        let mut b = [0u8; 8];
-        let id = id(name);
-        let n = id.len().min(8);
-        b[..n].copy_from_slice(&id[..n]);
-        u64::from_be_bytes(b)
-    }
-    let mut keyed: Vec<(u64, String, FileType)> =
-        named.into_iter().map(|(n, k)| (prefix(&n), n, k)).collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(&a.1).cmp(id(&b.1))));
-    let named = keyed.into_iter().map(|(_, n, k)| (n, k)).collect();
     Ok(Some(TierDir {
         tier,
         fd,
-        named,
+        named: sort_by_id(named, names),
         frozen,
     }))
+}
+
+/// Op files sorted by ID (each the place of its name `.ID.ops` in
+/// `names`, and what else is known of it), which is not the names' own
+/// order (`.a-b.ops` < `.a.ops`). Each is keyed by the 8 bytes of its ID
+/// that follow what every ID here begins with (`WI-`, say), as a
+/// big-endian integer (zero-padded: a shorter ID first on a tie, as in
+/// byte order), which settles almost every comparison; only IDs whose
+/// keys tie are compared. Only the keys and places move while sorting.
+fn sort_by_id<K: Copy>(named: Vec<(u32, u32, K)>, names: &Names) -> Vec<(u32, u32, K)> {
+    let name = |t: &(u32, u32, K)| names.get(t.0, t.1);
+    fn id(name: &str) -> &[u8] {
+        name.get(1..name.len() - 4).unwrap_or_default().as_bytes()
+    }
+    let Some(first) = named.first() else {
+        return named;
+    };
+    let first = id(name(first));
+    let common = named.iter().fold(first.len(), |n, t| {
+        first[..n]
+            .iter()
+            .zip(id(name(t)))
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    let prefix = |t: &(u32, u32, K)| -> u64 {
+        let mut b = [0u8; 8];
+        let rest = &id(name(t))[common..];
+        let n = rest.len().min(8);
+        b[..n].copy_from_slice(&rest[..n]);
+        u64::from_be_bytes(b)
+    };
+    let mut keyed: Vec<(u64, u32)> = named
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (prefix(t), i as u32))
+        .collect();
+    keyed.sort_unstable();
+    // Runs of equal keys, by ID (each place is unique: the sort was total).
+    let mut start = 0;
+    while start < keyed.len() {
+        let k = keyed[start].0;
+        let mut end = start + 1;
+        while keyed.get(end).is_some_and(|x| x.0 == k) {
+            end += 1;
+        }
+        if end - start > 1 {
+            keyed[start..end].sort_unstable_by(|a, b| {
+                id(name(&named[a.1 as usize])).cmp(id(name(&named[b.1 as usize])))
+            });
+        }
+        start = end;
+    }
+    keyed.iter().map(|&(_, i)| named[i as usize]).collect()
 }
 
 enum StatResult {
@@ -355,4 +443,52 @@ fn stat_key(dir: &OwnedFd, name: &str) -> StatResult {
         ino: st.stx_ino,
         dev: (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sort_by_id_is_the_ids_byte_order() {
+        let ids = [
+            "WI-q",
+            "WI-q-r",
+            "WI-qr",
+            "WI-q.r",
+            "WI-quuuuuuua",
+            "WI-quuuuuuub",
+            "WI-quuuuuuu",
+            "WI-quuuuuuua-c1",
+            "WI-é",
+            "WI-",
+            "W",
+            "WJ",
+            "WI-quuuuuuuuuuuuuuuuuuu",
+            "WI-quuuuuuuuuuuuuuuuuut",
+        ];
+        // Every ordering of a few rotations, and each size of prefix.
+        for skip in 0..ids.len() {
+            for take in 0..=ids.len() {
+                let mut names = super::Names::default();
+                let named: Vec<(u32, u32, usize)> = ids
+                    .iter()
+                    .cycle()
+                    .skip(skip)
+                    .take(take)
+                    .enumerate()
+                    .map(|(i, id)| {
+                        let (at, len) = names.push(&format!(".{id}.ops")).unwrap();
+                        (at, len, i)
+                    })
+                    .collect();
+                let id = |t: &(u32, u32, usize)| {
+                    let n = names.get(t.0, t.1);
+                    n[1..n.len() - 4].to_string()
+                };
+                let mut want = named.clone();
+                want.sort_by_key(|t| id(t));
+                let got = super::sort_by_id(named, &names);
+                assert_eq!(got, want, "skip {skip} take {take}");
+            }
+        }
+    }
 }

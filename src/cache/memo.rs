@@ -1,7 +1,8 @@
 //! Results derived from every item (`prime`'s briefing), kept in the cache
 //! directory under the exact inputs they were computed from: the listing of
 //! every op file with its key ([`Listing::key_bytes`]), each tier's
-//! edit-mode key, and the caller's own inputs (configuration, actor). When
+//! edit-mode ops and the governance policy (what the read cache keys its
+//! items with), and the caller's own inputs (configuration, actor). When
 //! all of that is byte-for-byte the same, so is every item a read would
 //! compile — the read cache's own test — and the result is used again
 //! without decoding one item. A listing with a file changed within the racy
@@ -13,24 +14,51 @@ use std::path::{Path, PathBuf};
 
 use super::codec::{checksum, Dec, Enc};
 use super::listing::Listing;
+use super::snapshot::ReadKeys;
 use crate::error::Result;
 use crate::items::slim::Slim;
-use crate::items::tiers::Tier;
 use crate::tracker::load::Snapshot;
 use crate::tracker::Tracker;
 
 const MAGIC: &[u8; 8] = b"HTRACMM\x01";
 /// Bump when the layout changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What [`summary_or_memo`] found.
 pub enum Lookup {
     /// The kept result.
-    Hit(Vec<u8>),
+    Hit(Kept),
     /// Nothing kept for these inputs: a slim snapshot
     /// ([`Tracker::snapshot_slim`]) read from the same listing, and how
     /// to keep what is derived from it (`None`: it cannot be kept).
     Miss(Snapshot<Slim>, Option<Keeper>),
+}
+
+/// A memo file as read: the key and the result it keeps.
+pub struct Kept {
+    bytes: Vec<u8>,
+    key: std::ops::Range<usize>,
+    result: std::ops::Range<usize>,
+}
+
+impl Kept {
+    /// The result.
+    pub fn result(&self) -> &[u8] {
+        &self.bytes[self.result.clone()]
+    }
+
+    /// The result's bytes from `at` on, as a vector (the file's bytes
+    /// reused: no copy of a large result).
+    pub fn into_tail(self, at: usize) -> Vec<u8> {
+        let mut bytes = self.bytes;
+        bytes.truncate(self.result.end);
+        bytes.drain(..self.result.start + at.min(self.result.len()));
+        bytes
+    }
+
+    fn key(&self) -> &[u8] {
+        &self.bytes[self.key.clone()]
+    }
 }
 
 /// Keeps a result under the inputs it was derived from.
@@ -48,6 +76,11 @@ impl Keeper {
 
 /// The result kept as `name` for the tracker as it is now and `inputs`,
 /// or a slim snapshot to derive it from.
+///
+/// The files are listed while the memo file is read; when what is kept
+/// there was derived under other inputs (or nothing is), the items will
+/// be read whatever the listing says, and the read cache is loaded beside
+/// the listing too.
 pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup> {
     let Some(items_path) = super::path_for(&t.root) else {
         return Ok(Lookup::Miss(t.snapshot_slim()?, None));
@@ -58,36 +91,64 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
     ));
     let now = super::now_ns();
     let window = super::racy_window();
-    let listing = Listing::scan(t)?;
-    let key = listing.key_bytes(now, window).map(|files| {
-        let mut key = files;
-        let mut e = Enc(&mut key);
-        e.u32(super::FORMAT);
-        e.str(&t.root.to_string_lossy());
-        for tier in Tier::ALL {
-            e.u64(super::edit_key(&t.edit_mode_ops(tier).0));
-        }
-        e.u32(inputs.len() as u32);
-        e.0.extend_from_slice(inputs);
-        key
-    });
-    if let Some(key) = &key {
-        if let Some(result) = read(&path, key) {
+    let keys = ReadKeys::of(t);
+    // The key: what the result was derived under (each tier's edit-mode
+    // ops and the policy, the caller's inputs), then the listing.
+    let mut head = Vec::with_capacity(inputs.len() + 64);
+    let mut e = Enc(&mut head);
+    e.u32(super::FORMAT);
+    e.str(&t.root.to_string_lossy());
+    for k in keys.all {
+        e.u64(k);
+    }
+    e.u32(inputs.len() as u32);
+    e.0.extend_from_slice(inputs);
+    // A small tracker's listing takes less than starting a thread.
+    let large =
+        std::fs::metadata(&items_path).is_ok_and(|m| m.len() >= super::snapshot::PARALLEL_LOAD);
+    let (listing, kept, contents) = if large {
+        std::thread::scope(|s| {
+            let lister = s.spawn(|| Listing::scan(t));
+            let kept = read(&path);
+            let certain_miss = !kept.as_ref().is_some_and(|k| k.key().starts_with(&head));
+            let contents = certain_miss.then(|| keys.load_slim(t, &items_path));
+            (lister.join().expect("lister thread"), kept, contents)
+        })
+    } else {
+        (Listing::scan(t), read(&path), None)
+    };
+    let listing = listing?;
+    if let Some(kept) = kept {
+        let same = kept
+            .key()
+            .strip_prefix(head.as_slice())
+            .is_some_and(|files| listing.key_is(files, now, window));
+        if same {
             if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
                 t.warn(format!("cache: {name} from the memo"));
             }
-            return Ok(Lookup::Hit(result));
+            return Ok(Lookup::Hit(kept));
         }
     }
-    let mut snap = super::snapshot_slim(t, Some(&items_path), window, Some(&listing))?;
+    let key = listing.key_bytes(now, window).map(|files| {
+        let mut key = head;
+        key.extend_from_slice(&files);
+        key
+    });
+    let contents = match contents {
+        Some(c) => c,
+        None => keys.load_slim(t, &items_path),
+    };
+    let mut snap =
+        super::snapshot::snapshot_slim_loaded(t, &items_path, window, &listing, keys, contents)?;
     // As every read of the tracker: claims from the host's other worktrees
     // laid over the items (the board is among the caller's inputs).
     t.overlay_claims(&mut snap.items);
     Ok(Lookup::Miss(snap, key.map(|key| Keeper { path, key })))
 }
 
-/// The result in the memo file at `path` if it was kept under `key`.
-fn read(path: &Path, key: &[u8]) -> Option<Vec<u8>> {
+/// The memo file at `path`, if it reads back whole.
+fn read(path: &Path) -> Option<Kept> {
     let bytes = std::fs::read(path).ok()?;
     let body = bytes.strip_prefix(MAGIC)?;
     let (body, sum) = body.split_at(body.len().checked_sub(8)?);
@@ -98,11 +159,17 @@ fn read(path: &Path, key: &[u8]) -> Option<Vec<u8>> {
     if d.u32()? != FORMAT || d.str()? != env!("CARGO_PKG_VERSION") {
         return None;
     }
-    if d.bytes()? != key {
+    // Where each part lies in the file's bytes.
+    let at = |part: &[u8]| {
+        let start = part.as_ptr() as usize - bytes.as_ptr() as usize;
+        start..start + part.len()
+    };
+    let key = at(d.bytes()?);
+    let result = at(d.bytes()?);
+    if !d.at_end() {
         return None;
     }
-    let result = d.bytes()?.to_vec();
-    d.at_end().then_some(result)
+    Some(Kept { bytes, key, result })
 }
 
 fn write(path: &Path, key: &[u8], result: &[u8]) -> std::io::Result<()> {
