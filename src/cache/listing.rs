@@ -140,22 +140,41 @@ impl Listing {
                 kinds.push((d, kind));
             }
         }
-        let named = |i: usize| names.get(files[i].at, files[i].len);
         if !stat {
             // Only what the directory did not say is a file is stat-ed.
             let mut keep = Vec::with_capacity(files.len());
-            for (i, &(d, kind)) in kinds.iter().enumerate() {
+            for (f, &(d, kind)) in files.iter().zip(&kinds) {
                 let file = kind != FileType::Unknown
-                    || !matches!(stat_key(&dirs[d].fd, named(i)), StatResult::NotAFile);
+                    || !matches!(
+                        stat_key(&dirs[d].fd, names.get(f.at, f.len)),
+                        StatResult::NotAFile
+                    );
                 keep.push(file);
             }
             let mut keep = keep.into_iter();
             files.retain(|_| keep.next().expect("one per file"));
         } else {
-            // Then every file's key, the calls shared among threads.
-            let stat_all = |range: std::ops::Range<usize>| -> Vec<StatResult> {
-                range
-                    .map(|i| stat_key(&dirs[kinds[i].0].fd, named(i)))
+            // Then every file's key, the calls shared among threads, each
+            // writing its share of the files' keys in place.
+            let stat_all = |files: &mut [Listed], kinds: &[(usize, FileType)]| -> Vec<bool> {
+                files
+                    .iter_mut()
+                    .zip(kinds)
+                    .map(|(f, &(d, kind))| {
+                        match stat_key(&dirs[d].fd, names.get(f.at, f.len)) {
+                            StatResult::Key(key) => {
+                                f.key = Some(key);
+                                true
+                            }
+                            // Not a regular file (a directory or symlink
+                            // with an op file's name): skipped.
+                            StatResult::NotAFile => false,
+                            // Gone between readdir and statx, and not known
+                            // to be a file: skipped; a known file without a
+                            // key is parsed.
+                            StatResult::Missing => kind != FileType::Unknown,
+                        }
+                    })
                     .collect()
             };
             // (`available_parallelism` reads cgroup files: asked only when
@@ -169,37 +188,25 @@ impl Listing {
                     .min(k)
                     .clamp(1, 4),
             };
-            let keys: Vec<StatResult> = if threads > 1 {
+            let keep: Vec<bool> = if threads > 1 {
                 let size = n.div_ceil(threads);
                 std::thread::scope(|s| {
-                    let handles: Vec<_> = (1..threads)
-                        .map(|k| {
-                            let range = (k * size).min(n)..((k + 1) * size).min(n);
-                            s.spawn(move || stat_all(range))
-                        })
+                    let mut shares = files.chunks_mut(size).zip(kinds.chunks(size));
+                    let (first, first_kinds) = shares.next().expect("files to stat");
+                    let handles: Vec<_> = shares
+                        .map(|(f, k)| s.spawn(move || stat_all(f, k)))
                         .collect();
-                    let mut keys = stat_all(0..size.min(n));
+                    let mut keep = stat_all(first, first_kinds);
                     for h in handles {
-                        keys.extend(h.join().expect("stat thread"));
+                        keep.extend(h.join().expect("stat thread"));
                     }
-                    keys
+                    keep
                 })
             } else {
-                stat_all(0..n)
+                stat_all(&mut files, &kinds)
             };
-            let mut keys = keys.into_iter().zip(&kinds);
-            files.retain_mut(|f| match keys.next().expect("one key per file") {
-                // Not a regular file (a directory or symlink with an op
-                // file's name): skipped.
-                (StatResult::NotAFile, _) => false,
-                // Gone between readdir and statx, and not known to be a
-                // file: skipped; a known file without a key is parsed.
-                (StatResult::Missing, &(_, kind)) => kind != FileType::Unknown,
-                (StatResult::Key(key), _) => {
-                    f.key = Some(key);
-                    true
-                }
-            });
+            let mut keep = keep.into_iter();
+            files.retain(|_| keep.next().expect("one per file"));
         }
         for dir in dirs {
             frozen[super::tier_index(dir.tier)] = dir.frozen;
@@ -263,7 +270,7 @@ impl Listing {
 
     /// Hands [`Listing::key_bytes`] to `put` piece by piece, until it
     /// returns false (then `Some(false)`); `None` as `key_bytes`.
-    fn spell(
+    pub(crate) fn spell(
         &self,
         now_ns: i64,
         window: Duration,

@@ -12,7 +12,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::codec::{checksum, Dec, Enc};
+use super::codec::{checksum_wide, Dec, Enc};
 use super::listing::Listing;
 use super::snapshot::ReadKeys;
 use crate::error::Result;
@@ -61,16 +61,115 @@ impl Kept {
     }
 }
 
-/// Keeps a result under the inputs it was derived from.
+/// Keeps a result under the inputs it was derived from: `head`, then the
+/// listing spelled out ([`Listing::key_bytes`], written as it is spelled).
 pub struct Keeper {
     path: PathBuf,
-    key: Vec<u8>,
+    head: Vec<u8>,
+    listing: Listing,
+    /// When the listing was judged free of racy files, and the window.
+    now: i64,
+    window: std::time::Duration,
+    /// The length of the listing spelled out.
+    listed_len: usize,
 }
 
 impl Keeper {
     /// Writes `result` (best-effort: an error is ignored).
     pub fn keep(self, result: &[u8]) {
-        let _ = write(&self.path, &self.key, result);
+        let _ = self.write(result);
+    }
+
+    fn write(&self, result: &[u8]) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::atomic::replace_with(&self.path, 0o600, false, |w| {
+            w.write_all(MAGIC)?;
+            let mut body = Sealer::new(w);
+            let mut head = Vec::with_capacity(64);
+            let mut e = Enc(&mut head);
+            e.u32(FORMAT);
+            e.str(env!("CARGO_PKG_VERSION"));
+            e.u64((self.head.len() + self.listed_len) as u64);
+            body.put(&head)?;
+            body.put(&self.head)?;
+            let mut failed = None;
+            let spelled = self
+                .listing
+                .spell(self.now, self.window, |b| match body.put(b) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if spelled != Some(true) {
+                return Err(std::io::Error::other("the listing changed"));
+            }
+            body.put(&(result.len() as u64).to_le_bytes())?;
+            body.put(result)?;
+            let sum = body.finish()?;
+            w.write_all(&sum.to_le_bytes())
+        })
+    }
+}
+
+/// Bytes at a time of a memo file's body: [`seal`] chains the checksum
+/// over blocks of this size, so a writer need not hold the body whole.
+const BLOCK: usize = 1 << 16;
+
+/// The checksum a memo file's body is sealed with: [`checksum_wide`]
+/// chained over its [`BLOCK`]s.
+pub fn seal(body: &[u8]) -> u64 {
+    body.chunks(BLOCK)
+        .fold(0, |sum, block| checksum_wide(sum, block))
+}
+
+/// Writes a memo file's body, sealing it as it goes ([`seal`]).
+struct Sealer<'w, W: Write> {
+    w: &'w mut W,
+    block: Vec<u8>,
+    sum: u64,
+}
+
+impl<'w, W: Write> Sealer<'w, W> {
+    fn new(w: &'w mut W) -> Self {
+        Sealer {
+            w,
+            block: Vec::with_capacity(BLOCK),
+            sum: 0,
+        }
+    }
+
+    fn put(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
+        while !bytes.is_empty() {
+            let n = (BLOCK - self.block.len()).min(bytes.len());
+            self.block.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.block.len() == BLOCK {
+                self.flush_block()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_block(&mut self) -> std::io::Result<()> {
+        self.sum = checksum_wide(self.sum, &self.block);
+        self.w.write_all(&self.block)?;
+        self.block.clear();
+        Ok(())
+    }
+
+    /// The body's seal, once the last (partial) block is written.
+    fn finish(mut self) -> std::io::Result<u64> {
+        if !self.block.is_empty() {
+            self.flush_block()?;
+        }
+        Ok(self.sum)
     }
 }
 
@@ -130,11 +229,12 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
             return Ok(Lookup::Hit(kept));
         }
     }
-    let key = listing.key_bytes(now, window).map(|files| {
-        let mut key = head;
-        key.extend_from_slice(&files);
-        key
-    });
+    // Kept only when no file changed within the racy window.
+    let mut listed_len = 0;
+    let keepable = listing.spell(now, window, |b| {
+        listed_len += b.len();
+        true
+    }) == Some(true);
     let contents = match contents {
         Some(c) => c,
         None => keys.load_slim(t, &items_path),
@@ -144,7 +244,15 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
     // As every read of the tracker: claims from the host's other worktrees
     // laid over the items (the board is among the caller's inputs).
     t.overlay_claims(&mut snap.items);
-    Ok(Lookup::Miss(snap, key.map(|key| Keeper { path, key })))
+    let keeper = keepable.then_some(Keeper {
+        path,
+        head,
+        listing,
+        now,
+        window,
+        listed_len,
+    });
+    Ok(Lookup::Miss(snap, keeper))
 }
 
 /// The memo file at `path`, if it reads back whole.
@@ -152,7 +260,7 @@ fn read(path: &Path) -> Option<Kept> {
     let bytes = std::fs::read(path).ok()?;
     let body = bytes.strip_prefix(MAGIC)?;
     let (body, sum) = body.split_at(body.len().checked_sub(8)?);
-    if checksum(0, body) != u64::from_le_bytes(sum.try_into().ok()?) {
+    if seal(body) != u64::from_le_bytes(sum.try_into().ok()?) {
         return None;
     }
     let mut d = Dec::new(body);
@@ -170,22 +278,4 @@ fn read(path: &Path) -> Option<Kept> {
         return None;
     }
     Some(Kept { bytes, key, result })
-}
-
-fn write(path: &Path, key: &[u8], result: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut body = Vec::with_capacity(key.len() + result.len() + 64);
-    let mut e = Enc(&mut body);
-    e.u32(FORMAT);
-    e.str(env!("CARGO_PKG_VERSION"));
-    e.bytes(key);
-    e.bytes(result);
-    let sum = checksum(0, &body);
-    crate::atomic::replace_with(path, 0o600, false, |w| {
-        w.write_all(MAGIC)?;
-        w.write_all(&body)?;
-        w.write_all(&sum.to_le_bytes())
-    })
 }

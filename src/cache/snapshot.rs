@@ -362,12 +362,22 @@ fn read_found<T: Decoded>(
     if hits == listed.len() && items.len() == hits {
         snap.items = items;
         snap.cache_hits = hits;
-        let mut cacheable = Vec::with_capacity(hits);
-        for (i, (l, item)) in listed.iter().zip(&mut snap.items).enumerate() {
-            item.set_frozen(frozen[super::tier_index(l.tier)].contains(item.id()));
-            cacheable.push((Cacheable::Item(l.key.expect("a hit has a key")), i));
+        if frozen.iter().any(|f| !f.is_empty()) {
+            for (l, item) in listed.iter().zip(&mut snap.items) {
+                item.set_frozen(frozen[super::tier_index(l.tier)].contains(item.id()));
+            }
         }
         let dirty = rebuild || keys_changed || still_listed != cached_count;
+        // What to write back: only made when the cache is to be written.
+        let cacheable = if dirty && cache_path.is_some() {
+            listed
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (Cacheable::Item(l.key.expect("a hit has a key")), i))
+                .collect()
+        } else {
+            Vec::new()
+        };
         return finish(
             t, snap, listing, cacheable, edit_keys, cache_path, dirty, summary,
         );

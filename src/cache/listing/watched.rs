@@ -226,7 +226,7 @@ fn save(side: &Path, t: &Tracker, stamp: Stamp, listing: &Listing) -> std::io::R
             put_str(&mut buf, id);
         }
     }
-    let sum = crate::cache::checksum(0, &buf);
+    let sum = crate::cache::checksum_wide(0, &buf);
     crate::atomic::replace_with(side, 0o600, false, |w| {
         w.write_all(&buf)?;
         w.write_all(&sum.to_le_bytes())
@@ -262,7 +262,7 @@ impl<'a> Dec<'a> {
 fn load(side: &Path, t: &Tracker) -> Option<(Stamp, Listing)> {
     let bytes = std::fs::read(side).ok()?;
     let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if crate::cache::checksum(0, body) != u64::from_le_bytes(sum.try_into().ok()?) {
+    if crate::cache::checksum_wide(0, body) != u64::from_le_bytes(sum.try_into().ok()?) {
         return None;
     }
     let mut want = Vec::new();
