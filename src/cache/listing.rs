@@ -18,7 +18,7 @@ use rustix::fs::FileType;
 
 use super::FileKey;
 use crate::error::{Error, Result};
-use crate::items::tiers::{id_from_file_name, Tier};
+use crate::items::tiers::Tier;
 use crate::tracker::Tracker;
 
 /// One listed op file and its key (`None` if it could not be stat-ed).
@@ -50,6 +50,56 @@ impl Names {
     fn get(&self, at: u32, len: u32) -> &str {
         &self.0[at as usize..(at + len) as usize]
     }
+}
+
+/// File names as `getdents` gives them, before their UTF-8 is checked —
+/// all at once ([`RawNames::into_names`]): much faster than name by name.
+#[derive(Default)]
+struct RawNames(Vec<u8>);
+
+impl RawNames {
+    /// Adds `name`; `None` past 4 GiB of names.
+    fn push(&mut self, name: &[u8]) -> Option<(u32, u32)> {
+        let at = u32::try_from(self.0.len()).ok()?;
+        let len = u32::try_from(name.len()).ok()?;
+        at.checked_add(len)?;
+        self.0.extend_from_slice(name);
+        Some((at, len))
+    }
+
+    fn get(&self, at: u32, len: u32) -> &[u8] {
+        &self.0[at as usize..(at + len) as usize]
+    }
+
+    /// The names as text, and each tier's files with their names' new
+    /// places: a name that is not UTF-8 is left out (as it always was).
+    fn into_names(self, dirs: &mut [TierDir]) -> Names {
+        let RawNames(bytes) = self;
+        match String::from_utf8(bytes) {
+            Ok(text) => Names(text),
+            Err(e) => {
+                let raw = RawNames(e.into_bytes());
+                let mut names = Names::default();
+                for dir in dirs {
+                    dir.named.retain_mut(|(at, len, _)| {
+                        let Ok(name) = std::str::from_utf8(raw.get(*at, *len)) else {
+                            return false;
+                        };
+                        let (a, l) = names.push(name).expect("no longer than before");
+                        (*at, *len) = (a, l);
+                        true
+                    });
+                }
+                names
+            }
+        }
+    }
+}
+
+/// Whether `name` is an op file's name (`.ID.ops`, as
+/// [`crate::items::tiers::id_from_file_name`] reads them).
+fn is_op_file_name(name: &[u8]) -> bool {
+    name.len() > 5 && name[0] == b'.' && name.ends_with(b".ops")
 }
 
 impl FileKey {
@@ -118,12 +168,13 @@ impl Listing {
         // The tiers' directories one after the other: `getdents` returns
         // hundreds of entries a call, so even 10,000 files take about a
         // millisecond, less than starting threads to share it.
-        let mut names = Names::default();
+        let mut raw = RawNames::default();
         let dirs: Vec<Option<TierDir>> = Tier::ALL
             .iter()
-            .map(|&tier| read_dir(t, tier, &mut names))
+            .map(|&tier| read_dir(t, tier, &mut raw))
             .collect::<Result<Vec<_>>>()?;
-        let dirs: Vec<TierDir> = dirs.into_iter().flatten().collect();
+        let mut dirs: Vec<TierDir> = dirs.into_iter().flatten().collect();
+        let names = raw.into_names(&mut dirs);
         let mut frozen: [HashSet<String>; 3] = Default::default();
         let mut fds: [Option<OwnedFd>; 3] = Default::default();
         let mut files: Vec<Listed> = Vec::with_capacity(dirs.iter().map(|d| d.named.len()).sum());
@@ -228,8 +279,9 @@ impl Listing {
 
     /// The item ID of `f`, one of [`Listing::files`].
     pub fn id(&self, f: &Listed) -> &str {
-        let name = self.name(f);
-        &name[1..name.len() - 4]
+        // Between the name's leading `.` and its `.ops`: ASCII, so where
+        // characters begin.
+        self.names.get(f.at + 1, f.len - 5)
     }
 
     /// The open directory of `tier`, if it was listed.
@@ -266,6 +318,23 @@ impl Listing {
             None => false,
         });
         same == Some(true) && rest.is_empty()
+    }
+
+    /// The length of [`Listing::key_bytes`] (`None` as it), counted
+    /// without spelling it.
+    pub(crate) fn spelled_len(&self, now_ns: i64, window: Duration) -> Option<usize> {
+        let mut n = 8;
+        for f in &self.files {
+            if f.key?.is_racy(now_ns, window) {
+                return None;
+            }
+            // Tier, the ID's length and bytes (`.ID.ops` less 5), the key.
+            n += 1 + 4 + (f.len as usize - 5) + 40;
+        }
+        for ids in &self.frozen {
+            n += 4 + ids.iter().map(|id| 4 + id.len()).sum::<usize>();
+        }
+        Some(n)
     }
 
     /// Hands [`Listing::key_bytes`] to `put` piece by piece, until it
@@ -307,7 +376,7 @@ impl Listing {
 
 /// A tier's op files and freeze sentinels (`None`: no such directory);
 /// the op files' names are added to `names`.
-fn read_dir(t: &Tracker, tier: Tier, names: &mut Names) -> Result<Option<TierDir>> {
+fn read_dir(t: &Tracker, tier: Tier, names: &mut RawNames) -> Result<Option<TierDir>> {
     use rustix::fs::{Mode, OFlags};
     let dir = t.tier_dir(tier);
     let cannot = |e: rustix::io::Errno| {
@@ -334,10 +403,8 @@ fn read_dir(t: &Tracker, tier: Tier, names: &mut Names) -> Result<Option<TierDir
     let mut entries = rustix::fs::RawDir::new(&fd, buf.spare_capacity_mut());
     while let Some(entry) = entries.next() {
         let entry = entry.map_err(cannot)?;
-        let Ok(name) = entry.file_name().to_str() else {
-            continue;
-        };
-        if id_from_file_name(name).is_some() {
+        let name = entry.file_name().to_bytes();
+        if is_op_file_name(name) {
             let kind = entry.file_type();
             if kind == FileType::RegularFile || kind == FileType::Unknown {
                 let Some((at, len)) = names.push(name) else {
@@ -348,8 +415,9 @@ fn read_dir(t: &Tracker, tier: Tier, names: &mut Names) -> Result<Option<TierDir
                 };
                 named.push((at, len, kind));
             }
-        } else if let Some(id) = name
-            .strip_prefix('.')
+        } else if let Some(id) = std::str::from_utf8(name)
+            .ok()
+            .and_then(|n| n.strip_prefix('.'))
             .and_then(|n| n.strip_suffix(".frozen"))
         {
             frozen.insert(id.to_string());
@@ -370,10 +438,10 @@ fn read_dir(t: &Tracker, tier: Tier, names: &mut Names) -> Result<Option<TierDir
 /// big-endian integer (zero-padded: a shorter ID first on a tie, as in
 /// byte order), which settles almost every comparison; only IDs whose
 /// keys tie are compared. Only the keys and places move while sorting.
-fn sort_by_id<K: Copy>(named: Vec<(u32, u32, K)>, names: &Names) -> Vec<(u32, u32, K)> {
+fn sort_by_id<K: Copy>(named: Vec<(u32, u32, K)>, names: &RawNames) -> Vec<(u32, u32, K)> {
     let name = |t: &(u32, u32, K)| names.get(t.0, t.1);
-    fn id(name: &str) -> &[u8] {
-        name.get(1..name.len() - 4).unwrap_or_default().as_bytes()
+    fn id(name: &[u8]) -> &[u8] {
+        name.get(1..name.len() - 4).unwrap_or_default()
     }
     let Some(first) = named.first() else {
         return named;
@@ -455,6 +523,52 @@ fn stat_key(dir: &OwnedFd, name: &str) -> StatResult {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn names_that_are_not_utf8_are_left_out_and_the_rest_kept_in_order() {
+        use rustix::fs::{FileType, Mode, OFlags};
+        let fd =
+            || rustix::fs::open(".", OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let mut raw = super::RawNames::default();
+        let mut dirs = Vec::new();
+        for (tier, names) in [
+            (
+                super::Tier::Canonical,
+                &[&b".a.ops"[..], b".\xff.ops", b".b.ops"][..],
+            ),
+            (
+                super::Tier::Workspace,
+                &[&b".c\xc3.ops"[..], ".é.ops".as_bytes()][..],
+            ),
+        ] {
+            let named = names
+                .iter()
+                .map(|n| {
+                    let (at, len) = raw.push(n).unwrap();
+                    (at, len, FileType::RegularFile)
+                })
+                .collect();
+            dirs.push(super::TierDir {
+                tier,
+                fd: fd(),
+                named,
+                frozen: Default::default(),
+            });
+        }
+        let names = raw.into_names(&mut dirs);
+        let kept: Vec<Vec<&str>> = dirs
+            .iter()
+            .map(|d| {
+                d.named
+                    .iter()
+                    .map(|&(at, len, _)| names.get(at, len))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(kept, [vec![".a.ops", ".b.ops"], vec![".é.ops"]]);
+        assert!(super::is_op_file_name(b".x.ops") && !super::is_op_file_name(b".ops"));
+        assert!(!super::is_op_file_name(b"x.ops") && !super::is_op_file_name(b".x.opsx"));
+    }
+
+    #[test]
     fn sort_by_id_is_the_ids_byte_order() {
         let ids = [
             "WI-q",
@@ -475,7 +589,7 @@ mod tests {
         // Every ordering of a few rotations, and each size of prefix.
         for skip in 0..ids.len() {
             for take in 0..=ids.len() {
-                let mut names = super::Names::default();
+                let mut names = super::RawNames::default();
                 let named: Vec<(u32, u32, usize)> = ids
                     .iter()
                     .cycle()
@@ -483,13 +597,13 @@ mod tests {
                     .take(take)
                     .enumerate()
                     .map(|(i, id)| {
-                        let (at, len) = names.push(&format!(".{id}.ops")).unwrap();
+                        let (at, len) = names.push(format!(".{id}.ops").as_bytes()).unwrap();
                         (at, len, i)
                     })
                     .collect();
                 let id = |t: &(u32, u32, usize)| {
                     let n = names.get(t.0, t.1);
-                    n[1..n.len() - 4].to_string()
+                    n[1..n.len() - 4].to_vec()
                 };
                 let mut want = named.clone();
                 want.sort_by_key(|t| id(t));

@@ -95,20 +95,23 @@ impl Keeper {
             body.put(&head)?;
             body.put(&self.head)?;
             let mut failed = None;
-            let spelled = self
-                .listing
-                .spell(self.now, self.window, |b| match body.put(b) {
+            let mut written = 0;
+            let spelled = self.listing.spell(self.now, self.window, |b| {
+                written += b.len();
+                match body.put(b) {
                     Ok(()) => true,
                     Err(e) => {
                         failed = Some(e);
                         false
                     }
-                });
+                }
+            });
             if let Some(e) = failed {
                 return Err(e);
             }
-            if spelled != Some(true) {
-                return Err(std::io::Error::other("the listing changed"));
+            if spelled != Some(true) || written != self.listed_len {
+                // (Never: a listing does not change once read.)
+                return Err(std::io::Error::other("the listing spelled otherwise"));
             }
             body.put(&(result.len() as u64).to_le_bytes())?;
             body.put(result)?;
@@ -230,11 +233,7 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
         }
     }
     // Kept only when no file changed within the racy window.
-    let mut listed_len = 0;
-    let keepable = listing.spell(now, window, |b| {
-        listed_len += b.len();
-        true
-    }) == Some(true);
+    let listed_len = listing.spelled_len(now, window);
     let contents = match contents {
         Some(c) => c,
         None => keys.load_slim(t, &items_path),
@@ -244,7 +243,7 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
     // As every read of the tracker: claims from the host's other worktrees
     // laid over the items (the board is among the caller's inputs).
     t.overlay_claims(&mut snap.items);
-    let keeper = keepable.then_some(Keeper {
+    let keeper = listed_len.map(|listed_len| Keeper {
         path,
         head,
         listing,

@@ -362,17 +362,19 @@ pub fn sort_listed<T: Listable>(items: &mut [&T]) {
 /// equal ones in `items`' order), without sorting the rest: one pass,
 /// keeping the best `n` so far.
 pub fn best<'a, T: Listable>(items: impl IntoIterator<Item = &'a T>, n: usize) -> Vec<&'a T> {
-    let mut top: Vec<&T> = Vec::with_capacity(n + 1);
+    let mut top: Vec<((i64, &str), &T)> = Vec::with_capacity(n + 1);
     for item in items {
         let key = item.sort_key();
-        // After every kept one not greater: equal ones keep their order.
-        let at = top.partition_point(|t| t.sort_key() <= key);
-        if at < n {
-            top.insert(at, item);
-            top.truncate(n);
+        // Most are no better than the last kept: one comparison.
+        if top.len() == n && top.last().is_none_or(|(k, _)| *k <= key) {
+            continue;
         }
+        // After every kept one not greater: equal ones keep their order.
+        let at = top.partition_point(|(k, _)| *k <= key);
+        top.insert(at, (key, item));
+        top.truncate(n);
     }
-    top
+    top.into_iter().map(|(_, t)| t).collect()
 }
 
 /// A list's entries as text ([`value_text`]).

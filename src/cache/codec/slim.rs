@@ -42,6 +42,23 @@ impl Dec<'_> {
         Some(n)
     }
 
+    /// A list of values as text ([`crate::items::slim::text_list`]): a
+    /// string is taken as it is, without making a [`serde_json::Value`].
+    fn texts_of_values(&mut self) -> Option<Box<[Box<str>]>> {
+        let n = self.count()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(match self.buf.get(self.pos) {
+                Some(6) => {
+                    self.pos += 1;
+                    Box::from(self.str()?)
+                }
+                _ => crate::items::item::value_text(&self.value()?).into(),
+            });
+        }
+        Some(out.into_boxed_slice())
+    }
+
     /// The item [`Enc::summary`] wrote, as a [`Slim`]: what it does not
     /// keep is skipped unread.
     /// `id`'s UTF-8 is checked with the item's other texts.
@@ -59,7 +76,7 @@ impl Dec<'_> {
                 self.pos += 4;
                 Box::default()
             }
-            _ => crate::items::slim::text_list(&self.values(0)?),
+            _ => self.texts_of_values()?,
         };
         let duplicate = self.skip_values()? > 0;
         let n = self.count()?;
