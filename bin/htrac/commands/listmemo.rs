@@ -60,22 +60,19 @@ pub fn lookup(a: &ListArgs, t: &Tracker, out: &mut Output) -> Result<Option<Miss
         match htrac::cache::memo::summary_or_memo(t, &format!("list{slot}"), &inputs) {
             Ok(Lookup::Hit(kept)) => {
                 let found = Kept::decode(kept.result()).filter(Kept::current).map(|k| {
-                    // (Should stdout then not read back, the read that
-                    // follows stashes its rows.)
                     htrac::alias::save_text(&t.root, k.stash);
                     (k.stderr.to_string(), k.stdout_at)
                 });
-                // The rest of the memo file's bytes are stdout: no copy of it.
-                let stdout = found.and_then(|(stderr, at)| {
-                    let stdout = String::from_utf8(kept.into_tail(at)).ok()?;
-                    Some((stderr, stdout))
-                });
-                if let Some((stderr, stdout)) = stdout {
+                if let Some((stderr, at)) = found {
                     out.stderr.push_str(&stderr);
-                    if out.stdout.is_empty() {
-                        out.stdout = stdout;
+                    // The rest of the memo file's bytes: stdout as it was
+                    // printed (its control characters escaped), sealed with
+                    // the rest — printed as they are, not copied.
+                    let stdout = kept.into_tail(at);
+                    if out.escaped.is_empty() {
+                        out.escaped = stdout;
                     } else {
-                        out.stdout.push_str(&stdout);
+                        out.escaped.extend_from_slice(&stdout);
                     }
                     put_back(t, earlier);
                     return Ok(None);
@@ -109,18 +106,30 @@ impl Miss {
     }
 
     /// Keeps what `list` added to `out` (its rows' stash is `stash`), when
-    /// it may be kept: nothing else warned meanwhile.
-    pub fn keep(self, t: &Tracker, out: &Output, stash: &str) -> Snapshot<Slim> {
+    /// it may be kept: nothing else warned meanwhile. What it printed is
+    /// then kept as printed: escaped ([`htrac::safetext::escape`]), and
+    /// handed to `out` so (not to be escaped again).
+    pub fn keep(self, t: &Tracker, out: &mut Output, stash: &str) -> Snapshot<Slim> {
         let during = t.take_warnings();
         if let (Some(keeper), true) = (self.keeper, during.is_empty()) {
+            let printed = if self.stdout_at == 0 {
+                std::mem::take(&mut out.stdout)
+            } else {
+                out.stdout.split_off(self.stdout_at)
+            };
+            let escaped = match htrac::safetext::escape(&printed) {
+                std::borrow::Cow::Borrowed(_) => printed.into_bytes(),
+                std::borrow::Cow::Owned(e) => e.into_bytes(),
+            };
             let kept = Kept {
                 next_lapse: next_lapse(&self.snap, t),
                 stash,
                 stderr: &out.stderr[self.stderr_at..],
-                stdout: &out.stdout[self.stdout_at..],
+                stdout: &escaped,
                 stdout_at: 0,
             };
             keeper.keep(&kept.encode());
+            out.escaped.extend_from_slice(&escaped);
         }
         self.earlier
             .into_iter()
@@ -152,19 +161,20 @@ struct Kept<'a> {
     next_lapse: Option<i64>,
     stash: &'a str,
     stderr: &'a str,
-    stdout: &'a str,
+    /// As printed: escaped.
+    stdout: &'a [u8],
     /// Where stdout begins in the encoded bytes.
     stdout_at: usize,
 }
 
 impl<'a> Kept<'a> {
     fn encode(&self) -> Vec<u8> {
-        let parts = [self.stash, self.stderr, self.stdout];
+        let parts = [self.stash.as_bytes(), self.stderr.as_bytes(), self.stdout];
         let mut v = Vec::with_capacity(32 + parts.iter().map(|p| p.len()).sum::<usize>());
         v.extend_from_slice(&self.next_lapse.unwrap_or(i64::MAX).to_le_bytes());
         for p in parts {
             v.extend_from_slice(&(p.len() as u64).to_le_bytes());
-            v.extend_from_slice(p.as_bytes());
+            v.extend_from_slice(p);
         }
         v
     }
@@ -183,15 +193,15 @@ impl<'a> Kept<'a> {
         let lapse = i64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
         let stash = part(&mut b)?;
         let stderr = part(&mut b)?;
-        // Stdout is checked as UTF-8 where it is taken.
+        // Stdout: bytes to print as they are.
         let n = u64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
         let stdout_at = bytes.len() - b.len();
-        take(&mut b, usize::try_from(n).ok()?)?;
+        let stdout = take(&mut b, usize::try_from(n).ok()?)?;
         b.is_empty().then_some(Kept {
             next_lapse: (lapse != i64::MAX).then_some(lapse),
             stash,
             stderr,
-            stdout: "",
+            stdout,
             stdout_at,
         })
     }
