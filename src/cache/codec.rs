@@ -318,11 +318,7 @@ impl<'a> Dec<'a> {
     /// The block of texts [`Enc::summary`] writes first: where each text
     /// ends (at least four, in order) and their bytes (UTF-8 unchecked).
     fn texts(&mut self) -> Option<(&'a [u8], &'a [u8])> {
-        let n = self.u32()? as usize;
-        if n < 4 {
-            return None;
-        }
-        let ends = self.take(n.checked_mul(4)?)?;
+        let (ends, text) = self.texts_unordered()?;
         let mut last = 0;
         for e in ends.chunks_exact(4) {
             let e = u32::from_le_bytes(e.try_into().expect("4 bytes"));
@@ -331,7 +327,19 @@ impl<'a> Dec<'a> {
             }
             last = e;
         }
-        Some((ends, self.take(last as usize)?))
+        Some((ends, text))
+    }
+
+    /// [`Dec::texts`] without checking that the ends are in order (the
+    /// caller does): the bytes run to the last end.
+    fn texts_unordered(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let n = self.u32()? as usize;
+        if n < 4 {
+            return None;
+        }
+        let ends = self.take(n.checked_mul(4)?)?;
+        let last = end_at(ends, n - 1);
+        Some((ends, self.take(last)?))
     }
 
     /// A string's bytes (its UTF-8 unchecked).

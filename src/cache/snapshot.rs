@@ -336,23 +336,27 @@ fn read_found<T: Decoded>(
     // gone, and only they make the cache worth rewriting by themselves.
     let mut still_listed = 0;
     for l in listed {
-        let here = (l.tier, listing.id(l));
-        while records
-            .get(r)
-            .is_some_and(|x| (x.tier, x.id(&items)) < here)
-        {
-            r += 1;
+        let id = listing.id(l);
+        let here = (l.tier, id.as_bytes());
+        // The first record not before this file (compared once each).
+        let mut same = false;
+        while let Some(x) = records.get(r) {
+            match (x.tier, x.id(&items).as_bytes()).cmp(&here) {
+                std::cmp::Ordering::Less => r += 1,
+                std::cmp::Ordering::Equal => {
+                    same = true;
+                    break;
+                }
+                std::cmp::Ordering::Greater => break,
+            }
         }
-        still_listed += usize::from(
-            records
-                .get(r)
-                .is_some_and(|x| (x.tier, x.id(&items)) == here),
-        );
+        still_listed += usize::from(same);
         // A frozen item is compiled afresh each time (its sentinel decides
         // which ops count); frozen items are few.
-        let hit = records.get(r).is_some_and(|x| {
-            x.item.is_some() && (x.tier, x.id(&items)) == here && Some(x.key) == l.key
-        }) && !is_frozen(frozen, l.tier, listing.id(l));
+        let hit = same
+            && records[r].item.is_some()
+            && Some(records[r].key) == l.key
+            && !is_frozen(frozen, l.tier, id);
         hits += usize::from(hit);
         slots.push(if hit { records[r].item } else { None });
     }

@@ -35,7 +35,7 @@ pub fn unsorted<'a, T: Listable>(items: &'a [T], config: &Config) -> Vec<&'a T> 
 
 fn unsorted_at<'a, T: Listable>(items: &'a [T], config: &Config, now: i64) -> Vec<&'a T> {
     // Borrowed IDs: no copy of each, and none looked up when none waits.
-    let mut blocked: HashSet<Cow<'_, str>> = HashSet::new();
+    let mut blocked: HashSet<Cow<'_, str>, foldhash::fast::RandomState> = HashSet::default();
     for item in items.iter().filter(|i| !config.is_resolved(i.status())) {
         blocked.extend(item.isbefore_texts());
     }

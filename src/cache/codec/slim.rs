@@ -63,7 +63,8 @@ impl Dec<'_> {
     /// keep is skipped unread.
     /// `id`'s UTF-8 is checked with the item's other texts.
     pub fn slim(&mut self, id: &[u8], tier: Tier) -> Option<Slim> {
-        let (ends, text) = self.texts()?;
+        // (Slim::from_block checks that the ends are in order.)
+        let (ends, text) = self.texts_unordered()?;
         let priority = match self.buf.get(self.pos) {
             Some(3) => {
                 self.pos += 1;
