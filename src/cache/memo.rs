@@ -31,7 +31,7 @@ pub enum Lookup {
     /// Nothing kept for these inputs: a slim snapshot
     /// ([`Tracker::snapshot_slim`]) read from the same listing, and how
     /// to keep what is derived from it (`None`: it cannot be kept).
-    Miss(Snapshot<Slim>, Option<Keeper>),
+    Miss(Snapshot<Slim>, Option<Box<Keeper>>),
 }
 
 /// A memo file as read: the key and the result it keeps.
@@ -128,8 +128,7 @@ const BLOCK: usize = 1 << 16;
 /// The checksum a memo file's body is sealed with: [`checksum_wide`]
 /// chained over its [`BLOCK`]s.
 pub fn seal(body: &[u8]) -> u64 {
-    body.chunks(BLOCK)
-        .fold(0, |sum, block| checksum_wide(sum, block))
+    body.chunks(BLOCK).fold(0, checksum_wide)
 }
 
 /// Writes a memo file's body, sealing it as it goes ([`seal`]).
@@ -243,13 +242,15 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
     // As every read of the tracker: claims from the host's other worktrees
     // laid over the items (the board is among the caller's inputs).
     t.overlay_claims(&mut snap.items);
-    let keeper = listed_len.map(|listed_len| Keeper {
-        path,
-        head,
-        listing,
-        now,
-        window,
-        listed_len,
+    let keeper = listed_len.map(|listed_len| {
+        Box::new(Keeper {
+            path,
+            head,
+            listing,
+            now,
+            window,
+            listed_len,
+        })
     });
     Ok(Lookup::Miss(snap, keeper))
 }

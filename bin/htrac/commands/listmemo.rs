@@ -25,7 +25,7 @@ const SLOTS: u64 = 4;
 /// What a `list` must produce itself, and how to keep it.
 pub struct Miss {
     pub snap: Snapshot<Slim>,
-    keeper: Option<Keeper>,
+    keeper: Option<Box<Keeper>>,
     /// Where this command's output starts in `out` (a batch shares it).
     stdout_at: usize,
     stderr_at: usize,
