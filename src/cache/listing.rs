@@ -142,10 +142,42 @@ struct TierDir {
 /// Files per thread below which the `statx` calls are not shared out.
 const PER_THREAD: usize = 1024;
 
+/// What a listing in progress tells a caller waiting for it
+/// ([`Listing::scan_probed`]): whether it saw an op file changed since
+/// `since_ns` (its mtime or ctime at or past it). A hint only: it lets the
+/// caller start work it will need anyway.
+pub struct Probe {
+    pub since_ns: i64,
+    pub changed: std::sync::atomic::AtomicBool,
+    /// Woken when a change is seen.
+    pub waiter: std::thread::Thread,
+}
+
+impl Probe {
+    fn saw(&self) {
+        if !self
+            .changed
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            self.waiter.unpark();
+        }
+    }
+}
+
 impl Listing {
     /// Lists and stats every op file of `t`.
     pub fn scan(t: &Tracker) -> Result<Listing> {
         Listing::scan_with(t, true)
+    }
+
+    /// [`Listing::scan`], telling `probe` as soon as it sees a change
+    /// (when it lists the directories itself: with the watcher, the
+    /// listing is quick anyway).
+    pub fn scan_probed(t: &Tracker, probe: &Probe) -> Result<Listing> {
+        if let Some(listing) = watched::scan(t) {
+            return Ok(listing);
+        }
+        Listing::scan_dirs(t, true, Some(probe))
     }
 
     /// Lists every op file of `t`, stat-ing them only with `stat` (a file
@@ -159,12 +191,12 @@ impl Listing {
                 return Ok(listing);
             }
         }
-        Listing::scan_dirs(t, stat)
+        Listing::scan_dirs(t, stat, None)
     }
 
     /// [`Listing::scan_with`] without the watcher: every tier directory
-    /// read, every file stat-ed (with `stat`).
-    fn scan_dirs(t: &Tracker, stat: bool) -> Result<Listing> {
+    /// read, every file stat-ed (with `stat`), what it sees told to `probe`.
+    fn scan_dirs(t: &Tracker, stat: bool, probe: Option<&Probe>) -> Result<Listing> {
         // The tiers' directories one after the other: `getdents` returns
         // hundreds of entries a call, so even 10,000 files take about a
         // millisecond, less than starting threads to share it.
@@ -214,6 +246,11 @@ impl Listing {
                     .map(|(f, &(d, kind))| {
                         match stat_key(&dirs[d].fd, names.get(f.at, f.len)) {
                             StatResult::Key(key) => {
+                                if let Some(p) = probe {
+                                    if key.mtime >= p.since_ns || key.ctime >= p.since_ns {
+                                        p.saw();
+                                    }
+                                }
                                 f.key = Some(key);
                                 true
                             }

@@ -11,9 +11,10 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::codec::{checksum_wide, Dec, Enc};
-use super::listing::Listing;
+use super::listing::{Listing, Probe};
 use super::snapshot::ReadKeys;
 use crate::error::Result;
 use crate::items::slim::Slim;
@@ -179,9 +180,10 @@ impl<'w, W: Write> Sealer<'w, W> {
 /// or a slim snapshot to derive it from.
 ///
 /// The files are listed while the memo file is read; when what is kept
-/// there was derived under other inputs (or nothing is), the items will
-/// be read whatever the listing says, and the read cache is loaded beside
-/// the listing too.
+/// there was derived under other inputs (or nothing is), or the listing
+/// meets a file changed since it was kept, the items will be read
+/// whatever the rest of the listing says, and the read cache is loaded
+/// beside the listing too.
 pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup> {
     let Some(items_path) = super::path_for(&t.root) else {
         return Ok(Lookup::Miss(t.snapshot_slim()?, None));
@@ -208,11 +210,36 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
     let large =
         std::fs::metadata(&items_path).is_ok_and(|m| m.len() >= super::snapshot::PARALLEL_LOAD);
     let (listing, kept, contents) = if large {
+        // A file changed since the memo was written (the racy window
+        // before it, too: nothing changed in it was kept) means a miss.
+        let probe = Probe {
+            since_ns: std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(i64::MIN, |d| d.as_nanos() as i64)
+                .saturating_sub(window.as_nanos() as i64),
+            changed: AtomicBool::new(false),
+            waiter: std::thread::current(),
+        };
+        let listed = AtomicBool::new(false);
         std::thread::scope(|s| {
-            let lister = s.spawn(|| Listing::scan(t));
+            let lister = s.spawn(|| {
+                let listing = Listing::scan_probed(t, &probe);
+                listed.store(true, Ordering::Release);
+                probe.waiter.unpark();
+                listing
+            });
             let kept = read(&path);
-            let certain_miss = !kept.as_ref().is_some_and(|k| k.key().starts_with(&head));
-            let contents = certain_miss.then(|| keys.load_slim(t, &items_path));
+            let mut miss = !kept.as_ref().is_some_and(|k| k.key().starts_with(&head));
+            // Kept under these inputs: the listing decides. Until it is
+            // done, a file it sees changed settles it (either wakes this
+            // thread).
+            while !miss && !listed.load(Ordering::Acquire) && !lister.is_finished() {
+                std::thread::park_timeout(std::time::Duration::from_millis(5));
+                miss = probe.changed.load(Ordering::Relaxed);
+            }
+            let contents = miss.then(|| keys.load_slim(t, &items_path));
             (lister.join().expect("lister thread"), kept, contents)
         })
     } else {

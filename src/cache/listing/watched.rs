@@ -63,7 +63,7 @@ fn side_path(cache: &Path) -> PathBuf {
 
 /// Everything listed again, stored as valid at `stamp`.
 fn fresh(t: &Tracker, side: &Path, stamp: Stamp) -> Option<Listing> {
-    let listing = Listing::scan_dirs(t, true).ok()?;
+    let listing = Listing::scan_dirs(t, true, None).ok()?;
     let _ = save(side, t, stamp, &listing);
     Some(listing)
 }
