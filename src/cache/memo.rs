@@ -32,7 +32,7 @@ pub enum Lookup {
     /// Nothing kept for these inputs: a slim snapshot
     /// ([`Tracker::snapshot_slim`]) read from the same listing, and how
     /// to keep what is derived from it (`None`: it cannot be kept).
-    Miss(Snapshot<Slim>, Option<Box<Keeper>>),
+    Miss(Snapshot<Slim>, Option<Keeper>),
 }
 
 /// A memo file as read: the key and the result it keeps.
@@ -64,10 +64,29 @@ impl Kept {
 
 /// Keeps a result under the inputs it was derived from: `head`, then the
 /// listing spelled out ([`Listing::key_bytes`], written as it is spelled).
+/// On a large tracker the key (a megabyte at 10,000 files) is written on
+/// a thread of its own while the caller derives the result, which
+/// [`Keeper::keep`] then hands it; a keeper dropped unused writes nothing.
 pub struct Keeper {
+    state: KeeperState,
+}
+
+enum KeeperState {
+    /// To write when the result comes.
+    Later(Box<KeyToWrite>),
+    /// Being written: the result goes down the channel.
+    Writing(
+        std::sync::mpsc::SyncSender<Vec<u8>>,
+        std::thread::JoinHandle<std::io::Result<()>>,
+    ),
+    Done,
+}
+
+/// Where a memo goes and the key it is kept under.
+struct KeyToWrite {
     path: PathBuf,
     head: Vec<u8>,
-    listing: Listing,
+    listing: std::sync::Arc<Listing>,
     /// When the listing was judged free of racy files, and the window.
     now: i64,
     window: std::time::Duration,
@@ -75,13 +94,60 @@ pub struct Keeper {
     listed_len: usize,
 }
 
+/// Keys at least this long are written beside the caller's work.
+const WRITE_BESIDE: usize = 1 << 18;
+
 impl Keeper {
-    /// Writes `result` (best-effort: an error is ignored).
-    pub fn keep(self, result: &[u8]) {
-        let _ = self.write(result);
+    fn new(key: KeyToWrite) -> Keeper {
+        if key.listed_len < WRITE_BESIDE {
+            return Keeper {
+                state: KeeperState::Later(Box::new(key)),
+            };
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+        let writer = std::thread::spawn(move || {
+            key.write(|| {
+                rx.recv()
+                    .map_err(|_| std::io::Error::other("nothing to keep"))
+            })
+        });
+        Keeper {
+            state: KeeperState::Writing(tx, writer),
+        }
     }
 
-    fn write(&self, result: &[u8]) -> std::io::Result<()> {
+    /// Writes `result` (best-effort: an error is ignored).
+    pub fn keep(mut self, result: Vec<u8>) {
+        match std::mem::replace(&mut self.state, KeeperState::Done) {
+            KeeperState::Later(key) => {
+                let _ = key.write(|| Ok(result));
+            }
+            KeeperState::Writing(tx, writer) => {
+                let _ = tx.send(result);
+                let _ = writer.join();
+            }
+            KeeperState::Done => {}
+        }
+    }
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        // Unused: the writer, told there is nothing to keep, removes its
+        // temporary file (waited for: none is left behind).
+        if let KeeperState::Writing(tx, writer) =
+            std::mem::replace(&mut self.state, KeeperState::Done)
+        {
+            drop(tx);
+            let _ = writer.join();
+        }
+    }
+}
+
+impl KeyToWrite {
+    /// Writes the memo file: the key, then the result `result` gives
+    /// (which may wait for it).
+    fn write(&self, result: impl FnOnce() -> std::io::Result<Vec<u8>>) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -114,8 +180,9 @@ impl Keeper {
                 // (Never: a listing does not change once read.)
                 return Err(std::io::Error::other("the listing spelled otherwise"));
             }
+            let result = result()?;
             body.put(&(result.len() as u64).to_le_bytes())?;
-            body.put(result)?;
+            body.put(&result)?;
             let sum = body.finish()?;
             w.write_all(&sum.to_le_bytes())
         })
@@ -259,7 +326,18 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
         }
     }
     // Kept only when no file changed within the racy window.
-    let listed_len = listing.spelled_len(now, window);
+    // The key is written (beside the rest, on a large tracker) from now on.
+    let listing = std::sync::Arc::new(listing);
+    let keeper = listing.spelled_len(now, window).map(|listed_len| {
+        Keeper::new(KeyToWrite {
+            path,
+            head,
+            listing: listing.clone(),
+            now,
+            window,
+            listed_len,
+        })
+    });
     let contents = match contents {
         Some(c) => c,
         None => keys.load_slim(t, &items_path),
@@ -269,16 +347,6 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
     // As every read of the tracker: claims from the host's other worktrees
     // laid over the items (the board is among the caller's inputs).
     t.overlay_claims(&mut snap.items);
-    let keeper = listed_len.map(|listed_len| {
-        Box::new(Keeper {
-            path,
-            head,
-            listing,
-            now,
-            window,
-            listed_len,
-        })
-    });
     Ok(Lookup::Miss(snap, keeper))
 }
 

@@ -231,7 +231,7 @@ pub fn gather_then(t: &Tracker, dispose: impl FnOnce(Snapshot<Slim>)) -> Result<
             let d = derive(t, &snap);
             dispose(snap);
             if let (Some(k), Ok(bytes)) = (keeper, serde_json::to_vec(&d)) {
-                k.keep(&bytes);
+                k.keep(bytes);
             }
             d
         }

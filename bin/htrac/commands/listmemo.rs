@@ -25,7 +25,7 @@ const SLOTS: u64 = 4;
 /// What a `list` must produce itself, and how to keep it.
 pub struct Miss {
     pub snap: Snapshot<Slim>,
-    keeper: Option<Box<Keeper>>,
+    keeper: Option<Keeper>,
     /// Where this command's output starts in `out` (a batch shares it).
     stdout_at: usize,
     stderr_at: usize,
@@ -128,7 +128,7 @@ impl Miss {
                 stdout: &escaped,
                 stdout_at: 0,
             };
-            keeper.keep(&kept.encode());
+            keeper.keep(kept.encode());
             out.escaped.extend_from_slice(&escaped);
         }
         self.earlier
