@@ -35,11 +35,21 @@ fn stash_path(root: &Path) -> Option<PathBuf> {
 /// Records the full result of a `list`/`ready` (before `--limit`). Failing to
 /// write the stash never fails the command.
 pub fn save(root: &Path, ids: &[&str]) {
-    let Some(path) = stash_path(root) else { return };
+    save_text(root, &stash_text(ids));
+}
+
+/// What the stash holds for the rows `ids` ([`save_text`] writes it).
+pub fn stash_text(ids: &[&str]) -> String {
     let mut text = ids.join("\n");
     if !text.is_empty() {
         text.push('\n');
     }
+    text
+}
+
+/// [`save`] of the rows as [`stash_text`] spelled them.
+pub fn save_text(root: &Path, text: &str) {
+    let Some(path) = stash_path(root) else { return };
     // The same list as the stash holds (the usual case: the same listing
     // again): nothing to write. A rename over the old file costs more than
     // reading it (ext4 flushes the new file's data on such a rename).

@@ -25,6 +25,9 @@ pub struct Output {
     pub refused: bool,
     /// stdout is JSON (`--json`): printed as it is.
     pub json: bool,
+    /// Printed after stdout as it is: text whose control characters were
+    /// escaped already (`list`'s kept output).
+    pub escaped: Vec<u8>,
 }
 
 impl Output {
@@ -80,6 +83,7 @@ fn emit(out: &Output) {
         escape(&out.stdout)
     };
     let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.write_all(&out.escaped);
     let _ = stdout.flush();
     if !out.stderr.is_empty() {
         let _ = std::io::stderr().write_all(escape(&out.stderr).as_bytes());

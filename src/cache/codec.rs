@@ -37,12 +37,6 @@ impl Enc<'_> {
         self.0.extend_from_slice(s.as_bytes());
     }
 
-    /// Raw bytes with a `u64` length.
-    pub fn bytes(&mut self, b: &[u8]) {
-        self.u64(b.len() as u64);
-        self.0.extend_from_slice(b);
-    }
-
     fn strs(&mut self, v: &[String]) {
         self.u32(v.len() as u32);
         for s in v {
@@ -236,7 +230,7 @@ impl<'a> Dec<'a> {
         std::str::from_utf8(self.take(n)?).ok()
     }
 
-    /// Bytes [`Enc::bytes`] wrote.
+    /// Bytes after a `u64` length.
     pub fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = usize::try_from(self.u64()?).ok()?;
         self.take(n)
@@ -324,11 +318,7 @@ impl<'a> Dec<'a> {
     /// The block of texts [`Enc::summary`] writes first: where each text
     /// ends (at least four, in order) and their bytes (UTF-8 unchecked).
     fn texts(&mut self) -> Option<(&'a [u8], &'a [u8])> {
-        let n = self.u32()? as usize;
-        if n < 4 {
-            return None;
-        }
-        let ends = self.take(n.checked_mul(4)?)?;
+        let (ends, text) = self.texts_unordered()?;
         let mut last = 0;
         for e in ends.chunks_exact(4) {
             let e = u32::from_le_bytes(e.try_into().expect("4 bytes"));
@@ -337,7 +327,19 @@ impl<'a> Dec<'a> {
             }
             last = e;
         }
-        Some((ends, self.take(last as usize)?))
+        Some((ends, text))
+    }
+
+    /// [`Dec::texts`] without checking that the ends are in order (the
+    /// caller does): the bytes run to the last end.
+    fn texts_unordered(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let n = self.u32()? as usize;
+        if n < 4 {
+            return None;
+        }
+        let ends = self.take(n.checked_mul(4)?)?;
+        let last = end_at(ends, n - 1);
+        Some((ends, self.take(last)?))
     }
 
     /// A string's bytes (its UTF-8 unchecked).
@@ -525,6 +527,31 @@ pub fn checksum(seed: u64, bytes: &[u8]) -> u64 {
     h ^ (h >> 32)
 }
 
+/// [`checksum`]'s form for large inputs (the cache files): 32-byte blocks
+/// in four lanes (four chains of multiplies side by side, not one), folded,
+/// then the rest by [`checksum`]. Any one byte changed changes it: each
+/// lane's step and the fold are one-to-one in the word taken in.
+pub fn checksum_wide(seed: u64, bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut lanes = [
+        seed ^ (bytes.len() as u64).wrapping_mul(K),
+        seed ^ 0x243F_6A88_85A3_08D3,
+        seed ^ 0x1319_8A2E_0370_7344,
+        seed ^ 0xA409_3822_299F_31D0,
+    ];
+    let mut blocks = bytes.chunks_exact(32);
+    for b in &mut blocks {
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            let w = u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().expect("8 bytes"));
+            *lane = (*lane ^ w).wrapping_mul(K).rotate_left(29);
+        }
+    }
+    let folded = lanes
+        .iter()
+        .fold(seed, |h, &l| (h ^ l).wrapping_mul(K).rotate_left(29));
+    checksum(folded, blocks.remainder())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -641,5 +668,24 @@ mod tests {
             assert_ne!(checksum(1, &b), base, "flip at {i}");
         }
         assert_ne!(checksum(1, &a[..18]), base);
+        // The wide form, over blocks and a tail.
+        let a: Vec<u8> = (0..100u8).collect();
+        let base = checksum_wide(1, &a);
+        for i in 0..a.len() {
+            for bit in [1, 0x80] {
+                let mut b = a.clone();
+                b[i] ^= bit;
+                assert_ne!(checksum_wide(1, &b), base, "flip at {i}");
+            }
+        }
+        assert_ne!(checksum_wide(1, &a[..99]), base);
+        assert_ne!(checksum_wide(2, &a), base);
+        let mut swapped = a.clone();
+        swapped.swap(0, 8);
+        assert_ne!(
+            checksum_wide(1, &swapped),
+            base,
+            "words of two lanes swapped"
+        );
     }
 }

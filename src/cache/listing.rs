@@ -8,6 +8,7 @@
 //! among threads only when there are many: a thread costs more to start
 //! than a small tracker's whole listing.
 
+mod names;
 mod watched;
 
 use std::collections::HashSet;
@@ -18,26 +19,19 @@ use rustix::fs::FileType;
 
 use super::FileKey;
 use crate::error::{Error, Result};
-use crate::items::tiers::{id_from_file_name, Tier};
+use crate::items::tiers::Tier;
 use crate::tracker::Tracker;
+use names::{is_op_file_name, sort_by_id, Names, RawNames};
 
 /// One listed op file and its key (`None` if it could not be stat-ed).
+/// Its name is kept in its [`Listing`] ([`Listing::id`], [`Listing::name`]).
+#[derive(Clone, Copy)]
 pub struct Listed {
     pub tier: Tier,
-    /// The file name (`.ID.ops`); no path: most files are never opened.
-    name: String,
     pub key: Option<FileKey>,
-}
-
-impl Listed {
-    pub fn id(&self) -> &str {
-        id_from_file_name(&self.name).expect("listed names are op file names")
-    }
-
-    /// The file name (`.ID.ops`).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
+    /// Where its file name (`.ID.ops`) lies in the listing's names.
+    at: u32,
+    len: u32,
 }
 
 impl FileKey {
@@ -58,6 +52,7 @@ impl FileKey {
 /// [`Tier::ALL`] order) the IDs with a freeze sentinel.
 pub struct Listing {
     pub files: Vec<Listed>,
+    names: Names,
     pub frozen: [HashSet<String>; 3],
     /// Whether the files were stat-ed (else every key is `None`: a read
     /// with no cache to match takes each key as it opens the file).
@@ -70,18 +65,51 @@ pub struct Listing {
 struct TierDir {
     tier: Tier,
     fd: OwnedFd,
-    /// Op file names and their types, sorted by ID.
-    named: Vec<(String, FileType)>,
+    /// Op file names (where each lies in the names read) and their
+    /// types, sorted by ID.
+    named: Vec<(u32, u32, FileType)>,
     frozen: HashSet<String>,
 }
 
 /// Files per thread below which the `statx` calls are not shared out.
 const PER_THREAD: usize = 1024;
 
+/// What a listing in progress tells a caller waiting for it
+/// ([`Listing::scan_probed`]): whether it saw an op file changed since
+/// `since_ns` (its mtime or ctime at or past it). A hint only: it lets the
+/// caller start work it will need anyway.
+pub struct Probe {
+    pub since_ns: i64,
+    pub changed: std::sync::atomic::AtomicBool,
+    /// Woken when a change is seen.
+    pub waiter: std::thread::Thread,
+}
+
+impl Probe {
+    fn saw(&self) {
+        if !self
+            .changed
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            self.waiter.unpark();
+        }
+    }
+}
+
 impl Listing {
     /// Lists and stats every op file of `t`.
     pub fn scan(t: &Tracker) -> Result<Listing> {
         Listing::scan_with(t, true)
+    }
+
+    /// [`Listing::scan`], telling `probe` as soon as it sees a change
+    /// (when it lists the directories itself: with the watcher, the
+    /// listing is quick anyway).
+    pub fn scan_probed(t: &Tracker, probe: &Probe) -> Result<Listing> {
+        if let Some(listing) = watched::scan(t) {
+            return Ok(listing);
+        }
+        Listing::scan_dirs(t, true, Some(probe))
     }
 
     /// Lists every op file of `t`, stat-ing them only with `stat` (a file
@@ -95,125 +123,134 @@ impl Listing {
                 return Ok(listing);
             }
         }
-        Listing::scan_dirs(t, stat)
+        Listing::scan_dirs(t, stat, None)
     }
 
     /// [`Listing::scan_with`] without the watcher: every tier directory
-    /// read, every file stat-ed (with `stat`).
-    fn scan_dirs(t: &Tracker, stat: bool) -> Result<Listing> {
+    /// read, every file stat-ed (with `stat`), what it sees told to `probe`.
+    fn scan_dirs(t: &Tracker, stat: bool, probe: Option<&Probe>) -> Result<Listing> {
         // The tiers' directories one after the other: `getdents` returns
         // hundreds of entries a call, so even 10,000 files take about a
         // millisecond, less than starting threads to share it.
+        let mut raw = RawNames::default();
         let dirs: Vec<Option<TierDir>> = Tier::ALL
             .iter()
-            .map(|&tier| read_dir(t, tier))
+            .map(|&tier| read_dir(t, tier, &mut raw))
             .collect::<Result<Vec<_>>>()?;
-        let dirs: Vec<TierDir> = dirs.into_iter().flatten().collect();
-
-        // Then every file's key, the calls shared among threads.
-        let work: Vec<(usize, &str)> = dirs
-            .iter()
-            .enumerate()
-            .flat_map(|(d, dir)| dir.named.iter().map(move |(n, _)| (d, n.as_str())))
-            .collect();
-        let stat_all = |chunk: &[(usize, &str)]| -> Vec<StatResult> {
-            chunk
-                .iter()
-                .map(|&(d, name)| stat_key(&dirs[d].fd, name))
-                .collect()
-        };
-        if !stat {
-            let mut files = Vec::with_capacity(work.len());
-            drop(work);
-            let mut frozen: [HashSet<String>; 3] = Default::default();
-            let mut fds: [Option<OwnedFd>; 3] = Default::default();
-            for dir in dirs {
-                let ti = super::tier_index(dir.tier);
-                for (name, kind) in dir.named {
-                    if kind == FileType::Unknown {
-                        match stat_key(&dir.fd, &name) {
-                            StatResult::Key(_) | StatResult::Missing => {}
-                            StatResult::NotAFile => continue,
-                        }
-                    }
-                    files.push(Listed {
-                        tier: dir.tier,
-                        name,
-                        key: None,
-                    });
-                }
-                frozen[ti] = dir.frozen;
-                fds[ti] = Some(dir.fd);
-            }
-            return Ok(Listing {
-                files,
-                frozen,
-                stated: false,
-                dirs: fds,
-            });
-        }
-        // (`available_parallelism` reads cgroup files: asked only when
-        // there is enough work to share.)
-        let threads = match work.len() / PER_THREAD {
-            0 | 1 => 1,
-            n => std::thread::available_parallelism()
-                .map(|p| p.get())
-                .unwrap_or(1)
-                .min(n)
-                .clamp(1, 4),
-        };
-        let keys: Vec<StatResult> = if threads > 1 {
-            let size = work.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = work[size..]
-                    .chunks(size)
-                    .map(|c| s.spawn(move || stat_all(c)))
-                    .collect();
-                let mut keys = stat_all(&work[..size]);
-                for h in handles {
-                    keys.extend(h.join().expect("stat thread"));
-                }
-                keys
-            })
-        } else {
-            stat_all(&work)
-        };
-        drop(work);
-
-        let mut files = Vec::with_capacity(keys.len());
+        let mut dirs: Vec<TierDir> = dirs.into_iter().flatten().collect();
+        let names = raw.into_names(&mut dirs);
         let mut frozen: [HashSet<String>; 3] = Default::default();
         let mut fds: [Option<OwnedFd>; 3] = Default::default();
-        let mut keys = keys.into_iter();
+        let mut files: Vec<Listed> = Vec::with_capacity(dirs.iter().map(|d| d.named.len()).sum());
+        // Every file, with the type the directory gave (the key comes next).
+        let mut kinds: Vec<(usize, FileType)> = Vec::with_capacity(files.capacity());
+        for (d, dir) in dirs.iter().enumerate() {
+            for &(at, len, kind) in &dir.named {
+                files.push(Listed {
+                    tier: dir.tier,
+                    key: None,
+                    at,
+                    len,
+                });
+                kinds.push((d, kind));
+            }
+        }
+        if !stat {
+            // Only what the directory did not say is a file is stat-ed.
+            let mut keep = Vec::with_capacity(files.len());
+            for (f, &(d, kind)) in files.iter().zip(&kinds) {
+                let file = kind != FileType::Unknown
+                    || !matches!(
+                        stat_key(&dirs[d].fd, names.get(f.at, f.len)),
+                        StatResult::NotAFile
+                    );
+                keep.push(file);
+            }
+            let mut keep = keep.into_iter();
+            files.retain(|_| keep.next().expect("one per file"));
+        } else {
+            // Then every file's key, the calls shared among threads, each
+            // writing its share of the files' keys in place.
+            let stat_all = |files: &mut [Listed], kinds: &[(usize, FileType)]| -> Vec<bool> {
+                files
+                    .iter_mut()
+                    .zip(kinds)
+                    .map(|(f, &(d, kind))| {
+                        match stat_key(&dirs[d].fd, names.get(f.at, f.len)) {
+                            StatResult::Key(key) => {
+                                if let Some(p) = probe {
+                                    if key.mtime >= p.since_ns || key.ctime >= p.since_ns {
+                                        p.saw();
+                                    }
+                                }
+                                f.key = Some(key);
+                                true
+                            }
+                            // Not a regular file (a directory or symlink
+                            // with an op file's name): skipped.
+                            StatResult::NotAFile => false,
+                            // Gone between readdir and statx, and not known
+                            // to be a file: skipped; a known file without a
+                            // key is parsed.
+                            StatResult::Missing => kind != FileType::Unknown,
+                        }
+                    })
+                    .collect()
+            };
+            // (`available_parallelism` reads cgroup files: asked only when
+            // there is enough work to share.)
+            let n = files.len();
+            let threads = match n / PER_THREAD {
+                0 | 1 => 1,
+                k => std::thread::available_parallelism()
+                    .map(|p| p.get())
+                    .unwrap_or(1)
+                    .min(k)
+                    .clamp(1, 4),
+            };
+            let keep: Vec<bool> = if threads > 1 {
+                let size = n.div_ceil(threads);
+                std::thread::scope(|s| {
+                    let mut shares = files.chunks_mut(size).zip(kinds.chunks(size));
+                    let (first, first_kinds) = shares.next().expect("files to stat");
+                    let handles: Vec<_> = shares
+                        .map(|(f, k)| s.spawn(move || stat_all(f, k)))
+                        .collect();
+                    let mut keep = stat_all(first, first_kinds);
+                    for h in handles {
+                        keep.extend(h.join().expect("stat thread"));
+                    }
+                    keep
+                })
+            } else {
+                stat_all(&mut files, &kinds)
+            };
+            let mut keep = keep.into_iter();
+            files.retain(|_| keep.next().expect("one per file"));
+        }
         for dir in dirs {
             frozen[super::tier_index(dir.tier)] = dir.frozen;
             fds[super::tier_index(dir.tier)] = Some(dir.fd);
-            for (name, kind) in dir.named {
-                match keys.next().expect("one key per file") {
-                    // Not a regular file (a directory or symlink with an op
-                    // file's name): skipped.
-                    StatResult::NotAFile => {}
-                    // Gone between readdir and statx, and not known to be a
-                    // file: skipped; a known file without a key is parsed.
-                    StatResult::Missing if kind == FileType::Unknown => {}
-                    StatResult::Missing => files.push(Listed {
-                        tier: dir.tier,
-                        name,
-                        key: None,
-                    }),
-                    StatResult::Key(key) => files.push(Listed {
-                        tier: dir.tier,
-                        name,
-                        key: Some(key),
-                    }),
-                }
-            }
         }
         Ok(Listing {
             files,
+            names,
             frozen,
-            stated: true,
+            stated: stat,
             dirs: fds,
         })
+    }
+
+    /// The file name (`.ID.ops`) of `f`, one of [`Listing::files`].
+    pub fn name(&self, f: &Listed) -> &str {
+        self.names.get(f.at, f.len)
+    }
+
+    /// The item ID of `f`, one of [`Listing::files`].
+    pub fn id(&self, f: &Listed) -> &str {
+        // Between the name's leading `.` and its `.ops`: ASCII, so where
+        // characters begin.
+        self.names.get(f.at + 1, f.len - 5)
     }
 
     /// The open directory of `tier`, if it was listed.
@@ -231,6 +268,54 @@ impl Listing {
     /// a read compiles the same items.
     pub fn key_bytes(&self, now_ns: i64, window: Duration) -> Option<Vec<u8>> {
         let mut buf = Vec::with_capacity(self.files.len() * 96);
+        self.spell(now_ns, window, |b| {
+            buf.extend_from_slice(b);
+            true
+        })?;
+        Some(buf)
+    }
+
+    /// Whether [`Listing::key_bytes`] would be `Some(key)`: compared as
+    /// it is spelled, without making it.
+    pub fn key_is(&self, key: &[u8], now_ns: i64, window: Duration) -> bool {
+        let mut rest = key;
+        let same = self.spell(now_ns, window, |b| match rest.strip_prefix(b) {
+            Some(r) => {
+                rest = r;
+                true
+            }
+            None => false,
+        });
+        same == Some(true) && rest.is_empty()
+    }
+
+    /// The length of [`Listing::key_bytes`] (`None` as it), counted
+    /// without spelling it.
+    pub(crate) fn spelled_len(&self, now_ns: i64, window: Duration) -> Option<usize> {
+        let mut n = 8;
+        for f in &self.files {
+            if f.key?.is_racy(now_ns, window) {
+                return None;
+            }
+            // Tier, the ID's length and bytes (`.ID.ops` less 5), the key.
+            n += 1 + 4 + (f.len as usize - 5) + 40;
+        }
+        for ids in &self.frozen {
+            n += 4 + ids.iter().map(|id| 4 + id.len()).sum::<usize>();
+        }
+        Some(n)
+    }
+
+    /// Hands [`Listing::key_bytes`] to `put` piece by piece, until it
+    /// returns false (then `Some(false)`); `None` as `key_bytes`.
+    pub(crate) fn spell(
+        &self,
+        now_ns: i64,
+        window: Duration,
+        mut put: impl FnMut(&[u8]) -> bool,
+    ) -> Option<bool> {
+        // One file's tier, ID and key at most (IDs are file names: < 256 bytes).
+        let mut buf = Vec::with_capacity(512);
         let mut e = super::codec::Enc(&mut buf);
         e.u64(self.files.len() as u64);
         for f in &self.files {
@@ -239,8 +324,12 @@ impl Listing {
                 return None;
             }
             e.u8(super::tier_index(f.tier) as u8);
-            e.str(f.id());
+            e.str(self.id(f));
             key.encode(&mut e);
+            if !put(e.0) {
+                return Some(false);
+            }
+            e.0.clear();
         }
         for ids in &self.frozen {
             let mut ids: Vec<&String> = ids.iter().collect();
@@ -250,12 +339,13 @@ impl Listing {
                 e.str(id);
             }
         }
-        Some(buf)
+        Some(put(e.0))
     }
 }
 
-/// A tier's op files and freeze sentinels (`None`: no such directory).
-fn read_dir(t: &Tracker, tier: Tier) -> Result<Option<TierDir>> {
+/// A tier's op files and freeze sentinels (`None`: no such directory);
+/// the op files' names are added to `names`.
+fn read_dir(t: &Tracker, tier: Tier, names: &mut RawNames) -> Result<Option<TierDir>> {
     use rustix::fs::{Mode, OFlags};
     let dir = t.tier_dir(tier);
     let cannot = |e: rustix::io::Errno| {
@@ -274,7 +364,7 @@ fn read_dir(t: &Tracker, tier: Tier) -> Result<Option<TierDir>> {
         Err(rustix::io::Errno::NOENT) => return Ok(None),
         Err(e) => return Err(cannot(e)),
     };
-    let mut named: Vec<(String, FileType)> = Vec::new();
+    let mut named: Vec<(u32, u32, FileType)> = Vec::new();
     let mut frozen = HashSet::new();
     // getdents into one buffer, no allocation per entry (64 KiB holds many
     // entries of at most 255-byte names).
@@ -282,42 +372,30 @@ fn read_dir(t: &Tracker, tier: Tier) -> Result<Option<TierDir>> {
     let mut entries = rustix::fs::RawDir::new(&fd, buf.spare_capacity_mut());
     while let Some(entry) = entries.next() {
         let entry = entry.map_err(cannot)?;
-        let Ok(name) = entry.file_name().to_str() else {
-            continue;
-        };
-        if id_from_file_name(name).is_some() {
+        let name = entry.file_name().to_bytes();
+        if is_op_file_name(name) {
             let kind = entry.file_type();
             if kind == FileType::RegularFile || kind == FileType::Unknown {
-                named.push((name.to_string(), kind));
+                let Some((at, len)) = names.push(name) else {
+                    return Err(Error::internal(format!(
+                        "cannot list {}: too many files",
+                        dir.display()
+                    )));
+                };
+                named.push((at, len, kind));
             }
-        } else if let Some(id) = name
-            .strip_prefix('.')
+        } else if let Some(id) = std::str::from_utf8(name)
+            .ok()
+            .and_then(|n| n.strip_prefix('.'))
             .and_then(|n| n.strip_suffix(".frozen"))
         {
             frozen.insert(id.to_string());
         }
     }
-    // By ID, which is not the file names' order (`.a-b.ops` < `.a.ops`):
-    // each name is `.ID.ops`. The first 8 bytes of the ID, as an integer,
-    // settle most comparisons without a string compare.
-    fn id(name: &str) -> &[u8] {
-        name.get(1..name.len() - 4).unwrap_or_default().as_bytes()
-    }
-    fn prefix(name: &str) -> u64 {
-        let mut b = [0u8; 8];
-        let id = id(name);
-        let n = id.len().min(8);
-        b[..n].copy_from_slice(&id[..n]);
-        u64::from_be_bytes(b)
-    }
-    let mut keyed: Vec<(u64, String, FileType)> =
-        named.into_iter().map(|(n, k)| (prefix(&n), n, k)).collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(&a.1).cmp(id(&b.1))));
-    let named = keyed.into_iter().map(|(_, n, k)| (n, k)).collect();
     Ok(Some(TierDir {
         tier,
         fd,
-        named,
+        named: sort_by_id(named, names),
         frozen,
     }))
 }

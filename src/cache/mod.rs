@@ -40,7 +40,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use codec::{checksum, strip};
+pub use codec::{checksum, checksum_wide, strip};
 use codec::{Dec, Enc};
 pub use snapshot::{snapshot_at, snapshot_slim, snapshot_with};
 
@@ -50,7 +50,7 @@ use crate::items::tiers::Tier;
 
 const MAGIC: &[u8; 8] = b"HTRACIC\x01";
 /// Bump when the record layout or what compiling means changes.
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 
 /// What identifies one version of an op file on disk (from `statx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,7 +276,7 @@ impl Reader {
             return None;
         }
         self.fill(len)?;
-        self.sum = checksum(self.sum, &self.buf[self.pos..self.pos + len]);
+        self.sum = checksum_wide(self.sum, &self.buf[self.pos..self.pos + len]);
         self.pos += len;
         Some(&self.buf[self.pos - len..self.pos])
     }
@@ -442,7 +442,7 @@ pub fn save(
     fn put(w: &mut impl Write, sum: &mut u64, rec: &[u8]) -> std::io::Result<()> {
         w.write_all(&(rec.len() as u32).to_le_bytes())?;
         w.write_all(rec)?;
-        *sum = checksum(*sum, rec);
+        *sum = checksum_wide(*sum, rec);
         Ok(())
     }
     crate::atomic::replace_with(path, 0o600, false, |w| {

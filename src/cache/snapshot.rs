@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
-use super::listing::{Listed, Listing};
+use super::listing::Listing;
 use super::{Decoded, FileKey};
 use crate::error::Result;
 use crate::items::item::Item;
@@ -20,7 +20,7 @@ use crate::tracker::{ItemFile, Tracker};
 
 /// Cache files at least this large (about 1,500 items) are read while the
 /// op files are listed on another thread; below it, one after the other.
-const PARALLEL_LOAD: u64 = 1 << 20;
+pub(super) const PARALLEL_LOAD: u64 = 1 << 20;
 
 /// What parsing one file produced: the item (or why not), whether it had
 /// warnings (torn ops), which keeps it out of the cache, the file's key
@@ -68,15 +68,15 @@ fn parse_all(
     let one = |i: usize| -> Parsed {
         let l = &listing.files[i];
         let file = ItemFile {
-            id: l.id().to_string(),
+            id: listing.id(l).to_string(),
             tier: l.tier,
-            path: t.item_path(l.tier, l.id()),
+            path: t.item_path(l.tier, listing.id(l)),
         };
         let mut warnings = Vec::new();
         let ti = super::tier_index(l.tier);
         let frozen = listing.frozen[ti].contains(&file.id);
         let (log, st) = match listing.dir(l.tier) {
-            Some(dir) => crate::oplog::read_at(dir, l.name(), &file.path),
+            Some(dir) => crate::oplog::read_at(dir, listing.name(l), &file.path),
             None => (crate::oplog::read(&file.path), None),
         };
         let key = st
@@ -170,6 +170,65 @@ pub fn snapshot_slim(
     Ok(read::<Slim>(t, cache_path, window, false, true, listing)?.0)
 }
 
+/// What a read keys each tier's cache entries with: the tier's edit-mode
+/// ops (and the warnings reading them gave), and its key — those ops and
+/// the policy compiled into the items: other rules, other items.
+pub(crate) struct ReadKeys {
+    pub edit: Vec<(Vec<Op>, Vec<String>)>,
+    pub all: [u64; 3],
+}
+
+impl ReadKeys {
+    pub fn of(t: &Tracker) -> ReadKeys {
+        // The edit-mode logs are tiny; their ops key each tier's cache entries.
+        let edit: Vec<(Vec<Op>, Vec<String>)> = Tier::ALL
+            .iter()
+            .map(|&tier| t.edit_mode_ops(tier))
+            .collect();
+        let policy = t.policy.fingerprint();
+        let all = std::array::from_fn(|i| {
+            super::checksum(super::edit_key(&edit[i].0), policy.as_bytes())
+        });
+        ReadKeys { edit, all }
+    }
+
+    /// The cache file's contents as slim items (`None`: missing, stale or
+    /// corrupt), for [`snapshot_slim_loaded`].
+    pub fn load_slim(&self, t: &Tracker, cache_path: &Path) -> Option<super::Contents<Slim>> {
+        super::load(cache_path, &t.root, &self.all.map(Some), true)
+    }
+}
+
+/// [`snapshot_slim`] from the op files as the caller listed them and the
+/// cache file's contents as it loaded them ([`ReadKeys::load_slim`], the
+/// two side by side as it saw fit).
+pub(crate) fn snapshot_slim_loaded(
+    t: &Tracker,
+    cache_path: &Path,
+    window: Duration,
+    listing: &Listing,
+    keys: ReadKeys,
+    contents: Option<super::Contents<Slim>>,
+) -> Result<Snapshot<Slim>> {
+    let now = super::now_ns();
+    let found = Found {
+        listing,
+        contents,
+        keys,
+        now,
+    };
+    Ok(read_found(t, Some(cache_path), window, false, true, found)?.0)
+}
+
+/// What a read found: the op files listed, the cache file's contents, and
+/// what keys them; `now` is when it began.
+struct Found<'a, T> {
+    listing: &'a Listing,
+    contents: Option<super::Contents<T>>,
+    keys: ReadKeys,
+    now: i64,
+}
+
 /// One read, and the outcome of writing the cache back (if it was). With
 /// `summary`, cached items are decoded from their summary parts alone and
 /// a write-back copies their records ([`super::writeback`]).
@@ -182,25 +241,17 @@ fn read<T: Decoded>(
     listing: Option<&Listing>,
 ) -> Result<(Snapshot<T>, Option<std::io::Result<()>>)> {
     let now = super::now_ns();
-    // The edit-mode logs are tiny; their ops key each tier's cache entries.
-    let edit: Vec<(Vec<Op>, Vec<String>)> = Tier::ALL
-        .iter()
-        .map(|&tier| t.edit_mode_ops(tier))
-        .collect();
-    // The policy compiled into the items keys them too: other rules, other items.
-    let policy = t.policy.fingerprint();
-    let all_keys: [u64; 3] =
-        std::array::from_fn(|i| super::checksum(super::edit_key(&edit[i].0), policy.as_bytes()));
+    let keys = ReadKeys::of(t);
 
     // List and stat the files (unless the caller did) while the cache is
     // read — side by side only when the cache file is large: a small
     // tracker's listing and cache take less time than starting a thread.
-    let want: [Option<u64>; 3] = all_keys.map(Some);
+    let want: [Option<u64>; 3] = keys.all.map(Some);
     let load = || match (cache_path, rebuild) {
         (Some(p), false) => super::load(p, &t.root, &want, summary),
         _ => None,
     };
-    let mut scanned = None;
+    let scanned;
     let (listing, contents) = match listing {
         Some(l) => (l, load()),
         None => {
@@ -224,9 +275,37 @@ fn read<T: Decoded>(
                 let contents = load();
                 (Listing::scan_with(t, stat), contents)
             };
-            (&*scanned.insert(l?), contents)
+            scanned = l?;
+            (&scanned, contents)
         }
     };
+    let found = Found {
+        listing,
+        contents,
+        keys,
+        now,
+    };
+    read_found(t, cache_path, window, rebuild, summary, found)
+}
+
+/// [`read`] once the files are listed and the cache file loaded.
+fn read_found<T: Decoded>(
+    t: &Tracker,
+    cache_path: Option<&Path>,
+    window: Duration,
+    rebuild: bool,
+    summary: bool,
+    found: Found<'_, T>,
+) -> Result<(Snapshot<T>, Option<std::io::Result<()>>)> {
+    let Found {
+        listing,
+        contents,
+        keys: ReadKeys {
+            edit,
+            all: all_keys,
+        },
+        now,
+    } = found;
     let (listed, frozen) = (&listing.files, &listing.frozen);
 
     let mut has_files = [false; 3];
@@ -257,23 +336,27 @@ fn read<T: Decoded>(
     // gone, and only they make the cache worth rewriting by themselves.
     let mut still_listed = 0;
     for l in listed {
-        let here = (l.tier, l.id());
-        while records
-            .get(r)
-            .is_some_and(|x| (x.tier, x.id(&items)) < here)
-        {
-            r += 1;
+        let id = listing.id(l);
+        let here = (l.tier, id.as_bytes());
+        // The first record not before this file (compared once each).
+        let mut same = false;
+        while let Some(x) = records.get(r) {
+            match (x.tier, x.id(&items).as_bytes()).cmp(&here) {
+                std::cmp::Ordering::Less => r += 1,
+                std::cmp::Ordering::Equal => {
+                    same = true;
+                    break;
+                }
+                std::cmp::Ordering::Greater => break,
+            }
         }
-        still_listed += usize::from(
-            records
-                .get(r)
-                .is_some_and(|x| (x.tier, x.id(&items)) == here),
-        );
+        still_listed += usize::from(same);
         // A frozen item is compiled afresh each time (its sentinel decides
         // which ops count); frozen items are few.
-        let hit = records.get(r).is_some_and(|x| {
-            x.item.is_some() && (x.tier, x.id(&items)) == here && Some(x.key) == l.key
-        }) && !is_frozen(frozen, l.tier, l.id());
+        let hit = same
+            && records[r].item.is_some()
+            && Some(records[r].key) == l.key
+            && !is_frozen(frozen, l.tier, id);
         hits += usize::from(hit);
         slots.push(if hit { records[r].item } else { None });
     }
@@ -283,14 +366,24 @@ fn read<T: Decoded>(
     if hits == listed.len() && items.len() == hits {
         snap.items = items;
         snap.cache_hits = hits;
-        let mut cacheable = Vec::with_capacity(hits);
-        for (i, (l, item)) in listed.iter().zip(&mut snap.items).enumerate() {
-            item.set_frozen(frozen[super::tier_index(l.tier)].contains(item.id()));
-            cacheable.push((Cacheable::Item(l.key.expect("a hit has a key")), i));
+        if frozen.iter().any(|f| !f.is_empty()) {
+            for (l, item) in listed.iter().zip(&mut snap.items) {
+                item.set_frozen(frozen[super::tier_index(l.tier)].contains(item.id()));
+            }
         }
         let dirty = rebuild || keys_changed || still_listed != cached_count;
+        // What to write back: only made when the cache is to be written.
+        let cacheable = if dirty && cache_path.is_some() {
+            listed
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (Cacheable::Item(l.key.expect("a hit has a key")), i))
+                .collect()
+        } else {
+            Vec::new()
+        };
         return finish(
-            t, snap, listed, cacheable, edit_keys, cache_path, dirty, summary,
+            t, snap, listing, cacheable, edit_keys, cache_path, dirty, summary,
         );
     }
     snap.items.reserve(listed.len());
@@ -353,7 +446,7 @@ fn read<T: Decoded>(
 
     drop(pool);
     finish(
-        t, snap, listed, cacheable, edit_keys, cache_path, dirty, summary,
+        t, snap, listing, cacheable, edit_keys, cache_path, dirty, summary,
     )
 }
 
@@ -370,7 +463,7 @@ enum Cacheable {
 fn finish<T: Decoded>(
     t: &Tracker,
     mut snap: Snapshot<T>,
-    listed: &[Listed],
+    listing: &Listing,
     cacheable: Vec<(Cacheable, usize)>,
     edit_keys: [Option<u64>; 3],
     cache_path: Option<&Path>,
@@ -380,8 +473,8 @@ fn finish<T: Decoded>(
     // An ID listed in more than one tier is a cross-tier conflict. Each
     // tier's IDs are sorted, so a merge finds them without hashing them all.
     let mut per_tier: [Vec<&str>; 3] = Default::default();
-    for l in listed {
-        per_tier[super::tier_index(l.tier)].push(l.id());
+    for l in &listing.files {
+        per_tier[super::tier_index(l.tier)].push(listing.id(l));
     }
     let mut conflicted: HashSet<String> = HashSet::new();
     for (i, a) in per_tier.iter().enumerate() {

@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::codec::Dec;
-use super::{checksum, Entry, FileKey, MAGIC};
+use super::{checksum_wide, Entry, FileKey, MAGIC};
 use crate::items::tiers::Tier;
 
 /// A cache file read whole, its records located but not decoded.
@@ -49,7 +49,7 @@ impl Cursor<'_> {
         let len = self.take(4)?;
         let len = u32::from_le_bytes(self.bytes[len].try_into().ok()?) as usize;
         let r = self.take(len)?;
-        self.sum = checksum(self.sum, &self.bytes[r.clone()]);
+        self.sum = checksum_wide(self.sum, &self.bytes[r.clone()]);
         Some(r)
     }
 

@@ -22,12 +22,24 @@ pub fn ready<'a, T: Listable>(items: &'a [T], config: &Config) -> Vec<&'a T> {
 
 /// [`ready`] with claims judged at `now` (Unix seconds).
 pub fn ready_at<'a, T: Listable>(items: &'a [T], config: &Config, now: i64) -> Vec<&'a T> {
+    let mut out = unsorted_at(items, config, now);
+    crate::items::slim::sort_listed(&mut out);
+    out
+}
+
+/// The ready items in `items`' order, claims judged now (for a caller
+/// that shows only the best few: [`crate::items::slim::best`]).
+pub fn unsorted<'a, T: Listable>(items: &'a [T], config: &Config) -> Vec<&'a T> {
+    unsorted_at(items, config, crate::claims::now())
+}
+
+fn unsorted_at<'a, T: Listable>(items: &'a [T], config: &Config, now: i64) -> Vec<&'a T> {
     // Borrowed IDs: no copy of each, and none looked up when none waits.
-    let mut blocked: HashSet<Cow<'_, str>> = HashSet::new();
+    let mut blocked: HashSet<Cow<'_, str>, foldhash::fast::RandomState> = HashSet::default();
     for item in items.iter().filter(|i| !config.is_resolved(i.status())) {
         blocked.extend(item.isbefore_texts());
     }
-    let mut out: Vec<&T> = items
+    items
         .iter()
         .filter(|i| {
             let claim = i.claim();
@@ -39,9 +51,7 @@ pub fn ready_at<'a, T: Listable>(items: &'a [T], config: &Config, now: i64) -> V
                 && !i.cross_tier_conflict()
                 && (blocked.is_empty() || !blocked.contains(i.id()))
         })
-        .collect();
-    crate::items::slim::sort_listed(&mut out);
-    out
+        .collect()
 }
 
 /// IDs named in the `isbefore` of some unresolved item: they must wait.

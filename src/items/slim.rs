@@ -358,6 +358,25 @@ pub fn sort_listed<T: Listable>(items: &mut [&T]) {
     items.copy_from_slice(&sorted);
 }
 
+/// The first `n` of `items` as [`sort_listed`] would order them (so
+/// equal ones in `items`' order), without sorting the rest: one pass,
+/// keeping the best `n` so far.
+pub fn best<'a, T: Listable>(items: impl IntoIterator<Item = &'a T>, n: usize) -> Vec<&'a T> {
+    let mut top: Vec<((i64, &str), &T)> = Vec::with_capacity(n + 1);
+    for item in items {
+        let key = item.sort_key();
+        // Most are no better than the last kept: one comparison.
+        if top.len() == n && top.last().is_none_or(|(k, _)| *k <= key) {
+            continue;
+        }
+        // After every kept one not greater: equal ones keep their order.
+        let at = top.partition_point(|(k, _)| *k <= key);
+        top.insert(at, (key, item));
+        top.truncate(n);
+    }
+    top.into_iter().map(|(_, t)| t).collect()
+}
+
 /// A list's entries as text ([`value_text`]).
 pub fn text_list(values: &[Value]) -> Box<[Box<str>]> {
     values.iter().map(|v| value_text(v).into()).collect()
@@ -551,6 +570,11 @@ mod tests {
         sort_listed(&mut got);
         let ids = |v: &[&Slim]| v.iter().map(|s| s.id().to_string()).collect::<Vec<_>>();
         assert_eq!(ids(&got), ids(&want));
+        // The best few: the sorted ones' first few.
+        for n in [0, 1, 2, 5, 17, 39, 40, 41] {
+            let top = best(items.iter(), n);
+            assert_eq!(ids(&top), ids(&want[..n.min(want.len())]), "best {n}");
+        }
         // A creation time over 24 bytes: the plain sort, the same order.
         let long = Slim::new(&["WI-z", "k", "t", "s", &"9".repeat(30)], rest(&[]));
         let mut got: Vec<&Slim> = items.iter().chain([&long]).collect();

@@ -148,9 +148,10 @@ pub struct Prime {
     pub warnings: Vec<String>,
 }
 
-fn sorted(mut items: Vec<&Slim>) -> Vec<&Slim> {
-    crate::items::slim::sort_listed(&mut items);
-    items
+/// The first [`SHOWN`] of `items` in list order, and how many there are.
+fn first(items: Vec<&Slim>) -> (Vec<&Slim>, usize) {
+    let total = items.len();
+    (crate::items::slim::best(items, SHOWN), total)
 }
 
 /// What the briefing derives from the items: the part [`gather`] keeps in
@@ -180,6 +181,12 @@ struct Derived {
 /// memo when no op file, edit-mode window, configuration or actor changed
 /// since it was last gathered.
 pub fn gather(t: &Tracker) -> Result<Prime> {
+    gather_then(t, Snapshot::discard)
+}
+
+/// [`gather`], handing the snapshot it read (if it read one) to `dispose`
+/// once done with it — a process about to exit need not free it.
+pub fn gather_then(t: &Tracker, dispose: impl FnOnce(Snapshot<Slim>)) -> Result<Prime> {
     // The host's claim board lays claims from other worktrees over the
     // items, so it is an input too.
     let (board, _) = crate::claims::board::paths(&t.root, t.work_tree.as_deref());
@@ -210,16 +217,21 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
         String::from_utf8_lossy(&board),
     );
     let derived = match crate::cache::memo::summary_or_memo(t, "prime", inputs.as_bytes())? {
-        Lookup::Hit(kept) => match serde_json::from_slice::<Derived>(&kept) {
+        Lookup::Hit(kept) => match serde_json::from_slice::<Derived>(kept.result()) {
             // A claim's lease ending changes what is ready and in progress.
             Ok(d) if d.next_lapse.is_none_or(|at| crate::claims::now() < at) => d,
-            _ => derive(t, &t.snapshot_slim()?),
+            _ => {
+                let snap = t.snapshot_slim()?;
+                let d = derive(t, &snap);
+                dispose(snap);
+                d
+            }
         },
         Lookup::Miss(snap, keeper) => {
             let d = derive(t, &snap);
-            snap.discard();
+            dispose(snap);
             if let (Some(k), Ok(bytes)) = (keeper, serde_json::to_vec(&d)) {
-                k.keep(&bytes);
+                k.keep(bytes);
             }
             d
         }
@@ -253,28 +265,28 @@ pub fn gather(t: &Tracker) -> Result<Prime> {
 fn derive(t: &Tracker, snap: &Snapshot<Slim>) -> Derived {
     let items = &snap.items;
     let scoped = crate::stophook::scope::in_scope(items, &t.config);
-    let unread = sorted(
+    let (unread, unread_total) = first(
         scoped
             .iter()
             .copied()
             .filter(|i| i.unread_count() > 0)
             .collect(),
     );
-    let in_progress = sorted(
+    let (in_progress, in_progress_total) = first(
         items
             .iter()
             .filter(|i| i.status() == "in_progress")
             .collect(),
     );
-    let ready = crate::items::ready::ready(items, &t.config);
-    let locked = sorted(
+    let (ready, ready_total) = first(crate::items::ready::unsorted(items, &t.config));
+    let (locked, locked_total) = first(
         items
             .iter()
             .filter(|i| !t.config.is_resolved(i.status()))
             .filter(|i| i.frozen || !i.locked_fields.is_empty())
             .collect(),
     );
-    let review = sorted(
+    let (review, review_total) = first(
         items
             .iter()
             .filter(|i| i.status() == REVIEW_STATUS)
@@ -310,24 +322,18 @@ fn derive(t: &Tracker, snap: &Snapshot<Slim>) -> Derived {
         .min();
     Derived {
         next_lapse,
-        unread_total: unread.len(),
+        unread_total,
         unread: unread
             .iter()
-            .take(SHOWN)
             .map(|i| (Brief::of(i), i.unread_count()))
             .collect(),
-        in_progress_total: in_progress.len(),
-        in_progress: in_progress
-            .iter()
-            .take(SHOWN)
-            .map(|i| Brief::of(i))
-            .collect(),
-        ready_total: ready.len(),
-        ready: ready.iter().take(SHOWN).map(|i| Brief::of(i)).collect(),
-        locked_total: locked.len(),
+        in_progress_total,
+        in_progress: in_progress.iter().map(|i| Brief::of(i)).collect(),
+        ready_total,
+        ready: ready.iter().map(|i| Brief::of(i)).collect(),
+        locked_total,
         locked: locked
             .iter()
-            .take(SHOWN)
             .map(|i| {
                 let mut fields: Vec<String> =
                     i.locked_fields.iter().map(|f| f.to_string()).collect();
@@ -339,8 +345,8 @@ fn derive(t: &Tracker, snap: &Snapshot<Slim>) -> Derived {
                 }
             })
             .collect(),
-        review_total: review.len(),
-        review: review.iter().take(SHOWN).map(|i| Brief::of(i)).collect(),
+        review_total,
+        review: review.iter().map(|i| Brief::of(i)).collect(),
         blocking,
         warnings,
     }

@@ -60,7 +60,7 @@ impl Index {
     pub(super) fn of(listing: &Listing) -> Index {
         let mut tiers_of: HashMap<String, u8> = HashMap::with_capacity(listing.files.len());
         for f in &listing.files {
-            *tiers_of.entry(f.id().to_string()).or_default() |= bit(f.tier);
+            *tiers_of.entry(listing.id(f).to_string()).or_default() |= bit(f.tier);
         }
         Index { tiers_of }
     }

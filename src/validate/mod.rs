@@ -428,10 +428,10 @@ fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
     let mut out = Vec::with_capacity(listing.files.len());
     for f in &listing.files {
         out.push(Target {
-            path: tracker.item_path(f.tier, f.id()),
+            path: tracker.item_path(f.tier, listing.id(f)),
             shown: None,
             role: Role::Item,
-            id: Some(f.id().to_string()),
+            id: Some(listing.id(f).to_string()),
             tier: Some(f.tier),
             listed: true,
         });

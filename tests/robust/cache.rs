@@ -134,7 +134,7 @@ fn ids_that_prefix_each_other_are_all_read_from_the_cache() {
     );
     let t = htrac::Tracker::open(&env.root()).unwrap();
     let listing = htrac::cache::listing::Listing::scan(&t).unwrap();
-    let listed: Vec<&str> = listing.files.iter().map(|f| f.id()).collect();
+    let listed: Vec<&str> = listing.files.iter().map(|f| listing.id(f)).collect();
     let mut sorted = listed.clone();
     sorted.sort();
     assert_eq!(listed, sorted, "listed in ID order");

@@ -9,6 +9,7 @@ mod cache;
 mod concurrency;
 mod crash;
 mod hostile;
+mod listmemo;
 mod merge_laws;
 mod regressions;
 mod snapshot;

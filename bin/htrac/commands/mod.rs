@@ -12,6 +12,7 @@ pub mod editmode;
 pub mod govern;
 pub mod init;
 pub mod insight;
+pub mod listmemo;
 pub mod mcp;
 pub mod messages;
 pub mod migrate;

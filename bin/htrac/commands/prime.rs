@@ -23,7 +23,9 @@ pub fn run(a: &PrimeArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
         None if !t.actor.is_agent() && std::io::stdout().is_terminal() => Audience::Human,
         None => Audience::Agent,
     };
-    let prime = htrac::prime::gather(t)?;
+    // The process exits right after: what it read is left for the exit
+    // to reclaim, not freed item by item.
+    let prime = htrac::prime::gather_then(t, std::mem::forget)?;
     for w in &prime.warnings {
         out.warn(w);
     }

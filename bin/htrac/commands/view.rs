@@ -81,13 +81,18 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
         snap.discard();
         return Ok(());
     }
-    // The text listing prints no long texts: a slim read is enough. Kept
-    // items are sorted (a stable sort: the same order as sorting all).
-    let snap = t.snapshot_slim()?;
-    super::report_broken(&snap, out);
+    // The text listing prints no long texts: a slim read is enough — or
+    // none, when the tracker is as it was when this listing was last made.
+    let Some(miss) = super::listmemo::lookup(a, t, out)? else {
+        return Ok(());
+    };
+    let snap = &miss.snap;
+    super::report_broken(snap, out);
+    // Kept items are sorted (a stable sort: the same order as sorting all).
     let mut items = filter.apply(&snap.items);
     htrac::items::slim::sort_listed(&mut items);
-    save_aliases(t, &items);
+    let stash = htrac::alias::stash_text(&items.iter().map(|i| i.id()).collect::<Vec<_>>());
+    htrac::alias::save_text(&t.root, &stash);
     let shown = filter::first(&items, limit);
     {
         if shown.is_empty() && snap.broken.is_empty() {
@@ -109,7 +114,10 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
             ));
         }
     }
-    snap.discard();
+    drop(items);
+    // The process exits right after: what it read is left for the exit to
+    // reclaim, not freed item by item.
+    std::mem::forget(miss.keep(t, out, &stash));
     Ok(())
 }
 

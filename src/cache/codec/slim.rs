@@ -42,11 +42,29 @@ impl Dec<'_> {
         Some(n)
     }
 
+    /// A list of values as text ([`crate::items::slim::text_list`]): a
+    /// string is taken as it is, without making a [`serde_json::Value`].
+    fn texts_of_values(&mut self) -> Option<Box<[Box<str>]>> {
+        let n = self.count()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(match self.buf.get(self.pos) {
+                Some(6) => {
+                    self.pos += 1;
+                    Box::from(self.str()?)
+                }
+                _ => crate::items::item::value_text(&self.value()?).into(),
+            });
+        }
+        Some(out.into_boxed_slice())
+    }
+
     /// The item [`Enc::summary`] wrote, as a [`Slim`]: what it does not
     /// keep is skipped unread.
     /// `id`'s UTF-8 is checked with the item's other texts.
     pub fn slim(&mut self, id: &[u8], tier: Tier) -> Option<Slim> {
-        let (ends, text) = self.texts()?;
+        // (Slim::from_block checks that the ends are in order.)
+        let (ends, text) = self.texts_unordered()?;
         let priority = match self.buf.get(self.pos) {
             Some(3) => {
                 self.pos += 1;
@@ -59,7 +77,7 @@ impl Dec<'_> {
                 self.pos += 4;
                 Box::default()
             }
-            _ => crate::items::slim::text_list(&self.values(0)?),
+            _ => self.texts_of_values()?,
         };
         let duplicate = self.skip_values()? > 0;
         let n = self.count()?;

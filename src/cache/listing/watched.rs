@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 
 use rustix::fd::OwnedFd;
 
-use super::{stat_key, Listed, Listing, StatResult};
+use super::{stat_key, Listed, Listing, Names, StatResult};
 use crate::items::tiers::{id_from_file_name, Tier};
 use crate::tracker::Tracker;
 use crate::watch::{Answer, Stamp};
 
-const MAGIC: &[u8; 8] = b"HTRACWL\x01";
+const MAGIC: &[u8; 8] = b"HTRACWL\x02";
 
 /// The listing of `t` through its watcher, or `None` when no watcher
 /// answers (the caller then lists everything itself).
@@ -63,7 +63,7 @@ fn side_path(cache: &Path) -> PathBuf {
 
 /// Everything listed again, stored as valid at `stamp`.
 fn fresh(t: &Tracker, side: &Path, stamp: Stamp) -> Option<Listing> {
-    let listing = Listing::scan_dirs(t, true).ok()?;
+    let listing = Listing::scan_dirs(t, true, None).ok()?;
     let _ = save(side, t, stamp, &listing);
     Some(listing)
 }
@@ -94,17 +94,24 @@ fn update(listing: &mut Listing, names: Vec<(u8, String)>) -> bool {
                     _ => return false,
                 },
             };
+            let names = &listing.names;
             let at = listing
                 .files
-                .binary_search_by(|f| (f.tier_index(), f.id()).cmp(&(ti, id)));
+                .binary_search_by(|f| (f.tier_index(), id_in(names, f)).cmp(&(ti, id)));
             match (at, key) {
                 (Ok(i), Some(k)) => listing.files[i].key = Some(k),
                 (Ok(i), None) => removed.push(i),
-                (Err(_), Some(k)) => added.push(Listed {
-                    tier,
-                    name,
-                    key: Some(k),
-                }),
+                (Err(_), Some(k)) => {
+                    let Some((at, len)) = listing.names.push(&name) else {
+                        return false;
+                    };
+                    added.push(Listed {
+                        tier,
+                        key: Some(k),
+                        at,
+                        len,
+                    });
+                }
                 (Err(_), None) => {}
             }
         } else if let Some(id) = name
@@ -133,11 +140,18 @@ fn update(listing: &mut Listing, names: Vec<(u8, String)>) -> bool {
     }
     if !added.is_empty() {
         listing.files.extend(added);
-        listing
-            .files
-            .sort_by(|a, b| (a.tier_index(), a.id()).cmp(&(b.tier_index(), b.id())));
+        let names = &listing.names;
+        listing.files.sort_by(|a, b| {
+            (a.tier_index(), id_in(names, a)).cmp(&(b.tier_index(), id_in(names, b)))
+        });
     }
     true
+}
+
+/// The ID of `f`, whose name is in `names`.
+fn id_in<'a>(names: &'a Names, f: &Listed) -> &'a str {
+    let name = names.get(f.at, f.len);
+    &name[1..name.len() - 4]
 }
 
 impl Listed {
@@ -186,9 +200,16 @@ fn save(side: &Path, t: &Tracker, stamp: Stamp, listing: &Listing) -> std::io::R
     buf.extend_from_slice(&stamp.session.to_le_bytes());
     buf.extend_from_slice(&stamp.seq.to_le_bytes());
     buf.extend_from_slice(&(listing.files.len() as u64).to_le_bytes());
+    // The names one after the other, then each file's tier, name length
+    // and key: the names are read back in one piece.
+    let total: usize = listing.files.iter().map(|f| f.len as usize).sum();
+    buf.extend_from_slice(&(total as u64).to_le_bytes());
+    for f in &listing.files {
+        buf.extend_from_slice(listing.name(f).as_bytes());
+    }
     for f in &listing.files {
         buf.push(f.tier_index());
-        put_str(&mut buf, &f.name);
+        buf.extend_from_slice(&f.len.to_le_bytes());
         match f.key {
             None => buf.push(0),
             Some(k) => {
@@ -205,7 +226,7 @@ fn save(side: &Path, t: &Tracker, stamp: Stamp, listing: &Listing) -> std::io::R
             put_str(&mut buf, id);
         }
     }
-    let sum = crate::cache::checksum(0, &buf);
+    let sum = crate::cache::checksum_wide(0, &buf);
     crate::atomic::replace_with(side, 0o600, false, |w| {
         w.write_all(&buf)?;
         w.write_all(&sum.to_le_bytes())
@@ -241,7 +262,7 @@ impl<'a> Dec<'a> {
 fn load(side: &Path, t: &Tracker) -> Option<(Stamp, Listing)> {
     let bytes = std::fs::read(side).ok()?;
     let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if crate::cache::checksum(0, body) != u64::from_le_bytes(sum.try_into().ok()?) {
+    if crate::cache::checksum_wide(0, body) != u64::from_le_bytes(sum.try_into().ok()?) {
         return None;
     }
     let mut want = Vec::new();
@@ -253,11 +274,15 @@ fn load(side: &Path, t: &Tracker) -> Option<(Stamp, Listing)> {
         seq: d.u64()?,
     };
     let n = usize::try_from(d.u64()?).ok()?;
-    let mut files = Vec::with_capacity(n.min(d.0.len() / 8));
+    let total = usize::try_from(d.u64()?).ok()?;
+    let blob = std::str::from_utf8(d.take(total)?).ok()?;
+    let mut files = Vec::with_capacity(n.min(d.0.len() / 6));
+    let mut at = 0u32;
     for _ in 0..n {
         let tier = *Tier::ALL.get(usize::from(d.u8()?))?;
-        let name = d.str()?;
-        id_from_file_name(name)?;
+        let len = d.u32()?;
+        let end = at.checked_add(len)?;
+        id_from_file_name(blob.get(at as usize..end as usize)?)?;
         let key = match d.u8()? {
             0 => None,
             1 => Some(crate::cache::FileKey {
@@ -269,11 +294,11 @@ fn load(side: &Path, t: &Tracker) -> Option<(Stamp, Listing)> {
             }),
             _ => return None,
         };
-        files.push(Listed {
-            tier,
-            name: name.to_string(),
-            key,
-        });
+        files.push(Listed { tier, key, at, len });
+        at = end;
+    }
+    if at as usize != blob.len() {
+        return None;
     }
     let mut frozen: [HashSet<String>; 3] = Default::default();
     for ids in &mut frozen {
@@ -288,6 +313,7 @@ fn load(side: &Path, t: &Tracker) -> Option<(Stamp, Listing)> {
         stamp,
         Listing {
             files,
+            names: Names(blob.to_string()),
             frozen,
             stated: true,
             dirs: open_dirs(t)?,
