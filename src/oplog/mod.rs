@@ -42,6 +42,7 @@ pub mod blocks;
 pub mod emit;
 pub mod fast;
 pub mod op;
+mod scalars;
 pub(crate) mod yamlres;
 
 use blocks::{trailing_nonce, Blocks};
@@ -158,14 +159,42 @@ fn split_ops<'a>(path: &Path, text: &'a str, skip_bad: bool) -> Result<Split<'a>
 /// Parses one `- op: ...` block into an [`Op`]: the canonical layout by the
 /// fast reader, anything else by the YAML parser.
 pub fn parse_block(text: &str) -> Result<Op, String> {
-    match crate::oplog::fast::parse_block(text) {
-        Some(map) => op_from_map(text, map),
+    match crate::oplog::fast::parse_op(text) {
+        Some(parts) => op_from_parts(text, parts.header, parts.body),
         None => parse_block_yaml(text),
     }
 }
 
+/// The keys of an op as written, in order, each with whether its value is
+/// null (the parsed [`Op`] no longer knows which header keys were absent).
+pub type WrittenKeys<'a> = Vec<(std::borrow::Cow<'a, str>, bool)>;
+
+/// [`parse_block`], also giving the op's keys as written (what `validate`
+/// judges the layout by).
+pub fn parse_block_keyed(text: &str) -> Result<(Op, WrittenKeys<'_>), String> {
+    if let Some(parts) = crate::oplog::fast::parse_op(text) {
+        let keys = parts
+            .keys
+            .iter()
+            .map(|&(k, null)| (std::borrow::Cow::Borrowed(k), null))
+            .collect();
+        return Ok((op_from_parts(text, parts.header, parts.body)?, keys));
+    }
+    let map = yaml_map(text)?;
+    let keys = map
+        .iter()
+        .map(|(k, v)| (std::borrow::Cow::Owned(k.clone()), v.is_null()))
+        .collect();
+    Ok((op_from_map(text, map)?, keys))
+}
+
 /// Parses one block with the YAML parser only (the reference for the fast reader).
 pub fn parse_block_yaml(text: &str) -> Result<Op, String> {
+    op_from_map(text, yaml_map(text)?)
+}
+
+/// The mapping of a block's one op, by the YAML parser.
+fn yaml_map(text: &str) -> Result<Map<String, Value>, String> {
     check_flow_depth(text)?;
     let value: Value = serde_norway::from_str(text).map_err(|e| format!("malformed YAML: {e}"))?;
     let mut items = match value {
@@ -181,7 +210,7 @@ pub fn parse_block_yaml(text: &str) -> Result<Op, String> {
     let Value::Object(map) = items.remove(0) else {
         return Err("an op must be a mapping of keys to values".into());
     };
-    op_from_map(text, map)
+    Ok(map)
 }
 
 /// Refuses text whose flow collections nest deeper than [`MAX_FLOW_DEPTH`],
@@ -327,22 +356,34 @@ pub fn check_flow_depth(text: &str) -> Result<(), String> {
 /// The op a block's mapping holds (`text`: the block, for a numeric nonce's
 /// comment).
 pub(crate) fn op_from_map(text: &str, mut map: Map<String, Value>) -> Result<Op, String> {
-    let kind = match map.shift_remove("op") {
+    let header = crate::oplog::fast::HEADER_KEYS.map(|k| map.shift_remove(k));
+    op_from_parts(text, header, map)
+}
+
+/// The op of a block's header values (in [`fast::HEADER_KEYS`] order, each
+/// `None` when absent) and its other keys.
+fn op_from_parts(
+    text: &str,
+    header: [Option<Value>; 6],
+    body: Map<String, Value>,
+) -> Result<Op, String> {
+    let [op, at, by, actor, clock, nonce] = header;
+    let kind = match op {
         Some(Value::String(s)) => s,
         Some(other) => return Err(format!("field 'op' must be a string, found {other}")),
         None => return Err("missing field 'op'".into()),
     };
-    let at = take_string(&mut map, "at")?.unwrap_or_default();
-    let by = take_string(&mut map, "by")?.unwrap_or_else(|| "agent".into());
-    let actor = take_string(&mut map, "actor")?.unwrap_or_default();
-    let clock = match map.shift_remove("clock") {
+    let at = take_string("at", at)?.unwrap_or_default();
+    let by = take_string("by", by)?.unwrap_or_else(|| "agent".into());
+    let actor = take_string("actor", actor)?.unwrap_or_default();
+    let clock = match clock {
         None | Some(Value::Null) => 0,
         Some(Value::Number(n)) => n
             .as_i64()
             .ok_or_else(|| format!("field 'clock' must be an integer, found {n}"))?,
         Some(other) => return Err(format!("field 'clock' must be an integer, found {other}")),
     };
-    let nonce = match map.shift_remove("nonce") {
+    let nonce = match nonce {
         Some(Value::String(s)) => s,
         // An unquoted all-digit nonce reads as a number: the comment keeps its text.
         Some(Value::Number(n)) => trailing_nonce(text.lines().next().unwrap_or(""))
@@ -358,12 +399,12 @@ pub(crate) fn op_from_map(text: &str, mut map: Map<String, Value>) -> Result<Op,
         actor,
         clock,
         nonce,
-        body: map,
+        body,
     })
 }
 
-fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match map.shift_remove(key) {
+fn take_string(key: &str, value: Option<Value>) -> Result<Option<String>, String> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),

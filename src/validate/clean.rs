@@ -13,8 +13,9 @@
 //! changed file look unchanged. Any doubt (no git, no `HEAD`, a command that
 //! fails, a path git does not list) leaves the file to be read from git.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Read;
+use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -22,9 +23,13 @@ use std::process::{Command, Stdio};
 use sha1::Digest;
 
 /// The staged object IDs of the files that are the same in the index and
-/// `HEAD`, by path relative to the work tree.
+/// `HEAD`, by path relative to the work tree: `git ls-files`' output as it
+/// came, and where each such entry's path and object ID are in it, sorted
+/// by path (no allocation per file: 100,000 entries are read in a blink).
 pub(super) struct Unchanged {
-    ids: HashMap<Box<[u8]>, Box<[u8]>>,
+    listed: Vec<u8>,
+    /// (path, hexadecimal object ID) of each entry, as ranges of `listed`.
+    entries: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl Unchanged {
@@ -60,40 +65,67 @@ impl Unchanged {
             );
             (staged, differ.join().ok().flatten())
         });
-        let (staged, differ) = (staged?, differ?);
+        let (listed, differ) = (staged?, differ?);
         let differ: HashSet<&[u8]> = differ.split(|&b| b == 0).collect();
-        let mut ids = HashMap::new();
-        let mut unmerged = Vec::new();
-        for entry in staged.split(|&b| b == 0) {
+        let mut entries = Vec::new();
+        let mut unmerged: HashSet<&[u8]> = HashSet::new();
+        let mut start = 0;
+        for entry in listed.split(|&b| b == 0) {
+            let at = start;
+            start += entry.len() + 1;
             // `<mode> <object> <stage>\t<path>`
             let Some(tab) = entry.iter().position(|&b| b == b'\t') else {
                 continue;
             };
             let (meta, path) = (&entry[..tab], &entry[tab + 1..]);
             let mut fields = meta.split(|&b| b == b' ');
-            let (Some(_), Some(id), Some(stage)) = (fields.next(), fields.next(), fields.next())
+            let (Some(mode), Some(id), Some(stage)) = (fields.next(), fields.next(), fields.next())
             else {
                 continue;
             };
             if stage != b"0" {
                 // A conflict: judged from git's copies.
-                unmerged.push(path);
-            } else if !differ.contains(path) {
-                if let Some(id) = unhex(id) {
-                    ids.insert(Box::<[u8]>::from(path), id.into_boxed_slice());
-                }
+                unmerged.insert(path);
+            } else if !differ.contains(path) && unhex(id).is_some() {
+                let id_at = at + mode.len() + 1;
+                entries.push((at + tab + 1..at + entry.len(), id_at..id_at + id.len()));
             }
         }
-        for path in unmerged {
-            ids.remove(path);
+        let path = |r: &Range<usize>| &listed[r.clone()];
+        // Sorted by path (git lists them so: then this is one pass); of one
+        // path listed twice, the last counts.
+        entries.sort_by(|a, b| path(&a.0).cmp(path(&b.0)));
+        let mut kept: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(entries.len());
+        for e in entries {
+            if unmerged.contains(path(&e.0)) {
+                continue;
+            }
+            match kept.last_mut() {
+                Some(last) if path(&last.0) == path(&e.0) => *last = e,
+                _ => kept.push(e),
+            }
         }
-        Some(Unchanged { ids })
+        drop((differ, unmerged));
+        Some(Unchanged {
+            listed,
+            entries: kept,
+        })
+    }
+
+    /// The staged object ID of `rel` (hexadecimal), when it is unchanged
+    /// between the index and `HEAD`.
+    fn id_of(&self, rel: &[u8]) -> Option<&[u8]> {
+        let i = self
+            .entries
+            .binary_search_by(|(path, _)| self.listed[path.clone()].cmp(rel))
+            .ok()?;
+        Some(&self.listed[self.entries[i].1.clone()])
     }
 
     /// True when `bytes`, the working copy of `rel`, are the staged copy
     /// and the staged copy is `HEAD`'s.
     pub(super) fn holds(&self, rel: &Path, bytes: &[u8]) -> bool {
-        let Some(id) = self.ids.get(rel.as_os_str().as_bytes()) else {
+        let Some(id) = self.id_of(rel.as_os_str().as_bytes()).and_then(unhex) else {
             return false;
         };
         let header = format!("blob {}\0", bytes.len());

@@ -3,8 +3,6 @@
 //! `# <nonce>` comment on every line (the union merge relies on it), parses
 //! and judges each op, and compiles the item.
 
-use serde_json::{Map, Value};
-
 use super::{schema, Checked, Role, Target};
 use crate::config::Config;
 use crate::items::compile::compile_governed;
@@ -22,27 +20,6 @@ pub(super) fn ops_lenient(text: &str) -> Vec<(usize, Op)> {
                 .map(|op| (b.line, op))
         })
         .collect()
-}
-
-/// The op's keys as written, in order (the parsed [`Op`] no longer knows
-/// which header keys were absent).
-fn raw_map(text: &str) -> Result<Map<String, Value>, String> {
-    if let Some(m) = crate::oplog::fast::parse_block(text) {
-        return Ok(m);
-    }
-    crate::oplog::check_flow_depth(text)?;
-    let value: Value = serde_norway::from_str(text).map_err(|e| format!("malformed YAML: {e}"))?;
-    match value {
-        Value::Array(mut items) if items.len() == 1 => match items.remove(0) {
-            Value::Object(m) => Ok(m),
-            _ => Err("an op must be a mapping of keys to values".into()),
-        },
-        Value::Array(items) => Err(format!(
-            "expected one op in the block, found {}",
-            items.len()
-        )),
-        _ => Err("expected a YAML sequence item".into()),
-    }
 }
 
 /// Reads and checks one file, compiling it under `policy` (`approved`: the
@@ -151,19 +128,9 @@ fn check_block(c: &mut Checked, block: &Block<'_>, config: &Config) {
             return;
         }
     }
-    let raw = match raw_map(block.text) {
-        Ok(m) => m,
-        Err(e) => {
-            let fix = quarantine_fix(c);
-            c.error(Some(block.line), format!("malformed op: {e}{fix}"));
-            return;
-        }
-    };
-    // The keys as written (and which are null); the op is read from the
-    // same map, as [`crate::oplog::parse_block`] would read it.
-    let keys: Vec<(String, bool)> = raw.iter().map(|(k, v)| (k.clone(), v.is_null())).collect();
-    let op = match crate::oplog::op_from_map(block.text, raw) {
-        Ok(op) => op,
+    // The op, and its keys as written (which are null, which are absent).
+    let (op, keys) = match crate::oplog::parse_block_keyed(block.text) {
+        Ok(parsed) => parsed,
         Err(e) => {
             let fix = quarantine_fix(c);
             c.error(Some(block.line), format!("malformed op: {e}{fix}"));

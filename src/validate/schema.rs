@@ -3,6 +3,8 @@
 //! and the compiled item (a kind's allowed statuses and `fields_schema`),
 //! which is judged as it stands now: a later op may repair an earlier one.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::Checked;
@@ -57,7 +59,7 @@ fn is_canonical_time(at: &str) -> bool {
 }
 
 /// An op's keys as written, in order, each with whether its value is null.
-struct Keys<'a>(&'a [(String, bool)]);
+struct Keys<'a>(&'a [(Cow<'a, str>, bool)]);
 
 impl Keys<'_> {
     fn contains_key(&self, key: &str) -> bool {
@@ -69,15 +71,15 @@ impl Keys<'_> {
         self.0.iter().any(|(k, null)| k == key && !null)
     }
 
-    fn keys(&self) -> impl DoubleEndedIterator<Item = &String> {
-        self.0.iter().map(|(k, _)| k)
+    fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + Clone {
+        self.0.iter().map(|(k, _)| k.as_ref())
     }
 }
 
 /// Checks one op's header and payload.
 pub(super) fn check_op(
     c: &mut Checked,
-    keys: &[(String, bool)],
+    keys: &[(Cow<'_, str>, bool)],
     op: &Op,
     line: usize,
     config: &Config,
@@ -106,37 +108,35 @@ pub(super) fn check_op(
         return;
     }
     let payload = crate::oplog::op::payload_keys(&op.kind);
-    let expected: Vec<&str> = HEADER
+    // The header and payload keys written, against the order writers use.
+    let expected = HEADER
         .iter()
         .chain(payload)
         .copied()
-        .filter(|k| raw.contains_key(k))
-        .collect();
-    let actual: Vec<&str> = raw
+        .filter(|k| raw.contains_key(k));
+    let actual = raw
         .keys()
-        .map(String::as_str)
-        .filter(|k| HEADER.contains(k) || payload.contains(k))
-        .collect();
-    if actual != expected {
+        .filter(|k| HEADER.contains(k) || payload.contains(k));
+    if !actual.clone().eq(expected.clone()) {
         c.warn(
             at,
             format!(
                 "keys out of the canonical order (got {}, expected {}): was the op edited by hand?",
-                actual.join(", "),
-                expected.join(", ")
+                actual.collect::<Vec<_>>().join(", "),
+                expected.collect::<Vec<_>>().join(", ")
             ),
         );
     }
     // A signature (authority.signing) is the op's last key.
     let sig = crate::governance::signing::SIG_KEY;
-    if raw.contains_key(sig) && raw.keys().next_back().map(String::as_str) != Some(sig) {
+    if raw.contains_key(sig) && raw.keys().next_back() != Some(sig) {
         c.warn(
             at,
             format!("'{sig}' is not the op's last key: was the op edited by hand?"),
         );
     }
     for k in raw.keys() {
-        if !HEADER.contains(&k.as_str()) && !payload.contains(&k.as_str()) && k != sig {
+        if !HEADER.contains(&k) && !payload.contains(&k) && k != sig {
             c.warn(
                 at,
                 format!("unexpected key '{k}' in a '{}' op (ignored)", op.kind),
