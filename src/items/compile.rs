@@ -261,7 +261,7 @@ pub fn fold_appended(item: &mut Item, op: &Op, policy: &Policy) -> bool {
 /// The effect of one op at its place in the fold (`first_create`: the op
 /// that created the item; `human`: whether it counts as a human's).
 fn apply_op(item: &mut Item, op: &Op, first_create: bool, human: bool) {
-    item.updated_at = op.at.clone();
+    item.updated_at.clone_from(&op.at);
     match op.kind.as_str() {
         // A later create (the same item created on two branches) only
         // moves created_at earlier.

@@ -99,12 +99,18 @@ fn lines_of_block(block: &str) -> Option<Vec<Line<'_>>> {
             Some(n) if n == comment => {}
             Some(_) => return None,
         }
-        let body = raw[..cut].trim_end_matches(' ');
+        // Spaces are ASCII: the cuts below are character boundaries.
+        let b = raw.as_bytes();
+        let end = b[..cut]
+            .iter()
+            .rposition(|&c| c != b' ')
+            .map_or(0, |p| p + 1);
+        let body = &raw[..end];
         let (indent, text) = if i == 0 {
             (2, body.strip_prefix("- ")?)
         } else {
-            let stripped = body.trim_start_matches(' ');
-            (body.len() - stripped.len(), stripped)
+            let indent = b[..end].iter().take_while(|&&c| c == b' ').count();
+            (indent, &body[indent..])
         };
         if text.is_empty() || indent < 2 {
             return None;

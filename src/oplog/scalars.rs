@@ -13,7 +13,7 @@ pub(super) fn plain_key(key: &str) -> bool {
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && (surely_string(key) || matches!(resolve_plain(key), Some(Value::String(_))))
+        && (surely_string(key) || matches!(classify_plain(key), Some(Plain::Text)))
 }
 
 /// True when the plain scalar `s` can only resolve to a string: it starts
@@ -175,7 +175,7 @@ fn single_quoted(s: &str) -> Option<(String, &str)> {
 fn double_quoted(s: &str) -> Option<(String, &str)> {
     let body = &s[1..];
     // Most values have no escape: up to the closing quote in one piece.
-    if let Some(end) = body.find(['"', '\\']) {
+    if let Some(end) = body.bytes().position(|b| b == b'"' || b == b'\\') {
         if body.as_bytes()[end] == b'"' && safe_in_quotes(&body[..end]) {
             return Some((body[..end].to_string(), &body[end + 1..]));
         }
@@ -230,22 +230,39 @@ fn double_quoted(s: &str) -> Option<(String, &str)> {
 /// `None` for numbers JSON values cannot hold the same way (let the YAML
 /// parser decide).
 pub fn resolve_plain(s: &str) -> Option<Value> {
+    match classify_plain(s)? {
+        Plain::Text => Some(Value::String(s.to_string())),
+        Plain::Other(v) => Some(v),
+    }
+}
+
+/// What a plain scalar resolves to ([`resolve_plain`] without making the
+/// string).
+pub(super) enum Plain {
+    /// A string: the scalar's own text.
+    Text,
+    /// Null, a boolean or a number.
+    Other(Value),
+}
+
+/// [`resolve_plain`], a string told apart without being made.
+pub(super) fn classify_plain(s: &str) -> Option<Plain> {
     if surely_string(s) {
-        return Some(Value::String(s.to_string()));
+        return Some(Plain::Text);
     }
     if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
-        return Some(Value::Null);
+        return Some(Plain::Other(Value::Null));
     }
     match s {
-        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        "true" | "True" | "TRUE" => return Some(Plain::Other(Value::Bool(true))),
+        "false" | "False" | "FALSE" => return Some(Plain::Other(Value::Bool(false))),
         _ => {}
     }
     if let Some(u) = parse_unsigned(s) {
-        return Some(Value::Number(u.into()));
+        return Some(Plain::Other(Value::Number(u.into())));
     }
     if let Some(n) = parse_negative(s) {
-        return Some(Value::Number(n.into()));
+        return Some(Plain::Other(Value::Number(n.into())));
     }
     if too_wide_int(s) {
         return None; // an integer beyond i64/u64: the YAML parser's business
@@ -264,12 +281,12 @@ pub fn resolve_plain(s: &str) -> Option<Value> {
             }
             if let Ok(f) = u.parse::<f64>() {
                 if f.is_finite() {
-                    return Number::from_f64(f).map(Value::Number);
+                    return Number::from_f64(f).map(|n| Plain::Other(Value::Number(n)));
                 }
             }
         }
     }
-    Some(Value::String(s.to_string()))
+    Some(Plain::Text)
 }
 
 /// Digits that form an integer (in some radix) that did not fit 64 bits.

@@ -162,7 +162,8 @@ fn check_line_comments(c: &mut Checked, block: &Block<'_>, nonce: &str) {
     }
     let mut missing = Vec::new();
     for (k, line) in block.text.lines().enumerate() {
-        if line.trim().is_empty() {
+        // A line starting with a printable ASCII character is not blank.
+        if !line.as_bytes().first().is_some_and(u8::is_ascii_graphic) && line.trim().is_empty() {
             continue;
         }
         let n = block.line + k;

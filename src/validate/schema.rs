@@ -58,6 +58,20 @@ fn is_canonical_time(at: &str) -> bool {
     base && (b.len() == 20 || (b[19] == b'.' && b.len() > 21 && digits(20..b.len() - 1)))
 }
 
+/// Does `at` read as a time ([`parse_utc`])? Told from the digits when it
+/// is written as writers write it ([`is_canonical_time`]).
+fn valid_time(at: &str) -> bool {
+    if !is_canonical_time(at) {
+        return parse_utc(at).is_some();
+    }
+    let n = |r: std::ops::Range<usize>| at[r].parse::<u32>().unwrap_or(u32::MAX);
+    (1..=12).contains(&n(5..7))
+        && (1..=31).contains(&n(8..10))
+        && n(11..13) <= 24
+        && n(14..16) <= 59
+        && n(17..19) <= 60
+}
+
 /// An op's keys as written, in order, each with whether its value is null.
 struct Keys<'a>(&'a [(Cow<'a, str>, bool)]);
 
@@ -66,14 +80,27 @@ impl Keys<'_> {
         self.0.iter().any(|(k, _)| k == key)
     }
 
-    /// Present and not null.
-    fn has_value(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, null)| k == key && !null)
-    }
-
     fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + Clone {
         self.0.iter().map(|(k, _)| k.as_ref())
     }
+
+    /// Which [`HEADER`] keys are written (bit `i` for `HEADER[i]`), and
+    /// which of them are not null.
+    fn header(&self) -> (u8, u8) {
+        let (mut written, mut valued) = (0u8, 0u8);
+        for (k, null) in self.0 {
+            if let Some(i) = HEADER.iter().position(|h| h == k) {
+                written |= 1 << i;
+                valued |= u8::from(!null) << i;
+            }
+        }
+        (written, valued)
+    }
+}
+
+/// The bit of header key `key` in [`Keys::header`]'s masks.
+fn bit(key: &str) -> u8 {
+    1 << HEADER.iter().position(|h| *h == key).expect("a header key")
 }
 
 /// Checks one op's header and payload.
@@ -86,8 +113,9 @@ pub(super) fn check_op(
 ) {
     let raw = Keys(keys);
     let at = Some(line);
-    for key in HEADER {
-        if !raw.has_value(key) {
+    let (written, valued) = raw.header();
+    for (i, key) in HEADER.iter().enumerate() {
+        if valued & (1 << i) == 0 {
             let msg = format!("missing required key '{key}'");
             if *key == "actor" {
                 c.warn(at, msg);
@@ -108,16 +136,25 @@ pub(super) fn check_op(
         return;
     }
     let payload = crate::oplog::op::payload_keys(&op.kind);
-    // The header and payload keys written, against the order writers use.
-    let expected = HEADER
-        .iter()
-        .chain(payload)
-        .copied()
-        .filter(|k| raw.contains_key(k));
-    let actual = raw
-        .keys()
-        .filter(|k| HEADER.contains(k) || payload.contains(k));
-    if !actual.clone().eq(expected.clone()) {
+    // Each key's place among the header keys then the payload keys (none
+    // for any other key): in the order writers use, the places rise.
+    let place = |k: &str| HEADER.iter().chain(payload).position(|h| *h == k);
+    let mut places = raw.keys().filter_map(place);
+    let mut last = places.next();
+    let in_order = places.all(|p| {
+        let rises = last.is_none_or(|l| p > l);
+        last = Some(p);
+        rises
+    });
+    if !in_order {
+        let expected = HEADER
+            .iter()
+            .chain(payload)
+            .copied()
+            .filter(|k| raw.contains_key(k));
+        let actual = raw
+            .keys()
+            .filter(|k| HEADER.contains(k) || payload.contains(k));
         c.warn(
             at,
             format!(
@@ -136,21 +173,21 @@ pub(super) fn check_op(
         );
     }
     for k in raw.keys() {
-        if !HEADER.contains(&k) && !payload.contains(&k) && k != sig {
+        if place(k).is_none() && k != sig {
             c.warn(
                 at,
                 format!("unexpected key '{k}' in a '{}' op (ignored)", op.kind),
             );
         }
     }
-    if raw.contains_key("by") && op.by != "agent" && op.by != "human" {
+    if written & bit("by") != 0 && op.by != "agent" && op.by != "human" {
         c.error(
             at,
             format!("by: must be 'agent' or 'human', got '{}'", op.by),
         );
     }
-    if raw.contains_key("at") {
-        if parse_utc(&op.at).is_none() {
+    if written & bit("at") != 0 {
+        if !valid_time(&op.at) {
             c.error(at, format!("at: invalid timestamp '{}'", op.at));
         } else if !is_canonical_time(&op.at) {
             c.warn(
@@ -165,7 +202,7 @@ pub(super) fn check_op(
     if op.clock < 0 {
         c.error(at, format!("clock: must not be negative, got {}", op.clock));
     }
-    if raw.contains_key("nonce")
+    if written & bit("nonce") != 0
         && !(op.nonce.len() == 4 && op.nonce.bytes().all(|b| b.is_ascii_hexdigit()))
     {
         c.warn(at, format!("nonce: '{}' is not 4 hex digits", op.nonce));
@@ -535,6 +572,30 @@ mod tests {
         assert!(!is_canonical_time("2026-11-24 19:41:13Z"));
         assert!(!is_canonical_time("2026-11-24T19:41:13+00:00"));
         assert!(!is_canonical_time("2026-11-24T19:41:13.Z"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn times_in_the_writers_layout_are_judged_as_parse_utc_judges_them(
+            y in "[0-9]{4}", m in "[0-9]{2}", d in "[0-9]{2}", h in "[0-9]{2}", mi in "[0-9]{2}", sec in "[0-9]{2}", frac in "(\\.[0-9]{1,6})?"
+        ) {
+            let at = format!("{y}-{m}-{d}T{h}:{mi}:{sec}{frac}Z");
+            proptest::prop_assert!(is_canonical_time(&at));
+            proptest::prop_assert_eq!(valid_time(&at), parse_utc(&at).is_some(), "{}", at);
+        }
+    }
+
+    #[test]
+    fn times_not_in_the_writers_layout_are_left_to_parse_utc() {
+        for at in [
+            "2026-01-05 10:00:00+00:00",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-1-5T1:2:3Z",
+            "",
+        ] {
+            assert_eq!(valid_time(at), parse_utc(at).is_some(), "{at}");
+        }
     }
 
     #[test]
