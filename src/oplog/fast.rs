@@ -36,12 +36,15 @@ pub struct Parts<'a> {
     pub body: Map<String, Value>,
     /// Every key as written, in order, with whether its value is null.
     pub keys: Vec<(&'a str, bool)>,
+    /// The comment every line carries: each line's text after its last
+    /// `  # ` (the op's nonce, in a block as writers write it).
+    pub comment: &'a str,
 }
 
 /// Parses one `- op: ...` block; `None` means "use the YAML parser".
 pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
     let mut map = Map::new();
-    for (key, value) in entries(block)? {
+    for (key, value) in entries(block)?.0 {
         map.insert(key.to_string(), value);
     }
     Some(map)
@@ -50,39 +53,59 @@ pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
 /// [`parse_block`], split as an op holds it; `None` means "use the YAML
 /// parser".
 pub fn parse_op(block: &str) -> Option<Parts<'_>> {
-    let entries = entries(block)?;
+    let (entries, comment) = entries(block)?;
     let mut header: [Option<Value>; 6] = Default::default();
     let mut keys = Vec::with_capacity(entries.len());
     let mut body = Map::with_capacity(
         entries
             .iter()
-            .filter(|(k, _)| !HEADER_KEYS.contains(k))
+            .filter(|(k, _)| header_slot(k).is_none())
             .count(),
     );
     for (key, value) in entries {
         keys.push((key, value.is_null()));
-        match HEADER_KEYS.iter().position(|h| *h == key) {
+        match header_slot(key) {
             Some(slot) => header[slot] = Some(value),
             None => {
                 body.insert(key.to_string(), value);
             }
         }
     }
-    Some(Parts { header, body, keys })
+    Some(Parts {
+        header,
+        body,
+        keys,
+        comment,
+    })
 }
 
-/// The block's top-level keys (each once) and values, in order.
-fn entries(block: &str) -> Option<Vec<(&str, Value)>> {
-    let lines = lines_of_block(block)?;
+/// The index of `key` in [`HEADER_KEYS`].
+fn header_slot(key: &str) -> Option<usize> {
+    match key {
+        "op" => Some(0),
+        "at" => Some(1),
+        "by" => Some(2),
+        "actor" => Some(3),
+        "clock" => Some(4),
+        "nonce" => Some(5),
+        _ => None,
+    }
+}
+
+/// The block's top-level keys (each once) and values, in order, and the
+/// comment every line carries.
+fn entries(block: &str) -> Option<(Vec<(&str, Value)>, &str)> {
+    let (lines, comment) = lines_of_block(block)?;
     let mut i = 0;
     let mut top = Vec::with_capacity(keys_at(&lines, 0, 2));
     parse_map(&lines, &mut i, 2, &mut top)?;
-    (i == lines.len()).then_some(top)
+    (i == lines.len()).then_some((top, comment))
 }
 
-/// The block's lines, indentation and nonce comment apart; `None` when a
-/// line strays from the canonical layout.
-fn lines_of_block(block: &str) -> Option<Vec<Line<'_>>> {
+/// The block's lines, indentation and nonce comment apart, and the comment
+/// (the same on every line); `None` when a line strays from the canonical
+/// layout.
+fn lines_of_block(block: &str) -> Option<(Vec<Line<'_>>, &str)> {
     let mut lines = Vec::with_capacity(block.bytes().filter(|&b| b == b'\n').count() + 1);
     let mut nonce: Option<&str> = None;
     for (i, raw) in lines_of(block).enumerate() {
@@ -117,7 +140,7 @@ fn lines_of_block(block: &str) -> Option<Vec<Line<'_>>> {
         }
         lines.push(Line { indent, text });
     }
-    Some(lines)
+    Some((lines, nonce?))
 }
 
 /// `s.split('\n')`, by a byte search (no per-match `memcmp` call).

@@ -169,23 +169,41 @@ pub fn parse_block(text: &str) -> Result<Op, String> {
 /// null (the parsed [`Op`] no longer knows which header keys were absent).
 pub type WrittenKeys<'a> = Vec<(std::borrow::Cow<'a, str>, bool)>;
 
+/// An op as `validate` reads it: the op, its keys as written, and the
+/// comment every line of its block carries, when the fast reader read it
+/// (each line's text after its last `  # `).
+#[derive(Debug)]
+pub struct Keyed<'a> {
+    pub op: Op,
+    pub keys: WrittenKeys<'a>,
+    pub comment: Option<&'a str>,
+}
+
 /// [`parse_block`], also giving the op's keys as written (what `validate`
 /// judges the layout by).
-pub fn parse_block_keyed(text: &str) -> Result<(Op, WrittenKeys<'_>), String> {
+pub fn parse_block_keyed(text: &str) -> Result<Keyed<'_>, String> {
     if let Some(parts) = crate::oplog::fast::parse_op(text) {
         let keys = parts
             .keys
             .iter()
             .map(|&(k, null)| (std::borrow::Cow::Borrowed(k), null))
             .collect();
-        return Ok((op_from_parts(text, parts.header, parts.body)?, keys));
+        return Ok(Keyed {
+            op: op_from_parts(text, parts.header, parts.body)?,
+            keys,
+            comment: Some(parts.comment),
+        });
     }
     let map = yaml_map(text)?;
     let keys = map
         .iter()
         .map(|(k, v)| (std::borrow::Cow::Owned(k.clone()), v.is_null()))
         .collect();
-    Ok((op_from_map(text, map)?, keys))
+    Ok(Keyed {
+        op: op_from_map(text, map)?,
+        keys,
+        comment: None,
+    })
 }
 
 /// Parses one block with the YAML parser only (the reference for the fast reader).

@@ -143,10 +143,10 @@ pub(super) fn check(tracker: &Tracker, index: &Index<'_>, c: &mut Checked) {
     c.item = Some(item);
 }
 
-/// What [`cycles`] needs of one validated file: its item's ID and
-/// `isbefore` links, and where ops wrote `isbefore` values (to point at).
+/// What [`cycles`] needs of one validated file: its item's `isbefore`
+/// links, and where ops wrote `isbefore` values (to point at). (The item's
+/// ID is its file's: [`cycles`] is given it beside.)
 pub(super) struct Links {
-    pub(super) id: String,
     isbefore: Vec<String>,
     writers: Vec<Writer>,
 }
@@ -198,7 +198,6 @@ impl Links {
             })
             .collect();
         Some(Links {
-            id: item.id.clone(),
             isbefore: item.isbefore_ids(),
             writers,
         })
@@ -218,20 +217,26 @@ impl Links {
 /// Reports each `isbefore` cycle once, on the file of its first item; with
 /// named files, only cycles through one of them (the rest of the tracker is
 /// compiled only when a named item has isbefore links at all). `files`:
-/// each validated file's links; returns (index in `files`, line, message)
-/// of each error.
+/// each validated file's item ID and links; returns (index in `files`,
+/// line, message) of each error.
 pub(super) fn cycles(
     tracker: &Tracker,
-    files: &[Option<Links>],
+    files: &[Option<(&str, Links)>],
     whole: bool,
 ) -> Result<Vec<(usize, Option<usize>, String)>> {
     let mut out = Vec::new();
-    if !whole && !files.iter().flatten().any(|l| !l.isbefore.is_empty()) {
+    let linked = || {
+        files
+            .iter()
+            .flatten()
+            .filter(|(_, l)| !l.isbefore.is_empty())
+    };
+    if !whole && linked().next().is_none() {
         return Ok(out);
     }
     // The IDs of the validated files (only asked for when there is a cycle,
     // in a whole-tracker run).
-    let ids = || -> HashSet<&str> { files.iter().flatten().map(|l| l.id.as_str()).collect() };
+    let ids = || -> HashSet<&str> { files.iter().flatten().map(|(id, _)| *id).collect() };
     let mut mine: Option<HashSet<&str>> = (!whole).then(ids);
     // The rest of the tracker, for named files: (ID, isbefore) of each item.
     let mut others: Vec<(String, Vec<String>)> = Vec::new();
@@ -243,14 +248,25 @@ pub(super) fn cycles(
             }
         }
     }
+    // Only an item with links can be on a cycle: the graph holds the IDs
+    // that have links somewhere (a later file of the same ID, with or
+    // without links, still replaces an earlier one's).
+    let wanted: HashSet<&str> = others
+        .iter()
+        .filter(|(_, edges)| !edges.is_empty())
+        .map(|(id, _)| id.as_str())
+        .chain(linked().map(|(id, _)| *id))
+        .collect();
     let mut graph: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (id, edges) in &others {
+    for (id, edges) in others.iter().filter(|(id, _)| wanted.contains(id.as_str())) {
         graph
             .entry(id.as_str())
             .or_insert_with(|| edges.iter().map(String::as_str).collect());
     }
-    for l in files.iter().flatten() {
-        graph.insert(&l.id, l.isbefore.iter().map(String::as_str).collect());
+    for (id, l) in files.iter().flatten() {
+        if wanted.contains(id) {
+            graph.insert(id, l.isbefore.iter().map(String::as_str).collect());
+        }
     }
     // An item without links is on no cycle (and the search finds the same
     // cycles, in the same order, without it).
@@ -282,11 +298,11 @@ pub(super) fn cycles(
         let Some(owner) = key.iter().find(|id| mine.contains(*id)) else {
             continue;
         };
-        if let Some((i, l)) = files
-            .iter()
-            .enumerate()
-            .find_map(|(i, l)| l.as_ref().filter(|l| l.id == *owner).map(|l| (i, l)))
-        {
+        if let Some((i, l)) = files.iter().enumerate().find_map(|(i, f)| {
+            f.as_ref()
+                .filter(|(id, _)| id == owner)
+                .map(|(_, l)| (i, l))
+        }) {
             let next = path[path.iter().position(|p| p == owner).unwrap_or(0) + 1];
             out.push((
                 i,

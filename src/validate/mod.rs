@@ -170,6 +170,8 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     // Every op file and freeze sentinel of the tracker, one `getdents` pass
     // per tier: the files to check, and what references resolve against.
     let listing = Listing::scan_with(tracker, false)?;
+    // A whole-tracker run's item files are made targets as they are
+    // validated (on all cores), from the listing.
     let targets = if whole {
         all_targets(tracker, &listing)
     } else {
@@ -181,11 +183,12 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             } else if !path.is_file() {
                 report.errors.push(format!("{f}: not a file"));
             } else {
-                targets.push(classify(tracker, &path, f));
+                targets.push(Source::Given(classify(tracker, &path, f)));
             }
         }
         targets
     };
+    let tier_dirs = Tier::ALL.map(|t| tracker.tier_dir(t));
     let index = cross::Index::of(&listing);
     if let Some(g) = &mut git {
         g.settle();
@@ -217,12 +220,16 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     };
     let mut targets = targets.into_iter();
     loop {
-        let chunk: Vec<Target> = targets.by_ref().take(batch).collect();
+        let chunk: Vec<Source> = targets.by_ref().take(batch).collect();
         if chunk.is_empty() {
             break;
         }
         let git_ref = git.as_ref();
         let steps = crate::par::map(chunk, threads, 16, |t| {
+            let t = match t {
+                Source::Listed(i) => listed_target(&tier_dirs, &listing.files[i]),
+                Source::Given(t) => t,
+            };
             let approved = frozen_approval(tracker, &listing, &t);
             // A listed file is opened by name in its tier's open directory.
             let dir = t
@@ -272,15 +279,24 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     if let Some(v) = tracker.policy.signing.as_deref() {
         report.warnings.extend(v.warnings.iter().cloned());
     }
-    let links: Vec<Option<cross::Links>> = kept.iter_mut().map(|k| k.links.take()).collect();
-    for (i, line, message) in cross::cycles(tracker, &links, whole)? {
+    // Each file's item ID (its file's) and links.
+    let files: Vec<Option<(&str, cross::Links)>> = kept
+        .iter_mut()
+        .map(|k| {
+            let Kept { target, links, .. } = k;
+            let id = target.id.as_deref().unwrap_or_default();
+            links.take().map(|l| (id, l))
+        })
+        .collect();
+    let found = cross::cycles(tracker, &files, whole)?;
+    drop(files);
+    for (i, line, message) in found {
         kept[i].findings.push(Finding {
             level: Level::Error,
             line,
             message,
         });
     }
-    drop(links);
     for k in &mut kept {
         if k.findings.is_empty() {
             continue;
@@ -423,19 +439,16 @@ fn report_rejected(c: &mut Checked, policy: &crate::governance::policy::Policy) 
     }
 }
 
+/// A file to validate: one of the listing's (by its index there), made a
+/// [`Target`] when it is validated, or a target worked out already.
+enum Source {
+    Listed(usize),
+    Given(Target),
+}
+
 /// Every item file of every tier, then the edit-mode logs.
-fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
-    let mut out = Vec::with_capacity(listing.files.len());
-    for f in &listing.files {
-        out.push(Target {
-            path: tracker.item_path(f.tier, f.id()),
-            shown: None,
-            role: Role::Item,
-            id: Some(f.id().to_string()),
-            tier: Some(f.tier),
-            listed: true,
-        });
-    }
+fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Source> {
+    let mut out: Vec<Source> = (0..listing.files.len()).map(Source::Listed).collect();
     let mut logs: Vec<PathBuf> = Vec::new();
     for tier in Tier::ALL {
         let log = tier.edit_mode_log(&tracker.root);
@@ -444,16 +457,30 @@ fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
         }
     }
     for path in logs {
-        out.push(Target {
+        out.push(Source::Given(Target {
             shown: None,
             path,
             role: Role::EditModeLog,
             id: None,
             tier: None,
             listed: false,
-        });
+        }));
     }
     out
+}
+
+/// The target of a listed item file (`dirs`: each tier's directory, in
+/// [`Tier::ALL`] order).
+fn listed_target(dirs: &[PathBuf; 3], f: &crate::cache::listing::Listed) -> Target {
+    Target {
+        // The tier's directory and `.<ID>.ops`, as [`Tracker::item_path`] makes it.
+        path: dirs[crate::cache::tier_index(f.tier)].join(f.name()),
+        shown: None,
+        role: Role::Item,
+        id: Some(f.id().to_string()),
+        tier: Some(f.tier),
+        listed: true,
+    }
 }
 
 /// What a file named on the command line is: its tier from its directory,
