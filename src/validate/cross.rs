@@ -65,6 +65,11 @@ impl<'a> Index<'a> {
         Index { tiers_of }
     }
 
+    /// Is `id` in more than one tier?
+    pub(super) fn in_many_tiers(&self, id: &str) -> bool {
+        self.tiers_of.get(id).is_some_and(|b| b.count_ones() > 1)
+    }
+
     fn in_tier(&self, id: &str, tier: Tier) -> bool {
         self.tiers_of.get(id).is_some_and(|b| b & bit(tier) != 0)
     }
@@ -201,6 +206,11 @@ impl Links {
             isbefore: item.isbefore_ids(),
             writers,
         })
+    }
+
+    /// Does the item have `isbefore` links?
+    pub(super) fn has_edges(&self) -> bool {
+        !self.isbefore.is_empty()
     }
 
     /// The line of the op that last wrote `target` into `isbefore` (as

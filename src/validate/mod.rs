@@ -132,7 +132,10 @@ impl Checked {
 /// What is kept of one file once it has been validated on its own: its
 /// findings, and what the checks across files still need.
 struct Kept {
-    target: Target,
+    /// The file, while something may still be reported on it: it has
+    /// findings, or links a cycle may run through (most files have
+    /// neither, and keep nothing).
+    target: Option<Target>,
     findings: Vec<Finding>,
     links: Option<cross::Links>,
     /// The compiled item, with `--similar` only.
@@ -204,17 +207,26 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         }
         report_rejected(&mut c, &tracker.policy);
         cross::check(tracker, &index, &mut c);
+        // A whole-tracker run's file has the only file of its ID unless the
+        // ID is in another tier: without links then, it can be on no cycle
+        // nor hide another file's links.
+        let links = cross::Links::of(&c).filter(|l| {
+            !whole
+                || l.has_edges()
+                || c.target.id.as_deref().is_some_and(|id| index.in_many_tiers(id))
+        });
+        let similar = if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
+            c.item
+                .take()
+                .filter(|_| c.target.id.is_some())
+                .map(Box::new)
+        } else {
+            None
+        };
         Kept {
-            links: cross::Links::of(&c),
-            similar: if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
-                c.item
-                    .take()
-                    .filter(|_| c.target.id.is_some())
-                    .map(Box::new)
-            } else {
-                None
-            },
-            target: c.target,
+            target: (links.is_some() || !c.findings.is_empty()).then_some(c.target),
+            links,
+            similar,
             findings: c.findings,
         }
     };
@@ -284,8 +296,8 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         .iter_mut()
         .map(|k| {
             let Kept { target, links, .. } = k;
-            let id = target.id.as_deref().unwrap_or_default();
-            links.take().map(|l| (id, l))
+            let id = target.as_ref().and_then(|t| t.id.as_deref());
+            links.take().map(|l| (id.unwrap_or_default(), l))
         })
         .collect();
     let found = cross::cycles(tracker, &files, whole)?;
@@ -298,13 +310,13 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         });
     }
     for k in &mut kept {
-        if k.findings.is_empty() {
+        let Some(target) = k.target.as_ref().filter(|_| !k.findings.is_empty()) else {
             continue;
-        }
+        };
         k.findings.sort_by_key(|f| f.line.unwrap_or(0));
-        let shown = match &k.target.shown {
+        let shown = match &target.shown {
             Some(s) => s.clone(),
-            None => shown_path(tracker, &k.target.path),
+            None => shown_path(tracker, &target.path),
         };
         for f in &k.findings {
             let msg = match f.line {
