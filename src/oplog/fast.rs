@@ -106,7 +106,8 @@ fn entries(block: &str) -> Option<(Vec<(&str, Value)>, &str)> {
 /// (the same on every line); `None` when a line strays from the canonical
 /// layout.
 fn lines_of_block(block: &str) -> Option<(Vec<Line<'_>>, &str)> {
-    let mut lines = Vec::with_capacity(block.bytes().filter(|&b| b == b'\n').count() + 1);
+    // Room for lines of some 16 bytes or more, without counting them.
+    let mut lines = Vec::with_capacity(block.len() / 16 + 2);
     let mut nonce: Option<&str> = None;
     for (i, raw) in lines_of(block).enumerate() {
         if raw.is_empty() && i > 0 {
@@ -149,7 +150,7 @@ fn lines_of(s: &str) -> impl Iterator<Item = &str> {
     std::iter::from_fn(move || {
         let from = start?;
         let rest = &s.as_bytes()[from..];
-        match rest.iter().position(|&b| b == b'\n') {
+        match super::blocks::newline(rest) {
             Some(i) => {
                 start = Some(from + i + 1);
                 Some(&s[from..from + i])

@@ -213,7 +213,10 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         let links = cross::Links::of(&c).filter(|l| {
             !whole
                 || l.has_edges()
-                || c.target.id.as_deref().is_some_and(|id| index.in_many_tiers(id))
+                || c.target
+                    .id
+                    .as_deref()
+                    .is_some_and(|id| index.in_many_tiers(id))
         });
         let similar = if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
             c.item

@@ -14,8 +14,18 @@ use serde_json::{Map, Value};
 fn line() -> impl Strategy<Value = String> {
     let value = |pool: &'static [&'static str]| prop::sample::select(pool.to_vec());
     prop_oneof![
-        value(&["create", "update", "discuss", "lock", "\"update\"", "", "null", "5", "[a]"])
-            .prop_map(|v| format!("op: {v}")),
+        value(&[
+            "create",
+            "update",
+            "discuss",
+            "lock",
+            "\"update\"",
+            "",
+            "null",
+            "5",
+            "[a]"
+        ])
+        .prop_map(|v| format!("op: {v}")),
         value(&[
             "'2026-01-05T10:00:00Z'",
             "2026-01-05T10:00:00Z",
@@ -27,8 +37,17 @@ fn line() -> impl Strategy<Value = String> {
         .prop_map(|v| format!("at: {v}")),
         value(&["agent", "human", "true", "", "'human'", "1.5"]).prop_map(|v| format!("by: {v}")),
         value(&["a", "dev_agent", "'1'", "null", "", "7"]).prop_map(|v| format!("actor: {v}")),
-        value(&["3", "-1", "'3'", "3.5", "", "0x10", "99999999999999999999", "false"])
-            .prop_map(|v| format!("clock: {v}")),
+        value(&[
+            "3",
+            "-1",
+            "'3'",
+            "3.5",
+            "",
+            "0x10",
+            "99999999999999999999",
+            "false"
+        ])
+        .prop_map(|v| format!("clock: {v}")),
         value(&["1a2b", "1234", "'1a2b'", "", "true", "1e3", "0012", "[1]"])
             .prop_map(|v| format!("nonce: {v}")),
         value(&["hi", "'it''s'", "\"a \\\"b\\\"\"", "[a, b]", "", "{}"])
