@@ -25,14 +25,17 @@ pub(super) fn ops_lenient(text: &str) -> Vec<(usize, Op)> {
 /// Reads and checks one file, compiling it under `policy` (`approved`: the
 /// freeze sentinel's ops when the item is frozen).
 /// `dir`: the open directory holding the file, when known (the file is
-/// opened there by name, without a path walk).
+/// opened there by name, without a path walk). The file's bytes are read
+/// into `buf` (kept from file to file); the result says whether they could
+/// be read.
 pub(super) fn check(
     target: Target,
     dir: Option<rustix::fd::BorrowedFd<'_>>,
     config: &Config,
     policy: &crate::governance::policy::Policy,
     approved: Option<&[Op]>,
-) -> Checked {
+    buf: &mut Vec<u8>,
+) -> (Checked, bool) {
     let mut c = Checked {
         target,
         ops: Vec::new(),
@@ -43,19 +46,15 @@ pub(super) fn check(
     };
     let name = c.target.path.file_name().and_then(|n| n.to_str());
     let at = dir.zip(name);
-    let bytes = match crate::oplog::read_bytes_at(at, &c.target.path) {
-        Ok(b) => b,
-        Err(e) => {
-            c.error(None, format!("cannot read: {e}"));
-            return c;
-        }
-    };
-    let text = match crate::oplog::text_of(&bytes) {
+    if let Err(e) = crate::oplog::read_bytes_into(at, &c.target.path, buf) {
+        c.error(None, format!("cannot read: {e}"));
+        return (c, false);
+    }
+    let text = match crate::oplog::text_of(buf) {
         Ok(t) => t,
         Err(line) => {
             c.error(Some(line), "not valid UTF-8: no reader can use this file");
-            c.bytes = Some(bytes);
-            return c;
+            return (c, true);
         }
     };
     let split = Blocks::new(text);
@@ -70,7 +69,6 @@ pub(super) fn check(
         n += 1;
         check_block(&mut c, &block, config);
     }
-    c.bytes = Some(bytes);
     check_nonces_unique(&mut c);
     if c.target.role == Role::Item {
         if c.ops.is_empty() && n == 0 {
@@ -99,7 +97,7 @@ pub(super) fn check(
             c.item = Some(item);
         }
     }
-    c
+    (c, true)
 }
 
 /// Checks one block; a block readers can use is added to `c.ops`.

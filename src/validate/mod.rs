@@ -105,7 +105,8 @@ struct Checked {
     ops: Vec<(usize, crate::oplog::op::Op)>,
     item: Option<crate::items::item::Item>,
     findings: Vec<Finding>,
-    /// The file's bytes, when it could be read.
+    /// The file's bytes, when it could be read and is to be judged
+    /// against git's copies.
     bytes: Option<Vec<u8>>,
     /// Nonces of ops [`locks`] already reported (as new since `HEAD`).
     judged: Vec<String>,
@@ -146,6 +147,12 @@ struct Kept {
 enum Step {
     Done(Kept),
     Pending(Box<Checked>),
+}
+
+thread_local! {
+    /// The bytes of the file a thread is validating, kept from file to
+    /// file (one allocation a thread, not one a file).
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Files validated at a time (`HTRAC_VALIDATE_BATCH`, for tests): what is
@@ -251,17 +258,30 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
                 .tier
                 .filter(|_| t.listed)
                 .and_then(|tier| listing.dir(tier));
-            let c = file::check(
-                t,
-                dir,
-                &tracker.config,
-                &tracker.policy,
-                approved.as_deref(),
-            );
-            match git_ref {
-                Some(g) if !g.unchanged(&c) => Step::Pending(Box::new(c)),
-                _ => Step::Done(finish(c, None)),
-            }
+            READ_BUF.with_borrow_mut(|buf| {
+                let (mut c, read) = file::check(
+                    t,
+                    dir,
+                    &tracker.config,
+                    &tracker.policy,
+                    approved.as_deref(),
+                    buf,
+                );
+                let bytes = read.then_some(&buf[..]);
+                let step = match git_ref {
+                    Some(g) if !g.unchanged(&c, bytes) => {
+                        // Judged against git's copies later: its bytes kept.
+                        c.bytes = bytes.map(<[u8]>::to_vec);
+                        Step::Pending(Box::new(c))
+                    }
+                    _ => Step::Done(finish(c, None)),
+                };
+                // (A large file's buffer is not kept for the next ones.)
+                if buf.capacity() > 1 << 20 {
+                    *buf = Vec::new();
+                }
+                step
+            })
         });
         // The files that may have new ops, judged against git's copies.
         let mut pending: Vec<Checked> = Vec::new();
