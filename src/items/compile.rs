@@ -77,6 +77,10 @@ fn fold_order_by<'a>(
     // by the serialized tiebreak, computed once per op; an op equal to one
     // already in the run is dropped.
     for run in sorted.chunk_by(|a, b| cmp(a, b).is_eq()) {
+        if let [op] = run {
+            out.push(op);
+            continue;
+        }
         let mut run = run.to_vec();
         if run.len() > 1 {
             run.sort_by_cached_key(|op| tiebreak(op));

@@ -39,14 +39,9 @@ pub struct Keyed<'a> {
 /// judges the layout by).
 pub fn parse_block_keyed(text: &str) -> Result<Keyed<'_>, String> {
     if let Some(parts) = super::fast::parse_op(text) {
-        let keys = parts
-            .keys
-            .iter()
-            .map(|&(k, null)| (Cow::Borrowed(k), null))
-            .collect();
         return Ok(Keyed {
             op: op_from_parts(text, parts.header, parts.body)?,
-            keys,
+            keys: parts.keys,
             comment: Some(parts.comment),
         });
     }

@@ -12,6 +12,8 @@
 //! header keys apart, the rest in the body), without building the top-level
 //! mapping only to take it apart again.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 pub use super::scalars::resolve_plain;
@@ -35,7 +37,7 @@ pub struct Parts<'a> {
     /// Every other key, in the order written.
     pub body: Map<String, Value>,
     /// Every key as written, in order, with whether its value is null.
-    pub keys: Vec<(&'a str, bool)>,
+    pub keys: Vec<(Cow<'a, str>, bool)>,
     /// The comment every line carries: each line's text after its last
     /// `  # ` (the op's nonce, in a block as writers write it).
     pub comment: &'a str,
@@ -43,40 +45,47 @@ pub struct Parts<'a> {
 
 /// Parses one `- op: ...` block; `None` means "use the YAML parser".
 pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
-    let mut map = Map::new();
-    for (key, value) in entries(block)?.0 {
-        map.insert(key.to_string(), value);
+    let Parts {
+        mut header,
+        body,
+        keys,
+        ..
+    } = parse_op(block)?;
+    let mut map = Map::with_capacity(keys.len());
+    let mut body = body.into_iter();
+    for (key, _) in keys {
+        let value = match header_slot(&key) {
+            Some(slot) => header[slot].take()?,
+            None => body.next()?.1,
+        };
+        map.insert(key.into_owned(), value);
     }
     Some(map)
 }
 
-/// [`parse_block`], split as an op holds it; `None` means "use the YAML
-/// parser".
+/// [`parse_block`], split as an op holds it (the top-level mapping is
+/// never built); `None` means "use the YAML parser".
 pub fn parse_op(block: &str) -> Option<Parts<'_>> {
-    let (entries, comment) = entries(block)?;
-    let mut header: [Option<Value>; 6] = Default::default();
-    let mut keys = Vec::with_capacity(entries.len());
-    let mut body = Map::with_capacity(
-        entries
-            .iter()
-            .filter(|(k, _)| header_slot(k).is_none())
-            .count(),
-    );
-    for (key, value) in entries {
-        keys.push((key, value.is_null()));
-        match header_slot(key) {
-            Some(slot) => header[slot] = Some(value),
-            None => {
-                body.insert(key.to_string(), value);
-            }
-        }
+    let (lines, comment) = lines_of_block(block)?;
+    // The top level's keys, and how many are not header keys.
+    let (mut count, mut other) = (0, 0);
+    for l in lines
+        .iter()
+        .filter(|l| l.indent == 2 && !is_seq_item(l.text))
+    {
+        count += 1;
+        let key = l.text.split(':').next().unwrap_or_default();
+        other += usize::from(header_slot(key).is_none());
     }
-    Some(Parts {
-        header,
-        body,
-        keys,
+    let mut parts = Parts {
+        header: Default::default(),
+        body: Map::with_capacity(other),
+        keys: Vec::with_capacity(count),
         comment,
-    })
+    };
+    let mut i = 0;
+    parse_map(&lines, &mut i, 2, &mut parts)?;
+    (i == lines.len()).then_some(parts)
 }
 
 /// The index of `key` in [`HEADER_KEYS`].
@@ -90,16 +99,6 @@ fn header_slot(key: &str) -> Option<usize> {
         "nonce" => Some(5),
         _ => None,
     }
-}
-
-/// The block's top-level keys (each once) and values, in order, and the
-/// comment every line carries.
-fn entries(block: &str) -> Option<(Vec<(&str, Value)>, &str)> {
-    let (lines, comment) = lines_of_block(block)?;
-    let mut i = 0;
-    let mut top = Vec::with_capacity(keys_at(&lines, 0, 2));
-    parse_map(&lines, &mut i, 2, &mut top)?;
-    (i == lines.len()).then_some((top, comment))
 }
 
 /// The block's lines, indentation and nonce comment apart, and the comment
@@ -193,7 +192,7 @@ fn comment_start(line: &str) -> Option<usize> {
 }
 
 /// Where [`parse_map`] puts a mapping's entries: a JSON map, or (the
-/// block's top level) a list of borrowed keys and values.
+/// block's top level) an op's parts.
 trait Entries<'a> {
     /// Adds an entry; `false` when the key is already there.
     fn add(&mut self, key: &'a str, value: Value) -> bool;
@@ -205,12 +204,18 @@ impl<'a> Entries<'a> for Map<String, Value> {
     }
 }
 
-impl<'a> Entries<'a> for Vec<(&'a str, Value)> {
+impl<'a> Entries<'a> for Parts<'a> {
     fn add(&mut self, key: &'a str, value: Value) -> bool {
-        if self.iter().any(|(k, _)| *k == key) {
+        if self.keys.iter().any(|(k, _)| k == key) {
             return false;
         }
-        self.push((key, value));
+        self.keys.push((Cow::Borrowed(key), value.is_null()));
+        match header_slot(key) {
+            Some(slot) => self.header[slot] = Some(value),
+            None => {
+                self.body.insert(key.to_string(), value);
+            }
+        }
         true
     }
 }
