@@ -86,7 +86,7 @@ impl Unchanged {
             if stage != b"0" {
                 // A conflict: judged from git's copies.
                 unmerged.insert(path);
-            } else if !differ.contains(path) && unhex(id).is_some() {
+            } else if !differ.contains(path) && unhex_into(id, &mut [0; 32]).is_some() {
                 let id_at = at + mode.len() + 1;
                 entries.push((at + tab + 1..at + entry.len(), id_at..id_at + id.len()));
             }
@@ -125,20 +125,32 @@ impl Unchanged {
     /// True when `bytes`, the working copy of `rel`, are the staged copy
     /// and the staged copy is `HEAD`'s.
     pub(super) fn holds(&self, rel: &Path, bytes: &[u8]) -> bool {
-        let Some(id) = self.id_of(rel.as_os_str().as_bytes()).and_then(unhex) else {
+        let Some(hex) = self.id_of(rel.as_os_str().as_bytes()) else {
             return false;
         };
-        let header = format!("blob {}\0", bytes.len());
+        let mut id = [0u8; 32];
+        let Some(id) = unhex_into(hex, &mut id) else {
+            return false;
+        };
+        // `blob <len>\0`, written without allocating.
+        let mut header = [0u8; 32];
+        let mut w = &mut header[..];
+        let len = {
+            use std::io::Write;
+            write!(w, "blob {}\0", bytes.len()).expect("a 32-byte header holds any length");
+            32 - w.len()
+        };
+        let header = &header[..len];
         match id.len() {
             20 => {
                 let mut h = sha1::Sha1::new();
-                h.update(header.as_bytes());
+                h.update(header);
                 h.update(bytes);
                 h.finalize()[..] == id[..]
             }
             32 => {
                 let mut h = sha2::Sha256::new();
-                h.update(header.as_bytes());
+                h.update(header);
                 h.update(bytes);
                 h.finalize()[..] == id[..]
             }
@@ -171,12 +183,51 @@ fn run(work_tree: &Path, args: &[&str], revs: &[&str], spec: &Path) -> Option<Ve
     (read.is_ok() && status.success()).then_some(out)
 }
 
-/// The bytes of a hexadecimal object ID.
-fn unhex(hex: &[u8]) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+/// The bytes of a hexadecimal object ID of at most 32 bytes, into `out`.
+fn unhex_into<'a>(hex: &[u8], out: &'a mut [u8; 32]) -> Option<&'a [u8]> {
+    if hex.len() % 2 != 0 || hex.len() / 2 > out.len() {
         return None;
     }
-    hex.chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
-        .collect()
+    for (o, p) in out.iter_mut().zip(hex.chunks(2)) {
+        *o = u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok()?;
+    }
+    Some(&out[..hex.len() / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bytes of a hexadecimal object ID, as they were read before (into a `Vec`).
+    fn unhex(hex: &[u8]) -> Option<Vec<u8>> {
+        if hex.len() % 2 != 0 {
+            return None;
+        }
+        hex.chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+            .collect()
+    }
+
+    #[test]
+    fn object_ids_read_alike_into_a_buffer() {
+        for hex in [
+            "",
+            "0a",
+            "ff00",
+            "0a1",
+            "zz",
+            "+1",
+            &"ab".repeat(20),
+            &"cd".repeat(32),
+            &"ef".repeat(33),
+        ] {
+            let mut buf = [0u8; 32];
+            let want = unhex(hex.as_bytes()).filter(|v| v.len() <= 32);
+            assert_eq!(
+                unhex_into(hex.as_bytes(), &mut buf).map(<[u8]>::to_vec),
+                want,
+                "{hex}"
+            );
+        }
+    }
 }
