@@ -74,7 +74,11 @@ pub fn parse_op(block: &str) -> Option<Parts<'_>> {
         .filter(|l| l.indent == 2 && !is_seq_item(l.text))
     {
         count += 1;
-        let key = l.text.split(':').next().unwrap_or_default();
+        let key = &l.text[..l
+            .text
+            .bytes()
+            .position(|b| b == b':')
+            .unwrap_or(l.text.len())];
         other += usize::from(header_slot(key).is_none());
     }
     let mut parts = Parts {

@@ -147,7 +147,7 @@ fn safe_in_quotes(s: &str) -> bool {
 fn single_quoted(s: &str) -> Option<(String, &str)> {
     let body = &s[1..];
     // Most values hold no quote: up to the closing quote in one piece.
-    if let Some(end) = body.find('\'') {
+    if let Some(end) = body.bytes().position(|b| b == b'\'') {
         if body.as_bytes().get(end + 1) != Some(&b'\'') && safe_in_quotes(&body[..end]) {
             return Some((body[..end].to_string(), &body[end + 1..]));
         }

@@ -13,7 +13,8 @@
 //! changed file look unchanged. Any doubt (no git, no `HEAD`, a command that
 //! fails, a path git does not list) leaves the file to be read from git.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::io::Read;
 use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
@@ -24,12 +25,37 @@ use sha1::Digest;
 
 /// The staged object IDs of the files that are the same in the index and
 /// `HEAD`, by path relative to the work tree: `git ls-files`' output as it
-/// came, and where each such entry's path and object ID are in it, sorted
-/// by path (no allocation per file: 100,000 entries are read in a blink).
+/// came, where each such entry's path and object ID are in it, and the
+/// entries by a keyed hash of their paths (no allocation per file: 100,000
+/// entries are read in a blink).
 pub(super) struct Unchanged {
     listed: Vec<u8>,
     /// (path, hexadecimal object ID) of each entry, as ranges of `listed`.
     entries: Vec<(Range<usize>, Range<usize>)>,
+    /// The index in `entries` of each path's hash (two paths of one hash,
+    /// which never happens, leave the first unfound: read from git).
+    by_hash: HashMap<u64, usize, BuildHasherDefault<Hashed>>,
+    keys: RandomState,
+}
+
+/// The hasher of keys that are hashes already.
+#[derive(Default)]
+struct Hashed(u64);
+
+impl Hasher for Hashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl Unchanged {
@@ -91,35 +117,31 @@ impl Unchanged {
                 entries.push((at + tab + 1..at + entry.len(), id_at..id_at + id.len()));
             }
         }
-        let path = |r: &Range<usize>| &listed[r.clone()];
-        // Sorted by path (git lists them so: then this is one pass); of one
-        // path listed twice, the last counts.
-        entries.sort_by(|a, b| path(&a.0).cmp(path(&b.0)));
-        let mut kept: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(entries.len());
-        for e in entries {
-            if unmerged.contains(path(&e.0)) {
-                continue;
-            }
-            match kept.last_mut() {
-                Some(last) if path(&last.0) == path(&e.0) => *last = e,
-                _ => kept.push(e),
+        let keys = RandomState::new();
+        let mut by_hash: HashMap<u64, usize, BuildHasherDefault<Hashed>> =
+            HashMap::with_capacity_and_hasher(entries.len(), Default::default());
+        for (i, (path, _)) in entries.iter().enumerate() {
+            let path = &listed[path.clone()];
+            if !unmerged.contains(path) {
+                // Of one path listed twice, the last counts.
+                by_hash.insert(keys.hash_one(path), i);
             }
         }
         drop((differ, unmerged));
         Some(Unchanged {
             listed,
-            entries: kept,
+            entries,
+            by_hash,
+            keys,
         })
     }
 
     /// The staged object ID of `rel` (hexadecimal), when it is unchanged
     /// between the index and `HEAD`.
     fn id_of(&self, rel: &[u8]) -> Option<&[u8]> {
-        let i = self
-            .entries
-            .binary_search_by(|(path, _)| self.listed[path.clone()].cmp(rel))
-            .ok()?;
-        Some(&self.listed[self.entries[i].1.clone()])
+        let &i = self.by_hash.get(&self.keys.hash_one(rel))?;
+        let (path, id) = &self.entries[i];
+        (self.listed[path.clone()] == *rel).then(|| &self.listed[id.clone()])
     }
 
     /// True when `bytes`, the working copy of `rel`, are the staged copy
@@ -188,8 +210,19 @@ fn unhex_into<'a>(hex: &[u8], out: &'a mut [u8; 32]) -> Option<&'a [u8]> {
     if hex.len() % 2 != 0 || hex.len() / 2 > out.len() {
         return None;
     }
+    // As `u8::from_str_radix(pair, 16)` reads each pair (a `+` sign first
+    // included), without its checks and calls.
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
     for (o, p) in out.iter_mut().zip(hex.chunks(2)) {
-        *o = u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok()?;
+        *o = match p[0] {
+            b'+' => nibble(p[1])?,
+            hi => nibble(hi)? << 4 | nibble(p[1])?,
+        };
     }
     Some(&out[..hex.len() / 2])
 }
@@ -206,6 +239,15 @@ mod tests {
         hex.chunks(2)
             .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
             .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn object_ids_of_any_bytes_read_alike_into_a_buffer(hex in "[0-9a-fA-F+g -]{0,70}") {
+            let mut buf = [0u8; 32];
+            let want = unhex(hex.as_bytes()).filter(|v| v.len() <= 32);
+            proptest::prop_assert_eq!(unhex_into(hex.as_bytes(), &mut buf).map(<[u8]>::to_vec), want);
+        }
     }
 
     #[test]
