@@ -258,25 +258,26 @@ pub(super) fn cycles(
             }
         }
     }
-    // Only an item with links can be on a cycle: the graph holds the IDs
-    // that have links somewhere (a later file of the same ID, with or
-    // without links, still replaces an earlier one's).
-    let wanted: HashSet<&str> = others
-        .iter()
-        .filter(|(_, edges)| !edges.is_empty())
-        .map(|(id, _)| id.as_str())
-        .chain(linked().map(|(id, _)| *id))
-        .collect();
+    // Only an item with links can be on a cycle: of the rest of the
+    // tracker, the graph holds the IDs that have links there (the first
+    // item of an ID counts). Every validated file given goes in, a later
+    // file of an ID replacing an earlier one (a whole-tracker run gives
+    // only the files with links, and those whose ID is in two tiers).
     let mut graph: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (id, edges) in others.iter().filter(|(id, _)| wanted.contains(id.as_str())) {
-        graph
-            .entry(id.as_str())
-            .or_insert_with(|| edges.iter().map(String::as_str).collect());
+    if !others.is_empty() {
+        let wanted: HashSet<&str> = others
+            .iter()
+            .filter(|(_, edges)| !edges.is_empty())
+            .map(|(id, _)| id.as_str())
+            .collect();
+        for (id, edges) in others.iter().filter(|(id, _)| wanted.contains(id.as_str())) {
+            graph
+                .entry(id.as_str())
+                .or_insert_with(|| edges.iter().map(String::as_str).collect());
+        }
     }
     for (id, l) in files.iter().flatten() {
-        if wanted.contains(id) {
-            graph.insert(id, l.isbefore.iter().map(String::as_str).collect());
-        }
+        graph.insert(id, l.isbefore.iter().map(String::as_str).collect());
     }
     // An item without links is on no cycle (and the search finds the same
     // cycles, in the same order, without it).
@@ -333,34 +334,44 @@ fn find_cycles<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Vec<Vec<&'a str>>
         Open,
         Done,
     }
-    let mut mark: HashMap<&str, Mark> = graph.keys().map(|k| (*k, Mark::New)).collect();
+    // The nodes by number (in key order), each edge as the number of its
+    // target (`None`: no such node).
+    let nodes: Vec<&str> = graph.keys().copied().collect();
+    let number: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let edges: Vec<Vec<Option<usize>>> = graph
+        .values()
+        .map(|e| e.iter().map(|t| number.get(t).copied()).collect())
+        .collect();
+    let mut mark = vec![Mark::New; nodes.len()];
     let mut out = Vec::new();
-    for &root in graph.keys() {
+    for root in 0..nodes.len() {
         if mark[root] != Mark::New {
             continue;
         }
         // (node, index of the next edge to follow)
-        let mut stack: Vec<(&str, usize)> = vec![(root, 0)];
-        mark.insert(root, Mark::Open);
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        mark[root] = Mark::Open;
         while let Some((node, i)) = stack.last().copied() {
-            let edges = &graph[node];
-            if i == edges.len() {
-                mark.insert(node, Mark::Done);
+            if i == edges[node].len() {
+                mark[node] = Mark::Done;
                 stack.pop();
                 continue;
             }
             stack.last_mut().expect("non-empty").1 += 1;
-            let next = edges[i];
-            match mark.get(next) {
-                None | Some(Mark::Done) => {}
-                Some(Mark::New) => {
-                    mark.insert(next, Mark::Open);
+            let Some(next) = edges[node][i] else {
+                continue;
+            };
+            match mark[next] {
+                Mark::Done => {}
+                Mark::New => {
+                    mark[next] = Mark::Open;
                     stack.push((next, 0));
                 }
-                Some(Mark::Open) => {
+                Mark::Open => {
                     let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
-                    let mut cycle: Vec<&str> = stack[from..].iter().map(|(n, _)| *n).collect();
-                    cycle.push(next);
+                    let mut cycle: Vec<&str> =
+                        stack[from..].iter().map(|(n, _)| nodes[*n]).collect();
+                    cycle.push(nodes[next]);
                     out.push(cycle);
                 }
             }
