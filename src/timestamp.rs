@@ -95,9 +95,77 @@ pub fn now_utc_micros() -> String {
     format!("{}.{:06}Z", whole.trim_end_matches('Z'), d.subsec_micros())
 }
 
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, as writers record times.
+pub(crate) fn is_canonical_time(at: &str) -> bool {
+    let b = at.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() < 20 || !at.ends_with('Z') {
+        return false;
+    }
+    let base = digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    base && (b.len() == 20 || (b[19] == b'.' && b.len() > 21 && digits(20..b.len() - 1)))
+}
+
+/// Does `at` read as a time ([`parse_utc`])? Told from the digits when it
+/// is written as writers write it ([`is_canonical_time`]).
+pub(crate) fn valid_time(at: &str) -> bool {
+    if !is_canonical_time(at) {
+        return parse_utc(at).is_some();
+    }
+    let n = |r: std::ops::Range<usize>| at[r].parse::<u32>().unwrap_or(u32::MAX);
+    (1..=12).contains(&n(5..7))
+        && (1..=31).contains(&n(8..10))
+        && n(11..13) <= 24
+        && n(14..16) <= 59
+        && n(17..19) <= 60
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_times() {
+        assert!(is_canonical_time("2026-11-24T19:41:13Z"));
+        assert!(is_canonical_time("2026-11-24T19:41:13.123456Z"));
+        assert!(!is_canonical_time("2026-11-24 19:41:13Z"));
+        assert!(!is_canonical_time("2026-11-24T19:41:13+00:00"));
+        assert!(!is_canonical_time("2026-11-24T19:41:13.Z"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn times_in_the_writers_layout_are_judged_as_parse_utc_judges_them(
+            y in "[0-9]{4}", m in "[0-9]{2}", d in "[0-9]{2}", h in "[0-9]{2}", mi in "[0-9]{2}", sec in "[0-9]{2}", frac in "(\\.[0-9]{1,6})?"
+        ) {
+            let at = format!("{y}-{m}-{d}T{h}:{mi}:{sec}{frac}Z");
+            proptest::prop_assert!(is_canonical_time(&at));
+            proptest::prop_assert_eq!(valid_time(&at), parse_utc(&at).is_some(), "{}", at);
+        }
+    }
+
+    #[test]
+    fn times_not_in_the_writers_layout_are_left_to_parse_utc() {
+        for at in [
+            "2026-01-05 10:00:00+00:00",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-1-5T1:2:3Z",
+            "",
+        ] {
+            assert_eq!(valid_time(at), parse_utc(at).is_some(), "{at}");
+        }
+    }
 
     #[test]
     fn micros_keep_the_fraction() {

@@ -10,7 +10,11 @@
 //!    how `append`ed ops are read back), yields exactly that op and nothing torn.
 //! 5. The fast reader agrees with the YAML parser: on every block of the
 //!    input it accepts (`fast::parse_block` gives `Some`), and on every
-//!    emitted block, `oplog::parse_block_yaml` gives the same op.
+//!    emitted block, `oplog::parse_block_yaml` gives the same op. So does
+//!    the keyed read `validate` uses (`oplog::parse_block_keyed`), on every
+//!    block the fast reader splits (`fast::parse_op`): the same op or the
+//!    same error, and the keys as written are the YAML mapping's, in order,
+//!    null where it is null.
 #![no_main]
 
 use std::path::Path;
@@ -38,6 +42,35 @@ fuzz_target!(|data: &[u8]| {
                 "FINDING: the fast reader and the YAML parser disagree\n{block}"
             );
         }
+    }
+    for block in oplog::blocks::Blocks::new(text) {
+        let Some(parts) = fast::parse_op(block.text) else {
+            continue;
+        };
+        let yaml = oplog::parse_block_yaml(block.text);
+        let keyed = oplog::parse_block_keyed(block.text);
+        assert_eq!(
+            keyed.as_ref().map(|k| &k.op),
+            yaml.as_ref(),
+            "FINDING: the keyed read and the YAML parser disagree\n{}",
+            block.text
+        );
+        let slow: serde_json::Value = serde_norway::from_str(block.text).unwrap_or_else(|e| {
+            panic!("FINDING: the fast reader split what YAML rejects: {e}\n{}", block.text)
+        });
+        let map = slow
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(serde_json::Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let yaml_keys: Vec<(&str, bool)> = map.iter().map(|(k, v)| (k.as_str(), v.is_null())).collect();
+        let fast_keys: Vec<(&str, bool)> = parts.keys.iter().map(|(k, n)| (k.as_ref(), *n)).collect();
+        assert_eq!(
+            fast_keys, yaml_keys,
+            "FINDING: the fast reader's keys are not YAML's\n{}",
+            block.text
+        );
     }
     let ops: Vec<Op> = texts.into_iter().map(|(_, _, op)| op).collect();
 

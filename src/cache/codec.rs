@@ -33,8 +33,13 @@ impl Enc<'_> {
     }
 
     pub fn str(&mut self, s: &str) {
-        self.u32(s.len() as u32);
-        self.0.extend_from_slice(s.as_bytes());
+        self.bytes(s.as_bytes());
+    }
+
+    /// Bytes after their length (read back by [`Dec::bytes`]).
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.u32(b.len() as u32);
+        self.0.extend_from_slice(b);
     }
 
     fn strs(&mut self, v: &[String]) {

@@ -47,46 +47,63 @@ pub fn user_name(uid: u32) -> Option<String> {
 /// Shell-style pattern matching as Python's `fnmatch.fnmatch` on POSIX:
 /// `*`, `?`, `[abc]`, `[!abc]`, `[a-z]`; case-sensitive.
 pub fn fnmatch(pattern: &str, name: &str) -> bool {
+    // ASCII text (every actor name and pattern in practice): its bytes are
+    // its characters, matched without copying them out.
+    if pattern.is_ascii() && name.is_ascii() {
+        return match_from(pattern.as_bytes(), name.as_bytes());
+    }
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     match_from(&p, &n)
 }
 
-fn match_from(p: &[char], n: &[char]) -> bool {
+/// A character of a pattern or a name: a `char`, or a byte of ASCII text.
+trait Sym: Copy + Ord {
+    fn is(self, c: char) -> bool;
+}
+
+impl Sym for char {
+    fn is(self, c: char) -> bool {
+        self == c
+    }
+}
+
+impl Sym for u8 {
+    fn is(self, c: char) -> bool {
+        char::from(self) == c
+    }
+}
+
+fn match_from<T: Sym>(p: &[T], n: &[T]) -> bool {
     let (mut pi, mut ni) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ni < n.len() {
         if pi < p.len() {
-            match p[pi] {
-                '*' => {
-                    star = Some((pi, ni));
-                    pi += 1;
-                    continue;
-                }
-                '?' => {
-                    pi += 1;
-                    ni += 1;
-                    continue;
-                }
-                '[' => {
-                    if let Some((matched, len)) = class(&p[pi..], n[ni]) {
-                        if matched {
-                            pi += len;
-                            ni += 1;
-                            continue;
-                        }
-                    } else if n[ni] == '[' {
-                        pi += 1;
+            let c = p[pi];
+            if c.is('*') {
+                star = Some((pi, ni));
+                pi += 1;
+                continue;
+            } else if c.is('?') {
+                pi += 1;
+                ni += 1;
+                continue;
+            } else if c.is('[') {
+                if let Some((matched, len)) = class(&p[pi..], n[ni]) {
+                    if matched {
+                        pi += len;
                         ni += 1;
                         continue;
                     }
-                }
-                c if c == n[ni] => {
+                } else if n[ni].is('[') {
                     pi += 1;
                     ni += 1;
                     continue;
                 }
-                _ => {}
+            } else if c == n[ni] {
+                pi += 1;
+                ni += 1;
+                continue;
             }
         }
         match star {
@@ -98,24 +115,24 @@ fn match_from(p: &[char], n: &[char]) -> bool {
             None => return false,
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|c| c.is('*'))
 }
 
 /// Matches a `[...]` class at the start of `p`; returns (matched, pattern length),
 /// or `None` when the bracket is not closed (then it is a literal `[`).
-fn class(p: &[char], c: char) -> Option<(bool, usize)> {
+fn class<T: Sym>(p: &[T], c: T) -> Option<(bool, usize)> {
     let mut i = 1;
-    let negate = matches!(p.get(i), Some('!'));
+    let negate = p.get(i).is_some_and(|x| x.is('!'));
     if negate {
         i += 1;
     }
     let start = i;
     let mut matched = false;
     while i < p.len() {
-        if p[i] == ']' && i > start {
+        if p[i].is(']') && i > start {
             return Some((matched != negate, i + 1));
         }
-        if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+        if i + 2 < p.len() && p[i + 1].is('-') && !p[i + 2].is(']') {
             if p[i] <= c && c <= p[i + 2] {
                 matched = true;
             }
@@ -133,6 +150,15 @@ fn class(p: &[char], c: char) -> Option<(bool, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// ASCII text matched as bytes matches as it does as characters.
+        #[test]
+        fn bytes_match_as_characters(p in "[a-c*?!\\[\\]_-]{0,8}", n in "[a-c_\\[\\]!-]{0,8}") {
+            let (pc, nc): (Vec<char>, Vec<char>) = (p.chars().collect(), n.chars().collect());
+            proptest::prop_assert_eq!(fnmatch(&p, &n), match_from(&pc, &nc), "{} {}", p, n);
+        }
+    }
 
     #[test]
     fn patterns() {

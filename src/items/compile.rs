@@ -77,6 +77,10 @@ fn fold_order_by<'a>(
     // by the serialized tiebreak, computed once per op; an op equal to one
     // already in the run is dropped.
     for run in sorted.chunk_by(|a, b| cmp(a, b).is_eq()) {
+        if let [op] = run {
+            out.push(op);
+            continue;
+        }
         let mut run = run.to_vec();
         if run.len() > 1 {
             run.sort_by_cached_key(|op| tiebreak(op));
@@ -261,7 +265,7 @@ pub fn fold_appended(item: &mut Item, op: &Op, policy: &Policy) -> bool {
 /// The effect of one op at its place in the fold (`first_create`: the op
 /// that created the item; `human`: whether it counts as a human's).
 fn apply_op(item: &mut Item, op: &Op, first_create: bool, human: bool) {
-    item.updated_at = op.at.clone();
+    item.updated_at.clone_from(&op.at);
     match op.kind.as_str() {
         // A later create (the same item created on two branches) only
         // moves created_at earlier.

@@ -4,10 +4,24 @@
 //!
 //! It gives exactly what the YAML parser (`serde_norway` into JSON values)
 //! gives, or `None` whenever a block strays from that layout — then the
-//! caller uses the YAML parser. Plain scalars are resolved with a port of
-//! `serde_norway`'s own rules. Property tests and fuzzing compare the two.
+//! caller uses the YAML parser. Scalars are read by [`super::scalars`].
+//! Property tests and fuzzing compare the two.
+//!
+//! [`parse_block`] gives the block's mapping; [`parse_op`] gives the same
+//! keys and values split the way [`crate::oplog::op::Op`] holds them (the
+//! header keys apart, the rest in the body), without building the top-level
+//! mapping only to take it apart again.
 
-use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+pub use super::scalars::resolve_plain;
+use super::scalars::{inline_value, plain_key};
+
+/// The header keys every op carries, in the order writers put them: the
+/// slots of [`Parts::header`].
+pub const HEADER_KEYS: [&str; 6] = ["op", "at", "by", "actor", "clock", "nonce"];
 
 struct Line<'a> {
     indent: usize,
@@ -15,9 +29,88 @@ struct Line<'a> {
     text: &'a str,
 }
 
+/// A block's top-level keys and values, split as an op holds them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parts<'a> {
+    /// The values of [`HEADER_KEYS`], each `None` when the key is absent.
+    pub header: [Option<Value>; 6],
+    /// Every other key, in the order written.
+    pub body: Map<String, Value>,
+    /// Every key as written, in order, with whether its value is null.
+    pub keys: Vec<(Cow<'a, str>, bool)>,
+    /// The comment every line carries: each line's text after its last
+    /// `  # ` (the op's nonce, in a block as writers write it).
+    pub comment: &'a str,
+}
+
 /// Parses one `- op: ...` block; `None` means "use the YAML parser".
 pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
-    let mut lines = Vec::new();
+    let Parts {
+        mut header,
+        body,
+        keys,
+        ..
+    } = parse_op(block)?;
+    let mut map = Map::with_capacity(keys.len());
+    let mut body = body.into_iter();
+    for (key, _) in keys {
+        let value = match header_slot(&key) {
+            Some(slot) => header[slot].take()?,
+            None => body.next()?.1,
+        };
+        map.insert(key.into_owned(), value);
+    }
+    Some(map)
+}
+
+/// [`parse_block`], split as an op holds it (the top-level mapping is
+/// never built); `None` means "use the YAML parser".
+pub fn parse_op(block: &str) -> Option<Parts<'_>> {
+    let (lines, comment) = lines_of_block(block)?;
+    // The top level's keys, and how many are not header keys.
+    let (mut count, mut other) = (0, 0);
+    for l in lines
+        .iter()
+        .filter(|l| l.indent == 2 && !is_seq_item(l.text))
+    {
+        count += 1;
+        let key = &l.text[..l
+            .text
+            .bytes()
+            .position(|b| b == b':')
+            .unwrap_or(l.text.len())];
+        other += usize::from(header_slot(key).is_none());
+    }
+    let mut parts = Parts {
+        header: Default::default(),
+        body: Map::with_capacity(other),
+        keys: Vec::with_capacity(count),
+        comment,
+    };
+    let mut i = 0;
+    parse_map(&lines, &mut i, 2, &mut parts)?;
+    (i == lines.len()).then_some(parts)
+}
+
+/// The index of `key` in [`HEADER_KEYS`].
+fn header_slot(key: &str) -> Option<usize> {
+    match key {
+        "op" => Some(0),
+        "at" => Some(1),
+        "by" => Some(2),
+        "actor" => Some(3),
+        "clock" => Some(4),
+        "nonce" => Some(5),
+        _ => None,
+    }
+}
+
+/// The block's lines, indentation and nonce comment apart, and the comment
+/// (the same on every line); `None` when a line strays from the canonical
+/// layout.
+fn lines_of_block(block: &str) -> Option<(Vec<Line<'_>>, &str)> {
+    // Room for lines of some 16 bytes or more, without counting them.
+    let mut lines = Vec::with_capacity(block.len() / 16 + 2);
     let mut nonce: Option<&str> = None;
     for (i, raw) in lines_of(block).enumerate() {
         if raw.is_empty() && i > 0 {
@@ -33,21 +126,25 @@ pub fn parse_block(block: &str) -> Option<Map<String, Value>> {
             Some(n) if n == comment => {}
             Some(_) => return None,
         }
-        let body = raw[..cut].trim_end_matches(' ');
+        // Spaces are ASCII: the cuts below are character boundaries.
+        let b = raw.as_bytes();
+        let end = b[..cut]
+            .iter()
+            .rposition(|&c| c != b' ')
+            .map_or(0, |p| p + 1);
+        let body = &raw[..end];
         let (indent, text) = if i == 0 {
             (2, body.strip_prefix("- ")?)
         } else {
-            let stripped = body.trim_start_matches(' ');
-            (body.len() - stripped.len(), stripped)
+            let indent = b[..end].iter().take_while(|&&c| c == b' ').count();
+            (indent, &body[indent..])
         };
         if text.is_empty() || indent < 2 {
             return None;
         }
         lines.push(Line { indent, text });
     }
-    let mut i = 0;
-    let map = parse_map(&lines, &mut i, 2)?;
-    (i == lines.len()).then_some(map)
+    Some((lines, nonce?))
 }
 
 /// `s.split('\n')`, by a byte search (no per-match `memcmp` call).
@@ -56,7 +153,7 @@ fn lines_of(s: &str) -> impl Iterator<Item = &str> {
     std::iter::from_fn(move || {
         let from = start?;
         let rest = &s.as_bytes()[from..];
-        match rest.iter().position(|&b| b == b'\n') {
+        match super::blocks::newline(rest) {
             Some(i) => {
                 start = Some(from + i + 1);
                 Some(&s[from..from + i])
@@ -69,18 +166,25 @@ fn lines_of(s: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Is every byte printable ASCII? (One branch-free pass, the usual case.)
+fn printable_ascii(b: &[u8]) -> bool {
+    !b.iter()
+        .fold(false, |odd, &c| odd | (c.wrapping_sub(0x20) >= 0x5f))
+}
+
 /// Tabs, CR, control characters (C0, DEL, C1 including NEL), U+2028,
 /// U+2029, U+FFFE, U+FFFF anywhere in a line, comments included: YAML
 /// rejects them or reads them as line breaks, so the YAML parser decides.
 fn has_unusual_bytes(line: &str) -> bool {
     let b = line.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| match c {
-        0..=0x1f | 0x7f => true,
-        0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
-        0xe2 => b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)),
-        0xef => b.get(i + 1) == Some(&0xbf) && matches!(b.get(i + 2), Some(0xbe | 0xbf)),
-        _ => false,
-    })
+    !printable_ascii(b)
+        && b.iter().enumerate().any(|(i, &c)| match c {
+            0..=0x1f | 0x7f => true,
+            0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+            0xe2 => b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)),
+            0xef => b.get(i + 1) == Some(&0xbf) && matches!(b.get(i + 2), Some(0xbe | 0xbf)),
+            _ => false,
+        })
 }
 
 /// Where the last `  # ` of a line starts (byte search, no allocation).
@@ -91,8 +195,54 @@ fn comment_start(line: &str) -> Option<usize> {
         .find(|&i| b[i] == b' ' && b[i + 1] == b' ' && b[i + 2] == b'#' && b[i + 3] == b' ')
 }
 
-fn parse_map(lines: &[Line<'_>], i: &mut usize, indent: usize) -> Option<Map<String, Value>> {
-    let mut map = Map::new();
+/// Where [`parse_map`] puts a mapping's entries: a JSON map, or (the
+/// block's top level) an op's parts.
+trait Entries<'a> {
+    /// Adds an entry; `false` when the key is already there.
+    fn add(&mut self, key: &'a str, value: Value) -> bool;
+}
+
+impl<'a> Entries<'a> for Map<String, Value> {
+    fn add(&mut self, key: &'a str, value: Value) -> bool {
+        self.insert(key.to_string(), value).is_none()
+    }
+}
+
+impl<'a> Entries<'a> for Parts<'a> {
+    fn add(&mut self, key: &'a str, value: Value) -> bool {
+        if self.keys.iter().any(|(k, _)| k == key) {
+            return false;
+        }
+        self.keys.push((Cow::Borrowed(key), value.is_null()));
+        match header_slot(key) {
+            Some(slot) => self.header[slot] = Some(value),
+            None => {
+                self.body.insert(key.to_string(), value);
+            }
+        }
+        true
+    }
+}
+
+/// How many keys the mapping at `indent` starting at line `from` has, at
+/// most (to size it once).
+fn keys_at(lines: &[Line<'_>], from: usize, indent: usize) -> usize {
+    lines[from.min(lines.len())..]
+        .iter()
+        .take_while(|l| l.indent >= indent)
+        .filter(|l| l.indent == indent && !is_seq_item(l.text))
+        .count()
+}
+
+/// The mapping at `indent` starting at line `*i`, into `out`; `None` on
+/// anything the YAML parser should decide (a duplicate key included: let
+/// it report it).
+fn parse_map<'a>(
+    lines: &[Line<'a>],
+    i: &mut usize,
+    indent: usize,
+    out: &mut impl Entries<'a>,
+) -> Option<()> {
     while *i < lines.len() {
         let line = &lines[*i];
         if line.indent < indent || is_seq_item(line.text) {
@@ -114,18 +264,20 @@ fn parse_map(lines: &[Line<'_>], i: &mut usize, indent: usize) -> Option<Map<Str
                     parse_seq(lines, i, next.indent)?
                 }
                 Some(next) if next.indent > indent => {
-                    Value::Object(parse_map(lines, i, next.indent)?)
+                    let mut map = Map::with_capacity(keys_at(lines, *i, next.indent));
+                    parse_map(lines, i, next.indent, &mut map)?;
+                    Value::Object(map)
                 }
                 _ => Value::Null,
             }
         } else {
             inline_value(rest.strip_prefix(' ')?)?
         };
-        if map.insert(key.to_string(), value).is_some() {
-            return None; // duplicate key: let the YAML parser report it
+        if !out.add(key, value) {
+            return None;
         }
     }
-    Some(map)
+    Some(())
 }
 
 fn is_seq_item(text: &str) -> bool {
@@ -133,439 +285,21 @@ fn is_seq_item(text: &str) -> bool {
 }
 
 fn parse_seq(lines: &[Line<'_>], i: &mut usize, indent: usize) -> Option<Value> {
-    let mut items = Vec::new();
-    while *i < lines.len() && lines[*i].indent == indent && is_seq_item(lines[*i].text) {
-        let item = lines[*i].text.strip_prefix("- ")?;
-        items.push(inline_value(item)?);
-        *i += 1;
+    let n = lines[*i..]
+        .iter()
+        .take_while(|l| l.indent == indent && is_seq_item(l.text))
+        .count();
+    let mut items = Vec::with_capacity(n);
+    for line in &lines[*i..*i + n] {
+        items.push(inline_value(line.text.strip_prefix("- ")?)?);
     }
+    *i += n;
     Some(Value::Array(items))
-}
-
-/// Keys we accept without the YAML parser: identifiers that read as strings.
-fn plain_key(key: &str) -> bool {
-    key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && (surely_string(key) || matches!(resolve_plain(key), Some(Value::String(_))))
-}
-
-/// True when the plain scalar `s` can only resolve to a string: it starts
-/// with a letter that begins no null, boolean, `inf` or `nan` (f64 parses
-/// those), or with a non-ASCII character. A quick answer, no allocation;
-/// `false` means "ask [`resolve_plain`]".
-fn surely_string(s: &str) -> bool {
-    match s.as_bytes().first() {
-        Some(b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'i' | b'I') => false,
-        Some(c) => c.is_ascii_alphabetic() || *c == b'_' || *c >= 0x80,
-        None => false,
-    }
-}
-
-/// A value on one line: quoted or plain scalar, flow list, `{}`.
-fn inline_value(s: &str) -> Option<Value> {
-    match s.as_bytes().first()? {
-        b'"' => {
-            let (v, rest) = double_quoted(s)?;
-            rest.is_empty().then_some(Value::String(v))
-        }
-        b'\'' => {
-            let (v, rest) = single_quoted(s)?;
-            rest.is_empty().then_some(Value::String(v))
-        }
-        b'[' => flow_seq(s),
-        b'{' => (s == "{}").then(|| Value::Object(Map::new())),
-        _ => {
-            if !plain_ok(s, false) {
-                return None;
-            }
-            resolve_plain(s)
-        }
-    }
-}
-
-/// Is `s` a plain scalar the YAML parser reads the simple way?
-fn plain_ok(s: &str, in_flow: bool) -> bool {
-    let b = s.as_bytes();
-    let Some(&first) = b.first() else {
-        // An empty item: YAML skips the spaces; leave that to it.
-        return false;
-    };
-    // More than one space after `key:` or `- ` (or an empty item): YAML
-    // skips the extra spaces; leave that to it.
-    if first == b' ' {
-        return false;
-    }
-    if b"?:,[]{}#&*!|>'\"%@`".contains(&first) || s.starts_with("---") || s.starts_with("...") {
-        return false;
-    }
-    if first == b'-' && (b.len() == 1 || b[1] == b' ') {
-        return false;
-    }
-    if b.ends_with(b":") || b.ends_with(b" ") {
-        return false;
-    }
-    // `: `, ` #`, flow indicators in a flow list, and control characters
-    // (C0, DEL, C1 including NEL), U+FEFF, U+2028, U+2029.
-    for (i, &c) in b.iter().enumerate() {
-        let next = b.get(i + 1).copied();
-        let bad = match c {
-            b':' => next == Some(b' ') || in_flow,
-            b' ' => next == Some(b'#'),
-            b',' | b'[' | b']' | b'{' | b'}' | b'#' => in_flow,
-            0..=0x1f | 0x7f => true,
-            0xc2 => matches!(next, Some(0x80..=0x9f)),
-            0xe2 => next == Some(0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)),
-            0xef => next == Some(0xbb) && b.get(i + 2) == Some(&0xbf),
-            _ => false,
-        };
-        if bad {
-            return false;
-        }
-    }
-    true
-}
-
-fn flow_seq(s: &str) -> Option<Value> {
-    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
-    let mut items = Vec::new();
-    let mut rest = inner;
-    if rest.is_empty() {
-        return Some(Value::Array(items));
-    }
-    loop {
-        let (item, after) = match rest.as_bytes().first()? {
-            b'"' => {
-                let (v, r) = double_quoted(rest)?;
-                (Value::String(v), r)
-            }
-            b'\'' => {
-                let (v, r) = single_quoted(rest)?;
-                (Value::String(v), r)
-            }
-            b'[' | b'{' => return None,
-            _ => {
-                let end = rest.find(',').unwrap_or(rest.len());
-                let text = &rest[..end];
-                if !plain_ok(text, true) {
-                    return None;
-                }
-                (resolve_plain(text)?, &rest[end..])
-            }
-        };
-        items.push(item);
-        if after.is_empty() {
-            return Some(Value::Array(items));
-        }
-        rest = after.strip_prefix(", ")?;
-        if rest.is_empty() || rest.starts_with(' ') {
-            return None;
-        }
-    }
-}
-
-/// A raw character a quoted scalar may not hold for the fast reader: a
-/// control character, or a Unicode line or paragraph separator, which YAML
-/// reads as a line break (folding the spaces before it away).
-fn unsafe_in_quotes(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
-}
-
-/// `'...'` at the start of `s`: the value and what follows the closing quote.
-fn single_quoted(s: &str) -> Option<(String, &str)> {
-    let mut out = String::new();
-    let body = &s[1..];
-    let mut chars = body.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == '\'' {
-            if let Some((_, '\'')) = chars.peek() {
-                chars.next();
-                out.push('\'');
-                continue;
-            }
-            return Some((out, &body[i + 1..]));
-        }
-        if unsafe_in_quotes(c) {
-            return None;
-        }
-        out.push(c);
-    }
-    None
-}
-
-/// `"..."` at the start of `s`, with YAML's escapes.
-fn double_quoted(s: &str) -> Option<(String, &str)> {
-    let body = &s[1..];
-    // Most values have no escape: up to the closing quote in one piece.
-    if let Some(end) = body.find(['"', '\\']) {
-        if body.as_bytes()[end] == b'"' && !body[..end].chars().any(unsafe_in_quotes) {
-            return Some((body[..end].to_string(), &body[end + 1..]));
-        }
-    }
-    let mut out = String::new();
-    let mut chars = body.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return Some((out, &body[i + 1..])),
-            '\\' => {
-                let (_, e) = chars.next()?;
-                let hex = |chars: &mut std::str::CharIndices<'_>, n: usize| -> Option<char> {
-                    let mut v = 0u32;
-                    for _ in 0..n {
-                        v = v * 16 + chars.next()?.1.to_digit(16)?;
-                    }
-                    char::from_u32(v)
-                };
-                out.push(match e {
-                    '0' => '\0',
-                    'a' => '\u{7}',
-                    'b' => '\u{8}',
-                    't' => '\t',
-                    'n' => '\n',
-                    'v' => '\u{b}',
-                    'f' => '\u{c}',
-                    'r' => '\r',
-                    'e' => '\u{1b}',
-                    ' ' => ' ',
-                    '"' => '"',
-                    '/' => '/',
-                    '\\' => '\\',
-                    'N' => '\u{85}',
-                    '_' => '\u{a0}',
-                    'L' => '\u{2028}',
-                    'P' => '\u{2029}',
-                    'x' => hex(&mut chars, 2)?,
-                    'u' => hex(&mut chars, 4)?,
-                    'U' => hex(&mut chars, 8)?,
-                    _ => return None,
-                });
-            }
-            c if unsafe_in_quotes(c) => return None,
-            c => out.push(c),
-        }
-    }
-    None
-}
-
-/// A plain scalar's value, by `serde_norway`'s rules (YAML 1.2 core schema):
-/// null, bool, integer (decimal, `0x`, `0o`, `0b`), finite float, else string.
-/// `None` for numbers JSON values cannot hold the same way (let the YAML
-/// parser decide).
-pub fn resolve_plain(s: &str) -> Option<Value> {
-    if surely_string(s) {
-        return Some(Value::String(s.to_string()));
-    }
-    if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
-        return Some(Value::Null);
-    }
-    match s {
-        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
-        _ => {}
-    }
-    if let Some(u) = parse_unsigned(s) {
-        return Some(Value::Number(u.into()));
-    }
-    if let Some(n) = parse_negative(s) {
-        return Some(Value::Number(n.into()));
-    }
-    if too_wide_int(s) {
-        return None; // an integer beyond i64/u64: the YAML parser's business
-    }
-    if !digits_but_not_number(s) {
-        let unpositive = match s.strip_prefix('+') {
-            Some(u) if u.starts_with(['+', '-']) => None,
-            Some(u) => Some(u),
-            None => Some(s),
-        };
-        if let Some(u) = unpositive {
-            if matches!(u, ".inf" | ".Inf" | ".INF")
-                || matches!(s, "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN")
-            {
-                return None;
-            }
-            if let Ok(f) = u.parse::<f64>() {
-                if f.is_finite() {
-                    return Number::from_f64(f).map(Value::Number);
-                }
-            }
-        }
-    }
-    Some(Value::String(s.to_string()))
-}
-
-/// Digits that form an integer (in some radix) that did not fit 64 bits.
-fn too_wide_int(s: &str) -> bool {
-    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
-    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-        if let Some(rest) = t.strip_prefix(prefix) {
-            return !rest.is_empty() && rest.chars().all(|c| c.is_digit(radix));
-        }
-    }
-    !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn digits_but_not_number(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    s.len() > 1 && s.starts_with('0') && s[1..].bytes().all(|b| b.is_ascii_digit())
-}
-
-fn radix_unsigned(s: &str) -> Option<u64> {
-    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-        if let Some(rest) = s.strip_prefix(prefix) {
-            if rest.starts_with(['+', '-']) {
-                return None;
-            }
-            if let Ok(v) = u64::from_str_radix(rest, radix) {
-                return Some(v);
-            }
-        }
-    }
-    None
-}
-
-fn parse_unsigned(s: &str) -> Option<u64> {
-    let unpositive = s.strip_prefix('+').unwrap_or(s);
-    if let Some(v) = radix_unsigned(unpositive) {
-        return Some(v);
-    }
-    if unpositive.starts_with(['+', '-']) || digits_but_not_number(s) {
-        return None;
-    }
-    unpositive.parse::<u64>().ok()
-}
-
-fn parse_negative(s: &str) -> Option<i64> {
-    for (prefix, radix) in [("-0x", 16), ("-0o", 8), ("-0b", 2)] {
-        if let Some(rest) = s.strip_prefix(prefix) {
-            if let Ok(v) = i64::from_str_radix(&format!("-{rest}"), radix) {
-                return Some(v);
-            }
-        }
-    }
-    if digits_but_not_number(s) {
-        return None;
-    }
-    s.parse::<i64>().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn slow(s: &str) -> Value {
-        let v: Value = serde_norway::from_str(s).unwrap();
-        v
-    }
-
-    #[test]
-    fn plain_scalars_resolve_like_the_yaml_parser() {
-        for s in [
-            "8293",
-            "0b9d",
-            "0b11",
-            "0x1f",
-            "0o17",
-            "017",
-            "-017",
-            "+5",
-            "-5",
-            "1e10",
-            "2e71",
-            "1.5",
-            ".5",
-            "5.",
-            "-.5",
-            "1_000",
-            "yes",
-            "no",
-            "on",
-            "y",
-            "true",
-            "True",
-            "tRue",
-            "null",
-            "nULL",
-            "~",
-            "nan",
-            "inf",
-            "infinity",
-            "NaN",
-            "1e",
-            "e5",
-            "0x",
-            "-0x1f",
-            "+-1",
-            "--1",
-            "1.2.3",
-            "2026-01-01",
-            "12:30:00",
-            "WI-foo",
-            "todo_hard",
-            "é",
-            "+.5",
-            "0",
-            "-0",
-            "+0",
-            "00",
-            "1E5",
-            "1e+5",
-            "1e-5",
-            "0b2",
-            "0o8",
-            "+0x10",
-        ] {
-            let fast = resolve_plain(s);
-            let expected = slow(s);
-            if let Some(f) = fast {
-                assert_eq!(f, expected, "{s}");
-            }
-        }
-    }
-
-    /// `plain_ok` as it was written first, char by char.
-    fn plain_ok_by_chars(s: &str, in_flow: bool) -> bool {
-        let first = s.chars().next().unwrap_or(' ');
-        if first == ' ' {
-            return false;
-        }
-        if "?:,[]{}#&*!|>'\"%@`".contains(first) || s.starts_with("---") || s.starts_with("...") {
-            return false;
-        }
-        if first == '-' && (s.len() == 1 || s[1..].starts_with(' ')) {
-            return false;
-        }
-        if s.contains(": ") || s.ends_with(':') || s.contains(" #") || s.ends_with(' ') {
-            return false;
-        }
-        if in_flow && s.contains([',', '[', ']', '{', '}', ':', '#']) {
-            return false;
-        }
-        !s.chars().any(|c| {
-            c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}'
-        })
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn plain_ok_agrees_with_its_char_by_char_form(s in "[ -~\u{80}-\u{a0}\u{2027}-\u{202a}\u{feff}\u{e9}\t\n]{0,12}") {
-            for in_flow in [false, true] {
-                proptest::prop_assert_eq!(plain_ok(&s, in_flow), plain_ok_by_chars(&s, in_flow), "{:?}", s);
-            }
-            // What the short path takes for a string, no number parser reads.
-            if surely_string(&s) {
-                proptest::prop_assert!(
-                    s.parse::<f64>().is_err()
-                        && parse_unsigned(&s).is_none()
-                        && parse_negative(&s).is_none()
-                        && !too_wide_int(&s),
-                    "{:?}",
-                    s
-                );
-            }
-        }
-    }
 
     #[test]
     fn lines_split_like_str_split() {

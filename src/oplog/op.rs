@@ -134,7 +134,13 @@ impl Op {
 
     /// The payload value of `key`, treating an explicit null like absence.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.body.get(key).filter(|v| !v.is_null())
+        // A body has a key or two: found by looking, not by hashing `key`.
+        let found = if self.body.len() <= 8 {
+            self.body.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        } else {
+            self.body.get(key)
+        };
+        found.filter(|v| !v.is_null())
     }
 
     /// A payload string (`message`, `reason`, ...), or "" when absent.

@@ -3,7 +3,7 @@
 //! to no item or from a committed tier into stealth, ID prefix vs kind,
 //! `isbefore` cycles; and the kinds of `config.yaml` vs its template.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use serde_json::Value;
@@ -52,17 +52,22 @@ fn wrote_ref(op: &Op, field: &str, target: &str) -> bool {
 
 /// Which tiers hold a file of each item of the tracker: ID → one bit per
 /// tier (in [`Tier::ALL`] order). References are resolved against it.
-pub(super) struct Index {
-    tiers_of: HashMap<String, u8>,
+pub(super) struct Index<'a> {
+    tiers_of: HashMap<&'a str, u8>,
 }
 
-impl Index {
-    pub(super) fn of(listing: &Listing) -> Index {
-        let mut tiers_of: HashMap<String, u8> = HashMap::with_capacity(listing.files.len());
+impl<'a> Index<'a> {
+    pub(super) fn of(listing: &'a Listing) -> Index<'a> {
+        let mut tiers_of: HashMap<&str, u8> = HashMap::with_capacity(listing.files.len());
         for f in &listing.files {
-            *tiers_of.entry(listing.id(f).to_string()).or_default() |= bit(f.tier);
+            *tiers_of.entry(listing.id(f)).or_default() |= bit(f.tier);
         }
         Index { tiers_of }
+    }
+
+    /// Is `id` in more than one tier?
+    pub(super) fn in_many_tiers(&self, id: &str) -> bool {
+        self.tiers_of.get(id).is_some_and(|b| b.count_ones() > 1)
     }
 
     fn in_tier(&self, id: &str, tier: Tier) -> bool {
@@ -82,7 +87,7 @@ fn bit(tier: Tier) -> u8 {
 
 /// The checks of one file against the whole tracker: its ID in another
 /// tier, its references, its ID prefix (cycles are [`cycles`]).
-pub(super) fn check(tracker: &Tracker, index: &Index, c: &mut Checked) {
+pub(super) fn check(tracker: &Tracker, index: &Index<'_>, c: &mut Checked) {
     if let (Role::Item, Some(id), Some(tier)) = (c.target.role, &c.target.id, c.target.tier) {
         if let Some(places) = index.tiers(id) {
             let others: Vec<String> = places
@@ -143,10 +148,10 @@ pub(super) fn check(tracker: &Tracker, index: &Index, c: &mut Checked) {
     c.item = Some(item);
 }
 
-/// What [`cycles`] needs of one validated file: its item's ID and
-/// `isbefore` links, and where ops wrote `isbefore` values (to point at).
+/// What [`cycles`] needs of one validated file: its item's `isbefore`
+/// links, and where ops wrote `isbefore` values (to point at). (The item's
+/// ID is its file's: [`cycles`] is given it beside.)
 pub(super) struct Links {
-    pub(super) id: String,
     isbefore: Vec<String>,
     writers: Vec<Writer>,
 }
@@ -198,10 +203,14 @@ impl Links {
             })
             .collect();
         Some(Links {
-            id: item.id.clone(),
             isbefore: item.isbefore_ids(),
             writers,
         })
+    }
+
+    /// Does the item have `isbefore` links?
+    pub(super) fn has_edges(&self) -> bool {
+        !self.isbefore.is_empty()
     }
 
     /// The line of the op that last wrote `target` into `isbefore` (as
@@ -218,57 +227,94 @@ impl Links {
 /// Reports each `isbefore` cycle once, on the file of its first item; with
 /// named files, only cycles through one of them (the rest of the tracker is
 /// compiled only when a named item has isbefore links at all). `files`:
-/// each validated file's links; returns (index in `files`, line, message)
-/// of each error.
+/// each validated file's item ID and links; returns (index in `files`,
+/// line, message) of each error.
 pub(super) fn cycles(
     tracker: &Tracker,
-    files: &[Option<Links>],
+    files: &[Option<(&str, Links)>],
     whole: bool,
 ) -> Result<Vec<(usize, Option<usize>, String)>> {
     let mut out = Vec::new();
-    let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mine: BTreeSet<String> = files.iter().flatten().map(|l| l.id.clone()).collect();
-    if !whole && !files.iter().flatten().any(|l| !l.isbefore.is_empty()) {
+    let linked = || {
+        files
+            .iter()
+            .flatten()
+            .filter(|(_, l)| !l.isbefore.is_empty())
+    };
+    if !whole && linked().next().is_none() {
         return Ok(out);
     }
-    if !whole {
+    // The IDs of the validated files (only asked for when there is a cycle,
+    // in a whole-tracker run).
+    let ids = || -> HashSet<&str> { files.iter().flatten().map(|(id, _)| *id).collect() };
+    let mut mine: Option<HashSet<&str>> = (!whole).then(ids);
+    // The rest of the tracker, for named files: (ID, isbefore) of each item.
+    let mut others: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some(mine) = &mine {
         for item in tracker.snapshot()?.items {
-            if !mine.contains(&item.id) {
-                graph.entry(item.id.clone()).or_insert(item.isbefore_ids());
+            if !mine.contains(item.id.as_str()) {
+                let edges = item.isbefore_ids();
+                others.push((item.id, edges));
             }
         }
     }
-    for l in files.iter().flatten() {
-        graph.insert(l.id.clone(), l.isbefore.clone());
+    // Only an item with links can be on a cycle: of the rest of the
+    // tracker, the graph holds the IDs that have links there (the first
+    // item of an ID counts). Every validated file given goes in, a later
+    // file of an ID replacing an earlier one (a whole-tracker run gives
+    // only the files with links, and those whose ID is in two tiers).
+    let mut graph: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    if !others.is_empty() {
+        let wanted: HashSet<&str> = others
+            .iter()
+            .filter(|(_, edges)| !edges.is_empty())
+            .map(|(id, _)| id.as_str())
+            .collect();
+        for (id, edges) in others.iter().filter(|(id, _)| wanted.contains(id.as_str())) {
+            graph
+                .entry(id.as_str())
+                .or_insert_with(|| edges.iter().map(String::as_str).collect());
+        }
     }
+    for (id, l) in files.iter().flatten() {
+        graph.insert(id, l.isbefore.iter().map(String::as_str).collect());
+    }
+    // An item without links is on no cycle (and the search finds the same
+    // cycles, in the same order, without it).
+    graph.retain(|_, edges| !edges.is_empty());
     for edges in graph.values_mut() {
-        edges.sort();
+        edges.sort_unstable();
         edges.dedup();
     }
-    let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
-    for cycle in find_cycles(&graph) {
+    let found = find_cycles(&graph);
+    if found.is_empty() {
+        return Ok(out);
+    }
+    let mine = mine.get_or_insert_with(ids);
+    let mut seen: BTreeSet<Vec<&str>> = BTreeSet::new();
+    for cycle in found {
         if !whole && !cycle.iter().any(|id| mine.contains(id)) {
             continue;
         }
         // One report per cycle, however it was entered.
         let body = &cycle[..cycle.len() - 1];
         let start = (0..body.len()).min_by_key(|&i| &body[i]).unwrap_or(0);
-        let mut key: Vec<String> = body[start..].to_vec();
+        let mut key: Vec<&str> = body[start..].to_vec();
         key.extend_from_slice(&body[..start]);
         if !seen.insert(key.clone()) {
             continue;
         }
         let mut path = key.clone();
-        path.push(key[0].clone());
+        path.push(key[0]);
         let Some(owner) = key.iter().find(|id| mine.contains(*id)) else {
             continue;
         };
-        if let Some((i, l)) = files
-            .iter()
-            .enumerate()
-            .find_map(|(i, l)| l.as_ref().filter(|l| l.id == *owner).map(|l| (i, l)))
-        {
-            let next = &path[path.iter().position(|p| p == owner).unwrap_or(0) + 1];
+        if let Some((i, l)) = files.iter().enumerate().find_map(|(i, f)| {
+            f.as_ref()
+                .filter(|(id, _)| id == owner)
+                .map(|(_, l)| (i, l))
+        }) {
+            let next = path[path.iter().position(|p| p == owner).unwrap_or(0) + 1];
             out.push((
                 i,
                 l.writer_line(next),
@@ -281,42 +327,51 @@ pub(super) fn cycles(
 
 /// Cycles found by depth-first search: one per back edge, as the path from
 /// the edge's target round to itself.
-fn find_cycles(graph: &BTreeMap<String, Vec<String>>) -> Vec<Vec<String>> {
+fn find_cycles<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Vec<Vec<&'a str>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         Open,
         Done,
     }
-    let mut mark: HashMap<&str, Mark> = graph.keys().map(|k| (k.as_str(), Mark::New)).collect();
+    // The nodes by number (in key order), each edge as the number of its
+    // target (`None`: no such node).
+    let nodes: Vec<&str> = graph.keys().copied().collect();
+    let number: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let edges: Vec<Vec<Option<usize>>> = graph
+        .values()
+        .map(|e| e.iter().map(|t| number.get(t).copied()).collect())
+        .collect();
+    let mut mark = vec![Mark::New; nodes.len()];
     let mut out = Vec::new();
-    for root in graph.keys() {
-        if mark[root.as_str()] != Mark::New {
+    for root in 0..nodes.len() {
+        if mark[root] != Mark::New {
             continue;
         }
         // (node, index of the next edge to follow)
-        let mut stack: Vec<(&str, usize)> = vec![(root.as_str(), 0)];
-        mark.insert(root.as_str(), Mark::Open);
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        mark[root] = Mark::Open;
         while let Some((node, i)) = stack.last().copied() {
-            let edges = &graph[node];
-            if i == edges.len() {
-                mark.insert(node, Mark::Done);
+            if i == edges[node].len() {
+                mark[node] = Mark::Done;
                 stack.pop();
                 continue;
             }
             stack.last_mut().expect("non-empty").1 += 1;
-            let next = edges[i].as_str();
-            match mark.get(next) {
-                None | Some(Mark::Done) => {}
-                Some(Mark::New) => {
-                    mark.insert(next, Mark::Open);
+            let Some(next) = edges[node][i] else {
+                continue;
+            };
+            match mark[next] {
+                Mark::Done => {}
+                Mark::New => {
+                    mark[next] = Mark::Open;
                     stack.push((next, 0));
                 }
-                Some(Mark::Open) => {
+                Mark::Open => {
                     let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
-                    let mut cycle: Vec<String> =
-                        stack[from..].iter().map(|(n, _)| n.to_string()).collect();
-                    cycle.push(next.to_string());
+                    let mut cycle: Vec<&str> =
+                        stack[from..].iter().map(|(n, _)| nodes[*n]).collect();
+                    cycle.push(nodes[next]);
                     out.push(cycle);
                 }
             }
@@ -361,11 +416,8 @@ pub(super) fn config_kinds(root: &Path) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn graph(edges: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
-        edges
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
-            .collect()
+    fn graph<'a>(edges: &[(&'a str, &[&'a str])]) -> BTreeMap<&'a str, Vec<&'a str>> {
+        edges.iter().map(|(k, v)| (*k, v.to_vec())).collect()
     }
 
     #[test]

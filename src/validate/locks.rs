@@ -75,10 +75,11 @@ impl<'a> Git<'a> {
         }
     }
 
-    /// True when `c`'s file is, byte for byte, its staged and its `HEAD`
-    /// copy: it has no new op, and git's copies are not needed.
-    pub(super) fn unchanged(&self, c: &Checked) -> bool {
-        let (Some(wt), Some(u), Some(bytes)) = (&self.tracker.work_tree, &self.unchanged, &c.bytes)
+    /// True when `c`'s file, whose bytes were `bytes` (`None`: it could not
+    /// be read), is byte for byte its staged and its `HEAD` copy: it has no
+    /// new op, and git's copies are not needed.
+    pub(super) fn unchanged(&self, c: &Checked, bytes: Option<&[u8]>) -> bool {
+        let (Some(wt), Some(u), Some(bytes)) = (&self.tracker.work_tree, &self.unchanged, bytes)
         else {
             return false;
         };

@@ -105,7 +105,8 @@ struct Checked {
     ops: Vec<(usize, crate::oplog::op::Op)>,
     item: Option<crate::items::item::Item>,
     findings: Vec<Finding>,
-    /// The file's bytes, when it could be read.
+    /// The file's bytes, when it could be read and is to be judged
+    /// against git's copies.
     bytes: Option<Vec<u8>>,
     /// Nonces of ops [`locks`] already reported (as new since `HEAD`).
     judged: Vec<String>,
@@ -132,7 +133,10 @@ impl Checked {
 /// What is kept of one file once it has been validated on its own: its
 /// findings, and what the checks across files still need.
 struct Kept {
-    target: Target,
+    /// The file, while something may still be reported on it: it has
+    /// findings, or links a cycle may run through (most files have
+    /// neither, and keep nothing).
+    target: Option<Target>,
     findings: Vec<Finding>,
     links: Option<cross::Links>,
     /// The compiled item, with `--similar` only.
@@ -143,6 +147,12 @@ struct Kept {
 enum Step {
     Done(Kept),
     Pending(Box<Checked>),
+}
+
+thread_local! {
+    /// The bytes of the file a thread is validating, kept from file to
+    /// file (one allocation a thread, not one a file).
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Files validated at a time (`HTRAC_VALIDATE_BATCH`, for tests): what is
@@ -170,6 +180,8 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     // Every op file and freeze sentinel of the tracker, one `getdents` pass
     // per tier: the files to check, and what references resolve against.
     let listing = Listing::scan_with(tracker, false)?;
+    // A whole-tracker run's item files are made targets as they are
+    // validated (on all cores), from the listing.
     let targets = if whole {
         all_targets(tracker, &listing)
     } else {
@@ -181,11 +193,12 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             } else if !path.is_file() {
                 report.errors.push(format!("{f}: not a file"));
             } else {
-                targets.push(classify(tracker, &path, f));
+                targets.push(Source::Given(classify(tracker, &path, f)));
             }
         }
         targets
     };
+    let tier_dirs = Tier::ALL.map(|t| tracker.tier_dir(t));
     let index = cross::Index::of(&listing);
     if let Some(g) = &mut git {
         g.settle();
@@ -201,45 +214,74 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         }
         report_rejected(&mut c, &tracker.policy);
         cross::check(tracker, &index, &mut c);
+        // A whole-tracker run's file has the only file of its ID unless the
+        // ID is in another tier: without links then, it can be on no cycle
+        // nor hide another file's links.
+        let links = cross::Links::of(&c).filter(|l| {
+            !whole
+                || l.has_edges()
+                || c.target
+                    .id
+                    .as_deref()
+                    .is_some_and(|id| index.in_many_tiers(id))
+        });
+        let similar = if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
+            c.item
+                .take()
+                .filter(|_| c.target.id.is_some())
+                .map(Box::new)
+        } else {
+            None
+        };
         Kept {
-            links: cross::Links::of(&c),
-            similar: if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
-                c.item
-                    .take()
-                    .filter(|_| c.target.id.is_some())
-                    .map(Box::new)
-            } else {
-                None
-            },
-            target: c.target,
+            target: (links.is_some() || !c.findings.is_empty()).then_some(c.target),
+            links,
+            similar,
             findings: c.findings,
         }
     };
     let mut targets = targets.into_iter();
     loop {
-        let chunk: Vec<Target> = targets.by_ref().take(batch).collect();
+        let chunk: Vec<Source> = targets.by_ref().take(batch).collect();
         if chunk.is_empty() {
             break;
         }
         let git_ref = git.as_ref();
         let steps = crate::par::map(chunk, threads, 16, |t| {
+            let t = match t {
+                Source::Listed(i) => listed_target(&tier_dirs, &listing, &listing.files[i]),
+                Source::Given(t) => t,
+            };
             let approved = frozen_approval(tracker, &listing, &t);
             // A listed file is opened by name in its tier's open directory.
             let dir = t
                 .tier
                 .filter(|_| t.listed)
                 .and_then(|tier| listing.dir(tier));
-            let c = file::check(
-                t,
-                dir,
-                &tracker.config,
-                &tracker.policy,
-                approved.as_deref(),
-            );
-            match git_ref {
-                Some(g) if !g.unchanged(&c) => Step::Pending(Box::new(c)),
-                _ => Step::Done(finish(c, None)),
-            }
+            READ_BUF.with_borrow_mut(|buf| {
+                let (mut c, read) = file::check(
+                    t,
+                    dir,
+                    &tracker.config,
+                    &tracker.policy,
+                    approved.as_deref(),
+                    buf,
+                );
+                let bytes = read.then_some(&buf[..]);
+                let step = match git_ref {
+                    Some(g) if !g.unchanged(&c, bytes) => {
+                        // Judged against git's copies later: its bytes kept.
+                        c.bytes = bytes.map(<[u8]>::to_vec);
+                        Step::Pending(Box::new(c))
+                    }
+                    _ => Step::Done(finish(c, None)),
+                };
+                // (A large file's buffer is not kept for the next ones.)
+                if buf.capacity() > 1 << 20 {
+                    *buf = Vec::new();
+                }
+                step
+            })
         });
         // The files that may have new ops, judged against git's copies.
         let mut pending: Vec<Checked> = Vec::new();
@@ -272,23 +314,32 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     if let Some(v) = tracker.policy.signing.as_deref() {
         report.warnings.extend(v.warnings.iter().cloned());
     }
-    let links: Vec<Option<cross::Links>> = kept.iter_mut().map(|k| k.links.take()).collect();
-    for (i, line, message) in cross::cycles(tracker, &links, whole)? {
+    // Each file's item ID (its file's) and links.
+    let files: Vec<Option<(&str, cross::Links)>> = kept
+        .iter_mut()
+        .map(|k| {
+            let Kept { target, links, .. } = k;
+            let id = target.as_ref().and_then(|t| t.id.as_deref());
+            links.take().map(|l| (id.unwrap_or_default(), l))
+        })
+        .collect();
+    let found = cross::cycles(tracker, &files, whole)?;
+    drop(files);
+    for (i, line, message) in found {
         kept[i].findings.push(Finding {
             level: Level::Error,
             line,
             message,
         });
     }
-    drop(links);
     for k in &mut kept {
-        if k.findings.is_empty() {
+        let Some(target) = k.target.as_ref().filter(|_| !k.findings.is_empty()) else {
             continue;
-        }
+        };
         k.findings.sort_by_key(|f| f.line.unwrap_or(0));
-        let shown = match &k.target.shown {
+        let shown = match &target.shown {
             Some(s) => s.clone(),
-            None => shown_path(tracker, &k.target.path),
+            None => shown_path(tracker, &target.path),
         };
         for f in &k.findings {
             let msg = match f.line {
@@ -423,19 +474,16 @@ fn report_rejected(c: &mut Checked, policy: &crate::governance::policy::Policy) 
     }
 }
 
+/// A file to validate: one of the listing's (by its index there), made a
+/// [`Target`] when it is validated, or a target worked out already.
+enum Source {
+    Listed(usize),
+    Given(Target),
+}
+
 /// Every item file of every tier, then the edit-mode logs.
-fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
-    let mut out = Vec::with_capacity(listing.files.len());
-    for f in &listing.files {
-        out.push(Target {
-            path: tracker.item_path(f.tier, listing.id(f)),
-            shown: None,
-            role: Role::Item,
-            id: Some(listing.id(f).to_string()),
-            tier: Some(f.tier),
-            listed: true,
-        });
-    }
+fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Source> {
+    let mut out: Vec<Source> = (0..listing.files.len()).map(Source::Listed).collect();
     let mut logs: Vec<PathBuf> = Vec::new();
     for tier in Tier::ALL {
         let log = tier.edit_mode_log(&tracker.root);
@@ -444,16 +492,34 @@ fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Target> {
         }
     }
     for path in logs {
-        out.push(Target {
+        out.push(Source::Given(Target {
             shown: None,
             path,
             role: Role::EditModeLog,
             id: None,
             tier: None,
             listed: false,
-        });
+        }));
     }
     out
+}
+
+/// The target of a listed item file (`dirs`: each tier's directory, in
+/// [`Tier::ALL`] order).
+fn listed_target(
+    dirs: &[PathBuf; 3],
+    listing: &Listing,
+    f: &crate::cache::listing::Listed,
+) -> Target {
+    Target {
+        // The tier's directory and `.<ID>.ops`, as [`Tracker::item_path`] makes it.
+        path: dirs[crate::cache::tier_index(f.tier)].join(listing.name(f)),
+        shown: None,
+        role: Role::Item,
+        id: Some(listing.id(f).to_string()),
+        tier: Some(f.tier),
+        listed: true,
+    }
 }
 
 /// What a file named on the command line is: its tier from its directory,

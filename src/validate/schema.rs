@@ -3,13 +3,15 @@
 //! and the compiled item (a kind's allowed statuses and `fields_schema`),
 //! which is judged as it stands now: a later op may repair an earlier one.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::Checked;
 use crate::config::{Config, FieldSchema};
 use crate::items::item::Item;
 use crate::oplog::op::{self, canonical_field, Op, ITEM_FIELDS, KNOWN_KINDS, SET_VALUED};
-use crate::timestamp::parse_utc;
+use crate::timestamp::{is_canonical_time, valid_time};
 
 /// Keys old versions of the reference wrote into `data`/`set` that compile
 /// ignores; not worth a warning.
@@ -35,57 +37,50 @@ fn show(v: &Value) -> String {
     crate::items::ids::python_json(v)
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, as writers record times.
-fn is_canonical_time(at: &str) -> bool {
-    let b = at.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() < 20 || !at.ends_with('Z') {
-        return false;
-    }
-    let base = digits(0..4)
-        && b[4] == b'-'
-        && digits(5..7)
-        && b[7] == b'-'
-        && digits(8..10)
-        && b[10] == b'T'
-        && digits(11..13)
-        && b[13] == b':'
-        && digits(14..16)
-        && b[16] == b':'
-        && digits(17..19);
-    base && (b.len() == 20 || (b[19] == b'.' && b.len() > 21 && digits(20..b.len() - 1)))
-}
-
 /// An op's keys as written, in order, each with whether its value is null.
-struct Keys<'a>(&'a [(String, bool)]);
+struct Keys<'a>(&'a [(Cow<'a, str>, bool)]);
 
 impl Keys<'_> {
     fn contains_key(&self, key: &str) -> bool {
         self.0.iter().any(|(k, _)| k == key)
     }
 
-    /// Present and not null.
-    fn has_value(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, null)| k == key && !null)
+    fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + Clone {
+        self.0.iter().map(|(k, _)| k.as_ref())
     }
 
-    fn keys(&self) -> impl DoubleEndedIterator<Item = &String> {
-        self.0.iter().map(|(k, _)| k)
+    /// Which [`HEADER`] keys are written (bit `i` for `HEADER[i]`), and
+    /// which of them are not null.
+    fn header(&self) -> (u8, u8) {
+        let (mut written, mut valued) = (0u8, 0u8);
+        for (k, null) in self.0 {
+            if let Some(i) = HEADER.iter().position(|h| h == k) {
+                written |= 1 << i;
+                valued |= u8::from(!null) << i;
+            }
+        }
+        (written, valued)
     }
+}
+
+/// The bit of header key `key` in [`Keys::header`]'s masks.
+fn bit(key: &str) -> u8 {
+    1 << HEADER.iter().position(|h| *h == key).expect("a header key")
 }
 
 /// Checks one op's header and payload.
 pub(super) fn check_op(
     c: &mut Checked,
-    keys: &[(String, bool)],
+    keys: &[(Cow<'_, str>, bool)],
     op: &Op,
     line: usize,
     config: &Config,
 ) {
     let raw = Keys(keys);
     let at = Some(line);
-    for key in HEADER {
-        if !raw.has_value(key) {
+    let (written, valued) = raw.header();
+    for (i, key) in HEADER.iter().enumerate() {
+        if valued & (1 << i) == 0 {
             let msg = format!("missing required key '{key}'");
             if *key == "actor" {
                 c.warn(at, msg);
@@ -106,51 +101,58 @@ pub(super) fn check_op(
         return;
     }
     let payload = crate::oplog::op::payload_keys(&op.kind);
-    let expected: Vec<&str> = HEADER
-        .iter()
-        .chain(payload)
-        .copied()
-        .filter(|k| raw.contains_key(k))
-        .collect();
-    let actual: Vec<&str> = raw
-        .keys()
-        .map(String::as_str)
-        .filter(|k| HEADER.contains(k) || payload.contains(k))
-        .collect();
-    if actual != expected {
+    // Each key's place among the header keys then the payload keys (none
+    // for any other key): in the order writers use, the places rise.
+    let place = |k: &str| HEADER.iter().chain(payload).position(|h| *h == k);
+    let mut places = raw.keys().filter_map(place);
+    let mut last = places.next();
+    let in_order = places.all(|p| {
+        let rises = last.is_none_or(|l| p > l);
+        last = Some(p);
+        rises
+    });
+    if !in_order {
+        let expected = HEADER
+            .iter()
+            .chain(payload)
+            .copied()
+            .filter(|k| raw.contains_key(k));
+        let actual = raw
+            .keys()
+            .filter(|k| HEADER.contains(k) || payload.contains(k));
         c.warn(
             at,
             format!(
                 "keys out of the canonical order (got {}, expected {}): was the op edited by hand?",
-                actual.join(", "),
-                expected.join(", ")
+                actual.collect::<Vec<_>>().join(", "),
+                expected.collect::<Vec<_>>().join(", ")
             ),
         );
     }
     // A signature (authority.signing) is the op's last key.
     let sig = crate::governance::signing::SIG_KEY;
-    if raw.contains_key(sig) && raw.keys().next_back().map(String::as_str) != Some(sig) {
+    if raw.contains_key(sig) && raw.keys().next_back() != Some(sig) {
         c.warn(
             at,
             format!("'{sig}' is not the op's last key: was the op edited by hand?"),
         );
     }
     for k in raw.keys() {
-        if !HEADER.contains(&k.as_str()) && !payload.contains(&k.as_str()) && k != sig {
+        if place(k).is_none() && k != sig {
             c.warn(
                 at,
                 format!("unexpected key '{k}' in a '{}' op (ignored)", op.kind),
             );
         }
     }
-    if raw.contains_key("by") && op.by != "agent" && op.by != "human" {
+    if written & bit("by") != 0 && op.by != "agent" && op.by != "human" {
         c.error(
             at,
             format!("by: must be 'agent' or 'human', got '{}'", op.by),
         );
     }
-    if raw.contains_key("at") {
-        if parse_utc(&op.at).is_none() {
+    if written & bit("at") != 0 {
+        if !valid_time(&op.at) {
             c.error(at, format!("at: invalid timestamp '{}'", op.at));
         } else if !is_canonical_time(&op.at) {
             c.warn(
@@ -165,7 +167,7 @@ pub(super) fn check_op(
     if op.clock < 0 {
         c.error(at, format!("clock: must not be negative, got {}", op.clock));
     }
-    if raw.contains_key("nonce")
+    if written & bit("nonce") != 0
         && !(op.nonce.len() == 4 && op.nonce.bytes().all(|b| b.is_ascii_hexdigit()))
     {
         c.warn(at, format!("nonce: '{}' is not 4 hex digits", op.nonce));
@@ -527,15 +529,6 @@ fn suggest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canonical_times() {
-        assert!(is_canonical_time("2026-11-24T19:41:13Z"));
-        assert!(is_canonical_time("2026-11-24T19:41:13.123456Z"));
-        assert!(!is_canonical_time("2026-11-24 19:41:13Z"));
-        assert!(!is_canonical_time("2026-11-24T19:41:13+00:00"));
-        assert!(!is_canonical_time("2026-11-24T19:41:13.Z"));
-    }
 
     #[test]
     fn suggestions_and_distances() {

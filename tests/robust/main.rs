@@ -8,6 +8,7 @@ mod common;
 mod cache;
 mod concurrency;
 mod crash;
+mod fast_reader;
 mod hostile;
 mod listmemo;
 mod merge_laws;
