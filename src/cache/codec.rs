@@ -33,12 +33,13 @@ impl Enc<'_> {
     }
 
     pub fn str(&mut self, s: &str) {
-        self.bytes(s.as_bytes());
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s.as_bytes());
     }
 
-    /// Bytes after their length (read back by [`Dec::bytes`]).
+    /// Bytes after a `u64` length (read back by [`Dec::bytes`]).
     pub fn bytes(&mut self, b: &[u8]) {
-        self.u32(b.len() as u32);
+        self.u64(b.len() as u64);
         self.0.extend_from_slice(b);
     }
 
