@@ -20,7 +20,8 @@
 //! Notes (why a stop was allowed or blocked, errors) go to stderr. It
 //! starts without Rust's runtime set-up (see `htrac::process`).
 
-#![no_main]
+// A test build keeps the test harness's own `main`.
+#![cfg_attr(not(test), no_main)]
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -174,6 +175,7 @@ fn tell(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
+#[cfg(not(test))]
 #[unsafe(no_mangle)]
 extern "C" fn main(
     _argc: std::ffi::c_int,
@@ -182,6 +184,7 @@ extern "C" fn main(
     htrac::process::start(hook)
 }
 
+#[cfg_attr(test, allow(dead_code))]
 fn hook() -> u8 {
     let args = match parse() {
         Ok(Request::Run(a)) => a,

@@ -3,7 +3,8 @@
 //! its output, map errors to exit codes 1 (user) and 2 (internal/corrupt).
 //! It starts without Rust's runtime set-up (see `htrac::process`).
 
-#![no_main]
+// A test build keeps the test harness's own `main`.
+#![cfg_attr(not(test), no_main)]
 
 mod args;
 mod commands;
@@ -42,6 +43,7 @@ impl Output {
     }
 }
 
+#[cfg(not(test))]
 #[unsafe(no_mangle)]
 extern "C" fn main(
     _argc: std::ffi::c_int,
@@ -50,6 +52,7 @@ extern "C" fn main(
     htrac::process::start(htrac_main)
 }
 
+#[cfg_attr(test, allow(dead_code))]
 fn htrac_main() -> u8 {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     let code = match run(args) {
