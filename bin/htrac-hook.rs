@@ -175,14 +175,7 @@ fn tell(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-#[cfg(not(test))]
-#[unsafe(no_mangle)]
-extern "C" fn main(
-    _argc: std::ffi::c_int,
-    _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
-    htrac::process::start(hook)
-}
+htrac::process_main!(hook);
 
 #[cfg_attr(test, allow(dead_code))]
 fn hook() -> u8 {

@@ -11,6 +11,22 @@
 
 use std::ffi::c_int;
 
+/// Defines the C `main` of a `#![no_main]` binary (outside test builds,
+/// whose harness has its own) as [`start`] of `$body`, a `fn() -> u8`.
+#[macro_export]
+macro_rules! process_main {
+    ($body:path) => {
+        #[cfg(not(test))]
+        #[unsafe(no_mangle)]
+        extern "C" fn main(
+            _argc: ::std::ffi::c_int,
+            _argv: *const *const ::std::ffi::c_char,
+        ) -> ::std::ffi::c_int {
+            $crate::process::start($body)
+        }
+    };
+}
+
 /// Runs `body` as a process's whole life: prepares the process, runs it,
 /// and exits with its code (101 if it panics, as Rust's start-up would).
 pub fn start(body: fn() -> u8) -> c_int {

@@ -43,14 +43,7 @@ impl Output {
     }
 }
 
-#[cfg(not(test))]
-#[unsafe(no_mangle)]
-extern "C" fn main(
-    _argc: std::ffi::c_int,
-    _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
-    htrac::process::start(htrac_main)
-}
+htrac::process_main!(htrac_main);
 
 #[cfg_attr(test, allow(dead_code))]
 fn htrac_main() -> u8 {
