@@ -111,6 +111,19 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The first of these lease ends still to come (Unix seconds): a result
+/// derived from claims (a briefing, a listing) holds until then.
+pub fn next_lapse(untils: impl IntoIterator<Item = i64>) -> Option<i64> {
+    let now = now();
+    untils.into_iter().filter(|&until| until > now).min()
+}
+
+/// Whether a result kept with [`next_lapse`] `at` shows no claim whose
+/// lease has ended since.
+pub fn still_live(at: Option<i64>) -> bool {
+    at.is_none_or(|at| now() < at)
+}
+
 /// The current session's name: `HTRAC_SESSION`, else
 /// `USER@HOST:WORKTREE` (`work_tree`, or `-` outside git).
 pub fn session_name(user: &str, work_tree: Option<&Path>) -> String {

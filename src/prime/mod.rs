@@ -219,7 +219,7 @@ pub fn gather_then(t: &Tracker, dispose: impl FnOnce(Snapshot<Slim>)) -> Result<
     let derived = match crate::cache::memo::summary_or_memo(t, "prime", inputs.as_bytes())? {
         Lookup::Hit(kept) => match serde_json::from_slice::<Derived>(kept.result()) {
             // A claim's lease ending changes what is ready and in progress.
-            Ok(d) if d.next_lapse.is_none_or(|at| crate::claims::now() < at) => d,
+            Ok(d) if crate::claims::still_live(d.next_lapse) => d,
             _ => {
                 let snap = t.snapshot_slim()?;
                 let d = derive(t, &snap);
@@ -313,13 +313,8 @@ fn derive(t: &Tracker, snap: &Snapshot<Slim>) -> Derived {
             "warning: you no longer hold {id}: {winner} claimed it at the same time in another clone and won (htrac claim takes the next free item)"
         ));
     }
-    let now = crate::claims::now();
-    let next_lapse = items
-        .iter()
-        .filter_map(Listable::claim)
-        .filter(|c| c.is_live(now))
-        .map(|c| c.until)
-        .min();
+    let next_lapse =
+        crate::claims::next_lapse(items.iter().filter_map(Listable::claim).map(|c| c.until));
     Derived {
         next_lapse,
         unread_total,

@@ -142,16 +142,15 @@ impl Miss {
 /// When the first live claim the output could show ends (Unix seconds):
 /// an item's (the board's laid over it), or the host board's own.
 fn next_lapse(snap: &Snapshot<Slim>, t: &Tracker) -> Option<i64> {
-    let now = htrac::claims::now();
     let (board_path, _) = htrac::claims::board::paths(&t.root, t.work_tree.as_deref());
     let board = htrac::claims::board::read(&board_path);
-    snap.items
-        .iter()
-        .filter_map(Listable::claim)
-        .map(|c| c.until)
-        .chain(board.claims.values().map(|e| e.until))
-        .filter(|&until| until > now)
-        .min()
+    htrac::claims::next_lapse(
+        snap.items
+            .iter()
+            .filter_map(Listable::claim)
+            .map(|c| c.until)
+            .chain(board.claims.values().map(|e| e.until)),
+    )
 }
 
 /// A kept output, as [`Kept::encode`] lays it out: the lease end (or
@@ -208,6 +207,6 @@ impl<'a> Kept<'a> {
 
     /// Shows no claim whose lease has ended since.
     fn current(&self) -> bool {
-        self.next_lapse.is_none_or(|at| htrac::claims::now() < at)
+        htrac::claims::still_live(self.next_lapse)
     }
 }
