@@ -109,7 +109,9 @@ impl Listing {
         if let Some(listing) = watched::scan(t) {
             return Ok(listing);
         }
-        Listing::scan_dirs(t, true, Some(probe))
+        let listing = Listing::scan_dirs(t, true, Some(probe))?;
+        crate::watch::auto::note_scanned(listing.files.len());
+        Ok(listing)
     }
 
     /// Lists every op file of `t`, stat-ing them only with `stat` (a file
@@ -123,7 +125,9 @@ impl Listing {
                 return Ok(listing);
             }
         }
-        Listing::scan_dirs(t, stat, None)
+        let listing = Listing::scan_dirs(t, stat, None)?;
+        crate::watch::auto::note_scanned(listing.files.len());
+        Ok(listing)
     }
 
     /// [`Listing::scan_with`] without the watcher: every tier directory

@@ -85,7 +85,7 @@ struct State {
 /// make (inotify sees none of them): NFS, SMB/CIFS, FUSE (sshfs...).
 // `f_type` is an `i64` here, a narrower integer on other architectures.
 #[allow(clippy::unnecessary_cast)]
-fn is_remote(path: &Path) -> bool {
+pub(crate) fn is_remote(path: &Path) -> bool {
     const REMOTE: [i64; 5] = [0x6969, 0x517b, 0xff53_4d42, 0xfe53_4d42, 0x6573_5546];
     rustix::fs::statfs(path).is_ok_and(|s| REMOTE.contains(&(s.f_type as i64)))
 }
@@ -95,8 +95,9 @@ fn io_err(what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// Runs the watcher of `t` until asked to stop (or its socket or tracker
-/// disappears); `ready` is called once it answers on its socket.
-pub fn run(t: &Tracker, ready: impl FnOnce()) -> Result<()> {
+/// disappears, or with `idle`, that long passes without a request);
+/// `ready` is called once it answers on its socket.
+pub fn run(t: &Tracker, idle: Option<Duration>, ready: impl FnOnce()) -> Result<()> {
     let socket = super::socket_path(&t.root).ok_or_else(|| {
         Error::user("htrac watch: no cache directory (set HOME or HTRAC_CACHE_DIR)")
     })?;
@@ -139,7 +140,7 @@ pub fn run(t: &Tracker, ready: impl FnOnce()) -> Result<()> {
         let mut state = State::new(t, &cookie_dir)?;
         state.verify();
         ready();
-        serve(&mut state, &listener, &socket, ours, t)
+        serve(&mut state, &listener, &socket, ours, t, idle)
     })();
     // Only our own socket is removed (not one a newer watcher made).
     if file_id(&socket) == ours {
@@ -160,12 +161,21 @@ fn serve(
     socket: &Path,
     ours: Option<(u64, u64)>,
     t: &Tracker,
+    idle: Option<Duration>,
 ) -> Result<()> {
     let mut last_check = Instant::now();
+    let mut last_request = Instant::now();
     loop {
+        let mut wait = IDLE_CHECK;
+        if let Some(idle) = idle {
+            match idle.checked_sub(last_request.elapsed()) {
+                Some(left) if !left.is_zero() => wait = wait.min(left),
+                _ => return Ok(()),
+            }
+        }
         let timeout = rustix::fs::Timespec {
-            tv_sec: IDLE_CHECK.as_secs() as i64,
-            tv_nsec: 0,
+            tv_sec: wait.as_secs() as i64,
+            tv_nsec: i64::from(wait.subsec_nanos()),
         };
         let (client_ready, events_ready) = {
             let mut fds = [
@@ -183,8 +193,11 @@ fn serve(
         }
         if client_ready {
             if let Ok((stream, _)) = listener.accept() {
-                if state.client(stream) == Some(Request::Stop) {
-                    return Ok(());
+                match state.client(stream) {
+                    Some(Request::Stop) => return Ok(()),
+                    // Only a read keeps it from idling out (not `status`).
+                    Some(Request::Since(_)) => last_request = Instant::now(),
+                    _ => {}
                 }
             }
         }

@@ -20,6 +20,7 @@
 //! every name in a tier directory with an event after SEQ. Names are raw
 //! bytes up to the NUL (no file name holds one).
 
+pub mod auto;
 pub mod daemon;
 
 use std::io::{Read, Write};

@@ -16,6 +16,7 @@ mod regressions;
 mod snapshot;
 mod takeover;
 mod watch;
+mod watch_auto;
 
 /// The configuration of this binary's property tests, with `cases` cases:
 /// failing cases are kept beside the test's file

@@ -187,6 +187,8 @@ pub struct WatchArgs {
     pub action: Option<String>,
     /// Run in this process instead of in the background.
     pub foreground: bool,
+    /// Exit after this many seconds without a read asking (default: never).
+    pub idle: Option<u64>,
 }
 
 pub const WATCH: Spec<WatchArgs> = Spec {
@@ -198,11 +200,22 @@ pub const WATCH: Spec<WatchArgs> = Spec {
         false,
         Set::Text(|a, v| a.action = Some(v)),
     )],
-    flags: &[switch(
-        "foreground",
-        "run the watcher in this process until stopped (no background)",
-        |a| a.foreground = true,
-    )],
+    flags: &[
+        switch(
+            "foreground",
+            "run the watcher in this process until stopped (no background)",
+            |a| a.foreground = true,
+        ),
+        parsed(
+            "idle",
+            "DURATION",
+            "exit after this long with no read asking it (600, 45m, 2h; default: run until stopped)",
+            |a, v| {
+                a.idle = Some(v.duration()?);
+                Ok(())
+            },
+        ),
+    ],
     wrap: Cmd::Watch,
 };
 

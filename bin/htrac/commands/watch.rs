@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use htrac::{Error, Result, Tracker};
@@ -17,16 +18,19 @@ pub fn run(a: &WatchArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
         Error::user("htrac watch: no cache directory (set HOME or HTRAC_CACHE_DIR)")
     })?;
     match a.action.as_deref().unwrap_or("start") {
-        "start" if a.foreground => htrac::watch::daemon::run(t, || {
-            let _ = writeln!(
-                std::io::stderr(),
-                "htrac watch: watching {} (pid {}); 'htrac watch stop' stops it",
-                t.root.display(),
-                std::process::id()
-            );
-        }),
-        "start" => start(g, t, &socket, out),
+        "start" if a.foreground => {
+            htrac::watch::daemon::run(t, a.idle.map(Duration::from_secs), || {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "htrac watch: watching {} (pid {}); 'htrac watch stop' stops it",
+                    t.root.display(),
+                    std::process::id()
+                );
+            })
+        }
+        "start" => start(g, t, &socket, a.idle, out),
         "stop" => {
+            htrac::watch::auto::mark_stopped(&t.root);
             let stopped = htrac::watch::stop(&socket);
             if stopped {
                 // Gone once its socket is.
@@ -80,9 +84,13 @@ pub fn run(a: &WatchArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
 }
 
 /// Starts the watcher in the background and waits until it answers.
-fn start(g: &Globals, t: &Tracker, socket: &Path, out: &mut Output) -> Result<()> {
-    use std::os::unix::process::CommandExt;
-    use std::process::{Command, Stdio};
+fn start(
+    g: &Globals,
+    t: &Tracker,
+    socket: &Path,
+    idle: Option<u64>,
+    out: &mut Output,
+) -> Result<()> {
     let report = |out: &mut Output, pid: u32, already: bool| {
         if g.json {
             out.line(htrac::py::json::compact(
@@ -96,23 +104,12 @@ fn start(g: &Globals, t: &Tracker, socket: &Path, out: &mut Output) -> Result<()
             out.line(format!("watcher started (pid {pid})"));
         }
     };
+    htrac::watch::auto::clear(&t.root);
     if let Some(st) = htrac::watch::status(socket) {
         report(out, st.pid, true);
         return Ok(());
     }
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::internal(format!("cannot find htrac's own binary: {e}")))?;
-    let mut child = Command::new(exe)
-        .arg("--tracker-root")
-        .arg(&t.root)
-        .args(["watch", "--foreground"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        // Its own process group: a Ctrl-C in this terminal does not stop it.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| Error::internal(format!("cannot start the watcher: {e}")))?;
+    let mut child = spawn(t, idle, Stdio::piped())?;
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         if let Some(st) = htrac::watch::status(socket) {
@@ -131,5 +128,50 @@ fn start(g: &Globals, t: &Tracker, socket: &Path, out: &mut Output) -> Result<()
             return Err(Error::internal("the watcher did not answer within 5 s"));
         }
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `htrac watch --foreground [--idle SECS]` for `t` as a child in its own
+/// process group (a Ctrl-C in this terminal does not stop it).
+fn spawn(t: &Tracker, idle: Option<u64>, stderr: Stdio) -> Result<Child> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::internal(format!("cannot find htrac's own binary: {e}")))?;
+    let mut c = Command::new(exe);
+    c.arg("--tracker-root")
+        .arg(&t.root)
+        .args(["watch", "--foreground"]);
+    if let Some(secs) = idle {
+        c.arg("--idle").arg(secs.to_string());
+    }
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| Error::internal(format!("cannot start the watcher: {e}")))
+}
+
+/// After a read that listed and stat-ed every op file of a large tracker
+/// with no watcher running (see `htrac::watch::auto`): starts one in the
+/// background, without waiting for it, and says so on stderr.
+pub fn auto_start(t: &Tracker, out: &mut Output) {
+    let files = match htrac::watch::auto::wanted(t) {
+        Ok(Some(files)) => files,
+        Ok(None) => return,
+        Err(e) => {
+            out.warn(format!("htrac: no watcher started: {}", crate::message(&e)));
+            return;
+        }
+    };
+    htrac::watch::auto::mark_started(&t.root);
+    let idle = htrac::watch::auto::IDLE_EXIT.as_secs();
+    match spawn(t, Some(idle), Stdio::null()) {
+        Ok(child) => out.warn(format!(
+            "htrac: started a resident watcher (pid {}) for this tracker's {files} op files, so reads stat only what changed; it exits after {} min unused ('htrac watch stop' stops it, 'watch: {{auto_start: off}}' in config.yaml keeps it off)",
+            child.id(),
+            idle / 60
+        )),
+        Err(e) => out.warn(format!("htrac: no watcher started: {}", crate::message(&e))),
     }
 }

@@ -29,12 +29,13 @@ const MAGIC: &[u8; 8] = b"HTRACWL\x02";
 /// The listing of `t` through its watcher, or `None` when no watcher
 /// answers (the caller then lists everything itself).
 pub(super) fn scan(t: &Tracker) -> Option<Listing> {
-    if std::env::var_os("HTRAC_NO_WATCH").is_some_and(|v| !v.is_empty()) {
+    if crate::watch::auto::disabled_by_env() {
         return None;
     }
     let cache = crate::cache::path_for(&t.root)?;
     let socket = crate::watch::socket_path(&t.root)?;
     let stream = crate::watch::connect(&socket)?;
+    crate::watch::auto::note_present();
     let side = side_path(&cache);
     let stored = load(&side, t);
     match crate::watch::ask(stream, stored.as_ref().map(|s| s.0))? {
