@@ -128,11 +128,11 @@ pub fn wanted(t: &Tracker) -> Result<Option<usize>> {
     Ok(Some(files))
 }
 
-/// Records that a start is being made now (see [`RETRY_AFTER`]).
-pub fn mark_started(root: &Path) {
-    if let Some(marker) = marker_path(root) {
-        let _ = std::fs::write(marker, b"");
-    }
+/// Records that a start is being made now (see [`RETRY_AFTER`]); false
+/// when it cannot be recorded (then none is started: it would be tried
+/// again by every command).
+pub fn mark_started(root: &Path) -> bool {
+    marker_path(root).is_some_and(|marker| std::fs::write(marker, b"").is_ok())
 }
 
 /// Records that this user stopped the watcher by hand (`htrac watch

@@ -164,7 +164,9 @@ pub fn auto_start(t: &Tracker, out: &mut Output) {
             return;
         }
     };
-    htrac::watch::auto::mark_started(&t.root);
+    if !htrac::watch::auto::mark_started(&t.root) {
+        return;
+    }
     let idle = htrac::watch::auto::IDLE_EXIT.as_secs();
     match spawn(t, Some(idle), Stdio::null()) {
         Ok(child) => out.warn(format!(
