@@ -58,11 +58,11 @@ pub(crate) fn note_scanned(files: usize) {
 
 /// Reads `watch.auto_start` from `config` (default: [`DEFAULT_MIN_FILES`]).
 pub fn setting(config: &Config) -> Result<AutoStart> {
+    let file = match &config.source {
+        Source::File(p) => format!("invalid config {}: ", p.display()),
+        Source::Defaults => "invalid built-in config: ".into(),
+    };
     let bad = |what: String| {
-        let file = match &config.source {
-            Source::File(p) => format!("invalid config {}: ", p.display()),
-            Source::Defaults => "invalid built-in config: ".into(),
-        };
         Error::user(format!("{file}watch.auto_start: {what}"))
             .with_hint("write a number of op files (e.g. 5000), or off")
     };
@@ -71,7 +71,7 @@ pub fn setting(config: &Config) -> Result<AutoStart> {
         Some(Value::Object(m)) => m,
         Some(other) => {
             return Err(Error::user(format!(
-                "config watch: must be a mapping of keys to values, found {other}"
+                "{file}watch: must be a mapping of keys to values, found {other}"
             ))
             .with_hint("e.g. watch: {auto_start: 5000}"))
         }
