@@ -185,7 +185,7 @@ fn dispatch(inv: &mut Invocation, out: &mut Output) -> Result<()> {
     }
     let mut tx = Transaction::new(&tracker, !g.no_auto_sync);
     let result = run_on(&mut tx, inv, out);
-    commands::watch::auto_start(&tracker, out);
+    let _ = commands::watch::auto_start(&tracker, htrac::watch::auto::take(), out);
     // The library's warnings come first on stderr, before the command's own notes.
     let warnings: String = tracker
         .take_warnings()

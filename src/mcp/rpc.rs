@@ -309,12 +309,15 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io
 }
 
 /// Serves one session: reads messages from `input` until it ends, writes
-/// each answer as one line to `output`. Returns when the input ends (or
-/// the output cannot be written).
+/// each answer as one line to `output`, then calls `between` (where the
+/// front end does what follows a request, e.g. start the watcher: see
+/// [`crate::watch::auto`]). Returns when the input ends (or the output
+/// cannot be written).
 pub fn serve(
     session: Session,
     mut input: impl BufRead,
     mut output: impl Write,
+    mut between: impl FnMut(),
 ) -> std::io::Result<()> {
     let mut server = Server::new(session);
     let mut buf = Vec::new();
@@ -337,6 +340,7 @@ pub fn serve(
             output.write_all(b"\n")?;
             output.flush()?;
         }
+        between();
     }
 }
 

@@ -1,7 +1,7 @@
 //! Starting the watcher on its own (`watch.auto_start`), as Scalar turns
 //! on git's fsmonitor for large repositories: a read that found no watcher
 //! and had to list at least that many op files itself notes it
-//! ([`note_present`], [`note_scanned`]); the front end then asks [`wanted`]
+//! ([`note_present`], [`note_scanned`]); the front end then takes them ([`take`]), asks [`wanted`]
 //! and, when it says so, starts one in the background that exits after
 //! [`IDLE_EXIT`] without a read asking it anything. The next reads `stat`
 //! only what changed.
@@ -56,6 +56,19 @@ pub(crate) fn note_scanned(files: usize) {
     SCANNED.fetch_max(files, Ordering::Relaxed);
 }
 
+/// Takes what this process's reads noted since the last call: the most
+/// op files one read listed itself, or 0 when none did or a watcher
+/// answered one of them (two atomic swaps: a long-running front end, `htrac
+/// mcp`, asks after each request, about the reads since the one before).
+pub fn take() -> usize {
+    let files = SCANNED.swap(0, Ordering::Relaxed);
+    if PRESENT.swap(false, Ordering::Relaxed) {
+        0
+    } else {
+        files
+    }
+}
+
 /// Reads `watch.auto_start` from `config` (default: [`DEFAULT_MIN_FILES`]).
 pub fn setting(config: &Config) -> Result<AutoStart> {
     let file = match &config.source {
@@ -92,15 +105,14 @@ pub fn setting(config: &Config) -> Result<AutoStart> {
     }
 }
 
-/// The number of op files this process's reads listed with no watcher
-/// running, when that calls for starting one for `t` now; `None` when it
-/// does not (a watcher answered, too few files, `watch.auto_start: off`,
+/// Whether reads that listed `files` op files themselves (see [`take`])
+/// call for starting a watcher for `t` now: `None` when they do not (no
+/// file listed, too few files, `watch.auto_start: off`,
 /// `HTRAC_NO_WATCH`, a network file system, or a start tried within
 /// [`RETRY_AFTER`]). An invalid `watch.auto_start` is an error (the caller
 /// reports it as a warning: the read itself stands).
-pub fn wanted(t: &Tracker) -> Result<Option<usize>> {
-    let files = SCANNED.load(Ordering::Relaxed);
-    if PRESENT.load(Ordering::Relaxed) || files == 0 || disabled_by_env() {
+pub fn wanted(t: &Tracker, files: usize) -> Result<Option<usize>> {
+    if files == 0 || disabled_by_env() {
         return Ok(None);
     }
     match setting(&t.config)? {

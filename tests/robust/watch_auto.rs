@@ -170,3 +170,37 @@ fn a_watcher_started_with_idle_exits_once_unused() {
     wait_running(&env, false);
     assert!(started.elapsed() >= Duration::from_secs(1));
 }
+
+#[test]
+fn an_mcp_session_starts_one_after_a_read_and_again_once_it_is_gone() {
+    let env = tracker(4, "watch:\n  auto_start: 3\n");
+    let _stop = StopOnDrop(&env);
+    assert!(!running(&env));
+    let mut s = crate::common::mcp::Session::start(&env);
+    s.initialize();
+    let (text, _) = s.ok("list", serde_json::json!({}));
+    assert!(text.contains("item 0"), "{text}");
+    wait_running(&env, true);
+    // Killed: the session's next read finds none (the retry pause is
+    // lifted by `htrac watch`, as after a start by hand) and starts one.
+    run(&env, &["watch"], &[]);
+    let (st, _) = run(&env, &["--json", "watch", "status"], &[]);
+    let pid = serde_json::from_str::<serde_json::Value>(&st).unwrap()["pid"]
+        .as_u64()
+        .unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    wait_running(&env, false);
+    s.ok("ready", serde_json::json!({}));
+    wait_running(&env, true);
+    // The killed one was the session's child: reaped, not left a zombie.
+    let proc = std::path::PathBuf::from(format!("/proc/{pid}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while proc.exists() {
+        assert!(Instant::now() < deadline, "watcher {pid} left a zombie");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.finish();
+}

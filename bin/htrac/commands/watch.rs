@@ -152,28 +152,36 @@ fn spawn(t: &Tracker, idle: Option<u64>, stderr: Stdio) -> Result<Child> {
         .map_err(|e| Error::internal(format!("cannot start the watcher: {e}")))
 }
 
-/// After a read that listed and stat-ed every op file of a large tracker
-/// with no watcher running (see `htrac::watch::auto`): starts one in the
-/// background, without waiting for it, and says so on stderr.
-pub fn auto_start(t: &Tracker, out: &mut Output) {
-    let files = match htrac::watch::auto::wanted(t) {
+/// After reads that listed and stat-ed every op file of a large tracker
+/// with no watcher running (`files`, from `htrac::watch::auto::take`):
+/// starts one in the background, without waiting for it, and says so on
+/// stderr. Returns the child, which a long-running caller reaps once it
+/// exits (a command that ends at once leaves that to init).
+pub fn auto_start(t: &Tracker, files: usize, out: &mut Output) -> Option<Child> {
+    let files = match htrac::watch::auto::wanted(t, files) {
         Ok(Some(files)) => files,
-        Ok(None) => return,
+        Ok(None) => return None,
         Err(e) => {
             out.warn(format!("htrac: no watcher started: {}", crate::message(&e)));
-            return;
+            return None;
         }
     };
     if !htrac::watch::auto::mark_started(&t.root) {
-        return;
+        return None;
     }
     let idle = htrac::watch::auto::IDLE_EXIT.as_secs();
     match spawn(t, Some(idle), Stdio::null()) {
-        Ok(child) => out.warn(format!(
-            "htrac: started a resident watcher (pid {}) for this tracker's {files} op files, so reads stat only what changed; it exits after {} min unused ('htrac watch stop' stops it, 'watch: {{auto_start: off}}' in config.yaml keeps it off)",
-            child.id(),
-            idle / 60
-        )),
-        Err(e) => out.warn(format!("htrac: no watcher started: {}", crate::message(&e))),
+        Ok(child) => {
+            out.warn(format!(
+                "htrac: started a resident watcher (pid {}) for this tracker's {files} op files, so reads stat only what changed; it exits after {} min unused ('htrac watch stop' stops it, 'watch: {{auto_start: off}}' in config.yaml keeps it off)",
+                child.id(),
+                idle / 60
+            ));
+            Some(child)
+        }
+        Err(e) => {
+            out.warn(format!("htrac: no watcher started: {}", crate::message(&e)));
+            None
+        }
     }
 }
