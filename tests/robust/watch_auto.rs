@@ -49,6 +49,22 @@ fn wait_running(env: &Env, want: bool) {
     }
 }
 
+/// `htrac watch` (which lifts the pause after a start or a stop by hand),
+/// then the running watcher killed with `-9`: its pid, once it is gone.
+fn kill_watcher(env: &Env) -> u64 {
+    run(env, &["watch"], &[]);
+    let (st, _) = run(env, &["--json", "watch", "status"], &[]);
+    let pid = serde_json::from_str::<serde_json::Value>(&st).unwrap()["pid"]
+        .as_u64()
+        .unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    wait_running(env, false);
+    pid
+}
+
 /// Stops any watcher when the test ends, passed or not.
 struct StopOnDrop<'a>(&'a Env);
 
@@ -106,16 +122,7 @@ fn a_read_of_a_large_tracker_starts_a_watcher_once_and_reads_stay_exact() {
     assert!(!running(&env));
     // ...until the user starts one again. That one killed (-9), the next
     // read starts another.
-    run(&env, &["watch"], &[]);
-    let (st, _) = run(&env, &["--json", "watch", "status"], &[]);
-    let pid = serde_json::from_str::<serde_json::Value>(&st).unwrap()["pid"]
-        .as_u64()
-        .unwrap();
-    std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    wait_running(&env, false);
+    kill_watcher(&env);
     let (again, note) = list(&env, &[]);
     assert_eq!(again, after);
     assert!(note.contains(NOTE), "{note}");
@@ -183,16 +190,7 @@ fn an_mcp_session_starts_one_after_a_read_and_again_once_it_is_gone() {
     wait_running(&env, true);
     // Killed: the session's next read finds none (the retry pause is
     // lifted by `htrac watch`, as after a start by hand) and starts one.
-    run(&env, &["watch"], &[]);
-    let (st, _) = run(&env, &["--json", "watch", "status"], &[]);
-    let pid = serde_json::from_str::<serde_json::Value>(&st).unwrap()["pid"]
-        .as_u64()
-        .unwrap();
-    std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    wait_running(&env, false);
+    let pid = kill_watcher(&env);
     s.ok("ready", serde_json::json!({}));
     wait_running(&env, true);
     // The killed one was the session's child: reaped, not left a zombie.
