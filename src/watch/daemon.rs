@@ -115,6 +115,11 @@ pub fn run(t: &Tracker, idle: Option<Duration>, ready: impl FnOnce()) -> Result<
     }
     let dir = socket.parent().expect("a socket path has a directory");
     std::fs::create_dir_all(dir).map_err(|e| io_err("cannot create the cache directory", e))?;
+    // One start at a time, until the winner answers: two watchers starting
+    // at once would each remove the other's socket and private directory,
+    // leaving one that cannot sync (every read a rescan) and others that
+    // run on unheard. The lock goes with the process, killed or not.
+    let starting = start_lock(&socket)?;
     if super::status(&socket).is_some() {
         return Err(
             Error::user("htrac watch: a watcher already runs for this tracker")
@@ -139,6 +144,8 @@ pub fn run(t: &Tracker, idle: Option<Duration>, ready: impl FnOnce()) -> Result<
     let result = (|| {
         let mut state = State::new(t, &cookie_dir)?;
         state.verify();
+        // From here a starter that waited finds this one answering.
+        drop(starting);
         ready();
         serve(&mut state, &listener, &socket, ours, t, idle)
     })();
@@ -148,6 +155,39 @@ pub fn run(t: &Tracker, idle: Option<Duration>, ready: impl FnOnce()) -> Result<
         let _ = std::fs::remove_dir_all(&cookie_dir);
     }
     result
+}
+
+/// How long a start waits for another start of the same tracker's watcher.
+const START_WAIT: Duration = Duration::from_secs(10);
+
+/// Takes the start lock beside `socket` (`watch-<fingerprint>.lock`,
+/// `flock`), waiting up to [`START_WAIT`] for another start to finish.
+fn start_lock(socket: &Path) -> Result<OwnedFd> {
+    use rustix::fs::{flock, FlockOperation, Mode, OFlags};
+    let path = socket.with_extension("lock");
+    let fd = rustix::fs::open(
+        &path,
+        OFlags::CREATE | OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::from_bits_truncate(0o600),
+    )
+    .map_err(|e| io_err("cannot open its start lock", e))?;
+    let deadline = Instant::now() + START_WAIT;
+    loop {
+        match flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(fd),
+            Err(rustix::io::Errno::WOULDBLOCK) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(Error::user(format!(
+                    "htrac watch: another watcher for this tracker has been starting for {} s ({} is locked)",
+                    START_WAIT.as_secs(),
+                    path.display()
+                )))
+            }
+            Err(e) => return Err(io_err("cannot lock its start lock", e)),
+        }
+    }
 }
 
 fn file_id(path: &Path) -> Option<(u64, u64)> {

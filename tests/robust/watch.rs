@@ -4,7 +4,8 @@
 //! (`HTRAC_NO_CACHE`) prints — after appends made with plain shell,
 //! deletions, renames, new files, files turned into directories, freeze
 //! sentinels, a tier directory replaced, a `git checkout` of another
-//! branch, and lost events (the `HTRAC_WATCH_TEST_DROP` knob). Two
+//! branch, and lost events (the `HTRAC_WATCH_TEST_DROP` knob); watchers
+//! started at once leave one that serves. Two
 //! controls prove the watcher's answer is really used: writes it cannot
 //! see (through a hard link in another directory, dropped events) are
 //! missed while it runs, and seen once it stops.
@@ -272,4 +273,73 @@ fn watch_start_status_and_stop() {
     // No cookie file is left in the repository.
     let left = git(env.path(), &["status", "--porcelain", "--ignored"]);
     assert!(!left.contains("cookie"), "{left}");
+}
+
+#[test]
+fn watchers_started_at_once_leave_one_that_serves() {
+    let (env, ids) = setup(3);
+    // Eight starts at the same moment (as parallel commands on a large
+    // tracker each starting one): one runs and answers, the others say
+    // one already runs and exit. A listener that never answers sits on the
+    // socket (as a watcher still setting up would), so each start waits
+    // out its check of it before taking the socket over: without one
+    // start at a time, they all would.
+    let socket = status(&env)["socket"].as_str().unwrap().to_string();
+    std::fs::create_dir_all(Path::new(&socket).parent().unwrap()).unwrap();
+    let silent = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let outcomes: Vec<(bool, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let barrier = barrier.clone();
+                let env = &env;
+                s.spawn(move || {
+                    let mut c = env.command(&["watch", "--foreground", "--idle", "30"]);
+                    c.stdout(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::piped());
+                    barrier.wait();
+                    let mut child = c.spawn().unwrap();
+                    // The one that runs is stopped below; the others end at once.
+                    let mut err = String::new();
+                    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err)
+                        .unwrap();
+                    (child.wait().unwrap().success(), err)
+                })
+            })
+            .collect();
+        // Once all but one have ended, the one left serves reads.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while handles.iter().filter(|h| h.is_finished()).count() < 7 {
+            assert!(std::time::Instant::now() < deadline, "starts still pending");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(
+            handles.iter().filter(|h| h.is_finished()).count(),
+            7,
+            "more than one watcher runs"
+        );
+        let before = status(&env);
+        assert_eq!(before["running"], true);
+        // Its syncs work (its private directory is its own): reads after
+        // its first answer need no rescan, and see a change.
+        same(&env);
+        run(
+            &env,
+            &["update", &ids[1], "--title", "retitled", "--no-auto-sync"],
+        )
+        .ok();
+        assert!(same(&env).contains("retitled"));
+        let after = status(&env);
+        assert_eq!(after["pid"], before["pid"]);
+        assert_eq!(after["rescans"], before["rescans"], "{after}");
+        run(&env, &["watch", "stop"]).ok();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    drop(silent);
+    let refused: Vec<&(bool, String)> = outcomes.iter().filter(|(ok, _)| !ok).collect();
+    assert_eq!(refused.len(), 7, "{outcomes:?}");
+    for (_, err) in refused {
+        assert!(err.contains("a watcher already runs"), "{err}");
+    }
 }
