@@ -158,7 +158,7 @@ pub fn run(t: &Tracker, idle: Option<Duration>, ready: impl FnOnce()) -> Result<
 }
 
 /// How long a start waits for another start of the same tracker's watcher.
-const START_WAIT: Duration = Duration::from_secs(10);
+pub const START_WAIT: Duration = Duration::from_secs(10);
 
 /// Takes the start lock beside `socket` (`watch-<fingerprint>.lock`,
 /// `flock`), waiting up to [`START_WAIT`] for another start to finish.

@@ -110,7 +110,9 @@ fn start(
         return Ok(());
     }
     let mut child = spawn(t, idle, Stdio::piped())?;
-    let deadline = Instant::now() + Duration::from_secs(5);
+    // (It may first wait its turn behind another start.)
+    let wait = htrac::watch::daemon::START_WAIT + Duration::from_secs(5);
+    let deadline = Instant::now() + wait;
     loop {
         if let Some(st) = htrac::watch::status(socket) {
             report(out, st.pid, st.pid != child.id());
@@ -125,7 +127,10 @@ fn start(
             return Err(Error::user(format!("the watcher did not start: {why}")));
         }
         if Instant::now() > deadline {
-            return Err(Error::internal("the watcher did not answer within 5 s"));
+            return Err(Error::internal(format!(
+                "the watcher did not answer within {} s",
+                wait.as_secs()
+            )));
         }
         std::thread::sleep(Duration::from_millis(5));
     }
