@@ -1,10 +1,10 @@
 //! Starting the watcher on its own (`watch.auto_start`), as Scalar turns
 //! on git's fsmonitor for large repositories: a read that found no watcher
 //! and had to list at least that many op files itself notes it
-//! ([`note_present`], [`note_scanned`]); the front end then takes them ([`take`]), asks [`wanted`]
-//! and, when it says so, starts one in the background that exits after
-//! [`IDLE_EXIT`] without a read asking it anything. The next reads `stat`
-//! only what changed.
+//! ([`note_present`], [`note_scanned`]); the front end then takes the notes
+//! ([`take`]), asks [`wanted`] and, when it says so, starts one in the
+//! background that exits after [`IDLE_EXIT`] without a read asking it
+//! anything. The next reads `stat` only what changed.
 //!
 //! Reads are the same with or without it (see [`crate::cache::listing`]);
 //! this only decides when one is started. No watcher is started when

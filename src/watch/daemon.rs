@@ -160,33 +160,20 @@ pub fn run(t: &Tracker, idle: Option<Duration>, ready: impl FnOnce()) -> Result<
 /// How long a start waits for another start of the same tracker's watcher.
 pub const START_WAIT: Duration = Duration::from_secs(10);
 
-/// Takes the start lock beside `socket` (`watch-<fingerprint>.lock`,
-/// `flock`), waiting up to [`START_WAIT`] for another start to finish.
-fn start_lock(socket: &Path) -> Result<OwnedFd> {
-    use rustix::fs::{flock, FlockOperation, Mode, OFlags};
+/// Takes the start lock beside `socket` (`watch-<fingerprint>.lock`: the
+/// same `flock` with a wait, naming its holder, as a sync's), waiting up
+/// to [`START_WAIT`] for another start to finish.
+fn start_lock(socket: &Path) -> Result<crate::sync::lock::SyncLock> {
+    use crate::sync::lock::{acquire, Acquire};
     let path = socket.with_extension("lock");
-    let fd = rustix::fs::open(
-        &path,
-        OFlags::CREATE | OFlags::RDWR | OFlags::CLOEXEC,
-        Mode::from_bits_truncate(0o600),
-    )
-    .map_err(|e| io_err("cannot open its start lock", e))?;
-    let deadline = Instant::now() + START_WAIT;
-    loop {
-        match flock(&fd, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => return Ok(fd),
-            Err(rustix::io::Errno::WOULDBLOCK) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(rustix::io::Errno::WOULDBLOCK) => {
-                return Err(Error::user(format!(
-                    "htrac watch: another watcher for this tracker has been starting for {} s ({} is locked)",
-                    START_WAIT.as_secs(),
-                    path.display()
-                )))
-            }
-            Err(e) => return Err(io_err("cannot lock its start lock", e)),
-        }
+    match acquire(&path, START_WAIT).map_err(|e| io_err("cannot take its start lock", e))? {
+        Acquire::Got(lock) => Ok(lock),
+        Acquire::Busy(holder) => Err(Error::user(format!(
+            "htrac watch: another watcher for this tracker ({}) has been starting for {} s ({} is locked)",
+            holder.describe(),
+            START_WAIT.as_secs(),
+            path.display()
+        ))),
     }
 }
 
