@@ -200,14 +200,14 @@ pub fn seal(body: &[u8]) -> u64 {
 }
 
 /// Writes a memo file's body, sealing it as it goes ([`seal`]).
-struct Sealer<'w, W: Write> {
+pub(crate) struct Sealer<'w, W: Write> {
     w: &'w mut W,
     block: Vec<u8>,
     sum: u64,
 }
 
 impl<'w, W: Write> Sealer<'w, W> {
-    fn new(w: &'w mut W) -> Self {
+    pub(crate) fn new(w: &'w mut W) -> Self {
         Sealer {
             w,
             block: Vec::with_capacity(BLOCK),
@@ -215,7 +215,7 @@ impl<'w, W: Write> Sealer<'w, W> {
         }
     }
 
-    fn put(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn put(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
         while !bytes.is_empty() {
             let n = (BLOCK - self.block.len()).min(bytes.len());
             self.block.extend_from_slice(&bytes[..n]);
@@ -235,7 +235,7 @@ impl<'w, W: Write> Sealer<'w, W> {
     }
 
     /// The body's seal, once the last (partial) block is written.
-    fn finish(mut self) -> std::io::Result<u64> {
+    pub(crate) fn finish(mut self) -> std::io::Result<u64> {
         if !self.block.is_empty() {
             self.flush_block()?;
         }

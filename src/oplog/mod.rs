@@ -226,14 +226,16 @@ pub fn read_at(
 }
 
 /// [`read_bytes_at`] into `buf` (emptied first; its allocation is kept for
-/// the next file: no allocation per file for a caller reading many).
-pub fn read_bytes_into(
+/// the next file: no allocation per file for a caller reading many), also
+/// giving the file's key as it was opened.
+pub fn read_keyed_into(
     at: Option<(rustix::fd::BorrowedFd<'_>, &str)>,
     path: &Path,
     buf: &mut Vec<u8>,
-) -> std::io::Result<()> {
+) -> std::io::Result<crate::cache::FileKey> {
     let (fd, st) = open_checked(path, at, OFlags::RDONLY | OFlags::NONBLOCK)?;
-    read_open_into(File::from(fd), st.st_size as u64, buf)
+    read_open_into(File::from(fd), st.st_size as u64, buf)?;
+    Ok(crate::cache::FileKey::of_stat(&st))
 }
 
 /// The bytes of an open op file `len` bytes long when it was opened.

@@ -144,6 +144,14 @@ impl Unchanged {
         (self.listed[path.clone()] == *rel).then(|| &self.listed[id.clone()])
     }
 
+    /// The staged object ID of `rel` (its bytes), when it is unchanged
+    /// between the index and `HEAD`.
+    pub(super) fn staged(&self, rel: &Path) -> Option<Vec<u8>> {
+        let hex = self.id_of(rel.as_os_str().as_bytes())?;
+        let mut id = [0u8; 32];
+        unhex_into(hex, &mut id).map(<[u8]>::to_vec)
+    }
+
     /// True when `bytes`, the working copy of `rel`, are the staged copy
     /// and the staged copy is `HEAD`'s.
     pub(super) fn holds(&self, rel: &Path, bytes: &[u8]) -> bool {

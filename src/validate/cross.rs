@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::schema::writer_line;
-use super::{Checked, Role};
+use super::{Checked, Finding, Level, Role, Target};
 use crate::cache::listing::Listing;
 use crate::error::Result;
 use crate::items::ids::split_id;
@@ -86,9 +86,77 @@ fn bit(tier: Tier) -> u8 {
 }
 
 /// The checks of one file against the whole tracker: its ID in another
-/// tier, its references, its ID prefix (cycles are [`cycles`]).
-pub(super) fn check(tracker: &Tracker, index: &Index<'_>, c: &mut Checked) {
-    if let (Role::Item, Some(id), Some(tier)) = (c.target.role, &c.target.id, c.target.tier) {
+/// tier, its references, its ID prefix (cycles are [`cycles`]). Returns
+/// what [`judge`] needs of the file to judge its references again (the
+/// validation memo keeps it).
+pub(super) fn check(tracker: &Tracker, index: &Index<'_>, c: &mut Checked) -> Option<Refs> {
+    let refs = refs_of(tracker, c);
+    let mut findings = std::mem::take(&mut c.findings);
+    judge(tracker, index, &c.target, refs.as_ref(), &mut findings);
+    c.findings = findings;
+    refs
+}
+
+/// What one file's item refers to, with the lines of the ops that wrote
+/// each reference, and what its ID prefix says against its kind: the
+/// checks of [`check`] that need the file's ops and item, done once.
+pub(super) struct Refs {
+    /// (index in [`REF_FIELDS`], target, line of the op that wrote it).
+    pub(super) refs: Vec<(u8, String, Option<usize>)>,
+    /// Found after the references are judged (the ID prefix against the kind).
+    pub(super) tail: Vec<Finding>,
+}
+
+/// The reference fields, in the order they are checked.
+pub(super) const REF_FIELDS: [&str; 4] = ["parent", "isbefore", "duplicate_of", "not_duplicate_of"];
+
+/// [`Refs`] of `c`'s item (`None` without one).
+pub(super) fn refs_of(tracker: &Tracker, c: &Checked) -> Option<Refs> {
+    let item = c.item.as_ref()?;
+    let id = item.id.as_str();
+    let mut out = Refs {
+        refs: Vec::new(),
+        tail: Vec::new(),
+    };
+    for (field, targets) in refs(item) {
+        let at = REF_FIELDS.iter().position(|f| *f == field).unwrap_or(0) as u8;
+        for target in targets.into_iter().filter(|t| !t.is_empty()) {
+            let line = writer_line(c, |op| wrote_ref(op, field, &target));
+            out.refs.push((at, target, line));
+        }
+    }
+    let (prefix, _) = split_id(id);
+    if let Some(kind) = tracker.config.kind(&item.kind) {
+        if !prefix.is_empty() && prefix != kind.prefix {
+            out.tail.push(Finding {
+                level: Level::Error,
+                line: writer_line(c, |op| op.kind == "create"),
+                message: format!(
+                    "ID prefix '{prefix}' does not match kind '{}' (prefix '{}')",
+                    kind.name, kind.prefix
+                ),
+            });
+        }
+    }
+    Some(out)
+}
+
+/// Judges the file `target` against the tracker as `index` lists it: its
+/// ID in another tier, then its references (`refs`, when it compiled to an
+/// item), each problem added to `out`.
+pub(super) fn judge(
+    tracker: &Tracker,
+    index: &Index<'_>,
+    target: &Target,
+    refs: Option<&Refs>,
+    out: &mut Vec<Finding>,
+) {
+    let error = |line, message| Finding {
+        level: Level::Error,
+        line,
+        message,
+    };
+    if let (Role::Item, Some(id), Some(tier)) = (target.role, &target.id, target.tier) {
         if let Some(places) = index.tiers(id) {
             let others: Vec<String> = places
                 .filter(|t| *t != tier)
@@ -102,50 +170,41 @@ pub(super) fn check(tracker: &Tracker, index: &Index<'_>, c: &mut Checked) {
                     "{id} is also in tier {}: an item must live in exactly one tier",
                     others.join(", ")
                 );
-                c.error(None, msg);
+                out.push(error(None, msg));
             }
         }
     }
-    let Some(item) = c.item.take() else { return };
-    let id = item.id.as_str();
-    let committed = c.target.tier != Some(Tier::Stealth);
-    for (field, targets) in refs(&item) {
-        for target in targets.iter().filter(|t| !t.is_empty()) {
-            let line = writer_line(c, |op| wrote_ref(op, field, target));
-            if target == id {
-                c.error(line, format!("{field}: '{target}' is the item itself"));
-                continue;
-            }
-            let visible =
-                index.in_tier(target, Tier::Canonical) || index.in_tier(target, Tier::Workspace);
-            if visible || (!committed && index.in_tier(target, Tier::Stealth)) {
-                continue;
-            }
-            if index.in_tier(target, Tier::Stealth) {
-                c.error(line, format!(
-                    "{field}: '{target}' is a stealth item: stealth is not committed, so other clones (and CI) cannot resolve it"
-                ));
-            } else {
-                c.error(
-                    line,
-                    format!("{field}: dangling reference '{target}' (no such item)"),
-                );
-            }
+    let Some(refs) = refs else { return };
+    // The item's ID is its file's (the compiled item's, which is the same).
+    let id = target.id.as_deref().unwrap_or_default();
+    let committed = target.tier != Some(Tier::Stealth);
+    for (at, target, line) in &refs.refs {
+        let field = REF_FIELDS[usize::from(*at)];
+        let line = *line;
+        if target == id {
+            out.push(error(
+                line,
+                format!("{field}: '{target}' is the item itself"),
+            ));
+            continue;
+        }
+        let visible =
+            index.in_tier(target, Tier::Canonical) || index.in_tier(target, Tier::Workspace);
+        if visible || (!committed && index.in_tier(target, Tier::Stealth)) {
+            continue;
+        }
+        if index.in_tier(target, Tier::Stealth) {
+            out.push(error(line, format!(
+                "{field}: '{target}' is a stealth item: stealth is not committed, so other clones (and CI) cannot resolve it"
+            )));
+        } else {
+            out.push(error(
+                line,
+                format!("{field}: dangling reference '{target}' (no such item)"),
+            ));
         }
     }
-    let (prefix, _) = split_id(id);
-    if let Some(kind) = tracker.config.kind(&item.kind) {
-        if !prefix.is_empty() && prefix != kind.prefix {
-            c.error(
-                writer_line(c, |op| op.kind == "create"),
-                format!(
-                    "ID prefix '{prefix}' does not match kind '{}' (prefix '{}')",
-                    kind.name, kind.prefix
-                ),
-            );
-        }
-    }
-    c.item = Some(item);
+    out.extend(refs.tail.iter().cloned());
 }
 
 /// What [`cycles`] needs of one validated file: its item's `isbefore`
@@ -206,6 +265,50 @@ impl Links {
             isbefore: item.isbefore_ids(),
             writers,
         })
+    }
+
+    /// Spelled out for the validation memo ([`Links::decode`] reads it back).
+    pub(super) fn encode(&self, e: &mut crate::cache::codec::Enc<'_>) {
+        e.u32(self.isbefore.len() as u32);
+        for t in &self.isbefore {
+            e.str(t);
+        }
+        e.u32(self.writers.len() as u32);
+        for w in &self.writers {
+            e.u64(w.line as u64);
+            e.u64(w.key.0 as u64);
+            e.str(&w.key.1);
+            e.u8(w.key.2);
+            e.str(&w.key.3);
+            e.u32(w.wrote.len() as u32);
+            for t in &w.wrote {
+                e.str(t);
+            }
+        }
+    }
+
+    pub(super) fn decode(d: &mut crate::cache::codec::Dec<'_>) -> Option<Links> {
+        let strings = |d: &mut crate::cache::codec::Dec<'_>| -> Option<Vec<String>> {
+            let n = d.u32()? as usize;
+            let mut out = Vec::with_capacity(n.min(64));
+            for _ in 0..n {
+                out.push(d.string()?);
+            }
+            Some(out)
+        };
+        let isbefore = strings(d)?;
+        let n = d.u32()? as usize;
+        let mut writers = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            let line = d.u64()? as usize;
+            let key = (d.u64()? as i64, d.string()?, d.u8()?, d.string()?);
+            writers.push(Writer {
+                line,
+                key,
+                wrote: strings(d)?,
+            });
+        }
+        Some(Links { isbefore, writers })
     }
 
     /// Does the item have `isbefore` links?

@@ -26,8 +26,8 @@ pub(super) fn ops_lenient(text: &str) -> Vec<(usize, Op)> {
 /// freeze sentinel's ops when the item is frozen).
 /// `dir`: the open directory holding the file, when known (the file is
 /// opened there by name, without a path walk). The file's bytes are read
-/// into `buf` (kept from file to file); the result says whether they could
-/// be read.
+/// into `buf` (kept from file to file); the result has the file's key as
+/// it was opened when they could be read.
 pub(super) fn check(
     target: Target,
     dir: Option<rustix::fd::BorrowedFd<'_>>,
@@ -35,7 +35,7 @@ pub(super) fn check(
     policy: &crate::governance::policy::Policy,
     approved: Option<&[Op]>,
     buf: &mut Vec<u8>,
-) -> (Checked, bool) {
+) -> (Checked, Option<crate::cache::FileKey>) {
     let mut c = Checked {
         target,
         ops: Vec::new(),
@@ -46,15 +46,18 @@ pub(super) fn check(
     };
     let name = c.target.path.file_name().and_then(|n| n.to_str());
     let at = dir.zip(name);
-    if let Err(e) = crate::oplog::read_bytes_into(at, &c.target.path, buf) {
-        c.error(None, format!("cannot read: {e}"));
-        return (c, false);
-    }
+    let key = match crate::oplog::read_keyed_into(at, &c.target.path, buf) {
+        Ok(key) => key,
+        Err(e) => {
+            c.error(None, format!("cannot read: {e}"));
+            return (c, None);
+        }
+    };
     let text = match crate::oplog::text_of(buf) {
         Ok(t) => t,
         Err(line) => {
             c.error(Some(line), "not valid UTF-8: no reader can use this file");
-            return (c, true);
+            return (c, Some(key));
         }
     };
     let split = Blocks::new(text);
@@ -97,7 +100,7 @@ pub(super) fn check(
             c.item = Some(item);
         }
     }
-    (c, true)
+    (c, Some(key))
 }
 
 /// Checks one block; a block readers can use is added to `c.ops`.

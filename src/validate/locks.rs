@@ -89,6 +89,13 @@ impl<'a> Git<'a> {
             .is_ok_and(|rel| u.holds(rel, bytes))
     }
 
+    /// The object ID (its bytes) of `t`'s staged copy, when that is its
+    /// `HEAD` copy too.
+    pub(super) fn staged_id(&self, t: &Target) -> Option<Vec<u8>> {
+        let (wt, u) = (self.tracker.work_tree.as_ref()?, self.unchanged.as_ref()?);
+        u.staged(t.path.strip_prefix(wt).ok()?)
+    }
+
     fn failed(&mut self, e: std::io::Error) {
         self.reader = None;
         self.warning.get_or_insert_with(|| {

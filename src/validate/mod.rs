@@ -23,6 +23,7 @@ mod copies;
 mod cross;
 mod file;
 mod locks;
+mod memo;
 mod schema;
 pub mod similar;
 
@@ -141,6 +142,8 @@ struct Kept {
     links: Option<cross::Links>,
     /// The compiled item, with `--similar` only.
     similar: Option<Box<crate::items::item::Item>>,
+    /// The file's entry in the next validation memo, when it is kept.
+    memo: Option<memo::Record>,
 }
 
 /// A file checked on its own: finished, or waiting for git's copies.
@@ -177,9 +180,16 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     let whole = files.is_empty();
     // Git is asked which files are unchanged since HEAD while the tiers are listed.
     let mut git = opts.check_locks.then(|| locks::Git::new(tracker, whole));
+    // What an earlier whole-tracker run found in each file, for the files
+    // unchanged since (see [`memo`]).
+    let memo = (whole && !opts.similar)
+        .then(|| memo::Memo::open(tracker))
+        .flatten();
+    let (now, window) = (crate::cache::now_ns(), crate::cache::racy_window());
     // Every op file and freeze sentinel of the tracker, one `getdents` pass
-    // per tier: the files to check, and what references resolve against.
-    let listing = Listing::scan_with(tracker, false)?;
+    // per tier: the files to check, and what references resolve against
+    // (each file stat-ed when there is a memo to match).
+    let listing = Listing::scan_with(tracker, memo.as_ref().is_some_and(|m| !m.is_empty()))?;
     // A whole-tracker run's item files are made targets as they are
     // validated (on all cores), from the listing.
     let targets = if whole {
@@ -208,16 +218,45 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     let threads = crate::par::threads_for(targets.len(), 64);
     // What is left of one file once it has been checked on its own: the
     // checks against git's copies (when it may have new ops) and across files.
-    let finish = |mut c: Checked, copies: Option<copies::Copies>| {
+    // `keep`: the file's key and git object ID when its entry is to be
+    // kept in the memo.
+    let finish = |mut c: Checked,
+                  copies: Option<copies::Copies>,
+                  keep: Option<(crate::cache::FileKey, Vec<u8>)>| {
         if let Some(copies) = copies {
             locks::check(tracker, &mut c, copies);
         }
         report_rejected(&mut c, &tracker.policy);
-        cross::check(tracker, &index, &mut c);
+        // What the file's own checks found, for its memo entry.
+        let own = keep.as_ref().map(|_| c.findings.clone());
+        let refs = cross::check(tracker, &index, &mut c);
+        let links = cross::Links::of(&c);
+        // Its memo entry holds the links as they are (the filter below is
+        // this run's).
+        let memo = match (keep, own, &c.target) {
+            (
+                Some((key, blob)),
+                Some(own),
+                Target {
+                    id: Some(id),
+                    tier: Some(tier),
+                    ..
+                },
+            ) => Some(memo::record(
+                *tier,
+                id,
+                key,
+                &blob,
+                &own,
+                refs.as_ref(),
+                links.as_ref(),
+            )),
+            _ => None,
+        };
         // A whole-tracker run's file has the only file of its ID unless the
         // ID is in another tier: without links then, it can be on no cycle
         // nor hide another file's links.
-        let links = cross::Links::of(&c).filter(|l| {
+        let links = links.filter(|l| {
             !whole
                 || l.has_edges()
                 || c.target
@@ -238,8 +277,32 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             links,
             similar,
             findings: c.findings,
+            memo,
         }
     };
+    // A file whose memo entry still holds, judged from it: its findings,
+    // its references against the tracker as it is now, its links.
+    let recall = |target: Target, own: memo::Own, record: memo::Record| {
+        let mut findings = own.findings;
+        cross::judge(tracker, &index, &target, own.refs.as_ref(), &mut findings);
+        let links = own.links.filter(|l| {
+            l.has_edges()
+                || target
+                    .id
+                    .as_deref()
+                    .is_some_and(|id| index.in_many_tiers(id))
+        });
+        Kept {
+            target: (links.is_some() || !findings.is_empty()).then_some(target),
+            links,
+            similar: None,
+            findings,
+            memo: Some(record),
+        }
+    };
+    // Files judged from the memo (told with `HTRAC_CACHE_STATS`).
+    let recalled_n = std::sync::atomic::AtomicUsize::new(0);
+    let total = targets.len();
     let mut targets = targets.into_iter();
     loop {
         let chunk: Vec<Source> = targets.by_ref().take(batch).collect();
@@ -247,9 +310,20 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             break;
         }
         let git_ref = git.as_ref();
+        let memo_ref = memo.as_ref();
         let steps = crate::par::map(chunk, threads, 16, |t| {
             let t = match t {
-                Source::Listed(i) => listed_target(&tier_dirs, &listing, &listing.files[i]),
+                Source::Listed(i) => {
+                    let f = &listing.files[i];
+                    let t = listed_target(&tier_dirs, &listing, f);
+                    match memo_ref.and_then(|m| recalled(m, &listing, f, &t, git_ref)) {
+                        Some((own, record)) => {
+                            recalled_n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            return Step::Done(recall(t, own, record));
+                        }
+                        None => t,
+                    }
+                }
                 Source::Given(t) => t,
             };
             let approved = frozen_approval(tracker, &listing, &t);
@@ -258,8 +332,12 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
                 .tier
                 .filter(|_| t.listed)
                 .and_then(|tier| listing.dir(tier));
+            // Kept in the memo: a listed item's file, not frozen, read whole
+            // and not changed within the racy window.
+            let memo_ok =
+                memo_ref.is_some() && t.listed && approved.is_none() && !is_frozen(&listing, &t);
             READ_BUF.with_borrow_mut(|buf| {
-                let (mut c, read) = file::check(
+                let (mut c, key) = file::check(
                     t,
                     dir,
                     &tracker.config,
@@ -267,14 +345,21 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
                     approved.as_deref(),
                     buf,
                 );
-                let bytes = read.then_some(&buf[..]);
+                let bytes = key.is_some().then_some(&buf[..]);
+                let key = key
+                    .filter(|k| memo_ok && k.size == buf.len() as u64 && !k.is_racy(now, window));
                 let step = match git_ref {
                     Some(g) if !g.unchanged(&c, bytes) => {
                         // Judged against git's copies later: its bytes kept.
                         c.bytes = bytes.map(<[u8]>::to_vec);
                         Step::Pending(Box::new(c))
                     }
-                    _ => Step::Done(finish(c, None)),
+                    // Unchanged since HEAD: kept with its object ID.
+                    Some(g) => {
+                        let keep = key.zip(g.staged_id(&c.target));
+                        Step::Done(finish(c, None, keep))
+                    }
+                    None => Step::Done(finish(c, None, key.map(|k| (k, Vec::new())))),
                 };
                 // (A large file's buffer is not kept for the next ones.)
                 if buf.capacity() > 1 << 20 {
@@ -301,12 +386,23 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             let copies = g.copies(&pending.iter().map(|c| &c.target).collect::<Vec<_>>());
             let work: Vec<(Checked, copies::Copies)> = pending.into_iter().zip(copies).collect();
             let threads = crate::par::threads_for(work.len(), 64);
-            let judged = crate::par::map(work, threads, 16, |(c, copies)| finish(c, Some(copies)));
+            let judged = crate::par::map(work, threads, 16, |(c, copies)| {
+                finish(c, Some(copies), None)
+            });
             for (i, k) in at.into_iter().zip(judged) {
                 done[i] = Some(k);
             }
         }
         kept.extend(done.into_iter().flatten());
+    }
+    if let Some(m) = &memo {
+        m.save(kept.iter_mut().filter_map(|k| k.memo.take()).collect());
+        if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
+            tracker.warn(format!(
+                "cache: validate: {} of {total} files from the memo",
+                recalled_n.into_inner()
+            ));
+        }
     }
     if let Some(w) = git.and_then(|g| g.warning) {
         report.warnings.push(w);
@@ -393,6 +489,42 @@ fn frozen_approval(
         return None;
     }
     Some(tracker.approved_ops(&file, &mut Vec::new()))
+}
+
+/// Whether `t` is an item with a freeze sentinel listed.
+fn is_frozen(listing: &Listing, t: &Target) -> bool {
+    match (&t.id, t.tier) {
+        (Some(id), Some(tier)) => listing.frozen[crate::cache::tier_index(tier)].contains(id),
+        _ => false,
+    }
+}
+
+/// What the memo holds of listed file `f` (target `t`), when its entry
+/// still holds: the file's key is the one judged, it is not frozen, and,
+/// with `--check-locks`, it is (by its object ID) its staged and `HEAD`
+/// copy. Also the entry again, for the next memo.
+fn recalled(
+    m: &memo::Memo,
+    listing: &Listing,
+    f: &crate::cache::listing::Listed,
+    t: &Target,
+    git: Option<&locks::Git<'_>>,
+) -> Option<(memo::Own, memo::Record)> {
+    let key = f.key?;
+    if is_frozen(listing, t) {
+        return None;
+    }
+    let id = listing.id(f);
+    let entry = m.get(f.tier, id)?;
+    if entry.key != key {
+        return None;
+    }
+    if let Some(g) = git {
+        if entry.blob.is_empty() || g.staged_id(t).as_deref() != Some(entry.blob) {
+            return None;
+        }
+    }
+    Some((entry.own()?, entry.record()))
 }
 
 /// Every op of the whole history that compiled without effect (an agent's

@@ -40,6 +40,7 @@ mod tui;
 mod update;
 mod validate;
 mod validate_locks;
+mod validate_memo;
 mod worktrees;
 
 #[test]

@@ -7,16 +7,16 @@ use std::path::Path;
 
 use crate::common::{self, git, Env};
 
-const WS: &str = ".agent/tracker-workspace/.ops";
+pub(crate) const WS: &str = ".agent/tracker-workspace/.ops";
 
 /// One op as writers lay it out: every line ends with `  # <nonce>`.
-fn op(kind: &str, by: &str, clock: i64, nonce: &str, body: &[&str]) -> String {
+pub(crate) fn op(kind: &str, by: &str, clock: i64, nonce: &str, body: &[&str]) -> String {
     let actor = if by == "agent" { "amy_agent" } else { "amy" };
     common::op_text(kind, "2026-11-24T19:41:13Z", by, actor, clock, nonce, body)
 }
 
 /// A create op of a work item with extra `data` lines.
-fn create(nonce: &str, title: &str, extra: &[&str]) -> String {
+pub(crate) fn create(nonce: &str, title: &str, extra: &[&str]) -> String {
     let t = format!("  title: \"{title}\"");
     let mut body = vec![
         "data:",
@@ -29,11 +29,11 @@ fn create(nonce: &str, title: &str, extra: &[&str]) -> String {
     op("create", "human", 1, nonce, &body)
 }
 
-fn append(path: &Path, text: &str) {
+pub(crate) fn append(path: &Path, text: &str) {
     common::append_raw(path, text);
 }
 
-fn write(env: &Env, rel: &str, text: &str) -> std::path::PathBuf {
+pub(crate) fn write(env: &Env, rel: &str, text: &str) -> std::path::PathBuf {
     let p = env.path().join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(&p, text).unwrap();
@@ -58,7 +58,7 @@ fn rel(env: &Env, p: &Path) -> String {
         .into_owned()
 }
 
-fn has(lines: &str, wanted: &str) -> bool {
+pub(crate) fn has(lines: &str, wanted: &str) -> bool {
     lines.lines().any(|l| l.contains(wanted))
 }
 
@@ -586,7 +586,7 @@ fn check_locks_judges_the_staged_copy_and_untracked_files() {
 
 /// Runs `validate ARGS` with `HTRAC_VALIDATE_BATCH` (files validated at a
 /// time; `None`: the default), else with the binary `bin`.
-fn validate_with(
+pub(crate) fn validate_with(
     env: &Env,
     args: &[&str],
     batch: Option<&str>,
@@ -614,17 +614,10 @@ fn validate_with(
     )
 }
 
-/// Files are validated a batch at a time and only what the checks across
-/// files need is kept: the report — every error and warning, in order — is
-/// the same whatever the batch size, on a tracker with problems of every
-/// kind across files (cycles through several files, an ID in two tiers,
-/// dangling and self references, a wrong ID prefix, agent ops new since
-/// HEAD, malformed ops, near-duplicates). With `HTRAC_VALIDATE_REFERENCE`
-/// naming another htrac binary (one built before validation streamed), its
-/// reports must be the same too.
-#[test]
-fn batched_validation_reports_exactly_what_a_whole_run_does() {
-    let env = Env::new();
+/// A tracker with problems of every kind across files (see
+/// [`batched_validation_reports_exactly_what_a_whole_run_does`]), some of
+/// them in ops new since HEAD.
+pub(crate) fn tracker_with_every_problem(env: &Env) {
     let id = |n: usize| format!("WI-batch{n:02}");
     let file = |n: usize| format!("{WS}/.{}.ops", id(n));
     for n in 0..24 {
@@ -648,13 +641,13 @@ fn batched_validation_reports_exactly_what_a_whole_run_does() {
         }
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
         write(
-            &env,
+            env,
             &file(n),
             &create(&format!("{:04x}", 0x100 + n), &title, &extra),
         );
     }
     write(
-        &env,
+        env,
         ".agent/tracker-workspace/stealth/.WI-hidden.ops",
         &create("0200", "hidden", &[]),
     );
@@ -665,7 +658,7 @@ fn batched_validation_reports_exactly_what_a_whole_run_does() {
     )
     .unwrap();
     write(
-        &env,
+        env,
         &format!("{WS}/.INV-batch.ops"),
         &create("0201", "wrong", &[]),
     );
@@ -719,6 +712,20 @@ fn batched_validation_reports_exactly_what_a_whole_run_does() {
             &["add:", &format!("  isbefore: [{}]", id(20))],
         ),
     );
+}
+
+/// Files are validated a batch at a time and only what the checks across
+/// files need is kept: the report — every error and warning, in order — is
+/// the same whatever the batch size, on a tracker with problems of every
+/// kind across files (cycles through several files, an ID in two tiers,
+/// dangling and self references, a wrong ID prefix, agent ops new since
+/// HEAD, malformed ops, near-duplicates). With `HTRAC_VALIDATE_REFERENCE`
+/// naming another htrac binary (one built before validation streamed), its
+/// reports must be the same too.
+#[test]
+fn batched_validation_reports_exactly_what_a_whole_run_does() {
+    let env = Env::new();
+    tracker_with_every_problem(&env);
     let reference = std::env::var("HTRAC_VALIDATE_REFERENCE").ok();
     for args in [
         &["validate"][..],
