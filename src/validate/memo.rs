@@ -178,34 +178,38 @@ impl Memo {
         })
     }
 
-    /// The (tier, ID) a record is kept under.
-    fn name_of<'a>(&'a self, r: &'a Record) -> (u8, &'a [u8]) {
+    /// The (tier, ID) an entry of a [`Next`] (its new ones in `fresh`) is
+    /// kept under.
+    fn name_of<'a>(&'a self, fresh: &'a [u8], r: &Kept) -> (u8, &'a [u8]) {
         match r {
-            Record::Old(i) => (self.entries[*i].0, &self.bytes[self.entries[*i].1.clone()]),
-            Record::New(b) => {
+            Kept::Old(i) => (self.entries[*i].0, &self.bytes[self.entries[*i].1.clone()]),
+            Kept::New(at) => {
                 // As [`record`] spells it: tier, a `u32` length, the ID.
+                let b = &fresh[at.clone()];
                 let n = u32::from_le_bytes(b[1..5].try_into().expect("4 bytes")) as usize;
                 (b[0], &b[5..5 + n])
             }
         }
     }
 
-    /// Writes the memo of `records` (best-effort: a failure is ignored, the
-    /// next run reads every file). Nothing is written when `records` are the
+    /// Writes the memo of `next` (best-effort: a failure is ignored, the
+    /// next run reads every file). Nothing is written when it holds the
     /// entries read, all of them.
-    pub(super) fn save(&self, mut records: Vec<Record>) {
+    pub(super) fn save(&self, next: Next) {
+        let Next {
+            fresh,
+            kept: mut records,
+        } = next;
         let unchanged = records.len() == self.entries.len()
-            && records.iter().all(|r| matches!(r, Record::Old(_)));
+            && records.iter().all(|r| matches!(r, Kept::Old(_)));
         if unchanged {
             return;
         }
         // In the order they are looked up in (the listing's, mostly already).
-        if !records
-            .windows(2)
-            .all(|w| self.name_of(&w[0]) < self.name_of(&w[1]))
-        {
-            records.sort_by(|a, b| self.name_of(a).cmp(&self.name_of(b)));
-            records.dedup_by(|a, b| self.name_of(a) == self.name_of(b));
+        let names = |a: &Kept, b: &Kept| self.name_of(&fresh, a).cmp(&self.name_of(&fresh, b));
+        if !records.windows(2).all(|w| names(&w[0], &w[1]).is_lt()) {
+            records.sort_by(names);
+            records.dedup_by(|a, b| names(a, b).is_eq());
         }
         if let Some(dir) = self.path.parent() {
             if std::fs::create_dir_all(dir).is_err() {
@@ -224,7 +228,7 @@ impl Memo {
             body.put(&head)?;
             for r in &records {
                 match r {
-                    Record::Old(i) => {
+                    Kept::Old(i) => {
                         let (tier, id, rec) = &self.entries[*i];
                         head.clear();
                         let mut e = Enc(&mut head);
@@ -235,12 +239,42 @@ impl Memo {
                         body.put(&head)?;
                         body.put(&self.bytes[rec.clone()])?;
                     }
-                    Record::New(entry) => body.put(entry)?,
+                    Kept::New(at) => body.put(&fresh[at.clone()])?,
                 }
             }
             let sum = body.finish()?;
             w.write_all(&sum.to_le_bytes())
         });
+    }
+}
+
+/// The entries of the memo written next, gathered batch by batch: the new
+/// ones side by side in one buffer (not one allocation each, kept to the
+/// end of a run among the parser's).
+#[derive(Default)]
+pub(super) struct Next {
+    fresh: Vec<u8>,
+    kept: Vec<Kept>,
+}
+
+/// An entry of [`Next`].
+enum Kept {
+    /// The entry read (its index among the memo's).
+    Old(usize),
+    /// A new one: where it lies in [`Next::fresh`].
+    New(Range<usize>),
+}
+
+impl Next {
+    pub(super) fn add(&mut self, r: Record) {
+        match r {
+            Record::Old(i) => self.kept.push(Kept::Old(i)),
+            Record::New(b) => {
+                let start = self.fresh.len();
+                self.fresh.extend_from_slice(&b);
+                self.kept.push(Kept::New(start..self.fresh.len()));
+            }
+        }
     }
 }
 

@@ -303,6 +303,7 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     // Files judged from the memo (told with `HTRAC_CACHE_STATS`).
     let recalled_n = std::sync::atomic::AtomicUsize::new(0);
     let total = targets.len();
+    let mut next = memo::Next::default();
     let mut targets = targets.into_iter();
     loop {
         let chunk: Vec<Source> = targets.by_ref().take(batch).collect();
@@ -393,10 +394,17 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
                 done[i] = Some(k);
             }
         }
+        let from = kept.len();
         kept.extend(done.into_iter().flatten());
+        // The batch's memo entries gathered now (each file's is freed).
+        for k in &mut kept[from..] {
+            if let Some(r) = k.memo.take() {
+                next.add(r);
+            }
+        }
     }
     if let Some(m) = &memo {
-        m.save(kept.iter_mut().filter_map(|k| k.memo.take()).collect());
+        m.save(next);
         if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
             tracker.warn(format!(
                 "cache: validate: {} of {total} files from the memo",
