@@ -377,7 +377,7 @@ fn required_custom_fields_are_judged_on_the_compiled_item() {
 }
 
 /// A committed item with a human's lock on `status`; returns (id, path).
-fn locked_item(env: &Env) -> (String, std::path::PathBuf) {
+pub(crate) fn locked_item(env: &Env) -> (String, std::path::PathBuf) {
     let id = env.add("guarded", &[]);
     let path = env.workspace_ops(&id);
     append(&path, &op("lock", "human", 5, "f001", &["lock: [status]"]));

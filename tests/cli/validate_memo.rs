@@ -7,7 +7,9 @@
 use std::os::unix::fs::PermissionsExt;
 
 use crate::common::{git, Env};
-use crate::validate::{append, has, op, tracker_with_every_problem, validate_with, WS};
+use crate::validate::{
+    append, has, locked_item, op, tracker_with_every_problem, validate_with, WS,
+};
 
 /// `validate ARGS` with the memo (files changed in the last moment kept
 /// too: `HTRAC_CACHE_RACY_MS=0`): exit code, stdout, and how many of how
@@ -189,11 +191,7 @@ fn references_and_rules_are_judged_as_they_are_now() {
 #[test]
 fn check_locks_reads_a_file_again_once_its_head_copy_differs() {
     let env = Env::new();
-    let id = env.add("guarded", &[]);
-    let path = env.workspace_ops(&id);
-    append(&path, &op("lock", "human", 5, "b001", &["lock: [status]"]));
-    git(env.path(), &["add", "-A"]);
-    git(env.path(), &["commit", "-qm", "lock"]);
+    let (_, path) = locked_item(&env);
     // An agent's violation, committed past the hook: old, so a warning.
     append(
         &path,
