@@ -6,6 +6,7 @@
 //! effect only when they fall inside a human-opened window (see
 //! [`crate::items::compile`]). A log owned by an agent OS user is ignored.
 
+use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
@@ -13,6 +14,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
 use crate::items::tiers::Tier;
+use crate::oplog::blocks::{trailing_nonce, Blocks};
 use crate::oplog::op::Op;
 use crate::oplog::{self, AppendMode};
 use crate::timestamp::{now_utc_micros, parse_utc_micros};
@@ -116,10 +118,58 @@ impl Tracker {
         logs
     }
 
+    /// Appends `op` to every edit-mode log, under a nonce none of them
+    /// uses: chosen from the logs as read, and checked under the first
+    /// log's lock (another human's toggle may take it meanwhile: then
+    /// another is chosen). The op is signed once its nonce is settled.
     fn append_global(&self, mut op: Op) -> Result<()> {
-        self.sign_op(crate::governance::signing::EDIT_MODE_BINDING, &mut op)?;
-        let text = crate::oplog::emit::emit_op(&op);
-        for log in self.edit_mode_logs() {
+        let logs = self.edit_mode_logs();
+        // The nonce of each op of the logs: the `# <nonce>` comment its
+        // lines end with (what git's union merge needs unique; readers
+        // take no op whose lines lack it).
+        let mut taken: HashSet<String> = HashSet::new();
+        let read_logs = |taken: &mut HashSet<String>| {
+            for log in &logs {
+                let Ok(bytes) = std::fs::read(log) else {
+                    continue;
+                };
+                let text = String::from_utf8_lossy(&bytes);
+                for block in Blocks::new(&text) {
+                    let first = block.text.lines().next().unwrap_or_default();
+                    if let Some(n) = trailing_nonce(first) {
+                        taken.insert(n.to_string());
+                    }
+                }
+            }
+        };
+        read_logs(&mut taken);
+        for attempt in 1.. {
+            op.nonce = loop {
+                let n = fresh_nonce(&[]);
+                if !taken.contains(&n) {
+                    break n;
+                }
+            };
+            self.sign_op(crate::governance::signing::EDIT_MODE_BINDING, &mut op)?;
+            let text = crate::oplog::emit::emit_op(&op);
+            match self.append_to_logs(&logs, &text) {
+                Err(e) if oplog::nonce_taken(&e) && attempt < 16 => {
+                    taken.insert(op.nonce.clone());
+                    read_logs(&mut taken);
+                }
+                other => return other.map_err(Into::into),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// Appends `text` to each of `logs`, creating those that do not exist
+    /// yet; the first existing log refuses it if its nonce is in use
+    /// ([`oplog::NonceTaken`], nothing written anywhere then). Once one log
+    /// holds the op the others get it whatever: a window is in every log.
+    fn append_to_logs(&self, logs: &[PathBuf], text: &str) -> std::io::Result<()> {
+        let mut written = false;
+        for log in logs {
             let dir = log.parent().expect("log has a directory");
             if !dir.exists() {
                 std::fs::create_dir_all(dir)?;
@@ -130,17 +180,23 @@ impl Tracker {
             if !ignore.exists() {
                 std::fs::write(&ignore, "*\n")?;
             }
-            let created = match oplog::append_text(&log, &text, AppendMode::New) {
+            let created = match oplog::append_text(log, text, AppendMode::New) {
                 Ok(()) => true,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    oplog::append_text(&log, &text, AppendMode::Existing)?;
+                    let mode = if written {
+                        AppendMode::Existing
+                    } else {
+                        AppendMode::Fresh
+                    };
+                    oplog::append_text(log, text, mode)?;
                     false
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             };
+            written = true;
             if created {
                 // Only its human may add to it: no group write.
-                std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644))?;
+                std::fs::set_permissions(log, std::fs::Permissions::from_mode(0o644))?;
             }
         }
         Ok(())
@@ -153,7 +209,8 @@ impl Tracker {
             self.actor.role,
             &self.actor.name,
             0,
-            &fresh_nonce(&[]),
+            // (Chosen again by [`Tracker::append_global`], from the logs.)
+            "",
         )
     }
 

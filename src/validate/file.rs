@@ -224,15 +224,36 @@ fn ranges(lines: &[usize]) -> String {
 /// union merge; the same op twice (a cherry-pick) is harmless.
 fn check_nonces_unique(c: &mut Checked) {
     let mut found: Vec<(usize, usize)> = Vec::new();
-    for (i, (_, op)) in c.ops.iter().enumerate() {
-        if op.nonce.is_empty() {
-            continue;
+    // The first earlier op with the nonce of op `i` that is another op.
+    let other = |i: usize, earlier: &mut dyn Iterator<Item = usize>| {
+        for j in earlier {
+            if c.ops[j].1 != c.ops[i].1 {
+                return Some(j);
+            }
         }
-        if let Some(j) = c.ops[..i]
-            .iter()
-            .position(|(_, o)| o.nonce == op.nonce && o != op)
-        {
-            found.push((j, i));
+        None
+    };
+    if c.ops.len() <= 64 {
+        // Most files: each op against those before it.
+        for (i, (_, op)) in c.ops.iter().enumerate() {
+            let mut same = (0..i).filter(|&j| c.ops[j].1.nonce == op.nonce);
+            if let (false, Some(j)) = (op.nonce.is_empty(), other(i, &mut same)) {
+                found.push((j, i));
+            }
+        }
+    } else {
+        // A long log (an edit-mode log, say): the ops before each by nonce.
+        let mut seen: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::with_capacity(c.ops.len());
+        for (i, (_, op)) in c.ops.iter().enumerate() {
+            if op.nonce.is_empty() {
+                continue;
+            }
+            let earlier = seen.entry(op.nonce.as_str()).or_default();
+            if let Some(j) = other(i, &mut earlier.iter().copied()) {
+                found.push((j, i));
+            }
+            earlier.push(i);
         }
     }
     for (j, i) in found {

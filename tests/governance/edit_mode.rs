@@ -112,3 +112,70 @@ fn message_edits_need_an_open_window_and_respect_its_cap() {
         "first, reworded"
     );
 }
+
+/// Every op of an edit-mode log has a nonce of its own (`validate` reports
+/// a reused one): each toggle picks one the logs do not use yet, even when
+/// almost every four-hex-digit nonce is taken.
+#[test]
+fn each_toggle_takes_a_nonce_no_op_of_the_logs_uses() {
+    let env = Env::new();
+    env.run(&["edit-mode", "on"]).ok();
+    let logs = [
+        env.root()
+            .join("tracker-workspace/.edit-mode/edit-mode.ops"),
+        env.root().join("tracker/.edit-mode/edit-mode.ops"),
+    ];
+    let first = std::fs::read_to_string(&logs[0]).unwrap();
+    // 64,000 of the 65,536 nonces taken, past windows in each log.
+    let mut past = String::new();
+    let free = (0..=0xffffu32)
+        .map(|n| format!("{n:04x}"))
+        .filter(|n| !first.contains(&format!("  # {n}\n")));
+    for nonce in free.take(64_000) {
+        for line in [
+            "- op: edit-mode-off".to_string(),
+            "  at: '2026-01-05T10:00:00.000000Z'".to_string(),
+            "  by: human".to_string(),
+            "  actor: amy".to_string(),
+            "  clock: 0".to_string(),
+            // (Quoted: `9765` unquoted would be a number.)
+            format!("  nonce: '{nonce}'"),
+        ] {
+            past.push_str(&format!("{line}  # {nonce}\n"));
+        }
+    }
+    for log in &logs {
+        let mut text = past.clone();
+        text.push_str(&std::fs::read_to_string(log).unwrap());
+        std::fs::write(log, text).unwrap();
+    }
+    for _ in 0..2 {
+        env.run(&["edit-mode", "off"]).ok();
+        env.run(&["edit-mode", "on"]).ok();
+    }
+    for log in &logs {
+        let text = std::fs::read_to_string(log).unwrap();
+        // Each op's nonce: the comment its first line ends with.
+        let nonces: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("- op: "))
+            .map(|l| l.rsplit_once("  # ").unwrap().1)
+            .collect();
+        assert_eq!(nonces.len(), 64_005, "{}", log.display());
+        let unique: std::collections::HashSet<&&str> = nonces.iter().collect();
+        assert_eq!(
+            unique.len(),
+            nonces.len(),
+            "a nonce used twice in {}",
+            log.display()
+        );
+    }
+    // The same toggles in both logs, in the same order.
+    let tail = |log: &std::path::Path| {
+        let text = std::fs::read_to_string(log).unwrap();
+        text[past.len()..].to_string()
+    };
+    assert_eq!(tail(&logs[0]), tail(&logs[1]));
+    let r = env.run(&["validate", "--strict"]);
+    assert!(!r.stdout.contains("is also used by"), "{}", r.stdout);
+}
