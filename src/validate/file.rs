@@ -224,20 +224,16 @@ fn ranges(lines: &[usize]) -> String {
 /// union merge; the same op twice (a cherry-pick) is harmless.
 fn check_nonces_unique(c: &mut Checked) {
     let mut found: Vec<(usize, usize)> = Vec::new();
-    // The first earlier op with the nonce of op `i` that is another op.
-    let other = |i: usize, earlier: &mut dyn Iterator<Item = usize>| {
-        for j in earlier {
-            if c.ops[j].1 != c.ops[i].1 {
-                return Some(j);
-            }
-        }
-        None
-    };
+    // The first of the `earlier` ops (with the nonce of op `i`) that is
+    // another op.
+    fn other(ops: &[(usize, Op)], i: usize, earlier: impl Iterator<Item = usize>) -> Option<usize> {
+        { earlier }.find(|&j| ops[j].1 != ops[i].1)
+    }
     if c.ops.len() <= 64 {
         // Most files: each op against those before it.
         for (i, (_, op)) in c.ops.iter().enumerate() {
-            let mut same = (0..i).filter(|&j| c.ops[j].1.nonce == op.nonce);
-            if let (false, Some(j)) = (op.nonce.is_empty(), other(i, &mut same)) {
+            let same = (0..i).filter(|&j| c.ops[j].1.nonce == op.nonce);
+            if let (false, Some(j)) = (op.nonce.is_empty(), other(&c.ops, i, same)) {
                 found.push((j, i));
             }
         }
@@ -250,7 +246,7 @@ fn check_nonces_unique(c: &mut Checked) {
                 continue;
             }
             let earlier = seen.entry(op.nonce.as_str()).or_default();
-            if let Some(j) = other(i, &mut earlier.iter().copied()) {
+            if let Some(j) = other(&c.ops, i, earlier.iter().copied()) {
                 found.push((j, i));
             }
             earlier.push(i);
