@@ -339,3 +339,77 @@ fn a_journal_open_to_others_is_left_alone_and_keys_stay_in_memory() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "whatever\n");
     assert!(keys.take_warnings().is_empty());
 }
+
+/// A running server compacts its journal once it holds about twice what is
+/// kept: the file shrinks back, stays private, and what is appended after
+/// goes to the new file (a restart replays it), while the answers the cap
+/// forgot are gone from it too.
+#[test]
+fn a_running_server_compacts_its_journal_and_keeps_appending_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(journal::FILE);
+    let lines = || std::fs::read_to_string(&path).unwrap().lines().count();
+    let n = Cell::new(0);
+    let (keys, w) = Keys::open(dir.path());
+    assert!(w.is_empty(), "{w:?}");
+    // Past the per-user cap, each new key forgets the oldest but adds a line.
+    let total = 2 * PER_USER + 100;
+    let mut most = 0;
+    for i in 0..total {
+        run(&keys, "amy", &format!("k{i}"), "fp", now_secs(), &n);
+        most = most.max(lines());
+    }
+    assert!(keys.take_warnings().is_empty());
+    assert!(
+        most <= 2 * PER_USER + 64 + 1,
+        "the file grew to {most} lines"
+    );
+    assert!(lines() < total, "{} lines: never compacted", lines());
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Appended after the compaction: in the file a restart reads.
+    run(&keys, "bob", "after", "fp", now_secs(), &n);
+    drop(keys);
+    let (again, w) = Keys::open(dir.path());
+    assert!(w.is_empty(), "{w:?}");
+    let applied = n.get();
+    assert!(run(&again, "bob", "after", "fp", now_secs(), &n).replayed);
+    assert!(
+        run(
+            &again,
+            "amy",
+            &format!("k{}", total - 1),
+            "fp",
+            now_secs(),
+            &n
+        )
+        .replayed
+    );
+    assert!(
+        run(
+            &again,
+            "amy",
+            &format!("k{}", total - PER_USER),
+            "fp",
+            now_secs(),
+            &n
+        )
+        .replayed
+    );
+    assert_eq!(n.get(), applied, "nothing kept was applied again");
+    // Forgotten by the cap (and not brought back by the compacted file).
+    assert!(!run(&again, "amy", "k0", "fp", now_secs(), &n).replayed);
+    assert!(
+        !run(
+            &again,
+            "amy",
+            &format!("k{}", total - PER_USER - 1),
+            "fp",
+            now_secs(),
+            &n
+        )
+        .replayed
+    );
+}
