@@ -33,8 +33,10 @@ use std::path::PathBuf;
 use sha2::Digest;
 
 use super::cross::{Links, Refs};
+use super::targets::Target;
 use super::{Finding, Level};
 use crate::cache::codec::{Dec, Enc};
+use crate::cache::listing::{Listed, Listing};
 use crate::cache::memo::Sealer;
 use crate::cache::FileKey;
 use crate::items::tiers::Tier;
@@ -423,4 +425,32 @@ fn inputs(t: &Tracker) -> [u8; 32] {
         Err(_) => h.update(crate::cache::now_ns().to_le_bytes()),
     }
     h.finalize().into()
+}
+
+/// What the memo holds of listed file `f` (target `t`), when its entry
+/// still holds: the file's key is the one judged, it is not frozen, and,
+/// with `--check-locks`, it is (by its object ID) its staged and `HEAD`
+/// copy. Also the entry again, for the next memo.
+pub(super) fn recalled(
+    m: &Memo,
+    listing: &Listing,
+    f: &Listed,
+    t: &Target,
+    git: Option<&super::locks::Git<'_>>,
+) -> Option<(Own, Record)> {
+    let key = f.key?;
+    if super::targets::is_frozen(listing, t) {
+        return None;
+    }
+    let id = listing.id(f);
+    let entry = m.get(f.tier, id)?;
+    if entry.key != key {
+        return None;
+    }
+    if let Some(g) = git {
+        if entry.blob.is_empty() || g.staged_id(t).as_deref() != Some(entry.blob) {
+            return None;
+        }
+    }
+    Some((entry.own()?, entry.record()))
 }

@@ -16,7 +16,10 @@
 //!   git's copies through [`copies`] for the files [`clean`] cannot show
 //!   to be unchanged;
 //! * [`similar`] (with `--similar` / `--deep-similar`, whole tracker only)
-//!   reports near-duplicate items.
+//!   reports near-duplicate items;
+//! * [`targets`] says what a run validates and how messages name it;
+//! * [`memo`] keeps what each file's own checks found, so a whole-tracker
+//!   run again reads only the files changed since.
 
 mod clean;
 mod copies;
@@ -26,13 +29,18 @@ mod locks;
 mod memo;
 mod schema;
 pub mod similar;
+mod targets;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cache::listing::Listing;
 use crate::error::Result;
-use crate::items::tiers::{id_from_file_name, Tier};
+use crate::items::tiers::Tier;
 use crate::tracker::Tracker;
+use targets::{
+    all_targets, classify, frozen_approval, is_frozen, listed_target, shown_path, Role, Source,
+    Target,
+};
 
 /// What to check beyond the defaults.
 #[derive(Debug, Clone, Copy, Default)]
@@ -73,30 +81,6 @@ struct Finding {
     level: Level,
     line: Option<usize>,
     message: String,
-}
-
-/// What a file is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    /// One item's op log (`.<ID>.ops`).
-    Item,
-    /// A tier's global edit-mode log (`.edit-mode/edit-mode.ops`).
-    EditModeLog,
-}
-
-/// A file to validate.
-#[derive(Debug, Clone)]
-struct Target {
-    path: PathBuf,
-    /// The path as messages show it, when not [`shown_path`] of `path`
-    /// (worked out only for a file with something to report).
-    shown: Option<String>,
-    role: Role,
-    id: Option<String>,
-    /// The tier whose directory holds the file, if any.
-    tier: Option<Tier>,
-    /// Listed in its tier's directory (whole-tracker runs): opened there by name.
-    listed: bool,
 }
 
 /// A file read and checked on its own; other checks add to `findings`.
@@ -317,7 +301,7 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
                 Source::Listed(i) => {
                     let f = &listing.files[i];
                     let t = listed_target(&tier_dirs, &listing, f);
-                    match memo_ref.and_then(|m| recalled(m, &listing, f, &t, git_ref)) {
+                    match memo_ref.and_then(|m| memo::recalled(m, &listing, f, &t, git_ref)) {
                         Some((own, record)) => {
                             recalled_n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             return Step::Done(recall(t, own, record));
@@ -475,66 +459,6 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     Ok(report)
 }
 
-/// The ops of the item's freeze sentinel, when `t` is a frozen item's file.
-fn frozen_approval(
-    tracker: &Tracker,
-    listing: &Listing,
-    t: &Target,
-) -> Option<Vec<crate::oplog::op::Op>> {
-    let (Some(id), Some(tier), Role::Item) = (&t.id, t.tier, t.role) else {
-        return None;
-    };
-    // Listed sentinels are few: only those are looked at again.
-    if !listing.frozen[crate::cache::tier_index(tier)].contains(id) {
-        return None;
-    }
-    let file = crate::tracker::ItemFile {
-        id: id.clone(),
-        tier,
-        path: t.path.clone(),
-    };
-    if !tracker.frozen_path(tier, id).exists() {
-        return None;
-    }
-    Some(tracker.approved_ops(&file, &mut Vec::new()))
-}
-
-/// Whether `t` is an item with a freeze sentinel listed.
-fn is_frozen(listing: &Listing, t: &Target) -> bool {
-    match (&t.id, t.tier) {
-        (Some(id), Some(tier)) => listing.frozen[crate::cache::tier_index(tier)].contains(id),
-        _ => false,
-    }
-}
-
-/// What the memo holds of listed file `f` (target `t`), when its entry
-/// still holds: the file's key is the one judged, it is not frozen, and,
-/// with `--check-locks`, it is (by its object ID) its staged and `HEAD`
-/// copy. Also the entry again, for the next memo.
-fn recalled(
-    m: &memo::Memo,
-    listing: &Listing,
-    f: &crate::cache::listing::Listed,
-    t: &Target,
-    git: Option<&locks::Git<'_>>,
-) -> Option<(memo::Own, memo::Record)> {
-    let key = f.key?;
-    if is_frozen(listing, t) {
-        return None;
-    }
-    let id = listing.id(f);
-    let entry = m.get(f.tier, id)?;
-    if entry.key != key {
-        return None;
-    }
-    if let Some(g) = git {
-        if entry.blob.is_empty() || g.staged_id(t).as_deref() != Some(entry.blob) {
-            return None;
-        }
-    }
-    Some((entry.own()?, entry.record()))
-}
-
 /// Every op of the whole history that compiled without effect (an agent's
 /// use of a human's power: see [`crate::governance::policy`]) is a warning — an error
 /// with `--strict` — whether or not it is new since `HEAD`: a commit made
@@ -612,101 +536,4 @@ fn report_rejected(c: &mut Checked, policy: &crate::governance::policy::Policy) 
             );
         }
     }
-}
-
-/// A file to validate: one of the listing's (by its index there), made a
-/// [`Target`] when it is validated, or a target worked out already.
-enum Source {
-    Listed(usize),
-    Given(Target),
-}
-
-/// Every item file of every tier, then the edit-mode logs.
-fn all_targets(tracker: &Tracker, listing: &Listing) -> Vec<Source> {
-    let mut out: Vec<Source> = (0..listing.files.len()).map(Source::Listed).collect();
-    let mut logs: Vec<PathBuf> = Vec::new();
-    for tier in Tier::ALL {
-        let log = tier.edit_mode_log(&tracker.root);
-        if log.is_file() && !logs.contains(&log) {
-            logs.push(log);
-        }
-    }
-    for path in logs {
-        out.push(Source::Given(Target {
-            shown: None,
-            path,
-            role: Role::EditModeLog,
-            id: None,
-            tier: None,
-            listed: false,
-        }));
-    }
-    out
-}
-
-/// The target of a listed item file (`dirs`: each tier's directory, in
-/// [`Tier::ALL`] order).
-fn listed_target(
-    dirs: &[PathBuf; 3],
-    listing: &Listing,
-    f: &crate::cache::listing::Listed,
-) -> Target {
-    Target {
-        // The tier's directory and `.<ID>.ops`, as [`Tracker::item_path`] makes it.
-        path: dirs[crate::cache::tier_index(f.tier)].join(listing.name(f)),
-        shown: None,
-        role: Role::Item,
-        id: Some(listing.id(f).to_string()),
-        tier: Some(f.tier),
-        listed: true,
-    }
-}
-
-/// What a file named on the command line is: its tier from its directory,
-/// its ID from its name.
-fn classify(tracker: &Tracker, path: &Path, given: &str) -> Target {
-    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let shown = if path.starts_with(tracker.work_tree.as_deref().unwrap_or(&tracker.root))
-        || tracker.root.parent().is_some_and(|p| path.starts_with(p))
-    {
-        None
-    } else {
-        Some(given.to_string())
-    };
-    let is_edit_log = name == "edit-mode.ops" && dir.file_name().is_some_and(|d| d == ".edit-mode");
-    let tier = Tier::ALL
-        .into_iter()
-        .find(|t| tracker.tier_dir(*t).canonicalize().is_ok_and(|d| d == dir));
-    Target {
-        path,
-        shown,
-        role: if is_edit_log {
-            Role::EditModeLog
-        } else {
-            Role::Item
-        },
-        id: id_from_file_name(&name).map(str::to_string),
-        tier,
-        listed: false,
-    }
-}
-
-/// `path` relative to the git work tree, else to the directory holding
-/// `.agent/`, else as it is.
-fn shown_path(tracker: &Tracker, path: &Path) -> String {
-    let bases = [
-        tracker.work_tree.clone(),
-        tracker.root.parent().map(Path::to_path_buf),
-    ];
-    for base in bases.into_iter().flatten() {
-        if let Ok(rel) = path.strip_prefix(&base) {
-            return rel.to_string_lossy().into_owned();
-        }
-    }
-    path.to_string_lossy().into_owned()
 }
