@@ -249,4 +249,15 @@ fn a_damaged_memo_is_ignored() {
     std::fs::write(&memo, &bytes[..mid]).unwrap();
     let (_, _, (n, _)) = warm(&env, &["validate"]);
     assert_eq!(n, 0);
+    // Whole again (that run rewrote it), but writable by others: another
+    // user could have written it, so it is not believed either.
+    assert_eq!(warm(&env, &["validate"]).2 .0, 2);
+    std::fs::set_permissions(&memo, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (code, out, (n, _)) = warm(&env, &["validate"]);
+    assert_eq!(n, 0, "a memo others may write was used");
+    assert_eq!((code, out), fresh(&env, &["validate"]));
+    // Rewritten as this user's own.
+    let mode = std::fs::metadata(&memo).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(warm(&env, &["validate"]).2 .0, 2);
 }
