@@ -53,7 +53,7 @@ pub fn save_text(root: &Path, text: &str) {
     // The same list as the stash holds (the usual case: the same listing
     // again): nothing to write. A rename over the old file costs more than
     // reading it (ext4 flushes the new file's data on such a rename).
-    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+    if crate::cache::read_own(&path).is_some_and(|old| old == text.as_bytes()) {
         return;
     }
     if let Some(dir) = path.parent() {
@@ -62,16 +62,17 @@ pub fn save_text(root: &Path, text: &str) {
         }
     }
     // Write a temp file and rename it, so a concurrent reader never sees half a list.
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    // (This user's alone, whatever the umask: see [`crate::cache::open_own`].)
+    let _ = crate::atomic::replace_with(&path, 0o600, false, |w| {
+        std::io::Write::write_all(w, text.as_bytes())
+    });
 }
 
 /// The stashed rows.
 pub fn load(root: &Path) -> Vec<String> {
     stash_path(root)
-        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|p| crate::cache::read_own(&p))
+        .and_then(|b| String::from_utf8(b).ok())
         .map(|t| {
             t.lines()
                 .filter(|l| !l.is_empty())

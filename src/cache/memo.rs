@@ -352,7 +352,7 @@ pub fn summary_or_memo(t: &Tracker, name: &str, inputs: &[u8]) -> Result<Lookup>
 
 /// The memo file at `path`, if it reads back whole.
 fn read(path: &Path) -> Option<Kept> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = super::read_own(path)?;
     let body = bytes.strip_prefix(MAGIC)?;
     let (body, sum) = body.split_at(body.len().checked_sub(8)?);
     if seal(body) != u64::from_le_bytes(sum.try_into().ok()?) {

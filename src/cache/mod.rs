@@ -108,6 +108,30 @@ pub fn racy_window() -> Duration {
         .unwrap_or(Duration::from_secs(2))
 }
 
+/// The cache file at `path`, opened, when it can be believed: a plain file
+/// of the running user that no other user may write. What the cache
+/// directory holds shapes what reads show and what checks believe
+/// (compiled items, verified signatures, the parsed configuration,
+/// `validate`'s findings): a file another user could have written — in a
+/// cache directory shared through `HTRAC_CACHE_DIR`, or left writable to
+/// the group an agent shares with its human — is ignored and rebuilt.
+pub fn open_own(path: &Path) -> Option<File> {
+    use std::os::unix::fs::MetadataExt;
+    let f = File::open(path).ok()?;
+    let meta = f.metadata().ok()?;
+    let mine = meta.uid() == rustix::process::geteuid().as_raw();
+    (meta.is_file() && mine && meta.mode() & 0o022 == 0).then_some(f)
+}
+
+/// The bytes of the cache file at `path`, when it can be believed
+/// ([`open_own`]).
+pub fn read_own(path: &Path) -> Option<Vec<u8>> {
+    let mut f = open_own(path)?;
+    let mut bytes = Vec::with_capacity(f.metadata().map_or(0, |m| m.len() as usize));
+    f.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 /// The cache file of the tracker at `root`, unless caching is off
 /// (`HTRAC_NO_CACHE` set) or there is no cache directory.
 pub fn path_for(root: &Path) -> Option<PathBuf> {
@@ -326,7 +350,7 @@ pub(crate) fn load<T: Decoded>(
     summary: bool,
 ) -> Option<Contents<T>> {
     let mut r = Reader {
-        file: File::open(path).ok()?,
+        file: open_own(path)?,
         buf: vec![0; 1 << 16],
         pos: 0,
         end: 0,

@@ -64,7 +64,7 @@ impl Cursor<'_> {
 /// if it is missing, of another format, version or tracker, or fails
 /// either checksum (a damaged record is never copied).
 pub(crate) fn load_raw(path: &Path, root: &Path) -> Option<Raw> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = super::read_own(path)?;
     let mut c = Cursor {
         bytes: &bytes,
         pos: 0,

@@ -31,7 +31,6 @@
 //! file, `HTRAC_NO_CACHE`.
 
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::refs::{GitDirs, RefTable};
@@ -127,12 +126,7 @@ fn lookup_with(
         Some((d, n)) => (d, n),
         None => ("", rel),
     };
-    let peek = Peek {
-        cache,
-        dir,
-        name,
-        uid: rustix::process::geteuid().as_raw(),
-    };
+    let peek = Peek { cache, dir, name };
     // What the cache knows: each commit's entry, each blob's bytes.
     let mut entries: Vec<Option<Entry>> = Vec::with_capacity(revs.len());
     for r in &revs {
@@ -284,7 +278,6 @@ struct Peek<'a> {
     cache: &'a Path,
     dir: &'a str,
     name: &'a str,
-    uid: u32,
 }
 
 impl Peek<'_> {
@@ -293,25 +286,12 @@ impl Peek<'_> {
         self.cache.join(format!("t-{commit}-{h:016x}"))
     }
 
-    /// A file of the cache that this user owns.
-    fn read_own(&self, path: &Path) -> Option<Vec<u8>> {
-        use std::io::Read;
-        let mut f = std::fs::File::open(path).ok()?;
-        let meta = f.metadata().ok()?;
-        if meta.uid() != self.uid || !meta.is_file() {
-            return None;
-        }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        f.read_to_end(&mut bytes).ok()?;
-        Some(bytes)
-    }
-
     /// The directory's tree in `commit` as kept (the file's bytes and where
     /// the tree starts in them, so that a 10,000-entry tree is not copied
     /// again): `Some(None)` when the commit has no such directory, `None`
     /// when not kept (or damaged).
     fn tree(&self, commit: &str) -> Option<Option<(Vec<u8>, usize)>> {
-        let mut bytes = self.read_own(&self.tree_path(commit))?;
+        let mut bytes = crate::cache::read_own(&self.tree_path(commit))?;
         let (body, sum) = bytes.split_at(bytes.len().checked_sub(8)?);
         if crate::cache::checksum(0, body) != u64::from_le_bytes(sum.try_into().ok()?) {
             return None;
@@ -352,7 +332,7 @@ impl Peek<'_> {
 
     /// A kept blob, when its bytes still hash to its id.
     fn blob(&self, id: &str) -> Option<Vec<u8>> {
-        let bytes = self.read_own(&self.cache.join(format!("b-{id}")))?;
+        let bytes = crate::cache::read_own(&self.cache.join(format!("b-{id}")))?;
         is_blob(id, &bytes).then_some(bytes)
     }
 

@@ -165,7 +165,7 @@ pub fn fingerprints(t: &Tracker, tier: Tier) -> Vec<(String, u64)> {
     let path = store_path(&t.root);
     let bytes = path
         .as_deref()
-        .and_then(|p| std::fs::read(p).ok())
+        .and_then(crate::cache::read_own)
         .unwrap_or_default();
     let store = decode(&bytes).unwrap_or_default();
     // This tier's entries are one sorted run of the store: merge-join them

@@ -102,7 +102,8 @@ impl Memo {
             bytes: Vec::new(),
             entries: Vec::new(),
         };
-        if let Some(bytes) = read_own(&memo.path) {
+        // (Only this user's own: see [`crate::cache::open_own`].)
+        if let Some(bytes) = crate::cache::read_own(&memo.path) {
             memo.bytes = bytes;
             match memo.index() {
                 Some(entries) => memo.entries = entries,
@@ -391,24 +392,6 @@ fn findings_of(d: &mut Dec<'_>) -> Option<Vec<Finding>> {
         });
     }
     Some(out)
-}
-
-/// The memo file's bytes, when it is a plain file of the running user that
-/// no one else may write: a memo another user could write (a cache
-/// directory shared through `HTRAC_CACHE_DIR`, say) could hide a forged op
-/// from this user's `validate`, so it is not believed.
-fn read_own(path: &std::path::Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    use std::os::unix::fs::MetadataExt;
-    let mut f = std::fs::File::open(path).ok()?;
-    let meta = f.metadata().ok()?;
-    let mine = meta.uid() == rustix::process::geteuid().as_raw();
-    if !meta.is_file() || !mine || meta.mode() & 0o022 != 0 {
-        return None;
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    f.read_to_end(&mut bytes).ok()?;
-    Some(bytes)
 }
 
 /// A line number as kept: 0 for none (lines count from 1).

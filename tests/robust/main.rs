@@ -6,6 +6,7 @@
 mod common;
 
 mod cache;
+mod cache_owner;
 mod concurrency;
 mod crash;
 mod fast_reader;

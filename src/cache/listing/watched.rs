@@ -261,7 +261,7 @@ impl<'a> Dec<'a> {
 /// The stored listing and its stamp, with each tier's directory opened
 /// now; `None` if missing, of another tracker, or not read back exactly.
 fn load(side: &Path, t: &Tracker) -> Option<(Stamp, Listing)> {
-    let bytes = std::fs::read(side).ok()?;
+    let bytes = crate::cache::read_own(side)?;
     let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
     if crate::cache::checksum_wide(0, body) != u64::from_le_bytes(sum.try_into().ok()?) {
         return None;

@@ -13,6 +13,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -59,7 +60,7 @@ impl SigCache {
             let bytes = self
                 .path
                 .as_deref()
-                .and_then(|p| std::fs::read(p).ok())
+                .and_then(crate::cache::read_own)
                 .unwrap_or_default();
             let set = bytes
                 .chunks_exact(32)
@@ -91,7 +92,10 @@ impl SigCache {
             Ok(mut f) if !f.is_empty() => std::mem::take(&mut *f),
             _ => return,
         };
-        if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_BYTES) {
+        // Too large, or not one this user may believe (another's, or
+        // writable by others): started again.
+        let believed = crate::cache::open_own(path).is_some();
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_BYTES || !believed) {
             let _ = std::fs::remove_file(path);
         }
         if let Some(dir) = path.parent() {
@@ -101,6 +105,7 @@ impl SigCache {
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)
         {
             // One write: appends of whole records never interleave.
