@@ -12,7 +12,7 @@ use htrac::items::slim::Slim;
 
 use crate::common::{self, git, Env, Run};
 
-fn run(env: &Env, args: &[&str]) -> Run {
+pub(crate) fn run(env: &Env, args: &[&str]) -> Run {
     let out = env
         .command(args)
         .env("HTRAC_CACHE_RACY_MS", "0")
@@ -32,7 +32,7 @@ fn cold(env: &Env, args: &[&str]) -> Run {
 }
 
 /// How many items the last command took from the cache (HTRAC_CACHE_STATS).
-fn hits(r: &Run) -> usize {
+pub(crate) fn hits(r: &Run) -> usize {
     let line = r
         .stderr
         .lines()

@@ -6,29 +6,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{Env, Run};
-
-fn run(env: &Env, args: &[&str]) -> Run {
-    let out = env
-        .command(args)
-        .env("HTRAC_CACHE_RACY_MS", "0")
-        .env("HTRAC_CACHE_STATS", "1")
-        .output()
-        .unwrap();
-    Run::from(out)
-}
-
-/// How many items `r` took from the read cache (`HTRAC_CACHE_STATS`).
-fn hits(r: &Run) -> usize {
-    let line = r.stderr.lines().find(|l| l.starts_with("cache: "));
-    let line = line.unwrap_or_else(|| panic!("no cache stats:\n{}", r.stderr));
-    line["cache: ".len()..]
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
+use crate::cache::{hits, run};
+use crate::common::Env;
 
 fn mode(p: &std::path::Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
