@@ -79,7 +79,7 @@ impl FileKey {
         e.u64(self.dev);
     }
 
-    fn decode(d: &mut Dec<'_>) -> Option<FileKey> {
+    pub(crate) fn decode(d: &mut Dec<'_>) -> Option<FileKey> {
         Some(FileKey {
             size: d.u64()?,
             mtime: d.u64()? as i64,

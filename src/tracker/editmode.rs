@@ -143,7 +143,9 @@ impl Tracker {
             }
         };
         read_logs(&mut taken);
-        for attempt in 1.. {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             op.nonce = loop {
                 let n = fresh_nonce(&[]);
                 if !taken.contains(&n) {
@@ -160,7 +162,6 @@ impl Tracker {
                 other => return other.map_err(Into::into),
             }
         }
-        unreachable!("the loop returns")
     }
 
     /// Appends `text` to each of `logs`, creating those that do not exist

@@ -164,13 +164,7 @@ impl Memo {
             })
             .ok()?;
         let mut d = Dec::new(&self.bytes[self.entries[i].2.clone()]);
-        let key = FileKey {
-            size: d.u64()?,
-            mtime: d.u64()? as i64,
-            ctime: d.u64()? as i64,
-            ino: d.u64()?,
-            dev: d.u64()?,
-        };
+        let key = FileKey::decode(&mut d)?;
         let blob = d.bytes()?;
         let body = d.bytes()?;
         d.at_end().then_some(Entry {
@@ -183,10 +177,10 @@ impl Memo {
 
     /// The (tier, ID) an entry of a [`Next`] (its new ones in `fresh`) is
     /// kept under.
-    fn name_of<'a>(&'a self, fresh: &'a [u8], r: &Kept) -> (u8, &'a [u8]) {
+    fn name_of<'a>(&'a self, fresh: &'a [u8], r: &Queued) -> (u8, &'a [u8]) {
         match r {
-            Kept::Old(i) => (self.entries[*i].0, &self.bytes[self.entries[*i].1.clone()]),
-            Kept::New(at) => {
+            Queued::Old(i) => (self.entries[*i].0, &self.bytes[self.entries[*i].1.clone()]),
+            Queued::New(at) => {
                 // As [`record`] spells it: tier, a `u32` length, the ID.
                 let b = &fresh[at.clone()];
                 let n = u32::from_le_bytes(b[1..5].try_into().expect("4 bytes")) as usize;
@@ -201,15 +195,15 @@ impl Memo {
     pub(super) fn save(&self, next: Next) {
         let Next {
             fresh,
-            kept: mut records,
+            queued: mut records,
         } = next;
         let unchanged = records.len() == self.entries.len()
-            && records.iter().all(|r| matches!(r, Kept::Old(_)));
+            && records.iter().all(|r| matches!(r, Queued::Old(_)));
         if unchanged {
             return;
         }
         // In the order they are looked up in (the listing's, mostly already).
-        let names = |a: &Kept, b: &Kept| self.name_of(&fresh, a).cmp(&self.name_of(&fresh, b));
+        let names = |a: &Queued, b: &Queued| self.name_of(&fresh, a).cmp(&self.name_of(&fresh, b));
         if !records.windows(2).all(|w| names(&w[0], &w[1]).is_lt()) {
             records.sort_by(names);
             records.dedup_by(|a, b| names(a, b).is_eq());
@@ -231,7 +225,7 @@ impl Memo {
             body.put(&head)?;
             for r in &records {
                 match r {
-                    Kept::Old(i) => {
+                    Queued::Old(i) => {
                         let (tier, id, rec) = &self.entries[*i];
                         head.clear();
                         let mut e = Enc(&mut head);
@@ -242,7 +236,7 @@ impl Memo {
                         body.put(&head)?;
                         body.put(&self.bytes[rec.clone()])?;
                     }
-                    Kept::New(at) => body.put(&fresh[at.clone()])?,
+                    Queued::New(at) => body.put(&fresh[at.clone()])?,
                 }
             }
             let sum = body.finish()?;
@@ -257,11 +251,11 @@ impl Memo {
 #[derive(Default)]
 pub(super) struct Next {
     fresh: Vec<u8>,
-    kept: Vec<Kept>,
+    queued: Vec<Queued>,
 }
 
 /// An entry of [`Next`].
-enum Kept {
+enum Queued {
     /// The entry read (its index among the memo's).
     Old(usize),
     /// A new one: where it lies in [`Next::fresh`].
@@ -271,11 +265,11 @@ enum Kept {
 impl Next {
     pub(super) fn add(&mut self, r: Record) {
         match r {
-            Record::Old(i) => self.kept.push(Kept::Old(i)),
+            Record::Old(i) => self.queued.push(Queued::Old(i)),
             Record::New(b) => {
                 let start = self.fresh.len();
                 self.fresh.extend_from_slice(&b);
-                self.kept.push(Kept::New(start..self.fresh.len()));
+                self.queued.push(Queued::New(start..self.fresh.len()));
             }
         }
     }

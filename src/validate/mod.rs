@@ -202,6 +202,27 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     let threads = crate::par::threads_for(targets.len(), 64);
     // What is left of one file once it has been checked on its own: the
     // checks against git's copies (when it may have new ops) and across files.
+    // What is kept of a file checked on its own, whether it was read or
+    // judged from the memo. A whole-tracker run's file has the only file
+    // of its ID unless the ID is in another tier: without links then, it
+    // can be on no cycle nor hide another file's links.
+    let kept_of = |target: Target, findings: Vec<Finding>, links: Option<cross::Links>| {
+        let links = links.filter(|l| {
+            !whole
+                || l.has_edges()
+                || target
+                    .id
+                    .as_deref()
+                    .is_some_and(|id| index.in_many_tiers(id))
+        });
+        Kept {
+            target: (links.is_some() || !findings.is_empty()).then_some(target),
+            links,
+            similar: None,
+            findings,
+            memo: None,
+        }
+    };
     // `keep`: the file's key and git object ID when its entry is to be
     // kept in the memo.
     let finish = |mut c: Checked,
@@ -237,17 +258,6 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             )),
             _ => None,
         };
-        // A whole-tracker run's file has the only file of its ID unless the
-        // ID is in another tier: without links then, it can be on no cycle
-        // nor hide another file's links.
-        let links = links.filter(|l| {
-            !whole
-                || l.has_edges()
-                || c.target
-                    .id
-                    .as_deref()
-                    .is_some_and(|id| index.in_many_tiers(id))
-        });
         let similar = if opts.similar && c.target.role == Role::Item && c.target.tier.is_some() {
             c.item
                 .take()
@@ -256,33 +266,19 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         } else {
             None
         };
-        Kept {
-            target: (links.is_some() || !c.findings.is_empty()).then_some(c.target),
-            links,
-            similar,
-            findings: c.findings,
-            memo,
-        }
+        let mut k = kept_of(c.target, c.findings, links);
+        k.similar = similar;
+        k.memo = memo;
+        k
     };
     // A file whose memo entry still holds, judged from it: its findings,
     // its references against the tracker as it is now, its links.
     let recall = |target: Target, own: memo::Own, record: memo::Record| {
         let mut findings = own.findings;
         cross::judge(tracker, &index, &target, own.refs.as_ref(), &mut findings);
-        let links = own.links.filter(|l| {
-            l.has_edges()
-                || target
-                    .id
-                    .as_deref()
-                    .is_some_and(|id| index.in_many_tiers(id))
-        });
-        Kept {
-            target: (links.is_some() || !findings.is_empty()).then_some(target),
-            links,
-            similar: None,
-            findings,
-            memo: Some(record),
-        }
+        let mut k = kept_of(target, findings, own.links);
+        k.memo = Some(record);
+        k
     };
     // Files judged from the memo (told with `HTRAC_CACHE_STATS`).
     let recalled_n = std::sync::atomic::AtomicUsize::new(0);
