@@ -144,24 +144,19 @@ impl Unchanged {
         (self.listed[path.clone()] == *rel).then(|| &self.listed[id.clone()])
     }
 
-    /// The staged object ID of `rel` (its bytes), when it is unchanged
-    /// between the index and `HEAD`.
-    pub(super) fn staged(&self, rel: &Path) -> Option<Vec<u8>> {
+    /// The staged object ID of `rel`, when it is unchanged between the
+    /// index and `HEAD`.
+    pub(super) fn staged(&self, rel: &Path) -> Option<ObjectId> {
         let hex = self.id_of(rel.as_os_str().as_bytes())?;
-        let mut id = [0u8; 32];
-        unhex_into(hex, &mut id).map(<[u8]>::to_vec)
+        let mut id = ObjectId::default();
+        id.len = unhex_into(hex, &mut id.bytes)?.len() as u8;
+        Some(id)
     }
 
-    /// True when `bytes`, the working copy of `rel`, are the staged copy
-    /// and the staged copy is `HEAD`'s.
-    pub(super) fn holds(&self, rel: &Path, bytes: &[u8]) -> bool {
-        let Some(hex) = self.id_of(rel.as_os_str().as_bytes()) else {
-            return false;
-        };
-        let mut id = [0u8; 32];
-        let Some(id) = unhex_into(hex, &mut id) else {
-            return false;
-        };
+    /// The staged object ID of `rel` when `bytes`, its working copy, are
+    /// the staged copy and the staged copy is `HEAD`'s; else `None`.
+    pub(super) fn holds(&self, rel: &Path, bytes: &[u8]) -> Option<ObjectId> {
+        let id = self.staged(rel)?;
         // `blob <len>\0`, written without allocating.
         let mut header = [0u8; 32];
         let mut w = &mut header[..];
@@ -171,21 +166,36 @@ impl Unchanged {
             32 - w.len()
         };
         let header = &header[..len];
-        match id.len() {
+        let same = match id.as_bytes().len() {
             20 => {
                 let mut h = sha1::Sha1::new();
                 h.update(header);
                 h.update(bytes);
-                h.finalize()[..] == id[..]
+                h.finalize()[..] == *id.as_bytes()
             }
             32 => {
                 let mut h = sha2::Sha256::new();
                 h.update(header);
                 h.update(bytes);
-                h.finalize()[..] == id[..]
+                h.finalize()[..] == *id.as_bytes()
             }
             _ => false,
-        }
+        };
+        same.then_some(id)
+    }
+}
+
+/// A git object ID (SHA-1 or SHA-256), held without allocating; empty when
+/// not known.
+#[derive(Clone, Copy, Default)]
+pub(super) struct ObjectId {
+    bytes: [u8; 32],
+    len: u8,
+}
+
+impl ObjectId {
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
     }
 }
 

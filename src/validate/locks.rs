@@ -20,7 +20,7 @@
 
 use serde_json::Value;
 
-use super::clean::Unchanged;
+use super::clean::{ObjectId, Unchanged};
 use super::copies::{Copies, Reader};
 use super::file::ops_lenient;
 use super::{Checked, Target};
@@ -75,23 +75,17 @@ impl<'a> Git<'a> {
         }
     }
 
-    /// True when `c`'s file, whose bytes were `bytes` (`None`: it could not
-    /// be read), is byte for byte its staged and its `HEAD` copy: it has no
-    /// new op, and git's copies are not needed.
-    pub(super) fn unchanged(&self, c: &Checked, bytes: Option<&[u8]>) -> bool {
-        let (Some(wt), Some(u), Some(bytes)) = (&self.tracker.work_tree, &self.unchanged, bytes)
-        else {
-            return false;
-        };
-        c.target
-            .path
-            .strip_prefix(wt)
-            .is_ok_and(|rel| u.holds(rel, bytes))
+    /// The object ID of `c`'s file when its bytes, `bytes` (`None`: it
+    /// could not be read), are byte for byte its staged and its `HEAD`
+    /// copy: it has no new op, and git's copies are not needed.
+    pub(super) fn unchanged(&self, c: &Checked, bytes: Option<&[u8]>) -> Option<ObjectId> {
+        let (wt, u) = (self.tracker.work_tree.as_ref()?, self.unchanged.as_ref()?);
+        u.holds(c.target.path.strip_prefix(wt).ok()?, bytes?)
     }
 
     /// The object ID (its bytes) of `t`'s staged copy, when that is its
     /// `HEAD` copy too.
-    pub(super) fn staged_id(&self, t: &Target) -> Option<Vec<u8>> {
+    pub(super) fn staged_id(&self, t: &Target) -> Option<ObjectId> {
         let (wt, u) = (self.tracker.work_tree.as_ref()?, self.unchanged.as_ref()?);
         u.staged(t.path.strip_prefix(wt).ok()?)
     }

@@ -32,6 +32,7 @@ use std::path::PathBuf;
 
 use sha2::Digest;
 
+use super::clean::ObjectId;
 use super::cross::{Links, Refs};
 use super::targets::Target;
 use super::{Finding, Level};
@@ -443,7 +444,9 @@ pub(super) fn recalled(
         return None;
     }
     if let Some(g) = git {
-        if entry.blob.is_empty() || g.staged_id(t).as_deref() != Some(entry.blob) {
+        if entry.blob.is_empty()
+            || g.staged_id(t).as_ref().map(ObjectId::as_bytes) != Some(entry.blob)
+        {
             return None;
         }
     }

@@ -37,6 +37,7 @@ use crate::cache::listing::Listing;
 use crate::error::Result;
 use crate::items::tiers::Tier;
 use crate::tracker::Tracker;
+use clean::ObjectId;
 use targets::{
     all_targets, classify, frozen_approval, is_frozen, listed_target, shown_path, Role, Source,
     Target,
@@ -227,7 +228,7 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     // kept in the memo.
     let finish = |mut c: Checked,
                   copies: Option<copies::Copies>,
-                  keep: Option<(crate::cache::FileKey, Vec<u8>)>| {
+                  keep: Option<(crate::cache::FileKey, ObjectId)>| {
         if let Some(copies) = copies {
             locks::check(tracker, &mut c, copies);
         }
@@ -251,7 +252,7 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
                 *tier,
                 id,
                 key,
-                &blob,
+                blob.as_bytes(),
                 &own,
                 refs.as_ref(),
                 links.as_ref(),
@@ -329,18 +330,15 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
                 let bytes = key.is_some().then_some(&buf[..]);
                 let key = key
                     .filter(|k| memo_ok && k.size == buf.len() as u64 && !k.is_racy(now, window));
-                let step = match git_ref {
-                    Some(g) if !g.unchanged(&c, bytes) => {
+                let step = match git_ref.map(|g| g.unchanged(&c, bytes)) {
+                    Some(None) => {
                         // Judged against git's copies later: its bytes kept.
                         c.bytes = bytes.map(<[u8]>::to_vec);
                         Step::Pending(Box::new(c))
                     }
                     // Unchanged since HEAD: kept with its object ID.
-                    Some(g) => {
-                        let keep = key.zip(g.staged_id(&c.target));
-                        Step::Done(finish(c, None, keep))
-                    }
-                    None => Step::Done(finish(c, None, key.map(|k| (k, Vec::new())))),
+                    Some(Some(id)) => Step::Done(finish(c, None, key.map(|k| (k, id)))),
+                    None => Step::Done(finish(c, None, key.map(|k| (k, ObjectId::default())))),
                 };
                 // (A large file's buffer is not kept for the next ones.)
                 if buf.capacity() > 1 << 20 {
