@@ -381,14 +381,11 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             }
         }
     }
-    if let Some(m) = &memo {
-        m.save(next);
-        if std::env::var_os("HTRAC_CACHE_STATS").is_some() {
-            tracker.warn(format!(
-                "cache: validate: {} of {total} files from the memo",
-                recalled_n.into_inner()
-            ));
-        }
+    if let (Some(_), Some(_)) = (&memo, std::env::var_os("HTRAC_CACHE_STATS")) {
+        tracker.warn(format!(
+            "cache: validate: {} of {total} files from the memo",
+            recalled_n.into_inner()
+        ));
     }
     if let Some(w) = git.and_then(|g| g.warning) {
         report.warnings.push(w);
@@ -405,7 +402,24 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             links.take().map(|l| (id.unwrap_or_default(), l))
         })
         .collect();
-    let found = cross::cycles(tracker, &files, whole)?;
+    // The memo is written while cycles are searched: on the other core
+    // when the files were checked on more than one (its tens of megabytes
+    // at 100,000 items would otherwise leave that core idle).
+    let found = std::thread::scope(|s| {
+        let saving = memo.as_ref().and_then(|m| {
+            if threads > 1 {
+                Some(s.spawn(move || m.save(next)))
+            } else {
+                m.save(next);
+                None
+            }
+        });
+        let found = cross::cycles(tracker, &files, whole);
+        if let Some(h) = saving {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+        found
+    })?;
     drop(files);
     for (i, line, message) in found {
         kept[i].findings.push(Finding {
