@@ -203,7 +203,7 @@ pub(super) fn check_op(
     }
 }
 
-fn check_status(c: &mut Checked, line: usize, key: &str, v: &Value, config: &Config) {
+fn check_status(c: &mut Checked, line: usize, key: Field<'_>, v: &Value, config: &Config) {
     let ok = v
         .as_str()
         .is_some_and(|s| config.statuses.iter().any(|x| x == s));
@@ -219,7 +219,7 @@ fn check_status(c: &mut Checked, line: usize, key: &str, v: &Value, config: &Con
     }
 }
 
-fn check_priority(c: &mut Checked, line: usize, key: &str, v: &Value) {
+fn check_priority(c: &mut Checked, line: usize, key: Field<'_>, v: &Value) {
     if !v.as_i64().is_some_and(|p| (0..=4).contains(&p)) {
         c.error(
             Some(line),
@@ -228,8 +228,20 @@ fn check_priority(c: &mut Checked, line: usize, key: &str, v: &Value) {
     }
 }
 
+/// A field of an op's payload as messages name it (`data.tags`,
+/// `set.status`): spelled out only when a message is, not for every field
+/// of every op checked.
+#[derive(Clone, Copy)]
+struct Field<'a>(&'a str, &'a str);
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
 /// A list of IDs or tags: a list of strings.
-fn check_id_list(c: &mut Checked, line: usize, key: &str, v: &Value) {
+fn check_id_list(c: &mut Checked, line: usize, key: Field<'_>, v: &Value) {
     match v {
         Value::Array(items) => {
             for item in items.iter().filter(|i| !i.is_string()) {
@@ -274,10 +286,10 @@ fn check_create(c: &mut Checked, op: &Op, line: usize, config: &Config) {
     }
     match data.get("status") {
         None | Some(Value::Null) => c.error(at, "data.status: missing"),
-        Some(v) => check_status(c, line, "data.status", v, config),
+        Some(v) => check_status(c, line, Field("data", "status"), v, config),
     }
     if let Some(v) = data.get("priority") {
-        check_priority(c, line, "data.priority", v);
+        check_priority(c, line, Field("data", "priority"), v);
     }
     if let Some(v) = data.get("parent") {
         if !v.is_null() && !v.is_string() {
@@ -289,7 +301,7 @@ fn check_create(c: &mut Checked, op: &Op, line: usize, config: &Config) {
     }
     for key in SET_VALUED.iter().copied().chain(["before"]) {
         if let Some(v) = data.get(key).filter(|v| !v.is_null()) {
-            check_id_list(c, line, &format!("data.{key}"), v);
+            check_id_list(c, line, Field("data", key), v);
         }
     }
     if let Some(v) = data
@@ -344,10 +356,10 @@ fn check_update(c: &mut Checked, op: &Op, line: usize, config: &Config) {
                     ),
                 );
             }
-            let key = format!("{which}.{key}");
+            let key = Field(which, key);
             match field {
-                "status" if which == "set" => check_status(c, line, &key, value, config),
-                "priority" if which == "set" => check_priority(c, line, &key, value),
+                "status" if which == "set" => check_status(c, line, key, value, config),
+                "priority" if which == "set" => check_priority(c, line, key, value),
                 "title" | "description" if !value.is_string() => {
                     c.error(at, format!("{key}: must be text, got {}", type_name(value)))
                 }
@@ -360,7 +372,7 @@ fn check_update(c: &mut Checked, op: &Op, line: usize, config: &Config) {
                     format!("{key}: must be a mapping (or null to clear all fields)"),
                 ),
                 f if SET_VALUED.contains(&f) => match value {
-                    Value::Array(_) => check_id_list(c, line, &key, value),
+                    Value::Array(_) => check_id_list(c, line, key, value),
                     Value::String(_) | Value::Null => {}
                     other => c.error(
                         at,
