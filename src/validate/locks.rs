@@ -83,8 +83,8 @@ impl<'a> Git<'a> {
         u.holds(c.target.path.strip_prefix(wt).ok()?, bytes?)
     }
 
-    /// The object ID (its bytes) of `t`'s staged copy, when that is its
-    /// `HEAD` copy too.
+    /// The object ID of `t`'s staged copy, when that is its `HEAD` copy
+    /// too.
     pub(super) fn staged_id(&self, t: &Target) -> Option<ObjectId> {
         let (wt, u) = (self.tracker.work_tree.as_ref()?, self.unchanged.as_ref()?);
         u.staged(t.path.strip_prefix(wt).ok()?)
