@@ -165,7 +165,7 @@ impl Record {
 
 /// What a cache read decodes each item into: a whole [`Item`] (or its
 /// summary, [`strip`]), or a [`Slim`] one.
-pub(crate) trait Decoded: Listable + Sized {
+pub(crate) trait Decoded: Listable + Sized + Send {
     /// Decodes a record's item from its summary part.
     /// `id` as the record holds it (its UTF-8 not yet checked).
     fn decode(d: &mut Dec<'_>, id: &[u8], tier: Tier) -> Option<Self>;
@@ -439,6 +439,10 @@ pub fn record(key: &FileKey, item: &Item) -> Rec {
     summary_record(&mut summary, key, item);
     let mut heavy = Vec::with_capacity(1024);
     Enc(&mut heavy).heavy(item);
+    // Kept until the cache is written, a record for every item parsed: no
+    // room to spare (a shrink in place, not a copy).
+    summary.shrink_to_fit();
+    heavy.shrink_to_fit();
     Rec { summary, heavy }
 }
 

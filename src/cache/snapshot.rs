@@ -11,7 +11,6 @@ use std::time::Duration;
 use super::listing::Listing;
 use super::{Decoded, FileKey};
 use crate::error::Result;
-use crate::items::item::Item;
 use crate::items::slim::Slim;
 use crate::items::tiers::Tier;
 use crate::oplog::op::Op;
@@ -25,9 +24,13 @@ pub(super) const PARALLEL_LOAD: u64 = 1 << 20;
 /// What parsing one file produced: the item (or why not), whether it had
 /// warnings (torn ops), which keeps it out of the cache, the file's key
 /// as it was opened (when the listing did not stat it), and the item's
-/// cache record when it may be cached (made on the parsing thread).
-struct Parsed {
-    item: std::result::Result<Item, Broken>,
+/// cache record when it may be cached (made on the parsing thread). The
+/// item is already what the read decodes into (a [`Slim`] one for the
+/// listings): a whole [`crate::items::item::Item`] is some 1.2 KB before
+/// its texts, and a cold read of 100,000 items held them all until the
+/// last was parsed.
+struct Parsed<T> {
+    item: std::result::Result<T, Broken>,
     warnings: Vec<String>,
     key: Option<FileKey>,
     /// Whether the item may be cached.
@@ -58,14 +61,14 @@ fn is_frozen(frozen: &[HashSet<String>; 3], tier: Tier, id: &str) -> bool {
 /// their listed directory. Each item that may be cached is recorded for
 /// the cache right away (then, for a summary, stripped) — on all cores
 /// when there are many ([`crate::par`]); the results in `which`'s order.
-fn parse_all(
+fn parse_all<T: Decoded>(
     t: &Tracker,
     listing: &Listing,
     which: Vec<usize>,
     edit: &[(Vec<Op>, Vec<String>)],
     keep: Keep,
-) -> Vec<Parsed> {
-    let one = |i: usize| -> Parsed {
+) -> Vec<Parsed<T>> {
+    let one = |i: usize| -> Parsed<T> {
         let l = &listing.files[i];
         let file = ItemFile {
             id: listing.id(l).to_string(),
@@ -103,7 +106,7 @@ fn parse_all(
         };
         Parsed {
             cache: cacheable && item.is_ok(),
-            item,
+            item: item.map(T::from_item),
             warnings,
             key,
             record,
@@ -428,7 +431,7 @@ fn read_found<T: Decoded>(
                     (false, _) => None,
                 };
                 match p.item {
-                    Ok(item) => (T::from_item(item), entry),
+                    Ok(item) => (item, entry),
                     Err(b) => {
                         snap.broken.push(b);
                         continue;
