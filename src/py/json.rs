@@ -18,6 +18,25 @@ pub fn pretty(value: &Value) -> String {
     out
 }
 
+/// [`pretty`] of the array of `items`, each made, written and dropped in
+/// turn: a listing of 100,000 items never holds all their JSON values at
+/// once (they took some 8 KB each beside the text printed).
+pub fn pretty_array(items: impl IntoIterator<Item = Value>) -> String {
+    let mut out = String::new();
+    for (i, item) in items.into_iter().enumerate() {
+        out.push_str(if i == 0 { "[" } else { "," });
+        newline(Some(2), 1, &mut out);
+        write(&item, Some(2), 1, &mut out);
+    }
+    if out.is_empty() {
+        out.push_str("[]");
+    } else {
+        newline(Some(2), 0, &mut out);
+        out.push(']');
+    }
+    out
+}
+
 fn newline(indent: Option<usize>, level: usize, out: &mut String) {
     if let Some(n) = indent {
         out.push('\n');
@@ -67,6 +86,24 @@ fn write(value: &Value, indent: Option<usize>, level: usize, out: &mut String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_array_written_item_by_item_is_the_array_written_whole() {
+        for items in [
+            vec![],
+            vec![json!(1)],
+            vec![
+                json!({"id": "a", "tags": ["x", "é"], "e": []}),
+                json!([]),
+                json!({}),
+            ],
+        ] {
+            assert_eq!(
+                pretty_array(items.clone()),
+                pretty(&Value::Array(items.clone()))
+            );
+        }
+    }
 
     #[test]
     fn python_layout() {

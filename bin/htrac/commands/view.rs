@@ -3,7 +3,7 @@
 use htrac::items::filter::{self, Filter};
 use htrac::items::ready::Ready;
 use htrac::items::slim::Listable;
-use htrac::{Error, Item, Result, Tracker};
+use htrac::{Error, Result, Tracker};
 
 use crate::args::{Globals, ItemArg, ListArgs, ReadyArgs, ShowArgs};
 use crate::render;
@@ -75,9 +75,11 @@ pub fn list(a: &ListArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
         super::report_broken(&snap, out);
         let items = filter.apply(&snap.items);
         save_aliases(t, &items);
-        out.line(htrac::py::json::pretty(&Item::list_json(filter::first(
-            &items, limit,
-        ))));
+        out.line(htrac::py::json::pretty_array(
+            filter::first(&items, limit)
+                .iter()
+                .map(|i| i.to_json(false, false)),
+        ));
         snap.discard();
         return Ok(());
     }
