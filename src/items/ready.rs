@@ -106,16 +106,90 @@ impl Ready<'_> {
     pub fn to_json(&self, limit: Option<usize>) -> Value {
         let mut m = Map::new();
         m.insert("ready".into(), Item::list_json(self.shown(limit)));
-        if !self.unread.is_empty() {
-            let list: Vec<Value> = self
-                .unread
+        if let Some(list) = self.unread_json() {
+            m.insert("items_with_unread_messages".into(), list);
+        }
+        Value::Object(m)
+    }
+
+    /// [`Ready::to_json`] as `--json` prints it (indented), each ready
+    /// item's value made, written and dropped in turn: a tracker of
+    /// 100,000 items never holds all of them at once.
+    pub fn to_pretty_json(&self, limit: Option<usize>) -> String {
+        use crate::py::json;
+        let mut out = String::new();
+        json::key_into("ready", true, 0, &mut out);
+        json::pretty_array_into(
+            self.shown(limit).iter().map(|i| i.to_json(false, false)),
+            1,
+            &mut out,
+        );
+        if let Some(list) = self.unread_json() {
+            json::key_into("items_with_unread_messages", false, 0, &mut out);
+            json::pretty_into(&list, 1, &mut out);
+        }
+        json::end_object_into(0, &mut out);
+        out
+    }
+
+    /// The items with unread messages, as `--json` lists them (`None`
+    /// when there are none).
+    fn unread_json(&self) -> Option<Value> {
+        (!self.unread.is_empty()).then(|| {
+            self.unread
                 .iter()
                 .map(|i| {
                     json!({"id": i.id, "title": i.title, "status": i.status, "priority": i.priority, "unread_count": i.unread_human().len()})
                 })
-                .collect();
-            m.insert("items_with_unread_messages".into(), Value::Array(list));
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::items::tiers::Tier;
+
+    /// An item compiled from `ops` (op-log text).
+    fn item(id: &str, ops: &str) -> Item {
+        let log = crate::oplog::parse(std::path::Path::new("t.ops"), ops).expect("ops parse");
+        let ops: Vec<_> = log.ops.into_iter().map(|(_, op)| op).collect();
+        crate::items::compile::compile(id, Tier::Workspace, &ops).expect("compiles")
+    }
+
+    fn create(title: &str, priority: u8) -> String {
+        format!(
+            "- op: create  # a1b2\n  at: '2026-01-01T00:00:00Z'  # a1b2\n  by: agent  # a1b2\n  actor: bot  # a1b2\n  clock: 1  # a1b2\n  nonce: a1b2  # a1b2\n  data:  # a1b2\n    kind: work_item  # a1b2\n    title: \"{title}\"  # a1b2\n    status: todo_hard  # a1b2\n    priority: {priority}  # a1b2\n    tags: [x, \"\\u00e9\"]  # a1b2\n    description: \"two\\nlines\"  # a1b2\n"
+        )
+    }
+
+    #[test]
+    fn ready_json_written_item_by_item_is_the_object_written_whole() {
+        let discussed = create("asked", 1)
+            + "- op: discuss  # c3d4\n  at: '2026-01-02T00:00:00Z'  # c3d4\n  by: human  # c3d4\n  actor: h  # c3d4\n  clock: 2  # c3d4\n  nonce: c3d4  # c3d4\n  message: \"why?\"  # c3d4\n";
+        let items = vec![
+            item("WI-a", &create("first café", 2)),
+            item("WI-b", &discussed),
+            item("WI-c", &create("third", 3)),
+        ];
+        let config = Config::defaults();
+        for set in [&items[..0], &items[..1], &items[..]] {
+            let found = Ready::gather(set, &config);
+            for limit in [None, Some(0), Some(1)] {
+                assert_eq!(
+                    found.to_pretty_json(limit),
+                    crate::py::json::pretty(&found.to_json(limit)),
+                    "{} items, limit {limit:?}",
+                    set.len()
+                );
+            }
         }
-        Value::Object(m)
+        // Ready items and unread messages were both written.
+        assert_eq!(Ready::gather(&items, &config).ready.len(), 3);
+        assert!(Ready::gather(&items, &config)
+            .to_json(None)
+            .get("items_with_unread_messages")
+            .is_some());
     }
 }

@@ -23,18 +23,50 @@ pub fn pretty(value: &Value) -> String {
 /// once (they took some 8 KB each beside the text printed).
 pub fn pretty_array(items: impl IntoIterator<Item = Value>) -> String {
     let mut out = String::new();
-    for (i, item) in items.into_iter().enumerate() {
-        out.push_str(if i == 0 { "[" } else { "," });
-        newline(Some(2), 1, &mut out);
-        write(&item, Some(2), 1, &mut out);
+    pretty_array_into(items, 0, &mut out);
+    out
+}
+
+/// [`pretty_array`] at nesting `level` (a value of an object's key, say),
+/// appended to `out`.
+pub fn pretty_array_into(items: impl IntoIterator<Item = Value>, level: usize, out: &mut String) {
+    let mut empty = true;
+    for item in items {
+        out.push_str(if empty { "[" } else { "," });
+        empty = false;
+        newline(Some(2), level + 1, out);
+        write(&item, Some(2), level + 1, out);
     }
-    if out.is_empty() {
+    if empty {
         out.push_str("[]");
     } else {
-        newline(Some(2), 0, &mut out);
+        newline(Some(2), level, out);
         out.push(']');
     }
-    out
+}
+
+/// [`pretty`] of a value at nesting `level`, appended to `out`; with
+/// [`key_into`] and [`pretty_array_into`], an object is written key by key.
+pub fn pretty_into(value: &Value, level: usize, out: &mut String) {
+    write(value, Some(2), level, out);
+}
+
+/// The start of an indented object's `key` at nesting `level` (its
+/// separator, line break and indentation, the key and `": "`): `first`
+/// for its first key.
+pub fn key_into(key: &str, first: bool, level: usize, out: &mut String) {
+    out.push(if first { '{' } else { ',' });
+    newline(Some(2), level + 1, out);
+    out.push_str(&crate::items::ids::python_json(&Value::String(
+        key.to_string(),
+    )));
+    out.push_str(": ");
+}
+
+/// The end of an indented object at nesting `level` that has keys.
+pub fn end_object_into(level: usize, out: &mut String) {
+    newline(Some(2), level, out);
+    out.push('}');
 }
 
 fn newline(indent: Option<usize>, level: usize, out: &mut String) {

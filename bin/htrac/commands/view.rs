@@ -135,7 +135,7 @@ pub fn ready(a: &ReadyArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Resul
         super::report_broken(&snap, out);
         let found = Ready::gather(&snap.items, &t.config);
         save_aliases(t, &found.ready);
-        out.line(htrac::py::json::pretty(&found.to_json(limit)));
+        out.line(found.to_pretty_json(limit));
         snap.discard();
         return Ok(());
     }
