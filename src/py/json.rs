@@ -30,19 +30,7 @@ pub fn pretty_array(items: impl IntoIterator<Item = Value>) -> String {
 /// [`pretty_array`] at nesting `level` (a value of an object's key, say),
 /// appended to `out`.
 pub fn pretty_array_into(items: impl IntoIterator<Item = Value>, level: usize, out: &mut String) {
-    let mut empty = true;
-    for item in items {
-        out.push_str(if empty { "[" } else { "," });
-        empty = false;
-        newline(Some(2), level + 1, out);
-        write(&item, Some(2), level + 1, out);
-    }
-    if empty {
-        out.push_str("[]");
-    } else {
-        newline(Some(2), level, out);
-        out.push(']');
-    }
+    array(items, Some(2), level, out);
 }
 
 /// [`pretty`] of a value at nesting `level`, appended to `out`; with
@@ -55,12 +43,7 @@ pub fn pretty_into(value: &Value, level: usize, out: &mut String) {
 /// separator, line break and indentation, the key and `": "`): `first`
 /// for its first key.
 pub fn key_into(key: &str, first: bool, level: usize, out: &mut String) {
-    out.push(if first { '{' } else { ',' });
-    newline(Some(2), level + 1, out);
-    out.push_str(&crate::items::ids::python_json(&Value::String(
-        key.to_string(),
-    )));
-    out.push_str(": ");
+    write_key(key, first, Some(2), level, out);
 }
 
 /// The end of an indented object at nesting `level` that has keys.
@@ -76,35 +59,62 @@ fn newline(indent: Option<usize>, level: usize, out: &mut String) {
     }
 }
 
+/// What comes before each element of an array or object: its opening
+/// bracket or the separator, then the line break and indentation.
+fn open_or_separate(
+    bracket: char,
+    first: bool,
+    indent: Option<usize>,
+    level: usize,
+    out: &mut String,
+) {
+    if first {
+        out.push(bracket);
+    } else {
+        out.push(',');
+        if indent.is_none() {
+            out.push(' ');
+        }
+    }
+    newline(indent, level + 1, out);
+}
+
+/// An array of `items` at nesting `level` (`[]` when it has none).
+fn array<V: std::borrow::Borrow<Value>>(
+    items: impl IntoIterator<Item = V>,
+    indent: Option<usize>,
+    level: usize,
+    out: &mut String,
+) {
+    let mut first = true;
+    for item in items {
+        open_or_separate('[', first, indent, level, out);
+        first = false;
+        write(item.borrow(), indent, level + 1, out);
+    }
+    if first {
+        out.push_str("[]");
+    } else {
+        newline(indent, level, out);
+        out.push(']');
+    }
+}
+
+/// An object's key, before its value.
+fn write_key(k: &str, first: bool, indent: Option<usize>, level: usize, out: &mut String) {
+    open_or_separate('{', first, indent, level, out);
+    out.push_str(&crate::items::ids::python_json(&Value::String(
+        k.to_string(),
+    )));
+    out.push_str(": ");
+}
+
 fn write(value: &Value, indent: Option<usize>, level: usize, out: &mut String) {
     match value {
-        Value::Array(items) if !items.is_empty() => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                    if indent.is_none() {
-                        out.push(' ');
-                    }
-                }
-                newline(indent, level + 1, out);
-                write(item, indent, level + 1, out);
-            }
-            newline(indent, level, out);
-            out.push(']');
-        }
+        Value::Array(items) => array(items, indent, level, out),
         Value::Object(map) if !map.is_empty() => {
-            out.push('{');
             for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                    if indent.is_none() {
-                        out.push(' ');
-                    }
-                }
-                newline(indent, level + 1, out);
-                out.push_str(&crate::items::ids::python_json(&Value::String(k.clone())));
-                out.push_str(": ");
+                write_key(k, i == 0, indent, level, out);
                 write(v, indent, level + 1, out);
             }
             newline(indent, level, out);
