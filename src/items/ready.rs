@@ -100,14 +100,19 @@ impl<'a, T: Listable> Ready<'a, T> {
     }
 }
 
+/// The keys of `ready --json`'s object, whether it is built whole
+/// ([`Ready::to_json`]) or written key by key ([`Ready::to_pretty_json`]).
+const READY_KEY: &str = "ready";
+const UNREAD_KEY: &str = "items_with_unread_messages";
+
 impl Ready<'_> {
     /// `ready --json`: `{"ready": [...], "items_with_unread_messages": [...]}`,
     /// the second key only when there are some.
     pub fn to_json(&self, limit: Option<usize>) -> Value {
         let mut m = Map::new();
-        m.insert("ready".into(), Item::list_json(self.shown(limit)));
+        m.insert(READY_KEY.into(), Item::list_json(self.shown(limit)));
         if let Some(list) = self.unread_json() {
-            m.insert("items_with_unread_messages".into(), list);
+            m.insert(UNREAD_KEY.into(), list);
         }
         Value::Object(m)
     }
@@ -118,14 +123,14 @@ impl Ready<'_> {
     pub fn to_pretty_json(&self, limit: Option<usize>) -> String {
         use crate::py::json;
         let mut out = String::new();
-        json::key_into("ready", true, 0, &mut out);
+        json::key_into(READY_KEY, true, 0, &mut out);
         json::pretty_array_into(
             self.shown(limit).iter().map(|i| i.to_json(false, false)),
             1,
             &mut out,
         );
         if let Some(list) = self.unread_json() {
-            json::key_into("items_with_unread_messages", false, 0, &mut out);
+            json::key_into(UNREAD_KEY, false, 0, &mut out);
             json::pretty_into(&list, 1, &mut out);
         }
         json::end_object_into(0, &mut out);
