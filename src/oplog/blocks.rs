@@ -53,35 +53,32 @@ fn is_start(line: &[u8]) -> bool {
 /// The end of the line starting at `from` (just past its newline, or the
 /// end of `bytes`).
 fn line_end(bytes: &[u8], from: usize) -> usize {
-    match newline(&bytes[from..]) {
+    match memchr::memchr(b'\n', &bytes[from..]) {
         Some(i) => from + i + 1,
         None => bytes.len(),
     }
 }
 
-/// Where the first `\n` of `bytes` is: eight bytes at a time (a line is
-/// some fifty bytes; a byte-by-byte search was the op reader's hottest loop).
-pub(crate) fn newline(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    let mut words = bytes.chunks_exact(8);
-    let mut at = 0;
-    for w in words.by_ref() {
-        let x = u64::from_le_bytes(w.try_into().expect("eight bytes")) ^ NEWLINES;
-        // The lowest byte of `x` that is zero sets the lowest high bit
-        // (bits above it may be set wrongly: only the lowest counts).
-        let zero = x.wrapping_sub(ONES) & !x & HIGH;
-        if zero != 0 {
-            return Some(at + zero.trailing_zeros() as usize / 8);
-        }
-        at += 8;
+/// The next line start at or after `from` (itself a line start) that
+/// begins with `-`, or the end of `bytes`: one vectorized search for
+/// `\n-`, not a look at every line.
+fn next_dash_line(bytes: &[u8], from: usize) -> usize {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n-"));
+    if bytes.get(from) == Some(&b'-') {
+        return from;
     }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| at + i)
+    // `from` is a line start: the newline before it (if any) is not searched
+    // again, the one ending its line is.
+    match FINDER.find(&bytes[from..]) {
+        Some(i) => from + i + 1,
+        None => bytes.len(),
+    }
+}
+
+/// How many newlines `bytes` holds (a vectorized count).
+fn newlines_in(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', bytes).count()
 }
 
 /// The op blocks of a file's bytes, in order.
@@ -130,18 +127,17 @@ impl<'a> Iterator for RawBlocks<'a> {
         if start >= self.bytes.len() {
             return None;
         }
-        let mut pos = line_end(self.bytes, start);
-        let mut next_line = line + 1;
+        let mut pos = next_dash_line(self.bytes, line_end(self.bytes, start));
         while pos < self.bytes.len() {
             let end = line_end(self.bytes, pos);
             if is_start(&self.bytes[pos..end]) {
                 break;
             }
-            pos = end;
-            next_line += 1;
+            pos = next_dash_line(self.bytes, end);
         }
         self.pos = pos;
-        self.line = next_line;
+        // A block that another follows ends with its last line's newline.
+        self.line = line + newlines_in(&self.bytes[start..pos]);
         Some(RawBlock {
             line,
             offset: start,
@@ -207,14 +203,41 @@ impl<'a> Iterator for Blocks<'a> {
     }
 }
 
+/// The last of `text.split('\n')` that `trim` leaves non-empty, or "".
+fn last_nonblank_line(text: &str) -> &str {
+    let mut end = text.len();
+    loop {
+        // `\n` is ASCII: the cuts are character boundaries.
+        let start = memchr::memrchr(b'\n', &text.as_bytes()[..end]).map_or(0, |i| i + 1);
+        let line = &text[start..end];
+        if !line.trim().is_empty() {
+            return line;
+        }
+        if start == 0 {
+            return "";
+        }
+        end = start - 1;
+    }
+}
+
+/// Where the last `  # ` of a line starts (searched from the end for its
+/// `#`: a line has one or two).
+pub(crate) fn last_comment(b: &[u8]) -> Option<usize> {
+    let mut end = b.len();
+    while let Some(h) = memchr::memrchr(b'#', &b[..end]) {
+        if h >= 2 && b[h - 2] == b' ' && b[h - 1] == b' ' && b.get(h + 1) == Some(&b' ') {
+            return Some(h - 2);
+        }
+        end = h;
+    }
+    None
+}
+
 /// The nonce in a line's trailing `  # xxxx` comment, if any.
 pub fn trailing_nonce(line: &str) -> Option<&str> {
     let line = line.trim_end();
     // The last `  # ` (a byte search: all four bytes are ASCII).
-    let b = line.as_bytes();
-    let idx = (0..b.len().saturating_sub(3))
-        .rev()
-        .find(|&i| b[i] == b' ' && b[i + 1] == b' ' && b[i + 2] == b'#' && b[i + 3] == b' ')?;
+    let idx = last_comment(line.as_bytes())?;
     let n = &line[idx + 4..];
     (!n.is_empty() && !n.as_bytes().contains(&b' ')).then_some(n)
 }
@@ -230,13 +253,10 @@ impl<'a> Block<'a> {
         }
         // (`trailing_nonce` and `trim` drop a line's `\r`: split at `\n`
         // alone, the lines read as `str::lines` gives them.)
-        let first = &self.text[..newline(self.text.as_bytes()).unwrap_or(self.text.len())];
+        let first =
+            &self.text[..memchr::memchr(b'\n', self.text.as_bytes()).unwrap_or(self.text.len())];
         let nonce = trailing_nonce(first)?;
-        let last = self
-            .text
-            .rsplit('\n')
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
+        let last = last_nonblank_line(self.text);
         (trailing_nonce(last) != Some(nonce)).then_some(Torn::NonceTail(nonce))
     }
 
@@ -325,6 +345,28 @@ mod tests {
         assert_eq!(bare.torn(), None);
     }
 
+    /// (line, offset, length, is_last) of each block, splitting `bytes`
+    /// line by line as [`RawBlocks`] was first written.
+    fn blocks_by_lines(bytes: &[u8]) -> Vec<(usize, usize, usize, bool)> {
+        let (mut pos, mut line) = (0, 1);
+        while pos < bytes.len() && !is_start(&bytes[pos..line_end(bytes, pos)]) {
+            pos = line_end(bytes, pos);
+            line += 1;
+        }
+        let mut out = Vec::new();
+        while pos < bytes.len() {
+            let (start, first) = (pos, line);
+            pos = line_end(bytes, pos);
+            line += 1;
+            while pos < bytes.len() && !is_start(&bytes[pos..line_end(bytes, pos)]) {
+                pos = line_end(bytes, pos);
+                line += 1;
+            }
+            out.push((first, start, pos - start, pos == bytes.len()));
+        }
+        out
+    }
+
     /// [`Block::torn`] as it was first written, with `str::lines`.
     fn torn_by_lines<'a>(b: &Block<'a>) -> Option<Torn<'a>> {
         if b.is_last && !b.text.ends_with('\n') {
@@ -352,10 +394,23 @@ mod tests {
         }
 
         #[test]
-        fn newlines_are_found_where_a_byte_search_finds_them(
-            b in proptest::collection::vec(proptest::prop_oneof![Just(b'\n'), Just(b'\n' ^ 0x80), Just(0u8), Just(0x0bu8), Just(0xffu8), any::<u8>()], 0..40),
+        fn blocks_split_where_a_line_by_line_split_does(
+            text in "((- x|-|- |-  |-x|-\t|-\u{a0}|  -|x|  - y|#|)(  # 1a2b)?(\n|\r\n|)){0,8}",
         ) {
-            proptest::prop_assert_eq!(newline(&b), b.iter().position(|&c| c == b'\n'));
+            let b = text.as_bytes();
+            let got: Vec<_> = RawBlocks::new(b).map(|r| (r.line, r.offset, r.bytes.len(), r.is_last)).collect();
+            proptest::prop_assert_eq!(got, blocks_by_lines(b), "{:?}", text);
+        }
+
+        #[test]
+        fn the_last_comment_is_found_where_a_byte_scan_finds_it(
+            line in "(x|#|  # |  #|   # | # | ##|  ## |é){0,6}",
+        ) {
+            let b = line.as_bytes();
+            let scan = (0..b.len().saturating_sub(3))
+                .rev()
+                .find(|&i| b[i] == b' ' && b[i + 1] == b' ' && b[i + 2] == b'#' && b[i + 3] == b' ');
+            proptest::prop_assert_eq!(last_comment(b), scan, "{:?}", line);
         }
     }
 

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 pub use super::scalars::resolve_plain;
-use super::scalars::{inline_value, plain_key};
+use super::scalars::{inline_value, plain_key, printable_ascii};
 
 /// The header keys every op carries, in the order writers put them: the
 /// slots of [`Parts::header`].
@@ -119,7 +119,7 @@ fn lines_of_block(block: &str) -> Option<(Vec<Line<'_>>, &str)> {
         if has_unusual_bytes(raw) {
             return None;
         }
-        let cut = comment_start(raw)?;
+        let cut = super::blocks::last_comment(raw.as_bytes())?;
         let comment = &raw[cut + 4..];
         match nonce {
             None => nonce = Some(comment),
@@ -147,13 +147,13 @@ fn lines_of_block(block: &str) -> Option<(Vec<Line<'_>>, &str)> {
     Some((lines, nonce?))
 }
 
-/// `s.split('\n')`, by a byte search (no per-match `memcmp` call).
+/// `s.split('\n')`, by a vectorized byte search.
 fn lines_of(s: &str) -> impl Iterator<Item = &str> {
     let mut start = Some(0);
     std::iter::from_fn(move || {
         let from = start?;
         let rest = &s.as_bytes()[from..];
-        match super::blocks::newline(rest) {
+        match memchr::memchr(b'\n', rest) {
             Some(i) => {
                 start = Some(from + i + 1);
                 Some(&s[from..from + i])
@@ -164,12 +164,6 @@ fn lines_of(s: &str) -> impl Iterator<Item = &str> {
             }
         }
     })
-}
-
-/// Is every byte printable ASCII? (One branch-free pass, the usual case.)
-fn printable_ascii(b: &[u8]) -> bool {
-    !b.iter()
-        .fold(false, |odd, &c| odd | (c.wrapping_sub(0x20) >= 0x5f))
 }
 
 /// Tabs, CR, control characters (C0, DEL, C1 including NEL), U+2028,
@@ -185,14 +179,6 @@ fn has_unusual_bytes(line: &str) -> bool {
             0xef => b.get(i + 1) == Some(&0xbf) && matches!(b.get(i + 2), Some(0xbe | 0xbf)),
             _ => false,
         })
-}
-
-/// Where the last `  # ` of a line starts (byte search, no allocation).
-fn comment_start(line: &str) -> Option<usize> {
-    let b = line.as_bytes();
-    (0..b.len().saturating_sub(3))
-        .rev()
-        .find(|&i| b[i] == b' ' && b[i + 1] == b' ' && b[i + 2] == b'#' && b[i + 3] == b' ')
 }
 
 /// Where [`parse_map`] puts a mapping's entries: a JSON map, or (the

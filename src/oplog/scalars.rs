@@ -9,21 +9,38 @@ use serde_json::{Map, Number, Value};
 
 /// Keys we accept without the YAML parser: identifiers that read as strings.
 pub(super) fn plain_key(key: &str) -> bool {
-    key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+    // An identifier starts with a letter, so it reads as a string unless it
+    // is a null or boolean word (see [`surely_string`]).
+    key.as_bytes()
+        .first()
+        .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
         && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && (surely_string(key) || matches!(classify_plain(key), Some(Plain::Text)))
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        && !is_null_or_bool(key)
+}
+
+/// The plain scalars starting with a letter that YAML's core schema reads
+/// as null or a boolean.
+fn is_null_or_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+    )
 }
 
 /// True when the plain scalar `s` can only resolve to a string: it starts
-/// with a letter that begins no null, boolean, `inf` or `nan` (f64 parses
-/// those), or with a non-ASCII character. A quick answer, no allocation;
-/// `false` means "ask [`resolve_plain`]".
+/// with an ASCII letter and is no null or boolean word, or it starts with
+/// `_` or a non-ASCII character. A quick answer, no allocation; `false`
+/// means "ask [`resolve_plain`]".
+///
+/// Of the number parsers [`classify_plain`] tries, only Rust's `f64` one
+/// reads anything starting with a letter (`inf`, `infinity`, `nan` in any
+/// case), and what it reads then is not finite: a string either way.
 fn surely_string(s: &str) -> bool {
     match s.as_bytes().first() {
-        Some(b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'i' | b'I') => false,
-        Some(c) => c.is_ascii_alphabetic() || *c == b'_' || *c >= 0x80,
+        Some(c) if c.is_ascii_alphabetic() => !is_null_or_bool(s),
+        Some(c) => *c == b'_' || *c >= 0x80,
         None => false,
     }
 }
@@ -62,7 +79,28 @@ fn plain_ok(s: &str, in_flow: bool) -> bool {
     if first == b' ' {
         return false;
     }
-    if b"?:,[]{}#&*!|>'\"%@`".contains(&first) || s.starts_with("---") || s.starts_with("...") {
+    if matches!(
+        first,
+        b'?' | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    ) || s.starts_with("---")
+        || s.starts_with("...")
+    {
         return false;
     }
     if first == b'-' && (b.len() == 1 || b[1] == b' ') {
@@ -70,6 +108,13 @@ fn plain_ok(s: &str, in_flow: bool) -> bool {
     }
     if b.ends_with(b":") || b.ends_with(b" ") {
         return false;
+    }
+    if !in_flow && printable_ascii(b) {
+        // The usual case: only `: ` and ` #` end such a scalar early.
+        return memchr::memchr2_iter(b':', b'#', b).all(|i| match b[i] {
+            b':' => b.get(i + 1) != Some(&b' '),
+            _ => b[i - 1] != b' ',
+        });
     }
     // `: `, ` #`, flow indicators in a flow list, and control characters
     // (C0, DEL, C1 including NEL), U+FEFF, U+2028, U+2029.
@@ -140,14 +185,38 @@ fn unsafe_in_quotes(c: char) -> bool {
 /// No character of `s` is [`unsafe_in_quotes`] (printable ASCII, the usual
 /// case, is told by a byte scan).
 fn safe_in_quotes(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..0x7f).contains(&b)) || !s.chars().any(unsafe_in_quotes)
+    printable_ascii(s.as_bytes()) || !s.chars().any(unsafe_in_quotes)
+}
+
+/// Is every byte printable ASCII? (One branch-free pass the compiler
+/// vectorizes, the usual case.)
+pub(super) fn printable_ascii(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = b.chunks_exact(8);
+    for w in words.by_ref() {
+        let x = u64::from_ne_bytes(w.try_into().expect("eight bytes"));
+        // A byte below 0x20 sets its high bit in `below`, a byte above 0x7e
+        // (DEL, or not ASCII) in `above`; a carry or borrow out of a byte
+        // can only follow one such byte, so neither is ever wrongly zero
+        // or wrongly set when every byte is printable.
+        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let above = (x.wrapping_add(ONES) | x) & HIGH;
+        if below | above != 0 {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&c| c.wrapping_sub(0x20) < 0x5f)
 }
 
 /// `'...'` at the start of `s`: the value and what follows the closing quote.
 fn single_quoted(s: &str) -> Option<(String, &str)> {
     let body = &s[1..];
     // Most values hold no quote: up to the closing quote in one piece.
-    if let Some(end) = body.bytes().position(|b| b == b'\'') {
+    if let Some(end) = memchr::memchr(b'\'', body.as_bytes()) {
         if body.as_bytes().get(end + 1) != Some(&b'\'') && safe_in_quotes(&body[..end]) {
             return Some((body[..end].to_string(), &body[end + 1..]));
         }
@@ -175,7 +244,7 @@ fn single_quoted(s: &str) -> Option<(String, &str)> {
 fn double_quoted(s: &str) -> Option<(String, &str)> {
     let body = &s[1..];
     // Most values have no escape: up to the closing quote in one piece.
-    if let Some(end) = body.bytes().position(|b| b == b'"' || b == b'\\') {
+    if let Some(end) = memchr::memchr2(b'"', b'\\', body.as_bytes()) {
         if body.as_bytes()[end] == b'"' && safe_in_quotes(&body[..end]) {
             return Some((body[..end].to_string(), &body[end + 1..]));
         }
@@ -443,6 +512,13 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn printable_ascii_is_told_word_by_word_as_byte_by_byte(
+            b in proptest::collection::vec(proptest::prop_oneof![0x1eu8..=0x21, 0x7du8..=0x81, proptest::strategy::Just(0xffu8), proptest::num::u8::ANY, 0x20u8..0x7f], 0..40),
+        ) {
+            proptest::prop_assert_eq!(printable_ascii(&b), b.iter().all(|c| (0x20..0x7f).contains(c)), "{:?}", b);
+        }
+
+        #[test]
         fn quoted_text_safety_agrees_with_its_char_by_char_form(s in "[ -~\u{80}-\u{a0}\u{2027}-\u{202a}\u{feff}\u{e9}\t\n\u{7f}]{0,12}") {
             proptest::prop_assert_eq!(safe_in_quotes(&s), !s.chars().any(unsafe_in_quotes), "{:?}", s);
         }
@@ -456,7 +532,7 @@ mod tests {
             // What the short path takes for a string, no number parser reads.
             if surely_string(&s) {
                 proptest::prop_assert!(
-                    s.parse::<f64>().is_err()
+                    s.parse::<f64>().map_or(true, |f| !f.is_finite())
                         && parse_unsigned(&s).is_none()
                         && parse_negative(&s).is_none()
                         && !too_wide_int(&s),
