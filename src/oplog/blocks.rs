@@ -269,8 +269,6 @@ impl<'a> Block<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::arbitrary::any;
-    use proptest::prelude::Just;
 
     fn all(text: &str) -> Vec<(usize, &str)> {
         Blocks::new(text).map(|b| (b.line, b.text)).collect()
