@@ -14,13 +14,14 @@
 //! fails, a path git does not list) leaves the file to be read from git.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use foldhash::fast::RandomState;
 use sha1::Digest;
 
 /// The staged object IDs of the files that are the same in the index and
@@ -92,9 +93,9 @@ impl Unchanged {
             (staged, differ.join().ok().flatten())
         });
         let (listed, differ) = (staged?, differ?);
-        let differ: HashSet<&[u8]> = differ.split(|&b| b == 0).collect();
+        let differ: HashSet<&[u8], RandomState> = differ.split(|&b| b == 0).collect();
         let mut entries = Vec::new();
-        let mut unmerged: HashSet<&[u8]> = HashSet::new();
+        let mut unmerged: HashSet<&[u8], RandomState> = HashSet::default();
         let mut start = 0;
         for entry in listed.split(|&b| b == 0) {
             let at = start;
@@ -117,7 +118,7 @@ impl Unchanged {
                 entries.push((at + tab + 1..at + entry.len(), id_at..id_at + id.len()));
             }
         }
-        let keys = RandomState::new();
+        let keys = RandomState::default();
         let mut by_hash: HashMap<u64, usize, BuildHasherDefault<Hashed>> =
             HashMap::with_capacity_and_hasher(entries.len(), Default::default());
         for (i, (path, _)) in entries.iter().enumerate() {

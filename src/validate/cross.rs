@@ -53,12 +53,13 @@ fn wrote_ref(op: &Op, field: &str, target: &str) -> bool {
 /// Which tiers hold a file of each item of the tracker: ID → one bit per
 /// tier (in [`Tier::ALL`] order). References are resolved against it.
 pub(super) struct Index<'a> {
-    tiers_of: HashMap<&'a str, u8>,
+    tiers_of: HashMap<&'a str, u8, foldhash::fast::RandomState>,
 }
 
 impl<'a> Index<'a> {
     pub(super) fn of(listing: &'a Listing) -> Index<'a> {
-        let mut tiers_of: HashMap<&str, u8> = HashMap::with_capacity(listing.files.len());
+        let mut tiers_of: HashMap<&str, u8, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(listing.files.len(), Default::default());
         for f in &listing.files {
             *tiers_of.entry(listing.id(f)).or_default() |= bit(f.tier);
         }
