@@ -31,7 +31,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::governance::signing::{Problem, Verifier};
-use crate::oplog::op::{canonical_field, Op};
+use crate::oplog::op::{canonical_field, lookup, Op};
 
 /// The authority rules in force for one tracker.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -240,7 +240,7 @@ pub fn status_set(op: &Op) -> Option<&str> {
         "update" => "set",
         _ => return None,
     };
-    op.get_map(key)?.get("status")?.as_str()
+    lookup(op.get_map(key)?, "status")?.as_str()
 }
 
 /// The lockable names an op changes (`fields.<key>` for each custom field

@@ -24,7 +24,7 @@ use crate::governance::policy::{Policy, Rejected};
 use crate::governance::signing::{binding, Problem};
 use crate::items::item::{Entry, Item};
 use crate::items::tiers::Tier;
-use crate::oplog::op::{canonical_field, Op, SET_VALUED};
+use crate::oplog::op::{canonical_field, lookup, Op, SET_VALUED};
 
 /// Why an op-log cannot be compiled.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,16 +152,16 @@ pub fn compile_governed(
     let empty = Map::new();
     let data = first_create.get_map("data").unwrap_or(&empty);
     let str_of = |k: &str| {
-        data.get(k)
+        lookup(data, k)
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string()
     };
-    let list_of = |k: &str| match data.get(k) {
+    let list_of = |k: &str| match lookup(data, k) {
         Some(Value::Array(a)) => a.clone(),
         _ => Vec::new(),
     };
-    let isbefore = match data.get("isbefore") {
+    let isbefore = match lookup(data, "isbefore") {
         Some(Value::Array(a)) => a.clone(),
         Some(_) => Vec::new(),
         None => list_of("before"),
@@ -171,16 +171,15 @@ pub fn compile_governed(
         kind: str_of("kind"),
         title: str_of("title"),
         status: str_of("status"),
-        priority: data.get("priority").cloned().unwrap_or(Value::from(2)),
-        parent: data.get("parent").and_then(scalar_string),
+        priority: lookup(data, "priority").cloned().unwrap_or(Value::from(2)),
+        parent: lookup(data, "parent").and_then(scalar_string),
         tags: list_of("tags"),
         isbefore,
         duplicate_of: list_of("duplicate_of"),
         not_duplicate_of: list_of("not_duplicate_of"),
-        pr_ref: data.get("pr_ref").cloned().unwrap_or(Value::Null),
+        pr_ref: lookup(data, "pr_ref").cloned().unwrap_or(Value::Null),
         description: str_of("description"),
-        fields: data
-            .get("fields")
+        fields: lookup(data, "fields")
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default(),

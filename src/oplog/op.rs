@@ -134,13 +134,7 @@ impl Op {
 
     /// The payload value of `key`, treating an explicit null like absence.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        // A body has a key or two: found by looking, not by hashing `key`.
-        let found = if self.body.len() <= 8 {
-            self.body.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
-        } else {
-            self.body.get(key)
-        };
-        found.filter(|v| !v.is_null())
+        lookup(&self.body, key).filter(|v| !v.is_null())
     }
 
     /// A payload string (`message`, `reason`, ...), or "" when absent.
@@ -157,6 +151,17 @@ impl Op {
     /// then nonce. Total and independent of file order.
     pub fn sort_key(&self) -> (i64, &str, u8, &str) {
         (self.clock, &self.at, Role::rank(&self.by), &self.nonce)
+    }
+}
+
+/// `map`'s value for `key`. The mappings ops hold have a few keys (a body)
+/// or a dozen (a `create`'s `data`): looking along them costs less than
+/// hashing `key`, which only larger ones are worth.
+pub fn lookup<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= 16 {
+        map.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
     }
 }
 
@@ -196,5 +201,24 @@ impl Op {
             .unwrap_or(1800);
         let cap = self.get("cap_max").and_then(Value::as_i64).unwrap_or(500);
         (ttl, cap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookup_finds_what_a_hashed_get_finds_in_maps_small_and_large() {
+        for n in [0, 1, 2, 15, 16, 17, 40] {
+            let map: Map<String, Value> = (0..n)
+                .map(|i| (format!("key{i}"), Value::from(i)))
+                .collect();
+            for i in 0..n + 1 {
+                let key = format!("key{i}");
+                assert_eq!(lookup(&map, &key), map.get(&key), "{n} keys, {key}");
+            }
+            assert_eq!(lookup(&map, "key"), None);
+        }
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::Checked;
 use crate::config::{Config, FieldSchema};
 use crate::items::item::Item;
-use crate::oplog::op::{self, canonical_field, Op, ITEM_FIELDS, KNOWN_KINDS, SET_VALUED};
+use crate::oplog::op::{self, canonical_field, lookup, Op, ITEM_FIELDS, KNOWN_KINDS, SET_VALUED};
 use crate::timestamp::{is_canonical_time, valid_time};
 
 /// Keys old versions of the reference wrote into `data`/`set` that compile
@@ -264,7 +264,7 @@ fn check_create(c: &mut Checked, op: &Op, line: usize, config: &Config) {
         c.error(at, "data: missing or not a mapping");
         return;
     };
-    match data.get("kind") {
+    match lookup(data, "kind") {
         None | Some(Value::Null) => c.error(at, "data.kind: missing"),
         Some(Value::String(k)) if config.kind(k).is_some() => {}
         Some(v) => c.error(
@@ -276,7 +276,7 @@ fn check_create(c: &mut Checked, op: &Op, line: usize, config: &Config) {
             ),
         ),
     }
-    match data.get("title") {
+    match lookup(data, "title") {
         None | Some(Value::Null) => c.error(at, "data.title: missing"),
         Some(Value::String(_)) => {}
         Some(v) => c.error(
@@ -284,14 +284,14 @@ fn check_create(c: &mut Checked, op: &Op, line: usize, config: &Config) {
             format!("data.title: must be text, got {}", type_name(v)),
         ),
     }
-    match data.get("status") {
+    match lookup(data, "status") {
         None | Some(Value::Null) => c.error(at, "data.status: missing"),
         Some(v) => check_status(c, line, Field("data", "status"), v, config),
     }
-    if let Some(v) = data.get("priority") {
+    if let Some(v) = lookup(data, "priority") {
         check_priority(c, line, Field("data", "priority"), v);
     }
-    if let Some(v) = data.get("parent") {
+    if let Some(v) = lookup(data, "parent") {
         if !v.is_null() && !v.is_string() {
             c.error(
                 at,
@@ -300,23 +300,17 @@ fn check_create(c: &mut Checked, op: &Op, line: usize, config: &Config) {
         }
     }
     for key in SET_VALUED.iter().copied().chain(["before"]) {
-        if let Some(v) = data.get(key).filter(|v| !v.is_null()) {
+        if let Some(v) = lookup(data, key).filter(|v| !v.is_null()) {
             check_id_list(c, line, Field("data", key), v);
         }
     }
-    if let Some(v) = data
-        .get("fields")
-        .filter(|v| !v.is_null() && !v.is_object())
-    {
+    if let Some(v) = lookup(data, "fields").filter(|v| !v.is_null() && !v.is_object()) {
         c.error(
             at,
             format!("data.fields: must be a mapping, got {}", type_name(v)),
         );
     }
-    if let Some(v) = data
-        .get("description")
-        .filter(|v| !v.is_null() && !v.is_string())
-    {
+    if let Some(v) = lookup(data, "description").filter(|v| !v.is_null() && !v.is_string()) {
         c.warn(
             at,
             format!("data.description: should be text, got {}", type_name(v)),
@@ -431,9 +425,9 @@ fn wrote_field(op: &Op, name: &str) -> bool {
         _ => return false,
     };
     op.get_map(key)
-        .and_then(|m| m.get("fields"))
+        .and_then(|m| lookup(m, "fields"))
         .and_then(Value::as_object)
-        .is_some_and(|f| f.contains_key(name))
+        .is_some_and(|f| lookup(f, name).is_some())
 }
 
 /// The compiled item against its kind: allowed statuses and fields schema.
@@ -473,7 +467,7 @@ pub(super) fn check_item(c: &mut Checked, item: &Item, config: &Config) {
         return;
     }
     for fs in &kind.fields_schema {
-        if fs.required && !item.fields.contains_key(&fs.name) {
+        if fs.required && lookup(&item.fields, &fs.name).is_none() {
             c.error(
                 None,
                 format!(
