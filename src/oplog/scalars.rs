@@ -9,15 +9,13 @@ use serde_json::{Map, Number, Value};
 
 /// Keys we accept without the YAML parser: identifiers that read as strings.
 pub(super) fn plain_key(key: &str) -> bool {
-    // An identifier starts with a letter, so it reads as a string unless it
-    // is a null or boolean word (see [`surely_string`]).
     key.as_bytes()
         .first()
         .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
         && key
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        && !is_null_or_bool(key)
+        && surely_string(key)
 }
 
 /// The plain scalars starting with a letter that YAML's core schema reads
@@ -188,8 +186,7 @@ fn safe_in_quotes(s: &str) -> bool {
     printable_ascii(s.as_bytes()) || !s.chars().any(unsafe_in_quotes)
 }
 
-/// Is every byte printable ASCII? (One branch-free pass the compiler
-/// vectorizes, the usual case.)
+/// Is every byte printable ASCII? (Eight bytes at a time: the usual case.)
 pub(super) fn printable_ascii(b: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
