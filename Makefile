@@ -64,7 +64,8 @@ demo-web: build
 # Side by side with the reference (200 and 10,000 items; 100,000 for htrac
 # alone), warm and cold, each row with issue 23's target and the floor that
 # bounds it (an empty process, one fsync, a stat or a read of every op file,
-# measured in the same run); then the divan micro-benchmarks. About 10 minutes.
+# measured in the same run); then the divan micro-benchmarks. About 20 minutes
+# on 2 cores: 10 for the tables, the rest building and the micro-benchmarks.
 BENCH_SIZES ?= 200,10000,100000
 bench: build
 	python3 benches/compare.py --sizes $(BENCH_SIZES) --runs 5 --htrac $(HTRAC)
