@@ -203,8 +203,10 @@ pub enum Stopped {
     Stopped(u32),
 }
 
-/// Sends SIGTERM to the running server and waits (up to `wait`) until it
-/// has let go of the pid file.
+/// Sends SIGTERM to the running server and waits (up to `wait`) until the
+/// process has exited — not only let go of the pid file, which it does
+/// before its last clean-up: a caller told "stopped" may start another
+/// server at once.
 pub fn stop(root: &Path, wait: Duration) -> Result<Stopped> {
     let pid = match status(root) {
         Status::NotRunning => return Ok(Stopped::NotRunning),
@@ -217,14 +219,38 @@ pub fn stop(root: &Path, wait: Duration) -> Result<Stopped> {
     let Some(p) = rustix::process::Pid::from_raw(pid as i32) else {
         return Err(Error::internal(format!("bad pid {pid} in the pid file")));
     };
-    rustix::process::kill_process(p, rustix::process::Signal::TERM)
-        .map_err(|e| Error::user(format!("cannot signal pid {pid}: {e}")))?;
     let deadline = Instant::now() + wait;
-    while Instant::now() < deadline {
-        if !matches!(status(root), Status::Running { .. }) {
-            return Ok(Stopped::Stopped(pid));
+    let still_named = || matches!(status(root), Status::Running { pid: q, .. } if q == pid);
+    // A handle on the server process itself, taken while its lock still
+    // names it: a pid is not reused while its process lives, and the handle
+    // then follows that process to its exit.
+    match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
+        Ok(pidfd) => {
+            if !still_named() {
+                // It stopped on its own meanwhile.
+                return stop(root, wait);
+            }
+            rustix::process::pidfd_send_signal(&pidfd, rustix::process::Signal::TERM)
+                .map_err(|e| Error::user(format!("cannot signal pid {pid}: {e}")))?;
+            if exited(&pidfd, deadline) {
+                return Ok(Stopped::Stopped(pid));
+            }
         }
-        std::thread::sleep(Duration::from_millis(25));
+        // Gone already: say what is there now (a lock still held in its
+        // name is another pid namespace's, and no signal reaches it).
+        Err(rustix::io::Errno::SRCH) if !still_named() => return stop(root, wait),
+        // A kernel without process handles (before Linux 5.3): the pid,
+        // while the lock shows it is the server's, and `/proc` after.
+        Err(_) => {
+            rustix::process::kill_process(p, rustix::process::Signal::TERM)
+                .map_err(|e| Error::user(format!("cannot signal pid {pid}: {e}")))?;
+            while Instant::now() < deadline {
+                if !matches!(status(root), Status::Running { .. }) && !lives(pid) {
+                    return Ok(Stopped::Stopped(pid));
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        }
     }
     Err(Error::user(format!(
         "htrac-serve (pid {pid}) did not stop within {} s",
@@ -235,9 +261,61 @@ pub fn stop(root: &Path, wait: Duration) -> Result<Stopped> {
     )))
 }
 
+/// Waits until the process behind `pidfd` has exited (its handle turns
+/// readable then), or `deadline` passes; true when it has exited.
+fn exited(pidfd: &impl std::os::fd::AsFd, deadline: Instant) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout = Timespec {
+            tv_sec: left.as_secs() as i64,
+            tv_nsec: i64::from(left.subsec_nanos()),
+        };
+        let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(0) => return false,
+            Ok(_) => return true,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Whether `pid` is a process that has not exited (a zombie has), as far
+/// as `/proc` shows; false where it cannot tell.
+fn lives(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the command name, which is in parentheses.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_process_is_seen_to_exit_by_its_handle_and_by_proc() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let p = rustix::process::Pid::from_raw(pid as i32).unwrap();
+        let pidfd = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).unwrap();
+        assert!(lives(pid));
+        // Still running: the wait ends at its deadline.
+        assert!(!exited(&pidfd, Instant::now() + Duration::from_millis(50)));
+        rustix::process::pidfd_send_signal(&pidfd, rustix::process::Signal::TERM).unwrap();
+        assert!(exited(&pidfd, Instant::now() + Duration::from_secs(10)));
+        // Exited but not yet reaped (a zombie): it does not live.
+        assert!(!lives(pid));
+        child.wait().unwrap();
+        assert!(!lives(pid));
+        assert!(lives(std::process::id()));
+    }
 
     #[test]
     fn lock_status_and_stale_files() {
