@@ -171,11 +171,20 @@ pub fn status(socket: &Path) -> Option<Status> {
     }
 }
 
-/// Asks the watcher at `socket` to stop; true once it said it would.
+/// Asks the watcher at `socket` to stop; true once it said it would. Waits
+/// (up to 2 s) until it has removed its socket, so a watcher started next
+/// finds none running.
 pub fn stop(socket: &Path) -> bool {
-    connect(socket)
+    let stopping = connect(socket)
         .and_then(|s| exchange(s, "stop\n"))
-        .is_some_and(|r| r == b"stopping\n")
+        .is_some_and(|r| r == b"stopping\n");
+    if stopping {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while socket.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    stopping
 }
 
 #[cfg(test)]

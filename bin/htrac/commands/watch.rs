@@ -32,13 +32,6 @@ pub fn run(a: &WatchArgs, g: &Globals, t: &Tracker, out: &mut Output) -> Result<
         "stop" => {
             htrac::watch::auto::mark_stopped(&t.root);
             let stopped = htrac::watch::stop(&socket);
-            if stopped {
-                // Gone once its socket is.
-                let deadline = Instant::now() + Duration::from_secs(2);
-                while socket.exists() && Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-            }
             if g.json {
                 out.line(htrac::py::json::compact(
                     &json!({"ok": true, "stopped": stopped}),
