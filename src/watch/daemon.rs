@@ -149,10 +149,12 @@ pub fn run(t: &Tracker, idle: Option<Duration>, ready: impl FnOnce()) -> Result<
         ready();
         serve(&mut state, &listener, &socket, ours, t, idle)
     })();
-    // Only our own socket is removed (not one a newer watcher made).
+    // Only our own socket is removed (not one a newer watcher made), and
+    // last: `watch stop` waits for it to go, and a watcher started then
+    // makes its directory anew, which must not be ours being removed.
     if file_id(&socket) == ours {
-        let _ = std::fs::remove_file(&socket);
         let _ = std::fs::remove_dir_all(&cookie_dir);
+        let _ = std::fs::remove_file(&socket);
     }
     result
 }
