@@ -222,11 +222,8 @@ impl<S: Service> Server<S> {
             &fd,
             rustix::event::PollFlags::IN,
         )];
-        let ts = rustix::event::Timespec {
-            tv_sec: wait.as_secs() as i64,
-            tv_nsec: wait.subsec_nanos() as i64,
-        };
-        match rustix::event::poll(&mut fds, Some(&ts)) {
+        let ts = rustix::event::Timespec::try_from(wait).ok();
+        match rustix::event::poll(&mut fds, ts.as_ref()) {
             Ok(n) if n > 0 => {}
             _ => return,
         }

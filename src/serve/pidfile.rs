@@ -267,12 +267,10 @@ fn exited(pidfd: &impl std::os::fd::AsFd, deadline: Instant) -> bool {
     use rustix::event::{poll, PollFd, PollFlags, Timespec};
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let timeout = Timespec {
-            tv_sec: left.as_secs() as i64,
-            tv_nsec: i64::from(left.subsec_nanos()),
-        };
+        // (A wait too long for a timespec is no timeout.)
+        let timeout = Timespec::try_from(left).ok();
         let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
-        match poll(&mut fds, Some(&timeout)) {
+        match poll(&mut fds, timeout.as_ref()) {
             Ok(0) => return false,
             Ok(_) => return true,
             Err(rustix::io::Errno::INTR) => continue,

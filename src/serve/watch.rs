@@ -96,17 +96,14 @@ impl Watcher {
     /// Waits up to `timeout` for events; adds what they mean to `ids`.
     /// Returns (any event seen, full rescan needed).
     fn gather(&mut self, timeout: Duration, ids: &mut BTreeSet<String>) -> (bool, bool) {
-        let ts = rustix::event::Timespec {
-            tv_sec: timeout.as_secs() as i64,
-            tv_nsec: timeout.subsec_nanos() as i64,
-        };
+        let ts = rustix::event::Timespec::try_from(timeout).ok();
         let ready = {
             let fd = self.inotify.as_fd();
             let mut fds = [rustix::event::PollFd::new(
                 &fd,
                 rustix::event::PollFlags::IN,
             )];
-            rustix::event::poll(&mut fds, Some(&ts))
+            rustix::event::poll(&mut fds, ts.as_ref())
         };
         match ready {
             Ok(0) | Err(_) => return (false, false),

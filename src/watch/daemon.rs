@@ -202,16 +202,13 @@ fn serve(
                 _ => return Ok(()),
             }
         }
-        let timeout = rustix::fs::Timespec {
-            tv_sec: wait.as_secs() as i64,
-            tv_nsec: i64::from(wait.subsec_nanos()),
-        };
+        let timeout = rustix::fs::Timespec::try_from(wait).ok();
         let (client_ready, events_ready) = {
             let mut fds = [
                 PollFd::new(listener, PollFlags::IN),
                 PollFd::new(&state.inotify, PollFlags::IN),
             ];
-            match rustix::event::poll(&mut fds, Some(&timeout)) {
+            match rustix::event::poll(&mut fds, timeout.as_ref()) {
                 Ok(_) | Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(io_err("poll", e)),
             }
@@ -494,11 +491,8 @@ impl State {
                 break false;
             };
             let mut fds = [PollFd::new(&self.inotify, PollFlags::IN)];
-            let ts = rustix::fs::Timespec {
-                tv_sec: left.as_secs() as i64,
-                tv_nsec: i64::from(left.subsec_nanos()),
-            };
-            let _ = rustix::event::poll(&mut fds, Some(&ts));
+            let ts = rustix::fs::Timespec::try_from(left).ok();
+            let _ = rustix::event::poll(&mut fds, ts.as_ref());
         };
         let _ = std::fs::remove_file(&path);
         Ok(seen)
