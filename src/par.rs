@@ -5,7 +5,7 @@
 //! the work was shared.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 /// How many threads to use for `n` items with at least `min_per_thread`
 /// each (at most 8, at most the machine's cores).
@@ -67,8 +67,223 @@ pub fn map<T: Send, R: Send>(
     done.into_iter().flat_map(|(_, r)| r).collect()
 }
 
+/// [`map`] for long work whose results are used a chunk at a time, in
+/// order: `each` is given the results of `chunk` items at a time on this
+/// thread, while the other threads go on with the next chunk — never
+/// further, so what is held at once stays bounded (the chunk `each` has,
+/// and the next). This thread maps items too whenever `each` has nothing to
+/// do. Unlike calling [`map`] a chunk at a time, no thread waits while
+/// `each` runs, nor for the slowest thread at each chunk's end.
+pub fn map_chunks<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    batch: usize,
+    chunk: usize,
+    f: impl Fn(T) -> R + Sync,
+    mut each: impl FnMut(Vec<R>),
+) {
+    let batch = batch.max(1);
+    if threads <= 1 || items.len() <= batch {
+        let mut items = items.into_iter();
+        loop {
+            let done: Vec<R> = items.by_ref().take(chunk.max(1)).map(&f).collect();
+            if done.is_empty() {
+                return;
+            }
+            each(done);
+        }
+    }
+    let mut slots: Vec<Mutex<Option<Vec<T>>>> = Vec::with_capacity(items.len().div_ceil(batch));
+    let mut rest = items.into_iter();
+    loop {
+        let b: Vec<T> = rest.by_ref().take(batch).collect();
+        if b.is_empty() {
+            break;
+        }
+        slots.push(Mutex::new(Some(b)));
+    }
+    let n = slots.len();
+    // Batches a chunk.
+    let per = chunk.div_ceil(batch).max(1);
+    let shared = Mutex::new(Shared {
+        next: 0,
+        limit: (2 * per).min(n),
+        out: (0..n).map(|_| None).collect(),
+        stop: false,
+    });
+    let wake = Condvar::new();
+    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
+    let run = |i: usize| -> Vec<R> {
+        let b = slots[i]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("each batch is taken once");
+        b.into_iter().map(&f).collect()
+    };
+    // Stores a batch's results and wakes whoever waits for them.
+    let store = |i: usize, r: Vec<R>| {
+        lock().out[i] = Some(r);
+        wake.notify_all();
+    };
+    std::thread::scope(|s| {
+        // A thread that panics lets the others go.
+        let _stop = Stop(&shared, &wake);
+        for _ in 1..threads {
+            s.spawn(|| {
+                let _stop = Stop(&shared, &wake);
+                loop {
+                    let i = {
+                        let mut st = lock();
+                        loop {
+                            if st.stop || st.next >= n {
+                                return;
+                            }
+                            if st.next < st.limit {
+                                st.next += 1;
+                                break st.next - 1;
+                            }
+                            st = wake.wait(st).unwrap_or_else(|e| e.into_inner());
+                        }
+                    };
+                    store(i, run(i));
+                }
+            });
+        }
+        for c in 0..n.div_ceil(per) {
+            let range = c * per..((c + 1) * per).min(n);
+            let done = loop {
+                let mut st = lock();
+                if st.out[range.clone()].iter().all(Option::is_some) {
+                    break st.out[range.clone()]
+                        .iter_mut()
+                        .flat_map(|r| r.take().expect("each batch is stored once"))
+                        .collect::<Vec<R>>();
+                }
+                if st.stop {
+                    // A thread panicked: the scope's end says so.
+                    return;
+                }
+                if st.next < st.limit {
+                    st.next += 1;
+                    let i = st.next - 1;
+                    drop(st);
+                    store(i, run(i));
+                } else {
+                    drop(wake.wait(st).unwrap_or_else(|e| e.into_inner()));
+                }
+            };
+            each(done);
+            lock().limit = ((c + 3) * per).min(n);
+            wake.notify_all();
+        }
+    });
+}
+
+/// What the threads of [`map_chunks`] share.
+struct Shared<R> {
+    /// The next batch to take.
+    next: usize,
+    /// Batches from here on wait until `each` has had an earlier chunk.
+    limit: usize,
+    /// Each batch's results, until they are given to `each`.
+    out: Vec<Option<Vec<R>>>,
+    /// A thread stopped: the others stop taking batches.
+    stop: bool,
+}
+
+/// Marks [`Shared`] stopped when a thread of [`map_chunks`] panics, and
+/// wakes the others (none of them waits for what it will not do then).
+struct Stop<'a, R>(&'a Mutex<Shared<R>>, &'a Condvar);
+
+impl<R> Drop for Stop<'_, R> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+            self.1.notify_all();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn chunks_come_in_order_whole_and_bounded_however_shared() {
+        for threads in [1, 2, 3, 8] {
+            for (batch, chunk) in [(1, 1), (7, 20), (16, 64), (64, 16), (5000, 100)] {
+                let mapped = AtomicUsize::new(0);
+                let mut got: Vec<usize> = Vec::new();
+                let mut sizes = Vec::new();
+                super::map_chunks(
+                    (0..1000).collect(),
+                    threads,
+                    batch,
+                    chunk,
+                    |x: usize| {
+                        mapped.fetch_add(1, Ordering::SeqCst);
+                        x * 2
+                    },
+                    |done: Vec<usize>| {
+                        // Never more than this chunk and the next one mapped
+                        // beyond what was given out (in whole batches).
+                        let ahead = mapped.load(Ordering::SeqCst) - got.len();
+                        let per = chunk.div_ceil(batch).max(1) * batch;
+                        assert!(
+                            ahead <= 2 * per.max(chunk),
+                            "{threads}/{batch}/{chunk}: {ahead} ahead"
+                        );
+                        sizes.push(done.len());
+                        got.extend(done);
+                        // (A slow consumer: what would let others run ahead.)
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    },
+                );
+                assert_eq!(got, (0..1000).map(|x| x * 2).collect::<Vec<_>>());
+                // Chunks of whole batches: all of one size but the last.
+                let last = sizes.pop().unwrap();
+                assert!(sizes.windows(2).all(|w| w[0] == w[1]), "{sizes:?}");
+                assert!(sizes
+                    .first()
+                    .is_none_or(|&n| last <= n && n >= chunk.min(1000)));
+            }
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_chunk_or_an_item_is_not_a_hang() {
+        for threads in [1, 2, 4] {
+            let r = std::panic::catch_unwind(|| {
+                super::map_chunks(
+                    (0..500).collect(),
+                    threads,
+                    4,
+                    8,
+                    |x: usize| x,
+                    |d: Vec<usize>| {
+                        assert!(d[0] < 200, "a chunk's consumer fails");
+                    },
+                );
+            });
+            assert!(r.is_err());
+            let r = std::panic::catch_unwind(|| {
+                super::map_chunks(
+                    (0..500).collect(),
+                    threads,
+                    4,
+                    8,
+                    |x: usize| {
+                        assert!(x != 333, "an item fails");
+                        x
+                    },
+                    |_| {},
+                );
+            });
+            assert!(r.is_err());
+        }
+    }
+
     #[test]
     fn keeps_order_however_shared() {
         let items: Vec<usize> = (0..1000).collect();

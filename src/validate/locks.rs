@@ -28,18 +28,20 @@ use crate::governance::policy::{status_set, touched, HUMAN_ONLY_OPS};
 use crate::items::compile::fold_order_refs;
 use crate::oplog::op::{canonical_field, Op};
 use crate::tracker::Tracker;
+use std::sync::Mutex;
 
 /// Git's copies of the files being validated, asked for batch by batch
 /// through one `git cat-file` process — only for files that are not the
 /// same in the working tree, the index and `HEAD` ([`Unchanged`]).
 pub(super) struct Git<'a> {
     tracker: &'a Tracker,
-    reader: Option<Reader>,
+    /// (Asked by one thread at a time, while others judge files.)
+    reader: Mutex<Option<Reader>>,
     /// The files known to be unchanged since `HEAD`, being asked for.
     asking: Option<std::thread::JoinHandle<Option<Unchanged>>>,
     unchanged: Option<Unchanged>,
     /// Why git could not be asked (then every op is judged as new).
-    pub(super) warning: Option<String>,
+    warning: Mutex<Option<String>>,
 }
 
 impl<'a> Git<'a> {
@@ -50,10 +52,10 @@ impl<'a> Git<'a> {
     pub(super) fn new(tracker: &'a Tracker, whole: bool) -> Git<'a> {
         let mut git = Git {
             tracker,
-            reader: None,
+            reader: Mutex::new(None),
             asking: None,
             unchanged: None,
-            warning: None,
+            warning: Mutex::new(None),
         };
         if let Some(wt) = &tracker.work_tree {
             if whole {
@@ -61,8 +63,8 @@ impl<'a> Git<'a> {
                 git.asking = Some(std::thread::spawn(move || Unchanged::ask(&top, &root)));
             }
             match Reader::new(wt) {
-                Ok(r) => git.reader = Some(r),
-                Err(e) => git.failed(e),
+                Ok(r) => git.reader = Mutex::new(Some(r)),
+                Err(e) => git.failed(&mut None, e),
             }
         }
         git
@@ -90,18 +92,26 @@ impl<'a> Git<'a> {
         u.staged(t.path.strip_prefix(wt).ok()?)
     }
 
-    fn failed(&mut self, e: std::io::Error) {
-        self.reader = None;
-        self.warning.get_or_insert_with(|| {
+    /// Why git could not be asked, once it is done.
+    pub(super) fn warning(self) -> Option<String> {
+        self.warning.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Gives up on `reader` (git's cat-file process) after `e`.
+    fn failed(&self, reader: &mut Option<Reader>, e: std::io::Error) {
+        *reader = None;
+        let mut warning = self.warning.lock().unwrap_or_else(|e| e.into_inner());
+        warning.get_or_insert_with(|| {
             format!("--check-locks: cannot read git's copies ({e}): every op was judged as new")
         });
     }
 
     /// The staged and `HEAD` copies of each of `targets` (none for a file
     /// outside the work tree, or when git cannot be asked).
-    pub(super) fn copies(&mut self, targets: &[&Target]) -> Vec<Copies> {
+    pub(super) fn copies(&self, targets: &[&Target]) -> Vec<Copies> {
         let mut copies: Vec<Copies> = vec![(None, None); targets.len()];
-        let (Some(wt), Some(reader)) = (&self.tracker.work_tree, &mut self.reader) else {
+        let mut slot = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let (Some(wt), Some(reader)) = (&self.tracker.work_tree, slot.as_mut()) else {
             return copies;
         };
         let mut rels = Vec::new();
@@ -121,7 +131,7 @@ impl<'a> Git<'a> {
                     copies[i] = c;
                 }
             }
-            Err(e) => self.failed(e),
+            Err(e) => self.failed(&mut slot, e),
         }
         copies
     }

@@ -143,8 +143,9 @@ thread_local! {
     static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Files validated at a time (`HTRAC_VALIDATE_BATCH`, for tests): what is
-/// held in memory at once, beside what [`Kept`] keeps of every file.
+/// Files validated a batch at a time (`HTRAC_VALIDATE_BATCH`, for tests):
+/// what is held in memory at once is a batch and the next one's files
+/// already checked, beside what [`Kept`] keeps of every file.
 fn batch_size() -> usize {
     std::env::var("HTRAC_VALIDATE_BATCH")
         .ok()
@@ -157,9 +158,10 @@ fn batch_size() -> usize {
 /// when `files` is empty. References are always resolved against the whole
 /// tracker.
 ///
-/// Files are validated a batch at a time, each on its own (on all cores),
-/// and only their findings and `isbefore` links are kept for the checks
-/// across files; the report is the same however the files were batched.
+/// Files are validated each on its own (on all cores) and gathered a batch
+/// at a time (while the next batch's are checked), and only their findings
+/// and `isbefore` links are kept for the checks across files; the report is
+/// the same however the files were batched.
 pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) -> Result<Report> {
     let mut report = Report::default();
     let whole = files.is_empty();
@@ -285,15 +287,17 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
     let recalled_n = std::sync::atomic::AtomicUsize::new(0);
     let total = targets.len();
     let mut next = memo::Next::default();
-    let mut targets = targets.into_iter();
-    loop {
-        let chunk: Vec<Source> = targets.by_ref().take(batch).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        let git_ref = git.as_ref();
-        let memo_ref = memo.as_ref();
-        let steps = crate::par::map(chunk, threads, 16, |t| {
+    let (git_ref, memo_ref) = (git.as_ref(), memo.as_ref());
+    // Each file on its own, on all cores; a batch of them at a time, in
+    // order, on this thread: those that may have new ops judged against
+    // git's copies, then what is kept of each (the others go on with the
+    // next batch meanwhile).
+    crate::par::map_chunks(
+        targets,
+        threads,
+        16,
+        batch,
+        |t| {
             let t = match t {
                 Source::Listed(i) => {
                     let f = &listing.files[i];
@@ -346,48 +350,51 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
                 }
                 step
             })
-        });
-        // The files that may have new ops, judged against git's copies.
-        let mut pending: Vec<Checked> = Vec::new();
-        let mut at: Vec<usize> = Vec::new();
-        let mut done: Vec<Option<Kept>> = Vec::with_capacity(steps.len());
-        for (i, step) in steps.into_iter().enumerate() {
-            match step {
-                Step::Done(k) => done.push(Some(k)),
-                Step::Pending(c) => {
-                    pending.push(*c);
-                    at.push(i);
-                    done.push(None);
+        },
+        |steps| {
+            // The files that may have new ops, judged against git's copies.
+            let mut pending: Vec<Checked> = Vec::new();
+            let mut at: Vec<usize> = Vec::new();
+            let mut done: Vec<Option<Kept>> = Vec::with_capacity(steps.len());
+            for (i, step) in steps.into_iter().enumerate() {
+                match step {
+                    Step::Done(k) => done.push(Some(k)),
+                    Step::Pending(c) => {
+                        pending.push(*c);
+                        at.push(i);
+                        done.push(None);
+                    }
                 }
             }
-        }
-        if let (Some(g), false) = (&mut git, pending.is_empty()) {
-            let copies = g.copies(&pending.iter().map(|c| &c.target).collect::<Vec<_>>());
-            let work: Vec<(Checked, copies::Copies)> = pending.into_iter().zip(copies).collect();
-            let threads = crate::par::threads_for(work.len(), 64);
-            let judged = crate::par::map(work, threads, 16, |(c, copies)| {
-                finish(c, Some(copies), None)
-            });
-            for (i, k) in at.into_iter().zip(judged) {
-                done[i] = Some(k);
+            if let (Some(g), false) = (git_ref, pending.is_empty()) {
+                let copies = g.copies(&pending.iter().map(|c| &c.target).collect::<Vec<_>>());
+                let work: Vec<(Checked, copies::Copies)> =
+                    pending.into_iter().zip(copies).collect();
+                let threads = crate::par::threads_for(work.len(), 64);
+                let judged = crate::par::map(work, threads, 16, |(c, copies)| {
+                    finish(c, Some(copies), None)
+                });
+                for (i, k) in at.into_iter().zip(judged) {
+                    done[i] = Some(k);
+                }
             }
-        }
-        let from = kept.len();
-        kept.extend(done.into_iter().flatten());
-        // The batch's memo entries gathered now (each file's is freed).
-        for k in &mut kept[from..] {
-            if let Some(r) = k.memo.take() {
-                next.add(r);
+            let from = kept.len();
+            kept.extend(done.into_iter().flatten());
+            // The batch's memo entries gathered now (each file's is freed).
+            for k in &mut kept[from..] {
+                if let Some(r) = k.memo.take() {
+                    next.add(r);
+                }
             }
-        }
-    }
+        },
+    );
     if let (Some(_), Some(_)) = (&memo, std::env::var_os("HTRAC_CACHE_STATS")) {
         tracker.warn(format!(
             "cache: validate: {} of {total} files from the memo",
             recalled_n.into_inner()
         ));
     }
-    if let Some(w) = git.and_then(|g| g.warning) {
+    if let Some(w) = git.and_then(locks::Git::warning) {
         report.warnings.push(w);
     }
     if let Some(v) = tracker.policy.signing.as_deref() {
