@@ -335,7 +335,7 @@ impl Links {
 /// line, message) of each error.
 pub(super) fn cycles(
     tracker: &Tracker,
-    files: &[Option<(&str, Links)>],
+    files: &[Option<(&str, &Links)>],
     whole: bool,
 ) -> Result<Vec<(usize, Option<usize>, String)>> {
     let mut out = Vec::new();

@@ -401,12 +401,11 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
         report.warnings.extend(v.warnings.iter().cloned());
     }
     // Each file's item ID (its file's) and links.
-    let files: Vec<Option<(&str, cross::Links)>> = kept
-        .iter_mut()
+    let files: Vec<Option<(&str, &cross::Links)>> = kept
+        .iter()
         .map(|k| {
-            let Kept { target, links, .. } = k;
-            let id = target.as_ref().and_then(|t| t.id.as_deref());
-            links.take().map(|l| (id.unwrap_or_default(), l))
+            let id = k.target.as_ref().and_then(|t| t.id.as_deref());
+            k.links.as_ref().map(|l| (id.unwrap_or_default(), l))
         })
         .collect();
     // The memo is written while cycles are searched: on the other core
@@ -467,11 +466,22 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
                 .push(similar::DEEP_SIMILAR_SKIPPED.to_string());
         }
     }
+    drop_aside(kept);
     if opts.strict {
         let warnings = std::mem::take(&mut report.warnings);
         report.errors.extend(warnings);
     }
     Ok(report)
+}
+
+/// Drops what was kept of the files on another thread when there is much
+/// of it (at 100,000 files, some 60 ms of freeing memory that the report
+/// need not wait for), else here.
+fn drop_aside(kept: Vec<Kept>) {
+    if kept.len() >= 10_000 {
+        // (Should no thread start, the vector is dropped here with the closure.)
+        let _ = std::thread::Builder::new().spawn(move || drop(kept));
+    }
 }
 
 /// Every op of the whole history that compiled without effect (an agent's
