@@ -725,6 +725,17 @@ pub(crate) fn tracker_with_every_problem(env: &Env) {
 #[test]
 fn batched_validation_reports_exactly_what_a_whole_run_does() {
     let env = Env::new();
+    // Enough more items (committed with the others) that the files are
+    // checked on more than one thread where there are cores (from 128
+    // files), while batches are gathered in order on one.
+    for n in 0..150 {
+        let title = format!("plain item {n} on its own");
+        write(
+            &env,
+            &format!("{WS}/.WI-plain{n:03}.ops"),
+            &create(&format!("{:04x}", 0x400 + n), &title, &[]),
+        );
+    }
     tracker_with_every_problem(&env);
     let reference = std::env::var("HTRAC_VALIDATE_REFERENCE").ok();
     for args in [
@@ -735,7 +746,7 @@ fn batched_validation_reports_exactly_what_a_whole_run_does() {
     ] {
         let whole = validate_with(&env, args, Some("100000"), None);
         assert_eq!(whole.0, 1, "{args:?}: {}", whole.1);
-        for batch in [None, Some("1"), Some("3")] {
+        for batch in [None, Some("1"), Some("3"), Some("40")] {
             assert_eq!(
                 validate_with(&env, args, batch, None),
                 whole,
