@@ -368,14 +368,10 @@ pub fn validate(tracker: &Tracker, cwd: &Path, files: &[String], opts: Options) 
             }
             if let (Some(g), false) = (git_ref, pending.is_empty()) {
                 let copies = g.copies(&pending.iter().map(|c| &c.target).collect::<Vec<_>>());
-                let work: Vec<(Checked, copies::Copies)> =
-                    pending.into_iter().zip(copies).collect();
-                let threads = crate::par::threads_for(work.len(), 64);
-                let judged = crate::par::map(work, threads, 16, |(c, copies)| {
-                    finish(c, Some(copies), None)
-                });
-                for (i, k) in at.into_iter().zip(judged) {
-                    done[i] = Some(k);
+                // Judged here: the other threads are checking the next
+                // batch's files meanwhile.
+                for ((i, c), copies) in at.into_iter().zip(pending).zip(copies) {
+                    done[i] = Some(finish(c, Some(copies), None));
                 }
             }
             let from = kept.len();
