@@ -29,30 +29,16 @@ pub fn map<T: Send, R: Send>(
     if threads <= 1 || items.len() <= batch {
         return items.into_iter().map(f).collect();
     }
-    let batch = batch.max(1);
-    let mut batches: Vec<Mutex<Option<Vec<T>>>> = Vec::with_capacity(items.len().div_ceil(batch));
-    let mut rest = items.into_iter();
-    loop {
-        let b: Vec<T> = rest.by_ref().take(batch).collect();
-        if b.is_empty() {
-            break;
-        }
-        batches.push(Mutex::new(Some(b)));
-    }
+    let batches = Batches::of(items, batch);
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done: Vec<(usize, Vec<R>)> = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(slot) = batches.get(i) else {
+            if i >= batches.len() {
                 return done;
-            };
-            let b = slot
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .expect("each batch is taken once");
-            done.push((i, b.into_iter().map(&f).collect()));
+            }
+            done.push((i, batches.take(i).into_iter().map(&f).collect()));
         }
     };
     let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|s| {
@@ -93,15 +79,7 @@ pub fn map_chunks<T: Send, R: Send>(
             each(done);
         }
     }
-    let mut slots: Vec<Mutex<Option<Vec<T>>>> = Vec::with_capacity(items.len().div_ceil(batch));
-    let mut rest = items.into_iter();
-    loop {
-        let b: Vec<T> = rest.by_ref().take(batch).collect();
-        if b.is_empty() {
-            break;
-        }
-        slots.push(Mutex::new(Some(b)));
-    }
+    let slots = Batches::of(items, batch);
     let n = slots.len();
     // Batches a chunk.
     let per = chunk.div_ceil(batch).max(1);
@@ -113,14 +91,7 @@ pub fn map_chunks<T: Send, R: Send>(
     });
     let wake = Condvar::new();
     let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
-    let run = |i: usize| -> Vec<R> {
-        let b = slots[i]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .expect("each batch is taken once");
-        b.into_iter().map(&f).collect()
-    };
+    let run = |i: usize| -> Vec<R> { slots.take(i).into_iter().map(&f).collect() };
     // Stores a batch's results and wakes whoever waits for them.
     let store = |i: usize, r: Vec<R>| {
         lock().out[i] = Some(r);
@@ -178,6 +149,37 @@ pub fn map_chunks<T: Send, R: Send>(
             wake.notify_all();
         }
     });
+}
+
+/// Items cut into batches, each taken by one thread.
+struct Batches<T>(Vec<Mutex<Option<Vec<T>>>>);
+
+impl<T> Batches<T> {
+    fn of(items: Vec<T>, batch: usize) -> Batches<T> {
+        let batch = batch.max(1);
+        let mut out = Vec::with_capacity(items.len().div_ceil(batch));
+        let mut rest = items.into_iter();
+        loop {
+            let b: Vec<T> = rest.by_ref().take(batch).collect();
+            if b.is_empty() {
+                return Batches(out);
+            }
+            out.push(Mutex::new(Some(b)));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Batch `i`'s items (each batch is taken once).
+    fn take(&self, i: usize) -> Vec<T> {
+        self.0[i]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("each batch is taken once")
+    }
 }
 
 /// What the threads of [`map_chunks`] share.
