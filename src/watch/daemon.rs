@@ -151,11 +151,21 @@ pub fn run(t: &Tracker, idle: Option<Duration>, ready: impl FnOnce()) -> Result<
     })();
     // Only our own socket is removed (not one a newer watcher made), and
     // last: `watch stop` waits for it to go, and a watcher started then
-    // makes its directory anew, which must not be ours being removed.
+    // makes its directory anew, which must not be ours being removed. All
+    // under the start lock: a watcher starting meanwhile (a read's own
+    // start, as this one exits unused) either finds this clean-up done, or
+    // has replaced the socket and directory before it looks (and then
+    // there is nothing of ours left to remove). Should the lock not come,
+    // the clean-up is done all the same. (No longer listening first: a
+    // reader or a starter that connects now is refused at once instead of
+    // waiting out its timeout for an answer that will not come.)
+    drop(listener);
+    let cleaning = start_lock(&socket).ok();
     if file_id(&socket) == ours {
         let _ = std::fs::remove_dir_all(&cookie_dir);
         let _ = std::fs::remove_file(&socket);
     }
+    drop(cleaning);
     result
 }
 

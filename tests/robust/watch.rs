@@ -276,6 +276,45 @@ fn watch_start_status_and_stop() {
 }
 
 #[test]
+fn a_watcher_that_exits_cleans_up_under_the_start_lock() {
+    let env = Env::new();
+    let w = Watcher::start(&env, &[]);
+    let socket = w.status()["socket"].as_str().unwrap().to_string();
+    // A start holds the lock (as one that began just as this watcher
+    // exits would): the exiting watcher leaves its socket and directory
+    // alone until the start is done, so neither can remove what the
+    // other made.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(Path::new(&socket).with_extension("lock"))
+        .unwrap();
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    assert!(run(&env, &["watch", "stop"])
+        .ok()
+        .stdout
+        .contains("watcher stopped"));
+    assert!(
+        Path::new(&socket).exists(),
+        "cleaned up while a start held the lock"
+    );
+    // It listens no more: a read is refused at once, not kept waiting.
+    assert_eq!(status(&env)["running"], false);
+    drop(lock);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while Path::new(&socket).exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not cleaned up once the lock was free"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!Path::new(&socket).with_extension("d").exists());
+    drop(w);
+}
+
+#[test]
 fn watchers_started_at_once_leave_one_that_serves() {
     let (env, ids) = setup(3);
     // Eight starts at the same moment (as parallel commands on a large
