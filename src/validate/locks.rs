@@ -18,6 +18,8 @@
 //! force when the op was written, whatever its clock says) plus the new
 //! ones folded before it.
 
+use std::sync::Mutex;
+
 use serde_json::Value;
 
 use super::clean::{ObjectId, Unchanged};
@@ -28,7 +30,6 @@ use crate::governance::policy::{status_set, touched, HUMAN_ONLY_OPS};
 use crate::items::compile::fold_order_refs;
 use crate::oplog::op::{canonical_field, Op};
 use crate::tracker::Tracker;
-use std::sync::Mutex;
 
 /// Git's copies of the files being validated, asked for batch by batch
 /// through one `git cat-file` process — only for files that are not the
