@@ -54,8 +54,8 @@ pub fn map<T: Send, R: Send>(
 }
 
 /// [`map`] for long work whose results are used a chunk at a time, in
-/// order: `each` is given the results of `chunk` items at a time on this
-/// thread, while the other threads go on with the next chunk — never
+/// order: `each` is given the results of `chunk` items at a time (rounded
+/// up to whole batches, however many threads there are) on this thread, while the other threads go on with the next chunk — never
 /// further, so what is held at once stays bounded (the chunk `each` has,
 /// and the next). This thread maps items too whenever `each` has nothing to
 /// do. Unlike calling [`map`] a chunk at a time, no thread waits while
@@ -69,10 +69,12 @@ pub fn map_chunks<T: Send, R: Send>(
     mut each: impl FnMut(Vec<R>),
 ) {
     let batch = batch.max(1);
+    // Batches a chunk.
+    let per = chunk.div_ceil(batch).max(1);
     if threads <= 1 || items.len() <= batch {
         let mut items = items.into_iter();
         loop {
-            let done: Vec<R> = items.by_ref().take(chunk.max(1)).map(&f).collect();
+            let done: Vec<R> = items.by_ref().take(per * batch).map(&f).collect();
             if done.is_empty() {
                 return;
             }
@@ -81,8 +83,6 @@ pub fn map_chunks<T: Send, R: Send>(
     }
     let slots = Batches::of(items, batch);
     let n = slots.len();
-    // Batches a chunk.
-    let per = chunk.div_ceil(batch).max(1);
     let shared = Mutex::new(Shared {
         next: 0,
         limit: (2 * per).min(n),
@@ -243,12 +243,12 @@ mod tests {
                     },
                 );
                 assert_eq!(got, (0..1000).map(|x| x * 2).collect::<Vec<_>>());
-                // Chunks of whole batches: all of one size but the last.
+                // Chunks of whole batches, whatever the threads: all of
+                // one size but the last.
+                let whole = chunk.div_ceil(batch) * batch;
                 let last = sizes.pop().unwrap();
-                assert!(sizes.windows(2).all(|w| w[0] == w[1]), "{sizes:?}");
-                assert!(sizes
-                    .first()
-                    .is_none_or(|&n| last <= n && n >= chunk.min(1000)));
+                assert!(sizes.iter().all(|&n| n == whole), "{sizes:?}");
+                assert!(last <= whole.min(1000), "{sizes:?} then {last}");
             }
         }
     }
